@@ -1,0 +1,377 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package pactum
+
+import (
+	"context"
+	"math"
+	"strings"
+	"time"
+)
+
+// ProposalState is where a proposal stands in its lifecycle.
+type ProposalState string
+
+// The proposal states. Approved is the fast lane's automatic approval at
+// submission; accepted is a decision after review.
+const (
+	ProposalDraft     ProposalState = "draft"
+	ProposalSubmitted ProposalState = "submitted"
+	ProposalScreening ProposalState = "screening"
+	ProposalInReview  ProposalState = "in_review"
+	ProposalApproved  ProposalState = "approved"
+	ProposalAccepted  ProposalState = "accepted"
+	ProposalRejected  ProposalState = "rejected"
+	ProposalWithdrawn ProposalState = "withdrawn"
+)
+
+// ProposalStates lists every state in lifecycle order.
+var ProposalStates = []ProposalState{ProposalDraft, ProposalSubmitted, ProposalScreening, ProposalInReview,
+	ProposalApproved, ProposalAccepted, ProposalRejected, ProposalWithdrawn}
+
+// proposalTransitions is the state machine: from → allowed targets.
+var proposalTransitions = map[ProposalState][]ProposalState{
+	ProposalDraft:     {ProposalSubmitted, ProposalWithdrawn},
+	ProposalSubmitted: {ProposalScreening, ProposalWithdrawn},
+	ProposalScreening: {ProposalApproved, ProposalInReview, ProposalRejected, ProposalWithdrawn},
+	ProposalInReview:  {ProposalAccepted, ProposalRejected, ProposalWithdrawn},
+}
+
+// Valid reports whether s is a defined state.
+func (s ProposalState) Valid() bool {
+	for _, x := range ProposalStates {
+		if s == x {
+			return true
+		}
+	}
+	return false
+}
+
+// Final reports whether no transition leaves s.
+func (s ProposalState) Final() bool { return len(proposalTransitions[s]) == 0 }
+
+// CanTransition reports whether the state machine allows from → to.
+func (s ProposalState) CanTransition(to ProposalState) bool {
+	for _, x := range proposalTransitions[s] {
+		if x == to {
+			return true
+		}
+	}
+	return false
+}
+
+// Modality is a kind of model input or output.
+type Modality string
+
+// Modalities lists the modalities a proposal may name.
+var Modalities = []string{"text", "code", "image", "video", "audio", "speech", "tabular", "time_series", "structured", "other"}
+
+// ModelTypes lists the kinds of model a proposal may name.
+var ModelTypes = []string{"language_model", "multimodal", "diffusion", "vision", "speech", "recommender", "forecasting", "scientific", "reinforcement_learning", "other"}
+
+// DataSources lists the data provenance categories of the GPAI Code of
+// Practice's model documentation form.
+var DataSources = []string{"web_crawl", "licensed", "user_data", "public_datasets", "synthetic_public", "synthetic_private", "proprietary"}
+
+// Purposes lists what the compute is for.
+var Purposes = []string{"research", "product_development", "both"}
+
+// ResourceRequest asks for compute on one system.
+type ResourceRequest struct {
+	SystemID string `json:"system_id"`
+	// Amount is in the system's unit (GPU-hours or node-hours).
+	Amount    float64 `json:"amount"`
+	StorageTB float64 `json:"storage_tb"`
+	// Support describes the application support wanted from the site, if
+	// any.
+	Support string `json:"support,omitempty"`
+}
+
+// DataProvenance describes the training data.
+type DataProvenance struct {
+	Sources []string `json:"sources"`
+	// PersonalData: the training data contains personal data (GDPR Art. 4(1)).
+	PersonalData bool `json:"personal_data"`
+	// SpecialCategoryData: it contains special categories (GDPR Art. 9).
+	SpecialCategoryData bool `json:"special_category_data"`
+	// TDMOptOutsHonoured: text-and-data-mining opt-outs (Directive
+	// 2019/790 Art. 4(3)) are respected in crawling.
+	TDMOptOutsHonoured bool   `json:"tdm_opt_outs_honoured"`
+	Description        string `json:"description"`
+}
+
+// AIWork describes the model the compute will train.
+type AIWork struct {
+	ModelType        string   `json:"model_type"`
+	InputModalities  []string `json:"input_modalities"`
+	OutputModalities []string `json:"output_modalities"`
+	ParameterCount   float64  `json:"parameter_count"`
+	TrainingTokens   float64  `json:"training_tokens"`
+	// PlannedTrainingFLOP is the applicant's own estimate of training
+	// compute; screening compares it with 6·P·D and with the hardware
+	// estimate.
+	PlannedTrainingFLOP float64 `json:"planned_training_flop"`
+	// Utilisation is the declared model FLOP utilisation (0–1); zero means
+	// "use the documented default".
+	Utilisation float64 `json:"utilisation,omitempty"`
+	// FineTune: the work modifies an existing model, BaseModel.
+	FineTune      bool    `json:"fine_tune"`
+	BaseModel     string  `json:"base_model,omitempty"`
+	BaseModelFLOP float64 `json:"base_model_flop,omitempty"` // zero when unknown
+	// BaseModelSystemicRisk: the base model is a GPAI model with systemic risk.
+	BaseModelSystemicRisk bool   `json:"base_model_systemic_risk,omitempty"`
+	IntendedUse           string `json:"intended_use"`
+	Market                string `json:"market,omitempty"`
+	Purpose               string `json:"purpose"`
+	IntendsEUMarket       bool   `json:"intends_eu_market"`
+	OpenWeights           bool   `json:"open_weights"`
+	// CivilianOnly: the work has exclusively civilian purposes (Regulation
+	// 2021/1173 Art. 16); EuroHPC access is for civilian use only.
+	CivilianOnly   bool           `json:"civilian_only"`
+	DataProvenance DataProvenance `json:"data_provenance"`
+}
+
+// Proposal asks for compute in one call and access mode, describing the AI
+// work and the applicant's commitments. Content changes only in draft; after
+// that, only its state and decisions change.
+type Proposal struct {
+	ID             string            `json:"id"`
+	CallID         string            `json:"call_id"`
+	OrganizationID string            `json:"organization_id"`
+	ApplicantID    string            `json:"applicant_id"`
+	Mode           AccessMode        `json:"mode"`
+	Title          string            `json:"title"`
+	Summary        string            `json:"summary"`
+	Requests       []ResourceRequest `json:"requests"`
+	DurationMonths int               `json:"duration_months"`
+	AIWork         AIWork            `json:"ai_work"`
+	AIAct          AIActProfile      `json:"ai_act"`
+	Ethics         EthicsAssessment  `json:"ethics"`
+	Pledges        AIPactPledges     `json:"pledges"`
+
+	State     ProposalState      `json:"state"`
+	Screening *ScreeningDecision `json:"screening,omitempty"`
+	// Decision is the access manager's decision after review, or the
+	// automatic one of the fast lane.
+	Decision    *ProposalDecision `json:"decision,omitempty"`
+	SubmittedAt *time.Time        `json:"submitted_at,omitempty"`
+	// DecisionDueAt is the time-to-decision target of the mode.
+	DecisionDueAt *time.Time `json:"decision_due_at,omitempty"`
+	CreatedAt     time.Time  `json:"created_at"`
+	UpdatedAt     time.Time  `json:"updated_at"`
+	// Version increases with every change; stores use it to refuse lost
+	// updates.
+	Version int `json:"version"`
+}
+
+// Transition moves the proposal to state to, or returns ECONFLICT naming the
+// illegal move. It changes nothing else; the caller records the audit event.
+func (p *Proposal) Transition(to ProposalState) error {
+	if !p.State.CanTransition(to) {
+		return Errorf(ECONFLICT, "A proposal in state %s cannot become %s.", p.State, to)
+	}
+	p.State = to
+	return nil
+}
+
+// TotalGPUHours sums the requests in GPU-hours; systems maps IDs to the
+// catalogue. Unknown systems count zero (validation reports them).
+func (p *Proposal) TotalGPUHours(systems map[string]*System) float64 {
+	var total float64
+	for _, r := range p.Requests {
+		if s := systems[r.SystemID]; s != nil {
+			total += s.GPUHours(r.Amount)
+		}
+	}
+	return total
+}
+
+// Request returns the request for system id, or nil.
+func (p *Proposal) Request(systemID string) *ResourceRequest {
+	for i := range p.Requests {
+		if p.Requests[i].SystemID == systemID {
+			return &p.Requests[i]
+		}
+	}
+	return nil
+}
+
+func finiteNonNeg(x float64) bool { return x >= 0 && !math.IsInf(x, 0) && !math.IsNaN(x) }
+
+// Validate checks the proposal's content on its own. Checks against the call
+// and the catalogue are in ValidateAgainst.
+func (p *Proposal) Validate() error {
+	var v Validator
+	p.validate(&v)
+	return v.Err("The proposal is not valid.")
+}
+
+func (p *Proposal) validate(v *Validator) {
+	v.Check(p.CallID != "", "call_id", "is required")
+	v.Check(p.Mode.Valid(), "mode", "must be one of %s", joinModes())
+	title := strings.TrimSpace(p.Title)
+	v.Check(len(title) >= 3, "title", "must have at least 3 characters")
+	v.Check(len(p.Title) <= 200, "title", "must be at most 200 characters")
+	v.Check(strings.TrimSpace(p.Summary) != "", "summary", "is required")
+	v.Check(len(p.Summary) <= 10000, "summary", "must be at most 10000 characters")
+	v.Check(len(p.Requests) > 0, "requests", "must ask for at least one system")
+	v.Check(len(p.Requests) <= 16, "requests", "must name at most 16 systems")
+	seen := map[string]bool{}
+	for i, r := range p.Requests {
+		f := "requests[" + itoa(i) + "]"
+		v.Check(r.SystemID != "", f+".system_id", "is required")
+		v.Check(!seen[r.SystemID], f+".system_id", "is requested twice")
+		seen[r.SystemID] = true
+		v.Check(r.Amount > 0 && finiteNonNeg(r.Amount), f+".amount", "must be positive")
+		v.Check(finiteNonNeg(r.StorageTB), f+".storage_tb", "must not be negative")
+		v.Check(len(r.Support) <= 2000, f+".support", "must be at most 2000 characters")
+	}
+	v.Check(p.DurationMonths >= 1 && p.DurationMonths <= 36, "duration_months", "must be between 1 and 36")
+
+	w := &p.AIWork
+	v.Check(contains(ModelTypes, w.ModelType), "ai_work.model_type", "must be one of %s", joinStrings(ModelTypes))
+	v.Check(len(w.OutputModalities) > 0, "ai_work.output_modalities", "must name at least one modality")
+	for i, m := range w.InputModalities {
+		v.Check(contains(Modalities, m), "ai_work.input_modalities["+itoa(i)+"]", "must be one of %s", joinStrings(Modalities))
+	}
+	for i, m := range w.OutputModalities {
+		v.Check(contains(Modalities, m), "ai_work.output_modalities["+itoa(i)+"]", "must be one of %s", joinStrings(Modalities))
+	}
+	v.Check(finiteNonNeg(w.ParameterCount), "ai_work.parameter_count", "must not be negative")
+	v.Check(finiteNonNeg(w.TrainingTokens), "ai_work.training_tokens", "must not be negative")
+	v.Check(finiteNonNeg(w.PlannedTrainingFLOP), "ai_work.planned_training_flop", "must not be negative")
+	v.Check(finiteNonNeg(w.Utilisation) && w.Utilisation <= 1, "ai_work.utilisation", "must be between 0 and 1")
+	v.Check(!w.FineTune || strings.TrimSpace(w.BaseModel) != "", "ai_work.base_model", "is required for a fine-tune")
+	v.Check(finiteNonNeg(w.BaseModelFLOP), "ai_work.base_model_flop", "must not be negative")
+	v.Check(strings.TrimSpace(w.IntendedUse) != "", "ai_work.intended_use", "is required")
+	v.Check(len(w.IntendedUse) <= 5000, "ai_work.intended_use", "must be at most 5000 characters")
+	v.Check(contains(Purposes, w.Purpose), "ai_work.purpose", "must be one of %s", joinStrings(Purposes))
+	v.Check(len(w.DataProvenance.Sources) > 0, "ai_work.data_provenance.sources", "must name at least one source")
+	for i, s := range w.DataProvenance.Sources {
+		v.Check(contains(DataSources, s), "ai_work.data_provenance.sources["+itoa(i)+"]", "must be one of %s", joinStrings(DataSources))
+	}
+	v.Check(len(w.DataProvenance.Description) <= 5000, "ai_work.data_provenance.description", "must be at most 5000 characters")
+
+	p.AIAct.validate(v)
+	for _, s := range p.Ethics.Sections() {
+		v.Check(!s.Answer.Yes || strings.TrimSpace(s.Answer.Details) != "", "ethics."+s.Name+".details", "is required when the answer is yes")
+		v.Check(len(s.Answer.Details) <= 5000, "ethics."+s.Name+".details", "must be at most 5000 characters")
+	}
+	// Declaring personal data in the training data but "no" in the ethics
+	// table is a contradiction an evaluator would send back.
+	v.Check(!w.DataProvenance.PersonalData || p.Ethics.PersonalData.Yes, "ethics.personal_data.yes",
+		"must be yes when the training data contains personal data")
+	for i, o := range p.Pledges.Optional {
+		v.Check(strings.TrimSpace(o) != "" && len(o) <= 100, "pledges.optional["+itoa(i)+"]", "must be a short pledge name")
+	}
+}
+
+// ValidateAgainst checks the proposal as Validate does and also against the
+// call it is for and the catalogue: the mode and systems must be offered.
+// Caps are not checked here; they are eligibility rules for screening, so
+// that a refusal is explained with its basis.
+func (p *Proposal) ValidateAgainst(c *Call, systems map[string]*System) error {
+	var v Validator
+	p.validate(&v)
+	if c != nil && p.Mode.Valid() && c.Mode(p.Mode) == nil {
+		v.Add("mode", "is not offered by call %q", c.Title)
+	}
+	for i, r := range p.Requests {
+		if r.SystemID == "" {
+			continue
+		}
+		f := "requests[" + itoa(i) + "].system_id"
+		if systems[r.SystemID] == nil {
+			v.Add(f, "names no system in the catalogue: %q", r.SystemID)
+		} else if c != nil && !c.OffersSystem(r.SystemID) {
+			v.Add(f, "names system %q, which the call does not offer", r.SystemID)
+		}
+	}
+	return v.Err("The proposal is not valid.")
+}
+
+// Grant is an amount awarded on one system, in the system's unit.
+type Grant struct {
+	SystemID string  `json:"system_id"`
+	Amount   float64 `json:"amount"`
+}
+
+// ProposalDecision records the outcome of a proposal after screening or
+// review: who decided, when, why, and what was granted.
+type ProposalDecision struct {
+	Accept    bool      `json:"accept"`
+	Grants    []Grant   `json:"grants,omitempty"`
+	Reason    string    `json:"reason"`
+	DecidedBy string    `json:"decided_by"`
+	DecidedAt time.Time `json:"decided_at"`
+	Automatic bool      `json:"automatic"`
+}
+
+// DecisionInput is what an access manager submits to decide a proposal.
+type DecisionInput struct {
+	Accept bool `json:"accept"`
+	// Grants default to the requested amounts when accepting; a grant may
+	// cut a request but never exceed it.
+	Grants []Grant `json:"grants,omitempty"`
+	Reason string  `json:"reason"`
+}
+
+// Validate checks a decision against the proposal's requests.
+func (d *DecisionInput) Validate(p *Proposal) error {
+	var v Validator
+	v.Check(strings.TrimSpace(d.Reason) != "", "reason", "is required: applicants are owed an explanation")
+	v.Check(len(d.Reason) <= 5000, "reason", "must be at most 5000 characters")
+	v.Check(d.Accept || len(d.Grants) == 0, "grants", "must be empty when rejecting")
+	seen := map[string]bool{}
+	for i, g := range d.Grants {
+		f := "grants[" + itoa(i) + "]"
+		r := p.Request(g.SystemID)
+		v.Check(r != nil, f+".system_id", "names system %q, which the proposal does not request", g.SystemID)
+		v.Check(!seen[g.SystemID], f+".system_id", "is granted twice")
+		seen[g.SystemID] = true
+		v.Check(g.Amount > 0 && finiteNonNeg(g.Amount), f+".amount", "must be positive")
+		if r != nil {
+			v.Check(g.Amount <= r.Amount, f+".amount", "must not exceed the %g requested", r.Amount)
+		}
+	}
+	return v.Err("The decision is not valid.")
+}
+
+// ProposalFilter selects proposals. Nil fields match everything.
+type ProposalFilter struct {
+	CallID         *string
+	OrganizationID *string
+	State          *ProposalState
+	Mode           *AccessMode
+	Limit, Offset  int
+}
+
+// ProposalService runs proposals through their lifecycle. Every state change
+// writes an audit event in the same transaction.
+type ProposalService interface {
+	// CreateProposal stores a draft. Applicants only, for their own
+	// organization; OrganizationID and ApplicantID are taken from the
+	// caller. EINVALID for bad content or an unknown call.
+	CreateProposal(ctx context.Context, p *Proposal) error
+	// UpdateProposal replaces the content of a draft. Its applicant's
+	// organization only. ECONFLICT when not a draft.
+	UpdateProposal(ctx context.Context, p *Proposal) error
+	// FindProposalByID returns a proposal the caller may see: applicants
+	// their organization's, reviewers those in review, access managers and
+	// auditors all. ENOTFOUND otherwise, so existence is not leaked.
+	FindProposalByID(ctx context.Context, id string) (*Proposal, error)
+	// FindProposals lists proposals the caller may see, newest first, and
+	// the total matching.
+	FindProposals(ctx context.Context, f ProposalFilter) ([]*Proposal, int, error)
+	// SubmitProposal submits a draft: it is screened at once and routed
+	// (approved in the fast lane, to review, or rejected). The applicant's
+	// organization only. ECONFLICT when not a draft or the call is closed.
+	SubmitProposal(ctx context.Context, id string) (*Proposal, error)
+	// DecideProposal accepts or rejects a proposal in review; acceptance
+	// creates allocations. Access managers only. ECONFLICT when not in
+	// review or when a grant would exceed a system's capacity.
+	DecideProposal(ctx context.Context, id string, d DecisionInput) (*Proposal, error)
+	// WithdrawProposal withdraws an open proposal. Its applicant's
+	// organization only. ECONFLICT once decided.
+	WithdrawProposal(ctx context.Context, id, reason string) (*Proposal, error)
+}

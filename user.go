@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package pactum
+
+import (
+	"context"
+	"net/mail"
+	"strings"
+	"time"
+)
+
+// Role is what a user does in the scheme. Each user has exactly one role;
+// a person with two jobs holds two accounts, which keeps duties separate
+// (a reviewer never decides on proposals they could also submit).
+type Role string
+
+// The roles.
+const (
+	RoleApplicant     Role = "applicant"      // member of an organization; writes and submits proposals
+	RoleReviewer      Role = "reviewer"       // reviews proposals assigned to them
+	RoleAccessManager Role = "access_manager" // runs calls, decides, manages users
+	RoleSiteOperator  Role = "site_operator"  // runs a hosting site; provisions its allocations
+	RoleAuditor       Role = "auditor"        // reads everything, changes nothing
+)
+
+// Roles lists every role, in a stable order for help texts.
+var Roles = []Role{RoleApplicant, RoleReviewer, RoleAccessManager, RoleSiteOperator, RoleAuditor}
+
+// Valid reports whether r is one of the defined roles.
+func (r Role) Valid() bool {
+	for _, x := range Roles {
+		if r == x {
+			return true
+		}
+	}
+	return false
+}
+
+// User is a person who acts in the scheme.
+type User struct {
+	ID    string `json:"id"`
+	Email string `json:"email"`
+	Name  string `json:"name"`
+	Role  Role   `json:"role"`
+	// OrganizationID is set for applicants only: the organization whose
+	// proposals they may read and write.
+	OrganizationID string `json:"organization_id,omitempty"`
+	// Site is set for site operators only: the hosting site (for example
+	// "CSC") whose systems' allocations they provision.
+	Site      string    `json:"site,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Validate checks the user's own fields. Whether the organization exists is
+// the store's concern.
+func (u *User) Validate() error {
+	var v Validator
+	_, err := mail.ParseAddress(u.Email)
+	v.Check(u.Email != "" && err == nil && !strings.ContainsAny(u.Email, "<> "), "email", "must be a plain e-mail address")
+	v.Check(strings.TrimSpace(u.Name) != "", "name", "is required")
+	v.Check(len(u.Name) <= 200, "name", "must be at most 200 characters")
+	v.Check(u.Role.Valid(), "role", "must be one of applicant, reviewer, access_manager, site_operator, auditor")
+	if u.Role == RoleApplicant {
+		v.Check(u.OrganizationID != "", "organization_id", "is required for an applicant")
+	} else {
+		v.Check(u.OrganizationID == "", "organization_id", "is only for applicants")
+	}
+	if u.Role == RoleSiteOperator {
+		v.Check(u.Site != "", "site", "is required for a site operator")
+	} else {
+		v.Check(u.Site == "", "site", "is only for site operators")
+	}
+	return v.Err("The user is not valid.")
+}
+
+// Token is an API token bound to a user. Only its SHA-256 hash is stored; the
+// secret is shown once, at creation.
+type Token struct {
+	ID         string     `json:"id"`
+	UserID     string     `json:"user_id"`
+	Name       string     `json:"name"`
+	Prefix     string     `json:"prefix"` // the first characters, to recognise a token in a list
+	CreatedAt  time.Time  `json:"created_at"`
+	ExpiresAt  *time.Time `json:"expires_at,omitempty"`
+	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
+	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
+}
+
+// UserFilter selects users. Nil fields match everything.
+type UserFilter struct {
+	Role           *Role
+	OrganizationID *string
+	Email          *string
+	Limit, Offset  int
+}
+
+// UserService manages users and their API tokens.
+type UserService interface {
+	// CreateUser adds a user. Access managers only. EINVALID for bad fields
+	// or an unknown organization, ECONFLICT when the e-mail is taken.
+	CreateUser(ctx context.Context, u *User) error
+	// FindUserByID returns a user. Callers see themselves; access managers
+	// and auditors see everyone. ENOTFOUND otherwise.
+	FindUserByID(ctx context.Context, id string) (*User, error)
+	// FindUsers lists users visible to the caller and the total matching.
+	FindUsers(ctx context.Context, f UserFilter) ([]*User, int, error)
+
+	// CreateToken issues a token for userID and returns it with its secret,
+	// which is not stored. Users may create their own tokens; access
+	// managers may create anyone's. ENOTFOUND for an unknown user.
+	CreateToken(ctx context.Context, userID, name string, expiresAt *time.Time) (*Token, string, error)
+	// FindTokens lists the tokens of userID (never their secrets), under the
+	// same rule as CreateToken.
+	FindTokens(ctx context.Context, userID string) ([]*Token, error)
+	// RevokeToken makes a token unusable at once. ENOTFOUND when the caller
+	// may not see it.
+	RevokeToken(ctx context.Context, tokenID string) error
+	// Authenticate returns the user a token secret belongs to, or
+	// EUNAUTHORIZED for an unknown, revoked or expired secret. It needs no
+	// caller in ctx.
+	Authenticate(ctx context.Context, secret string) (*User, error)
+}
+
+type contextKey int
+
+const userContextKey contextKey = 1
+
+// NewContextWithUser returns a context that carries the acting user. Every
+// service reads its caller from here.
+func NewContextWithUser(ctx context.Context, u *User) context.Context {
+	return context.WithValue(ctx, userContextKey, u)
+}
+
+// UserFromContext returns the acting user, or nil when there is none.
+func UserFromContext(ctx context.Context) *User {
+	u, _ := ctx.Value(userContextKey).(*User)
+	return u
+}
+
+// SystemUserID is the ID of the identity under which pactum itself acts.
+const SystemUserID = "system"
+
+// SystemUser returns the identity under which pactum itself acts (bootstrap,
+// catalogue seeding, offline tools). It holds an access manager's rights and
+// is never reachable through a token.
+func SystemUser() *User {
+	return &User{ID: SystemUserID, Email: "system@pactum.invalid", Name: "pactum", Role: RoleAccessManager}
+}
+
+// IsSystem reports whether u is the internal system identity.
+func IsSystem(u *User) bool { return u != nil && u.ID == SystemUserID }

@@ -1,0 +1,7 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package pactum
+
+import "strconv"
+
+func itoa(i int) string { return strconv.Itoa(i) }
