@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package catalog_test
+
+import (
+	"testing"
+
+	"github.com/pactum/pactum"
+	"github.com/pactum/pactum/catalog"
+)
+
+func TestSystems(t *testing.T) {
+	systems, err := catalog.Systems()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"lumi-g", "leonardo-booster", "mn5-acc", "jupiter-booster", "meluxina-gpu", "vega-gpu", "karolina-gpu", "deucalion-gpu"}
+	if len(systems) != len(want) {
+		t.Fatalf("got %d systems, want %d", len(systems), len(want))
+	}
+	for i, id := range want {
+		if systems[i].ID != id {
+			t.Errorf("system %d: got %q, want %q", i, systems[i].ID, id)
+		}
+	}
+	// LUMI-G exposes two GCDs per MI250X: 8 scheduler GPUs a node, half the
+	// module's 383 TFLOP/s each.
+	if s := systems[0]; s.GPUsPerNode != 8 || s.PeakTFLOPSPerGPU != 191.5 || s.Software != "rocm" {
+		t.Errorf("lumi-g: got %+v", s)
+	}
+}
+
+func TestModes(t *testing.T) {
+	modes, err := catalog.Modes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(modes) != len(pactum.AccessModes) {
+		t.Fatalf("got %d modes", len(modes))
+	}
+	fl, err := catalog.Mode(pactum.ModeFastLane)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fl.MaxGPUHours != 50000 || fl.DecisionWorkingDays != 4 || !fl.AutoApprove {
+		t.Errorf("fast lane: got %+v", fl)
+	}
+	pg, _ := catalog.Mode(pactum.ModePlayground)
+	if pg.DecisionWorkingDays != 2 {
+		t.Errorf("playground decision target: got %d, want 2", pg.DecisionWorkingDays)
+	}
+	if _, err := catalog.Mode("nonsense"); pactum.ErrorCode(err) != pactum.EINVALID {
+		t.Errorf("unknown mode: got %v", err)
+	}
+}
