@@ -94,3 +94,6 @@ func AddMonths(t time.Time, n int) time.Time {
 	}
 	return time.Date(first.Year(), first.Month(), d, t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), t.Location())
 }
+
+// Equal reports whether d and o are the same date.
+func (d Date) Equal(o Date) bool { return d.t.Equal(o.t) }

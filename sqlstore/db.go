@@ -1,0 +1,388 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
+	"github.com/pressly/goose/v3"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/pactum/pactum"
+	"github.com/pactum/pactum/audit"
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// Dialects.
+const (
+	SQLite   = "sqlite"
+	Postgres = "postgres"
+)
+
+// Options configure a DB. Zero values are sensible defaults.
+type Options struct {
+	// Now is the clock; time.Now when nil. Times are stored in UTC,
+	// truncated to microseconds (PostgreSQL's precision).
+	Now func() time.Time
+	// Logger receives operational messages; discarded when nil.
+	Logger *slog.Logger
+	// Readers is the size of SQLite's read pool (default 4). PostgreSQL
+	// uses MaxConns for everything.
+	Readers int
+	// MaxConns caps PostgreSQL connections (default 16).
+	MaxConns int
+}
+
+// DB is a handle on the store. Create it with Open, close it with Close.
+type DB struct {
+	dialect string
+	// w is the handle for write transactions. On SQLite it holds a single
+	// connection whose transactions begin IMMEDIATE: writers queue in Go
+	// instead of failing with SQLITE_BUSY. r serves reads; in WAL mode
+	// they never wait for the writer. On PostgreSQL both are one pool.
+	w, r   *sql.DB
+	now    func() time.Time
+	logger *slog.Logger
+	dsn    string
+}
+
+// Open opens (creating if needed) the database named by dsn and migrates it
+// to the newest schema. dsn is either a PostgreSQL URL (postgres://… or
+// postgresql://…) or a SQLite file path, optionally prefixed with "sqlite:".
+func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
+	db := &DB{now: opt.Now, logger: opt.Logger, dsn: dsn}
+	if db.now == nil {
+		db.now = time.Now
+	}
+	if db.logger == nil {
+		db.logger = slog.New(slog.DiscardHandler)
+	}
+	var err error
+	switch {
+	case strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://"):
+		err = db.openPostgres(dsn, opt)
+	default:
+		err = db.openSQLite(strings.TrimPrefix(dsn, "sqlite:"), opt)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := db.w.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to %s database: %w", db.dialect, err)
+	}
+	if err := db.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// DataDirDSN returns the SQLite path inside a data directory, creating the
+// directory (mode 0700: the database holds token hashes and personal data).
+func DataDirDSN(dir string) (string, error) {
+	if dir == "" {
+		return "", pactum.Errorf(pactum.EINVALID, "A data directory is required.")
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("create data directory: %w", err)
+	}
+	return filepath.Join(dir, "pactum.db"), nil
+}
+
+func (db *DB) openSQLite(path string, opt Options) error {
+	if path == "" {
+		return pactum.Errorf(pactum.EINVALID, "A SQLite database path is required.")
+	}
+	db.dialect = SQLite
+	// synchronous=NORMAL in WAL mode keeps the database consistent across
+	// a crash and loses at most the last transactions on power loss,
+	// the usual trade for an embedded server.
+	params := "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)" +
+		"&_pragma=synchronous(NORMAL)&_time_format=sqlite"
+	u := "file:" + (&url.URL{Path: path}).EscapedPath()
+	w, err := sql.Open("sqlite", u+"?"+params+"&_txlock=immediate")
+	if err != nil {
+		return fmt.Errorf("open sqlite: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetConnMaxIdleTime(0)
+	db.w = w
+	// The writer creates the file and switches it to WAL before readers
+	// (opened query_only) touch it.
+	if err := w.Ping(); err != nil {
+		return fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	r, err := sql.Open("sqlite", u+"?"+params+"&_pragma=query_only(1)")
+	if err != nil {
+		return fmt.Errorf("open sqlite: %w", err)
+	}
+	n := opt.Readers
+	if n <= 0 {
+		n = 4
+	}
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	db.r = r
+	return nil
+}
+
+func (db *DB) openPostgres(dsn string, opt Options) error {
+	db.dialect = Postgres
+	p, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return fmt.Errorf("open postgres: %w", err)
+	}
+	n := opt.MaxConns
+	if n <= 0 {
+		n = 16
+	}
+	p.SetMaxOpenConns(n)
+	p.SetMaxIdleConns(n)
+	db.w, db.r = p, p
+	return nil
+}
+
+// Dialect returns SQLite or Postgres.
+func (db *DB) Dialect() string { return db.dialect }
+
+// Close closes the database.
+func (db *DB) Close() error {
+	var errs []error
+	if db.r != nil && db.r != db.w {
+		errs = append(errs, db.r.Close())
+	}
+	if db.w != nil {
+		errs = append(errs, db.w.Close())
+	}
+	return errors.Join(errs...)
+}
+
+func (db *DB) migrate(ctx context.Context) error {
+	dialect := goose.DialectSQLite3
+	if db.dialect == Postgres {
+		dialect = goose.DialectPostgres
+	}
+	fsys, err := fs.Sub(migrations, "migrations/"+db.dialect)
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	p, err := goose.NewProvider(dialect, db.w, fsys)
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	results, err := p.Up(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate %s database: %w", db.dialect, err)
+	}
+	for _, r := range results {
+		db.logger.Info("migrated", "dialect", db.dialect, "version", r.Source.Version, "path", r.Source.Path, "duration", r.Duration)
+	}
+	return nil
+}
+
+// stamp returns the current time as stored: UTC, microseconds.
+func (db *DB) stamp() time.Time { return db.now().UTC().Truncate(time.Microsecond) }
+
+// newID returns a UUIDv7: unique, and ordered by creation time, so
+// "ORDER BY id" is "ORDER BY creation" on both engines.
+func newID() string { return uuid.Must(uuid.NewV7()).String() }
+
+// Tx is one use case's transaction. It collects audit events and seals them
+// into the chain at Commit, so the change and its record land together.
+type Tx struct {
+	*sql.Tx
+	db     *DB
+	now    time.Time
+	actor  *pactum.User
+	events []*pactum.AuditEvent
+}
+
+// begin starts a write transaction for the user in ctx.
+func (db *DB) begin(ctx context.Context) (*Tx, error) {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	return &Tx{Tx: tx, db: db, now: db.stamp(), actor: pactum.UserFromContext(ctx)}, nil
+}
+
+// beginRead starts a read-only transaction, for reads that need a
+// consistent view across several queries.
+func (db *DB) beginRead(ctx context.Context) (*sql.Tx, error) {
+	tx, err := db.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: db.dialect == Postgres})
+	if err != nil {
+		return nil, fmt.Errorf("begin read: %w", err)
+	}
+	return tx, nil
+}
+
+// record queues an audit event for subject, with JSON snapshots of the
+// subject before and after the change (nil for none).
+func (tx *Tx) record(action, subjectType, subjectID string, before, after any) error {
+	b, err := snapshot(before)
+	if err != nil {
+		return err
+	}
+	a, err := snapshot(after)
+	if err != nil {
+		return err
+	}
+	actor := ""
+	if tx.actor != nil {
+		actor = tx.actor.ID
+	}
+	tx.events = append(tx.events, &pactum.AuditEvent{
+		ID: newID(), At: tx.now, ActorID: actor, Action: action,
+		SubjectType: subjectType, SubjectID: subjectID, Before: b, After: a,
+	})
+	return nil
+}
+
+func snapshot(v any) (json.RawMessage, error) {
+	if v == nil {
+		return json.RawMessage("null"), nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("audit snapshot: %w", err)
+	}
+	return b, nil
+}
+
+// Commit seals the queued audit events onto the chain and commits. Taking
+// the head row first (UPDATE … RETURNING) locks it on PostgreSQL, so
+// concurrent writers append one after another and the chain never forks;
+// SQLite already serialises writers.
+func (tx *Tx) Commit() error {
+	if len(tx.events) > 0 {
+		var seq int64
+		var prev string
+		if err := tx.QueryRow(`UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash`).Scan(&seq, &prev); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("audit head: %w", err)
+		}
+		var sb strings.Builder
+		sb.WriteString(`INSERT INTO audit_events (seq, id, at, actor_id, action, subject_type, subject_id, before_json, after_json, prev_hash, hash) VALUES `)
+		args := make([]any, 0, 11*len(tx.events))
+		for i, e := range tx.events {
+			seq++
+			e.Seq = seq
+			audit.Seal(prev, e)
+			prev = e.Hash
+			if i > 0 {
+				sb.WriteString(", ")
+			}
+			n := len(args)
+			fmt.Fprintf(&sb, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10, n+11)
+			args = append(args, e.Seq, e.ID, e.At, e.ActorID, e.Action, e.SubjectType, e.SubjectID, string(e.Before), string(e.After), e.PrevHash, e.Hash)
+		}
+		if _, err := tx.Exec(sb.String(), args...); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("audit insert: %w", err)
+		}
+		if _, err := tx.Exec(`UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1`, seq, prev); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("audit head update: %w", err)
+		}
+	}
+	if err := tx.Tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", mapError(err))
+	}
+	return nil
+}
+
+// mapError turns driver errors into the domain vocabulary where they mean
+// something to the caller: a unique violation is a conflict, a foreign-key
+// violation names something that does not exist.
+func mapError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return &pactum.Error{Code: pactum.ECONFLICT, Message: "It already exists."}
+		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+			return &pactum.Error{Code: pactum.EINVALID, Message: "It refers to something that does not exist."}
+		}
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "23505":
+			return &pactum.Error{Code: pactum.ECONFLICT, Message: "It already exists."}
+		case "23503":
+			return &pactum.Error{Code: pactum.EINVALID, Message: "It refers to something that does not exist."}
+		case "40001", "40P01":
+			return &pactum.Error{Code: pactum.ECONFLICT, Message: "A concurrent change got there first; retry."}
+		}
+	}
+	return err
+}
+
+// isConflict reports whether err is (or maps to) a conflict.
+func isConflict(err error) bool { return pactum.ErrorCode(mapError(err)) == pactum.ECONFLICT }
+
+// limit normalises a page size: default 100, at most 1000.
+func limit(n int) int {
+	if n <= 0 {
+		return 100
+	}
+	if n > 1000 {
+		return 1000
+	}
+	return n
+}
+
+// where builds a WHERE clause from conditions with $N placeholders.
+type where struct {
+	conds []string
+	args  []any
+}
+
+func (w *where) add(cond string, arg any) {
+	w.args = append(w.args, arg)
+	w.conds = append(w.conds, strings.ReplaceAll(cond, "?", fmt.Sprintf("$%d", len(w.args))))
+}
+
+func (w *where) String() string {
+	if len(w.conds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(w.conds, " AND ")
+}
+
+// page appends LIMIT and OFFSET placeholders.
+func (w *where) page(l, offset int) string {
+	w.args = append(w.args, limit(l), max(offset, 0))
+	return fmt.Sprintf(" LIMIT $%d OFFSET $%d", len(w.args)-1, len(w.args))
+}
+
+// actor returns the acting user or EUNAUTHORIZED.
+func actor(ctx context.Context) (*pactum.User, error) {
+	u := pactum.UserFromContext(ctx)
+	if u == nil {
+		return nil, pactum.Errorf(pactum.EUNAUTHORIZED, "Authentication required.")
+	}
+	return u, nil
+}

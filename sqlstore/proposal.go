@@ -1,0 +1,683 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package sqlstore
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/pactum/pactum"
+)
+
+// ProposalService implements pactum.ProposalService. It screens proposals at
+// submission with its Screener and routes them with pactum.Route.
+type ProposalService struct {
+	db       *DB
+	screener pactum.Screener
+}
+
+var _ pactum.ProposalService = (*ProposalService)(nil)
+
+// NewProposalService returns the proposal service, screening with s.
+func NewProposalService(db *DB, s pactum.Screener) *ProposalService {
+	return &ProposalService{db: db, screener: s}
+}
+
+// proposalContent is the part of a proposal that only changes in draft,
+// stored as one JSON document: it is read and written whole, and keeping it
+// out of columns lets the form grow without a migration for every field.
+type proposalContent struct {
+	Summary        string                   `json:"summary"`
+	Requests       []pactum.ResourceRequest `json:"requests"`
+	DurationMonths int                      `json:"duration_months"`
+	AIWork         pactum.AIWork            `json:"ai_work"`
+	AIAct          pactum.AIActProfile      `json:"ai_act"`
+	Ethics         pactum.EthicsAssessment  `json:"ethics"`
+	Pledges        pactum.AIPactPledges     `json:"pledges"`
+}
+
+func contentOf(p *pactum.Proposal) proposalContent {
+	return proposalContent{Summary: p.Summary, Requests: p.Requests, DurationMonths: p.DurationMonths,
+		AIWork: p.AIWork, AIAct: p.AIAct, Ethics: p.Ethics, Pledges: p.Pledges}
+}
+
+const proposalColumns = `id, call_id, organization_id, applicant_id, mode, title, state, content, screening, decision, submitted_at, decision_due_at, created_at, updated_at, version`
+
+func scanProposal(row scanner, extra ...any) (*pactum.Proposal, error) {
+	var p pactum.Proposal
+	var content string
+	var screening, decision sql.NullString
+	var submitted, due sql.NullTime
+	dest := append([]any{&p.ID, &p.CallID, &p.OrganizationID, &p.ApplicantID, &p.Mode, &p.Title, &p.State, &content,
+		&screening, &decision, &submitted, &due, &p.CreatedAt, &p.UpdatedAt, &p.Version}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return nil, err
+	}
+	var c proposalContent
+	if err := json.Unmarshal([]byte(content), &c); err != nil {
+		return nil, fmt.Errorf("proposal %s: content: %w", p.ID, err)
+	}
+	p.Summary, p.Requests, p.DurationMonths = c.Summary, c.Requests, c.DurationMonths
+	p.AIWork, p.AIAct, p.Ethics, p.Pledges = c.AIWork, c.AIAct, c.Ethics, c.Pledges
+	if screening.Valid {
+		p.Screening = new(pactum.ScreeningDecision)
+		if err := json.Unmarshal([]byte(screening.String), p.Screening); err != nil {
+			return nil, fmt.Errorf("proposal %s: screening: %w", p.ID, err)
+		}
+	}
+	if decision.Valid {
+		p.Decision = new(pactum.ProposalDecision)
+		if err := json.Unmarshal([]byte(decision.String), p.Decision); err != nil {
+			return nil, fmt.Errorf("proposal %s: decision: %w", p.ID, err)
+		}
+	}
+	p.SubmittedAt, p.DecisionDueAt = timePtr(submitted), timePtr(due)
+	p.CreatedAt, p.UpdatedAt = p.CreatedAt.UTC(), p.UpdatedAt.UTC()
+	return &p, nil
+}
+
+func findProposalByID(ctx context.Context, q querier, id string) (*pactum.Proposal, error) {
+	p, err := scanProposal(q.QueryRowContext(ctx, `SELECT `+proposalColumns+` FROM proposals WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, pactum.Errorf(pactum.ENOTFOUND, "Proposal %q not found.", id)
+	} else if err != nil {
+		return nil, fmt.Errorf("find proposal %s: %w", id, err)
+	}
+	return p, nil
+}
+
+// FindProposalByID returns a proposal visible to the caller.
+func (s *ProposalService) FindProposalByID(ctx context.Context, id string) (*pactum.Proposal, error) {
+	u, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p, err := findProposalByID(ctx, s.db.r, id)
+	if err != nil {
+		return nil, err
+	}
+	if !pactum.CanSeeProposal(u, p) {
+		return nil, pactum.Errorf(pactum.ENOTFOUND, "Proposal %q not found.", id)
+	}
+	return p, nil
+}
+
+// FindProposals lists proposals visible to the caller, newest first.
+func (s *ProposalService) FindProposals(ctx context.Context, f pactum.ProposalFilter) ([]*pactum.Proposal, int, error) {
+	u, err := actor(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	var w where
+	// The same rule as pactum.CanSeeProposal, as SQL.
+	switch {
+	case pactum.CanReadAll(u):
+	case u.Role == pactum.RoleApplicant:
+		w.add("organization_id = ?", u.OrganizationID)
+	case u.Role == pactum.RoleReviewer:
+		w.add("state = ?", string(pactum.ProposalInReview))
+	default:
+		return []*pactum.Proposal{}, 0, nil
+	}
+	if f.CallID != nil {
+		w.add("call_id = ?", *f.CallID)
+	}
+	if f.OrganizationID != nil {
+		w.add("organization_id = ?", *f.OrganizationID)
+	}
+	if f.State != nil {
+		w.add("state = ?", string(*f.State))
+	}
+	if f.Mode != nil {
+		w.add("mode = ?", string(*f.Mode))
+	}
+	q := `SELECT ` + proposalColumns + `, COUNT(*) OVER () FROM proposals` + w.String() + ` ORDER BY id DESC` + w.page(f.Limit, f.Offset)
+	rows, err := s.db.r.QueryContext(ctx, q, w.args...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("find proposals: %w", err)
+	}
+	defer rows.Close()
+	out := []*pactum.Proposal{}
+	var total int
+	for rows.Next() {
+		p, err := scanProposal(rows, &total)
+		if err != nil {
+			return nil, 0, fmt.Errorf("scan proposal: %w", err)
+		}
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("find proposals: %w", err)
+	}
+	return out, total, nil
+}
+
+// CreateProposal stores a draft for the caller's organization.
+func (s *ProposalService) CreateProposal(ctx context.Context, p *pactum.Proposal) error {
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, _, err := s.create(ctx, tx, p); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// SubmitNewProposal creates a proposal and submits it in one transaction:
+// either the screened proposal exists or nothing does. Same rules as
+// CreateProposal followed by SubmitProposal.
+func (s *ProposalService) SubmitNewProposal(ctx context.Context, p *pactum.Proposal) error {
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	call, systems, err := s.create(ctx, tx, p)
+	if err != nil {
+		return err
+	}
+	if err := s.submit(ctx, tx, p, call, systems); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// create validates and inserts a draft inside tx, returning the call and
+// catalogue it was checked against.
+func (s *ProposalService) create(ctx context.Context, tx *Tx, p *pactum.Proposal) (*pactum.Call, map[string]*pactum.System, error) {
+	u := tx.actor
+	if u == nil {
+		return nil, nil, pactum.Errorf(pactum.EUNAUTHORIZED, "Authentication required.")
+	}
+	if u.Role != pactum.RoleApplicant {
+		return nil, nil, pactum.Errorf(pactum.EFORBIDDEN, "Only applicants may write proposals.")
+	}
+	call, systems, err := s.checkContent(ctx, tx, p)
+	if err != nil {
+		return nil, nil, err
+	}
+	p.ID = newID()
+	p.OrganizationID = u.OrganizationID
+	p.ApplicantID = u.ID
+	p.State = pactum.ProposalDraft
+	p.Screening, p.Decision, p.SubmittedAt, p.DecisionDueAt = nil, nil, nil, nil
+	p.CreatedAt, p.UpdatedAt, p.Version = tx.now, tx.now, 1
+	content, err := json.Marshal(contentOf(p))
+	if err != nil {
+		return nil, nil, fmt.Errorf("encode proposal: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO proposals (`+proposalColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, NULL, NULL, NULL, $9, $10, $11)`,
+		p.ID, p.CallID, p.OrganizationID, p.ApplicantID, p.Mode, p.Title, p.State, string(content), p.CreatedAt, p.UpdatedAt, p.Version); err != nil {
+		return nil, nil, fmt.Errorf("insert proposal: %w", mapError(err))
+	}
+	if err := insertRequests(ctx, tx, p); err != nil {
+		return nil, nil, err
+	}
+	if err := tx.record("proposal.create", "proposal", p.ID, nil, p); err != nil {
+		return nil, nil, err
+	}
+	return call, systems, nil
+}
+
+// checkContent validates a proposal's content against its call and the
+// catalogue, reporting every problem at once.
+func (s *ProposalService) checkContent(ctx context.Context, tx *Tx, p *pactum.Proposal) (*pactum.Call, map[string]*pactum.System, error) {
+	var call *pactum.Call
+	if p.CallID != "" {
+		c, err := findCallByID(ctx, tx, p.CallID)
+		if err != nil && pactum.ErrorCode(err) != pactum.ENOTFOUND {
+			return nil, nil, err
+		}
+		call = c
+	}
+	systems, err := systemMap(ctx, tx)
+	if err != nil {
+		return nil, nil, err
+	}
+	var v pactum.Validator
+	v.Merge("", p.ValidateAgainst(call, systems))
+	if p.CallID != "" && call == nil {
+		v.Add("call_id", "names no call: %q", p.CallID)
+	}
+	if err := v.Err("The proposal is not valid."); err != nil {
+		return nil, nil, err
+	}
+	return call, systems, nil
+}
+
+func insertRequests(ctx context.Context, tx *Tx, p *pactum.Proposal) error {
+	for _, r := range p.Requests {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO proposal_requests (proposal_id, system_id, amount, storage_tb, support) VALUES ($1, $2, $3, $4, $5)`,
+			p.ID, r.SystemID, r.Amount, r.StorageTB, r.Support); err != nil {
+			return fmt.Errorf("insert request: %w", mapError(err))
+		}
+	}
+	return nil
+}
+
+// UpdateProposal replaces a draft's content.
+func (s *ProposalService) UpdateProposal(ctx context.Context, p *pactum.Proposal) error {
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	old, err := s.editable(ctx, tx, p.ID)
+	if err != nil {
+		return err
+	}
+	if old.State != pactum.ProposalDraft {
+		return pactum.Errorf(pactum.ECONFLICT, "Only a draft can be changed; this proposal is %s.", old.State)
+	}
+	p.CallID = old.CallID // a proposal stays in its call
+	if _, _, err := s.checkContent(ctx, tx, p); err != nil {
+		return err
+	}
+	p.OrganizationID, p.ApplicantID, p.State = old.OrganizationID, old.ApplicantID, old.State
+	p.CreatedAt, p.UpdatedAt, p.Version = old.CreatedAt, tx.now, old.Version+1
+	p.Screening, p.Decision, p.SubmittedAt, p.DecisionDueAt = nil, nil, nil, nil
+	content, err := json.Marshal(contentOf(p))
+	if err != nil {
+		return fmt.Errorf("encode proposal: %w", err)
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE proposals SET mode = $1, title = $2, content = $3, updated_at = $4, version = $5 WHERE id = $6 AND version = $7`,
+		p.Mode, p.Title, string(content), p.UpdatedAt, p.Version, p.ID, old.Version)
+	if err := checkOneRow(res, err, "proposal", p.ID); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM proposal_requests WHERE proposal_id = $1`, p.ID); err != nil {
+		return fmt.Errorf("replace requests: %w", err)
+	}
+	if err := insertRequests(ctx, tx, p); err != nil {
+		return err
+	}
+	if err := tx.record("proposal.update", "proposal", p.ID, old, p); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// editable loads a proposal for a change by its applicant organization; the
+// caller's other proposals are invisible, hence ENOTFOUND.
+func (s *ProposalService) editable(ctx context.Context, tx *Tx, id string) (*pactum.Proposal, error) {
+	if tx.actor == nil {
+		return nil, pactum.Errorf(pactum.EUNAUTHORIZED, "Authentication required.")
+	}
+	p, err := findProposalByID(ctx, tx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !pactum.CanEditProposal(tx.actor, p) {
+		if pactum.CanSeeProposal(tx.actor, p) {
+			return nil, pactum.Errorf(pactum.EFORBIDDEN, "Only the applicant organization may change proposal %q.", id)
+		}
+		return nil, pactum.Errorf(pactum.ENOTFOUND, "Proposal %q not found.", id)
+	}
+	return p, nil
+}
+
+// checkOneRow turns an UPDATE that matched no row into a conflict: the row's
+// version moved under us.
+func checkOneRow(res sql.Result, err error, kind, id string) error {
+	if err != nil {
+		return fmt.Errorf("update %s %s: %w", kind, id, mapError(err))
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("update %s %s: %w", kind, id, err)
+	}
+	if n != 1 {
+		return pactum.Errorf(pactum.ECONFLICT, "The %s %s was changed concurrently; reload and retry.", kind, id)
+	}
+	return nil
+}
+
+// SubmitProposal submits a draft, screens it and routes it.
+func (s *ProposalService) SubmitProposal(ctx context.Context, id string) (*pactum.Proposal, error) {
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	p, err := s.editable(ctx, tx, id)
+	if err != nil {
+		return nil, err
+	}
+	if p.State != pactum.ProposalDraft {
+		return nil, pactum.Errorf(pactum.ECONFLICT, "Only a draft can be submitted; this proposal is %s.", p.State)
+	}
+	call, systems, err := s.checkContent(ctx, tx, p)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.submit(ctx, tx, p, call, systems); err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+type stateChange struct {
+	State pactum.ProposalState `json:"state"`
+}
+
+// submit moves a validated draft through submitted and screening to its
+// route, recording each step, and creates allocations for a fast-lane
+// approval.
+func (s *ProposalService) submit(ctx context.Context, tx *Tx, p *pactum.Proposal, call *pactum.Call, systems map[string]*pactum.System) error {
+	if !call.IsOpen(tx.now) {
+		return pactum.Errorf(pactum.ECONFLICT, "Call %q is not open for submissions (it opens %s and closes %s).",
+			call.Title, call.OpensAt.Format(time.RFC3339), call.CutoffAt.Format(time.RFC3339))
+	}
+	oldVersion := p.Version
+	mode := call.Mode(p.Mode)
+
+	// draft → submitted: bind the event to the exact content submitted.
+	content, err := json.Marshal(contentOf(p))
+	if err != nil {
+		return fmt.Errorf("encode proposal: %w", err)
+	}
+	sum := sha256.Sum256(content)
+	if err := p.Transition(pactum.ProposalSubmitted); err != nil {
+		return err
+	}
+	now := tx.now
+	p.SubmittedAt = &now
+	if err := tx.record("proposal.submit", "proposal", p.ID, stateChange{pactum.ProposalDraft},
+		map[string]any{"state": p.State, "content_sha256": hex.EncodeToString(sum[:])}); err != nil {
+		return err
+	}
+
+	// submitted → screening → route.
+	if err := p.Transition(pactum.ProposalScreening); err != nil {
+		return err
+	}
+	if err := tx.record("proposal.screen", "proposal", p.ID, stateChange{pactum.ProposalSubmitted}, stateChange{p.State}); err != nil {
+		return err
+	}
+	org, err := findOrgByID(ctx, tx, p.OrganizationID)
+	if err != nil {
+		return err
+	}
+	d, err := s.screener.Screen(ctx, &pactum.ScreeningInput{Proposal: p, Organization: org, Call: call, Systems: systems, At: now})
+	if err != nil {
+		return fmt.Errorf("screen proposal %s: %w", p.ID, err)
+	}
+	p.Screening = d
+	route := pactum.Route(mode, d)
+	due := decisionDue(call, mode, now)
+	p.DecisionDueAt = &due
+	if route == pactum.ProposalApproved {
+		grants := requestedGrants(p)
+		if err := checkCapacity(ctx, tx, call, systems, grants); err != nil {
+			if pactum.ErrorCode(err) != pactum.ECONFLICT {
+				return err
+			}
+			// No room left for an automatic approval: a person decides.
+			route = pactum.ProposalInReview
+			d.Findings = append(d.Findings, pactum.Finding{RuleID: "capacity", Basis: "pactum allocation policy",
+				Effect: pactum.EffectInfo, Message: pactum.ErrorMessage(err) + " The proposal goes to the access manager instead of automatic approval."})
+		} else {
+			p.Decision = &pactum.ProposalDecision{Accept: true, Grants: grants, DecidedBy: pactum.SystemUserID, DecidedAt: now, Automatic: true,
+				Reason: fmt.Sprintf("Approved automatically in the %s: screening found nothing to deny or refer, within the mode's caps.", p.Mode)}
+		}
+	}
+	if route == pactum.ProposalRejected {
+		p.Decision = &pactum.ProposalDecision{Accept: false, DecidedBy: pactum.SystemUserID, DecidedAt: now, Automatic: true,
+			Reason: "Refused at screening: " + denyReasons(d)}
+	}
+	if err := p.Transition(route); err != nil {
+		return err
+	}
+	if err := tx.record("proposal.route", "proposal", p.ID, stateChange{pactum.ProposalScreening}, map[string]any{
+		"state": p.State, "outcome": d.Outcome, "ruleset_version": d.RulesetVersion, "ruleset_hash": d.RulesetHash,
+		"rules": ruleIDs(d), "decision": p.Decision,
+	}); err != nil {
+		return err
+	}
+	if p.State == pactum.ProposalApproved {
+		if err := createAllocations(ctx, tx, p, systems); err != nil {
+			return err
+		}
+	}
+	return s.saveState(ctx, tx, p, oldVersion)
+}
+
+func ruleIDs(d *pactum.ScreeningDecision) []string {
+	ids := make([]string, len(d.Findings))
+	for i, f := range d.Findings {
+		ids[i] = f.RuleID
+	}
+	return ids
+}
+
+func denyReasons(d *pactum.ScreeningDecision) string {
+	out := ""
+	for _, f := range d.Findings {
+		if f.Effect == pactum.EffectDeny {
+			if out != "" {
+				out += " "
+			}
+			out += f.Message + " (" + f.Basis + ")"
+		}
+	}
+	return out
+}
+
+// decisionDue is the mode's time-to-decision target: counted from
+// submission in modes that decide at once, from the cut-off otherwise.
+func decisionDue(call *pactum.Call, mode *pactum.CallMode, submitted time.Time) time.Time {
+	if mode == nil {
+		return submitted
+	}
+	from := submitted
+	if !mode.AutoApprove && call.CutoffAt.After(from) {
+		from = call.CutoffAt
+	}
+	return pactum.AddWorkingDays(from, mode.DecisionWorkingDays)
+}
+
+func requestedGrants(p *pactum.Proposal) []pactum.Grant {
+	g := make([]pactum.Grant, len(p.Requests))
+	for i, r := range p.Requests {
+		g[i] = pactum.Grant{SystemID: r.SystemID, Amount: r.Amount}
+	}
+	return g
+}
+
+// checkCapacity returns ECONFLICT when grants would take a system past its
+// capacity for the call's period. It first touches the call's row, which on
+// PostgreSQL locks it, so two decisions on the same call cannot both pass
+// the check; SQLite serialises writers anyway.
+func checkCapacity(ctx context.Context, tx *Tx, call *pactum.Call, systems map[string]*pactum.System, grants []pactum.Grant) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE calls SET id = id WHERE id = $1`, call.ID); err != nil {
+		return fmt.Errorf("lock call: %w", err)
+	}
+	for _, g := range grants {
+		sys := systems[g.SystemID]
+		if sys == nil {
+			return pactum.Errorf(pactum.EINVALID, "System %q is not in the catalogue.", g.SystemID)
+		}
+		var used float64
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(amount), 0) FROM allocations WHERE call_id = $1 AND system_id = $2`,
+			call.ID, g.SystemID).Scan(&used); err != nil {
+			return fmt.Errorf("capacity of %s: %w", g.SystemID, err)
+		}
+		// A relative tolerance absorbs float summation noise only.
+		if used+g.Amount > sys.CapacityPerPeriod*(1+1e-12) {
+			return pactum.Errorf(pactum.ECONFLICT, "Granting %s %s on %s would exceed its capacity for this call: %s of %s already granted.",
+				fmtAmount(g.Amount), sys.Unit, sys.Name, fmtAmount(used), fmtAmount(sys.CapacityPerPeriod))
+		}
+	}
+	return nil
+}
+
+func fmtAmount(x float64) string {
+	if x == math.Trunc(x) && math.Abs(x) < 1e15 {
+		return fmt.Sprintf("%.0f", x)
+	}
+	return fmt.Sprintf("%.2f", x)
+}
+
+// createAllocations turns a proposal's decision into allocations awaiting
+// provisioning, carrying the screening's conditions.
+func createAllocations(ctx context.Context, tx *Tx, p *pactum.Proposal, systems map[string]*pactum.System) error {
+	var conditions []pactum.Finding
+	if p.Screening != nil {
+		conditions = p.Screening.Conditions()
+	}
+	condJSON, err := json.Marshal(conditions)
+	if err != nil {
+		return fmt.Errorf("encode conditions: %w", err)
+	}
+	for _, g := range p.Decision.Grants {
+		sys := systems[g.SystemID]
+		a := &pactum.Allocation{
+			ID: newID(), ProposalID: p.ID, OrganizationID: p.OrganizationID, SystemID: g.SystemID,
+			Amount: g.Amount, Unit: sys.Unit, StartsAt: tx.now, EndsAt: pactum.AddMonths(tx.now, p.DurationMonths),
+			State: pactum.AllocationPending, Conditions: conditions, CreatedAt: tx.now, UpdatedAt: tx.now, Version: 1,
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO allocations (`+allocationColumns+`, call_id)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+			a.ID, a.ProposalID, a.OrganizationID, a.SystemID, a.Amount, a.Unit, a.StartsAt, a.EndsAt, a.State,
+			string(condJSON), a.CreatedAt, a.UpdatedAt, a.Version, p.CallID); err != nil {
+			return fmt.Errorf("insert allocation: %w", mapError(err))
+		}
+		if err := tx.record("allocation.create", "allocation", a.ID, nil, a); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// saveState writes a proposal's state and decisions, refusing a lost update.
+func (s *ProposalService) saveState(ctx context.Context, tx *Tx, p *pactum.Proposal, oldVersion int) error {
+	var screening, decision any
+	if p.Screening != nil {
+		b, err := json.Marshal(p.Screening)
+		if err != nil {
+			return fmt.Errorf("encode screening: %w", err)
+		}
+		screening = string(b)
+	}
+	if p.Decision != nil {
+		b, err := json.Marshal(p.Decision)
+		if err != nil {
+			return fmt.Errorf("encode decision: %w", err)
+		}
+		decision = string(b)
+	}
+	p.UpdatedAt = tx.now
+	p.Version = oldVersion + 1
+	res, err := tx.ExecContext(ctx, `UPDATE proposals SET state = $1, screening = $2, decision = $3, submitted_at = $4, decision_due_at = $5,
+		updated_at = $6, version = $7 WHERE id = $8 AND version = $9`,
+		p.State, screening, decision, nullTime(p.SubmittedAt), nullTime(p.DecisionDueAt), p.UpdatedAt, p.Version, p.ID, oldVersion)
+	return checkOneRow(res, err, "proposal", p.ID)
+}
+
+// DecideProposal accepts or rejects a proposal in review.
+func (s *ProposalService) DecideProposal(ctx context.Context, id string, in pactum.DecisionInput) (*pactum.Proposal, error) {
+	u, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !pactum.HasRole(u, pactum.RoleAccessManager) {
+		return nil, pactum.Errorf(pactum.EFORBIDDEN, "Only access managers may decide proposals.")
+	}
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	p, err := findProposalByID(ctx, tx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := in.Validate(p); err != nil {
+		return nil, err
+	}
+	to := pactum.ProposalRejected
+	if in.Accept {
+		to = pactum.ProposalAccepted
+	}
+	from, oldVersion := p.State, p.Version
+	if err := p.Transition(to); err != nil {
+		return nil, err
+	}
+	grants := in.Grants
+	if in.Accept && len(grants) == 0 {
+		grants = requestedGrants(p)
+	}
+	var systems map[string]*pactum.System
+	if in.Accept {
+		call, err := findCallByID(ctx, tx, p.CallID)
+		if err != nil {
+			return nil, err
+		}
+		if systems, err = systemMap(ctx, tx); err != nil {
+			return nil, err
+		}
+		if err := checkCapacity(ctx, tx, call, systems, grants); err != nil {
+			return nil, err
+		}
+	}
+	p.Decision = &pactum.ProposalDecision{Accept: in.Accept, Grants: grants, Reason: in.Reason, DecidedBy: u.ID, DecidedAt: tx.now}
+	if err := tx.record("proposal.decide", "proposal", p.ID, stateChange{from}, map[string]any{"state": p.State, "decision": p.Decision}); err != nil {
+		return nil, err
+	}
+	if in.Accept {
+		if err := createAllocations(ctx, tx, p, systems); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.saveState(ctx, tx, p, oldVersion); err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// WithdrawProposal withdraws an open proposal.
+func (s *ProposalService) WithdrawProposal(ctx context.Context, id, reason string) (*pactum.Proposal, error) {
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	p, err := s.editable(ctx, tx, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(reason) > 5000 {
+		return nil, &pactum.Error{Code: pactum.EINVALID, Message: "The withdrawal is not valid.",
+			Fields: []pactum.FieldError{{Field: "reason", Message: "must be at most 5000 characters"}}}
+	}
+	from, oldVersion := p.State, p.Version
+	if err := p.Transition(pactum.ProposalWithdrawn); err != nil {
+		return nil, err
+	}
+	if err := tx.record("proposal.withdraw", "proposal", p.ID, stateChange{from}, map[string]any{"state": p.State, "reason": reason}); err != nil {
+		return nil, err
+	}
+	if err := s.saveState(ctx, tx, p, oldVersion); err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}

@@ -1,0 +1,465 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package sqlstore_test
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/pactum/pactum"
+	"github.com/pactum/pactum/mock"
+	"github.com/pactum/pactum/sqlstore"
+	"github.com/pactum/pactum/sqlstore/storetest"
+)
+
+var t0 = time.Date(2026, 11, 26, 9, 30, 0, 0, time.UTC)
+
+// world is one database with its services and fixture.
+type world struct {
+	dialect  string
+	dsn      string
+	db       *sqlstore.DB
+	clock    *storetest.Clock
+	screener *mock.Screener
+	orgs     *sqlstore.OrganizationService
+	users    *sqlstore.UserService
+	calls    *sqlstore.CallService
+	props    *sqlstore.ProposalService
+	allocs   *sqlstore.AllocationService
+	audit    *sqlstore.AuditService
+	f        *storetest.Fixture
+}
+
+func newWorld(t *testing.T, dialect string) *world {
+	t.Helper()
+	w := &world{dialect: dialect, clock: &storetest.Clock{T: t0}, screener: mock.Approving()}
+	w.dsn = storetest.DSN(t, dialect)
+	db, err := sqlstore.Open(context.Background(), w.dsn, sqlstore.Options{Now: w.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	w.db = db
+	w.orgs, w.users, w.calls = sqlstore.NewOrganizationService(db), sqlstore.NewUserService(db), sqlstore.NewCallService(db)
+	w.props, w.allocs, w.audit = sqlstore.NewProposalService(db, w.screener), sqlstore.NewAllocationService(db), sqlstore.NewAuditService(db)
+	w.f = storetest.Seed(t, db, t0)
+	return w
+}
+
+// raw opens a second, plain connection to the same database, for counting
+// rows and for tampering as an attacker with database access would.
+func (w *world) raw(t *testing.T) *sql.DB {
+	t.Helper()
+	driver, dsn := "sqlite", w.dsn
+	if w.dialect == sqlstore.Postgres {
+		driver = "pgx"
+	}
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func count(t *testing.T, db *sql.DB, table string) int {
+	t.Helper()
+	var n int
+	if err := db.QueryRow("SELECT COUNT(*) FROM " + table).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func wantCode(t *testing.T, err error, code string) {
+	t.Helper()
+	if got := pactum.ErrorCode(err); got != code {
+		t.Fatalf("got error %v (code %q), want code %q", err, got, code)
+	}
+}
+
+func TestOrganizations(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, dialect string) {
+		w := newWorld(t, dialect)
+		got, err := w.orgs.FindOrganizationByID(storetest.As(w.f.Manager), w.f.OrgA.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(w.f.OrgA, got); diff != "" {
+			t.Errorf("round trip (-want +got):\n%s", diff)
+		}
+		if !got.IsSME() || !got.IsStartup(t0) {
+			t.Errorf("Aleph (24 staff, founded 2022) should be an SME startup")
+		}
+
+		t.Run("Duplicate", func(t *testing.T) {
+			dup := *w.f.OrgA
+			wantCode(t, w.orgs.CreateOrganization(storetest.As(w.f.Manager), &dup), pactum.ECONFLICT)
+		})
+		t.Run("Invalid", func(t *testing.T) {
+			err := w.orgs.CreateOrganization(storetest.As(w.f.Manager), &pactum.Organization{LegalName: "X", Country: "Germany", Staff: -1})
+			wantCode(t, err, pactum.EINVALID)
+			fields := map[string]bool{}
+			for _, f := range pactum.ErrorFields(err) {
+				fields[f.Field] = true
+			}
+			for _, f := range []string{"country", "registration_number", "founded_on", "staff"} {
+				if !fields[f] {
+					t.Errorf("no field error for %s in %v", f, err)
+				}
+			}
+		})
+		t.Run("ApplicantCannotCreate", func(t *testing.T) {
+			o := *w.f.OrgB
+			o.RegistrationNumber = "other"
+			wantCode(t, w.orgs.CreateOrganization(storetest.As(w.f.ApplicantA), &o), pactum.EFORBIDDEN)
+		})
+		t.Run("CrossOrganizationRead", func(t *testing.T) {
+			_, err := w.orgs.FindOrganizationByID(storetest.As(w.f.ApplicantA), w.f.OrgB.ID)
+			wantCode(t, err, pactum.ENOTFOUND)
+			list, total, err := w.orgs.FindOrganizations(storetest.As(w.f.ApplicantA), pactum.OrganizationFilter{})
+			if err != nil || total != 1 || len(list) != 1 || list[0].ID != w.f.OrgA.ID {
+				t.Fatalf("applicant A lists %d organizations (total %d, err %v), want only its own", len(list), total, err)
+			}
+		})
+	})
+}
+
+func TestTokens(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, dialect string) {
+		w := newWorld(t, dialect)
+		ctx := storetest.As(w.f.ApplicantA)
+		tok, secret, err := w.users.CreateToken(ctx, w.f.ApplicantA.ID, "laptop", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(secret, sqlstore.TokenPrefix) || !strings.HasPrefix(secret, tok.Prefix) {
+			t.Fatalf("secret %q, prefix %q", secret, tok.Prefix)
+		}
+		u, err := w.users.Authenticate(context.Background(), secret)
+		if err != nil || u.ID != w.f.ApplicantA.ID {
+			t.Fatalf("authenticate: %v %v", u, err)
+		}
+		// The secret itself is never stored.
+		var n int
+		if err := w.raw(t).QueryRow("SELECT COUNT(*) FROM tokens WHERE secret_hash = $1 OR prefix = $1", secret).Scan(&n); err != nil || n != 0 {
+			t.Fatalf("secret stored in clear (%d rows, %v)", n, err)
+		}
+		_, err = w.users.Authenticate(context.Background(), secret+"x")
+		wantCode(t, err, pactum.EUNAUTHORIZED)
+
+		// Someone else's tokens are invisible.
+		_, _, err = w.users.CreateToken(storetest.As(w.f.ApplicantB), w.f.ApplicantA.ID, "steal", nil)
+		wantCode(t, err, pactum.ENOTFOUND)
+
+		if err := w.users.RevokeToken(ctx, tok.ID); err != nil {
+			t.Fatal(err)
+		}
+		_, err = w.users.Authenticate(context.Background(), secret)
+		wantCode(t, err, pactum.EUNAUTHORIZED)
+
+		exp := t0.Add(time.Hour)
+		_, s2, err := w.users.CreateToken(ctx, w.f.ApplicantA.ID, "short", &exp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.clock.Advance(2 * time.Hour)
+		_, err = w.users.Authenticate(context.Background(), s2)
+		wantCode(t, err, pactum.EUNAUTHORIZED)
+	})
+}
+
+func TestProposalLifecycle(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, dialect string) {
+		w := newWorld(t, dialect)
+		ctxA := storetest.As(w.f.ApplicantA)
+		p := storetest.NewProposal(w.f.Call.ID)
+		if err := w.props.CreateProposal(ctxA, p); err != nil {
+			t.Fatal(err)
+		}
+		if p.State != pactum.ProposalDraft || p.OrganizationID != w.f.OrgA.ID || p.ApplicantID != w.f.ApplicantA.ID {
+			t.Fatalf("created %+v", p)
+		}
+		got, err := w.props.FindProposalByID(ctxA, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(p, got); diff != "" {
+			t.Errorf("round trip (-want +got):\n%s", diff)
+		}
+
+		t.Run("CrossOrganizationRead", func(t *testing.T) {
+			_, err := w.props.FindProposalByID(storetest.As(w.f.ApplicantB), p.ID)
+			wantCode(t, err, pactum.ENOTFOUND)
+			list, total, err := w.props.FindProposals(storetest.As(w.f.ApplicantB), pactum.ProposalFilter{})
+			if err != nil || total != 0 || len(list) != 0 {
+				t.Fatalf("applicant B sees %d proposals of A (err %v)", len(list), err)
+			}
+			_, err = w.props.SubmitProposal(storetest.As(w.f.ApplicantB), p.ID)
+			wantCode(t, err, pactum.ENOTFOUND)
+		})
+		t.Run("ReviewerCannotSeeDraft", func(t *testing.T) {
+			_, err := w.props.FindProposalByID(storetest.As(w.f.Reviewer), p.ID)
+			wantCode(t, err, pactum.ENOTFOUND)
+		})
+
+		got, err = w.props.SubmitProposal(ctxA, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.State != pactum.ProposalApproved || got.Decision == nil || !got.Decision.Automatic {
+			t.Fatalf("fast lane with a clean screening: got state %s decision %+v", got.State, got.Decision)
+		}
+		if want := pactum.AddWorkingDays(t0, 4); got.DecisionDueAt == nil || !got.DecisionDueAt.Equal(want) {
+			t.Errorf("decision due %v, want %v", got.DecisionDueAt, want)
+		}
+		allocs, total, err := w.allocs.FindAllocations(ctxA, pactum.AllocationFilter{ProposalID: &p.ID})
+		if err != nil || total != 1 {
+			t.Fatalf("allocations: %d %v", total, err)
+		}
+		a := allocs[0]
+		if a.State != pactum.AllocationPending || a.Amount != 20000 || a.SystemID != "leonardo-booster" || !a.EndsAt.Equal(t0.AddDate(0, 3, 0)) {
+			t.Errorf("allocation %+v", a)
+		}
+
+		t.Run("IllegalTransition", func(t *testing.T) {
+			_, err := w.props.SubmitProposal(ctxA, p.ID)
+			wantCode(t, err, pactum.ECONFLICT)
+			_, err = w.props.WithdrawProposal(ctxA, p.ID, "changed my mind")
+			wantCode(t, err, pactum.ECONFLICT)
+			_, err = w.props.DecideProposal(storetest.As(w.f.Manager), p.ID, pactum.DecisionInput{Accept: true, Reason: "ok"})
+			wantCode(t, err, pactum.ECONFLICT)
+			// Allocations: CSC's operator cannot touch Leonardo (CINECA);
+			// a manager cannot claim provisioning.
+			_, err = w.allocs.TransitionAllocation(storetest.As(w.f.Operator), a.ID, pactum.AllocationActive, "")
+			wantCode(t, err, pactum.ENOTFOUND)
+			_, err = w.allocs.TransitionAllocation(storetest.As(w.f.Manager), a.ID, pactum.AllocationActive, "")
+			wantCode(t, err, pactum.EFORBIDDEN)
+			_, err = w.allocs.TransitionAllocation(storetest.As(w.f.Manager), a.ID, pactum.AllocationExhausted, "")
+			wantCode(t, err, pactum.EFORBIDDEN)
+		})
+		t.Run("Suspend", func(t *testing.T) {
+			_, err := w.allocs.TransitionAllocation(storetest.As(w.f.Manager), a.ID, pactum.AllocationSuspended, "")
+			wantCode(t, err, pactum.ECONFLICT) // pending cannot be suspended
+		})
+	})
+}
+
+func TestProposalValidation(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, dialect string) {
+		w := newWorld(t, dialect)
+		raw := w.raw(t)
+		before := map[string]int{}
+		tables := []string{"proposals", "proposal_requests", "audit_events", "allocations"}
+		for _, tb := range tables {
+			before[tb] = count(t, raw, tb)
+		}
+		p := storetest.NewProposal(w.f.Call.ID)
+		p.Title = ""
+		p.Requests = []pactum.ResourceRequest{{SystemID: "nonexistent", Amount: -5}, {SystemID: "vega-gpu", Amount: 10}}
+		p.DurationMonths = 0
+		p.AIWork.ModelType = "robot"
+		p.Ethics.Humans = pactum.EthicsAnswer{Yes: true}
+		err := w.props.SubmitNewProposal(storetest.As(w.f.ApplicantA), p)
+		wantCode(t, err, pactum.EINVALID)
+		got := map[string]string{}
+		for _, f := range pactum.ErrorFields(err) {
+			got[f.Field] = f.Message
+		}
+		for _, f := range []string{"title", "requests[0].system_id", "requests[0].amount", "requests[1].system_id",
+			"duration_months", "ai_work.model_type", "ethics.humans.details"} {
+			if got[f] == "" {
+				t.Errorf("no error for field %s; got %v", f, got)
+			}
+		}
+		for _, tb := range tables {
+			if n := count(t, raw, tb); n != before[tb] {
+				t.Errorf("%s: %d rows after a refused proposal, %d before", tb, n, before[tb])
+			}
+		}
+	})
+}
+
+func TestScreeningRoutes(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, dialect string) {
+		w := newWorld(t, dialect)
+		outcome := pactum.OutcomeDeny
+		w.screener.ScreenFn = func(_ context.Context, in *pactum.ScreeningInput) (*pactum.ScreeningDecision, error) {
+			f := []pactum.Finding{}
+			switch outcome {
+			case pactum.OutcomeDeny:
+				f = append(f, pactum.Finding{RuleID: "art5-f", Basis: "AI Act Art. 5(1)(f)", Effect: pactum.EffectDeny, Message: "Emotion recognition at work is prohibited."})
+			case pactum.OutcomeRefer:
+				f = append(f, pactum.Finding{RuleID: "ethics", Basis: "Horizon Europe", Effect: pactum.EffectRefer, Referral: "ethics", Message: "Ethics review."},
+					pactum.Finding{RuleID: "art50-2", Basis: "AI Act Art. 50(2)", Effect: pactum.EffectCondition, Message: "Mark synthetic content."})
+			}
+			return &pactum.ScreeningDecision{Outcome: pactum.OutcomeOf(f), Findings: f, RulesetVersion: "t", RulesetHash: "h", ScreenedAt: in.At}, nil
+		}
+		ctxA := storetest.As(w.f.ApplicantA)
+
+		denied := storetest.NewProposal(w.f.Call.ID)
+		if err := w.props.SubmitNewProposal(ctxA, denied); err != nil {
+			t.Fatal(err)
+		}
+		if denied.State != pactum.ProposalRejected || denied.Decision == nil || denied.Decision.Accept ||
+			!strings.Contains(denied.Decision.Reason, "Art. 5(1)(f)") {
+			t.Fatalf("denied: state %s decision %+v", denied.State, denied.Decision)
+		}
+
+		outcome = pactum.OutcomeRefer
+		referred := storetest.NewProposal(w.f.Call.ID)
+		if err := w.props.SubmitNewProposal(ctxA, referred); err != nil {
+			t.Fatal(err)
+		}
+		if referred.State != pactum.ProposalInReview {
+			t.Fatalf("referred: state %s", referred.State)
+		}
+		// Reviewers see proposals in review.
+		if _, err := w.props.FindProposalByID(storetest.As(w.f.Reviewer), referred.ID); err != nil {
+			t.Fatal(err)
+		}
+		_, err := w.props.DecideProposal(storetest.As(w.f.ApplicantA), referred.ID, pactum.DecisionInput{Accept: true, Reason: "self-service"})
+		wantCode(t, err, pactum.EFORBIDDEN)
+		_, err = w.props.DecideProposal(storetest.As(w.f.Manager), referred.ID, pactum.DecisionInput{Accept: true, Reason: "ok",
+			Grants: []pactum.Grant{{SystemID: "leonardo-booster", Amount: 30000}}})
+		wantCode(t, err, pactum.EINVALID) // more than requested
+
+		dec, err := w.props.DecideProposal(storetest.As(w.f.Manager), referred.ID, pactum.DecisionInput{Accept: true,
+			Reason: "Ethics review passed with conditions.", Grants: []pactum.Grant{{SystemID: "leonardo-booster", Amount: 15000}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if dec.State != pactum.ProposalAccepted || dec.Decision.DecidedBy != w.f.Manager.ID {
+			t.Fatalf("decided %+v", dec)
+		}
+		allocs, _, err := w.allocs.FindAllocations(storetest.As(w.f.Manager), pactum.AllocationFilter{ProposalID: &referred.ID})
+		if err != nil || len(allocs) != 1 || allocs[0].Amount != 15000 || len(allocs[0].Conditions) != 1 || allocs[0].Conditions[0].RuleID != "art50-2" {
+			t.Fatalf("allocations %+v %v", allocs, err)
+		}
+	})
+}
+
+func TestCapacity(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, dialect string) {
+		w := newWorld(t, dialect)
+		ctxA := storetest.As(w.f.ApplicantA)
+		// Karolina offers 7,500 node-hours a period; the fast lane caps a
+		// proposal at 50,000 GPU-hours = 6,250 Karolina node-hours.
+		first := storetest.NewProposal(w.f.Call.ID)
+		first.Requests = []pactum.ResourceRequest{{SystemID: "karolina-gpu", Amount: 6000}}
+		if err := w.props.SubmitNewProposal(ctxA, first); err != nil {
+			t.Fatal(err)
+		}
+		if first.State != pactum.ProposalApproved {
+			t.Fatalf("first: %s", first.State)
+		}
+		second := storetest.NewProposal(w.f.Call.ID)
+		second.Requests = []pactum.ResourceRequest{{SystemID: "karolina-gpu", Amount: 2000}}
+		if err := w.props.SubmitNewProposal(ctxA, second); err != nil {
+			t.Fatal(err)
+		}
+		if second.State != pactum.ProposalInReview {
+			t.Fatalf("second should go to review when capacity is short, got %s", second.State)
+		}
+		_, err := w.props.DecideProposal(storetest.As(w.f.Manager), second.ID, pactum.DecisionInput{Accept: true, Reason: "ok"})
+		wantCode(t, err, pactum.ECONFLICT)
+		p, err := w.props.DecideProposal(storetest.As(w.f.Manager), second.ID, pactum.DecisionInput{Accept: true, Reason: "cut to fit",
+			Grants: []pactum.Grant{{SystemID: "karolina-gpu", Amount: 1500}}})
+		if err != nil || p.State != pactum.ProposalAccepted {
+			t.Fatalf("cut grant: %v", err)
+		}
+	})
+}
+
+func TestClosedCall(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, dialect string) {
+		w := newWorld(t, dialect)
+		p := storetest.NewProposal(w.f.Call.ID)
+		if err := w.props.CreateProposal(storetest.As(w.f.ApplicantA), p); err != nil {
+			t.Fatal(err)
+		}
+		w.clock.Advance(90 * 24 * time.Hour)
+		_, err := w.props.SubmitProposal(storetest.As(w.f.ApplicantA), p.ID)
+		wantCode(t, err, pactum.ECONFLICT)
+	})
+}
+
+func TestAuditTamper(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, dialect string) {
+		setup := func(t *testing.T) (*world, *sql.DB) {
+			w := newWorld(t, dialect)
+			ctxA := storetest.As(w.f.ApplicantA)
+			for range 3 {
+				if err := w.props.SubmitNewProposal(ctxA, storetest.NewProposal(w.f.Call.ID)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			r, err := w.audit.VerifyAudit(storetest.As(w.f.Auditor))
+			if err != nil || !r.OK || r.Events < 20 {
+				t.Fatalf("clean chain: %+v %v", r, err)
+			}
+			return w, w.raw(t)
+		}
+		verify := func(t *testing.T, w *world) *pactum.AuditReport {
+			r, err := w.db.VerifyAudit(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r
+		}
+		t.Run("Edited", func(t *testing.T) {
+			w, raw := setup(t)
+			if _, err := raw.Exec(`UPDATE audit_events SET after_json = '{"state":"accepted"}' WHERE seq = 12`); err != nil {
+				t.Fatal(err)
+			}
+			r := verify(t, w)
+			if r.OK || r.FirstBad.Seq != 12 || !strings.Contains(r.FirstBad.Reason, "edited") {
+				t.Fatalf("got %+v", r.FirstBad)
+			}
+		})
+		t.Run("Deleted", func(t *testing.T) {
+			w, raw := setup(t)
+			if _, err := raw.Exec(`DELETE FROM audit_events WHERE seq = 9`); err != nil {
+				t.Fatal(err)
+			}
+			r := verify(t, w)
+			if r.OK || r.FirstBad.Seq != 10 || !strings.Contains(r.FirstBad.Reason, "missing") {
+				t.Fatalf("got %+v", r.FirstBad)
+			}
+		})
+		t.Run("Reordered", func(t *testing.T) {
+			w, raw := setup(t)
+			for _, q := range []string{`UPDATE audit_events SET seq = -1 WHERE seq = 7`, `UPDATE audit_events SET seq = 7 WHERE seq = 8`,
+				`UPDATE audit_events SET seq = 8 WHERE seq = -1`} {
+				if _, err := raw.Exec(q); err != nil {
+					t.Fatal(err)
+				}
+			}
+			r := verify(t, w)
+			if r.OK || r.FirstBad.Seq != 7 {
+				t.Fatalf("got %+v", r.FirstBad)
+			}
+		})
+		t.Run("NewestDeleted", func(t *testing.T) {
+			w, raw := setup(t)
+			if _, err := raw.Exec(`DELETE FROM audit_events WHERE seq = (SELECT MAX(seq) FROM audit_events)`); err != nil {
+				t.Fatal(err)
+			}
+			if r := verify(t, w); r.OK || !strings.Contains(r.FirstBad.Reason, "head") {
+				t.Fatalf("got %+v", r)
+			}
+		})
+		t.Run("OnlyAuditors", func(t *testing.T) {
+			w, _ := setup(t)
+			_, err := w.audit.VerifyAudit(storetest.As(w.f.ApplicantA))
+			wantCode(t, err, pactum.EFORBIDDEN)
+			_, _, err = w.audit.FindAuditEvents(storetest.As(w.f.ApplicantA), pactum.AuditFilter{})
+			wantCode(t, err, pactum.EFORBIDDEN)
+		})
+	})
+}

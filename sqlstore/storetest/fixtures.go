@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package storetest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/pactum/pactum"
+	"github.com/pactum/pactum/catalog"
+	"github.com/pactum/pactum/sqlstore"
+)
+
+// Fixture is a small world: the catalogue, one open call, two organizations
+// with an applicant each, and one user of every other role.
+type Fixture struct {
+	Call                   *pactum.Call
+	OrgA, OrgB             *pactum.Organization
+	ApplicantA, ApplicantB *pactum.User
+	Manager, Reviewer      *pactum.User
+	Auditor, Operator      *pactum.User
+}
+
+// As returns a context acting as u.
+func As(u *pactum.User) context.Context {
+	return pactum.NewContextWithUser(context.Background(), u)
+}
+
+// Seed fills db with the fixture world. now is the time the call opens
+// around.
+func Seed(tb testing.TB, db *sqlstore.DB, now time.Time) *Fixture {
+	tb.Helper()
+	sys := pactum.NewContextWithUser(context.Background(), pactum.SystemUser())
+	systems, err := catalog.Systems()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := sqlstore.NewSystemService(db).UpsertSystems(sys, systems); err != nil {
+		tb.Fatal(err)
+	}
+	users := sqlstore.NewUserService(db)
+	orgs := sqlstore.NewOrganizationService(db)
+	f := &Fixture{}
+	mk := func(u *pactum.User) *pactum.User {
+		tb.Helper()
+		if err := users.CreateUser(sys, u); err != nil {
+			tb.Fatalf("create user %s: %v", u.Email, err)
+		}
+		return u
+	}
+	f.Manager = mk(&pactum.User{Email: "manager@eurohpc.example", Name: "Mara Manager", Role: pactum.RoleAccessManager})
+	f.Reviewer = mk(&pactum.User{Email: "reviewer@example.org", Name: "Rui Reviewer", Role: pactum.RoleReviewer})
+	f.Auditor = mk(&pactum.User{Email: "auditor@example.org", Name: "Aud Itor", Role: pactum.RoleAuditor})
+	f.Operator = mk(&pactum.User{Email: "ops@csc.example", Name: "Olli Operator", Role: pactum.RoleSiteOperator, Site: "CSC"})
+	f.OrgA = &pactum.Organization{LegalName: "Aleph Lingua GmbH", Country: "DE", RegistrationNumber: "HRB 123456",
+		FoundedOn: pactum.MustDate("2022-03-01"), Staff: 24, TurnoverEUR: 2_000_000, BalanceSheetEUR: 3_000_000}
+	f.OrgB = &pactum.Organization{LegalName: "Bora Vision SAS", Country: "FR", RegistrationNumber: "RCS 987 654 321",
+		FoundedOn: pactum.MustDate("2020-06-15"), Staff: 40, TurnoverEUR: 5_000_000, BalanceSheetEUR: 4_000_000}
+	for _, o := range []*pactum.Organization{f.OrgA, f.OrgB} {
+		if err := orgs.CreateOrganization(As(f.Manager), o); err != nil {
+			tb.Fatalf("create organization: %v", err)
+		}
+	}
+	f.ApplicantA = mk(&pactum.User{Email: "ada@aleph.example", Name: "Ada Aleph", Role: pactum.RoleApplicant, OrganizationID: f.OrgA.ID})
+	f.ApplicantB = mk(&pactum.User{Email: "bob@bora.example", Name: "Bob Bora", Role: pactum.RoleApplicant, OrganizationID: f.OrgB.ID})
+
+	modes, err := catalog.Modes()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	f.Call = &pactum.Call{Title: "AI Factories access 2026-Q4", Description: "Fast lane and large scale.",
+		OpensAt: now.Add(-24 * time.Hour), CutoffAt: now.Add(60 * 24 * time.Hour), Modes: modes,
+		SystemIDs: []string{"lumi-g", "leonardo-booster", "mn5-acc", "karolina-gpu"}}
+	if err := sqlstore.NewCallService(db).CreateCall(As(f.Manager), f.Call); err != nil {
+		tb.Fatalf("create call: %v", err)
+	}
+	return f
+}
+
+// NewProposal returns a valid fast-lane proposal for callID: a 7B language
+// model on Leonardo, 20,000 GPU-hours, no ethics issues.
+func NewProposal(callID string) *pactum.Proposal {
+	return &pactum.Proposal{
+		CallID: callID, Mode: pactum.ModeFastLane, Title: "Legal-domain 7B language model",
+		Summary:        "Continued pre-training of an open 7B model on European legal texts.",
+		Requests:       []pactum.ResourceRequest{{SystemID: "leonardo-booster", Amount: 20000, StorageTB: 20}},
+		DurationMonths: 3,
+		AIWork: pactum.AIWork{ModelType: "language_model", InputModalities: []string{"text"}, OutputModalities: []string{"text"},
+			ParameterCount: 7e9, TrainingTokens: 200e9, PlannedTrainingFLOP: 8.4e21, Utilisation: 0.4,
+			IntendedUse: "Drafting assistance for lawyers.", Purpose: "product_development", IntendsEUMarket: true,
+			CivilianOnly: true, DataProvenance: pactum.DataProvenance{Sources: []string{"public_datasets", "licensed"},
+				TDMOptOutsHonoured: true, Description: "EUR-Lex and licensed case law."}},
+		AIAct:   pactum.AIActProfile{InteractsWithPersons: true, SyntheticContent: true},
+		Pledges: pactum.AIPactPledges{GovernanceStrategy: true, HighRiskMapping: true, AILiteracy: true},
+	}
+}

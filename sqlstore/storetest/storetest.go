@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+// Package storetest opens throwaway pactum databases for tests, on SQLite
+// and on PostgreSQL, so that the same test runs against both engines.
+//
+// PostgreSQL tests need PACTUM_TEST_POSTGRES, a URL of a server where the
+// test may create databases (scripts/postgres/up.sh prints one). Without it
+// they are skipped, unless PACTUM_REQUIRE_POSTGRES=1, as in CI, where a
+// missing server fails the run rather than silently testing less.
+package storetest
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/pactum/pactum/sqlstore"
+)
+
+// Dialects lists the engines tests run on.
+var Dialects = []string{sqlstore.SQLite, sqlstore.Postgres}
+
+// DSN returns a fresh, empty database for dialect, dropped when tb ends.
+func DSN(tb testing.TB, dialect string) string {
+	tb.Helper()
+	switch dialect {
+	case sqlstore.SQLite:
+		return filepath.Join(tb.TempDir(), "pactum.db")
+	case sqlstore.Postgres:
+		admin := os.Getenv("PACTUM_TEST_POSTGRES")
+		if admin == "" {
+			if os.Getenv("PACTUM_REQUIRE_POSTGRES") == "1" {
+				tb.Fatal("PACTUM_REQUIRE_POSTGRES=1 but PACTUM_TEST_POSTGRES is not set (start one with scripts/postgres/up.sh)")
+			}
+			tb.Skip("PostgreSQL tests need PACTUM_TEST_POSTGRES (scripts/postgres/up.sh prints it)")
+		}
+		db, err := sql.Open("pgx", admin)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		name := "pactum_t_" + strings.ToLower(rand.Text()[:12])
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if _, err := db.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+			db.Close()
+			tb.Fatalf("create test database: %v", err)
+		}
+		tb.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			if _, err := db.ExecContext(ctx, "DROP DATABASE "+name+" WITH (FORCE)"); err != nil {
+				tb.Errorf("drop test database: %v", err)
+			}
+			db.Close()
+		})
+		u, err := url.Parse(admin)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		u.Path = "/" + name
+		return u.String()
+	}
+	tb.Fatalf("unknown dialect %q", dialect)
+	return ""
+}
+
+// Open opens a fresh migrated database for dialect, closed when tb ends.
+func Open(tb testing.TB, dialect string, opt sqlstore.Options) *sqlstore.DB {
+	tb.Helper()
+	db, err := sqlstore.Open(context.Background(), DSN(tb, dialect), opt)
+	if err != nil {
+		tb.Fatalf("open %s: %v", dialect, err)
+	}
+	tb.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			tb.Errorf("close: %v", err)
+		}
+	})
+	return db
+}
+
+// Run runs fn as a subtest on each dialect.
+func Run(t *testing.T, fn func(t *testing.T, dialect string)) {
+	t.Helper()
+	for _, d := range Dialects {
+		t.Run(d, func(t *testing.T) { fn(t, d) })
+	}
+}
+
+// Clock is a settable clock for tests.
+type Clock struct{ T time.Time }
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time { return c.T }
+
+// Advance moves the clock on.
+func (c *Clock) Advance(d time.Duration) { c.T = c.T.Add(d) }
+
+// String shows the time, for test logs.
+func (c *Clock) String() string { return fmt.Sprint(c.T) }

@@ -1,0 +1,334 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package sqlstore
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/pactum/pactum"
+)
+
+// UserService implements pactum.UserService.
+type UserService struct{ db *DB }
+
+var _ pactum.UserService = (*UserService)(nil)
+
+// NewUserService returns the user and token service.
+func NewUserService(db *DB) *UserService { return &UserService{db: db} }
+
+// TokenPrefix starts every API token, so that secret scanners and people
+// recognise one.
+const TokenPrefix = "pct_"
+
+const userColumns = `id, email, name, role, organization_id, site, created_at`
+
+func scanUser(row scanner, extra ...any) (*pactum.User, error) {
+	var u pactum.User
+	var org sql.NullString
+	dest := append([]any{&u.ID, &u.Email, &u.Name, &u.Role, &org, &u.Site, &u.CreatedAt}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return nil, err
+	}
+	u.OrganizationID = org.String
+	u.CreatedAt = u.CreatedAt.UTC()
+	return &u, nil
+}
+
+// CreateUser adds a user. Access managers only.
+func (s *UserService) CreateUser(ctx context.Context, u *pactum.User) error {
+	a, err := actor(ctx)
+	if err != nil {
+		return err
+	}
+	if !pactum.HasRole(a, pactum.RoleAccessManager) {
+		return pactum.Errorf(pactum.EFORBIDDEN, "Only access managers may create users.")
+	}
+	u.Email = strings.ToLower(strings.TrimSpace(u.Email))
+	if err := u.Validate(); err != nil {
+		return err
+	}
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if u.OrganizationID != "" {
+		if _, err := findOrgByID(ctx, tx, u.OrganizationID); pactum.ErrorCode(err) == pactum.ENOTFOUND {
+			return &pactum.Error{Code: pactum.EINVALID, Message: "The user is not valid.",
+				Fields: []pactum.FieldError{{Field: "organization_id", Message: "names no registered organization"}}}
+		} else if err != nil {
+			return err
+		}
+	}
+	u.ID = newID()
+	u.CreatedAt = tx.now
+	var org any
+	if u.OrganizationID != "" {
+		org = u.OrganizationID
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO users (`+userColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		u.ID, u.Email, u.Name, u.Role, org, u.Site, u.CreatedAt); err != nil {
+		if isConflict(err) {
+			return pactum.Errorf(pactum.ECONFLICT, "A user with e-mail %s already exists.", u.Email)
+		}
+		return fmt.Errorf("insert user: %w", mapError(err))
+	}
+	if err := tx.record("user.create", "user", u.ID, nil, u); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// FindUserByID returns the caller themself, or anyone to access managers and
+// auditors, or members of the caller's own organization to applicants.
+func (s *UserService) FindUserByID(ctx context.Context, id string) (*pactum.User, error) {
+	a, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	u, err := findUserByID(ctx, s.db.r, id)
+	if err != nil {
+		return nil, err
+	}
+	if a.ID != u.ID && !pactum.CanReadAll(a) && !(a.Role == pactum.RoleApplicant && a.OrganizationID != "" && a.OrganizationID == u.OrganizationID) {
+		return nil, pactum.Errorf(pactum.ENOTFOUND, "User %q not found.", id)
+	}
+	return u, nil
+}
+
+func findUserByID(ctx context.Context, q querier, id string) (*pactum.User, error) {
+	u, err := scanUser(q.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, pactum.Errorf(pactum.ENOTFOUND, "User %q not found.", id)
+	} else if err != nil {
+		return nil, fmt.Errorf("find user %s: %w", id, err)
+	}
+	return u, nil
+}
+
+// FindUsers lists users: all to access managers and auditors, the own
+// organization's to applicants, only themselves to others.
+func (s *UserService) FindUsers(ctx context.Context, f pactum.UserFilter) ([]*pactum.User, int, error) {
+	a, err := actor(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	var w where
+	switch {
+	case pactum.CanReadAll(a):
+	case a.Role == pactum.RoleApplicant:
+		w.add("organization_id = ?", a.OrganizationID)
+	default:
+		w.add("id = ?", a.ID)
+	}
+	if f.Role != nil {
+		w.add("role = ?", string(*f.Role))
+	}
+	if f.OrganizationID != nil {
+		w.add("organization_id = ?", *f.OrganizationID)
+	}
+	if f.Email != nil {
+		w.add("email = ?", strings.ToLower(*f.Email))
+	}
+	q := `SELECT ` + userColumns + `, COUNT(*) OVER () FROM users` + w.String() + ` ORDER BY email` + w.page(f.Limit, f.Offset)
+	rows, err := s.db.r.QueryContext(ctx, q, w.args...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("find users: %w", err)
+	}
+	defer rows.Close()
+	var out []*pactum.User
+	var total int
+	for rows.Next() {
+		u, err := scanUser(rows, &total)
+		if err != nil {
+			return nil, 0, fmt.Errorf("scan user: %w", err)
+		}
+		out = append(out, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("find users: %w", err)
+	}
+	return out, total, nil
+}
+
+func hashSecret(secret string) string {
+	h := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(h[:])
+}
+
+// canManageTokens: users manage their own tokens; access managers anyone's.
+func canManageTokens(a *pactum.User, userID string) bool {
+	return a.ID == userID || pactum.HasRole(a, pactum.RoleAccessManager)
+}
+
+// CreateToken issues a token. The secret is returned once and only its
+// SHA-256 is stored: tokens carry 130 random bits, so a fast hash is as
+// safe as a slow one and keeps authentication cheap on every request.
+func (s *UserService) CreateToken(ctx context.Context, userID, name string, expiresAt *time.Time) (*pactum.Token, string, error) {
+	a, err := actor(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	if !canManageTokens(a, userID) {
+		return nil, "", pactum.Errorf(pactum.ENOTFOUND, "User %q not found.", userID)
+	}
+	var v pactum.Validator
+	name = strings.TrimSpace(name)
+	v.Check(name != "" && len(name) <= 100, "name", "is required (at most 100 characters)")
+	v.Check(expiresAt == nil || expiresAt.After(s.db.now()), "expires_at", "must be in the future")
+	if err := v.Err("The token is not valid."); err != nil {
+		return nil, "", err
+	}
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	defer tx.Rollback()
+	if _, err := findUserByID(ctx, tx, userID); err != nil {
+		return nil, "", err
+	}
+	secret := TokenPrefix + strings.ToLower(rand.Text())
+	t := &pactum.Token{ID: newID(), UserID: userID, Name: name, Prefix: secret[:len(TokenPrefix)+6], CreatedAt: tx.now}
+	if expiresAt != nil {
+		e := expiresAt.UTC().Truncate(time.Microsecond)
+		t.ExpiresAt = &e
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO tokens (id, user_id, name, prefix, secret_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		t.ID, t.UserID, t.Name, t.Prefix, hashSecret(secret), t.CreatedAt, nullTime(t.ExpiresAt)); err != nil {
+		return nil, "", fmt.Errorf("insert token: %w", mapError(err))
+	}
+	if err := tx.record("token.create", "token", t.ID, nil, t); err != nil {
+		return nil, "", err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, "", err
+	}
+	return t, secret, nil
+}
+
+const tokenColumns = `id, user_id, name, prefix, created_at, expires_at, last_used_at, revoked_at`
+
+func scanToken(row scanner) (*pactum.Token, error) {
+	var t pactum.Token
+	var exp, used, rev sql.NullTime
+	if err := row.Scan(&t.ID, &t.UserID, &t.Name, &t.Prefix, &t.CreatedAt, &exp, &used, &rev); err != nil {
+		return nil, err
+	}
+	t.CreatedAt = t.CreatedAt.UTC()
+	t.ExpiresAt, t.LastUsedAt, t.RevokedAt = timePtr(exp), timePtr(used), timePtr(rev)
+	return &t, nil
+}
+
+// FindTokens lists a user's tokens, newest first.
+func (s *UserService) FindTokens(ctx context.Context, userID string) ([]*pactum.Token, error) {
+	a, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !canManageTokens(a, userID) && !pactum.HasRole(a, pactum.RoleAuditor) {
+		return nil, pactum.Errorf(pactum.ENOTFOUND, "User %q not found.", userID)
+	}
+	rows, err := s.db.r.QueryContext(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE user_id = $1 ORDER BY id DESC`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("find tokens: %w", err)
+	}
+	defer rows.Close()
+	out := []*pactum.Token{}
+	for rows.Next() {
+		t, err := scanToken(rows)
+		if err != nil {
+			return nil, fmt.Errorf("scan token: %w", err)
+		}
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("find tokens: %w", err)
+	}
+	return out, nil
+}
+
+// RevokeToken revokes a token at once. Revoking twice is not an error.
+func (s *UserService) RevokeToken(ctx context.Context, tokenID string) error {
+	a, err := actor(ctx)
+	if err != nil {
+		return err
+	}
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	t, err := scanToken(tx.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE id = $1`, tokenID))
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && !canManageTokens(a, t.UserID)) {
+		return pactum.Errorf(pactum.ENOTFOUND, "Token %q not found.", tokenID)
+	} else if err != nil {
+		return fmt.Errorf("find token: %w", err)
+	}
+	if t.RevokedAt != nil {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE tokens SET revoked_at = $1 WHERE id = $2`, tx.now, tokenID); err != nil {
+		return fmt.Errorf("revoke token: %w", err)
+	}
+	before := *t
+	t.RevokedAt = &tx.now
+	if err := tx.record("token.revoke", "token", t.ID, before, t); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// Authenticate resolves a token secret to its user.
+func (s *UserService) Authenticate(ctx context.Context, secret string) (*pactum.User, error) {
+	if !strings.HasPrefix(secret, TokenPrefix) {
+		return nil, pactum.Errorf(pactum.EUNAUTHORIZED, "Invalid API token.")
+	}
+	var exp, rev, used sql.NullTime
+	var tokenID string
+	u, err := scanUser(s.db.r.QueryRowContext(ctx, `SELECT u.id, u.email, u.name, u.role, u.organization_id, u.site, u.created_at,
+		t.id, t.expires_at, t.revoked_at, t.last_used_at
+		FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.secret_hash = $1`, hashSecret(secret)), &tokenID, &exp, &rev, &used)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, pactum.Errorf(pactum.EUNAUTHORIZED, "Invalid API token.")
+	} else if err != nil {
+		return nil, fmt.Errorf("authenticate: %w", err)
+	}
+	now := s.db.now()
+	if rev.Valid {
+		return nil, pactum.Errorf(pactum.EUNAUTHORIZED, "This API token was revoked.")
+	}
+	if exp.Valid && !now.Before(exp.Time) {
+		return nil, pactum.Errorf(pactum.EUNAUTHORIZED, "This API token expired at %s.", exp.Time.UTC().Format(time.RFC3339))
+	}
+	// Record use at most every five minutes: enough to spot stale tokens,
+	// without a write on every request.
+	if !used.Valid || now.Sub(used.Time) > 5*time.Minute {
+		if _, err := s.db.w.ExecContext(ctx, `UPDATE tokens SET last_used_at = $1 WHERE id = $2`, s.db.stamp(), tokenID); err != nil {
+			s.db.logger.Warn("record token use", "token", tokenID, "err", err)
+		}
+	}
+	return u, nil
+}
+
+func nullTime(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return *t
+}
+
+func timePtr(t sql.NullTime) *time.Time {
+	if !t.Valid {
+		return nil
+	}
+	x := t.Time.UTC()
+	return &x
+}
