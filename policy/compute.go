@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package policy
+
+import (
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/pactum/pactum"
+)
+
+// The estimation methods, as named in pactum.ComputeEstimate.Method.
+const (
+	Method6PD      = "6PD"
+	MethodHardware = "hardware"
+	MethodDeclared = "declared"
+)
+
+// estimates holds the training-compute figures of one proposal. Computing
+// them is arithmetic, not policy, so it is Go; the thresholds that give the
+// figures legal meaning are ruleset parameters.
+type estimates struct {
+	flop6PD, flopHW, flopDeclared float64
+	max, min                      float64
+	maxMethod                     string
+	disagreement                  float64
+	utilisation                   float64
+	totalGPUHours                 float64
+	systems                       []string
+	list                          []pactum.ComputeEstimate
+}
+
+// estimate computes the estimates of the GPAI guidelines, Annex A:
+// architecture-based C ≈ 6·P·D and hardware-based C = N·L·H·U, summed over
+// the requested systems. defaultU is used when the applicant declared no
+// utilisation. An unknown system is an EINVALID error, because the hardware
+// estimate and the caps would silently count it as zero.
+func estimate(p *pactum.Proposal, systems map[string]*pactum.System, defaultU float64) (estimates, error) {
+	var e estimates
+	w := &p.AIWork
+	e.utilisation = defaultU
+	uSource := "default utilisation " + fmtNum(defaultU) + " (ruleset parameter default_utilisation)"
+	if w.Utilisation > 0 {
+		e.utilisation = w.Utilisation
+		uSource = "declared utilisation " + fmtNum(w.Utilisation)
+	}
+
+	var hwParts []string
+	e.systems = make([]string, 0, len(p.Requests))
+	for _, r := range p.Requests {
+		s := systems[r.SystemID]
+		if s == nil {
+			return e, pactum.Errorf(pactum.EINVALID, "The proposal requests system %q, which is not in the catalogue.", r.SystemID)
+		}
+		gh := s.GPUHours(r.Amount)
+		e.totalGPUHours += gh
+		e.flopHW += s.PeakFLOP(r.Amount, e.utilisation)
+		e.systems = append(e.systems, r.SystemID)
+		hwParts = append(hwParts, fmtNum(gh)+" GPU-h on "+s.ID+" at "+fmtNum(s.PeakTFLOPSPerGPU)+" TFLOP/s")
+	}
+
+	if w.ParameterCount > 0 && w.TrainingTokens > 0 {
+		e.flop6PD = 6 * w.ParameterCount * w.TrainingTokens
+		e.list = append(e.list, pactum.ComputeEstimate{
+			Method: Method6PD, FLOP: e.flop6PD,
+			Assumptions: "6 × " + fmtFLOP(w.ParameterCount) + " parameters × " + fmtFLOP(w.TrainingTokens) +
+				" tokens; dense-transformer approximation (GPAI guidelines C(2025) 5045, Annex A)",
+		})
+	}
+	if e.flopHW > 0 {
+		e.list = append(e.list, pactum.ComputeEstimate{
+			Method: MethodHardware, FLOP: e.flopHW,
+			Assumptions: strings.Join(hwParts, " + ") + " (dense BF16 peak), " + uSource +
+				"; the whole request counted as training",
+		})
+	}
+	if w.PlannedTrainingFLOP > 0 {
+		e.flopDeclared = w.PlannedTrainingFLOP
+		e.list = append(e.list, pactum.ComputeEstimate{Method: MethodDeclared, FLOP: e.flopDeclared,
+			Assumptions: "the applicant's own estimate"})
+	}
+
+	// The largest estimate decides thresholds: the GPAI guidelines (§31)
+	// ask providers to notify when they know a threshold will be met, so
+	// the screener errs high. Ties keep the first method in list order.
+	for _, x := range e.list {
+		if x.FLOP > e.max {
+			e.max, e.maxMethod = x.FLOP, x.Method
+		}
+		if e.min == 0 || x.FLOP < e.min {
+			e.min = x.FLOP
+		}
+	}
+	if e.flop6PD > 0 && e.flopHW > 0 {
+		hi, lo := math.Max(e.flop6PD, e.flopHW), math.Min(e.flop6PD, e.flopHW)
+		e.disagreement = hi/lo - 1
+	}
+	return e, nil
+}
+
+// fmtNum formats a number for messages: plain digits up to a trillion,
+// scientific notation beyond.
+func fmtNum(f float64) string {
+	if math.Abs(f) < 1e12 {
+		return strconv.FormatFloat(f, 'f', -1, 64)
+	}
+	return strconv.FormatFloat(f, 'g', -1, 64)
+}
+
+// fmtFLOP formats a compute figure to two significant figures, as the GPAI
+// guidelines (§32) ask for notifications: 7.5e+22.
+func fmtFLOP(f float64) string {
+	if f == 0 {
+		return "0"
+	}
+	return strconv.FormatFloat(f, 'e', 1, 64)
+}
+
+// fmtPercent formats a ratio as a whole percentage: 0.3 is "30 %".
+func fmtPercent(f float64) string {
+	return strconv.FormatFloat(f*100, 'f', 0, 64) + " %"
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

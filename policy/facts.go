@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package policy
+
+import (
+	"cel.dev/cel-go/cel"
+	"cel.dev/cel-go/common/types"
+	"cel.dev/cel-go/common/types/ref"
+	"cel.dev/cel-go/interpreter"
+
+	"github.com/pactum/pactum"
+)
+
+// screenCtx is what fact extractors read: the input plus the values Go
+// computed before the rules run.
+type screenCtx struct {
+	in   *pactum.ScreeningInput
+	p    *pactum.Proposal
+	org  *pactum.Organization
+	mode *pactum.CallMode // nil when the call does not offer the mode
+	est  estimates
+}
+
+// fact is one input variable the rules may read. The set is fixed by the
+// code, because each fact needs an extractor; rulesets add derived facts on
+// top.
+type fact struct {
+	name string
+	typ  *cel.Type
+	doc  string
+	get  func(c *screenCtx) ref.Val
+}
+
+var (
+	strList = cel.ListType(cel.StringType)
+	adapter = types.DefaultTypeAdapter
+)
+
+func str(s string) ref.Val    { return types.String(s) }
+func dbl(f float64) ref.Val   { return types.Double(f) }
+func boolean(b bool) ref.Val  { return types.Bool(b) }
+func list(s []string) ref.Val { return types.NewStringList(adapter, s) }
+func modeOr[T any](c *screenCtx, f func(*pactum.CallMode) T, zero T) T {
+	if c.mode == nil {
+		return zero
+	}
+	return f(c.mode)
+}
+
+// facts is the schema of the activation: names, CEL types and extractors.
+// The order is the activation's slot order.
+var facts = []fact{
+	{"proposal.mode", cel.StringType, "access mode: playground, fast_lane, large_scale, …", func(c *screenCtx) ref.Val { return str(string(c.p.Mode)) }},
+	{"proposal.duration_months", cel.DoubleType, "requested allocation length in months", func(c *screenCtx) ref.Val { return dbl(float64(c.p.DurationMonths)) }},
+
+	{"org.country", cel.StringType, "ISO 3166-1 alpha-2 country of establishment", func(c *screenCtx) ref.Val { return str(c.org.Country) }},
+	{"org.sme", cel.BoolType, "SME under Recommendation 2003/361/EC", func(c *screenCtx) ref.Val { return boolean(c.org.IsSME()) }},
+	{"org.startup", cel.BoolType, "SME younger than pactum.StartupMaxAgeYears at the decision date", func(c *screenCtx) ref.Val { return boolean(c.org.IsStartup(c.in.At)) }},
+	{"org.age_years", cel.DoubleType, "whole years since founding at the decision date", func(c *screenCtx) ref.Val { return dbl(float64(c.org.AgeYears(c.in.At))) }},
+	{"org.staff", cel.DoubleType, "headcount in annual work units", func(c *screenCtx) ref.Val { return dbl(float64(c.org.Staff)) }},
+
+	{"call.mode.offered", cel.BoolType, "the call offers the proposal's mode", func(c *screenCtx) ref.Val { return boolean(c.mode != nil) }},
+	{"call.mode.min_gpu_hours", cel.DoubleType, "the mode's minimum total request (GPU-hours)", func(c *screenCtx) ref.Val {
+		return dbl(modeOr(c, func(m *pactum.CallMode) float64 { return m.MinGPUHours }, 0))
+	}},
+	{"call.mode.max_gpu_hours", cel.DoubleType, "the mode's cap on the total request (GPU-hours); 0 means no cap", func(c *screenCtx) ref.Val {
+		return dbl(modeOr(c, func(m *pactum.CallMode) float64 { return m.MaxGPUHours }, 0))
+	}},
+	{"call.mode.max_duration_months", cel.DoubleType, "the mode's cap on the allocation length", func(c *screenCtx) ref.Val {
+		return dbl(modeOr(c, func(m *pactum.CallMode) float64 { return float64(m.MaxDurationMonths) }, 0))
+	}},
+	{"call.mode.requires_sme", cel.BoolType, "the mode is for SMEs and startups only", func(c *screenCtx) ref.Val {
+		return boolean(modeOr(c, func(m *pactum.CallMode) bool { return m.RequiresSME }, false))
+	}},
+	{"call.mode.requires_ai_pact", cel.BoolType, "the mode requires the AI Pact core pledges", func(c *screenCtx) ref.Val {
+		return boolean(modeOr(c, func(m *pactum.CallMode) bool { return m.RequiresAIPact }, false))
+	}},
+	{"call.mode.auto_approve", cel.BoolType, "a clean screening approves at submission", func(c *screenCtx) ref.Val {
+		return boolean(modeOr(c, func(m *pactum.CallMode) bool { return m.AutoApprove }, false))
+	}},
+
+	{"request.total_gpu_hours", cel.DoubleType, "all requests summed in GPU-hours", func(c *screenCtx) ref.Val { return dbl(c.est.totalGPUHours) }},
+	{"request.systems", strList, "ids of the requested systems", func(c *screenCtx) ref.Val { return list(c.est.systems) }},
+
+	{"ai.model_type", cel.StringType, "one of pactum.ModelTypes", func(c *screenCtx) ref.Val { return str(c.p.AIWork.ModelType) }},
+	{"ai.input_modalities", strList, "input modalities", func(c *screenCtx) ref.Val { return list(c.p.AIWork.InputModalities) }},
+	{"ai.output_modalities", strList, "output modalities", func(c *screenCtx) ref.Val { return list(c.p.AIWork.OutputModalities) }},
+	{"ai.parameter_count", cel.DoubleType, "planned parameters", func(c *screenCtx) ref.Val { return dbl(c.p.AIWork.ParameterCount) }},
+	{"ai.training_tokens", cel.DoubleType, "planned training tokens", func(c *screenCtx) ref.Val { return dbl(c.p.AIWork.TrainingTokens) }},
+	{"ai.fine_tune", cel.BoolType, "the work modifies an existing model", func(c *screenCtx) ref.Val { return boolean(c.p.AIWork.FineTune) }},
+	{"ai.base_model", cel.StringType, "the base model of a fine-tune", func(c *screenCtx) ref.Val { return str(c.p.AIWork.BaseModel) }},
+	{"ai.base_model_flop", cel.DoubleType, "the base model's training compute; 0 when unknown", func(c *screenCtx) ref.Val { return dbl(c.p.AIWork.BaseModelFLOP) }},
+	{"ai.base_model_systemic_risk", cel.BoolType, "the base model is a GPAI model with systemic risk", func(c *screenCtx) ref.Val { return boolean(c.p.AIWork.BaseModelSystemicRisk) }},
+	{"ai.purpose", cel.StringType, "research, product_development or both", func(c *screenCtx) ref.Val { return str(c.p.AIWork.Purpose) }},
+	{"ai.intends_eu_market", cel.BoolType, "the result is meant for the EU market", func(c *screenCtx) ref.Val { return boolean(c.p.AIWork.IntendsEUMarket) }},
+	{"ai.open_weights", cel.BoolType, "the weights will be released openly", func(c *screenCtx) ref.Val { return boolean(c.p.AIWork.OpenWeights) }},
+	{"ai.civilian_only", cel.BoolType, "exclusively civilian purposes", func(c *screenCtx) ref.Val { return boolean(c.p.AIWork.CivilianOnly) }},
+
+	{"data.sources", strList, "training-data provenance categories", func(c *screenCtx) ref.Val { return list(c.p.AIWork.DataProvenance.Sources) }},
+	{"data.personal_data", cel.BoolType, "training data contains personal data", func(c *screenCtx) ref.Val { return boolean(c.p.AIWork.DataProvenance.PersonalData) }},
+	{"data.special_category_data", cel.BoolType, "training data contains GDPR Art. 9 data", func(c *screenCtx) ref.Val { return boolean(c.p.AIWork.DataProvenance.SpecialCategoryData) }},
+	{"data.tdm_opt_outs_honoured", cel.BoolType, "text-and-data-mining opt-outs are respected", func(c *screenCtx) ref.Val { return boolean(c.p.AIWork.DataProvenance.TDMOptOutsHonoured) }},
+
+	{"compute.flop_6pd", cel.DoubleType, "6·P·D estimate; 0 when parameters or tokens are missing", func(c *screenCtx) ref.Val { return dbl(c.est.flop6PD) }},
+	{"compute.flop_hardware", cel.DoubleType, "GPUs × seconds × peak × utilisation over the requests", func(c *screenCtx) ref.Val { return dbl(c.est.flopHW) }},
+	{"compute.flop_declared", cel.DoubleType, "the applicant's own estimate; 0 when not given", func(c *screenCtx) ref.Val { return dbl(c.est.flopDeclared) }},
+	{"compute.flop_max", cel.DoubleType, "the largest available estimate, used for thresholds", func(c *screenCtx) ref.Val { return dbl(c.est.max) }},
+	{"compute.flop_max_method", cel.StringType, "which estimate flop_max is: 6PD, hardware or declared", func(c *screenCtx) ref.Val { return str(c.est.maxMethod) }},
+	{"compute.flop_min", cel.DoubleType, "the smallest available non-zero estimate", func(c *screenCtx) ref.Val { return dbl(c.est.min) }},
+	{"compute.disagreement", cel.DoubleType, "how far the larger of 6PD and hardware exceeds the smaller (0.3 = 30 %); 0 unless both exist", func(c *screenCtx) ref.Val { return dbl(c.est.disagreement) }},
+	{"compute.utilisation", cel.DoubleType, "the utilisation the hardware estimate used", func(c *screenCtx) ref.Val { return dbl(c.est.utilisation) }},
+	{"compute.utilisation_declared", cel.BoolType, "the utilisation was declared rather than the default", func(c *screenCtx) ref.Val { return boolean(c.p.AIWork.Utilisation > 0) }},
+
+	{"ai_act.manipulative_techniques", cel.BoolType, "Art. 5(1)(a)", func(c *screenCtx) ref.Val { return boolean(c.p.AIAct.ManipulativeTechniques) }},
+	{"ai_act.exploits_vulnerabilities", cel.BoolType, "Art. 5(1)(b)", func(c *screenCtx) ref.Val { return boolean(c.p.AIAct.ExploitsVulnerabilities) }},
+	{"ai_act.significant_harm_likely", cel.BoolType, "Art. 5(1)(a),(b)", func(c *screenCtx) ref.Val { return boolean(c.p.AIAct.SignificantHarmLikely) }},
+	{"ai_act.social_scoring", cel.BoolType, "Art. 5(1)(c)", func(c *screenCtx) ref.Val { return boolean(c.p.AIAct.SocialScoring) }},
+	{"ai_act.crime_risk_prediction", cel.BoolType, "Art. 5(1)(d)", func(c *screenCtx) ref.Val { return boolean(c.p.AIAct.CrimeRiskPrediction) }},
+	{"ai_act.solely_profiling", cel.BoolType, "Art. 5(1)(d)", func(c *screenCtx) ref.Val { return boolean(c.p.AIAct.SolelyProfiling) }},
+	{"ai_act.untargeted_face_scraping", cel.BoolType, "Art. 5(1)(e)", func(c *screenCtx) ref.Val { return boolean(c.p.AIAct.UntargetedFaceScraping) }},
+	{"ai_act.emotion_recognition", cel.BoolType, "Art. 5(1)(f)", func(c *screenCtx) ref.Val { return boolean(c.p.AIAct.EmotionRecognition) }},
+	{"ai_act.emotion_setting", cel.StringType, "workplace, education, other or empty", func(c *screenCtx) ref.Val { return str(c.p.AIAct.EmotionSetting) }},
+	{"ai_act.emotion_purpose", cel.StringType, "medical, safety, other or empty", func(c *screenCtx) ref.Val { return str(c.p.AIAct.EmotionPurpose) }},
+	{"ai_act.sensitive_biometric_categorisation", cel.BoolType, "Art. 5(1)(g)", func(c *screenCtx) ref.Val { return boolean(c.p.AIAct.SensitiveBiometricCategorisation) }},
+	{"ai_act.categorisation_purpose", cel.StringType, "dataset_labelling, law_enforcement, other or empty", func(c *screenCtx) ref.Val { return str(c.p.AIAct.CategorisationPurpose) }},
+	{"ai_act.remote_biometric_identification", cel.BoolType, "Art. 5(1)(h), Annex III 1(a)", func(c *screenCtx) ref.Val { return boolean(c.p.AIAct.RemoteBiometricIdentification) }},
+	{"ai_act.real_time", cel.BoolType, "Art. 5(1)(h)", func(c *screenCtx) ref.Val { return boolean(c.p.AIAct.RealTime) }},
+	{"ai_act.publicly_accessible_spaces", cel.BoolType, "Art. 5(1)(h)", func(c *screenCtx) ref.Val { return boolean(c.p.AIAct.PubliclyAccessibleSpaces) }},
+	{"ai_act.law_enforcement", cel.BoolType, "used by or for law enforcement", func(c *screenCtx) ref.Val { return boolean(c.p.AIAct.LawEnforcement) }},
+	{"ai_act.rbi_exception", cel.StringType, "victims, imminent_threat, serious_crime_suspect or empty", func(c *screenCtx) ref.Val { return str(c.p.AIAct.RBIException) }},
+	{"ai_act.annex_iii", strList, "declared Annex III item codes such as 4a", func(c *screenCtx) ref.Val { return list(c.p.AIAct.AnnexIII) }},
+	{"ai_act.derogation", cel.StringType, "claimed Art. 6(3) derogation or empty", func(c *screenCtx) ref.Val { return str(c.p.AIAct.Derogation) }},
+	{"ai_act.profiles_natural_persons", cel.BoolType, "Art. 6(3) last subparagraph", func(c *screenCtx) ref.Val { return boolean(c.p.AIAct.ProfilesNaturalPersons) }},
+	{"ai_act.safety_component", cel.BoolType, "Art. 6(1), Annex I", func(c *screenCtx) ref.Val { return boolean(c.p.AIAct.SafetyComponent) }},
+	{"ai_act.interacts_with_persons", cel.BoolType, "Art. 50(1)", func(c *screenCtx) ref.Val { return boolean(c.p.AIAct.InteractsWithPersons) }},
+	{"ai_act.synthetic_content", cel.BoolType, "Art. 50(2)", func(c *screenCtx) ref.Val { return boolean(c.p.AIAct.SyntheticContent) }},
+	{"ai_act.deep_fakes", cel.BoolType, "Art. 50(4)", func(c *screenCtx) ref.Val { return boolean(c.p.AIAct.DeepFakes) }},
+	{"ai_act.public_interest_text", cel.BoolType, "Art. 50(4)", func(c *screenCtx) ref.Val { return boolean(c.p.AIAct.PublicInterestText) }},
+	{"ai_act.human_editorial_control", cel.BoolType, "Art. 50(4) exception", func(c *screenCtx) ref.Val { return boolean(c.p.AIAct.HumanEditorialControl) }},
+
+	{"ethics.human_embryos", cel.BoolType, "ethics table section 1", func(c *screenCtx) ref.Val { return boolean(c.p.Ethics.HumanEmbryos.Yes) }},
+	{"ethics.humans", cel.BoolType, "ethics table section 2", func(c *screenCtx) ref.Val { return boolean(c.p.Ethics.Humans.Yes) }},
+	{"ethics.human_cells", cel.BoolType, "ethics table section 3", func(c *screenCtx) ref.Val { return boolean(c.p.Ethics.HumanCells.Yes) }},
+	{"ethics.personal_data", cel.BoolType, "ethics table section 4", func(c *screenCtx) ref.Val { return boolean(c.p.Ethics.PersonalData.Yes) }},
+	{"ethics.animals", cel.BoolType, "ethics table section 5", func(c *screenCtx) ref.Val { return boolean(c.p.Ethics.Animals.Yes) }},
+	{"ethics.non_eu_countries", cel.BoolType, "ethics table section 6", func(c *screenCtx) ref.Val { return boolean(c.p.Ethics.NonEUCountries.Yes) }},
+	{"ethics.environment_health_safety", cel.BoolType, "ethics table section 7", func(c *screenCtx) ref.Val { return boolean(c.p.Ethics.EnvironmentHealthSafety.Yes) }},
+	{"ethics.artificial_intelligence", cel.BoolType, "ethics table section 8", func(c *screenCtx) ref.Val { return boolean(c.p.Ethics.ArtificialIntelligence.Yes) }},
+	{"ethics.other", cel.BoolType, "ethics table section 9", func(c *screenCtx) ref.Val { return boolean(c.p.Ethics.Other.Yes) }},
+
+	{"pledges.core", cel.BoolType, "all three AI Pact core pledges", func(c *screenCtx) ref.Val { return boolean(c.p.Pledges.Core()) }},
+	{"pledges.governance_strategy", cel.BoolType, "AI Pact core pledge 1", func(c *screenCtx) ref.Val { return boolean(c.p.Pledges.GovernanceStrategy) }},
+	{"pledges.high_risk_mapping", cel.BoolType, "AI Pact core pledge 2", func(c *screenCtx) ref.Val { return boolean(c.p.Pledges.HighRiskMapping) }},
+	{"pledges.ai_literacy", cel.BoolType, "AI Pact core pledge 3", func(c *screenCtx) ref.Val { return boolean(c.p.Pledges.AILiteracy) }},
+	{"pledges.optional", strList, "optional AI Pact pledges", func(c *screenCtx) ref.Val { return list(c.p.Pledges.Optional) }},
+}
+
+// Facts lists the names and CEL types of the input facts rules may use, for
+// documentation and `pactum rules` tooling. Rulesets add derived.* facts and
+// params.* constants on top.
+func Facts() []FactInfo {
+	out := make([]FactInfo, len(facts))
+	for i, f := range facts {
+		out[i] = FactInfo{Name: f.name, Type: f.typ.String(), Doc: f.doc}
+	}
+	return out
+}
+
+// FactInfo describes one fact.
+type FactInfo struct {
+	Name string `json:"name"`
+	Type string `json:"type"`
+	Doc  string `json:"doc"`
+}
+
+// activation is the flat, per-screening variable binding: one slot per
+// fact, then one per derived fact, indexed through the ruleset's shared,
+// read-only name table.
+type activation struct {
+	slots []ref.Val
+	index map[string]int
+}
+
+func (a *activation) ResolveName(name string) (any, bool) {
+	i, ok := a.index[name]
+	if !ok || a.slots[i] == nil {
+		return nil, false
+	}
+	return a.slots[i], true
+}
+
+func (a *activation) Parent() interpreter.Activation { return nil }

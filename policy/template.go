@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package policy
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+
+	"cel.dev/cel-go/common/types"
+	"cel.dev/cel-go/common/types/ref"
+)
+
+// template is a parsed rule message. Messages may quote facts, so that the
+// applicant sees the figure a rule acted on: "{{compute.flop_max:flop}}".
+// Only names are allowed, no expressions, so rendering is a lookup and a
+// format, and a message cannot fail or run code. Formats: flop (two
+// significant figures, 7.5e+22), percent (0.3 → 30 %); without one, numbers
+// print plainly, booleans as yes/no and lists comma-separated.
+type template struct {
+	parts []tplPart
+}
+
+type tplPart struct {
+	text   string
+	slot   int     // activation slot, or -1
+	val    ref.Val // a parameter's constant value, when slot is -1 and val != nil
+	format string
+}
+
+var tplFormats = map[string]bool{"": true, "flop": true, "percent": true}
+
+func parseTemplate(s string, rs *Ruleset) (template, error) {
+	var t template
+	s = strings.TrimSpace(s)
+	for {
+		i := strings.Index(s, "{{")
+		if i < 0 {
+			if strings.Contains(s, "}}") {
+				return t, fmt.Errorf("unmatched }}")
+			}
+			if s != "" {
+				t.parts = append(t.parts, tplPart{text: s, slot: -1})
+			}
+			return t, nil
+		}
+		if i > 0 {
+			if strings.Contains(s[:i], "}}") {
+				return t, fmt.Errorf("unmatched }}")
+			}
+			t.parts = append(t.parts, tplPart{text: s[:i], slot: -1})
+		}
+		s = s[i+2:]
+		j := strings.Index(s, "}}")
+		if j < 0 {
+			return t, fmt.Errorf("unclosed {{")
+		}
+		ref := strings.TrimSpace(s[:j])
+		s = s[j+2:]
+		name, format, _ := strings.Cut(ref, ":")
+		name, format = strings.TrimSpace(name), strings.TrimSpace(format)
+		if !tplFormats[format] {
+			return t, fmt.Errorf("{{%s}}: unknown format %q (flop or percent)", ref, format)
+		}
+		p := tplPart{slot: -1, format: format}
+		if slot, ok := rs.index[name]; ok {
+			p.slot = slot
+		} else if k, isParam := strings.CutPrefix(name, "params."); isParam && rs.params[k] != nil {
+			p.val = rs.params[k]
+		} else {
+			return t, fmt.Errorf("{{%s}} names no fact, derived fact or parameter", name)
+		}
+		t.parts = append(t.parts, p)
+	}
+}
+
+func (t template) render(a *activation) string {
+	if len(t.parts) == 1 && t.parts[0].slot < 0 && t.parts[0].val == nil {
+		return t.parts[0].text
+	}
+	var b strings.Builder
+	for _, p := range t.parts {
+		switch {
+		case p.slot >= 0:
+			b.WriteString(formatVal(a.slots[p.slot], p.format))
+		case p.val != nil:
+			b.WriteString(formatVal(p.val, p.format))
+		default:
+			b.WriteString(p.text)
+		}
+	}
+	return b.String()
+}
+
+var stringsType = reflect.TypeOf([]string{})
+
+func formatVal(v ref.Val, format string) string {
+	switch x := v.(type) {
+	case nil:
+		return "?"
+	case types.Double:
+		switch format {
+		case "flop":
+			return fmtFLOP(float64(x))
+		case "percent":
+			return fmtPercent(float64(x))
+		}
+		return fmtNum(float64(x))
+	case types.Int:
+		return fmtNum(float64(x))
+	case types.String:
+		return string(x)
+	case types.Bool:
+		if x {
+			return "yes"
+		}
+		return "no"
+	}
+	if s, err := v.ConvertToNative(stringsType); err == nil {
+		return strings.Join(s.([]string), ", ")
+	}
+	return fmt.Sprint(v.Value())
+}
