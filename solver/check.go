@@ -156,4 +156,6 @@ func CheckGrants(in *Instance, grants [][]float64) error {
 
 func tol(x float64) float64 { return 1e-6 * math.Max(1, math.Abs(x)) }
 
-func near(a, b float64) bool { return math.Abs(a-b) <= 1e-6*math.Max(1, math.Max(math.Abs(a), math.Abs(b))) }
+func near(a, b float64) bool {
+	return math.Abs(a-b) <= 1e-6*math.Max(1, math.Max(math.Abs(a), math.Abs(b)))
+}

@@ -26,10 +26,24 @@ type primal struct {
 	price  []float64 // flat arc prices at the guiding λ
 	ord    []int     // scratch
 	take   []float64 // scratch
+	tot    []float64 // per proposal total granted
+	// donors[s] lists (proposal, arc) pairs on system s by ascending
+	// score, ties by input order: who gives way first.
+	donors [][][2]int
+	undo   []undoEntry
+	logOn  bool
+	// orgByScore lists each organization's proposals by ascending score.
+	orgByScore [][]int
+	z      float64 // running objective
+}
+
+type undoEntry struct {
+	p, a int
+	x    float64 // grant added; a NaN x marks an acceptance flip of p
 }
 
 func newPrimal(m *model, off []int) *primal {
-	return &primal{
+	ps := &primal{
 		m:      m,
 		off:    off,
 		rem:    make([]float64, len(m.rowCap)),
@@ -37,7 +51,25 @@ func newPrimal(m *model, off []int) *primal {
 		g:      make([]float64, off[len(m.props)]),
 		acc:    make([]bool, len(m.props)),
 		price:  make([]float64, off[len(m.props)]),
+		tot:    make([]float64, len(m.props)),
+		donors: make([][][2]int, m.nsys),
 	}
+	for p := range m.props {
+		for a, arc := range m.props[p].arcs {
+			ps.donors[arc.sys] = append(ps.donors[arc.sys], [2]int{p, a})
+		}
+	}
+	ps.orgByScore = make([][]int, len(m.orgs))
+	for o := range m.orgs {
+		l := append([]int(nil), m.orgs[o].props...)
+		sort.SliceStable(l, func(i, j int) bool { return m.props[l[i]].score < m.props[l[j]].score })
+		ps.orgByScore[o] = l
+	}
+	for s := range ps.donors {
+		d := ps.donors[s]
+		sort.SliceStable(d, func(i, j int) bool { return m.props[d[i][0]].score < m.props[d[j][0]].score })
+	}
+	return ps
 }
 
 func (ps *primal) reset(lam []float64) {
@@ -50,7 +82,11 @@ func (ps *primal) reset(lam []float64) {
 	}
 	for i := range ps.acc {
 		ps.acc[i] = false
+		ps.tot[i] = 0
 	}
+	ps.undo = ps.undo[:0]
+	ps.logOn = false
+	ps.z = 0
 	for p := range ps.m.props {
 		pp := &ps.m.props[p]
 		for a := range pp.arcs {
@@ -95,10 +131,15 @@ func (ps *primal) avail(p, a int) float64 {
 }
 
 func (ps *primal) commit(p, a int, x float64) {
-	if x <= 0 {
+	if x == 0 {
 		return
 	}
+	if ps.logOn {
+		ps.undo = append(ps.undo, undoEntry{p: p, a: a, x: x})
+	}
 	ps.g[ps.off[p]+a] += x
+	ps.tot[p] += x
+	ps.z += ps.m.props[p].score * x
 	for _, r := range ps.m.props[p].arcs[a].rows {
 		ps.rem[r] -= x
 	}
@@ -134,8 +175,34 @@ func (ps *primal) tryAccept(p int, target float64) bool {
 	for i, a := range ord {
 		ps.commit(p, a, ps.take[i])
 	}
-	ps.acc[p] = true
+	ps.setAcc(p, true)
 	return true
+}
+
+func (ps *primal) setAcc(p int, v bool) {
+	if ps.acc[p] == v {
+		return
+	}
+	if ps.logOn {
+		ps.undo = append(ps.undo, undoEntry{p: p, x: math.NaN()})
+	}
+	ps.acc[p] = v
+}
+
+// rollback undoes every change logged since mark.
+func (ps *primal) rollback(mark int) {
+	on := ps.logOn
+	ps.logOn = false
+	for i := len(ps.undo) - 1; i >= mark; i-- {
+		u := ps.undo[i]
+		if math.IsNaN(u.x) {
+			ps.acc[u.p] = !ps.acc[u.p]
+			continue
+		}
+		ps.commit(u.p, u.a, -u.x)
+	}
+	ps.undo = ps.undo[:mark]
+	ps.logOn = on
 }
 
 // topUp gives accepted p whatever its systems still have, up to its request.
@@ -161,7 +228,13 @@ func (ps *primal) byMargin() []int {
 		}
 		margin[p] = m.props[p].score - best
 	}
+	// Score first: on any one system a higher score is a higher reduced
+	// value, whatever the prices; the margin breaks ties.
 	sort.SliceStable(idx, func(a, b int) bool {
+		sa, sb := m.props[idx[a]].score, m.props[idx[b]].score
+		if sa != sb {
+			return sa > sb
+		}
 		return margin[idx[a]] > margin[idx[b]]
 	})
 	return idx
@@ -169,7 +242,7 @@ func (ps *primal) byMargin() []int {
 
 // run builds a feasible solution guided by prices lam and the subproblem's
 // grants demand (flat), and returns its objective.
-func (ps *primal) run(lam, demand []float64) float64 {
+func (ps *primal) run(lam, demand []float64, polish bool) float64 {
 	ps.reset(lam)
 	order := ps.byMargin()
 	m := ps.m
@@ -195,8 +268,231 @@ func (ps *primal) run(lam, demand []float64) float64 {
 			ps.topUp(p)
 		}
 	}
+	if !polish {
+		return ps.objective()
+	}
+	// 4. local search: move hours from lower to higher scores
+	for pass := 0; pass < 3; pass++ {
+		changed := false
+		for _, q := range order {
+			if ps.tot[q] < m.props[q].total*(1-1e-9) && ps.improve(q) {
+				changed = true
+			}
+		}
+		for _, p := range order {
+			if ps.acc[p] {
+				ps.topUp(p)
+			} else {
+				ps.tryAccept(p, m.props[p].total)
+			}
+		}
+		if !changed {
+			break
+		}
+	}
 	return ps.objective()
 }
+
+// improve tries to give q more hours (admitting it if refused) by taking
+// them from proposals with a lower score on the same systems: first by
+// cutting them towards their minimum share, then, if q still cannot reach
+// its own minimum, by refusing them. It keeps the change only if the
+// objective rises, and reports whether it did.
+func (ps *primal) improve(q int) bool {
+	m := ps.m
+	pq := &m.props[q]
+	if len(pq.arcs) == 0 {
+		return false
+	}
+	mark := len(ps.undo)
+	ps.logOn = true
+	defer func() { ps.logOn = false; ps.undo = ps.undo[:mark] }()
+	before := ps.objective0()
+	arcs := append([]int(nil), ps.arcOrder(q)...)
+	want := pq.total - ps.tot[q]
+	if ps.orgRem[pq.org] < want {
+		ps.makeOrgRoom(q, want-ps.orgRem[pq.org], false)
+		if !ps.acc[q] && ps.orgRem[pq.org] < pq.min {
+			ps.makeOrgRoom(q, pq.min-ps.orgRem[pq.org], true)
+		}
+	}
+	want = math.Min(want, ps.orgRem[pq.org])
+	if !ps.acc[q] && want < pq.min*(1-1e-12) {
+		ps.rollback(mark)
+		return false
+	}
+	// Cut donors (keeping them at or above their minimum).
+	for _, a := range arcs {
+		if want <= 0 {
+			break
+		}
+		ps.makeRoom(q, a, math.Min(want, pq.arcs[a].req-ps.g[ps.off[q]+a]), false)
+		want -= ps.avail(q, a)
+	}
+	reach := func() float64 {
+		var t float64
+		for _, a := range arcs {
+			t += ps.avail(q, a)
+		}
+		return math.Min(t, ps.orgRem[pq.org])
+	}
+	if !ps.acc[q] && reach() < pq.min*(1-1e-12) {
+		// Refuse donors outright.
+		short := pq.min - reach()
+		for _, a := range arcs {
+			if short <= 0 {
+				break
+			}
+			ps.makeRoom(q, a, math.Min(short, pq.arcs[a].req-ps.g[ps.off[q]+a]), true)
+			short = pq.min - reach()
+		}
+		if reach() < pq.min*(1-1e-12) {
+			ps.rollback(mark)
+			return false
+		}
+	}
+	// Give q what it can now have.
+	if ps.acc[q] {
+		ps.topUp(q)
+	} else if !ps.tryAccept(q, pq.total) {
+		ps.rollback(mark)
+		return false
+	}
+	// Let the donors take back anything q did not need.
+	for i := mark; i < len(ps.undo); i++ {
+		u := ps.undo[i]
+		if !math.IsNaN(u.x) && u.x < 0 && u.p != q && ps.acc[u.p] {
+			ps.topUp(u.p)
+		}
+	}
+	if ps.objective0() <= before*(1+1e-12) {
+		ps.rollback(mark)
+		return false
+	}
+	return true
+}
+
+// makeRoom frees up to need hours for q on its arc a by cutting (or, with
+// evict, refusing) accepted proposals of lower score on the same system,
+// lowest score first. A donor is touched only if its hours count against
+// every row of q's arc that is short.
+func (ps *primal) makeRoom(q, a int, need float64, evict bool) {
+	m := ps.m
+	qa := &m.props[q].arcs[a]
+	sq := m.props[q].score
+	if !evict {
+		// Free moves first: proposals of any score that can take the
+		// same hours on another of their systems.
+		for _, d := range ps.donors[qa.sys] {
+			if need <= ps.avail(q, a)+1e-9 {
+				return
+			}
+			p, pa := d[0], d[1]
+			if p == q || !ps.acc[p] || len(m.props[p].arcs) < 2 {
+				continue
+			}
+			x := ps.g[ps.off[p]+pa]
+			if x <= 0 || !ps.helps(q, a, p, pa, need) {
+				continue
+			}
+			for b := range m.props[p].arcs {
+				short := need - ps.avail(q, a)
+				if b == pa || short <= 0 || x <= 0 {
+					continue
+				}
+				mv := math.Min(math.Min(x, short), ps.avail(p, b))
+				if mv > 0 {
+					ps.commit(p, pa, -mv)
+					ps.commit(p, b, mv)
+					x -= mv
+				}
+			}
+		}
+	}
+	for _, d := range ps.donors[qa.sys] {
+		if need <= ps.avail(q, a)+1e-9 {
+			return
+		}
+		p, pa := d[0], d[1]
+		if m.props[p].score >= sq {
+			return
+		}
+		if p == q || !ps.acc[p] {
+			continue
+		}
+		x := ps.g[ps.off[p]+pa]
+		if x <= 0 || !ps.helps(q, a, p, pa, need) {
+			continue
+		}
+		short := need - ps.avail(q, a)
+		if evict {
+			// refuse p: all its hours go back
+			for b := range m.props[p].arcs {
+				ps.commit(p, b, -ps.g[ps.off[p]+b])
+			}
+			ps.setAcc(p, false)
+			continue
+		}
+		red := math.Min(math.Min(x, ps.tot[p]-m.props[p].min), short)
+		if red > 0 {
+			ps.commit(p, pa, -red)
+		}
+	}
+}
+
+// makeOrgRoom frees up to need hours of q's organization cap by cutting
+// (or, with evict, refusing) the organization's accepted proposals of lower
+// score, lowest first.
+func (ps *primal) makeOrgRoom(q int, need float64, evict bool) {
+	m := ps.m
+	sq := m.props[q].score
+	for _, p := range ps.orgByScore[m.props[q].org] {
+		short := need
+		if short <= 1e-9 {
+			return
+		}
+		if m.props[p].score >= sq {
+			return
+		}
+		if p == q || !ps.acc[p] {
+			continue
+		}
+		if evict {
+			for b := range m.props[p].arcs {
+				need -= ps.g[ps.off[p]+b]
+				ps.commit(p, b, -ps.g[ps.off[p]+b])
+			}
+			ps.setAcc(p, false)
+			continue
+		}
+		red := math.Min(ps.tot[p]-m.props[p].min, short)
+		for b := len(m.props[p].arcs) - 1; b >= 0 && red > 0; b-- {
+			x := math.Min(red, ps.g[ps.off[p]+b])
+			ps.commit(p, b, -x)
+			red -= x
+			need -= x
+		}
+	}
+}
+
+// helps reports whether freeing hours of p's arc pa would relax every row of
+// q's arc a that currently leaves less than need.
+func (ps *primal) helps(q, a, p, pa int, need float64) bool {
+	rowsP := ps.m.props[p].arcs[pa].rows
+	for _, r := range ps.m.props[q].arcs[a].rows {
+		if ps.rem[r] >= need {
+			continue
+		}
+		if !containsInt(rowsP, r) {
+			return false
+		}
+	}
+	return true
+}
+
+// objective0 is the running objective, cheap but with accumulated
+// rounding; objective recomputes it exactly.
+func (ps *primal) objective0() float64 { return ps.z }
 
 func (ps *primal) objective() float64 {
 	var z float64
