@@ -353,6 +353,10 @@ type ProposalService interface {
 	// organization; OrganizationID and ApplicantID are taken from the
 	// caller. EINVALID for bad content or an unknown call.
 	CreateProposal(ctx context.Context, p *Proposal) error
+	// SubmitNewProposal creates and submits a proposal in one
+	// transaction, under the rules of CreateProposal and SubmitProposal:
+	// either the screened proposal exists afterwards or nothing does.
+	SubmitNewProposal(ctx context.Context, p *Proposal) error
 	// UpdateProposal replaces the content of a draft. Its applicant's
 	// organization only. ECONFLICT when not a draft.
 	UpdateProposal(ctx context.Context, p *Proposal) error

@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package http
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/pactum/pactum"
+)
+
+// codes maps the domain's error codes to HTTP status codes: the only place
+// this mapping exists.
+var codes = map[string]int{
+	pactum.ECONFLICT:     http.StatusConflict,
+	pactum.EFORBIDDEN:    http.StatusForbidden,
+	pactum.EINTERNAL:     http.StatusInternalServerError,
+	pactum.EINVALID:      http.StatusBadRequest,
+	pactum.ENOTFOUND:     http.StatusNotFound,
+	pactum.EUNAUTHORIZED: http.StatusUnauthorized,
+}
+
+// ErrorStatus returns the HTTP status for a domain error code.
+func ErrorStatus(code string) int {
+	if s, ok := codes[code]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
+// errorBody is the JSON shape of every error response.
+type errorBody struct {
+	Error *pactum.Error `json:"error"`
+}
+
+// Error writes err as a JSON error response. Internal errors are logged with
+// their detail and shown to the caller only as "Internal error.".
+func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
+	code := pactum.ErrorCode(err)
+	if code == pactum.EINTERNAL {
+		s.logger.Error("internal error", slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("err", err))
+	}
+	s.writeError(w, ErrorStatus(code), &pactum.Error{Code: code, Message: pactum.ErrorMessage(err), Fields: pactum.ErrorFields(err)})
+}
+
+func (s *Server) writeError(w http.ResponseWriter, status int, e *pactum.Error) {
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="pactum"`)
+	}
+	writeJSON(w, status, errorBody{Error: e})
+}

@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package http
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"mime"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/pactum/pactum"
+)
+
+// MaxBodyBytes bounds a request body. A proposal with every text field at its
+// limit stays well below it.
+const MaxBodyBytes = 1 << 20
+
+// errTooLarge marks a body over MaxBodyBytes, answered 413.
+var errTooLarge = errors.New("request body too large")
+
+// decode reads the request body into v strictly: JSON only, at most
+// MaxBodyBytes, no unknown fields, no trailing data, and type errors named by
+// field. It returns an EINVALID *pactum.Error (or errTooLarge) so the
+// handler writes nothing.
+func decode(w http.ResponseWriter, r *http.Request, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+			return pactum.Errorf(pactum.EINVALID, "The request body must be application/json, not %q.", ct)
+		}
+	}
+	body := http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+	data, err := io.ReadAll(body)
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return errTooLarge
+	} else if err != nil {
+		return pactum.Errorf(pactum.EINVALID, "Could not read the request body: %v.", err)
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return pactum.Errorf(pactum.EINVALID, "The request body is empty; a JSON object is required.")
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return decodeError(err)
+	}
+	if dec.More() {
+		return pactum.Errorf(pactum.EINVALID, "The request body holds more than one JSON value.")
+	}
+	return nil
+}
+
+// decodeError explains a JSON decoding error with the field at fault.
+func decodeError(err error) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return pactum.Errorf(pactum.EINVALID, "The request body is not valid JSON (at byte %d): %v.", syn.Offset, err)
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			field = "(body)"
+		}
+		return &pactum.Error{Code: pactum.EINVALID, Message: "The request body has a value of the wrong type.",
+			Fields: []pactum.FieldError{{Field: field, Message: fmt.Sprintf("must be %s, not %s", jsonKind(typ.Type.Kind().String()), typ.Value)}}}
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return pactum.Errorf(pactum.EINVALID, "The request body is truncated JSON.")
+	}
+	msg := err.Error()
+	if f, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
+		f = strings.Trim(f, `"`)
+		return &pactum.Error{Code: pactum.EINVALID, Message: "The request body has a field this endpoint does not accept.",
+			Fields: []pactum.FieldError{{Field: f, Message: "is not a known field"}}}
+	}
+	// Errors from a type's own UnmarshalJSON (a date, say) end up here.
+	return pactum.Errorf(pactum.EINVALID, "The request body is not valid: %s.", strings.TrimPrefix(msg, "json: "))
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "a string"
+	case "bool":
+		return "true or false"
+	case "slice", "array":
+		return "an array"
+	case "struct", "map":
+		return "an object"
+	case "int", "int64", "int32", "uint", "uint64":
+		return "an integer"
+	case "float64", "float32":
+		return "a number"
+	}
+	return "a " + goKind
+}
+
+// writeJSON writes v with status. Encoding errors can only be programming
+// errors on our own types; the status line is already sent, so they are
+// ignored beyond what the client sees as truncated JSON.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+// list is the shape of every collection response.
+type list[T any] struct {
+	Items []T `json:"items"`
+	Total int `json:"total"`
+}
+
+// query reads and checks query parameters, collecting every problem.
+type query struct {
+	r *http.Request
+	v pactum.Validator
+}
+
+func (q *query) str(name string) *string {
+	if !q.r.URL.Query().Has(name) {
+		return nil
+	}
+	s := q.r.URL.Query().Get(name)
+	return &s
+}
+
+func (q *query) int(name string, min, max int) int {
+	s := q.r.URL.Query().Get(name)
+	if s == "" {
+		return 0
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < min || n > max {
+		q.v.Add(name, "must be an integer from %d to %d", min, max)
+		return 0
+	}
+	return n
+}
+
+func (q *query) bool(name string) bool {
+	s := q.r.URL.Query().Get(name)
+	switch s {
+	case "", "false", "0":
+		return false
+	case "true", "1":
+		return true
+	}
+	q.v.Add(name, "must be true or false")
+	return false
+}
+
+// only refuses query parameters other than allowed, so a misspelt filter
+// cannot silently return everything.
+func (q *query) only(allowed ...string) {
+	for _, k := range slices.Sorted(maps.Keys(q.r.URL.Query())) {
+		ok := false
+		for _, a := range allowed {
+			if k == a {
+				ok = true
+			}
+		}
+		if !ok {
+			q.v.Add(k, "is not a known query parameter")
+		}
+	}
+}
+
+func (q *query) err() error { return q.v.Err("The query parameters are not valid.") }

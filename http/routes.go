@@ -1,0 +1,581 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package http
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/pactum/pactum"
+	"github.com/pactum/pactum/catalog"
+)
+
+func (s *Server) routes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /api/v1/me", s.authed(s.handleMe))
+
+	mux.HandleFunc("GET /api/v1/systems", s.authed(s.handleListSystems))
+	mux.HandleFunc("GET /api/v1/systems/{id}", s.authed(s.handleGetSystem))
+
+	mux.HandleFunc("GET /api/v1/organizations", s.authed(s.handleListOrganizations))
+	mux.HandleFunc("POST /api/v1/organizations", s.authed(s.handleCreateOrganization))
+	mux.HandleFunc("GET /api/v1/organizations/{id}", s.authed(s.handleGetOrganization))
+
+	mux.HandleFunc("GET /api/v1/users", s.authed(s.handleListUsers))
+	mux.HandleFunc("POST /api/v1/users", s.authed(s.handleCreateUser))
+	mux.HandleFunc("GET /api/v1/users/{id}", s.authed(s.handleGetUser))
+	mux.HandleFunc("GET /api/v1/users/{id}/tokens", s.authed(s.handleListTokens))
+	mux.HandleFunc("POST /api/v1/users/{id}/tokens", s.authed(s.handleCreateToken))
+	mux.HandleFunc("DELETE /api/v1/tokens/{id}", s.authed(s.handleRevokeToken))
+
+	mux.HandleFunc("GET /api/v1/calls", s.authed(s.handleListCalls))
+	mux.HandleFunc("POST /api/v1/calls", s.authed(s.handleCreateCall))
+	mux.HandleFunc("GET /api/v1/calls/{id}", s.authed(s.handleGetCall))
+
+	mux.HandleFunc("GET /api/v1/proposals", s.authed(s.handleListProposals))
+	mux.HandleFunc("POST /api/v1/proposals", s.authed(s.handleCreateProposal))
+	mux.HandleFunc("GET /api/v1/proposals/{id}", s.authed(s.handleGetProposal))
+	mux.HandleFunc("PUT /api/v1/proposals/{id}", s.authed(s.handleUpdateProposal))
+	mux.HandleFunc("POST /api/v1/proposals/{id}/submit", s.authed(s.handleSubmitProposal))
+	mux.HandleFunc("POST /api/v1/proposals/{id}/decision", s.authed(s.handleDecideProposal))
+	mux.HandleFunc("POST /api/v1/proposals/{id}/withdraw", s.authed(s.handleWithdrawProposal))
+
+	mux.HandleFunc("GET /api/v1/allocations", s.authed(s.handleListAllocations))
+	mux.HandleFunc("GET /api/v1/allocations/{id}", s.authed(s.handleGetAllocation))
+	mux.HandleFunc("POST /api/v1/allocations/{id}/transition", s.authed(s.handleTransitionAllocation))
+
+	mux.HandleFunc("GET /api/v1/audit/events", s.authed(s.handleListAuditEvents))
+	mux.HandleFunc("GET /api/v1/audit/verify", s.authed(s.handleVerifyAudit))
+}
+
+// readBody decodes the body and writes the error response itself, so a
+// handler only has to return when it reports false.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request, v any) bool {
+	err := decode(w, r, v)
+	if errors.Is(err, errTooLarge) {
+		s.writeError(w, http.StatusRequestEntityTooLarge, &pactum.Error{Code: pactum.EINVALID,
+			Message: "The request body is larger than 1 MiB."})
+		return false
+	} else if err != nil {
+		s.Error(w, r, err)
+		return false
+	}
+	return true
+}
+
+func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, pactum.UserFromContext(r.Context()))
+}
+
+// --- systems ---
+
+func (s *Server) handleListSystems(w http.ResponseWriter, r *http.Request) {
+	q := query{r: r}
+	q.only()
+	if err := q.err(); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	systems, err := s.cfg.Systems.FindSystems(r.Context())
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, list[*pactum.System]{Items: nonNil(systems), Total: len(systems)})
+}
+
+func (s *Server) handleGetSystem(w http.ResponseWriter, r *http.Request) {
+	sys, err := s.cfg.Systems.FindSystemByID(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, sys)
+}
+
+// --- organizations ---
+
+type orgInput struct {
+	LegalName          string      `json:"legal_name"`
+	Country            string      `json:"country"`
+	RegistrationNumber string      `json:"registration_number"`
+	FoundedOn          pactum.Date `json:"founded_on"`
+	Staff              int         `json:"staff"`
+	TurnoverEUR        int64       `json:"turnover_eur"`
+	BalanceSheetEUR    int64       `json:"balance_sheet_eur"`
+}
+
+// orgOutput is an organization with its derived status.
+type orgOutput struct {
+	*pactum.Organization
+	SME     bool `json:"sme"`
+	Startup bool `json:"startup"`
+}
+
+func (s *Server) withStatus(o *pactum.Organization) orgOutput {
+	st := o.Status(s.now())
+	return orgOutput{Organization: o, SME: st.SME, Startup: st.Startup}
+}
+
+func (s *Server) handleCreateOrganization(w http.ResponseWriter, r *http.Request) {
+	var in orgInput
+	if !s.readBody(w, r, &in) {
+		return
+	}
+	o := &pactum.Organization{LegalName: in.LegalName, Country: in.Country, RegistrationNumber: in.RegistrationNumber,
+		FoundedOn: in.FoundedOn, Staff: in.Staff, TurnoverEUR: in.TurnoverEUR, BalanceSheetEUR: in.BalanceSheetEUR}
+	if err := s.cfg.Organizations.CreateOrganization(r.Context(), o); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, s.withStatus(o))
+}
+
+func (s *Server) handleGetOrganization(w http.ResponseWriter, r *http.Request) {
+	o, err := s.cfg.Organizations.FindOrganizationByID(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.withStatus(o))
+}
+
+func (s *Server) handleListOrganizations(w http.ResponseWriter, r *http.Request) {
+	q := query{r: r}
+	q.only("country", "limit", "offset")
+	f := pactum.OrganizationFilter{Country: q.str("country"), Limit: q.int("limit", 1, 1000), Offset: q.int("offset", 0, 1<<30)}
+	if err := q.err(); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	orgs, total, err := s.cfg.Organizations.FindOrganizations(r.Context(), f)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	out := make([]orgOutput, len(orgs))
+	for i, o := range orgs {
+		out[i] = s.withStatus(o)
+	}
+	writeJSON(w, http.StatusOK, list[orgOutput]{Items: out, Total: total})
+}
+
+// --- users and tokens ---
+
+type userInput struct {
+	Email          string      `json:"email"`
+	Name           string      `json:"name"`
+	Role           pactum.Role `json:"role"`
+	OrganizationID string      `json:"organization_id"`
+	Site           string      `json:"site"`
+}
+
+func (s *Server) handleCreateUser(w http.ResponseWriter, r *http.Request) {
+	var in userInput
+	if !s.readBody(w, r, &in) {
+		return
+	}
+	u := &pactum.User{Email: in.Email, Name: in.Name, Role: in.Role, OrganizationID: in.OrganizationID, Site: in.Site}
+	if err := s.cfg.Users.CreateUser(r.Context(), u); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, u)
+}
+
+func (s *Server) handleGetUser(w http.ResponseWriter, r *http.Request) {
+	u, err := s.cfg.Users.FindUserByID(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, u)
+}
+
+func (s *Server) handleListUsers(w http.ResponseWriter, r *http.Request) {
+	q := query{r: r}
+	q.only("role", "organization_id", "email", "limit", "offset")
+	f := pactum.UserFilter{OrganizationID: q.str("organization_id"), Email: q.str("email"),
+		Limit: q.int("limit", 1, 1000), Offset: q.int("offset", 0, 1<<30)}
+	if role := q.str("role"); role != nil {
+		rl := pactum.Role(*role)
+		if !rl.Valid() {
+			q.v.Add("role", "must be one of applicant, reviewer, access_manager, site_operator, auditor")
+		}
+		f.Role = &rl
+	}
+	if err := q.err(); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	users, total, err := s.cfg.Users.FindUsers(r.Context(), f)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, list[*pactum.User]{Items: nonNil(users), Total: total})
+}
+
+type tokenInput struct {
+	Name      string     `json:"name"`
+	ExpiresAt *time.Time `json:"expires_at"`
+}
+
+// tokenCreated is the one response that carries a token's secret.
+type tokenCreated struct {
+	*pactum.Token
+	Secret string `json:"secret"`
+}
+
+func (s *Server) handleCreateToken(w http.ResponseWriter, r *http.Request) {
+	var in tokenInput
+	if !s.readBody(w, r, &in) {
+		return
+	}
+	t, secret, err := s.cfg.Users.CreateToken(r.Context(), r.PathValue("id"), in.Name, in.ExpiresAt)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, tokenCreated{Token: t, Secret: secret})
+}
+
+func (s *Server) handleListTokens(w http.ResponseWriter, r *http.Request) {
+	tokens, err := s.cfg.Users.FindTokens(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, list[*pactum.Token]{Items: nonNil(tokens), Total: len(tokens)})
+}
+
+func (s *Server) handleRevokeToken(w http.ResponseWriter, r *http.Request) {
+	if err := s.cfg.Users.RevokeToken(r.Context(), r.PathValue("id")); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// --- calls ---
+
+// callModeInput names a mode and optionally overrides its default terms
+// from the catalogue.
+type callModeInput struct {
+	Mode                pactum.AccessMode `json:"mode"`
+	MinGPUHours         *float64          `json:"min_gpu_hours"`
+	MaxGPUHours         *float64          `json:"max_gpu_hours"`
+	MaxDurationMonths   *int              `json:"max_duration_months"`
+	DecisionWorkingDays *int              `json:"decision_working_days"`
+	AutoApprove         *bool             `json:"auto_approve"`
+	RequiresSME         *bool             `json:"requires_sme"`
+	RequiresAIPact      *bool             `json:"requires_ai_pact"`
+}
+
+type callInput struct {
+	Title       string          `json:"title"`
+	Description string          `json:"description"`
+	OpensAt     time.Time       `json:"opens_at"`
+	CutoffAt    time.Time       `json:"cutoff_at"`
+	Modes       []callModeInput `json:"modes"`
+	SystemIDs   []string        `json:"system_ids"`
+}
+
+func (s *Server) handleCreateCall(w http.ResponseWriter, r *http.Request) {
+	var in callInput
+	if !s.readBody(w, r, &in) {
+		return
+	}
+	c := &pactum.Call{Title: in.Title, Description: in.Description, OpensAt: in.OpensAt, CutoffAt: in.CutoffAt, SystemIDs: in.SystemIDs}
+	var v pactum.Validator
+	for i, m := range in.Modes {
+		cm, err := catalog.Mode(m.Mode)
+		if err != nil {
+			v.Add("modes["+strconv.Itoa(i)+"].mode", "must be one of playground, fast_lane, large_scale, benchmark, development, regular, extreme_scale")
+			continue
+		}
+		setIf(&cm.MinGPUHours, m.MinGPUHours)
+		setIf(&cm.MaxGPUHours, m.MaxGPUHours)
+		setIf(&cm.MaxDurationMonths, m.MaxDurationMonths)
+		setIf(&cm.DecisionWorkingDays, m.DecisionWorkingDays)
+		setIf(&cm.AutoApprove, m.AutoApprove)
+		setIf(&cm.RequiresSME, m.RequiresSME)
+		setIf(&cm.RequiresAIPact, m.RequiresAIPact)
+		c.Modes = append(c.Modes, cm)
+	}
+	if err := v.Err("The call is not valid."); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if err := s.cfg.Calls.CreateCall(r.Context(), c); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, c)
+}
+
+func setIf[T any](dst *T, v *T) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
+func (s *Server) handleGetCall(w http.ResponseWriter, r *http.Request) {
+	c, err := s.cfg.Calls.FindCallByID(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, c)
+}
+
+func (s *Server) handleListCalls(w http.ResponseWriter, r *http.Request) {
+	q := query{r: r}
+	q.only("open", "limit", "offset")
+	f := pactum.CallFilter{Limit: q.int("limit", 1, 1000), Offset: q.int("offset", 0, 1<<30)}
+	if q.bool("open") {
+		now := s.now()
+		f.OpenAt = &now
+	}
+	if err := q.err(); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	calls, total, err := s.cfg.Calls.FindCalls(r.Context(), f)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, list[*pactum.Call]{Items: nonNil(calls), Total: total})
+}
+
+// --- proposals ---
+
+// proposalInput is what an applicant writes; everything else about a
+// proposal is the server's to set, and sending it is refused.
+type proposalInput struct {
+	CallID         string                   `json:"call_id"`
+	Mode           pactum.AccessMode        `json:"mode"`
+	Title          string                   `json:"title"`
+	Summary        string                   `json:"summary"`
+	Requests       []pactum.ResourceRequest `json:"requests"`
+	DurationMonths int                      `json:"duration_months"`
+	AIWork         pactum.AIWork            `json:"ai_work"`
+	AIAct          pactum.AIActProfile      `json:"ai_act"`
+	Ethics         pactum.EthicsAssessment  `json:"ethics"`
+	Pledges        pactum.AIPactPledges     `json:"pledges"`
+}
+
+func (in *proposalInput) proposal() *pactum.Proposal {
+	return &pactum.Proposal{CallID: in.CallID, Mode: in.Mode, Title: in.Title, Summary: in.Summary, Requests: in.Requests,
+		DurationMonths: in.DurationMonths, AIWork: in.AIWork, AIAct: in.AIAct, Ethics: in.Ethics, Pledges: in.Pledges}
+}
+
+func (s *Server) handleCreateProposal(w http.ResponseWriter, r *http.Request) {
+	q := query{r: r}
+	q.only("submit")
+	submit := q.bool("submit")
+	if err := q.err(); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	var in proposalInput
+	if !s.readBody(w, r, &in) {
+		return
+	}
+	p := in.proposal()
+	var err error
+	if submit {
+		err = s.cfg.Proposals.SubmitNewProposal(r.Context(), p)
+	} else {
+		err = s.cfg.Proposals.CreateProposal(r.Context(), p)
+	}
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, p)
+}
+
+func (s *Server) handleUpdateProposal(w http.ResponseWriter, r *http.Request) {
+	var in proposalInput
+	if !s.readBody(w, r, &in) {
+		return
+	}
+	p := in.proposal()
+	p.ID = r.PathValue("id")
+	if err := s.cfg.Proposals.UpdateProposal(r.Context(), p); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, p)
+}
+
+func (s *Server) handleGetProposal(w http.ResponseWriter, r *http.Request) {
+	p, err := s.cfg.Proposals.FindProposalByID(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, p)
+}
+
+func (s *Server) handleListProposals(w http.ResponseWriter, r *http.Request) {
+	q := query{r: r}
+	q.only("call_id", "organization_id", "state", "mode", "limit", "offset")
+	f := pactum.ProposalFilter{CallID: q.str("call_id"), OrganizationID: q.str("organization_id"),
+		Limit: q.int("limit", 1, 1000), Offset: q.int("offset", 0, 1<<30)}
+	if st := q.str("state"); st != nil {
+		ps := pactum.ProposalState(*st)
+		if !ps.Valid() {
+			q.v.Add("state", "must be one of draft, submitted, screening, in_review, approved, accepted, rejected, withdrawn")
+		}
+		f.State = &ps
+	}
+	if m := q.str("mode"); m != nil {
+		am := pactum.AccessMode(*m)
+		if !am.Valid() {
+			q.v.Add("mode", "must be one of playground, fast_lane, large_scale, benchmark, development, regular, extreme_scale")
+		}
+		f.Mode = &am
+	}
+	if err := q.err(); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	props, total, err := s.cfg.Proposals.FindProposals(r.Context(), f)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, list[*pactum.Proposal]{Items: nonNil(props), Total: total})
+}
+
+func (s *Server) handleSubmitProposal(w http.ResponseWriter, r *http.Request) {
+	p, err := s.cfg.Proposals.SubmitProposal(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, p)
+}
+
+func (s *Server) handleDecideProposal(w http.ResponseWriter, r *http.Request) {
+	var in pactum.DecisionInput
+	if !s.readBody(w, r, &in) {
+		return
+	}
+	p, err := s.cfg.Proposals.DecideProposal(r.Context(), r.PathValue("id"), in)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, p)
+}
+
+type withdrawInput struct {
+	Reason string `json:"reason"`
+}
+
+func (s *Server) handleWithdrawProposal(w http.ResponseWriter, r *http.Request) {
+	var in withdrawInput
+	if !s.readBody(w, r, &in) {
+		return
+	}
+	p, err := s.cfg.Proposals.WithdrawProposal(r.Context(), r.PathValue("id"), in.Reason)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, p)
+}
+
+// --- allocations ---
+
+func (s *Server) handleListAllocations(w http.ResponseWriter, r *http.Request) {
+	q := query{r: r}
+	q.only("proposal_id", "organization_id", "system_id", "state", "limit", "offset")
+	f := pactum.AllocationFilter{ProposalID: q.str("proposal_id"), OrganizationID: q.str("organization_id"),
+		SystemID: q.str("system_id"), Limit: q.int("limit", 1, 1000), Offset: q.int("offset", 0, 1<<30)}
+	if st := q.str("state"); st != nil {
+		as := pactum.AllocationState(*st)
+		if !as.Valid() {
+			q.v.Add("state", "must be one of pending_provisioning, active, suspended, exhausted, expired")
+		}
+		f.State = &as
+	}
+	if err := q.err(); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	allocs, total, err := s.cfg.Allocations.FindAllocations(r.Context(), f)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, list[*pactum.Allocation]{Items: nonNil(allocs), Total: total})
+}
+
+func (s *Server) handleGetAllocation(w http.ResponseWriter, r *http.Request) {
+	a, err := s.cfg.Allocations.FindAllocationByID(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, a)
+}
+
+type transitionInput struct {
+	State  pactum.AllocationState `json:"state"`
+	Reason string                 `json:"reason"`
+}
+
+func (s *Server) handleTransitionAllocation(w http.ResponseWriter, r *http.Request) {
+	var in transitionInput
+	if !s.readBody(w, r, &in) {
+		return
+	}
+	a, err := s.cfg.Allocations.TransitionAllocation(r.Context(), r.PathValue("id"), in.State, in.Reason)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, a)
+}
+
+// --- audit ---
+
+func (s *Server) handleListAuditEvents(w http.ResponseWriter, r *http.Request) {
+	q := query{r: r}
+	q.only("subject_type", "subject_id", "actor_id", "after_seq", "limit", "offset")
+	f := pactum.AuditFilter{SubjectType: q.str("subject_type"), SubjectID: q.str("subject_id"), ActorID: q.str("actor_id"),
+		AfterSeq: int64(q.int("after_seq", 0, 1<<62)), Limit: q.int("limit", 1, 1000), Offset: q.int("offset", 0, 1<<30)}
+	if err := q.err(); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	events, total, err := s.cfg.Audit.FindAuditEvents(r.Context(), f)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, list[*pactum.AuditEvent]{Items: nonNil(events), Total: total})
+}
+
+func (s *Server) handleVerifyAudit(w http.ResponseWriter, r *http.Request) {
+	rep, err := s.cfg.Audit.VerifyAudit(r.Context())
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, rep)
+}
+
+// nonNil makes an empty list encode as [] rather than null.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}

@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package http
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/pactum/pactum"
+)
+
+//go:embed openapi.yaml
+var openapiYAML []byte
+
+// Config holds what a Server needs. Services are required; the rest has
+// defaults.
+type Config struct {
+	Systems       pactum.SystemService
+	Organizations pactum.OrganizationService
+	Users         pactum.UserService
+	Calls         pactum.CallService
+	Proposals     pactum.ProposalService
+	Allocations   pactum.AllocationService
+	Audit         pactum.AuditService
+
+	// Health reports whether the server can serve (e.g. the database
+	// answers); /healthz calls it. Nil means always healthy.
+	Health func(context.Context) error
+	Logger *slog.Logger
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// Registry receives the server's metrics and is served at /metrics;
+	// a fresh registry when nil.
+	Registry *prometheus.Registry
+}
+
+// Server is pactum's HTTP API.
+type Server struct {
+	cfg     Config
+	logger  *slog.Logger
+	handler http.Handler
+	openapi []byte
+
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+
+	ln  net.Listener
+	srv *http.Server
+}
+
+// NewServer builds the API's handler. It fails only if the embedded OpenAPI
+// document is broken, which tests catch.
+func NewServer(cfg Config) (*Server, error) {
+	s := &Server{cfg: cfg, logger: cfg.Logger}
+	if s.logger == nil {
+		s.logger = slog.New(slog.DiscardHandler)
+	}
+	if s.cfg.Now == nil {
+		s.cfg.Now = time.Now
+	}
+	reg := cfg.Registry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "pactum_http_requests_total", Help: "HTTP requests by route and status code.",
+	}, []string{"route", "code"})
+	s.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "pactum_http_request_duration_seconds", Help: "HTTP request latency by route.",
+		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+	}, []string{"route"})
+	if err := reg.Register(s.requests); err != nil {
+		return nil, fmt.Errorf("register metrics: %w", err)
+	}
+	if err := reg.Register(s.latency); err != nil {
+		return nil, fmt.Errorf("register metrics: %w", err)
+	}
+	doc, err := openapiJSON()
+	if err != nil {
+		return nil, err
+	}
+	s.openapi = doc
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", s.handleHealth)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /api/v1/openapi.json", s.handleOpenAPI)
+	s.routes(mux)
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, http.StatusNotFound, &pactum.Error{Code: pactum.ENOTFOUND, Message: fmt.Sprintf("No endpoint %s %s.", r.Method, r.URL.Path)})
+	})
+	s.handler = s.observe(mux)
+	return s, nil
+}
+
+// openapiJSON converts the embedded YAML document to JSON once.
+func openapiJSON() ([]byte, error) {
+	var doc any
+	if err := yaml.Unmarshal(openapiYAML, &doc); err != nil {
+		return nil, fmt.Errorf("openapi.yaml: %w", err)
+	}
+	b, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("openapi.yaml to JSON: %w", err)
+	}
+	return b, nil
+}
+
+func (s *Server) now() time.Time { return s.cfg.Now() }
+
+// Handler returns the server's root handler, for tests and embedding.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Open listens on addr ("host:port"; port 0 picks one) and serves in the
+// background until Close.
+func (s *Server) Open(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	s.ln = ln
+	s.srv = &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
+	}
+	go func() {
+		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.logger.Error("serve", "err", err)
+		}
+	}()
+	return nil
+}
+
+// URL returns the base URL the server listens on, e.g. http://127.0.0.1:8080.
+func (s *Server) URL() string {
+	if s.ln == nil {
+		return ""
+	}
+	return "http://" + s.ln.Addr().String()
+}
+
+// Close stops accepting requests and waits up to 10 seconds for those in
+// flight.
+func (s *Server) Close() error {
+	if s.srv == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return s.srv.Shutdown(ctx)
+}
+
+// statusWriter remembers the status code for logs and metrics.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// observe logs, counts and times every request, and turns a panic into a
+// 500 rather than a dropped connection.
+func (s *Server) observe(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			if v := recover(); v != nil {
+				s.logger.Error("panic", "method", r.Method, "path", r.URL.Path, "panic", v)
+				if sw.status == 0 {
+					s.writeError(sw, http.StatusInternalServerError, &pactum.Error{Code: pactum.EINTERNAL, Message: "Internal error."})
+				}
+			}
+			route := r.Pattern
+			if route == "" {
+				route = "unmatched"
+			}
+			d := time.Since(start)
+			s.requests.WithLabelValues(route, strconv.Itoa(sw.status)).Inc()
+			s.latency.WithLabelValues(route).Observe(d.Seconds())
+			s.logger.Debug("request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "duration", d)
+		}()
+		next.ServeHTTP(sw, r)
+	})
+}
+
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Health != nil {
+		if err := s.cfg.Health(r.Context()); err != nil {
+			s.logger.Warn("health check failed", "err", err)
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) handleOpenAPI(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	_, _ = w.Write(s.openapi)
+}
+
+// authed wraps a handler that needs a caller: it resolves the bearer token
+// to a user and puts it in the request's context.
+func (s *Server) authed(h func(w http.ResponseWriter, r *http.Request)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		auth := r.Header.Get("Authorization")
+		secret, ok := strings.CutPrefix(auth, "Bearer ")
+		if !ok || strings.TrimSpace(secret) == "" {
+			s.Error(w, r, pactum.Errorf(pactum.EUNAUTHORIZED, "An API token is required: send Authorization: Bearer <token>."))
+			return
+		}
+		u, err := s.cfg.Users.Authenticate(r.Context(), strings.TrimSpace(secret))
+		if err != nil {
+			s.Error(w, r, err)
+			return
+		}
+		h(w, r.WithContext(pactum.NewContextWithUser(r.Context(), u)))
+	}
+}
