@@ -1,0 +1,490 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package slurm
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+)
+
+// SacctFields is the --format list that Query asks sacct for and that
+// Parser expects, in this order, '|'-separated (--parsable2).
+var sacctFields = [...]string{"JobIDRaw", "JobID", "Cluster", "Account", "User", "State", "AllocTRES", "ElapsedRaw", "Submit", "Start", "End"}
+
+// SacctFormat is the --format value for sacctFields.
+const SacctFormat = "JobIDRaw,JobID,Cluster,Account,User,State,AllocTRES,ElapsedRaw,Submit,Start,End"
+
+const nFields = len(sacctFields)
+
+// Record is one job allocation (or, if asked for, one step) from sacct.
+// Its strings share one allocation per line.
+type Record struct {
+	Cluster string
+	// JobID is the raw job id (JobIDRaw), unique per cluster: the key the
+	// server deduplicates on. For an array task it differs from the id
+	// users see ("10" for "9_0").
+	JobID string
+	// ArrayJobID is the array's id for an array task ("9" for "9_0"), ""
+	// otherwise. ArrayTaskID is the task's index, or -1. ArrayTasks is the
+	// still-pending range of an array ("3-5%2" for "9_[3-5%2]"), else "".
+	ArrayJobID  string
+	ArrayTaskID int64
+	ArrayTasks  string
+	// Step is the step name for a job step ("batch", "extern", "0"), ""
+	// for the allocation; steps appear only with Parser.Steps.
+	Step    string
+	Account string
+	User    string
+	// State is the base state: "CANCELLED by 0" gives "CANCELLED".
+	State string
+	// Final is set once the job has ended: its usage will not change.
+	Final bool
+	// Elapsed is the wall time so far, in seconds (ElapsedRaw).
+	Elapsed int64
+	// Submit, Start and End are UTC; zero when sacct says Unknown or None
+	// (not started, or still running).
+	Submit, Start, End time.Time
+	// From AllocTRES: GPUs counts gres/gpu (or, absent that, the sum of
+	// the typed gres/gpu:TYPE entries, never both); MemMB is in MiB.
+	CPUs, GPUs, Nodes, Billing, MemMB int64
+	// AllocTRES is the raw field, for other TRES (ParseTRES).
+	AllocTRES string
+}
+
+// GPUSeconds is the job's GPU usage: allocated GPUs × elapsed seconds.
+func (r *Record) GPUSeconds() int64 { return r.GPUs * r.Elapsed }
+
+// NodeSeconds is allocated nodes × elapsed seconds.
+func (r *Record) NodeSeconds() int64 { return r.Nodes * r.Elapsed }
+
+// CPUSeconds is allocated CPUs × elapsed seconds.
+func (r *Record) CPUSeconds() int64 { return r.CPUs * r.Elapsed }
+
+// LineError is a sacct line that could not be parsed; the parser skips it
+// and goes on.
+type LineError struct {
+	Line int    // 1-based
+	Text string // the line, cut to 200 bytes
+	Err  error
+}
+
+func (e *LineError) Error() string {
+	return fmt.Sprintf("sacct line %d: %v: %q", e.Line, e.Err, e.Text)
+}
+
+func (e *LineError) Unwrap() error { return e.Err }
+
+// MaxMalformed bounds the LineErrors a Parser keeps; it still counts the
+// rest (MalformedCount), so a file of garbage cannot exhaust memory.
+const MaxMalformed = 1000
+
+// maxLine is the longest line the parser accepts; longer ones are
+// reported as malformed. Real lines are a few hundred bytes.
+const maxLine = 64 << 10
+
+// Parser reads sacct --parsable2 --noheader output with the fields in
+// SacctFormat, one record at a time, without a per-field allocation.
+// Malformed lines are recorded with their line number and skipped.
+type Parser struct {
+	// Steps makes the parser return job steps (123.batch, 123.0) too;
+	// by default it skips them, since usage is counted per allocation.
+	Steps bool
+
+	r         *bufio.Reader
+	rec       Record
+	line      int
+	bad       []LineError
+	badCount  int
+	err       error
+	fields    [nFields][]byte
+	skipRest  bool
+	lastEmpty bool
+}
+
+// NewParser returns a parser reading from r.
+func NewParser(r io.Reader) *Parser {
+	return &Parser{r: bufio.NewReaderSize(r, maxLine)}
+}
+
+// Next advances to the next well-formed record and reports whether there
+// is one. At the end, Err says whether reading failed.
+func (p *Parser) Next() bool {
+	for p.err == nil {
+		b, err := p.r.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			if !p.skipRest {
+				p.line++
+				p.malformed(b, errors.New("line too long"))
+			}
+			p.skipRest = true
+			continue
+		}
+		if err != nil && err != io.EOF {
+			p.err = err
+			return false
+		}
+		if len(b) == 0 && err == io.EOF {
+			p.err = io.EOF
+			return false
+		}
+		if p.skipRest { // the tail of an over-long line
+			p.skipRest = false
+			if err == io.EOF {
+				p.err = io.EOF
+			}
+			continue
+		}
+		p.line++
+		if err == io.EOF {
+			p.err = io.EOF
+		}
+		b = trimEOL(b)
+		if len(b) == 0 {
+			continue
+		}
+		ok, perr := p.parse(b)
+		if perr != nil {
+			p.malformed(b, perr)
+			continue
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+func trimEOL(b []byte) []byte {
+	if n := len(b); n > 0 && b[n-1] == '\n' {
+		b = b[:n-1]
+	}
+	if n := len(b); n > 0 && b[n-1] == '\r' {
+		b = b[:n-1]
+	}
+	return b
+}
+
+func (p *Parser) malformed(b []byte, err error) {
+	p.badCount++
+	if len(p.bad) >= MaxMalformed {
+		return
+	}
+	if len(b) > 200 {
+		b = b[:200]
+	}
+	p.bad = append(p.bad, LineError{Line: p.line, Text: string(trimEOL(b)), Err: err})
+}
+
+// Record returns the current record. It is overwritten by the next call
+// to Next; copy it to keep it (its strings stay valid).
+func (p *Parser) Record() *Record { return &p.rec }
+
+// Line returns the number of the current line.
+func (p *Parser) Line() int { return p.line }
+
+// Err returns the read error that stopped the parser, nil at a clean end.
+func (p *Parser) Err() error {
+	if p.err == io.EOF {
+		return nil
+	}
+	return p.err
+}
+
+// Malformed returns the lines skipped so far (at most MaxMalformed).
+func (p *Parser) Malformed() []LineError { return p.bad }
+
+// MalformedCount returns how many lines were skipped, all of them.
+func (p *Parser) MalformedCount() int { return p.badCount }
+
+var (
+	errFields  = fmt.Errorf("want %d '|'-separated fields (%s)", nFields, SacctFormat)
+	errJobID   = errors.New("bad JobIDRaw")
+	errArray   = errors.New("bad array job id")
+	errElapsed = errors.New("bad ElapsedRaw")
+	errTime    = errors.New("bad time")
+	errTRES    = errors.New("bad AllocTRES")
+	errState   = errors.New("empty State")
+)
+
+// parse fills p.rec from one line. It returns false (and no error) for a
+// step that is being skipped.
+func (p *Parser) parse(b []byte) (bool, error) {
+	// The cheap test first: most lines of a full listing are steps.
+	i := bytes.IndexByte(b, '|')
+	if i <= 0 {
+		return false, errFields
+	}
+	dot := bytes.IndexByte(b[:i], '.')
+	if dot >= 0 && !p.Steps {
+		if dot == 0 || !digits(b[:dot]) {
+			return false, errJobID
+		}
+		return false, nil
+	}
+	f := &p.fields
+	n := 0
+	for start := 0; ; {
+		j := bytes.IndexByte(b[start:], '|')
+		if j < 0 {
+			if n != nFields-1 {
+				return false, errFields
+			}
+			f[n] = b[start:]
+			break
+		}
+		if n == nFields-1 {
+			return false, errFields
+		}
+		f[n] = b[start : start+j]
+		n++
+		start += j + 1
+	}
+	r := &p.rec
+	// Validate before allocating the line's string.
+	raw, step := f[0], []byte(nil)
+	if dot >= 0 {
+		raw, step = f[0][:dot], f[0][dot+1:]
+		if len(step) == 0 {
+			return false, errJobID
+		}
+	}
+	if !digits(raw) {
+		return false, errJobID
+	}
+	elapsed, ok := atoi(f[7])
+	if !ok {
+		return false, errElapsed
+	}
+	var submit, start, end time.Time
+	if submit, ok = parseTime(f[8]); !ok {
+		return false, errTime
+	}
+	if start, ok = parseTime(f[9]); !ok {
+		return false, errTime
+	}
+	if end, ok = parseTime(f[10]); !ok {
+		return false, errTime
+	}
+	st := f[5]
+	if k := bytes.IndexByte(st, ' '); k >= 0 {
+		st = st[:k] // "CANCELLED by 0"
+	}
+	if len(st) == 0 {
+		return false, errState
+	}
+	var cpus, gpus, typed, nodes, billing, mem int64
+	haveGPU := false
+	tres := f[6]
+	for len(tres) > 0 {
+		var pair []byte
+		if k := bytes.IndexByte(tres, ','); k >= 0 {
+			pair, tres = tres[:k], tres[k+1:]
+		} else {
+			pair, tres = tres, nil
+		}
+		eq := bytes.IndexByte(pair, '=')
+		if eq <= 0 {
+			return false, errTRES
+		}
+		key, val := pair[:eq], pair[eq+1:]
+		var v int64
+		if len(val) > 0 && val[len(val)-1] <= '9' {
+			if v, ok = atoi(val); !ok {
+				return false, errTRES
+			}
+		} else if v, ok = parseCount(val); !ok {
+			return false, errTRES
+		}
+		switch string(key) {
+		case "cpu":
+			cpus = v
+		case "node":
+			nodes = v
+		case "billing":
+			billing = v
+		case "mem":
+			mem = v
+		case "gres/gpu":
+			gpus, haveGPU = v, true
+		default:
+			if len(key) > 9 && string(key[:9]) == "gres/gpu:" {
+				typed += v
+			}
+		}
+	}
+	if !haveGPU {
+		gpus = typed
+	}
+
+	// One string holds the whole line; every string field is a slice of it.
+	s := string(b)
+	sub := func(x []byte) string {
+		if len(x) == 0 {
+			return ""
+		}
+		o := offset(b, x)
+		return s[o : o+len(x)]
+	}
+	*r = Record{
+		Cluster: sub(f[2]), JobID: sub(raw), Account: sub(f[3]), User: sub(f[4]),
+		State: stateName(st, s, offset(b, st)), Final: finalState(st),
+		Elapsed: elapsed, Submit: submit, Start: start, End: end,
+		CPUs: cpus, GPUs: gpus, Nodes: nodes, Billing: billing, MemMB: mem,
+		AllocTRES: sub(f[6]), ArrayTaskID: -1,
+	}
+	if step != nil {
+		r.Step = sub(step)
+	}
+	// Array tasks: JobID is "ARRAY_TASK" or "ARRAY_[RANGE]" (pending),
+	// possibly with ".step".
+	id := f[1]
+	if k := bytes.IndexByte(id, '.'); k >= 0 {
+		id = id[:k]
+	}
+	if u := bytes.IndexByte(id, '_'); u >= 0 {
+		arr, task := id[:u], id[u+1:]
+		if !digits(arr) || len(task) == 0 {
+			return false, errArray
+		}
+		r.ArrayJobID = sub(arr)
+		if task[0] == '[' {
+			if len(task) < 3 || task[len(task)-1] != ']' {
+				return false, errArray
+			}
+			r.ArrayTasks = sub(task[1 : len(task)-1])
+		} else if r.ArrayTaskID, ok = atoi(task); !ok {
+			return false, errArray
+		}
+	}
+	return true, nil
+}
+
+// offset returns where x (a sub-slice of b) starts in b.
+func offset(b, x []byte) int {
+	return cap(b) - cap(x)
+}
+
+// stateName returns a constant for the known states (so records do not pin
+// their line for it) and a slice of the line otherwise.
+func stateName(st []byte, s string, off int) string {
+	switch string(st) {
+	case "COMPLETED":
+		return "COMPLETED"
+	case "RUNNING":
+		return "RUNNING"
+	case "PENDING":
+		return "PENDING"
+	case "FAILED":
+		return "FAILED"
+	case "CANCELLED":
+		return "CANCELLED"
+	case "TIMEOUT":
+		return "TIMEOUT"
+	case "OUT_OF_MEMORY":
+		return "OUT_OF_MEMORY"
+	case "NODE_FAIL":
+		return "NODE_FAIL"
+	case "PREEMPTED":
+		return "PREEMPTED"
+	case "REQUEUED":
+		return "REQUEUED"
+	case "SUSPENDED":
+		return "SUSPENDED"
+	}
+	return s[off : off+len(st)]
+}
+
+// finalState reports whether a job in state st has ended for good.
+// REQUEUED is not final: the job runs again under the same id.
+func finalState(st []byte) bool {
+	switch string(st) {
+	case "COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "OUT_OF_MEMORY", "NODE_FAIL",
+		"PREEMPTED", "BOOT_FAIL", "DEADLINE", "REVOKED":
+		return true
+	}
+	return false
+}
+
+func digits(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// atoi parses a non-negative decimal integer of at most 18 digits.
+func atoi(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
+}
+
+// parseTime parses sacct's "2006-01-02T15:04:05" (UTC, as the runner's
+// TZ=UTC makes it); "Unknown", "None" and "" give the zero time.
+func parseTime(b []byte) (time.Time, bool) {
+	if len(b) != 19 {
+		switch string(b) {
+		case "Unknown", "None", "":
+			return time.Time{}, true
+		}
+		return time.Time{}, false
+	}
+	if b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' || b[16] != ':' {
+		return time.Time{}, false
+	}
+	y, ok1 := atoi(b[0:4])
+	mo, ok2 := atoi(b[5:7])
+	d, ok3 := atoi(b[8:10])
+	h, ok4 := atoi(b[11:13])
+	mi, ok5 := atoi(b[14:16])
+	sec, ok6 := atoi(b[17:19])
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || mo < 1 || mo > 12 || d < 1 || d > daysIn(y, mo) || h > 23 || mi > 59 || sec > 60 {
+		return time.Time{}, false
+	}
+	days := daysFromCivil(y, mo, d)
+	return time.Unix(days*86400+h*3600+mi*60+sec, 0).UTC(), true
+}
+
+func daysIn(y, m int64) int64 {
+	switch m {
+	case 2:
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
+
+// daysFromCivil returns the days since 1970-01-01 of a proleptic Gregorian
+// date (Howard Hinnant's algorithm), avoiding time.Date in the hot path.
+func daysFromCivil(y, m, d int64) int64 {
+	if m <= 2 {
+		y--
+	}
+	era := y / 400
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return era*146097 + doe - 719468
+}

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package slurm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// Window is a span of time to read jobs for: every job that was pending or
+// running at some moment of [Start, End] is reported, whatever its state.
+type Window struct {
+	Start, End time.Time
+}
+
+// NextWindow returns the window to read after earlier reads covered jobs
+// up to cursor (the End of the last window whose records the server
+// accepted): from cursor−overlap to now. Reading from the cursor alone
+// would already see every job that was still running at the cursor; the
+// overlap also catches jobs whose records reached slurmdbd late (slurmctld
+// queues them while slurmdbd is down). Records read twice are harmless:
+// the server keeps one per (cluster, job id). A zero cursor starts at
+// now−overlap.
+func NextWindow(cursor, now time.Time, overlap time.Duration) Window {
+	if cursor.IsZero() || cursor.After(now) {
+		cursor = now
+	}
+	return Window{Start: cursor.Add(-overlap).UTC().Truncate(time.Second), End: now.UTC().Truncate(time.Second)}
+}
+
+// Query selects the jobs sacct reports.
+type Query struct {
+	Window
+	// Accounts limits the listing to these accounts (pactum's); empty
+	// means every account, which a site's agent rarely wants.
+	Accounts []string
+	// Steps asks for job steps too (no --allocations); Parser.Steps must
+	// then be set to get them.
+	Steps bool
+}
+
+// sacctTime is the form sacct reads; the runner sets TZ=UTC, so it is UTC.
+const sacctTime = "2006-01-02T15:04:05"
+
+// Args returns sacct's arguments for q: all users, parsable, no header,
+// no unit conversion, SacctFormat, and no --state (a state filter would
+// change the window's meaning to "in that state at that time"), nor
+// --duplicates (a requeued job is reported once, as its last run) nor
+// --truncate (records carry whole-job totals, so re-reading a job
+// replaces its record instead of adding to it). cluster may be "".
+func (q Query) Args(cluster string) ([]string, error) {
+	if q.Start.IsZero() || q.End.IsZero() || q.End.Before(q.Start) {
+		return nil, fmt.Errorf("sacct window %v–%v: need a start before the end", q.Start, q.End)
+	}
+	args := []string{"--allusers", "--parsable2", "--noheader", "--noconvert"}
+	if !q.Steps {
+		args = append(args, "--allocations")
+	}
+	args = append(args,
+		"--starttime="+q.Start.UTC().Format(sacctTime),
+		"--endtime="+q.End.UTC().Format(sacctTime))
+	if len(q.Accounts) > 0 {
+		for _, a := range q.Accounts {
+			if err := checkAccount(a); err != nil {
+				return nil, err
+			}
+		}
+		args = append(args, "--accounts="+strings.Join(q.Accounts, ","))
+	}
+	if cluster != "" {
+		args = append(args, "--clusters="+cluster)
+	}
+	return append(args, "--format="+SacctFormat), nil
+}
+
+// UsageReader reads job records.
+type UsageReader interface {
+	// Usage streams the records of q to fn (the record is reused: copy it
+	// to keep it), skipping malformed lines, which it returns with their
+	// line numbers. It stops at fn's first error and returns it.
+	Usage(ctx context.Context, q Query, fn func(*Record) error) ([]LineError, error)
+}
+
+var _ UsageReader = (*Client)(nil)
+
+// Usage implements UsageReader with sacct, parsing its output as it
+// streams.
+func (c *Client) Usage(ctx context.Context, q Query, fn func(*Record) error) ([]LineError, error) {
+	args, err := q.Args(c.Cluster)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		err := c.Runner.Run(ctx, pw, "sacct", args...)
+		pw.CloseWithError(err) // nil closes with EOF
+		done <- err
+	}()
+	p := NewParser(pr)
+	p.Steps = q.Steps
+	var fnErr error
+	for p.Next() {
+		if fnErr = fn(p.Record()); fnErr != nil {
+			break
+		}
+	}
+	if fnErr != nil {
+		cancel()
+		pr.CloseWithError(fnErr)
+		<-done
+		return p.Malformed(), fnErr
+	}
+	// Drain so the command can finish even if the parser stopped on a
+	// read error.
+	_, _ = io.Copy(io.Discard, pr)
+	runErr := <-done
+	if runErr != nil {
+		return p.Malformed(), fmt.Errorf("sacct: %w", runErr)
+	}
+	if err := p.Err(); err != nil && !errors.Is(err, io.ErrClosedPipe) {
+		return p.Malformed(), fmt.Errorf("read sacct output: %w", err)
+	}
+	return p.Malformed(), nil
+}
+
+// ParseAll parses a whole sacct listing (allocations only) and returns the
+// good records and the malformed lines; the error is only for a failed
+// read.
+func ParseAll(r io.Reader) ([]Record, []LineError, error) {
+	p := NewParser(r)
+	var recs []Record
+	for p.Next() {
+		recs = append(recs, *p.Record())
+	}
+	return recs, p.Malformed(), p.Err()
+}
