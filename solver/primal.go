@@ -34,7 +34,9 @@ type primal struct {
 	logOn  bool
 	// orgByScore lists each organization's proposals by ascending score.
 	orgByScore [][]int
-	z      float64 // running objective
+	// multi[s] is donors[s] restricted to proposals with several arcs.
+	multi [][][2]int
+	z          float64 // running objective
 }
 
 type undoEntry struct {
@@ -65,9 +67,15 @@ func newPrimal(m *model, off []int) *primal {
 		sort.SliceStable(l, func(i, j int) bool { return m.props[l[i]].score < m.props[l[j]].score })
 		ps.orgByScore[o] = l
 	}
+	ps.multi = make([][][2]int, m.nsys)
 	for s := range ps.donors {
 		d := ps.donors[s]
 		sort.SliceStable(d, func(i, j int) bool { return m.props[d[i][0]].score < m.props[d[j][0]].score })
+		for _, x := range d {
+			if len(m.props[x[0]].arcs) > 1 {
+				ps.multi[s] = append(ps.multi[s], x)
+			}
+		}
 	}
 	return ps
 }
@@ -321,12 +329,24 @@ func (ps *primal) improve(q int) bool {
 		ps.rollback(mark)
 		return false
 	}
+	// Hours q could use now but that are too few for its minimum: only
+	// then can cutting a better proposal pay.
+	// On small instances the wider search is cheap: allow it always.
+	stranded := len(m.props) <= polishAllBelow
+	if !ps.acc[q] && !stranded {
+		for _, a := range arcs {
+			if ps.avail(q, a) > 0 {
+				stranded = true
+				break
+			}
+		}
+	}
 	// Cut donors (keeping them at or above their minimum).
 	for _, a := range arcs {
 		if want <= 0 {
 			break
 		}
-		ps.makeRoom(q, a, math.Min(want, pq.arcs[a].req-ps.g[ps.off[q]+a]), false)
+		ps.makeRoom(q, a, math.Min(want, pq.arcs[a].req-ps.g[ps.off[q]+a]), false, stranded)
 		want -= ps.avail(q, a)
 	}
 	reach := func() float64 {
@@ -343,7 +363,7 @@ func (ps *primal) improve(q int) bool {
 			if short <= 0 {
 				break
 			}
-			ps.makeRoom(q, a, math.Min(short, pq.arcs[a].req-ps.g[ps.off[q]+a]), true)
+			ps.makeRoom(q, a, math.Min(short, pq.arcs[a].req-ps.g[ps.off[q]+a]), true, false)
 			short = pq.min - reach()
 		}
 		if reach() < pq.min*(1-1e-12) {
@@ -373,22 +393,26 @@ func (ps *primal) improve(q int) bool {
 }
 
 // makeRoom frees up to need hours for q on its arc a by cutting (or, with
-// evict, refusing) accepted proposals of lower score on the same system,
-// lowest score first. A donor is touched only if its hours count against
-// every row of q's arc that is short.
-func (ps *primal) makeRoom(q, a int, need float64, evict bool) {
+// evict, refusing) accepted proposals on the same system, lowest score
+// first. Refusing is only tried on lower scores; cutting a higher score is
+// tried only when anyHigher is set (q has stranded hours it cannot use
+// alone), since it pays only when it lets q use hours nobody else could.
+// improve keeps the result only if the objective rises. A donor is touched
+// only if its hours count against every row of q's arc that is short.
+func (ps *primal) makeRoom(q, a int, need float64, evict, anyHigher bool) {
 	m := ps.m
 	qa := &m.props[q].arcs[a]
 	sq := m.props[q].score
+	have := ps.avail(q, a)
 	if !evict {
 		// Free moves first: proposals of any score that can take the
 		// same hours on another of their systems.
-		for _, d := range ps.donors[qa.sys] {
-			if need <= ps.avail(q, a)+1e-9 {
+		for _, d := range ps.multi[qa.sys] {
+			if need <= have+1e-9 {
 				return
 			}
 			p, pa := d[0], d[1]
-			if p == q || !ps.acc[p] || len(m.props[p].arcs) < 2 {
+			if p == q || !ps.acc[p] {
 				continue
 			}
 			x := ps.g[ps.off[p]+pa]
@@ -396,7 +420,7 @@ func (ps *primal) makeRoom(q, a int, need float64, evict bool) {
 				continue
 			}
 			for b := range m.props[p].arcs {
-				short := need - ps.avail(q, a)
+				short := need - have
 				if b == pa || short <= 0 || x <= 0 {
 					continue
 				}
@@ -405,16 +429,17 @@ func (ps *primal) makeRoom(q, a int, need float64, evict bool) {
 					ps.commit(p, pa, -mv)
 					ps.commit(p, b, mv)
 					x -= mv
+					have = ps.avail(q, a)
 				}
 			}
 		}
 	}
 	for _, d := range ps.donors[qa.sys] {
-		if need <= ps.avail(q, a)+1e-9 {
+		if need <= have+1e-9 {
 			return
 		}
 		p, pa := d[0], d[1]
-		if m.props[p].score >= sq {
+		if m.props[p].score >= sq && (evict || !anyHigher) {
 			return
 		}
 		if p == q || !ps.acc[p] {
@@ -424,18 +449,19 @@ func (ps *primal) makeRoom(q, a int, need float64, evict bool) {
 		if x <= 0 || !ps.helps(q, a, p, pa, need) {
 			continue
 		}
-		short := need - ps.avail(q, a)
 		if evict {
 			// refuse p: all its hours go back
 			for b := range m.props[p].arcs {
 				ps.commit(p, b, -ps.g[ps.off[p]+b])
 			}
 			ps.setAcc(p, false)
+			have = ps.avail(q, a)
 			continue
 		}
-		red := math.Min(math.Min(x, ps.tot[p]-m.props[p].min), short)
+		red := math.Min(math.Min(x, ps.tot[p]-m.props[p].min), need-have)
 		if red > 0 {
 			ps.commit(p, pa, -red)
+			have = ps.avail(q, a)
 		}
 	}
 }

@@ -172,11 +172,11 @@ func Solve(ctx context.Context, in *Instance, opts Options) (*Result, error) {
 			sinceImprove++
 		}
 		if iter%10 == 0 {
-			// The local search costs about as much as many dual
-			// iterations on large instances, where the greedy alone is
-			// already within a few hundredths of a percent; on small
-			// ones, polishing at several multipliers is cheap and pays.
-			tryPrimal(len(m.props) <= polishAllBelow)
+			// The local search costs as much as many dual iterations on
+			// large instances, where the greedy alone is within a few
+			// hundredths of a percent; on small ones polishing at
+			// several multipliers is cheap and pays.
+			tryPrimal(len(m.props) <= polishAllBelow && iter%50 == 0)
 		}
 		if ub-lb <= opts.TargetGap*ub {
 			iter++
