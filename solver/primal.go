@@ -36,7 +36,7 @@ type primal struct {
 	orgByScore [][]int
 	// multi[s] is donors[s] restricted to proposals with several arcs.
 	multi [][][2]int
-	z          float64 // running objective
+	z     float64 // running objective
 }
 
 type undoEntry struct {

@@ -48,7 +48,9 @@ func oneSystem(capacity float64, ps ...solver.Proposal) *solver.Instance {
 	}
 }
 
-func req(sys string, amt float64) []solver.Request { return []solver.Request{{SystemID: sys, Amount: amt}} }
+func req(sys string, amt float64) []solver.Request {
+	return []solver.Request{{SystemID: sys, Amount: amt}}
+}
 
 // Hand-checked instances: the expected grants and objective are worked out
 // in the comments, not taken from the solver.
