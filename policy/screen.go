@@ -5,10 +5,10 @@ package policy
 import (
 	"context"
 	"fmt"
-	"sort"
 
 	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/common/types/ref"
+	"cel.dev/cel-go/common/types/traits"
 
 	"github.com/pactum/pactum"
 )
@@ -28,9 +28,61 @@ func NewScreener(rs *Ruleset) *Screener { return &Screener{rs: rs} }
 // Ruleset returns the screener's ruleset.
 func (s *Screener) Ruleset() *Ruleset { return s.rs }
 
-// effectRank orders findings: the strongest effect first, so the reason for
-// the outcome leads.
-var effectRank = map[pactum.Effect]int{pactum.EffectDeny: 0, pactum.EffectRefer: 1, pactum.EffectCondition: 2, pactum.EffectInfo: 3}
+// effectOrder lists the effects strongest first; a rule's rank is its
+// effect's index here.
+var effectOrder = []pactum.Effect{pactum.EffectDeny, pactum.EffectRefer, pactum.EffectCondition, pactum.EffectInfo}
+
+func effectRank(e pactum.Effect) int {
+	for i, x := range effectOrder {
+		if x == e {
+			return i
+		}
+	}
+	return len(effectOrder)
+}
+
+func (rs *Ruleset) newActivation() any {
+	return &activation{slots: make([]ref.Val, rs.slots), index: rs.index}
+}
+
+// putActivation clears an activation and returns it to the pool: the slots
+// are the largest allocation of a screening.
+func (rs *Ruleset) putActivation(a *activation) {
+	clear(a.slots)
+	a.c = nil
+	rs.acts.Put(a)
+}
+
+// evalRules returns the rules valid on day d whose conditions hold. It runs
+// the combined program; only if that fails does it evaluate the applicable
+// rules one by one, so that a failing rule not valid on d does not fail the
+// screening and a failing applicable one is named.
+func (rs *Ruleset) evalRules(act *activation, d int64) ([]*Rule, error) {
+	fired := make([]*Rule, 0, 16)
+	if v, _, err := rs.all.Eval(act); err == nil {
+		if l, ok := v.(traits.Lister); ok && int(l.Size().(types.Int)) == len(rs.rules) {
+			for i, r := range rs.rules {
+				if r.appliesOnDay(d) && l.Get(types.Int(i)) == types.True {
+					fired = append(fired, r)
+				}
+			}
+			return fired, nil
+		}
+	}
+	for _, r := range rs.rules {
+		if !r.appliesOnDay(d) {
+			continue
+		}
+		v, _, err := r.prg.Eval(act)
+		if err != nil {
+			return nil, fmt.Errorf("policy: rule %s: %w", r.ID, err)
+		}
+		if v == types.True {
+			fired = append(fired, r)
+		}
+	}
+	return fired, nil
+}
 
 // Screen evaluates every rule that applies on in.At and returns the
 // decision: every finding (strongest effect first, then ruleset order), the
@@ -57,10 +109,9 @@ func (s *Screener) Screen(ctx context.Context, in *pactum.ScreeningInput) (*pact
 	}
 	c := &screenCtx{in: in, p: in.Proposal, org: in.Organization, mode: in.Call.Mode(in.Proposal.Mode), est: est}
 
-	act := &activation{slots: make([]ref.Val, rs.slots), index: rs.index}
-	for i := range facts {
-		act.slots[i] = facts[i].get(c)
-	}
+	act := rs.acts.Get().(*activation)
+	defer rs.putActivation(act)
+	act.c = c
 	for _, d := range rs.derived {
 		v, _, err := d.prg.Eval(act)
 		if err != nil {
@@ -69,29 +120,21 @@ func (s *Screener) Screen(ctx context.Context, in *pactum.ScreeningInput) (*pact
 		act.slots[d.slot] = v
 	}
 
-	var fired []*Rule
-	for _, r := range rs.rules {
-		if !r.AppliesOn(in.At) {
-			continue
-		}
-		v, _, err := r.prg.Eval(act)
-		if err != nil {
-			return nil, fmt.Errorf("policy: rule %s: %w", r.ID, err)
-		}
-		if v == types.True {
-			fired = append(fired, r)
-		}
+	fired, err := rs.evalRules(act, dayNumber(in.At))
+	if err != nil {
+		return nil, err
 	}
-	sort.SliceStable(fired, func(i, j int) bool {
-		a, b := fired[i], fired[j]
-		if effectRank[a.Effect] != effectRank[b.Effect] {
-			return effectRank[a.Effect] < effectRank[b.Effect]
+	// Strongest effect first, then ruleset order: the reason for the
+	// outcome leads. fired is in ruleset order, so one pass per effect
+	// sorts it stably without a comparison sort.
+	findings := make([]pactum.Finding, 0, len(fired))
+	for rank := range len(effectOrder) {
+		for _, r := range fired {
+			if r.rank == rank {
+				findings = append(findings, pactum.Finding{RuleID: r.ID, Basis: r.Basis, Effect: r.Effect,
+					Message: r.msg.render(act), Referral: r.Referral})
+			}
 		}
-		return a.order < b.order
-	})
-	findings := make([]pactum.Finding, len(fired))
-	for i, r := range fired {
-		findings[i] = pactum.Finding{RuleID: r.ID, Basis: r.Basis, Effect: r.Effect, Message: r.msg.render(act), Referral: r.Referral}
 	}
 	return &pactum.ScreeningDecision{
 		Outcome:        pactum.OutcomeOf(findings),

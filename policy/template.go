@@ -19,6 +19,7 @@ import (
 // print plainly, booleans as yes/no and lists comma-separated.
 type template struct {
 	parts []tplPart
+	size  int // literal length plus a guess per value, to size the output once
 }
 
 type tplPart struct {
@@ -40,7 +41,7 @@ func parseTemplate(s string, rs *Ruleset) (template, error) {
 				return t, fmt.Errorf("unmatched }}")
 			}
 			if s != "" {
-				t.parts = append(t.parts, tplPart{text: s, slot: -1})
+				t.add(tplPart{text: s, slot: -1})
 			}
 			return t, nil
 		}
@@ -48,7 +49,7 @@ func parseTemplate(s string, rs *Ruleset) (template, error) {
 			if strings.Contains(s[:i], "}}") {
 				return t, fmt.Errorf("unmatched }}")
 			}
-			t.parts = append(t.parts, tplPart{text: s[:i], slot: -1})
+			t.add(tplPart{text: s[:i], slot: -1})
 		}
 		s = s[i+2:]
 		j := strings.Index(s, "}}")
@@ -70,7 +71,15 @@ func parseTemplate(s string, rs *Ruleset) (template, error) {
 		} else {
 			return t, fmt.Errorf("{{%s}} names no fact, derived fact or parameter", name)
 		}
-		t.parts = append(t.parts, p)
+		t.add(p)
+	}
+}
+
+func (t *template) add(p tplPart) {
+	t.parts = append(t.parts, p)
+	t.size += len(p.text)
+	if p.text == "" {
+		t.size += 12
 	}
 }
 
@@ -79,10 +88,11 @@ func (t template) render(a *activation) string {
 		return t.parts[0].text
 	}
 	var b strings.Builder
+	b.Grow(t.size)
 	for _, p := range t.parts {
 		switch {
 		case p.slot >= 0:
-			b.WriteString(formatVal(a.slots[p.slot], p.format))
+			b.WriteString(formatVal(a.slot(p.slot), p.format))
 		case p.val != nil:
 			b.WriteString(formatVal(p.val, p.format))
 		default:
