@@ -62,6 +62,7 @@ func (r *ExecRunner) Run(ctx context.Context, stdout io.Writer, name string, arg
 	cmd.Env = append(os.Environ(), r.Env...)
 	cmd.Dir = r.Dir
 	cmd.Stdout = stdout
+	killGroup(cmd)
 	var stderr bytes.Buffer
 	cmd.Stderr = &limitedWriter{w: &stderr, n: maxStderr}
 	err := cmd.Run()
