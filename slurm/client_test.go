@@ -63,7 +63,10 @@ func TestAccountingCommands(t *testing.T) {
 				Limits: slurm.TRES{"gres/gpu": 600, "cpu": slurm.NoLimit}, Suspended: true})
 		},
 		func() error { return c.EnsureAccount(ctx, slurm.AccountSpec{Account: slurm.Account{Name: "pactum"}}) },
-		func() error { p, d := "org-b", "New"; return c.ModifyAccount(ctx, "al-1", slurm.AccountUpdate{Parent: &p, Description: &d}) },
+		func() error {
+			p, d := "org-b", "New"
+			return c.ModifyAccount(ctx, "al-1", slurm.AccountUpdate{Parent: &p, Description: &d})
+		},
 		func() error { return c.SetLimits(ctx, "al-1", slurm.TRES{"gres/gpu": 1200, "node": -1}) },
 		func() error { return c.Suspend(ctx, "al-1") },
 		func() error { return c.Resume(ctx, "al-1") },

@@ -43,7 +43,7 @@ func TestValidNames(t *testing.T) {
 func TestCleanText(t *testing.T) {
 	tests := map[string]string{
 		"Mistral AI":                     "mistral ai",
-		"L'Oréal | \"Labs\", Inc=1\n\tx":  "l oréal labs inc 1 x",
+		"L'Oréal | \"Labs\", Inc=1\n\tx": "l oréal labs inc 1 x",
 		"  spaced   out  ":               "spaced out",
 		strings.Repeat("ab ", 100):       strings.TrimSpace(strings.Repeat("ab ", 43)),
 		"ÉCOLE":                          "École",

@@ -104,8 +104,8 @@ func TestPlanConverged(t *testing.T) {
 func TestPlanDriftAndChanges(t *testing.T) {
 	o := converged()
 	o.Accounts["al-1"].Limits = slurm.TRES{"gres/gpu": 99999, "cpu": 5} // changed and added by hand
-	o.Accounts["al-2"].GrpJobs = -1                                      // half resumed by hand
-	o.Accounts["org-a"].Parent = "root"                                  // moved by hand
+	o.Accounts["al-2"].GrpJobs = -1                                     // half resumed by hand
+	o.Accounts["org-a"].Parent = "root"                                 // moved by hand
 	o.Accounts["org-a"].Description = "something else"
 	o.Accounts["al-1"].Users = []string{"alice", "mallory"} // bob missing, mallory added
 	o.Accounts["old"] = oa("old", "org-a", []string{"x"}, nil, -1, -1)
