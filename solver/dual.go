@@ -51,9 +51,6 @@ type evaluator struct {
 	m     *model
 	price []float64 // per arc of the proposal being evaluated
 	order []int
-	// per-proposal response: total hours t and value; grants per arc in
-	// flat layout.
-	resp  []float64 // flat, arcOff[p]+a
 	items []item
 	segs  []seg
 	nodes int

@@ -331,6 +331,13 @@ func TestValidate(t *testing.T) {
 	}
 }
 
+func TestSolveEmpty(t *testing.T) {
+	res := MustSolve(t, &solver.Instance{Systems: []solver.System{{ID: "s", Capacity: 10, Software: solver.SoftwareAny}}})
+	if res.Objective != 0 || res.Bound != 0 || len(res.Grants) != 0 {
+		t.Errorf("empty instance: %+v", res)
+	}
+}
+
 func TestSolveCanceled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
