@@ -180,12 +180,12 @@ type FactInfo struct {
 // read, and not boxing them saves a third of a screening.
 type activation struct {
 	slots []ref.Val
-	index map[string]int
+	names *nameTable
 	c     *screenCtx
 }
 
 func (a *activation) ResolveName(name string) (any, bool) {
-	i, ok := a.index[name]
+	i, ok := a.names.lookup(name)
 	if !ok {
 		return nil, false
 	}

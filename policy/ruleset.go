@@ -99,6 +99,7 @@ type Ruleset struct {
 	all         cel.Program    // every rule's condition as one list, see buildAll
 	acts        sync.Pool      // *activation, sized for this ruleset
 	index       map[string]int // activation slot by fact name
+	names       *nameTable     // the same, for fast lookup while screening
 	slots       int
 	defaultU    float64
 }
@@ -483,6 +484,7 @@ func compile(fsys fs.FS) (*Ruleset, []Problem) {
 		slot++
 	}
 	rs.slots = slot
+	rs.names = newNameTable(rs.index)
 	rs.acts.New = rs.newActivation
 
 	seen := map[string]pendingRule{}

@@ -42,7 +42,7 @@ func effectRank(e pactum.Effect) int {
 }
 
 func (rs *Ruleset) newActivation() any {
-	return &activation{slots: make([]ref.Val, rs.slots), index: rs.index}
+	return &activation{slots: make([]ref.Val, rs.slots), names: rs.names}
 }
 
 // putActivation clears an activation and returns it to the pool: the slots
