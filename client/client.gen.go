@@ -594,7 +594,7 @@ type AIPactPledges struct {
 // AIWork defines model for AIWork.
 type AIWork struct {
 	BaseModel             *string         `json:"base_model,omitempty"`
-	BaseModelFlop         *float32        `json:"base_model_flop,omitempty"`
+	BaseModelFlop         *float64        `json:"base_model_flop,omitempty"`
 	BaseModelSystemicRisk *bool           `json:"base_model_systemic_risk,omitempty"`
 	CivilianOnly          bool            `json:"civilian_only"`
 	DataProvenance        DataProvenance  `json:"data_provenance"`
@@ -606,13 +606,13 @@ type AIWork struct {
 	ModelType             AIWorkModelType `json:"model_type"`
 	OpenWeights           bool            `json:"open_weights"`
 	OutputModalities      []Modality      `json:"output_modalities"`
-	ParameterCount        float32         `json:"parameter_count"`
-	PlannedTrainingFlop   float32         `json:"planned_training_flop"`
+	ParameterCount        float64         `json:"parameter_count"`
+	PlannedTrainingFlop   float64         `json:"planned_training_flop"`
 	Purpose               AIWorkPurpose   `json:"purpose"`
-	TrainingTokens        float32         `json:"training_tokens"`
+	TrainingTokens        float64         `json:"training_tokens"`
 
 	// Utilisation Declared model FLOP utilisation 0–1; 0 for the documented default
-	Utilisation *float32 `json:"utilisation,omitempty"`
+	Utilisation *float64 `json:"utilisation,omitempty"`
 }
 
 // AIWorkModelType defines model for AIWork.ModelType.
@@ -626,7 +626,7 @@ type AccessMode string
 
 // Allocation defines model for Allocation.
 type Allocation struct {
-	Amount         float32         `json:"amount"`
+	Amount         float64         `json:"amount"`
 	Conditions     *[]Finding      `json:"conditions,omitempty"`
 	CreatedAt      time.Time       `json:"created_at"`
 	EndsAt         time.Time       `json:"ends_at"`
@@ -725,8 +725,8 @@ type CallMode struct {
 	MaxDurationMonths   int  `json:"max_duration_months"`
 
 	// MaxGpuHours Zero means no cap
-	MaxGpuHours    float32    `json:"max_gpu_hours"`
-	MinGpuHours    float32    `json:"min_gpu_hours"`
+	MaxGpuHours    float64    `json:"max_gpu_hours"`
+	MinGpuHours    float64    `json:"min_gpu_hours"`
 	Mode           AccessMode `json:"mode"`
 	RequiresAiPact bool       `json:"requires_ai_pact"`
 	RequiresSme    bool       `json:"requires_sme"`
@@ -737,8 +737,8 @@ type CallModeInput struct {
 	AutoApprove         *bool      `json:"auto_approve,omitempty"`
 	DecisionWorkingDays *int       `json:"decision_working_days,omitempty"`
 	MaxDurationMonths   *int       `json:"max_duration_months,omitempty"`
-	MaxGpuHours         *float32   `json:"max_gpu_hours,omitempty"`
-	MinGpuHours         *float32   `json:"min_gpu_hours,omitempty"`
+	MaxGpuHours         *float64   `json:"max_gpu_hours,omitempty"`
+	MinGpuHours         *float64   `json:"min_gpu_hours,omitempty"`
 	Mode                AccessMode `json:"mode"`
 	RequiresAiPact      *bool      `json:"requires_ai_pact,omitempty"`
 	RequiresSme         *bool      `json:"requires_sme,omitempty"`
@@ -747,7 +747,7 @@ type CallModeInput struct {
 // ComputeEstimate defines model for ComputeEstimate.
 type ComputeEstimate struct {
 	Assumptions *string `json:"assumptions,omitempty"`
-	Flop        float32 `json:"flop"`
+	Flop        float64 `json:"flop"`
 	Method      string  `json:"method"`
 }
 
@@ -832,7 +832,7 @@ type FindingReferral string
 
 // Grant defines model for Grant.
 type Grant struct {
-	Amount   float32 `json:"amount"`
+	Amount   float64 `json:"amount"`
 	SystemId string  `json:"system_id"`
 }
 
@@ -951,8 +951,8 @@ type ProposalState string
 // ResourceRequest defines model for ResourceRequest.
 type ResourceRequest struct {
 	// Amount In the system's unit
-	Amount    float32 `json:"amount"`
-	StorageTb float32 `json:"storage_tb"`
+	Amount    float64 `json:"amount"`
+	StorageTb float64 `json:"storage_tb"`
 	Support   *string `json:"support,omitempty"`
 	SystemId  string  `json:"system_id"`
 }
@@ -978,7 +978,7 @@ type System struct {
 	Accelerator string `json:"accelerator"`
 
 	// CapacityPerPeriod What the scheme may grant per call
-	CapacityPerPeriod float32 `json:"capacity_per_period"`
+	CapacityPerPeriod float64 `json:"capacity_per_period"`
 	Country           string  `json:"country"`
 
 	// GpusPerNode GPUs as the scheduler sees them (LUMI-G counts GCDs)
@@ -989,7 +989,7 @@ type System struct {
 	Partition   string `json:"partition"`
 
 	// PeakTflopsPerGpu Dense BF16 peak per scheduler GPU
-	PeakTflopsPerGpu float32         `json:"peak_tflops_per_gpu"`
+	PeakTflopsPerGpu float64         `json:"peak_tflops_per_gpu"`
 	Scheduler        SystemScheduler `json:"scheduler"`
 	Site             string          `json:"site"`
 	Software         SystemSoftware  `json:"software"`

@@ -332,3 +332,27 @@ func timePtr(t sql.NullTime) *time.Time {
 	x := t.Time.UTC()
 	return &x
 }
+
+// Bootstrap creates the first access manager and an API token for them, so
+// a new installation can be administered through the API. It acts as pactum
+// itself and refuses (ECONFLICT) once any access manager exists, so it
+// cannot be used to mint a second administrator behind the first one's back.
+func (s *UserService) Bootstrap(ctx context.Context, email, name string) (*pactum.User, string, error) {
+	var n int
+	if err := s.db.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE role = $1`, string(pactum.RoleAccessManager)).Scan(&n); err != nil {
+		return nil, "", fmt.Errorf("count access managers: %w", err)
+	}
+	if n > 0 {
+		return nil, "", pactum.Errorf(pactum.ECONFLICT, "This installation already has an access manager; ask them for an account.")
+	}
+	sys := pactum.NewContextWithUser(ctx, pactum.SystemUser())
+	u := &pactum.User{Email: email, Name: name, Role: pactum.RoleAccessManager}
+	if err := s.CreateUser(sys, u); err != nil {
+		return nil, "", err
+	}
+	_, secret, err := s.CreateToken(sys, u.ID, "bootstrap", nil)
+	if err != nil {
+		return nil, "", err
+	}
+	return u, secret, nil
+}

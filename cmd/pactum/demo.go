@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pactum/pactum"
+	"github.com/pactum/pactum/demo"
+	pactumhttp "github.com/pactum/pactum/http"
+)
+
+func newDemoCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Run the whole lifecycle on a fresh embedded database",
+		Long: `Run pactum end to end on a fresh embedded database: start a server on
+127.0.0.1, open a call, register eight European AI companies, submit their
+proposals, screen them against the eligibility, AI Act and ethics rules,
+decide those sent to review, create allocations, and verify the audit chain.
+Everything goes through the HTTP API, as the CLI would.
+
+The data stays in --data (a new temporary directory when omitted), so you can
+inspect it afterwards, e.g. with "pactum audit verify --data DIR". With
+--serve the server keeps running for you to explore with the CLI.`,
+		Example: `  pactum demo
+  pactum demo --data /tmp/pactum-demo --json
+  pactum demo --serve`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			dir, _ := cmd.Flags().GetString("data")
+			if dir == "" {
+				d, err := os.MkdirTemp("", "pactum-demo-")
+				if err != nil {
+					return err
+				}
+				dir = d
+			}
+			if _, err := os.Stat(filepath.Join(dir, "pactum.db")); err == nil {
+				return pactum.Errorf(pactum.ECONFLICT, "%s already holds a pactum database; the demo needs a fresh directory.", dir)
+			}
+			dsn, err := dsnFromDir(dir)
+			if err != nil {
+				return err
+			}
+			quiet, _ := cmd.Flags().GetBool("quiet")
+			asJSON := wantJSON(cmd)
+			progress := func(format string, args ...any) {
+				if !quiet {
+					fmt.Fprintf(e.stderr, "  "+format+"\n", args...)
+				}
+			}
+			start := time.Now()
+			a, err := openApp(ctx, dsn, slog.New(slog.DiscardHandler), "")
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			mgr, token, err := a.users.Bootstrap(ctx, "mara.manager@eurohpc-ju.example", "Mara Manager")
+			if err != nil {
+				return err
+			}
+			srv, err := pactumhttp.NewServer(a.cfg)
+			if err != nil {
+				return err
+			}
+			addr, _ := cmd.Flags().GetString("addr")
+			if err := srv.Open(addr); err != nil {
+				return err
+			}
+			defer srv.Close()
+			progress("pactum server on %s, data in %s, ruleset %s", srv.URL(), dir, a.ruleset.Version())
+			res, err := demo.Run(ctx, srv.URL(), token, demo.Options{Progress: progress})
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				if err := writeJSONValue(e.stdout, res); err != nil {
+					return err
+				}
+			} else {
+				fmt.Fprintln(e.stdout)
+				if err := res.WriteText(e.stdout); err != nil {
+					return err
+				}
+				fmt.Fprintf(e.stdout, "\nDone in %s. Data in %s (check it offline: pactum audit verify --data %s).\n",
+					time.Since(start).Round(time.Millisecond), dir, dir)
+			}
+			if serve, _ := cmd.Flags().GetBool("serve"); serve {
+				fmt.Fprintf(e.stderr, "\nThe server keeps running at %s. As the access manager (%s):\n\n  export PACTUM_SERVER=%s PACTUM_TOKEN=%s\n  pactum proposals list\n\nPress Ctrl-C to stop.\n",
+					srv.URL(), mgr.Email, srv.URL(), token)
+				<-ctx.Done()
+			}
+			return nil
+		},
+	}
+	cmd.Flags().String("data", "", "fresh data directory (default: a new temporary directory)")
+	cmd.Flags().String("addr", "127.0.0.1:0", "address for the demo's server")
+	cmd.Flags().Bool("serve", false, "keep the server running afterwards, for exploring with the CLI")
+	cmd.Flags().BoolP("quiet", "q", false, "no progress lines")
+	cmd.Flags().Bool("json", false, "print the summary as JSON (proposals by final state, hours granted per system, …)")
+	return cmd
+}

@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	pactumhttp "github.com/pactum/pactum/http"
+)
+
+func newLogger(e *env, level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: use debug, info, warn or error", level)
+	}
+	return slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: l})), nil
+}
+
+func newServeCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the pactum server",
+		Long: `Run the pactum API server on --addr, with its data in --data DIR (embedded
+SQLite, created if missing) or in the PostgreSQL database at --db URL.
+
+A new installation needs its first access manager: run "pactum init" with the
+same --data or --db once; it prints an API token.`,
+		Example: `  pactum init --data ./pactum-data --email you@example.eu
+  pactum serve --data ./pactum-data --addr 127.0.0.1:8080`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			dsn, err := dsnFromFlags(cmd)
+			if err != nil {
+				return err
+			}
+			level, _ := cmd.Flags().GetString("log-level")
+			logger, err := newLogger(e, level)
+			if err != nil {
+				return err
+			}
+			addr, _ := cmd.Flags().GetString("addr")
+			rules, _ := cmd.Flags().GetString("rules")
+			a, err := openApp(cmd.Context(), dsn, logger, rules)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			srv, err := pactumhttp.NewServer(a.cfg)
+			if err != nil {
+				return err
+			}
+			if err := srv.Open(addr); err != nil {
+				return err
+			}
+			logger.Info("pactum serving", "url", srv.URL(), "database", a.db.Dialect(),
+				"ruleset", a.ruleset.Version(), "ruleset_hash", a.ruleset.Hash()[:12])
+			fmt.Fprintf(e.stdout, "pactum listening on %s (API at %s/api/v1, OpenAPI at %s/api/v1/openapi.json)\n",
+				srv.URL(), srv.URL(), srv.URL())
+			<-cmd.Context().Done()
+			logger.Info("shutting down")
+			return srv.Close()
+		},
+	}
+	storeFlags(cmd)
+	cmd.Flags().String("addr", "127.0.0.1:8080", "address to listen on (HOST:PORT)")
+	cmd.Flags().String("log-level", "info", "log level: debug, info, warn, error")
+	cmd.Flags().String("rules", "", "screening ruleset directory instead of the embedded one")
+	return cmd
+}
+
+func newInitCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "init",
+		Short: "Create the database and its first access manager; print their API token",
+		Long: `Create (or migrate) the database named by --data or --db, seed the EuroHPC
+systems catalogue, and create the first access manager with an API token. The
+token is printed once; pactum stores only its hash. Refused once an access
+manager exists.`,
+		Example: `  pactum init --data ./pactum-data --email mara@eurohpc.example --name "Mara Manager"`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			dsn, err := dsnFromFlags(cmd)
+			if err != nil {
+				return err
+			}
+			email, _ := cmd.Flags().GetString("email")
+			name, _ := cmd.Flags().GetString("name")
+			if name == "" {
+				name, _, _ = strings.Cut(email, "@")
+			}
+			a, err := openApp(cmd.Context(), dsn, slog.New(slog.DiscardHandler), "")
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			u, secret, err := a.users.Bootstrap(cmd.Context(), email, name)
+			if err != nil {
+				return err
+			}
+			if wantJSON(cmd) {
+				return writeJSONValue(e.stdout, map[string]any{"user": u, "token": secret})
+			}
+			fmt.Fprintf(e.stdout, "Created access manager %s (%s).\nAPI token (shown once): %s\n\n  export PACTUM_TOKEN=%s\n",
+				u.Email, u.ID, secret, secret)
+			return nil
+		},
+	}
+	storeFlags(cmd)
+	cmd.Flags().String("email", "", "e-mail of the first access manager (required)")
+	cmd.Flags().String("name", "", "their name (default: the e-mail's local part)")
+	_ = cmd.MarkFlagRequired("email")
+	jsonFlag(cmd)
+	return cmd
+}
+
+// stderrIsTerminal reports whether progress lines are worth printing.
+func stderrIsTerminal(e *env) bool {
+	f, ok := e.stderr.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

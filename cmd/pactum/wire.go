@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/spf13/cobra"
+
+	"github.com/pactum/pactum"
+	"github.com/pactum/pactum/catalog"
+	pactumhttp "github.com/pactum/pactum/http"
+	"github.com/pactum/pactum/policy"
+	"github.com/pactum/pactum/sqlstore"
+)
+
+// storeFlags adds --data and --db, the two ways to name a database.
+func storeFlags(cmd *cobra.Command) {
+	cmd.Flags().String("data", "", "data directory for the embedded SQLite database")
+	cmd.Flags().String("db", "", "database URL instead of --data, e.g. postgres://user@host/pactum")
+}
+
+// dsnFromFlags returns the database named by --data or --db.
+func dsnFromFlags(cmd *cobra.Command) (string, error) {
+	data, _ := cmd.Flags().GetString("data")
+	db, _ := cmd.Flags().GetString("db")
+	switch {
+	case data != "" && db != "":
+		return "", pactum.Errorf(pactum.EINVALID, "Give --data or --db, not both.")
+	case db != "":
+		return db, nil
+	case data != "":
+		return dsnFromDir(data)
+	}
+	return "", pactum.Errorf(pactum.EINVALID, "Name a database with --data DIR (embedded SQLite) or --db URL (PostgreSQL).")
+}
+
+// dsnFromDir returns the embedded database inside a data directory.
+func dsnFromDir(dir string) (string, error) { return sqlstore.DataDirDSN(dir) }
+
+// app is a wired pactum: store, services and screener.
+type app struct {
+	db       *sqlstore.DB
+	users    *sqlstore.UserService
+	systems  *sqlstore.SystemService
+	ruleset  *policy.Ruleset
+	cfg      pactumhttp.Config
+	registry *prometheus.Registry
+}
+
+// openApp opens the database, seeds the systems catalogue (a no-op when
+// unchanged) and wires the services.
+func openApp(ctx context.Context, dsn string, logger *slog.Logger, rulesDir string) (*app, error) {
+	db, err := sqlstore.Open(ctx, dsn, sqlstore.Options{Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	a, err := wire(ctx, db, logger, rulesDir)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func wire(ctx context.Context, db *sqlstore.DB, logger *slog.Logger, rulesDir string) (*app, error) {
+	var rs *policy.Ruleset
+	var err error
+	if rulesDir != "" {
+		rs, err = policy.LoadDir(rulesDir)
+	} else {
+		rs, err = policy.Default()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load screening rules: %w", err)
+	}
+	systems, err := catalog.Systems()
+	if err != nil {
+		return nil, err
+	}
+	a := &app{db: db, users: sqlstore.NewUserService(db), systems: sqlstore.NewSystemService(db), ruleset: rs,
+		registry: prometheus.NewRegistry()}
+	sys := pactum.NewContextWithUser(ctx, pactum.SystemUser())
+	if err := a.systems.UpsertSystems(sys, systems); err != nil {
+		return nil, fmt.Errorf("seed systems catalogue: %w", err)
+	}
+	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.cfg = pactumhttp.Config{
+		Systems:       a.systems,
+		Organizations: sqlstore.NewOrganizationService(db),
+		Users:         a.users,
+		Calls:         sqlstore.NewCallService(db),
+		Proposals:     sqlstore.NewProposalService(db, policy.NewScreener(rs)),
+		Allocations:   sqlstore.NewAllocationService(db),
+		Audit:         sqlstore.NewAuditService(db),
+		Health:        db.Ping,
+		Logger:        logger,
+		Registry:      a.registry,
+		Now:           time.Now,
+	}
+	return a, nil
+}
+
+func (a *app) Close() error { return a.db.Close() }
