@@ -449,13 +449,16 @@ func parseTime(b []byte) (time.Time, bool) {
 	if b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' || b[16] != ':' {
 		return time.Time{}, false
 	}
-	y, ok1 := atoi(b[0:4])
-	mo, ok2 := atoi(b[5:7])
-	d, ok3 := atoi(b[8:10])
-	h, ok4 := atoi(b[11:13])
-	mi, ok5 := atoi(b[14:16])
-	sec, ok6 := atoi(b[17:19])
-	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || mo < 1 || mo > 12 || d < 1 || d > daysIn(y, mo) || h > 23 || mi > 59 || sec > 60 {
+	// Fixed positions: check every digit at once, then combine.
+	for _, k := range [...]int{0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18} {
+		if b[k] < '0' || b[k] > '9' {
+			return time.Time{}, false
+		}
+	}
+	d2 := func(k int) int64 { return int64(b[k]-'0')*10 + int64(b[k+1]-'0') }
+	y := d2(0)*100 + d2(2)
+	mo, d, h, mi, sec := d2(5), d2(8), d2(11), d2(14), d2(17)
+	if mo < 1 || mo > 12 || d < 1 || d > daysIn(y, mo) || h > 23 || mi > 59 || sec > 60 {
 		return time.Time{}, false
 	}
 	days := daysFromCivil(y, mo, d)
