@@ -11,6 +11,7 @@ import (
 	"maps"
 	"mime"
 	"net/http"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -49,7 +50,7 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return decodeError(err)
+		return decodeError(err, data, reflect.TypeOf(v))
 	}
 	if dec.More() {
 		return pactum.Errorf(pactum.EINVALID, "The request body holds more than one JSON value.")
@@ -58,7 +59,7 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 }
 
 // decodeError explains a JSON decoding error with the field at fault.
-func decodeError(err error) error {
+func decodeError(err error, data []byte, t reflect.Type) error {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	switch {
@@ -77,6 +78,14 @@ func decodeError(err error) error {
 	msg := err.Error()
 	if f, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
 		f = strings.Trim(f, `"`)
+		// encoding/json names only the key; find where it sits, so the
+		// caller learns "requests[0].gpus", not just "gpus".
+		var doc any
+		if json.Unmarshal(data, &doc) == nil {
+			if path := unknownPath(t, doc, ""); path != "" {
+				f = path
+			}
+		}
 		return &pactum.Error{Code: pactum.EINVALID, Message: "The request body has a field this endpoint does not accept.",
 			Fields: []pactum.FieldError{{Field: f, Message: "is not a known field"}}}
 	}
@@ -176,3 +185,73 @@ func (q *query) only(allowed ...string) {
 }
 
 func (q *query) err() error { return q.v.Err("The query parameters are not valid.") }
+
+// unknownPath returns the JSON path of the first key in doc that type t has
+// no field for, or "".
+func unknownPath(t reflect.Type, doc any, prefix string) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch v := doc.(type) {
+	case map[string]any:
+		if t.Kind() != reflect.Struct {
+			return ""
+		}
+		fields := jsonFields(t)
+		for _, k := range slices.Sorted(maps.Keys(v)) {
+			name := k
+			if prefix != "" {
+				name = prefix + "." + k
+			}
+			ft, ok := fields[k]
+			if !ok {
+				return name
+			}
+			if p := unknownPath(ft, v[k], name); p != "" {
+				return p
+			}
+		}
+	case []any:
+		if t.Kind() != reflect.Slice && t.Kind() != reflect.Array {
+			return ""
+		}
+		for i, e := range v {
+			if p := unknownPath(t.Elem(), e, prefix+"["+strconv.Itoa(i)+"]"); p != "" {
+				return p
+			}
+		}
+	}
+	return ""
+}
+
+// jsonFields maps a struct's JSON keys to their types, following embedded
+// structs as encoding/json does.
+func jsonFields(t reflect.Type) map[string]reflect.Type {
+	out := map[string]reflect.Type{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		name, _, _ := strings.Cut(tag, ",")
+		if name == "-" {
+			continue
+		}
+		if f.Anonymous && name == "" {
+			ft := f.Type
+			for ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct {
+				maps.Copy(out, jsonFields(ft))
+				continue
+			}
+		}
+		if !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		out[name] = f.Type
+	}
+	return out
+}

@@ -12,41 +12,57 @@ import (
 	"github.com/pactum/pactum/catalog"
 )
 
+// route is one authenticated endpoint.
+type route struct {
+	pattern string
+	handler func(*Server) func(http.ResponseWriter, *http.Request)
+}
+
+// apiRoutes lists every authenticated endpoint. The OpenAPI test checks each
+// is documented.
+var apiRoutes = []route{
+	{"GET /api/v1/me", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleMe }},
+	{"GET /api/v1/systems", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleListSystems }},
+	{"GET /api/v1/systems/{id}", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleGetSystem }},
+	{"GET /api/v1/organizations", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleListOrganizations }},
+	{"POST /api/v1/organizations", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleCreateOrganization }},
+	{"GET /api/v1/organizations/{id}", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleGetOrganization }},
+	{"GET /api/v1/users", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleListUsers }},
+	{"POST /api/v1/users", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleCreateUser }},
+	{"GET /api/v1/users/{id}", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleGetUser }},
+	{"GET /api/v1/users/{id}/tokens", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleListTokens }},
+	{"POST /api/v1/users/{id}/tokens", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleCreateToken }},
+	{"DELETE /api/v1/tokens/{id}", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleRevokeToken }},
+	{"GET /api/v1/calls", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleListCalls }},
+	{"POST /api/v1/calls", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleCreateCall }},
+	{"GET /api/v1/calls/{id}", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleGetCall }},
+	{"GET /api/v1/proposals", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleListProposals }},
+	{"POST /api/v1/proposals", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleCreateProposal }},
+	{"GET /api/v1/proposals/{id}", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleGetProposal }},
+	{"PUT /api/v1/proposals/{id}", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleUpdateProposal }},
+	{"POST /api/v1/proposals/{id}/submit", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleSubmitProposal }},
+	{"POST /api/v1/proposals/{id}/decision", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleDecideProposal }},
+	{"POST /api/v1/proposals/{id}/withdraw", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleWithdrawProposal }},
+	{"GET /api/v1/allocations", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleListAllocations }},
+	{"GET /api/v1/allocations/{id}", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleGetAllocation }},
+	{"POST /api/v1/allocations/{id}/transition", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleTransitionAllocation }},
+	{"GET /api/v1/audit/events", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleListAuditEvents }},
+	{"GET /api/v1/audit/verify", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleVerifyAudit }},
+}
+
+// Routes returns the patterns of every API endpoint, e.g. "GET /api/v1/me".
+func Routes() []string {
+	out := []string{"GET /healthz", "GET /api/v1/openapi.json"}
+	for _, r := range apiRoutes {
+		out = append(out, r.pattern)
+	}
+	return out
+}
+
 func (s *Server) routes(mux *http.ServeMux) {
-	mux.HandleFunc("GET /api/v1/me", s.authed(s.handleMe))
-
-	mux.HandleFunc("GET /api/v1/systems", s.authed(s.handleListSystems))
-	mux.HandleFunc("GET /api/v1/systems/{id}", s.authed(s.handleGetSystem))
-
-	mux.HandleFunc("GET /api/v1/organizations", s.authed(s.handleListOrganizations))
-	mux.HandleFunc("POST /api/v1/organizations", s.authed(s.handleCreateOrganization))
-	mux.HandleFunc("GET /api/v1/organizations/{id}", s.authed(s.handleGetOrganization))
-
-	mux.HandleFunc("GET /api/v1/users", s.authed(s.handleListUsers))
-	mux.HandleFunc("POST /api/v1/users", s.authed(s.handleCreateUser))
-	mux.HandleFunc("GET /api/v1/users/{id}", s.authed(s.handleGetUser))
-	mux.HandleFunc("GET /api/v1/users/{id}/tokens", s.authed(s.handleListTokens))
-	mux.HandleFunc("POST /api/v1/users/{id}/tokens", s.authed(s.handleCreateToken))
-	mux.HandleFunc("DELETE /api/v1/tokens/{id}", s.authed(s.handleRevokeToken))
-
-	mux.HandleFunc("GET /api/v1/calls", s.authed(s.handleListCalls))
-	mux.HandleFunc("POST /api/v1/calls", s.authed(s.handleCreateCall))
-	mux.HandleFunc("GET /api/v1/calls/{id}", s.authed(s.handleGetCall))
-
-	mux.HandleFunc("GET /api/v1/proposals", s.authed(s.handleListProposals))
-	mux.HandleFunc("POST /api/v1/proposals", s.authed(s.handleCreateProposal))
-	mux.HandleFunc("GET /api/v1/proposals/{id}", s.authed(s.handleGetProposal))
-	mux.HandleFunc("PUT /api/v1/proposals/{id}", s.authed(s.handleUpdateProposal))
-	mux.HandleFunc("POST /api/v1/proposals/{id}/submit", s.authed(s.handleSubmitProposal))
-	mux.HandleFunc("POST /api/v1/proposals/{id}/decision", s.authed(s.handleDecideProposal))
-	mux.HandleFunc("POST /api/v1/proposals/{id}/withdraw", s.authed(s.handleWithdrawProposal))
-
-	mux.HandleFunc("GET /api/v1/allocations", s.authed(s.handleListAllocations))
-	mux.HandleFunc("GET /api/v1/allocations/{id}", s.authed(s.handleGetAllocation))
-	mux.HandleFunc("POST /api/v1/allocations/{id}/transition", s.authed(s.handleTransitionAllocation))
-
-	mux.HandleFunc("GET /api/v1/audit/events", s.authed(s.handleListAuditEvents))
-	mux.HandleFunc("GET /api/v1/audit/verify", s.authed(s.handleVerifyAudit))
+	for _, r := range apiRoutes {
+		mux.HandleFunc(r.pattern, s.authed(r.handler(s)))
+	}
 }
 
 // readBody decodes the body and writes the error response itself, so a

@@ -95,3 +95,16 @@ func NewProposal(callID string) *pactum.Proposal {
 		Pledges: pactum.AIPactPledges{GovernanceStrategy: true, HighRiskMapping: true, AILiteracy: true},
 	}
 }
+
+// SeedCatalogue loads the EuroHPC systems catalogue into db.
+func SeedCatalogue(tb testing.TB, db *sqlstore.DB) {
+	tb.Helper()
+	systems, err := catalog.Systems()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	sys := pactum.NewContextWithUser(context.Background(), pactum.SystemUser())
+	if err := sqlstore.NewSystemService(db).UpsertSystems(sys, systems); err != nil {
+		tb.Fatal(err)
+	}
+}

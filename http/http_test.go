@@ -1,0 +1,490 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package http_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	openapi_types "github.com/oapi-codegen/runtime/types"
+
+	"github.com/pactum/pactum"
+	"github.com/pactum/pactum/client"
+	pactumhttp "github.com/pactum/pactum/http"
+	"github.com/pactum/pactum/policy"
+	"github.com/pactum/pactum/sqlstore"
+	"github.com/pactum/pactum/sqlstore/storetest"
+)
+
+// env is a running server on 127.0.0.1:0 over a fresh database.
+type env struct {
+	url     string
+	db      *sqlstore.DB
+	manager *client.ClientWithResponses
+	token   string
+	clock   *storetest.Clock
+}
+
+func newEnv(t *testing.T, dialect string) *env {
+	t.Helper()
+	clock := &storetest.Clock{T: time.Now().UTC().Truncate(time.Second)}
+	db := storetest.Open(t, dialect, sqlstore.Options{Now: clock.Now})
+	rs, err := policy.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	systems := sqlstore.NewSystemService(db)
+	users := sqlstore.NewUserService(db)
+	srv, err := pactumhttp.NewServer(pactumhttp.Config{
+		Systems: systems, Organizations: sqlstore.NewOrganizationService(db), Users: users,
+		Calls: sqlstore.NewCallService(db), Proposals: sqlstore.NewProposalService(db, policy.NewScreener(rs)),
+		Allocations: sqlstore.NewAllocationService(db), Audit: sqlstore.NewAuditService(db), Health: db.Ping, Now: clock.Now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Open("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	storetest.SeedCatalogue(t, db)
+	_, token, err := users.Bootstrap(context.Background(), "mara@eurohpc.example", "Mara Manager")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mgr, err := client.New(srv.URL(), token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &env{url: srv.URL(), db: db, manager: mgr, token: token, clock: clock}
+}
+
+// strict decodes body into T refusing unknown fields: the contract test that
+// every field the server sends is in the OpenAPI document.
+func strict[T any](t *testing.T, body []byte) T {
+	t.Helper()
+	var v T
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&v); err != nil {
+		t.Fatalf("response does not match the OpenAPI schema %T: %v\n%s", v, err, body)
+	}
+	return v
+}
+
+type statusResponse interface{ StatusCode() int }
+
+func want(t *testing.T, r statusResponse, err error, status int, body []byte) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.StatusCode() != status {
+		t.Fatalf("got HTTP %d, want %d: %s", r.StatusCode(), status, body)
+	}
+}
+
+// applicant registers an organization and an applicant and returns a client
+// acting as them.
+func (e *env) applicant(t *testing.T, name, country, email string) (*client.ClientWithResponses, string) {
+	t.Helper()
+	ctx := context.Background()
+	or, err := e.manager.CreateOrganizationWithResponse(ctx, client.OrganizationInput{LegalName: name, Country: country,
+		RegistrationNumber: "REG-" + email, FoundedOn: date("2022-01-10"), Staff: 20, TurnoverEur: 1e6, BalanceSheetEur: 1e6})
+	want(t, or, err, 201, or.Body)
+	org := strict[client.Organization](t, or.Body)
+	if !org.Sme || !org.Startup {
+		t.Fatalf("a 20-person company founded in 2022 should be an SME startup: %+v", org)
+	}
+	ur, err := e.manager.CreateUserWithResponse(ctx, client.UserInput{Email: email, Name: name + " applicant", Role: client.Applicant, OrganizationId: &org.Id})
+	want(t, ur, err, 201, ur.Body)
+	tr, err := e.manager.CreateTokenWithResponse(ctx, ur.JSON201.Id, client.TokenInput{Name: "test"})
+	want(t, tr, err, 201, tr.Body)
+	tok := strict[client.TokenCreated](t, tr.Body)
+	c, err := client.New(e.url, tok.Secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, org.Id
+}
+
+func (e *env) call(t *testing.T) string {
+	t.Helper()
+	now := e.clock.Now()
+	cr, err := e.manager.CreateCallWithResponse(context.Background(), client.CallInput{Title: "AI Factories 2026-Q4",
+		OpensAt: now.Add(-time.Hour), CutoffAt: now.AddDate(0, 2, 0),
+		Modes:     []client.CallModeInput{{Mode: client.FastLane}, {Mode: client.LargeScale}},
+		SystemIds: []string{"leonardo-booster", "lumi-g", "mn5-acc"}})
+	want(t, cr, err, 201, cr.Body)
+	c := strict[client.Call](t, cr.Body)
+	if fl := c.Modes[0]; fl.MaxGpuHours != 50000 || fl.DecisionWorkingDays != 4 || !fl.AutoApprove {
+		t.Fatalf("fast-lane terms should default from the catalogue: %+v", fl)
+	}
+	return c.Id
+}
+
+func date(s string) openapi_types.Date {
+	t, _ := time.Parse(time.DateOnly, s)
+	return openapi_types.Date{Time: t}
+}
+
+func proposalJSON(t *testing.T, callID string, mutate func(p *pactum.Proposal)) []byte {
+	t.Helper()
+	p := storetest.NewProposal(callID)
+	if mutate != nil {
+		mutate(p)
+	}
+	in := map[string]any{}
+	b, _ := json.Marshal(p)
+	if err := json.Unmarshal(b, &in); err != nil {
+		t.Fatal(err)
+	}
+	// Only what an applicant writes: the server refuses the rest.
+	for _, k := range []string{"id", "organization_id", "applicant_id", "state", "screening", "decision", "submitted_at",
+		"decision_due_at", "created_at", "updated_at", "version"} {
+		delete(in, k)
+	}
+	out, _ := json.Marshal(in)
+	return out
+}
+
+func TestLifecycle(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, dialect string) {
+		e := newEnv(t, dialect)
+		ctx := context.Background()
+		callID := e.call(t)
+		alice, orgA := e.applicant(t, "Aleph Lingua GmbH", "DE", "ada@aleph.example")
+		bob, _ := e.applicant(t, "Bora Vision SAS", "FR", "bob@bora.example")
+
+		// Draft, update, submit: a clean fast-lane proposal is approved.
+		cr, err := alice.CreateProposalWithBodyWithResponse(ctx, nil, "application/json", bytes.NewReader(proposalJSON(t, callID, nil)))
+		want(t, cr, err, 201, cr.Body)
+		draft := strict[client.Proposal](t, cr.Body)
+		if draft.State != client.Draft || draft.OrganizationId != orgA {
+			t.Fatalf("draft: %+v", draft)
+		}
+		ur, err := alice.UpdateProposalWithBodyWithResponse(ctx, draft.Id, "application/json", bytes.NewReader(
+			proposalJSON(t, callID, func(p *pactum.Proposal) { p.Requests[0].Amount = 25000 })))
+		want(t, ur, err, 200, ur.Body)
+
+		// Another organization cannot see, change or submit it.
+		gr, err := bob.GetProposalWithResponse(ctx, draft.Id)
+		want(t, gr, err, 404, gr.Body)
+		br, err := bob.SubmitProposalWithResponse(ctx, draft.Id)
+		want(t, br, err, 404, br.Body)
+		lr, err := bob.ListProposalsWithResponse(ctx, &client.ListProposalsParams{})
+		want(t, lr, err, 200, lr.Body)
+		if lr.JSON200.Total != 0 {
+			t.Fatalf("Bora sees %d of Aleph's proposals", lr.JSON200.Total)
+		}
+
+		sr, err := alice.SubmitProposalWithResponse(ctx, draft.Id)
+		want(t, sr, err, 200, sr.Body)
+		p := strict[client.Proposal](t, sr.Body)
+		if p.State != client.Approved || p.Screening == nil || p.Screening.Outcome != client.ScreeningDecisionOutcomeApprove || p.Screening.RulesetHash == "" {
+			t.Fatalf("submitted: state %s screening %+v", p.State, p.Screening)
+		}
+		// Illegal transition: a decided proposal cannot be submitted again.
+		sr2, err := alice.SubmitProposalWithResponse(ctx, draft.Id)
+		want(t, sr2, err, 409, sr2.Body)
+		if !strings.Contains(string(sr2.Body), "draft") {
+			t.Errorf("conflict should explain the state: %s", sr2.Body)
+		}
+
+		// The award became an allocation awaiting provisioning, with the
+		// screening's conditions attached.
+		ar, err := alice.ListAllocationsWithResponse(ctx, &client.ListAllocationsParams{ProposalId: &p.Id})
+		want(t, ar, err, 200, ar.Body)
+		allocs := strict[client.AllocationList](t, ar.Body)
+		if allocs.Total != 1 || allocs.Items[0].Amount != 25000 || allocs.Items[0].State != client.PendingProvisioning {
+			t.Fatalf("allocations: %+v", allocs)
+		}
+		alloc := allocs.Items[0]
+
+		// The site (CINECA hosts Leonardo) provisions it; the manager
+		// suspends and resumes; an applicant may do neither.
+		op := e.user(t, client.UserInput{Email: "ops@cineca.example", Name: "Ops", Role: client.SiteOperator, Site: ptr("CINECA")})
+		tr, err := alice.TransitionAllocationWithResponse(ctx, alloc.Id, client.TransitionInput{State: client.Active})
+		want(t, tr, err, 403, tr.Body)
+		tr, err = op.TransitionAllocationWithResponse(ctx, alloc.Id, client.TransitionInput{State: client.Active, Reason: ptr("accounts created")})
+		want(t, tr, err, 200, tr.Body)
+		tr, err = e.manager.TransitionAllocationWithResponse(ctx, alloc.Id, client.TransitionInput{State: client.Suspended, Reason: ptr("incident under review")})
+		want(t, tr, err, 200, tr.Body)
+		tr, err = e.manager.TransitionAllocationWithResponse(ctx, alloc.Id, client.TransitionInput{State: client.Active})
+		want(t, tr, err, 200, tr.Body)
+		if strict[client.Allocation](t, tr.Body).State != client.Active {
+			t.Fatal("resume failed")
+		}
+
+		// A proposal with personal data is referred to ethics review, seen
+		// by reviewers, and decided by the manager with a cut grant.
+		cr, err = alice.CreateProposalWithBodyWithResponse(ctx, &client.CreateProposalParams{Submit: ptr(true)}, "application/json",
+			bytes.NewReader(proposalJSON(t, callID, func(p *pactum.Proposal) {
+				p.Title = "Clinical notes summariser"
+				p.AIWork.DataProvenance.PersonalData = true
+				p.Ethics.PersonalData = pactum.EthicsAnswer{Yes: true, Details: "Pseudonymised clinical notes; DPIA done."}
+			})))
+		want(t, cr, err, 201, cr.Body)
+		ref := strict[client.Proposal](t, cr.Body)
+		if ref.State != client.InReview || ref.Screening.Outcome != client.ScreeningDecisionOutcomeRefer {
+			t.Fatalf("referred: %s %s", ref.State, ref.Screening.Outcome)
+		}
+		rev := e.user(t, client.UserInput{Email: "rev@example.org", Name: "Rev", Role: client.Reviewer})
+		rr, err := rev.GetProposalWithResponse(ctx, ref.Id)
+		want(t, rr, err, 200, rr.Body)
+		dr, err := alice.DecideProposalWithResponse(ctx, ref.Id, client.DecisionInput{Accept: true, Reason: "self-approval"})
+		want(t, dr, err, 403, dr.Body)
+		dr, err = e.manager.DecideProposalWithResponse(ctx, ref.Id, client.DecisionInput{Accept: true, Reason: "Ethics review passed.",
+			Grants: &[]client.Grant{{SystemId: "leonardo-booster", Amount: 10000}}})
+		want(t, dr, err, 200, dr.Body)
+		if d := strict[client.Proposal](t, dr.Body); d.State != client.Accepted || d.Decision == nil || d.Decision.Automatic {
+			t.Fatalf("decided: %+v", d)
+		}
+
+		// The audit log has every step, and the chain verifies.
+		er, err := e.manager.ListAuditEventsWithResponse(ctx, &client.ListAuditEventsParams{SubjectId: &p.Id})
+		want(t, er, err, 200, er.Body)
+		var actions []string
+		for _, ev := range strict[client.AuditEventList](t, er.Body).Items {
+			actions = append(actions, ev.Action)
+		}
+		if got := strings.Join(actions, ","); got != "proposal.create,proposal.update,proposal.submit,proposal.screen,proposal.route" {
+			t.Errorf("audit trail of the proposal: %s", got)
+		}
+		vr, err := e.manager.VerifyAuditWithResponse(ctx)
+		want(t, vr, err, 200, vr.Body)
+		if rep := strict[client.AuditReport](t, vr.Body); !rep.Ok || rep.Events < 20 {
+			t.Fatalf("audit: %+v", rep)
+		}
+		ar2, err := alice.VerifyAuditWithResponse(ctx)
+		want(t, ar2, err, 403, ar2.Body)
+
+		// Reads the other resources through the client, schema-checked.
+		me, err := alice.GetMeWithResponse(ctx)
+		want(t, me, err, 200, me.Body)
+		strict[client.User](t, me.Body)
+		sl, err := alice.ListSystemsWithResponse(ctx)
+		want(t, sl, err, 200, sl.Body)
+		if strict[client.SystemList](t, sl.Body).Total != 8 {
+			t.Error("the catalogue should hold the eight EuroHPC systems")
+		}
+		ol, err := e.manager.ListOrganizationsWithResponse(ctx, &client.ListOrganizationsParams{})
+		want(t, ol, err, 200, ol.Body)
+		strict[client.OrganizationList](t, ol.Body)
+		cl, err := alice.ListCallsWithResponse(ctx, &client.ListCallsParams{Open: ptr(true)})
+		want(t, cl, err, 200, cl.Body)
+		if strict[client.CallList](t, cl.Body).Total != 1 {
+			t.Error("one open call expected")
+		}
+		pl, err := alice.ListProposalsWithResponse(ctx, &client.ListProposalsParams{State: ptr(client.Approved)})
+		want(t, pl, err, 200, pl.Body)
+		if strict[client.ProposalList](t, pl.Body).Total != 1 {
+			t.Error("one approved proposal expected")
+		}
+		tl, err := alice.ListTokensWithResponse(ctx, me.JSON200.Id)
+		want(t, tl, err, 200, tl.Body)
+		strict[client.TokenList](t, tl.Body)
+		ul, err := e.manager.ListUsersWithResponse(ctx, &client.ListUsersParams{})
+		want(t, ul, err, 200, ul.Body)
+		strict[client.UserList](t, ul.Body)
+	})
+}
+
+func (e *env) user(t *testing.T, in client.UserInput) *client.ClientWithResponses {
+	t.Helper()
+	ctx := context.Background()
+	ur, err := e.manager.CreateUserWithResponse(ctx, in)
+	want(t, ur, err, 201, ur.Body)
+	tr, err := e.manager.CreateTokenWithResponse(ctx, ur.JSON201.Id, client.TokenInput{Name: "test"})
+	want(t, tr, err, 201, tr.Body)
+	c, err := client.New(e.url, tr.JSON201.Secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// raw sends a request with the manager's or another token.
+func (e *env) raw(t *testing.T, method, path, token, contentType string, body []byte) (int, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequest(method, e.url+path, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	var m map[string]any
+	_ = json.Unmarshal(data, &m)
+	return resp.StatusCode, m
+}
+
+func fieldsOf(m map[string]any) map[string]string {
+	out := map[string]string{}
+	e, _ := m["error"].(map[string]any)
+	fs, _ := e["fields"].([]any)
+	for _, f := range fs {
+		fm := f.(map[string]any)
+		out[fm["field"].(string)] = fm["message"].(string)
+	}
+	return out
+}
+
+func TestBadInput(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, dialect string) {
+		e := newEnv(t, dialect)
+		callID := e.call(t)
+		ctx := context.Background()
+		alice, _ := e.applicant(t, "Aleph Lingua GmbH", "DE", "ada@aleph.example")
+		tr, err := alice.GetMeWithResponse(ctx)
+		want(t, tr, err, 200, tr.Body)
+		tok, err := alice.CreateTokenWithResponse(ctx, tr.JSON200.Id, client.TokenInput{Name: "raw"})
+		want(t, tok, err, 201, tok.Body)
+		secret := tok.JSON201.Secret
+
+		events := func() int64 {
+			r, err := e.manager.VerifyAuditWithResponse(ctx)
+			want(t, r, err, 200, r.Body)
+			return r.JSON200.Events
+		}
+		before := events()
+
+		t.Run("MalformedProposal", func(t *testing.T) {
+			body := proposalJSON(t, callID, func(p *pactum.Proposal) {
+				p.Title = ""
+				p.Requests = []pactum.ResourceRequest{{SystemID: "karolina-gpu", Amount: -1}}
+				p.DurationMonths = 99
+				p.AIWork.Purpose = "world domination"
+			})
+			code, m := e.raw(t, "POST", "/api/v1/proposals?submit=true", secret, "application/json", body)
+			if code != 400 {
+				t.Fatalf("got %d: %v", code, m)
+			}
+			f := fieldsOf(m)
+			for _, name := range []string{"title", "requests[0].amount", "requests[0].system_id", "duration_months", "ai_work.purpose"} {
+				if f[name] == "" {
+					t.Errorf("no error for %s in %v", name, f)
+				}
+			}
+		})
+		t.Run("UnknownField", func(t *testing.T) {
+			body := bytes.Replace(proposalJSON(t, callID, nil), []byte(`"title"`), []byte(`"state":"approved","title"`), 1)
+			code, m := e.raw(t, "POST", "/api/v1/proposals", secret, "application/json", body)
+			if code != 400 || fieldsOf(m)["state"] == "" {
+				t.Fatalf("got %d: %v", code, m)
+			}
+		})
+		t.Run("NestedUnknownField", func(t *testing.T) {
+			body := bytes.Replace(proposalJSON(t, callID, nil), []byte(`"system_id"`), []byte(`"gpus":8,"system_id"`), 1)
+			code, m := e.raw(t, "POST", "/api/v1/proposals", secret, "application/json", body)
+			if code != 400 || fieldsOf(m)["requests[0].gpus"] == "" {
+				t.Fatalf("got %d: %v", code, m)
+			}
+		})
+		t.Run("WrongType", func(t *testing.T) {
+			body := bytes.Replace(proposalJSON(t, callID, nil), []byte(`"duration_months":3`), []byte(`"duration_months":"three"`), 1)
+			code, m := e.raw(t, "POST", "/api/v1/proposals", secret, "application/json", body)
+			if code != 400 || !strings.Contains(fieldsOf(m)["duration_months"], "integer") {
+				t.Fatalf("got %d: %v", code, m)
+			}
+		})
+		t.Run("NotJSON", func(t *testing.T) {
+			code, m := e.raw(t, "POST", "/api/v1/proposals", secret, "application/json", []byte(`{"title": `))
+			if code != 400 {
+				t.Fatalf("got %d: %v", code, m)
+			}
+			code, _ = e.raw(t, "POST", "/api/v1/proposals", secret, "text/plain", proposalJSON(t, callID, nil))
+			if code != 400 {
+				t.Fatalf("text/plain accepted: %d", code)
+			}
+			code, _ = e.raw(t, "POST", "/api/v1/proposals", secret, "application/json", append(proposalJSON(t, callID, nil), []byte(`{}`)...))
+			if code != 400 {
+				t.Fatalf("trailing data accepted: %d", code)
+			}
+		})
+		t.Run("Oversized", func(t *testing.T) {
+			big := bytes.Replace(proposalJSON(t, callID, nil), []byte(`"summary":"`), append([]byte(`"summary":"`), bytes.Repeat([]byte("x"), 2<<20)...), 1)
+			code, m := e.raw(t, "POST", "/api/v1/proposals", secret, "application/json", big)
+			if code != 413 {
+				t.Fatalf("got %d: %v", code, m)
+			}
+		})
+		t.Run("BadQuery", func(t *testing.T) {
+			code, m := e.raw(t, "GET", "/api/v1/proposals?state=nonsense&limit=0&colour=red", secret, "", nil)
+			f := fieldsOf(m)
+			if code != 400 || f["state"] == "" || f["limit"] == "" || f["colour"] == "" {
+				t.Fatalf("got %d: %v", code, m)
+			}
+		})
+		t.Run("Auth", func(t *testing.T) {
+			if code, _ := e.raw(t, "GET", "/api/v1/proposals", "", "", nil); code != 401 {
+				t.Errorf("no token: %d", code)
+			}
+			if code, _ := e.raw(t, "GET", "/api/v1/proposals", "pct_not-a-token", "", nil); code != 401 {
+				t.Errorf("bad token: %d", code)
+			}
+			if code, _ := e.raw(t, "GET", "/api/v1/nothing-here", secret, "", nil); code != 404 {
+				t.Errorf("unknown path: %d", code)
+			}
+		})
+		// Nothing was written by any refused request.
+		if after := events(); after != before {
+			t.Errorf("refused requests wrote %d audit events", after-before)
+		}
+		pl, err := alice.ListProposalsWithResponse(ctx, &client.ListProposalsParams{})
+		want(t, pl, err, 200, pl.Body)
+		if pl.JSON200.Total != 0 {
+			t.Errorf("refused requests left %d proposals", pl.JSON200.Total)
+		}
+	})
+}
+
+func TestOpenAPIAndProbes(t *testing.T) {
+	e := newEnv(t, sqlstore.SQLite)
+	resp, err := http.Get(e.url + "/api/v1/openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var doc struct {
+		OpenAPI string                    `json:"openapi"`
+		Paths   map[string]map[string]any `json:"paths"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil || doc.OpenAPI == "" {
+		t.Fatalf("openapi.json: %v", err)
+	}
+	// Every route the server has is documented.
+	for _, route := range pactumhttp.Routes() {
+		method, path, _ := strings.Cut(route, " ")
+		if _, ok := doc.Paths[path][strings.ToLower(method)]; !ok {
+			t.Errorf("route %s is not in the OpenAPI document", route)
+		}
+	}
+	for _, path := range []string{"/healthz", "/metrics"} {
+		r, err := http.Get(e.url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Body.Close()
+		if r.StatusCode != 200 {
+			t.Errorf("%s: %d", path, r.StatusCode)
+		}
+	}
+}
