@@ -6,7 +6,6 @@ import (
 	"math"
 	"sort"
 	"strconv"
-	"strings"
 
 	"github.com/pactum/pactum"
 )
@@ -47,7 +46,7 @@ func estimate(p *pactum.Proposal, systems map[string]*pactum.System, defaultU fl
 		uSource = "declared utilisation " + fmtNum(w.Utilisation)
 	}
 
-	var hwParts []string
+	hw := make([]byte, 0, 160)
 	e.systems = make([]string, 0, len(p.Requests))
 	for _, r := range p.Requests {
 		s := systems[r.SystemID]
@@ -58,7 +57,12 @@ func estimate(p *pactum.Proposal, systems map[string]*pactum.System, defaultU fl
 		e.totalGPUHours += gh
 		e.flopHW += s.PeakFLOP(r.Amount, e.utilisation)
 		e.systems = append(e.systems, r.SystemID)
-		hwParts = append(hwParts, fmtNum(gh)+" GPU-h on "+s.ID+" at "+fmtNum(s.PeakTFLOPSPerGPU)+" TFLOP/s")
+		if len(hw) > 0 {
+			hw = append(hw, " + "...)
+		}
+		hw = appendNum(hw, gh)
+		hw = append(append(append(hw, " GPU-h on "...), s.ID...), " at "...)
+		hw = append(appendNum(hw, s.PeakTFLOPSPerGPU), " TFLOP/s"...)
 	}
 
 	if w.ParameterCount > 0 && w.TrainingTokens > 0 {
@@ -72,8 +76,7 @@ func estimate(p *pactum.Proposal, systems map[string]*pactum.System, defaultU fl
 	if e.flopHW > 0 {
 		e.list = append(e.list, pactum.ComputeEstimate{
 			Method: MethodHardware, FLOP: e.flopHW,
-			Assumptions: strings.Join(hwParts, " + ") + " (dense BF16 peak), " + uSource +
-				"; the whole request counted as training",
+			Assumptions: string(hw) + " (dense BF16 peak), " + uSource + "; the whole request counted as training",
 		})
 	}
 	if w.PlannedTrainingFLOP > 0 {
@@ -102,20 +105,24 @@ func estimate(p *pactum.Proposal, systems map[string]*pactum.System, defaultU fl
 
 // fmtNum formats a number for messages: plain digits up to a trillion,
 // scientific notation beyond.
-func fmtNum(f float64) string {
+func fmtNum(f float64) string { return string(appendNum(nil, f)) }
+
+func appendNum(b []byte, f float64) []byte {
 	if math.Abs(f) < 1e12 {
-		return strconv.FormatFloat(f, 'f', -1, 64)
+		return strconv.AppendFloat(b, f, 'f', -1, 64)
 	}
-	return strconv.FormatFloat(f, 'g', -1, 64)
+	return strconv.AppendFloat(b, f, 'g', -1, 64)
 }
 
 // fmtFLOP formats a compute figure to two significant figures, as the GPAI
 // guidelines (§32) ask for notifications: 7.5e+22.
-func fmtFLOP(f float64) string {
+func fmtFLOP(f float64) string { return string(appendFLOP(nil, f)) }
+
+func appendFLOP(b []byte, f float64) []byte {
 	if f == 0 {
-		return "0"
+		return append(b, '0')
 	}
-	return strconv.FormatFloat(f, 'e', 1, 64)
+	return strconv.AppendFloat(b, f, 'e', 1, 64)
 }
 
 // fmtPercent formats a ratio as a whole percentage: 0.3 is "30 %".

@@ -5,6 +5,7 @@ package policy
 import (
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 
 	"cel.dev/cel-go/common/types"
@@ -87,47 +88,50 @@ func (t template) render(a *activation) string {
 	if len(t.parts) == 1 && t.parts[0].slot < 0 && t.parts[0].val == nil {
 		return t.parts[0].text
 	}
-	var b strings.Builder
-	b.Grow(t.size)
+	// One buffer, values appended in place: messages are rendered for every
+	// finding of every screening.
+	b := make([]byte, 0, t.size)
 	for _, p := range t.parts {
 		switch {
 		case p.slot >= 0:
-			b.WriteString(formatVal(a.slot(p.slot), p.format))
+			b = appendVal(b, a.slot(p.slot), p.format)
 		case p.val != nil:
-			b.WriteString(formatVal(p.val, p.format))
+			b = appendVal(b, p.val, p.format)
 		default:
-			b.WriteString(p.text)
+			b = append(b, p.text...)
 		}
 	}
-	return b.String()
+	return string(b)
 }
 
 var stringsType = reflect.TypeOf([]string{})
 
-func formatVal(v ref.Val, format string) string {
+func formatVal(v ref.Val, format string) string { return string(appendVal(nil, v, format)) }
+
+func appendVal(b []byte, v ref.Val, format string) []byte {
 	switch x := v.(type) {
 	case nil:
-		return "?"
+		return append(b, '?')
 	case types.Double:
 		switch format {
 		case "flop":
-			return fmtFLOP(float64(x))
+			return appendFLOP(b, float64(x))
 		case "percent":
-			return fmtPercent(float64(x))
+			return append(strconv.AppendFloat(b, float64(x)*100, 'f', 0, 64), " %"...)
 		}
-		return fmtNum(float64(x))
+		return appendNum(b, float64(x))
 	case types.Int:
-		return fmtNum(float64(x))
+		return strconv.AppendInt(b, int64(x), 10)
 	case types.String:
-		return string(x)
+		return append(b, x...)
 	case types.Bool:
 		if x {
-			return "yes"
+			return append(b, "yes"...)
 		}
-		return "no"
+		return append(b, "no"...)
 	}
 	if s, err := v.ConvertToNative(stringsType); err == nil {
-		return strings.Join(s.([]string), ", ")
+		return append(b, strings.Join(s.([]string), ", ")...)
 	}
-	return fmt.Sprint(v.Value())
+	return fmt.Append(b, v.Value())
 }
