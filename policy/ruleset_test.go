@@ -3,6 +3,7 @@
 package policy_test
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/pactum/pactum"
 	"github.com/pactum/pactum/policy"
 )
 
@@ -344,5 +346,29 @@ rules:` + okRule + `
 	}
 	if !policy.HasErrors(ps) {
 		t.Error("HasErrors is false despite the broken rule")
+	}
+}
+
+// A rule that fails at run time fails the screening and is named, but only
+// on dates when it applies: a decision must not silently miss a rule.
+func TestRuleRuntimeError(t *testing.T) {
+	rs := mustLoad(t, map[string]string{"r.yaml": head + "rules:" + okRule + `
+  - id: bad.index
+    basis: B
+    effect: deny
+    valid_from: 2030-01-01
+    when: data.sources[5] == "web_crawl"
+    message: M
+`})
+	s := policy.NewScreener(rs)
+	in := cleanInput()
+	d, err := s.Screen(context.Background(), in)
+	if err != nil || len(d.Findings) != 1 || d.Findings[0].RuleID != "ok.rule" {
+		t.Fatalf("before the failing rule applies: %v, %+v", err, d)
+	}
+	in.At = day("2030-01-01")
+	if _, err := s.Screen(context.Background(), in); err == nil || !strings.Contains(err.Error(), "rule bad.index") ||
+		pactum.ErrorCode(err) != pactum.EINTERNAL {
+		t.Errorf("failing rule: %v", err)
 	}
 }
