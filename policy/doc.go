@@ -28,6 +28,41 @@
 // lookup, and declaring every fact with its type makes a misspelt field a
 // load error rather than a rule that silently never fires.
 //
+// For speed the rules' conditions also run as one combined CEL program
+// returning a list of booleans (one Eval instead of one per rule: each Eval
+// has a fixed cost comparable to a simple condition), facts are computed
+// lazily on first read, activations are pooled, and fact names resolve
+// through a collision-free table built at load. Screening a typical
+// proposal against the full ruleset takes about 20 µs of CPU
+// (BenchmarkScreen).
+//
+// # Ruleset files
+//
+// Every *.yaml file in the ruleset directory is a mapping with any of:
+//
+//	version: "2026.11-1"          # exactly one file declares it
+//	description: …
+//	params:                        # constants, usable as params.NAME
+//	  gpai_flop_threshold: 1.0e23  # numbers, strings, booleans, lists of strings
+//	derived:                       # named expressions, usable as derived.NAME,
+//	  - name: gpai                 # evaluated once per screening, in order
+//	    expr: …
+//	rules:
+//	  - id: art5.1f                # unique; lower case, digits, . _ -
+//	    basis: AI Act Art. 5(1)(f) # required
+//	    effect: deny               # deny, refer, condition or info
+//	    referral: legal            # refer only: ethics, technical or legal
+//	    valid_from: 2025-02-02     # optional, inclusive, by the decision's UTC date
+//	    valid_to: 2027-12-01       # optional, inclusive
+//	    when: <CEL bool over the facts, params and derived facts>
+//	    message: The system infers emotions in the {{ai_act.emotion_setting}} setting …
+//	    description: why the rule reads as it does (not part of the hash)
+//
+// Messages may quote any fact, derived fact or parameter as {{name}},
+// {{name:flop}} (two significant figures) or {{name:percent}}. The facts
+// are listed by Facts and `pactum rules list --json`; the Go code requires
+// the parameter default_utilisation.
+//
 // Screener implements pactum.Screener. It is safe for concurrent use and
 // deterministic. Lint and Diff serve the `pactum rules` commands.
 package policy
