@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -62,13 +63,19 @@ type DB struct {
 	now    func() time.Time
 	logger *slog.Logger
 	dsn    string
+
+	// stmts caches statements prepared on w, by query text. Parsing a
+	// statement costs SQLite as much as running it, and a use case runs the
+	// same dozen statements every time.
+	stmtMu sync.RWMutex
+	stmts  map[string]*sql.Stmt
 }
 
 // Open opens (creating if needed) the database named by dsn and migrates it
 // to the newest schema. dsn is either a PostgreSQL URL (postgres://… or
 // postgresql://…) or a SQLite file path, optionally prefixed with "sqlite:".
 func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
-	db := &DB{now: opt.Now, logger: opt.Logger, dsn: dsn}
+	db := &DB{now: opt.Now, logger: opt.Logger, dsn: dsn, stmts: map[string]*sql.Stmt{}}
 	if db.now == nil {
 		db.now = time.Now
 	}
@@ -167,6 +174,12 @@ func (db *DB) Dialect() string { return db.dialect }
 // Close closes the database.
 func (db *DB) Close() error {
 	var errs []error
+	db.stmtMu.Lock()
+	for _, st := range db.stmts {
+		errs = append(errs, st.Close())
+	}
+	db.stmts = map[string]*sql.Stmt{}
+	db.stmtMu.Unlock()
 	if db.r != nil && db.r != db.w {
 		errs = append(errs, db.r.Close())
 	}
@@ -207,13 +220,91 @@ func (db *DB) stamp() time.Time { return db.now().UTC().Truncate(time.Microsecon
 func newID() string { return uuid.Must(uuid.NewV7()).String() }
 
 // Tx is one use case's transaction. It collects audit events and seals them
-// into the chain at Commit, so the change and its record land together.
+// into the chain at Commit, so the change and its record land together. Its
+// query methods run cached prepared statements.
 type Tx struct {
 	*sql.Tx
 	db     *DB
 	now    time.Time
 	actor  *pactum.User
 	events []*pactum.AuditEvent
+	// unprepared lists queries run without a cached statement; they are
+	// prepared once the transaction ends and its connection is free (on
+	// SQLite the writer has one connection, which the transaction holds).
+	unprepared []string
+	done       bool
+}
+
+func (db *DB) cachedStmt(query string) *sql.Stmt {
+	db.stmtMu.RLock()
+	defer db.stmtMu.RUnlock()
+	return db.stmts[query]
+}
+
+func (tx *Tx) stmt(ctx context.Context, query string) *sql.Stmt {
+	if st := tx.db.cachedStmt(query); st != nil {
+		return tx.Tx.StmtContext(ctx, st)
+	}
+	tx.unprepared = append(tx.unprepared, query)
+	return nil
+}
+
+// ExecContext runs query in the transaction, through the statement cache.
+func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := tx.stmt(ctx, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return tx.Tx.ExecContext(ctx, query, args...)
+}
+
+// QueryContext runs query in the transaction, through the statement cache.
+func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := tx.stmt(ctx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return tx.Tx.QueryContext(ctx, query, args...)
+}
+
+// QueryRowContext runs query in the transaction, through the statement
+// cache.
+func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := tx.stmt(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return tx.Tx.QueryRowContext(ctx, query, args...)
+}
+
+// Rollback abandons the transaction; after Commit it does nothing.
+func (tx *Tx) Rollback() error {
+	if tx.done {
+		return nil
+	}
+	err := tx.Tx.Rollback()
+	tx.finish()
+	return err
+}
+
+// finish prepares the statements this transaction ran uncached. The cache
+// grows only to the number of distinct queries the code contains.
+func (tx *Tx) finish() {
+	tx.done = true
+	for _, q := range tx.unprepared {
+		if tx.db.cachedStmt(q) != nil {
+			continue
+		}
+		st, err := tx.db.w.Prepare(q)
+		if err != nil {
+			continue // the query failed in the transaction too; nothing to cache
+		}
+		tx.db.stmtMu.Lock()
+		if _, ok := tx.db.stmts[q]; ok {
+			st.Close()
+		} else {
+			tx.db.stmts[q] = st
+		}
+		tx.db.stmtMu.Unlock()
+	}
+	tx.unprepared = nil
 }
 
 // begin starts a write transaction for the user in ctx.
@@ -276,7 +367,8 @@ func (tx *Tx) Commit() error {
 	if len(tx.events) > 0 {
 		var seq int64
 		var prev string
-		if err := tx.QueryRow(`UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash`).Scan(&seq, &prev); err != nil {
+		ctx := context.Background()
+		if err := tx.QueryRowContext(ctx, `UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash`).Scan(&seq, &prev); err != nil {
 			tx.Rollback()
 			return fmt.Errorf("audit head: %w", err)
 		}
@@ -295,16 +387,18 @@ func (tx *Tx) Commit() error {
 			fmt.Fprintf(&sb, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10, n+11)
 			args = append(args, e.Seq, e.ID, e.At, e.ActorID, e.Action, e.SubjectType, e.SubjectID, string(e.Before), string(e.After), e.PrevHash, e.Hash)
 		}
-		if _, err := tx.Exec(sb.String(), args...); err != nil {
+		if _, err := tx.ExecContext(ctx, sb.String(), args...); err != nil {
 			tx.Rollback()
 			return fmt.Errorf("audit insert: %w", err)
 		}
-		if _, err := tx.Exec(`UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1`, seq, prev); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1`, seq, prev); err != nil {
 			tx.Rollback()
 			return fmt.Errorf("audit head update: %w", err)
 		}
 	}
-	if err := tx.Tx.Commit(); err != nil {
+	err := tx.Tx.Commit()
+	tx.finish()
+	if err != nil {
 		return fmt.Errorf("commit: %w", mapError(err))
 	}
 	return nil

@@ -169,6 +169,9 @@ func (s *ProposalService) CreateProposal(ctx context.Context, p *pactum.Proposal
 	if _, _, err := s.create(ctx, tx, p); err != nil {
 		return err
 	}
+	if err := s.insert(ctx, tx, p); err != nil {
+		return err
+	}
 	return tx.Commit()
 }
 
@@ -186,6 +189,13 @@ func (s *ProposalService) SubmitNewProposal(ctx context.Context, p *pactum.Propo
 		return err
 	}
 	if err := s.submit(ctx, tx, p, call, systems); err != nil {
+		return err
+	}
+	p.Version = 1 // one row written, once
+	if err := s.insert(ctx, tx, p); err != nil {
+		return err
+	}
+	if err := allocateApproved(ctx, tx, p, systems); err != nil {
 		return err
 	}
 	return tx.Commit()
@@ -211,22 +221,51 @@ func (s *ProposalService) create(ctx context.Context, tx *Tx, p *pactum.Proposal
 	p.State = pactum.ProposalDraft
 	p.Screening, p.Decision, p.SubmittedAt, p.DecisionDueAt = nil, nil, nil, nil
 	p.CreatedAt, p.UpdatedAt, p.Version = tx.now, tx.now, 1
-	content, err := json.Marshal(contentOf(p))
-	if err != nil {
-		return nil, nil, fmt.Errorf("encode proposal: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO proposals (`+proposalColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, NULL, NULL, NULL, $9, $10, $11)`,
-		p.ID, p.CallID, p.OrganizationID, p.ApplicantID, p.Mode, p.Title, p.State, string(content), p.CreatedAt, p.UpdatedAt, p.Version); err != nil {
-		return nil, nil, fmt.Errorf("insert proposal: %w", mapError(err))
-	}
-	if err := insertRequests(ctx, tx, p); err != nil {
-		return nil, nil, err
-	}
 	if err := tx.record("proposal.create", "proposal", p.ID, nil, p); err != nil {
 		return nil, nil, err
 	}
 	return call, systems, nil
+}
+
+// insert writes a new proposal row, in whatever state it has reached, with
+// its requests. Creating and submitting in one step therefore writes the
+// row once.
+func (s *ProposalService) insert(ctx context.Context, tx *Tx, p *pactum.Proposal) error {
+	content, err := json.Marshal(contentOf(p))
+	if err != nil {
+		return fmt.Errorf("encode proposal: %w", err)
+	}
+	screening, decision, err := decisionsJSON(p)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO proposals (`+proposalColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+		p.ID, p.CallID, p.OrganizationID, p.ApplicantID, p.Mode, p.Title, p.State, string(content), screening, decision,
+		nullTime(p.SubmittedAt), nullTime(p.DecisionDueAt), p.CreatedAt, p.UpdatedAt, p.Version); err != nil {
+		return fmt.Errorf("insert proposal: %w", mapError(err))
+	}
+	return insertRequests(ctx, tx, p)
+}
+
+// decisionsJSON encodes the screening and decision columns (NULL when
+// absent).
+func decisionsJSON(p *pactum.Proposal) (screening, decision any, err error) {
+	if p.Screening != nil {
+		b, err := json.Marshal(p.Screening)
+		if err != nil {
+			return nil, nil, fmt.Errorf("encode screening: %w", err)
+		}
+		screening = string(b)
+	}
+	if p.Decision != nil {
+		b, err := json.Marshal(p.Decision)
+		if err != nil {
+			return nil, nil, fmt.Errorf("encode decision: %w", err)
+		}
+		decision = string(b)
+	}
+	return screening, decision, nil
 }
 
 // checkContent validates a proposal's content against its call and the
@@ -360,7 +399,14 @@ func (s *ProposalService) SubmitProposal(ctx context.Context, id string) (*pactu
 	if err != nil {
 		return nil, err
 	}
+	oldVersion := p.Version
 	if err := s.submit(ctx, tx, p, call, systems); err != nil {
+		return nil, err
+	}
+	if err := s.saveState(ctx, tx, p, oldVersion); err != nil {
+		return nil, err
+	}
+	if err := allocateApproved(ctx, tx, p, systems); err != nil {
 		return nil, err
 	}
 	if err := tx.Commit(); err != nil {
@@ -369,19 +415,27 @@ func (s *ProposalService) SubmitProposal(ctx context.Context, id string) (*pactu
 	return p, nil
 }
 
+// allocateApproved creates the allocations of a proposal the fast lane
+// approved at submission, once its row exists.
+func allocateApproved(ctx context.Context, tx *Tx, p *pactum.Proposal, systems map[string]*pactum.System) error {
+	if p.State != pactum.ProposalApproved {
+		return nil
+	}
+	return createAllocations(ctx, tx, p, systems)
+}
+
 type stateChange struct {
 	State pactum.ProposalState `json:"state"`
 }
 
 // submit moves a validated draft through submitted and screening to its
 // route, recording each step, and creates allocations for a fast-lane
-// approval.
+// approval. The caller writes the proposal's row.
 func (s *ProposalService) submit(ctx context.Context, tx *Tx, p *pactum.Proposal, call *pactum.Call, systems map[string]*pactum.System) error {
 	if !call.IsOpen(tx.now) {
 		return pactum.Errorf(pactum.ECONFLICT, "Call %q is not open for submissions (it opens %s and closes %s).",
 			call.Title, call.OpensAt.Format(time.RFC3339), call.CutoffAt.Format(time.RFC3339))
 	}
-	oldVersion := p.Version
 	mode := call.Mode(p.Mode)
 
 	// draft → submitted: bind the event to the exact content submitted.
@@ -421,7 +475,7 @@ func (s *ProposalService) submit(ctx context.Context, tx *Tx, p *pactum.Proposal
 	p.DecisionDueAt = &due
 	if route == pactum.ProposalApproved {
 		grants := requestedGrants(p)
-		if err := checkCapacity(ctx, tx, call, systems, grants); err != nil {
+		if err := reserveCapacity(ctx, tx, call, systems, grants); err != nil {
 			if pactum.ErrorCode(err) != pactum.ECONFLICT {
 				return err
 			}
@@ -447,12 +501,7 @@ func (s *ProposalService) submit(ctx context.Context, tx *Tx, p *pactum.Proposal
 	}); err != nil {
 		return err
 	}
-	if p.State == pactum.ProposalApproved {
-		if err := createAllocations(ctx, tx, p, systems); err != nil {
-			return err
-		}
-	}
-	return s.saveState(ctx, tx, p, oldVersion)
+	return nil
 }
 
 func ruleIDs(d *pactum.ScreeningDecision) []string {
@@ -497,29 +546,50 @@ func requestedGrants(p *pactum.Proposal) []pactum.Grant {
 	return g
 }
 
-// checkCapacity returns ECONFLICT when grants would take a system past its
-// capacity for the call's period. It first touches the call's row, which on
-// PostgreSQL locks it, so two decisions on the same call cannot both pass
-// the check; SQLite serialises writers anyway.
-func checkCapacity(ctx context.Context, tx *Tx, call *pactum.Call, systems map[string]*pactum.System, grants []pactum.Grant) error {
-	if _, err := tx.ExecContext(ctx, `UPDATE calls SET id = id WHERE id = $1`, call.ID); err != nil {
-		return fmt.Errorf("lock call: %w", err)
-	}
-	for _, g := range grants {
+// reserveCapacity adds grants to the call's running totals per system, or
+// returns ECONFLICT, having added nothing, when one would take a system past
+// its capacity for the call's period. Each total is one row updated with a
+// conditional upsert: atomic on both engines, and on PostgreSQL its row lock
+// makes concurrent decisions on the same call and system take turns.
+func reserveCapacity(ctx context.Context, tx *Tx, call *pactum.Call, systems map[string]*pactum.System, grants []pactum.Grant) error {
+	for i, g := range grants {
 		sys := systems[g.SystemID]
 		if sys == nil {
 			return pactum.Errorf(pactum.EINVALID, "System %q is not in the catalogue.", g.SystemID)
 		}
+		// A relative tolerance absorbs float summation noise only.
+		limit := sys.CapacityPerPeriod * (1 + 1e-12)
+		var total float64
+		err := tx.QueryRowContext(ctx, `INSERT INTO call_grants (call_id, system_id, granted) VALUES ($1, $2, $3)
+			ON CONFLICT (call_id, system_id) DO UPDATE SET granted = call_grants.granted + excluded.granted
+			WHERE call_grants.granted + excluded.granted <= $4
+			RETURNING granted`, call.ID, g.SystemID, g.Amount, limit).Scan(&total)
+		if err == nil && total <= limit {
+			continue
+		}
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("reserve capacity on %s: %w", g.SystemID, err)
+		}
+		// Over capacity: give back what this call took so far, then say
+		// how much is left.
+		if err == nil { // a fresh row that alone exceeds the capacity
+			grants = grants[:i+1]
+		} else {
+			grants = grants[:i]
+		}
+		for _, u := range grants {
+			if _, err := tx.ExecContext(ctx, `UPDATE call_grants SET granted = granted - $1 WHERE call_id = $2 AND system_id = $3`,
+				u.Amount, call.ID, u.SystemID); err != nil {
+				return fmt.Errorf("release capacity on %s: %w", u.SystemID, err)
+			}
+		}
 		var used float64
-		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(amount), 0) FROM allocations WHERE call_id = $1 AND system_id = $2`,
-			call.ID, g.SystemID).Scan(&used); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT granted FROM call_grants WHERE call_id = $1 AND system_id = $2`, call.ID, g.SystemID).Scan(&used); err != nil &&
+			!errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("capacity of %s: %w", g.SystemID, err)
 		}
-		// A relative tolerance absorbs float summation noise only.
-		if used+g.Amount > sys.CapacityPerPeriod*(1+1e-12) {
-			return pactum.Errorf(pactum.ECONFLICT, "Granting %s %s on %s would exceed its capacity for this call: %s of %s already granted.",
-				fmtAmount(g.Amount), sys.Unit, sys.Name, fmtAmount(used), fmtAmount(sys.CapacityPerPeriod))
-		}
+		return pactum.Errorf(pactum.ECONFLICT, "Granting %s %s on %s would exceed its capacity for this call: %s of %s already granted.",
+			fmtAmount(g.Amount), sys.Unit, sys.Name, fmtAmount(used), fmtAmount(sys.CapacityPerPeriod))
 	}
 	return nil
 }
@@ -564,20 +634,9 @@ func createAllocations(ctx context.Context, tx *Tx, p *pactum.Proposal, systems 
 
 // saveState writes a proposal's state and decisions, refusing a lost update.
 func (s *ProposalService) saveState(ctx context.Context, tx *Tx, p *pactum.Proposal, oldVersion int) error {
-	var screening, decision any
-	if p.Screening != nil {
-		b, err := json.Marshal(p.Screening)
-		if err != nil {
-			return fmt.Errorf("encode screening: %w", err)
-		}
-		screening = string(b)
-	}
-	if p.Decision != nil {
-		b, err := json.Marshal(p.Decision)
-		if err != nil {
-			return fmt.Errorf("encode decision: %w", err)
-		}
-		decision = string(b)
+	screening, decision, err := decisionsJSON(p)
+	if err != nil {
+		return err
 	}
 	p.UpdatedAt = tx.now
 	p.Version = oldVersion + 1
@@ -629,7 +688,7 @@ func (s *ProposalService) DecideProposal(ctx context.Context, id string, in pact
 		if systems, err = systemMap(ctx, tx); err != nil {
 			return nil, err
 		}
-		if err := checkCapacity(ctx, tx, call, systems, grants); err != nil {
+		if err := reserveCapacity(ctx, tx, call, systems, grants); err != nil {
 			return nil, err
 		}
 	}

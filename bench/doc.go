@@ -1,0 +1,11 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+// Package bench holds whole-system benchmarks that cross packages: the
+// proposal-submission rate through the HTTP API beside bare inserts of the
+// same rows. Run them with
+//
+//	go test -run '^$' -bench . -benchtime 20000x ./bench/
+//
+// Package-level benchmarks (screening, parsing, solving) live beside their
+// code.
+package bench

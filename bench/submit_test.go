@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package bench
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	_ "modernc.org/sqlite"
+
+	"github.com/pactum/pactum"
+	"github.com/pactum/pactum/client"
+	pactumhttp "github.com/pactum/pactum/http"
+	"github.com/pactum/pactum/policy"
+	"github.com/pactum/pactum/sqlstore"
+	"github.com/pactum/pactum/sqlstore/storetest"
+)
+
+// clients is how many concurrent API clients submit; enough to keep both
+// cores busy while requests wait on the network and the single SQLite
+// writer.
+const clients = 16
+
+// setup starts a server on SQLite over a fresh data directory with a call,
+// and returns the base URL, applicant tokens and the database path.
+func setup(b *testing.B) (string, []string, string, string) {
+	b.Helper()
+	path := filepath.Join(b.TempDir(), "pactum.db")
+	db, err := sqlstore.Open(context.Background(), path, sqlstore.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	rs, err := policy.Default()
+	if err != nil {
+		b.Fatal(err)
+	}
+	users := sqlstore.NewUserService(db)
+	srv, err := pactumhttp.NewServer(pactumhttp.Config{
+		Systems: sqlstore.NewSystemService(db), Organizations: sqlstore.NewOrganizationService(db), Users: users,
+		Calls: sqlstore.NewCallService(db), Proposals: sqlstore.NewProposalService(db, policy.NewScreener(rs)),
+		Allocations: sqlstore.NewAllocationService(db), Audit: sqlstore.NewAuditService(db),
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := srv.Open("127.0.0.1:0"); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { srv.Close() })
+	f := storetest.Seed(b, db, time.Now())
+	var tokens []string
+	for _, u := range []*pactum.User{f.ApplicantA, f.ApplicantB} {
+		_, secret, err := users.CreateToken(storetest.As(u), u.ID, "bench", nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		tokens = append(tokens, secret)
+	}
+	return srv.URL(), tokens, path, f.Call.ID
+}
+
+// body is the proposal every submission sends: the fixture's fast-lane
+// proposal, asking for one GPU-hour so that no run exhausts Leonardo's
+// capacity and every submission takes the same path (approval plus an
+// allocation).
+func body(b *testing.B, callID string) []byte {
+	p := storetest.NewProposal(callID)
+	p.Requests[0].Amount = 1
+	var in client.ProposalInput
+	raw, _ := json.Marshal(p)
+	if err := json.Unmarshal(raw, &in); err != nil {
+		b.Fatal(err)
+	}
+	out, err := json.Marshal(in)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return out
+}
+
+// BenchmarkSubmitHTTP measures POST /api/v1/proposals?submit=true: JSON
+// decoding, token authentication, validation, screening against the full
+// ruleset, routing, the approval's allocation and five audit events, all in
+// one SQLite transaction, from 16 concurrent clients over loopback.
+func BenchmarkSubmitHTTP(b *testing.B) {
+	url, tokens, _, callID := setup(b)
+	payload := body(b, callID)
+	transport := &http.Transport{MaxIdleConnsPerHost: clients}
+	hc := &http.Client{Transport: transport, Timeout: 30 * time.Second}
+	latencies := make([]time.Duration, b.N)
+	var next atomic.Int64
+	var failed atomic.Int64
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	start := time.Now()
+	for w := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			token := "Bearer " + tokens[w%len(tokens)]
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(b.N) {
+					return
+				}
+				t0 := time.Now()
+				req, _ := http.NewRequest("POST", url+"/api/v1/proposals?submit=true", bytes.NewReader(payload))
+				req.Header.Set("Authorization", token)
+				req.Header.Set("Content-Type", "application/json")
+				resp, err := hc.Do(req)
+				if err != nil {
+					failed.Add(1)
+					continue
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 201 {
+					failed.Add(1)
+				}
+				latencies[i] = time.Since(t0)
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	if n := failed.Load(); n > 0 {
+		b.Fatalf("%d of %d submissions failed", n, b.N)
+	}
+	slices.Sort(latencies)
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "submissions/s")
+	b.ReportMetric(ms(latencies[len(latencies)/2]), "p50-ms")
+	b.ReportMetric(ms(latencies[len(latencies)*99/100]), "p99-ms")
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// BenchmarkBareInsert inserts the rows one API submission leaves behind (the
+// proposal, its request, its allocation and five audit events) straight
+// into the same kind of database, one transaction each, from the same
+// number of goroutines: the floor under the API's cost.
+func BenchmarkBareInsert(b *testing.B) {
+	_, _, path, callID := setup(b)
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_txlock=immediate")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	var orgID, userID string
+	if err := db.QueryRow(`SELECT organization_id, id FROM users WHERE role = 'applicant' LIMIT 1`).Scan(&orgID, &userID); err != nil {
+		b.Fatal(err)
+	}
+	var seq int64
+	if err := db.QueryRow(`SELECT seq FROM audit_head`).Scan(&seq); err != nil {
+		b.Fatal(err)
+	}
+	p := storetest.NewProposal(callID)
+	content, _ := json.Marshal(p)
+	screening := `{"outcome":"approve","findings":[],"ruleset_version":"x","ruleset_hash":"x"}`
+	var mu sync.Mutex
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	var failed atomic.Value
+	b.ResetTimer()
+	start := time.Now()
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for next.Add(1) <= int64(b.N) {
+				if err := insertOne(db, &mu, &seq, callID, orgID, userID, content, screening); err != nil {
+					failed.Store(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	if err, _ := failed.Load().(error); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "submissions/s")
+}
+
+func insertOne(db *sql.DB, mu *sync.Mutex, seq *int64, callID, orgID, userID string, content []byte, screening string) error {
+	now := time.Now().UTC()
+	id := uuid.Must(uuid.NewV7()).String()
+	tx, err := db.Begin()
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec(`INSERT INTO proposals (id, call_id, organization_id, applicant_id, mode, title, state, content, screening, decision,
+		submitted_at, decision_due_at, created_at, updated_at, version) VALUES ($1, $2, $3, $4, 'fast_lane', 'bench', 'approved', $5, $6, '{}', $7, $7, $7, $7, 2)`,
+		id, callID, orgID, userID, string(content), screening, now); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(`INSERT INTO proposal_requests (proposal_id, system_id, amount, storage_tb, support) VALUES ($1, 'leonardo-booster', 1, 20, '')`, id); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(`INSERT INTO allocations (id, proposal_id, call_id, organization_id, system_id, amount, unit, starts_at, ends_at, state, conditions,
+		created_at, updated_at, version) VALUES ($1, $2, $3, $4, 'leonardo-booster', 1, 'gpu_hours', $5, $5, 'pending_provisioning', '[]', $5, $5, 1)`,
+		uuid.Must(uuid.NewV7()).String(), id, callID, orgID, now); err != nil {
+		return err
+	}
+	mu.Lock()
+	base := *seq
+	*seq += 5
+	mu.Unlock()
+	for i := range int64(5) {
+		if _, err := tx.Exec(`INSERT INTO audit_events (seq, id, at, actor_id, action, subject_type, subject_id, before_json, after_json, prev_hash, hash)
+			VALUES ($1, $2, $3, $4, 'proposal.bench', 'proposal', $5, 'null', $6, '', '')`,
+			base+i+1, uuid.Must(uuid.NewV7()).String(), now, userID, id, fmt.Sprintf(`{"state":"s%d"}`, i)); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
