@@ -740,3 +740,57 @@ func (s *ProposalService) WithdrawProposal(ctx context.Context, id, reason strin
 	}
 	return p, nil
 }
+
+// ScreeningInputs returns every submitted proposal (drafts are not yet the
+// rules' business) with its organization, call and the catalogue, as the
+// screener saw them, for re-screening under another ruleset. It needs no
+// caller: `pactum rules diff` runs it offline against the database.
+func (db *DB) ScreeningInputs(ctx context.Context) ([]*pactum.ScreeningInput, error) {
+	tx, err := db.beginRead(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	systems, err := systemMap(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT `+proposalColumns+` FROM proposals WHERE state <> $1 ORDER BY id`, string(pactum.ProposalDraft))
+	if err != nil {
+		return nil, fmt.Errorf("read proposals: %w", err)
+	}
+	var props []*pactum.Proposal
+	for rows.Next() {
+		p, err := scanProposal(rows)
+		if err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("scan proposal: %w", err)
+		}
+		props = append(props, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read proposals: %w", err)
+	}
+	rows.Close()
+	orgs := map[string]*pactum.Organization{}
+	calls := map[string]*pactum.Call{}
+	out := make([]*pactum.ScreeningInput, 0, len(props))
+	for _, p := range props {
+		if orgs[p.OrganizationID] == nil {
+			if orgs[p.OrganizationID], err = findOrgByID(ctx, tx, p.OrganizationID); err != nil {
+				return nil, err
+			}
+		}
+		if calls[p.CallID] == nil {
+			if calls[p.CallID], err = findCallByID(ctx, tx, p.CallID); err != nil {
+				return nil, err
+			}
+		}
+		at := p.CreatedAt
+		if p.SubmittedAt != nil {
+			at = *p.SubmittedAt
+		}
+		out = append(out, &pactum.ScreeningInput{Proposal: p, Organization: orgs[p.OrganizationID], Call: calls[p.CallID], Systems: systems, At: at})
+	}
+	return out, nil
+}

@@ -4,7 +4,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -20,7 +19,7 @@ import (
 
 // inputLoader returns the stored proposals to re-screen, each with its
 // organization, call and the systems catalogue.
-type inputLoader func(ctx context.Context) ([]*pactum.ScreeningInput, error)
+type inputLoader func(cmd *cobra.Command) ([]*pactum.ScreeningInput, error)
 
 // newRulesCmd is `pactum rules`: lint, list and diff screening rulesets.
 // loadInputs supplies the stored proposals for `rules diff`; nil means only
@@ -137,7 +136,7 @@ screened at --at (default now), so that only the rules differ.`,
 			if p, _ := cmd.Flags().GetString("inputs"); p != "" {
 				inputs, err = readDiffInputs(p, at)
 			} else if loadInputs != nil {
-				inputs, err = loadInputs(cmd.Context())
+				inputs, err = loadInputs(cmd)
 			} else {
 				err = pactum.Errorf(pactum.EINVALID, "No stored proposals are available here: name a file with --inputs.")
 			}
@@ -174,6 +173,7 @@ screened at --at (default now), so that only the rules differ.`,
 		},
 	}
 	cmd.Flags().String("inputs", "", "JSON file with an array of screening files, instead of the stored proposals")
+	storeFlags(cmd)
 	cmd.Flags().String("at", "", "decision date for both rulesets, YYYY-MM-DD or RFC 3339 (default now)")
 	cmd.Flags().Bool("outcome-only", false, "list only proposals whose outcome changes")
 	cmd.Flags().Bool("json", false, "print the rows as JSON")

@@ -154,7 +154,7 @@ func TestRulesDiffCommand(t *testing.T) {
 	inputs := filepath.Join(t.TempDir(), "inputs.json")
 	writeFile(t, inputs, []byte("["+string(example)+","+string(recruit)+"]"))
 
-	load := func(ctx context.Context) ([]*pactum.ScreeningInput, error) {
+	load := func(*cobra.Command) ([]*pactum.ScreeningInput, error) {
 		t.Error("the store loader was called despite --inputs")
 		return nil, nil
 	}
