@@ -176,7 +176,7 @@ func TestRulesDiffCommand(t *testing.T) {
 
 	// Without --inputs the loader supplies the proposals.
 	called := false
-	load = func(ctx context.Context) ([]*pactum.ScreeningInput, error) {
+	load = func(*cobra.Command) ([]*pactum.ScreeningInput, error) {
 		called = true
 		return nil, nil
 	}
