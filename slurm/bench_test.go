@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -139,4 +140,43 @@ func BenchmarkParseSteps(b *testing.B) {
 		}
 	}
 	report(b, st.Lines, st.Lines)
+}
+
+func TestWriteSacct(t *testing.T) {
+	var a, b strings.Builder
+	sa, err := slurmtest.WriteSacct(&a, 20_000, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sb, _ := slurmtest.WriteSacct(&b, 20_000, 7)
+	if a.String() != b.String() || sa != sb {
+		t.Fatal("the same seed gave different output")
+	}
+	if sa.Lines != 20_000 || strings.Count(a.String(), "\n") != 20_000 || sa.Allocations+sa.Steps != sa.Lines {
+		t.Fatalf("stats %+v", sa)
+	}
+	p := slurm.NewParser(strings.NewReader(a.String()))
+	var n, arrays, pendingRanges, running int
+	var gpuSec int64
+	for p.Next() {
+		r := p.Record()
+		n++
+		gpuSec += r.GPUSeconds()
+		if r.ArrayJobID != "" {
+			arrays++
+		}
+		if r.ArrayTasks != "" {
+			pendingRanges++
+		}
+		if r.State == "RUNNING" && !r.Final && r.End.IsZero() {
+			running++
+		}
+	}
+	if p.MalformedCount() != 0 || n != sa.Allocations || gpuSec != sa.GPUSeconds || arrays != sa.ArrayTasks {
+		t.Fatalf("parsed %d/%d records, %d/%d GPU-s, %d/%d array tasks, %d malformed: %v",
+			n, sa.Allocations, gpuSec, sa.GPUSeconds, arrays, sa.ArrayTasks, p.MalformedCount(), p.Malformed())
+	}
+	if pendingRanges == 0 || running == 0 || sa.Steps < sa.Allocations {
+		t.Errorf("not realistic enough: %d pending ranges, %d running, %d steps for %d jobs", pendingRanges, running, sa.Steps, sa.Allocations)
+	}
 }

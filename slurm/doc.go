@@ -20,6 +20,10 @@
 //     (AssocGrpNodeMinutes), so node-hour awards map to "node" minutes, not
 //     to cpu minutes. On shared nodes (CR_Core) every job on a node is
 //     charged a whole node, which is what a node-hour award means anyway.
+//   - A limit holds only jobs that ask for that TRES: under an exhausted
+//     gres/gpu budget a CPU-only job still runs. A site that must stop
+//     those too needs a cpu or billing limit beside the GPU one, or a
+//     partition that requires GPUs.
 //   - AccountingStorageEnforce=...,safe works: a job whose own worst case
 //     (TRES × time limit) exceeds the remaining budget is held at submission
 //     with the same reason, so a 2-GPU job with --time=1 never starts under a

@@ -24,7 +24,7 @@ step() { local now; now=$(date +%s.%N); awk -v a="$last" -v b="$now" -v m="$1" '
 PKGS="munge mariadb-server slurmctld slurmd slurmdbd slurm-client"
 need_install() {
   local b
-  for b in munged mungekey mariadbd mariadb-install-db slurmdbd slurmctld slurmd sbatch sacctmgr; do
+  for b in munged mungekey munge unmunge mariadbd mariadb-install-db mariadb mariadb-admin slurmdbd slurmctld slurmd sbatch sacctmgr sacct squeue scontrol sinfo; do
     command -v "$b" >/dev/null || return 0
   done
   # the MySQL accounting plugin is a separate package that slurmdbd pulls in
