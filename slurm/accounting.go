@@ -341,7 +341,7 @@ func (c *Client) Associations(ctx context.Context, root string) ([]Association, 
 // "sacctmgr show assoc format=Account,ParentName,User,GrpTRESMins,GrpJobs,GrpSubmitJobs --parsable2 --noheader".
 // User rows get their account's parent, which Slurm leaves blank on them.
 func ParseAssociations(out []byte) ([]Association, error) {
-	var as []Association
+	as := []Association{}
 	parents := map[string]string{}
 	for n, line := range bytes.Split(out, []byte{'\n'}) {
 		if len(bytes.TrimSpace(line)) == 0 {
@@ -405,7 +405,7 @@ func (c *Client) Accounts(ctx context.Context, parent string) ([]Account, error)
 		}
 		info[f[0]] = [2]string{f[1], f[2]}
 	}
-	var accts []Account
+	accts := []Account{}
 	for _, a := range as {
 		if a.User != "" || a.Account == parent {
 			continue

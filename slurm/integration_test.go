@@ -520,3 +520,48 @@ func TestIntegrationSlurmdbdRestart(t *testing.T) {
 		t.Errorf("record after the outage: %+v", rec)
 	}
 }
+
+// TestIntegrationNodeMinutes shows that a node-hour award, set as node
+// minutes, is enforced by Slurm 22.05 (reason AssocGrpNodeMinutes), so no
+// cpu-minute fallback is needed. Cheap with 'safe': a job whose time limit
+// alone exceeds the budget is held at once.
+func TestIntegrationNodeMinutes(t *testing.T) {
+	rc := realSlurm(t)
+	if !rc.safe {
+		t.Skip("needs AccountingStorageEnforce=safe to show the hold without running a minute-long job")
+	}
+	ctx := context.Background()
+	var jobs []string
+	root := rc.tree(t, "node", &jobs)
+	alloc := root + "-al"
+	limits, err := slurm.LimitsFor(1.0/60, pactum.UnitNodeHours)
+	if err != nil || limits.String() != "node=1" {
+		t.Fatalf("LimitsFor = %v, %v", limits, err)
+	}
+	d := tree(root, slurm.DesiredAccount{Account: slurm.Account{Name: alloc, Parent: root}, Users: []string{"root"}, Limits: limits})
+	if _, err := slurm.Reconcile(ctx, rc, d, slurm.DefaultPolicy()); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	big, err := rc.Submit(ctx, slurm.SubmitRequest{Account: alloc, Time: 2 * time.Minute, Wrap: "true", Output: "/dev/null"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs = append(jobs, big)
+	waitReason(t, rc, big, "AssocGrpNodeMinutes")
+	small, err := rc.Submit(ctx, slurm.SubmitRequest{Account: alloc, Time: time.Minute, Wrap: "sleep 2", Output: "/dev/null"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs = append(jobs, small)
+	if st := waitJob(t, rc, small, time.Minute); st.State != "COMPLETED" {
+		t.Fatalf("1-node, 1-minute job: %+v", st)
+	}
+	r, ok := records(t, rc, start, alloc)[small]
+	if !ok || r.Nodes != 1 || r.NodeSeconds() != r.Elapsed || r.Elapsed < 2 {
+		t.Fatalf("record %+v", r)
+	}
+	if nh, _ := slurm.Charge(&r, pactum.UnitNodeHours); nh != float64(r.Elapsed)/3600 {
+		t.Errorf("charge %v node-hours", nh)
+	}
+}

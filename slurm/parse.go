@@ -195,7 +195,12 @@ func (p *Parser) Err() error {
 }
 
 // Malformed returns the lines skipped so far (at most MaxMalformed).
-func (p *Parser) Malformed() []LineError { return p.bad }
+func (p *Parser) Malformed() []LineError {
+	if p.bad == nil {
+		return []LineError{}
+	}
+	return p.bad
+}
 
 // MalformedCount returns how many lines were skipped, all of them.
 func (p *Parser) MalformedCount() int { return p.badCount }

@@ -135,7 +135,7 @@ func (c *Client) Usage(ctx context.Context, q Query, fn func(*Record) error) ([]
 // read.
 func ParseAll(r io.Reader) ([]Record, []LineError, error) {
 	p := NewParser(r)
-	var recs []Record
+	recs := []Record{}
 	for p.Next() {
 		recs = append(recs, *p.Record())
 	}

@@ -334,10 +334,10 @@ func (c *Cluster) Associations(ctx context.Context, root string) ([]slurm.Associ
 	if err := c.enter("Associations"); err != nil {
 		return nil, err
 	}
+	out := []slurm.Association{}
 	if _, ok := c.accounts[root]; !ok {
-		return nil, nil
+		return out, nil
 	}
-	var out []slurm.Association
 	for _, n := range c.subtree(root) {
 		a := c.accounts[n]
 		out = append(out, slurm.Association{Account: n, Parent: a.Parent, GrpTRESMins: clone(a.limits), GrpJobs: a.grpJobs, GrpSubmitJobs: a.grpSubmitJobs})
@@ -360,10 +360,10 @@ func (c *Cluster) Accounts(ctx context.Context, parent string) ([]slurm.Account,
 	if err := c.enter("Accounts"); err != nil {
 		return nil, err
 	}
+	out := []slurm.Account{}
 	if _, ok := c.accounts[parent]; !ok {
-		return nil, nil
+		return out, nil
 	}
-	var out []slurm.Account
 	for _, n := range c.subtree(parent)[1:] {
 		out = append(out, c.accounts[n].Account)
 	}
@@ -592,8 +592,8 @@ func (c *Cluster) Usage(ctx context.Context, q slurm.Query, fn func(*slurm.Recor
 	})
 	for i := range recs {
 		if err := fn(&recs[i]); err != nil {
-			return nil, err
+			return []slurm.LineError{}, err
 		}
 	}
-	return nil, nil
+	return []slurm.LineError{}, nil
 }
