@@ -131,11 +131,19 @@ func (s *AllocationService) TransitionAllocation(ctx context.Context, id string,
 		return nil, &pactum.Error{Code: pactum.EINVALID, Message: "The transition is not valid.",
 			Fields: []pactum.FieldError{{Field: "reason", Message: "must be at most 5000 characters"}}}
 	}
-	tx, err := s.db.begin(ctx)
+	var a *pactum.Allocation
+	err = s.db.write(ctx, func(tx *Tx) error {
+		var err error
+		a, err = transitionAllocation(ctx, tx, u, id, to, reason)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer tx.Rollback()
+	return a, nil
+}
+
+func transitionAllocation(ctx context.Context, tx *Tx, u *pactum.User, id string, to pactum.AllocationState, reason string) (*pactum.Allocation, error) {
 	a, site, err := findAllocationByID(ctx, tx, id)
 	if err != nil {
 		return nil, err
@@ -161,9 +169,6 @@ func (s *AllocationService) TransitionAllocation(ctx context.Context, id string,
 	}
 	if err := tx.record("allocation."+transitionVerb(to), "allocation", a.ID,
 		map[string]any{"state": from}, map[string]any{"state": a.State, "reason": reason}); err != nil {
-		return nil, err
-	}
-	if err := tx.Commit(); err != nil {
 		return nil, err
 	}
 	return a, nil

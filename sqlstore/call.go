@@ -51,11 +51,10 @@ func (s *CallService) CreateCall(ctx context.Context, c *pactum.Call) error {
 	}
 	var v pactum.Validator
 	v.Merge("", c.Validate())
-	tx, err := s.db.begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
+	return s.db.write(ctx, func(tx *Tx) error { return createCall(ctx, tx, c, &v) })
+}
+
+func createCall(ctx context.Context, tx *Tx, c *pactum.Call, v *pactum.Validator) error {
 	systems, err := systemMap(ctx, tx)
 	if err != nil {
 		return err
@@ -81,10 +80,7 @@ func (s *CallService) CreateCall(ctx context.Context, c *pactum.Call) error {
 		c.ID, c.Title, c.Description, c.OpensAt, c.CutoffAt, string(modes), string(sys), c.CreatedAt); err != nil {
 		return fmt.Errorf("insert call: %w", mapError(err))
 	}
-	if err := tx.record("call.create", "call", c.ID, nil, c); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return tx.record("call.create", "call", c.ID, nil, c)
 }
 
 // FindCallByID returns a call; any authenticated caller may read calls.

@@ -6,7 +6,6 @@ import (
 	"context"
 	"database/sql"
 	"embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -26,7 +25,6 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/pactum/pactum"
-	"github.com/pactum/pactum/audit"
 )
 
 //go:embed migrations
@@ -69,6 +67,10 @@ type DB struct {
 	// same dozen statements every time.
 	stmtMu sync.RWMutex
 	stmts  map[string]*sql.Stmt
+
+	// group is SQLite's single writer (nil on PostgreSQL).
+	group *groupCommit
+	cache refCache
 }
 
 // Open opens (creating if needed) the database named by dsn and migrates it
@@ -100,6 +102,9 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
+	if db.dialect == SQLite {
+		db.group = newGroupCommit(db)
+	}
 	return db, nil
 }
 
@@ -124,7 +129,7 @@ func (db *DB) openSQLite(path string, opt Options) error {
 	// a crash and loses at most the last transactions on power loss,
 	// the usual trade for an embedded server.
 	params := "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)" +
-		"&_pragma=synchronous(NORMAL)&_time_format=sqlite"
+		"&_pragma=synchronous(NORMAL)&_pragma=cache_size(-32768)&_time_format=sqlite"
 	u := "file:" + (&url.URL{Path: path}).EscapedPath()
 	w, err := sql.Open("sqlite", u+"?"+params+"&_txlock=immediate")
 	if err != nil {
@@ -173,6 +178,10 @@ func (db *DB) Dialect() string { return db.dialect }
 
 // Close closes the database.
 func (db *DB) Close() error {
+	if db.group != nil {
+		db.group.close()
+		db.group = nil
+	}
 	var errs []error
 	db.stmtMu.Lock()
 	for _, st := range db.stmts {
@@ -219,103 +228,6 @@ func (db *DB) stamp() time.Time { return db.now().UTC().Truncate(time.Microsecon
 // "ORDER BY id" is "ORDER BY creation" on both engines.
 func newID() string { return uuid.Must(uuid.NewV7()).String() }
 
-// Tx is one use case's transaction. It collects audit events and seals them
-// into the chain at Commit, so the change and its record land together. Its
-// query methods run cached prepared statements.
-type Tx struct {
-	*sql.Tx
-	db     *DB
-	now    time.Time
-	actor  *pactum.User
-	events []*pactum.AuditEvent
-	// unprepared lists queries run without a cached statement; they are
-	// prepared once the transaction ends and its connection is free (on
-	// SQLite the writer has one connection, which the transaction holds).
-	unprepared []string
-	done       bool
-}
-
-func (db *DB) cachedStmt(query string) *sql.Stmt {
-	db.stmtMu.RLock()
-	defer db.stmtMu.RUnlock()
-	return db.stmts[query]
-}
-
-func (tx *Tx) stmt(ctx context.Context, query string) *sql.Stmt {
-	if st := tx.db.cachedStmt(query); st != nil {
-		return tx.Tx.StmtContext(ctx, st)
-	}
-	tx.unprepared = append(tx.unprepared, query)
-	return nil
-}
-
-// ExecContext runs query in the transaction, through the statement cache.
-func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if st := tx.stmt(ctx, query); st != nil {
-		return st.ExecContext(ctx, args...)
-	}
-	return tx.Tx.ExecContext(ctx, query, args...)
-}
-
-// QueryContext runs query in the transaction, through the statement cache.
-func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	if st := tx.stmt(ctx, query); st != nil {
-		return st.QueryContext(ctx, args...)
-	}
-	return tx.Tx.QueryContext(ctx, query, args...)
-}
-
-// QueryRowContext runs query in the transaction, through the statement
-// cache.
-func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	if st := tx.stmt(ctx, query); st != nil {
-		return st.QueryRowContext(ctx, args...)
-	}
-	return tx.Tx.QueryRowContext(ctx, query, args...)
-}
-
-// Rollback abandons the transaction; after Commit it does nothing.
-func (tx *Tx) Rollback() error {
-	if tx.done {
-		return nil
-	}
-	err := tx.Tx.Rollback()
-	tx.finish()
-	return err
-}
-
-// finish prepares the statements this transaction ran uncached. The cache
-// grows only to the number of distinct queries the code contains.
-func (tx *Tx) finish() {
-	tx.done = true
-	for _, q := range tx.unprepared {
-		if tx.db.cachedStmt(q) != nil {
-			continue
-		}
-		st, err := tx.db.w.Prepare(q)
-		if err != nil {
-			continue // the query failed in the transaction too; nothing to cache
-		}
-		tx.db.stmtMu.Lock()
-		if _, ok := tx.db.stmts[q]; ok {
-			st.Close()
-		} else {
-			tx.db.stmts[q] = st
-		}
-		tx.db.stmtMu.Unlock()
-	}
-	tx.unprepared = nil
-}
-
-// begin starts a write transaction for the user in ctx.
-func (db *DB) begin(ctx context.Context) (*Tx, error) {
-	tx, err := db.w.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("begin: %w", err)
-	}
-	return &Tx{Tx: tx, db: db, now: db.stamp(), actor: pactum.UserFromContext(ctx)}, nil
-}
-
 // beginRead starts a read-only transaction, for reads that need a
 // consistent view across several queries.
 func (db *DB) beginRead(ctx context.Context) (*sql.Tx, error) {
@@ -324,84 +236,6 @@ func (db *DB) beginRead(ctx context.Context) (*sql.Tx, error) {
 		return nil, fmt.Errorf("begin read: %w", err)
 	}
 	return tx, nil
-}
-
-// record queues an audit event for subject, with JSON snapshots of the
-// subject before and after the change (nil for none).
-func (tx *Tx) record(action, subjectType, subjectID string, before, after any) error {
-	b, err := snapshot(before)
-	if err != nil {
-		return err
-	}
-	a, err := snapshot(after)
-	if err != nil {
-		return err
-	}
-	actor := ""
-	if tx.actor != nil {
-		actor = tx.actor.ID
-	}
-	tx.events = append(tx.events, &pactum.AuditEvent{
-		ID: newID(), At: tx.now, ActorID: actor, Action: action,
-		SubjectType: subjectType, SubjectID: subjectID, Before: b, After: a,
-	})
-	return nil
-}
-
-func snapshot(v any) (json.RawMessage, error) {
-	if v == nil {
-		return json.RawMessage("null"), nil
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, fmt.Errorf("audit snapshot: %w", err)
-	}
-	return b, nil
-}
-
-// Commit seals the queued audit events onto the chain and commits. Taking
-// the head row first (UPDATE … RETURNING) locks it on PostgreSQL, so
-// concurrent writers append one after another and the chain never forks;
-// SQLite already serialises writers.
-func (tx *Tx) Commit() error {
-	if len(tx.events) > 0 {
-		var seq int64
-		var prev string
-		ctx := context.Background()
-		if err := tx.QueryRowContext(ctx, `UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash`).Scan(&seq, &prev); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("audit head: %w", err)
-		}
-		var sb strings.Builder
-		sb.WriteString(`INSERT INTO audit_events (seq, id, at, actor_id, action, subject_type, subject_id, before_json, after_json, prev_hash, hash) VALUES `)
-		args := make([]any, 0, 11*len(tx.events))
-		for i, e := range tx.events {
-			seq++
-			e.Seq = seq
-			audit.Seal(prev, e)
-			prev = e.Hash
-			if i > 0 {
-				sb.WriteString(", ")
-			}
-			n := len(args)
-			fmt.Fprintf(&sb, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10, n+11)
-			args = append(args, e.Seq, e.ID, e.At, e.ActorID, e.Action, e.SubjectType, e.SubjectID, string(e.Before), string(e.After), e.PrevHash, e.Hash)
-		}
-		if _, err := tx.ExecContext(ctx, sb.String(), args...); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("audit insert: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1`, seq, prev); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("audit head update: %w", err)
-		}
-	}
-	err := tx.Tx.Commit()
-	tx.finish()
-	if err != nil {
-		return fmt.Errorf("commit: %w", mapError(err))
-	}
-	return nil
 }
 
 // mapError turns driver errors into the domain vocabulary where they mean

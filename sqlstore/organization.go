@@ -50,13 +50,14 @@ func (s *OrganizationService) CreateOrganization(ctx context.Context, o *pactum.
 	if err := o.Validate(s.db.now()); err != nil {
 		return err
 	}
-	tx, err := s.db.begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	o.ID = newID()
-	o.CreatedAt = tx.now
+	return s.db.write(ctx, func(tx *Tx) error {
+		o.ID = newID()
+		o.CreatedAt = tx.now
+		return createOrg(ctx, tx, o)
+	})
+}
+
+func createOrg(ctx context.Context, tx *Tx, o *pactum.Organization) error {
 	if _, err := tx.ExecContext(ctx, `INSERT INTO organizations (`+orgColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 		o.ID, o.LegalName, o.Country, o.RegistrationNumber, o.FoundedOn.String(), o.Staff, o.TurnoverEUR, o.BalanceSheetEUR, o.CreatedAt); err != nil {
 		if isConflict(err) {
@@ -64,10 +65,7 @@ func (s *OrganizationService) CreateOrganization(ctx context.Context, o *pactum.
 		}
 		return fmt.Errorf("insert organization: %w", mapError(err))
 	}
-	if err := tx.record("organization.create", "organization", o.ID, nil, o); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return tx.record("organization.create", "organization", o.ID, nil, o)
 }
 
 // FindOrganizationByID returns an organization visible to the caller.

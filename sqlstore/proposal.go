@@ -159,72 +159,88 @@ func (s *ProposalService) FindProposals(ctx context.Context, f pactum.ProposalFi
 	return out, total, nil
 }
 
+// applicant returns the caller if they may write proposals.
+func applicant(ctx context.Context) (*pactum.User, error) {
+	u, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if u.Role != pactum.RoleApplicant {
+		return nil, pactum.Errorf(pactum.EFORBIDDEN, "Only applicants may write proposals.")
+	}
+	return u, nil
+}
+
 // CreateProposal stores a draft for the caller's organization.
 func (s *ProposalService) CreateProposal(ctx context.Context, p *pactum.Proposal) error {
-	tx, err := s.db.begin(ctx)
+	u, err := applicant(ctx)
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback()
-	if _, _, err := s.create(ctx, tx, p); err != nil {
+	if _, _, err := s.checkContent(ctx, p); err != nil {
 		return err
 	}
-	if err := s.insert(ctx, tx, p); err != nil {
+	log := newEventLog(u)
+	if err := initDraft(u, p, s.db.stamp(), log); err != nil {
 		return err
 	}
-	return tx.Commit()
+	return s.db.write(ctx, func(tx *Tx) error {
+		tx.adopt(log)
+		return s.insert(ctx, tx, p)
+	})
 }
 
 // SubmitNewProposal creates a proposal and submits it in one transaction:
 // either the screened proposal exists or nothing does. Same rules as
 // CreateProposal followed by SubmitProposal.
+//
+// Everything that does not need the writer (validation against the call
+// and catalogue, which never change under a proposal, screening, encoding
+// the audit snapshots) happens before the transaction; inside it are only
+// the capacity reservation and the writes.
 func (s *ProposalService) SubmitNewProposal(ctx context.Context, p *pactum.Proposal) error {
-	tx, err := s.db.begin(ctx)
+	u, err := applicant(ctx)
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback()
-	call, systems, err := s.create(ctx, tx, p)
+	call, systems, err := s.checkContent(ctx, p)
 	if err != nil {
 		return err
 	}
-	if err := s.submit(ctx, tx, p, call, systems); err != nil {
+	org, err := findOrgByID(ctx, s.db.r, u.OrganizationID)
+	if err != nil {
 		return err
 	}
-	p.Version = 1 // one row written, once
-	if err := s.insert(ctx, tx, p); err != nil {
+	now := s.db.stamp()
+	log := newEventLog(u)
+	if err := initDraft(u, p, now, log); err != nil {
 		return err
 	}
-	if err := allocateApproved(ctx, tx, p, systems); err != nil {
+	if err := s.screen(ctx, log, p, call, systems, org, now); err != nil {
 		return err
 	}
-	return tx.Commit()
+	return s.db.write(ctx, func(tx *Tx) error {
+		tx.adopt(log)
+		if err := settle(ctx, tx, p, call, systems); err != nil {
+			return err
+		}
+		if err := s.insert(ctx, tx, p); err != nil {
+			return err
+		}
+		return allocateApproved(ctx, tx, p, systems)
+	})
 }
 
-// create validates and inserts a draft inside tx, returning the call and
-// catalogue it was checked against.
-func (s *ProposalService) create(ctx context.Context, tx *Tx, p *pactum.Proposal) (*pactum.Call, map[string]*pactum.System, error) {
-	u := tx.actor
-	if u == nil {
-		return nil, nil, pactum.Errorf(pactum.EUNAUTHORIZED, "Authentication required.")
-	}
-	if u.Role != pactum.RoleApplicant {
-		return nil, nil, pactum.Errorf(pactum.EFORBIDDEN, "Only applicants may write proposals.")
-	}
-	call, systems, err := s.checkContent(ctx, tx, p)
-	if err != nil {
-		return nil, nil, err
-	}
+// initDraft makes p a new draft of u's organization and records its
+// creation.
+func initDraft(u *pactum.User, p *pactum.Proposal, now time.Time, log *eventLog) error {
 	p.ID = newID()
 	p.OrganizationID = u.OrganizationID
 	p.ApplicantID = u.ID
 	p.State = pactum.ProposalDraft
 	p.Screening, p.Decision, p.SubmittedAt, p.DecisionDueAt = nil, nil, nil, nil
-	p.CreatedAt, p.UpdatedAt, p.Version = tx.now, tx.now, 1
-	if err := tx.record("proposal.create", "proposal", p.ID, nil, p); err != nil {
-		return nil, nil, err
-	}
-	return call, systems, nil
+	p.CreatedAt, p.UpdatedAt, p.Version = now, now, 1
+	return log.record("proposal.create", "proposal", p.ID, nil, p)
 }
 
 // insert writes a new proposal row, in whatever state it has reached, with
@@ -269,17 +285,18 @@ func decisionsJSON(p *pactum.Proposal) (screening, decision any, err error) {
 }
 
 // checkContent validates a proposal's content against its call and the
-// catalogue, reporting every problem at once.
-func (s *ProposalService) checkContent(ctx context.Context, tx *Tx, p *pactum.Proposal) (*pactum.Call, map[string]*pactum.System, error) {
+// catalogue, reporting every problem at once. The call and catalogue it
+// returns are shared cached values: read them, never change them.
+func (s *ProposalService) checkContent(ctx context.Context, p *pactum.Proposal) (*pactum.Call, map[string]*pactum.System, error) {
 	var call *pactum.Call
 	if p.CallID != "" {
-		c, err := findCallByID(ctx, tx, p.CallID)
+		c, err := s.db.cachedCall(ctx, p.CallID)
 		if err != nil && pactum.ErrorCode(err) != pactum.ENOTFOUND {
 			return nil, nil, err
 		}
 		call = c
 	}
-	systems, err := systemMap(ctx, tx)
+	systems, err := s.db.cachedSystems(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -306,12 +323,11 @@ func insertRequests(ctx context.Context, tx *Tx, p *pactum.Proposal) error {
 
 // UpdateProposal replaces a draft's content.
 func (s *ProposalService) UpdateProposal(ctx context.Context, p *pactum.Proposal) error {
-	tx, err := s.db.begin(ctx)
+	u, err := actor(ctx)
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback()
-	old, err := s.editable(ctx, tx, p.ID)
+	old, err := editable(ctx, s.db.r, u, p.ID)
 	if err != nil {
 		return err
 	}
@@ -319,45 +335,43 @@ func (s *ProposalService) UpdateProposal(ctx context.Context, p *pactum.Proposal
 		return pactum.Errorf(pactum.ECONFLICT, "Only a draft can be changed; this proposal is %s.", old.State)
 	}
 	p.CallID = old.CallID // a proposal stays in its call
-	if _, _, err := s.checkContent(ctx, tx, p); err != nil {
+	if _, _, err := s.checkContent(ctx, p); err != nil {
 		return err
 	}
-	p.OrganizationID, p.ApplicantID, p.State = old.OrganizationID, old.ApplicantID, old.State
-	p.CreatedAt, p.UpdatedAt, p.Version = old.CreatedAt, tx.now, old.Version+1
-	p.Screening, p.Decision, p.SubmittedAt, p.DecisionDueAt = nil, nil, nil, nil
-	content, err := json.Marshal(contentOf(p))
-	if err != nil {
-		return fmt.Errorf("encode proposal: %w", err)
-	}
-	res, err := tx.ExecContext(ctx, `UPDATE proposals SET mode = $1, title = $2, content = $3, updated_at = $4, version = $5 WHERE id = $6 AND version = $7`,
-		p.Mode, p.Title, string(content), p.UpdatedAt, p.Version, p.ID, old.Version)
-	if err := checkOneRow(res, err, "proposal", p.ID); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM proposal_requests WHERE proposal_id = $1`, p.ID); err != nil {
-		return fmt.Errorf("replace requests: %w", err)
-	}
-	if err := insertRequests(ctx, tx, p); err != nil {
-		return err
-	}
-	if err := tx.record("proposal.update", "proposal", p.ID, old, p); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return s.db.write(ctx, func(tx *Tx) error {
+		p.OrganizationID, p.ApplicantID, p.State = old.OrganizationID, old.ApplicantID, old.State
+		p.CreatedAt, p.UpdatedAt, p.Version = old.CreatedAt, tx.now, old.Version+1
+		p.Screening, p.Decision, p.SubmittedAt, p.DecisionDueAt = nil, nil, nil, nil
+		content, err := json.Marshal(contentOf(p))
+		if err != nil {
+			return fmt.Errorf("encode proposal: %w", err)
+		}
+		// The version guard refuses the update if the draft changed since
+		// it was read.
+		res, err := tx.ExecContext(ctx, `UPDATE proposals SET mode = $1, title = $2, content = $3, updated_at = $4, version = $5 WHERE id = $6 AND version = $7`,
+			p.Mode, p.Title, string(content), p.UpdatedAt, p.Version, p.ID, old.Version)
+		if err := checkOneRow(res, err, "proposal", p.ID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM proposal_requests WHERE proposal_id = $1`, p.ID); err != nil {
+			return fmt.Errorf("replace requests: %w", err)
+		}
+		if err := insertRequests(ctx, tx, p); err != nil {
+			return err
+		}
+		return tx.record("proposal.update", "proposal", p.ID, old, p)
+	})
 }
 
 // editable loads a proposal for a change by its applicant organization; the
 // caller's other proposals are invisible, hence ENOTFOUND.
-func (s *ProposalService) editable(ctx context.Context, tx *Tx, id string) (*pactum.Proposal, error) {
-	if tx.actor == nil {
-		return nil, pactum.Errorf(pactum.EUNAUTHORIZED, "Authentication required.")
-	}
-	p, err := findProposalByID(ctx, tx, id)
+func editable(ctx context.Context, q querier, u *pactum.User, id string) (*pactum.Proposal, error) {
+	p, err := findProposalByID(ctx, q, id)
 	if err != nil {
 		return nil, err
 	}
-	if !pactum.CanEditProposal(tx.actor, p) {
-		if pactum.CanSeeProposal(tx.actor, p) {
+	if !pactum.CanEditProposal(u, p) {
+		if pactum.CanSeeProposal(u, p) {
 			return nil, pactum.Errorf(pactum.EFORBIDDEN, "Only the applicant organization may change proposal %q.", id)
 		}
 		return nil, pactum.Errorf(pactum.ENOTFOUND, "Proposal %q not found.", id)
@@ -383,33 +397,43 @@ func checkOneRow(res sql.Result, err error, kind, id string) error {
 
 // SubmitProposal submits a draft, screens it and routes it.
 func (s *ProposalService) SubmitProposal(ctx context.Context, id string) (*pactum.Proposal, error) {
-	tx, err := s.db.begin(ctx)
+	u, err := actor(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer tx.Rollback()
-	p, err := s.editable(ctx, tx, id)
+	p, err := editable(ctx, s.db.r, u, id)
 	if err != nil {
 		return nil, err
 	}
 	if p.State != pactum.ProposalDraft {
 		return nil, pactum.Errorf(pactum.ECONFLICT, "Only a draft can be submitted; this proposal is %s.", p.State)
 	}
-	call, systems, err := s.checkContent(ctx, tx, p)
+	call, systems, err := s.checkContent(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	org, err := findOrgByID(ctx, s.db.r, p.OrganizationID)
 	if err != nil {
 		return nil, err
 	}
 	oldVersion := p.Version
-	if err := s.submit(ctx, tx, p, call, systems); err != nil {
+	log := newEventLog(u)
+	if err := s.screen(ctx, log, p, call, systems, org, s.db.stamp()); err != nil {
 		return nil, err
 	}
-	if err := s.saveState(ctx, tx, p, oldVersion); err != nil {
-		return nil, err
-	}
-	if err := allocateApproved(ctx, tx, p, systems); err != nil {
-		return nil, err
-	}
-	if err := tx.Commit(); err != nil {
+	err = s.db.write(ctx, func(tx *Tx) error {
+		tx.adopt(log)
+		if err := settle(ctx, tx, p, call, systems); err != nil {
+			return err
+		}
+		// The version guard makes a concurrent second submission (or
+		// edit) fail with a conflict instead of screening twice.
+		if err := saveState(ctx, tx, p, oldVersion); err != nil {
+			return err
+		}
+		return allocateApproved(ctx, tx, p, systems)
+	})
+	if err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -428,16 +452,15 @@ type stateChange struct {
 	State pactum.ProposalState `json:"state"`
 }
 
-// submit moves a validated draft through submitted and screening to its
-// route, recording each step, and creates allocations for a fast-lane
-// approval. The caller writes the proposal's row.
-func (s *ProposalService) submit(ctx context.Context, tx *Tx, p *pactum.Proposal, call *pactum.Call, systems map[string]*pactum.System) error {
-	if !call.IsOpen(tx.now) {
+// screen moves a validated draft through submitted to screening, recording
+// each step, and screens it. It needs no transaction: the route is settled
+// in one (settle), where capacity can be reserved.
+func (s *ProposalService) screen(ctx context.Context, log *eventLog, p *pactum.Proposal, call *pactum.Call,
+	systems map[string]*pactum.System, org *pactum.Organization, now time.Time) error {
+	if !call.IsOpen(now) {
 		return pactum.Errorf(pactum.ECONFLICT, "Call %q is not open for submissions (it opens %s and closes %s).",
 			call.Title, call.OpensAt.Format(time.RFC3339), call.CutoffAt.Format(time.RFC3339))
 	}
-	mode := call.Mode(p.Mode)
-
 	// draft → submitted: bind the event to the exact content submitted.
 	content, err := json.Marshal(contentOf(p))
 	if err != nil {
@@ -447,22 +470,16 @@ func (s *ProposalService) submit(ctx context.Context, tx *Tx, p *pactum.Proposal
 	if err := p.Transition(pactum.ProposalSubmitted); err != nil {
 		return err
 	}
-	now := tx.now
 	p.SubmittedAt = &now
-	if err := tx.record("proposal.submit", "proposal", p.ID, stateChange{pactum.ProposalDraft},
+	if err := log.record("proposal.submit", "proposal", p.ID, stateChange{pactum.ProposalDraft},
 		map[string]any{"state": p.State, "content_sha256": hex.EncodeToString(sum[:])}); err != nil {
 		return err
 	}
-
-	// submitted → screening → route.
+	// submitted → screening.
 	if err := p.Transition(pactum.ProposalScreening); err != nil {
 		return err
 	}
-	if err := tx.record("proposal.screen", "proposal", p.ID, stateChange{pactum.ProposalSubmitted}, stateChange{p.State}); err != nil {
-		return err
-	}
-	org, err := findOrgByID(ctx, tx, p.OrganizationID)
-	if err != nil {
+	if err := log.record("proposal.screen", "proposal", p.ID, stateChange{pactum.ProposalSubmitted}, stateChange{p.State}); err != nil {
 		return err
 	}
 	d, err := s.screener.Screen(ctx, &pactum.ScreeningInput{Proposal: p, Organization: org, Call: call, Systems: systems, At: now})
@@ -470,38 +487,44 @@ func (s *ProposalService) submit(ctx context.Context, tx *Tx, p *pactum.Proposal
 		return fmt.Errorf("screen proposal %s: %w", p.ID, err)
 	}
 	p.Screening = d
-	route := pactum.Route(mode, d)
-	due := decisionDue(call, mode, now)
+	due := decisionDue(call, call.Mode(p.Mode), now)
 	p.DecisionDueAt = &due
-	if route == pactum.ProposalApproved {
+	return nil
+}
+
+// settle routes a screened proposal inside the write transaction: refused,
+// to review, or, in a mode with automatic approval and a clean screening,
+// approved, when the call's capacity still has room for it (else a person
+// decides).
+func settle(ctx context.Context, tx *Tx, p *pactum.Proposal, call *pactum.Call, systems map[string]*pactum.System) error {
+	d := p.Screening
+	at := *p.SubmittedAt
+	route := pactum.Route(call.Mode(p.Mode), d)
+	switch route {
+	case pactum.ProposalApproved:
 		grants := requestedGrants(p)
 		if err := reserveCapacity(ctx, tx, call, systems, grants); err != nil {
 			if pactum.ErrorCode(err) != pactum.ECONFLICT {
 				return err
 			}
-			// No room left for an automatic approval: a person decides.
 			route = pactum.ProposalInReview
 			d.Findings = append(d.Findings, pactum.Finding{RuleID: "capacity", Basis: "pactum allocation policy",
 				Effect: pactum.EffectInfo, Message: pactum.ErrorMessage(err) + " The proposal goes to the access manager instead of automatic approval."})
 		} else {
-			p.Decision = &pactum.ProposalDecision{Accept: true, Grants: grants, DecidedBy: pactum.SystemUserID, DecidedAt: now, Automatic: true,
+			p.Decision = &pactum.ProposalDecision{Accept: true, Grants: grants, DecidedBy: pactum.SystemUserID, DecidedAt: at, Automatic: true,
 				Reason: fmt.Sprintf("Approved automatically in the %s: screening found nothing to deny or refer, within the mode's caps.", p.Mode)}
 		}
-	}
-	if route == pactum.ProposalRejected {
-		p.Decision = &pactum.ProposalDecision{Accept: false, DecidedBy: pactum.SystemUserID, DecidedAt: now, Automatic: true,
+	case pactum.ProposalRejected:
+		p.Decision = &pactum.ProposalDecision{Accept: false, DecidedBy: pactum.SystemUserID, DecidedAt: at, Automatic: true,
 			Reason: "Refused at screening: " + denyReasons(d)}
 	}
 	if err := p.Transition(route); err != nil {
 		return err
 	}
-	if err := tx.record("proposal.route", "proposal", p.ID, stateChange{pactum.ProposalScreening}, map[string]any{
+	return tx.record("proposal.route", "proposal", p.ID, stateChange{pactum.ProposalScreening}, map[string]any{
 		"state": p.State, "outcome": d.Outcome, "ruleset_version": d.RulesetVersion, "ruleset_hash": d.RulesetHash,
 		"rules": ruleIDs(d), "decision": p.Decision,
-	}); err != nil {
-		return err
-	}
-	return nil
+	})
 }
 
 func ruleIDs(d *pactum.ScreeningDecision) []string {
@@ -557,27 +580,24 @@ func reserveCapacity(ctx context.Context, tx *Tx, call *pactum.Call, systems map
 		if sys == nil {
 			return pactum.Errorf(pactum.EINVALID, "System %q is not in the catalogue.", g.SystemID)
 		}
-		// A relative tolerance absorbs float summation noise only.
-		limit := sys.CapacityPerPeriod * (1 + 1e-12)
+		// The capacity is read in the statement itself, so a catalogue
+		// change by another server instance is never missed. A relative
+		// tolerance absorbs float summation noise only.
 		var total float64
-		err := tx.QueryRowContext(ctx, `INSERT INTO call_grants (call_id, system_id, granted) VALUES ($1, $2, $3)
+		err := tx.QueryRowContext(ctx, `INSERT INTO call_grants (call_id, system_id, granted)
+			SELECT $1, $2, $3 WHERE $3 <= (SELECT capacity_per_period * (1 + 1e-12) FROM systems WHERE id = $2)
 			ON CONFLICT (call_id, system_id) DO UPDATE SET granted = call_grants.granted + excluded.granted
-			WHERE call_grants.granted + excluded.granted <= $4
-			RETURNING granted`, call.ID, g.SystemID, g.Amount, limit).Scan(&total)
-		if err == nil && total <= limit {
+			WHERE call_grants.granted + excluded.granted <= (SELECT capacity_per_period * (1 + 1e-12) FROM systems WHERE id = $2)
+			RETURNING granted`, call.ID, g.SystemID, g.Amount).Scan(&total)
+		if err == nil {
 			continue
 		}
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		if !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("reserve capacity on %s: %w", g.SystemID, err)
 		}
-		// Over capacity: give back what this call took so far, then say
-		// how much is left.
-		if err == nil { // a fresh row that alone exceeds the capacity
-			grants = grants[:i+1]
-		} else {
-			grants = grants[:i]
-		}
-		for _, u := range grants {
+		// Over capacity: give back what this proposal took so far, then
+		// say how much is left.
+		for _, u := range grants[:i] {
 			if _, err := tx.ExecContext(ctx, `UPDATE call_grants SET granted = granted - $1 WHERE call_id = $2 AND system_id = $3`,
 				u.Amount, call.ID, u.SystemID); err != nil {
 				return fmt.Errorf("release capacity on %s: %w", u.SystemID, err)
@@ -633,7 +653,7 @@ func createAllocations(ctx context.Context, tx *Tx, p *pactum.Proposal, systems 
 }
 
 // saveState writes a proposal's state and decisions, refusing a lost update.
-func (s *ProposalService) saveState(ctx context.Context, tx *Tx, p *pactum.Proposal, oldVersion int) error {
+func saveState(ctx context.Context, tx *Tx, p *pactum.Proposal, oldVersion int) error {
 	screening, decision, err := decisionsJSON(p)
 	if err != nil {
 		return err
@@ -655,11 +675,19 @@ func (s *ProposalService) DecideProposal(ctx context.Context, id string, in pact
 	if !pactum.HasRole(u, pactum.RoleAccessManager) {
 		return nil, pactum.Errorf(pactum.EFORBIDDEN, "Only access managers may decide proposals.")
 	}
-	tx, err := s.db.begin(ctx)
+	var p *pactum.Proposal
+	err = s.db.write(ctx, func(tx *Tx) error {
+		var err error
+		p, err = decide(ctx, tx, u, id, in)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer tx.Rollback()
+	return p, nil
+}
+
+func decide(ctx context.Context, tx *Tx, u *pactum.User, id string, in pactum.DecisionInput) (*pactum.Proposal, error) {
 	p, err := findProposalByID(ctx, tx, id)
 	if err != nil {
 		return nil, err
@@ -696,28 +724,20 @@ func (s *ProposalService) DecideProposal(ctx context.Context, id string, in pact
 	if err := tx.record("proposal.decide", "proposal", p.ID, stateChange{from}, map[string]any{"state": p.State, "decision": p.Decision}); err != nil {
 		return nil, err
 	}
+	if err := saveState(ctx, tx, p, oldVersion); err != nil {
+		return nil, err
+	}
 	if in.Accept {
 		if err := createAllocations(ctx, tx, p, systems); err != nil {
 			return nil, err
 		}
-	}
-	if err := s.saveState(ctx, tx, p, oldVersion); err != nil {
-		return nil, err
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, err
 	}
 	return p, nil
 }
 
 // WithdrawProposal withdraws an open proposal.
 func (s *ProposalService) WithdrawProposal(ctx context.Context, id, reason string) (*pactum.Proposal, error) {
-	tx, err := s.db.begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	p, err := s.editable(ctx, tx, id)
+	u, err := actor(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -725,17 +745,22 @@ func (s *ProposalService) WithdrawProposal(ctx context.Context, id, reason strin
 		return nil, &pactum.Error{Code: pactum.EINVALID, Message: "The withdrawal is not valid.",
 			Fields: []pactum.FieldError{{Field: "reason", Message: "must be at most 5000 characters"}}}
 	}
-	from, oldVersion := p.State, p.Version
-	if err := p.Transition(pactum.ProposalWithdrawn); err != nil {
-		return nil, err
-	}
-	if err := tx.record("proposal.withdraw", "proposal", p.ID, stateChange{from}, map[string]any{"state": p.State, "reason": reason}); err != nil {
-		return nil, err
-	}
-	if err := s.saveState(ctx, tx, p, oldVersion); err != nil {
-		return nil, err
-	}
-	if err := tx.Commit(); err != nil {
+	var p *pactum.Proposal
+	err = s.db.write(ctx, func(tx *Tx) error {
+		var err error
+		if p, err = editable(ctx, tx, u, id); err != nil {
+			return err
+		}
+		from, oldVersion := p.State, p.Version
+		if err := p.Transition(pactum.ProposalWithdrawn); err != nil {
+			return err
+		}
+		if err := tx.record("proposal.withdraw", "proposal", p.ID, stateChange{from}, map[string]any{"state": p.State, "reason": reason}); err != nil {
+			return err
+		}
+		return saveState(ctx, tx, p, oldVersion)
+	})
+	if err != nil {
 		return nil, err
 	}
 	return p, nil

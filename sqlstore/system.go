@@ -113,11 +113,11 @@ func (s *SystemService) UpsertSystems(ctx context.Context, systems []*pactum.Sys
 	if err := v.Err("The systems catalogue is not valid."); err != nil {
 		return err
 	}
-	tx, err := s.db.begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
+	defer s.db.cache.dropSystems()
+	return s.db.write(ctx, func(tx *Tx) error { return upsertSystems(ctx, tx, systems) })
+}
+
+func upsertSystems(ctx context.Context, tx *Tx, systems []*pactum.System) error {
 	for _, sys := range systems {
 		old, err := findSystemByID(ctx, tx, sys.ID)
 		if err != nil && pactum.ErrorCode(err) != pactum.ENOTFOUND {
@@ -145,5 +145,5 @@ func (s *SystemService) UpsertSystems(ctx context.Context, systems []*pactum.Sys
 			return err
 		}
 	}
-	return tx.Commit()
+	return nil
 }

@@ -55,11 +55,10 @@ func (s *UserService) CreateUser(ctx context.Context, u *pactum.User) error {
 	if err := u.Validate(); err != nil {
 		return err
 	}
-	tx, err := s.db.begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
+	return s.db.write(ctx, func(tx *Tx) error { return createUser(ctx, tx, u) })
+}
+
+func createUser(ctx context.Context, tx *Tx, u *pactum.User) error {
 	if u.OrganizationID != "" {
 		if _, err := findOrgByID(ctx, tx, u.OrganizationID); pactum.ErrorCode(err) == pactum.ENOTFOUND {
 			return &pactum.Error{Code: pactum.EINVALID, Message: "The user is not valid.",
@@ -81,10 +80,7 @@ func (s *UserService) CreateUser(ctx context.Context, u *pactum.User) error {
 		}
 		return fmt.Errorf("insert user: %w", mapError(err))
 	}
-	if err := tx.record("user.create", "user", u.ID, nil, u); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return tx.record("user.create", "user", u.ID, nil, u)
 }
 
 // FindUserByID returns the caller themself, or anyone to access managers and
@@ -187,15 +183,23 @@ func (s *UserService) CreateToken(ctx context.Context, userID, name string, expi
 	if err := v.Err("The token is not valid."); err != nil {
 		return nil, "", err
 	}
-	tx, err := s.db.begin(ctx)
+	var t *pactum.Token
+	secret := TokenPrefix + strings.ToLower(rand.Text())
+	err = s.db.write(ctx, func(tx *Tx) error {
+		var err error
+		t, err = createToken(ctx, tx, userID, name, secret, expiresAt)
+		return err
+	})
 	if err != nil {
 		return nil, "", err
 	}
-	defer tx.Rollback()
+	return t, secret, nil
+}
+
+func createToken(ctx context.Context, tx *Tx, userID, name, secret string, expiresAt *time.Time) (*pactum.Token, error) {
 	if _, err := findUserByID(ctx, tx, userID); err != nil {
-		return nil, "", err
+		return nil, err
 	}
-	secret := TokenPrefix + strings.ToLower(rand.Text())
 	t := &pactum.Token{ID: newID(), UserID: userID, Name: name, Prefix: secret[:len(TokenPrefix)+6], CreatedAt: tx.now}
 	if expiresAt != nil {
 		e := expiresAt.UTC().Truncate(time.Microsecond)
@@ -203,15 +207,9 @@ func (s *UserService) CreateToken(ctx context.Context, userID, name string, expi
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO tokens (id, user_id, name, prefix, secret_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		t.ID, t.UserID, t.Name, t.Prefix, hashSecret(secret), t.CreatedAt, nullTime(t.ExpiresAt)); err != nil {
-		return nil, "", fmt.Errorf("insert token: %w", mapError(err))
+		return nil, fmt.Errorf("insert token: %w", mapError(err))
 	}
-	if err := tx.record("token.create", "token", t.ID, nil, t); err != nil {
-		return nil, "", err
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, "", err
-	}
-	return t, secret, nil
+	return t, tx.record("token.create", "token", t.ID, nil, t)
 }
 
 const tokenColumns = `id, user_id, name, prefix, created_at, expires_at, last_used_at, revoked_at`
@@ -261,11 +259,10 @@ func (s *UserService) RevokeToken(ctx context.Context, tokenID string) error {
 	if err != nil {
 		return err
 	}
-	tx, err := s.db.begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
+	return s.db.write(ctx, func(tx *Tx) error { return revokeToken(ctx, tx, a, tokenID) })
+}
+
+func revokeToken(ctx context.Context, tx *Tx, a *pactum.User, tokenID string) error {
 	t, err := scanToken(tx.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE id = $1`, tokenID))
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && !canManageTokens(a, t.UserID)) {
 		return pactum.Errorf(pactum.ENOTFOUND, "Token %q not found.", tokenID)
@@ -280,10 +277,7 @@ func (s *UserService) RevokeToken(ctx context.Context, tokenID string) error {
 	}
 	before := *t
 	t.RevokedAt = &tx.now
-	if err := tx.record("token.revoke", "token", t.ID, before, t); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return tx.record("token.revoke", "token", t.ID, before, t)
 }
 
 // Authenticate resolves a token secret to its user.
@@ -311,7 +305,11 @@ func (s *UserService) Authenticate(ctx context.Context, secret string) (*pactum.
 	// Record use at most every five minutes: enough to spot stale tokens,
 	// without a write on every request.
 	if !used.Valid || now.Sub(used.Time) > 5*time.Minute {
-		if _, err := s.db.w.ExecContext(ctx, `UPDATE tokens SET last_used_at = $1 WHERE id = $2`, s.db.stamp(), tokenID); err != nil {
+		err := s.db.write(ctx, func(tx *Tx) error {
+			_, err := tx.ExecContext(ctx, `UPDATE tokens SET last_used_at = $1 WHERE id = $2`, tx.now, tokenID)
+			return err
+		})
+		if err != nil {
 			s.db.logger.Warn("record token use", "token", tokenID, "err", err)
 		}
 	}

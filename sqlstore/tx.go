@@ -1,0 +1,372 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/pactum/pactum"
+	"github.com/pactum/pactum/audit"
+)
+
+// eventLog collects a use case's audit events until its transaction seals
+// them into the chain. Events can be prepared before the transaction
+// starts, so that encoding large snapshots happens outside the writer's
+// critical section.
+type eventLog struct {
+	actor  string
+	events []*pactum.AuditEvent
+}
+
+func newEventLog(u *pactum.User) *eventLog {
+	l := &eventLog{}
+	if u != nil {
+		l.actor = u.ID
+	}
+	return l
+}
+
+// record queues an audit event for subject, with JSON snapshots of the
+// subject before and after the change (nil for none).
+func (l *eventLog) record(action, subjectType, subjectID string, before, after any) error {
+	b, err := snapshot(before)
+	if err != nil {
+		return err
+	}
+	a, err := snapshot(after)
+	if err != nil {
+		return err
+	}
+	l.events = append(l.events, &pactum.AuditEvent{
+		ID: newID(), ActorID: l.actor, Action: action, SubjectType: subjectType, SubjectID: subjectID, Before: b, After: a,
+	})
+	return nil
+}
+
+func snapshot(v any) (json.RawMessage, error) {
+	if v == nil {
+		return json.RawMessage("null"), nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("audit snapshot: %w", err)
+	}
+	return b, nil
+}
+
+// Tx is one use case's transaction: its queries run cached prepared
+// statements, and its audit events are sealed into the chain before it
+// commits, so the change and its record land together or not at all.
+type Tx struct {
+	tx *sql.Tx
+	db *DB
+	*eventLog
+	// now is the use case's time, stamped when it starts.
+	now   time.Time
+	actor *pactum.User
+	// unprepared lists queries run without a cached statement; they are
+	// prepared once the transaction ends and its connection is free (on
+	// SQLite the writer has one connection, which the transaction holds).
+	unprepared []string
+}
+
+// write runs fn as one use case in a write transaction for the user in ctx,
+// and seals fn's audit events into the chain in it. If fn fails, nothing it
+// did is kept. On SQLite, use cases arriving together share one commit
+// (group commit): each runs in its own savepoint, rolled back alone if it
+// fails, and none returns before the shared commit is durable. On
+// PostgreSQL each use case is its own transaction.
+func (db *DB) write(ctx context.Context, fn func(tx *Tx) error) error {
+	if db.dialect == SQLite {
+		return db.group.submit(ctx, pactum.UserFromContext(ctx), fn)
+	}
+	sqlTx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	tx := db.newTx(sqlTx, pactum.UserFromContext(ctx))
+	defer tx.finish()
+	if err := tx.run(ctx, fn); err != nil {
+		sqlTx.Rollback()
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", mapError(err))
+	}
+	return nil
+}
+
+// adopt takes over events recorded before the transaction began, ahead of
+// any recorded in it.
+func (tx *Tx) adopt(l *eventLog) {
+	tx.events = append(l.events, tx.events...)
+}
+
+func (db *DB) newTx(sqlTx *sql.Tx, actor *pactum.User) *Tx {
+	return &Tx{tx: sqlTx, db: db, eventLog: newEventLog(actor), now: db.stamp(), actor: actor}
+}
+
+// run executes fn and seals its events. A panic in fn becomes an error, so
+// that a bug in one use case cannot take the shared writer down.
+func (tx *Tx) run(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("panic in use case: %v", v)
+		}
+	}()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.seal(ctx)
+}
+
+// seal appends the queued events to the chain. Taking the head row first
+// (UPDATE … RETURNING) locks it on PostgreSQL, so concurrent writers append
+// one after another and the chain never forks; SQLite serialises writers.
+// Events are stamped here, in chain order, so event times never go back.
+func (tx *Tx) seal(ctx context.Context) error {
+	if len(tx.events) == 0 {
+		return nil
+	}
+	var seq int64
+	var prev string
+	if err := tx.QueryRowContext(ctx, `UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash`).Scan(&seq, &prev); err != nil {
+		return fmt.Errorf("audit head: %w", err)
+	}
+	at := tx.db.stamp()
+	var sb strings.Builder
+	sb.WriteString(`INSERT INTO audit_events (seq, id, at, actor_id, action, subject_type, subject_id, before_json, after_json, prev_hash, hash) VALUES `)
+	args := make([]any, 0, 11*len(tx.events))
+	for i, e := range tx.events {
+		seq++
+		e.Seq, e.At = seq, at
+		audit.Seal(prev, e)
+		prev = e.Hash
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		n := len(args)
+		fmt.Fprintf(&sb, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10, n+11)
+		args = append(args, e.Seq, e.ID, e.At, e.ActorID, e.Action, e.SubjectType, e.SubjectID, string(e.Before), string(e.After), e.PrevHash, e.Hash)
+	}
+	if _, err := tx.ExecContext(ctx, sb.String(), args...); err != nil {
+		return fmt.Errorf("audit insert: %w", mapError(err))
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1`, seq, prev); err != nil {
+		return fmt.Errorf("audit head update: %w", err)
+	}
+	return nil
+}
+
+func (db *DB) cachedStmt(query string) *sql.Stmt {
+	db.stmtMu.RLock()
+	defer db.stmtMu.RUnlock()
+	return db.stmts[query]
+}
+
+func (tx *Tx) stmt(ctx context.Context, query string) *sql.Stmt {
+	if st := tx.db.cachedStmt(query); st != nil {
+		return tx.tx.StmtContext(ctx, st)
+	}
+	tx.unprepared = append(tx.unprepared, query)
+	return nil
+}
+
+// ExecContext runs query in the transaction, through the statement cache.
+func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := tx.stmt(ctx, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return tx.tx.ExecContext(ctx, query, args...)
+}
+
+// QueryContext runs query in the transaction, through the statement cache.
+func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := tx.stmt(ctx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return tx.tx.QueryContext(ctx, query, args...)
+}
+
+// QueryRowContext runs query in the transaction, through the statement
+// cache.
+func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := tx.stmt(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return tx.tx.QueryRowContext(ctx, query, args...)
+}
+
+// finish prepares the statements this transaction ran uncached, once its
+// connection is free again. The cache grows only to the number of distinct
+// queries in the code.
+func (tx *Tx) finish() {
+	for _, q := range tx.unprepared {
+		if tx.db.cachedStmt(q) != nil {
+			continue
+		}
+		st, err := tx.db.w.Prepare(q)
+		if err != nil {
+			continue // the query failed in the transaction too; nothing to cache
+		}
+		tx.db.stmtMu.Lock()
+		if _, ok := tx.db.stmts[q]; ok {
+			st.Close()
+		} else {
+			tx.db.stmts[q] = st
+		}
+		tx.db.stmtMu.Unlock()
+	}
+	tx.unprepared = nil
+}
+
+// groupCommit is SQLite's single writer. SQLite allows one writer at a time
+// and most of a small transaction's cost is writing its pages at commit;
+// use cases that arrive while one commits are run together, each in a
+// savepoint, and committed at once, so their shared pages (index tails, the
+// audit head) are written once.
+type groupCommit struct {
+	db       *DB
+	requests chan *writeRequest
+	stop     chan struct{}
+	stopped  chan struct{}
+}
+
+type writeRequest struct {
+	ctx   context.Context
+	actor *pactum.User
+	fn    func(tx *Tx) error
+	done  chan error
+}
+
+// maxGroup bounds a group: enough to amortise a commit, small enough that
+// the first use case does not wait long for the last.
+const maxGroup = 64
+
+func newGroupCommit(db *DB) *groupCommit {
+	g := &groupCommit{db: db, requests: make(chan *writeRequest, maxGroup), stop: make(chan struct{}), stopped: make(chan struct{})}
+	go g.loop()
+	return g
+}
+
+// errClosed is returned for writes after Close.
+var errClosed = errors.New("the database is closed")
+
+func (g *groupCommit) submit(ctx context.Context, actor *pactum.User, fn func(tx *Tx) error) error {
+	r := &writeRequest{ctx: ctx, actor: actor, fn: fn, done: make(chan error, 1)}
+	select {
+	case g.requests <- r:
+	case <-g.stop:
+		return errClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	// Once queued, wait for the outcome even if ctx ends: the use case may
+	// already be committed, and the caller must not be told otherwise.
+	return <-r.done
+}
+
+func (g *groupCommit) loop() {
+	defer close(g.stopped)
+	for {
+		var first *writeRequest
+		select {
+		case first = <-g.requests:
+		case <-g.stop:
+			return
+		}
+		batch := []*writeRequest{first}
+	drain:
+		for len(batch) < maxGroup {
+			select {
+			case r := <-g.requests:
+				batch = append(batch, r)
+			default:
+				break drain
+			}
+		}
+		g.run(batch)
+	}
+}
+
+// run executes a group in one transaction and answers every request after
+// the commit.
+func (g *groupCommit) run(batch []*writeRequest) {
+	results := make([]error, len(batch))
+	var txs []*Tx
+	sqlTx, err := g.db.w.BeginTx(context.Background(), nil)
+	if err != nil {
+		for _, r := range batch {
+			r.done <- fmt.Errorf("begin: %w", err)
+		}
+		return
+	}
+	committed := 0
+	for i, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			results[i] = err
+			continue
+		}
+		if _, err := sqlTx.Exec("SAVEPOINT use_case"); err != nil {
+			results[i] = fmt.Errorf("savepoint: %w", err)
+			continue
+		}
+		tx := g.db.newTx(sqlTx, r.actor)
+		txs = append(txs, tx)
+		if err := tx.run(r.ctx, r.fn); err != nil {
+			results[i] = err
+			if _, rerr := sqlTx.Exec("ROLLBACK TO use_case"); rerr != nil {
+				// The savepoint cannot be undone: abandon the whole group
+				// rather than commit a half-done use case.
+				sqlTx.Rollback()
+				g.fail(batch, results, fmt.Errorf("roll back a failed use case: %w", rerr))
+				return
+			}
+		} else {
+			committed++
+		}
+		if _, err := sqlTx.Exec("RELEASE use_case"); err != nil {
+			sqlTx.Rollback()
+			g.fail(batch, results, fmt.Errorf("release savepoint: %w", err))
+			return
+		}
+	}
+	if committed == 0 {
+		err = sqlTx.Rollback()
+	} else {
+		err = sqlTx.Commit()
+	}
+	for _, tx := range txs {
+		tx.finish()
+	}
+	if err != nil {
+		g.fail(batch, results, fmt.Errorf("commit: %w", mapError(err)))
+		return
+	}
+	for i, r := range batch {
+		r.done <- results[i]
+	}
+}
+
+// fail answers every request that had not failed on its own with err: none
+// of the group was committed.
+func (g *groupCommit) fail(batch []*writeRequest, results []error, err error) {
+	for i, r := range batch {
+		if results[i] == nil {
+			results[i] = err
+		}
+		r.done <- results[i]
+	}
+}
+
+// close stops the writer after the group in progress.
+func (g *groupCommit) close() {
+	close(g.stop)
+	<-g.stopped
+}
