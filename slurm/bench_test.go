@@ -4,6 +4,7 @@ package slurm_test
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,47 +15,59 @@ import (
 	"github.com/pactum/pactum/slurm/slurmtest"
 )
 
-// benchLines is the size of the benchmark's sacct file.
+// benchLines is the size of the benchmark's sacct files.
 const benchLines = 1_000_000
 
-// benchFile is written once per test binary run and removed by TestMain.
-var benchFile struct {
+// benchFile is a generated sacct file, written once per test binary run
+// and removed by TestMain.
+type benchFile struct {
 	once  sync.Once
-	dir   string
 	path  string
+	size  int64
 	stats slurmtest.SacctStats
 	err   error
 }
 
+var (
+	benchDir   string
+	benchFiles = map[bool]*benchFile{false: {}, true: {}} // keyed by Steps
+)
+
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if benchFile.dir != "" {
-		os.RemoveAll(benchFile.dir)
+	if benchDir != "" {
+		os.RemoveAll(benchDir)
 	}
 	os.Exit(code)
 }
 
-func sacctFile(b *testing.B) (string, slurmtest.SacctStats) {
+func sacctFile(b *testing.B, steps bool) *benchFile {
 	b.Helper()
-	benchFile.once.Do(func() {
-		if benchFile.dir, benchFile.err = os.MkdirTemp("", "pactum-sacct-bench-"); benchFile.err != nil {
-			return
+	bf := benchFiles[steps]
+	bf.once.Do(func() {
+		if benchDir == "" {
+			if benchDir, bf.err = os.MkdirTemp("", "pactum-sacct-bench-"); bf.err != nil {
+				return
+			}
 		}
-		benchFile.path = filepath.Join(benchFile.dir, "sacct.txt")
-		f, err := os.Create(benchFile.path)
+		bf.path = filepath.Join(benchDir, fmt.Sprintf("sacct-steps-%v.txt", steps))
+		f, err := os.Create(bf.path)
 		if err != nil {
-			benchFile.err = err
+			bf.err = err
 			return
 		}
-		benchFile.stats, benchFile.err = slurmtest.WriteSacct(f, benchLines, 1)
-		if err := f.Close(); benchFile.err == nil {
-			benchFile.err = err
+		bf.stats, bf.err = slurmtest.WriteSacct(f, slurmtest.SacctOptions{Lines: benchLines, Seed: 1, Steps: steps})
+		if err := f.Close(); bf.err == nil {
+			bf.err = err
+		}
+		if fi, err := os.Stat(bf.path); err == nil {
+			bf.size = fi.Size()
 		}
 	})
-	if benchFile.err != nil {
-		b.Fatal(benchFile.err)
+	if bf.err != nil {
+		b.Fatal(bf.err)
 	}
-	return benchFile.path, benchFile.stats
+	return bf
 }
 
 func report(b *testing.B, lines, records int) {
@@ -64,91 +77,80 @@ func report(b *testing.B, lines, records int) {
 	b.ReportMetric(0, "ns/op") // one op is a whole file; the rates say more
 }
 
-// BenchmarkReadFile only reads the file line by line: the floor that
+var benchKinds = []struct {
+	name  string
+	steps bool
+}{{"allocations", false}, {"with-steps", true}}
+
+// BenchmarkReadFile only reads each file line by line: the floor that
 // parsing is measured against.
 func BenchmarkReadFile(b *testing.B) {
-	path, st := sacctFile(b)
-	fi, _ := os.Stat(path)
-	b.SetBytes(fi.Size())
-	b.ResetTimer()
-	for b.Loop() {
-		f, err := os.Open(path)
-		if err != nil {
-			b.Fatal(err)
-		}
-		sc := bufio.NewScanner(f)
-		n := 0
-		for sc.Scan() {
-			n++
-		}
-		f.Close()
-		if sc.Err() != nil || n != st.Lines {
-			b.Fatalf("read %d lines, want %d: %v", n, st.Lines, sc.Err())
-		}
+	for _, k := range benchKinds {
+		b.Run(k.name, func(b *testing.B) {
+			bf := sacctFile(b, k.steps)
+			b.SetBytes(bf.size)
+			b.ResetTimer()
+			for b.Loop() {
+				f, err := os.Open(bf.path)
+				if err != nil {
+					b.Fatal(err)
+				}
+				sc := bufio.NewScanner(f)
+				n := 0
+				for sc.Scan() {
+					n++
+				}
+				f.Close()
+				if sc.Err() != nil || n != bf.stats.Lines {
+					b.Fatalf("read %d lines, want %d: %v", n, bf.stats.Lines, sc.Err())
+				}
+			}
+			report(b, bf.stats.Lines, bf.stats.Allocations)
+		})
 	}
-	report(b, st.Lines, st.Allocations)
 }
 
-// BenchmarkParse parses the file into allocation records, skipping steps,
-// as the agent does.
+// BenchmarkParse parses each file into allocation records as the agent
+// does (steps skipped): "allocations" is what sacct --allocations gives
+// the agent, 1,000,000 records; "with-steps" has 1,000,000 lines of which
+// about a quarter are jobs.
 func BenchmarkParse(b *testing.B) {
-	path, st := sacctFile(b)
-	fi, _ := os.Stat(path)
-	b.SetBytes(fi.Size())
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		f, err := os.Open(path)
-		if err != nil {
-			b.Fatal(err)
-		}
-		p := slurm.NewParser(f)
-		n, gpuSec := 0, int64(0)
-		for p.Next() {
-			n++
-			gpuSec += p.Record().GPUSeconds()
-		}
-		f.Close()
-		if p.Err() != nil || n != st.Allocations || p.MalformedCount() != 0 || gpuSec != st.GPUSeconds {
-			b.Fatalf("parsed %d records (want %d), %d GPU-s (want %d), %d malformed: %v", n, st.Allocations, gpuSec, st.GPUSeconds, p.MalformedCount(), p.Err())
-		}
+	for _, k := range benchKinds {
+		b.Run(k.name, func(b *testing.B) {
+			bf := sacctFile(b, k.steps)
+			b.SetBytes(bf.size)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				f, err := os.Open(bf.path)
+				if err != nil {
+					b.Fatal(err)
+				}
+				p := slurm.NewParser(f)
+				n, gpuSec := 0, int64(0)
+				for p.Next() {
+					n++
+					gpuSec += p.Record().GPUSeconds()
+				}
+				f.Close()
+				if p.Err() != nil || n != bf.stats.Allocations || p.MalformedCount() != 0 || gpuSec != bf.stats.GPUSeconds {
+					b.Fatalf("parsed %d records (want %d), %d GPU-s (want %d), %d malformed: %v",
+						n, bf.stats.Allocations, gpuSec, bf.stats.GPUSeconds, p.MalformedCount(), p.Err())
+				}
+			}
+			report(b, bf.stats.Lines, bf.stats.Allocations)
+		})
 	}
-	report(b, st.Lines, st.Allocations)
-}
-
-// BenchmarkParseSteps parses every line, steps included, into records.
-func BenchmarkParseSteps(b *testing.B) {
-	path, st := sacctFile(b)
-	fi, _ := os.Stat(path)
-	b.SetBytes(fi.Size())
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		f, err := os.Open(path)
-		if err != nil {
-			b.Fatal(err)
-		}
-		p := slurm.NewParser(f)
-		p.Steps = true
-		n := 0
-		for p.Next() {
-			n++
-		}
-		f.Close()
-		if p.Err() != nil || n != st.Lines || p.MalformedCount() != 0 {
-			b.Fatalf("parsed %d records, want %d; %d malformed: %v", n, st.Lines, p.MalformedCount(), p.Err())
-		}
-	}
-	report(b, st.Lines, st.Lines)
 }
 
 func TestWriteSacct(t *testing.T) {
 	var a, b strings.Builder
-	sa, err := slurmtest.WriteSacct(&a, 20_000, 7)
+	o := slurmtest.SacctOptions{Lines: 20_000, Seed: 7, Steps: true}
+	sa, err := slurmtest.WriteSacct(&a, o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sb, _ := slurmtest.WriteSacct(&b, 20_000, 7)
+	sb, _ := slurmtest.WriteSacct(&b, o)
 	if a.String() != b.String() || sa != sb {
 		t.Fatal("the same seed gave different output")
 	}

@@ -21,7 +21,6 @@ const SacctFormat = "JobIDRaw,JobID,Cluster,Account,User,State,AllocTRES,Elapsed
 const nFields = len(sacctFields)
 
 // Record is one job allocation (or, if asked for, one step) from sacct.
-// Its strings share one allocation per line.
 type Record struct {
 	Cluster string
 	// JobID is the raw job id (JobIDRaw), unique per cluster: the key the
@@ -94,20 +93,55 @@ type Parser struct {
 	// by default it skips them, since usage is counted per allocation.
 	Steps bool
 
-	r         *bufio.Reader
-	rec       Record
-	line      int
-	bad       []LineError
-	badCount  int
-	err       error
-	fields    [nFields][]byte
-	skipRest  bool
-	lastEmpty bool
+	r        *bufio.Reader
+	rec      Record
+	line     int
+	bad      []LineError
+	badCount int
+	err      error
+	fields   [nFields][]byte
+	skipRest bool
+	intern   map[string]string
+	last     [nFields]string // per field, the string of the previous record
+	lastDate [10]byte        // the date part parseTime saw last ...
+	lastDays int64           // ... and its day number
+}
+
+// maxIntern bounds the strings a Parser shares between records (cluster,
+// account, user, AllocTRES and step names repeat across a listing), so
+// that a listing of a million jobs costs one small allocation per record,
+// its job id, and not one per field.
+const maxIntern = 1 << 14
+
+// field returns field i as a string: the previous record's when it is the
+// same (cluster, often account and state), else str's.
+func (p *Parser) field(i int, b []byte) string {
+	if string(b) == p.last[i] {
+		return p.last[i]
+	}
+	s := p.str(b)
+	p.last[i] = s
+	return s
+}
+
+// str returns b as a string, shared with earlier records when it repeats.
+func (p *Parser) str(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if s, ok := p.intern[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if len(p.intern) < maxIntern {
+		p.intern[s] = s
+	}
+	return s
 }
 
 // NewParser returns a parser reading from r.
 func NewParser(r io.Reader) *Parser {
-	return &Parser{r: bufio.NewReaderSize(r, maxLine)}
+	return &Parser{r: bufio.NewReaderSize(r, maxLine), intern: map[string]string{}}
 }
 
 // Next advances to the next well-formed record and reports whether there
@@ -230,24 +264,25 @@ func (p *Parser) parse(b []byte) (bool, error) {
 		}
 		return false, nil
 	}
+	// One pass over the line: short fields make a plain loop cheaper than
+	// a call to bytes.IndexByte per field.
 	f := &p.fields
-	n := 0
-	for start := 0; ; {
-		j := bytes.IndexByte(b[start:], '|')
-		if j < 0 {
-			if n != nFields-1 {
+	f[0] = b[:i]
+	n, from := 1, i+1
+	for k := i + 1; k < len(b); k++ {
+		if b[k] == '|' {
+			if n == nFields-1 {
 				return false, errFields
 			}
-			f[n] = b[start:]
-			break
+			f[n] = b[from:k]
+			n++
+			from = k + 1
 		}
-		if n == nFields-1 {
-			return false, errFields
-		}
-		f[n] = b[start : start+j]
-		n++
-		start += j + 1
 	}
+	if n != nFields-1 {
+		return false, errFields
+	}
+	f[n] = b[from:]
 	r := &p.rec
 	// Validate before allocating the line's string.
 	raw, step := f[0], []byte(nil)
@@ -265,13 +300,13 @@ func (p *Parser) parse(b []byte) (bool, error) {
 		return false, errElapsed
 	}
 	var submit, start, end time.Time
-	if submit, ok = parseTime(f[8]); !ok {
+	if submit, ok = p.parseTime(f[8]); !ok {
 		return false, errTime
 	}
-	if start, ok = parseTime(f[9]); !ok {
+	if start, ok = p.parseTime(f[9]); !ok {
 		return false, errTime
 	}
-	if end, ok = parseTime(f[10]); !ok {
+	if end, ok = p.parseTime(f[10]); !ok {
 		return false, errTime
 	}
 	st := f[5]
@@ -283,26 +318,41 @@ func (p *Parser) parse(b []byte) (bool, error) {
 	}
 	var cpus, gpus, typed, nodes, billing, mem int64
 	haveGPU := false
+	// AllocTRES in one pass: key up to '=', then the count. Plain counts
+	// are parsed inline; one with a unit suffix (mem=64G) goes to
+	// parseCount.
 	tres := f[6]
-	for len(tres) > 0 {
-		var pair []byte
-		if k := bytes.IndexByte(tres, ','); k >= 0 {
-			pair, tres = tres[:k], tres[k+1:]
-		} else {
-			pair, tres = tres, nil
+	for k := 0; k < len(tres); {
+		ks := k
+		for k < len(tres) && tres[k] != '=' && tres[k] != ',' {
+			k++
 		}
-		eq := bytes.IndexByte(pair, '=')
-		if eq <= 0 {
+		if k == ks || k == len(tres) || tres[k] != '=' {
 			return false, errTRES
 		}
-		key, val := pair[:eq], pair[eq+1:]
+		key := tres[ks:k]
+		k++
+		vs := k
 		var v int64
-		if len(val) > 0 && val[len(val)-1] <= '9' {
-			if v, ok = atoi(val); !ok {
+		for k < len(tres) && tres[k] >= '0' && tres[k] <= '9' {
+			v = v*10 + int64(tres[k]-'0')
+			k++
+		}
+		if k < len(tres) && tres[k] != ',' {
+			for k < len(tres) && tres[k] != ',' {
+				k++
+			}
+			if v, ok = parseCount(tres[vs:k]); !ok {
 				return false, errTRES
 			}
-		} else if v, ok = parseCount(val); !ok {
+		} else if k == vs || k-vs > 18 {
 			return false, errTRES
+		}
+		if k < len(tres) {
+			k++ // ','
+			if k == len(tres) {
+				return false, errTRES
+			}
 		}
 		switch string(key) {
 		case "cpu":
@@ -325,24 +375,15 @@ func (p *Parser) parse(b []byte) (bool, error) {
 		gpus = typed
 	}
 
-	// One string holds the whole line; every string field is a slice of it.
-	s := string(b)
-	sub := func(x []byte) string {
-		if len(x) == 0 {
-			return ""
-		}
-		o := offset(b, x)
-		return s[o : o+len(x)]
-	}
 	*r = Record{
-		Cluster: sub(f[2]), JobID: sub(raw), Account: sub(f[3]), User: sub(f[4]),
-		State: stateName(st, s, offset(b, st)), Final: finalState(st),
+		Cluster: p.field(2, f[2]), JobID: string(raw), Account: p.field(3, f[3]), User: p.field(4, f[4]),
+		State: p.field(5, st), Final: finalState(st),
 		Elapsed: elapsed, Submit: submit, Start: start, End: end,
 		CPUs: cpus, GPUs: gpus, Nodes: nodes, Billing: billing, MemMB: mem,
-		AllocTRES: sub(f[6]), ArrayTaskID: -1,
+		AllocTRES: p.field(6, f[6]), ArrayTaskID: -1,
 	}
 	if step != nil {
-		r.Step = sub(step)
+		r.Step = p.str(step)
 	}
 	// Array tasks: JobID is "ARRAY_TASK" or "ARRAY_[RANGE]" (pending),
 	// possibly with ".step".
@@ -355,52 +396,17 @@ func (p *Parser) parse(b []byte) (bool, error) {
 		if !digits(arr) || len(task) == 0 {
 			return false, errArray
 		}
-		r.ArrayJobID = sub(arr)
+		r.ArrayJobID = string(arr)
 		if task[0] == '[' {
 			if len(task) < 3 || task[len(task)-1] != ']' {
 				return false, errArray
 			}
-			r.ArrayTasks = sub(task[1 : len(task)-1])
+			r.ArrayTasks = string(task[1 : len(task)-1])
 		} else if r.ArrayTaskID, ok = atoi(task); !ok {
 			return false, errArray
 		}
 	}
 	return true, nil
-}
-
-// offset returns where x (a sub-slice of b) starts in b.
-func offset(b, x []byte) int {
-	return cap(b) - cap(x)
-}
-
-// stateName returns a constant for the known states (so records do not pin
-// their line for it) and a slice of the line otherwise.
-func stateName(st []byte, s string, off int) string {
-	switch string(st) {
-	case "COMPLETED":
-		return "COMPLETED"
-	case "RUNNING":
-		return "RUNNING"
-	case "PENDING":
-		return "PENDING"
-	case "FAILED":
-		return "FAILED"
-	case "CANCELLED":
-		return "CANCELLED"
-	case "TIMEOUT":
-		return "TIMEOUT"
-	case "OUT_OF_MEMORY":
-		return "OUT_OF_MEMORY"
-	case "NODE_FAIL":
-		return "NODE_FAIL"
-	case "PREEMPTED":
-		return "PREEMPTED"
-	case "REQUEUED":
-		return "REQUEUED"
-	case "SUSPENDED":
-		return "SUSPENDED"
-	}
-	return s[off : off+len(st)]
 }
 
 // finalState reports whether a job in state st has ended for good.
@@ -443,7 +449,7 @@ func atoi(b []byte) (int64, bool) {
 
 // parseTime parses sacct's "2006-01-02T15:04:05" (UTC, as the runner's
 // TZ=UTC makes it); "Unknown", "None" and "" give the zero time.
-func parseTime(b []byte) (time.Time, bool) {
+func (p *Parser) parseTime(b []byte) (time.Time, bool) {
 	if len(b) != 19 {
 		switch string(b) {
 		case "Unknown", "None", "":
@@ -466,7 +472,13 @@ func parseTime(b []byte) (time.Time, bool) {
 	if mo < 1 || mo > 12 || d < 1 || d > daysIn(y, mo) || h > 23 || mi > 59 || sec > 60 {
 		return time.Time{}, false
 	}
-	days := daysFromCivil(y, mo, d)
+	// Consecutive times mostly fall on the same day.
+	days := p.lastDays
+	if string(b[:10]) != string(p.lastDate[:]) {
+		days = daysFromCivil(y, mo, d)
+		copy(p.lastDate[:], b[:10])
+		p.lastDays = days
+	}
 	return time.Unix(days*86400+h*3600+mi*60+sec, 0).UTC(), true
 }
 

@@ -19,17 +19,26 @@ type SacctStats struct {
 	GPUSeconds  int64
 }
 
-// WriteSacct writes lines of realistic "sacct --parsable2 --noheader
-// --noconvert" output in slurm.SacctFormat, as a LUMI-G-like partition
-// would produce without --allocations: jobs of 1–16 nodes of 8 GPUs or
-// part of a node, with their batch, extern and srun steps, array tasks and
-// pending array ranges, the usual mix of states (CANCELLED by UID,
-// TIMEOUT, RUNNING with Unknown end, PENDING with Unknown start), typed and
-// untyped gres/gpu in AllocTRES, memory in M. The same seed gives the same
-// bytes. It is for benchmarks and for the storage tests that consume the
-// records.
-func WriteSacct(w io.Writer, lines int, seed uint64) (SacctStats, error) {
-	rng := rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
+// SacctOptions says what WriteSacct writes.
+type SacctOptions struct {
+	Lines int    // how many lines in all
+	Seed  uint64 // the same seed gives the same bytes
+	// Steps adds job steps (.batch, .extern, .0, .1) after most started
+	// jobs, as sacct prints without --allocations; the agent reads with
+	// --allocations, so false is what it sees.
+	Steps bool
+}
+
+// WriteSacct writes realistic "sacct --parsable2 --noheader --noconvert"
+// output in slurm.SacctFormat, as a LUMI-G-like partition would produce:
+// jobs of 1–16 nodes of 8 GPUs or part of a node, array tasks and pending
+// array ranges, the usual mix of states (CANCELLED by UID, TIMEOUT,
+// RUNNING with Unknown end, PENDING with Unknown start), typed and untyped
+// gres/gpu in AllocTRES, memory in M, and optionally steps. It is for
+// benchmarks and for the storage tests that consume the records.
+func WriteSacct(w io.Writer, o SacctOptions) (SacctStats, error) {
+	lines := o.Lines
+	rng := rand.New(rand.NewPCG(o.Seed, 0x9e3779b97f4a7c15))
 	bw := bufio.NewWriterSize(w, 1<<16)
 	var st SacctStats
 	base := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC).Unix()
@@ -132,7 +141,7 @@ func WriteSacct(w io.Writer, lines int, seed uint64) (SacctStats, error) {
 		id := strconv.FormatInt(raw, 10)
 		line(id, display, "u"+strconv.Itoa(user), state, tres, start, start+elapsed, started)
 		st.Allocations++
-		if !started {
+		if !started || !o.Steps {
 			continue
 		}
 		// Steps: batch and extern for most jobs, srun steps for some.
