@@ -463,3 +463,71 @@ func TestAuditTamper(t *testing.T) {
 		})
 	})
 }
+
+// TestConcurrentDecisions decides many proposals at once on a system with
+// room for only half of them: exactly the ones that fit are accepted, the
+// rest fail without leaving anything behind, capacity is never exceeded,
+// and the audit chain stays whole. On SQLite this exercises group commit
+// with failing members; on PostgreSQL, row locks between transactions.
+func TestConcurrentDecisions(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, dialect string) {
+		w := newWorld(t, dialect)
+		w.screener.ScreenFn = func(_ context.Context, in *pactum.ScreeningInput) (*pactum.ScreeningDecision, error) {
+			f := []pactum.Finding{{RuleID: "ethics", Basis: "test", Effect: pactum.EffectRefer, Referral: "ethics", Message: "review"}}
+			return &pactum.ScreeningDecision{Outcome: pactum.OutcomeRefer, Findings: f, RulesetVersion: "t", RulesetHash: "h", ScreenedAt: in.At}, nil
+		}
+		const n, each = 30, 500.0 // Karolina offers 7,500 node-hours: room for 15
+		var ids []string
+		for range n {
+			p := storetest.NewProposal(w.f.Call.ID)
+			p.Requests = []pactum.ResourceRequest{{SystemID: "karolina-gpu", Amount: each}}
+			if err := w.props.SubmitNewProposal(storetest.As(w.f.ApplicantA), p); err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, p.ID)
+		}
+		errs := make(chan error, n)
+		for _, id := range ids {
+			go func() {
+				_, err := w.props.DecideProposal(storetest.As(w.f.Manager), id, pactum.DecisionInput{Accept: true, Reason: "ok"})
+				errs <- err
+			}()
+		}
+		var ok, conflicts int
+		for range n {
+			switch err := <-errs; pactum.ErrorCode(err) {
+			case "":
+				ok++
+			case pactum.ECONFLICT:
+				conflicts++
+			default:
+				t.Errorf("unexpected error: %v", err)
+			}
+		}
+		if ok != 15 || conflicts != 15 {
+			t.Fatalf("accepted %d, conflicts %d; want 15 and 15", ok, conflicts)
+		}
+		raw := w.raw(t)
+		var total float64
+		var count int
+		if err := raw.QueryRow(`SELECT COALESCE(SUM(amount), 0), COUNT(*) FROM allocations WHERE system_id = 'karolina-gpu'`).Scan(&total, &count); err != nil {
+			t.Fatal(err)
+		}
+		if total != 7500 || count != 15 {
+			t.Errorf("allocations: %g node-hours in %d rows, want 7500 in 15", total, count)
+		}
+		var granted float64
+		if err := raw.QueryRow(`SELECT granted FROM call_grants WHERE system_id = 'karolina-gpu'`).Scan(&granted); err != nil || granted != 7500 {
+			t.Errorf("running total %g (%v), want 7500", granted, err)
+		}
+		list, _, err := w.props.FindProposals(storetest.As(w.f.Manager), pactum.ProposalFilter{State: ptr(pactum.ProposalInReview)})
+		if err != nil || len(list) != 15 {
+			t.Errorf("%d proposals still in review (%v), want 15", len(list), err)
+		}
+		if r, err := w.db.VerifyAudit(context.Background()); err != nil || !r.OK {
+			t.Errorf("audit after concurrent decisions: %+v %v", r, err)
+		}
+	})
+}
+
+func ptr[T any](v T) *T { return &v }
