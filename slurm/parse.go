@@ -103,8 +103,11 @@ type Parser struct {
 	skipRest bool
 	intern   map[string]string
 	last     [nFields]string // per field, the string of the previous record
-	lastDate [10]byte        // the date part parseTime saw last ...
-	lastDays int64           // ... and its day number
+	tresIdx  map[string]int  // AllocTRES strings seen, into tresVals
+	tresVals []allocTRES
+	lastTRES int      // index of the previous record's AllocTRES, -1 for none
+	lastDate [10]byte // the date part parseTime saw last ...
+	lastDays int64    // ... and its day number
 }
 
 // maxIntern bounds the strings a Parser shares between records (cluster,
@@ -141,7 +144,7 @@ func (p *Parser) str(b []byte) string {
 
 // NewParser returns a parser reading from r.
 func NewParser(r io.Reader) *Parser {
-	return &Parser{r: bufio.NewReaderSize(r, maxLine), intern: map[string]string{}}
+	return &Parser{r: bufio.NewReaderSize(r, maxLine), intern: map[string]string{}, tresIdx: map[string]int{}, lastTRES: -1}
 }
 
 // Next advances to the next well-formed record and reports whether there
@@ -249,6 +252,85 @@ var (
 	errState   = errors.New("empty State")
 )
 
+// allocTRES is an AllocTRES field and the counts Record takes from it.
+type allocTRES struct {
+	s                               string
+	cpus, gpus, nodes, billing, mem int64
+}
+
+// tres returns the parsed AllocTRES field b. A listing has few distinct
+// AllocTRES values (jobs come in a few shapes), so each is parsed once and
+// remembered, up to maxIntern of them.
+func (p *Parser) tres(b []byte) (allocTRES, bool) {
+	if p.lastTRES >= 0 && string(b) == p.tresVals[p.lastTRES].s {
+		return p.tresVals[p.lastTRES], true
+	}
+	if i, ok := p.tresIdx[string(b)]; ok {
+		p.lastTRES = i
+		return p.tresVals[i], true
+	}
+	t, ok := parseAllocTRES(b)
+	if !ok {
+		return t, false
+	}
+	t.s = string(b)
+	if len(p.tresVals) < maxIntern {
+		p.tresIdx[t.s] = len(p.tresVals)
+		p.lastTRES = len(p.tresVals)
+		p.tresVals = append(p.tresVals, t)
+	}
+	return t, true
+}
+
+// parseAllocTRES reads "billing=8,cpu=8,gres/gpu=4,mem=64G,node=1". GPUs
+// count gres/gpu, or, when only typed entries (gres/gpu:a100=4) are
+// present, their sum: never both, which would double-count.
+func parseAllocTRES(tres []byte) (allocTRES, bool) {
+	var t allocTRES
+	var typed int64
+	haveGPU := false
+	for len(tres) > 0 {
+		var pair []byte
+		if k := bytes.IndexByte(tres, ','); k >= 0 {
+			pair, tres = tres[:k], tres[k+1:]
+			if len(tres) == 0 {
+				return t, false // trailing comma
+			}
+		} else {
+			pair, tres = tres, nil
+		}
+		eq := bytes.IndexByte(pair, '=')
+		if eq <= 0 {
+			return t, false
+		}
+		key, val := pair[:eq], pair[eq+1:]
+		v, ok := parseCount(val)
+		if !ok {
+			return t, false
+		}
+		switch string(key) {
+		case "cpu":
+			t.cpus = v
+		case "node":
+			t.nodes = v
+		case "billing":
+			t.billing = v
+		case "mem":
+			t.mem = v
+		case "gres/gpu":
+			t.gpus, haveGPU = v, true
+		default:
+			if len(key) > 9 && string(key[:9]) == "gres/gpu:" {
+				typed += v
+			}
+		}
+	}
+	if !haveGPU {
+		t.gpus = typed
+	}
+	return t, true
+}
+
 // parse fills p.rec from one line. It returns false (and no error) for a
 // step that is being skipped.
 func (p *Parser) parse(b []byte) (bool, error) {
@@ -264,25 +346,25 @@ func (p *Parser) parse(b []byte) (bool, error) {
 		}
 		return false, nil
 	}
-	// One pass over the line: short fields make a plain loop cheaper than
-	// a call to bytes.IndexByte per field.
 	f := &p.fields
 	f[0] = b[:i]
-	n, from := 1, i+1
-	for k := i + 1; k < len(b); k++ {
-		if b[k] == '|' {
-			if n == nFields-1 {
+	n := 1
+	for from := i + 1; ; {
+		j := bytes.IndexByte(b[from:], '|')
+		if j < 0 {
+			if n != nFields-1 {
 				return false, errFields
 			}
-			f[n] = b[from:k]
-			n++
-			from = k + 1
+			f[n] = b[from:]
+			break
 		}
+		if n == nFields-1 {
+			return false, errFields
+		}
+		f[n] = b[from : from+j]
+		n++
+		from += j + 1
 	}
-	if n != nFields-1 {
-		return false, errFields
-	}
-	f[n] = b[from:]
 	r := &p.rec
 	// Validate before allocating the line's string.
 	raw, step := f[0], []byte(nil)
@@ -316,71 +398,17 @@ func (p *Parser) parse(b []byte) (bool, error) {
 	if len(st) == 0 {
 		return false, errState
 	}
-	var cpus, gpus, typed, nodes, billing, mem int64
-	haveGPU := false
-	// AllocTRES in one pass: key up to '=', then the count. Plain counts
-	// are parsed inline; one with a unit suffix (mem=64G) goes to
-	// parseCount.
-	tres := f[6]
-	for k := 0; k < len(tres); {
-		ks := k
-		for k < len(tres) && tres[k] != '=' && tres[k] != ',' {
-			k++
-		}
-		if k == ks || k == len(tres) || tres[k] != '=' {
-			return false, errTRES
-		}
-		key := tres[ks:k]
-		k++
-		vs := k
-		var v int64
-		for k < len(tres) && tres[k] >= '0' && tres[k] <= '9' {
-			v = v*10 + int64(tres[k]-'0')
-			k++
-		}
-		if k < len(tres) && tres[k] != ',' {
-			for k < len(tres) && tres[k] != ',' {
-				k++
-			}
-			if v, ok = parseCount(tres[vs:k]); !ok {
-				return false, errTRES
-			}
-		} else if k == vs || k-vs > 18 {
-			return false, errTRES
-		}
-		if k < len(tres) {
-			k++ // ','
-			if k == len(tres) {
-				return false, errTRES
-			}
-		}
-		switch string(key) {
-		case "cpu":
-			cpus = v
-		case "node":
-			nodes = v
-		case "billing":
-			billing = v
-		case "mem":
-			mem = v
-		case "gres/gpu":
-			gpus, haveGPU = v, true
-		default:
-			if len(key) > 9 && string(key[:9]) == "gres/gpu:" {
-				typed += v
-			}
-		}
-	}
-	if !haveGPU {
-		gpus = typed
+	t, ok := p.tres(f[6])
+	if !ok {
+		return false, errTRES
 	}
 
 	*r = Record{
 		Cluster: p.field(2, f[2]), JobID: string(raw), Account: p.field(3, f[3]), User: p.field(4, f[4]),
 		State: p.field(5, st), Final: finalState(st),
 		Elapsed: elapsed, Submit: submit, Start: start, End: end,
-		CPUs: cpus, GPUs: gpus, Nodes: nodes, Billing: billing, MemMB: mem,
-		AllocTRES: p.field(6, f[6]), ArrayTaskID: -1,
+		CPUs: t.cpus, GPUs: t.gpus, Nodes: t.nodes, Billing: t.billing, MemMB: t.mem,
+		AllocTRES: t.s, ArrayTaskID: -1,
 	}
 	if step != nil {
 		r.Step = p.str(step)
