@@ -9,7 +9,6 @@ package slurm_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -140,6 +139,30 @@ func records(t *testing.T, c slurm.UsageReader, since time.Time, accounts ...str
 	return got
 }
 
+// finalRecords polls sacct until every job in ids is listed as ended:
+// slurmctld sends job records to slurmdbd asynchronously, so a job that
+// squeue shows as done may reach sacct a moment later.
+func finalRecords(t *testing.T, c slurm.UsageReader, since time.Time, account string, ids ...string) map[string]slurm.Record {
+	t.Helper()
+	deadline := time.Now().Add(45 * time.Second)
+	for {
+		recs := records(t, c, since, account)
+		missing := ""
+		for _, id := range ids {
+			if r, ok := recs[id]; !ok || !r.Final {
+				missing = id
+			}
+		}
+		if missing == "" {
+			return recs
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("job %s has no final sacct record: %v", missing, recs)
+		}
+		time.Sleep(time.Second)
+	}
+}
+
 func tree(root string, accts ...slurm.DesiredAccount) slurm.Desired {
 	return slurm.Desired{Root: slurm.Account{Name: root, Parent: "root", Description: "pactum integration test"}, Accounts: accts}
 }
@@ -181,11 +204,7 @@ func TestIntegrationGPUBudget(t *testing.T) {
 	if st := waitJob(t, rc, a, 3*time.Minute); st.State != "COMPLETED" {
 		t.Fatalf("job A: %+v", st)
 	}
-	recs := records(t, rc, start, alloc)
-	ra, ok := recs[a]
-	if !ok {
-		t.Fatalf("job A not in sacct: %v", recs)
-	}
+	ra := finalRecords(t, rc, start, alloc, a)[a]
 	if ra.GPUs != 2 || !ra.Final || ra.State != "COMPLETED" || ra.Elapsed < 45 || ra.Elapsed > 55 ||
 		ra.GPUSeconds() != 2*ra.Elapsed || ra.Account != alloc || ra.User != "root" || ra.End.Sub(ra.Start) != time.Duration(ra.Elapsed)*time.Second {
 		t.Fatalf("job A record: %+v", ra)
@@ -223,7 +242,7 @@ func TestIntegrationGPUBudget(t *testing.T) {
 
 	// 5. What pactum charges for the allocation has reached the grant.
 	var used int64
-	for _, r := range records(t, rc, start, alloc) {
+	for _, r := range finalRecords(t, rc, start, alloc, a, b) {
 		if r.Final {
 			used += r.GPUSeconds()
 		}
@@ -504,18 +523,7 @@ func TestIntegrationSlurmdbdRestart(t *testing.T) {
 	// The job ended while slurmdbd was down; slurmctld kept its record and
 	// sent it on, so the usage read after the restart has it, once.
 	waitJob(t, rc, job, time.Minute)
-	var rec slurm.Record
-	err = slurm.Retry(ctx, slurm.Policy{Initial: time.Second, Max: time.Second, Attempts: 30}, func(ctx context.Context) error {
-		recs := records(t, rc, start, root+"-a0")
-		var ok bool
-		if rec, ok = recs[job]; !ok || !rec.Final {
-			return errors.New("job record not final yet")
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	rec := finalRecords(t, rc, start, root+"-a0", job)[job]
 	if rec.GPUs != 1 || rec.Elapsed < 3 || rec.GPUSeconds() != rec.Elapsed {
 		t.Errorf("record after the outage: %+v", rec)
 	}
@@ -557,8 +565,8 @@ func TestIntegrationNodeMinutes(t *testing.T) {
 	if st := waitJob(t, rc, small, time.Minute); st.State != "COMPLETED" {
 		t.Fatalf("1-node, 1-minute job: %+v", st)
 	}
-	r, ok := records(t, rc, start, alloc)[small]
-	if !ok || r.Nodes != 1 || r.NodeSeconds() != r.Elapsed || r.Elapsed < 2 {
+	r := finalRecords(t, rc, start, alloc, small)[small]
+	if r.Nodes != 1 || r.NodeSeconds() != r.Elapsed || r.Elapsed < 2 {
 		t.Fatalf("record %+v", r)
 	}
 	if nh, _ := slurm.Charge(&r, pactum.UnitNodeHours); nh != float64(r.Elapsed)/3600 {
