@@ -11,14 +11,12 @@ import (
 	"time"
 )
 
-// SacctFields is the --format list that Query asks sacct for and that
+// SacctFormat is the --format list that Query asks sacct for and that
 // Parser expects, in this order, '|'-separated (--parsable2).
-var sacctFields = [...]string{"JobIDRaw", "JobID", "Cluster", "Account", "User", "State", "AllocTRES", "ElapsedRaw", "Submit", "Start", "End"}
-
-// SacctFormat is the --format value for sacctFields.
 const SacctFormat = "JobIDRaw,JobID,Cluster,Account,User,State,AllocTRES,ElapsedRaw,Submit,Start,End"
 
-const nFields = len(sacctFields)
+// nFields is the number of fields in SacctFormat.
+const nFields = 11
 
 // Record is one job allocation (or, if asked for, one step) from sacct.
 type Record struct {
