@@ -52,7 +52,8 @@ func (o *Organization) IsStartup(t time.Time) bool {
 func (o *Organization) AgeYears(t time.Time) int {
 	f := o.FoundedOn.Time()
 	years := t.Year() - f.Year()
-	if t.YearDay() < f.YearDay() {
+	// Compare month and day, not day of year: leap years shift YearDay.
+	if t.Month() < f.Month() || (t.Month() == f.Month() && t.Day() < f.Day()) {
 		years--
 	}
 	if years < 0 {

@@ -118,9 +118,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(v)
+	// Compact: the CLI indents for people, and indenting every response
+	// costs the server more than encoding it.
+	_ = json.NewEncoder(w).Encode(v)
 }
 
 // list is the shape of every collection response.

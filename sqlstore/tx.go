@@ -74,6 +74,16 @@ type Tx struct {
 	// prepared once the transaction ends and its connection is free (on
 	// SQLite the writer has one connection, which the transaction holds).
 	unprepared []string
+	// head, when set, is the chain's end as the group commit holds it in
+	// memory for the duration of its transaction; nil means read and lock
+	// the head row (PostgreSQL).
+	head *chainHead
+}
+
+// chainHead is the audit chain's last sequence number and hash.
+type chainHead struct {
+	seq  int64
+	hash string
 }
 
 // write runs fn as one use case in a write transaction for the user in ctx,
@@ -136,7 +146,9 @@ func (tx *Tx) seal(ctx context.Context) error {
 	}
 	var seq int64
 	var prev string
-	if err := tx.QueryRowContext(ctx, `UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash`).Scan(&seq, &prev); err != nil {
+	if tx.head != nil {
+		seq, prev = tx.head.seq, tx.head.hash
+	} else if err := tx.QueryRowContext(ctx, `UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash`).Scan(&seq, &prev); err != nil {
 		return fmt.Errorf("audit head: %w", err)
 	}
 	at := tx.db.stamp()
@@ -157,6 +169,10 @@ func (tx *Tx) seal(ctx context.Context) error {
 	}
 	if _, err := tx.ExecContext(ctx, sb.String(), args...); err != nil {
 		return fmt.Errorf("audit insert: %w", mapError(err))
+	}
+	if tx.head != nil {
+		tx.head.seq, tx.head.hash = seq, prev // the group writes the row once
+		return nil
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1`, seq, prev); err != nil {
 		return fmt.Errorf("audit head update: %w", err)
@@ -307,6 +323,15 @@ func (g *groupCommit) run(batch []*writeRequest) {
 		}
 		return
 	}
+	// The group holds the write lock from BEGIN IMMEDIATE to COMMIT, so it
+	// may keep the chain's head in memory and write its row once.
+	var head chainHead
+	if err := sqlTx.QueryRow(`SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&head.seq, &head.hash); err != nil {
+		sqlTx.Rollback()
+		g.fail(batch, results, fmt.Errorf("audit head: %w", err))
+		return
+	}
+	start := head
 	committed := 0
 	for i, r := range batch {
 		if err := r.ctx.Err(); err != nil {
@@ -318,9 +343,12 @@ func (g *groupCommit) run(batch []*writeRequest) {
 			continue
 		}
 		tx := g.db.newTx(sqlTx, r.actor)
+		tx.head = &head
+		before := head
 		txs = append(txs, tx)
 		if err := tx.run(r.ctx, r.fn); err != nil {
 			results[i] = err
+			head = before
 			if _, rerr := sqlTx.Exec("ROLLBACK TO use_case"); rerr != nil {
 				// The savepoint cannot be undone: abandon the whole group
 				// rather than commit a half-done use case.
@@ -340,6 +368,13 @@ func (g *groupCommit) run(batch []*writeRequest) {
 	if committed == 0 {
 		err = sqlTx.Rollback()
 	} else {
+		if head != start {
+			if _, err := sqlTx.Exec(`UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1`, head.seq, head.hash); err != nil {
+				sqlTx.Rollback()
+				g.fail(batch, results, fmt.Errorf("audit head update: %w", err))
+				return
+			}
+		}
 		err = sqlTx.Commit()
 	}
 	for _, tx := range txs {
