@@ -23,11 +23,34 @@ type refCache struct {
 	systems   map[string]*pactum.System
 	systemsAt time.Time
 	calls     map[string]*pactum.Call
+	orgs      map[string]cachedOrg
+	tokens    map[string]cachedToken
+}
+
+type cachedOrg struct {
+	org *pactum.Organization
+	at  time.Time
+}
+
+// cachedToken is an authenticated token: the user and the token's own
+// limits, so expiry is still checked on every request.
+type cachedToken struct {
+	user      *pactum.User
+	tokenID   string
+	expiresAt *time.Time
+	at        time.Time
 }
 
 const (
 	systemsTTL = 30 * time.Second
-	maxCalls   = 1024
+	orgsTTL    = 30 * time.Second
+	// tokenTTL bounds how long another server instance on the same
+	// PostgreSQL database may still accept a token revoked elsewhere; the
+	// instance that revokes it forgets it at once.
+	tokenTTL  = 2 * time.Second
+	maxCalls  = 1024
+	maxOrgs   = 4096
+	maxTokens = 4096
 )
 
 func (c *refCache) dropSystems() {
@@ -76,4 +99,56 @@ func (db *DB) cachedCall(ctx context.Context, id string) (*pactum.Call, error) {
 	c.calls[id] = call
 	c.mu.Unlock()
 	return call, nil
+}
+
+// cachedOrgByID returns an organization by ID, or ENOTFOUND.
+func (db *DB) cachedOrgByID(ctx context.Context, id string) (*pactum.Organization, error) {
+	c := &db.cache
+	c.mu.Lock()
+	e, ok := c.orgs[id]
+	c.mu.Unlock()
+	if ok && time.Since(e.at) < orgsTTL {
+		return e.org, nil
+	}
+	o, err := findOrgByID(ctx, db.r, id)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.orgs == nil || len(c.orgs) >= maxOrgs {
+		c.orgs = map[string]cachedOrg{}
+	}
+	c.orgs[id] = cachedOrg{org: o, at: time.Now()}
+	c.mu.Unlock()
+	return o, nil
+}
+
+func (c *refCache) token(hash string) (cachedToken, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.tokens[hash]
+	if !ok || time.Since(e.at) >= tokenTTL {
+		return cachedToken{}, false
+	}
+	return e, true
+}
+
+func (c *refCache) putToken(hash string, e cachedToken) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.tokens == nil || len(c.tokens) >= maxTokens {
+		c.tokens = map[string]cachedToken{}
+	}
+	c.tokens[hash] = e
+}
+
+// dropToken forgets a token, by its ID, when it is revoked.
+func (c *refCache) dropToken(tokenID string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for h, e := range c.tokens {
+		if e.tokenID == tokenID {
+			delete(c.tokens, h)
+		}
+	}
 }

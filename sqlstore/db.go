@@ -68,8 +68,10 @@ type DB struct {
 	stmtMu sync.RWMutex
 	stmts  map[string]*sql.Stmt
 
-	// group is SQLite's single writer (nil on PostgreSQL).
+	// group is SQLite's single writer and ckpt its WAL checkpointer (nil
+	// on PostgreSQL).
 	group *groupCommit
+	ckpt  *checkpointer
 	cache refCache
 }
 
@@ -129,9 +131,12 @@ func (db *DB) openSQLite(path string, opt Options) error {
 	// a crash and loses at most the last transactions on power loss,
 	// the usual trade for an embedded server.
 	params := "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)" +
-		"&_pragma=synchronous(NORMAL)&_pragma=cache_size(-32768)&_time_format=sqlite"
+		"&_pragma=synchronous(NORMAL)&_pragma=cache_size(-32768)&_pragma=temp_store(MEMORY)&_time_format=sqlite"
 	u := "file:" + (&url.URL{Path: path}).EscapedPath()
-	w, err := sql.Open("sqlite", u+"?"+params+"&_txlock=immediate")
+	// The writer never checkpoints (wal_autocheckpoint=0): copying the WAL
+	// into the database and syncing it would stall every write queued
+	// behind it. A background checkpointer does it instead.
+	w, err := sql.Open("sqlite", u+"?"+params+"&_pragma=wal_autocheckpoint(0)&_txlock=immediate")
 	if err != nil {
 		return fmt.Errorf("open sqlite: %w", err)
 	}
@@ -154,6 +159,12 @@ func (db *DB) openSQLite(path string, opt Options) error {
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
 	db.r = r
+	c, err := sql.Open("sqlite", u+"?"+params)
+	if err != nil {
+		return fmt.Errorf("open sqlite: %w", err)
+	}
+	c.SetMaxOpenConns(1)
+	db.ckpt = newCheckpointer(c, db.logger)
 	return nil
 }
 
@@ -181,6 +192,10 @@ func (db *DB) Close() error {
 	if db.group != nil {
 		db.group.close()
 		db.group = nil
+	}
+	if db.ckpt != nil {
+		db.ckpt.close()
+		db.ckpt = nil
 	}
 	var errs []error
 	db.stmtMu.Lock()

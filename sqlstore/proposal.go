@@ -207,7 +207,7 @@ func (s *ProposalService) SubmitNewProposal(ctx context.Context, p *pactum.Propo
 	if err != nil {
 		return err
 	}
-	org, err := findOrgByID(ctx, s.db.r, u.OrganizationID)
+	org, err := s.db.cachedOrgByID(ctx, u.OrganizationID)
 	if err != nil {
 		return err
 	}

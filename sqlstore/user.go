@@ -259,6 +259,7 @@ func (s *UserService) RevokeToken(ctx context.Context, tokenID string) error {
 	if err != nil {
 		return err
 	}
+	defer s.db.cache.dropToken(tokenID)
 	return s.db.write(ctx, func(tx *Tx) error { return revokeToken(ctx, tx, a, tokenID) })
 }
 
@@ -280,22 +281,31 @@ func revokeToken(ctx context.Context, tx *Tx, a *pactum.User, tokenID string) er
 	return tx.record("token.revoke", "token", t.ID, before, t)
 }
 
-// Authenticate resolves a token secret to its user.
+// Authenticate resolves a token secret to its user. A token seen in the
+// last tokenTTL is answered from memory (its expiry is still checked);
+// revoking it here forgets it at once.
 func (s *UserService) Authenticate(ctx context.Context, secret string) (*pactum.User, error) {
 	if !strings.HasPrefix(secret, TokenPrefix) {
 		return nil, pactum.Errorf(pactum.EUNAUTHORIZED, "Invalid API token.")
+	}
+	hash := hashSecret(secret)
+	now := s.db.now()
+	if e, ok := s.db.cache.token(hash); ok {
+		if e.expiresAt != nil && !now.Before(*e.expiresAt) {
+			return nil, pactum.Errorf(pactum.EUNAUTHORIZED, "This API token expired at %s.", e.expiresAt.UTC().Format(time.RFC3339))
+		}
+		return e.user, nil
 	}
 	var exp, rev, used sql.NullTime
 	var tokenID string
 	u, err := scanUser(s.db.r.QueryRowContext(ctx, `SELECT u.id, u.email, u.name, u.role, u.organization_id, u.site, u.created_at,
 		t.id, t.expires_at, t.revoked_at, t.last_used_at
-		FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.secret_hash = $1`, hashSecret(secret)), &tokenID, &exp, &rev, &used)
+		FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.secret_hash = $1`, hash), &tokenID, &exp, &rev, &used)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, pactum.Errorf(pactum.EUNAUTHORIZED, "Invalid API token.")
 	} else if err != nil {
 		return nil, fmt.Errorf("authenticate: %w", err)
 	}
-	now := s.db.now()
 	if rev.Valid {
 		return nil, pactum.Errorf(pactum.EUNAUTHORIZED, "This API token was revoked.")
 	}
@@ -313,6 +323,7 @@ func (s *UserService) Authenticate(ctx context.Context, secret string) (*pactum.
 			s.db.logger.Warn("record token use", "token", tokenID, "err", err)
 		}
 	}
+	s.db.cache.putToken(hash, cachedToken{user: u, tokenID: tokenID, expiresAt: timePtr(exp), at: time.Now()})
 	return u, nil
 }
 

@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package sqlstore
+
+import (
+	"database/sql"
+	"log/slog"
+	"time"
+)
+
+// checkpointer copies SQLite's write-ahead log into the database file in
+// the background, on its own connection, so that the writer never pays for
+// it. PASSIVE checkpoints never wait for readers or the writer; on close a
+// TRUNCATE checkpoint leaves a compact database file behind.
+type checkpointer struct {
+	db      *sql.DB
+	logger  *slog.Logger
+	stop    chan struct{}
+	stopped chan struct{}
+}
+
+// checkpointEvery is how often the WAL is copied back: often enough that
+// it stays a few megabytes under sustained writes.
+const checkpointEvery = 200 * time.Millisecond
+
+func newCheckpointer(db *sql.DB, logger *slog.Logger) *checkpointer {
+	c := &checkpointer{db: db, logger: logger, stop: make(chan struct{}), stopped: make(chan struct{})}
+	go c.loop()
+	return c
+}
+
+func (c *checkpointer) loop() {
+	defer close(c.stopped)
+	t := time.NewTicker(checkpointEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			if _, err := c.db.Exec(`PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
+				c.logger.Warn("wal checkpoint", "err", err)
+			}
+		case <-c.stop:
+			return
+		}
+	}
+}
+
+func (c *checkpointer) close() {
+	close(c.stop)
+	<-c.stopped
+	if _, err := c.db.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		c.logger.Warn("final wal checkpoint", "err", err)
+	}
+	c.db.Close()
+}
