@@ -1094,6 +1094,9 @@ type WithdrawInput struct {
 // ID defines model for ID.
 type ID = string
 
+// IdempotencyKey defines model for IdempotencyKey.
+type IdempotencyKey = string
+
 // Limit defines model for Limit.
 type Limit = int
 
@@ -1177,6 +1180,9 @@ type ListProposalsParams struct {
 type CreateProposalParams struct {
 	// Submit Submit at once (screened and routed in the same transaction)
 	Submit *bool `form:"submit,omitempty" json:"submit,omitempty"`
+
+	// IdempotencyKey Makes a retry safe (see the API description)
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
 // ListUsersParams defines parameters for ListUsers.
@@ -2963,6 +2969,21 @@ func NewCreateProposalRequestWithBody(server string, params *CreateProposalParam
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }

@@ -45,6 +45,7 @@ func newEnv(t *testing.T, dialect string) *env {
 		Systems: systems, Organizations: sqlstore.NewOrganizationService(db), Users: users,
 		Calls: sqlstore.NewCallService(db), Proposals: sqlstore.NewProposalService(db, policy.NewScreener(rs)),
 		Allocations: sqlstore.NewAllocationService(db), Audit: sqlstore.NewAuditService(db), Health: db.Ping, Now: clock.Now,
+		Idempotency: sqlstore.NewIdempotencyService(db),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -487,4 +488,46 @@ func TestOpenAPIAndProbes(t *testing.T) {
 			t.Errorf("%s: %d", path, r.StatusCode)
 		}
 	}
+}
+
+func TestIdempotencyKey(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, dialect string) {
+		e := newEnv(t, dialect)
+		callID := e.call(t)
+		ctx := context.Background()
+		alice, _ := e.applicant(t, "Aleph Lingua GmbH", "DE", "ada@aleph.example")
+		body := proposalJSON(t, callID, nil)
+		key := "8f0c2a1e-6b8d-4f7a-9c3e-5d2b1a0f9e7d"
+		params := &client.CreateProposalParams{Submit: ptr(true), IdempotencyKey: &key}
+
+		first, err := alice.CreateProposalWithBodyWithResponse(ctx, params, "application/json", bytes.NewReader(body))
+		want(t, first, err, 201, first.Body)
+		again, err := alice.CreateProposalWithBodyWithResponse(ctx, params, "application/json", bytes.NewReader(body))
+		want(t, again, err, 201, again.Body)
+		if again.HTTPResponse.Header.Get("Idempotent-Replayed") != "true" || again.JSON201.Id != first.JSON201.Id {
+			t.Fatalf("retry was not replayed: %s vs %s", again.JSON201.Id, first.JSON201.Id)
+		}
+		pl, err := alice.ListProposalsWithResponse(ctx, &client.ListProposalsParams{})
+		want(t, pl, err, 200, pl.Body)
+		if pl.JSON200.Total != 1 {
+			t.Fatalf("a retried submission created %d proposals", pl.JSON200.Total)
+		}
+		// The same key for a different request is refused.
+		other := proposalJSON(t, callID, func(p *pactum.Proposal) { p.Title = "Another model" })
+		diff, err := alice.CreateProposalWithBodyWithResponse(ctx, params, "application/json", bytes.NewReader(other))
+		want(t, diff, err, 409, diff.Body)
+		// Keys are per user: another applicant's identical key is theirs.
+		bob, _ := e.applicant(t, "Bora Vision SAS", "FR", "bob@bora.example")
+		br, err := bob.CreateProposalWithBodyWithResponse(ctx, params, "application/json", bytes.NewReader(body))
+		want(t, br, err, 201, br.Body)
+		if br.JSON201.Id == first.JSON201.Id || br.HTTPResponse.Header.Get("Idempotent-Replayed") != "" {
+			t.Fatal("one user's key answered another user's request")
+		}
+		// Without a key, a second identical request is a second proposal.
+		nk, err := alice.CreateProposalWithBodyWithResponse(ctx, &client.CreateProposalParams{}, "application/json", bytes.NewReader(body))
+		want(t, nk, err, 201, nk.Body)
+		if nk.JSON201.Id == first.JSON201.Id {
+			t.Fatal("a request without a key was replayed")
+		}
+	})
 }

@@ -36,6 +36,10 @@ type Config struct {
 	Allocations   pactum.AllocationService
 	Audit         pactum.AuditService
 
+	// Idempotency keeps answers to requests sent with an Idempotency-Key
+	// header, making retries safe; nil disables the header.
+	Idempotency IdempotencyStore
+
 	// Health reports whether the server can serve (e.g. the database
 	// answers); /healthz calls it. Nil means always healthy.
 	Health func(context.Context) error
@@ -245,6 +249,6 @@ func (s *Server) authed(h func(w http.ResponseWriter, r *http.Request)) http.Han
 			s.Error(w, r, err)
 			return
 		}
-		h(w, r.WithContext(pactum.NewContextWithUser(r.Context(), u)))
+		s.idempotent(w, r.WithContext(pactum.NewContextWithUser(r.Context(), u)), u, h)
 	}
 }

@@ -185,7 +185,8 @@ screened at once and routed (approved in the fast lane, to review, or refused).`
 				return err
 			}
 			submit, _ := cmd.Flags().GetBool("submit")
-			resp, err := c.CreateProposalWithBodyWithResponse(cmd.Context(), &client.CreateProposalParams{Submit: &submit}, "application/json", bytes.NewReader(body))
+			params := &client.CreateProposalParams{Submit: &submit, IdempotencyKey: optString(cmd, "idempotency-key")}
+			resp, err := c.CreateProposalWithBodyWithResponse(cmd.Context(), params, "application/json", bytes.NewReader(body))
 			if err != nil {
 				return netErr(err)
 			}
@@ -200,6 +201,7 @@ screened at once and routed (approved in the fast lane, to review, or refused).`
 	}
 	create.Flags().String("file", "", "proposal JSON file, - for standard input (required)")
 	create.Flags().Bool("submit", false, "submit at once")
+	create.Flags().String("idempotency-key", "", "a unique key (e.g. a UUID) that makes re-running this command safe: the same key never creates a second proposal")
 	_ = create.MarkFlagRequired("file")
 	jsonFlag(create)
 

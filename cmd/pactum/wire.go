@@ -98,6 +98,7 @@ func wire(ctx context.Context, db *sqlstore.DB, logger *slog.Logger, rulesDir st
 		Proposals:     sqlstore.NewProposalService(db, policy.NewScreener(rs)),
 		Allocations:   sqlstore.NewAllocationService(db),
 		Audit:         sqlstore.NewAuditService(db),
+		Idempotency:   sqlstore.NewIdempotencyService(db),
 		Health:        db.Ping,
 		Logger:        logger,
 		Registry:      a.registry,
