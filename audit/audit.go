@@ -76,6 +76,16 @@ type Verifier struct {
 	last int64
 	prev string
 	bad  *pactum.AuditProblem
+	pins map[int64]string
+}
+
+// Pin makes the verifier hold event seq to hash, as a signed checkpoint
+// states it: a chain recomputed after the checkpoint then fails there.
+func (v *Verifier) Pin(seq int64, hash string) {
+	if v.pins == nil {
+		v.pins = map[int64]string{}
+	}
+	v.pins[seq] = hash
 }
 
 // NewVerifier returns a verifier expecting the first event of the chain.
@@ -99,6 +109,8 @@ func (v *Verifier) Add(e *pactum.AuditEvent) bool {
 		v.fail(e, "its previous-hash does not match the event before it: an event was deleted, inserted or reordered")
 	case Hash(e) != e.Hash:
 		v.fail(e, "its content does not match its hash: the event was edited")
+	case v.pins[e.Seq] != "" && v.pins[e.Seq] != e.Hash:
+		v.fail(e, "its hash differs from the signed checkpoint of this event: the history up to here was rewritten after the checkpoint was signed")
 	default:
 		v.last = e.Seq
 		v.prev = e.Hash
@@ -119,6 +131,15 @@ func (v *Verifier) Report(headSeq int64, headHash string) *pactum.AuditReport {
 	if v.bad == nil && (headSeq != v.last || (headSeq > 0 && headHash != v.prev)) {
 		v.bad = &pactum.AuditProblem{Seq: v.last + 1, Reason: fmt.Sprintf(
 			"the chain ends at event %d but the recorded head is event %d: the newest events were deleted or the head was altered", v.last, headSeq)}
+	}
+	if v.bad == nil {
+		for seq := range v.pins {
+			if seq > v.last {
+				v.bad = &pactum.AuditProblem{Seq: seq, Reason: fmt.Sprintf(
+					"a signed checkpoint names event %d, but the chain ends at event %d: events were deleted", seq, v.last)}
+				break
+			}
+		}
 	}
 	r.FirstBad = v.bad
 	r.OK = v.bad == nil

@@ -94,8 +94,9 @@ func (s *AuditService) VerifyAudit(ctx context.Context) (*pactum.AuditReport, er
 
 // VerifyAudit walks the whole chain in one read transaction, streaming, and
 // reports the first bad event. It needs no caller: `pactum audit verify`
-// runs it offline against the database itself.
-func (db *DB) VerifyAudit(ctx context.Context) (*pactum.AuditReport, error) {
+// runs it offline against the database itself. Pins hold events to the
+// hashes that signed checkpoints state (audit.Verifier.Pin).
+func (db *DB) VerifyAudit(ctx context.Context, pins ...*audit.Checkpoint) (*pactum.AuditReport, error) {
 	tx, err := db.beginRead(ctx)
 	if err != nil {
 		return nil, err
@@ -114,6 +115,9 @@ func (db *DB) VerifyAudit(ctx context.Context) (*pactum.AuditReport, error) {
 	}
 	defer rows.Close()
 	v := audit.NewVerifier()
+	for _, p := range pins {
+		v.Pin(p.Seq, p.Hash)
+	}
 	for rows.Next() {
 		e, err := scanAuditEvent(rows)
 		if err != nil {
@@ -127,4 +131,15 @@ func (db *DB) VerifyAudit(ctx context.Context) (*pactum.AuditReport, error) {
 		return nil, fmt.Errorf("read audit events: %w", err)
 	}
 	return v.Report(headSeq, headHash), nil
+}
+
+// AuditHead returns the chain's last sequence number and hash, for a
+// checkpoint. It needs no caller: it runs offline.
+func (db *DB) AuditHead(ctx context.Context) (int64, string, error) {
+	var seq int64
+	var hash string
+	if err := db.r.QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&seq, &hash); err != nil {
+		return 0, "", fmt.Errorf("audit head: %w", err)
+	}
+	return seq, hash, nil
 }

@@ -7,12 +7,16 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	_ "modernc.org/sqlite"
+
+	"github.com/pactum/pactum"
+	"github.com/pactum/pactum/audit"
 )
 
 // cli runs the pactum command in-process and returns its exit code and
@@ -234,5 +238,85 @@ func TestCLIAgainstServer(t *testing.T) {
 	cancel()
 	if code := <-done; code != 0 {
 		t.Errorf("serve exit %d: %s", code, serr.String())
+	}
+}
+
+// TestAuditCheckpoint plays an attacker with write access to the database
+// who edits an event and recomputes the rest of the chain: plain
+// verification cannot see it; a signed checkpoint taken before can.
+func TestAuditCheckpoint(t *testing.T) {
+	dir := t.TempDir()
+	if code, _, stderr := cli(t, nil, "demo", "--data", dir, "--quiet"); code != 0 {
+		t.Fatal(stderr)
+	}
+	keyFile := filepath.Join(t.TempDir(), "audit.key")
+	code, pub, stderr := cli(t, nil, "audit", "keygen", "--out", keyFile)
+	if code != 0 {
+		t.Fatal(stderr)
+	}
+	pub = strings.TrimSpace(pub)
+	cpFile := filepath.Join(t.TempDir(), "cp.json")
+	if code, _, stderr := cli(t, nil, "audit", "checkpoint", "--data", dir, "--key", keyFile, "--out", cpFile); code != 0 {
+		t.Fatal(stderr)
+	}
+	if code, out, stderr := cli(t, nil, "audit", "verify", "--data", dir, "--checkpoint", cpFile, "--trust", pub); code != 0 {
+		t.Fatalf("clean chain with checkpoint: %d %s %s", code, out, stderr)
+	}
+
+	// Rewrite history: change event 10's actor and reseal every event after.
+	db, err := sql.Open("sqlite", filepath.Join(dir, "pactum.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(`SELECT seq, id, at, actor_id, action, subject_type, subject_id, before_json, after_json FROM audit_events ORDER BY seq`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var events []*pactum.AuditEvent
+	for rows.Next() {
+		var e pactum.AuditEvent
+		var before, after string
+		if err := rows.Scan(&e.Seq, &e.ID, &e.At, &e.ActorID, &e.Action, &e.SubjectType, &e.SubjectID, &before, &after); err != nil {
+			t.Fatal(err)
+		}
+		e.Before, e.After = json.RawMessage(before), json.RawMessage(after)
+		events = append(events, &e)
+	}
+	rows.Close()
+	events[9].ActorID = "forged-actor"
+	prev := audit.Genesis
+	for _, e := range events {
+		audit.Seal(prev, e)
+		prev = e.Hash
+		if _, err := db.Exec(`UPDATE audit_events SET actor_id = $1, prev_hash = $2, hash = $3 WHERE seq = $4`, e.ActorID, e.PrevHash, e.Hash, e.Seq); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.Exec(`UPDATE audit_head SET hash = $1`, prev); err != nil {
+		t.Fatal(err)
+	}
+
+	if code, out, _ := cli(t, nil, "audit", "verify", "--data", dir); code != 0 {
+		t.Fatalf("the recomputed chain should verify on its own (that is the attack): %d %s", code, out)
+	}
+	code, out, _ := cli(t, nil, "audit", "verify", "--data", dir, "--checkpoint", cpFile, "--trust", pub)
+	// The checkpoint pins its own event (the head when it was signed),
+	// so that is where the rewrite shows.
+	data, err := os.ReadFile(cpFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp, err := audit.ParseCheckpoint(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code != 2 || !strings.Contains(out, "checkpoint") || !strings.Contains(out, fmt.Sprintf("seq %d", cp.Seq)) {
+		t.Errorf("rewrite not caught by the checkpoint: exit %d\n%s", code, out)
+	}
+	// A checkpoint signed with another key is refused.
+	_, other, _ := audit.NewKey()
+	if code, _, stderr := cli(t, nil, "audit", "verify", "--data", dir, "--checkpoint", cpFile, "--trust", other); code != 2 || !strings.Contains(stderr, "trusted") {
+		t.Errorf("untrusted checkpoint: %d %s", code, stderr)
 	}
 }
