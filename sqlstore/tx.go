@@ -91,7 +91,8 @@ type chainHead struct {
 // did is kept. On SQLite, use cases arriving together share one commit
 // (group commit): each runs in its own savepoint, rolled back alone if it
 // fails, and none returns before the shared commit is durable. On
-// PostgreSQL each use case is its own transaction.
+// PostgreSQL each use case is its own transaction. fn must not call write
+// itself: on SQLite the nested call would wait for the writer it runs on.
 func (db *DB) write(ctx context.Context, fn func(tx *Tx) error) error {
 	if db.dialect == SQLite {
 		return db.group.submit(ctx, pactum.UserFromContext(ctx), fn)
