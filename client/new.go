@@ -5,6 +5,7 @@ package client
 import (
 	"context"
 	"net/http"
+	"reflect"
 	"strings"
 	"time"
 )
@@ -19,4 +20,18 @@ func New(server, token string) (*ClientWithResponses, error) {
 			req.Header.Set("User-Agent", "pactum-client")
 			return nil
 		}))
+}
+
+// Body returns the raw body of any generated response (every one has a
+// Body field), for callers that handle responses generically: printing
+// the server's JSON, or its error message.
+func Body(resp any) []byte {
+	v := reflect.Indirect(reflect.ValueOf(resp))
+	if v.Kind() != reflect.Struct {
+		return nil
+	}
+	if f := v.FieldByName("Body"); f.IsValid() && f.Kind() == reflect.Slice && f.Type().Elem().Kind() == reflect.Uint8 {
+		return f.Bytes()
+	}
+	return nil
 }

@@ -12,7 +12,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"reflect"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -268,15 +267,7 @@ func expect(r statusResponse, err error, want int, step string) error {
 		return fmt.Errorf("demo: %s: %w", step, err)
 	}
 	if r.StatusCode() != want {
-		// Every generated response type has a Body field with the raw
-		// answer, which names the problem.
-		var body []byte
-		if v := reflect.Indirect(reflect.ValueOf(r)); v.Kind() == reflect.Struct {
-			if f := v.FieldByName("Body"); f.IsValid() && f.Kind() == reflect.Slice {
-				body = f.Bytes()
-			}
-		}
-		return fmt.Errorf("demo: %s: HTTP %d, want %d: %s", step, r.StatusCode(), want, strings.TrimSpace(string(body)))
+		return fmt.Errorf("demo: %s: HTTP %d, want %d: %s", step, r.StatusCode(), want, strings.TrimSpace(string(client.Body(r))))
 	}
 	return nil
 }

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -190,10 +191,6 @@ detects any rewrite of the history before them.`,
 		Example: `  pactum audit events --subject-type proposal --subject-id 0193…`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := apiClient(cmd, e)
-			if err != nil {
-				return err
-			}
 			l, o := page(cmd)
 			params := &client.ListAuditEventsParams{SubjectType: optString(cmd, "subject-type"), SubjectId: optString(cmd, "subject-id"),
 				ActorId: optString(cmd, "actor-id"), Limit: l, Offset: o}
@@ -201,25 +198,19 @@ detects any rewrite of the history before them.`,
 				v, _ := cmd.Flags().GetInt64("after-seq")
 				params.AfterSeq = &v
 			}
-			resp, err := c.ListAuditEventsWithResponse(cmd.Context(), params)
-			if err != nil {
-				return netErr(err)
-			}
-			if err := ok(resp, resp.Body); err != nil {
-				return err
-			}
-			if wantJSON(cmd) {
-				return printJSON(e.stdout, resp.Body)
-			}
-			var rows [][]string
-			for _, ev := range resp.JSON200.Items {
-				rows = append(rows, []string{strconv.FormatInt(ev.Seq, 10), fmtTime(ev.At), ev.ActorId, ev.Action, ev.SubjectType + " " + ev.SubjectId, ev.Hash[:12]})
-			}
-			if err := table(e.stdout, []string{"SEQ", "AT", "ACTOR", "ACTION", "SUBJECT", "HASH"}, rows); err != nil {
-				return err
-			}
-			footer(e.stdout, len(rows), resp.JSON200.Total)
-			return nil
+			return call(cmd, e, func(ctx context.Context, c *client.ClientWithResponses) (*client.ListAuditEventsResponse, error) {
+				return c.ListAuditEventsWithResponse(ctx, params)
+			}, func(resp *client.ListAuditEventsResponse) error {
+				var rows [][]string
+				for _, ev := range resp.JSON200.Items {
+					rows = append(rows, []string{strconv.FormatInt(ev.Seq, 10), fmtTime(ev.At), ev.ActorId, ev.Action, ev.SubjectType + " " + ev.SubjectId, ev.Hash[:12]})
+				}
+				if err := table(e.stdout, []string{"SEQ", "AT", "ACTOR", "ACTION", "SUBJECT", "HASH"}, rows); err != nil {
+					return err
+				}
+				footer(e.stdout, len(rows), resp.JSON200.Total)
+				return nil
+			})
 		},
 	}
 	events.Flags().String("subject-type", "", "only events about this kind of subject (proposal, allocation, …)")

@@ -4,6 +4,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -28,10 +29,7 @@ time-to-decision target default to the catalogue's terms for that mode.`,
     --mode fast_lane --mode large_scale --system leonardo-booster --system lumi-g`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := apiClient(cmd, e)
-			if err != nil {
-				return err
-			}
+			var err error
 			in := client.CallInput{}
 			in.Title, _ = cmd.Flags().GetString("title")
 			if d, _ := cmd.Flags().GetString("description"); d != "" {
@@ -52,17 +50,11 @@ time-to-decision target default to the catalogue's terms for that mode.`,
 				in.Modes = append(in.Modes, client.CallModeInput{Mode: client.AccessMode(m)})
 			}
 			in.SystemIds, _ = cmd.Flags().GetStringSlice("system")
-			resp, err := c.CreateCallWithResponse(cmd.Context(), in)
-			if err != nil {
-				return netErr(err)
-			}
-			if err := ok(resp, resp.Body); err != nil {
-				return err
-			}
-			if wantJSON(cmd) {
-				return printJSON(e.stdout, resp.Body)
-			}
-			return printCall(e, resp.JSON201)
+			return call(cmd, e, func(ctx context.Context, c *client.ClientWithResponses) (*client.CreateCallResponse, error) {
+				return c.CreateCallWithResponse(ctx, in)
+			}, func(resp *client.CreateCallResponse) error {
+				return printCall(e, resp.JSON201)
+			})
 		},
 	}
 	create.Flags().String("title", "", "title (required)")
@@ -79,38 +71,28 @@ time-to-decision target default to the catalogue's terms for that mode.`,
 	list := &cobra.Command{
 		Use: "list", Short: "List calls, newest first", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := apiClient(cmd, e)
-			if err != nil {
-				return err
-			}
 			l, o := page(cmd)
 			p := &client.ListCallsParams{Limit: l, Offset: o}
 			if open, _ := cmd.Flags().GetBool("open"); open {
 				p.Open = &open
 			}
-			resp, err := c.ListCallsWithResponse(cmd.Context(), p)
-			if err != nil {
-				return netErr(err)
-			}
-			if err := ok(resp, resp.Body); err != nil {
-				return err
-			}
-			if wantJSON(cmd) {
-				return printJSON(e.stdout, resp.Body)
-			}
-			var rows [][]string
-			for _, c := range resp.JSON200.Items {
-				var modes []string
-				for _, m := range c.Modes {
-					modes = append(modes, string(m.Mode))
+			return call(cmd, e, func(ctx context.Context, c *client.ClientWithResponses) (*client.ListCallsResponse, error) {
+				return c.ListCallsWithResponse(ctx, p)
+			}, func(resp *client.ListCallsResponse) error {
+				var rows [][]string
+				for _, c := range resp.JSON200.Items {
+					var modes []string
+					for _, m := range c.Modes {
+						modes = append(modes, string(m.Mode))
+					}
+					rows = append(rows, []string{c.Id, c.Title, fmtTime(c.OpensAt), fmtTime(c.CutoffAt), strings.Join(modes, ","), strings.Join(c.SystemIds, ",")})
 				}
-				rows = append(rows, []string{c.Id, c.Title, fmtTime(c.OpensAt), fmtTime(c.CutoffAt), strings.Join(modes, ","), strings.Join(c.SystemIds, ",")})
-			}
-			if err := table(e.stdout, []string{"ID", "TITLE", "OPENS", "CUT-OFF", "MODES", "SYSTEMS"}, rows); err != nil {
-				return err
-			}
-			footer(e.stdout, len(rows), resp.JSON200.Total)
-			return nil
+				if err := table(e.stdout, []string{"ID", "TITLE", "OPENS", "CUT-OFF", "MODES", "SYSTEMS"}, rows); err != nil {
+					return err
+				}
+				footer(e.stdout, len(rows), resp.JSON200.Total)
+				return nil
+			})
 		},
 	}
 	list.Flags().Bool("open", false, "only calls open now")
@@ -120,21 +102,11 @@ time-to-decision target default to the catalogue's terms for that mode.`,
 	show := &cobra.Command{
 		Use: "show ID", Short: "Show a call and its modes' terms", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := apiClient(cmd, e)
-			if err != nil {
-				return err
-			}
-			resp, err := c.GetCallWithResponse(cmd.Context(), args[0])
-			if err != nil {
-				return netErr(err)
-			}
-			if err := ok(resp, resp.Body); err != nil {
-				return err
-			}
-			if wantJSON(cmd) {
-				return printJSON(e.stdout, resp.Body)
-			}
-			return printCall(e, resp.JSON200)
+			return call(cmd, e, func(ctx context.Context, c *client.ClientWithResponses) (*client.GetCallResponse, error) {
+				return c.GetCallWithResponse(ctx, args[0])
+			}, func(resp *client.GetCallResponse) error {
+				return printCall(e, resp.JSON200)
+			})
 		},
 	}
 	jsonFlag(show)
@@ -175,10 +147,6 @@ screened at once and routed (approved in the fast lane, to review, or refused).`
   pactum proposals create --file proposal.json --submit --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := apiClient(cmd, e)
-			if err != nil {
-				return err
-			}
 			path, _ := cmd.Flags().GetString("file")
 			body, err := readJSONFile(e, path)
 			if err != nil {
@@ -186,17 +154,11 @@ screened at once and routed (approved in the fast lane, to review, or refused).`
 			}
 			submit, _ := cmd.Flags().GetBool("submit")
 			params := &client.CreateProposalParams{Submit: &submit, IdempotencyKey: optString(cmd, "idempotency-key")}
-			resp, err := c.CreateProposalWithBodyWithResponse(cmd.Context(), params, "application/json", bytes.NewReader(body))
-			if err != nil {
-				return netErr(err)
-			}
-			if err := ok(resp, resp.Body); err != nil {
-				return err
-			}
-			if wantJSON(cmd) {
-				return printJSON(e.stdout, resp.Body)
-			}
-			return printProposal(e, resp.JSON201)
+			return call(cmd, e, func(ctx context.Context, c *client.ClientWithResponses) (*client.CreateProposalResponse, error) {
+				return c.CreateProposalWithBodyWithResponse(ctx, params, "application/json", bytes.NewReader(body))
+			}, func(resp *client.CreateProposalResponse) error {
+				return printProposal(e, resp.JSON201)
+			})
 		},
 	}
 	create.Flags().String("file", "", "proposal JSON file, - for standard input (required)")
@@ -208,26 +170,16 @@ screened at once and routed (approved in the fast lane, to review, or refused).`
 	update := &cobra.Command{
 		Use: "update ID --file FILE", Short: "Replace a draft's content from a JSON file", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := apiClient(cmd, e)
-			if err != nil {
-				return err
-			}
 			path, _ := cmd.Flags().GetString("file")
 			body, err := readJSONFile(e, path)
 			if err != nil {
 				return err
 			}
-			resp, err := c.UpdateProposalWithBodyWithResponse(cmd.Context(), args[0], "application/json", bytes.NewReader(body))
-			if err != nil {
-				return netErr(err)
-			}
-			if err := ok(resp, resp.Body); err != nil {
-				return err
-			}
-			if wantJSON(cmd) {
-				return printJSON(e.stdout, resp.Body)
-			}
-			return printProposal(e, resp.JSON200)
+			return call(cmd, e, func(ctx context.Context, c *client.ClientWithResponses) (*client.UpdateProposalResponse, error) {
+				return c.UpdateProposalWithBodyWithResponse(ctx, args[0], "application/json", bytes.NewReader(body))
+			}, func(resp *client.UpdateProposalResponse) error {
+				return printProposal(e, resp.JSON200)
+			})
 		},
 	}
 	update.Flags().String("file", "", "proposal JSON file, - for standard input (required)")
@@ -237,10 +189,6 @@ screened at once and routed (approved in the fast lane, to review, or refused).`
 	list := &cobra.Command{
 		Use: "list", Short: "List proposals you may see, newest first", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := apiClient(cmd, e)
-			if err != nil {
-				return err
-			}
 			l, o := page(cmd)
 			p := &client.ListProposalsParams{CallId: optString(cmd, "call"), OrganizationId: optString(cmd, "org"), Limit: l, Offset: o}
 			if s := optString(cmd, "state"); s != nil {
@@ -251,29 +199,23 @@ screened at once and routed (approved in the fast lane, to review, or refused).`
 				md := client.AccessMode(*m)
 				p.Mode = &md
 			}
-			resp, err := c.ListProposalsWithResponse(cmd.Context(), p)
-			if err != nil {
-				return netErr(err)
-			}
-			if err := ok(resp, resp.Body); err != nil {
-				return err
-			}
-			if wantJSON(cmd) {
-				return printJSON(e.stdout, resp.Body)
-			}
-			var rows [][]string
-			for _, p := range resp.JSON200.Items {
-				outcome := "-"
-				if p.Screening != nil {
-					outcome = string(p.Screening.Outcome)
+			return call(cmd, e, func(ctx context.Context, c *client.ClientWithResponses) (*client.ListProposalsResponse, error) {
+				return c.ListProposalsWithResponse(ctx, p)
+			}, func(resp *client.ListProposalsResponse) error {
+				var rows [][]string
+				for _, p := range resp.JSON200.Items {
+					outcome := "-"
+					if p.Screening != nil {
+						outcome = string(p.Screening.Outcome)
+					}
+					rows = append(rows, []string{p.Id, truncate(p.Title, 40), string(p.Mode), string(p.State), outcome, requested(p.Requests)})
 				}
-				rows = append(rows, []string{p.Id, truncate(p.Title, 40), string(p.Mode), string(p.State), outcome, requested(p.Requests)})
-			}
-			if err := table(e.stdout, []string{"ID", "TITLE", "MODE", "STATE", "SCREENING", "REQUESTED"}, rows); err != nil {
-				return err
-			}
-			footer(e.stdout, len(rows), resp.JSON200.Total)
-			return nil
+				if err := table(e.stdout, []string{"ID", "TITLE", "MODE", "STATE", "SCREENING", "REQUESTED"}, rows); err != nil {
+					return err
+				}
+				footer(e.stdout, len(rows), resp.JSON200.Total)
+				return nil
+			})
 		},
 	}
 	list.Flags().String("call", "", "only this call")
@@ -286,21 +228,11 @@ screened at once and routed (approved in the fast lane, to review, or refused).`
 	show := &cobra.Command{
 		Use: "show ID", Short: "Show a proposal with its screening findings and decision", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := apiClient(cmd, e)
-			if err != nil {
-				return err
-			}
-			resp, err := c.GetProposalWithResponse(cmd.Context(), args[0])
-			if err != nil {
-				return netErr(err)
-			}
-			if err := ok(resp, resp.Body); err != nil {
-				return err
-			}
-			if wantJSON(cmd) {
-				return printJSON(e.stdout, resp.Body)
-			}
-			return printProposal(e, resp.JSON200)
+			return call(cmd, e, func(ctx context.Context, c *client.ClientWithResponses) (*client.GetProposalResponse, error) {
+				return c.GetProposalWithResponse(ctx, args[0])
+			}, func(resp *client.GetProposalResponse) error {
+				return printProposal(e, resp.JSON200)
+			})
 		},
 	}
 	jsonFlag(show)
@@ -308,21 +240,11 @@ screened at once and routed (approved in the fast lane, to review, or refused).`
 	submit := &cobra.Command{
 		Use: "submit ID", Short: "Submit a draft: it is screened at once and routed", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := apiClient(cmd, e)
-			if err != nil {
-				return err
-			}
-			resp, err := c.SubmitProposalWithResponse(cmd.Context(), args[0])
-			if err != nil {
-				return netErr(err)
-			}
-			if err := ok(resp, resp.Body); err != nil {
-				return err
-			}
-			if wantJSON(cmd) {
-				return printJSON(e.stdout, resp.Body)
-			}
-			return printProposal(e, resp.JSON200)
+			return call(cmd, e, func(ctx context.Context, c *client.ClientWithResponses) (*client.SubmitProposalResponse, error) {
+				return c.SubmitProposalWithResponse(ctx, args[0])
+			}, func(resp *client.SubmitProposalResponse) error {
+				return printProposal(e, resp.JSON200)
+			})
 		},
 	}
 	jsonFlag(submit)
@@ -358,21 +280,11 @@ to provision.`,
 				gs := append(derefGrants(in.Grants), client.Grant{SystemId: sys, Amount: x})
 				in.Grants = &gs
 			}
-			c, err := apiClient(cmd, e)
-			if err != nil {
-				return err
-			}
-			resp, err := c.DecideProposalWithResponse(cmd.Context(), args[0], in)
-			if err != nil {
-				return netErr(err)
-			}
-			if err := ok(resp, resp.Body); err != nil {
-				return err
-			}
-			if wantJSON(cmd) {
-				return printJSON(e.stdout, resp.Body)
-			}
-			return printProposal(e, resp.JSON200)
+			return call(cmd, e, func(ctx context.Context, c *client.ClientWithResponses) (*client.DecideProposalResponse, error) {
+				return c.DecideProposalWithResponse(ctx, args[0], in)
+			}, func(resp *client.DecideProposalResponse) error {
+				return printProposal(e, resp.JSON200)
+			})
 		},
 	}
 	decide.Flags().Bool("accept", false, "accept")
@@ -385,22 +297,12 @@ to provision.`,
 	withdraw := &cobra.Command{
 		Use: "withdraw ID", Short: "Withdraw an open proposal", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := apiClient(cmd, e)
-			if err != nil {
-				return err
-			}
 			reason, _ := cmd.Flags().GetString("reason")
-			resp, err := c.WithdrawProposalWithResponse(cmd.Context(), args[0], client.WithdrawInput{Reason: &reason})
-			if err != nil {
-				return netErr(err)
-			}
-			if err := ok(resp, resp.Body); err != nil {
-				return err
-			}
-			if wantJSON(cmd) {
-				return printJSON(e.stdout, resp.Body)
-			}
-			return printProposal(e, resp.JSON200)
+			return call(cmd, e, func(ctx context.Context, c *client.ClientWithResponses) (*client.WithdrawProposalResponse, error) {
+				return c.WithdrawProposalWithResponse(ctx, args[0], client.WithdrawInput{Reason: &reason})
+			}, func(resp *client.WithdrawProposalResponse) error {
+				return printProposal(e, resp.JSON200)
+			})
 		},
 	}
 	withdraw.Flags().String("reason", "", "why (optional)")
@@ -483,10 +385,6 @@ func newAllocationsCmd(e *env) *cobra.Command {
 	list := &cobra.Command{
 		Use: "list", Short: "List allocations you may see", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := apiClient(cmd, e)
-			if err != nil {
-				return err
-			}
 			l, o := page(cmd)
 			p := &client.ListAllocationsParams{ProposalId: optString(cmd, "proposal"), OrganizationId: optString(cmd, "org"),
 				SystemId: optString(cmd, "system"), Limit: l, Offset: o}
@@ -494,30 +392,24 @@ func newAllocationsCmd(e *env) *cobra.Command {
 				st := client.AllocationState(*s)
 				p.State = &st
 			}
-			resp, err := c.ListAllocationsWithResponse(cmd.Context(), p)
-			if err != nil {
-				return netErr(err)
-			}
-			if err := ok(resp, resp.Body); err != nil {
-				return err
-			}
-			if wantJSON(cmd) {
-				return printJSON(e.stdout, resp.Body)
-			}
-			var rows [][]string
-			for _, a := range resp.JSON200.Items {
-				n := 0
-				if a.Conditions != nil {
-					n = len(*a.Conditions)
+			return call(cmd, e, func(ctx context.Context, c *client.ClientWithResponses) (*client.ListAllocationsResponse, error) {
+				return c.ListAllocationsWithResponse(ctx, p)
+			}, func(resp *client.ListAllocationsResponse) error {
+				var rows [][]string
+				for _, a := range resp.JSON200.Items {
+					n := 0
+					if a.Conditions != nil {
+						n = len(*a.Conditions)
+					}
+					rows = append(rows, []string{a.Id, a.SystemId, fmtNum(a.Amount) + " " + unitShort(string(a.Unit)), string(a.State),
+						fmtTime(a.StartsAt)[:10], fmtTime(a.EndsAt)[:10], strconv.Itoa(n), a.ProposalId})
 				}
-				rows = append(rows, []string{a.Id, a.SystemId, fmtNum(a.Amount) + " " + unitShort(string(a.Unit)), string(a.State),
-					fmtTime(a.StartsAt)[:10], fmtTime(a.EndsAt)[:10], strconv.Itoa(n), a.ProposalId})
-			}
-			if err := table(e.stdout, []string{"ID", "SYSTEM", "GRANTED", "STATE", "STARTS", "ENDS", "CONDITIONS", "PROPOSAL"}, rows); err != nil {
-				return err
-			}
-			footer(e.stdout, len(rows), resp.JSON200.Total)
-			return nil
+				if err := table(e.stdout, []string{"ID", "SYSTEM", "GRANTED", "STATE", "STARTS", "ENDS", "CONDITIONS", "PROPOSAL"}, rows); err != nil {
+					return err
+				}
+				footer(e.stdout, len(rows), resp.JSON200.Total)
+				return nil
+			})
 		},
 	}
 	list.Flags().String("proposal", "", "only this proposal's")
@@ -530,21 +422,11 @@ func newAllocationsCmd(e *env) *cobra.Command {
 	show := &cobra.Command{
 		Use: "show ID", Short: "Show an allocation and its conditions", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := apiClient(cmd, e)
-			if err != nil {
-				return err
-			}
-			resp, err := c.GetAllocationWithResponse(cmd.Context(), args[0])
-			if err != nil {
-				return netErr(err)
-			}
-			if err := ok(resp, resp.Body); err != nil {
-				return err
-			}
-			if wantJSON(cmd) {
-				return printJSON(e.stdout, resp.Body)
-			}
-			return printAllocation(e, resp.JSON200)
+			return call(cmd, e, func(ctx context.Context, c *client.ClientWithResponses) (*client.GetAllocationResponse, error) {
+				return c.GetAllocationWithResponse(ctx, args[0])
+			}, func(resp *client.GetAllocationResponse) error {
+				return printAllocation(e, resp.JSON200)
+			})
 		},
 	}
 	jsonFlag(show)
@@ -559,25 +441,15 @@ func newAllocationsCmd(e *env) *cobra.Command {
 		c := &cobra.Command{
 			Use: t.verb + " ID", Short: t.short, Args: cobra.ExactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				c, err := apiClient(cmd, e)
-				if err != nil {
-					return err
-				}
 				in := client.TransitionInput{State: client.AllocationState(t.state)}
 				if r, _ := cmd.Flags().GetString("reason"); r != "" {
 					in.Reason = &r
 				}
-				resp, err := c.TransitionAllocationWithResponse(cmd.Context(), args[0], in)
-				if err != nil {
-					return netErr(err)
-				}
-				if err := ok(resp, resp.Body); err != nil {
-					return err
-				}
-				if wantJSON(cmd) {
-					return printJSON(e.stdout, resp.Body)
-				}
-				return printAllocation(e, resp.JSON200)
+				return call(cmd, e, func(ctx context.Context, c *client.ClientWithResponses) (*client.TransitionAllocationResponse, error) {
+					return c.TransitionAllocationWithResponse(ctx, args[0], in)
+				}, func(resp *client.TransitionAllocationResponse) error {
+					return printAllocation(e, resp.JSON200)
+				})
 			},
 		}
 		c.Flags().String("reason", "", "why (recorded in the audit log)")

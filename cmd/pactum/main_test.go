@@ -221,6 +221,42 @@ func TestCLIAgainstServer(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "20,000 GPU-h") || !strings.Contains(out, "pending_provisioning") {
 		t.Errorf("allocations list: %d %s", code, out)
 	}
+	code, out, _ = cli(t, appEnv, "proposals", "list", "--json")
+	var plist struct {
+		Items []struct {
+			ID string `json:"id"`
+		} `json:"items"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &plist) != nil || len(plist.Items) != 1 {
+		t.Fatalf("proposals list --json: %d %s", code, out)
+	}
+	// Every read command answers in both forms.
+	for _, args := range [][]string{
+		{"me"}, {"systems", "show", "lumi-g"}, {"orgs", "list"}, {"orgs", "show", org.ID}, {"calls", "list", "--open"},
+		{"calls", "show", call.ID}, {"proposals", "show", plist.Items[0].ID}, {"tokens", "list"},
+	} {
+		if code, out, stderr := cli(t, appEnv, args...); code != 0 || strings.TrimSpace(out) == "" {
+			t.Errorf("%v: exit %d %s %s", args, code, out, stderr)
+		}
+		code, out, stderr := cli(t, appEnv, append(args, "--json")...)
+		if code != 0 || !json.Valid([]byte(out)) {
+			t.Errorf("%v --json: exit %d %s %s", args, code, out, stderr)
+		}
+	}
+	// A draft can be withdrawn; withdrawing it again is a clear conflict.
+	code, out, _ = cli(t, appEnv, "proposals", "create", "--file", file, "--json")
+	var draft struct {
+		ID string `json:"id"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &draft) != nil {
+		t.Fatalf("draft: %d %s", code, out)
+	}
+	if code, out, _ := cli(t, appEnv, "proposals", "withdraw", draft.ID, "--reason", "duplicate"); code != 0 || !strings.Contains(out, "withdrawn") {
+		t.Errorf("withdraw: %d %s", code, out)
+	}
+	if code, _, stderr := cli(t, appEnv, "proposals", "withdraw", draft.ID); code != 1 || !strings.Contains(stderr, "cannot become withdrawn") {
+		t.Errorf("withdraw twice: %d %s", code, stderr)
+	}
 	// An applicant cannot read the audit log.
 	if code, _, stderr := cli(t, appEnv, "audit", "events"); code != 1 || !strings.Contains(stderr, "auditors") {
 		t.Errorf("applicant audit events: %d %s", code, stderr)

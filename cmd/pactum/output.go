@@ -4,6 +4,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -36,6 +37,29 @@ func apiClient(cmd *cobra.Command, e *env) (*client.ClientWithResponses, error) 
 		return nil, pactum.Errorf(pactum.EUNAUTHORIZED, "No API token: pass --token or set PACTUM_TOKEN (pactum init prints the first one).")
 	}
 	return client.New(server, token)
+}
+
+// call runs one API request for a command: it builds the client, sends the
+// request, turns transport failures and error answers into messages, and
+// prints the server's JSON with --json or hands the response to human for
+// a table otherwise.
+func call[R response](cmd *cobra.Command, e *env, send func(ctx context.Context, c *client.ClientWithResponses) (R, error), human func(R) error) error {
+	c, err := apiClient(cmd, e)
+	if err != nil {
+		return err
+	}
+	resp, err := send(cmd.Context(), c)
+	if err != nil {
+		return netErr(err)
+	}
+	body := client.Body(resp)
+	if err := ok(resp, body); err != nil {
+		return err
+	}
+	if wantJSON(cmd) {
+		return printJSON(e.stdout, body)
+	}
+	return human(resp)
 }
 
 // apiError is an error response from the server.

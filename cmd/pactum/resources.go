@@ -4,6 +4,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -25,21 +26,11 @@ func newMeCmd(e *env) *cobra.Command {
 		Short: "Show the user your token belongs to",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := apiClient(cmd, e)
-			if err != nil {
-				return err
-			}
-			resp, err := c.GetMeWithResponse(cmd.Context())
-			if err != nil {
-				return netErr(err)
-			}
-			if err := ok(resp, resp.Body); err != nil {
-				return err
-			}
-			if wantJSON(cmd) {
-				return printJSON(e.stdout, resp.Body)
-			}
-			return printUser(e, resp.JSON200)
+			return call(cmd, e, func(ctx context.Context, c *client.ClientWithResponses) (*client.GetMeResponse, error) {
+				return c.GetMeWithResponse(ctx)
+			}, func(resp *client.GetMeResponse) error {
+				return printUser(e, resp.JSON200)
+			})
 		},
 	}
 	jsonFlag(cmd)
@@ -58,52 +49,32 @@ func newSystemsCmd(e *env) *cobra.Command {
 	list := &cobra.Command{
 		Use: "list", Short: "List the systems offered to the scheme", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := apiClient(cmd, e)
-			if err != nil {
-				return err
-			}
-			resp, err := c.ListSystemsWithResponse(cmd.Context())
-			if err != nil {
-				return netErr(err)
-			}
-			if err := ok(resp, resp.Body); err != nil {
-				return err
-			}
-			if wantJSON(cmd) {
-				return printJSON(e.stdout, resp.Body)
-			}
-			var rows [][]string
-			for _, s := range resp.JSON200.Items {
-				rows = append(rows, []string{s.Id, s.Name, s.Site + " (" + s.Country + ")", s.Accelerator,
-					fmt.Sprintf("%d×%d", s.Nodes, s.GpusPerNode), fmtNum(s.PeakTflopsPerGpu), fmtNum(s.CapacityPerPeriod) + " " + unitShort(string(s.Unit)), string(s.Software)})
-			}
-			return table(e.stdout, []string{"ID", "NAME", "SITE", "ACCELERATOR", "NODES×GPUS", "TFLOP/S/GPU", "CAPACITY/PERIOD", "STACK"}, rows)
+			return call(cmd, e, func(ctx context.Context, c *client.ClientWithResponses) (*client.ListSystemsResponse, error) {
+				return c.ListSystemsWithResponse(ctx)
+			}, func(resp *client.ListSystemsResponse) error {
+				var rows [][]string
+				for _, s := range resp.JSON200.Items {
+					rows = append(rows, []string{s.Id, s.Name, s.Site + " (" + s.Country + ")", s.Accelerator,
+						fmt.Sprintf("%d×%d", s.Nodes, s.GpusPerNode), fmtNum(s.PeakTflopsPerGpu), fmtNum(s.CapacityPerPeriod) + " " + unitShort(string(s.Unit)), string(s.Software)})
+				}
+				return table(e.stdout, []string{"ID", "NAME", "SITE", "ACCELERATOR", "NODES×GPUS", "TFLOP/S/GPU", "CAPACITY/PERIOD", "STACK"}, rows)
+			})
 		},
 	}
 	jsonFlag(list)
 	show := &cobra.Command{
 		Use: "show ID", Short: "Show one system", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := apiClient(cmd, e)
-			if err != nil {
-				return err
-			}
-			resp, err := c.GetSystemWithResponse(cmd.Context(), args[0])
-			if err != nil {
-				return netErr(err)
-			}
-			if err := ok(resp, resp.Body); err != nil {
-				return err
-			}
-			if wantJSON(cmd) {
-				return printJSON(e.stdout, resp.Body)
-			}
-			s := resp.JSON200
-			return keyValues(e.stdout, [][2]string{{"id", s.Id}, {"name", s.Name}, {"site", s.Site}, {"country", s.Country},
-				{"partition", s.Partition}, {"accelerator", s.Accelerator}, {"nodes", strconv.Itoa(s.Nodes)},
-				{"gpus per node", strconv.Itoa(s.GpusPerNode)}, {"peak TFLOP/s per GPU (BF16)", fmtNum(s.PeakTflopsPerGpu)},
-				{"unit", string(s.Unit)}, {"capacity per period", fmtNum(s.CapacityPerPeriod)}, {"software", string(s.Software)},
-				{"scheduler", string(s.Scheduler)}})
+			return call(cmd, e, func(ctx context.Context, c *client.ClientWithResponses) (*client.GetSystemResponse, error) {
+				return c.GetSystemWithResponse(ctx, args[0])
+			}, func(resp *client.GetSystemResponse) error {
+				s := resp.JSON200
+				return keyValues(e.stdout, [][2]string{{"id", s.Id}, {"name", s.Name}, {"site", s.Site}, {"country", s.Country},
+					{"partition", s.Partition}, {"accelerator", s.Accelerator}, {"nodes", strconv.Itoa(s.Nodes)},
+					{"gpus per node", strconv.Itoa(s.GpusPerNode)}, {"peak TFLOP/s per GPU (BF16)", fmtNum(s.PeakTflopsPerGpu)},
+					{"unit", string(s.Unit)}, {"capacity per period", fmtNum(s.CapacityPerPeriod)}, {"software", string(s.Software)},
+					{"scheduler", string(s.Scheduler)}})
+			})
 		},
 	}
 	jsonFlag(show)
@@ -134,10 +105,6 @@ derived from them (Recommendation 2003/361/EC), never typed in.`,
     --founded 2022-03-01 --staff 24 --turnover 2000000 --balance-sheet 3000000`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := apiClient(cmd, e)
-			if err != nil {
-				return err
-			}
 			founded, _ := cmd.Flags().GetString("founded")
 			d, err := time.Parse(time.DateOnly, founded)
 			if err != nil {
@@ -150,17 +117,11 @@ derived from them (Recommendation 2003/361/EC), never typed in.`,
 			in.Staff, _ = cmd.Flags().GetInt("staff")
 			in.TurnoverEur, _ = cmd.Flags().GetInt64("turnover")
 			in.BalanceSheetEur, _ = cmd.Flags().GetInt64("balance-sheet")
-			resp, err := c.CreateOrganizationWithResponse(cmd.Context(), in)
-			if err != nil {
-				return netErr(err)
-			}
-			if err := ok(resp, resp.Body); err != nil {
-				return err
-			}
-			if wantJSON(cmd) {
-				return printJSON(e.stdout, resp.Body)
-			}
-			return printOrg(e, resp.JSON201)
+			return call(cmd, e, func(ctx context.Context, c *client.ClientWithResponses) (*client.CreateOrganizationResponse, error) {
+				return c.CreateOrganizationWithResponse(ctx, in)
+			}, func(resp *client.CreateOrganizationResponse) error {
+				return printOrg(e, resp.JSON201)
+			})
 		},
 	}
 	create.Flags().String("name", "", "legal name (required)")
@@ -178,30 +139,20 @@ derived from them (Recommendation 2003/361/EC), never typed in.`,
 	list := &cobra.Command{
 		Use: "list", Short: "List organizations you may see", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := apiClient(cmd, e)
-			if err != nil {
-				return err
-			}
 			l, o := page(cmd)
-			resp, err := c.ListOrganizationsWithResponse(cmd.Context(), &client.ListOrganizationsParams{Country: optString(cmd, "country"), Limit: l, Offset: o})
-			if err != nil {
-				return netErr(err)
-			}
-			if err := ok(resp, resp.Body); err != nil {
-				return err
-			}
-			if wantJSON(cmd) {
-				return printJSON(e.stdout, resp.Body)
-			}
-			var rows [][]string
-			for _, o := range resp.JSON200.Items {
-				rows = append(rows, []string{o.Id, o.LegalName, o.Country, strconv.Itoa(o.Staff), yesNo(o.Sme), yesNo(o.Startup)})
-			}
-			if err := table(e.stdout, []string{"ID", "LEGAL NAME", "COUNTRY", "STAFF", "SME", "STARTUP"}, rows); err != nil {
-				return err
-			}
-			footer(e.stdout, len(rows), resp.JSON200.Total)
-			return nil
+			return call(cmd, e, func(ctx context.Context, c *client.ClientWithResponses) (*client.ListOrganizationsResponse, error) {
+				return c.ListOrganizationsWithResponse(ctx, &client.ListOrganizationsParams{Country: optString(cmd, "country"), Limit: l, Offset: o})
+			}, func(resp *client.ListOrganizationsResponse) error {
+				var rows [][]string
+				for _, o := range resp.JSON200.Items {
+					rows = append(rows, []string{o.Id, o.LegalName, o.Country, strconv.Itoa(o.Staff), yesNo(o.Sme), yesNo(o.Startup)})
+				}
+				if err := table(e.stdout, []string{"ID", "LEGAL NAME", "COUNTRY", "STAFF", "SME", "STARTUP"}, rows); err != nil {
+					return err
+				}
+				footer(e.stdout, len(rows), resp.JSON200.Total)
+				return nil
+			})
 		},
 	}
 	list.Flags().String("country", "", "only organizations established in this country")
@@ -211,21 +162,11 @@ derived from them (Recommendation 2003/361/EC), never typed in.`,
 	show := &cobra.Command{
 		Use: "show ID", Short: "Show an organization", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := apiClient(cmd, e)
-			if err != nil {
-				return err
-			}
-			resp, err := c.GetOrganizationWithResponse(cmd.Context(), args[0])
-			if err != nil {
-				return netErr(err)
-			}
-			if err := ok(resp, resp.Body); err != nil {
-				return err
-			}
-			if wantJSON(cmd) {
-				return printJSON(e.stdout, resp.Body)
-			}
-			return printOrg(e, resp.JSON200)
+			return call(cmd, e, func(ctx context.Context, c *client.ClientWithResponses) (*client.GetOrganizationResponse, error) {
+				return c.GetOrganizationWithResponse(ctx, args[0])
+			}, func(resp *client.GetOrganizationResponse) error {
+				return printOrg(e, resp.JSON200)
+			})
 		},
 	}
 	jsonFlag(show)
@@ -258,10 +199,6 @@ func newUsersCmd(e *env) *cobra.Command {
   pactum users create --email ops@csc.example --name "Olli" --role site_operator --site CSC`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := apiClient(cmd, e)
-			if err != nil {
-				return err
-			}
 			var in client.UserInput
 			in.Email, _ = cmd.Flags().GetString("email")
 			in.Name, _ = cmd.Flags().GetString("name")
@@ -269,17 +206,11 @@ func newUsersCmd(e *env) *cobra.Command {
 			in.Role = client.Role(role)
 			in.OrganizationId = optString(cmd, "org")
 			in.Site = optString(cmd, "site")
-			resp, err := c.CreateUserWithResponse(cmd.Context(), in)
-			if err != nil {
-				return netErr(err)
-			}
-			if err := ok(resp, resp.Body); err != nil {
-				return err
-			}
-			if wantJSON(cmd) {
-				return printJSON(e.stdout, resp.Body)
-			}
-			return printUser(e, resp.JSON201)
+			return call(cmd, e, func(ctx context.Context, c *client.ClientWithResponses) (*client.CreateUserResponse, error) {
+				return c.CreateUserWithResponse(ctx, in)
+			}, func(resp *client.CreateUserResponse) error {
+				return printUser(e, resp.JSON201)
+			})
 		},
 	}
 	create.Flags().String("email", "", "e-mail (required)")
@@ -295,35 +226,25 @@ func newUsersCmd(e *env) *cobra.Command {
 	list := &cobra.Command{
 		Use: "list", Short: "List users you may see", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := apiClient(cmd, e)
-			if err != nil {
-				return err
-			}
 			l, o := page(cmd)
 			p := &client.ListUsersParams{OrganizationId: optString(cmd, "org"), Email: optString(cmd, "email"), Limit: l, Offset: o}
 			if r := optString(cmd, "role"); r != nil {
 				role := client.Role(*r)
 				p.Role = &role
 			}
-			resp, err := c.ListUsersWithResponse(cmd.Context(), p)
-			if err != nil {
-				return netErr(err)
-			}
-			if err := ok(resp, resp.Body); err != nil {
-				return err
-			}
-			if wantJSON(cmd) {
-				return printJSON(e.stdout, resp.Body)
-			}
-			var rows [][]string
-			for _, u := range resp.JSON200.Items {
-				rows = append(rows, []string{u.Id, u.Email, u.Name, string(u.Role), str(u.OrganizationId), str(u.Site)})
-			}
-			if err := table(e.stdout, []string{"ID", "EMAIL", "NAME", "ROLE", "ORGANIZATION", "SITE"}, rows); err != nil {
-				return err
-			}
-			footer(e.stdout, len(rows), resp.JSON200.Total)
-			return nil
+			return call(cmd, e, func(ctx context.Context, c *client.ClientWithResponses) (*client.ListUsersResponse, error) {
+				return c.ListUsersWithResponse(ctx, p)
+			}, func(resp *client.ListUsersResponse) error {
+				var rows [][]string
+				for _, u := range resp.JSON200.Items {
+					rows = append(rows, []string{u.Id, u.Email, u.Name, string(u.Role), str(u.OrganizationId), str(u.Site)})
+				}
+				if err := table(e.stdout, []string{"ID", "EMAIL", "NAME", "ROLE", "ORGANIZATION", "SITE"}, rows); err != nil {
+					return err
+				}
+				footer(e.stdout, len(rows), resp.JSON200.Total)
+				return nil
+			})
 		},
 	}
 	list.Flags().String("role", "", "only this role")
