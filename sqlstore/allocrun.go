@@ -34,10 +34,12 @@ func NewAllocationRunService(db *DB, opts solver.Options) *AllocationRunService 
 	return &AllocationRunService{db: db, opts: opts}
 }
 
-// capacityMargin shrinks each system's remaining capacity before solving,
-// so that rounding in the GPU-hour/node-hour conversions can never take a
-// published grant past what reserveCapacity allows.
-const capacityMargin = 1e-9
+// capacityMargin shrinks each system's remaining capacity before solving by
+// a relative 1e-12, as much as reserveCapacity tolerates above it, so that
+// summation and unit-conversion rounding can never take a published grant
+// past what reserveCapacity allows. It is far below anything the
+// explanations show (they round to whole GPU-hours).
+const capacityMargin = 1e-12
 
 // runCandidate is a proposal in a run with what the instance does not say.
 type runCandidate struct {
