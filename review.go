@@ -302,7 +302,7 @@ type RubricVerdict struct {
 // (one slice per review): each criterion's mean across reviewers must reach
 // its threshold and the weighted mean the pass score. No reviews fail.
 func (r *Rubric) Assess(reviews [][]CriterionScore) RubricVerdict {
-	var out RubricVerdict
+	out := RubricVerdict{Means: []CriterionMean{}}
 	if len(reviews) == 0 {
 		out.Failing = []string{"No peer review was submitted."}
 		return out

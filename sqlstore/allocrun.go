@@ -87,7 +87,7 @@ func buildRunInput(ctx context.Context, q querier, callID string, in pactum.Allo
 	if err != nil {
 		return nil, err
 	}
-	ri := &runInput{call: call, systems: systems, instance: &solver.Instance{}, remaining: map[string]float64{}}
+	ri := &runInput{call: call, systems: systems, instance: &solver.Instance{Proposals: []solver.Proposal{}}, remaining: map[string]float64{}}
 	granted := map[string]float64{}
 	rows, err := q.QueryContext(ctx, `SELECT system_id, granted FROM call_grants WHERE call_id = $1`, callID)
 	if err != nil {
