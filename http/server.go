@@ -35,6 +35,12 @@ type Config struct {
 	Proposals     pactum.ProposalService
 	Allocations   pactum.AllocationService
 	Audit         pactum.AuditService
+	// Reviews, Reviewers, AllocationRuns and Notifications serve the
+	// review workflow; nil leaves their endpoints answering 500.
+	Reviews        pactum.ReviewService
+	Reviewers      pactum.ReviewerService
+	AllocationRuns pactum.AllocationRunService
+	Notifications  pactum.NotificationService
 
 	// Health reports whether the server can serve (e.g. the database
 	// answers); /healthz calls it. Nil means always healthy.

@@ -17,8 +17,11 @@ import (
 
 // profileSelect reads reviewers with their profiles; a reviewer who never
 // wrote one has an empty profile at version 0.
-const profileSelect = `SELECT u.id, u.name, u.email, p.expertise, p.affiliations, p.declared_conflicts, p.updated_at, COALESCE(p.version, 0)
-	FROM users u LEFT JOIN reviewer_profiles p ON p.user_id = u.id`
+const (
+	profileColumns = `u.id, u.name, u.email, p.expertise, p.affiliations, p.declared_conflicts, p.updated_at, COALESCE(p.version, 0)`
+	profileFrom    = ` FROM users u LEFT JOIN reviewer_profiles p ON p.user_id = u.id`
+	profileSelect  = `SELECT ` + profileColumns + profileFrom
+)
 
 func scanProfile(row scanner, extra ...any) (*pactum.ReviewerProfile, error) {
 	var r pactum.ReviewerProfile
@@ -86,7 +89,7 @@ func (s *ReviewService) FindReviewerProfiles(ctx context.Context, f pactum.Revie
 		k, _ := json.Marshal(strings.ToLower(strings.TrimSpace(*f.Expertise)))
 		w.add("p.expertise LIKE ?", "%"+string(k)+"%")
 	}
-	q := strings.Replace(profileSelect, " FROM", ", COUNT(*) OVER () FROM", 1) + w.String() + ` ORDER BY u.email` + w.page(f.Limit, f.Offset)
+	q := `SELECT ` + profileColumns + `, COUNT(*) OVER ()` + profileFrom + w.String() + ` ORDER BY u.email` + w.page(f.Limit, f.Offset)
 	rows, err := s.db.r.QueryContext(ctx, q, w.args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("find reviewers: %w", err)
