@@ -444,9 +444,11 @@ type ProposalService interface {
 	// UpdateProposal replaces the content of a draft. Its applicant's
 	// organization only. ECONFLICT when not a draft.
 	UpdateProposal(ctx context.Context, p *Proposal) error
-	// FindProposalByID returns a proposal the caller may see: applicants
-	// their organization's, reviewers those in review, access managers and
-	// auditors all. ENOTFOUND otherwise, so existence is not leaked.
+	// FindProposalByID returns a proposal the caller may see
+	// (CanSeeProposalWith): applicants their organization's, reviewers
+	// those they are assigned to and not conflicted on, site operators
+	// those in review that request their site's systems, access managers
+	// and auditors all. ENOTFOUND otherwise, so existence is not leaked.
 	FindProposalByID(ctx context.Context, id string) (*Proposal, error)
 	// FindProposals lists proposals the caller may see, newest first, and
 	// the total matching.
@@ -456,8 +458,13 @@ type ProposalService interface {
 	// organization only. ECONFLICT when not a draft or the call is closed.
 	SubmitProposal(ctx context.Context, id string) (*Proposal, error)
 	// DecideProposal accepts or rejects a proposal in review; acceptance
-	// creates allocations. Access managers only. ECONFLICT when not in
-	// review or when a grant would exceed a system's capacity.
+	// creates allocations, carrying the screening's and the ethics
+	// review's conditions. Access managers only. ECONFLICT when not in
+	// review or when a grant would exceed a system's capacity. It does
+	// not wait for the review stages: it is how the fast lane's referrals
+	// are decided after their review, and an escape hatch otherwise;
+	// peer-reviewed proposals are normally decided by publishing an
+	// allocation run (AllocationRunService).
 	DecideProposal(ctx context.Context, id string, d DecisionInput) (*Proposal, error)
 	// WithdrawProposal withdraws an open proposal. Its applicant's
 	// organization only. ECONFLICT once decided.
