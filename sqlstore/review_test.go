@@ -5,6 +5,7 @@ package sqlstore_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -289,6 +290,11 @@ func TestReviewWorkflow(t *testing.T) {
 		rv, err := w.reviews.FindReviews(storetest.As(reviewers[perProposal[pa.ID][0]]), pa.ID, pactum.ReviewFilter{})
 		if err != nil || len(rv) != 1 || rv[0].ReviewerID != perProposal[pa.ID][0] {
 			t.Fatalf("reviewer's view of reviews: %+v %v", rv, err)
+		}
+		// The site reads its own technical assessment, not the ethics and
+		// peer reviews.
+		if rv, err := w.reviews.FindReviews(storetest.As(it4i), pa.ID, pactum.ReviewFilter{}); err != nil || len(rv) != 1 || rv[0].Stage != pactum.StageTechnical {
+			t.Errorf("IT4I's view of the reviews: %+v %v", rv, err)
 		}
 		// The applicant sees nothing before the reply stage.
 		if rv, err := w.reviews.FindReviews(storetest.As(w.f.ApplicantA), pa.ID, pactum.ReviewFilter{}); err != nil || len(rv) != 0 {
@@ -629,6 +635,31 @@ func TestAllocationRunInvariants(t *testing.T) {
 		}
 		if r, err := w.db.VerifyAudit(context.Background()); err != nil || !r.OK {
 			t.Errorf("audit: %+v %v", r, err)
+		}
+	})
+}
+
+// TestAuditSealsLargeUseCase writes one use case with more audit events
+// than one INSERT holds (publishing a large allocation run does) and checks
+// that the chain is whole and every event is there.
+func TestAuditSealsLargeUseCase(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, dialect string) {
+		w := newReviewWorld(t, dialect)
+		before, err := w.db.VerifyAudit(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var systems []*pactum.System
+		for i := range 150 {
+			systems = append(systems, &pactum.System{ID: fmt.Sprintf("test-%03d", i), Name: "Test", Site: "TEST", Country: "DE", Partition: "p",
+				Accelerator: "x", Nodes: 1, GPUsPerNode: 4, PeakTFLOPSPerGPU: 1, Unit: pactum.UnitGPUHours, CapacityPerPeriod: 1, Software: "cuda", Scheduler: "slurm"})
+		}
+		if err := sqlstore.NewSystemService(w.db).UpsertSystems(w.sys, systems); err != nil {
+			t.Fatal(err)
+		}
+		after, err := w.db.VerifyAudit(context.Background())
+		if err != nil || !after.OK || after.Events != before.Events+150 {
+			t.Fatalf("after a 150-event use case: %+v (before %d events) %v", after, before.Events, err)
 		}
 	})
 }
