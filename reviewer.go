@@ -344,8 +344,9 @@ type ReviewerService interface {
 	FindAssignments(ctx context.Context, f AssignmentFilter) ([]*Assignment, int, error)
 	// Recuse withdraws the caller from an assignment because of a
 	// conflict of interest, which is recorded as declared; from then on
-	// the reviewer cannot read the proposal. The assigned reviewer only;
-	// ENOTFOUND for anyone else. ECONFLICT once the review is submitted.
+	// the reviewer cannot read the proposal, and a review they already
+	// wrote no longer counts. The assigned reviewer only; ENOTFOUND for
+	// anyone else. ECONFLICT when already recused.
 	Recuse(ctx context.Context, assignmentID, reason string) (*Assignment, error)
 
 	// FindConflicts lists recorded conflicts: access managers and
