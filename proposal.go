@@ -148,6 +148,18 @@ type Proposal struct {
 	AIAct          AIActProfile      `json:"ai_act"`
 	Ethics         EthicsAssessment  `json:"ethics"`
 	Pledges        AIPactPledges     `json:"pledges"`
+	// Team names the people who will do the work, beside the applicant.
+	// Conflict-of-interest detection reads it: a reviewer named here, or
+	// affiliated with a member's organization, never sees the proposal.
+	Team []TeamMember `json:"team,omitempty"`
+	// Software is the GPU software stack the work needs: cuda, rocm or
+	// any (it runs on both). Empty means "derived from the requests" (see
+	// SoftwareStack).
+	Software string `json:"software,omitempty"`
+	// MinViableFraction is the share of the request below which the work
+	// is not worth doing: an allocation run refuses the proposal rather
+	// than cut it further. Zero means DefaultMinViableFraction.
+	MinViableFraction float64 `json:"min_viable_fraction,omitempty"`
 
 	State     ProposalState      `json:"state"`
 	Screening *ScreeningDecision `json:"screening,omitempty"`
@@ -184,6 +196,63 @@ func (p *Proposal) TotalGPUHours(systems map[string]*System) float64 {
 		}
 	}
 	return total
+}
+
+// The software stacks a proposal may need.
+const (
+	SoftwareCUDA = "cuda"
+	SoftwareROCm = "rocm"
+	SoftwareAny  = "any"
+)
+
+// DefaultMinViableFraction is the minimum viable fraction of a proposal that
+// declares none: half of what it asked for, below which most training plans
+// (a model size, a token budget) no longer hold.
+const DefaultMinViableFraction = 0.5
+
+// TeamMember is a person named on a proposal.
+type TeamMember struct {
+	Name  string `json:"name"`
+	Email string `json:"email"`
+	// Organization is the member's employer as written; OrganizationID
+	// names it when it is registered in pactum. Either matches a
+	// reviewer's affiliation.
+	Organization   string `json:"organization"`
+	OrganizationID string `json:"organization_id,omitempty"`
+}
+
+// SoftwareStack returns the software the proposal needs: the declared one,
+// or, when none is declared, the stack of its requested systems if they
+// share one, else "any" (asking for both kinds of machine says the code runs
+// on both). systems maps IDs to the catalogue.
+func (p *Proposal) SoftwareStack(systems map[string]*System) string {
+	if p.Software != "" {
+		return p.Software
+	}
+	stack := ""
+	for _, r := range p.Requests {
+		s := systems[r.SystemID]
+		if s == nil {
+			continue
+		}
+		if stack == "" {
+			stack = s.Software
+		} else if stack != s.Software {
+			return SoftwareAny
+		}
+	}
+	if stack == "" {
+		return SoftwareAny
+	}
+	return stack
+}
+
+// MinFraction returns the proposal's minimum viable fraction, defaulted.
+func (p *Proposal) MinFraction() float64 {
+	if p.MinViableFraction == 0 {
+		return DefaultMinViableFraction
+	}
+	return p.MinViableFraction
 }
 
 // Request returns the request for system id, or nil.
@@ -227,6 +296,21 @@ func (p *Proposal) validate(v *Validator) {
 		v.Check(len(r.Support) <= 2000, f+".support", "must be at most 2000 characters")
 	}
 	v.Check(p.DurationMonths >= 1 && p.DurationMonths <= 36, "duration_months", "must be between 1 and 36")
+	v.Check(p.Software == "" || p.Software == SoftwareCUDA || p.Software == SoftwareROCm || p.Software == SoftwareAny,
+		"software", "must be cuda, rocm or any")
+	v.Check(p.MinViableFraction == 0 || (p.MinViableFraction > 0 && p.MinViableFraction <= 1), "min_viable_fraction",
+		"must be above 0 and at most 1")
+	v.Check(len(p.Team) <= 50, "team", "must name at most 50 people")
+	emails := map[string]bool{}
+	for i, m := range p.Team {
+		f := "team[" + itoa(i) + "]"
+		v.Check(strings.TrimSpace(m.Name) != "" && len(m.Name) <= 200, f+".name", "is required (at most 200 characters)")
+		v.Check(validEmail(m.Email), f+".email", "must be a plain e-mail address")
+		e := strings.ToLower(strings.TrimSpace(m.Email))
+		v.Check(e == "" || !emails[e], f+".email", "names the same person twice")
+		emails[e] = true
+		v.Check(strings.TrimSpace(m.Organization) != "" && len(m.Organization) <= 300, f+".organization", "is required (at most 300 characters)")
+	}
 
 	w := &p.AIWork
 	v.Check(contains(ModelTypes, w.ModelType), "ai_work.model_type", "must be one of %s", joinStrings(ModelTypes))
@@ -360,9 +444,11 @@ type ProposalService interface {
 	// UpdateProposal replaces the content of a draft. Its applicant's
 	// organization only. ECONFLICT when not a draft.
 	UpdateProposal(ctx context.Context, p *Proposal) error
-	// FindProposalByID returns a proposal the caller may see: applicants
-	// their organization's, reviewers those in review, access managers and
-	// auditors all. ENOTFOUND otherwise, so existence is not leaked.
+	// FindProposalByID returns a proposal the caller may see
+	// (CanSeeProposalWith): applicants their organization's, reviewers
+	// those they are assigned to and not conflicted on, site operators
+	// those in review that request their site's systems, access managers
+	// and auditors all. ENOTFOUND otherwise, so existence is not leaked.
 	FindProposalByID(ctx context.Context, id string) (*Proposal, error)
 	// FindProposals lists proposals the caller may see, newest first, and
 	// the total matching.
@@ -372,8 +458,13 @@ type ProposalService interface {
 	// organization only. ECONFLICT when not a draft or the call is closed.
 	SubmitProposal(ctx context.Context, id string) (*Proposal, error)
 	// DecideProposal accepts or rejects a proposal in review; acceptance
-	// creates allocations. Access managers only. ECONFLICT when not in
-	// review or when a grant would exceed a system's capacity.
+	// creates allocations, carrying the screening's and the ethics
+	// review's conditions. Access managers only. ECONFLICT when not in
+	// review or when a grant would exceed a system's capacity. It does
+	// not wait for the review stages: it is how the fast lane's referrals
+	// are decided after their review, and an escape hatch otherwise;
+	// peer-reviewed proposals are normally decided by publishing an
+	// allocation run (AllocationRunService).
 	DecideProposal(ctx context.Context, id string, d DecisionInput) (*Proposal, error)
 	// WithdrawProposal withdraws an open proposal. Its applicant's
 	// organization only. ECONFLICT once decided.

@@ -55,8 +55,7 @@ type User struct {
 // the store's concern.
 func (u *User) Validate() error {
 	var v Validator
-	_, err := mail.ParseAddress(u.Email)
-	v.Check(u.Email != "" && err == nil && !strings.ContainsAny(u.Email, "<> "), "email", "must be a plain e-mail address")
+	v.Check(validEmail(u.Email), "email", "must be a plain e-mail address")
 	v.Check(strings.TrimSpace(u.Name) != "", "name", "is required")
 	v.Check(len(u.Name) <= 200, "name", "must be at most 200 characters")
 	v.Check(u.Role.Valid(), "role", "must be one of applicant, reviewer, access_manager, site_operator, auditor")
@@ -71,6 +70,13 @@ func (u *User) Validate() error {
 		v.Check(u.Site == "", "site", "is only for site operators")
 	}
 	return v.Err("The user is not valid.")
+}
+
+// validEmail reports whether s is a plain address such as ada@aleph.example,
+// without a display name.
+func validEmail(s string) bool {
+	_, err := mail.ParseAddress(s)
+	return s != "" && err == nil && !strings.ContainsAny(s, "<> ")
 }
 
 // Token is an API token bound to a user. Only its SHA-256 hash is stored; the

@@ -5,3 +5,5 @@ package pactum
 import "strconv"
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+func formatFloat(x float64, prec int) string { return strconv.FormatFloat(x, 'f', prec, 64) }

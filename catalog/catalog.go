@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: EUPL-1.2
 
 // Package catalog holds the scheme's reference data as embedded files: the
-// EuroHPC AI systems and the default terms of each access mode. It is data,
-// not code: change the JSON, not Go, when a machine or a cap changes.
+// EuroHPC AI systems, the default terms of each access mode and the default
+// peer-review rubric. It is data, not code: change the JSON, not Go, when a
+// machine, a cap or a criterion changes.
 package catalog
 
 import (
@@ -19,6 +20,9 @@ var systemsJSON []byte
 
 //go:embed modes.json
 var modesJSON []byte
+
+//go:embed rubric.json
+var rubricJSON []byte
 
 // Systems returns a fresh copy of the systems catalogue, validated.
 func Systems() ([]*pactum.System, error) {
@@ -81,6 +85,23 @@ func Mode(m pactum.AccessMode) (pactum.CallMode, error) {
 		}
 	}
 	return pactum.CallMode{}, pactum.Errorf(pactum.EINVALID, "Unknown access mode %q.", m)
+}
+
+// Rubric returns a fresh copy of the default peer-review rubric, validated.
+func Rubric() (*pactum.Rubric, error) {
+	var doc struct {
+		Rubric *pactum.Rubric `json:"rubric"`
+	}
+	if err := decodeLenient(rubricJSON, &doc); err != nil {
+		return nil, fmt.Errorf("catalog: rubric.json: %w", err)
+	}
+	if doc.Rubric == nil {
+		return nil, fmt.Errorf("catalog: rubric.json has no rubric")
+	}
+	if err := doc.Rubric.Validate(); err != nil {
+		return nil, fmt.Errorf("catalog: rubric.json: %w", err)
+	}
+	return doc.Rubric, nil
 }
 
 // decodeLenient decodes the data files, which carry "_comment" and

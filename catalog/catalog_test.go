@@ -53,3 +53,23 @@ func TestModes(t *testing.T) {
 		t.Errorf("unknown mode: got %v", err)
 	}
 }
+
+func TestRubric(t *testing.T) {
+	r, err := catalog.Rubric()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Criteria) != 4 || r.MinReviewers != 2 || r.PassScore != 3.5 || r.ReplyDays != 7 {
+		t.Errorf("default rubric: %+v", r)
+	}
+	// All fours pass; a 2 on responsible AI fails its threshold although
+	// the weighted score (3.7) is above the pass score.
+	fours := []pactum.CriterionScore{{Criterion: "excellence", Score: 4}, {Criterion: "impact", Score: 4}, {Criterion: "implementation", Score: 4}, {Criterion: "responsibility", Score: 4}}
+	if v := r.Assess([][]pactum.CriterionScore{fours}); !v.Passes || v.Score != 4 {
+		t.Errorf("all fours: %+v", v)
+	}
+	weak := []pactum.CriterionScore{{Criterion: "excellence", Score: 4}, {Criterion: "impact", Score: 4}, {Criterion: "implementation", Score: 4}, {Criterion: "responsibility", Score: 2}}
+	if v := r.Assess([][]pactum.CriterionScore{weak}); v.Passes || len(v.Failing) != 1 {
+		t.Errorf("weak responsibility: %+v", v)
+	}
+}

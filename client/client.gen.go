@@ -222,6 +222,24 @@ func (e AccessMode) Valid() bool {
 	}
 }
 
+// Defines values for AllocationRunState.
+const (
+	RunDraft     AllocationRunState = "draft"
+	RunPublished AllocationRunState = "published"
+)
+
+// Valid indicates whether the value is a known member of the AllocationRunState enum.
+func (e AllocationRunState) Valid() bool {
+	switch e {
+	case RunDraft:
+		return true
+	case RunPublished:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for AllocationState.
 const (
 	Active              AllocationState = "active"
@@ -243,6 +261,105 @@ func (e AllocationState) Valid() bool {
 	case PendingProvisioning:
 		return true
 	case Suspended:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AssignInputStage.
+const (
+	AssignEthics AssignInputStage = "ethics"
+	AssignPeer   AssignInputStage = "peer"
+)
+
+// Valid indicates whether the value is a known member of the AssignInputStage enum.
+func (e AssignInputStage) Valid() bool {
+	switch e {
+	case AssignEthics:
+		return true
+	case AssignPeer:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AssignmentState.
+const (
+	AssignmentAssigned  AssignmentState = "assigned"
+	AssignmentRecused   AssignmentState = "recused"
+	AssignmentSubmitted AssignmentState = "submitted"
+)
+
+// Valid indicates whether the value is a known member of the AssignmentState enum.
+func (e AssignmentState) Valid() bool {
+	switch e {
+	case AssignmentAssigned:
+		return true
+	case AssignmentRecused:
+		return true
+	case AssignmentSubmitted:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ConflictOfInterestReason.
+const (
+	ConflictDeclared           ConflictOfInterestReason = "declared"
+	ConflictNamedOnProposal    ConflictOfInterestReason = "named_on_proposal"
+	ConflictRecentOrganization ConflictOfInterestReason = "recent_organization"
+	ConflictSameOrganization   ConflictOfInterestReason = "same_organization"
+)
+
+// Valid indicates whether the value is a known member of the ConflictOfInterestReason enum.
+func (e ConflictOfInterestReason) Valid() bool {
+	switch e {
+	case ConflictDeclared:
+		return true
+	case ConflictNamedOnProposal:
+		return true
+	case ConflictRecentOrganization:
+		return true
+	case ConflictSameOrganization:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ConflictOfInterestSeverity.
+const (
+	SeverityApparent ConflictOfInterestSeverity = "apparent"
+	SeverityReal     ConflictOfInterestSeverity = "real"
+)
+
+// Valid indicates whether the value is a known member of the ConflictOfInterestSeverity enum.
+func (e ConflictOfInterestSeverity) Valid() bool {
+	switch e {
+	case SeverityApparent:
+		return true
+	case SeverityReal:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ConflictStatus.
+const (
+	ConflictActive ConflictStatus = "active"
+	ConflictWaived ConflictStatus = "waived"
+)
+
+// Valid indicates whether the value is a known member of the ConflictStatus enum.
+func (e ConflictStatus) Valid() bool {
+	switch e {
+	case ConflictActive:
+		return true
+	case ConflictWaived:
 		return true
 	default:
 		return false
@@ -399,6 +516,27 @@ func (e Modality) Valid() bool {
 	}
 }
 
+// Defines values for NotificationKind.
+const (
+	NotifyDecision       NotificationKind = "proposal.decision"
+	NotifyReplyOpen      NotificationKind = "review.reply"
+	NotifyReviewAssigned NotificationKind = "review.assigned"
+)
+
+// Valid indicates whether the value is a known member of the NotificationKind enum.
+func (e NotificationKind) Valid() bool {
+	switch e {
+	case NotifyDecision:
+		return true
+	case NotifyReplyOpen:
+		return true
+	case NotifyReviewAssigned:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ProposalState.
 const (
 	Accepted  ProposalState = "accepted"
@@ -435,6 +573,57 @@ func (e ProposalState) Valid() bool {
 	}
 }
 
+// Defines values for Recommendation.
+const (
+	RecommendAccept               Recommendation = "accept"
+	RecommendAcceptWithConditions Recommendation = "accept_with_conditions"
+	RecommendReject               Recommendation = "reject"
+)
+
+// Valid indicates whether the value is a known member of the Recommendation enum.
+func (e Recommendation) Valid() bool {
+	switch e {
+	case RecommendAccept:
+		return true
+	case RecommendAcceptWithConditions:
+		return true
+	case RecommendReject:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReviewStage.
+const (
+	StageDecision  ReviewStage = "decision"
+	StageEthics    ReviewStage = "ethics"
+	StagePanel     ReviewStage = "panel"
+	StagePeer      ReviewStage = "peer"
+	StageReply     ReviewStage = "reply"
+	StageTechnical ReviewStage = "technical"
+)
+
+// Valid indicates whether the value is a known member of the ReviewStage enum.
+func (e ReviewStage) Valid() bool {
+	switch e {
+	case StageDecision:
+		return true
+	case StageEthics:
+		return true
+	case StagePanel:
+		return true
+	case StagePeer:
+		return true
+	case StageReply:
+		return true
+	case StageTechnical:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Role.
 const (
 	AccessManager Role = "access_manager"
@@ -462,6 +651,27 @@ func (e Role) Valid() bool {
 	}
 }
 
+// Defines values for RunOutcomeOutcome.
+const (
+	OutcomeCut     RunOutcomeOutcome = "cut"
+	OutcomeFull    RunOutcomeOutcome = "full"
+	OutcomeRefused RunOutcomeOutcome = "refused"
+)
+
+// Valid indicates whether the value is a known member of the RunOutcomeOutcome enum.
+func (e RunOutcomeOutcome) Valid() bool {
+	switch e {
+	case OutcomeCut:
+		return true
+	case OutcomeFull:
+		return true
+	case OutcomeRefused:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ScreeningDecisionOutcome.
 const (
 	ScreeningDecisionOutcomeApprove ScreeningDecisionOutcome = "approve"
@@ -477,6 +687,27 @@ func (e ScreeningDecisionOutcome) Valid() bool {
 	case ScreeningDecisionOutcomeDeny:
 		return true
 	case ScreeningDecisionOutcomeRefer:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for Software.
+const (
+	SoftwareAny  Software = "any"
+	SoftwareCuda Software = "cuda"
+	SoftwareRocm Software = "rocm"
+)
+
+// Valid indicates whether the value is a known member of the Software enum.
+func (e Software) Valid() bool {
+	switch e {
+	case SoftwareAny:
+		return true
+	case SoftwareCuda:
+		return true
+	case SoftwareRocm:
 		return true
 	default:
 		return false
@@ -624,6 +855,16 @@ type AIWorkPurpose string
 // AccessMode defines model for AccessMode.
 type AccessMode string
 
+// Affiliation defines model for Affiliation.
+type Affiliation struct {
+	From           *openapi_types.Date `json:"from,omitempty"`
+	Organization   string              `json:"organization"`
+	OrganizationId *string             `json:"organization_id,omitempty"`
+
+	// Until Absent while the affiliation lasts
+	Until *openapi_types.Date `json:"until,omitempty"`
+}
+
 // Allocation defines model for Allocation.
 type Allocation struct {
 	Amount         float64         `json:"amount"`
@@ -641,14 +882,136 @@ type Allocation struct {
 	Version        int             `json:"version"`
 }
 
+// AllocationInstance The optimiser's input (package solver's Instance), in GPU-hours
+type AllocationInstance struct {
+	OrgCaps      *[]InstanceOrgCap      `json:"org_caps,omitempty"`
+	Proposals    []InstanceProposal     `json:"proposals"`
+	Reservations *[]InstanceReservation `json:"reservations,omitempty"`
+	Systems      []InstanceSystem       `json:"systems"`
+}
+
 // AllocationList defines model for AllocationList.
 type AllocationList struct {
 	Items []Allocation `json:"items"`
 	Total int          `json:"total"`
 }
 
+// AllocationRun defines model for AllocationRun.
+type AllocationRun struct {
+	// Bound A proven upper bound on any feasible objective
+	Bound      float64   `json:"bound"`
+	BoundExact bool      `json:"bound_exact"`
+	CallId     string    `json:"call_id"`
+	CreatedAt  time.Time `json:"created_at"`
+	CreatedBy  string    `json:"created_by"`
+
+	// Gap (bound − objective)/bound
+	Gap        float64 `json:"gap"`
+	Id         string  `json:"id"`
+	InputHash  string  `json:"input_hash"`
+	Iterations int     `json:"iterations"`
+
+	// NotReady Proposals still in review without a panel verdict
+	NotReady int `json:"not_ready"`
+
+	// Objective Σ score × granted GPU-hours
+	Objective float64 `json:"objective"`
+
+	// Outcomes Absent in lists
+	Outcomes     *[]RunOutcome       `json:"outcomes,omitempty"`
+	Params       AllocationRunParams `json:"params"`
+	PublishedAt  *time.Time          `json:"published_at,omitempty"`
+	PublishedBy  *string             `json:"published_by,omitempty"`
+	SolveSeconds float64             `json:"solve_seconds"`
+	State        AllocationRunState  `json:"state"`
+	Systems      []RunSystem         `json:"systems"`
+	Version      int                 `json:"version"`
+}
+
+// AllocationRunState defines model for AllocationRun.State.
+type AllocationRunState string
+
+// AllocationRunInput defines model for AllocationRunInput.
+type AllocationRunInput struct {
+	// OrgCapGpuHours Cap per organization in GPU-hours over all systems; overrides org_cap_share
+	OrgCapGpuHours *float64 `json:"org_cap_gpu_hours,omitempty"`
+
+	// OrgCapShare Cap per organization as a share (0–1] of the call's remaining capacity; default 0.25
+	OrgCapShare *float64 `json:"org_cap_share,omitempty"`
+
+	// ReservedShare Share [0–1) of every system kept for startups and SMEs; default 0.2
+	ReservedShare *float64 `json:"reserved_share,omitempty"`
+}
+
+// AllocationRunList defines model for AllocationRunList.
+type AllocationRunList struct {
+	Items []AllocationRun `json:"items"`
+	Total int             `json:"total"`
+}
+
+// AllocationRunParams defines model for AllocationRunParams.
+type AllocationRunParams struct {
+	OrgCapGpuHours float64 `json:"org_cap_gpu_hours"`
+	ReservedClass  string  `json:"reserved_class"`
+	ReservedShare  float64 `json:"reserved_share"`
+}
+
 // AllocationState defines model for AllocationState.
 type AllocationState string
+
+// AssignInput defines model for AssignInput.
+type AssignInput struct {
+	Stage AssignInputStage `json:"stage"`
+}
+
+// AssignInputStage defines model for AssignInput.Stage.
+type AssignInputStage string
+
+// Assignment defines model for Assignment.
+type Assignment struct {
+	// Affinity Expertise match: 3 for the model type, 2 per modality, 1 per topic word
+	Affinity   int       `json:"affinity"`
+	AssignedAt time.Time `json:"assigned_at"`
+	AssignedBy string    `json:"assigned_by"`
+	CallId     string    `json:"call_id"`
+	Id         string    `json:"id"`
+
+	// Matched What matched
+	Matched    []string        `json:"matched"`
+	ProposalId string          `json:"proposal_id"`
+	ReviewerId string          `json:"reviewer_id"`
+	Stage      ReviewStage     `json:"stage"`
+	State      AssignmentState `json:"state"`
+	UpdatedAt  time.Time       `json:"updated_at"`
+	Version    int             `json:"version"`
+}
+
+// AssignmentList defines model for AssignmentList.
+type AssignmentList struct {
+	Items []Assignment `json:"items"`
+	Total int          `json:"total"`
+}
+
+// AssignmentReport defines model for AssignmentReport.
+type AssignmentReport struct {
+	Assignments []Assignment `json:"assignments"`
+
+	// Conflicts Conflicts newly found and recorded
+	Conflicts  []ConflictOfInterest  `json:"conflicts"`
+	Shortfalls []AssignmentShortfall `json:"shortfalls"`
+	Stage      ReviewStage           `json:"stage"`
+}
+
+// AssignmentShortfall defines model for AssignmentShortfall.
+type AssignmentShortfall struct {
+	Found      int    `json:"found"`
+	Needed     int    `json:"needed"`
+	ProposalId string `json:"proposal_id"`
+	Reason     string `json:"reason"`
+}
+
+// AssignmentState defines model for AssignmentState.
+type AssignmentState string
 
 // AuditEvent defines model for AuditEvent.
 type AuditEvent struct {
@@ -751,6 +1114,49 @@ type ComputeEstimate struct {
 	Method      string  `json:"method"`
 }
 
+// ConflictOfInterest defines model for ConflictOfInterest.
+type ConflictOfInterest struct {
+	Detail      string                     `json:"detail"`
+	DetectedAt  time.Time                  `json:"detected_at"`
+	Id          string                     `json:"id"`
+	ProposalId  string                     `json:"proposal_id"`
+	Reason      ConflictOfInterestReason   `json:"reason"`
+	ReviewerId  string                     `json:"reviewer_id"`
+	Severity    ConflictOfInterestSeverity `json:"severity"`
+	Status      ConflictStatus             `json:"status"`
+	WaiveReason *string                    `json:"waive_reason,omitempty"`
+	WaivedAt    *time.Time                 `json:"waived_at,omitempty"`
+	WaivedBy    *string                    `json:"waived_by,omitempty"`
+}
+
+// ConflictOfInterestReason defines model for ConflictOfInterest.Reason.
+type ConflictOfInterestReason string
+
+// ConflictOfInterestSeverity defines model for ConflictOfInterest.Severity.
+type ConflictOfInterestSeverity string
+
+// ConflictOfInterestList defines model for ConflictOfInterestList.
+type ConflictOfInterestList struct {
+	Items []ConflictOfInterest `json:"items"`
+	Total int                  `json:"total"`
+}
+
+// ConflictStatus defines model for ConflictStatus.
+type ConflictStatus string
+
+// CriterionMean defines model for CriterionMean.
+type CriterionMean struct {
+	Criterion string  `json:"criterion"`
+	Mean      float64 `json:"mean"`
+	Passes    bool    `json:"passes"`
+}
+
+// CriterionScore defines model for CriterionScore.
+type CriterionScore struct {
+	Criterion string `json:"criterion"`
+	Score     int    `json:"score"`
+}
+
 // DataProvenance defines model for DataProvenance.
 type DataProvenance struct {
 	Description         string                  `json:"description"`
@@ -770,6 +1176,13 @@ type DecisionInput struct {
 	// Grants Default to the requested amounts; may cut
 	Grants *[]Grant `json:"grants,omitempty"`
 	Reason string   `json:"reason"`
+}
+
+// DeclaredConflict defines model for DeclaredConflict.
+type DeclaredConflict struct {
+	Organization   *string `json:"organization,omitempty"`
+	OrganizationId *string `json:"organization_id,omitempty"`
+	Reason         string  `json:"reason"`
 }
 
 // Error defines model for Error.
@@ -841,8 +1254,69 @@ type Health struct {
 	Status string `json:"status"`
 }
 
+// InstanceOrgCap defines model for InstanceOrgCap.
+type InstanceOrgCap struct {
+	Cap   float64 `json:"cap"`
+	OrgId string  `json:"org_id"`
+}
+
+// InstanceProposal defines model for InstanceProposal.
+type InstanceProposal struct {
+	Classes     *[]string         `json:"classes,omitempty"`
+	Id          string            `json:"id"`
+	MinFraction float64           `json:"min_fraction"`
+	OrgId       string            `json:"org_id"`
+	Requests    []InstanceRequest `json:"requests"`
+	Score       float64           `json:"score"`
+
+	// Software The GPU software stack the work needs; absent means derived from the requested systems
+	Software Software `json:"software"`
+}
+
+// InstanceRequest defines model for InstanceRequest.
+type InstanceRequest struct {
+	Amount   float64 `json:"amount"`
+	SystemId string  `json:"system_id"`
+}
+
+// InstanceReservation defines model for InstanceReservation.
+type InstanceReservation struct {
+	Class string  `json:"class"`
+	Share float64 `json:"share"`
+}
+
+// InstanceSystem defines model for InstanceSystem.
+type InstanceSystem struct {
+	Capacity float64 `json:"capacity"`
+	Id       string  `json:"id"`
+
+	// Software The GPU software stack the work needs; absent means derived from the requested systems
+	Software Software `json:"software"`
+}
+
 // Modality defines model for Modality.
 type Modality string
+
+// Notification defines model for Notification.
+type Notification struct {
+	Body       string           `json:"body"`
+	CreatedAt  time.Time        `json:"created_at"`
+	Id         string           `json:"id"`
+	Kind       NotificationKind `json:"kind"`
+	ProposalId *string          `json:"proposal_id,omitempty"`
+	ReadAt     *time.Time       `json:"read_at,omitempty"`
+	Subject    string           `json:"subject"`
+	UserId     string           `json:"user_id"`
+}
+
+// NotificationKind defines model for Notification.Kind.
+type NotificationKind string
+
+// NotificationList defines model for NotificationList.
+type NotificationList struct {
+	Items []Notification `json:"items"`
+	Total int            `json:"total"`
+}
 
 // Organization defines model for Organization.
 type Organization struct {
@@ -884,6 +1358,38 @@ type OrganizationList struct {
 	Total int            `json:"total"`
 }
 
+// PanelAdjustment defines model for PanelAdjustment.
+type PanelAdjustment struct {
+	Justification string  `json:"justification"`
+	ProposalId    string  `json:"proposal_id"`
+	Score         float64 `json:"score"`
+}
+
+// PanelEntry defines model for PanelEntry.
+type PanelEntry struct {
+	Note           *string       `json:"note,omitempty"`
+	OrganizationId string        `json:"organization_id"`
+	Passes         bool          `json:"passes"`
+	ProposalId     string        `json:"proposal_id"`
+	Rank           int           `json:"rank"`
+	ReviewScore    float64       `json:"review_score"`
+	Reviews        int           `json:"reviews"`
+	Score          float64       `json:"score"`
+	Title          string        `json:"title"`
+	Verdict        RubricVerdict `json:"verdict"`
+}
+
+// PanelEntryList defines model for PanelEntryList.
+type PanelEntryList struct {
+	Items []PanelEntry `json:"items"`
+	Total int          `json:"total"`
+}
+
+// PanelInput defines model for PanelInput.
+type PanelInput struct {
+	Adjustments *[]PanelAdjustment `json:"adjustments,omitempty"`
+}
+
 // Proposal defines model for Proposal.
 type Proposal struct {
 	// AiAct Facts for the AI Act screening; every flag defaults to false.
@@ -897,19 +1403,24 @@ type Proposal struct {
 	DurationMonths int               `json:"duration_months"`
 
 	// Ethics The nine sections of the Horizon Europe ethics issues table.
-	Ethics         EthicsAssessment   `json:"ethics"`
-	Id             string             `json:"id"`
-	Mode           AccessMode         `json:"mode"`
-	OrganizationId string             `json:"organization_id"`
-	Pledges        AIPactPledges      `json:"pledges"`
-	Requests       []ResourceRequest  `json:"requests"`
-	Screening      *ScreeningDecision `json:"screening,omitempty"`
-	State          ProposalState      `json:"state"`
-	SubmittedAt    *time.Time         `json:"submitted_at,omitempty"`
-	Summary        string             `json:"summary"`
-	Title          string             `json:"title"`
-	UpdatedAt      time.Time          `json:"updated_at"`
-	Version        int                `json:"version"`
+	Ethics            EthicsAssessment   `json:"ethics"`
+	Id                string             `json:"id"`
+	MinViableFraction *float64           `json:"min_viable_fraction,omitempty"`
+	Mode              AccessMode         `json:"mode"`
+	OrganizationId    string             `json:"organization_id"`
+	Pledges           AIPactPledges      `json:"pledges"`
+	Requests          []ResourceRequest  `json:"requests"`
+	Screening         *ScreeningDecision `json:"screening,omitempty"`
+
+	// Software The GPU software stack the work needs; absent means derived from the requested systems
+	Software    *Software     `json:"software,omitempty"`
+	State       ProposalState `json:"state"`
+	SubmittedAt *time.Time    `json:"submitted_at,omitempty"`
+	Summary     string        `json:"summary"`
+	Team        *[]TeamMember `json:"team,omitempty"`
+	Title       string        `json:"title"`
+	UpdatedAt   time.Time     `json:"updated_at"`
+	Version     int           `json:"version"`
 }
 
 // ProposalDecision defines model for ProposalDecision.
@@ -931,12 +1442,21 @@ type ProposalInput struct {
 	DurationMonths int           `json:"duration_months"`
 
 	// Ethics The nine sections of the Horizon Europe ethics issues table.
-	Ethics   *EthicsAssessment `json:"ethics,omitempty"`
-	Mode     AccessMode        `json:"mode"`
-	Pledges  *AIPactPledges    `json:"pledges,omitempty"`
-	Requests []ResourceRequest `json:"requests"`
-	Summary  string            `json:"summary"`
-	Title    string            `json:"title"`
+	Ethics *EthicsAssessment `json:"ethics,omitempty"`
+
+	// MinViableFraction Share of the request (0–1] below which the proposal is better refused than cut; 0 or absent means 0.5
+	MinViableFraction *float64          `json:"min_viable_fraction,omitempty"`
+	Mode              AccessMode        `json:"mode"`
+	Pledges           *AIPactPledges    `json:"pledges,omitempty"`
+	Requests          []ResourceRequest `json:"requests"`
+
+	// Software The GPU software stack the work needs; absent means derived from the requested systems
+	Software *Software `json:"software,omitempty"`
+	Summary  string    `json:"summary"`
+
+	// Team The people doing the work; conflict-of-interest detection reads it
+	Team  *[]TeamMember `json:"team,omitempty"`
+	Title string        `json:"title"`
 }
 
 // ProposalList defines model for ProposalList.
@@ -948,6 +1468,29 @@ type ProposalList struct {
 // ProposalState defines model for ProposalState.
 type ProposalState string
 
+// ReasonInput defines model for ReasonInput.
+type ReasonInput struct {
+	Reason string `json:"reason"`
+}
+
+// Recommendation defines model for Recommendation.
+type Recommendation string
+
+// Reply defines model for Reply.
+type Reply struct {
+	AuthorId    string    `json:"author_id"`
+	ProposalId  string    `json:"proposal_id"`
+	SubmittedAt time.Time `json:"submitted_at"`
+	Text        string    `json:"text"`
+	UpdatedAt   time.Time `json:"updated_at"`
+	Version     int       `json:"version"`
+}
+
+// ReplyInput defines model for ReplyInput.
+type ReplyInput struct {
+	Text string `json:"text"`
+}
+
 // ResourceRequest defines model for ResourceRequest.
 type ResourceRequest struct {
 	// Amount In the system's unit
@@ -957,8 +1500,176 @@ type ResourceRequest struct {
 	SystemId  string  `json:"system_id"`
 }
 
+// Review defines model for Review.
+type Review struct {
+	CommentsForApplicant string         `json:"comments_for_applicant"`
+	Conditions           *[]string      `json:"conditions,omitempty"`
+	ConfidentialComments *string        `json:"confidential_comments,omitempty"`
+	Id                   string         `json:"id"`
+	ProposalId           string         `json:"proposal_id"`
+	Recommendation       Recommendation `json:"recommendation"`
+
+	// Reviewer A label such as Reviewer 2 or Technical assessment (CSC)
+	Reviewer string `json:"reviewer"`
+
+	// ReviewerId Withheld from applicants
+	ReviewerId *string `json:"reviewer_id,omitempty"`
+
+	// Score The peer review's weighted score
+	Score       *float64            `json:"score,omitempty"`
+	Scores      *[]CriterionScore   `json:"scores,omitempty"`
+	Site        *string             `json:"site,omitempty"`
+	Stage       ReviewStage         `json:"stage"`
+	SubmittedAt time.Time           `json:"submitted_at"`
+	Systems     *[]SystemAssessment `json:"systems,omitempty"`
+	UpdatedAt   time.Time           `json:"updated_at"`
+	Version     int                 `json:"version"`
+}
+
+// ReviewInput defines model for ReviewInput.
+type ReviewInput struct {
+	CommentsForApplicant string `json:"comments_for_applicant"`
+
+	// Conditions Ethics reviews with accept_with_conditions only
+	Conditions *[]string `json:"conditions,omitempty"`
+
+	// ConfidentialComments For the panel and access managers only
+	ConfidentialComments *string        `json:"confidential_comments,omitempty"`
+	Recommendation       Recommendation `json:"recommendation"`
+
+	// Scores Peer reviews only; every rubric criterion once
+	Scores *[]CriterionScore `json:"scores,omitempty"`
+
+	// Systems Technical assessments only; every requested system of your site
+	Systems *[]SystemAssessment `json:"systems,omitempty"`
+}
+
+// ReviewList defines model for ReviewList.
+type ReviewList struct {
+	Items []Review `json:"items"`
+	Total int      `json:"total"`
+}
+
+// ReviewStage defines model for ReviewStage.
+type ReviewStage string
+
+// ReviewTrack defines model for ReviewTrack.
+type ReviewTrack struct {
+	CallId    string  `json:"call_id"`
+	PanelNote *string `json:"panel_note,omitempty"`
+	PanelRank *int    `json:"panel_rank,omitempty"`
+
+	// PanelScore The score an allocation run weights the proposal's hours by
+	PanelScore *float64 `json:"panel_score,omitempty"`
+
+	// Passes Whether the proposal passes the rubric's thresholds
+	Passes         *bool       `json:"passes,omitempty"`
+	ProposalId     string      `json:"proposal_id"`
+	Stage          ReviewStage `json:"stage"`
+	StageStartedAt time.Time   `json:"stage_started_at"`
+
+	// Stages The proposal's plan of stages
+	Stages    []ReviewStage `json:"stages"`
+	UpdatedAt time.Time     `json:"updated_at"`
+	Version   int           `json:"version"`
+}
+
+// ReviewerProfile defines model for ReviewerProfile.
+type ReviewerProfile struct {
+	Affiliations      []Affiliation      `json:"affiliations"`
+	DeclaredConflicts []DeclaredConflict `json:"declared_conflicts"`
+	Email             string             `json:"email"`
+	Expertise         []string           `json:"expertise"`
+	Name              string             `json:"name"`
+	UpdatedAt         time.Time          `json:"updated_at"`
+	UserId            string             `json:"user_id"`
+
+	// Version 0 until the reviewer writes a profile
+	Version int `json:"version"`
+}
+
+// ReviewerProfileInput defines model for ReviewerProfileInput.
+type ReviewerProfileInput struct {
+	Affiliations      []Affiliation      `json:"affiliations"`
+	DeclaredConflicts []DeclaredConflict `json:"declared_conflicts"`
+
+	// Expertise Keywords such as language_model, speech, medical, ethics
+	Expertise []string `json:"expertise"`
+}
+
+// ReviewerProfileList defines model for ReviewerProfileList.
+type ReviewerProfileList struct {
+	Items []ReviewerProfile `json:"items"`
+	Total int               `json:"total"`
+}
+
 // Role defines model for Role.
 type Role string
+
+// Rubric defines model for Rubric.
+type Rubric struct {
+	Criteria     []RubricCriterion `json:"criteria"`
+	MinReviewers int               `json:"min_reviewers"`
+
+	// PassScore Lowest weighted mean (0–5) that passes
+	PassScore float64 `json:"pass_score"`
+	ReplyDays int     `json:"reply_days"`
+	Version   string  `json:"version"`
+}
+
+// RubricCriterion defines model for RubricCriterion.
+type RubricCriterion struct {
+	Description string `json:"description"`
+	Id          string `json:"id"`
+	Name        string `json:"name"`
+
+	// Threshold Lowest mean score (0–5) across reviewers that passes
+	Threshold float64 `json:"threshold"`
+
+	// Weight Weights add up to 1
+	Weight float64 `json:"weight"`
+}
+
+// RubricVerdict defines model for RubricVerdict.
+type RubricVerdict struct {
+	Failing *[]string       `json:"failing,omitempty"`
+	Means   []CriterionMean `json:"means"`
+	Passes  bool            `json:"passes"`
+	Score   float64         `json:"score"`
+}
+
+// RunOutcome defines model for RunOutcome.
+type RunOutcome struct {
+	Classes         []string `json:"classes"`
+	Explanation     []string `json:"explanation"`
+	GrantedGpuHours float64  `json:"granted_gpu_hours"`
+
+	// Grants In each system's unit
+	Grants            []Grant           `json:"grants"`
+	MinFraction       float64           `json:"min_fraction"`
+	OrganizationId    string            `json:"organization_id"`
+	Outcome           RunOutcomeOutcome `json:"outcome"`
+	ProposalId        string            `json:"proposal_id"`
+	Rank              int               `json:"rank"`
+	RequestedGpuHours float64           `json:"requested_gpu_hours"`
+	Score             float64           `json:"score"`
+	Title             string            `json:"title"`
+}
+
+// RunOutcomeOutcome defines model for RunOutcome.Outcome.
+type RunOutcomeOutcome string
+
+// RunSystem defines model for RunSystem.
+type RunSystem struct {
+	// CapacityGpuHours What was left of the system for the call
+	CapacityGpuHours float64 `json:"capacity_gpu_hours"`
+	GrantedGpuHours  float64 `json:"granted_gpu_hours"`
+
+	// Price Marginal value of one more GPU-hour there (score per GPU-hour)
+	Price    float64 `json:"price"`
+	SystemId string  `json:"system_id"`
+	Unit     Unit    `json:"unit"`
+}
 
 // ScreeningDecision defines model for ScreeningDecision.
 type ScreeningDecision struct {
@@ -972,6 +1683,9 @@ type ScreeningDecision struct {
 
 // ScreeningDecisionOutcome defines model for ScreeningDecision.Outcome.
 type ScreeningDecisionOutcome string
+
+// Software The GPU software stack the work needs; absent means derived from the requested systems
+type Software string
 
 // System defines model for System.
 type System struct {
@@ -1002,10 +1716,33 @@ type SystemScheduler string
 // SystemSoftware defines model for System.Software.
 type SystemSoftware string
 
+// SystemAssessment defines model for SystemAssessment.
+type SystemAssessment struct {
+	Comment             string `json:"comment"`
+	Feasible            bool   `json:"feasible"`
+	ScalabilityEvidence bool   `json:"scalability_evidence"`
+
+	// SoftwareFits May not be true where the catalogue rules the proposal's software out
+	SoftwareFits bool   `json:"software_fits"`
+	SystemId     string `json:"system_id"`
+}
+
 // SystemList defines model for SystemList.
 type SystemList struct {
 	Items []System `json:"items"`
 	Total int      `json:"total"`
+}
+
+// TeamMember defines model for TeamMember.
+type TeamMember struct {
+	Email string `json:"email"`
+	Name  string `json:"name"`
+
+	// Organization The member's employer as written
+	Organization string `json:"organization"`
+
+	// OrganizationId The employer's ID when it is registered
+	OrganizationId *string `json:"organization_id,omitempty"`
 }
 
 // Token defines model for Token.
@@ -1121,12 +1858,34 @@ type TooLarge = ErrorResponse
 // Unauthorized defines model for Unauthorized.
 type Unauthorized = ErrorResponse
 
+// ListAllocationRunsParams defines parameters for ListAllocationRuns.
+type ListAllocationRunsParams struct {
+	CallId *string `form:"call_id,omitempty" json:"call_id,omitempty"`
+
+	// Limit Page size (default 100
+	Limit  *Limit  `form:"limit,omitempty" json:"limit,omitempty"`
+	Offset *Offset `form:"offset,omitempty" json:"offset,omitempty"`
+}
+
 // ListAllocationsParams defines parameters for ListAllocations.
 type ListAllocationsParams struct {
 	ProposalId     *string          `form:"proposal_id,omitempty" json:"proposal_id,omitempty"`
 	OrganizationId *string          `form:"organization_id,omitempty" json:"organization_id,omitempty"`
 	SystemId       *string          `form:"system_id,omitempty" json:"system_id,omitempty"`
 	State          *AllocationState `form:"state,omitempty" json:"state,omitempty"`
+
+	// Limit Page size (default 100
+	Limit  *Limit  `form:"limit,omitempty" json:"limit,omitempty"`
+	Offset *Offset `form:"offset,omitempty" json:"offset,omitempty"`
+}
+
+// ListAssignmentsParams defines parameters for ListAssignments.
+type ListAssignmentsParams struct {
+	ProposalId *string          `form:"proposal_id,omitempty" json:"proposal_id,omitempty"`
+	CallId     *string          `form:"call_id,omitempty" json:"call_id,omitempty"`
+	ReviewerId *string          `form:"reviewer_id,omitempty" json:"reviewer_id,omitempty"`
+	Stage      *ReviewStage     `form:"stage,omitempty" json:"stage,omitempty"`
+	State      *AssignmentState `form:"state,omitempty" json:"state,omitempty"`
 
 	// Limit Page size (default 100
 	Limit  *Limit  `form:"limit,omitempty" json:"limit,omitempty"`
@@ -1149,6 +1908,28 @@ type ListAuditEventsParams struct {
 type ListCallsParams struct {
 	// Open Only calls open now
 	Open *bool `form:"open,omitempty" json:"open,omitempty"`
+
+	// Limit Page size (default 100
+	Limit  *Limit  `form:"limit,omitempty" json:"limit,omitempty"`
+	Offset *Offset `form:"offset,omitempty" json:"offset,omitempty"`
+}
+
+// ListConflictsParams defines parameters for ListConflicts.
+type ListConflictsParams struct {
+	ProposalId *string         `form:"proposal_id,omitempty" json:"proposal_id,omitempty"`
+	ReviewerId *string         `form:"reviewer_id,omitempty" json:"reviewer_id,omitempty"`
+	Status     *ConflictStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Limit Page size (default 100
+	Limit  *Limit  `form:"limit,omitempty" json:"limit,omitempty"`
+	Offset *Offset `form:"offset,omitempty" json:"offset,omitempty"`
+}
+
+// ListNotificationsParams defines parameters for ListNotifications.
+type ListNotificationsParams struct {
+	UserId     *string `form:"user_id,omitempty" json:"user_id,omitempty"`
+	ProposalId *string `form:"proposal_id,omitempty" json:"proposal_id,omitempty"`
+	Unread     *bool   `form:"unread,omitempty" json:"unread,omitempty"`
 
 	// Limit Page size (default 100
 	Limit  *Limit  `form:"limit,omitempty" json:"limit,omitempty"`
@@ -1185,6 +1966,21 @@ type CreateProposalParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// ListReviewsParams defines parameters for ListReviews.
+type ListReviewsParams struct {
+	Stage *ReviewStage `form:"stage,omitempty" json:"stage,omitempty"`
+}
+
+// ListReviewersParams defines parameters for ListReviewers.
+type ListReviewersParams struct {
+	// Expertise Only reviewers declaring this keyword
+	Expertise *string `form:"expertise,omitempty" json:"expertise,omitempty"`
+
+	// Limit Page size (default 100
+	Limit  *Limit  `form:"limit,omitempty" json:"limit,omitempty"`
+	Offset *Offset `form:"offset,omitempty" json:"offset,omitempty"`
+}
+
 // ListUsersParams defines parameters for ListUsers.
 type ListUsersParams struct {
 	Role           *Role   `form:"role,omitempty" json:"role,omitempty"`
@@ -1199,8 +1995,26 @@ type ListUsersParams struct {
 // TransitionAllocationJSONRequestBody defines body for TransitionAllocation for application/json ContentType.
 type TransitionAllocationJSONRequestBody = TransitionInput
 
+// RecuseJSONRequestBody defines body for Recuse for application/json ContentType.
+type RecuseJSONRequestBody = ReasonInput
+
 // CreateCallJSONRequestBody defines body for CreateCall for application/json ContentType.
 type CreateCallJSONRequestBody = CallInput
+
+// CreateAllocationRunJSONRequestBody defines body for CreateAllocationRun for application/json ContentType.
+type CreateAllocationRunJSONRequestBody = AllocationRunInput
+
+// AssignReviewersJSONRequestBody defines body for AssignReviewers for application/json ContentType.
+type AssignReviewersJSONRequestBody = AssignInput
+
+// RankPanelJSONRequestBody defines body for RankPanel for application/json ContentType.
+type RankPanelJSONRequestBody = PanelInput
+
+// SetRubricJSONRequestBody defines body for SetRubric for application/json ContentType.
+type SetRubricJSONRequestBody = Rubric
+
+// WaiveConflictJSONRequestBody defines body for WaiveConflict for application/json ContentType.
+type WaiveConflictJSONRequestBody = ReasonInput
 
 // CreateOrganizationJSONRequestBody defines body for CreateOrganization for application/json ContentType.
 type CreateOrganizationJSONRequestBody = OrganizationInput
@@ -1214,8 +2028,17 @@ type UpdateProposalJSONRequestBody = ProposalInput
 // DecideProposalJSONRequestBody defines body for DecideProposal for application/json ContentType.
 type DecideProposalJSONRequestBody = DecisionInput
 
+// SubmitReplyJSONRequestBody defines body for SubmitReply for application/json ContentType.
+type SubmitReplyJSONRequestBody = ReplyInput
+
+// SubmitReviewJSONRequestBody defines body for SubmitReview for application/json ContentType.
+type SubmitReviewJSONRequestBody = ReviewInput
+
 // WithdrawProposalJSONRequestBody defines body for WithdrawProposal for application/json ContentType.
 type WithdrawProposalJSONRequestBody = WithdrawInput
+
+// UpdateReviewerJSONRequestBody defines body for UpdateReviewer for application/json ContentType.
+type UpdateReviewerJSONRequestBody = ReviewerProfileInput
 
 // CreateUserJSONRequestBody defines body for CreateUser for application/json ContentType.
 type CreateUserJSONRequestBody = UserInput
@@ -1297,6 +2120,26 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 // The interface specification for the client above.
 type ClientInterface interface {
 
+	// ListAllocationRuns Allocation runs, newest first, without their outcomes (access managers and auditors)
+	//
+	// Corresponds with GET /api/v1/allocation-runs (the `ListAllocationRuns` operationId).
+	ListAllocationRuns(ctx context.Context, params *ListAllocationRunsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetAllocationRun An allocation run with every proposal's outcome and explanation (access managers and auditors)
+	//
+	// Corresponds with GET /api/v1/allocation-runs/{id} (the `GetAllocationRun` operationId).
+	GetAllocationRun(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetAllocationRunInstance The optimiser's input of a run, in GPU-hours, for cross-checking with another solver (access managers and auditors)
+	//
+	// Corresponds with GET /api/v1/allocation-runs/{id}/instance (the `GetAllocationRunInstance` operationId).
+	GetAllocationRunInstance(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PublishAllocationRun Publish a run as the committee's decision (access managers) — allocations, rejections, notifications and audit events in one transaction
+	//
+	// Corresponds with POST /api/v1/allocation-runs/{id}/publish (the `PublishAllocationRun` operationId).
+	PublishAllocationRun(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListAllocations Allocations visible to the caller (applicants their own, site operators their site's)
 	//
 	// Corresponds with GET /api/v1/allocations (the `ListAllocations` operationId).
@@ -1318,6 +2161,25 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/v1/allocations/{id}/transition (the `TransitionAllocation` operationId).
 	TransitionAllocation(ctx context.Context, id ID, body TransitionAllocationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListAssignments Review assignments (reviewers their own; access managers and auditors all)
+	//
+	// Corresponds with GET /api/v1/assignments (the `ListAssignments` operationId).
+	ListAssignments(ctx context.Context, params *ListAssignmentsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RecuseWithBody Withdraw from an assignment for a conflict of interest (the assigned reviewer); the proposal becomes invisible to them
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/assignments/{id}/recuse (the `Recuse` operationId).
+	RecuseWithBody(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// Recuse Withdraw from an assignment for a conflict of interest (the assigned reviewer); the proposal becomes invisible to them
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/assignments/{id}/recuse (the `Recuse` operationId).
+	Recuse(ctx context.Context, id ID, body RecuseJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListAuditEvents The audit log in chain order (access managers and auditors)
 	//
@@ -1349,10 +2211,105 @@ type ClientInterface interface {
 	// GetCall performs a GET /api/v1/calls/{id} (the `GetCall` operationId) request.
 	GetCall(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// CreateAllocationRunWithBody Solve the call's allocation problem and store the result as a draft (access managers); nothing is decided until it is published
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/calls/{id}/allocation-runs (the `CreateAllocationRun` operationId).
+	CreateAllocationRunWithBody(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateAllocationRun Solve the call's allocation problem and store the result as a draft (access managers); nothing is decided until it is published
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/calls/{id}/allocation-runs (the `CreateAllocationRun` operationId).
+	CreateAllocationRun(ctx context.Context, id ID, body CreateAllocationRunJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AssignReviewersWithBody Assign reviewers to the call's proposals at a stage by expertise, with balanced load and without conflicts of interest (access managers)
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/calls/{id}/assignments (the `AssignReviewers` operationId).
+	AssignReviewersWithBody(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AssignReviewers Assign reviewers to the call's proposals at a stage by expertise, with balanced load and without conflicts of interest (access managers)
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/calls/{id}/assignments (the `AssignReviewers` operationId).
+	AssignReviewers(ctx context.Context, id ID, body AssignReviewersJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RankPanelWithBody Rank the call's proposals at the panel stage and move them to the decision stage (access managers)
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/calls/{id}/panel (the `RankPanel` operationId).
+	RankPanelWithBody(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RankPanel Rank the call's proposals at the panel stage and move them to the decision stage (access managers)
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/calls/{id}/panel (the `RankPanel` operationId).
+	RankPanel(ctx context.Context, id ID, body RankPanelJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetRanking The call's ranked proposals, best first (access managers and auditors)
+	//
+	// Corresponds with GET /api/v1/calls/{id}/ranking (the `GetRanking` operationId).
+	GetRanking(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetRubric The call's published peer-review rubric
+	//
+	// Corresponds with GET /api/v1/calls/{id}/rubric (the `GetRubric` operationId).
+	GetRubric(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetRubricWithBody Publish the call's rubric (access managers), until its first peer review
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/v1/calls/{id}/rubric (the `SetRubric` operationId).
+	SetRubricWithBody(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetRubric Publish the call's rubric (access managers), until its first peer review
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/v1/calls/{id}/rubric (the `SetRubric` operationId).
+	SetRubric(ctx context.Context, id ID, body SetRubricJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListConflicts Recorded conflicts of interest (access managers and auditors all; reviewers their own)
+	//
+	// Corresponds with GET /api/v1/conflicts (the `ListConflicts` operationId).
+	ListConflicts(ctx context.Context, params *ListConflictsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// WaiveConflictWithBody Waive an apparent conflict of interest (access managers); real conflicts cannot be waived
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/conflicts/{id}/waive (the `WaiveConflict` operationId).
+	WaiveConflictWithBody(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// WaiveConflict Waive an apparent conflict of interest (access managers); real conflicts cannot be waived
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/conflicts/{id}/waive (the `WaiveConflict` operationId).
+	WaiveConflict(ctx context.Context, id ID, body WaiveConflictJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetMe The user the token belongs to
 	//
 	// Corresponds with GET /api/v1/me (the `GetMe` operationId).
 	GetMe(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListNotifications Your notifications, newest first (access managers and auditors may name a user)
+	//
+	// Corresponds with GET /api/v1/notifications (the `ListNotifications` operationId).
+	ListNotifications(ctx context.Context, params *ListNotificationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// MarkNotificationRead Mark one of your notifications read
+	//
+	// Corresponds with POST /api/v1/notifications/{id}/read (the `MarkNotificationRead` operationId).
+	MarkNotificationRead(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// Openapi This document, as JSON
 	//
@@ -1431,6 +2388,54 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/proposals/{id}/decision (the `DecideProposal` operationId).
 	DecideProposal(ctx context.Context, id ID, body DecideProposalJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetReply The applicant's reply to the reviews
+	//
+	// Corresponds with GET /api/v1/proposals/{id}/reply (the `GetReply` operationId).
+	GetReply(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SubmitReplyWithBody Reply to the reviews while the reply stage is open (the applicant organization)
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/v1/proposals/{id}/reply (the `SubmitReply` operationId).
+	SubmitReplyWithBody(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SubmitReply Reply to the reviews while the reply stage is open (the applicant organization)
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/v1/proposals/{id}/reply (the `SubmitReply` operationId).
+	SubmitReply(ctx context.Context, id ID, body SubmitReplyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetReviewTrack Where a proposal stands in review (stages, panel score and rank)
+	//
+	// Corresponds with GET /api/v1/proposals/{id}/review (the `GetReviewTrack` operationId).
+	GetReviewTrack(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdvanceReview Close the current review stage and open the next, when it has what it needs (access managers)
+	//
+	// Corresponds with POST /api/v1/proposals/{id}/review/advance (the `AdvanceReview` operationId).
+	AdvanceReview(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListReviews A proposal's reviews the caller may read (applicants anonymised, from the reply stage)
+	//
+	// Corresponds with GET /api/v1/proposals/{id}/reviews (the `ListReviews` operationId).
+	ListReviews(ctx context.Context, id ID, params *ListReviewsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SubmitReviewWithBody Write (or rewrite) your review of the proposal's current stage — site operators the technical assessment, assigned reviewers ethics and peer reviews
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/proposals/{id}/reviews (the `SubmitReview` operationId).
+	SubmitReviewWithBody(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SubmitReview Write (or rewrite) your review of the proposal's current stage — site operators the technical assessment, assigned reviewers ethics and peer reviews
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/proposals/{id}/reviews (the `SubmitReview` operationId).
+	SubmitReview(ctx context.Context, id ID, body SubmitReviewJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// SubmitProposal Submit a draft; it is screened at once and routed
 	//
 	// Corresponds with POST /api/v1/proposals/{id}/submit (the `SubmitProposal` operationId).
@@ -1449,6 +2454,30 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/v1/proposals/{id}/withdraw (the `WithdrawProposal` operationId).
 	WithdrawProposal(ctx context.Context, id ID, body WithdrawProposalJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListReviewers Reviewers and their profiles (access managers and auditors all; reviewers themselves)
+	//
+	// Corresponds with GET /api/v1/reviewers (the `ListReviewers` operationId).
+	ListReviewers(ctx context.Context, params *ListReviewersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetReviewer A reviewer's profile (the reviewer, access managers, auditors)
+	//
+	// Corresponds with GET /api/v1/reviewers/{id} (the `GetReviewer` operationId).
+	GetReviewer(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateReviewerWithBody Replace a reviewer's expertise, affiliations and declared conflicts (the reviewer or an access manager); assignments it conflicts with are recused
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/v1/reviewers/{id} (the `UpdateReviewer` operationId).
+	UpdateReviewerWithBody(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateReviewer Replace a reviewer's expertise, affiliations and declared conflicts (the reviewer or an access manager); assignments it conflicts with are recused
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/v1/reviewers/{id} (the `UpdateReviewer` operationId).
+	UpdateReviewer(ctx context.Context, id ID, body UpdateReviewerJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListSystems The EuroHPC systems catalogue
 	//
@@ -1508,6 +2537,66 @@ type ClientInterface interface {
 	Health(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
+// ListAllocationRuns Allocation runs, newest first, without their outcomes (access managers and auditors)
+//
+// Corresponds with GET /api/v1/allocation-runs (the `ListAllocationRuns` operationId).
+func (c *Client) ListAllocationRuns(ctx context.Context, params *ListAllocationRunsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListAllocationRunsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetAllocationRun An allocation run with every proposal's outcome and explanation (access managers and auditors)
+//
+// Corresponds with GET /api/v1/allocation-runs/{id} (the `GetAllocationRun` operationId).
+func (c *Client) GetAllocationRun(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAllocationRunRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetAllocationRunInstance The optimiser's input of a run, in GPU-hours, for cross-checking with another solver (access managers and auditors)
+//
+// Corresponds with GET /api/v1/allocation-runs/{id}/instance (the `GetAllocationRunInstance` operationId).
+func (c *Client) GetAllocationRunInstance(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAllocationRunInstanceRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PublishAllocationRun Publish a run as the committee's decision (access managers) — allocations, rejections, notifications and audit events in one transaction
+//
+// Corresponds with POST /api/v1/allocation-runs/{id}/publish (the `PublishAllocationRun` operationId).
+func (c *Client) PublishAllocationRun(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPublishAllocationRunRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListAllocations Allocations visible to the caller (applicants their own, site operators their site's)
 //
 // Corresponds with GET /api/v1/allocations (the `ListAllocations` operationId).
@@ -1560,6 +2649,55 @@ func (c *Client) TransitionAllocationWithBody(ctx context.Context, id ID, conten
 // Corresponds with POST /api/v1/allocations/{id}/transition (the `TransitionAllocation` operationId).
 func (c *Client) TransitionAllocation(ctx context.Context, id ID, body TransitionAllocationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewTransitionAllocationRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListAssignments Review assignments (reviewers their own; access managers and auditors all)
+//
+// Corresponds with GET /api/v1/assignments (the `ListAssignments` operationId).
+func (c *Client) ListAssignments(ctx context.Context, params *ListAssignmentsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListAssignmentsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RecuseWithBody Withdraw from an assignment for a conflict of interest (the assigned reviewer); the proposal becomes invisible to them
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/assignments/{id}/recuse (the `Recuse` operationId).
+func (c *Client) RecuseWithBody(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRecuseRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// Recuse Withdraw from an assignment for a conflict of interest (the assigned reviewer); the proposal becomes invisible to them
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/assignments/{id}/recuse (the `Recuse` operationId).
+func (c *Client) Recuse(ctx context.Context, id ID, body RecuseJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRecuseRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1660,11 +2798,256 @@ func (c *Client) GetCall(ctx context.Context, id ID, reqEditors ...RequestEditor
 	return c.Client.Do(req)
 }
 
+// CreateAllocationRunWithBody Solve the call's allocation problem and store the result as a draft (access managers); nothing is decided until it is published
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/calls/{id}/allocation-runs (the `CreateAllocationRun` operationId).
+func (c *Client) CreateAllocationRunWithBody(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateAllocationRunRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateAllocationRun Solve the call's allocation problem and store the result as a draft (access managers); nothing is decided until it is published
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/calls/{id}/allocation-runs (the `CreateAllocationRun` operationId).
+func (c *Client) CreateAllocationRun(ctx context.Context, id ID, body CreateAllocationRunJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateAllocationRunRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AssignReviewersWithBody Assign reviewers to the call's proposals at a stage by expertise, with balanced load and without conflicts of interest (access managers)
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/calls/{id}/assignments (the `AssignReviewers` operationId).
+func (c *Client) AssignReviewersWithBody(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAssignReviewersRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AssignReviewers Assign reviewers to the call's proposals at a stage by expertise, with balanced load and without conflicts of interest (access managers)
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/calls/{id}/assignments (the `AssignReviewers` operationId).
+func (c *Client) AssignReviewers(ctx context.Context, id ID, body AssignReviewersJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAssignReviewersRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RankPanelWithBody Rank the call's proposals at the panel stage and move them to the decision stage (access managers)
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/calls/{id}/panel (the `RankPanel` operationId).
+func (c *Client) RankPanelWithBody(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRankPanelRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RankPanel Rank the call's proposals at the panel stage and move them to the decision stage (access managers)
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/calls/{id}/panel (the `RankPanel` operationId).
+func (c *Client) RankPanel(ctx context.Context, id ID, body RankPanelJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRankPanelRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetRanking The call's ranked proposals, best first (access managers and auditors)
+//
+// Corresponds with GET /api/v1/calls/{id}/ranking (the `GetRanking` operationId).
+func (c *Client) GetRanking(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetRankingRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetRubric The call's published peer-review rubric
+//
+// Corresponds with GET /api/v1/calls/{id}/rubric (the `GetRubric` operationId).
+func (c *Client) GetRubric(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetRubricRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetRubricWithBody Publish the call's rubric (access managers), until its first peer review
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/v1/calls/{id}/rubric (the `SetRubric` operationId).
+func (c *Client) SetRubricWithBody(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetRubricRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetRubric Publish the call's rubric (access managers), until its first peer review
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/v1/calls/{id}/rubric (the `SetRubric` operationId).
+func (c *Client) SetRubric(ctx context.Context, id ID, body SetRubricJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetRubricRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListConflicts Recorded conflicts of interest (access managers and auditors all; reviewers their own)
+//
+// Corresponds with GET /api/v1/conflicts (the `ListConflicts` operationId).
+func (c *Client) ListConflicts(ctx context.Context, params *ListConflictsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListConflictsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// WaiveConflictWithBody Waive an apparent conflict of interest (access managers); real conflicts cannot be waived
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/conflicts/{id}/waive (the `WaiveConflict` operationId).
+func (c *Client) WaiveConflictWithBody(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewWaiveConflictRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// WaiveConflict Waive an apparent conflict of interest (access managers); real conflicts cannot be waived
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/conflicts/{id}/waive (the `WaiveConflict` operationId).
+func (c *Client) WaiveConflict(ctx context.Context, id ID, body WaiveConflictJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewWaiveConflictRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetMe The user the token belongs to
 //
 // Corresponds with GET /api/v1/me (the `GetMe` operationId).
 func (c *Client) GetMe(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetMeRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListNotifications Your notifications, newest first (access managers and auditors may name a user)
+//
+// Corresponds with GET /api/v1/notifications (the `ListNotifications` operationId).
+func (c *Client) ListNotifications(ctx context.Context, params *ListNotificationsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListNotificationsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// MarkNotificationRead Mark one of your notifications read
+//
+// Corresponds with POST /api/v1/notifications/{id}/read (the `MarkNotificationRead` operationId).
+func (c *Client) MarkNotificationRead(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewMarkNotificationReadRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -1882,6 +3265,134 @@ func (c *Client) DecideProposal(ctx context.Context, id ID, body DecideProposalJ
 	return c.Client.Do(req)
 }
 
+// GetReply The applicant's reply to the reviews
+//
+// Corresponds with GET /api/v1/proposals/{id}/reply (the `GetReply` operationId).
+func (c *Client) GetReply(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetReplyRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SubmitReplyWithBody Reply to the reviews while the reply stage is open (the applicant organization)
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/v1/proposals/{id}/reply (the `SubmitReply` operationId).
+func (c *Client) SubmitReplyWithBody(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSubmitReplyRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SubmitReply Reply to the reviews while the reply stage is open (the applicant organization)
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/v1/proposals/{id}/reply (the `SubmitReply` operationId).
+func (c *Client) SubmitReply(ctx context.Context, id ID, body SubmitReplyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSubmitReplyRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetReviewTrack Where a proposal stands in review (stages, panel score and rank)
+//
+// Corresponds with GET /api/v1/proposals/{id}/review (the `GetReviewTrack` operationId).
+func (c *Client) GetReviewTrack(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetReviewTrackRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdvanceReview Close the current review stage and open the next, when it has what it needs (access managers)
+//
+// Corresponds with POST /api/v1/proposals/{id}/review/advance (the `AdvanceReview` operationId).
+func (c *Client) AdvanceReview(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdvanceReviewRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListReviews A proposal's reviews the caller may read (applicants anonymised, from the reply stage)
+//
+// Corresponds with GET /api/v1/proposals/{id}/reviews (the `ListReviews` operationId).
+func (c *Client) ListReviews(ctx context.Context, id ID, params *ListReviewsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListReviewsRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SubmitReviewWithBody Write (or rewrite) your review of the proposal's current stage — site operators the technical assessment, assigned reviewers ethics and peer reviews
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/proposals/{id}/reviews (the `SubmitReview` operationId).
+func (c *Client) SubmitReviewWithBody(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSubmitReviewRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SubmitReview Write (or rewrite) your review of the proposal's current stage — site operators the technical assessment, assigned reviewers ethics and peer reviews
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/proposals/{id}/reviews (the `SubmitReview` operationId).
+func (c *Client) SubmitReview(ctx context.Context, id ID, body SubmitReviewJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSubmitReviewRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // SubmitProposal Submit a draft; it is screened at once and routed
 //
 // Corresponds with POST /api/v1/proposals/{id}/submit (the `SubmitProposal` operationId).
@@ -1921,6 +3432,70 @@ func (c *Client) WithdrawProposalWithBody(ctx context.Context, id ID, contentTyp
 // Corresponds with POST /api/v1/proposals/{id}/withdraw (the `WithdrawProposal` operationId).
 func (c *Client) WithdrawProposal(ctx context.Context, id ID, body WithdrawProposalJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewWithdrawProposalRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListReviewers Reviewers and their profiles (access managers and auditors all; reviewers themselves)
+//
+// Corresponds with GET /api/v1/reviewers (the `ListReviewers` operationId).
+func (c *Client) ListReviewers(ctx context.Context, params *ListReviewersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListReviewersRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetReviewer A reviewer's profile (the reviewer, access managers, auditors)
+//
+// Corresponds with GET /api/v1/reviewers/{id} (the `GetReviewer` operationId).
+func (c *Client) GetReviewer(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetReviewerRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateReviewerWithBody Replace a reviewer's expertise, affiliations and declared conflicts (the reviewer or an access manager); assignments it conflicts with are recused
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/v1/reviewers/{id} (the `UpdateReviewer` operationId).
+func (c *Client) UpdateReviewerWithBody(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateReviewerRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateReviewer Replace a reviewer's expertise, affiliations and declared conflicts (the reviewer or an access manager); assignments it conflicts with are recused
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/v1/reviewers/{id} (the `UpdateReviewer` operationId).
+func (c *Client) UpdateReviewer(ctx context.Context, id ID, body UpdateReviewerJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateReviewerRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2096,6 +3671,186 @@ func (c *Client) Health(ctx context.Context, reqEditors ...RequestEditorFn) (*ht
 		return nil, err
 	}
 	return c.Client.Do(req)
+}
+
+// NewListAllocationRunsRequest constructs an http.Request for the ListAllocationRuns method
+func NewListAllocationRunsRequest(server string, params *ListAllocationRunsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/allocation-runs")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.CallId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "call_id", *params.CallId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Offset != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "offset", *params.Offset, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetAllocationRunRequest constructs an http.Request for the GetAllocationRun method
+func NewGetAllocationRunRequest(server string, id ID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/allocation-runs/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetAllocationRunInstanceRequest constructs an http.Request for the GetAllocationRunInstance method
+func NewGetAllocationRunInstanceRequest(server string, id ID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/allocation-runs/%s/instance", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPublishAllocationRunRequest constructs an http.Request for the PublishAllocationRun method
+func NewPublishAllocationRunRequest(server string, id ID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/allocation-runs/%s/publish", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
 }
 
 // NewListAllocationsRequest constructs an http.Request for the ListAllocations method
@@ -2274,6 +4029,179 @@ func NewTransitionAllocationRequestWithBody(server string, id ID, contentType st
 	}
 
 	operationPath := fmt.Sprintf("/api/v1/allocations/%s/transition", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListAssignmentsRequest constructs an http.Request for the ListAssignments method
+func NewListAssignmentsRequest(server string, params *ListAssignmentsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/assignments")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.ProposalId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "proposal_id", *params.ProposalId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.CallId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "call_id", *params.CallId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ReviewerId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "reviewer_id", *params.ReviewerId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Stage != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "stage", *params.Stage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.State != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "state", *params.State, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Offset != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "offset", *params.Offset, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRecuseRequest calls the generic Recuse builder with application/json body
+func NewRecuseRequest(server string, id ID, body RecuseJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRecuseRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewRecuseRequestWithBody constructs an http.Request for the Recuse method, with any body, and a specified content type
+func NewRecuseRequestWithBody(server string, id ID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/assignments/%s/recuse", pathParam0)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -2586,6 +4514,411 @@ func NewGetCallRequest(server string, id ID) (*http.Request, error) {
 	return req, nil
 }
 
+// NewCreateAllocationRunRequest calls the generic CreateAllocationRun builder with application/json body
+func NewCreateAllocationRunRequest(server string, id ID, body CreateAllocationRunJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateAllocationRunRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewCreateAllocationRunRequestWithBody constructs an http.Request for the CreateAllocationRun method, with any body, and a specified content type
+func NewCreateAllocationRunRequestWithBody(server string, id ID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/calls/%s/allocation-runs", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewAssignReviewersRequest calls the generic AssignReviewers builder with application/json body
+func NewAssignReviewersRequest(server string, id ID, body AssignReviewersJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAssignReviewersRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewAssignReviewersRequestWithBody constructs an http.Request for the AssignReviewers method, with any body, and a specified content type
+func NewAssignReviewersRequestWithBody(server string, id ID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/calls/%s/assignments", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewRankPanelRequest calls the generic RankPanel builder with application/json body
+func NewRankPanelRequest(server string, id ID, body RankPanelJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRankPanelRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewRankPanelRequestWithBody constructs an http.Request for the RankPanel method, with any body, and a specified content type
+func NewRankPanelRequestWithBody(server string, id ID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/calls/%s/panel", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetRankingRequest constructs an http.Request for the GetRanking method
+func NewGetRankingRequest(server string, id ID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/calls/%s/ranking", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetRubricRequest constructs an http.Request for the GetRubric method
+func NewGetRubricRequest(server string, id ID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/calls/%s/rubric", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewSetRubricRequest calls the generic SetRubric builder with application/json body
+func NewSetRubricRequest(server string, id ID, body SetRubricJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSetRubricRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewSetRubricRequestWithBody constructs an http.Request for the SetRubric method, with any body, and a specified content type
+func NewSetRubricRequestWithBody(server string, id ID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/calls/%s/rubric", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListConflictsRequest constructs an http.Request for the ListConflicts method
+func NewListConflictsRequest(server string, params *ListConflictsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/conflicts")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.ProposalId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "proposal_id", *params.ProposalId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ReviewerId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "reviewer_id", *params.ReviewerId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Offset != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "offset", *params.Offset, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewWaiveConflictRequest calls the generic WaiveConflict builder with application/json body
+func NewWaiveConflictRequest(server string, id ID, body WaiveConflictJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewWaiveConflictRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewWaiveConflictRequestWithBody constructs an http.Request for the WaiveConflict method, with any body, and a specified content type
+func NewWaiveConflictRequestWithBody(server string, id ID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/conflicts/%s/waive", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewGetMeRequest constructs an http.Request for the GetMe method
 func NewGetMeRequest(server string) (*http.Request, error) {
 	var err error
@@ -2606,6 +4939,142 @@ func NewGetMeRequest(server string) (*http.Request, error) {
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListNotificationsRequest constructs an http.Request for the ListNotifications method
+func NewListNotificationsRequest(server string, params *ListNotificationsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/notifications")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.UserId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "user_id", *params.UserId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ProposalId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "proposal_id", *params.ProposalId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Unread != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "unread", *params.Unread, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Offset != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "offset", *params.Offset, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewMarkNotificationReadRequest constructs an http.Request for the MarkNotificationRead method
+func NewMarkNotificationReadRequest(server string, id ID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/notifications/%s/read", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -3116,6 +5585,263 @@ func NewDecideProposalRequestWithBody(server string, id ID, contentType string, 
 	return req, nil
 }
 
+// NewGetReplyRequest constructs an http.Request for the GetReply method
+func NewGetReplyRequest(server string, id ID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/proposals/%s/reply", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewSubmitReplyRequest calls the generic SubmitReply builder with application/json body
+func NewSubmitReplyRequest(server string, id ID, body SubmitReplyJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSubmitReplyRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewSubmitReplyRequestWithBody constructs an http.Request for the SubmitReply method, with any body, and a specified content type
+func NewSubmitReplyRequestWithBody(server string, id ID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/proposals/%s/reply", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetReviewTrackRequest constructs an http.Request for the GetReviewTrack method
+func NewGetReviewTrackRequest(server string, id ID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/proposals/%s/review", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAdvanceReviewRequest constructs an http.Request for the AdvanceReview method
+func NewAdvanceReviewRequest(server string, id ID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/proposals/%s/review/advance", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListReviewsRequest constructs an http.Request for the ListReviews method
+func NewListReviewsRequest(server string, id ID, params *ListReviewsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/proposals/%s/reviews", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Stage != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "stage", *params.Stage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewSubmitReviewRequest calls the generic SubmitReview builder with application/json body
+func NewSubmitReviewRequest(server string, id ID, body SubmitReviewJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSubmitReviewRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewSubmitReviewRequestWithBody constructs an http.Request for the SubmitReview method, with any body, and a specified content type
+func NewSubmitReviewRequestWithBody(server string, id ID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/proposals/%s/reviews", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewSubmitProposalRequest constructs an http.Request for the SubmitProposal method
 func NewSubmitProposalRequest(server string, id ID) (*http.Request, error) {
 	var err error
@@ -3188,6 +5914,165 @@ func NewWithdrawProposalRequestWithBody(server string, id ID, contentType string
 	}
 
 	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListReviewersRequest constructs an http.Request for the ListReviewers method
+func NewListReviewersRequest(server string, params *ListReviewersParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/reviewers")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Expertise != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "expertise", *params.Expertise, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Offset != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "offset", *params.Offset, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetReviewerRequest constructs an http.Request for the GetReviewer method
+func NewGetReviewerRequest(server string, id ID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/reviewers/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateReviewerRequest calls the generic UpdateReviewer builder with application/json body
+func NewUpdateReviewerRequest(server string, id ID, body UpdateReviewerJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateReviewerRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewUpdateReviewerRequestWithBody constructs an http.Request for the UpdateReviewer method, with any body, and a specified content type
+func NewUpdateReviewerRequestWithBody(server string, id ID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/reviewers/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
 	if err != nil {
 		return nil, err
 	}
@@ -3620,6 +6505,34 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
+	// ListAllocationRunsWithResponse Allocation runs, newest first, without their outcomes (access managers and auditors)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/allocation-runs (the `ListAllocationRuns` operationId).
+	ListAllocationRunsWithResponse(ctx context.Context, params *ListAllocationRunsParams, reqEditors ...RequestEditorFn) (*ListAllocationRunsResponse, error)
+
+	// GetAllocationRunWithResponse An allocation run with every proposal's outcome and explanation (access managers and auditors)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/allocation-runs/{id} (the `GetAllocationRun` operationId).
+	GetAllocationRunWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*GetAllocationRunResponse, error)
+
+	// GetAllocationRunInstanceWithResponse The optimiser's input of a run, in GPU-hours, for cross-checking with another solver (access managers and auditors)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/allocation-runs/{id}/instance (the `GetAllocationRunInstance` operationId).
+	GetAllocationRunInstanceWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*GetAllocationRunInstanceResponse, error)
+
+	// PublishAllocationRunWithResponse Publish a run as the committee's decision (access managers) — allocations, rejections, notifications and audit events in one transaction
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/allocation-runs/{id}/publish (the `PublishAllocationRun` operationId).
+	PublishAllocationRunWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*PublishAllocationRunResponse, error)
+
 	// ListAllocationsWithResponse Allocations visible to the caller (applicants their own, site operators their site's)
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -3645,6 +6558,27 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/v1/allocations/{id}/transition (the `TransitionAllocation` operationId).
 	TransitionAllocationWithResponse(ctx context.Context, id ID, body TransitionAllocationJSONRequestBody, reqEditors ...RequestEditorFn) (*TransitionAllocationResponse, error)
+
+	// ListAssignmentsWithResponse Review assignments (reviewers their own; access managers and auditors all)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/assignments (the `ListAssignments` operationId).
+	ListAssignmentsWithResponse(ctx context.Context, params *ListAssignmentsParams, reqEditors ...RequestEditorFn) (*ListAssignmentsResponse, error)
+
+	// RecuseWithBodyWithResponse Withdraw from an assignment for a conflict of interest (the assigned reviewer); the proposal becomes invisible to them
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/assignments/{id}/recuse (the `Recuse` operationId).
+	RecuseWithBodyWithResponse(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RecuseResponse, error)
+
+	// RecuseWithResponse Withdraw from an assignment for a conflict of interest (the assigned reviewer); the proposal becomes invisible to them
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/assignments/{id}/recuse (the `Recuse` operationId).
+	RecuseWithResponse(ctx context.Context, id ID, body RecuseJSONRequestBody, reqEditors ...RequestEditorFn) (*RecuseResponse, error)
 
 	// ListAuditEventsWithResponse The audit log in chain order (access managers and auditors)
 	//
@@ -3684,12 +6618,117 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	GetCallWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*GetCallResponse, error)
 
+	// CreateAllocationRunWithBodyWithResponse Solve the call's allocation problem and store the result as a draft (access managers); nothing is decided until it is published
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/calls/{id}/allocation-runs (the `CreateAllocationRun` operationId).
+	CreateAllocationRunWithBodyWithResponse(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateAllocationRunResponse, error)
+
+	// CreateAllocationRunWithResponse Solve the call's allocation problem and store the result as a draft (access managers); nothing is decided until it is published
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/calls/{id}/allocation-runs (the `CreateAllocationRun` operationId).
+	CreateAllocationRunWithResponse(ctx context.Context, id ID, body CreateAllocationRunJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateAllocationRunResponse, error)
+
+	// AssignReviewersWithBodyWithResponse Assign reviewers to the call's proposals at a stage by expertise, with balanced load and without conflicts of interest (access managers)
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/calls/{id}/assignments (the `AssignReviewers` operationId).
+	AssignReviewersWithBodyWithResponse(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AssignReviewersResponse, error)
+
+	// AssignReviewersWithResponse Assign reviewers to the call's proposals at a stage by expertise, with balanced load and without conflicts of interest (access managers)
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/calls/{id}/assignments (the `AssignReviewers` operationId).
+	AssignReviewersWithResponse(ctx context.Context, id ID, body AssignReviewersJSONRequestBody, reqEditors ...RequestEditorFn) (*AssignReviewersResponse, error)
+
+	// RankPanelWithBodyWithResponse Rank the call's proposals at the panel stage and move them to the decision stage (access managers)
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/calls/{id}/panel (the `RankPanel` operationId).
+	RankPanelWithBodyWithResponse(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RankPanelResponse, error)
+
+	// RankPanelWithResponse Rank the call's proposals at the panel stage and move them to the decision stage (access managers)
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/calls/{id}/panel (the `RankPanel` operationId).
+	RankPanelWithResponse(ctx context.Context, id ID, body RankPanelJSONRequestBody, reqEditors ...RequestEditorFn) (*RankPanelResponse, error)
+
+	// GetRankingWithResponse The call's ranked proposals, best first (access managers and auditors)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/calls/{id}/ranking (the `GetRanking` operationId).
+	GetRankingWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*GetRankingResponse, error)
+
+	// GetRubricWithResponse The call's published peer-review rubric
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/calls/{id}/rubric (the `GetRubric` operationId).
+	GetRubricWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*GetRubricResponse, error)
+
+	// SetRubricWithBodyWithResponse Publish the call's rubric (access managers), until its first peer review
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/calls/{id}/rubric (the `SetRubric` operationId).
+	SetRubricWithBodyWithResponse(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetRubricResponse, error)
+
+	// SetRubricWithResponse Publish the call's rubric (access managers), until its first peer review
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/calls/{id}/rubric (the `SetRubric` operationId).
+	SetRubricWithResponse(ctx context.Context, id ID, body SetRubricJSONRequestBody, reqEditors ...RequestEditorFn) (*SetRubricResponse, error)
+
+	// ListConflictsWithResponse Recorded conflicts of interest (access managers and auditors all; reviewers their own)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/conflicts (the `ListConflicts` operationId).
+	ListConflictsWithResponse(ctx context.Context, params *ListConflictsParams, reqEditors ...RequestEditorFn) (*ListConflictsResponse, error)
+
+	// WaiveConflictWithBodyWithResponse Waive an apparent conflict of interest (access managers); real conflicts cannot be waived
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/conflicts/{id}/waive (the `WaiveConflict` operationId).
+	WaiveConflictWithBodyWithResponse(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*WaiveConflictResponse, error)
+
+	// WaiveConflictWithResponse Waive an apparent conflict of interest (access managers); real conflicts cannot be waived
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/conflicts/{id}/waive (the `WaiveConflict` operationId).
+	WaiveConflictWithResponse(ctx context.Context, id ID, body WaiveConflictJSONRequestBody, reqEditors ...RequestEditorFn) (*WaiveConflictResponse, error)
+
 	// GetMeWithResponse The user the token belongs to
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /api/v1/me (the `GetMe` operationId).
 	GetMeWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetMeResponse, error)
+
+	// ListNotificationsWithResponse Your notifications, newest first (access managers and auditors may name a user)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/notifications (the `ListNotifications` operationId).
+	ListNotificationsWithResponse(ctx context.Context, params *ListNotificationsParams, reqEditors ...RequestEditorFn) (*ListNotificationsResponse, error)
+
+	// MarkNotificationReadWithResponse Mark one of your notifications read
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/notifications/{id}/read (the `MarkNotificationRead` operationId).
+	MarkNotificationReadWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*MarkNotificationReadResponse, error)
 
 	// OpenapiWithResponse This document, as JSON
 	//
@@ -3778,6 +6817,62 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/proposals/{id}/decision (the `DecideProposal` operationId).
 	DecideProposalWithResponse(ctx context.Context, id ID, body DecideProposalJSONRequestBody, reqEditors ...RequestEditorFn) (*DecideProposalResponse, error)
 
+	// GetReplyWithResponse The applicant's reply to the reviews
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/proposals/{id}/reply (the `GetReply` operationId).
+	GetReplyWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*GetReplyResponse, error)
+
+	// SubmitReplyWithBodyWithResponse Reply to the reviews while the reply stage is open (the applicant organization)
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/proposals/{id}/reply (the `SubmitReply` operationId).
+	SubmitReplyWithBodyWithResponse(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SubmitReplyResponse, error)
+
+	// SubmitReplyWithResponse Reply to the reviews while the reply stage is open (the applicant organization)
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/proposals/{id}/reply (the `SubmitReply` operationId).
+	SubmitReplyWithResponse(ctx context.Context, id ID, body SubmitReplyJSONRequestBody, reqEditors ...RequestEditorFn) (*SubmitReplyResponse, error)
+
+	// GetReviewTrackWithResponse Where a proposal stands in review (stages, panel score and rank)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/proposals/{id}/review (the `GetReviewTrack` operationId).
+	GetReviewTrackWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*GetReviewTrackResponse, error)
+
+	// AdvanceReviewWithResponse Close the current review stage and open the next, when it has what it needs (access managers)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/proposals/{id}/review/advance (the `AdvanceReview` operationId).
+	AdvanceReviewWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*AdvanceReviewResponse, error)
+
+	// ListReviewsWithResponse A proposal's reviews the caller may read (applicants anonymised, from the reply stage)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/proposals/{id}/reviews (the `ListReviews` operationId).
+	ListReviewsWithResponse(ctx context.Context, id ID, params *ListReviewsParams, reqEditors ...RequestEditorFn) (*ListReviewsResponse, error)
+
+	// SubmitReviewWithBodyWithResponse Write (or rewrite) your review of the proposal's current stage — site operators the technical assessment, assigned reviewers ethics and peer reviews
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/proposals/{id}/reviews (the `SubmitReview` operationId).
+	SubmitReviewWithBodyWithResponse(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SubmitReviewResponse, error)
+
+	// SubmitReviewWithResponse Write (or rewrite) your review of the proposal's current stage — site operators the technical assessment, assigned reviewers ethics and peer reviews
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/proposals/{id}/reviews (the `SubmitReview` operationId).
+	SubmitReviewWithResponse(ctx context.Context, id ID, body SubmitReviewJSONRequestBody, reqEditors ...RequestEditorFn) (*SubmitReviewResponse, error)
+
 	// SubmitProposalWithResponse Submit a draft; it is screened at once and routed
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -3798,6 +6893,34 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/v1/proposals/{id}/withdraw (the `WithdrawProposal` operationId).
 	WithdrawProposalWithResponse(ctx context.Context, id ID, body WithdrawProposalJSONRequestBody, reqEditors ...RequestEditorFn) (*WithdrawProposalResponse, error)
+
+	// ListReviewersWithResponse Reviewers and their profiles (access managers and auditors all; reviewers themselves)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/reviewers (the `ListReviewers` operationId).
+	ListReviewersWithResponse(ctx context.Context, params *ListReviewersParams, reqEditors ...RequestEditorFn) (*ListReviewersResponse, error)
+
+	// GetReviewerWithResponse A reviewer's profile (the reviewer, access managers, auditors)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/reviewers/{id} (the `GetReviewer` operationId).
+	GetReviewerWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*GetReviewerResponse, error)
+
+	// UpdateReviewerWithBodyWithResponse Replace a reviewer's expertise, affiliations and declared conflicts (the reviewer or an access manager); assignments it conflicts with are recused
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/reviewers/{id} (the `UpdateReviewer` operationId).
+	UpdateReviewerWithBodyWithResponse(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateReviewerResponse, error)
+
+	// UpdateReviewerWithResponse Replace a reviewer's expertise, affiliations and declared conflicts (the reviewer or an access manager); assignments it conflicts with are recused
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/reviewers/{id} (the `UpdateReviewer` operationId).
+	UpdateReviewerWithResponse(ctx context.Context, id ID, body UpdateReviewerJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateReviewerResponse, error)
 
 	// ListSystemsWithResponse The EuroHPC systems catalogue
 	//
@@ -3869,6 +6992,261 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /healthz (the `Health` operationId).
 	HealthWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*HealthResponse, error)
+}
+
+type ListAllocationRunsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AllocationRunList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Invalid
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListAllocationRunsResponse) GetJSON200() *AllocationRunList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListAllocationRunsResponse) GetJSON400() *Invalid {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListAllocationRunsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListAllocationRunsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r ListAllocationRunsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListAllocationRunsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListAllocationRunsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListAllocationRunsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetAllocationRunResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AllocationRun
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetAllocationRunResponse) GetJSON200() *AllocationRun {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetAllocationRunResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetAllocationRunResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetAllocationRunResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAllocationRunResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAllocationRunResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAllocationRunResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAllocationRunResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetAllocationRunInstanceResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AllocationInstance
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetAllocationRunInstanceResponse) GetJSON200() *AllocationInstance {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetAllocationRunInstanceResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetAllocationRunInstanceResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetAllocationRunInstanceResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAllocationRunInstanceResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAllocationRunInstanceResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAllocationRunInstanceResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAllocationRunInstanceResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PublishAllocationRunResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AllocationRun
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PublishAllocationRunResponse) GetJSON200() *AllocationRun {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PublishAllocationRunResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PublishAllocationRunResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PublishAllocationRunResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PublishAllocationRunResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r PublishAllocationRunResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PublishAllocationRunResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PublishAllocationRunResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PublishAllocationRunResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
 }
 
 type ListAllocationsResponse struct {
@@ -4051,6 +7429,137 @@ func (r TransitionAllocationResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r TransitionAllocationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListAssignmentsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AssignmentList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Invalid
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListAssignmentsResponse) GetJSON200() *AssignmentList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListAssignmentsResponse) GetJSON400() *Invalid {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListAssignmentsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetBody returns the raw response body bytes
+func (r ListAssignmentsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListAssignmentsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListAssignmentsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListAssignmentsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type RecuseResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Assignment
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Invalid
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RecuseResponse) GetJSON200() *Assignment {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RecuseResponse) GetJSON400() *Invalid {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RecuseResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RecuseResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r RecuseResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r RecuseResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r RecuseResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RecuseResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RecuseResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RecuseResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -4353,6 +7862,572 @@ func (r GetCallResponse) ContentType() string {
 	return ""
 }
 
+type CreateAllocationRunResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *AllocationRun
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Invalid
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateAllocationRunResponse) GetJSON201() *AllocationRun {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateAllocationRunResponse) GetJSON400() *Invalid {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateAllocationRunResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateAllocationRunResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateAllocationRunResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreateAllocationRunResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateAllocationRunResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateAllocationRunResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateAllocationRunResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateAllocationRunResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AssignReviewersResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AssignmentReport
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Invalid
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AssignReviewersResponse) GetJSON200() *AssignmentReport {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AssignReviewersResponse) GetJSON400() *Invalid {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AssignReviewersResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AssignReviewersResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AssignReviewersResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r AssignReviewersResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r AssignReviewersResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AssignReviewersResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AssignReviewersResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AssignReviewersResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type RankPanelResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PanelEntryList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Invalid
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RankPanelResponse) GetJSON200() *PanelEntryList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RankPanelResponse) GetJSON400() *Invalid {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RankPanelResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RankPanelResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RankPanelResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r RankPanelResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r RankPanelResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RankPanelResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RankPanelResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RankPanelResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetRankingResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PanelEntryList
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetRankingResponse) GetJSON200() *PanelEntryList {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetRankingResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetRankingResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetRankingResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetRankingResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetRankingResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetRankingResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetRankingResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetRubricResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Rubric
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetRubricResponse) GetJSON200() *Rubric {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetRubricResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetRubricResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetRubricResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetRubricResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetRubricResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetRubricResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type SetRubricResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Rubric
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Invalid
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SetRubricResponse) GetJSON200() *Rubric {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r SetRubricResponse) GetJSON400() *Invalid {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r SetRubricResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r SetRubricResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r SetRubricResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r SetRubricResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r SetRubricResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r SetRubricResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SetRubricResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SetRubricResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SetRubricResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListConflictsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ConflictOfInterestList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Invalid
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListConflictsResponse) GetJSON200() *ConflictOfInterestList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListConflictsResponse) GetJSON400() *Invalid {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListConflictsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetBody returns the raw response body bytes
+func (r ListConflictsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListConflictsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListConflictsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListConflictsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type WaiveConflictResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ConflictOfInterest
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Invalid
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r WaiveConflictResponse) GetJSON200() *ConflictOfInterest {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r WaiveConflictResponse) GetJSON400() *Invalid {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r WaiveConflictResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r WaiveConflictResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r WaiveConflictResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r WaiveConflictResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r WaiveConflictResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r WaiveConflictResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r WaiveConflictResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r WaiveConflictResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r WaiveConflictResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetMeResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4395,6 +8470,116 @@ func (r GetMeResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetMeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListNotificationsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *NotificationList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Invalid
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListNotificationsResponse) GetJSON200() *NotificationList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListNotificationsResponse) GetJSON400() *Invalid {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListNotificationsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetBody returns the raw response body bytes
+func (r ListNotificationsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListNotificationsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListNotificationsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListNotificationsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type MarkNotificationReadResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Notification
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r MarkNotificationReadResponse) GetJSON200() *Notification {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r MarkNotificationReadResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r MarkNotificationReadResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r MarkNotificationReadResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r MarkNotificationReadResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r MarkNotificationReadResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r MarkNotificationReadResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -4980,6 +9165,413 @@ func (r DecideProposalResponse) ContentType() string {
 	return ""
 }
 
+type GetReplyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Reply
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetReplyResponse) GetJSON200() *Reply {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetReplyResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetReplyResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetReplyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetReplyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetReplyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetReplyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type SubmitReplyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Reply
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Invalid
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SubmitReplyResponse) GetJSON200() *Reply {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r SubmitReplyResponse) GetJSON400() *Invalid {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r SubmitReplyResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r SubmitReplyResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r SubmitReplyResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r SubmitReplyResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r SubmitReplyResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r SubmitReplyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SubmitReplyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SubmitReplyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SubmitReplyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetReviewTrackResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ReviewTrack
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetReviewTrackResponse) GetJSON200() *ReviewTrack {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetReviewTrackResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetReviewTrackResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetReviewTrackResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetReviewTrackResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetReviewTrackResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetReviewTrackResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AdvanceReviewResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ReviewTrack
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AdvanceReviewResponse) GetJSON200() *ReviewTrack {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdvanceReviewResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AdvanceReviewResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdvanceReviewResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r AdvanceReviewResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r AdvanceReviewResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdvanceReviewResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdvanceReviewResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdvanceReviewResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListReviewsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ReviewList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Invalid
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListReviewsResponse) GetJSON200() *ReviewList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListReviewsResponse) GetJSON400() *Invalid {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListReviewsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListReviewsResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListReviewsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListReviewsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListReviewsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListReviewsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type SubmitReviewResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Review
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Invalid
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SubmitReviewResponse) GetJSON200() *Review {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r SubmitReviewResponse) GetJSON400() *Invalid {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r SubmitReviewResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r SubmitReviewResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r SubmitReviewResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r SubmitReviewResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r SubmitReviewResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r SubmitReviewResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SubmitReviewResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SubmitReviewResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SubmitReviewResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type SubmitProposalResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -5126,6 +9718,199 @@ func (r WithdrawProposalResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r WithdrawProposalResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListReviewersResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ReviewerProfileList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Invalid
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListReviewersResponse) GetJSON200() *ReviewerProfileList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListReviewersResponse) GetJSON400() *Invalid {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListReviewersResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetBody returns the raw response body bytes
+func (r ListReviewersResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListReviewersResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListReviewersResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListReviewersResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetReviewerResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ReviewerProfile
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetReviewerResponse) GetJSON200() *ReviewerProfile {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetReviewerResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetReviewerResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetReviewerResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetReviewerResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetReviewerResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetReviewerResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UpdateReviewerResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ReviewerProfile
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Invalid
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateReviewerResponse) GetJSON200() *ReviewerProfile {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateReviewerResponse) GetJSON400() *Invalid {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateReviewerResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateReviewerResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateReviewerResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r UpdateReviewerResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UpdateReviewerResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateReviewerResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateReviewerResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateReviewerResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateReviewerResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -5641,6 +10426,58 @@ func (r HealthResponse) ContentType() string {
 	return ""
 }
 
+// ListAllocationRunsWithResponse Allocation runs, newest first, without their outcomes (access managers and auditors)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/allocation-runs (the `ListAllocationRuns` operationId).
+func (c *ClientWithResponses) ListAllocationRunsWithResponse(ctx context.Context, params *ListAllocationRunsParams, reqEditors ...RequestEditorFn) (*ListAllocationRunsResponse, error) {
+	rsp, err := c.ListAllocationRuns(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListAllocationRunsResponse(rsp)
+}
+
+// GetAllocationRunWithResponse An allocation run with every proposal's outcome and explanation (access managers and auditors)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/allocation-runs/{id} (the `GetAllocationRun` operationId).
+func (c *ClientWithResponses) GetAllocationRunWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*GetAllocationRunResponse, error) {
+	rsp, err := c.GetAllocationRun(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAllocationRunResponse(rsp)
+}
+
+// GetAllocationRunInstanceWithResponse The optimiser's input of a run, in GPU-hours, for cross-checking with another solver (access managers and auditors)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/allocation-runs/{id}/instance (the `GetAllocationRunInstance` operationId).
+func (c *ClientWithResponses) GetAllocationRunInstanceWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*GetAllocationRunInstanceResponse, error) {
+	rsp, err := c.GetAllocationRunInstance(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAllocationRunInstanceResponse(rsp)
+}
+
+// PublishAllocationRunWithResponse Publish a run as the committee's decision (access managers) — allocations, rejections, notifications and audit events in one transaction
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/allocation-runs/{id}/publish (the `PublishAllocationRun` operationId).
+func (c *ClientWithResponses) PublishAllocationRunWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*PublishAllocationRunResponse, error) {
+	rsp, err := c.PublishAllocationRun(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePublishAllocationRunResponse(rsp)
+}
+
 // ListAllocationsWithResponse Allocations visible to the caller (applicants their own, site operators their site's)
 //
 // Returns a wrapper object for the known response body format(s).
@@ -5689,6 +10526,45 @@ func (c *ClientWithResponses) TransitionAllocationWithResponse(ctx context.Conte
 		return nil, err
 	}
 	return ParseTransitionAllocationResponse(rsp)
+}
+
+// ListAssignmentsWithResponse Review assignments (reviewers their own; access managers and auditors all)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/assignments (the `ListAssignments` operationId).
+func (c *ClientWithResponses) ListAssignmentsWithResponse(ctx context.Context, params *ListAssignmentsParams, reqEditors ...RequestEditorFn) (*ListAssignmentsResponse, error) {
+	rsp, err := c.ListAssignments(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListAssignmentsResponse(rsp)
+}
+
+// RecuseWithBodyWithResponse Withdraw from an assignment for a conflict of interest (the assigned reviewer); the proposal becomes invisible to them
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/assignments/{id}/recuse (the `Recuse` operationId).
+func (c *ClientWithResponses) RecuseWithBodyWithResponse(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RecuseResponse, error) {
+	rsp, err := c.RecuseWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRecuseResponse(rsp)
+}
+
+// RecuseWithResponse Withdraw from an assignment for a conflict of interest (the assigned reviewer); the proposal becomes invisible to them
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/assignments/{id}/recuse (the `Recuse` operationId).
+func (c *ClientWithResponses) RecuseWithResponse(ctx context.Context, id ID, body RecuseJSONRequestBody, reqEditors ...RequestEditorFn) (*RecuseResponse, error) {
+	rsp, err := c.Recuse(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRecuseResponse(rsp)
 }
 
 // ListAuditEventsWithResponse The audit log in chain order (access managers and auditors)
@@ -5765,6 +10641,175 @@ func (c *ClientWithResponses) GetCallWithResponse(ctx context.Context, id ID, re
 	return ParseGetCallResponse(rsp)
 }
 
+// CreateAllocationRunWithBodyWithResponse Solve the call's allocation problem and store the result as a draft (access managers); nothing is decided until it is published
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/calls/{id}/allocation-runs (the `CreateAllocationRun` operationId).
+func (c *ClientWithResponses) CreateAllocationRunWithBodyWithResponse(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateAllocationRunResponse, error) {
+	rsp, err := c.CreateAllocationRunWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateAllocationRunResponse(rsp)
+}
+
+// CreateAllocationRunWithResponse Solve the call's allocation problem and store the result as a draft (access managers); nothing is decided until it is published
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/calls/{id}/allocation-runs (the `CreateAllocationRun` operationId).
+func (c *ClientWithResponses) CreateAllocationRunWithResponse(ctx context.Context, id ID, body CreateAllocationRunJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateAllocationRunResponse, error) {
+	rsp, err := c.CreateAllocationRun(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateAllocationRunResponse(rsp)
+}
+
+// AssignReviewersWithBodyWithResponse Assign reviewers to the call's proposals at a stage by expertise, with balanced load and without conflicts of interest (access managers)
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/calls/{id}/assignments (the `AssignReviewers` operationId).
+func (c *ClientWithResponses) AssignReviewersWithBodyWithResponse(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AssignReviewersResponse, error) {
+	rsp, err := c.AssignReviewersWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAssignReviewersResponse(rsp)
+}
+
+// AssignReviewersWithResponse Assign reviewers to the call's proposals at a stage by expertise, with balanced load and without conflicts of interest (access managers)
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/calls/{id}/assignments (the `AssignReviewers` operationId).
+func (c *ClientWithResponses) AssignReviewersWithResponse(ctx context.Context, id ID, body AssignReviewersJSONRequestBody, reqEditors ...RequestEditorFn) (*AssignReviewersResponse, error) {
+	rsp, err := c.AssignReviewers(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAssignReviewersResponse(rsp)
+}
+
+// RankPanelWithBodyWithResponse Rank the call's proposals at the panel stage and move them to the decision stage (access managers)
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/calls/{id}/panel (the `RankPanel` operationId).
+func (c *ClientWithResponses) RankPanelWithBodyWithResponse(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RankPanelResponse, error) {
+	rsp, err := c.RankPanelWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRankPanelResponse(rsp)
+}
+
+// RankPanelWithResponse Rank the call's proposals at the panel stage and move them to the decision stage (access managers)
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/calls/{id}/panel (the `RankPanel` operationId).
+func (c *ClientWithResponses) RankPanelWithResponse(ctx context.Context, id ID, body RankPanelJSONRequestBody, reqEditors ...RequestEditorFn) (*RankPanelResponse, error) {
+	rsp, err := c.RankPanel(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRankPanelResponse(rsp)
+}
+
+// GetRankingWithResponse The call's ranked proposals, best first (access managers and auditors)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/calls/{id}/ranking (the `GetRanking` operationId).
+func (c *ClientWithResponses) GetRankingWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*GetRankingResponse, error) {
+	rsp, err := c.GetRanking(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetRankingResponse(rsp)
+}
+
+// GetRubricWithResponse The call's published peer-review rubric
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/calls/{id}/rubric (the `GetRubric` operationId).
+func (c *ClientWithResponses) GetRubricWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*GetRubricResponse, error) {
+	rsp, err := c.GetRubric(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetRubricResponse(rsp)
+}
+
+// SetRubricWithBodyWithResponse Publish the call's rubric (access managers), until its first peer review
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/calls/{id}/rubric (the `SetRubric` operationId).
+func (c *ClientWithResponses) SetRubricWithBodyWithResponse(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetRubricResponse, error) {
+	rsp, err := c.SetRubricWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetRubricResponse(rsp)
+}
+
+// SetRubricWithResponse Publish the call's rubric (access managers), until its first peer review
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/calls/{id}/rubric (the `SetRubric` operationId).
+func (c *ClientWithResponses) SetRubricWithResponse(ctx context.Context, id ID, body SetRubricJSONRequestBody, reqEditors ...RequestEditorFn) (*SetRubricResponse, error) {
+	rsp, err := c.SetRubric(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetRubricResponse(rsp)
+}
+
+// ListConflictsWithResponse Recorded conflicts of interest (access managers and auditors all; reviewers their own)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/conflicts (the `ListConflicts` operationId).
+func (c *ClientWithResponses) ListConflictsWithResponse(ctx context.Context, params *ListConflictsParams, reqEditors ...RequestEditorFn) (*ListConflictsResponse, error) {
+	rsp, err := c.ListConflicts(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListConflictsResponse(rsp)
+}
+
+// WaiveConflictWithBodyWithResponse Waive an apparent conflict of interest (access managers); real conflicts cannot be waived
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/conflicts/{id}/waive (the `WaiveConflict` operationId).
+func (c *ClientWithResponses) WaiveConflictWithBodyWithResponse(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*WaiveConflictResponse, error) {
+	rsp, err := c.WaiveConflictWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseWaiveConflictResponse(rsp)
+}
+
+// WaiveConflictWithResponse Waive an apparent conflict of interest (access managers); real conflicts cannot be waived
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/conflicts/{id}/waive (the `WaiveConflict` operationId).
+func (c *ClientWithResponses) WaiveConflictWithResponse(ctx context.Context, id ID, body WaiveConflictJSONRequestBody, reqEditors ...RequestEditorFn) (*WaiveConflictResponse, error) {
+	rsp, err := c.WaiveConflict(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseWaiveConflictResponse(rsp)
+}
+
 // GetMeWithResponse The user the token belongs to
 //
 // Returns a wrapper object for the known response body format(s).
@@ -5776,6 +10821,32 @@ func (c *ClientWithResponses) GetMeWithResponse(ctx context.Context, reqEditors 
 		return nil, err
 	}
 	return ParseGetMeResponse(rsp)
+}
+
+// ListNotificationsWithResponse Your notifications, newest first (access managers and auditors may name a user)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/notifications (the `ListNotifications` operationId).
+func (c *ClientWithResponses) ListNotificationsWithResponse(ctx context.Context, params *ListNotificationsParams, reqEditors ...RequestEditorFn) (*ListNotificationsResponse, error) {
+	rsp, err := c.ListNotifications(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListNotificationsResponse(rsp)
+}
+
+// MarkNotificationReadWithResponse Mark one of your notifications read
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/notifications/{id}/read (the `MarkNotificationRead` operationId).
+func (c *ClientWithResponses) MarkNotificationReadWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*MarkNotificationReadResponse, error) {
+	rsp, err := c.MarkNotificationRead(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseMarkNotificationReadResponse(rsp)
 }
 
 // OpenapiWithResponse This document, as JSON
@@ -5943,6 +11014,110 @@ func (c *ClientWithResponses) DecideProposalWithResponse(ctx context.Context, id
 	return ParseDecideProposalResponse(rsp)
 }
 
+// GetReplyWithResponse The applicant's reply to the reviews
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/proposals/{id}/reply (the `GetReply` operationId).
+func (c *ClientWithResponses) GetReplyWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*GetReplyResponse, error) {
+	rsp, err := c.GetReply(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetReplyResponse(rsp)
+}
+
+// SubmitReplyWithBodyWithResponse Reply to the reviews while the reply stage is open (the applicant organization)
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/proposals/{id}/reply (the `SubmitReply` operationId).
+func (c *ClientWithResponses) SubmitReplyWithBodyWithResponse(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SubmitReplyResponse, error) {
+	rsp, err := c.SubmitReplyWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSubmitReplyResponse(rsp)
+}
+
+// SubmitReplyWithResponse Reply to the reviews while the reply stage is open (the applicant organization)
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/proposals/{id}/reply (the `SubmitReply` operationId).
+func (c *ClientWithResponses) SubmitReplyWithResponse(ctx context.Context, id ID, body SubmitReplyJSONRequestBody, reqEditors ...RequestEditorFn) (*SubmitReplyResponse, error) {
+	rsp, err := c.SubmitReply(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSubmitReplyResponse(rsp)
+}
+
+// GetReviewTrackWithResponse Where a proposal stands in review (stages, panel score and rank)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/proposals/{id}/review (the `GetReviewTrack` operationId).
+func (c *ClientWithResponses) GetReviewTrackWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*GetReviewTrackResponse, error) {
+	rsp, err := c.GetReviewTrack(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetReviewTrackResponse(rsp)
+}
+
+// AdvanceReviewWithResponse Close the current review stage and open the next, when it has what it needs (access managers)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/proposals/{id}/review/advance (the `AdvanceReview` operationId).
+func (c *ClientWithResponses) AdvanceReviewWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*AdvanceReviewResponse, error) {
+	rsp, err := c.AdvanceReview(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdvanceReviewResponse(rsp)
+}
+
+// ListReviewsWithResponse A proposal's reviews the caller may read (applicants anonymised, from the reply stage)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/proposals/{id}/reviews (the `ListReviews` operationId).
+func (c *ClientWithResponses) ListReviewsWithResponse(ctx context.Context, id ID, params *ListReviewsParams, reqEditors ...RequestEditorFn) (*ListReviewsResponse, error) {
+	rsp, err := c.ListReviews(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListReviewsResponse(rsp)
+}
+
+// SubmitReviewWithBodyWithResponse Write (or rewrite) your review of the proposal's current stage — site operators the technical assessment, assigned reviewers ethics and peer reviews
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/proposals/{id}/reviews (the `SubmitReview` operationId).
+func (c *ClientWithResponses) SubmitReviewWithBodyWithResponse(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SubmitReviewResponse, error) {
+	rsp, err := c.SubmitReviewWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSubmitReviewResponse(rsp)
+}
+
+// SubmitReviewWithResponse Write (or rewrite) your review of the proposal's current stage — site operators the technical assessment, assigned reviewers ethics and peer reviews
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/proposals/{id}/reviews (the `SubmitReview` operationId).
+func (c *ClientWithResponses) SubmitReviewWithResponse(ctx context.Context, id ID, body SubmitReviewJSONRequestBody, reqEditors ...RequestEditorFn) (*SubmitReviewResponse, error) {
+	rsp, err := c.SubmitReview(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSubmitReviewResponse(rsp)
+}
+
 // SubmitProposalWithResponse Submit a draft; it is screened at once and routed
 //
 // Returns a wrapper object for the known response body format(s).
@@ -5980,6 +11155,58 @@ func (c *ClientWithResponses) WithdrawProposalWithResponse(ctx context.Context, 
 		return nil, err
 	}
 	return ParseWithdrawProposalResponse(rsp)
+}
+
+// ListReviewersWithResponse Reviewers and their profiles (access managers and auditors all; reviewers themselves)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/reviewers (the `ListReviewers` operationId).
+func (c *ClientWithResponses) ListReviewersWithResponse(ctx context.Context, params *ListReviewersParams, reqEditors ...RequestEditorFn) (*ListReviewersResponse, error) {
+	rsp, err := c.ListReviewers(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListReviewersResponse(rsp)
+}
+
+// GetReviewerWithResponse A reviewer's profile (the reviewer, access managers, auditors)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/reviewers/{id} (the `GetReviewer` operationId).
+func (c *ClientWithResponses) GetReviewerWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*GetReviewerResponse, error) {
+	rsp, err := c.GetReviewer(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetReviewerResponse(rsp)
+}
+
+// UpdateReviewerWithBodyWithResponse Replace a reviewer's expertise, affiliations and declared conflicts (the reviewer or an access manager); assignments it conflicts with are recused
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/reviewers/{id} (the `UpdateReviewer` operationId).
+func (c *ClientWithResponses) UpdateReviewerWithBodyWithResponse(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateReviewerResponse, error) {
+	rsp, err := c.UpdateReviewerWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateReviewerResponse(rsp)
+}
+
+// UpdateReviewerWithResponse Replace a reviewer's expertise, affiliations and declared conflicts (the reviewer or an access manager); assignments it conflicts with are recused
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/reviewers/{id} (the `UpdateReviewer` operationId).
+func (c *ClientWithResponses) UpdateReviewerWithResponse(ctx context.Context, id ID, body UpdateReviewerJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateReviewerResponse, error) {
+	rsp, err := c.UpdateReviewer(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateReviewerResponse(rsp)
 }
 
 // ListSystemsWithResponse The EuroHPC systems catalogue
@@ -6119,6 +11346,201 @@ func (c *ClientWithResponses) HealthWithResponse(ctx context.Context, reqEditors
 	return ParseHealthResponse(rsp)
 }
 
+// ParseListAllocationRunsResponse parses an HTTP response from a ListAllocationRunsWithResponse call
+func ParseListAllocationRunsResponse(rsp *http.Response) (*ListAllocationRunsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListAllocationRunsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AllocationRunList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetAllocationRunResponse parses an HTTP response from a GetAllocationRunWithResponse call
+func ParseGetAllocationRunResponse(rsp *http.Response) (*GetAllocationRunResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAllocationRunResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AllocationRun
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetAllocationRunInstanceResponse parses an HTTP response from a GetAllocationRunInstanceWithResponse call
+func ParseGetAllocationRunInstanceResponse(rsp *http.Response) (*GetAllocationRunInstanceResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAllocationRunInstanceResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AllocationInstance
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePublishAllocationRunResponse parses an HTTP response from a PublishAllocationRunWithResponse call
+func ParsePublishAllocationRunResponse(rsp *http.Response) (*PublishAllocationRunResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PublishAllocationRunResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AllocationRun
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseListAllocationsResponse parses an HTTP response from a ListAllocationsWithResponse call
 func ParseListAllocationsResponse(rsp *http.Response) (*ListAllocationsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -6254,6 +11676,107 @@ func ParseTransitionAllocationResponse(rsp *http.Response) (*TransitionAllocatio
 			return nil, err
 		}
 		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListAssignmentsResponse parses an HTTP response from a ListAssignmentsWithResponse call
+func ParseListAssignmentsResponse(rsp *http.Response) (*ListAssignmentsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListAssignmentsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AssignmentList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRecuseResponse parses an HTTP response from a RecuseWithResponse call
+func ParseRecuseResponse(rsp *http.Response) (*RecuseResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RecuseResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Assignment
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	}
 
@@ -6481,6 +12004,452 @@ func ParseGetCallResponse(rsp *http.Response) (*GetCallResponse, error) {
 	return response, nil
 }
 
+// ParseCreateAllocationRunResponse parses an HTTP response from a CreateAllocationRunWithResponse call
+func ParseCreateAllocationRunResponse(rsp *http.Response) (*CreateAllocationRunResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateAllocationRunResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest AllocationRun
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAssignReviewersResponse parses an HTTP response from a AssignReviewersWithResponse call
+func ParseAssignReviewersResponse(rsp *http.Response) (*AssignReviewersResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AssignReviewersResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AssignmentReport
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRankPanelResponse parses an HTTP response from a RankPanelWithResponse call
+func ParseRankPanelResponse(rsp *http.Response) (*RankPanelResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RankPanelResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PanelEntryList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetRankingResponse parses an HTTP response from a GetRankingWithResponse call
+func ParseGetRankingResponse(rsp *http.Response) (*GetRankingResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetRankingResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PanelEntryList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetRubricResponse parses an HTTP response from a GetRubricWithResponse call
+func ParseGetRubricResponse(rsp *http.Response) (*GetRubricResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetRubricResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Rubric
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseSetRubricResponse parses an HTTP response from a SetRubricWithResponse call
+func ParseSetRubricResponse(rsp *http.Response) (*SetRubricResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SetRubricResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Rubric
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListConflictsResponse parses an HTTP response from a ListConflictsWithResponse call
+func ParseListConflictsResponse(rsp *http.Response) (*ListConflictsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListConflictsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ConflictOfInterestList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseWaiveConflictResponse parses an HTTP response from a WaiveConflictWithResponse call
+func ParseWaiveConflictResponse(rsp *http.Response) (*WaiveConflictResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &WaiveConflictResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ConflictOfInterest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseGetMeResponse parses an HTTP response from a GetMeWithResponse call
 func ParseGetMeResponse(rsp *http.Response) (*GetMeResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -6508,6 +12477,86 @@ func ParseGetMeResponse(rsp *http.Response) (*GetMeResponse, error) {
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListNotificationsResponse parses an HTTP response from a ListNotificationsWithResponse call
+func ParseListNotificationsResponse(rsp *http.Response) (*ListNotificationsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListNotificationsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest NotificationList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseMarkNotificationReadResponse parses an HTTP response from a MarkNotificationReadWithResponse call
+func ParseMarkNotificationReadResponse(rsp *http.Response) (*MarkNotificationReadResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &MarkNotificationReadResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Notification
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
 
 	}
 
@@ -6958,6 +13007,323 @@ func ParseDecideProposalResponse(rsp *http.Response) (*DecideProposalResponse, e
 	return response, nil
 }
 
+// ParseGetReplyResponse parses an HTTP response from a GetReplyWithResponse call
+func ParseGetReplyResponse(rsp *http.Response) (*GetReplyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetReplyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Reply
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseSubmitReplyResponse parses an HTTP response from a SubmitReplyWithResponse call
+func ParseSubmitReplyResponse(rsp *http.Response) (*SubmitReplyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SubmitReplyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Reply
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetReviewTrackResponse parses an HTTP response from a GetReviewTrackWithResponse call
+func ParseGetReviewTrackResponse(rsp *http.Response) (*GetReviewTrackResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetReviewTrackResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ReviewTrack
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAdvanceReviewResponse parses an HTTP response from a AdvanceReviewWithResponse call
+func ParseAdvanceReviewResponse(rsp *http.Response) (*AdvanceReviewResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdvanceReviewResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ReviewTrack
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListReviewsResponse parses an HTTP response from a ListReviewsWithResponse call
+func ParseListReviewsResponse(rsp *http.Response) (*ListReviewsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListReviewsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ReviewList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseSubmitReviewResponse parses an HTTP response from a SubmitReviewWithResponse call
+func ParseSubmitReviewResponse(rsp *http.Response) (*SubmitReviewResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SubmitReviewResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Review
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseSubmitProposalResponse parses an HTTP response from a SubmitProposalWithResponse call
 func ParseSubmitProposalResponse(rsp *http.Response) (*SubmitProposalResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -7074,6 +13440,154 @@ func ParseWithdrawProposalResponse(rsp *http.Response) (*WithdrawProposalRespons
 			return nil, err
 		}
 		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListReviewersResponse parses an HTTP response from a ListReviewersWithResponse call
+func ParseListReviewersResponse(rsp *http.Response) (*ListReviewersResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListReviewersResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ReviewerProfileList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetReviewerResponse parses an HTTP response from a GetReviewerWithResponse call
+func ParseGetReviewerResponse(rsp *http.Response) (*GetReviewerResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetReviewerResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ReviewerProfile
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateReviewerResponse parses an HTTP response from a UpdateReviewerWithResponse call
+func ParseUpdateReviewerResponse(rsp *http.Response) (*UpdateReviewerResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateReviewerResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ReviewerProfile
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	}
 

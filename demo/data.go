@@ -11,8 +11,39 @@ type startup struct {
 	applicant pactum.User
 	proposal  pactum.Proposal
 	// review is the access manager's decision if screening sends the
-	// proposal to review; nil leaves it there.
+	// proposal to review and no panel ranks it (the fast lane's
+	// referrals); nil leaves it there. Panel-ranked proposals are decided
+	// by the allocation run instead.
 	review *pactum.DecisionInput
+	// ethics is the ethics reviewer's verdict if the proposal is referred
+	// to ethics review (default: accept).
+	ethics *pactum.ReviewInput
+	// peer are the peer reviewers' scores, one set per reviewer in the
+	// rubric's order (excellence, impact, implementation, responsibility).
+	peer [][4]int
+	// reply is the applicant's reply to the reviews.
+	reply string
+}
+
+// reviewer is one of the demo's reviewers.
+type reviewer struct {
+	user      pactum.User
+	expertise []string
+	// formerly names an applicant organization the reviewer left
+	// recently: an apparent conflict of interest the demo shows.
+	formerly      string
+	formerlyFrom  string
+	formerlyUntil string
+}
+
+func reviewers() []reviewer {
+	return []reviewer{
+		{user: pactum.User{Email: "lena.vogel@uni-heidelberg.example", Name: "Dr. Lena Vogel"}, expertise: []string{"language_model", "text", "multilingual"}},
+		{user: pactum.User{Email: "marco.rossi@polimi.example", Name: "Prof. Marco Rossi"}, expertise: []string{"language_model", "code", "foundation"}},
+		{user: pactum.User{Email: "anna.nowak@inria.example", Name: "Dr. Anna Nowak"}, expertise: []string{"language_model", "text"},
+			formerly: "Atlas Foundation Models SAS", formerlyFrom: "2023-06-01", formerlyUntil: "2025-09-30"},
+		{user: pactum.User{Email: "sofia.almeida@ethics-board.example", Name: "Dr. Sofia Almeida"}, expertise: []string{"ethics", "gdpr", "medical"}},
+	}
 }
 
 func llm(params, tokens, flop float64) pactum.AIWork {
@@ -88,6 +119,9 @@ func startups() []startup {
 				Humans:       pactum.EthicsAnswer{Yes: true, Details: "Retrospective patient data; approved by the hospitals' ethics committees (ref. CE-2025-114)."},
 				PersonalData: pactum.EthicsAnswer{Yes: true, Details: "Health data (GDPR Art. 9), pseudonymised at source; DPIA completed."}},
 			Pledges: corePledges},
+		ethics: &pactum.ReviewInput{Recommendation: pactum.RecommendAcceptWithConditions,
+			Conditions:           []string{"Keep the CT data and its derivatives in the EU.", "Report any re-identification incident within 72 hours."},
+			CommentsForApplicant: "Ethics approvals and DPIA are on file; safeguards are adequate with the conditions below."},
 		review: &pactum.DecisionInput{Accept: true, Reason: "Ethics review passed: ethics approvals and DPIA on file. Conditions: keep the data in the EU; report any re-identification incident within 72 hours."},
 	})
 
@@ -141,9 +175,14 @@ func startups() []startup {
 			Requests: []pactum.ResourceRequest{{SystemID: "jupiter-booster", Amount: 1_200_000, StorageTB: 800}}, DurationMonths: 12, AIWork: w,
 			AIAct:   pactum.AIActProfile{InteractsWithPersons: true, SyntheticContent: true},
 			Ethics:  pactum.EthicsAssessment{PersonalData: pactum.EthicsAnswer{Yes: true, Details: "Web text may contain personal data; PII filtering and opt-out handling documented."}},
-			Pledges: corePledges},
-		review: &pactum.DecisionInput{Accept: true, Reason: "Peer review score 4.3/5; scaling evidence convincing. Granted 1,000,000 GPU-hours to fit the period's capacity.",
-			Grants: []pactum.Grant{{SystemID: "jupiter-booster", Amount: 1_000_000}}},
+			Pledges: corePledges, MinViableFraction: 0.75,
+			Team: []pactum.TeamMember{{Name: "Claire Dubois", Email: "claire@atlas-models.example", Organization: "Atlas Foundation Models SAS"},
+				{Name: "Jonas Berg", Email: "jonas.berg@kth.example", Organization: "KTH Royal Institute of Technology"}}},
+		ethics: &pactum.ReviewInput{Recommendation: pactum.RecommendAcceptWithConditions,
+			Conditions:           []string{"Publish the data-filtering and opt-out documentation with the weights."},
+			CommentsForApplicant: "PII filtering and TDM opt-out handling are credible; documenting them publicly is a condition."},
+		peer:  [][4]int{{5, 4, 4, 4}, {4, 4, 5, 4}},
+		reply: "We will publish the scaling runs on 512 GH200 GPUs the reviewers asked for before the full run.",
 	})
 
 	// 7. Candidate ranking for recruiters: high-risk (Annex III 4(a)) with
@@ -163,6 +202,8 @@ func startups() []startup {
 			AIAct:   pactum.AIActProfile{AnnexIII: []string{"4a"}, ProfilesNaturalPersons: true},
 			Ethics:  pactum.EthicsAssessment{PersonalData: pactum.EthicsAnswer{Yes: true, Details: "CVs and hiring outcomes of identifiable applicants."}},
 			Pledges: corePledges},
+		ethics: &pactum.ReviewInput{Recommendation: pactum.RecommendReject,
+			CommentsForApplicant: "Historical hiring outcomes encode past bias; no bias audit or human-oversight design was provided."},
 		review: &pactum.DecisionInput{Accept: false, Reason: "Ethics review: historical hiring outcomes encode past bias and no bias audit or human-oversight design was provided. You may reapply with both."},
 	})
 

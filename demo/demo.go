@@ -3,8 +3,12 @@
 // Package demo runs pactum's whole lifecycle against a server, through the
 // same API client the CLI uses: an access manager opens a call and registers
 // startups; their applicants submit realistic proposals; screening approves,
-// refers or refuses them; the manager decides those in review; allocations
-// are created; the audit chain is verified. It knows nothing of storage.
+// refers or refuses them; those in review go through the hosting site's
+// technical assessment, ethics review, peer review (with a reviewer's
+// conflict of interest detected and kept out), the applicant's reply and the
+// panel; an allocation run decides the large-scale proposal and the manager
+// the fast lane's referrals; allocations are created; the audit chain is
+// verified. It knows nothing of storage.
 package demo
 
 import (
@@ -38,7 +42,9 @@ type Result struct {
 	GrantedBySystem  map[string]SystemGranted `json:"granted_by_system"`
 	Proposals        []ProposalSummary        `json:"proposals"`
 	Checks           []Check                  `json:"checks"`
-	Audit            *client.AuditReport      `json:"audit"`
+	// Review summarises the review workflow and the allocation run.
+	Review *ReviewSummary      `json:"review"`
+	Audit  *client.AuditReport `json:"audit"`
 }
 
 // SystemGranted is what was awarded on one system.
@@ -58,6 +64,8 @@ type ProposalSummary struct {
 	Rules        []string           `json:"rules"`
 	Granted      map[string]float64 `json:"granted"`
 	Reason       string             `json:"reason,omitempty"`
+	// Stages are the review stages the proposal went through.
+	Stages []string `json:"stages,omitempty"`
 }
 
 // Check is an invariant the demo tried to break, and what happened.
@@ -100,12 +108,6 @@ func Run(ctx context.Context, serverURL, managerToken string, opt Options) (*Res
 	progress("opened call %q (%s)", cr.JSON201.Title, res.CallID)
 
 	cast := startups()
-	type actor struct {
-		s        startup
-		orgID    string
-		c        *client.ClientWithResponses
-		proposal *client.Proposal
-	}
 	actors := make([]*actor, len(cast))
 	for i, s := range cast {
 		a := &actor{s: s}
@@ -157,7 +159,16 @@ func Run(ctx context.Context, serverURL, managerToken string, opt Options) (*Res
 		progress("%s submitted %q: screening %s → %s", a.s.org.LegalName, p.Title, pr.JSON201.Screening.Outcome, pr.JSON201.State)
 	}
 
-	// The manager decides what is in review.
+	// Review: the hosting sites' technical assessment, ethics review of
+	// referrals, peer review with conflicts of interest kept out, the
+	// right to reply, the panel, and the allocation run that decides the
+	// panel-ranked proposals.
+	ph := &phase{ctx: ctx, url: serverURL, mgr: mgr, progress: progress, res: res, actors: actors}
+	if err := ph.run(); err != nil {
+		return nil, err
+	}
+
+	// The manager decides the fast lane's referrals after their review.
 	for _, a := range actors {
 		if a.proposal.State != client.InReview || a.s.review == nil {
 			continue
@@ -218,6 +229,11 @@ func Run(ctx context.Context, serverURL, managerToken string, opt Options) (*Res
 		}
 		if p.Decision != nil {
 			ps.Reason = p.Decision.Reason
+		}
+		if a.track != nil {
+			for _, st := range a.track.Stages {
+				ps.Stages = append(ps.Stages, string(st))
+			}
 		}
 		res.ProposalsByState[string(p.State)]++
 		res.Proposals = append(res.Proposals, ps)
@@ -295,6 +311,22 @@ func (r *Result) WriteText(w io.Writer) error {
 		g := r.GrantedBySystem[sys]
 		unit := strings.ReplaceAll(g.Unit, "_", "-")
 		fmt.Fprintf(w, "  %-18s %s %s\n", sys, fmtNum(g.Amount), unit)
+	}
+	if rv := r.Review; rv != nil {
+		fmt.Fprintf(w, "\nReview: %d reviewers, %d assignments, %d reviews; conflicts of interest recorded:\n", rv.Reviewers, rv.Assignments, rv.Reviews)
+		for _, c := range rv.Conflicts {
+			fmt.Fprintf(w, "  %s\n", c)
+		}
+		if run := rv.Run; run != nil {
+			fmt.Fprintf(w, "\nAllocation run %s: objective %s, proven bound %s (gap %.3f %%), solved in %.3f s.\n",
+				run.ID, fmtNum(run.Objective), fmtNum(run.Bound), 100*run.Gap, run.SolveSeconds)
+			for _, o := range run.Outcomes {
+				fmt.Fprintf(w, "  %s: %s, %s of %s GPU-hours\n", o.Title, o.Outcome, fmtNum(o.GrantedGPUHours), fmtNum(o.RequestedGPUHours))
+				for _, line := range o.Explanation {
+					fmt.Fprintf(w, "    - %s\n", line)
+				}
+			}
+		}
 	}
 	fmt.Fprintln(w, "\nChecks:")
 	for _, c := range r.Checks {

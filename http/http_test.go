@@ -15,9 +15,11 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 
 	"github.com/pactum/pactum"
+	"github.com/pactum/pactum/catalog"
 	"github.com/pactum/pactum/client"
 	pactumhttp "github.com/pactum/pactum/http"
 	"github.com/pactum/pactum/policy"
+	"github.com/pactum/pactum/solver"
 	"github.com/pactum/pactum/sqlstore"
 	"github.com/pactum/pactum/sqlstore/storetest"
 )
@@ -41,11 +43,18 @@ func newEnv(t *testing.T, dialect string) *env {
 	}
 	systems := sqlstore.NewSystemService(db)
 	users := sqlstore.NewUserService(db)
+	rubric, err := catalog.Rubric()
+	if err != nil {
+		t.Fatal(err)
+	}
+	reviews := sqlstore.NewReviewService(db, rubric)
 	srv, err := pactumhttp.NewServer(pactumhttp.Config{
 		Systems: systems, Organizations: sqlstore.NewOrganizationService(db), Users: users,
 		Calls: sqlstore.NewCallService(db), Proposals: sqlstore.NewProposalService(db, policy.NewScreener(rs)),
 		Allocations: sqlstore.NewAllocationService(db), Audit: sqlstore.NewAuditService(db), Health: db.Ping, Now: clock.Now,
 		Idempotency: sqlstore.NewIdempotencyService(db),
+		Reviews:     reviews, Reviewers: reviews, AllocationRuns: sqlstore.NewAllocationRunService(db, solver.Options{}),
+		Notifications: sqlstore.NewNotificationService(db),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -223,8 +232,9 @@ func TestLifecycle(t *testing.T) {
 			t.Fatal("resume failed")
 		}
 
-		// A proposal with personal data is referred to ethics review, seen
-		// by reviewers, and decided by the manager with a cut grant.
+		// A proposal with personal data is referred to ethics review,
+		// invisible to reviewers not assigned to it, and decided by the
+		// manager with a cut grant.
 		cr, err = alice.CreateProposalWithBodyWithResponse(ctx, &client.CreateProposalParams{Submit: ptr(true)}, "application/json",
 			bytes.NewReader(proposalJSON(t, callID, func(p *pactum.Proposal) {
 				p.Title = "Clinical notes summariser"
@@ -238,7 +248,7 @@ func TestLifecycle(t *testing.T) {
 		}
 		rev := e.user(t, client.UserInput{Email: "rev@example.org", Name: "Rev", Role: client.Reviewer})
 		rr, err := rev.GetProposalWithResponse(ctx, ref.Id)
-		want(t, rr, err, 200, rr.Body)
+		want(t, rr, err, 404, rr.Body)
 		dr, err := alice.DecideProposalWithResponse(ctx, ref.Id, client.DecisionInput{Accept: true, Reason: "self-approval"})
 		want(t, dr, err, 403, dr.Body)
 		dr, err = e.manager.DecideProposalWithResponse(ctx, ref.Id, client.DecisionInput{Accept: true, Reason: "Ethics review passed.",

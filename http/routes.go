@@ -46,6 +46,32 @@ var apiRoutes = []route{
 	{"GET /api/v1/allocations", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleListAllocations }},
 	{"GET /api/v1/allocations/{id}", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleGetAllocation }},
 	{"POST /api/v1/allocations/{id}/transition", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleTransitionAllocation }},
+	// Review, allocation runs and notifications (http/review.go).
+	{"GET /api/v1/reviewers", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleListReviewers }},
+	{"GET /api/v1/reviewers/{id}", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleGetReviewer }},
+	{"PUT /api/v1/reviewers/{id}", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleUpdateReviewer }},
+	{"GET /api/v1/calls/{id}/rubric", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleGetRubric }},
+	{"PUT /api/v1/calls/{id}/rubric", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleSetRubric }},
+	{"POST /api/v1/calls/{id}/assignments", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleAssignReviewers }},
+	{"POST /api/v1/calls/{id}/panel", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleRankPanel }},
+	{"GET /api/v1/calls/{id}/ranking", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleGetRanking }},
+	{"POST /api/v1/calls/{id}/allocation-runs", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleCreateAllocationRun }},
+	{"GET /api/v1/allocation-runs", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleListAllocationRuns }},
+	{"GET /api/v1/allocation-runs/{id}", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleGetAllocationRun }},
+	{"GET /api/v1/allocation-runs/{id}/instance", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleGetAllocationRunInstance }},
+	{"POST /api/v1/allocation-runs/{id}/publish", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handlePublishAllocationRun }},
+	{"GET /api/v1/assignments", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleListAssignments }},
+	{"POST /api/v1/assignments/{id}/recuse", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleRecuse }},
+	{"GET /api/v1/conflicts", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleListConflicts }},
+	{"POST /api/v1/conflicts/{id}/waive", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleWaiveConflict }},
+	{"GET /api/v1/proposals/{id}/review", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleGetReviewTrack }},
+	{"POST /api/v1/proposals/{id}/review/advance", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleAdvanceReview }},
+	{"GET /api/v1/proposals/{id}/reviews", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleListReviews }},
+	{"POST /api/v1/proposals/{id}/reviews", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleSubmitReview }},
+	{"GET /api/v1/proposals/{id}/reply", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleGetReply }},
+	{"PUT /api/v1/proposals/{id}/reply", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleSubmitReply }},
+	{"GET /api/v1/notifications", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleListNotifications }},
+	{"POST /api/v1/notifications/{id}/read", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleMarkNotificationRead }},
 	{"GET /api/v1/audit/events", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleListAuditEvents }},
 	{"GET /api/v1/audit/verify", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleVerifyAudit }},
 }
@@ -371,21 +397,25 @@ func (s *Server) handleListCalls(w http.ResponseWriter, r *http.Request) {
 // proposalInput is what an applicant writes; everything else about a
 // proposal is the server's to set, and sending it is refused.
 type proposalInput struct {
-	CallID         string                   `json:"call_id"`
-	Mode           pactum.AccessMode        `json:"mode"`
-	Title          string                   `json:"title"`
-	Summary        string                   `json:"summary"`
-	Requests       []pactum.ResourceRequest `json:"requests"`
-	DurationMonths int                      `json:"duration_months"`
-	AIWork         pactum.AIWork            `json:"ai_work"`
-	AIAct          pactum.AIActProfile      `json:"ai_act"`
-	Ethics         pactum.EthicsAssessment  `json:"ethics"`
-	Pledges        pactum.AIPactPledges     `json:"pledges"`
+	CallID            string                   `json:"call_id"`
+	Mode              pactum.AccessMode        `json:"mode"`
+	Title             string                   `json:"title"`
+	Summary           string                   `json:"summary"`
+	Requests          []pactum.ResourceRequest `json:"requests"`
+	DurationMonths    int                      `json:"duration_months"`
+	AIWork            pactum.AIWork            `json:"ai_work"`
+	AIAct             pactum.AIActProfile      `json:"ai_act"`
+	Ethics            pactum.EthicsAssessment  `json:"ethics"`
+	Pledges           pactum.AIPactPledges     `json:"pledges"`
+	Team              []pactum.TeamMember      `json:"team"`
+	Software          string                   `json:"software"`
+	MinViableFraction float64                  `json:"min_viable_fraction"`
 }
 
 func (in *proposalInput) proposal() *pactum.Proposal {
 	return &pactum.Proposal{CallID: in.CallID, Mode: in.Mode, Title: in.Title, Summary: in.Summary, Requests: in.Requests,
-		DurationMonths: in.DurationMonths, AIWork: in.AIWork, AIAct: in.AIAct, Ethics: in.Ethics, Pledges: in.Pledges}
+		DurationMonths: in.DurationMonths, AIWork: in.AIWork, AIAct: in.AIAct, Ethics: in.Ethics, Pledges: in.Pledges,
+		Team: in.Team, Software: in.Software, MinViableFraction: in.MinViableFraction}
 }
 
 func (s *Server) handleCreateProposal(w http.ResponseWriter, r *http.Request) {

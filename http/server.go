@@ -35,6 +35,12 @@ type Config struct {
 	Proposals     pactum.ProposalService
 	Allocations   pactum.AllocationService
 	Audit         pactum.AuditService
+	// Reviews, Reviewers, AllocationRuns and Notifications serve the
+	// review workflow; nil leaves their endpoints answering 500.
+	Reviews        pactum.ReviewService
+	Reviewers      pactum.ReviewerService
+	AllocationRuns pactum.AllocationRunService
+	Notifications  pactum.NotificationService
 
 	// Idempotency keeps answers to requests sent with an Idempotency-Key
 	// header, making retries safe; nil disables the header.

@@ -12,4 +12,10 @@
 // Authorization is enforced here, with the rules of the root package, so that
 // no caller (HTTP, CLI, demo) can bypass it. The acting user comes from the
 // context (pactum.UserFromContext).
+//
+// The allocation-run service builds the optimiser's instance from the store
+// (reviewed proposals, panel scores, what the call_grants running totals
+// leave of each system) and solves it with package solver outside any write
+// transaction; publishing a run decides its proposals through the same
+// capacity reservation and allocation code as any decision.
 package sqlstore

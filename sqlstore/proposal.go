@@ -34,18 +34,22 @@ func NewProposalService(db *DB, s pactum.Screener) *ProposalService {
 // stored as one JSON document: it is read and written whole, and keeping it
 // out of columns lets the form grow without a migration for every field.
 type proposalContent struct {
-	Summary        string                   `json:"summary"`
-	Requests       []pactum.ResourceRequest `json:"requests"`
-	DurationMonths int                      `json:"duration_months"`
-	AIWork         pactum.AIWork            `json:"ai_work"`
-	AIAct          pactum.AIActProfile      `json:"ai_act"`
-	Ethics         pactum.EthicsAssessment  `json:"ethics"`
-	Pledges        pactum.AIPactPledges     `json:"pledges"`
+	Summary           string                   `json:"summary"`
+	Requests          []pactum.ResourceRequest `json:"requests"`
+	DurationMonths    int                      `json:"duration_months"`
+	AIWork            pactum.AIWork            `json:"ai_work"`
+	AIAct             pactum.AIActProfile      `json:"ai_act"`
+	Ethics            pactum.EthicsAssessment  `json:"ethics"`
+	Pledges           pactum.AIPactPledges     `json:"pledges"`
+	Team              []pactum.TeamMember      `json:"team,omitempty"`
+	Software          string                   `json:"software,omitempty"`
+	MinViableFraction float64                  `json:"min_viable_fraction,omitempty"`
 }
 
 func contentOf(p *pactum.Proposal) proposalContent {
 	return proposalContent{Summary: p.Summary, Requests: p.Requests, DurationMonths: p.DurationMonths,
-		AIWork: p.AIWork, AIAct: p.AIAct, Ethics: p.Ethics, Pledges: p.Pledges}
+		AIWork: p.AIWork, AIAct: p.AIAct, Ethics: p.Ethics, Pledges: p.Pledges,
+		Team: p.Team, Software: p.Software, MinViableFraction: p.MinViableFraction}
 }
 
 const proposalColumns = `id, call_id, organization_id, applicant_id, mode, title, state, content, screening, decision, submitted_at, decision_due_at, created_at, updated_at, version`
@@ -66,6 +70,7 @@ func scanProposal(row scanner, extra ...any) (*pactum.Proposal, error) {
 	}
 	p.Summary, p.Requests, p.DurationMonths = c.Summary, c.Requests, c.DurationMonths
 	p.AIWork, p.AIAct, p.Ethics, p.Pledges = c.AIWork, c.AIAct, c.Ethics, c.Pledges
+	p.Team, p.Software, p.MinViableFraction = c.Team, c.Software, c.MinViableFraction
 	if screening.Valid {
 		p.Screening = new(pactum.ScreeningDecision)
 		if err := json.Unmarshal([]byte(screening.String), p.Screening); err != nil {
@@ -99,14 +104,55 @@ func (s *ProposalService) FindProposalByID(ctx context.Context, id string) (*pac
 	if err != nil {
 		return nil, err
 	}
-	p, err := findProposalByID(ctx, s.db.r, id)
+	return visibleProposal(ctx, s.db.r, u, id)
+}
+
+// visibleProposal loads a proposal u may see, or ENOTFOUND, so that a
+// caller who may not see it cannot learn that it exists.
+func visibleProposal(ctx context.Context, q querier, u *pactum.User, id string) (*pactum.Proposal, error) {
+	p, err := findProposalByID(ctx, q, id)
 	if err != nil {
 		return nil, err
 	}
-	if !pactum.CanSeeProposal(u, p) {
+	ok, err := canSeeProposal(ctx, q, u, p)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
 		return nil, pactum.Errorf(pactum.ENOTFOUND, "Proposal %q not found.", id)
 	}
 	return p, nil
+}
+
+// canSeeProposal applies pactum.CanSeeProposalWith, loading the
+// assignment, conflict and site facts it needs for reviewers and site
+// operators.
+func canSeeProposal(ctx context.Context, q querier, u *pactum.User, p *pactum.Proposal) (bool, error) {
+	a, err := proposalAccess(ctx, q, u, p)
+	if err != nil {
+		return false, err
+	}
+	return pactum.CanSeeProposalWith(u, p, a), nil
+}
+
+func proposalAccess(ctx context.Context, q querier, u *pactum.User, p *pactum.Proposal) (pactum.ProposalAccess, error) {
+	var a pactum.ProposalAccess
+	switch {
+	case u == nil:
+	case u.Role == pactum.RoleReviewer:
+		if err := q.QueryRowContext(ctx, `SELECT
+			EXISTS (SELECT 1 FROM review_assignments WHERE proposal_id = $1 AND reviewer_id = $2 AND state <> 'recused'),
+			EXISTS (SELECT 1 FROM conflicts WHERE proposal_id = $1 AND reviewer_id = $2 AND status = 'active')`,
+			p.ID, u.ID).Scan(&a.Assigned, &a.Conflicted); err != nil {
+			return a, fmt.Errorf("reviewer access to proposal %s: %w", p.ID, err)
+		}
+	case u.Role == pactum.RoleSiteOperator:
+		if err := q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM proposal_requests r JOIN systems s ON s.id = r.system_id
+			WHERE r.proposal_id = $1 AND s.site = $2)`, p.ID, u.Site).Scan(&a.HostsRequest); err != nil {
+			return a, fmt.Errorf("site access to proposal %s: %w", p.ID, err)
+		}
+	}
+	return a, nil
 }
 
 // FindProposals lists proposals visible to the caller, newest first.
@@ -116,13 +162,17 @@ func (s *ProposalService) FindProposals(ctx context.Context, f pactum.ProposalFi
 		return nil, 0, err
 	}
 	var w where
-	// The same rule as pactum.CanSeeProposal, as SQL.
+	// The same rule as pactum.CanSeeProposalWith, as SQL.
 	switch {
 	case pactum.CanReadAll(u):
 	case u.Role == pactum.RoleApplicant:
 		w.add("organization_id = ?", u.OrganizationID)
 	case u.Role == pactum.RoleReviewer:
-		w.add("state = ?", string(pactum.ProposalInReview))
+		w.add(`state <> 'draft' AND id IN (SELECT proposal_id FROM review_assignments WHERE reviewer_id = ? AND state <> 'recused')
+			AND id NOT IN (SELECT proposal_id FROM conflicts WHERE reviewer_id = ? AND status = 'active')`, u.ID)
+	case u.Role == pactum.RoleSiteOperator:
+		w.add(`state = 'in_review' AND id IN (SELECT r.proposal_id FROM proposal_requests r JOIN systems s ON s.id = r.system_id
+			WHERE s.site = ?)`, u.Site)
 	default:
 		return []*pactum.Proposal{}, 0, nil
 	}
@@ -225,6 +275,9 @@ func (s *ProposalService) SubmitNewProposal(ctx context.Context, p *pactum.Propo
 			return err
 		}
 		if err := s.insert(ctx, tx, p); err != nil {
+			return err
+		}
+		if err := openReview(ctx, tx, p, call); err != nil {
 			return err
 		}
 		return allocateApproved(ctx, tx, p, systems)
@@ -371,7 +424,11 @@ func editable(ctx context.Context, q querier, u *pactum.User, id string) (*pactu
 		return nil, err
 	}
 	if !pactum.CanEditProposal(u, p) {
-		if pactum.CanSeeProposal(u, p) {
+		visible, err := canSeeProposal(ctx, q, u, p)
+		if err != nil {
+			return nil, err
+		}
+		if visible {
 			return nil, pactum.Errorf(pactum.EFORBIDDEN, "Only the applicant organization may change proposal %q.", id)
 		}
 		return nil, pactum.Errorf(pactum.ENOTFOUND, "Proposal %q not found.", id)
@@ -429,6 +486,9 @@ func (s *ProposalService) SubmitProposal(ctx context.Context, id string) (*pactu
 		// The version guard makes a concurrent second submission (or
 		// edit) fail with a conflict instead of screening twice.
 		if err := saveState(ctx, tx, p, oldVersion); err != nil {
+			return err
+		}
+		if err := openReview(ctx, tx, p, call); err != nil {
 			return err
 		}
 		return allocateApproved(ctx, tx, p, systems)
@@ -622,11 +682,19 @@ func fmtAmount(x float64) string {
 }
 
 // createAllocations turns a proposal's decision into allocations awaiting
-// provisioning, carrying the screening's conditions.
+// provisioning, carrying the screening's conditions and, after review, the
+// ethics review's.
 func createAllocations(ctx context.Context, tx *Tx, p *pactum.Proposal, systems map[string]*pactum.System) error {
 	var conditions []pactum.Finding
 	if p.Screening != nil {
 		conditions = p.Screening.Conditions()
+	}
+	if p.State == pactum.ProposalAccepted {
+		ethics, err := ethicsConditions(ctx, tx, p.ID)
+		if err != nil {
+			return err
+		}
+		conditions = append(conditions, ethics...)
 	}
 	condJSON, err := json.Marshal(conditions)
 	if err != nil {

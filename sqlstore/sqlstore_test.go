@@ -319,11 +319,11 @@ func TestScreeningRoutes(t *testing.T) {
 		if referred.State != pactum.ProposalInReview {
 			t.Fatalf("referred: state %s", referred.State)
 		}
-		// Reviewers see proposals in review.
-		if _, err := w.props.FindProposalByID(storetest.As(w.f.Reviewer), referred.ID); err != nil {
-			t.Fatal(err)
-		}
-		_, err := w.props.DecideProposal(storetest.As(w.f.ApplicantA), referred.ID, pactum.DecisionInput{Accept: true, Reason: "self-service"})
+		// A reviewer sees only proposals they are assigned to: this one is
+		// in review, but nobody assigned them.
+		_, err := w.props.FindProposalByID(storetest.As(w.f.Reviewer), referred.ID)
+		wantCode(t, err, pactum.ENOTFOUND)
+		_, err = w.props.DecideProposal(storetest.As(w.f.ApplicantA), referred.ID, pactum.DecisionInput{Accept: true, Reason: "self-service"})
 		wantCode(t, err, pactum.EFORBIDDEN)
 		_, err = w.props.DecideProposal(storetest.As(w.f.Manager), referred.ID, pactum.DecisionInput{Accept: true, Reason: "ok",
 			Grants: []pactum.Grant{{SystemID: "leonardo-booster", Amount: 30000}}})

@@ -137,6 +137,9 @@ func (tx *Tx) run(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	return tx.seal(ctx)
 }
 
+// sealChunk bounds the rows of one audit INSERT.
+const sealChunk = 64
+
 // seal appends the queued events to the chain. Taking the head row first
 // (UPDATE … RETURNING) locks it on PostgreSQL, so concurrent writers append
 // one after another and the chain never forks; SQLite serialises writers.
@@ -153,23 +156,32 @@ func (tx *Tx) seal(ctx context.Context) error {
 		return fmt.Errorf("audit head: %w", err)
 	}
 	at := tx.db.stamp()
-	var sb strings.Builder
-	sb.WriteString(`INSERT INTO audit_events (seq, id, at, actor_id, action, subject_type, subject_id, before_json, after_json, prev_hash, hash) VALUES `)
-	args := make([]any, 0, 11*len(tx.events))
-	for i, e := range tx.events {
+	for _, e := range tx.events {
 		seq++
 		e.Seq, e.At = seq, at
 		audit.Seal(prev, e)
 		prev = e.Hash
-		if i > 0 {
-			sb.WriteString(", ")
-		}
-		n := len(args)
-		fmt.Fprintf(&sb, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10, n+11)
-		args = append(args, e.Seq, e.ID, e.At, e.ActorID, e.Action, e.SubjectType, e.SubjectID, string(e.Before), string(e.After), e.PrevHash, e.Hash)
 	}
-	if _, err := tx.ExecContext(ctx, sb.String(), args...); err != nil {
-		return fmt.Errorf("audit insert: %w", mapError(err))
+	// One multi-row INSERT per sealChunk events: a use case's handful of
+	// events is one statement, and a large one (publishing an allocation
+	// run decides thousands of proposals) stays within the engines'
+	// parameter limits and reuses at most sealChunk cached statements.
+	for start := 0; start < len(tx.events); start += sealChunk {
+		chunk := tx.events[start:min(start+sealChunk, len(tx.events))]
+		var sb strings.Builder
+		sb.WriteString(`INSERT INTO audit_events (seq, id, at, actor_id, action, subject_type, subject_id, before_json, after_json, prev_hash, hash) VALUES `)
+		args := make([]any, 0, 11*len(chunk))
+		for i, e := range chunk {
+			if i > 0 {
+				sb.WriteString(", ")
+			}
+			n := len(args)
+			fmt.Fprintf(&sb, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10, n+11)
+			args = append(args, e.Seq, e.ID, e.At, e.ActorID, e.Action, e.SubjectType, e.SubjectID, string(e.Before), string(e.After), e.PrevHash, e.Hash)
+		}
+		if _, err := tx.ExecContext(ctx, sb.String(), args...); err != nil {
+			return fmt.Errorf("audit insert: %w", mapError(err))
+		}
 	}
 	if tx.head != nil {
 		tx.head.seq, tx.head.hash = seq, prev // the group writes the row once

@@ -44,9 +44,23 @@ func TestDemo(t *testing.T) {
 			Organization string   `json:"organization"`
 			State        string   `json:"state"`
 			Rules        []string `json:"rules"`
+			Stages       []string `json:"stages"`
 		} `json:"proposals"`
 		Checks []struct{ OK bool } `json:"checks"`
-		Audit  struct {
+		Review struct {
+			Conflicts []string `json:"conflicts"`
+			Reviews   int      `json:"reviews"`
+			Run       struct {
+				Objective, Bound, Gap float64
+				Outcomes              []struct {
+					Title           string   `json:"title"`
+					Outcome         string   `json:"outcome"`
+					GrantedGPUHours float64  `json:"granted_gpu_hours"`
+					Explanation     []string `json:"explanation"`
+				} `json:"outcomes"`
+			} `json:"run"`
+		} `json:"review"`
+		Audit struct {
 			Ok     bool  `json:"ok"`
 			Events int64 `json:"events"`
 		} `json:"audit"`
@@ -58,9 +72,11 @@ func TestDemo(t *testing.T) {
 	// ethics referral accepted, fast-lane approvals, one ineligible.
 	states := map[string]string{}
 	rules := map[string][]string{}
+	stages := map[string]string{}
 	for _, p := range res.Proposals {
 		states[p.Organization] = p.State
 		rules[p.Organization] = p.Rules
+		stages[p.Organization] = strings.Join(p.Stages, ",")
 	}
 	for org, want := range map[string]string{
 		"Aleph Lingua GmbH": "approved", "Sentimo Analytics Oy": "rejected", "MedScan Diagnostics S.r.l.": "accepted",
@@ -79,6 +95,30 @@ func TestDemo(t *testing.T) {
 	}
 	if res.ProposalsByState["approved"] != 3 || res.ProposalsByState["accepted"] != 2 || res.ProposalsByState["rejected"] != 3 {
 		t.Errorf("by state: %v", res.ProposalsByState)
+	}
+	// The large-scale proposal went through every review stage, a
+	// reviewer's recent affiliation with its applicant was caught, and the
+	// allocation run cut it to its organization's cap, above its minimum
+	// viable fraction, with a proven gap of zero.
+	if got := stages["Atlas Foundation Models SAS"]; got != "technical,ethics,peer,reply,panel,decision" {
+		t.Errorf("Atlas's review stages: %s", got)
+	}
+	if got := stages["MedScan Diagnostics S.r.l."]; got != "ethics,decision" {
+		t.Errorf("MedScan's review stages: %s", got)
+	}
+	if g := res.GrantedBySystem["jupiter-booster"]; g.Amount != 1_000_000 {
+		t.Errorf("jupiter-booster granted %+v, want 1,000,000 GPU-hours", g)
+	}
+	if c := res.Review.Conflicts; len(c) != 1 || !strings.Contains(c[0], "recent_organization") || !strings.Contains(c[0], "Nowak") {
+		t.Errorf("conflicts: %v", c)
+	}
+	run := res.Review.Run
+	if len(run.Outcomes) != 1 || run.Outcomes[0].Outcome != "cut" || run.Outcomes[0].GrantedGPUHours != 1_000_000 ||
+		run.Gap > 1e-6 || run.Bound < run.Objective || !strings.Contains(strings.Join(run.Outcomes[0].Explanation, " "), "organization's cap") {
+		t.Errorf("allocation run: %+v", run)
+	}
+	if res.Review.Reviews != 6 || len(res.Checks) != 3 {
+		t.Errorf("%d reviews, %d checks", res.Review.Reviews, len(res.Checks))
 	}
 	for _, c := range res.Checks {
 		if !c.OK {

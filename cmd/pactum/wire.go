@@ -16,6 +16,7 @@ import (
 	"github.com/pactum/pactum/catalog"
 	pactumhttp "github.com/pactum/pactum/http"
 	"github.com/pactum/pactum/policy"
+	"github.com/pactum/pactum/solver"
 	"github.com/pactum/pactum/sqlstore"
 )
 
@@ -83,6 +84,11 @@ func wire(ctx context.Context, db *sqlstore.DB, logger *slog.Logger, rulesDir st
 	if err != nil {
 		return nil, err
 	}
+	rubric, err := catalog.Rubric()
+	if err != nil {
+		return nil, err
+	}
+	reviews := sqlstore.NewReviewService(db, rubric)
 	a := &app{db: db, users: sqlstore.NewUserService(db), systems: sqlstore.NewSystemService(db), ruleset: rs,
 		registry: prometheus.NewRegistry()}
 	sys := pactum.NewContextWithUser(ctx, pactum.SystemUser())
@@ -99,10 +105,15 @@ func wire(ctx context.Context, db *sqlstore.DB, logger *slog.Logger, rulesDir st
 		Allocations:   sqlstore.NewAllocationService(db),
 		Audit:         sqlstore.NewAuditService(db),
 		Idempotency:   sqlstore.NewIdempotencyService(db),
-		Health:        db.Ping,
-		Logger:        logger,
-		Registry:      a.registry,
-		Now:           time.Now,
+		Reviews:       reviews,
+		Reviewers:     reviews,
+		// No time limit: a run must be reproducible from its inputs.
+		AllocationRuns: sqlstore.NewAllocationRunService(db, solver.Options{}),
+		Notifications:  sqlstore.NewNotificationService(db),
+		Health:         db.Ping,
+		Logger:         logger,
+		Registry:       a.registry,
+		Now:            time.Now,
 	}
 	return a, nil
 }

@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package sqlstore_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/pactum/pactum"
+	"github.com/pactum/pactum/mock"
+	"github.com/pactum/pactum/solver"
+	"github.com/pactum/pactum/sqlstore"
+	"github.com/pactum/pactum/sqlstore/storetest"
+)
+
+// runBench is a store with n large-scale proposals of a call, ranked by a
+// panel, ready for an allocation run.
+type runBench struct {
+	db     *sqlstore.DB
+	runs   *sqlstore.AllocationRunService
+	mgr    context.Context
+	callID string
+}
+
+// newRunBench submits n large-scale proposals from 50 organizations over
+// the fixture call's four systems and marks them ranked. Review is
+// fast-forwarded by writing the tracks' panel verdicts directly: the
+// benchmark measures the run, not the review.
+func newRunBench(b *testing.B, dialect string, n int) *runBench {
+	b.Helper()
+	clock := &storetest.Clock{T: t0}
+	dsn := storetest.DSN(b, dialect)
+	db, err := sqlstore.Open(context.Background(), dsn, sqlstore.Options{Now: clock.Now})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	f := storetest.Seed(b, db, t0)
+	sys := pactum.NewContextWithUser(context.Background(), pactum.SystemUser())
+	props := sqlstore.NewProposalService(db, mock.Approving())
+	orgs, users := sqlstore.NewOrganizationService(db), sqlstore.NewUserService(db)
+	rng := rand.New(rand.NewPCG(1, 2))
+	var applicants []*pactum.User
+	for i := range 50 {
+		o := &pactum.Organization{LegalName: fmt.Sprintf("Bench AI %02d", i), Country: "DE", RegistrationNumber: fmt.Sprintf("HRB %d", i),
+			FoundedOn: pactum.MustDate("2020-01-01"), Staff: 20 + 20*(i%15), TurnoverEUR: 5_000_000, BalanceSheetEUR: 5_000_000}
+		if err := orgs.CreateOrganization(storetest.As(f.Manager), o); err != nil {
+			b.Fatal(err)
+		}
+		u := &pactum.User{Email: fmt.Sprintf("a%d@bench.example", i), Name: "A", Role: pactum.RoleApplicant, OrganizationID: o.ID}
+		if err := users.CreateUser(sys, u); err != nil {
+			b.Fatal(err)
+		}
+		applicants = append(applicants, u)
+	}
+	systems := []string{"lumi-g", "leonardo-booster", "mn5-acc", "karolina-gpu"}
+	var ids []string
+	for i := range n {
+		p := storetest.NewProposal(f.Call.ID)
+		p.Mode, p.Title = pactum.ModeLargeScale, fmt.Sprintf("Bench proposal %d", i)
+		p.MinViableFraction = 0.3 + 0.6*rng.Float64()
+		p.Requests = nil
+		for _, s := range systems {
+			if rng.IntN(3) == 0 || (s == "leonardo-booster" && len(p.Requests) == 0) {
+				amount := 20000 + rng.Float64()*80000
+				if s == "karolina-gpu" {
+					amount /= 8
+				}
+				p.Requests = append(p.Requests, pactum.ResourceRequest{SystemID: s, Amount: amount})
+			}
+		}
+		if rng.IntN(5) == 0 {
+			p.Software = pactum.SoftwareCUDA // then any LUMI-G request is dropped
+		}
+		if err := props.SubmitNewProposal(storetest.As(applicants[i%len(applicants)]), p); err != nil {
+			b.Fatal(err)
+		}
+		ids = append(ids, p.ID)
+	}
+	raw, err := sql.Open(map[string]string{sqlstore.SQLite: "sqlite", sqlstore.Postgres: "pgx"}[dialect], dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer raw.Close()
+	for i, id := range ids {
+		score := 3.5 + 1.5*rng.Float64()
+		panel := fmt.Sprintf(`{"score":%g,"rank":%d,"passes":true,"review_score":%g,"reviews":2,"verdict":{"score":%g,"means":[],"passes":true}}`, score, i+1, score, score)
+		if _, err := raw.Exec(`UPDATE review_tracks SET stage = 'decision', panel = $1 WHERE proposal_id = $2`, panel, id); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return &runBench{db: db, runs: sqlstore.NewAllocationRunService(db, solver.Options{}), mgr: storetest.As(f.Manager), callID: f.Call.ID}
+}
+
+// BenchmarkAllocationRun measures an allocation run over the store for a
+// call of 2,000 reviewed proposals on four systems: building the instance
+// from the database, solving, storing the run (create), and publishing it
+// (every decision, allocation, notification and audit event in one
+// transaction).
+//
+//	go test -run '^$' -bench AllocationRun -benchtime 1x ./sqlstore/
+func BenchmarkAllocationRun(b *testing.B) {
+	const n = 2000
+	for range b.N {
+		b.StopTimer()
+		rb := newRunBench(b, sqlstore.SQLite, n)
+		b.StartTimer()
+		start := time.Now()
+		run, err := rb.runs.CreateAllocationRun(rb.mgr, rb.callID, pactum.AllocationRunInput{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		created := time.Since(start)
+		start = time.Now()
+		if _, err := rb.runs.PublishAllocationRun(rb.mgr, run.ID); err != nil {
+			b.Fatal(err)
+		}
+		published := time.Since(start)
+		b.StopTimer()
+		count := map[string]int{}
+		for _, o := range run.Outcomes {
+			count[o.Outcome]++
+		}
+		b.ReportMetric(created.Seconds(), "create-s")
+		b.ReportMetric(run.SolveSeconds, "solve-s")
+		b.ReportMetric(published.Seconds(), "publish-s")
+		b.ReportMetric(100*run.Gap, "gap-%")
+		b.ReportMetric(float64(count[pactum.RunOutcomeRefused]), "refused")
+		b.StartTimer()
+	}
+}
