@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -26,13 +25,7 @@ func called(resp response, err error) error {
 	if err != nil {
 		return netErr(err)
 	}
-	var body []byte
-	if v := reflect.Indirect(reflect.ValueOf(resp)); v.Kind() == reflect.Struct {
-		if f := v.FieldByName("Body"); f.IsValid() && f.Kind() == reflect.Slice {
-			body = f.Bytes()
-		}
-	}
-	return ok(resp, body)
+	return ok(resp, client.Body(resp))
 }
 
 // readTextFile reads a text file, "-" for standard input.
