@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -96,7 +97,7 @@ func body(b *testing.B, callID string) []byte {
 // ruleset, routing, the approval's allocation and five audit events, all in
 // one SQLite transaction, from 16 concurrent clients over loopback.
 func BenchmarkSubmitHTTP(b *testing.B) {
-	url, tokens, _, callID := setup(b)
+	url, tokens, path, callID := setup(b)
 	payload := body(b, callID)
 	transport := &http.Transport{MaxIdleConnsPerHost: clients}
 	hc := &http.Client{Transport: transport, Timeout: 30 * time.Second}
@@ -144,6 +145,9 @@ func BenchmarkSubmitHTTP(b *testing.B) {
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "submissions/s")
 	b.ReportMetric(ms(latencies[len(latencies)/2]), "p50-ms")
 	b.ReportMetric(ms(latencies[len(latencies)*99/100]), "p99-ms")
+	if st, err := os.Stat(path + "-wal"); err == nil {
+		b.ReportMetric(float64(st.Size())/(1<<20), "wal-MiB")
+	}
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

@@ -164,7 +164,7 @@ func (db *DB) openSQLite(path string, opt Options) error {
 		return fmt.Errorf("open sqlite: %w", err)
 	}
 	c.SetMaxOpenConns(1)
-	db.ckpt = newCheckpointer(c, db.logger)
+	db.ckpt = newCheckpointer(c, path, db.logger)
 	return nil
 }
 
