@@ -152,23 +152,30 @@ func (tx *Tx) seal(ctx context.Context) error {
 		return fmt.Errorf("audit head: %w", err)
 	}
 	at := tx.db.stamp()
-	var sb strings.Builder
-	sb.WriteString(`INSERT INTO audit_events (seq, id, at, actor_id, action, subject_type, subject_id, before_json, after_json, prev_hash, hash) VALUES `)
-	args := make([]any, 0, 11*len(tx.events))
-	for i, e := range tx.events {
+	for _, e := range tx.events {
 		seq++
 		e.Seq, e.At = seq, at
 		audit.Seal(prev, e)
 		prev = e.Hash
-		if i > 0 {
-			sb.WriteString(", ")
-		}
-		n := len(args)
-		fmt.Fprintf(&sb, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10, n+11)
-		args = append(args, e.Seq, e.ID, e.At, e.ActorID, e.Action, e.SubjectType, e.SubjectID, string(e.Before), string(e.After), e.PrevHash, e.Hash)
 	}
-	if _, err := tx.ExecContext(ctx, sb.String(), args...); err != nil {
-		return fmt.Errorf("audit insert: %w", mapError(err))
+	// Insert in chunks of a power of two events, up to maxEventRows, so
+	// that a use case recording many events (a usage batch that crosses
+	// thresholds for many allocations) runs a few cached statements instead
+	// of parsing one of thousands of parameters.
+	args := make([]any, 0, 11*min(len(tx.events), maxEventRows))
+	for rest := tx.events; len(rest) > 0; {
+		n := maxEventRows
+		for n > len(rest) {
+			n /= 2
+		}
+		args = args[:0]
+		for _, e := range rest[:n] {
+			args = append(args, e.Seq, e.ID, e.At, e.ActorID, e.Action, e.SubjectType, e.SubjectID, string(e.Before), string(e.After), e.PrevHash, e.Hash)
+		}
+		if _, err := tx.ExecContext(ctx, eventInsertSQL(n), args...); err != nil {
+			return fmt.Errorf("audit insert: %w", mapError(err))
+		}
+		rest = rest[n:]
 	}
 	if tx.head != nil {
 		tx.head.seq, tx.head.hash = seq, prev // the group writes the row once
@@ -178,6 +185,37 @@ func (tx *Tx) seal(ctx context.Context) error {
 		return fmt.Errorf("audit head update: %w", err)
 	}
 	return nil
+}
+
+// maxEventRows bounds the events one audit INSERT writes.
+const maxEventRows = 32
+
+// eventInserts[k] inserts 1<<k audit events.
+var eventInserts = func() []string {
+	var out []string
+	for n := 1; n <= maxEventRows; n *= 2 {
+		var sb strings.Builder
+		sb.WriteString(`INSERT INTO audit_events (seq, id, at, actor_id, action, subject_type, subject_id, before_json, after_json, prev_hash, hash) VALUES `)
+		for i := range n {
+			if i > 0 {
+				sb.WriteString(", ")
+			}
+			k := 11 * i
+			fmt.Fprintf(&sb, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", k+1, k+2, k+3, k+4, k+5, k+6, k+7, k+8, k+9, k+10, k+11)
+		}
+		out = append(out, sb.String())
+	}
+	return out
+}()
+
+// eventInsertSQL returns the statement inserting n events, n a power of two
+// up to maxEventRows.
+func eventInsertSQL(n int) string {
+	k := 0
+	for 1<<k < n {
+		k++
+	}
+	return eventInserts[k]
 }
 
 func (db *DB) cachedStmt(query string) *sql.Stmt {
