@@ -45,6 +45,7 @@ func newEnv(t *testing.T, dialect string) *env {
 		Systems: systems, Organizations: sqlstore.NewOrganizationService(db), Users: users,
 		Calls: sqlstore.NewCallService(db), Proposals: sqlstore.NewProposalService(db, policy.NewScreener(rs)),
 		Allocations: sqlstore.NewAllocationService(db), Audit: sqlstore.NewAuditService(db), Health: db.Ping, Now: clock.Now,
+		Usage: sqlstore.NewUsageService(db), Awards: sqlstore.NewAwardService(db), Sites: sqlstore.NewAwardService(db),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -35,6 +35,10 @@ type Config struct {
 	Proposals     pactum.ProposalService
 	Allocations   pactum.AllocationService
 	Audit         pactum.AuditService
+	// Usage, Awards and Sites serve the site agent and usage accounting.
+	Usage  pactum.UsageService
+	Awards pactum.AwardService
+	Sites  pactum.SiteService
 
 	// Health reports whether the server can serve (e.g. the database
 	// answers); /healthz calls it. Nil means always healthy.
