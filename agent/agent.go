@@ -142,9 +142,9 @@ type Report struct {
 	// Applied lists the changes made on the cluster, Drift those that
 	// undid changes made by hand, Deferred the accounts whose removal
 	// waits for their running jobs.
-	Applied  []string          `json:"applied"`
+	Applied  []string           `json:"applied"`
 	Drift    []pactum.DriftItem `json:"drift"`
-	Deferred []string          `json:"deferred"`
+	Deferred []string           `json:"deferred"`
 	// Activated and Expired list the allocations the agent moved.
 	Activated []string     `json:"activated"`
 	Expired   []string     `json:"expired"`
