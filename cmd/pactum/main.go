@@ -82,6 +82,7 @@ at once with "pactum demo".`,
 		newServeCmd(e), newInitCmd(e), newDemoCmd(e), newAuditCmd(e),
 		newMeCmd(e), newSystemsCmd(e), newOrgsCmd(e), newUsersCmd(e), newTokensCmd(e),
 		newCallsCmd(e), newProposalsCmd(e), newAllocationsCmd(e),
+		newAgentCmd(e), newJobCmd(e),
 	)
 	for _, c := range extraCommands() {
 		root.AddCommand(c)
