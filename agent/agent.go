@@ -35,6 +35,10 @@ type Config struct {
 	SystemID string
 	// ClusterName is Slurm's ClusterName: usage records are keyed by it.
 	ClusterName string
+	// Root, if set, replaces the server's root account (pactum) beneath
+	// which the agent keeps every account: for a site that wants them
+	// elsewhere, and for tests sharing a cluster.
+	Root string
 	// StateDir holds the agent's state (the usage cursor, what it last
 	// applied); it must survive restarts and belong to this agent alone.
 	StateDir string
@@ -285,6 +289,9 @@ func Tree(st *client.SiteState, cpusPerNode int) (slurm.Desired, error) {
 }
 
 func (a *Agent) reconcile(ctx context.Context, st *client.SiteState, rep *Report) error {
+	if a.cfg.Root != "" {
+		st.Root = a.cfg.Root
+	}
 	d, err := Tree(st, a.cfg.CPUsPerNode)
 	if err != nil {
 		return fmt.Errorf("desired accounts: %w", err)

@@ -48,11 +48,19 @@ type world struct {
 // clock is a settable clock shared by the server, the fake cluster and
 // the agent.
 type clock struct {
-	mu sync.Mutex
-	t  time.Time
+	mu   sync.Mutex
+	t    time.Time
+	real bool // follow the wall clock (the real cluster's tests)
 }
 
-func (c *clock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.real {
+		return time.Now().UTC().Truncate(time.Microsecond)
+	}
+	return c.t
+}
 func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 type syncBuffer struct {
@@ -67,11 +75,13 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 }
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t *testing.T) *world { return newWorldAt(t, &clock{t: t0}) }
+
+func newWorldAt(t *testing.T, c *clock) *world {
 	t.Helper()
-	w := &world{t: t, clock: &clock{t: t0}, screener: mock.Approving(), stateDir: t.TempDir(), logs: &syncBuffer{}}
+	w := &world{t: t, clock: c, screener: mock.Approving(), stateDir: t.TempDir(), logs: &syncBuffer{}}
 	w.db = storetest.Open(t, sqlstore.SQLite, sqlstore.Options{Now: w.clock.Now})
-	w.f = storetest.Seed(t, w.db, t0)
+	w.f = storetest.Seed(t, w.db, c.Now())
 	users := sqlstore.NewUserService(w.db)
 	w.props, w.allocs = sqlstore.NewProposalService(w.db, w.screener), sqlstore.NewAllocationService(w.db)
 	w.usage, w.awards = sqlstore.NewUsageService(w.db), sqlstore.NewAwardService(w.db)

@@ -348,6 +348,7 @@ non-zero if it failed, for tests and cron.`,
 			cfg := agent.Config{API: api, Cluster: &slurm.Client{Runner: runner}, ClusterName: name, Logger: logger}
 			cfg.Site, _ = cmd.Flags().GetString("site")
 			cfg.SystemID, _ = cmd.Flags().GetString("system")
+			cfg.Root, _ = cmd.Flags().GetString("root")
 			cfg.StateDir, _ = cmd.Flags().GetString("state-dir")
 			cfg.Interval, _ = cmd.Flags().GetDuration("interval")
 			cfg.Overlap, _ = cmd.Flags().GetDuration("overlap")
@@ -379,6 +380,7 @@ non-zero if it failed, for tests and cron.`,
 	cmd.Flags().String("site", "", "hosting site whose allocations to provision, e.g. CSC (required)")
 	cmd.Flags().String("cluster", "", "Slurm's ClusterName (default: read with scontrol)")
 	cmd.Flags().String("system", "", "only this system's allocations (one agent per cluster when a site has several)")
+	cmd.Flags().String("root", "", "account beneath which pactum's accounts live (default the server's: pactum)")
 	cmd.Flags().String("state-dir", "", "directory for the agent's state; must survive restarts (required)")
 	cmd.Flags().Duration("interval", time.Minute, "time between cycles")
 	cmd.Flags().Duration("overlap", 15*time.Minute, "how far before the cursor each sacct read starts")
