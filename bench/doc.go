@@ -5,7 +5,7 @@
 // same rows, and a million sacct records read, parsed, and parsed and
 // stored. Run them with
 //
-//	go test -run '^$' -bench Submit -benchtime 20000x ./bench/
+//	go test -run '^$' -bench 'SubmitHTTP|BareInsert' -benchtime 20000x ./bench/
 //	go test -run '^$' -bench Sacct -benchtime 1x ./bench/
 //
 // Package-level benchmarks (screening, parsing, solving) live beside their
