@@ -68,7 +68,7 @@ type UsageRecordInput struct {
 const maxUsageSeconds = 1 << 50
 
 // MaxUsageBatch bounds the records of one UsageBatch.
-const MaxUsageBatch = 10000
+const MaxUsageBatch = 20000
 
 // Validate checks one record on its own and returns a caller-safe reason,
 // or "" when it is acceptable.

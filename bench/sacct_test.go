@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -156,74 +157,102 @@ func BenchmarkSacct(b *testing.B) {
 		}
 		rates(b, sacct.stats.Allocations)
 	})
-	b.Run("store", func(b *testing.B) {
-		b.SetBytes(sacct.size)
-		for i := range b.N {
-			b.StopTimer()
-			path := filepath.Join(sacct.dir, fmt.Sprintf("run-%d.db", i))
-			if err := copyFile(sacct.template, path); err != nil {
-				b.Fatal(err)
+	// store: one batch in flight, as one agent posts; store-2: two, as
+	// the server takes posts from two agents (or one that pipelines):
+	// preparing one batch then overlaps with writing the other.
+	for _, inflight := range []int{1, 2} {
+		name := "store"
+		if inflight > 1 {
+			name = fmt.Sprintf("store-%d", inflight)
+		}
+		b.Run(name, func(b *testing.B) { benchStore(b, sacct, inflight) })
+	}
+}
+
+func benchStore(b *testing.B, sacct *sacctWorld, inflight int) {
+	b.SetBytes(sacct.size)
+	for i := range b.N {
+		b.StopTimer()
+		path := filepath.Join(sacct.dir, fmt.Sprintf("run-%d-%d.db", inflight, i))
+		if err := copyFile(sacct.template, path); err != nil {
+			b.Fatal(err)
+		}
+		db, err := sqlstore.Open(context.Background(), path, sqlstore.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		usage := sqlstore.NewUsageService(db)
+		ctx := storetest.As(sacct.operator)
+		b.StartTimer()
+
+		// The agent reads while the server stores, so parsing runs
+		// beside the writer: one goroutine parses into batches, the
+		// others ingest them.
+		batches := make(chan []pactum.UsageRecordInput, 2)
+		errc := make(chan error, 1+inflight)
+		go func() {
+			defer close(batches)
+			f, err := os.Open(sacct.file)
+			if err != nil {
+				errc <- err
+				return
 			}
-			db, err := sqlstore.Open(context.Background(), path, sqlstore.Options{})
+			defer f.Close()
+			p := slurm.NewParser(f)
+			recs := make([]pactum.UsageRecordInput, 0, pactum.MaxUsageBatch)
+			for p.Next() {
+				recs = append(recs, agent.UsageInput(p.Record()))
+				if len(recs) == pactum.MaxUsageBatch {
+					batches <- recs
+					recs = make([]pactum.UsageRecordInput, 0, pactum.MaxUsageBatch)
+				}
+			}
+			if len(recs) > 0 {
+				batches <- recs
+			}
+			errc <- p.Err()
+		}()
+		var mu sync.Mutex
+		accepted := 0
+		var wg sync.WaitGroup
+		for range inflight {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for recs := range batches {
+					res, err := usage.IngestUsage(ctx, pactum.UsageBatch{Cluster: "lumi", Records: recs})
+					if err == nil && res.Accepted != len(recs) {
+						err = fmt.Errorf("accepted %d of %d: %+v", res.Accepted, len(recs), firstProblem(res))
+					}
+					if err != nil {
+						errc <- err
+						for range batches {
+						}
+						return
+					}
+					mu.Lock()
+					accepted += res.Accepted
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		close(errc)
+		for err := range errc {
 			if err != nil {
 				b.Fatal(err)
 			}
-			usage := sqlstore.NewUsageService(db)
-			ctx := storetest.As(sacct.operator)
-			b.StartTimer()
-
-			// The agent reads and posts while the server stores, so
-			// parsing runs beside the writer: one goroutine parses into
-			// batches, this one ingests them.
-			batches := make(chan []pactum.UsageRecordInput, 2)
-			errc := make(chan error, 1)
-			go func() {
-				defer close(batches)
-				f, err := os.Open(sacct.file)
-				if err != nil {
-					errc <- err
-					return
-				}
-				defer f.Close()
-				p := slurm.NewParser(f)
-				recs := make([]pactum.UsageRecordInput, 0, pactum.MaxUsageBatch)
-				for p.Next() {
-					recs = append(recs, agent.UsageInput(p.Record()))
-					if len(recs) == pactum.MaxUsageBatch {
-						batches <- recs
-						recs = make([]pactum.UsageRecordInput, 0, pactum.MaxUsageBatch)
-					}
-				}
-				if len(recs) > 0 {
-					batches <- recs
-				}
-				errc <- p.Err()
-			}()
-			accepted := 0
-			for recs := range batches {
-				res, err := usage.IngestUsage(ctx, pactum.UsageBatch{Cluster: "lumi", Records: recs})
-				if err != nil {
-					b.Fatal(err)
-				}
-				if res.Accepted != len(recs) {
-					b.Fatalf("accepted %d of %d: %+v", res.Accepted, len(recs), firstProblem(res))
-				}
-				accepted += res.Accepted
-			}
-			if err := <-errc; err != nil {
-				b.Fatal(err)
-			}
-
-			b.StopTimer()
-			if accepted != sacct.stats.Allocations {
-				b.Fatalf("stored %d of %d records", accepted, sacct.stats.Allocations)
-			}
-			db.Close()
-			os.Remove(path)
-			b.StartTimer()
 		}
-		rates(b, sacct.stats.Allocations)
-	})
+
+		b.StopTimer()
+		if accepted != sacct.stats.Allocations {
+			b.Fatalf("stored %d of %d records", accepted, sacct.stats.Allocations)
+		}
+		db.Close()
+		os.Remove(path)
+		b.StartTimer()
+	}
+	rates(b, sacct.stats.Allocations)
 }
 
 func firstProblem(res *pactum.UsageIngest) pactum.UsageResult {

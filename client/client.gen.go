@@ -1755,7 +1755,7 @@ type ClientInterface interface {
 	// IngestUsageWithBody Post job records read from a cluster (site operators, for their site's allocations)
 	//
 	// Idempotent: each job is kept once per (cluster, job id); a running job's record is replaced
-	// until the job ends, an ended job's never. The body may be up to 8 MiB (at most 10,000 records).
+	// until the job ends, an ended job's never. The body may be up to 8 MiB (at most 20,000 records).
 	// Each record's outcome is reported; rejected records do not fail the batch.
 	//
 	// Takes any type of body and a specified content type.
@@ -1766,7 +1766,7 @@ type ClientInterface interface {
 	// IngestUsage Post job records read from a cluster (site operators, for their site's allocations)
 	//
 	// Idempotent: each job is kept once per (cluster, job id); a running job's record is replaced
-	// until the job ends, an ended job's never. The body may be up to 8 MiB (at most 10,000 records).
+	// until the job ends, an ended job's never. The body may be up to 8 MiB (at most 20,000 records).
 	// Each record's outcome is reported; rejected records do not fail the batch.
 	//
 	// Takes a body of the `application/json` content type.
@@ -2445,7 +2445,7 @@ func (c *Client) RevokeToken(ctx context.Context, id ID, reqEditors ...RequestEd
 // IngestUsageWithBody Post job records read from a cluster (site operators, for their site's allocations)
 //
 // Idempotent: each job is kept once per (cluster, job id); a running job's record is replaced
-// until the job ends, an ended job's never. The body may be up to 8 MiB (at most 10,000 records).
+// until the job ends, an ended job's never. The body may be up to 8 MiB (at most 20,000 records).
 // Each record's outcome is reported; rejected records do not fail the batch.
 //
 // Takes any type of body and a specified content type.
@@ -2466,7 +2466,7 @@ func (c *Client) IngestUsageWithBody(ctx context.Context, contentType string, bo
 // IngestUsage Post job records read from a cluster (site operators, for their site's allocations)
 //
 // Idempotent: each job is kept once per (cluster, job id); a running job's record is replaced
-// until the job ends, an ended job's never. The body may be up to 8 MiB (at most 10,000 records).
+// until the job ends, an ended job's never. The body may be up to 8 MiB (at most 20,000 records).
 // Each record's outcome is reported; rejected records do not fail the batch.
 //
 // Takes a body of the `application/json` content type.
@@ -4861,7 +4861,7 @@ type ClientWithResponsesInterface interface {
 	// IngestUsageWithBodyWithResponse Post job records read from a cluster (site operators, for their site's allocations)
 	//
 	// Idempotent: each job is kept once per (cluster, job id); a running job's record is replaced
-	// until the job ends, an ended job's never. The body may be up to 8 MiB (at most 10,000 records).
+	// until the job ends, an ended job's never. The body may be up to 8 MiB (at most 20,000 records).
 	// Each record's outcome is reported; rejected records do not fail the batch.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -4872,7 +4872,7 @@ type ClientWithResponsesInterface interface {
 	// IngestUsageWithResponse Post job records read from a cluster (site operators, for their site's allocations)
 	//
 	// Idempotent: each job is kept once per (cluster, job id); a running job's record is replaced
-	// until the job ends, an ended job's never. The body may be up to 8 MiB (at most 10,000 records).
+	// until the job ends, an ended job's never. The body may be up to 8 MiB (at most 20,000 records).
 	// Each record's outcome is reported; rejected records do not fail the batch.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -7780,7 +7780,7 @@ func (c *ClientWithResponses) RevokeTokenWithResponse(ctx context.Context, id ID
 // IngestUsageWithBodyWithResponse Post job records read from a cluster (site operators, for their site's allocations)
 //
 // Idempotent: each job is kept once per (cluster, job id); a running job's record is replaced
-// until the job ends, an ended job's never. The body may be up to 8 MiB (at most 10,000 records).
+// until the job ends, an ended job's never. The body may be up to 8 MiB (at most 20,000 records).
 // Each record's outcome is reported; rejected records do not fail the batch.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -7797,7 +7797,7 @@ func (c *ClientWithResponses) IngestUsageWithBodyWithResponse(ctx context.Contex
 // IngestUsageWithResponse Post job records read from a cluster (site operators, for their site's allocations)
 //
 // Idempotent: each job is kept once per (cluster, job id); a running job's record is replaced
-// until the job ends, an ended job's never. The body may be up to 8 MiB (at most 10,000 records).
+// until the job ends, an ended job's never. The body may be up to 8 MiB (at most 20,000 records).
 // Each record's outcome is reported; rejected records do not fail the batch.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).

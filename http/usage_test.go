@@ -203,7 +203,7 @@ func TestUsageBadInput(t *testing.T) {
 	if status, _ := e.raw(t, "POST", "/api/v1/usage", token, "application/json", big); status != 413 {
 		t.Errorf("a %d MiB body: HTTP %d, want 413", len(big)>>20, status)
 	}
-	// A body of 10,001 records fits the byte limit but not the batch.
+	// A body of one record more than a batch may hold fits the byte limit.
 	var recs []map[string]any
 	for range pactum.MaxUsageBatch + 1 {
 		recs = append(recs, map[string]any{"job_id": "1", "account": "x", "username": "u", "state": "COMPLETED", "final": true,

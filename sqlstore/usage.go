@@ -28,7 +28,7 @@ type UsageService struct {
 	// case stays true; ids enter the cache only after their use case's
 	// commit, so a rolled-back bucket can never be cached.
 	mu      sync.RWMutex
-	buckets *buckets
+	buckets *bucketCache
 }
 
 var _ pactum.UsageService = (*UsageService)(nil)
@@ -39,34 +39,10 @@ const maxCachedBuckets = 1 << 20
 // NewUsageService returns the usage service.
 func NewUsageService(db *DB) *UsageService { return &UsageService{db: db, buckets: newBuckets()} }
 
-func newBuckets() *buckets {
-	return &buckets{ids: map[bucketKey]int64{}, keys: map[int64]bucketKey{}}
-}
+// bucketCache holds bucket ids by key.
+type bucketCache struct{ ids map[bucketKey]int64 }
 
-// cached copies into bk the cached ids of keys.
-func (s *UsageService) cached(bk *buckets, keys []bucketKey) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	for _, k := range keys {
-		if id, ok := s.buckets.ids[k]; ok {
-			bk.ids[k], bk.keys[id] = id, k
-		}
-	}
-}
-
-// remember caches the buckets of a committed use case.
-func (s *UsageService) remember(bk *buckets) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.buckets.ids)+len(bk.ids) > maxCachedBuckets {
-		s.buckets = newBuckets()
-	}
-	for k, id := range bk.ids {
-		if id != 0 {
-			s.buckets.ids[k], s.buckets.keys[id] = id, k
-		}
-	}
-}
+func newBuckets() *bucketCache { return &bucketCache{ids: map[bucketKey]int64{}} }
 
 const nRecordCols = 11
 
@@ -211,7 +187,7 @@ func chunks(n int, stmts []string, fn func(stmt string, from, to int) error) err
 
 // lookup runs a keysPerLookup-key query over keys in chunks, padding the
 // last with its last key, and calls fn for every row.
-func lookup[K any](ctx context.Context, tx *Tx, query string, lead []any, keys []K, fn func(*sql.Rows) error) error {
+func lookup[K any](ctx context.Context, q querier, query string, lead []any, keys []K, fn func(*sql.Rows) error) error {
 	args := make([]any, len(lead)+keysPerLookup)
 	copy(args, lead)
 	for from := 0; from < len(keys); from += keysPerLookup {
@@ -219,7 +195,7 @@ func lookup[K any](ctx context.Context, tx *Tx, query string, lead []any, keys [
 		for i := range keysPerLookup {
 			args[len(lead)+i] = chunk[min(i, len(chunk)-1)]
 		}
-		if err := eachRow(ctx, tx, query, args, fn); err != nil {
+		if err := eachRow(ctx, q, query, args, fn); err != nil {
 			return err
 		}
 	}
@@ -242,10 +218,36 @@ func (d *delta) add(r *pactum.UsageRecord, sign int64) {
 	d.charge += sign * r.ChargeSeconds
 }
 
+func (d *delta) plus(e *delta) {
+	d.jobs, d.gpu, d.node, d.cpu, d.charge = d.jobs+e.jobs, d.gpu+e.gpu, d.node+e.node, d.cpu+e.cpu, d.charge+e.charge
+}
+
 // stored is a record as found, with its bucket.
 type stored struct {
 	rec    pactum.UsageRecord
 	bucket int64
+}
+
+// batch is a usage batch prepared for the writer: what needs no lock (the
+// records checked, their allocations read, jobs and buckets numbered) is
+// done before the use case takes the writer, so that the single writer
+// spends its time on the database.
+type batch struct {
+	cluster string
+	res     *pactum.UsageIngest
+	recs    []pactum.UsageRecord // the records to merge, in input order
+	at      []int                // recs[k] is the input record at[k]
+	job     []int32              // recs[k]'s job, an index into jobs
+	jobs    []string             // distinct job ids
+	jobOf   map[string]int32
+	bucket  []int32     // recs[k]'s bucket, an index into need
+	need    []bucketKey // distinct buckets
+	needOf  map[bucketKey]int32
+	ids     []int64 // bucket ids, by index into need; 0 until known
+	// allocs holds the batch's allocations by ID, as read before the
+	// writer: their unit, amount and site never change; their state is
+	// read again under the writer where it matters.
+	allocs map[string]*pactum.Allocation
 }
 
 // IngestUsage stores a batch of job records; see pactum.UsageService.
@@ -263,33 +265,16 @@ func (s *UsageService) IngestUsage(ctx context.Context, b pactum.UsageBatch) (*p
 	if err := v.Err("The usage batch is not valid."); err != nil {
 		return nil, err
 	}
-	// Check each record before taking the writer.
-	res := &pactum.UsageIngest{Results: make([]pactum.UsageResult, len(b.Records))}
-	invalid := make([]bool, len(b.Records))
-	for i := range b.Records {
-		r := &b.Records[i]
-		res.Results[i].JobID = r.JobID
-		if reason := r.Validate(); reason != "" {
-			res.Results[i].Status, res.Results[i].Reason = pactum.UsageRejected, reason
-			invalid[i] = true
-		}
-	}
-	var bk *buckets
-	err = s.db.write(ctx, func(tx *Tx) error {
-		// A use case runs once, but reset anyway so that the results can
-		// only ever describe the attempt that committed.
-		for i := range res.Results {
-			if !invalid[i] {
-				res.Results[i].Status, res.Results[i].Reason = "", ""
-			}
-		}
-		bk = newBuckets()
-		return s.ingest(ctx, tx, u, &b, res, bk)
-	})
+	bt, err := s.prepare(ctx, u, &b)
 	if err != nil {
 		return nil, err
 	}
-	s.remember(bk)
+	err = s.db.write(ctx, func(tx *Tx) error { return s.ingest(ctx, tx, u, bt) })
+	if err != nil {
+		return nil, err
+	}
+	s.remember(bt)
+	res := bt.res
 	for _, r := range res.Results {
 		switch r.Status {
 		case pactum.UsageAccepted:
@@ -303,87 +288,127 @@ func (s *UsageService) IngestUsage(ctx context.Context, b pactum.UsageBatch) (*p
 	return res, nil
 }
 
-// ingest runs in the write use case; bk collects the buckets it reads and
-// creates.
-func (s *UsageService) ingest(ctx context.Context, tx *Tx, u *pactum.User, b *pactum.UsageBatch, res *pactum.UsageIngest, bk *buckets) error {
-	bulk := bulkStatements[tx.db.dialect]
-	// Take the cluster's row first: on PostgreSQL its lock makes concurrent
-	// batches of one cluster take turns, so two of them can never both
-	// find a job new and count it twice. SQLite has one writer anyway.
-	if _, err := tx.ExecContext(ctx, `INSERT INTO usage_clusters (cluster, records, updated_at) VALUES ($1, 0, $2)
-		ON CONFLICT (cluster) DO UPDATE SET updated_at = excluded.updated_at`, b.Cluster, tx.now); err != nil {
-		return fmt.Errorf("lock cluster %s: %w", b.Cluster, err)
-	}
-
-	// Resolve the distinct accounts to the caller's allocations, all in
-	// one lookup.
-	allocs := map[string]*pactum.Allocation{} // by account; nil if not the caller's
+// prepare checks each record, resolves its account to one of the caller's
+// allocations (rejecting it otherwise) and numbers jobs and buckets.
+func (s *UsageService) prepare(ctx context.Context, u *pactum.User, b *pactum.UsageBatch) (*batch, error) {
+	n := len(b.Records)
+	bt := &batch{cluster: b.Cluster, res: &pactum.UsageIngest{Results: make([]pactum.UsageResult, n)},
+		recs: make([]pactum.UsageRecord, 0, n), at: make([]int, 0, n), job: make([]int32, 0, n), jobOf: make(map[string]int32, n),
+		bucket: make([]int32, 0, n), needOf: map[bucketKey]int32{}, allocs: map[string]*pactum.Allocation{}}
+	byAccount := map[string]*pactum.Allocation{}
 	var ids []string
 	for i := range b.Records {
 		r := &b.Records[i]
-		if res.Results[i].Status != "" {
+		bt.res.Results[i].JobID = r.JobID
+		if reason := r.Validate(); reason != "" {
+			bt.res.Results[i].Status, bt.res.Results[i].Reason = pactum.UsageRejected, reason
 			continue
 		}
-		if _, seen := allocs[r.Account]; !seen {
-			allocs[r.Account] = nil
+		if _, seen := byAccount[r.Account]; !seen {
+			byAccount[r.Account] = nil
 			if id, ok := pactum.AllocationIDFromAccount(r.Account); ok {
 				ids = append(ids, id)
 			}
 		}
 	}
-	byID := make(map[string]*pactum.Allocation, len(ids))
-	err := lookup(ctx, tx, bulk.lookupAllocations, nil, ids, func(rows *sql.Rows) error {
+	err := lookup(ctx, s.db.r, bulkStatements[s.db.dialect].lookupAllocations, nil, ids, func(rows *sql.Rows) error {
 		a := &pactum.Allocation{}
 		var site string
 		if err := rows.Scan(&a.ID, &a.Unit, &a.Amount, &a.State, &site); err != nil {
 			return err
 		}
 		if site == u.Site {
-			byID[a.ID] = a
-			allocs[pactum.AllocationAccount(a.ID)] = a
+			bt.allocs[a.ID] = a
+			byAccount[pactum.AllocationAccount(a.ID)] = a
 		}
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("resolve accounts: %w", err)
+		return nil, fmt.Errorf("resolve accounts: %w", err)
 	}
-	keys := make([]string, 0, len(b.Records))
 	for i := range b.Records {
-		r := &b.Records[i]
-		if res.Results[i].Status != "" {
+		in := &b.Records[i]
+		out := &bt.res.Results[i]
+		if out.Status != "" {
 			continue
 		}
-		if allocs[r.Account] == nil {
+		a := byAccount[in.Account]
+		if a == nil {
 			// Accounts of other sites and accounts that are no
 			// allocation's get the same answer, so a site learns nothing
 			// about another's allocations.
-			res.Results[i].Status = pactum.UsageRejected
-			res.Results[i].Reason = fmt.Sprintf("account %s is not an allocation of site %s", r.Account, u.Site)
+			out.Status = pactum.UsageRejected
+			out.Reason = fmt.Sprintf("account %s is not an allocation of site %s", in.Account, u.Site)
 			continue
 		}
-		keys = append(keys, r.JobID)
+		bt.recs = append(bt.recs, pactum.UsageRecord{Cluster: b.Cluster, JobID: in.JobID, AllocationID: a.ID, Account: in.Account,
+			Username: in.Username, State: in.State, Final: in.Final, StartAt: in.StartAt, EndAt: in.EndAt,
+			ElapsedSeconds: in.ElapsedSeconds, GPUSeconds: in.GPUSeconds, NodeSeconds: in.NodeSeconds,
+			CPUSeconds: in.CPUSeconds, ChargeSeconds: pactum.ChargeSeconds(a.Unit, in.GPUSeconds, in.NodeSeconds)})
+		bt.at = append(bt.at, i)
+		j, ok := bt.jobOf[in.JobID]
+		if !ok {
+			j = int32(len(bt.jobs))
+			bt.jobOf[in.JobID] = j
+			bt.jobs = append(bt.jobs, in.JobID)
+		}
+		bt.job = append(bt.job, j)
+		k := bucketKey{a.ID, in.Username}
+		bi, ok := bt.needOf[k]
+		if !ok {
+			bi = int32(len(bt.need))
+			bt.needOf[k] = bi
+			bt.need = append(bt.need, k)
+		}
+		bt.bucket = append(bt.bucket, bi)
 	}
-	if len(keys) == 0 {
+	bt.ids = make([]int64, len(bt.need))
+	s.mu.RLock()
+	for i, k := range bt.need {
+		bt.ids[i] = s.buckets.ids[k]
+	}
+	s.mu.RUnlock()
+	return bt, nil
+}
+
+// ingest is the write use case: it merges the prepared records with what
+// is stored and writes the differences.
+func (s *UsageService) ingest(ctx context.Context, tx *Tx, u *pactum.User, bt *batch) error {
+	bulk := bulkStatements[tx.db.dialect]
+	// A use case runs once, but start from the prepared state anyway, so
+	// that the results can only ever describe the attempt that committed.
+	for _, i := range bt.at {
+		bt.res.Results[i].Status, bt.res.Results[i].Reason = "", ""
+	}
+	if len(bt.recs) == 0 {
 		return nil
+	}
+	// Take the cluster's row first: on PostgreSQL its lock makes concurrent
+	// batches of one cluster take turns, so two of them can never both
+	// find a job new and count it twice. SQLite has one writer anyway.
+	if _, err := tx.ExecContext(ctx, `INSERT INTO usage_clusters (cluster, records, updated_at) VALUES ($1, 0, $2)
+		ON CONFLICT (cluster) DO UPDATE SET updated_at = excluded.updated_at`, bt.cluster, tx.now); err != nil {
+		return fmt.Errorf("lock cluster %s: %w", bt.cluster, err)
 	}
 
 	// What is stored for the batch's jobs. Job ids above the cluster's
 	// greatest stored one cannot be stored: in a backlog of new jobs, which
 	// arrive in id order, that spares the lookup of nearly every key.
 	var maxKey sql.NullString
-	if err := tx.QueryRowContext(ctx, `SELECT MAX(job_id) FROM usage_records WHERE cluster = $1`, b.Cluster).Scan(&maxKey); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT MAX(job_id) FROM usage_records WHERE cluster = $1`, bt.cluster).Scan(&maxKey); err != nil {
 		return fmt.Errorf("look up usage records: %w", err)
 	}
-	old := keys[:0:0]
+	var old []string
 	if maxKey.Valid {
-		for _, k := range keys {
+		for _, k := range bt.jobs {
 			if k <= maxKey.String {
 				old = append(old, k)
 			}
 		}
 	}
-	orig := make(map[string]*stored, len(old))
-	err = lookup(ctx, tx, bulk.lookupRecords, []any{b.Cluster}, old, func(rows *sql.Rows) error {
+	orig := make([]*stored, len(bt.jobs)) // by job index
+	var nOrig int
+	err := lookup(ctx, tx, bulk.lookupRecords, []any{bt.cluster}, old, func(rows *sql.Rows) error {
 		o := &stored{}
 		r := &o.rec
 		var start, end sql.NullInt64
@@ -391,51 +416,48 @@ func (s *UsageService) ingest(ctx context.Context, tx *Tx, u *pactum.User, b *pa
 			&r.GPUSeconds, &r.NodeSeconds, &r.CPUSeconds); err != nil {
 			return err
 		}
-		r.Cluster, r.StartAt, r.EndAt = b.Cluster, unixPtr(start), unixPtr(end)
-		orig[r.JobID] = o
+		r.Cluster, r.StartAt, r.EndAt = bt.cluster, unixPtr(start), unixPtr(end)
+		orig[bt.jobOf[r.JobID]] = o
+		nOrig++
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("look up usage records: %w", err)
 	}
 
-	// Buckets of the batch's records: cached, else read, else created; and
-	// those of stored records under other allocations (a job moved to
-	// another account while it was pending).
-	var need []bucketKey
-	seen := map[bucketKey]bool{}
-	for i := range b.Records {
-		r := &b.Records[i]
-		if res.Results[i].Status != "" {
-			continue
-		}
-		k := bucketKey{allocs[r.Account].ID, r.Username}
-		if !seen[k] {
-			seen[k] = true
-			need = append(need, k)
-		}
-	}
-	s.cached(bk, need)
-	var missing []bucketKey
-	missingAllocs := map[string]bool{}
-	for _, k := range need {
-		if _, ok := bk.ids[k]; !ok {
-			missing = append(missing, k)
-			missingAllocs[k.alloc] = true
-		}
-	}
-	if len(missing) > 0 {
-		allocIDs := make([]string, 0, len(missingAllocs))
-		for id := range missingAllocs {
-			allocIDs = append(allocIDs, id)
-		}
-		slices.Sort(allocIDs)
-		if err := bk.load(ctx, tx, bulk.lookupBuckets, allocIDs); err != nil {
+	// Bucket ids not cached: read by allocation, created where missing.
+	keyOf := map[int64]bucketKey{}
+	found := func(rows *sql.Rows) error {
+		var id int64
+		var k bucketKey
+		if err := rows.Scan(&id, &k.alloc, &k.user); err != nil {
 			return err
 		}
-		create := missing[:0:0]
-		for _, k := range missing {
-			if _, ok := bk.ids[k]; !ok {
+		keyOf[id] = k
+		if i, ok := bt.needOf[k]; ok {
+			bt.ids[i] = id
+		}
+		return nil
+	}
+	missingAllocs := func() []string {
+		var out []string
+		seen := map[string]bool{}
+		for i, k := range bt.need {
+			if bt.ids[i] == 0 && !seen[k.alloc] {
+				seen[k.alloc] = true
+				out = append(out, k.alloc)
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	if allocs := missingAllocs(); len(allocs) > 0 {
+		if err := lookup(ctx, tx, bulk.lookupBuckets, nil, allocs, found); err != nil {
+			return fmt.Errorf("usage buckets: %w", err)
+		}
+		var create []bucketKey
+		for i, k := range bt.need {
+			if bt.ids[i] == 0 {
 				create = append(create, k)
 			}
 		}
@@ -452,104 +474,90 @@ func (s *UsageService) ingest(ctx context.Context, tx *Tx, u *pactum.User, b *pa
 			if err != nil {
 				return fmt.Errorf("create usage buckets: %w", err)
 			}
-			if err := bk.load(ctx, tx, bulk.lookupBuckets, allocIDs); err != nil {
-				return err
+			if err := lookup(ctx, tx, bulk.lookupBuckets, nil, allocs, found); err != nil {
+				return fmt.Errorf("usage buckets: %w", err)
 			}
 		}
-	}
-	var unknown []int64
-	if len(orig) > 0 {
-		var have []bucketKey
-		s.mu.RLock()
-		for _, o := range orig {
-			if k, ok := s.buckets.keys[o.bucket]; ok {
-				have = append(have, k)
+		for i, k := range bt.need {
+			if bt.ids[i] == 0 {
+				return fmt.Errorf("usage bucket %s/%s was not created", k.alloc, k.user)
 			}
 		}
-		s.mu.RUnlock()
-		s.cached(bk, have)
-	}
-	for _, o := range orig {
-		if _, ok := bk.keys[o.bucket]; !ok {
-			unknown = append(unknown, o.bucket)
-		}
-	}
-	if len(unknown) > 0 {
-		if err := bk.load(ctx, tx, bulk.bucketsByID, unknown); err != nil {
-			return err
-		}
-	}
-	for _, o := range orig {
-		k, ok := bk.keys[o.bucket]
-		if !ok {
-			return fmt.Errorf("usage record %s/%s: bucket %d does not exist", b.Cluster, o.rec.JobID, o.bucket)
-		}
-		o.rec.AllocationID, o.rec.Username, o.rec.Account = k.alloc, k.user, pactum.AllocationAccount(k.alloc)
-		a := byID[k.alloc]
-		if a == nil {
-			var err error
-			if a, _, err = findAllocationByID(ctx, tx, k.alloc); err != nil {
-				return err
-			}
-			byID[k.alloc] = a
-		}
-		o.rec.ChargeSeconds = pactum.ChargeSeconds(a.Unit, o.rec.GPUSeconds, o.rec.NodeSeconds)
 	}
 
-	// Merge in input order: a job listed twice meets its earlier
-	// accepted version.
-	pos := make(map[string]int, len(keys)) // index in dirty
-	dirty := make([]*pactum.UsageRecord, 0, len(keys))
-	bucketOf := make([]int64, 0, len(keys)) // dirty[i]'s bucket
-	recs := make([]pactum.UsageRecord, len(keys))
-	n := 0
-	for i := range b.Records {
-		in := &b.Records[i]
-		out := &res.Results[i]
-		if out.Status != "" {
-			continue
+	// Stored records: their buckets' allocation and user, and charge.
+	if nOrig > 0 {
+		for i, id := range bt.ids {
+			keyOf[id] = bt.need[i]
 		}
-		a := allocs[in.Account]
-		rec := &recs[n]
-		n++
-		*rec = pactum.UsageRecord{Cluster: b.Cluster, JobID: in.JobID, AllocationID: a.ID, Account: in.Account,
-			Username: in.Username, State: in.State, Final: in.Final, StartAt: in.StartAt, EndAt: in.EndAt,
-			ElapsedSeconds: in.ElapsedSeconds, GPUSeconds: in.GPUSeconds, NodeSeconds: in.NodeSeconds,
-			CPUSeconds: in.CPUSeconds, ChargeSeconds: pactum.ChargeSeconds(a.Unit, in.GPUSeconds, in.NodeSeconds)}
-		var prev *pactum.UsageRecord
-		k, again := pos[in.JobID]
-		if again {
-			prev = dirty[k]
-		} else if len(orig) > 0 {
-			if o := orig[in.JobID]; o != nil {
-				prev = &o.rec
+		var unknown []int64
+		for _, o := range orig {
+			if o != nil {
+				if _, ok := keyOf[o.bucket]; !ok {
+					unknown = append(unknown, o.bucket)
+				}
 			}
 		}
+		if len(unknown) > 0 {
+			if err := lookup(ctx, tx, bulk.bucketsByID, nil, unknown, found); err != nil {
+				return fmt.Errorf("usage buckets: %w", err)
+			}
+		}
+		for _, o := range orig {
+			if o == nil {
+				continue
+			}
+			k, ok := keyOf[o.bucket]
+			if !ok {
+				return fmt.Errorf("usage record %s/%s: bucket %d does not exist", bt.cluster, o.rec.JobID, o.bucket)
+			}
+			o.rec.AllocationID, o.rec.Username, o.rec.Account = k.alloc, k.user, pactum.AllocationAccount(k.alloc)
+			a := bt.allocs[k.alloc]
+			if a == nil {
+				var err error
+				if a, _, err = findAllocationByID(ctx, tx, k.alloc); err != nil {
+					return err
+				}
+				bt.allocs[k.alloc] = a
+			}
+			o.rec.ChargeSeconds = pactum.ChargeSeconds(a.Unit, o.rec.GPUSeconds, o.rec.NodeSeconds)
+		}
+	}
+
+	// Merge in input order: a job listed twice meets its earlier accepted
+	// version.
+	latest := make([]int32, len(bt.jobs)) // 1 + index in recs of the job's accepted version
+	order := make([]int32, 0, len(bt.jobs))
+	for k := range bt.recs {
+		rec := &bt.recs[k]
+		j := bt.job[k]
+		var prev *pactum.UsageRecord
+		if l := latest[j]; l > 0 {
+			prev = &bt.recs[l-1]
+		} else if o := orig[j]; o != nil {
+			prev = &o.rec
+		}
 		status, reason := pactum.MergeUsage(prev, rec)
+		out := &bt.res.Results[bt.at[k]]
 		out.Status, out.Reason = status, reason
 		if status != pactum.UsageAccepted {
 			continue
 		}
-		id := bk.ids[bucketKey{a.ID, in.Username}]
-		if id == 0 {
-			return fmt.Errorf("usage bucket %s/%s was not created", a.ID, in.Username)
+		if latest[j] == 0 {
+			order = append(order, j)
 		}
-		if again {
-			dirty[k], bucketOf[k] = rec, id
-		} else {
-			pos[in.JobID] = len(dirty)
-			dirty = append(dirty, rec)
-			bucketOf = append(bucketOf, id)
-		}
+		latest[j] = int32(k + 1)
 	}
-	if len(dirty) == 0 {
+	if len(order) == 0 {
 		return nil
 	}
 	args := make([]any, 0, nRecordCols*maxBulkRows)
-	err = chunks(len(dirty), bulk.records, func(stmt string, from, to int) error {
+	err = chunks(len(order), bulk.records, func(stmt string, from, to int) error {
 		args = args[:0]
-		for k, r := range dirty[from:to] {
-			args = append(args, r.Cluster, r.JobID, bucketOf[from+k], r.State, r.Final,
+		for _, j := range order[from:to] {
+			k := latest[j] - 1
+			r := &bt.recs[k]
+			args = append(args, r.Cluster, r.JobID, bt.ids[bt.bucket[k]], r.State, r.Final,
 				unixArg(r.StartAt), unixArg(r.EndAt), r.ElapsedSeconds, r.GPUSeconds, r.NodeSeconds, r.CPUSeconds)
 		}
 		_, err := tx.ExecContext(ctx, stmt, args...)
@@ -560,31 +568,53 @@ func (s *UsageService) ingest(ctx context.Context, tx *Tx, u *pactum.User, b *pa
 	}
 
 	// Totals change by each written record minus what it replaced: per
-	// bucket first, then per allocation from the buckets.
-	deltas := map[int64]*delta{}
+	// bucket, then per allocation.
+	dNeed := make([]delta, len(bt.need))
+	dOther := map[int64]*delta{} // buckets of replaced records outside the batch's
 	var added int64
-	for k, r := range dirty {
-		at(deltas, bucketOf[k]).add(r, 1)
-		if o := orig[r.JobID]; o != nil {
-			at(deltas, o.bucket).add(&o.rec, -1)
-		} else {
+	for _, j := range order {
+		k := latest[j] - 1
+		dNeed[bt.bucket[k]].add(&bt.recs[k], 1)
+		o := orig[j]
+		if o == nil {
 			added++
+			continue
+		}
+		if i, ok := bt.needOf[keyOf[o.bucket]]; ok && bt.ids[i] == o.bucket {
+			dNeed[i].add(&o.rec, -1)
+		} else {
+			d := dOther[o.bucket]
+			if d == nil {
+				d = &delta{}
+				dOther[o.bucket] = d
+			}
+			d.add(&o.rec, -1)
+		}
+	}
+	users := make(map[bucketKey]*delta, len(bt.need)+len(dOther))
+	for i := range dNeed {
+		if dNeed[i] != (delta{}) {
+			users[bt.need[i]] = &dNeed[i]
+		}
+	}
+	for id, d := range dOther {
+		if *d != (delta{}) {
+			users[keyOf[id]] = d
 		}
 	}
 	totals := map[string]*delta{}
-	users := make(map[bucketKey]*delta, len(deltas))
-	for id, d := range deltas {
-		k := bk.keys[id]
-		users[k] = d
-		t := at(totals, k.alloc)
-		t.jobs, t.gpu, t.node, t.cpu, t.charge = t.jobs+d.jobs, t.gpu+d.gpu, t.node+d.node, t.cpu+d.cpu, t.charge+d.charge
+	for k, d := range users {
+		t := totals[k.alloc]
+		if t == nil {
+			t = &delta{}
+			totals[k.alloc] = t
+		}
+		t.plus(d)
 	}
 	// One lock order on PostgreSQL: sorted keys.
 	ukeys := make([]bucketKey, 0, len(users))
-	for k, d := range users {
-		if *d != (delta{}) {
-			ukeys = append(ukeys, k)
-		}
+	for k := range users {
+		ukeys = append(ukeys, k)
 	}
 	slices.SortFunc(ukeys, func(a, b bucketKey) int {
 		if c := strings.Compare(a.alloc, b.alloc); c != 0 {
@@ -604,7 +634,7 @@ func (s *UsageService) ingest(ctx context.Context, tx *Tx, u *pactum.User, b *pa
 	if err != nil {
 		return fmt.Errorf("usage totals per user: %w", err)
 	}
-	ids = make([]string, 0, len(totals))
+	ids := make([]string, 0, len(totals))
 	for id, d := range totals {
 		if *d != (delta{}) {
 			ids = append(ids, id)
@@ -635,62 +665,37 @@ func (s *UsageService) ingest(ctx context.Context, tx *Tx, u *pactum.User, b *pa
 	for _, id := range ids {
 		d := totals[id]
 		charged[id] = d.charge
-		if err := crossThresholds(ctx, tx, u, byID[id], after[id]-d.charge, after[id]); err != nil {
+		if err := crossThresholds(ctx, tx, u, bt.allocs[id], after[id]-d.charge, after[id]); err != nil {
 			return err
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE usage_clusters SET records = records + $1 WHERE cluster = $2`, added, b.Cluster); err != nil {
-		return fmt.Errorf("count records of %s: %w", b.Cluster, err)
+	if _, err := tx.ExecContext(ctx, `UPDATE usage_clusters SET records = records + $1 WHERE cluster = $2`, added, bt.cluster); err != nil {
+		return fmt.Errorf("count records of %s: %w", bt.cluster, err)
 	}
 	// One event per batch, not per job: the records are the ledger; the
 	// event says who changed it, when, and by how much per allocation.
-	return tx.record("usage.ingest", "cluster", b.Cluster, nil, map[string]any{
-		"written": len(dirty), "new": added, "charge_seconds": charged,
+	return tx.record("usage.ingest", "cluster", bt.cluster, nil, map[string]any{
+		"written": len(order), "new": added, "charge_seconds": charged,
 	})
 }
 
-func at[K comparable](m map[K]*delta, k K) *delta {
-	d := m[k]
-	if d == nil {
-		d = &delta{}
-		m[k] = d
+// remember caches the bucket ids of a committed use case.
+func (s *UsageService) remember(bt *batch) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.buckets.ids)+len(bt.need) > maxCachedBuckets {
+		s.buckets = newBuckets()
 	}
-	return d
-}
-
-// buckets maps bucket keys to ids and back.
-type buckets struct {
-	ids  map[bucketKey]int64
-	keys map[int64]bucketKey
-}
-
-// load reads the buckets a lookup query finds for keys.
-func (bk *buckets) load(ctx context.Context, tx *Tx, query string, keys any) error {
-	fn := func(rows *sql.Rows) error {
-		var id int64
-		var k bucketKey
-		if err := rows.Scan(&id, &k.alloc, &k.user); err != nil {
-			return err
+	for i, k := range bt.need {
+		if id := bt.ids[i]; id != 0 {
+			s.buckets.ids[k] = id
 		}
-		bk.ids[k], bk.keys[id] = id, k
-		return nil
 	}
-	var err error
-	switch ks := keys.(type) {
-	case []string:
-		err = lookup(ctx, tx, query, nil, ks, fn)
-	case []int64:
-		err = lookup(ctx, tx, query, nil, ks, fn)
-	}
-	if err != nil {
-		return fmt.Errorf("usage buckets: %w", err)
-	}
-	return nil
 }
 
 // crossThresholds records the thresholds that usage going from before to
-// after reached for the first time, and exhausts an active allocation at
-// 100 %.
+// after reached for the first time, and exhausts the allocation at 100 %
+// if it is active now.
 func crossThresholds(ctx context.Context, tx *Tx, u *pactum.User, a *pactum.Allocation, before, after int64) error {
 	if a == nil || after <= before {
 		return nil // a job moved away: nothing is crossed upwards
@@ -718,12 +723,20 @@ func crossThresholds(ctx context.Context, tx *Tx, u *pactum.User, a *pactum.Allo
 			return err
 		}
 	}
-	if after >= limit && a.State == pactum.AllocationActive {
-		reason := fmt.Sprintf("usage of %d charge-seconds reached the grant of %d (%g %s)", after, limit, a.Amount, a.Unit)
-		if _, err := transitionAllocation(ctx, tx, u, a.ID, pactum.AllocationExhausted, reason); err != nil {
-			return fmt.Errorf("exhaust allocation %s: %w", a.ID, err)
-		}
-		a.State = pactum.AllocationExhausted
+	if after < limit {
+		return nil
+	}
+	// The state read before the writer may be stale: read it again.
+	cur, _, err := findAllocationByID(ctx, tx, a.ID)
+	if err != nil {
+		return err
+	}
+	if cur.State != pactum.AllocationActive {
+		return nil // exhausted already, or suspended, pending, expired
+	}
+	reason := fmt.Sprintf("usage of %d charge-seconds reached the grant of %d (%g %s)", after, limit, a.Amount, a.Unit)
+	if _, err := transitionAllocation(ctx, tx, u, a.ID, pactum.AllocationExhausted, reason); err != nil {
+		return fmt.Errorf("exhaust allocation %s: %w", a.ID, err)
 	}
 	return nil
 }

@@ -324,7 +324,8 @@ func TestUsageAuthorization(t *testing.T) {
 }
 
 // TestUsageConcurrentIngest posts the same records from several agents at
-// once, as retries after a timeout would: each job is counted once.
+// once, as retries after a timeout would: each job is counted once. 2500
+// records take every bulk statement shape, up to the 1024-row one.
 func TestUsageConcurrentIngest(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, dialect string) {
 		w := newWorld(t, dialect)
@@ -333,7 +334,8 @@ func TestUsageConcurrentIngest(t *testing.T) {
 		acct := pactum.AllocationAccount(a.ID)
 		var recs []pactum.UsageRecordInput
 		var want pactum.UsageTotals
-		for i := range 600 {
+		const n = 2500
+		for i := range n {
 			r := job(acct, fmt.Sprint(5000+i), fmt.Sprintf("user%d", i%7), i%3 != 0, int64(1+i%4), int64(60+i))
 			recs = append(recs, r)
 		}
@@ -355,7 +357,7 @@ func TestUsageConcurrentIngest(t *testing.T) {
 				defer wg.Done()
 				for k := range 3 {
 					// Overlapping windows, in different orders.
-					part := slices.Clone(recs[(g*100+k*50)%600:])
+					part := slices.Clone(recs[(g*400+k*200)%n:])
 					if g%2 == 1 {
 						slices.Reverse(part)
 					}
@@ -374,8 +376,8 @@ func TestUsageConcurrentIngest(t *testing.T) {
 		if diff := cmp.Diff(want, w.summary(t, a).UsageTotals); diff != "" {
 			t.Errorf("totals after concurrent replays (-want +got):\n%s", diff)
 		}
-		if n := count(t, w.raw(t), "usage_records"); n != 600 {
-			t.Errorf("%d records stored, want 600", n)
+		if got := count(t, w.raw(t), "usage_records"); got != n {
+			t.Errorf("%d records stored, want %d", got, n)
 		}
 		var users int64
 		for _, u := range w.summary(t, a).Users {
