@@ -4,7 +4,9 @@
 // same API client the CLI uses: an access manager opens a call and registers
 // startups; their applicants submit realistic proposals; screening approves,
 // refers or refuses them; the manager decides those in review; allocations
-// are created; the audit chain is verified. It knows nothing of storage.
+// are created; each hosting site's agent provisions them on a simulated
+// Slurm cluster and accounts a job per allocation; the audit chain is
+// verified. It knows nothing of storage.
 package demo
 
 import (
@@ -39,7 +41,9 @@ type Result struct {
 	GrantedBySystem  map[string]SystemGranted `json:"granted_by_system"`
 	Proposals        []ProposalSummary        `json:"proposals"`
 	Checks           []Check                  `json:"checks"`
-	Audit            *client.AuditReport      `json:"audit"`
+	// Sites is what each system's site agent did on its simulated cluster.
+	Sites []SiteRun           `json:"sites"`
+	Audit *client.AuditReport `json:"audit"`
 }
 
 // SystemGranted is what was awarded on one system.
@@ -58,7 +62,9 @@ type ProposalSummary struct {
 	Screening    string             `json:"screening"`
 	Rules        []string           `json:"rules"`
 	Granted      map[string]float64 `json:"granted"`
-	Reason       string             `json:"reason,omitempty"`
+	// Used is what the demo's jobs used per system, in its unit.
+	Used   map[string]float64 `json:"used,omitempty"`
+	Reason string             `json:"reason,omitempty"`
 }
 
 // Check is an invariant the demo tried to break, and what happened.
@@ -104,6 +110,7 @@ func Run(ctx context.Context, serverURL, managerToken string, opt Options) (*Res
 	type actor struct {
 		s        startup
 		orgID    string
+		userID   string
 		c        *client.ClientWithResponses
 		proposal *client.Proposal
 	}
@@ -131,6 +138,7 @@ func Run(ctx context.Context, serverURL, managerToken string, opt Options) (*Res
 		if err := expect(ur, err, 201, "create applicant "+s.applicant.Email); err != nil {
 			return nil, err
 		}
+		a.userID = ur.JSON201.Id
 		tr, err := mgr.CreateTokenWithResponse(ctx, ur.JSON201.Id, client.TokenInput{Name: "demo"})
 		if err := expect(tr, err, 201, "issue a token for "+s.applicant.Email); err != nil {
 			return nil, err
@@ -202,8 +210,10 @@ func Run(ctx context.Context, serverURL, managerToken string, opt Options) (*Res
 		return nil, err
 	}
 	units := map[string]string{}
+	systems := map[string]client.System{}
 	for _, s := range sys.JSON200.Items {
 		units[s.Id] = string(s.Unit)
+		systems[s.Id] = s
 	}
 	for _, a := range actors {
 		p := a.proposal
@@ -238,6 +248,26 @@ func Run(ctx context.Context, serverURL, managerToken string, opt Options) (*Res
 		res.GrantedBySystem[al.SystemId] = g
 		if i, ok := byProposal[al.ProposalId]; ok {
 			res.Proposals[i].Granted[al.SystemId] += al.Amount
+		}
+	}
+
+	// The hosting sites provision the awards and account their use.
+	members := map[string]member{}
+	for _, a := range actors {
+		members[a.orgID] = member{userID: a.userID, c: a.c}
+	}
+	sites, used, checks, err := runSites(ctx, mgr, serverURL, members, allocs.JSON200.Items, systems, progress)
+	if err != nil {
+		return nil, err
+	}
+	res.Sites = sites
+	res.Checks = append(res.Checks, checks...)
+	for _, al := range allocs.JSON200.Items {
+		if i, ok := byProposal[al.ProposalId]; ok {
+			if res.Proposals[i].Used == nil {
+				res.Proposals[i].Used = map[string]float64{}
+			}
+			res.Proposals[i].Used[al.SystemId] += used[al.Id]
 		}
 	}
 	vr, err := mgr.VerifyAuditWithResponse(ctx)
@@ -299,11 +329,18 @@ func (r *Result) WriteText(w io.Writer) error {
 	for _, st := range sortedKeys(r.ProposalsByState) {
 		fmt.Fprintf(w, "  %-12s %d\n", st, r.ProposalsByState[st])
 	}
-	fmt.Fprintln(w, "\nGranted per system (allocations await provisioning by each site's agent):")
+	fmt.Fprintln(w, "\nGranted per system:")
 	for _, sys := range sortedKeys(r.GrantedBySystem) {
 		g := r.GrantedBySystem[sys]
 		unit := strings.ReplaceAll(g.Unit, "_", "-")
 		fmt.Fprintf(w, "  %-18s %s %s\n", sys, fmtNum(g.Amount), unit)
+	}
+	if len(r.Sites) > 0 {
+		fmt.Fprintln(w, "\nSite agents (simulated Slurm clusters):")
+		for _, s := range r.Sites {
+			fmt.Fprintf(w, "  %-8s %-18s %d allocations provisioned and activated, %d jobs accounted, %d duplicates on re-read\n",
+				s.Site, s.System, s.Activated, s.Accepted, s.Duplicate)
+		}
 	}
 	fmt.Fprintln(w, "\nChecks:")
 	for _, c := range r.Checks {

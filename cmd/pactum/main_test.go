@@ -42,7 +42,15 @@ func TestDemo(t *testing.T) {
 			Rules        []string `json:"rules"`
 		} `json:"proposals"`
 		Checks []struct{ OK bool } `json:"checks"`
-		Audit  struct {
+		Sites  []struct {
+			System      string `json:"system"`
+			Allocations int    `json:"allocations"`
+			Activated   int    `json:"activated"`
+			Jobs        int    `json:"jobs"`
+			Accepted    int    `json:"accepted"`
+			Duplicate   int    `json:"duplicate"`
+		} `json:"sites"`
+		Audit struct {
 			Ok     bool  `json:"ok"`
 			Events int64 `json:"events"`
 		} `json:"audit"`
@@ -79,6 +87,16 @@ func TestDemo(t *testing.T) {
 	for _, c := range res.Checks {
 		if !c.OK {
 			t.Errorf("demo check failed: %+v", res.Checks)
+		}
+	}
+	// Each system's site agent provisioned its allocations on a simulated
+	// cluster and accounted one job each, once.
+	if len(res.Sites) != len(res.GrantedBySystem) {
+		t.Errorf("site agents ran for %d systems, want %d: %+v", len(res.Sites), len(res.GrantedBySystem), res.Sites)
+	}
+	for _, s := range res.Sites {
+		if s.Activated != s.Allocations || s.Jobs != s.Allocations || s.Accepted != s.Jobs || s.Duplicate != s.Jobs {
+			t.Errorf("site agent of %s: %+v", s.System, s)
 		}
 	}
 	if !res.Audit.Ok || res.Audit.Events < 50 {
