@@ -386,8 +386,10 @@ func (s *UsageService) ingest(ctx context.Context, tx *Tx, u *pactum.User, bt *b
 	// Take the cluster's row first: on PostgreSQL its lock makes concurrent
 	// batches of one cluster take turns, so two of them can never both
 	// find a job new and count it twice. SQLite has one writer anyway.
+	// The no-op update takes the lock without changing anything: a batch
+	// of duplicates leaves no trace.
 	if _, err := tx.ExecContext(ctx, `INSERT INTO usage_clusters (cluster, records, updated_at) VALUES ($1, 0, $2)
-		ON CONFLICT (cluster) DO UPDATE SET updated_at = excluded.updated_at`, bt.cluster, tx.now); err != nil {
+		ON CONFLICT (cluster) DO UPDATE SET records = usage_clusters.records`, bt.cluster, tx.now); err != nil {
 		return fmt.Errorf("lock cluster %s: %w", bt.cluster, err)
 	}
 
@@ -669,7 +671,7 @@ func (s *UsageService) ingest(ctx context.Context, tx *Tx, u *pactum.User, bt *b
 			return err
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE usage_clusters SET records = records + $1 WHERE cluster = $2`, added, bt.cluster); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE usage_clusters SET records = records + $1, updated_at = $2 WHERE cluster = $3`, added, tx.now, bt.cluster); err != nil {
 		return fmt.Errorf("count records of %s: %w", bt.cluster, err)
 	}
 	// One event per batch, not per job: the records are the ledger; the
