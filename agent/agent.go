@@ -322,7 +322,6 @@ func (a *Agent) reconcile(ctx context.Context, st *client.SiteState, rep *Report
 		var kept []string
 		d, kept, err = a.keepStale(rctx, d)
 		if err == nil {
-			rep.Applied = append(rep.Applied, actions(r.Applied)...)
 			var r2 slurm.Report
 			r2, err = slurm.Reconcile(rctx, a.cfg.Cluster, d, p)
 			r.Applied, r.Drift = append(r.Applied, r2.Applied...), append(r.Drift, r2.Drift...)

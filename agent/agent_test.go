@@ -400,7 +400,7 @@ func TestExpiryRemovesAfterJobsEnd(t *testing.T) {
 	// A job still runs: Slurm refuses the removal, so the account is kept
 	// suspended and the allocation expires.
 	rep := w.cycle(a)
-	if !slices.Equal(rep.Deferred, []string{acct}) || !slices.Contains(rep.Expired, al.ID) {
+	if !slices.Equal(rep.Deferred, []string{acct}) || !slices.Contains(rep.Expired, al.ID) || !slices.Equal(rep.Applied, []string{"suspend " + acct + " (drift: found GrpJobs=-1 GrpSubmitJobs=-1)"}) {
 		t.Fatalf("with a running job: %+v\nlogs:\n%s", rep, w.logs)
 	}
 	if assoc, _ := w.assoc(acct); assoc.GrpSubmitJobs != 0 || w.state(al) != pactum.AllocationExpired {
