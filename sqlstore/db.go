@@ -129,7 +129,7 @@ func (db *DB) openSQLite(path string, opt Options) error {
 	// a crash and loses at most the last transactions on power loss,
 	// the usual trade for an embedded server.
 	params := "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)" +
-		"&_pragma=synchronous(NORMAL)&_pragma=cache_size(-32768)&_pragma=temp_store(2)&_time_format=sqlite"
+		"&_pragma=synchronous(NORMAL)&_pragma=cache_size(-32768)&_time_format=sqlite"
 	u := "file:" + (&url.URL{Path: path}).EscapedPath()
 	w, err := sql.Open("sqlite", u+"?"+params+"&_txlock=immediate")
 	if err != nil {
