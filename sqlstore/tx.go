@@ -158,21 +158,18 @@ func (tx *Tx) seal(ctx context.Context) error {
 		audit.Seal(prev, e)
 		prev = e.Hash
 	}
-	// Insert in chunks of a power of two events, up to maxEventRows, so
-	// that a use case recording many events (a usage batch that crosses
-	// thresholds for many allocations) runs a few cached statements instead
-	// of parsing one of thousands of parameters.
+	// One statement for up to maxEventRows events, as many as needed
+	// beyond: a use case recording many events (a usage batch that crosses
+	// thresholds for hundreds of allocations) then runs a few cached
+	// statements instead of parsing one with thousands of parameters.
 	args := make([]any, 0, 11*min(len(tx.events), maxEventRows))
 	for rest := tx.events; len(rest) > 0; {
-		n := maxEventRows
-		for n > len(rest) {
-			n /= 2
-		}
+		n := min(len(rest), maxEventRows)
 		args = args[:0]
 		for _, e := range rest[:n] {
 			args = append(args, e.Seq, e.ID, e.At, e.ActorID, e.Action, e.SubjectType, e.SubjectID, string(e.Before), string(e.After), e.PrevHash, e.Hash)
 		}
-		if _, err := tx.ExecContext(ctx, eventInsertSQL(n), args...); err != nil {
+		if _, err := tx.ExecContext(ctx, eventInserts[n-1], args...); err != nil {
 			return fmt.Errorf("audit insert: %w", mapError(err))
 		}
 		rest = rest[n:]
@@ -190,33 +187,21 @@ func (tx *Tx) seal(ctx context.Context) error {
 // maxEventRows bounds the events one audit INSERT writes.
 const maxEventRows = 32
 
-// eventInserts[k] inserts 1<<k audit events.
+// eventInserts[n-1] inserts n audit events.
 var eventInserts = func() []string {
-	var out []string
-	for n := 1; n <= maxEventRows; n *= 2 {
-		var sb strings.Builder
-		sb.WriteString(`INSERT INTO audit_events (seq, id, at, actor_id, action, subject_type, subject_id, before_json, after_json, prev_hash, hash) VALUES `)
-		for i := range n {
-			if i > 0 {
-				sb.WriteString(", ")
-			}
-			k := 11 * i
-			fmt.Fprintf(&sb, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", k+1, k+2, k+3, k+4, k+5, k+6, k+7, k+8, k+9, k+10, k+11)
+	out := make([]string, maxEventRows)
+	var sb strings.Builder
+	sb.WriteString(`INSERT INTO audit_events (seq, id, at, actor_id, action, subject_type, subject_id, before_json, after_json, prev_hash, hash) VALUES `)
+	for i := range maxEventRows {
+		if i > 0 {
+			sb.WriteString(", ")
 		}
-		out = append(out, sb.String())
+		k := 11 * i
+		fmt.Fprintf(&sb, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", k+1, k+2, k+3, k+4, k+5, k+6, k+7, k+8, k+9, k+10, k+11)
+		out[i] = sb.String()
 	}
 	return out
 }()
-
-// eventInsertSQL returns the statement inserting n events, n a power of two
-// up to maxEventRows.
-func eventInsertSQL(n int) string {
-	k := 0
-	for 1<<k < n {
-		k++
-	}
-	return eventInserts[k]
-}
 
 func (db *DB) cachedStmt(query string) *sql.Stmt {
 	db.stmtMu.RLock()
