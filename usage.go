@@ -340,7 +340,7 @@ type UsageService interface {
 	// crossed thresholds, to whoever may see the allocation
 	// (CanSeeAllocation); ENOTFOUND otherwise.
 	FindUsageSummary(ctx context.Context, allocationID string) (*UsageSummary, error)
-	// FindUsageRecords lists an allocation's job records, newest job
+	// FindUsageRecords lists an allocation's job records, latest started
 	// first, and the total matching, under the same rule.
 	FindUsageRecords(ctx context.Context, f UsageFilter) ([]*UsageRecord, int, error)
 }
