@@ -47,7 +47,12 @@ type User struct {
 	OrganizationID string `json:"organization_id,omitempty"`
 	// Site is set for site operators only: the hosting site (for example
 	// "CSC") whose systems' allocations they provision.
-	Site      string    `json:"site,omitempty"`
+	Site string `json:"site,omitempty"`
+	// Username is the user's POSIX login on the scheme's clusters, set by
+	// access managers (ValidUsername; unique). An applicant with one is a
+	// member of every allocation of their organization: the site agent
+	// adds it to the allocation's scheduler account.
+	Username  string    `json:"username,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 }
 
@@ -69,6 +74,8 @@ func (u *User) Validate() error {
 	} else {
 		v.Check(u.Site == "", "site", "is only for site operators")
 	}
+	v.Check(u.Username == "" || ValidUsername(u.Username), "username",
+		"must be a POSIX user name: a lower-case letter or '_' first, then lower-case letters, digits, '_', '-' or '.', at most 32")
 	return v.Err("The user is not valid.")
 }
 
@@ -121,6 +128,10 @@ type UserService interface {
 	// RevokeToken makes a token unusable at once. ENOTFOUND when the caller
 	// may not see it.
 	RevokeToken(ctx context.Context, tokenID string) error
+	// SetUsername sets (or, with "", clears) a user's cluster username.
+	// Access managers only (EFORBIDDEN); ENOTFOUND for an unknown user,
+	// EINVALID for a bad name, ECONFLICT when another user has it.
+	SetUsername(ctx context.Context, userID, username string) (*User, error)
 	// Authenticate returns the user a token secret belongs to, or
 	// EUNAUTHORIZED for an unknown, revoked or expired secret. It needs no
 	// caller in ctx.

@@ -855,6 +855,31 @@ type AIWorkPurpose string
 // AccessMode defines model for AccessMode.
 type AccessMode string
 
+// AcknowledgeInput defines model for AcknowledgeInput.
+type AcknowledgeInput struct {
+	// Statement How the condition is met
+	Statement string `json:"statement"`
+}
+
+// Admission defines model for Admission.
+type Admission struct {
+	// Account The scheduler account to submit under
+	Account      string `json:"account"`
+	AllocationId string `json:"allocation_id"`
+	Allowed      bool   `json:"allowed"`
+
+	// Reasons Why not
+	Reasons  []string        `json:"reasons"`
+	State    AllocationState `json:"state"`
+	SystemId string          `json:"system_id"`
+
+	// Unmet Rule IDs of conditions not yet met
+	Unmet []string `json:"unmet"`
+
+	// Username The caller's cluster username
+	Username *string `json:"username,omitempty"`
+}
+
 // Affiliation defines model for Affiliation.
 type Affiliation struct {
 	From           *openapi_types.Date `json:"from,omitempty"`
@@ -1114,6 +1139,27 @@ type ComputeEstimate struct {
 	Method      string  `json:"method"`
 }
 
+// ConditionStatus defines model for ConditionStatus.
+type ConditionStatus struct {
+	AcknowledgedAt *time.Time `json:"acknowledged_at,omitempty"`
+	AcknowledgedBy *string    `json:"acknowledged_by,omitempty"`
+	Basis          string     `json:"basis"`
+
+	// Effect condition (as in Finding)
+	Effect    string  `json:"effect"`
+	Message   string  `json:"message"`
+	Met       bool    `json:"met"`
+	Referral  *string `json:"referral,omitempty"`
+	RuleId    string  `json:"rule_id"`
+	Statement *string `json:"statement,omitempty"`
+}
+
+// ConditionStatusList defines model for ConditionStatusList.
+type ConditionStatusList struct {
+	Items []ConditionStatus `json:"items"`
+	Total int               `json:"total"`
+}
+
 // ConflictOfInterest defines model for ConflictOfInterest.
 type ConflictOfInterest struct {
 	Detail      string                     `json:"detail"`
@@ -1183,6 +1229,39 @@ type DeclaredConflict struct {
 	Organization   *string `json:"organization,omitempty"`
 	OrganizationId *string `json:"organization_id,omitempty"`
 	Reason         string  `json:"reason"`
+}
+
+// DesiredAllocation defines model for DesiredAllocation.
+type DesiredAllocation struct {
+	Account             string          `json:"account"`
+	AllocationId        string          `json:"allocation_id"`
+	Amount              float64         `json:"amount"`
+	EndsAt              time.Time       `json:"ends_at"`
+	OrganizationAccount string          `json:"organization_account"`
+	OrganizationId      string          `json:"organization_id"`
+	OrganizationName    string          `json:"organization_name"`
+	Reasons             []string        `json:"reasons"`
+	Remove              bool            `json:"remove"`
+	StartsAt            time.Time       `json:"starts_at"`
+	State               AllocationState `json:"state"`
+	Suspended           bool            `json:"suspended"`
+	SystemId            string          `json:"system_id"`
+	Title               string          `json:"title"`
+	Unit                Unit            `json:"unit"`
+	Users               []string        `json:"users"`
+}
+
+// DriftItem defines model for DriftItem.
+type DriftItem struct {
+	Account string `json:"account"`
+	Action  string `json:"action"`
+	Found   string `json:"found"`
+}
+
+// DriftReport defines model for DriftReport.
+type DriftReport struct {
+	Cluster string      `json:"cluster"`
+	Items   []DriftItem `json:"items"`
 }
 
 // Error defines model for Error.
@@ -1684,6 +1763,16 @@ type ScreeningDecision struct {
 // ScreeningDecisionOutcome defines model for ScreeningDecision.Outcome.
 type ScreeningDecisionOutcome string
 
+// SiteState defines model for SiteState.
+type SiteState struct {
+	Allocations []DesiredAllocation `json:"allocations"`
+	GeneratedAt time.Time           `json:"generated_at"`
+
+	// Root The account beneath which every pactum account lives
+	Root string `json:"root"`
+	Site string `json:"site"`
+}
+
 // Software The GPU software stack the work needs; absent means derived from the requested systems
 type Software string
 
@@ -1793,6 +1882,103 @@ type TransitionInput struct {
 // Unit defines model for Unit.
 type Unit string
 
+// UsageBatch defines model for UsageBatch.
+type UsageBatch struct {
+	Cluster string             `json:"cluster"`
+	Records []UsageRecordInput `json:"records"`
+}
+
+// UsageIngest defines model for UsageIngest.
+type UsageIngest struct {
+	Accepted  int           `json:"accepted"`
+	Duplicate int           `json:"duplicate"`
+	Rejected  int           `json:"rejected"`
+	Results   []UsageResult `json:"results"`
+}
+
+// UsageRecord defines model for UsageRecord.
+type UsageRecord struct {
+	Account        string     `json:"account"`
+	AllocationId   string     `json:"allocation_id"`
+	ChargeSeconds  int64      `json:"charge_seconds"`
+	Cluster        string     `json:"cluster"`
+	CpuSeconds     int64      `json:"cpu_seconds"`
+	ElapsedSeconds int64      `json:"elapsed_seconds"`
+	EndAt          *time.Time `json:"end_at,omitempty"`
+	Final          bool       `json:"final"`
+	GpuSeconds     int64      `json:"gpu_seconds"`
+	JobId          string     `json:"job_id"`
+	NodeSeconds    int64      `json:"node_seconds"`
+	StartAt        *time.Time `json:"start_at,omitempty"`
+	State          string     `json:"state"`
+	Username       string     `json:"username"`
+}
+
+// UsageRecordInput defines model for UsageRecordInput.
+type UsageRecordInput struct {
+	Account        string     `json:"account"`
+	CpuSeconds     int64      `json:"cpu_seconds"`
+	ElapsedSeconds int64      `json:"elapsed_seconds"`
+	EndAt          *time.Time `json:"end_at,omitempty"`
+	Final          bool       `json:"final"`
+	GpuSeconds     int64      `json:"gpu_seconds"`
+	JobId          string     `json:"job_id"`
+	NodeSeconds    int64      `json:"node_seconds"`
+	StartAt        *time.Time `json:"start_at,omitempty"`
+	State          string     `json:"state"`
+	Username       string     `json:"username"`
+}
+
+// UsageRecordList defines model for UsageRecordList.
+type UsageRecordList struct {
+	Items []UsageRecord `json:"items"`
+	Total int           `json:"total"`
+}
+
+// UsageResult defines model for UsageResult.
+type UsageResult struct {
+	JobId  string  `json:"job_id"`
+	Reason *string `json:"reason,omitempty"`
+
+	// Status accepted (stored, new or replacing a running job's record), duplicate (nothing changed) or rejected (see reason)
+	Status string `json:"status"`
+}
+
+// UsageSummary defines model for UsageSummary.
+type UsageSummary struct {
+	AllocationId string  `json:"allocation_id"`
+	Amount       float64 `json:"amount"`
+
+	// ChargeSeconds GPU-seconds for a GPU-hour award, node-seconds for a node-hour award
+	ChargeSeconds int64 `json:"charge_seconds"`
+	CpuSeconds    int64 `json:"cpu_seconds"`
+	GpuSeconds    int64 `json:"gpu_seconds"`
+	Jobs          int64 `json:"jobs"`
+
+	// LimitSeconds The grant in charge-seconds as the scheduler enforces it (whole minutes)
+	LimitSeconds int64 `json:"limit_seconds"`
+	NodeSeconds  int64 `json:"node_seconds"`
+
+	// Percent charge_seconds against limit_seconds
+	Percent    float64          `json:"percent"`
+	State      AllocationState  `json:"state"`
+	SystemId   string           `json:"system_id"`
+	Thresholds []UsageThreshold `json:"thresholds"`
+	Unit       Unit             `json:"unit"`
+	UpdatedAt  *time.Time       `json:"updated_at,omitempty"`
+
+	// Used charge_seconds in the allocation's unit
+	Used  float64     `json:"used"`
+	Users []UserUsage `json:"users"`
+}
+
+// UsageThreshold defines model for UsageThreshold.
+type UsageThreshold struct {
+	ChargeSeconds int64     `json:"charge_seconds"`
+	CrossedAt     time.Time `json:"crossed_at"`
+	Percent       int       `json:"percent"`
+}
+
 // User defines model for User.
 type User struct {
 	CreatedAt      time.Time `json:"created_at"`
@@ -1802,6 +1988,7 @@ type User struct {
 	OrganizationId *string   `json:"organization_id,omitempty"`
 	Role           Role      `json:"role"`
 	Site           *string   `json:"site,omitempty"`
+	Username       *string   `json:"username,omitempty"`
 }
 
 // UserInput defines model for UserInput.
@@ -1815,12 +2002,34 @@ type UserInput struct {
 
 	// Site Site operators only
 	Site *string `json:"site,omitempty"`
+
+	// Username POSIX login on the scheme's clusters; makes an applicant a member of their organization's allocations
+	Username *string `json:"username,omitempty"`
 }
 
 // UserList defines model for UserList.
 type UserList struct {
 	Items []User `json:"items"`
 	Total int    `json:"total"`
+}
+
+// UserUsage defines model for UserUsage.
+type UserUsage struct {
+	ChargeSeconds int64 `json:"charge_seconds"`
+	CpuSeconds    int64 `json:"cpu_seconds"`
+	GpuSeconds    int64 `json:"gpu_seconds"`
+	Jobs          int64 `json:"jobs"`
+	NodeSeconds   int64 `json:"node_seconds"`
+
+	// Used charge_seconds in the allocation's unit (hours)
+	Used     float64 `json:"used"`
+	Username string  `json:"username"`
+}
+
+// UsernameInput defines model for UsernameInput.
+type UsernameInput struct {
+	// Username A POSIX user name; empty clears it
+	Username string `json:"username"`
 }
 
 // WithdrawInput defines model for WithdrawInput.
@@ -1839,6 +2048,9 @@ type Limit = int
 
 // Offset defines model for Offset.
 type Offset = int
+
+// Site defines model for Site.
+type Site = string
 
 // Conflict defines model for Conflict.
 type Conflict = ErrorResponse
@@ -1873,6 +2085,18 @@ type ListAllocationsParams struct {
 	OrganizationId *string          `form:"organization_id,omitempty" json:"organization_id,omitempty"`
 	SystemId       *string          `form:"system_id,omitempty" json:"system_id,omitempty"`
 	State          *AllocationState `form:"state,omitempty" json:"state,omitempty"`
+
+	// Limit Page size (default 100
+	Limit  *Limit  `form:"limit,omitempty" json:"limit,omitempty"`
+	Offset *Offset `form:"offset,omitempty" json:"offset,omitempty"`
+}
+
+// ListUsageRecordsParams defines parameters for ListUsageRecords.
+type ListUsageRecordsParams struct {
+	Username *string `form:"username,omitempty" json:"username,omitempty"`
+
+	// Final true: ended jobs only; false: running and pending ones
+	Final *bool `form:"final,omitempty" json:"final,omitempty"`
 
 	// Limit Page size (default 100
 	Limit  *Limit  `form:"limit,omitempty" json:"limit,omitempty"`
@@ -1981,6 +2205,12 @@ type ListReviewersParams struct {
 	Offset *Offset `form:"offset,omitempty" json:"offset,omitempty"`
 }
 
+// GetSiteDesiredStateParams defines parameters for GetSiteDesiredState.
+type GetSiteDesiredStateParams struct {
+	// SystemId Only this system's allocations
+	SystemId *string `form:"system_id,omitempty" json:"system_id,omitempty"`
+}
+
 // ListUsersParams defines parameters for ListUsers.
 type ListUsersParams struct {
 	Role           *Role   `form:"role,omitempty" json:"role,omitempty"`
@@ -1991,6 +2221,9 @@ type ListUsersParams struct {
 	Limit  *Limit  `form:"limit,omitempty" json:"limit,omitempty"`
 	Offset *Offset `form:"offset,omitempty" json:"offset,omitempty"`
 }
+
+// AcknowledgeConditionJSONRequestBody defines body for AcknowledgeCondition for application/json ContentType.
+type AcknowledgeConditionJSONRequestBody = AcknowledgeInput
 
 // TransitionAllocationJSONRequestBody defines body for TransitionAllocation for application/json ContentType.
 type TransitionAllocationJSONRequestBody = TransitionInput
@@ -2040,11 +2273,20 @@ type WithdrawProposalJSONRequestBody = WithdrawInput
 // UpdateReviewerJSONRequestBody defines body for UpdateReviewer for application/json ContentType.
 type UpdateReviewerJSONRequestBody = ReviewerProfileInput
 
+// ReportDriftJSONRequestBody defines body for ReportDrift for application/json ContentType.
+type ReportDriftJSONRequestBody = DriftReport
+
+// IngestUsageJSONRequestBody defines body for IngestUsage for application/json ContentType.
+type IngestUsageJSONRequestBody = UsageBatch
+
 // CreateUserJSONRequestBody defines body for CreateUser for application/json ContentType.
 type CreateUserJSONRequestBody = UserInput
 
 // CreateTokenJSONRequestBody defines body for CreateToken for application/json ContentType.
 type CreateTokenJSONRequestBody = TokenInput
+
+// SetUsernameJSONRequestBody defines body for SetUsername for application/json ContentType.
+type SetUsernameJSONRequestBody = UsernameInput
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
@@ -2148,6 +2390,30 @@ type ClientInterface interface {
 	// GetAllocation performs a GET /api/v1/allocations/{id} (the `GetAllocation` operationId) request.
 	GetAllocation(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetAdmission Whether the caller may run jobs under the allocation now, and if not why
+	//
+	// Corresponds with GET /api/v1/allocations/{id}/admission (the `GetAdmission` operationId).
+	GetAdmission(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListConditions The award's conditions and whether each is met
+	//
+	// Corresponds with GET /api/v1/allocations/{id}/conditions (the `ListConditions` operationId).
+	ListConditions(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AcknowledgeConditionWithBody Meet a condition with a statement of how (applicants of the organization; recorded in the audit log)
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/allocations/{id}/conditions/{rule_id}/acknowledge (the `AcknowledgeCondition` operationId).
+	AcknowledgeConditionWithBody(ctx context.Context, id ID, ruleId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AcknowledgeCondition Meet a condition with a statement of how (applicants of the organization; recorded in the audit log)
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/allocations/{id}/conditions/{rule_id}/acknowledge (the `AcknowledgeCondition` operationId).
+	AcknowledgeCondition(ctx context.Context, id ID, ruleId string, body AcknowledgeConditionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// TransitionAllocationWithBody Activate (site operator, once provisioned), suspend, resume or expire an allocation
 	//
 	// Takes any type of body and a specified content type.
@@ -2161,6 +2427,16 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/v1/allocations/{id}/transition (the `TransitionAllocation` operationId).
 	TransitionAllocation(ctx context.Context, id ID, body TransitionAllocationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetAllocationUsage An allocation's usage against its grant, per cluster user, and the thresholds crossed
+	//
+	// Corresponds with GET /api/v1/allocations/{id}/usage (the `GetAllocationUsage` operationId).
+	GetAllocationUsage(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListUsageRecords An allocation's job records, latest started first
+	//
+	// Corresponds with GET /api/v1/allocations/{id}/usage/records (the `ListUsageRecords` operationId).
+	ListUsageRecords(ctx context.Context, id ID, params *ListUsageRecordsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListAssignments Review assignments (reviewers their own; access managers and auditors all)
 	//
@@ -2479,6 +2755,25 @@ type ClientInterface interface {
 	// Corresponds with PUT /api/v1/reviewers/{id} (the `UpdateReviewer` operationId).
 	UpdateReviewer(ctx context.Context, id ID, body UpdateReviewerJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetSiteDesiredState The state a site's scheduler must carry for its allocations (the site's operators, access managers, auditors)
+	//
+	// Corresponds with GET /api/v1/sites/{site}/desired (the `GetSiteDesiredState` operationId).
+	GetSiteDesiredState(ctx context.Context, site Site, params *GetSiteDesiredStateParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReportDriftWithBody Report differences an agent found on its cluster and restored (the site's operators; recorded in the audit log)
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/sites/{site}/drift (the `ReportDrift` operationId).
+	ReportDriftWithBody(ctx context.Context, site Site, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReportDrift Report differences an agent found on its cluster and restored (the site's operators; recorded in the audit log)
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/sites/{site}/drift (the `ReportDrift` operationId).
+	ReportDrift(ctx context.Context, site Site, body ReportDriftJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListSystems The EuroHPC systems catalogue
 	//
 	// Corresponds with GET /api/v1/systems (the `ListSystems` operationId).
@@ -2491,6 +2786,28 @@ type ClientInterface interface {
 	//
 	// Corresponds with DELETE /api/v1/tokens/{id} (the `RevokeToken` operationId).
 	RevokeToken(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// IngestUsageWithBody Post job records read from a cluster (site operators, for their site's allocations)
+	//
+	// Idempotent: each job is kept once per (cluster, job id); a running job's record is replaced
+	// until the job ends, an ended job's never. The body may be up to 8 MiB (at most 20,000 records).
+	// Each record's outcome is reported; rejected records do not fail the batch.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/usage (the `IngestUsage` operationId).
+	IngestUsageWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// IngestUsage Post job records read from a cluster (site operators, for their site's allocations)
+	//
+	// Idempotent: each job is kept once per (cluster, job id); a running job's record is replaced
+	// until the job ends, an ended job's never. The body may be up to 8 MiB (at most 20,000 records).
+	// Each record's outcome is reported; rejected records do not fail the batch.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/usage (the `IngestUsage` operationId).
+	IngestUsage(ctx context.Context, body IngestUsageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListUsers performs a GET /api/v1/users (the `ListUsers` operationId) request.
 	ListUsers(ctx context.Context, params *ListUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2530,6 +2847,20 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/v1/users/{id}/tokens (the `CreateToken` operationId).
 	CreateToken(ctx context.Context, id ID, body CreateTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetUsernameWithBody Set or clear a user's cluster username (access managers)
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/v1/users/{id}/username (the `SetUsername` operationId).
+	SetUsernameWithBody(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetUsername Set or clear a user's cluster username (access managers)
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/v1/users/{id}/username (the `SetUsername` operationId).
+	SetUsername(ctx context.Context, id ID, body SetUsernameJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// Health Liveness and readiness probe
 	//
@@ -2625,6 +2956,70 @@ func (c *Client) GetAllocation(ctx context.Context, id ID, reqEditors ...Request
 	return c.Client.Do(req)
 }
 
+// GetAdmission Whether the caller may run jobs under the allocation now, and if not why
+//
+// Corresponds with GET /api/v1/allocations/{id}/admission (the `GetAdmission` operationId).
+func (c *Client) GetAdmission(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAdmissionRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListConditions The award's conditions and whether each is met
+//
+// Corresponds with GET /api/v1/allocations/{id}/conditions (the `ListConditions` operationId).
+func (c *Client) ListConditions(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListConditionsRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AcknowledgeConditionWithBody Meet a condition with a statement of how (applicants of the organization; recorded in the audit log)
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/allocations/{id}/conditions/{rule_id}/acknowledge (the `AcknowledgeCondition` operationId).
+func (c *Client) AcknowledgeConditionWithBody(ctx context.Context, id ID, ruleId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAcknowledgeConditionRequestWithBody(c.Server, id, ruleId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AcknowledgeCondition Meet a condition with a statement of how (applicants of the organization; recorded in the audit log)
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/allocations/{id}/conditions/{rule_id}/acknowledge (the `AcknowledgeCondition` operationId).
+func (c *Client) AcknowledgeCondition(ctx context.Context, id ID, ruleId string, body AcknowledgeConditionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAcknowledgeConditionRequest(c.Server, id, ruleId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // TransitionAllocationWithBody Activate (site operator, once provisioned), suspend, resume or expire an allocation
 //
 // Takes any type of body and a specified content type.
@@ -2649,6 +3044,36 @@ func (c *Client) TransitionAllocationWithBody(ctx context.Context, id ID, conten
 // Corresponds with POST /api/v1/allocations/{id}/transition (the `TransitionAllocation` operationId).
 func (c *Client) TransitionAllocation(ctx context.Context, id ID, body TransitionAllocationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewTransitionAllocationRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetAllocationUsage An allocation's usage against its grant, per cluster user, and the thresholds crossed
+//
+// Corresponds with GET /api/v1/allocations/{id}/usage (the `GetAllocationUsage` operationId).
+func (c *Client) GetAllocationUsage(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAllocationUsageRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListUsageRecords An allocation's job records, latest started first
+//
+// Corresponds with GET /api/v1/allocations/{id}/usage/records (the `ListUsageRecords` operationId).
+func (c *Client) ListUsageRecords(ctx context.Context, id ID, params *ListUsageRecordsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListUsageRecordsRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3506,6 +3931,55 @@ func (c *Client) UpdateReviewer(ctx context.Context, id ID, body UpdateReviewerJ
 	return c.Client.Do(req)
 }
 
+// GetSiteDesiredState The state a site's scheduler must carry for its allocations (the site's operators, access managers, auditors)
+//
+// Corresponds with GET /api/v1/sites/{site}/desired (the `GetSiteDesiredState` operationId).
+func (c *Client) GetSiteDesiredState(ctx context.Context, site Site, params *GetSiteDesiredStateParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetSiteDesiredStateRequest(c.Server, site, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReportDriftWithBody Report differences an agent found on its cluster and restored (the site's operators; recorded in the audit log)
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/sites/{site}/drift (the `ReportDrift` operationId).
+func (c *Client) ReportDriftWithBody(ctx context.Context, site Site, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReportDriftRequestWithBody(c.Server, site, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReportDrift Report differences an agent found on its cluster and restored (the site's operators; recorded in the audit log)
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/sites/{site}/drift (the `ReportDrift` operationId).
+func (c *Client) ReportDrift(ctx context.Context, site Site, body ReportDriftJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReportDriftRequest(c.Server, site, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListSystems The EuroHPC systems catalogue
 //
 // Corresponds with GET /api/v1/systems (the `ListSystems` operationId).
@@ -3539,6 +4013,48 @@ func (c *Client) GetSystem(ctx context.Context, id ID, reqEditors ...RequestEdit
 // Corresponds with DELETE /api/v1/tokens/{id} (the `RevokeToken` operationId).
 func (c *Client) RevokeToken(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRevokeTokenRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// IngestUsageWithBody Post job records read from a cluster (site operators, for their site's allocations)
+//
+// Idempotent: each job is kept once per (cluster, job id); a running job's record is replaced
+// until the job ends, an ended job's never. The body may be up to 8 MiB (at most 20,000 records).
+// Each record's outcome is reported; rejected records do not fail the batch.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/usage (the `IngestUsage` operationId).
+func (c *Client) IngestUsageWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewIngestUsageRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// IngestUsage Post job records read from a cluster (site operators, for their site's allocations)
+//
+// Idempotent: each job is kept once per (cluster, job id); a running job's record is replaced
+// until the job ends, an ended job's never. The body may be up to 8 MiB (at most 20,000 records).
+// Each record's outcome is reported; rejected records do not fail the batch.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/usage (the `IngestUsage` operationId).
+func (c *Client) IngestUsage(ctx context.Context, body IngestUsageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewIngestUsageRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3648,6 +4164,40 @@ func (c *Client) CreateTokenWithBody(ctx context.Context, id ID, contentType str
 // Corresponds with POST /api/v1/users/{id}/tokens (the `CreateToken` operationId).
 func (c *Client) CreateToken(ctx context.Context, id ID, body CreateTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreateTokenRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetUsernameWithBody Set or clear a user's cluster username (access managers)
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/v1/users/{id}/username (the `SetUsername` operationId).
+func (c *Client) SetUsernameWithBody(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetUsernameRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetUsername Set or clear a user's cluster username (access managers)
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/v1/users/{id}/username (the `SetUsername` operationId).
+func (c *Client) SetUsername(ctx context.Context, id ID, body SetUsernameJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetUsernameRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4001,6 +4551,128 @@ func NewGetAllocationRequest(server string, id ID) (*http.Request, error) {
 	return req, nil
 }
 
+// NewGetAdmissionRequest constructs an http.Request for the GetAdmission method
+func NewGetAdmissionRequest(server string, id ID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/allocations/%s/admission", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListConditionsRequest constructs an http.Request for the ListConditions method
+func NewListConditionsRequest(server string, id ID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/allocations/%s/conditions", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAcknowledgeConditionRequest calls the generic AcknowledgeCondition builder with application/json body
+func NewAcknowledgeConditionRequest(server string, id ID, ruleId string, body AcknowledgeConditionJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAcknowledgeConditionRequestWithBody(server, id, ruleId, "application/json", bodyReader)
+}
+
+// NewAcknowledgeConditionRequestWithBody constructs an http.Request for the AcknowledgeCondition method, with any body, and a specified content type
+func NewAcknowledgeConditionRequestWithBody(server string, id ID, ruleId string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "rule_id", ruleId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/allocations/%s/conditions/%s/acknowledge", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewTransitionAllocationRequest calls the generic TransitionAllocation builder with application/json body
 func NewTransitionAllocationRequest(server string, id ID, body TransitionAllocationJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -4044,6 +4716,137 @@ func NewTransitionAllocationRequestWithBody(server string, id ID, contentType st
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetAllocationUsageRequest constructs an http.Request for the GetAllocationUsage method
+func NewGetAllocationUsageRequest(server string, id ID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/allocations/%s/usage", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListUsageRecordsRequest constructs an http.Request for the ListUsageRecords method
+func NewListUsageRecordsRequest(server string, id ID, params *ListUsageRecordsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/allocations/%s/usage/records", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Username != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "username", *params.Username, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Final != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "final", *params.Final, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Offset != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "offset", *params.Offset, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -6082,6 +6885,114 @@ func NewUpdateReviewerRequestWithBody(server string, id ID, contentType string, 
 	return req, nil
 }
 
+// NewGetSiteDesiredStateRequest constructs an http.Request for the GetSiteDesiredState method
+func NewGetSiteDesiredStateRequest(server string, site Site, params *GetSiteDesiredStateParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "site", site, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/sites/%s/desired", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.SystemId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "system_id", *params.SystemId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewReportDriftRequest calls the generic ReportDrift builder with application/json body
+func NewReportDriftRequest(server string, site Site, body ReportDriftJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewReportDriftRequestWithBody(server, site, "application/json", bodyReader)
+}
+
+// NewReportDriftRequestWithBody constructs an http.Request for the ReportDrift method, with any body, and a specified content type
+func NewReportDriftRequestWithBody(server string, site Site, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "site", site, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/sites/%s/drift", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewListSystemsRequest constructs an http.Request for the ListSystems method
 func NewListSystemsRequest(server string) (*http.Request, error) {
 	var err error
@@ -6173,6 +7084,46 @@ func NewRevokeTokenRequest(server string, id ID) (*http.Request, error) {
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewIngestUsageRequest calls the generic IngestUsage builder with application/json body
+func NewIngestUsageRequest(server string, body IngestUsageJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewIngestUsageRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewIngestUsageRequestWithBody constructs an http.Request for the IngestUsage method, with any body, and a specified content type
+func NewIngestUsageRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/usage")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -6434,6 +7385,53 @@ func NewCreateTokenRequestWithBody(server string, id ID, contentType string, bod
 	return req, nil
 }
 
+// NewSetUsernameRequest calls the generic SetUsername builder with application/json body
+func NewSetUsernameRequest(server string, id ID, body SetUsernameJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSetUsernameRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewSetUsernameRequestWithBody constructs an http.Request for the SetUsername method, with any body, and a specified content type
+func NewSetUsernameRequestWithBody(server string, id ID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/users/%s/username", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewHealthRequest constructs an http.Request for the Health method
 func NewHealthRequest(server string) (*http.Request, error) {
 	var err error
@@ -6545,6 +7543,34 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	GetAllocationWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*GetAllocationResponse, error)
 
+	// GetAdmissionWithResponse Whether the caller may run jobs under the allocation now, and if not why
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/allocations/{id}/admission (the `GetAdmission` operationId).
+	GetAdmissionWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*GetAdmissionResponse, error)
+
+	// ListConditionsWithResponse The award's conditions and whether each is met
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/allocations/{id}/conditions (the `ListConditions` operationId).
+	ListConditionsWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*ListConditionsResponse, error)
+
+	// AcknowledgeConditionWithBodyWithResponse Meet a condition with a statement of how (applicants of the organization; recorded in the audit log)
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/allocations/{id}/conditions/{rule_id}/acknowledge (the `AcknowledgeCondition` operationId).
+	AcknowledgeConditionWithBodyWithResponse(ctx context.Context, id ID, ruleId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AcknowledgeConditionResponse, error)
+
+	// AcknowledgeConditionWithResponse Meet a condition with a statement of how (applicants of the organization; recorded in the audit log)
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/allocations/{id}/conditions/{rule_id}/acknowledge (the `AcknowledgeCondition` operationId).
+	AcknowledgeConditionWithResponse(ctx context.Context, id ID, ruleId string, body AcknowledgeConditionJSONRequestBody, reqEditors ...RequestEditorFn) (*AcknowledgeConditionResponse, error)
+
 	// TransitionAllocationWithBodyWithResponse Activate (site operator, once provisioned), suspend, resume or expire an allocation
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -6558,6 +7584,20 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/v1/allocations/{id}/transition (the `TransitionAllocation` operationId).
 	TransitionAllocationWithResponse(ctx context.Context, id ID, body TransitionAllocationJSONRequestBody, reqEditors ...RequestEditorFn) (*TransitionAllocationResponse, error)
+
+	// GetAllocationUsageWithResponse An allocation's usage against its grant, per cluster user, and the thresholds crossed
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/allocations/{id}/usage (the `GetAllocationUsage` operationId).
+	GetAllocationUsageWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*GetAllocationUsageResponse, error)
+
+	// ListUsageRecordsWithResponse An allocation's job records, latest started first
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/allocations/{id}/usage/records (the `ListUsageRecords` operationId).
+	ListUsageRecordsWithResponse(ctx context.Context, id ID, params *ListUsageRecordsParams, reqEditors ...RequestEditorFn) (*ListUsageRecordsResponse, error)
 
 	// ListAssignmentsWithResponse Review assignments (reviewers their own; access managers and auditors all)
 	//
@@ -6922,6 +7962,27 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PUT /api/v1/reviewers/{id} (the `UpdateReviewer` operationId).
 	UpdateReviewerWithResponse(ctx context.Context, id ID, body UpdateReviewerJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateReviewerResponse, error)
 
+	// GetSiteDesiredStateWithResponse The state a site's scheduler must carry for its allocations (the site's operators, access managers, auditors)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/sites/{site}/desired (the `GetSiteDesiredState` operationId).
+	GetSiteDesiredStateWithResponse(ctx context.Context, site Site, params *GetSiteDesiredStateParams, reqEditors ...RequestEditorFn) (*GetSiteDesiredStateResponse, error)
+
+	// ReportDriftWithBodyWithResponse Report differences an agent found on its cluster and restored (the site's operators; recorded in the audit log)
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/sites/{site}/drift (the `ReportDrift` operationId).
+	ReportDriftWithBodyWithResponse(ctx context.Context, site Site, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReportDriftResponse, error)
+
+	// ReportDriftWithResponse Report differences an agent found on its cluster and restored (the site's operators; recorded in the audit log)
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/sites/{site}/drift (the `ReportDrift` operationId).
+	ReportDriftWithResponse(ctx context.Context, site Site, body ReportDriftJSONRequestBody, reqEditors ...RequestEditorFn) (*ReportDriftResponse, error)
+
 	// ListSystemsWithResponse The EuroHPC systems catalogue
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -6940,6 +8001,28 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with DELETE /api/v1/tokens/{id} (the `RevokeToken` operationId).
 	RevokeTokenWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*RevokeTokenResponse, error)
+
+	// IngestUsageWithBodyWithResponse Post job records read from a cluster (site operators, for their site's allocations)
+	//
+	// Idempotent: each job is kept once per (cluster, job id); a running job's record is replaced
+	// until the job ends, an ended job's never. The body may be up to 8 MiB (at most 20,000 records).
+	// Each record's outcome is reported; rejected records do not fail the batch.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/usage (the `IngestUsage` operationId).
+	IngestUsageWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*IngestUsageResponse, error)
+
+	// IngestUsageWithResponse Post job records read from a cluster (site operators, for their site's allocations)
+	//
+	// Idempotent: each job is kept once per (cluster, job id); a running job's record is replaced
+	// until the job ends, an ended job's never. The body may be up to 8 MiB (at most 20,000 records).
+	// Each record's outcome is reported; rejected records do not fail the batch.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/usage (the `IngestUsage` operationId).
+	IngestUsageWithResponse(ctx context.Context, body IngestUsageJSONRequestBody, reqEditors ...RequestEditorFn) (*IngestUsageResponse, error)
 
 	// ListUsersWithResponse performs a GET /api/v1/users (the `ListUsers` operationId) request.
 	//
@@ -6985,6 +8068,20 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/v1/users/{id}/tokens (the `CreateToken` operationId).
 	CreateTokenWithResponse(ctx context.Context, id ID, body CreateTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateTokenResponse, error)
+
+	// SetUsernameWithBodyWithResponse Set or clear a user's cluster username (access managers)
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/users/{id}/username (the `SetUsername` operationId).
+	SetUsernameWithBodyWithResponse(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetUsernameResponse, error)
+
+	// SetUsernameWithResponse Set or clear a user's cluster username (access managers)
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/users/{id}/username (the `SetUsername` operationId).
+	SetUsernameWithResponse(ctx context.Context, id ID, body SetUsernameJSONRequestBody, reqEditors ...RequestEditorFn) (*SetUsernameResponse, error)
 
 	// HealthWithResponse Liveness and readiness probe
 	//
@@ -7359,6 +8456,192 @@ func (r GetAllocationResponse) ContentType() string {
 	return ""
 }
 
+type GetAdmissionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Admission
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetAdmissionResponse) GetJSON200() *Admission {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetAdmissionResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetAdmissionResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAdmissionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAdmissionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAdmissionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAdmissionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListConditionsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ConditionStatusList
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListConditionsResponse) GetJSON200() *ConditionStatusList {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListConditionsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListConditionsResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListConditionsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListConditionsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListConditionsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListConditionsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AcknowledgeConditionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ConditionStatus
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Invalid
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AcknowledgeConditionResponse) GetJSON200() *ConditionStatus {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AcknowledgeConditionResponse) GetJSON400() *Invalid {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AcknowledgeConditionResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AcknowledgeConditionResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AcknowledgeConditionResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r AcknowledgeConditionResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r AcknowledgeConditionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AcknowledgeConditionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AcknowledgeConditionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AcknowledgeConditionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type TransitionAllocationResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -7429,6 +8712,123 @@ func (r TransitionAllocationResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r TransitionAllocationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetAllocationUsageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *UsageSummary
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetAllocationUsageResponse) GetJSON200() *UsageSummary {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetAllocationUsageResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetAllocationUsageResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAllocationUsageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAllocationUsageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAllocationUsageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAllocationUsageResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListUsageRecordsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *UsageRecordList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Invalid
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListUsageRecordsResponse) GetJSON200() *UsageRecordList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListUsageRecordsResponse) GetJSON400() *Invalid {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListUsageRecordsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListUsageRecordsResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListUsageRecordsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListUsageRecordsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListUsageRecordsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListUsageRecordsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -9917,6 +11317,123 @@ func (r UpdateReviewerResponse) ContentType() string {
 	return ""
 }
 
+type GetSiteDesiredStateResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SiteState
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Invalid
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetSiteDesiredStateResponse) GetJSON200() *SiteState {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetSiteDesiredStateResponse) GetJSON400() *Invalid {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetSiteDesiredStateResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetSiteDesiredStateResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r GetSiteDesiredStateResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetSiteDesiredStateResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetSiteDesiredStateResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetSiteDesiredStateResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ReportDriftResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Invalid
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ReportDriftResponse) GetJSON400() *Invalid {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ReportDriftResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ReportDriftResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r ReportDriftResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReportDriftResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReportDriftResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReportDriftResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListSystemsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -10062,6 +11579,75 @@ func (r RevokeTokenResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r RevokeTokenResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type IngestUsageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *UsageIngest
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Invalid
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r IngestUsageResponse) GetJSON200() *UsageIngest {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r IngestUsageResponse) GetJSON400() *Invalid {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r IngestUsageResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r IngestUsageResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r IngestUsageResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r IngestUsageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r IngestUsageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r IngestUsageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r IngestUsageResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -10378,6 +11964,82 @@ func (r CreateTokenResponse) ContentType() string {
 	return ""
 }
 
+type SetUsernameResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *User
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Invalid
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SetUsernameResponse) GetJSON200() *User {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r SetUsernameResponse) GetJSON400() *Invalid {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r SetUsernameResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r SetUsernameResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r SetUsernameResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r SetUsernameResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r SetUsernameResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SetUsernameResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SetUsernameResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SetUsernameResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type HealthResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -10502,6 +12164,58 @@ func (c *ClientWithResponses) GetAllocationWithResponse(ctx context.Context, id 
 	return ParseGetAllocationResponse(rsp)
 }
 
+// GetAdmissionWithResponse Whether the caller may run jobs under the allocation now, and if not why
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/allocations/{id}/admission (the `GetAdmission` operationId).
+func (c *ClientWithResponses) GetAdmissionWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*GetAdmissionResponse, error) {
+	rsp, err := c.GetAdmission(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAdmissionResponse(rsp)
+}
+
+// ListConditionsWithResponse The award's conditions and whether each is met
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/allocations/{id}/conditions (the `ListConditions` operationId).
+func (c *ClientWithResponses) ListConditionsWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*ListConditionsResponse, error) {
+	rsp, err := c.ListConditions(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListConditionsResponse(rsp)
+}
+
+// AcknowledgeConditionWithBodyWithResponse Meet a condition with a statement of how (applicants of the organization; recorded in the audit log)
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/allocations/{id}/conditions/{rule_id}/acknowledge (the `AcknowledgeCondition` operationId).
+func (c *ClientWithResponses) AcknowledgeConditionWithBodyWithResponse(ctx context.Context, id ID, ruleId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AcknowledgeConditionResponse, error) {
+	rsp, err := c.AcknowledgeConditionWithBody(ctx, id, ruleId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAcknowledgeConditionResponse(rsp)
+}
+
+// AcknowledgeConditionWithResponse Meet a condition with a statement of how (applicants of the organization; recorded in the audit log)
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/allocations/{id}/conditions/{rule_id}/acknowledge (the `AcknowledgeCondition` operationId).
+func (c *ClientWithResponses) AcknowledgeConditionWithResponse(ctx context.Context, id ID, ruleId string, body AcknowledgeConditionJSONRequestBody, reqEditors ...RequestEditorFn) (*AcknowledgeConditionResponse, error) {
+	rsp, err := c.AcknowledgeCondition(ctx, id, ruleId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAcknowledgeConditionResponse(rsp)
+}
+
 // TransitionAllocationWithBodyWithResponse Activate (site operator, once provisioned), suspend, resume or expire an allocation
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -10526,6 +12240,32 @@ func (c *ClientWithResponses) TransitionAllocationWithResponse(ctx context.Conte
 		return nil, err
 	}
 	return ParseTransitionAllocationResponse(rsp)
+}
+
+// GetAllocationUsageWithResponse An allocation's usage against its grant, per cluster user, and the thresholds crossed
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/allocations/{id}/usage (the `GetAllocationUsage` operationId).
+func (c *ClientWithResponses) GetAllocationUsageWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*GetAllocationUsageResponse, error) {
+	rsp, err := c.GetAllocationUsage(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAllocationUsageResponse(rsp)
+}
+
+// ListUsageRecordsWithResponse An allocation's job records, latest started first
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/allocations/{id}/usage/records (the `ListUsageRecords` operationId).
+func (c *ClientWithResponses) ListUsageRecordsWithResponse(ctx context.Context, id ID, params *ListUsageRecordsParams, reqEditors ...RequestEditorFn) (*ListUsageRecordsResponse, error) {
+	rsp, err := c.ListUsageRecords(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListUsageRecordsResponse(rsp)
 }
 
 // ListAssignmentsWithResponse Review assignments (reviewers their own; access managers and auditors all)
@@ -11209,6 +12949,45 @@ func (c *ClientWithResponses) UpdateReviewerWithResponse(ctx context.Context, id
 	return ParseUpdateReviewerResponse(rsp)
 }
 
+// GetSiteDesiredStateWithResponse The state a site's scheduler must carry for its allocations (the site's operators, access managers, auditors)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/sites/{site}/desired (the `GetSiteDesiredState` operationId).
+func (c *ClientWithResponses) GetSiteDesiredStateWithResponse(ctx context.Context, site Site, params *GetSiteDesiredStateParams, reqEditors ...RequestEditorFn) (*GetSiteDesiredStateResponse, error) {
+	rsp, err := c.GetSiteDesiredState(ctx, site, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetSiteDesiredStateResponse(rsp)
+}
+
+// ReportDriftWithBodyWithResponse Report differences an agent found on its cluster and restored (the site's operators; recorded in the audit log)
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/sites/{site}/drift (the `ReportDrift` operationId).
+func (c *ClientWithResponses) ReportDriftWithBodyWithResponse(ctx context.Context, site Site, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReportDriftResponse, error) {
+	rsp, err := c.ReportDriftWithBody(ctx, site, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReportDriftResponse(rsp)
+}
+
+// ReportDriftWithResponse Report differences an agent found on its cluster and restored (the site's operators; recorded in the audit log)
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/sites/{site}/drift (the `ReportDrift` operationId).
+func (c *ClientWithResponses) ReportDriftWithResponse(ctx context.Context, site Site, body ReportDriftJSONRequestBody, reqEditors ...RequestEditorFn) (*ReportDriftResponse, error) {
+	rsp, err := c.ReportDrift(ctx, site, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReportDriftResponse(rsp)
+}
+
 // ListSystemsWithResponse The EuroHPC systems catalogue
 //
 // Returns a wrapper object for the known response body format(s).
@@ -11244,6 +13023,40 @@ func (c *ClientWithResponses) RevokeTokenWithResponse(ctx context.Context, id ID
 		return nil, err
 	}
 	return ParseRevokeTokenResponse(rsp)
+}
+
+// IngestUsageWithBodyWithResponse Post job records read from a cluster (site operators, for their site's allocations)
+//
+// Idempotent: each job is kept once per (cluster, job id); a running job's record is replaced
+// until the job ends, an ended job's never. The body may be up to 8 MiB (at most 20,000 records).
+// Each record's outcome is reported; rejected records do not fail the batch.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/usage (the `IngestUsage` operationId).
+func (c *ClientWithResponses) IngestUsageWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*IngestUsageResponse, error) {
+	rsp, err := c.IngestUsageWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseIngestUsageResponse(rsp)
+}
+
+// IngestUsageWithResponse Post job records read from a cluster (site operators, for their site's allocations)
+//
+// Idempotent: each job is kept once per (cluster, job id); a running job's record is replaced
+// until the job ends, an ended job's never. The body may be up to 8 MiB (at most 20,000 records).
+// Each record's outcome is reported; rejected records do not fail the batch.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/usage (the `IngestUsage` operationId).
+func (c *ClientWithResponses) IngestUsageWithResponse(ctx context.Context, body IngestUsageJSONRequestBody, reqEditors ...RequestEditorFn) (*IngestUsageResponse, error) {
+	rsp, err := c.IngestUsage(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseIngestUsageResponse(rsp)
 }
 
 // ListUsersWithResponse performs a GET /api/v1/users (the `ListUsers` operationId) request.
@@ -11331,6 +13144,32 @@ func (c *ClientWithResponses) CreateTokenWithResponse(ctx context.Context, id ID
 		return nil, err
 	}
 	return ParseCreateTokenResponse(rsp)
+}
+
+// SetUsernameWithBodyWithResponse Set or clear a user's cluster username (access managers)
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/users/{id}/username (the `SetUsername` operationId).
+func (c *ClientWithResponses) SetUsernameWithBodyWithResponse(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetUsernameResponse, error) {
+	rsp, err := c.SetUsernameWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetUsernameResponse(rsp)
+}
+
+// SetUsernameWithResponse Set or clear a user's cluster username (access managers)
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/users/{id}/username (the `SetUsername` operationId).
+func (c *ClientWithResponses) SetUsernameWithResponse(ctx context.Context, id ID, body SetUsernameJSONRequestBody, reqEditors ...RequestEditorFn) (*SetUsernameResponse, error) {
+	rsp, err := c.SetUsername(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetUsernameResponse(rsp)
 }
 
 // HealthWithResponse Liveness and readiness probe
@@ -11621,6 +13460,147 @@ func ParseGetAllocationResponse(rsp *http.Response) (*GetAllocationResponse, err
 	return response, nil
 }
 
+// ParseGetAdmissionResponse parses an HTTP response from a GetAdmissionWithResponse call
+func ParseGetAdmissionResponse(rsp *http.Response) (*GetAdmissionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAdmissionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Admission
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListConditionsResponse parses an HTTP response from a ListConditionsWithResponse call
+func ParseListConditionsResponse(rsp *http.Response) (*ListConditionsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListConditionsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ConditionStatusList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAcknowledgeConditionResponse parses an HTTP response from a AcknowledgeConditionWithResponse call
+func ParseAcknowledgeConditionResponse(rsp *http.Response) (*AcknowledgeConditionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AcknowledgeConditionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ConditionStatus
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseTransitionAllocationResponse parses an HTTP response from a TransitionAllocationWithResponse call
 func ParseTransitionAllocationResponse(rsp *http.Response) (*TransitionAllocationResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -11676,6 +13656,93 @@ func ParseTransitionAllocationResponse(rsp *http.Response) (*TransitionAllocatio
 			return nil, err
 		}
 		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetAllocationUsageResponse parses an HTTP response from a GetAllocationUsageWithResponse call
+func ParseGetAllocationUsageResponse(rsp *http.Response) (*GetAllocationUsageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAllocationUsageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest UsageSummary
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListUsageRecordsResponse parses an HTTP response from a ListUsageRecordsWithResponse call
+func ParseListUsageRecordsResponse(rsp *http.Response) (*ListUsageRecordsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListUsageRecordsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest UsageRecordList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
 
 	}
 
@@ -13594,6 +15661,96 @@ func ParseUpdateReviewerResponse(rsp *http.Response) (*UpdateReviewerResponse, e
 	return response, nil
 }
 
+// ParseGetSiteDesiredStateResponse parses an HTTP response from a GetSiteDesiredStateWithResponse call
+func ParseGetSiteDesiredStateResponse(rsp *http.Response) (*GetSiteDesiredStateResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetSiteDesiredStateResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SiteState
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseReportDriftResponse parses an HTTP response from a ReportDriftWithResponse call
+func ParseReportDriftResponse(rsp *http.Response) (*ReportDriftResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReportDriftResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseListSystemsResponse parses an HTTP response from a ListSystemsWithResponse call
 func ParseListSystemsResponse(rsp *http.Response) (*ListSystemsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -13697,6 +15854,60 @@ func ParseRevokeTokenResponse(rsp *http.Response) (*RevokeTokenResponse, error) 
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseIngestUsageResponse parses an HTTP response from a IngestUsageWithResponse call
+func ParseIngestUsageResponse(rsp *http.Response) (*IngestUsageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &IngestUsageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest UsageIngest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	}
 
@@ -13932,6 +16143,67 @@ func ParseCreateTokenResponse(rsp *http.Response) (*CreateTokenResponse, error) 
 			return nil, err
 		}
 		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseSetUsernameResponse parses an HTTP response from a SetUsernameWithResponse call
+func ParseSetUsernameResponse(rsp *http.Response) (*SetUsernameResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SetUsernameResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest User
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
 
 	}
 

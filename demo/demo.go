@@ -7,7 +7,9 @@
 // technical assessment, ethics review, peer review (with a reviewer's
 // conflict of interest detected and kept out), the applicant's reply and the
 // panel; an allocation run decides the large-scale proposal and the manager
-// the fast lane's referrals; allocations are created; the audit chain is
+// the fast lane's referrals; allocations are created; each hosting site's
+// agent provisions them on a simulated Slurm cluster and accounts a job per
+// allocation; the audit chain is
 // verified. It knows nothing of storage.
 package demo
 
@@ -43,8 +45,10 @@ type Result struct {
 	Proposals        []ProposalSummary        `json:"proposals"`
 	Checks           []Check                  `json:"checks"`
 	// Review summarises the review workflow and the allocation run.
-	Review *ReviewSummary      `json:"review"`
-	Audit  *client.AuditReport `json:"audit"`
+	Review *ReviewSummary `json:"review"`
+	// Sites is what each system's site agent did on its simulated cluster.
+	Sites []SiteRun           `json:"sites"`
+	Audit *client.AuditReport `json:"audit"`
 }
 
 // SystemGranted is what was awarded on one system.
@@ -63,7 +67,9 @@ type ProposalSummary struct {
 	Screening    string             `json:"screening"`
 	Rules        []string           `json:"rules"`
 	Granted      map[string]float64 `json:"granted"`
-	Reason       string             `json:"reason,omitempty"`
+	// Used is what the demo's jobs used per system, in its unit.
+	Used   map[string]float64 `json:"used,omitempty"`
+	Reason string             `json:"reason,omitempty"`
 	// Stages are the review stages the proposal went through.
 	Stages []string `json:"stages,omitempty"`
 }
@@ -132,6 +138,7 @@ func Run(ctx context.Context, serverURL, managerToken string, opt Options) (*Res
 		if err := expect(ur, err, 201, "create applicant "+s.applicant.Email); err != nil {
 			return nil, err
 		}
+		a.userID = ur.JSON201.Id
 		tr, err := mgr.CreateTokenWithResponse(ctx, ur.JSON201.Id, client.TokenInput{Name: "demo"})
 		if err := expect(tr, err, 201, "issue a token for "+s.applicant.Email); err != nil {
 			return nil, err
@@ -212,8 +219,10 @@ func Run(ctx context.Context, serverURL, managerToken string, opt Options) (*Res
 		return nil, err
 	}
 	units := map[string]string{}
+	systems := map[string]client.System{}
 	for _, s := range sys.JSON200.Items {
 		units[s.Id] = string(s.Unit)
+		systems[s.Id] = s
 	}
 	for _, a := range actors {
 		p := a.proposal
@@ -253,6 +262,26 @@ func Run(ctx context.Context, serverURL, managerToken string, opt Options) (*Res
 		res.GrantedBySystem[al.SystemId] = g
 		if i, ok := byProposal[al.ProposalId]; ok {
 			res.Proposals[i].Granted[al.SystemId] += al.Amount
+		}
+	}
+
+	// The hosting sites provision the awards and account their use.
+	members := map[string]member{}
+	for _, a := range actors {
+		members[a.orgID] = member{userID: a.userID, c: a.c}
+	}
+	sites, used, checks, err := runSites(ctx, mgr, serverURL, members, allocs.JSON200.Items, systems, progress)
+	if err != nil {
+		return nil, err
+	}
+	res.Sites = sites
+	res.Checks = append(res.Checks, checks...)
+	for _, al := range allocs.JSON200.Items {
+		if i, ok := byProposal[al.ProposalId]; ok {
+			if res.Proposals[i].Used == nil {
+				res.Proposals[i].Used = map[string]float64{}
+			}
+			res.Proposals[i].Used[al.SystemId] += used[al.Id]
 		}
 	}
 	vr, err := mgr.VerifyAuditWithResponse(ctx)
@@ -306,7 +335,7 @@ func (r *Result) WriteText(w io.Writer) error {
 	for _, st := range sortedKeys(r.ProposalsByState) {
 		fmt.Fprintf(w, "  %-12s %d\n", st, r.ProposalsByState[st])
 	}
-	fmt.Fprintln(w, "\nGranted per system (allocations await provisioning by each site's agent):")
+	fmt.Fprintln(w, "\nGranted per system:")
 	for _, sys := range sortedKeys(r.GrantedBySystem) {
 		g := r.GrantedBySystem[sys]
 		unit := strings.ReplaceAll(g.Unit, "_", "-")
@@ -326,6 +355,13 @@ func (r *Result) WriteText(w io.Writer) error {
 					fmt.Fprintf(w, "    - %s\n", line)
 				}
 			}
+		}
+	}
+	if len(r.Sites) > 0 {
+		fmt.Fprintln(w, "\nSite agents (simulated Slurm clusters):")
+		for _, s := range r.Sites {
+			fmt.Fprintf(w, "  %-8s %-18s %d allocations provisioned and activated, %d jobs accounted, %d duplicates on re-read\n",
+				s.Site, s.System, s.Activated, s.Accepted, s.Duplicate)
 		}
 	}
 	fmt.Fprintln(w, "\nChecks:")

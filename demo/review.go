@@ -19,6 +19,7 @@ import (
 type actor struct {
 	s        startup
 	orgID    string
+	userID   string
 	c        *client.ClientWithResponses
 	proposal *client.Proposal
 	track    *client.ReviewTrack

@@ -55,6 +55,7 @@ func newEnv(t *testing.T, dialect string) *env {
 		Idempotency: sqlstore.NewIdempotencyService(db),
 		Reviews:     reviews, Reviewers: reviews, AllocationRuns: sqlstore.NewAllocationRunService(db, solver.Options{}),
 		Notifications: sqlstore.NewNotificationService(db),
+		Usage:         sqlstore.NewUsageService(db), Awards: sqlstore.NewAwardService(db), Sites: sqlstore.NewAwardService(db),
 	})
 	if err != nil {
 		t.Fatal(err)

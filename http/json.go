@@ -31,12 +31,18 @@ var errTooLarge = errors.New("request body too large")
 // field. It returns an EINVALID *pactum.Error (or errTooLarge) so the
 // handler writes nothing.
 func decode(w http.ResponseWriter, r *http.Request, v any) error {
+	return decodeLimit(w, r, v, MaxBodyBytes)
+}
+
+// decodeLimit is decode with a body limit of its own, for the bulk
+// endpoints.
+func decodeLimit(w http.ResponseWriter, r *http.Request, v any, limit int64) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
 			return pactum.Errorf(pactum.EINVALID, "The request body must be application/json, not %q.", ct)
 		}
 	}
-	body := http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+	body := http.MaxBytesReader(w, r.Body, limit)
 	data, err := io.ReadAll(body)
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {

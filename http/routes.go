@@ -4,6 +4,7 @@ package http
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -72,6 +73,15 @@ var apiRoutes = []route{
 	{"PUT /api/v1/proposals/{id}/reply", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleSubmitReply }},
 	{"GET /api/v1/notifications", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleListNotifications }},
 	{"POST /api/v1/notifications/{id}/read", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleMarkNotificationRead }},
+	{"GET /api/v1/allocations/{id}/usage", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleGetUsage }},
+	{"GET /api/v1/allocations/{id}/usage/records", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleListUsageRecords }},
+	{"GET /api/v1/allocations/{id}/conditions", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleListConditions }},
+	{"POST /api/v1/allocations/{id}/conditions/{rule_id}/acknowledge", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleAcknowledgeCondition }},
+	{"GET /api/v1/allocations/{id}/admission", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleGetAdmission }},
+	{"POST /api/v1/usage", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleIngestUsage }},
+	{"GET /api/v1/sites/{site}/desired", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleGetDesiredState }},
+	{"POST /api/v1/sites/{site}/drift", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleReportDrift }},
+	{"PUT /api/v1/users/{id}/username", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleSetUsername }},
 	{"GET /api/v1/audit/events", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleListAuditEvents }},
 	{"GET /api/v1/audit/verify", func(s *Server) func(http.ResponseWriter, *http.Request) { return s.handleVerifyAudit }},
 }
@@ -94,10 +104,15 @@ func (s *Server) routes(mux *http.ServeMux) {
 // readBody decodes the body and writes the error response itself, so a
 // handler only has to return when it reports false.
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request, v any) bool {
-	err := decode(w, r, v)
+	return s.readBodyLimit(w, r, v, MaxBodyBytes)
+}
+
+// readBodyLimit is readBody with a body limit of its own.
+func (s *Server) readBodyLimit(w http.ResponseWriter, r *http.Request, v any, limit int64) bool {
+	err := decodeLimit(w, r, v, limit)
 	if errors.Is(err, errTooLarge) {
 		s.writeError(w, http.StatusRequestEntityTooLarge, &pactum.Error{Code: pactum.EINVALID,
-			Message: "The request body is larger than 1 MiB."})
+			Message: fmt.Sprintf("The request body is larger than %d MiB.", limit>>20)})
 		return false
 	} else if err != nil {
 		s.Error(w, r, err)
@@ -211,6 +226,7 @@ type userInput struct {
 	Role           pactum.Role `json:"role"`
 	OrganizationID string      `json:"organization_id"`
 	Site           string      `json:"site"`
+	Username       string      `json:"username"`
 }
 
 func (s *Server) handleCreateUser(w http.ResponseWriter, r *http.Request) {
@@ -218,7 +234,7 @@ func (s *Server) handleCreateUser(w http.ResponseWriter, r *http.Request) {
 	if !s.readBody(w, r, &in) {
 		return
 	}
-	u := &pactum.User{Email: in.Email, Name: in.Name, Role: in.Role, OrganizationID: in.OrganizationID, Site: in.Site}
+	u := &pactum.User{Email: in.Email, Name: in.Name, Role: in.Role, OrganizationID: in.OrganizationID, Site: in.Site, Username: in.Username}
 	if err := s.cfg.Users.CreateUser(r.Context(), u); err != nil {
 		s.Error(w, r, err)
 		return

@@ -46,6 +46,11 @@ type Config struct {
 	// header, making retries safe; nil disables the header.
 	Idempotency IdempotencyStore
 
+	// Usage, Awards and Sites serve the site agent and usage accounting.
+	Usage  pactum.UsageService
+	Awards pactum.AwardService
+	Sites  pactum.SiteService
+
 	// Health reports whether the server can serve (e.g. the database
 	// answers); /healthz calls it. Nil means always healthy.
 	Health func(context.Context) error

@@ -23,6 +23,7 @@ import (
 
 	pactum "github.com/pactum/pactum"
 	"github.com/pactum/pactum/slurm"
+	"github.com/pactum/pactum/slurm/slurmtest"
 )
 
 type realCluster struct {
@@ -34,13 +35,7 @@ type realCluster struct {
 
 func realSlurm(t *testing.T) *realCluster {
 	t.Helper()
-	conf := os.Getenv("PACTUM_SLURM_CONF")
-	if conf == "" {
-		if os.Getenv("PACTUM_REQUIRE_SLURM") == "1" {
-			t.Fatal("PACTUM_REQUIRE_SLURM=1 but PACTUM_SLURM_CONF is not set: run scripts/slurm/up.sh and source its env file")
-		}
-		t.Skip("PACTUM_SLURM_CONF not set; start a cluster with scripts/slurm/up.sh")
-	}
+	conf := slurmtest.RealCluster(t).Conf // skips or fails without one; holds it for the test
 	r := slurm.NewExecRunner(conf)
 	r.Dir = os.TempDir()
 	rc := &realCluster{Client: &slurm.Client{Runner: r}, conf: conf, run: r}

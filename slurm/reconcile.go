@@ -387,7 +387,9 @@ type Report struct {
 // round with p while Slurm is unreachable or the round did not converge.
 // Because each round starts from a fresh observation and every action is
 // idempotent, an outage in the middle of a round leaves no duplicates and
-// loses nothing. EINVALID (not retried) if d is not valid.
+// loses nothing. EINVALID (not retried) if d is not valid; an action
+// Slurm refuses for good (EINVALID, or ECONFLICT for removing an account
+// that still has jobs) ends it at once with that error.
 func Reconcile(ctx context.Context, a Accounting, d Desired, p Policy) (Report, error) {
 	var r Report
 	if err := d.Validate(); err != nil {
@@ -415,7 +417,9 @@ func Reconcile(ctx context.Context, a Accounting, d Desired, p Policy) (Report, 
 		n, err := Apply(ctx, a, acts)
 		r.Applied = append(r.Applied, acts[:n]...)
 		if err != nil {
-			if pactum.ErrorCode(err) == pactum.EINVALID {
+			// A bad request, or a refusal such as removing an account
+			// that still has jobs, will not change by retrying now.
+			if c := pactum.ErrorCode(err); c == pactum.EINVALID || c == pactum.ECONFLICT {
 				return Permanent(err)
 			}
 			return err

@@ -45,8 +45,9 @@ const (
 	systemsTTL = 30 * time.Second
 	orgsTTL    = 30 * time.Second
 	// tokenTTL bounds how long another server instance on the same
-	// PostgreSQL database may still accept a token revoked elsewhere; the
-	// instance that revokes it forgets it at once.
+	// PostgreSQL database may still accept a token revoked elsewhere, or
+	// see its user as they were; the instance that revokes the token or
+	// changes the user forgets it at once.
 	tokenTTL  = 2 * time.Second
 	maxCalls  = 1024
 	maxOrgs   = 4096
@@ -140,6 +141,18 @@ func (c *refCache) putToken(hash string, e cachedToken) {
 		c.tokens = map[string]cachedToken{}
 	}
 	c.tokens[hash] = e
+}
+
+// dropUser forgets every token of a user whose record changed, so that the
+// next request reads it afresh.
+func (c *refCache) dropUser(userID string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for h, e := range c.tokens {
+		if e.user.ID == userID {
+			delete(c.tokens, h)
+		}
+	}
 }
 
 // dropToken forgets a token, by its ID, when it is revoked.

@@ -162,26 +162,21 @@ func (tx *Tx) seal(ctx context.Context) error {
 		audit.Seal(prev, e)
 		prev = e.Hash
 	}
-	// One multi-row INSERT per sealChunk events: a use case's handful of
-	// events is one statement, and a large one (publishing an allocation
-	// run decides thousands of proposals) stays within the engines'
-	// parameter limits and reuses at most sealChunk cached statements.
-	for start := 0; start < len(tx.events); start += sealChunk {
-		chunk := tx.events[start:min(start+sealChunk, len(tx.events))]
-		var sb strings.Builder
-		sb.WriteString(`INSERT INTO audit_events (seq, id, at, actor_id, action, subject_type, subject_id, before_json, after_json, prev_hash, hash) VALUES `)
-		args := make([]any, 0, 11*len(chunk))
-		for i, e := range chunk {
-			if i > 0 {
-				sb.WriteString(", ")
-			}
-			n := len(args)
-			fmt.Fprintf(&sb, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10, n+11)
+	// One statement for up to maxEventRows events, as many as needed
+	// beyond: a use case recording many events (a usage batch that crosses
+	// thresholds for hundreds of allocations) then runs a few cached
+	// statements instead of parsing one with thousands of parameters.
+	args := make([]any, 0, 11*min(len(tx.events), maxEventRows))
+	for rest := tx.events; len(rest) > 0; {
+		n := min(len(rest), maxEventRows)
+		args = args[:0]
+		for _, e := range rest[:n] {
 			args = append(args, e.Seq, e.ID, e.At, e.ActorID, e.Action, e.SubjectType, e.SubjectID, string(e.Before), string(e.After), e.PrevHash, e.Hash)
 		}
-		if _, err := tx.ExecContext(ctx, sb.String(), args...); err != nil {
+		if _, err := tx.ExecContext(ctx, eventInserts[n-1], args...); err != nil {
 			return fmt.Errorf("audit insert: %w", mapError(err))
 		}
+		rest = rest[n:]
 	}
 	if tx.head != nil {
 		tx.head.seq, tx.head.hash = seq, prev // the group writes the row once
@@ -192,6 +187,25 @@ func (tx *Tx) seal(ctx context.Context) error {
 	}
 	return nil
 }
+
+// maxEventRows bounds the events one audit INSERT writes.
+const maxEventRows = 32
+
+// eventInserts[n-1] inserts n audit events.
+var eventInserts = func() []string {
+	out := make([]string, maxEventRows)
+	var sb strings.Builder
+	sb.WriteString(`INSERT INTO audit_events (seq, id, at, actor_id, action, subject_type, subject_id, before_json, after_json, prev_hash, hash) VALUES `)
+	for i := range maxEventRows {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		k := 11 * i
+		fmt.Fprintf(&sb, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", k+1, k+2, k+3, k+4, k+5, k+6, k+7, k+8, k+9, k+10, k+11)
+		out[i] = sb.String()
+	}
+	return out
+}()
 
 func (db *DB) cachedStmt(query string) *sql.Stmt {
 	db.stmtMu.RLock()

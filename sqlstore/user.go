@@ -28,12 +28,12 @@ func NewUserService(db *DB) *UserService { return &UserService{db: db} }
 // recognise one.
 const TokenPrefix = "pct_"
 
-const userColumns = `id, email, name, role, organization_id, site, created_at`
+const userColumns = `id, email, name, role, organization_id, site, username, created_at`
 
 func scanUser(row scanner, extra ...any) (*pactum.User, error) {
 	var u pactum.User
 	var org sql.NullString
-	dest := append([]any{&u.ID, &u.Email, &u.Name, &u.Role, &org, &u.Site, &u.CreatedAt}, extra...)
+	dest := append([]any{&u.ID, &u.Email, &u.Name, &u.Role, &org, &u.Site, &u.Username, &u.CreatedAt}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
@@ -73,9 +73,12 @@ func createUser(ctx context.Context, tx *Tx, u *pactum.User) error {
 	if u.OrganizationID != "" {
 		org = u.OrganizationID
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO users (`+userColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		u.ID, u.Email, u.Name, u.Role, org, u.Site, u.CreatedAt); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO users (`+userColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		u.ID, u.Email, u.Name, u.Role, org, u.Site, u.Username, u.CreatedAt); err != nil {
 		if isConflict(err) {
+			if u.Username != "" {
+				return pactum.Errorf(pactum.ECONFLICT, "A user with e-mail %s or username %s already exists.", u.Email, u.Username)
+			}
 			return pactum.Errorf(pactum.ECONFLICT, "A user with e-mail %s already exists.", u.Email)
 		}
 		return fmt.Errorf("insert user: %w", mapError(err))
@@ -298,7 +301,7 @@ func (s *UserService) Authenticate(ctx context.Context, secret string) (*pactum.
 	}
 	var exp, rev, used sql.NullTime
 	var tokenID string
-	u, err := scanUser(s.db.r.QueryRowContext(ctx, `SELECT u.id, u.email, u.name, u.role, u.organization_id, u.site, u.created_at,
+	u, err := scanUser(s.db.r.QueryRowContext(ctx, `SELECT u.id, u.email, u.name, u.role, u.organization_id, u.site, u.username, u.created_at,
 		t.id, t.expires_at, t.revoked_at, t.last_used_at
 		FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.secret_hash = $1`, hash), &tokenID, &exp, &rev, &used)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -324,6 +327,46 @@ func (s *UserService) Authenticate(ctx context.Context, secret string) (*pactum.
 		}
 	}
 	s.db.cache.putToken(hash, cachedToken{user: u, tokenID: tokenID, expiresAt: timePtr(exp), at: time.Now()})
+	return u, nil
+}
+
+// SetUsername sets or clears a user's cluster username.
+func (s *UserService) SetUsername(ctx context.Context, userID, username string) (*pactum.User, error) {
+	a, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !pactum.HasRole(a, pactum.RoleAccessManager) {
+		return nil, pactum.Errorf(pactum.EFORBIDDEN, "Only access managers may set cluster usernames.")
+	}
+	if username != "" && !pactum.ValidUsername(username) {
+		return nil, &pactum.Error{Code: pactum.EINVALID, Message: "The username is not valid.", Fields: []pactum.FieldError{{Field: "username",
+			Message: "must be a POSIX user name: a lower-case letter or '_' first, then lower-case letters, digits, '_', '-' or '.', at most 32"}}}
+	}
+	// A token cached with the old user must not keep answering with it.
+	defer s.db.cache.dropUser(userID)
+	var u *pactum.User
+	err = s.db.write(ctx, func(tx *Tx) error {
+		var err error
+		if u, err = findUserByID(ctx, tx, userID); err != nil {
+			return err
+		}
+		if u.Username == username {
+			return nil
+		}
+		before := *u
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET username = $1 WHERE id = $2`, username, userID); err != nil {
+			if isConflict(err) {
+				return pactum.Errorf(pactum.ECONFLICT, "Another user already has the username %s.", username)
+			}
+			return fmt.Errorf("set username: %w", mapError(err))
+		}
+		u.Username = username
+		return tx.record("user.set_username", "user", u.ID, before, u)
+	})
+	if err != nil {
+		return nil, err
+	}
 	return u, nil
 }
 

@@ -430,7 +430,7 @@ func newAllocationsCmd(e *env) *cobra.Command {
 		},
 	}
 	jsonFlag(show)
-	cmd.AddCommand(list, show)
+	cmd.AddCommand(list, show, newUsageCmd(e), newRecordsCmd(e), newConditionsCmd(e), newAdmissionCmd(e))
 
 	for _, t := range []struct{ verb, state, short string }{
 		{"activate", "active", "Mark provisioned and active (the system's site operator)"},

@@ -83,6 +83,7 @@ at once with "pactum demo".`,
 		newMeCmd(e), newSystemsCmd(e), newOrgsCmd(e), newUsersCmd(e), newTokensCmd(e),
 		newCallsCmd(e), newProposalsCmd(e), newAllocationsCmd(e),
 		newReviewsCmd(e), newReviewersCmd(e), newAllocateCmd(e), newNotificationsCmd(e),
+		newAgentCmd(e), newJobCmd(e),
 	)
 	for _, c := range extraCommands() {
 		root.AddCommand(c)

@@ -60,6 +60,14 @@ func TestDemo(t *testing.T) {
 				} `json:"outcomes"`
 			} `json:"run"`
 		} `json:"review"`
+		Sites []struct {
+			System      string `json:"system"`
+			Allocations int    `json:"allocations"`
+			Activated   int    `json:"activated"`
+			Jobs        int    `json:"jobs"`
+			Accepted    int    `json:"accepted"`
+			Duplicate   int    `json:"duplicate"`
+		} `json:"sites"`
 		Audit struct {
 			Ok     bool  `json:"ok"`
 			Events int64 `json:"events"`
@@ -117,12 +125,23 @@ func TestDemo(t *testing.T) {
 		run.Gap > 1e-6 || run.Bound < run.Objective || !strings.Contains(strings.Join(run.Outcomes[0].Explanation, " "), "organization's cap") {
 		t.Errorf("allocation run: %+v", run)
 	}
-	if res.Review.Reviews != 6 || len(res.Checks) != 3 {
+	// Three invariants probed, plus one re-read check per site agent.
+	if res.Review.Reviews != 6 || len(res.Checks) != 3+len(res.Sites) {
 		t.Errorf("%d reviews, %d checks", res.Review.Reviews, len(res.Checks))
 	}
 	for _, c := range res.Checks {
 		if !c.OK {
 			t.Errorf("demo check failed: %+v", res.Checks)
+		}
+	}
+	// Each system's site agent provisioned its allocations on a simulated
+	// cluster and accounted one job each, once.
+	if len(res.Sites) != len(res.GrantedBySystem) {
+		t.Errorf("site agents ran for %d systems, want %d: %+v", len(res.Sites), len(res.GrantedBySystem), res.Sites)
+	}
+	for _, s := range res.Sites {
+		if s.Activated != s.Allocations || s.Jobs != s.Allocations || s.Accepted != s.Jobs || s.Duplicate != s.Jobs {
+			t.Errorf("site agent of %s: %+v", s.System, s)
 		}
 	}
 	if !res.Audit.Ok || res.Audit.Events < 50 {

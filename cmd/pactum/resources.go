@@ -39,7 +39,7 @@ func newMeCmd(e *env) *cobra.Command {
 
 func printUser(e *env, u *client.User) error {
 	return keyValues(e.stdout, [][2]string{{"id", u.Id}, {"email", u.Email}, {"name", u.Name}, {"role", string(u.Role)},
-		{"organization", str(u.OrganizationId)}, {"site", str(u.Site)}, {"created", fmtTime(u.CreatedAt)}})
+		{"organization", str(u.OrganizationId)}, {"site", str(u.Site)}, {"username", str(u.Username)}, {"created", fmtTime(u.CreatedAt)}})
 }
 
 // --- systems ---
@@ -206,6 +206,7 @@ func newUsersCmd(e *env) *cobra.Command {
 			in.Role = client.Role(role)
 			in.OrganizationId = optString(cmd, "org")
 			in.Site = optString(cmd, "site")
+			in.Username = optString(cmd, "username")
 			return call(cmd, e, func(ctx context.Context, c *client.ClientWithResponses) (*client.CreateUserResponse, error) {
 				return c.CreateUserWithResponse(ctx, in)
 			}, func(resp *client.CreateUserResponse) error {
@@ -218,6 +219,7 @@ func newUsersCmd(e *env) *cobra.Command {
 	create.Flags().String("role", "", "applicant, reviewer, access_manager, site_operator or auditor (required)")
 	create.Flags().String("org", "", "organization ID (applicants)")
 	create.Flags().String("site", "", "hosting site, e.g. CSC (site operators)")
+	create.Flags().String("username", "", "cluster (POSIX) username: makes an applicant a member of the organization's allocations")
 	for _, f := range []string{"email", "name", "role"} {
 		_ = create.MarkFlagRequired(f)
 	}
@@ -252,7 +254,7 @@ func newUsersCmd(e *env) *cobra.Command {
 	list.Flags().String("email", "", "only this e-mail")
 	pageFlags(list)
 	jsonFlag(list)
-	cmd.AddCommand(create, list)
+	cmd.AddCommand(create, list, newSetUsernameCmd(e))
 	return cmd
 }
 

@@ -110,6 +110,9 @@ func wire(ctx context.Context, db *sqlstore.DB, logger *slog.Logger, rulesDir st
 		// No time limit: a run must be reproducible from its inputs.
 		AllocationRuns: sqlstore.NewAllocationRunService(db, solver.Options{}),
 		Notifications:  sqlstore.NewNotificationService(db),
+		Usage:          sqlstore.NewUsageService(db),
+		Awards:         sqlstore.NewAwardService(db),
+		Sites:          sqlstore.NewAwardService(db),
 		Health:         db.Ping,
 		Logger:         logger,
 		Registry:       a.registry,

@@ -85,6 +85,9 @@ func (c *Cluster) Down() { c.mu.Lock(); c.down = true; c.mu.Unlock() }
 // Up ends Down.
 func (c *Cluster) Up() { c.mu.Lock(); c.down = false; c.mu.Unlock() }
 
+// stamp is the time as Slurm records it: UTC, whole seconds.
+func (c *Cluster) stamp() time.Time { return c.now().UTC().Truncate(time.Second) }
+
 // enter counts the call and returns an injected failure, if any. c.mu is held.
 func (c *Cluster) enter(op string) error {
 	c.Calls[op]++
@@ -413,7 +416,7 @@ func (c *Cluster) Submit(ctx context.Context, req slurm.SubmitRequest) (string, 
 	}
 	limit = (limit + time.Minute - 1) / time.Minute * time.Minute
 	j := &job{id: strconv.Itoa(c.nextID), account: req.Account, user: c.User, limit: limit,
-		alloc: slurm.TRES{"cpu": 1, "node": 1, slurm.TRESGPU: int64(req.GPUs)}, state: "PENDING", submit: c.now().UTC()}
+		alloc: slurm.TRES{"cpu": 1, "node": 1, slurm.TRESGPU: int64(req.GPUs)}, state: "PENDING", submit: c.stamp()}
 	c.nextID++
 	c.jobs[j.id] = j
 	c.schedule()
@@ -443,7 +446,7 @@ func (c *Cluster) schedule() {
 	for _, j := range ids {
 		j.reason = c.blocked(j)
 		if j.reason == "" {
-			j.state, j.reason, j.start = "RUNNING", "None", c.now().UTC()
+			j.state, j.reason, j.start = "RUNNING", "None", c.stamp()
 		}
 	}
 }
@@ -546,7 +549,7 @@ func (c *Cluster) Cancel(ctx context.Context, id string) error {
 			j.elapsed = int64(c.now().Sub(j.start) / time.Second)
 			c.charge(j)
 		}
-		j.state, j.end = "CANCELLED", c.now().UTC()
+		j.state, j.end = "CANCELLED", c.stamp()
 		c.schedule()
 	}
 	return nil

@@ -27,6 +27,10 @@ type SacctOptions struct {
 	// jobs, as sacct prints without --allocations; the agent reads with
 	// --allocations, so false is what it sees.
 	Steps bool
+	// Accounts names the accounts jobs run under, chosen at random among
+	// them; empty means 500 accounts "al-0" … "al-499". Storage benchmarks
+	// pass real allocation accounts so the records can be ingested.
+	Accounts []string
 }
 
 // WriteSacct writes realistic "sacct --parsable2 --noheader --noconvert"
@@ -50,8 +54,11 @@ func WriteSacct(w io.Writer, o SacctOptions) (SacctStats, error) {
 	for st.Lines < lines {
 		raw++
 		// Who and what.
+		// Users work in teams: each account's jobs come from its own four
+		// users (2000 in all), as on a real cluster, where a project's
+		// members rarely share another's account.
 		acct := rng.IntN(500)
-		user := rng.IntN(2000)
+		user := acct*4 + rng.IntN(4)
 		var nodes, gpus int
 		if rng.IntN(3) == 0 {
 			nodes, gpus = 1, 1+rng.IntN(4) // part of a node
@@ -110,8 +117,13 @@ func WriteSacct(w io.Writer, o SacctOptions) (SacctStats, error) {
 			buf = append(buf, id...)
 			buf = append(buf, '|')
 			buf = append(buf, disp...)
-			buf = append(buf, "|lumi|al-"...)
-			buf = strconv.AppendInt(buf, int64(acct), 10)
+			if len(o.Accounts) > 0 {
+				buf = append(buf, "|lumi|"...)
+				buf = append(buf, o.Accounts[acct%len(o.Accounts)]...)
+			} else {
+				buf = append(buf, "|lumi|al-"...)
+				buf = strconv.AppendInt(buf, int64(acct), 10)
+			}
 			buf = append(buf, '|')
 			buf = append(buf, user...)
 			buf = append(buf, '|')

@@ -1,0 +1,578 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package agent
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/pactum/pactum"
+	"github.com/pactum/pactum/client"
+	"github.com/pactum/pactum/slurm"
+)
+
+// Config configures an Agent. API, Cluster, Site, ClusterName and StateDir
+// are required; the rest has defaults.
+type Config struct {
+	// API is the pactum server, through the generated client, with the
+	// token of one of the site's operators.
+	API client.ClientWithResponsesInterface
+	// Cluster is the Slurm cluster (slurm.Client, or slurmtest.Cluster in
+	// tests).
+	Cluster slurm.Cluster
+	// Site is the hosting site whose allocations the agent provisions,
+	// e.g. "CSC"; SystemID, if set, narrows them to one system (a site
+	// running one cluster per system runs one agent per system).
+	Site     string
+	SystemID string
+	// ClusterName is Slurm's ClusterName: usage records are keyed by it.
+	ClusterName string
+	// Root, if set, replaces the server's root account (pactum) beneath
+	// which the agent keeps every account: for a site that wants them
+	// elsewhere, and for tests sharing a cluster.
+	Root string
+	// StateDir holds the agent's state (the usage cursor, what it last
+	// applied); it must survive restarts and belong to this agent alone.
+	StateDir string
+	// Interval is the time between cycles (default 1 min).
+	Interval time.Duration
+	// Overlap is how far before the cursor each sacct window starts
+	// (default 15 min): it catches records slurmdbd received late.
+	Overlap time.Duration
+	// BatchSize is the number of records per POST (default 5000, at most
+	// pactum.MaxUsageBatch).
+	BatchSize int
+	// Reconcile is the retry policy while Slurm is unreachable (default
+	// slurm.DefaultPolicy), bounded per cycle by ReconcileTimeout (default
+	// 5 min): the next cycle carries on.
+	Reconcile        *slurm.Policy
+	ReconcileTimeout time.Duration
+	// APIPolicy retries calls to the server on network errors and 5xx
+	// answers (default: 6 attempts from 0.5 s to 10 s).
+	APIPolicy *slurm.Policy
+	// CPUsPerNode, when set, enforces node-hour awards as cpu minutes at
+	// that many CPUs per node instead of node minutes (for clusters that
+	// share nodes by core; see slurm.CPULimitsFor).
+	CPUsPerNode int
+	// Grace is how long a cycle in progress may finish after the agent is
+	// told to stop (default 30 s).
+	Grace  time.Duration
+	Logger *slog.Logger
+	Now    func() time.Time
+}
+
+// Agent reconciles one Slurm cluster to the pactum server's desired state
+// for its site and posts the cluster's usage back. Create it with New.
+type Agent struct {
+	cfg    Config
+	log    *slog.Logger
+	state  *State
+	unlock func()
+}
+
+// New checks cfg, takes the state directory (exclusively) and loads the
+// state kept there.
+func New(cfg Config) (*Agent, error) {
+	var v pactum.Validator
+	v.Check(cfg.API != nil, "api", "is required")
+	v.Check(cfg.Cluster != nil, "cluster", "is required")
+	v.Check(cfg.Site != "", "site", "is required")
+	v.Check(pactum.ValidClusterName(cfg.ClusterName), "cluster_name", "must be Slurm's ClusterName (lower-case letters, digits, '_', '-')")
+	v.Check(cfg.StateDir != "", "state_dir", "is required")
+	v.Check(cfg.BatchSize >= 0 && cfg.BatchSize <= pactum.MaxUsageBatch, "batch_size", "must be at most %d", pactum.MaxUsageBatch)
+	v.Check(cfg.CPUsPerNode >= 0, "cpus_per_node", "must not be negative")
+	if err := v.Err("The agent is not configured correctly."); err != nil {
+		return nil, err
+	}
+	cfg.Interval = cmp.Or(cfg.Interval, time.Minute)
+	cfg.Overlap = cmp.Or(cfg.Overlap, 15*time.Minute)
+	cfg.BatchSize = cmp.Or(cfg.BatchSize, 5000)
+	cfg.ReconcileTimeout = cmp.Or(cfg.ReconcileTimeout, 5*time.Minute)
+	cfg.Grace = cmp.Or(cfg.Grace, 30*time.Second)
+	if cfg.Reconcile == nil {
+		p := slurm.DefaultPolicy()
+		cfg.Reconcile = &p
+	}
+	if cfg.APIPolicy == nil {
+		cfg.APIPolicy = &slurm.Policy{Initial: 500 * time.Millisecond, Max: 10 * time.Second, Multiplier: 2, Jitter: 0.5, Attempts: 6}
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	log = log.With("site", cfg.Site, "cluster", cfg.ClusterName)
+	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
+		return nil, fmt.Errorf("state directory: %w", err)
+	}
+	unlock, err := lockDir(cfg.StateDir)
+	if err != nil {
+		return nil, err
+	}
+	st, err := LoadState(cfg.StateDir, cfg.Site, cfg.ClusterName)
+	if err != nil {
+		unlock()
+		return nil, err
+	}
+	return &Agent{cfg: cfg, log: log, state: st, unlock: unlock}, nil
+}
+
+// Close releases the state directory.
+func (a *Agent) Close() { a.unlock() }
+
+// State returns a copy of the agent's state.
+func (a *Agent) State() State {
+	st := *a.state
+	st.Applied = make(map[string]AppliedAccount, len(a.state.Applied))
+	for k, v := range a.state.Applied {
+		st.Applied[k] = v
+	}
+	return st
+}
+
+// Report says what one cycle did.
+type Report struct {
+	Allocations int `json:"allocations"`
+	// Applied lists the changes made on the cluster, Drift those that
+	// undid changes made by hand, Deferred the accounts whose removal
+	// waits for their running jobs.
+	Applied  []string           `json:"applied"`
+	Drift    []pactum.DriftItem `json:"drift"`
+	Deferred []string           `json:"deferred"`
+	// Activated and Expired list the allocations the agent moved.
+	Activated []string     `json:"activated"`
+	Expired   []string     `json:"expired"`
+	Window    slurm.Window `json:"window"`
+	// Records were read from sacct and posted; the server's verdicts
+	// follow. Malformed counts sacct lines skipped.
+	Records   int       `json:"records"`
+	Accepted  int       `json:"accepted"`
+	Duplicate int       `json:"duplicate"`
+	Rejected  int       `json:"rejected"`
+	Malformed int       `json:"malformed"`
+	Cursor    time.Time `json:"cursor"`
+}
+
+// Run runs cycles every Interval until ctx ends. A cycle that fails is
+// logged and retried at the next tick; when ctx ends, the cycle in
+// progress gets Grace to finish (everything it does is idempotent, so an
+// interrupted cycle is simply redone by the next start).
+func (a *Agent) Run(ctx context.Context) error {
+	for {
+		cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		stop := context.AfterFunc(ctx, func() { time.AfterFunc(a.cfg.Grace, cancel) })
+		rep, err := a.Cycle(cctx)
+		stop()
+		cancel()
+		if err != nil {
+			a.log.Error("cycle failed; retrying at the next one", "err", err, "in", a.cfg.Interval)
+		} else {
+			a.log.Info("cycle", "allocations", rep.Allocations, "applied", len(rep.Applied), "drift", len(rep.Drift),
+				"activated", len(rep.Activated), "expired", len(rep.Expired), "records", rep.Records, "accepted", rep.Accepted,
+				"duplicate", rep.Duplicate, "rejected", rep.Rejected, "malformed", rep.Malformed, "cursor", rep.Cursor)
+		}
+		t := time.NewTimer(a.cfg.Interval)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			a.log.Info("stopping")
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// Cycle runs one round: fetch the desired state, reconcile the cluster,
+// activate what is provisioned and expire what was removed, then read and
+// post usage from the cursor. Reconciliation and usage are independent:
+// one failing does not skip the other, and the error joins both.
+func (a *Agent) Cycle(ctx context.Context) (*Report, error) {
+	rep := &Report{Applied: []string{}, Drift: []pactum.DriftItem{}, Deferred: []string{}, Activated: []string{}, Expired: []string{}}
+	st, err := a.desiredState(ctx)
+	if err != nil {
+		return rep, err
+	}
+	rep.Allocations = len(st.Allocations)
+	recErr := a.reconcile(ctx, st, rep)
+	if recErr == nil {
+		a.transitions(ctx, st, rep)
+	}
+	useErr := a.usage(ctx, st, rep)
+	return rep, errors.Join(recErr, useErr)
+}
+
+// call runs an API call with retries: network errors and 5xx answers are
+// retried, other answers returned at once.
+func (a *Agent) call(ctx context.Context, what string, fn func(ctx context.Context) (int, []byte, error)) error {
+	return slurm.Retry(ctx, *a.cfg.APIPolicy, func(ctx context.Context) error {
+		status, body, err := fn(ctx)
+		if err != nil {
+			a.log.Warn("server unreachable; retrying", "call", what, "err", err)
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		if status >= 200 && status < 300 {
+			return nil
+		}
+		err = fmt.Errorf("%s: the server answered %d: %s", what, status, strings.TrimSpace(string(body)))
+		if status >= 500 || status == http.StatusTooManyRequests {
+			a.log.Warn("server error; retrying", "call", what, "status", status)
+			return err
+		}
+		return slurm.Permanent(err)
+	})
+}
+
+func (a *Agent) desiredState(ctx context.Context) (*client.SiteState, error) {
+	var resp *client.GetSiteDesiredStateResponse
+	params := &client.GetSiteDesiredStateParams{}
+	if a.cfg.SystemID != "" {
+		params.SystemId = &a.cfg.SystemID
+	}
+	err := a.call(ctx, "fetch desired state", func(ctx context.Context) (int, []byte, error) {
+		var err error
+		resp, err = a.cfg.API.GetSiteDesiredStateWithResponse(ctx, a.cfg.Site, params)
+		if err != nil {
+			return 0, nil, err
+		}
+		return resp.StatusCode(), resp.Body, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return resp.JSON200, nil
+}
+
+// Tree turns the server's desired state into the account tree Slurm must
+// carry: pactum's root, an account per organization with an allocation to
+// provision, and an account per allocation beneath it with its members,
+// its GrpTRESMins (GPU-hours as gres/gpu minutes, node-hours as node
+// minutes, or cpu minutes with cpusPerNode) and its suspension. Allocations
+// to remove are left out, so Reconcile removes their accounts.
+func Tree(st *client.SiteState, cpusPerNode int) (slurm.Desired, error) {
+	d := slurm.Desired{Root: slurm.Account{Name: st.Root, Parent: "root", Description: "pactum", Organization: "pactum"}}
+	orgs := map[string]bool{}
+	for _, x := range st.Allocations {
+		if x.Remove {
+			continue
+		}
+		if !orgs[x.OrganizationAccount] {
+			orgs[x.OrganizationAccount] = true
+			d.Accounts = append(d.Accounts, slurm.DesiredAccount{Account: slurm.Account{Name: x.OrganizationAccount, Parent: st.Root,
+				Description: x.OrganizationName, Organization: x.OrganizationName}})
+		}
+		var limits slurm.TRES
+		var err error
+		if x.Unit == client.NodeHours && cpusPerNode > 0 {
+			limits, err = slurm.CPULimitsFor(x.Amount, cpusPerNode)
+		} else {
+			limits, err = slurm.LimitsFor(x.Amount, pactum.Unit(x.Unit))
+		}
+		if err != nil {
+			return d, fmt.Errorf("allocation %s: %w", x.AllocationId, err)
+		}
+		d.Accounts = append(d.Accounts, slurm.DesiredAccount{
+			Account: slurm.Account{Name: x.Account, Parent: x.OrganizationAccount, Description: x.Title, Organization: x.OrganizationName},
+			Users:   x.Users, Limits: limits, Suspended: x.Suspended,
+		})
+	}
+	return d, d.Validate()
+}
+
+func (a *Agent) reconcile(ctx context.Context, st *client.SiteState, rep *Report) error {
+	if a.cfg.Root != "" {
+		st.Root = a.cfg.Root
+	}
+	d, err := Tree(st, a.cfg.CPUsPerNode)
+	if err != nil {
+		return fmt.Errorf("desired accounts: %w", err)
+	}
+	rctx, cancel := context.WithTimeout(ctx, a.cfg.ReconcileTimeout)
+	defer cancel()
+	p := *a.cfg.Reconcile
+	if p.Sleep == nil {
+		// Log each wait, so an operator watching a slurmdbd outage sees
+		// the agent retrying rather than hanging.
+		p.Sleep = func(ctx context.Context, dur time.Duration) error {
+			a.log.Warn("slurm unreachable; retrying reconciliation", "in", dur)
+			t := time.NewTimer(dur)
+			defer t.Stop()
+			select {
+			case <-t.C:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+	}
+	r, err := slurm.Reconcile(rctx, a.cfg.Cluster, d, p)
+	if pactum.ErrorCode(err) == pactum.ECONFLICT {
+		// An account to remove still has jobs (Slurm refuses). Keep every
+		// account the tree drops, suspended, and remove it once its jobs
+		// are gone, in a later cycle.
+		var kept []string
+		d, kept, err = a.keepStale(rctx, d)
+		if err == nil {
+			var r2 slurm.Report
+			r2, err = slurm.Reconcile(rctx, a.cfg.Cluster, d, p)
+			r.Applied, r.Drift = append(r.Applied, r2.Applied...), append(r.Drift, r2.Drift...)
+			rep.Deferred = kept
+			a.log.Warn("removal deferred while jobs run; the accounts are suspended", "accounts", kept)
+		}
+	}
+	rep.Applied = append(rep.Applied, actions(r.Applied)...)
+	for _, x := range r.Applied {
+		a.log.Info("applied", "action", x.String())
+	}
+	if err != nil {
+		return err
+	}
+	// Drift is a change on the cluster to an account whose desired state
+	// did not change since it was last applied; otherwise the award
+	// changed and the action applies it.
+	want := map[string]AppliedAccount{d.Root.Name: {Parent: "root", Description: slurm.CleanText(d.Root.Description),
+		Organization: slurm.CleanText(d.Root.Organization), Users: []string{}}}
+	for _, x := range d.Accounts {
+		want[x.Name] = applied(x)
+	}
+	drift := r.Drift
+	for _, x := range r.Applied {
+		if x.Kind == slurm.ActAddUser || x.Kind == slurm.ActRemoveUser {
+			drift = append(drift, x)
+		}
+	}
+	for _, x := range drift {
+		last, ok := a.state.Applied[x.Account]
+		if !ok || !last.equal(want[x.Account]) {
+			continue
+		}
+		found := x.Found
+		if found == "" {
+			found = "users changed by hand"
+		}
+		item := pactum.DriftItem{Account: x.Account, Action: x.String(), Found: found}
+		rep.Drift = append(rep.Drift, item)
+		a.log.Warn("drift restored: the cluster was changed by hand", "account", x.Account, "found", found, "action", x.String())
+	}
+	a.state.Applied = want
+	if err := a.state.Save(a.cfg.StateDir, a.cfg.Now()); err != nil {
+		return err
+	}
+	if len(rep.Drift) > 0 {
+		a.reportDrift(ctx, rep.Drift)
+	}
+	return nil
+}
+
+// keepStale adds every account beneath the root that d drops, suspended,
+// with its users and limits as found.
+func (a *Agent) keepStale(ctx context.Context, d slurm.Desired) (slurm.Desired, []string, error) {
+	o, err := slurm.Observe(ctx, a.cfg.Cluster, d.Root.Name)
+	if err != nil {
+		return d, nil, err
+	}
+	wanted := map[string]bool{d.Root.Name: true}
+	for _, x := range d.Accounts {
+		wanted[x.Name] = true
+	}
+	var kept []string
+	for name, oa := range o.Accounts {
+		if wanted[name] {
+			continue
+		}
+		kept = append(kept, name)
+		d.Accounts = append(d.Accounts, slurm.DesiredAccount{Account: oa.Account, Users: oa.Users, Limits: oa.Limits, Suspended: true})
+	}
+	slices.Sort(kept)
+	return d, kept, nil
+}
+
+func actions(xs []slurm.Action) []string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = x.String()
+	}
+	return out
+}
+
+func (a *Agent) reportDrift(ctx context.Context, items []pactum.DriftItem) {
+	body := client.DriftReport{Cluster: a.cfg.ClusterName}
+	for _, it := range items {
+		body.Items = append(body.Items, client.DriftItem{Account: it.Account, Action: it.Action, Found: it.Found})
+	}
+	err := a.call(ctx, "report drift", func(ctx context.Context) (int, []byte, error) {
+		resp, err := a.cfg.API.ReportDriftWithResponse(ctx, a.cfg.Site, body)
+		if err != nil {
+			return 0, nil, err
+		}
+		return resp.StatusCode(), resp.Body, nil
+	})
+	if err != nil {
+		// The cluster is already restored and the logs have it; a lost
+		// report is not worth failing the cycle for.
+		a.log.Error("could not report drift to the server", "err", err)
+	}
+}
+
+// transitions activates the allocations the reconciliation provisioned and
+// expires those whose accounts it removed (or suspended until their jobs
+// end).
+func (a *Agent) transitions(ctx context.Context, st *client.SiteState, rep *Report) {
+	for _, x := range st.Allocations {
+		var to client.AllocationState
+		var reason string
+		switch {
+		case !x.Remove && x.State == client.PendingProvisioning:
+			to, reason = client.Active, fmt.Sprintf("provisioned on cluster %s as account %s", a.cfg.ClusterName, x.Account)
+		case x.Remove && x.State != client.Expired:
+			to, reason = client.Expired, fmt.Sprintf("%s; account %s removed from cluster %s", strings.Join(x.Reasons, ", "), x.Account, a.cfg.ClusterName)
+			if slices.Contains(rep.Deferred, x.Account) {
+				reason = fmt.Sprintf("%s; account %s suspended on cluster %s until its running jobs end", strings.Join(x.Reasons, ", "), x.Account, a.cfg.ClusterName)
+			}
+		default:
+			continue
+		}
+		err := a.call(ctx, "transition allocation "+x.AllocationId, func(ctx context.Context) (int, []byte, error) {
+			resp, err := a.cfg.API.TransitionAllocationWithResponse(ctx, x.AllocationId, client.TransitionInput{State: to, Reason: &reason})
+			if err != nil {
+				return 0, nil, err
+			}
+			return resp.StatusCode(), resp.Body, nil
+		})
+		if err != nil {
+			a.log.Error("could not move allocation", "allocation", x.AllocationId, "to", to, "err", err)
+			continue
+		}
+		a.log.Info("allocation moved", "allocation", x.AllocationId, "to", to, "reason", reason)
+		if to == client.Active {
+			rep.Activated = append(rep.Activated, x.AllocationId)
+		} else {
+			rep.Expired = append(rep.Expired, x.AllocationId)
+		}
+	}
+}
+
+// maxAccountArgs bounds the accounts named on sacct's command line; with
+// more, the agent reads every account and keeps pactum's.
+const maxAccountArgs = 200
+
+// maxLogged bounds the malformed lines and rejected records logged one by
+// one per cycle; the rest are counted.
+const maxLogged = 20
+
+// usage reads sacct from the cursor and posts the records in batches. The
+// cursor moves only once every batch was accepted by the server (each
+// record accepted, a duplicate, or rejected for good), so a failure at
+// any point means the window is read again; the server keeps each job
+// once, so that costs nothing but time.
+func (a *Agent) usage(ctx context.Context, st *client.SiteState, rep *Report) error {
+	now := a.cfg.Now()
+	accounts := map[string]bool{}
+	earliest := time.Time{}
+	for _, x := range st.Allocations {
+		accounts[x.Account] = true
+		if earliest.IsZero() || x.StartsAt.Before(earliest) {
+			earliest = x.StartsAt
+		}
+	}
+	if len(accounts) == 0 {
+		a.state.Cursor = now.UTC().Truncate(time.Second)
+		rep.Cursor = a.state.Cursor
+		return a.state.Save(a.cfg.StateDir, now)
+	}
+	cursor := a.state.Cursor
+	if cursor.IsZero() {
+		// First run, or a lost state directory: no allocation has jobs
+		// from before it started, so nothing is missed.
+		cursor = earliest
+	}
+	w := slurm.NextWindow(cursor, now, a.cfg.Overlap)
+	rep.Window = w
+	q := slurm.Query{Window: w}
+	if len(accounts) <= maxAccountArgs {
+		for acct := range accounts {
+			q.Accounts = append(q.Accounts, acct)
+		}
+		slices.Sort(q.Accounts)
+	}
+	batch := make([]client.UsageRecordInput, 0, a.cfg.BatchSize)
+	rejectedLogged := 0
+	post := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		var res *client.UsageIngest
+		err := a.call(ctx, "post usage", func(ctx context.Context) (int, []byte, error) {
+			resp, err := a.cfg.API.IngestUsageWithResponse(ctx, client.UsageBatch{Cluster: a.cfg.ClusterName, Records: batch})
+			if err != nil {
+				return 0, nil, err
+			}
+			res = resp.JSON200
+			return resp.StatusCode(), resp.Body, nil
+		})
+		if err != nil {
+			return err
+		}
+		rep.Records += len(batch)
+		rep.Accepted += res.Accepted
+		rep.Duplicate += res.Duplicate
+		rep.Rejected += res.Rejected
+		for _, r := range res.Results {
+			if r.Status == string(pactum.UsageRejected) && rejectedLogged < maxLogged {
+				rejectedLogged++
+				a.log.Warn("server rejected a usage record", "job", r.JobId, "reason", deref(r.Reason))
+			}
+		}
+		batch = batch[:0]
+		return nil
+	}
+	bad, err := a.cfg.Cluster.Usage(ctx, q, func(r *slurm.Record) error {
+		if !accounts[r.Account] {
+			return nil
+		}
+		batch = append(batch, toClient(UsageInput(r)))
+		if len(batch) == a.cfg.BatchSize {
+			return post()
+		}
+		return nil
+	})
+	rep.Malformed = len(bad)
+	for i, le := range bad {
+		if i == maxLogged {
+			a.log.Warn("more malformed sacct lines skipped", "count", len(bad)-maxLogged)
+			break
+		}
+		a.log.Warn("malformed sacct line skipped", "line", le.Line, "err", le.Err, "text", le.Text)
+	}
+	if err == nil {
+		err = post()
+	}
+	if err != nil {
+		return fmt.Errorf("usage from %s to %s: %w", w.Start.Format(time.RFC3339), w.End.Format(time.RFC3339), err)
+	}
+	a.state.Cursor = w.End
+	rep.Cursor = w.End
+	return a.state.Save(a.cfg.StateDir, now)
+}
+
+func toClient(in pactum.UsageRecordInput) client.UsageRecordInput {
+	return client.UsageRecordInput{JobId: in.JobID, Account: in.Account, Username: in.Username, State: in.State, Final: in.Final,
+		StartAt: in.StartAt, EndAt: in.EndAt, ElapsedSeconds: in.ElapsedSeconds, GpuSeconds: in.GPUSeconds,
+		NodeSeconds: in.NodeSeconds, CpuSeconds: in.CPUSeconds}
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}

@@ -1,0 +1,294 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package bench
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pactum/pactum"
+	"github.com/pactum/pactum/agent"
+	"github.com/pactum/pactum/mock"
+	"github.com/pactum/pactum/slurm"
+	"github.com/pactum/pactum/slurm/slurmtest"
+	"github.com/pactum/pactum/sqlstore"
+	"github.com/pactum/pactum/sqlstore/storetest"
+)
+
+// sacctLines is the size of the usage benchmark's sacct file: a million job
+// allocations, as the agent reads them (sacct --allocations).
+// PACTUM_BENCH_SACCT_LINES overrides it for quick profiling runs.
+func sacctLines() int {
+	if n, err := strconv.Atoi(os.Getenv("PACTUM_BENCH_SACCT_LINES")); err == nil && n > 0 {
+		return n
+	}
+	return 1_000_000
+}
+
+// sacctAllocations is how many allocations the file's jobs are spread over.
+const sacctAllocations = 500
+
+// sacctWorld is a sacct file whose jobs run under real allocation accounts
+// and a closed SQLite database holding those allocations, which each
+// storing run copies.
+type sacctWorld struct {
+	dir      string
+	file     string
+	size     int64
+	template string
+	operator *pactum.User
+	stats    slurmtest.SacctStats
+}
+
+func newSacctWorld(b *testing.B) *sacctWorld {
+	b.Helper()
+	w := &sacctWorld{dir: b.TempDir()}
+	w.template = filepath.Join(w.dir, "template.db")
+	db, err := sqlstore.Open(context.Background(), w.template, sqlstore.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	f := storetest.Seed(b, db, time.Now())
+	w.operator = f.Operator // CSC, which hosts LUMI-G
+	props := sqlstore.NewProposalService(db, mock.Approving())
+	allocs := sqlstore.NewAllocationService(db)
+	accounts := make([]string, 0, sacctAllocations)
+	for i := range sacctAllocations {
+		p := storetest.NewProposal(f.Call.ID)
+		p.Title = fmt.Sprintf("Benchmark allocation %d", i)
+		p.Requests = []pactum.ResourceRequest{{SystemID: "lumi-g", Amount: 5000, StorageTB: 1}}
+		if err := props.SubmitNewProposal(storetest.As(f.ApplicantA), p); err != nil {
+			b.Fatalf("proposal %d: %v", i, err)
+		}
+		as, _, err := allocs.FindAllocations(storetest.As(f.Manager), pactum.AllocationFilter{ProposalID: &p.ID})
+		if err != nil || len(as) != 1 {
+			b.Fatalf("allocation of proposal %d: %v", i, err)
+		}
+		if _, err := allocs.TransitionAllocation(storetest.As(f.Operator), as[0].ID, pactum.AllocationActive, "bench"); err != nil {
+			b.Fatal(err)
+		}
+		accounts = append(accounts, pactum.AllocationAccount(as[0].ID))
+	}
+	w.file = filepath.Join(w.dir, "sacct.txt")
+	out, err := os.Create(w.file)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w.stats, err = slurmtest.WriteSacct(out, slurmtest.SacctOptions{Lines: sacctLines(), Seed: 1, Accounts: accounts})
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	fi, err := os.Stat(w.file)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w.size = fi.Size()
+	return w
+}
+
+// oneOp skips a run asked for many iterations (-benchtime 20000x, meant
+// for the submission benchmarks): one op here is a million records.
+func oneOp(b *testing.B) {
+	if b.N > 10 {
+		b.Skipf("one iteration is %d records; run with -benchtime 1x", sacctLines())
+	}
+}
+
+func rates(b *testing.B, records int) {
+	s := b.Elapsed().Seconds()
+	b.ReportMetric(float64(records)*float64(b.N)/s, "records/s")
+	b.ReportMetric(0, "ns/op") // one op is the whole file
+}
+
+// BenchmarkSacct reads, parses, and parses and stores a 1,000,000-record
+// sacct file (job arrays, AllocTRES with typed and untyped gres/gpu, every
+// common state, elapsed times up to two days) with realistic fields:
+//
+//   - read: the file line by line, the floor;
+//   - parse: slurm.Parser into records, as the agent does;
+//   - store: parse, convert (agent.UsageInput, the agent's own mapping)
+//     and ingest into a fresh SQLite database through
+//     sqlstore.UsageService.IngestUsage, the code path behind
+//     POST /api/v1/usage, in batches of pactum.MaxUsageBatch, with the
+//     totals, thresholds and exhaustion that come with it.
+//
+// Run: go test -run '^$' -bench Sacct -benchtime 1x ./bench/
+func BenchmarkSacct(b *testing.B) {
+	oneOp(b)
+	sacct := newSacctWorld(b)
+	b.Run("read", func(b *testing.B) {
+		oneOp(b)
+		b.SetBytes(sacct.size)
+		for range b.N {
+			f, err := os.Open(sacct.file)
+			if err != nil {
+				b.Fatal(err)
+			}
+			sc := bufio.NewScanner(f)
+			n := 0
+			for sc.Scan() {
+				n++
+			}
+			f.Close()
+			if sc.Err() != nil || n != sacct.stats.Lines {
+				b.Fatalf("read %d lines: %v", n, sc.Err())
+			}
+		}
+		rates(b, sacct.stats.Allocations)
+	})
+	b.Run("parse", func(b *testing.B) {
+		oneOp(b)
+		b.SetBytes(sacct.size)
+		for range b.N {
+			f, err := os.Open(sacct.file)
+			if err != nil {
+				b.Fatal(err)
+			}
+			p := slurm.NewParser(f)
+			n := 0
+			for p.Next() {
+				n++
+			}
+			f.Close()
+			if p.Err() != nil || n != sacct.stats.Allocations || p.MalformedCount() != 0 {
+				b.Fatalf("parsed %d records: %v", n, p.Err())
+			}
+		}
+		rates(b, sacct.stats.Allocations)
+	})
+	// store: one batch in flight, as one agent posts; store-2: two, as
+	// the server takes posts from two agents (or one that pipelines):
+	// preparing one batch then overlaps with writing the other.
+	for _, inflight := range []int{1, 2} {
+		name := "store"
+		if inflight > 1 {
+			name = fmt.Sprintf("store-%d", inflight)
+		}
+		b.Run(name, func(b *testing.B) { benchStore(b, sacct, inflight) })
+	}
+}
+
+func benchStore(b *testing.B, sacct *sacctWorld, inflight int) {
+	oneOp(b)
+	b.SetBytes(sacct.size)
+	for i := range b.N {
+		b.StopTimer()
+		path := filepath.Join(sacct.dir, fmt.Sprintf("run-%d-%d.db", inflight, i))
+		if err := copyFile(sacct.template, path); err != nil {
+			b.Fatal(err)
+		}
+		db, err := sqlstore.Open(context.Background(), path, sqlstore.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		usage := sqlstore.NewUsageService(db)
+		ctx := storetest.As(sacct.operator)
+		b.StartTimer()
+
+		// The agent reads while the server stores, so parsing runs
+		// beside the writer: one goroutine parses into batches, the
+		// others ingest them.
+		batches := make(chan []pactum.UsageRecordInput, 2)
+		errc := make(chan error, 1+inflight)
+		go func() {
+			defer close(batches)
+			f, err := os.Open(sacct.file)
+			if err != nil {
+				errc <- err
+				return
+			}
+			defer f.Close()
+			p := slurm.NewParser(f)
+			recs := make([]pactum.UsageRecordInput, 0, pactum.MaxUsageBatch)
+			for p.Next() {
+				recs = append(recs, agent.UsageInput(p.Record()))
+				if len(recs) == pactum.MaxUsageBatch {
+					batches <- recs
+					recs = make([]pactum.UsageRecordInput, 0, pactum.MaxUsageBatch)
+				}
+			}
+			if len(recs) > 0 {
+				batches <- recs
+			}
+			errc <- p.Err()
+		}()
+		var mu sync.Mutex
+		accepted := 0
+		var wg sync.WaitGroup
+		for range inflight {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for recs := range batches {
+					res, err := usage.IngestUsage(ctx, pactum.UsageBatch{Cluster: "lumi", Records: recs})
+					if err == nil && res.Accepted != len(recs) {
+						err = fmt.Errorf("accepted %d of %d: %+v", res.Accepted, len(recs), firstProblem(res))
+					}
+					if err != nil {
+						errc <- err
+						for range batches {
+						}
+						return
+					}
+					mu.Lock()
+					accepted += res.Accepted
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		close(errc)
+		for err := range errc {
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+
+		b.StopTimer()
+		if accepted != sacct.stats.Allocations {
+			b.Fatalf("stored %d of %d records", accepted, sacct.stats.Allocations)
+		}
+		db.Close()
+		os.Remove(path)
+		b.StartTimer()
+	}
+	rates(b, sacct.stats.Allocations)
+}
+
+func firstProblem(res *pactum.UsageIngest) pactum.UsageResult {
+	for _, r := range res.Results {
+		if r.Status != pactum.UsageAccepted {
+			return r
+		}
+	}
+	return pactum.UsageResult{}
+}
+
+func copyFile(from, to string) error {
+	in, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.Create(to)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
