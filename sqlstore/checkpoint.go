@@ -13,10 +13,10 @@ import (
 // the background, on its own connection, so that the writer never pays for
 // it. PASSIVE checkpoints never wait for readers or the writer. But under
 // steady writes and reads the log never empties by itself, and a log that
-// grows without end slows every page lookup; so once it passes walRestart,
-// a RESTART checkpoint briefly holds new writes back until everything is
-// copied, and the next write starts the log from the beginning. On close a
-// TRUNCATE checkpoint leaves a compact database file behind.
+// grows without end slows every page lookup; so once it passes walRestart
+// the writer restarts it between two groups (groupCommit.restartWAL), when
+// it is sure no write is in flight. On close a TRUNCATE checkpoint leaves a
+// compact database file behind.
 type checkpointer struct {
 	db      *sql.DB
 	wal     string // path of the -wal file
@@ -25,8 +25,14 @@ type checkpointer struct {
 	stopped chan struct{}
 }
 
-// walRestart is the log size above which the checkpointer restarts it.
+// walRestart is the log size above which the writer restarts it.
 const walRestart = 256 << 20
+
+// walTooLong reports whether the log has grown past walRestart.
+func (c *checkpointer) walTooLong() bool {
+	st, err := os.Stat(c.wal)
+	return err == nil && st.Size() > walRestart
+}
 
 // checkpointEvery is how often the WAL is copied back: often enough that
 // it stays a few megabytes under sustained writes.
@@ -45,15 +51,8 @@ func (c *checkpointer) loop() {
 	for {
 		select {
 		case <-t.C:
-			mode := "PASSIVE"
-			if st, err := os.Stat(c.wal); err == nil && st.Size() > walRestart {
-				mode = "RESTART"
-			}
-			start := time.Now()
-			if _, err := c.db.Exec(`PRAGMA wal_checkpoint(` + mode + `)`); err != nil {
-				c.logger.Warn("wal checkpoint", "mode", mode, "err", err)
-			} else if mode == "RESTART" {
-				c.logger.Debug("wal restarted", "duration", time.Since(start))
+			if _, err := c.db.Exec(`PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
+				c.logger.Warn("wal checkpoint", "err", err)
 			}
 		case <-c.stop:
 			return

@@ -335,7 +335,26 @@ func (g *groupCommit) loop() {
 			}
 		}
 		g.run(batch)
+		g.restartWAL()
 	}
+}
+
+// restartWAL restarts SQLite's write-ahead log once it has grown too long
+// (see checkpointer). It runs on the writer between groups, so it never
+// waits for a writer; what the background checkpointer already copied it
+// need not copy again. TRUNCATE rather than RESTART: the file must shrink
+// too, since its size is what says the log has grown too long.
+func (g *groupCommit) restartWAL() {
+	c := g.db.ckpt
+	if c == nil || !c.walTooLong() {
+		return
+	}
+	start := time.Now()
+	if _, err := g.db.w.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		g.db.logger.Warn("wal restart", "err", err)
+		return
+	}
+	g.db.logger.Debug("wal restarted", "duration", time.Since(start))
 }
 
 // run executes a group in one transaction and answers every request after
