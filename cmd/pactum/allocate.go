@@ -3,6 +3,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -128,27 +129,20 @@ published only if cbc confirmed it.`,
 		Use: "list", Short: "List allocation runs, newest first", Args: cobra.NoArgs,
 		Example: `  pactum allocate list --call 01a2…`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := apiClient(cmd, e)
-			if err != nil {
-				return err
-			}
 			l, o := page(cmd)
-			resp, err := c.ListAllocationRunsWithResponse(cmd.Context(), &client.ListAllocationRunsParams{CallId: optString(cmd, "call"), Limit: l, Offset: o})
-			if err := called(resp, err); err != nil {
-				return err
-			}
-			if wantJSON(cmd) {
-				return printJSON(e.stdout, resp.Body)
-			}
-			var rows [][]string
-			for _, r := range resp.JSON200.Items {
-				rows = append(rows, []string{r.Id, r.CallId, string(r.State), fmtNum(r.Objective), fmtPct(r.Gap), fmtTime(r.CreatedAt), shortHash(r.InputHash)})
-			}
-			if err := table(e.stdout, []string{"RUN", "CALL", "STATE", "OBJECTIVE", "PROVEN GAP", "CREATED", "INPUTS"}, rows); err != nil {
-				return err
-			}
-			footer(e.stdout, len(rows), resp.JSON200.Total)
-			return nil
+			return call(cmd, e, func(ctx context.Context, c *client.ClientWithResponses) (*client.ListAllocationRunsResponse, error) {
+				return c.ListAllocationRunsWithResponse(ctx, &client.ListAllocationRunsParams{CallId: optString(cmd, "call"), Limit: l, Offset: o})
+			}, func(resp *client.ListAllocationRunsResponse) error {
+				var rows [][]string
+				for _, r := range resp.JSON200.Items {
+					rows = append(rows, []string{r.Id, r.CallId, string(r.State), fmtNum(r.Objective), fmtPct(r.Gap), fmtTime(r.CreatedAt), shortHash(r.InputHash)})
+				}
+				if err := table(e.stdout, []string{"RUN", "CALL", "STATE", "OBJECTIVE", "PROVEN GAP", "CREATED", "INPUTS"}, rows); err != nil {
+					return err
+				}
+				footer(e.stdout, len(rows), resp.JSON200.Total)
+				return nil
+			})
 		},
 	}
 	list.Flags().String("call", "", "only this call's runs")
@@ -158,18 +152,11 @@ published only if cbc confirmed it.`,
 	show := &cobra.Command{
 		Use: "show RUN", Short: "Show a run with every proposal's outcome and explanation", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := apiClient(cmd, e)
-			if err != nil {
-				return err
-			}
-			resp, err := c.GetAllocationRunWithResponse(cmd.Context(), args[0])
-			if err := called(resp, err); err != nil {
-				return err
-			}
-			if wantJSON(cmd) {
-				return printJSON(e.stdout, resp.Body)
-			}
-			return printRun(e, resp.JSON200)
+			return call(cmd, e, func(ctx context.Context, c *client.ClientWithResponses) (*client.GetAllocationRunResponse, error) {
+				return c.GetAllocationRunWithResponse(ctx, args[0])
+			}, func(resp *client.GetAllocationRunResponse) error {
+				return printRun(e, resp.JSON200)
+			})
 		},
 	}
 	jsonFlag(show)
@@ -207,22 +194,15 @@ for any decision), refused ones are rejected with the run's explanation,
 applicants are notified, all in one audited transaction. Refused when the
 call's proposals, reviews or capacity changed since the run was solved.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := apiClient(cmd, e)
-			if err != nil {
-				return err
-			}
-			resp, err := c.PublishAllocationRunWithResponse(cmd.Context(), args[0])
-			if err := called(resp, err); err != nil {
-				return err
-			}
-			if wantJSON(cmd) {
-				return printJSON(e.stdout, resp.Body)
-			}
-			if err := printRun(e, resp.JSON200); err != nil {
-				return err
-			}
-			fmt.Fprintf(e.stdout, "\nPublished: applicants are notified and the allocations await provisioning.\n")
-			return nil
+			return call(cmd, e, func(ctx context.Context, c *client.ClientWithResponses) (*client.PublishAllocationRunResponse, error) {
+				return c.PublishAllocationRunWithResponse(ctx, args[0])
+			}, func(resp *client.PublishAllocationRunResponse) error {
+				if err := printRun(e, resp.JSON200); err != nil {
+					return err
+				}
+				fmt.Fprintf(e.stdout, "\nPublished: applicants are notified and the allocations await provisioning.\n")
+				return nil
+			})
 		},
 	}
 	jsonFlag(publish)

@@ -4,6 +4,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -60,18 +61,11 @@ applicants read their reviews (anonymised) and reply.`}
 		Use: "status PROPOSAL", Short: "Show where a proposal stands in review", Args: cobra.ExactArgs(1),
 		Example: `  pactum reviews status 01a2…`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := apiClient(cmd, e)
-			if err != nil {
-				return err
-			}
-			resp, err := c.GetReviewTrackWithResponse(cmd.Context(), args[0])
-			if err := called(resp, err); err != nil {
-				return err
-			}
-			if wantJSON(cmd) {
-				return printJSON(e.stdout, resp.Body)
-			}
-			return printTrack(e, resp.JSON200)
+			return call(cmd, e, func(ctx context.Context, c *client.ClientWithResponses) (*client.GetReviewTrackResponse, error) {
+				return c.GetReviewTrackWithResponse(ctx, args[0])
+			}, func(resp *client.GetReviewTrackResponse) error {
+				return printTrack(e, resp.JSON200)
+			})
 		},
 	}
 	jsonFlag(status)
@@ -84,18 +78,11 @@ reviewer's review (and the rubric's minimum of peer reviews), the applicant's
 reply or the end of the reply window. Otherwise the answer says what is missing.`,
 		Example: `  pactum reviews advance 01a2…`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := apiClient(cmd, e)
-			if err != nil {
-				return err
-			}
-			resp, err := c.AdvanceReviewWithResponse(cmd.Context(), args[0])
-			if err := called(resp, err); err != nil {
-				return err
-			}
-			if wantJSON(cmd) {
-				return printJSON(e.stdout, resp.Body)
-			}
-			return printTrack(e, resp.JSON200)
+			return call(cmd, e, func(ctx context.Context, c *client.ClientWithResponses) (*client.AdvanceReviewResponse, error) {
+				return c.AdvanceReviewWithResponse(ctx, args[0])
+			}, func(resp *client.AdvanceReviewResponse) error {
+				return printTrack(e, resp.JSON200)
+			})
 		},
 	}
 	jsonFlag(advance)
@@ -109,34 +96,27 @@ confidential comments.`,
 		Example: `  pactum reviews list 01a2…
   pactum reviews list 01a2… --stage peer --json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := apiClient(cmd, e)
-			if err != nil {
-				return err
-			}
 			p := &client.ListReviewsParams{}
 			if s := optString(cmd, "stage"); s != nil {
 				st := client.ReviewStage(*s)
 				p.Stage = &st
 			}
-			resp, err := c.ListReviewsWithResponse(cmd.Context(), args[0], p)
-			if err := called(resp, err); err != nil {
-				return err
-			}
-			if wantJSON(cmd) {
-				return printJSON(e.stdout, resp.Body)
-			}
-			for i, r := range resp.JSON200.Items {
-				if i > 0 {
-					fmt.Fprintln(e.stdout)
+			return call(cmd, e, func(ctx context.Context, c *client.ClientWithResponses) (*client.ListReviewsResponse, error) {
+				return c.ListReviewsWithResponse(ctx, args[0], p)
+			}, func(resp *client.ListReviewsResponse) error {
+				for i, r := range resp.JSON200.Items {
+					if i > 0 {
+						fmt.Fprintln(e.stdout)
+					}
+					if err := printReview(e, &r); err != nil {
+						return err
+					}
 				}
-				if err := printReview(e, &r); err != nil {
-					return err
+				if resp.JSON200.Total == 0 {
+					fmt.Fprintln(e.stdout, "No reviews you may read.")
 				}
-			}
-			if resp.JSON200.Total == 0 {
-				fmt.Fprintln(e.stdout, "No reviews you may read.")
-			}
-			return nil
+				return nil
+			})
 		},
 	}
 	list.Flags().String("stage", "", "only this stage (technical, ethics, peer)")
@@ -257,39 +237,32 @@ assigned and can never read the proposal. Re-running fills only the gaps.`,
 		Example: `  pactum reviews assign --call 01a2… --stage peer`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := apiClient(cmd, e)
-			if err != nil {
-				return err
-			}
-			call, _ := cmd.Flags().GetString("call")
+			callID, _ := cmd.Flags().GetString("call")
 			stage, _ := cmd.Flags().GetString("stage")
-			resp, err := c.AssignReviewersWithResponse(cmd.Context(), call, client.AssignInput{Stage: client.AssignInputStage(stage)})
-			if err := called(resp, err); err != nil {
-				return err
-			}
-			if wantJSON(cmd) {
-				return printJSON(e.stdout, resp.Body)
-			}
-			rep := resp.JSON200
-			fmt.Fprintf(e.stdout, "%d assignment(s) for the %s stage, %d new conflict(s) of interest recorded.\n\n", len(rep.Assignments), rep.Stage, len(rep.Conflicts))
-			if err := printAssignments(e, rep.Assignments); err != nil {
-				return err
-			}
-			if len(rep.Conflicts) > 0 {
-				fmt.Fprintln(e.stdout, "\nConflicts of interest:")
-				if err := printConflicts(e, rep.Conflicts); err != nil {
+			return call(cmd, e, func(ctx context.Context, c *client.ClientWithResponses) (*client.AssignReviewersResponse, error) {
+				return c.AssignReviewersWithResponse(ctx, callID, client.AssignInput{Stage: client.AssignInputStage(stage)})
+			}, func(resp *client.AssignReviewersResponse) error {
+				rep := resp.JSON200
+				fmt.Fprintf(e.stdout, "%d assignment(s) for the %s stage, %d new conflict(s) of interest recorded.\n\n", len(rep.Assignments), rep.Stage, len(rep.Conflicts))
+				if err := printAssignments(e, rep.Assignments); err != nil {
 					return err
 				}
-			}
-			if len(rep.Shortfalls) > 0 {
-				fmt.Fprintln(e.stdout, "\nShort of reviewers:")
-				var rows [][]string
-				for _, s := range rep.Shortfalls {
-					rows = append(rows, []string{s.ProposalId, fmt.Sprintf("%d of %d", s.Found, s.Needed), s.Reason})
+				if len(rep.Conflicts) > 0 {
+					fmt.Fprintln(e.stdout, "\nConflicts of interest:")
+					if err := printConflicts(e, rep.Conflicts); err != nil {
+						return err
+					}
 				}
-				return table(e.stdout, []string{"PROPOSAL", "FOUND", "WHY"}, rows)
-			}
-			return nil
+				if len(rep.Shortfalls) > 0 {
+					fmt.Fprintln(e.stdout, "\nShort of reviewers:")
+					var rows [][]string
+					for _, s := range rep.Shortfalls {
+						rows = append(rows, []string{s.ProposalId, fmt.Sprintf("%d of %d", s.Found, s.Needed), s.Reason})
+					}
+					return table(e.stdout, []string{"PROPOSAL", "FOUND", "WHY"}, rows)
+				}
+				return nil
+			})
 		},
 	}
 	assign.Flags().String("call", "", "the call (required)")
@@ -301,10 +274,6 @@ assigned and can never read the proposal. Re-running fills only the gaps.`,
 		Use: "assignments", Short: "List review assignments (reviewers their own)", Args: cobra.NoArgs,
 		Example: `  pactum reviews assignments --state assigned`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := apiClient(cmd, e)
-			if err != nil {
-				return err
-			}
 			l, o := page(cmd)
 			p := &client.ListAssignmentsParams{ProposalId: optString(cmd, "proposal"), CallId: optString(cmd, "call"),
 				ReviewerId: optString(cmd, "reviewer"), Limit: l, Offset: o}
@@ -316,18 +285,15 @@ assigned and can never read the proposal. Re-running fills only the gaps.`,
 				st := client.AssignmentState(*s)
 				p.State = &st
 			}
-			resp, err := c.ListAssignmentsWithResponse(cmd.Context(), p)
-			if err := called(resp, err); err != nil {
-				return err
-			}
-			if wantJSON(cmd) {
-				return printJSON(e.stdout, resp.Body)
-			}
-			if err := printAssignments(e, resp.JSON200.Items); err != nil {
-				return err
-			}
-			footer(e.stdout, len(resp.JSON200.Items), resp.JSON200.Total)
-			return nil
+			return call(cmd, e, func(ctx context.Context, c *client.ClientWithResponses) (*client.ListAssignmentsResponse, error) {
+				return c.ListAssignmentsWithResponse(ctx, p)
+			}, func(resp *client.ListAssignmentsResponse) error {
+				if err := printAssignments(e, resp.JSON200.Items); err != nil {
+					return err
+				}
+				footer(e.stdout, len(resp.JSON200.Items), resp.JSON200.Total)
+				return nil
+			})
 		},
 	}
 	assignments.Flags().String("proposal", "", "only this proposal's")
@@ -344,20 +310,13 @@ assigned and can never read the proposal. Re-running fills only the gaps.`,
 recorded as declared, and from then on you cannot read the proposal.`,
 		Example: `  pactum reviews recuse 01a3… --reason "I advised the applicant last year."`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := apiClient(cmd, e)
-			if err != nil {
-				return err
-			}
 			reason, _ := cmd.Flags().GetString("reason")
-			resp, err := c.RecuseWithResponse(cmd.Context(), args[0], client.ReasonInput{Reason: reason})
-			if err := called(resp, err); err != nil {
-				return err
-			}
-			if wantJSON(cmd) {
-				return printJSON(e.stdout, resp.Body)
-			}
-			fmt.Fprintf(e.stdout, "Recused from proposal %s; the conflict is on record.\n", resp.JSON200.ProposalId)
-			return nil
+			return call(cmd, e, func(ctx context.Context, c *client.ClientWithResponses) (*client.RecuseResponse, error) {
+				return c.RecuseWithResponse(ctx, args[0], client.ReasonInput{Reason: reason})
+			}, func(resp *client.RecuseResponse) error {
+				fmt.Fprintf(e.stdout, "Recused from proposal %s; the conflict is on record.\n", resp.JSON200.ProposalId)
+				return nil
+			})
 		},
 	}
 	recuse.Flags().String("reason", "", "the conflict (required)")
@@ -368,28 +327,21 @@ recorded as declared, and from then on you cannot read the proposal.`,
 		Use: "conflicts", Short: "List recorded conflicts of interest", Args: cobra.NoArgs,
 		Example: `  pactum reviews conflicts --proposal 01a2…`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := apiClient(cmd, e)
-			if err != nil {
-				return err
-			}
 			l, o := page(cmd)
 			p := &client.ListConflictsParams{ProposalId: optString(cmd, "proposal"), ReviewerId: optString(cmd, "reviewer"), Limit: l, Offset: o}
 			if s := optString(cmd, "status"); s != nil {
 				st := client.ConflictStatus(*s)
 				p.Status = &st
 			}
-			resp, err := c.ListConflictsWithResponse(cmd.Context(), p)
-			if err := called(resp, err); err != nil {
-				return err
-			}
-			if wantJSON(cmd) {
-				return printJSON(e.stdout, resp.Body)
-			}
-			if err := printConflicts(e, resp.JSON200.Items); err != nil {
-				return err
-			}
-			footer(e.stdout, len(resp.JSON200.Items), resp.JSON200.Total)
-			return nil
+			return call(cmd, e, func(ctx context.Context, c *client.ClientWithResponses) (*client.ListConflictsResponse, error) {
+				return c.ListConflictsWithResponse(ctx, p)
+			}, func(resp *client.ListConflictsResponse) error {
+				if err := printConflicts(e, resp.JSON200.Items); err != nil {
+					return err
+				}
+				footer(e.stdout, len(resp.JSON200.Items), resp.JSON200.Total)
+				return nil
+			})
 		},
 	}
 	conflicts.Flags().String("proposal", "", "only this proposal's")
@@ -403,19 +355,12 @@ recorded as declared, and from then on you cannot read the proposal.`,
 		Long:    `Waive an apparent conflict (a past affiliation), so the reviewer may be assigned. Real conflicts cannot be waived.`,
 		Example: `  pactum reviews waive 01a4… --reason "Left the company in 2023; no shared projects since."`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := apiClient(cmd, e)
-			if err != nil {
-				return err
-			}
 			reason, _ := cmd.Flags().GetString("reason")
-			resp, err := c.WaiveConflictWithResponse(cmd.Context(), args[0], client.ReasonInput{Reason: reason})
-			if err := called(resp, err); err != nil {
-				return err
-			}
-			if wantJSON(cmd) {
-				return printJSON(e.stdout, resp.Body)
-			}
-			return printConflicts(e, []client.ConflictOfInterest{*resp.JSON200})
+			return call(cmd, e, func(ctx context.Context, c *client.ClientWithResponses) (*client.WaiveConflictResponse, error) {
+				return c.WaiveConflictWithResponse(ctx, args[0], client.ReasonInput{Reason: reason})
+			}, func(resp *client.WaiveConflictResponse) error {
+				return printConflicts(e, []client.ConflictOfInterest{*resp.JSON200})
+			})
 		},
 	}
 	waive.Flags().String("reason", "", "why the conflict does not matter (required)")
@@ -433,11 +378,7 @@ threshold.`,
   pactum reviews panel --call 01a2… --adjust "01a5…=3.9:The reply did not address the data gaps."`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := apiClient(cmd, e)
-			if err != nil {
-				return err
-			}
-			call, _ := cmd.Flags().GetString("call")
+			callID, _ := cmd.Flags().GetString("call")
 			in := client.PanelInput{}
 			adj, _ := cmd.Flags().GetStringArray("adjust")
 			for _, a := range adj {
@@ -450,14 +391,11 @@ threshold.`,
 				list := append(derefAdjustments(in.Adjustments), client.PanelAdjustment{ProposalId: id, Score: x, Justification: why})
 				in.Adjustments = &list
 			}
-			resp, err := c.RankPanelWithResponse(cmd.Context(), call, in)
-			if err := called(resp, err); err != nil {
-				return err
-			}
-			if wantJSON(cmd) {
-				return printJSON(e.stdout, resp.Body)
-			}
-			return printRanking(e, resp.JSON200.Items)
+			return call(cmd, e, func(ctx context.Context, c *client.ClientWithResponses) (*client.RankPanelResponse, error) {
+				return c.RankPanelWithResponse(ctx, callID, in)
+			}, func(resp *client.RankPanelResponse) error {
+				return printRanking(e, resp.JSON200.Items)
+			})
 		},
 	}
 	panel.Flags().String("call", "", "the call (required)")
@@ -469,19 +407,12 @@ threshold.`,
 		Use: "ranking --call ID", Short: "Show the call's ranked proposals (access managers and auditors)", Args: cobra.NoArgs,
 		Example: `  pactum reviews ranking --call 01a2…`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := apiClient(cmd, e)
-			if err != nil {
-				return err
-			}
-			call, _ := cmd.Flags().GetString("call")
-			resp, err := c.GetRankingWithResponse(cmd.Context(), call)
-			if err := called(resp, err); err != nil {
-				return err
-			}
-			if wantJSON(cmd) {
-				return printJSON(e.stdout, resp.Body)
-			}
-			return printRanking(e, resp.JSON200.Items)
+			callID, _ := cmd.Flags().GetString("call")
+			return call(cmd, e, func(ctx context.Context, c *client.ClientWithResponses) (*client.GetRankingResponse, error) {
+				return c.GetRankingWithResponse(ctx, callID)
+			}, func(resp *client.GetRankingResponse) error {
+				return printRanking(e, resp.JSON200.Items)
+			})
 		},
 	}
 	ranking.Flags().String("call", "", "the call (required)")
@@ -500,7 +431,7 @@ window). With --file, publish a new one; refused once a peer review exists.`,
 			if err != nil {
 				return err
 			}
-			call, _ := cmd.Flags().GetString("call")
+			callID, _ := cmd.Flags().GetString("call")
 			var body []byte
 			var r *client.Rubric
 			if path, _ := cmd.Flags().GetString("file"); path != "" {
@@ -508,13 +439,13 @@ window). With --file, publish a new one; refused once a peer review exists.`,
 				if err != nil {
 					return err
 				}
-				resp, err := c.SetRubricWithBodyWithResponse(cmd.Context(), call, "application/json", bytes.NewReader(in))
+				resp, err := c.SetRubricWithBodyWithResponse(cmd.Context(), callID, "application/json", bytes.NewReader(in))
 				if err := called(resp, err); err != nil {
 					return err
 				}
 				body, r = resp.Body, resp.JSON200
 			} else {
-				resp, err := c.GetRubricWithResponse(cmd.Context(), call)
+				resp, err := c.GetRubricWithResponse(cmd.Context(), callID)
 				if err := called(resp, err); err != nil {
 					return err
 				}
@@ -705,31 +636,24 @@ func newReviewersCmd(e *env) *cobra.Command {
 		Use: "list", Short: "List reviewers (access managers and auditors; reviewers see themselves)", Args: cobra.NoArgs,
 		Example: `  pactum reviewers list --expertise ethics`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := apiClient(cmd, e)
-			if err != nil {
-				return err
-			}
 			l, o := page(cmd)
-			resp, err := c.ListReviewersWithResponse(cmd.Context(), &client.ListReviewersParams{Expertise: optString(cmd, "expertise"), Limit: l, Offset: o})
-			if err := called(resp, err); err != nil {
-				return err
-			}
-			if wantJSON(cmd) {
-				return printJSON(e.stdout, resp.Body)
-			}
-			var rows [][]string
-			for _, r := range resp.JSON200.Items {
-				var aff []string
-				for _, a := range r.Affiliations {
-					aff = append(aff, a.Organization)
+			return call(cmd, e, func(ctx context.Context, c *client.ClientWithResponses) (*client.ListReviewersResponse, error) {
+				return c.ListReviewersWithResponse(ctx, &client.ListReviewersParams{Expertise: optString(cmd, "expertise"), Limit: l, Offset: o})
+			}, func(resp *client.ListReviewersResponse) error {
+				var rows [][]string
+				for _, r := range resp.JSON200.Items {
+					var aff []string
+					for _, a := range r.Affiliations {
+						aff = append(aff, a.Organization)
+					}
+					rows = append(rows, []string{r.UserId, r.Email, joinComma(r.Expertise), joinComma(aff), strconv.Itoa(len(r.DeclaredConflicts))})
 				}
-				rows = append(rows, []string{r.UserId, r.Email, joinComma(r.Expertise), joinComma(aff), strconv.Itoa(len(r.DeclaredConflicts))})
-			}
-			if err := table(e.stdout, []string{"ID", "EMAIL", "EXPERTISE", "AFFILIATIONS", "DECLARED CONFLICTS"}, rows); err != nil {
-				return err
-			}
-			footer(e.stdout, len(rows), resp.JSON200.Total)
-			return nil
+				if err := table(e.stdout, []string{"ID", "EMAIL", "EXPERTISE", "AFFILIATIONS", "DECLARED CONFLICTS"}, rows); err != nil {
+					return err
+				}
+				footer(e.stdout, len(rows), resp.JSON200.Total)
+				return nil
+			})
 		},
 	}
 	list.Flags().String("expertise", "", "only reviewers declaring this keyword")
@@ -739,18 +663,11 @@ func newReviewersCmd(e *env) *cobra.Command {
 	show := &cobra.Command{
 		Use: "show ID", Short: "Show a reviewer's profile", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := apiClient(cmd, e)
-			if err != nil {
-				return err
-			}
-			resp, err := c.GetReviewerWithResponse(cmd.Context(), args[0])
-			if err := called(resp, err); err != nil {
-				return err
-			}
-			if wantJSON(cmd) {
-				return printJSON(e.stdout, resp.Body)
-			}
-			return printProfile(e, resp.JSON200)
+			return call(cmd, e, func(ctx context.Context, c *client.ClientWithResponses) (*client.GetReviewerResponse, error) {
+				return c.GetReviewerWithResponse(ctx, args[0])
+			}, func(resp *client.GetReviewerResponse) error {
+				return printProfile(e, resp.JSON200)
+			})
 		},
 	}
 	jsonFlag(show)
@@ -907,37 +824,30 @@ func newNotificationsCmd(e *env) *cobra.Command {
 		Use: "list", Short: "List your notifications, newest first", Args: cobra.NoArgs,
 		Example: `  pactum notifications list --unread`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := apiClient(cmd, e)
-			if err != nil {
-				return err
-			}
 			l, o := page(cmd)
 			p := &client.ListNotificationsParams{UserId: optString(cmd, "user"), ProposalId: optString(cmd, "proposal"), Limit: l, Offset: o}
 			if u, _ := cmd.Flags().GetBool("unread"); u {
 				p.Unread = &u
 			}
-			resp, err := c.ListNotificationsWithResponse(cmd.Context(), p)
-			if err := called(resp, err); err != nil {
-				return err
-			}
-			if wantJSON(cmd) {
-				return printJSON(e.stdout, resp.Body)
-			}
-			for i, n := range resp.JSON200.Items {
-				if i > 0 {
-					fmt.Fprintln(e.stdout)
+			return call(cmd, e, func(ctx context.Context, c *client.ClientWithResponses) (*client.ListNotificationsResponse, error) {
+				return c.ListNotificationsWithResponse(ctx, p)
+			}, func(resp *client.ListNotificationsResponse) error {
+				for i, n := range resp.JSON200.Items {
+					if i > 0 {
+						fmt.Fprintln(e.stdout)
+					}
+					read := "unread"
+					if n.ReadAt != nil {
+						read = "read"
+					}
+					fmt.Fprintf(e.stdout, "%s  %s  %s (%s)\n  %s\n  %s\n", fmtTime(n.CreatedAt), n.Id, n.Subject, read, str(n.ProposalId), n.Body)
 				}
-				read := "unread"
-				if n.ReadAt != nil {
-					read = "read"
+				if resp.JSON200.Total == 0 {
+					fmt.Fprintln(e.stdout, "No notifications.")
 				}
-				fmt.Fprintf(e.stdout, "%s  %s  %s (%s)\n  %s\n  %s\n", fmtTime(n.CreatedAt), n.Id, n.Subject, read, str(n.ProposalId), n.Body)
-			}
-			if resp.JSON200.Total == 0 {
-				fmt.Fprintln(e.stdout, "No notifications.")
-			}
-			footer(e.stdout, len(resp.JSON200.Items), resp.JSON200.Total)
-			return nil
+				footer(e.stdout, len(resp.JSON200.Items), resp.JSON200.Total)
+				return nil
+			})
 		},
 	}
 	list.Flags().Bool("unread", false, "only unread ones")
@@ -948,19 +858,12 @@ func newNotificationsCmd(e *env) *cobra.Command {
 	read := &cobra.Command{
 		Use: "read ID", Short: "Mark a notification read", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := apiClient(cmd, e)
-			if err != nil {
-				return err
-			}
-			resp, err := c.MarkNotificationReadWithResponse(cmd.Context(), args[0])
-			if err := called(resp, err); err != nil {
-				return err
-			}
-			if wantJSON(cmd) {
-				return printJSON(e.stdout, resp.Body)
-			}
-			fmt.Fprintf(e.stdout, "Notification %s marked read.\n", args[0])
-			return nil
+			return call(cmd, e, func(ctx context.Context, c *client.ClientWithResponses) (*client.MarkNotificationReadResponse, error) {
+				return c.MarkNotificationReadWithResponse(ctx, args[0])
+			}, func(resp *client.MarkNotificationReadResponse) error {
+				fmt.Fprintf(e.stdout, "Notification %s marked read.\n", args[0])
+				return nil
+			})
 		},
 	}
 	jsonFlag(read)
