@@ -97,24 +97,10 @@ func (s *AllocationService) FindAllocations(ctx context.Context, f pactum.Alloca
 		w.add("a.state = ?", string(*f.State))
 	}
 	q := strings.Replace(allocationSelect, " FROM", ", COUNT(*) OVER () FROM", 1) + w.String() + ` ORDER BY a.id DESC` + w.page(f.Limit, f.Offset)
-	rows, err := s.db.r.QueryContext(ctx, q, w.args...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("find allocations: %w", err)
-	}
-	defer rows.Close()
-	out := []*pactum.Allocation{}
-	var total int
-	for rows.Next() {
-		a, _, err := scanAllocation(rows, &total)
-		if err != nil {
-			return nil, 0, fmt.Errorf("scan allocation: %w", err)
-		}
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("find allocations: %w", err)
-	}
-	return out, total, nil
+	return listPage(ctx, s.db.r, "find allocations", q, w.args, func(row scanner, extra ...any) (*pactum.Allocation, error) {
+		a, _, err := scanAllocation(row, extra...)
+		return a, err
+	})
 }
 
 // TransitionAllocation moves an allocation to another state.

@@ -441,25 +441,14 @@ func (s *AllocationRunService) FindAllocationRuns(ctx context.Context, f pactum.
 		w.add("call_id = ?", *f.CallID)
 	}
 	q := `SELECT ` + runColumns + `, COUNT(*) OVER () FROM allocation_runs` + w.String() + ` ORDER BY id DESC` + w.page(f.Limit, f.Offset)
-	rows, err := s.db.r.QueryContext(ctx, q, w.args...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("find allocation runs: %w", err)
-	}
-	defer rows.Close()
-	out := []*pactum.AllocationRun{}
-	var total int
-	for rows.Next() {
-		r, _, err := scanRun(rows, &total)
-		if err != nil {
-			return nil, 0, fmt.Errorf("scan allocation run: %w", err)
+	// Lists leave out each run's per-proposal outcomes; show has them.
+	return listPage(ctx, s.db.r, "find allocation runs", q, w.args, func(row scanner, extra ...any) (*pactum.AllocationRun, error) {
+		r, _, err := scanRun(row, extra...)
+		if err == nil {
+			r.Outcomes = nil
 		}
-		r.Outcomes = nil
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("find allocation runs: %w", err)
-	}
-	return out, total, nil
+		return r, err
+	})
 }
 
 // AllocationRunInstance returns the run's solver input as JSON.

@@ -64,24 +64,7 @@ func (s *AuditService) FindAuditEvents(ctx context.Context, f pactum.AuditFilter
 		w.add("seq > ?", f.AfterSeq)
 	}
 	q := `SELECT ` + auditColumns + `, COUNT(*) OVER () FROM audit_events` + w.String() + ` ORDER BY seq` + w.page(f.Limit, f.Offset)
-	rows, err := s.db.r.QueryContext(ctx, q, w.args...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("find audit events: %w", err)
-	}
-	defer rows.Close()
-	out := []*pactum.AuditEvent{}
-	var total int
-	for rows.Next() {
-		e, err := scanAuditEvent(rows, &total)
-		if err != nil {
-			return nil, 0, fmt.Errorf("scan audit event: %w", err)
-		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("find audit events: %w", err)
-	}
-	return out, total, nil
+	return listPage(ctx, s.db.r, "find audit events", q, w.args, scanAuditEvent)
 }
 
 // VerifyAudit checks the chain. Access managers and auditors only.

@@ -112,22 +112,5 @@ func (s *CallService) FindCalls(ctx context.Context, f pactum.CallFilter) ([]*pa
 		w.add("cutoff_at > ?", f.OpenAt.UTC())
 	}
 	q := `SELECT ` + callColumns + `, COUNT(*) OVER () FROM calls` + w.String() + ` ORDER BY id DESC` + w.page(f.Limit, f.Offset)
-	rows, err := s.db.r.QueryContext(ctx, q, w.args...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("find calls: %w", err)
-	}
-	defer rows.Close()
-	var out []*pactum.Call
-	var total int
-	for rows.Next() {
-		c, err := scanCall(rows, &total)
-		if err != nil {
-			return nil, 0, fmt.Errorf("scan call: %w", err)
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("find calls: %w", err)
-	}
-	return out, total, nil
+	return listPage(ctx, s.db.r, "find calls", q, w.args, scanCall)
 }

@@ -339,3 +339,27 @@ func (db *DB) Ping(ctx context.Context) error {
 	}
 	return nil
 }
+
+// listPage runs a list query whose last column is COUNT(*) OVER () and
+// scans every row with scan, returning the page (never nil) and the total
+// matching. what names the list in errors ("find proposals").
+func listPage[T any](ctx context.Context, q querier, what, query string, args []any, scan func(scanner, ...any) (T, error)) ([]T, int, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s: %w", what, err)
+	}
+	defer rows.Close()
+	out := []T{}
+	var total int
+	for rows.Next() {
+		x, err := scan(rows, &total)
+		if err != nil {
+			return nil, 0, fmt.Errorf("%s: scan: %w", what, err)
+		}
+		out = append(out, x)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("%s: %w", what, err)
+	}
+	return out, total, nil
+}

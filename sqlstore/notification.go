@@ -66,24 +66,7 @@ func (s *NotificationService) FindNotifications(ctx context.Context, f pactum.No
 		w.conds = append(w.conds, "read_at IS NULL")
 	}
 	q := `SELECT ` + notificationColumns + `, COUNT(*) OVER () FROM notifications` + w.String() + ` ORDER BY id DESC` + w.page(f.Limit, f.Offset)
-	rows, err := s.db.r.QueryContext(ctx, q, w.args...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("find notifications: %w", err)
-	}
-	defer rows.Close()
-	out := []*pactum.Notification{}
-	var total int
-	for rows.Next() {
-		n, err := scanNotification(rows, &total)
-		if err != nil {
-			return nil, 0, fmt.Errorf("scan notification: %w", err)
-		}
-		out = append(out, n)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("find notifications: %w", err)
-	}
-	return out, total, nil
+	return listPage(ctx, s.db.r, "find notifications", q, w.args, scanNotification)
 }
 
 // MarkNotificationRead marks one of the caller's notifications read.

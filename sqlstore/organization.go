@@ -104,22 +104,5 @@ func (s *OrganizationService) FindOrganizations(ctx context.Context, f pactum.Or
 		w.add("country = ?", *f.Country)
 	}
 	q := `SELECT ` + orgColumns + `, COUNT(*) OVER () FROM organizations` + w.String() + ` ORDER BY legal_name, id` + w.page(f.Limit, f.Offset)
-	rows, err := s.db.r.QueryContext(ctx, q, w.args...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("find organizations: %w", err)
-	}
-	defer rows.Close()
-	var out []*pactum.Organization
-	var total int
-	for rows.Next() {
-		o, err := scanOrg(rows, &total)
-		if err != nil {
-			return nil, 0, fmt.Errorf("scan organization: %w", err)
-		}
-		out = append(out, o)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("find organizations: %w", err)
-	}
-	return out, total, nil
+	return listPage(ctx, s.db.r, "find organizations", q, w.args, scanOrg)
 }

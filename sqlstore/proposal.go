@@ -189,24 +189,7 @@ func (s *ProposalService) FindProposals(ctx context.Context, f pactum.ProposalFi
 		w.add("mode = ?", string(*f.Mode))
 	}
 	q := `SELECT ` + proposalColumns + `, COUNT(*) OVER () FROM proposals` + w.String() + ` ORDER BY id DESC` + w.page(f.Limit, f.Offset)
-	rows, err := s.db.r.QueryContext(ctx, q, w.args...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("find proposals: %w", err)
-	}
-	defer rows.Close()
-	out := []*pactum.Proposal{}
-	var total int
-	for rows.Next() {
-		p, err := scanProposal(rows, &total)
-		if err != nil {
-			return nil, 0, fmt.Errorf("scan proposal: %w", err)
-		}
-		out = append(out, p)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("find proposals: %w", err)
-	}
-	return out, total, nil
+	return listPage(ctx, s.db.r, "find proposals", q, w.args, scanProposal)
 }
 
 // applicant returns the caller if they may write proposals.

@@ -90,24 +90,7 @@ func (s *ReviewService) FindReviewerProfiles(ctx context.Context, f pactum.Revie
 		w.add("p.expertise LIKE ?", "%"+string(k)+"%")
 	}
 	q := `SELECT ` + profileColumns + `, COUNT(*) OVER ()` + profileFrom + w.String() + ` ORDER BY u.email` + w.page(f.Limit, f.Offset)
-	rows, err := s.db.r.QueryContext(ctx, q, w.args...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("find reviewers: %w", err)
-	}
-	defer rows.Close()
-	out := []*pactum.ReviewerProfile{}
-	var total int
-	for rows.Next() {
-		r, err := scanProfile(rows, &total)
-		if err != nil {
-			return nil, 0, fmt.Errorf("scan reviewer: %w", err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("find reviewers: %w", err)
-	}
-	return out, total, nil
+	return listPage(ctx, s.db.r, "find reviewers", q, w.args, scanProfile)
 }
 
 // UpdateReviewerProfile replaces a reviewer's profile and recuses them from
@@ -519,24 +502,7 @@ func (s *ReviewService) FindAssignments(ctx context.Context, f pactum.Assignment
 		w.add("state = ?", string(*f.State))
 	}
 	q := `SELECT ` + assignmentColumns + `, COUNT(*) OVER () FROM review_assignments` + w.String() + ` ORDER BY id` + w.page(f.Limit, f.Offset)
-	rows, err := s.db.r.QueryContext(ctx, q, w.args...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("find assignments: %w", err)
-	}
-	defer rows.Close()
-	out := []*pactum.Assignment{}
-	var total int
-	for rows.Next() {
-		a, err := scanAssignment(rows, &total)
-		if err != nil {
-			return nil, 0, fmt.Errorf("scan assignment: %w", err)
-		}
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("find assignments: %w", err)
-	}
-	return out, total, nil
+	return listPage(ctx, s.db.r, "find assignments", q, w.args, scanAssignment)
 }
 
 // Recuse withdraws the caller from an assignment for a declared conflict.
@@ -618,24 +584,7 @@ func (s *ReviewService) FindConflicts(ctx context.Context, f pactum.ConflictFilt
 		w.add("status = ?", string(*f.Status))
 	}
 	q := `SELECT ` + conflictColumns + `, COUNT(*) OVER () FROM conflicts` + w.String() + ` ORDER BY id` + w.page(f.Limit, f.Offset)
-	rows, err := s.db.r.QueryContext(ctx, q, w.args...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("find conflicts: %w", err)
-	}
-	defer rows.Close()
-	out := []*pactum.Conflict{}
-	var total int
-	for rows.Next() {
-		c, err := scanConflict(rows, &total)
-		if err != nil {
-			return nil, 0, fmt.Errorf("scan conflict: %w", err)
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("find conflicts: %w", err)
-	}
-	return out, total, nil
+	return listPage(ctx, s.db.r, "find conflicts", q, w.args, scanConflict)
 }
 
 // WaiveConflict waives an apparent conflict.

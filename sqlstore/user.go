@@ -138,24 +138,7 @@ func (s *UserService) FindUsers(ctx context.Context, f pactum.UserFilter) ([]*pa
 		w.add("email = ?", strings.ToLower(*f.Email))
 	}
 	q := `SELECT ` + userColumns + `, COUNT(*) OVER () FROM users` + w.String() + ` ORDER BY email` + w.page(f.Limit, f.Offset)
-	rows, err := s.db.r.QueryContext(ctx, q, w.args...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("find users: %w", err)
-	}
-	defer rows.Close()
-	var out []*pactum.User
-	var total int
-	for rows.Next() {
-		u, err := scanUser(rows, &total)
-		if err != nil {
-			return nil, 0, fmt.Errorf("scan user: %w", err)
-		}
-		out = append(out, u)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("find users: %w", err)
-	}
-	return out, total, nil
+	return listPage(ctx, s.db.r, "find users", q, w.args, scanUser)
 }
 
 func hashSecret(secret string) string {
