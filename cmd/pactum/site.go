@@ -33,21 +33,11 @@ adds it to the allocation's Slurm account.`,
   pactum users set-username 0190f3c2-... ""`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := apiClient(cmd, e)
-			if err != nil {
-				return err
-			}
-			resp, err := c.SetUsernameWithResponse(cmd.Context(), args[0], client.UsernameInput{Username: args[1]})
-			if err != nil {
-				return netErr(err)
-			}
-			if err := ok(resp, resp.Body); err != nil {
-				return err
-			}
-			if wantJSON(cmd) {
-				return printJSON(e.stdout, resp.Body)
-			}
-			return printUser(e, resp.JSON200)
+			return call(cmd, e, func(ctx context.Context, c *client.ClientWithResponses) (*client.SetUsernameResponse, error) {
+				return c.SetUsernameWithResponse(ctx, args[0], client.UsernameInput{Username: args[1]})
+			}, func(resp *client.SetUsernameResponse) error {
+				return printUser(e, resp.JSON200)
+			})
 		},
 	}
 	jsonFlag(cmd)
@@ -70,46 +60,36 @@ func newUsageCmd(e *env) *cobra.Command {
 		Example: `  pactum allocations usage 0190f3c2-...`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := apiClient(cmd, e)
-			if err != nil {
-				return err
-			}
-			resp, err := c.GetAllocationUsageWithResponse(cmd.Context(), args[0])
-			if err != nil {
-				return netErr(err)
-			}
-			if err := ok(resp, resp.Body); err != nil {
-				return err
-			}
-			if wantJSON(cmd) {
-				return printJSON(e.stdout, resp.Body)
-			}
-			s := resp.JSON200
-			h := unitHours(s.Unit)
-			updated := "-"
-			if s.UpdatedAt != nil {
-				updated = fmtTime(*s.UpdatedAt)
-			}
-			var crossed []string
-			for _, t := range s.Thresholds {
-				crossed = append(crossed, fmt.Sprintf("%d%% at %s", t.Percent, fmtTime(t.CrossedAt)))
-			}
-			if err := keyValues(e.stdout, [][2]string{{"allocation", s.AllocationId}, {"system", s.SystemId}, {"state", string(s.State)},
-				{"used", fmt.Sprintf("%s of %s %s (%s%%)", fmtNum(s.Used), fmtNum(s.Amount), h, fmtNum(s.Percent))},
-				{"jobs", strconv.FormatInt(s.Jobs, 10)}, {"GPU-hours", fmtNum(float64(s.GpuSeconds) / 3600)},
-				{"node-hours", fmtNum(float64(s.NodeSeconds) / 3600)}, {"CPU-hours", fmtNum(float64(s.CpuSeconds) / 3600)},
-				{"thresholds crossed", strings.Join(append(crossed, "-")[:max(len(crossed), 1)], ", ")}, {"updated", updated}}); err != nil {
-				return err
-			}
-			if len(s.Users) == 0 {
-				return nil
-			}
-			fmt.Fprintln(e.stdout)
-			var rows [][]string
-			for _, u := range s.Users {
-				rows = append(rows, []string{u.Username, strconv.FormatInt(u.Jobs, 10), fmtNum(u.Used) + " " + h})
-			}
-			return table(e.stdout, []string{"USER", "JOBS", "USED"}, rows)
+			return call(cmd, e, func(ctx context.Context, c *client.ClientWithResponses) (*client.GetAllocationUsageResponse, error) {
+				return c.GetAllocationUsageWithResponse(ctx, args[0])
+			}, func(resp *client.GetAllocationUsageResponse) error {
+				s := resp.JSON200
+				h := unitHours(s.Unit)
+				updated := "-"
+				if s.UpdatedAt != nil {
+					updated = fmtTime(*s.UpdatedAt)
+				}
+				var crossed []string
+				for _, t := range s.Thresholds {
+					crossed = append(crossed, fmt.Sprintf("%d%% at %s", t.Percent, fmtTime(t.CrossedAt)))
+				}
+				if err := keyValues(e.stdout, [][2]string{{"allocation", s.AllocationId}, {"system", s.SystemId}, {"state", string(s.State)},
+					{"used", fmt.Sprintf("%s of %s %s (%s%%)", fmtNum(s.Used), fmtNum(s.Amount), h, fmtNum(s.Percent))},
+					{"jobs", strconv.FormatInt(s.Jobs, 10)}, {"GPU-hours", fmtNum(float64(s.GpuSeconds) / 3600)},
+					{"node-hours", fmtNum(float64(s.NodeSeconds) / 3600)}, {"CPU-hours", fmtNum(float64(s.CpuSeconds) / 3600)},
+					{"thresholds crossed", strings.Join(append(crossed, "-")[:max(len(crossed), 1)], ", ")}, {"updated", updated}}); err != nil {
+					return err
+				}
+				if len(s.Users) == 0 {
+					return nil
+				}
+				fmt.Fprintln(e.stdout)
+				var rows [][]string
+				for _, u := range s.Users {
+					rows = append(rows, []string{u.Username, strconv.FormatInt(u.Jobs, 10), fmtNum(u.Used) + " " + h})
+				}
+				return table(e.stdout, []string{"USER", "JOBS", "USED"}, rows)
+			})
 		},
 	}
 	jsonFlag(cmd)
@@ -123,35 +103,25 @@ func newRecordsCmd(e *env) *cobra.Command {
 		Example: `  pactum allocations records 0190f3c2-... --user ada --running`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := apiClient(cmd, e)
-			if err != nil {
-				return err
-			}
 			l, o := page(cmd)
 			p := &client.ListUsageRecordsParams{Username: optString(cmd, "user"), Limit: l, Offset: o}
 			if running, _ := cmd.Flags().GetBool("running"); running {
 				p.Final = new(bool)
 			}
-			resp, err := c.ListUsageRecordsWithResponse(cmd.Context(), args[0], p)
-			if err != nil {
-				return netErr(err)
-			}
-			if err := ok(resp, resp.Body); err != nil {
-				return err
-			}
-			if wantJSON(cmd) {
-				return printJSON(e.stdout, resp.Body)
-			}
-			var rows [][]string
-			for _, r := range resp.JSON200.Items {
-				rows = append(rows, []string{r.Cluster, r.JobId, r.Username, r.State, fmtTimePtr(r.StartAt), fmtTimePtr(r.EndAt),
-					(time.Duration(r.ElapsedSeconds) * time.Second).String(), fmtNum(float64(r.GpuSeconds) / 3600), fmtNum(float64(r.ChargeSeconds) / 3600)})
-			}
-			if err := table(e.stdout, []string{"CLUSTER", "JOB", "USER", "STATE", "START", "END", "ELAPSED", "GPU-H", "CHARGED"}, rows); err != nil {
-				return err
-			}
-			footer(e.stdout, len(rows), resp.JSON200.Total)
-			return nil
+			return call(cmd, e, func(ctx context.Context, c *client.ClientWithResponses) (*client.ListUsageRecordsResponse, error) {
+				return c.ListUsageRecordsWithResponse(ctx, args[0], p)
+			}, func(resp *client.ListUsageRecordsResponse) error {
+				var rows [][]string
+				for _, r := range resp.JSON200.Items {
+					rows = append(rows, []string{r.Cluster, r.JobId, r.Username, r.State, fmtTimePtr(r.StartAt), fmtTimePtr(r.EndAt),
+						(time.Duration(r.ElapsedSeconds) * time.Second).String(), fmtNum(float64(r.GpuSeconds) / 3600), fmtNum(float64(r.ChargeSeconds) / 3600)})
+				}
+				if err := table(e.stdout, []string{"CLUSTER", "JOB", "USER", "STATE", "START", "END", "ELAPSED", "GPU-H", "CHARGED"}, rows); err != nil {
+					return err
+				}
+				footer(e.stdout, len(rows), resp.JSON200.Total)
+				return nil
+			})
 		},
 	}
 	cmd.Flags().String("user", "", "only this cluster user's jobs")
@@ -169,29 +139,19 @@ func newConditionsCmd(e *env) *cobra.Command {
 		Example: `  pactum allocations conditions list 0190f3c2-...`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := apiClient(cmd, e)
-			if err != nil {
-				return err
-			}
-			resp, err := c.ListConditionsWithResponse(cmd.Context(), args[0])
-			if err != nil {
-				return netErr(err)
-			}
-			if err := ok(resp, resp.Body); err != nil {
-				return err
-			}
-			if wantJSON(cmd) {
-				return printJSON(e.stdout, resp.Body)
-			}
-			var rows [][]string
-			for _, x := range resp.JSON200.Items {
-				met := "no"
-				if x.Met {
-					met = "yes, " + fmtTimePtr(x.AcknowledgedAt)
+			return call(cmd, e, func(ctx context.Context, c *client.ClientWithResponses) (*client.ListConditionsResponse, error) {
+				return c.ListConditionsWithResponse(ctx, args[0])
+			}, func(resp *client.ListConditionsResponse) error {
+				var rows [][]string
+				for _, x := range resp.JSON200.Items {
+					met := "no"
+					if x.Met {
+						met = "yes, " + fmtTimePtr(x.AcknowledgedAt)
+					}
+					rows = append(rows, []string{x.RuleId, x.Basis, met, x.Message})
 				}
-				rows = append(rows, []string{x.RuleId, x.Basis, met, x.Message})
-			}
-			return table(e.stdout, []string{"RULE", "BASIS", "MET", "OBLIGATION"}, rows)
+				return table(e.stdout, []string{"RULE", "BASIS", "MET", "OBLIGATION"}, rows)
+			})
 		},
 	}
 	jsonFlag(list)
@@ -204,23 +164,13 @@ the cluster, until every condition is met.`,
 		Example: `  pactum allocations conditions ack 0190f3c2-... art50.2 --statement "Outputs carry a machine-readable AI mark."`,
 		Args:    cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := apiClient(cmd, e)
-			if err != nil {
-				return err
-			}
 			st, _ := cmd.Flags().GetString("statement")
-			resp, err := c.AcknowledgeConditionWithResponse(cmd.Context(), args[0], args[1], client.AcknowledgeInput{Statement: st})
-			if err != nil {
-				return netErr(err)
-			}
-			if err := ok(resp, resp.Body); err != nil {
-				return err
-			}
-			if wantJSON(cmd) {
-				return printJSON(e.stdout, resp.Body)
-			}
-			fmt.Fprintf(e.stdout, "Condition %s is met (acknowledged %s).\n", resp.JSON200.RuleId, fmtTimePtr(resp.JSON200.AcknowledgedAt))
-			return nil
+			return call(cmd, e, func(ctx context.Context, c *client.ClientWithResponses) (*client.AcknowledgeConditionResponse, error) {
+				return c.AcknowledgeConditionWithResponse(ctx, args[0], args[1], client.AcknowledgeInput{Statement: st})
+			}, func(resp *client.AcknowledgeConditionResponse) error {
+				fmt.Fprintf(e.stdout, "Condition %s is met (acknowledged %s).\n", resp.JSON200.RuleId, fmtTimePtr(resp.JSON200.AcknowledgedAt))
+				return nil
+			})
 		},
 	}
 	ack.Flags().String("statement", "", "how the condition is met (required)")
