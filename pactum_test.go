@@ -131,13 +131,14 @@ func TestWorkingDaysAndMonths(t *testing.T) {
 }
 
 func TestProposalValidation(t *testing.T) {
-	p := &pactum.Proposal{CallID: "c", Mode: "warp_speed", Title: "x", DurationMonths: 40,
-		Requests: []pactum.ResourceRequest{{SystemID: "a", Amount: 1}, {SystemID: "a", Amount: 0}},
+	p := &pactum.Proposal{ProposalInput: pactum.ProposalInput{CallID: "c", Mode: "warp_speed", Title: "x", ProposalContent: pactum.ProposalContent{
+		DurationMonths: 40,
+		Requests:       []pactum.ResourceRequest{{SystemID: "a", Amount: 1}, {SystemID: "a", Amount: 0}},
 		AIWork: pactum.AIWork{ModelType: "language_model", OutputModalities: []string{"smell"}, Utilisation: 1.5,
 			FineTune: true, Purpose: "research", IntendedUse: "x", DataProvenance: pactum.DataProvenance{Sources: []string{"web_crawl"}, PersonalData: true}},
 		AIAct:  pactum.AIActProfile{AnnexIII: []string{"9z"}, EmotionRecognition: true},
 		Ethics: pactum.EthicsAssessment{Animals: pactum.EthicsAnswer{Yes: true}},
-	}
+	}}}
 	err := p.Validate()
 	want := []string{"mode", "title", "summary", "requests[1].system_id", "requests[1].amount", "duration_months",
 		"ai_work.output_modalities[0]", "ai_work.utilisation", "ai_work.base_model", "ai_act.annex_iii[0]",

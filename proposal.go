@@ -131,16 +131,13 @@ type AIWork struct {
 	DataProvenance DataProvenance `json:"data_provenance"`
 }
 
-// Proposal asks for compute in one call and access mode, describing the AI
-// work and the applicant's commitments. Content changes only in draft; after
-// that, only its state and decisions change.
-type Proposal struct {
-	ID             string            `json:"id"`
-	CallID         string            `json:"call_id"`
-	OrganizationID string            `json:"organization_id"`
-	ApplicantID    string            `json:"applicant_id"`
-	Mode           AccessMode        `json:"mode"`
-	Title          string            `json:"title"`
+// ProposalContent is what an applicant writes about the work beside its
+// call, mode and title: the resources, the AI work, the AI Act profile, the
+// ethics self-assessment, the pledges and the team. It is defined once and
+// embedded wherever a proposal's content travels (the API's input, the
+// stored document, the proposal itself), so that a new field is added in
+// one place. It changes only while the proposal is a draft.
+type ProposalContent struct {
 	Summary        string            `json:"summary"`
 	Requests       []ResourceRequest `json:"requests"`
 	DurationMonths int               `json:"duration_months"`
@@ -160,6 +157,26 @@ type Proposal struct {
 	// is not worth doing: an allocation run refuses the proposal rather
 	// than cut it further. Zero means DefaultMinViableFraction.
 	MinViableFraction float64 `json:"min_viable_fraction,omitempty"`
+}
+
+// ProposalInput is everything an applicant writes: the call and access
+// mode the proposal is for, its title and its content. Everything else
+// about a proposal is the server's to set.
+type ProposalInput struct {
+	CallID string     `json:"call_id"`
+	Mode   AccessMode `json:"mode"`
+	Title  string     `json:"title"`
+	ProposalContent
+}
+
+// Proposal asks for compute in one call and access mode, describing the AI
+// work and the applicant's commitments. Content changes only in draft; after
+// that, only its state and decisions change.
+type Proposal struct {
+	ID             string `json:"id"`
+	OrganizationID string `json:"organization_id"`
+	ApplicantID    string `json:"applicant_id"`
+	ProposalInput
 
 	State     ProposalState      `json:"state"`
 	Screening *ScreeningDecision `json:"screening,omitempty"`

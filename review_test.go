@@ -54,7 +54,7 @@ func TestPlanReview(t *testing.T) {
 
 func TestReviewTrackMachine(t *testing.T) {
 	rubric := &pactum.Rubric{MinReviewers: 2, ReplyDays: 7}
-	p := &pactum.Proposal{ID: "p", CallID: "c", Screening: &pactum.ScreeningDecision{}}
+	p := &pactum.Proposal{ID: "p", Screening: &pactum.ScreeningDecision{}, ProposalInput: pactum.ProposalInput{CallID: "c"}}
 	tr := pactum.NewReviewTrack(p, &pactum.CallMode{Mode: pactum.ModeLargeScale}, at)
 	if tr.Stage != pactum.StageTechnical || tr.Reached(pactum.StageReply) {
 		t.Fatalf("new track %+v", tr)
@@ -127,7 +127,9 @@ func TestRubricValidate(t *testing.T) {
 func TestReviewInputValidate(t *testing.T) {
 	rubric := &pactum.Rubric{Criteria: []pactum.RubricCriterion{{ID: "a", Weight: 0.5}, {ID: "b", Weight: 0.5}}}
 	lumi := &pactum.System{ID: "lumi-g", Site: "CSC", Software: "rocm"}
-	cuda := &pactum.Proposal{Software: pactum.SoftwareCUDA}
+	cuda := &pactum.Proposal{ProposalInput: pactum.ProposalInput{ProposalContent: pactum.ProposalContent{
+		Software: pactum.SoftwareCUDA,
+	}}}
 	cases := []struct {
 		name   string
 		stage  pactum.ReviewStage
@@ -169,8 +171,10 @@ func TestReviewInputValidate(t *testing.T) {
 func TestDetectConflicts(t *testing.T) {
 	org := &pactum.Organization{ID: "org-aleph", LegalName: "Aleph Lingua GmbH"}
 	app := &pactum.User{ID: "u-app", Email: "ada@aleph.example"}
-	p := &pactum.Proposal{ID: "p1", OrganizationID: org.ID, Team: []pactum.TeamMember{
-		{Name: "Bea", Email: "bea@uni-x.example", Organization: "Universität X", OrganizationID: "org-unix"}}}
+	p := &pactum.Proposal{ID: "p1", OrganizationID: org.ID, ProposalInput: pactum.ProposalInput{ProposalContent: pactum.ProposalContent{
+		Team: []pactum.TeamMember{
+			{Name: "Bea", Email: "bea@uni-x.example", Organization: "Universität X", OrganizationID: "org-unix"}},
+	}}}
 	subj := pactum.ConflictSubject{Proposal: p, Organization: org, Applicant: app}
 	rev := &pactum.User{ID: "r", Email: "rev@elsewhere.example"}
 	aff := func(name, id, from, until string) pactum.Affiliation {
@@ -233,8 +237,10 @@ func TestDetectConflicts(t *testing.T) {
 }
 
 func TestAffinity(t *testing.T) {
-	p := &pactum.Proposal{Title: "Legal-domain language model", AIWork: pactum.AIWork{ModelType: "language_model",
-		InputModalities: []string{"text"}, OutputModalities: []string{"text", "code"}, IntendedUse: "Drafting assistance for lawyers in German courts."}}
+	p := &pactum.Proposal{ProposalInput: pactum.ProposalInput{Title: "Legal-domain language model", ProposalContent: pactum.ProposalContent{
+		AIWork: pactum.AIWork{ModelType: "language_model",
+			InputModalities: []string{"text"}, OutputModalities: []string{"text", "code"}, IntendedUse: "Drafting assistance for lawyers in German courts."},
+	}}}
 	score, why := pactum.Affinity(p, []string{"Language_Model", "code", "legal", "german courts", "vision", "drafting model"})
 	// model type 3 + code 2 + "legal" 1 + "german courts" 1; "drafting
 	// model" matches: "model" is a stop word, "drafting" appears.
@@ -251,7 +257,9 @@ func assignWorld(n, m int) ([]*pactum.Proposal, []pactum.Candidate) {
 	var props []*pactum.Proposal
 	for i := range n {
 		mt := []string{"language_model", "vision", "speech"}[i%3]
-		props = append(props, &pactum.Proposal{ID: fmt.Sprintf("p%02d", i), Title: "Proposal", AIWork: pactum.AIWork{ModelType: mt}})
+		props = append(props, &pactum.Proposal{ID: fmt.Sprintf("p%02d", i), ProposalInput: pactum.ProposalInput{Title: "Proposal", ProposalContent: pactum.ProposalContent{
+			AIWork: pactum.AIWork{ModelType: mt},
+		}}})
 	}
 	var cands []pactum.Candidate
 	for j := range m {
@@ -379,7 +387,9 @@ func TestRankPanel(t *testing.T) {
 func TestProposalTeamAndSoftware(t *testing.T) {
 	systems := map[string]*pactum.System{"lumi-g": {ID: "lumi-g", Software: "rocm"}, "leonardo-booster": {ID: "leonardo-booster", Software: "cuda"},
 		"mn5-acc": {ID: "mn5-acc", Software: "cuda"}}
-	p := &pactum.Proposal{Requests: []pactum.ResourceRequest{{SystemID: "leonardo-booster"}, {SystemID: "mn5-acc"}}}
+	p := &pactum.Proposal{ProposalInput: pactum.ProposalInput{ProposalContent: pactum.ProposalContent{
+		Requests: []pactum.ResourceRequest{{SystemID: "leonardo-booster"}, {SystemID: "mn5-acc"}},
+	}}}
 	if s := p.SoftwareStack(systems); s != "cuda" {
 		t.Errorf("CUDA systems only: %s", s)
 	}

@@ -17,14 +17,14 @@ import (
 // (GPU-seconds for a GPU-hour award, node-seconds for a node-hour award), so
 // totals are exact; hours appear only at the edges.
 
-// UsageRecord is one job's usage as the server stores it.
-type UsageRecord struct {
-	Cluster string `json:"cluster"`
+// UsageRecordInput is one job as an agent reports it. The server derives the
+// allocation from Account (see AllocationIDFromAccount) and the charge from
+// the allocation's unit.
+type UsageRecordInput struct {
 	// JobID is the scheduler's raw job id, unique per cluster (for Slurm
 	// an array task has its own).
-	JobID        string `json:"job_id"`
-	AllocationID string `json:"allocation_id"`
-	Account      string `json:"account"`
+	JobID   string `json:"job_id"`
+	Account string `json:"account"`
 	// Username is the cluster user who ran the job.
 	Username string `json:"username"`
 	// State is the scheduler's job state (COMPLETED, RUNNING, ...).
@@ -40,26 +40,18 @@ type UsageRecord struct {
 	GPUSeconds     int64      `json:"gpu_seconds"`
 	NodeSeconds    int64      `json:"node_seconds"`
 	CPUSeconds     int64      `json:"cpu_seconds"`
+}
+
+// UsageRecord is one job's usage as the server stores it: the job as its
+// agent reported it, with the cluster it ran on, the allocation its
+// account belongs to and what it costs that allocation.
+type UsageRecord struct {
+	Cluster string `json:"cluster"`
+	UsageRecordInput
+	AllocationID string `json:"allocation_id"`
 	// ChargeSeconds is what the job costs its allocation: GPUSeconds for a
 	// GPU-hour award, NodeSeconds for a node-hour award.
 	ChargeSeconds int64 `json:"charge_seconds"`
-}
-
-// UsageRecordInput is one job as an agent reports it. The server derives the
-// allocation from Account (see AllocationIDFromAccount) and the charge from
-// the allocation's unit.
-type UsageRecordInput struct {
-	JobID          string     `json:"job_id"`
-	Account        string     `json:"account"`
-	Username       string     `json:"username"`
-	State          string     `json:"state"`
-	Final          bool       `json:"final"`
-	StartAt        *time.Time `json:"start_at,omitempty"`
-	EndAt          *time.Time `json:"end_at,omitempty"`
-	ElapsedSeconds int64      `json:"elapsed_seconds"`
-	GPUSeconds     int64      `json:"gpu_seconds"`
-	NodeSeconds    int64      `json:"node_seconds"`
-	CPUSeconds     int64      `json:"cpu_seconds"`
 }
 
 // maxUsageSeconds bounds every seconds field: a million GPUs for a year is

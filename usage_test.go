@@ -16,10 +16,11 @@ import (
 func TestMergeUsage(t *testing.T) {
 	at := func(s int64) *time.Time { x := time.Unix(s, 0).UTC(); return &x }
 	running := func(elapsed int64) *pactum.UsageRecord {
-		return &pactum.UsageRecord{State: "RUNNING", ElapsedSeconds: elapsed, GPUSeconds: 4 * elapsed, StartAt: at(1000)}
+		return &pactum.UsageRecord{UsageRecordInput: pactum.UsageRecordInput{State: "RUNNING", ElapsedSeconds: elapsed, GPUSeconds: 4 * elapsed, StartAt: at(1000)}}
 	}
 	final := func(elapsed int64) *pactum.UsageRecord {
-		return &pactum.UsageRecord{State: "COMPLETED", Final: true, ElapsedSeconds: elapsed, GPUSeconds: 4 * elapsed, StartAt: at(1000), EndAt: at(1000 + elapsed)}
+		return &pactum.UsageRecord{UsageRecordInput: pactum.UsageRecordInput{State: "COMPLETED", Final: true, ElapsedSeconds: elapsed, GPUSeconds: 4 * elapsed,
+			StartAt: at(1000), EndAt: at(1000 + elapsed)}}
 	}
 	sub := final(60)
 	sub.EndAt = func() *time.Time { x := time.Unix(1060, 400).UTC(); return &x }() // the same second

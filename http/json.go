@@ -64,6 +64,22 @@ func decodeLimit(w http.ResponseWriter, r *http.Request, v any, limit int64) err
 	return nil
 }
 
+// jsonPath drops the Go names of embedded structs from a decoding error's
+// field path ("ProposalContent.duration_months" → "duration_months"):
+// embedding flattens them into their parent, so the caller never wrote
+// them. JSON keys here are all lower case, Go field names upper case.
+func jsonPath(field string) string {
+	parts := strings.Split(field, ".")
+	out := parts[:0]
+	for _, p := range parts {
+		if p != "" && p[0] >= 'A' && p[0] <= 'Z' {
+			continue
+		}
+		out = append(out, p)
+	}
+	return strings.Join(out, ".")
+}
+
 // decodeError explains a JSON decoding error with the field at fault.
 func decodeError(err error, data []byte, t reflect.Type) error {
 	var syn *json.SyntaxError
@@ -72,7 +88,7 @@ func decodeError(err error, data []byte, t reflect.Type) error {
 	case errors.As(err, &syn):
 		return pactum.Errorf(pactum.EINVALID, "The request body is not valid JSON (at byte %d): %v.", syn.Offset, err)
 	case errors.As(err, &typ):
-		field := typ.Field
+		field := jsonPath(typ.Field)
 		if field == "" {
 			field = "(body)"
 		}

@@ -410,30 +410,6 @@ func (s *Server) handleListCalls(w http.ResponseWriter, r *http.Request) {
 
 // --- proposals ---
 
-// proposalInput is what an applicant writes; everything else about a
-// proposal is the server's to set, and sending it is refused.
-type proposalInput struct {
-	CallID            string                   `json:"call_id"`
-	Mode              pactum.AccessMode        `json:"mode"`
-	Title             string                   `json:"title"`
-	Summary           string                   `json:"summary"`
-	Requests          []pactum.ResourceRequest `json:"requests"`
-	DurationMonths    int                      `json:"duration_months"`
-	AIWork            pactum.AIWork            `json:"ai_work"`
-	AIAct             pactum.AIActProfile      `json:"ai_act"`
-	Ethics            pactum.EthicsAssessment  `json:"ethics"`
-	Pledges           pactum.AIPactPledges     `json:"pledges"`
-	Team              []pactum.TeamMember      `json:"team"`
-	Software          string                   `json:"software"`
-	MinViableFraction float64                  `json:"min_viable_fraction"`
-}
-
-func (in *proposalInput) proposal() *pactum.Proposal {
-	return &pactum.Proposal{CallID: in.CallID, Mode: in.Mode, Title: in.Title, Summary: in.Summary, Requests: in.Requests,
-		DurationMonths: in.DurationMonths, AIWork: in.AIWork, AIAct: in.AIAct, Ethics: in.Ethics, Pledges: in.Pledges,
-		Team: in.Team, Software: in.Software, MinViableFraction: in.MinViableFraction}
-}
-
 func (s *Server) handleCreateProposal(w http.ResponseWriter, r *http.Request) {
 	q := query{r: r}
 	q.only("submit")
@@ -442,11 +418,11 @@ func (s *Server) handleCreateProposal(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	var in proposalInput
+	var in pactum.ProposalInput
 	if !s.readBody(w, r, &in) {
 		return
 	}
-	p := in.proposal()
+	p := &pactum.Proposal{ProposalInput: in}
 	var err error
 	if submit {
 		err = s.cfg.Proposals.SubmitNewProposal(r.Context(), p)
@@ -461,12 +437,11 @@ func (s *Server) handleCreateProposal(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleUpdateProposal(w http.ResponseWriter, r *http.Request) {
-	var in proposalInput
+	var in pactum.ProposalInput
 	if !s.readBody(w, r, &in) {
 		return
 	}
-	p := in.proposal()
-	p.ID = r.PathValue("id")
+	p := &pactum.Proposal{ID: r.PathValue("id"), ProposalInput: in}
 	if err := s.cfg.Proposals.UpdateProposal(r.Context(), p); err != nil {
 		s.Error(w, r, err)
 		return

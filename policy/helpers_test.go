@@ -42,9 +42,8 @@ func testCall() *pactum.Call {
 // table. Cases change one or two facts of it.
 func cleanInput() *pactum.ScreeningInput {
 	return &pactum.ScreeningInput{
-		Proposal: &pactum.Proposal{
-			ID: "p-1", CallID: "call-1", OrganizationID: "o-1", Mode: pactum.ModeFastLane,
-			Title: "Grid load forecasting", Summary: "Forecast grid load.",
+		Proposal: &pactum.Proposal{ID: "p-1", OrganizationID: "o-1", ProposalInput: pactum.ProposalInput{CallID: "call-1", Mode: pactum.ModeFastLane, Title: "Grid load forecasting", ProposalContent: pactum.ProposalContent{
+			Summary:        "Forecast grid load.",
 			Requests:       []pactum.ResourceRequest{{SystemID: "mn5-acc", Amount: 20000}},
 			DurationMonths: 3,
 			AIWork: pactum.AIWork{
@@ -55,7 +54,7 @@ func cleanInput() *pactum.ScreeningInput {
 				DataProvenance: pactum.DataProvenance{Sources: []string{"licensed"}, Description: "Metering data."},
 			},
 			Pledges: pactum.AIPactPledges{GovernanceStrategy: true, HighRiskMapping: true, AILiteracy: true},
-		},
+		}}},
 		Organization: &pactum.Organization{ID: "o-1", LegalName: "Netzlast GmbH", Country: "DE", RegistrationNumber: "HRB 1",
 			FoundedOn: pactum.MustDate("2021-03-01"), Staff: 40, TurnoverEUR: 3_000_000, BalanceSheetEUR: 2_000_000},
 		Call:    testCall(),

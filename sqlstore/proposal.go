@@ -30,28 +30,6 @@ func NewProposalService(db *DB, s pactum.Screener) *ProposalService {
 	return &ProposalService{db: db, screener: s}
 }
 
-// proposalContent is the part of a proposal that only changes in draft,
-// stored as one JSON document: it is read and written whole, and keeping it
-// out of columns lets the form grow without a migration for every field.
-type proposalContent struct {
-	Summary           string                   `json:"summary"`
-	Requests          []pactum.ResourceRequest `json:"requests"`
-	DurationMonths    int                      `json:"duration_months"`
-	AIWork            pactum.AIWork            `json:"ai_work"`
-	AIAct             pactum.AIActProfile      `json:"ai_act"`
-	Ethics            pactum.EthicsAssessment  `json:"ethics"`
-	Pledges           pactum.AIPactPledges     `json:"pledges"`
-	Team              []pactum.TeamMember      `json:"team,omitempty"`
-	Software          string                   `json:"software,omitempty"`
-	MinViableFraction float64                  `json:"min_viable_fraction,omitempty"`
-}
-
-func contentOf(p *pactum.Proposal) proposalContent {
-	return proposalContent{Summary: p.Summary, Requests: p.Requests, DurationMonths: p.DurationMonths,
-		AIWork: p.AIWork, AIAct: p.AIAct, Ethics: p.Ethics, Pledges: p.Pledges,
-		Team: p.Team, Software: p.Software, MinViableFraction: p.MinViableFraction}
-}
-
 const proposalColumns = `id, call_id, organization_id, applicant_id, mode, title, state, content, screening, decision, submitted_at, decision_due_at, created_at, updated_at, version`
 
 func scanProposal(row scanner, extra ...any) (*pactum.Proposal, error) {
@@ -64,13 +42,11 @@ func scanProposal(row scanner, extra ...any) (*pactum.Proposal, error) {
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
-	var c proposalContent
-	if err := json.Unmarshal([]byte(content), &c); err != nil {
+	// The content is one JSON document: read and written whole, it lets
+	// the form grow without a migration for every field.
+	if err := json.Unmarshal([]byte(content), &p.ProposalContent); err != nil {
 		return nil, fmt.Errorf("proposal %s: content: %w", p.ID, err)
 	}
-	p.Summary, p.Requests, p.DurationMonths = c.Summary, c.Requests, c.DurationMonths
-	p.AIWork, p.AIAct, p.Ethics, p.Pledges = c.AIWork, c.AIAct, c.Ethics, c.Pledges
-	p.Team, p.Software, p.MinViableFraction = c.Team, c.Software, c.MinViableFraction
 	if screening.Valid {
 		p.Screening = new(pactum.ScreeningDecision)
 		if err := json.Unmarshal([]byte(screening.String), p.Screening); err != nil {
@@ -283,7 +259,7 @@ func initDraft(u *pactum.User, p *pactum.Proposal, now time.Time, log *eventLog)
 // its requests. Creating and submitting in one step therefore writes the
 // row once.
 func (s *ProposalService) insert(ctx context.Context, tx *Tx, p *pactum.Proposal) error {
-	content, err := json.Marshal(contentOf(p))
+	content, err := json.Marshal(p.ProposalContent)
 	if err != nil {
 		return fmt.Errorf("encode proposal: %w", err)
 	}
@@ -378,7 +354,7 @@ func (s *ProposalService) UpdateProposal(ctx context.Context, p *pactum.Proposal
 		p.OrganizationID, p.ApplicantID, p.State = old.OrganizationID, old.ApplicantID, old.State
 		p.CreatedAt, p.UpdatedAt, p.Version = old.CreatedAt, tx.now, old.Version+1
 		p.Screening, p.Decision, p.SubmittedAt, p.DecisionDueAt = nil, nil, nil, nil
-		content, err := json.Marshal(contentOf(p))
+		content, err := json.Marshal(p.ProposalContent)
 		if err != nil {
 			return fmt.Errorf("encode proposal: %w", err)
 		}
@@ -505,7 +481,7 @@ func (s *ProposalService) screen(ctx context.Context, log *eventLog, p *pactum.P
 			call.Title, call.OpensAt.Format(time.RFC3339), call.CutoffAt.Format(time.RFC3339))
 	}
 	// draft → submitted: bind the event to the exact content submitted.
-	content, err := json.Marshal(contentOf(p))
+	content, err := json.Marshal(p.ProposalContent)
 	if err != nil {
 		return fmt.Errorf("encode proposal: %w", err)
 	}

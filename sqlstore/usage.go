@@ -341,10 +341,8 @@ func (s *UsageService) prepare(ctx context.Context, u *pactum.User, b *pactum.Us
 			out.Reason = fmt.Sprintf("account %s is not an allocation of site %s", in.Account, u.Site)
 			continue
 		}
-		bt.recs = append(bt.recs, pactum.UsageRecord{Cluster: b.Cluster, JobID: in.JobID, AllocationID: a.ID, Account: in.Account,
-			Username: in.Username, State: in.State, Final: in.Final, StartAt: in.StartAt, EndAt: in.EndAt,
-			ElapsedSeconds: in.ElapsedSeconds, GPUSeconds: in.GPUSeconds, NodeSeconds: in.NodeSeconds,
-			CPUSeconds: in.CPUSeconds, ChargeSeconds: pactum.ChargeSeconds(a.Unit, in.GPUSeconds, in.NodeSeconds)})
+		bt.recs = append(bt.recs, pactum.UsageRecord{Cluster: b.Cluster, UsageRecordInput: *in, AllocationID: a.ID,
+			ChargeSeconds: pactum.ChargeSeconds(a.Unit, in.GPUSeconds, in.NodeSeconds)})
 		bt.at = append(bt.at, i)
 		j, ok := bt.jobOf[in.JobID]
 		if !ok {
@@ -851,7 +849,7 @@ func (s *UsageService) FindUsageRecords(ctx context.Context, f pactum.UsageFilte
 	out := []*pactum.UsageRecord{}
 	var total int
 	err = eachRow(ctx, s.db.r, q, w.args, func(rows *sql.Rows) error {
-		r := &pactum.UsageRecord{AllocationID: a.ID, Account: pactum.AllocationAccount(a.ID)}
+		r := &pactum.UsageRecord{AllocationID: a.ID, UsageRecordInput: pactum.UsageRecordInput{Account: pactum.AllocationAccount(a.ID)}}
 		var start, end sql.NullInt64
 		if err := rows.Scan(&r.Cluster, &r.JobID, &r.Username, &r.State, &r.Final, &start, &end, &r.ElapsedSeconds,
 			&r.GPUSeconds, &r.NodeSeconds, &r.CPUSeconds, &total); err != nil {

@@ -81,8 +81,7 @@ func Seed(tb testing.TB, db *sqlstore.DB, now time.Time) *Fixture {
 // NewProposal returns a valid fast-lane proposal for callID: a 7B language
 // model on Leonardo, 20,000 GPU-hours, no ethics issues.
 func NewProposal(callID string) *pactum.Proposal {
-	return &pactum.Proposal{
-		CallID: callID, Mode: pactum.ModeFastLane, Title: "Legal-domain 7B language model",
+	return &pactum.Proposal{ProposalInput: pactum.ProposalInput{CallID: callID, Mode: pactum.ModeFastLane, Title: "Legal-domain 7B language model", ProposalContent: pactum.ProposalContent{
 		Summary:        "Continued pre-training of an open 7B model on European legal texts.",
 		Requests:       []pactum.ResourceRequest{{SystemID: "leonardo-booster", Amount: 20000, StorageTB: 20}},
 		DurationMonths: 3,
@@ -93,7 +92,7 @@ func NewProposal(callID string) *pactum.Proposal {
 				TDMOptOutsHonoured: true, Description: "EUR-Lex and licensed case law."}},
 		AIAct:   pactum.AIActProfile{InteractsWithPersons: true, SyntheticContent: true},
 		Pledges: pactum.AIPactPledges{GovernanceStrategy: true, HighRiskMapping: true, AILiteracy: true},
-	}
+	}}}
 }
 
 // SeedCatalogue loads the EuroHPC systems catalogue into db.
