@@ -4,6 +4,7 @@ package pactum
 
 import (
 	"context"
+	"math"
 	"time"
 )
 
@@ -170,4 +171,93 @@ type AllocationRunService interface {
 	// audited. Access managers only. ECONFLICT when the run was published
 	// or its inputs changed since it was solved (solve again).
 	PublishAllocationRun(ctx context.Context, id string) (*AllocationRun, error)
+}
+
+// RunSnapshot is everything an allocation run of a call is computed from,
+// read in one consistent view. Building a run twice from an unchanged
+// snapshot gives the same model and the same input hash, which is how
+// publishing proves that a run still matches its inputs.
+type RunSnapshot struct {
+	Call *Call
+	// Systems is the catalogue by ID.
+	Systems map[string]*System
+	// Granted is what the call's decisions so far granted per system
+	// (its running totals), in the system's unit.
+	Granted map[string]float64
+	// Candidates are the call's proposals in review, oldest first.
+	Candidates []RunCandidate
+}
+
+// RunCandidate is a proposal in review with what a run reads about it.
+type RunCandidate struct {
+	Proposal *Proposal
+	// Panel is the panel's verdict; nil while the proposal has not yet
+	// been ranked, which leaves it out of the run.
+	Panel *PanelRecord
+	// SME: its organization is an SME (startups included), which puts it
+	// in the reserved class.
+	SME bool
+	// Technical are its technical assessments, one per hosting site.
+	Technical []*Review
+}
+
+// Remaining returns what the call's running totals leave of each of its
+// systems, in GPU-hours, and their sum.
+func (s *RunSnapshot) Remaining() (map[string]float64, float64, error) {
+	out := make(map[string]float64, len(s.Call.SystemIDs))
+	var total float64
+	for _, id := range s.Call.SystemIDs {
+		sys := s.Systems[id]
+		if sys == nil {
+			return nil, 0, Errorf(EINTERNAL, "Call %s offers system %s, which the catalogue does not have.", s.Call.ID, id)
+		}
+		left := sys.GPUHours(math.Max(0, sys.CapacityPerPeriod-s.Granted[id]))
+		out[id] = left
+		total += left
+	}
+	return out, total, nil
+}
+
+// NotReady counts the candidates not yet ranked.
+func (s *RunSnapshot) NotReady() int {
+	n := 0
+	for _, c := range s.Candidates {
+		if c.Panel == nil {
+			n++
+		}
+	}
+	return n
+}
+
+// Resolve returns the run's parameters: the defaults, overridden by what
+// the access manager set; the organization cap as a share applies to
+// remaining, the call's capacity left in GPU-hours.
+func (in *AllocationRunInput) Resolve(remaining float64) AllocationRunParams {
+	p := AllocationRunParams{OrgCapGPUHours: DefaultOrgCapShare * remaining, ReservedShare: DefaultReservedShare, ReservedClass: ReservedClassSME}
+	if in.OrgCapShare != nil {
+		p.OrgCapGPUHours = *in.OrgCapShare * remaining
+	}
+	if in.OrgCapGPUHours != nil {
+		p.OrgCapGPUHours = *in.OrgCapGPUHours
+	}
+	if in.ReservedShare != nil {
+		p.ReservedShare = *in.ReservedShare
+	}
+	return p
+}
+
+// Allocator solves a call's allocation problem: package allocate, with the
+// optimiser of package solver. Implementations are deterministic: the
+// same snapshot and parameters give the same run and hash.
+type Allocator interface {
+	// InputHash returns the SHA-256 of what a run of snap under params
+	// depends on: the optimiser's instance and the proposals refused
+	// before it.
+	InputHash(snap *RunSnapshot, params AllocationRunParams) (string, error)
+	// Solve solves the problem and returns the run's figures, systems
+	// and outcomes with their explanations (its ID, call, state, creator,
+	// times and not-ready count are the caller's to set), and the
+	// optimiser's instance as JSON, for cross-checking with another
+	// solver.
+	Solve(ctx context.Context, snap *RunSnapshot, params AllocationRunParams) (*AllocationRun, []byte, error)
 }

@@ -5,6 +5,7 @@ package pactum
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"time"
 )
 
@@ -59,4 +60,30 @@ type AuditService interface {
 	// VerifyAudit walks the whole chain and reports the first bad event.
 	// Access managers and auditors only.
 	VerifyAudit(ctx context.Context) (*AuditReport, error)
+}
+
+// NewAuditEvent returns an event, not yet sealed into the chain, in which
+// actorID did action to a subject, with JSON snapshots of the subject
+// before and after (nil for none). A Store seals it (Tx.Adopt, Tx.Record).
+func NewAuditEvent(actorID, action, subjectType, subjectID string, before, after any) (*AuditEvent, error) {
+	b, err := snapshotJSON(before)
+	if err != nil {
+		return nil, err
+	}
+	a, err := snapshotJSON(after)
+	if err != nil {
+		return nil, err
+	}
+	return &AuditEvent{ActorID: actorID, Action: action, SubjectType: subjectType, SubjectID: subjectID, Before: b, After: a}, nil
+}
+
+func snapshotJSON(v any) (json.RawMessage, error) {
+	if v == nil {
+		return json.RawMessage("null"), nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("audit snapshot: %w", err)
+	}
+	return b, nil
 }

@@ -150,3 +150,175 @@ func CanTransitionAllocation(u *User, site string, from, to AllocationState) boo
 		return false
 	}
 }
+
+// Scope narrows a list to what one caller may see. The functions below
+// derive it from the caller with the rules of this file, and a Store turns
+// it into conditions of its query, so that a page holds only visible items
+// and its total counts only them. A test (usecase's TestVisibility) checks
+// on both engines that every list returns exactly the items the matching
+// CanSee predicate allows.
+//
+// The zero Scope sees nothing. All sees everything. Otherwise every field
+// that is set is a condition an item must meet; a list that cannot apply
+// a set field returns nothing, so a mistake fails closed.
+type Scope struct {
+	All bool
+	// OrganizationID: the item belongs to this organization.
+	OrganizationID string
+	// UserID: the item is this user's own: their user record, a
+	// notification addressed to them, their reviewer profile, their
+	// assignment or conflict.
+	UserID string
+	// ReviewerID: a proposal this reviewer holds an unrecused assignment
+	// on, has no active conflict with, and that is not a draft.
+	ReviewerID string
+	// Site: a proposal in review that requests a system of this site, or
+	// an allocation on one.
+	Site string
+}
+
+// Empty reports whether s sees nothing.
+func (s Scope) Empty() bool { return s == Scope{} }
+
+// OrganizationScope is what organizations u may list (CanSeeOrganization).
+func OrganizationScope(u *User) Scope {
+	switch {
+	case u == nil:
+		return Scope{}
+	case u.Role == RoleApplicant:
+		return Scope{OrganizationID: u.OrganizationID}
+	}
+	return Scope{All: true}
+}
+
+// CanSeeUser reports whether u may read target: themselves; access managers
+// and auditors anyone; applicants the members of their organization.
+func CanSeeUser(u, target *User) bool {
+	switch {
+	case u == nil:
+		return false
+	case u.ID == target.ID, CanReadAll(u):
+		return true
+	case u.Role == RoleApplicant:
+		return u.OrganizationID != "" && u.OrganizationID == target.OrganizationID
+	}
+	return false
+}
+
+// UserScope is what users u may list (CanSeeUser).
+func UserScope(u *User) Scope {
+	switch {
+	case u == nil:
+		return Scope{}
+	case CanReadAll(u):
+		return Scope{All: true}
+	case u.Role == RoleApplicant && u.OrganizationID != "":
+		return Scope{OrganizationID: u.OrganizationID}
+	}
+	return Scope{UserID: u.ID}
+}
+
+// ProposalScope is what proposals u may list (CanSeeProposalWith).
+func ProposalScope(u *User) Scope {
+	switch {
+	case u == nil:
+		return Scope{}
+	case CanReadAll(u):
+		return Scope{All: true}
+	case u.Role == RoleApplicant:
+		return Scope{OrganizationID: u.OrganizationID}
+	case u.Role == RoleReviewer:
+		return Scope{ReviewerID: u.ID}
+	case u.Role == RoleSiteOperator:
+		return Scope{Site: u.Site}
+	}
+	return Scope{}
+}
+
+// AccessFacts names what a store must look up for CanSeeProposalWith about
+// u beyond their role: their assignments and conflicts if they review,
+// their site's systems if they operate one.
+func AccessFacts(u *User) (reviewerID, site string) {
+	switch {
+	case u == nil:
+	case u.Role == RoleReviewer:
+		return u.ID, ""
+	case u.Role == RoleSiteOperator:
+		return "", u.Site
+	}
+	return "", ""
+}
+
+// AllocationScope is what allocations u may list (CanSeeAllocation).
+func AllocationScope(u *User) Scope {
+	switch {
+	case u == nil:
+		return Scope{}
+	case CanReadAll(u):
+		return Scope{All: true}
+	case u.Role == RoleApplicant:
+		return Scope{OrganizationID: u.OrganizationID}
+	case u.Role == RoleSiteOperator:
+		return Scope{Site: u.Site}
+	}
+	return Scope{}
+}
+
+// CanSeeNotification reports whether u may read n: their own; access
+// managers and auditors anyone's.
+func CanSeeNotification(u *User, n *Notification) bool {
+	return u != nil && (u.ID == n.UserID || CanReadAll(u))
+}
+
+// NotificationScope is what notifications u may list (CanSeeNotification).
+func NotificationScope(u *User) Scope {
+	switch {
+	case u == nil:
+		return Scope{}
+	case CanReadAll(u):
+		return Scope{All: true}
+	}
+	return Scope{UserID: u.ID}
+}
+
+// CanSeeReviewerProfile reports whether u may read the profile of reviewer
+// userID: their own; access managers and auditors anyone's.
+func CanSeeReviewerProfile(u *User, userID string) bool {
+	return u != nil && (u.ID == userID || CanReadAll(u))
+}
+
+// ReviewerProfileScope is what reviewer profiles u may list: all to access
+// managers and auditors, their own to reviewers, none to others.
+func ReviewerProfileScope(u *User) Scope { return reviewScope(u) }
+
+// CanSeeAssignment reports whether u may read a: the assigned reviewer;
+// access managers and auditors any.
+func CanSeeAssignment(u *User, a *Assignment) bool {
+	return u != nil && (CanReadAll(u) || u.Role == RoleReviewer && u.ID == a.ReviewerID)
+}
+
+// AssignmentScope is what assignments u may list (CanSeeAssignment).
+func AssignmentScope(u *User) Scope { return reviewScope(u) }
+
+// CanSeeConflict reports whether u may read c: the reviewer concerned;
+// access managers and auditors any.
+func CanSeeConflict(u *User, c *Conflict) bool {
+	return u != nil && (CanReadAll(u) || u.Role == RoleReviewer && u.ID == c.ReviewerID)
+}
+
+// ConflictScope is what conflicts u may list (CanSeeConflict).
+func ConflictScope(u *User) Scope { return reviewScope(u) }
+
+// reviewScope: everything to access managers and auditors, a reviewer's
+// own to reviewers, nothing to anyone else.
+func reviewScope(u *User) Scope {
+	switch {
+	case u == nil:
+		return Scope{}
+	case CanReadAll(u):
+		return Scope{All: true}
+	case u.Role == RoleReviewer:
+		return Scope{UserID: u.ID}
+	}
+	return Scope{}
+}

@@ -287,3 +287,32 @@ type AwardService interface {
 	// allocation; ENOTFOUND otherwise.
 	Admission(ctx context.Context, allocationID string) (*Admission, error)
 }
+
+// ConditionStatuses pairs a's conditions with their acknowledgements.
+func ConditionStatuses(a *Allocation, acks []ConditionAck) []ConditionStatus {
+	out := make([]ConditionStatus, len(a.Conditions))
+	for i, f := range a.Conditions {
+		out[i].Finding = f
+		for _, k := range acks {
+			if k.RuleID == f.RuleID {
+				at := k.AcknowledgedAt.UTC()
+				out[i].Met, out[i].Statement, out[i].AcknowledgedBy, out[i].AcknowledgedAt = true, k.Statement, k.AcknowledgedBy, &at
+			}
+		}
+	}
+	return out
+}
+
+// DesireSite derives a site's desired state at now from its allocations
+// (Desire for each).
+func DesireSite(site string, allocs []SiteAllocation, now time.Time) *SiteState {
+	st := &SiteState{Site: site, Root: SchedulerRoot, GeneratedAt: now, Allocations: make([]DesiredAllocation, 0, len(allocs))}
+	for _, sa := range allocs {
+		conds := make([]ConditionStatus, len(sa.Allocation.Conditions))
+		for i, f := range sa.Allocation.Conditions {
+			conds[i] = ConditionStatus{Finding: f, Met: slices.Contains(sa.Acknowledged, f.RuleID)}
+		}
+		st.Allocations = append(st.Allocations, Desire(sa.Allocation, sa.OrganizationName, sa.Title, conds, sa.Members, now))
+	}
+	return st
+}

@@ -4,6 +4,8 @@ package pactum
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"time"
 )
 
@@ -46,4 +48,33 @@ type NotificationService interface {
 	// MarkNotificationRead marks one of the caller's notifications read
 	// (idempotent). ENOTFOUND for anyone else's.
 	MarkNotificationRead(ctx context.Context, id string) (*Notification, error)
+}
+
+// ReplyOpenNotice tells p's applicant that the reviews are in and they may
+// reply until end.
+func ReplyOpenNotice(p *Proposal, end time.Time) *Notification {
+	return &Notification{UserID: p.ApplicantID, ProposalID: p.ID, Kind: NotifyReplyOpen,
+		Subject: "Reviews of “" + p.Title + "” are available",
+		Body: fmt.Sprintf("The technical assessment and peer reviews of your proposal are available (pactum reviews list %s). "+
+			"You may reply until %s; the panel reads your reply with the reviews.", p.ID, end.Format("2006-01-02 15:04 MST"))}
+}
+
+// AssignmentNotice asks a's reviewer for their review of the proposal
+// titled title, and to recuse themself first if they are conflicted.
+func AssignmentNotice(a *Assignment, title string) *Notification {
+	stage := string(a.Stage)
+	return &Notification{UserID: a.ReviewerID, ProposalID: a.ProposalID, Kind: NotifyReviewAssigned,
+		Subject: fmt.Sprintf("%s review assigned: “%s”", strings.ToUpper(stage[:1])+stage[1:], title),
+		Body: fmt.Sprintf("You are asked for the %s review of proposal %s (pactum proposals show %s). If you have a conflict of interest, "+
+			"recuse yourself before reading it (pactum reviews recuse %s).", stage, a.ProposalID, a.ProposalID, a.ID)}
+}
+
+// DecisionNotice tells p's applicant the committee's decision d.
+func DecisionNotice(p *Proposal, d DecisionInput) *Notification {
+	verdict := "refused"
+	if d.Accept {
+		verdict = "accepted"
+	}
+	return &Notification{UserID: p.ApplicantID, ProposalID: p.ID, Kind: NotifyDecision,
+		Subject: fmt.Sprintf("Decision on “%s”: %s", p.Title, verdict), Body: d.Reason}
 }

@@ -4,8 +4,7 @@ package pactum
 
 import (
 	"context"
-	"math"
-	"regexp"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -206,137 +205,6 @@ func (t *ReviewTrack) CanClose(pr StageProgress) error {
 	return nil
 }
 
-// RubricCriterion is one criterion of a call's peer-review rubric. Reviewers
-// score it 0–5; Threshold is the lowest mean score across reviewers that
-// passes (0: no threshold).
-type RubricCriterion struct {
-	ID          string  `json:"id"`
-	Name        string  `json:"name"`
-	Description string  `json:"description"`
-	Weight      float64 `json:"weight"`
-	Threshold   float64 `json:"threshold"`
-}
-
-// Rubric is a call's published peer-review rubric. The default is data
-// (catalog/rubric.json); an access manager may replace it for a call until
-// the first peer review is written, so that every proposal is judged by
-// the same rules.
-type Rubric struct {
-	Version  string            `json:"version"`
-	Criteria []RubricCriterion `json:"criteria"`
-	// PassScore is the lowest weighted mean (0–5) that passes.
-	PassScore float64 `json:"pass_score"`
-	// MinReviewers is how many peer reviews each proposal needs.
-	MinReviewers int `json:"min_reviewers"`
-	// ReplyDays is the applicant's window to reply to the reviews.
-	ReplyDays int `json:"reply_days"`
-}
-
-var criterionRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,39}$`)
-
-// Validate checks the rubric: named criteria with positive weights summing
-// to 1, thresholds and the pass score within 0–5, 1–10 reviewers and a reply
-// window of 0–60 days.
-func (r *Rubric) Validate() error {
-	var v Validator
-	v.Check(strings.TrimSpace(r.Version) != "" && len(r.Version) <= 100, "version", "is required (at most 100 characters)")
-	v.Check(len(r.Criteria) > 0 && len(r.Criteria) <= 12, "criteria", "must list 1 to 12 criteria")
-	seen := map[string]bool{}
-	var sum float64
-	for i, c := range r.Criteria {
-		f := "criteria[" + itoa(i) + "]"
-		v.Check(criterionRE.MatchString(c.ID), f+".id", "must be a lower-case identifier (letters, digits, underscores)")
-		v.Check(!seen[c.ID], f+".id", "is listed twice")
-		seen[c.ID] = true
-		v.Check(strings.TrimSpace(c.Name) != "" && len(c.Name) <= 200, f+".name", "is required (at most 200 characters)")
-		v.Check(len(c.Description) <= 2000, f+".description", "must be at most 2000 characters")
-		v.Check(c.Weight > 0 && c.Weight <= 1, f+".weight", "must be above 0 and at most 1")
-		v.Check(c.Threshold >= 0 && c.Threshold <= 5, f+".threshold", "must be between 0 and 5")
-		sum += c.Weight
-	}
-	v.Check(len(r.Criteria) == 0 || math.Abs(sum-1) < 1e-9, "criteria", "weights must add up to 1 (they add up to %g)", sum)
-	v.Check(r.PassScore >= 0 && r.PassScore <= 5, "pass_score", "must be between 0 and 5")
-	v.Check(r.MinReviewers >= 1 && r.MinReviewers <= 10, "min_reviewers", "must be between 1 and 10")
-	v.Check(r.ReplyDays >= 0 && r.ReplyDays <= 60, "reply_days", "must be between 0 and 60")
-	return v.Err("The rubric is not valid.")
-}
-
-// CriterionScore is one reviewer's score on one criterion, 0–5.
-type CriterionScore struct {
-	Criterion string `json:"criterion"`
-	Score     int    `json:"score"`
-}
-
-// Weighted returns the weighted score of one review's scores. The scores
-// must have been validated against the rubric (ReviewInput.Validate).
-func (r *Rubric) Weighted(scores []CriterionScore) float64 {
-	var w float64
-	for _, c := range r.Criteria {
-		for _, s := range scores {
-			if s.Criterion == c.ID {
-				w += c.Weight * float64(s.Score)
-			}
-		}
-	}
-	return w
-}
-
-// CriterionMean is the mean score of one criterion across reviewers.
-type CriterionMean struct {
-	Criterion string  `json:"criterion"`
-	Mean      float64 `json:"mean"`
-	Passes    bool    `json:"passes"`
-}
-
-// RubricVerdict is the rubric applied to a proposal's peer reviews.
-type RubricVerdict struct {
-	// Score is the weighted mean of the criterion means, 0–5.
-	Score  float64         `json:"score"`
-	Means  []CriterionMean `json:"means"`
-	Passes bool            `json:"passes"`
-	// Failing explains each threshold missed, for the applicant.
-	Failing []string `json:"failing,omitempty"`
-}
-
-// Assess applies the rubric to the scores of a proposal's peer reviews
-// (one slice per review): each criterion's mean across reviewers must reach
-// its threshold and the weighted mean the pass score. No reviews fail.
-func (r *Rubric) Assess(reviews [][]CriterionScore) RubricVerdict {
-	out := RubricVerdict{Means: []CriterionMean{}}
-	if len(reviews) == 0 {
-		out.Failing = []string{"No peer review was submitted."}
-		return out
-	}
-	out.Passes = true
-	for _, c := range r.Criteria {
-		var sum float64
-		for _, scores := range reviews {
-			for _, s := range scores {
-				if s.Criterion == c.ID {
-					sum += float64(s.Score)
-				}
-			}
-		}
-		mean := sum / float64(len(reviews))
-		ok := mean >= c.Threshold-1e-9
-		out.Means = append(out.Means, CriterionMean{Criterion: c.ID, Mean: mean, Passes: ok})
-		out.Score += c.Weight * mean
-		if !ok {
-			out.Passes = false
-			out.Failing = append(out.Failing, c.Name+": mean "+fmtScore(mean)+" is below the threshold "+fmtScore(c.Threshold)+".")
-		}
-	}
-	if out.Score < r.PassScore-1e-9 {
-		out.Passes = false
-		out.Failing = append(out.Failing, "Weighted score "+fmtScore(out.Score)+" is below the pass score "+fmtScore(r.PassScore)+".")
-	}
-	return out
-}
-
-func fmtScore(x float64) string {
-	return strings.TrimRight(strings.TrimRight(formatFloat(x, 2), "0"), ".")
-}
-
 // Recommendation is a reviewer's advice.
 type Recommendation string
 
@@ -500,59 +368,6 @@ type Reply struct {
 	Version     int       `json:"version"`
 }
 
-// PanelAdjustment overrides the panel score of one proposal, with the
-// panel's reason.
-type PanelAdjustment struct {
-	ProposalID    string  `json:"proposal_id"`
-	Score         float64 `json:"score"`
-	Justification string  `json:"justification"`
-}
-
-// PanelInput is the panel's ranking session for a call.
-type PanelInput struct {
-	Adjustments []PanelAdjustment `json:"adjustments,omitempty"`
-}
-
-// PanelEntry is one ranked proposal.
-type PanelEntry struct {
-	ProposalID     string  `json:"proposal_id"`
-	OrganizationID string  `json:"organization_id"`
-	Title          string  `json:"title"`
-	Reviews        int     `json:"reviews"`
-	ReviewScore    float64 `json:"review_score"`
-	// Score is the panel's score: the reviews' rubric score unless the
-	// panel adjusted it.
-	Score   float64       `json:"score"`
-	Passes  bool          `json:"passes"`
-	Verdict RubricVerdict `json:"verdict"`
-	Rank    int           `json:"rank"`
-	Note    string        `json:"note,omitempty"`
-}
-
-// RankPanel ranks entries: passing proposals first, then by score, highest
-// first, ties by proposal ID (the earlier submission, IDs being time
-// ordered), so the same scores always give the same ranking. It sets Rank.
-func RankPanel(entries []*PanelEntry) {
-	slices.SortStableFunc(entries, func(a, b *PanelEntry) int {
-		if a.Passes != b.Passes {
-			if a.Passes {
-				return -1
-			}
-			return 1
-		}
-		if a.Score != b.Score {
-			if a.Score > b.Score {
-				return -1
-			}
-			return 1
-		}
-		return strings.Compare(a.ProposalID, b.ProposalID)
-	})
-	for i, e := range entries {
-		e.Rank = i + 1
-	}
-}
-
 // ReviewFilter selects a proposal's reviews. Nil fields match everything.
 type ReviewFilter struct {
 	Stage *ReviewStage
@@ -617,4 +432,27 @@ type ReviewService interface {
 	// FindRanking returns the call's ranked proposals, best first.
 	// Access managers and auditors only.
 	FindRanking(ctx context.Context, callID string) ([]*PanelEntry, error)
+}
+
+// LabelReviews orders a proposal's reviews by stage, keeping submission
+// order within a stage, and labels each as applicants see them: the
+// technical assessment by its site, the others numbered within their
+// stage ("Reviewer 2", "Ethics reviewer 1").
+func LabelReviews(reviews []*Review) {
+	slices.SortStableFunc(reviews, func(a, b *Review) int {
+		return slices.Index(ReviewStages, a.Stage) - slices.Index(ReviewStages, b.Stage)
+	})
+	n := map[ReviewStage]int{}
+	for _, r := range reviews {
+		switch r.Stage {
+		case StageTechnical:
+			r.Reviewer = "Technical assessment (" + r.Site + ")"
+		case StageEthics:
+			n[r.Stage]++
+			r.Reviewer = fmt.Sprintf("Ethics reviewer %d", n[r.Stage])
+		default:
+			n[r.Stage]++
+			r.Reviewer = fmt.Sprintf("Reviewer %d", n[r.Stage])
+		}
+	}
 }

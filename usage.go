@@ -3,8 +3,10 @@
 package pactum
 
 import (
+	"cmp"
 	"context"
 	"math"
+	"slices"
 	"time"
 )
 
@@ -370,3 +372,33 @@ func ValidAccountName(s string) bool {
 }
 
 func lowerAlnum(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' }
+
+// Finish derives the summary's figures from its totals: each user's charge
+// in the allocation's unit, users ordered by charge (largest first), and
+// Used and Percent (Fill).
+func (s *UsageSummary) Finish() {
+	for i := range s.Users {
+		u := &s.Users[i]
+		u.ChargeSeconds = ChargeSeconds(s.Unit, u.GPUSeconds, u.NodeSeconds)
+	}
+	slices.SortStableFunc(s.Users, func(x, y UserUsage) int { return cmp.Compare(y.ChargeSeconds, x.ChargeSeconds) })
+	s.Fill()
+}
+
+// Add adds r's usage to the totals, sign times (1 to add, -1 to take away).
+func (t *UsageTotals) Add(r *UsageRecord, sign int64) {
+	t.Jobs += sign
+	t.GPUSeconds += sign * r.GPUSeconds
+	t.NodeSeconds += sign * r.NodeSeconds
+	t.CPUSeconds += sign * r.CPUSeconds
+	t.ChargeSeconds += sign * r.ChargeSeconds
+}
+
+// Plus adds o to the totals.
+func (t *UsageTotals) Plus(o UsageTotals) {
+	t.Jobs += o.Jobs
+	t.GPUSeconds += o.GPUSeconds
+	t.NodeSeconds += o.NodeSeconds
+	t.CPUSeconds += o.CPUSeconds
+	t.ChargeSeconds += o.ChargeSeconds
+}

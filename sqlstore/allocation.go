@@ -9,17 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/pactum/pactum"
 )
-
-// AllocationService implements pactum.AllocationService.
-type AllocationService struct{ db *DB }
-
-var _ pactum.AllocationService = (*AllocationService)(nil)
-
-// NewAllocationService returns the allocation service.
-func NewAllocationService(db *DB) *AllocationService { return &AllocationService{db: db} }
 
 const allocationColumns = `id, proposal_id, organization_id, system_id, amount, unit, starts_at, ends_at, state, conditions, created_at, updated_at, version`
 
@@ -42,8 +35,9 @@ func scanAllocation(row scanner, extra ...any) (*pactum.Allocation, string, erro
 	return &a, site, nil
 }
 
-func findAllocationByID(ctx context.Context, q querier, id string) (*pactum.Allocation, string, error) {
-	a, site, err := scanAllocation(q.QueryRowContext(ctx, allocationSelect+` WHERE a.id = $1`, id))
+// GetAllocation returns an allocation and its system's site, or ENOTFOUND.
+func (q *queries) GetAllocation(ctx context.Context, id string) (*pactum.Allocation, string, error) {
+	a, site, err := scanAllocation(q.q.QueryRowContext(ctx, allocationSelect+` WHERE a.id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, "", pactum.Errorf(pactum.ENOTFOUND, "Allocation %q not found.", id)
 	} else if err != nil {
@@ -52,36 +46,10 @@ func findAllocationByID(ctx context.Context, q querier, id string) (*pactum.Allo
 	return a, site, nil
 }
 
-// FindAllocationByID returns an allocation visible to the caller.
-func (s *AllocationService) FindAllocationByID(ctx context.Context, id string) (*pactum.Allocation, error) {
-	u, err := actor(ctx)
-	if err != nil {
-		return nil, err
-	}
-	a, site, err := findAllocationByID(ctx, s.db.r, id)
-	if err != nil {
-		return nil, err
-	}
-	if !pactum.CanSeeAllocation(u, a, site) {
-		return nil, pactum.Errorf(pactum.ENOTFOUND, "Allocation %q not found.", id)
-	}
-	return a, nil
-}
-
-// FindAllocations lists allocations visible to the caller, newest first.
-func (s *AllocationService) FindAllocations(ctx context.Context, f pactum.AllocationFilter) ([]*pactum.Allocation, int, error) {
-	u, err := actor(ctx)
-	if err != nil {
-		return nil, 0, err
-	}
+// ListAllocations lists allocations within s, newest first.
+func (q *queries) ListAllocations(ctx context.Context, s pactum.Scope, f pactum.AllocationFilter) ([]*pactum.Allocation, int, error) {
 	var w where
-	switch {
-	case pactum.CanReadAll(u):
-	case u.Role == pactum.RoleApplicant:
-		w.add("a.organization_id = ?", u.OrganizationID)
-	case u.Role == pactum.RoleSiteOperator:
-		w.add("s.site = ?", u.Site)
-	default:
+	if !w.scope(s, scopeConds{organization: "a.organization_id = ?", site: "s.site = ?"}) {
 		return []*pactum.Allocation{}, 0, nil
 	}
 	if f.ProposalID != nil {
@@ -96,80 +64,150 @@ func (s *AllocationService) FindAllocations(ctx context.Context, f pactum.Alloca
 	if f.State != nil {
 		w.add("a.state = ?", string(*f.State))
 	}
-	q := strings.Replace(allocationSelect, " FROM", ", COUNT(*) OVER () FROM", 1) + w.String() + ` ORDER BY a.id DESC` + w.page(f.Limit, f.Offset)
-	return listPage(ctx, s.db.r, "find allocations", q, w.args, func(row scanner, extra ...any) (*pactum.Allocation, error) {
+	query := strings.Replace(allocationSelect, " FROM", ", COUNT(*) OVER () FROM", 1) + w.String() + ` ORDER BY a.id DESC` + w.page(f.Limit, f.Offset)
+	return listPage(ctx, q.q, "find allocations", query, w.args, func(row scanner, extra ...any) (*pactum.Allocation, error) {
 		a, _, err := scanAllocation(row, extra...)
 		return a, err
 	})
 }
 
-// TransitionAllocation moves an allocation to another state.
-func (s *AllocationService) TransitionAllocation(ctx context.Context, id string, to pactum.AllocationState, reason string) (*pactum.Allocation, error) {
-	u, err := actor(ctx)
+// InsertAllocation adds an allocation awarded in callID.
+func (tx *Tx) InsertAllocation(ctx context.Context, a *pactum.Allocation, callID string) error {
+	condJSON, err := json.Marshal(a.Conditions)
 	if err != nil {
-		return nil, err
+		return fmt.Errorf("encode conditions: %w", err)
 	}
-	if !to.Valid() {
-		return nil, &pactum.Error{Code: pactum.EINVALID, Message: "The transition is not valid.",
-			Fields: []pactum.FieldError{{Field: "state", Message: "must be one of pending_provisioning, active, suspended, exhausted, expired"}}}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO allocations (`+allocationColumns+`, call_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+		a.ID, a.ProposalID, a.OrganizationID, a.SystemID, a.Amount, a.Unit, a.StartsAt, a.EndsAt, a.State,
+		string(condJSON), a.CreatedAt, a.UpdatedAt, a.Version, callID); err != nil {
+		return fmt.Errorf("insert allocation: %w", mapError(err))
 	}
-	if len(reason) > 5000 {
-		return nil, &pactum.Error{Code: pactum.EINVALID, Message: "The transition is not valid.",
-			Fields: []pactum.FieldError{{Field: "reason", Message: "must be at most 5000 characters"}}}
+	return nil
+}
+
+// UpdateAllocationState writes an allocation's state, refusing a lost
+// update.
+func (tx *Tx) UpdateAllocationState(ctx context.Context, a *pactum.Allocation, oldVersion int) error {
+	res, err := tx.ExecContext(ctx, `UPDATE allocations SET state = $1, updated_at = $2, version = $3 WHERE id = $4 AND version = $5`,
+		a.State, a.UpdatedAt, a.Version, a.ID, oldVersion)
+	return checkOneRow(res, err, "allocation", a.ID)
+}
+
+// ListHostedAllocations returns the allocations among ids, with their
+// sites, in chunks of keysPerLookup ids (one statement shape).
+func (q *queries) ListHostedAllocations(ctx context.Context, ids []string) ([]pactum.HostedAllocation, error) {
+	var out []pactum.HostedAllocation
+	err := lookup(ctx, q.q, bulkStatements[q.dialect].lookupAllocations, nil, ids, func(rows *sql.Rows) error {
+		a := &pactum.Allocation{}
+		var site string
+		if err := rows.Scan(&a.ID, &a.Unit, &a.Amount, &a.State, &site); err != nil {
+			return err
+		}
+		out = append(out, pactum.HostedAllocation{Allocation: a, Site: site})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("find allocations: %w", err)
 	}
-	var a *pactum.Allocation
-	err = s.db.write(ctx, func(tx *Tx) error {
-		var err error
-		a, err = transitionAllocation(ctx, tx, u, id, to, reason)
-		return err
+	return out, nil
+}
+
+// ListConditionAcks returns the acknowledgements of an allocation's
+// conditions.
+func (q *queries) ListConditionAcks(ctx context.Context, allocationID string) ([]pactum.ConditionAck, error) {
+	return listAll(ctx, q.q, "conditions of "+allocationID, `SELECT allocation_id, rule_id, statement, acknowledged_by, acknowledged_at
+		FROM condition_acks WHERE allocation_id = $1`, []any{allocationID}, scanAck)
+}
+
+func scanAck(row scanner, _ ...any) (pactum.ConditionAck, error) {
+	var k pactum.ConditionAck
+	if err := row.Scan(&k.AllocationID, &k.RuleID, &k.Statement, &k.AcknowledgedBy, &k.AcknowledgedAt); err != nil {
+		return k, err
+	}
+	k.AcknowledgedAt = k.AcknowledgedAt.UTC()
+	return k, nil
+}
+
+// InsertConditionAck records an acknowledgement.
+func (tx *Tx) InsertConditionAck(ctx context.Context, k pactum.ConditionAck) error {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO condition_acks (allocation_id, rule_id, statement, acknowledged_by, acknowledged_at)
+		VALUES ($1, $2, $3, $4, $5)`, k.AllocationID, k.RuleID, k.Statement, k.AcknowledgedBy, k.AcknowledgedAt); err != nil {
+		return fmt.Errorf("acknowledge condition: %w", mapError(err))
+	}
+	return nil
+}
+
+// ListSiteAllocations reads what a site's desired state is made of:
+// allocations, their acknowledgements and their organizations' members,
+// each in one query over the site.
+func (q *queries) ListSiteAllocations(ctx context.Context, site string, systemID *string, expiredSince time.Time) ([]pactum.SiteAllocation, error) {
+	var w where
+	w.add("s.site = ?", site)
+	w.add("(a.state <> '"+string(pactum.AllocationExpired)+"' OR a.updated_at >= ?)", expiredSince)
+	if systemID != nil {
+		w.add("a.system_id = ?", *systemID)
+	}
+	query := strings.Replace(allocationSelect, " FROM", ", o.legal_name, p.title FROM", 1) +
+		` JOIN organizations o ON o.id = a.organization_id JOIN proposals p ON p.id = a.proposal_id` + w.String() + ` ORDER BY a.id`
+	out, err := listAll(ctx, q.q, "desired state of "+site, query, w.args, func(row scanner, _ ...any) (pactum.SiteAllocation, error) {
+		var sa pactum.SiteAllocation
+		a, _, err := scanAllocation(row, &sa.OrganizationName, &sa.Title)
+		sa.Allocation, sa.Acknowledged, sa.Members = a, []string{}, []string{}
+		return sa, err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return a, nil
+	byID := make(map[string]*pactum.SiteAllocation, len(out))
+	for i := range out {
+		byID[out[i].Allocation.ID] = &out[i]
+	}
+	if err := eachRow(ctx, q.q, `SELECT k.allocation_id, k.rule_id FROM condition_acks k JOIN allocations a ON a.id = k.allocation_id
+		JOIN systems s ON s.id = a.system_id WHERE s.site = $1`, []any{site}, func(rows *sql.Rows) error {
+		var id, rule string
+		if err := rows.Scan(&id, &rule); err != nil {
+			return err
+		}
+		if sa := byID[id]; sa != nil {
+			sa.Acknowledged = append(sa.Acknowledged, rule)
+		}
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("acknowledgements of %s: %w", site, err)
+	}
+	members := map[string][]string{}
+	if err := eachRow(ctx, q.q, `SELECT DISTINCT u.organization_id, u.username FROM users u JOIN allocations a ON a.organization_id = u.organization_id
+		JOIN systems s ON s.id = a.system_id WHERE s.site = $1 AND u.role = $2 AND u.username <> ''`,
+		[]any{site, string(pactum.RoleApplicant)}, func(rows *sql.Rows) error {
+			var org, name string
+			if err := rows.Scan(&org, &name); err != nil {
+				return err
+			}
+			members[org] = append(members[org], name)
+			return nil
+		}); err != nil {
+		return nil, fmt.Errorf("members at %s: %w", site, err)
+	}
+	for i := range out {
+		if m := members[out[i].Allocation.OrganizationID]; m != nil {
+			out[i].Members = m
+		}
+	}
+	return out, nil
 }
 
-func transitionAllocation(ctx context.Context, tx *Tx, u *pactum.User, id string, to pactum.AllocationState, reason string) (*pactum.Allocation, error) {
-	a, site, err := findAllocationByID(ctx, tx, id)
+// eachRow runs a query and calls fn for every row.
+func eachRow(ctx context.Context, q querier, query string, args []any, fn func(*sql.Rows) error) error {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if !pactum.CanSeeAllocation(u, a, site) {
-		return nil, pactum.Errorf(pactum.ENOTFOUND, "Allocation %q not found.", id)
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return err
+		}
 	}
-	if a.State == to {
-		return a, nil // idempotent: a retried request changes nothing
-	}
-	if !pactum.CanTransitionAllocation(u, site, a.State, to) {
-		return nil, pactum.Errorf(pactum.EFORBIDDEN, "A %s may not move an allocation from %s to %s.", u.Role, a.State, to)
-	}
-	from, oldVersion := a.State, a.Version
-	if err := a.Transition(to); err != nil {
-		return nil, err
-	}
-	a.UpdatedAt, a.Version = tx.now, oldVersion+1
-	res, err := tx.ExecContext(ctx, `UPDATE allocations SET state = $1, updated_at = $2, version = $3 WHERE id = $4 AND version = $5`,
-		a.State, a.UpdatedAt, a.Version, a.ID, oldVersion)
-	if err := checkOneRow(res, err, "allocation", a.ID); err != nil {
-		return nil, err
-	}
-	if err := tx.record("allocation."+transitionVerb(to), "allocation", a.ID,
-		map[string]any{"state": from}, map[string]any{"state": a.State, "reason": reason}); err != nil {
-		return nil, err
-	}
-	return a, nil
-}
-
-func transitionVerb(to pactum.AllocationState) string {
-	switch to {
-	case pactum.AllocationActive:
-		return "activate"
-	case pactum.AllocationSuspended:
-		return "suspend"
-	case pactum.AllocationExhausted:
-		return "exhaust"
-	case pactum.AllocationExpired:
-		return "expire"
-	}
-	return "transition"
+	return rows.Err()
 }

@@ -6,19 +6,11 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/pactum/pactum"
-	"github.com/pactum/pactum/audit"
 )
-
-// AuditService implements pactum.AuditService.
-type AuditService struct{ db *DB }
-
-var _ pactum.AuditService = (*AuditService)(nil)
-
-// NewAuditService returns the audit reader and verifier.
-func NewAuditService(db *DB) *AuditService { return &AuditService{db: db} }
 
 const auditColumns = `seq, id, at, actor_id, action, subject_type, subject_id, before_json, after_json, prev_hash, hash`
 
@@ -34,22 +26,8 @@ func scanAuditEvent(row scanner, extra ...any) (*pactum.AuditEvent, error) {
 	return &e, nil
 }
 
-func canAudit(ctx context.Context) error {
-	u, err := actor(ctx)
-	if err != nil {
-		return err
-	}
-	if !pactum.CanReadAll(u) {
-		return pactum.Errorf(pactum.EFORBIDDEN, "Only access managers and auditors may read the audit log.")
-	}
-	return nil
-}
-
-// FindAuditEvents lists events in chain order.
-func (s *AuditService) FindAuditEvents(ctx context.Context, f pactum.AuditFilter) ([]*pactum.AuditEvent, int, error) {
-	if err := canAudit(ctx); err != nil {
-		return nil, 0, err
-	}
+// ListAuditEvents lists events in chain order.
+func (q *queries) ListAuditEvents(ctx context.Context, f pactum.AuditFilter) ([]*pactum.AuditEvent, int, error) {
 	var w where
 	if f.SubjectType != nil {
 		w.add("subject_type = ?", *f.SubjectType)
@@ -63,66 +41,43 @@ func (s *AuditService) FindAuditEvents(ctx context.Context, f pactum.AuditFilter
 	if f.AfterSeq > 0 {
 		w.add("seq > ?", f.AfterSeq)
 	}
-	q := `SELECT ` + auditColumns + `, COUNT(*) OVER () FROM audit_events` + w.String() + ` ORDER BY seq` + w.page(f.Limit, f.Offset)
-	return listPage(ctx, s.db.r, "find audit events", q, w.args, scanAuditEvent)
+	query := `SELECT ` + auditColumns + `, COUNT(*) OVER () FROM audit_events` + w.String() + ` ORDER BY seq` + w.page(f.Limit, f.Offset)
+	return listPage(ctx, q.q, "find audit events", query, w.args, scanAuditEvent)
 }
 
-// VerifyAudit checks the chain. Access managers and auditors only.
-func (s *AuditService) VerifyAudit(ctx context.Context) (*pactum.AuditReport, error) {
-	if err := canAudit(ctx); err != nil {
-		return nil, err
-	}
-	return s.db.VerifyAudit(ctx)
-}
-
-// VerifyAudit walks the whole chain in one read transaction, streaming, and
-// reports the first bad event. It needs no caller: `pactum audit verify`
-// runs it offline against the database itself. Pins hold events to the
-// hashes that signed checkpoints state (audit.Verifier.Pin).
-func (db *DB) VerifyAudit(ctx context.Context, pins ...*audit.Checkpoint) (*pactum.AuditReport, error) {
-	tx, err := db.beginRead(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	var headSeq int64
-	var headHash string
-	if err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&headSeq, &headHash); err == sql.ErrNoRows {
-		return &pactum.AuditReport{OK: false, FirstBad: &pactum.AuditProblem{Reason: "the audit head record is missing"}}, nil
+// GetAuditHead returns the chain's last sequence number and hash; ENOTFOUND
+// when the head record is missing (a tampered database).
+func (q *queries) GetAuditHead(ctx context.Context) (int64, string, error) {
+	var seq int64
+	var hash string
+	err := q.q.QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&seq, &hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, "", pactum.Errorf(pactum.ENOTFOUND, "The audit head record is missing.")
 	} else if err != nil {
-		return nil, fmt.Errorf("audit head: %w", err)
+		return 0, "", fmt.Errorf("audit head: %w", err)
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT `+auditColumns+` FROM audit_events ORDER BY seq`)
+	return seq, hash, nil
+}
+
+// ScanAuditEvents streams every event in chain order to fn until it
+// returns false.
+func (q *queries) ScanAuditEvents(ctx context.Context, fn func(*pactum.AuditEvent) bool) error {
+	rows, err := q.q.QueryContext(ctx, `SELECT `+auditColumns+` FROM audit_events ORDER BY seq`)
 	if err != nil {
-		return nil, fmt.Errorf("read audit events: %w", err)
+		return fmt.Errorf("read audit events: %w", err)
 	}
 	defer rows.Close()
-	v := audit.NewVerifier()
-	for _, p := range pins {
-		v.Pin(p.Seq, p.Hash)
-	}
 	for rows.Next() {
 		e, err := scanAuditEvent(rows)
 		if err != nil {
-			return nil, fmt.Errorf("scan audit event: %w", err)
+			return fmt.Errorf("scan audit event: %w", err)
 		}
-		if !v.Add(e) {
+		if !fn(e) {
 			break
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read audit events: %w", err)
+		return fmt.Errorf("read audit events: %w", err)
 	}
-	return v.Report(headSeq, headHash), nil
-}
-
-// AuditHead returns the chain's last sequence number and hash, for a
-// checkpoint. It needs no caller: it runs offline.
-func (db *DB) AuditHead(ctx context.Context) (int64, string, error) {
-	var seq int64
-	var hash string
-	if err := db.r.QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&seq, &hash); err != nil {
-		return 0, "", fmt.Errorf("audit head: %w", err)
-	}
-	return seq, hash, nil
+	return nil
 }

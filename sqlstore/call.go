@@ -8,18 +8,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/pactum/pactum"
 )
-
-// CallService implements pactum.CallService.
-type CallService struct{ db *DB }
-
-var _ pactum.CallService = (*CallService)(nil)
-
-// NewCallService returns the call service.
-func NewCallService(db *DB) *CallService { return &CallService{db: db} }
 
 const callColumns = `id, title, description, opens_at, cutoff_at, modes, system_ids, created_at`
 
@@ -40,34 +31,8 @@ func scanCall(row scanner, extra ...any) (*pactum.Call, error) {
 	return &c, nil
 }
 
-// CreateCall opens a call. Access managers only.
-func (s *CallService) CreateCall(ctx context.Context, c *pactum.Call) error {
-	u, err := actor(ctx)
-	if err != nil {
-		return err
-	}
-	if !pactum.HasRole(u, pactum.RoleAccessManager) {
-		return pactum.Errorf(pactum.EFORBIDDEN, "Only access managers may open calls.")
-	}
-	var v pactum.Validator
-	v.Merge("", c.Validate())
-	return s.db.write(ctx, func(tx *Tx) error { return createCall(ctx, tx, c, &v) })
-}
-
-func createCall(ctx context.Context, tx *Tx, c *pactum.Call, v *pactum.Validator) error {
-	systems, err := systemMap(ctx, tx)
-	if err != nil {
-		return err
-	}
-	for i, id := range c.SystemIDs {
-		v.Check(systems[id] != nil, fmt.Sprintf("system_ids[%d]", i), "names no system in the catalogue: %q", id)
-	}
-	if err := v.Err("The call is not valid."); err != nil {
-		return err
-	}
-	c.ID = newID()
-	c.CreatedAt = tx.now
-	c.OpensAt, c.CutoffAt = c.OpensAt.UTC().Truncate(time.Microsecond), c.CutoffAt.UTC().Truncate(time.Microsecond)
+// InsertCall opens a call.
+func (tx *Tx) InsertCall(ctx context.Context, c *pactum.Call) error {
 	modes, err := json.Marshal(c.Modes)
 	if err != nil {
 		return fmt.Errorf("encode modes: %w", err)
@@ -80,19 +45,12 @@ func createCall(ctx context.Context, tx *Tx, c *pactum.Call, v *pactum.Validator
 		c.ID, c.Title, c.Description, c.OpensAt, c.CutoffAt, string(modes), string(sys), c.CreatedAt); err != nil {
 		return fmt.Errorf("insert call: %w", mapError(err))
 	}
-	return tx.record("call.create", "call", c.ID, nil, c)
+	return nil
 }
 
-// FindCallByID returns a call; any authenticated caller may read calls.
-func (s *CallService) FindCallByID(ctx context.Context, id string) (*pactum.Call, error) {
-	if _, err := actor(ctx); err != nil {
-		return nil, err
-	}
-	return findCallByID(ctx, s.db.r, id)
-}
-
-func findCallByID(ctx context.Context, q querier, id string) (*pactum.Call, error) {
-	c, err := scanCall(q.QueryRowContext(ctx, `SELECT `+callColumns+` FROM calls WHERE id = $1`, id))
+// GetCall returns a call or ENOTFOUND.
+func (q *queries) GetCall(ctx context.Context, id string) (*pactum.Call, error) {
+	c, err := scanCall(q.q.QueryRowContext(ctx, `SELECT `+callColumns+` FROM calls WHERE id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, pactum.Errorf(pactum.ENOTFOUND, "Call %q not found.", id)
 	} else if err != nil {
@@ -101,16 +59,13 @@ func findCallByID(ctx context.Context, q querier, id string) (*pactum.Call, erro
 	return c, nil
 }
 
-// FindCalls lists calls, newest first.
-func (s *CallService) FindCalls(ctx context.Context, f pactum.CallFilter) ([]*pactum.Call, int, error) {
-	if _, err := actor(ctx); err != nil {
-		return nil, 0, err
-	}
+// ListCalls lists calls, newest first.
+func (q *queries) ListCalls(ctx context.Context, f pactum.CallFilter) ([]*pactum.Call, int, error) {
 	var w where
 	if f.OpenAt != nil {
 		w.add("opens_at <= ?", f.OpenAt.UTC())
 		w.add("cutoff_at > ?", f.OpenAt.UTC())
 	}
-	q := `SELECT ` + callColumns + `, COUNT(*) OVER () FROM calls` + w.String() + ` ORDER BY id DESC` + w.page(f.Limit, f.Offset)
-	return listPage(ctx, s.db.r, "find calls", q, w.args, scanCall)
+	query := `SELECT ` + callColumns + `, COUNT(*) OVER () FROM calls` + w.String() + ` ORDER BY id DESC` + w.page(f.Limit, f.Offset)
+	return listPage(ctx, q.q, "find calls", query, w.args, scanCall)
 }

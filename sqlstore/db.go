@@ -72,14 +72,18 @@ type DB struct {
 	// on PostgreSQL).
 	group *groupCommit
 	ckpt  *checkpointer
-	cache refCache
+	// buckets caches usage bucket ids (see usage.go).
+	buckets bucketCache
+
+	// queries runs the Store's reads on the read pool.
+	queries
 }
 
 // Open opens (creating if needed) the database named by dsn and migrates it
 // to the newest schema. dsn is either a PostgreSQL URL (postgres://… or
 // postgresql://…) or a SQLite file path, optionally prefixed with "sqlite:".
 func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
-	db := &DB{now: opt.Now, logger: opt.Logger, dsn: dsn, stmts: map[string]*sql.Stmt{}}
+	db := &DB{now: opt.Now, logger: opt.Logger, dsn: dsn, stmts: map[string]*sql.Stmt{}, buckets: newBucketCache()}
 	if db.now == nil {
 		db.now = time.Now
 	}
@@ -107,6 +111,7 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 	if db.dialect == SQLite {
 		db.group = newGroupCommit(db)
 	}
+	db.queries = queries{q: db.r, dialect: db.dialect}
 	return db, nil
 }
 
@@ -321,15 +326,6 @@ func (w *where) page(l, offset int) string {
 	return fmt.Sprintf(" LIMIT $%d OFFSET $%d", len(w.args)-1, len(w.args))
 }
 
-// actor returns the acting user or EUNAUTHORIZED.
-func actor(ctx context.Context) (*pactum.User, error) {
-	u := pactum.UserFromContext(ctx)
-	if u == nil {
-		return nil, pactum.Errorf(pactum.EUNAUTHORIZED, "Authentication required.")
-	}
-	return u, nil
-}
-
 // Ping checks that the database answers, for health checks.
 func (db *DB) Ping(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
@@ -362,4 +358,55 @@ func listPage[T any](ctx context.Context, q querier, what, query string, args []
 		return nil, 0, fmt.Errorf("%s: %w", what, err)
 	}
 	return out, total, nil
+}
+
+// listAll runs a query and scans every row with scan, returning them all
+// (never nil). what names the list in errors.
+func listAll[T any](ctx context.Context, q querier, what, query string, args []any, scan func(scanner, ...any) (T, error)) ([]T, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		x, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("%s: scan: %w", what, err)
+		}
+		out = append(out, x)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return out, nil
+}
+
+// scopeConds are the conditions a list applies for each field of a
+// pactum.Scope, SQL with ? standing for the field's value; "" where the
+// list has no such condition.
+type scopeConds struct {
+	organization, user, reviewer, site string
+}
+
+// scope adds s's conditions to the query and reports whether it can return
+// anything: not for the empty scope, nor for a scope with a field the list
+// cannot apply, so that a mistake fails closed.
+func (w *where) scope(s pactum.Scope, c scopeConds) bool {
+	if s.All {
+		return true
+	}
+	if s.Empty() {
+		return false
+	}
+	for _, f := range []struct{ v, cond string }{{s.OrganizationID, c.organization}, {s.UserID, c.user}, {s.ReviewerID, c.reviewer}, {s.Site, c.site}} {
+		if f.v == "" {
+			continue
+		}
+		if f.cond == "" {
+			return false
+		}
+		w.add(f.cond, f.v)
+	}
+	return true
 }

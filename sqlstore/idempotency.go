@@ -35,7 +35,7 @@ type StoredResponse = struct {
 // answer; for a key whose first request is still running, or that was used
 // for a different request, ECONFLICT.
 func (s *IdempotencyService) Claim(ctx context.Context, userID, key, requestHash string) (claimed bool, stored *StoredResponse, err error) {
-	err = s.db.write(ctx, func(tx *Tx) error {
+	err = s.db.write(ctx, nil, func(tx *Tx) error {
 		// Forget expired keys as we go: cheap with the index, and no
 		// separate janitor to run.
 		if _, err := tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE created_at < $1`, tx.now.Add(-IdempotencyTTL)); err != nil {
@@ -68,7 +68,7 @@ func (s *IdempotencyService) Claim(ctx context.Context, userID, key, requestHash
 
 // Complete stores the answer to a claimed key.
 func (s *IdempotencyService) Complete(ctx context.Context, userID, key string, r StoredResponse) error {
-	return s.db.write(ctx, func(tx *Tx) error {
+	return s.db.write(ctx, nil, func(tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE idempotency_keys SET status = $1, content_type = $2, body = $3 WHERE user_id = $4 AND key = $5`,
 			r.Status, r.ContentType, string(r.Body), userID, key)
 		return err
@@ -78,7 +78,7 @@ func (s *IdempotencyService) Complete(ctx context.Context, userID, key string, r
 // Release forgets a claimed key whose request failed on the server's side,
 // so that a retry runs it again.
 func (s *IdempotencyService) Release(ctx context.Context, userID, key string) error {
-	return s.db.write(ctx, func(tx *Tx) error {
+	return s.db.write(ctx, nil, func(tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE user_id = $1 AND key = $2 AND status IS NULL`, userID, key)
 		return err
 	})

@@ -7,24 +7,15 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/pactum/pactum"
 )
 
-// NotificationService implements pactum.NotificationService.
-type NotificationService struct{ db *DB }
-
-var _ pactum.NotificationService = (*NotificationService)(nil)
-
-// NewNotificationService returns the notification reader.
-func NewNotificationService(db *DB) *NotificationService { return &NotificationService{db: db} }
-
 const notificationColumns = `id, user_id, proposal_id, kind, subject, body, created_at, read_at`
 
-// notify writes a notification in the transaction of the change it
-// reports; the caller's audit event names who was notified.
-func notify(ctx context.Context, tx *Tx, n *pactum.Notification) error {
-	n.ID, n.CreatedAt = newID(), tx.now
+// InsertNotification stores a notification.
+func (tx *Tx) InsertNotification(ctx context.Context, n *pactum.Notification) error {
 	if _, err := tx.ExecContext(ctx, `INSERT INTO notifications (`+notificationColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL)`,
 		n.ID, n.UserID, n.ProposalID, n.Kind, n.Subject, n.Body, n.CreatedAt); err != nil {
 		return fmt.Errorf("insert notification: %w", mapError(err))
@@ -43,21 +34,14 @@ func scanNotification(row scanner, extra ...any) (*pactum.Notification, error) {
 	return &n, nil
 }
 
-// FindNotifications lists the caller's notifications, or anyone's for
-// access managers and auditors, newest first.
-func (s *NotificationService) FindNotifications(ctx context.Context, f pactum.NotificationFilter) ([]*pactum.Notification, int, error) {
-	u, err := actor(ctx)
-	if err != nil {
-		return nil, 0, err
-	}
+// ListNotifications lists notifications within s, newest first.
+func (q *queries) ListNotifications(ctx context.Context, s pactum.Scope, f pactum.NotificationFilter) ([]*pactum.Notification, int, error) {
 	var w where
-	switch {
-	case pactum.CanReadAll(u):
-		if f.UserID != nil {
-			w.add("user_id = ?", *f.UserID)
-		}
-	default:
-		w.add("user_id = ?", u.ID)
+	if !w.scope(s, scopeConds{user: "user_id = ?"}) {
+		return []*pactum.Notification{}, 0, nil
+	}
+	if f.UserID != nil {
+		w.add("user_id = ?", *f.UserID)
 	}
 	if f.ProposalID != nil {
 		w.add("proposal_id = ?", *f.ProposalID)
@@ -65,36 +49,23 @@ func (s *NotificationService) FindNotifications(ctx context.Context, f pactum.No
 	if f.Unread {
 		w.conds = append(w.conds, "read_at IS NULL")
 	}
-	q := `SELECT ` + notificationColumns + `, COUNT(*) OVER () FROM notifications` + w.String() + ` ORDER BY id DESC` + w.page(f.Limit, f.Offset)
-	return listPage(ctx, s.db.r, "find notifications", q, w.args, scanNotification)
+	query := `SELECT ` + notificationColumns + `, COUNT(*) OVER () FROM notifications` + w.String() + ` ORDER BY id DESC` + w.page(f.Limit, f.Offset)
+	return listPage(ctx, q.q, "find notifications", query, w.args, scanNotification)
 }
 
-// MarkNotificationRead marks one of the caller's notifications read.
-func (s *NotificationService) MarkNotificationRead(ctx context.Context, id string) (*pactum.Notification, error) {
-	u, err := actor(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var n *pactum.Notification
-	err = s.db.write(ctx, func(tx *Tx) error {
-		var err error
-		n, err = scanNotification(tx.QueryRowContext(ctx, `SELECT `+notificationColumns+` FROM notifications WHERE id = $1`, id))
-		if errors.Is(err, sql.ErrNoRows) || (err == nil && n.UserID != u.ID) {
-			return pactum.Errorf(pactum.ENOTFOUND, "Notification %q not found.", id)
-		} else if err != nil {
-			return fmt.Errorf("find notification: %w", err)
-		}
-		if n.ReadAt != nil {
-			return nil
-		}
-		n.ReadAt = &tx.now
-		if _, err := tx.ExecContext(ctx, `UPDATE notifications SET read_at = $1 WHERE id = $2`, tx.now, id); err != nil {
-			return fmt.Errorf("mark notification read: %w", err)
-		}
-		return tx.record("notification.read", "notification", id, nil, map[string]any{"read_at": tx.now})
-	})
-	if err != nil {
-		return nil, err
+// GetNotification returns a notification, or ENOTFOUND.
+func (q *queries) GetNotification(ctx context.Context, id string) (*pactum.Notification, error) {
+	n, err := scanNotification(q.q.QueryRowContext(ctx, `SELECT `+notificationColumns+` FROM notifications WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, pactum.Errorf(pactum.ENOTFOUND, "Notification %q not found.", id)
+	} else if err != nil {
+		return nil, fmt.Errorf("find notification: %w", err)
 	}
 	return n, nil
+}
+
+// UpdateNotificationRead marks a notification read at at.
+func (tx *Tx) UpdateNotificationRead(ctx context.Context, id string, at time.Time) error {
+	res, err := tx.ExecContext(ctx, `UPDATE notifications SET read_at = $1 WHERE id = $2`, at, id)
+	return checkOneRow(res, err, "notification", id)
 }

@@ -5,9 +5,9 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -15,61 +15,22 @@ import (
 	"github.com/pactum/pactum/audit"
 )
 
-// eventLog collects a use case's audit events until its transaction seals
-// them into the chain. Events can be prepared before the transaction
-// starts, so that encoding large snapshots happens outside the writer's
-// critical section.
-type eventLog struct {
-	actor  string
-	events []*pactum.AuditEvent
-}
-
-func newEventLog(u *pactum.User) *eventLog {
-	l := &eventLog{}
-	if u != nil {
-		l.actor = u.ID
-	}
-	return l
-}
-
-// record queues an audit event for subject, with JSON snapshots of the
-// subject before and after the change (nil for none).
-func (l *eventLog) record(action, subjectType, subjectID string, before, after any) error {
-	b, err := snapshot(before)
-	if err != nil {
-		return err
-	}
-	a, err := snapshot(after)
-	if err != nil {
-		return err
-	}
-	l.events = append(l.events, &pactum.AuditEvent{
-		ID: newID(), ActorID: l.actor, Action: action, SubjectType: subjectType, SubjectID: subjectID, Before: b, After: a,
-	})
-	return nil
-}
-
-func snapshot(v any) (json.RawMessage, error) {
-	if v == nil {
-		return json.RawMessage("null"), nil
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, fmt.Errorf("audit snapshot: %w", err)
-	}
-	return b, nil
-}
-
 // Tx is one use case's transaction: its queries run cached prepared
 // statements, and its audit events are sealed into the chain before it
 // commits, so the change and its record land together or not at all.
 type Tx struct {
+	queries
 	tx *sql.Tx
 	db *DB
-	*eventLog
+	// events are the use case's audit events, sealed at its end.
+	events []*pactum.AuditEvent
 	// now is the use case's time, stamped when it starts.
 	now   time.Time
 	actor *pactum.User
+	// committed run once the transaction's commit is durable (on SQLite
+	// the group's), never if it rolls back: caches learn only what is
+	// certainly stored.
+	committed []func()
 	// unprepared lists queries run without a cached statement; they are
 	// prepared once the transaction ends and its connection is free (on
 	// SQLite the writer has one connection, which the transaction holds).
@@ -93,15 +54,15 @@ type chainHead struct {
 // fails, and none returns before the shared commit is durable. On
 // PostgreSQL each use case is its own transaction. fn must not call write
 // itself: on SQLite the nested call would wait for the writer it runs on.
-func (db *DB) write(ctx context.Context, fn func(tx *Tx) error) error {
+func (db *DB) write(ctx context.Context, actor *pactum.User, fn func(tx *Tx) error) error {
 	if db.dialect == SQLite {
-		return db.group.submit(ctx, pactum.UserFromContext(ctx), fn)
+		return db.group.submit(ctx, actor, fn)
 	}
 	sqlTx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	tx := db.newTx(sqlTx, pactum.UserFromContext(ctx))
+	tx := db.newTx(sqlTx, actor)
 	defer tx.finish()
 	if err := tx.run(ctx, fn); err != nil {
 		sqlTx.Rollback()
@@ -110,17 +71,48 @@ func (db *DB) write(ctx context.Context, fn func(tx *Tx) error) error {
 	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", mapError(err))
 	}
+	tx.done()
 	return nil
 }
 
-// adopt takes over events recorded before the transaction began, ahead of
-// any recorded in it.
-func (tx *Tx) adopt(l *eventLog) {
-	tx.events = append(l.events, tx.events...)
+func (db *DB) newTx(sqlTx *sql.Tx, actor *pactum.User) *Tx {
+	tx := &Tx{tx: sqlTx, db: db, now: db.stamp(), actor: actor}
+	tx.queries = queries{q: tx, dialect: db.dialect}
+	return tx
 }
 
-func (db *DB) newTx(sqlTx *sql.Tx, actor *pactum.User) *Tx {
-	return &Tx{tx: sqlTx, db: db, eventLog: newEventLog(actor), now: db.stamp(), actor: actor}
+// Now is the use case's time, fixed when its transaction began.
+func (tx *Tx) Now() time.Time { return tx.now }
+
+// Record queues an audit event by the transaction's actor.
+func (tx *Tx) Record(action, subjectType, subjectID string, before, after any) error {
+	actor := ""
+	if tx.actor != nil {
+		actor = tx.actor.ID
+	}
+	e, err := pactum.NewAuditEvent(actor, action, subjectType, subjectID, before, after)
+	if err != nil {
+		return err
+	}
+	tx.events = append(tx.events, e)
+	return nil
+}
+
+// Adopt queues events prepared before the transaction, ahead of those
+// recorded in it.
+func (tx *Tx) Adopt(events []*pactum.AuditEvent) {
+	tx.events = append(slices.Clone(events), tx.events...)
+}
+
+// onCommit runs fn once the transaction's commit is durable.
+func (tx *Tx) onCommit(fn func()) { tx.committed = append(tx.committed, fn) }
+
+// done runs the commit hooks.
+func (tx *Tx) done() {
+	for _, fn := range tx.committed {
+		fn()
+	}
+	tx.committed = nil
 }
 
 // run executes fn and seals its events. A panic in fn becomes an error, so
@@ -159,6 +151,9 @@ func (tx *Tx) seal(ctx context.Context) error {
 	for _, e := range tx.events {
 		seq++
 		e.Seq, e.At = seq, at
+		if e.ID == "" {
+			e.ID = newID()
+		}
 		audit.Seal(prev, e)
 		prev = e.Hash
 	}
@@ -362,6 +357,7 @@ func (g *groupCommit) restartWAL() {
 func (g *groupCommit) run(batch []*writeRequest) {
 	results := make([]error, len(batch))
 	var txs []*Tx
+	var owner []int // owner[k] is the request txs[k] ran
 	sqlTx, err := g.db.w.BeginTx(context.Background(), nil)
 	if err != nil {
 		for _, r := range batch {
@@ -392,6 +388,7 @@ func (g *groupCommit) run(batch []*writeRequest) {
 		tx.head = &head
 		before := head
 		txs = append(txs, tx)
+		owner = append(owner, i)
 		if err := tx.run(r.ctx, r.fn); err != nil {
 			results[i] = err
 			head = before
@@ -429,6 +426,11 @@ func (g *groupCommit) run(batch []*writeRequest) {
 	if err != nil {
 		g.fail(batch, results, fmt.Errorf("commit: %w", mapError(err)))
 		return
+	}
+	for i, tx := range txs {
+		if results[owner[i]] == nil {
+			tx.done()
+		}
 	}
 	for i, r := range batch {
 		r.done <- results[i]

@@ -18,6 +18,7 @@ import (
 	"github.com/pactum/pactum/audit"
 	"github.com/pactum/pactum/client"
 	"github.com/pactum/pactum/sqlstore"
+	"github.com/pactum/pactum/usecase"
 )
 
 func newAuditCmd(e *env) *cobra.Command {
@@ -71,7 +72,7 @@ Exit status: 0 when the chain verifies, 2 when it does not, 1 on other errors.`,
 				return err
 			}
 			defer db.Close()
-			r, err := db.VerifyAudit(cmd.Context(), pins...)
+			r, err := usecase.VerifyAudit(cmd.Context(), db, pins...)
 			if err != nil {
 				return err
 			}
@@ -149,7 +150,7 @@ detects any rewrite of the history before them.`,
 				return err
 			}
 			defer db.Close()
-			r, err := db.VerifyAudit(cmd.Context())
+			r, err := usecase.VerifyAudit(cmd.Context(), db)
 			if err != nil {
 				return err
 			}
@@ -157,7 +158,7 @@ detects any rewrite of the history before them.`,
 				printReport(e, r)
 				return &exitError{code: 2, err: fmt.Errorf("refusing to sign a broken chain")}
 			}
-			seq, hash, err := db.AuditHead(cmd.Context())
+			seq, hash, err := db.GetAuditHead(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -63,7 +63,7 @@ inspect it afterwards, e.g. with "pactum audit verify --data DIR". With
 				return err
 			}
 			defer a.Close()
-			mgr, token, err := a.users.Bootstrap(ctx, "mara.manager@eurohpc-ju.example", "Mara Manager")
+			mgr, token, err := a.uc.Bootstrap(ctx, "mara.manager@eurohpc-ju.example", "Mara Manager")
 			if err != nil {
 				return err
 			}

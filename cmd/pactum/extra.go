@@ -9,6 +9,7 @@ import (
 
 	"github.com/pactum/pactum"
 	"github.com/pactum/pactum/sqlstore"
+	"github.com/pactum/pactum/usecase"
 )
 
 // extraCommands returns the commands that run without a server: screening
@@ -29,5 +30,5 @@ func storedInputs(cmd *cobra.Command) ([]*pactum.ScreeningInput, error) {
 		return nil, err
 	}
 	defer db.Close()
-	return db.ScreeningInputs(cmd.Context())
+	return usecase.ScreeningInputs(cmd.Context(), db)
 }

@@ -98,7 +98,7 @@ manager exists.`,
 				return err
 			}
 			defer a.Close()
-			u, secret, err := a.users.Bootstrap(cmd.Context(), email, name)
+			u, secret, err := a.uc.Bootstrap(cmd.Context(), email, name)
 			if err != nil {
 				return err
 			}

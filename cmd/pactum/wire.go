@@ -13,11 +13,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pactum/pactum"
+	"github.com/pactum/pactum/allocate"
 	"github.com/pactum/pactum/catalog"
 	pactumhttp "github.com/pactum/pactum/http"
 	"github.com/pactum/pactum/policy"
 	"github.com/pactum/pactum/solver"
 	"github.com/pactum/pactum/sqlstore"
+	"github.com/pactum/pactum/usecase"
 )
 
 // storeFlags adds --data and --db, the two ways to name a database.
@@ -44,18 +46,17 @@ func dsnFromFlags(cmd *cobra.Command) (string, error) {
 // dsnFromDir returns the embedded database inside a data directory.
 func dsnFromDir(dir string) (string, error) { return sqlstore.DataDirDSN(dir) }
 
-// app is a wired pactum: store, services and screener.
+// app is a wired pactum: store, use cases and screener.
 type app struct {
 	db       *sqlstore.DB
-	users    *sqlstore.UserService
-	systems  *sqlstore.SystemService
+	uc       *usecase.App
 	ruleset  *policy.Ruleset
 	cfg      pactumhttp.Config
 	registry *prometheus.Registry
 }
 
 // openApp opens the database, seeds the systems catalogue (a no-op when
-// unchanged) and wires the services.
+// unchanged) and wires the use cases.
 func openApp(ctx context.Context, dsn string, logger *slog.Logger, rulesDir string) (*app, error) {
 	db, err := sqlstore.Open(ctx, dsn, sqlstore.Options{Logger: logger})
 	if err != nil {
@@ -88,35 +89,26 @@ func wire(ctx context.Context, db *sqlstore.DB, logger *slog.Logger, rulesDir st
 	if err != nil {
 		return nil, err
 	}
-	reviews := sqlstore.NewReviewService(db, rubric)
-	a := &app{db: db, users: sqlstore.NewUserService(db), systems: sqlstore.NewSystemService(db), ruleset: rs,
-		registry: prometheus.NewRegistry()}
+	uc := usecase.New(usecase.Config{
+		Store: db, Screener: policy.NewScreener(rs),
+		// No time limit: a run must be reproducible from its inputs.
+		Allocator: allocate.New(solver.Options{}),
+		Rubric:    rubric, Now: time.Now, Logger: logger,
+	})
+	a := &app{db: db, uc: uc, ruleset: rs, registry: prometheus.NewRegistry()}
 	sys := pactum.NewContextWithUser(ctx, pactum.SystemUser())
-	if err := a.systems.UpsertSystems(sys, systems); err != nil {
+	if err := uc.UpsertSystems(sys, systems); err != nil {
 		return nil, fmt.Errorf("seed systems catalogue: %w", err)
 	}
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.cfg = pactumhttp.Config{
-		Systems:       a.systems,
-		Organizations: sqlstore.NewOrganizationService(db),
-		Users:         a.users,
-		Calls:         sqlstore.NewCallService(db),
-		Proposals:     sqlstore.NewProposalService(db, policy.NewScreener(rs)),
-		Allocations:   sqlstore.NewAllocationService(db),
-		Audit:         sqlstore.NewAuditService(db),
-		Idempotency:   sqlstore.NewIdempotencyService(db),
-		Reviews:       reviews,
-		Reviewers:     reviews,
-		// No time limit: a run must be reproducible from its inputs.
-		AllocationRuns: sqlstore.NewAllocationRunService(db, solver.Options{}),
-		Notifications:  sqlstore.NewNotificationService(db),
-		Usage:          sqlstore.NewUsageService(db),
-		Awards:         sqlstore.NewAwardService(db),
-		Sites:          sqlstore.NewAwardService(db),
-		Health:         db.Ping,
-		Logger:         logger,
-		Registry:       a.registry,
-		Now:            time.Now,
+		Systems: uc, Organizations: uc, Users: uc, Calls: uc, Proposals: uc, Allocations: uc, Audit: uc,
+		Reviews: uc, Reviewers: uc, AllocationRuns: uc, Notifications: uc, Usage: uc, Awards: uc, Sites: uc,
+		Idempotency: sqlstore.NewIdempotencyService(db),
+		Health:      db.Ping,
+		Logger:      logger,
+		Registry:    a.registry,
+		Now:         time.Now,
 	}
 	return a, nil
 }

@@ -8,8 +8,12 @@ import (
 	"time"
 
 	"github.com/pactum/pactum"
+	"github.com/pactum/pactum/allocate"
 	"github.com/pactum/pactum/catalog"
+	"github.com/pactum/pactum/mock"
+	"github.com/pactum/pactum/solver"
 	"github.com/pactum/pactum/sqlstore"
+	"github.com/pactum/pactum/usecase"
 )
 
 // Fixture is a small world: the catalogue, one open call, two organizations
@@ -27,6 +31,21 @@ func As(u *pactum.User) context.Context {
 	return pactum.NewContextWithUser(context.Background(), u)
 }
 
+// App returns the use cases over db with the production rubric and
+// allocator, screening with screener (approving everything when nil) and
+// reading the time from now (time.Now when nil).
+func App(tb testing.TB, db *sqlstore.DB, screener pactum.Screener, now func() time.Time) *usecase.App {
+	tb.Helper()
+	rubric, err := catalog.Rubric()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if screener == nil {
+		screener = mock.Approving()
+	}
+	return usecase.New(usecase.Config{Store: db, Screener: screener, Allocator: allocate.New(solver.Options{}), Rubric: rubric, Now: now})
+}
+
 // Seed fills db with the fixture world. now is the time the call opens
 // around.
 func Seed(tb testing.TB, db *sqlstore.DB, now time.Time) *Fixture {
@@ -36,11 +55,11 @@ func Seed(tb testing.TB, db *sqlstore.DB, now time.Time) *Fixture {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if err := sqlstore.NewSystemService(db).UpsertSystems(sys, systems); err != nil {
+	app := App(tb, db, nil, nil)
+	if err := app.UpsertSystems(sys, systems); err != nil {
 		tb.Fatal(err)
 	}
-	users := sqlstore.NewUserService(db)
-	orgs := sqlstore.NewOrganizationService(db)
+	users, orgs := app, app
 	f := &Fixture{}
 	mk := func(u *pactum.User) *pactum.User {
 		tb.Helper()
@@ -72,7 +91,7 @@ func Seed(tb testing.TB, db *sqlstore.DB, now time.Time) *Fixture {
 	f.Call = &pactum.Call{Title: "AI Factories access 2026-Q4", Description: "Fast lane and large scale.",
 		OpensAt: now.Add(-24 * time.Hour), CutoffAt: now.Add(60 * 24 * time.Hour), Modes: modes,
 		SystemIDs: []string{"lumi-g", "leonardo-booster", "mn5-acc", "karolina-gpu"}}
-	if err := sqlstore.NewCallService(db).CreateCall(As(f.Manager), f.Call); err != nil {
+	if err := app.CreateCall(As(f.Manager), f.Call); err != nil {
 		tb.Fatalf("create call: %v", err)
 	}
 	return f
@@ -103,7 +122,7 @@ func SeedCatalogue(tb testing.TB, db *sqlstore.DB) {
 		tb.Fatal(err)
 	}
 	sys := pactum.NewContextWithUser(context.Background(), pactum.SystemUser())
-	if err := sqlstore.NewSystemService(db).UpsertSystems(sys, systems); err != nil {
+	if err := App(tb, db, nil, nil).UpsertSystems(sys, systems); err != nil {
 		tb.Fatal(err)
 	}
 }

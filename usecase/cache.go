@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: EUPL-1.2
 
-package sqlstore
+package usecase
 
 import (
 	"context"
@@ -10,12 +10,13 @@ import (
 	"github.com/pactum/pactum"
 )
 
-// refCache keeps the reference data every submission reads: the systems
-// catalogue and calls. Calls never change once opened; the catalogue
-// changes rarely, is dropped here when this process changes it, and is
-// re-read at least every systemsTTL so that a change made through another
-// server on the same PostgreSQL database shows soon. Capacity checks never
-// use it: they read the catalogue inside their statement.
+// refCache keeps what every submission and every request reads: the
+// systems catalogue, calls, organizations, and authenticated tokens.
+// Calls never change once opened; the catalogue changes rarely, is dropped
+// here when this process changes it, and is re-read at least every
+// systemsTTL so that a change made through another server on the same
+// PostgreSQL database shows soon. Capacity checks never use it: the store
+// reads the catalogue inside its reservation.
 //
 // Cached values are shared: callers must not modify them.
 type refCache struct {
@@ -60,9 +61,9 @@ func (c *refCache) dropSystems() {
 	c.mu.Unlock()
 }
 
-// cachedSystems returns the catalogue by ID.
-func (db *DB) cachedSystems(ctx context.Context) (map[string]*pactum.System, error) {
-	c := &db.cache
+// systems returns the catalogue by ID.
+func (a *App) systems(ctx context.Context) (map[string]*pactum.System, error) {
+	c := &a.cache
 	c.mu.Lock()
 	if c.systems != nil && time.Since(c.systemsAt) < systemsTTL {
 		m := c.systems
@@ -70,7 +71,7 @@ func (db *DB) cachedSystems(ctx context.Context) (map[string]*pactum.System, err
 		return m, nil
 	}
 	c.mu.Unlock()
-	m, err := systemMap(ctx, db.r)
+	m, err := systemMap(ctx, a.store)
 	if err != nil {
 		return nil, err
 	}
@@ -80,16 +81,29 @@ func (db *DB) cachedSystems(ctx context.Context) (map[string]*pactum.System, err
 	return m, nil
 }
 
-// cachedCall returns a call by ID, or ENOTFOUND.
-func (db *DB) cachedCall(ctx context.Context, id string) (*pactum.Call, error) {
-	c := &db.cache
+// systemMap reads the catalogue keyed by ID.
+func systemMap(ctx context.Context, q pactum.Queries) (map[string]*pactum.System, error) {
+	list, err := q.ListSystems(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[string]*pactum.System, len(list))
+	for _, s := range list {
+		m[s.ID] = s
+	}
+	return m, nil
+}
+
+// call returns a call by ID, or ENOTFOUND.
+func (a *App) call(ctx context.Context, id string) (*pactum.Call, error) {
+	c := &a.cache
 	c.mu.Lock()
 	call := c.calls[id]
 	c.mu.Unlock()
 	if call != nil {
 		return call, nil
 	}
-	call, err := findCallByID(ctx, db.r, id)
+	call, err := a.store.GetCall(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -102,16 +116,16 @@ func (db *DB) cachedCall(ctx context.Context, id string) (*pactum.Call, error) {
 	return call, nil
 }
 
-// cachedOrgByID returns an organization by ID, or ENOTFOUND.
-func (db *DB) cachedOrgByID(ctx context.Context, id string) (*pactum.Organization, error) {
-	c := &db.cache
+// organization returns an organization by ID, or ENOTFOUND.
+func (a *App) organization(ctx context.Context, id string) (*pactum.Organization, error) {
+	c := &a.cache
 	c.mu.Lock()
 	e, ok := c.orgs[id]
 	c.mu.Unlock()
 	if ok && time.Since(e.at) < orgsTTL {
 		return e.org, nil
 	}
-	o, err := findOrgByID(ctx, db.r, id)
+	o, err := a.store.GetOrganization(ctx, id)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+)
+
+const nRecordCols = 11
+
+// Bulk statements have a few fixed shapes, so that the statement cache holds
+// a handful of them whatever the batch sizes: lookups take keysPerLookup
+// keys (the last chunk padded by repeating a key), and multi-row upserts
+// take a power of two of rows, up to maxBulkRows.
+//
+// They are the statements whose text differs between the engines, in their
+// placeholders only: SQLite takes "$N" as a named parameter, and both its
+// parser and modernc's binding look each name up in a list, which is
+// quadratic in the number of parameters; with thousands of them that took
+// 80 % of a bulk load's time. Anonymous "?" parameters bind by position.
+const (
+	keysPerLookup = 500
+	// maxBulkRows × 11 = 11264 parameters, below SQLite's 32766 and
+	// PostgreSQL's 65535. Fewer, larger statements are cheaper: SQLite
+	// journals each page a statement touches.
+	maxBulkRows = 1024
+)
+
+// bulkSQL holds one engine's bulk statements; the multi-row ones are
+// indexed by k for 1<<k rows.
+type bulkSQL struct {
+	lookupAllocations string // allocations by id
+	lookupRecords     string // stored records by job id
+	lookupBuckets     string // buckets by allocation
+	bucketsByID       string // buckets by id
+	newBuckets        []string
+	records           []string
+	buckets           []string
+	totals            []string
+}
+
+var bulkStatements = map[string]*bulkSQL{SQLite: newBulkSQL(SQLite), Postgres: newBulkSQL(Postgres)}
+
+// params writes n parameters, numbered on from *next for PostgreSQL.
+func params(b *strings.Builder, dialect string, next *int, n int) {
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		*next++
+		if dialect == SQLite {
+			b.WriteByte('?')
+		} else {
+			fmt.Fprintf(b, "$%d", *next)
+		}
+	}
+}
+
+// lookupSQL returns head + "(" + keysPerLookup parameters + ")", after
+// `first` leading parameters inside head (written as %s).
+func lookupSQL(dialect, head string, first int) string {
+	var b strings.Builder
+	next := 0
+	lead := make([]string, first)
+	for i := range lead {
+		var p strings.Builder
+		params(&p, dialect, &next, 1)
+		lead[i] = p.String()
+	}
+	args := make([]any, first)
+	for i, l := range lead {
+		args[i] = l
+	}
+	b.WriteString(fmt.Sprintf(head, args...))
+	b.WriteString(" (")
+	params(&b, dialect, &next, keysPerLookup)
+	b.WriteString(")")
+	return b.String()
+}
+
+// multiRow returns head + rows tuples of cols parameters (a tuple's
+// literal suffix after them) + tail, for each power of two of rows.
+func multiRow(dialect, head string, cols int, suffix, tail string) []string {
+	var out []string
+	for rows := 1; rows <= maxBulkRows; rows *= 2 {
+		var b strings.Builder
+		b.WriteString(head)
+		next := 0
+		for r := range rows {
+			if r > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteByte('(')
+			params(&b, dialect, &next, cols)
+			b.WriteString(suffix)
+			b.WriteByte(')')
+		}
+		b.WriteString(tail)
+		out = append(out, b.String())
+	}
+	return out
+}
+
+func newBulkSQL(dialect string) *bulkSQL {
+	return &bulkSQL{
+		lookupRecords: lookupSQL(dialect, `SELECT job_id, bucket, state, final, start_at, end_at, elapsed, gpu_seconds, node_seconds, cpu_seconds
+			FROM usage_records WHERE cluster = %s AND job_id IN`, 1),
+		lookupAllocations: lookupSQL(dialect, `SELECT a.id, a.unit, a.amount, a.state, s.site FROM allocations a
+			JOIN systems s ON s.id = a.system_id WHERE a.id IN`, 0),
+		lookupBuckets: lookupSQL(dialect, `SELECT id, allocation_id, username FROM usage_buckets WHERE allocation_id IN`, 0),
+		bucketsByID:   lookupSQL(dialect, `SELECT id, allocation_id, username FROM usage_buckets WHERE id IN`, 0),
+		newBuckets: multiRow(dialect, `INSERT INTO usage_buckets (allocation_id, username, jobs, gpu_seconds, node_seconds, cpu_seconds) VALUES `,
+			2, ", 0, 0, 0, 0", ` ON CONFLICT (allocation_id, username) DO NOTHING`),
+		// A record is replaced whole: MergeUsage decided that it may be.
+		records: multiRow(dialect, `INSERT INTO usage_records (cluster, job_id, bucket, state, final, start_at, end_at, elapsed,
+			gpu_seconds, node_seconds, cpu_seconds) VALUES `, nRecordCols, "",
+			` ON CONFLICT (cluster, job_id) DO UPDATE SET bucket = excluded.bucket, state = excluded.state, final = excluded.final,
+			start_at = excluded.start_at, end_at = excluded.end_at, elapsed = excluded.elapsed, gpu_seconds = excluded.gpu_seconds,
+			node_seconds = excluded.node_seconds, cpu_seconds = excluded.cpu_seconds`),
+		// Totals add the batch's differences; per allocation they return
+		// the new charge, which thresholds are measured on.
+		buckets: multiRow(dialect, `INSERT INTO usage_buckets (allocation_id, username, jobs, gpu_seconds, node_seconds, cpu_seconds) VALUES `, 6, "",
+			` ON CONFLICT (allocation_id, username) DO UPDATE SET jobs = usage_buckets.jobs + excluded.jobs,
+			gpu_seconds = usage_buckets.gpu_seconds + excluded.gpu_seconds, node_seconds = usage_buckets.node_seconds + excluded.node_seconds,
+			cpu_seconds = usage_buckets.cpu_seconds + excluded.cpu_seconds`),
+		totals: multiRow(dialect, `INSERT INTO usage_totals (allocation_id, jobs, gpu_seconds, node_seconds, cpu_seconds, charge_seconds, updated_at) VALUES `, 7, "",
+			` ON CONFLICT (allocation_id) DO UPDATE SET jobs = usage_totals.jobs + excluded.jobs,
+			gpu_seconds = usage_totals.gpu_seconds + excluded.gpu_seconds, node_seconds = usage_totals.node_seconds + excluded.node_seconds,
+			cpu_seconds = usage_totals.cpu_seconds + excluded.cpu_seconds, charge_seconds = usage_totals.charge_seconds + excluded.charge_seconds,
+			updated_at = excluded.updated_at RETURNING allocation_id, charge_seconds`),
+	}
+}
+
+// chunks calls fn for consecutive chunks of n items, each a power of two
+// long, with the statement of that many rows.
+func chunks(n int, stmts []string, fn func(stmt string, from, to int) error) error {
+	for from := 0; from < n; {
+		k := len(stmts) - 1
+		for 1<<k > n-from {
+			k--
+		}
+		if err := fn(stmts[k], from, from+1<<k); err != nil {
+			return err
+		}
+		from += 1 << k
+	}
+	return nil
+}
+
+// lookup runs a keysPerLookup-key query over keys in chunks, padding the
+// last with its last key, and calls fn for every row.
+func lookup[K any](ctx context.Context, q querier, query string, lead []any, keys []K, fn func(*sql.Rows) error) error {
+	args := make([]any, len(lead)+keysPerLookup)
+	copy(args, lead)
+	for from := 0; from < len(keys); from += keysPerLookup {
+		chunk := keys[from:min(from+keysPerLookup, len(keys))]
+		for i := range keysPerLookup {
+			args[len(lead)+i] = chunk[min(i, len(chunk)-1)]
+		}
+		if err := eachRow(ctx, q, query, args, fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,426 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package pactum
+
+import (
+	"context"
+	"time"
+)
+
+// Store is where pactum keeps its state, as the use cases see it: reads on
+// their own, reads in one consistent view, and write transactions that
+// carry their audit events. Package sqlstore implements it on SQLite and
+// PostgreSQL.
+//
+// A Store decides nothing. It does not authorize (list queries take a
+// Scope that the use case derives from the caller with the rules of
+// authz.go), it applies no business rule and words no message beyond "not
+// found" and "already exists". Its reads are named Get (one item,
+// ENOTFOUND when missing) and List (many); its writes Insert, Update and
+// the like. Writes that guard against lost updates take the version the
+// caller read and answer ECONFLICT when the row has moved on.
+type Store interface {
+	Queries
+	// View runs fn on one consistent snapshot of the database, for reads
+	// that must agree with each other.
+	View(ctx context.Context, fn func(q Queries) error) error
+	// Update runs fn as one use case's write transaction on behalf of
+	// actor (nil for pactum itself): everything fn writes, and every audit
+	// event it records, commit together or not at all. If fn fails,
+	// nothing it did is kept. fn must not call Update: it would wait for
+	// itself. Updates may be group-committed; none returns before its
+	// commit is durable.
+	Update(ctx context.Context, actor *User, fn func(tx Tx) error) error
+	// Ping checks that the database answers, for health checks.
+	Ping(ctx context.Context) error
+}
+
+// Queries are the Store's reads. Outside View and Update each runs on its
+// own snapshot.
+type Queries interface {
+	SystemQueries
+	OrganizationQueries
+	UserQueries
+	CallQueries
+	ProposalQueries
+	ReviewQueries
+	ReviewerQueries
+	AllocationQueries
+	UsageQueries
+	RunQueries
+	NotificationQueries
+	AuditQueries
+}
+
+// Tx is one use case's write transaction: the reads, seeing its own
+// writes, and the writes. Its audit events are sealed into the chain when
+// it commits.
+type Tx interface {
+	Queries
+	// Now is the use case's time, fixed when the transaction starts.
+	Now() time.Time
+	// Record queues an audit event: the transaction's actor did action to
+	// a subject, whose JSON snapshots before and after (nil for none) the
+	// event keeps.
+	Record(action, subjectType, subjectID string, before, after any) error
+	// Adopt queues events prepared before the transaction began
+	// (NewAuditEvent), ahead of those recorded in it, so that encoding
+	// large snapshots happens outside the writer.
+	Adopt(events []*AuditEvent)
+
+	SystemWrites
+	OrganizationWrites
+	UserWrites
+	CallWrites
+	ProposalWrites
+	ReviewWrites
+	ReviewerWrites
+	AllocationWrites
+	UsageWrites
+	RunWrites
+	NotificationWrites
+}
+
+// SystemQueries read the systems catalogue.
+type SystemQueries interface {
+	// ListSystems returns every system, ordered by ID.
+	ListSystems(ctx context.Context) ([]*System, error)
+	GetSystem(ctx context.Context, id string) (*System, error)
+}
+
+// SystemWrites change the catalogue.
+type SystemWrites interface {
+	// UpsertSystem adds a system or replaces the entry with its ID.
+	UpsertSystem(ctx context.Context, s *System) error
+}
+
+// OrganizationQueries read organizations.
+type OrganizationQueries interface {
+	GetOrganization(ctx context.Context, id string) (*Organization, error)
+	// ListOrganizations lists organizations by legal name.
+	ListOrganizations(ctx context.Context, s Scope, f OrganizationFilter) ([]*Organization, int, error)
+}
+
+// OrganizationWrites register organizations.
+type OrganizationWrites interface {
+	// InsertOrganization adds o; ECONFLICT when its country and
+	// registration number are taken.
+	InsertOrganization(ctx context.Context, o *Organization) error
+}
+
+// UserQueries read users and their tokens.
+type UserQueries interface {
+	GetUser(ctx context.Context, id string) (*User, error)
+	// ListUsers lists users by e-mail.
+	ListUsers(ctx context.Context, s Scope, f UserFilter) ([]*User, int, error)
+	// CountUsers counts the users holding role.
+	CountUsers(ctx context.Context, role Role) (int, error)
+	// GetTokenByHash returns the token whose secret hashes to hash and
+	// its user; ENOTFOUND for none.
+	GetTokenByHash(ctx context.Context, hash string) (*Token, *User, error)
+	GetToken(ctx context.Context, id string) (*Token, error)
+	// ListTokens lists a user's tokens, newest first.
+	ListTokens(ctx context.Context, userID string) ([]*Token, error)
+}
+
+// UserWrites change users and tokens.
+type UserWrites interface {
+	// InsertUser adds u; ECONFLICT when its e-mail or username is taken,
+	// EINVALID when its organization does not exist.
+	InsertUser(ctx context.Context, u *User) error
+	// UpdateUsername sets a user's cluster username; ECONFLICT when
+	// another user has it.
+	UpdateUsername(ctx context.Context, userID, username string) error
+	// InsertToken stores t with the hash of its secret (never the secret).
+	InsertToken(ctx context.Context, t *Token, secretHash string) error
+	UpdateTokenRevoked(ctx context.Context, id string, at time.Time) error
+	UpdateTokenUsed(ctx context.Context, id string, at time.Time) error
+}
+
+// CallQueries read calls.
+type CallQueries interface {
+	GetCall(ctx context.Context, id string) (*Call, error)
+	// ListCalls lists calls, newest first.
+	ListCalls(ctx context.Context, f CallFilter) ([]*Call, int, error)
+}
+
+// CallWrites open calls.
+type CallWrites interface {
+	InsertCall(ctx context.Context, c *Call) error
+}
+
+// ProposalQueries read proposals.
+type ProposalQueries interface {
+	GetProposal(ctx context.Context, id string) (*Proposal, error)
+	// ListProposals lists proposals, newest first.
+	ListProposals(ctx context.Context, s Scope, f ProposalFilter) ([]*Proposal, int, error)
+	// GetProposalAccess returns the facts CanSeeProposalWith needs beyond
+	// a caller's role: whether reviewerID (if not "") holds an unrecused
+	// assignment on the proposal and an active conflict with it, and
+	// whether site (if not "") hosts one of its requested systems.
+	GetProposalAccess(ctx context.Context, proposalID, reviewerID, site string) (ProposalAccess, error)
+	// ListSubmittedProposals returns every proposal that left draft,
+	// oldest first, for re-screening.
+	ListSubmittedProposals(ctx context.Context) ([]*Proposal, error)
+}
+
+// ProposalWrites change proposals and the call's running totals.
+type ProposalWrites interface {
+	// InsertProposal adds p, in whatever state it has reached, with its
+	// requests.
+	InsertProposal(ctx context.Context, p *Proposal) error
+	// UpdateProposalContent writes p's mode, title, content and requests.
+	UpdateProposalContent(ctx context.Context, p *Proposal, oldVersion int) error
+	// UpdateProposalState writes p's state, screening, decision and dates.
+	UpdateProposalState(ctx context.Context, p *Proposal, oldVersion int) error
+	// ReserveCapacity adds grants to the call's running totals per system,
+	// each checked against the system's capacity for the period as the
+	// catalogue holds it at that moment. When one would not fit it adds
+	// nothing and returns the first shortfall; concurrent reservations on
+	// one call and system take turns.
+	ReserveCapacity(ctx context.Context, callID string, grants []Grant) (*CapacityShortfall, error)
+}
+
+// ReviewQueries read review tracks, rubrics, reviews, replies and the
+// panel's verdicts.
+type ReviewQueries interface {
+	// GetReviewTrack returns a proposal's track and the panel's verdict on
+	// it (nil before the panel); ENOTFOUND when it never reached review.
+	GetReviewTrack(ctx context.Context, proposalID string) (*ReviewTrack, *PanelRecord, error)
+	// GetStageProgress counts what the track's current stage has; Rubric
+	// and Now are the caller's to fill.
+	GetStageProgress(ctx context.Context, t *ReviewTrack) (StageProgress, error)
+	// ListProposalsAtStage returns the call's proposals in review whose
+	// track is at stage, oldest first.
+	ListProposalsAtStage(ctx context.Context, callID string, stage ReviewStage) ([]*Proposal, error)
+	// GetCallRubric returns the rubric published for a call; ENOTFOUND
+	// when it has none of its own.
+	GetCallRubric(ctx context.Context, callID string) (*Rubric, error)
+	// CountReviews counts the reviews written in stage across a call.
+	CountReviews(ctx context.Context, callID string, stage ReviewStage) (int, error)
+	// ListReviews returns a proposal's reviews in submission order.
+	ListReviews(ctx context.Context, proposalID string) ([]*Review, error)
+	// ListCountedReviews returns a proposal's reviews of stage by
+	// reviewers without an active conflict, in submission order: the
+	// reviews that count.
+	ListCountedReviews(ctx context.Context, proposalID string, stage ReviewStage) ([]*Review, error)
+	// GetReviewByAuthor returns the review of stage written under
+	// authorKey (a reviewer's ID, or "site:" and a site for a technical
+	// assessment); ENOTFOUND for none.
+	GetReviewByAuthor(ctx context.Context, proposalID string, stage ReviewStage, authorKey string) (*Review, error)
+	// IsAssigned reports whether reviewerID holds an unrecused assignment
+	// on the proposal for stage.
+	IsAssigned(ctx context.Context, proposalID string, stage ReviewStage, reviewerID string) (bool, error)
+	GetReply(ctx context.Context, proposalID string) (*Reply, error)
+	// ListRanking returns the panel's verdicts on a call's proposals, in
+	// no particular order.
+	ListRanking(ctx context.Context, callID string) ([]*PanelEntry, error)
+}
+
+// ReviewWrites change review tracks, rubrics, reviews and replies.
+type ReviewWrites interface {
+	InsertReviewTrack(ctx context.Context, t *ReviewTrack) error
+	// UpdateReviewTrack writes t's stage and the panel's verdict (nil
+	// keeps none).
+	UpdateReviewTrack(ctx context.Context, t *ReviewTrack, panel *PanelRecord, oldVersion int) error
+	// SaveCallRubric publishes r for the call, replacing any earlier one.
+	SaveCallRubric(ctx context.Context, callID string, r *Rubric, at time.Time) error
+	InsertReview(ctx context.Context, r *Review, authorKey string) error
+	UpdateReview(ctx context.Context, r *Review, oldVersion int) error
+	// MarkAssignmentSubmitted marks reviewerID's assigned (not recused)
+	// assignment for stage submitted.
+	MarkAssignmentSubmitted(ctx context.Context, proposalID string, stage ReviewStage, reviewerID string, at time.Time) error
+	InsertReply(ctx context.Context, r *Reply) error
+	UpdateReply(ctx context.Context, r *Reply, oldVersion int) error
+}
+
+// ReviewerQueries read reviewer profiles, assignments and conflicts.
+type ReviewerQueries interface {
+	// GetReviewerProfile returns a reviewer's profile (empty, version 0,
+	// if never written); ENOTFOUND for a user who is not a reviewer.
+	GetReviewerProfile(ctx context.Context, userID string) (*ReviewerProfile, error)
+	// ListReviewerProfiles lists reviewers with their profiles by e-mail.
+	ListReviewerProfiles(ctx context.Context, s Scope, f ReviewerFilter) ([]*ReviewerProfile, int, error)
+	// ListReviewerCandidates returns every reviewer with their profile
+	// and their load: the unrecused assignments they hold in the call.
+	ListReviewerCandidates(ctx context.Context, callID string) ([]Candidate, error)
+	// ListAssignments lists assignments, oldest first.
+	ListAssignments(ctx context.Context, s Scope, f AssignmentFilter) ([]*Assignment, int, error)
+	GetAssignment(ctx context.Context, id string) (*Assignment, error)
+	// ListCallAssignments returns every assignment in a call, any state.
+	ListCallAssignments(ctx context.Context, callID string) ([]*Assignment, error)
+	// ListOpenAssignments returns the unrecused assignments of
+	// reviewerID, on proposalID only when it is not "".
+	ListOpenAssignments(ctx context.Context, reviewerID, proposalID string) ([]*Assignment, error)
+	// ListActiveConflicts returns the active conflicts on a call's
+	// proposals.
+	ListActiveConflicts(ctx context.Context, callID string) ([]*Conflict, error)
+	// ListConflicts lists recorded conflicts, oldest first.
+	ListConflicts(ctx context.Context, s Scope, f ConflictFilter) ([]*Conflict, int, error)
+	GetConflict(ctx context.Context, id string) (*Conflict, error)
+}
+
+// ReviewerWrites change profiles, assignments and conflicts.
+type ReviewerWrites interface {
+	// SaveReviewerProfile writes r: inserted when oldVersion is 0.
+	SaveReviewerProfile(ctx context.Context, r *ReviewerProfile, oldVersion int) error
+	InsertAssignment(ctx context.Context, a *Assignment) error
+	// UpdateAssignmentState moves an assignment to state.
+	UpdateAssignmentState(ctx context.Context, id string, state AssignmentState, at time.Time) error
+	// InsertConflict records c unless a conflict with the same reason is
+	// on file for the pair, and reports whether it was new.
+	InsertConflict(ctx context.Context, c *Conflict) (bool, error)
+	// UpdateConflict writes c's status and waiver.
+	UpdateConflict(ctx context.Context, c *Conflict) error
+}
+
+// AllocationQueries read allocations and what their sites provision.
+type AllocationQueries interface {
+	// GetAllocation returns an allocation and the site hosting its system.
+	GetAllocation(ctx context.Context, id string) (*Allocation, string, error)
+	// ListAllocations lists allocations, newest first.
+	ListAllocations(ctx context.Context, s Scope, f AllocationFilter) ([]*Allocation, int, error)
+	// ListHostedAllocations returns the allocations among ids that exist,
+	// with their sites.
+	ListHostedAllocations(ctx context.Context, ids []string) ([]HostedAllocation, error)
+	// ListConditionAcks returns the acknowledgements of an allocation's
+	// conditions.
+	ListConditionAcks(ctx context.Context, allocationID string) ([]ConditionAck, error)
+	// ListSiteAllocations returns the allocations of a site (of one
+	// system when systemID is set) that are not expired or expired at or
+	// after expiredSince, by ID, with what its agent's desired state is
+	// made of.
+	ListSiteAllocations(ctx context.Context, site string, systemID *string, expiredSince time.Time) ([]SiteAllocation, error)
+}
+
+// AllocationWrites change allocations.
+type AllocationWrites interface {
+	// InsertAllocation adds a, awarded in callID.
+	InsertAllocation(ctx context.Context, a *Allocation, callID string) error
+	// UpdateAllocationState writes a's state.
+	UpdateAllocationState(ctx context.Context, a *Allocation, oldVersion int) error
+	InsertConditionAck(ctx context.Context, ack ConditionAck) error
+}
+
+// UsageQueries read usage.
+type UsageQueries interface {
+	// GetUsageTotals returns an allocation's totals, its per-user totals
+	// (users with jobs) and the thresholds it crossed, in percent order;
+	// the charge of each user and the derived figures are the caller's.
+	GetUsageTotals(ctx context.Context, allocationID string) (*UsageSummary, error)
+	// ListUsageRecords lists an allocation's job records, latest started
+	// first; their Account and ChargeSeconds are the caller's to fill.
+	ListUsageRecords(ctx context.Context, f UsageFilter) ([]*UsageRecord, int, error)
+}
+
+// UsageWrites store usage. They are built for bulk: a batch of thousands of
+// records is a handful of statements.
+type UsageWrites interface {
+	// LockUsageCluster makes concurrent batches of one cluster take
+	// turns, so that two can never both find a job new.
+	LockUsageCluster(ctx context.Context, cluster string) error
+	// GetUsageRecords returns the stored records of cluster among jobIDs,
+	// by job ID, with their allocation and user (not their charge).
+	GetUsageRecords(ctx context.Context, cluster string, jobIDs []string) (map[string]*UsageRecord, error)
+	// PutUsageRecords stores records whole, replacing any stored record
+	// of the same job.
+	PutUsageRecords(ctx context.Context, recs []*UsageRecord) error
+	// AddUsageTotals adds deltas to the totals per (allocation, user) and
+	// per allocation, and returns each allocation's charge afterwards.
+	AddUsageTotals(ctx context.Context, users, allocations []UsageDelta, at time.Time) (map[string]int64, error)
+	// InsertUsageThreshold records a crossed threshold unless it is on
+	// file, and reports whether it was new.
+	InsertUsageThreshold(ctx context.Context, allocationID string, t UsageThreshold) (bool, error)
+	// AddClusterRecords counts n more records kept for cluster.
+	AddClusterRecords(ctx context.Context, cluster string, n int64, at time.Time) error
+}
+
+// RunQueries read allocation runs and what they are computed from.
+type RunQueries interface {
+	// GetRunSnapshot reads everything an allocation run of the call is
+	// computed from.
+	GetRunSnapshot(ctx context.Context, callID string) (*RunSnapshot, error)
+	// GetRun returns a run with the input it was created with.
+	GetRun(ctx context.Context, id string) (*AllocationRun, *AllocationRunInput, error)
+	// ListRuns lists runs newest first, without their outcomes.
+	ListRuns(ctx context.Context, f AllocationRunFilter) ([]*AllocationRun, int, error)
+	// GetRunInstance returns the solver's input of a run, as stored.
+	GetRunInstance(ctx context.Context, id string) ([]byte, error)
+}
+
+// RunWrites store allocation runs.
+type RunWrites interface {
+	// InsertRun stores a run with its input and the solver's instance.
+	InsertRun(ctx context.Context, r *AllocationRun, in AllocationRunInput, instance []byte) error
+	// UpdateRunPublished writes a run's publication.
+	UpdateRunPublished(ctx context.Context, r *AllocationRun, oldVersion int) error
+}
+
+// NotificationQueries read notifications.
+type NotificationQueries interface {
+	// ListNotifications lists notifications newest first.
+	ListNotifications(ctx context.Context, s Scope, f NotificationFilter) ([]*Notification, int, error)
+	GetNotification(ctx context.Context, id string) (*Notification, error)
+}
+
+// NotificationWrites store notifications.
+type NotificationWrites interface {
+	InsertNotification(ctx context.Context, n *Notification) error
+	UpdateNotificationRead(ctx context.Context, id string, at time.Time) error
+}
+
+// AuditQueries read the audit chain.
+type AuditQueries interface {
+	// ListAuditEvents lists events in chain order.
+	ListAuditEvents(ctx context.Context, f AuditFilter) ([]*AuditEvent, int, error)
+	// GetAuditHead returns the chain's last sequence number and hash.
+	GetAuditHead(ctx context.Context) (int64, string, error)
+	// ScanAuditEvents calls fn with every event in chain order until fn
+	// returns false.
+	ScanAuditEvents(ctx context.Context, fn func(*AuditEvent) bool) error
+}
+
+// CapacityShortfall is a grant that did not fit a system's capacity for
+// the call: what was asked, and what the call had already granted there.
+type CapacityShortfall struct {
+	SystemID string
+	Amount   float64
+	Granted  float64
+}
+
+// HostedAllocation is an allocation with the site hosting its system, which
+// decides who may see and provision it.
+type HostedAllocation struct {
+	Allocation *Allocation
+	Site       string
+}
+
+// ConditionAck is a holder's acknowledgement of one of an allocation's
+// conditions.
+type ConditionAck struct {
+	AllocationID   string
+	RuleID         string
+	Statement      string
+	AcknowledgedBy string
+	AcknowledgedAt time.Time
+}
+
+// SiteAllocation is one allocation as a site's desired state is made of
+// it: the allocation, its organization's name, its proposal's title, the
+// conditions acknowledged and the cluster usernames of its organization's
+// applicants.
+type SiteAllocation struct {
+	Allocation       *Allocation
+	OrganizationName string
+	Title            string
+	Acknowledged     []string
+	Members          []string
+}
+
+// UsageDelta is a change to usage totals: of one cluster user under an
+// allocation, or (Username "") of the allocation as a whole.
+type UsageDelta struct {
+	AllocationID string
+	Username     string
+	UsageTotals
+}

@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package usecase
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/pactum/pactum"
+)
+
+// CreateAllocationRun solves the call's allocation problem and stores the
+// result as a draft; it changes no proposal. The solve runs on a snapshot
+// read before, and outside, any write transaction, so a large call does not
+// hold up other writers; publishing checks that its inputs still hold.
+// Access managers only. ENOTFOUND for an unknown call, EINVALID for bad
+// parameters.
+func (a *App) CreateAllocationRun(ctx context.Context, callID string, in pactum.AllocationRunInput) (*pactum.AllocationRun, error) {
+	u, err := manager(ctx, "run allocations")
+	if err != nil {
+		return nil, err
+	}
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	var snap *pactum.RunSnapshot
+	if err := a.store.View(ctx, func(q pactum.Queries) error {
+		snap, err = q.GetRunSnapshot(ctx, callID)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	_, remaining, err := snap.Remaining()
+	if err != nil {
+		return nil, err
+	}
+	run, instance, err := a.allocator.Solve(ctx, snap, in.Resolve(remaining))
+	if err != nil {
+		return nil, err
+	}
+	run.CallID, run.State, run.NotReady, run.CreatedBy, run.Version = callID, pactum.RunDraft, snap.NotReady(), u.ID, 1
+	err = a.update(ctx, u, func(tx pactum.Tx) error {
+		run.ID, run.CreatedAt = newID(), tx.Now()
+		if err := tx.InsertRun(ctx, run, in, instance); err != nil {
+			return err
+		}
+		return tx.Record("allocation_run.create", "allocation_run", run.ID, nil, runSummary(run))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return run, nil
+}
+
+// runSummary is what the audit log keeps of a run; the run itself holds the
+// outcomes.
+func runSummary(r *pactum.AllocationRun) map[string]any {
+	count := map[string]int{}
+	for _, o := range r.Outcomes {
+		count[o.Outcome]++
+	}
+	return map[string]any{"call_id": r.CallID, "state": r.State, "params": r.Params, "input_hash": r.InputHash,
+		"objective": r.Objective, "bound": r.Bound, "gap": r.Gap, "outcomes": count, "not_ready": r.NotReady}
+}
+
+// FindAllocationRunByID returns a run. Access managers and auditors only;
+// EFORBIDDEN otherwise.
+func (a *App) FindAllocationRunByID(ctx context.Context, id string) (*pactum.AllocationRun, error) {
+	if _, err := reader(ctx, "read allocation runs"); err != nil {
+		return nil, err
+	}
+	r, _, err := a.store.GetRun(ctx, id)
+	return r, err
+}
+
+// FindAllocationRuns lists runs newest first, without their outcomes.
+// Access managers and auditors only.
+func (a *App) FindAllocationRuns(ctx context.Context, f pactum.AllocationRunFilter) ([]*pactum.AllocationRun, int, error) {
+	if _, err := reader(ctx, "read allocation runs"); err != nil {
+		return nil, 0, err
+	}
+	return a.store.ListRuns(ctx, f)
+}
+
+// AllocationRunInstance returns the solver's input of a run as JSON, for
+// cross-checking with another solver. Access managers and auditors only.
+func (a *App) AllocationRunInstance(ctx context.Context, id string) ([]byte, error) {
+	if _, err := reader(ctx, "read allocation runs"); err != nil {
+		return nil, err
+	}
+	return a.store.GetRunInstance(ctx, id)
+}
+
+// PublishAllocationRun makes a draft run the committee's decision, in one
+// transaction: accepted proposals get allocations (capacity reserved as for
+// any decision), refused ones are rejected with the run's explanation, each
+// applicant is notified, and all of it is audited. Access managers only.
+// ECONFLICT when the run was published or its inputs changed since it was
+// solved (solve again): the input hash is recomputed from a snapshot read
+// inside the transaction.
+func (a *App) PublishAllocationRun(ctx context.Context, id string) (*pactum.AllocationRun, error) {
+	u, err := manager(ctx, "publish allocation runs")
+	if err != nil {
+		return nil, err
+	}
+	var run *pactum.AllocationRun
+	err = a.update(ctx, u, func(tx pactum.Tx) error {
+		var in *pactum.AllocationRunInput
+		var err error
+		if run, in, err = tx.GetRun(ctx, id); err != nil {
+			return err
+		}
+		if run.State == pactum.RunPublished {
+			return pactum.Errorf(pactum.ECONFLICT, "Allocation run %s was already published.", id)
+		}
+		if err := a.checkInputs(ctx, tx, run, *in); err != nil {
+			return err
+		}
+		accepted, err := decideRun(ctx, tx, u, run)
+		if err != nil {
+			return err
+		}
+		before := runSummary(run)
+		now := tx.Now()
+		oldVersion := run.Version
+		run.State, run.PublishedBy, run.PublishedAt, run.Version = pactum.RunPublished, u.ID, &now, oldVersion+1
+		if err := tx.UpdateRunPublished(ctx, run, oldVersion); err != nil {
+			return err
+		}
+		after := runSummary(run)
+		after["accepted"], after["refused"] = accepted, len(run.Outcomes)-accepted
+		return tx.Record("allocation_run.publish", "allocation_run", run.ID, before, after)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return run, nil
+}
+
+// checkInputs refuses a run whose inputs changed since it was solved: the
+// call's proposals, reviews or capacity as the transaction sees them give
+// another input hash.
+func (a *App) checkInputs(ctx context.Context, tx pactum.Tx, run *pactum.AllocationRun, in pactum.AllocationRunInput) error {
+	snap, err := tx.GetRunSnapshot(ctx, run.CallID)
+	if err != nil {
+		return err
+	}
+	_, remaining, err := snap.Remaining()
+	if err != nil {
+		return err
+	}
+	hash, err := a.allocator.InputHash(snap, in.Resolve(remaining))
+	if err != nil {
+		return err
+	}
+	if hash != run.InputHash {
+		return pactum.Errorf(pactum.ECONFLICT, "The call's proposals, reviews or capacity changed since allocation run %s was solved; run it again.", run.ID)
+	}
+	return nil
+}
+
+// decideRun decides every outcome of a run and notifies its applicant,
+// returning how many were accepted.
+func decideRun(ctx context.Context, tx pactum.Tx, u *pactum.User, run *pactum.AllocationRun) (int, error) {
+	accepted := 0
+	for _, o := range run.Outcomes {
+		d := pactum.CommitteeDecision(run, o, len(run.Outcomes))
+		p, err := decide(ctx, tx, u, o.ProposalID, d)
+		if err != nil {
+			return 0, fmt.Errorf("proposal %s: %w", o.ProposalID, err)
+		}
+		if d.Accept {
+			accepted++
+		}
+		if err := notify(ctx, tx, pactum.DecisionNotice(p, d)); err != nil {
+			return 0, err
+		}
+	}
+	return accepted, nil
+}

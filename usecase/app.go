@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package usecase
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/pactum/pactum"
+)
+
+// Config is what an App needs. Store, Screener, Allocator and Rubric are
+// required.
+type Config struct {
+	Store pactum.Store
+	// Screener screens proposals at submission (package policy).
+	Screener pactum.Screener
+	// Allocator solves allocation runs (package allocate).
+	Allocator pactum.Allocator
+	// Rubric is the peer-review rubric of calls without their own
+	// (catalog.Rubric in production). Shared: never modified.
+	Rubric *pactum.Rubric
+	// Now is the clock; time.Now when nil. It must be the store's clock,
+	// so that times read before a transaction agree with those in it.
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// App runs pactum's use cases. Create it with New; it is safe for
+// concurrent use.
+type App struct {
+	store     pactum.Store
+	screener  pactum.Screener
+	allocator pactum.Allocator
+	rubric    *pactum.Rubric
+	clock     func() time.Time
+	logger    *slog.Logger
+	cache     refCache
+}
+
+// The App implements every service of the domain.
+var (
+	_ pactum.SystemService        = (*App)(nil)
+	_ pactum.OrganizationService  = (*App)(nil)
+	_ pactum.UserService          = (*App)(nil)
+	_ pactum.CallService          = (*App)(nil)
+	_ pactum.ProposalService      = (*App)(nil)
+	_ pactum.AllocationService    = (*App)(nil)
+	_ pactum.AwardService         = (*App)(nil)
+	_ pactum.SiteService          = (*App)(nil)
+	_ pactum.ReviewService        = (*App)(nil)
+	_ pactum.ReviewerService      = (*App)(nil)
+	_ pactum.AllocationRunService = (*App)(nil)
+	_ pactum.UsageService         = (*App)(nil)
+	_ pactum.NotificationService  = (*App)(nil)
+	_ pactum.AuditService         = (*App)(nil)
+)
+
+// New returns the use cases over cfg's store and adapters.
+func New(cfg Config) *App {
+	a := &App{store: cfg.Store, screener: cfg.Screener, allocator: cfg.Allocator, rubric: cfg.Rubric, clock: cfg.Now, logger: cfg.Logger}
+	if a.clock == nil {
+		a.clock = time.Now
+	}
+	if a.logger == nil {
+		a.logger = slog.New(slog.DiscardHandler)
+	}
+	return a
+}
+
+// now returns the current time as stored: UTC, microseconds (PostgreSQL's
+// precision), so that a time set before a transaction round-trips.
+func (a *App) now() time.Time { return a.clock().UTC().Truncate(time.Microsecond) }
+
+// newID returns a UUIDv7: unique, and ordered by creation time, so that
+// ordering by ID is ordering by creation on every engine.
+func newID() string { return uuid.Must(uuid.NewV7()).String() }
+
+// actor returns the caller or EUNAUTHORIZED.
+func actor(ctx context.Context) (*pactum.User, error) {
+	u := pactum.UserFromContext(ctx)
+	if u == nil {
+		return nil, pactum.Errorf(pactum.EUNAUTHORIZED, "Authentication required.")
+	}
+	return u, nil
+}
+
+// manager returns the caller if they are an access manager, else
+// EFORBIDDEN naming what they tried.
+func manager(ctx context.Context, what string) (*pactum.User, error) {
+	u, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !pactum.HasRole(u, pactum.RoleAccessManager) {
+		return nil, pactum.Errorf(pactum.EFORBIDDEN, "Only access managers may %s.", what)
+	}
+	return u, nil
+}
+
+// reader returns the caller if they may read everything (access managers
+// and auditors), else EFORBIDDEN naming what they tried.
+func reader(ctx context.Context, what string) (*pactum.User, error) {
+	u, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !pactum.CanReadAll(u) {
+		return nil, pactum.Errorf(pactum.EFORBIDDEN, "Only access managers and auditors may %s.", what)
+	}
+	return u, nil
+}
+
+// invalid returns an EINVALID error about one field.
+func invalid(msg, field, problem string) error {
+	return &pactum.Error{Code: pactum.EINVALID, Message: msg, Fields: []pactum.FieldError{{Field: field, Message: problem}}}
+}
+
+// update runs fn in one write transaction for u.
+func (a *App) update(ctx context.Context, u *pactum.User, fn func(tx pactum.Tx) error) error {
+	return a.store.Update(ctx, u, fn)
+}

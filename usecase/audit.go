@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package usecase
+
+import (
+	"context"
+
+	"github.com/pactum/pactum"
+	"github.com/pactum/pactum/audit"
+)
+
+// FindAuditEvents lists events in chain order. Access managers and auditors
+// only; EFORBIDDEN otherwise.
+func (a *App) FindAuditEvents(ctx context.Context, f pactum.AuditFilter) ([]*pactum.AuditEvent, int, error) {
+	if _, err := reader(ctx, "read the audit log"); err != nil {
+		return nil, 0, err
+	}
+	return a.store.ListAuditEvents(ctx, f)
+}
+
+// VerifyAudit walks the whole chain and reports the first bad event.
+// Access managers and auditors only.
+func (a *App) VerifyAudit(ctx context.Context) (*pactum.AuditReport, error) {
+	if _, err := reader(ctx, "read the audit log"); err != nil {
+		return nil, err
+	}
+	return VerifyAudit(ctx, a.store)
+}
+
+// VerifyAudit walks the whole chain of s in one consistent snapshot,
+// streaming, and reports the first bad event. It needs no caller: `pactum
+// audit verify` runs it offline against the database itself. Pins hold
+// events to the hashes that signed checkpoints state (audit.Verifier.Pin).
+func VerifyAudit(ctx context.Context, s pactum.Store, pins ...*audit.Checkpoint) (*pactum.AuditReport, error) {
+	var rep *pactum.AuditReport
+	err := s.View(ctx, func(q pactum.Queries) error {
+		seq, hash, err := q.GetAuditHead(ctx)
+		if pactum.ErrorCode(err) == pactum.ENOTFOUND {
+			rep = &pactum.AuditReport{OK: false, FirstBad: &pactum.AuditProblem{Reason: "the audit head record is missing"}}
+			return nil
+		} else if err != nil {
+			return err
+		}
+		v := audit.NewVerifier()
+		for _, p := range pins {
+			v.Pin(p.Seq, p.Hash)
+		}
+		if err := q.ScanAuditEvents(ctx, v.Add); err != nil {
+			return err
+		}
+		rep = v.Report(seq, hash)
+		return nil
+	})
+	return rep, err
+}

@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package usecase
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/pactum/pactum"
+)
+
+// FindConditions returns the allocation's conditions and whether each is
+// met, to whoever may see the allocation; ENOTFOUND otherwise.
+func (a *App) FindConditions(ctx context.Context, allocationID string) ([]pactum.ConditionStatus, error) {
+	al, _, err := visibleAllocation(ctx, a.store, allocationID)
+	if err != nil {
+		return nil, err
+	}
+	acks, err := a.store.ListConditionAcks(ctx, al.ID)
+	if err != nil {
+		return nil, err
+	}
+	return pactum.ConditionStatuses(al, acks), nil
+}
+
+// AcknowledgeCondition meets a condition with the caller's statement,
+// recorded in the audit log. Applicants of the allocation's organization
+// only (EFORBIDDEN for others who may see it); ENOTFOUND for an unknown
+// rule; ECONFLICT once the allocation has expired; EINVALID for an empty
+// statement. Acknowledging again returns the first acknowledgement.
+func (a *App) AcknowledgeCondition(ctx context.Context, allocationID, ruleID, statement string) (*pactum.ConditionStatus, error) {
+	u, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := pactum.ValidateStatement(statement); err != nil {
+		return nil, err
+	}
+	var out *pactum.ConditionStatus
+	err = a.update(ctx, u, func(tx pactum.Tx) error {
+		al, _, err := visibleAllocation(ctx, tx, allocationID)
+		if err != nil {
+			return err
+		}
+		if u.Role != pactum.RoleApplicant || u.OrganizationID != al.OrganizationID {
+			return pactum.Errorf(pactum.EFORBIDDEN, "Only applicants of the allocation's organization acknowledge its conditions.")
+		}
+		acks, err := tx.ListConditionAcks(ctx, al.ID)
+		if err != nil {
+			return err
+		}
+		conds := pactum.ConditionStatuses(al, acks)
+		i := slices.IndexFunc(conds, func(c pactum.ConditionStatus) bool { return c.RuleID == ruleID })
+		if i < 0 {
+			return pactum.Errorf(pactum.ENOTFOUND, "Allocation %s has no condition %q.", al.ID, ruleID)
+		}
+		c := conds[i]
+		if c.Met {
+			out = &c // a retried request changes nothing
+			return nil
+		}
+		if al.State == pactum.AllocationExpired {
+			return pactum.Errorf(pactum.ECONFLICT, "Allocation %s has expired; its conditions can no longer be acknowledged.", al.ID)
+		}
+		ack := pactum.ConditionAck{AllocationID: al.ID, RuleID: ruleID, Statement: strings.TrimSpace(statement), AcknowledgedBy: u.ID, AcknowledgedAt: tx.Now()}
+		if err := tx.InsertConditionAck(ctx, ack); err != nil {
+			return err
+		}
+		at := ack.AcknowledgedAt
+		c.Met, c.Statement, c.AcknowledgedBy, c.AcknowledgedAt = true, ack.Statement, u.ID, &at
+		out = &c
+		return tx.Record("allocation.acknowledge_condition", "allocation", al.ID, nil, c)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Admission says whether the caller may run jobs under an allocation now
+// (pactum.Admit), to whoever may see the allocation; ENOTFOUND otherwise.
+func (a *App) Admission(ctx context.Context, allocationID string) (*pactum.Admission, error) {
+	conds, err := a.FindConditions(ctx, allocationID)
+	if err != nil {
+		return nil, err
+	}
+	al, _, err := visibleAllocation(ctx, a.store, allocationID)
+	if err != nil {
+		return nil, err
+	}
+	return pactum.Admit(al, conds, pactum.UserFromContext(ctx), a.now()), nil
+}
+
+// DesiredState returns the desired state of a site's allocations
+// (pactum.DesireSite), of one system when systemID is set: every
+// allocation not expired, and expired ones for pactum.RemovalGrace. The
+// site's operators, access managers and auditors; EFORBIDDEN otherwise.
+func (a *App) DesiredState(ctx context.Context, site string, systemID *string) (*pactum.SiteState, error) {
+	u, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !pactum.CanReadAll(u) && !(u.Role == pactum.RoleSiteOperator && u.Site == site) {
+		return nil, pactum.Errorf(pactum.EFORBIDDEN, "Only the site's operators, access managers and auditors read a site's desired state.")
+	}
+	now := a.now()
+	var allocs []pactum.SiteAllocation
+	err = a.store.View(ctx, func(q pactum.Queries) error {
+		allocs, err = q.ListSiteAllocations(ctx, site, systemID, now.Add(-pactum.RemovalGrace))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return pactum.DesireSite(site, allocs, now), nil
+}
+
+// ReportDrift records drift an agent found and restored, as an audit
+// event. The site's operators only (EFORBIDDEN); EINVALID for a bad
+// report.
+func (a *App) ReportDrift(ctx context.Context, site string, r pactum.DriftReport) error {
+	u, err := actor(ctx)
+	if err != nil {
+		return err
+	}
+	if u.Role != pactum.RoleSiteOperator || u.Site != site {
+		return pactum.Errorf(pactum.EFORBIDDEN, "Only the site's operators report drift on its clusters.")
+	}
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	return a.update(ctx, u, func(tx pactum.Tx) error { return tx.Record("site.drift", "site", site, nil, r) })
+}

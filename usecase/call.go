@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package usecase
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/pactum/pactum"
+)
+
+// CreateCall opens a call. Access managers only. EINVALID for bad fields or
+// systems the catalogue does not have.
+func (a *App) CreateCall(ctx context.Context, c *pactum.Call) error {
+	u, err := manager(ctx, "open calls")
+	if err != nil {
+		return err
+	}
+	var v pactum.Validator
+	v.Merge("", c.Validate())
+	return a.update(ctx, u, func(tx pactum.Tx) error {
+		systems, err := systemMap(ctx, tx)
+		if err != nil {
+			return err
+		}
+		for i, id := range c.SystemIDs {
+			v.Check(systems[id] != nil, fmt.Sprintf("system_ids[%d]", i), "names no system in the catalogue: %q", id)
+		}
+		if err := v.Err("The call is not valid."); err != nil {
+			return err
+		}
+		c.ID, c.CreatedAt = newID(), tx.Now()
+		c.OpensAt, c.CutoffAt = c.OpensAt.UTC().Truncate(time.Microsecond), c.CutoffAt.UTC().Truncate(time.Microsecond)
+		if err := tx.InsertCall(ctx, c); err != nil {
+			return err
+		}
+		return tx.Record("call.create", "call", c.ID, nil, c)
+	})
+}
+
+// FindCallByID returns a call; any authenticated caller may read calls.
+func (a *App) FindCallByID(ctx context.Context, id string) (*pactum.Call, error) {
+	if _, err := actor(ctx); err != nil {
+		return nil, err
+	}
+	return a.store.GetCall(ctx, id)
+}
+
+// FindCalls lists calls, newest first, and the total matching.
+func (a *App) FindCalls(ctx context.Context, f pactum.CallFilter) ([]*pactum.Call, int, error) {
+	if _, err := actor(ctx); err != nil {
+		return nil, 0, err
+	}
+	return a.store.ListCalls(ctx, f)
+}

@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package usecase
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/pactum/pactum"
+)
+
+// SubmitNewProposal creates and submits a proposal in one transaction,
+// under the rules of CreateProposal and SubmitProposal: either the screened
+// proposal exists afterwards or nothing does.
+//
+// Everything that does not need the writer (validation against the call
+// and catalogue, which never change under a proposal, screening, encoding
+// the audit snapshots) happens before the transaction; inside it are only
+// the capacity reservation and the writes.
+func (a *App) SubmitNewProposal(ctx context.Context, p *pactum.Proposal) error {
+	u, err := applicant(ctx)
+	if err != nil {
+		return err
+	}
+	call, systems, err := a.checkContent(ctx, p)
+	if err != nil {
+		return err
+	}
+	org, err := a.organization(ctx, u.OrganizationID)
+	if err != nil {
+		return err
+	}
+	now := a.now()
+	created, err := newDraft(u, p, now)
+	if err != nil {
+		return err
+	}
+	events, err := a.screen(ctx, u, p, call, systems, org, now)
+	if err != nil {
+		return err
+	}
+	return a.update(ctx, u, func(tx pactum.Tx) error {
+		tx.Adopt(append([]*pactum.AuditEvent{created}, events...))
+		if err := settle(ctx, tx, p, call, systems); err != nil {
+			return err
+		}
+		if err := tx.InsertProposal(ctx, p); err != nil {
+			return err
+		}
+		return afterRouting(ctx, tx, p, call, systems)
+	})
+}
+
+// SubmitProposal submits a draft: it is screened at once and routed
+// (approved in the fast lane, to review, or rejected). The applicant's
+// organization only. ECONFLICT when it is not a draft, the call is closed,
+// or it changed concurrently.
+func (a *App) SubmitProposal(ctx context.Context, id string) (*pactum.Proposal, error) {
+	u, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p, err := editable(ctx, a.store, u, id)
+	if err != nil {
+		return nil, err
+	}
+	if p.State != pactum.ProposalDraft {
+		return nil, pactum.Errorf(pactum.ECONFLICT, "Only a draft can be submitted; this proposal is %s.", p.State)
+	}
+	call, systems, err := a.checkContent(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	org, err := a.store.GetOrganization(ctx, p.OrganizationID)
+	if err != nil {
+		return nil, err
+	}
+	oldVersion := p.Version
+	events, err := a.screen(ctx, u, p, call, systems, org, a.now())
+	if err != nil {
+		return nil, err
+	}
+	err = a.update(ctx, u, func(tx pactum.Tx) error {
+		tx.Adopt(events)
+		if err := settle(ctx, tx, p, call, systems); err != nil {
+			return err
+		}
+		// The version guard makes a concurrent second submission (or
+		// edit) fail with a conflict instead of screening twice.
+		if err := saveState(ctx, tx, p, oldVersion); err != nil {
+			return err
+		}
+		return afterRouting(ctx, tx, p, call, systems)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// screen moves a validated draft through submitted to screening and
+// screens it, returning the audit events of both steps. It needs no
+// transaction: the route is settled in one (settle), where capacity can be
+// reserved.
+func (a *App) screen(ctx context.Context, u *pactum.User, p *pactum.Proposal, call *pactum.Call,
+	systems map[string]*pactum.System, org *pactum.Organization, now time.Time) ([]*pactum.AuditEvent, error) {
+	if !call.IsOpen(now) {
+		return nil, pactum.Errorf(pactum.ECONFLICT, "Call %q is not open for submissions (it opens %s and closes %s).",
+			call.Title, call.OpensAt.Format(time.RFC3339), call.CutoffAt.Format(time.RFC3339))
+	}
+	// draft → submitted: bind the event to the exact content submitted.
+	content, err := json.Marshal(p.ProposalContent)
+	if err != nil {
+		return nil, fmt.Errorf("encode proposal: %w", err)
+	}
+	sum := sha256.Sum256(content)
+	if err := p.Transition(pactum.ProposalSubmitted); err != nil {
+		return nil, err
+	}
+	p.SubmittedAt = &now
+	submitted, err := pactum.NewAuditEvent(u.ID, "proposal.submit", "proposal", p.ID, pactum.StateChange{State: pactum.ProposalDraft},
+		map[string]any{"state": p.State, "content_sha256": hex.EncodeToString(sum[:])})
+	if err != nil {
+		return nil, err
+	}
+	// submitted → screening.
+	if err := p.Transition(pactum.ProposalScreening); err != nil {
+		return nil, err
+	}
+	screening, err := pactum.NewAuditEvent(u.ID, "proposal.screen", "proposal", p.ID, pactum.StateChange{State: pactum.ProposalSubmitted},
+		pactum.StateChange{State: p.State})
+	if err != nil {
+		return nil, err
+	}
+	d, err := a.screener.Screen(ctx, &pactum.ScreeningInput{Proposal: p, Organization: org, Call: call, Systems: systems, At: now})
+	if err != nil {
+		return nil, fmt.Errorf("screen proposal %s: %w", p.ID, err)
+	}
+	p.Screening = d
+	due := pactum.DecisionDue(call, call.Mode(p.Mode), now)
+	p.DecisionDueAt = &due
+	return []*pactum.AuditEvent{submitted, screening}, nil
+}
+
+// settle routes a screened proposal inside the write transaction: refused,
+// to review, or, in a mode with automatic approval and a clean screening,
+// approved, when the call's capacity still has room for it (else a person
+// decides).
+func settle(ctx context.Context, tx pactum.Tx, p *pactum.Proposal, call *pactum.Call, systems map[string]*pactum.System) error {
+	d := p.Screening
+	at := *p.SubmittedAt
+	route := pactum.Route(call.Mode(p.Mode), d)
+	switch route {
+	case pactum.ProposalApproved:
+		p.Decision = pactum.AutoApproval(p, at)
+		if err := reserve(ctx, tx, call, systems, p.Decision.Grants); err != nil {
+			if pactum.ErrorCode(err) != pactum.ECONFLICT {
+				return err
+			}
+			route, p.Decision = pactum.ProposalInReview, nil
+			d.Findings = append(d.Findings, pactum.CapacityFinding(err))
+		}
+	case pactum.ProposalRejected:
+		p.Decision = pactum.ScreeningRefusal(d, at)
+	}
+	if err := p.Transition(route); err != nil {
+		return err
+	}
+	return tx.Record("proposal.route", "proposal", p.ID, pactum.StateChange{State: pactum.ProposalScreening}, map[string]any{
+		"state": p.State, "outcome": d.Outcome, "ruleset_version": d.RulesetVersion, "ruleset_hash": d.RulesetHash,
+		"rules": d.RuleIDs(), "decision": p.Decision,
+	})
+}
+
+// afterRouting does what a routed proposal's state asks once its row is
+// written: a review track for one in review, allocations for one approved.
+func afterRouting(ctx context.Context, tx pactum.Tx, p *pactum.Proposal, call *pactum.Call, systems map[string]*pactum.System) error {
+	switch p.State {
+	case pactum.ProposalInReview:
+		return openReview(ctx, tx, p, call)
+	case pactum.ProposalApproved:
+		return createAllocations(ctx, tx, p, systems)
+	}
+	return nil
+}
+
+// openReview starts the review track of a proposal just routed to review.
+func openReview(ctx context.Context, tx pactum.Tx, p *pactum.Proposal, call *pactum.Call) error {
+	t := pactum.NewReviewTrack(p, call.Mode(p.Mode), tx.Now())
+	if err := tx.InsertReviewTrack(ctx, t); err != nil {
+		return err
+	}
+	return tx.Record("review.open", "proposal", p.ID, nil, map[string]any{"stage": t.Stage, "stages": t.Stages})
+}

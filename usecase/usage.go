@@ -1,0 +1,371 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package usecase
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/pactum/pactum"
+)
+
+// batch is a usage batch prepared before the write transaction: the
+// records checked, their accounts resolved to the caller's allocations and
+// their charges computed, so that the single writer spends its time on the
+// database.
+type batch struct {
+	cluster string
+	res     *pactum.UsageIngest
+	recs    []*pactum.UsageRecord // the records to merge, in input order
+	at      []int                 // recs[k] is the input record at[k]
+	jobs    []string              // distinct job ids
+	// allocs holds the batch's allocations by ID, as read before the
+	// transaction: their unit, amount and site never change; their state
+	// is read again inside it where it matters.
+	allocs map[string]*pactum.Allocation
+}
+
+// IngestUsage stores a batch of records from one cluster in one
+// transaction: each job is kept once, keyed by (cluster, job id), and
+// replaced only as pactum.MergeUsage allows; totals per allocation and per
+// user change by exactly the difference; a threshold crossed is recorded
+// once, and at 100 % an active allocation becomes exhausted. Site
+// operators only (EFORBIDDEN otherwise), and only for their site's
+// allocations: a record for any other account is rejected, as is a
+// malformed one, each with its reason, without failing the batch. EINVALID
+// for a bad cluster name or more than pactum.MaxUsageBatch records.
+func (a *App) IngestUsage(ctx context.Context, b pactum.UsageBatch) (*pactum.UsageIngest, error) {
+	u, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if u.Role != pactum.RoleSiteOperator {
+		return nil, pactum.Errorf(pactum.EFORBIDDEN, "Only site operators post usage, for their own site's allocations.")
+	}
+	var v pactum.Validator
+	v.Check(pactum.ValidClusterName(b.Cluster), "cluster", "must be a cluster name (lower-case letters, digits, '_', '-')")
+	v.Check(len(b.Records) <= pactum.MaxUsageBatch, "records", "must hold at most %d records", pactum.MaxUsageBatch)
+	if err := v.Err("The usage batch is not valid."); err != nil {
+		return nil, err
+	}
+	bt, err := a.prepare(ctx, u, &b)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.update(ctx, u, func(tx pactum.Tx) error { return ingest(ctx, tx, u, bt) }); err != nil {
+		return nil, err
+	}
+	res := bt.res
+	for _, r := range res.Results {
+		switch r.Status {
+		case pactum.UsageAccepted:
+			res.Accepted++
+		case pactum.UsageDuplicate:
+			res.Duplicate++
+		default:
+			res.Rejected++
+		}
+	}
+	return res, nil
+}
+
+// prepare checks each record and resolves its account to one of the
+// site's allocations, rejecting it otherwise.
+func (a *App) prepare(ctx context.Context, u *pactum.User, b *pactum.UsageBatch) (*batch, error) {
+	n := len(b.Records)
+	bt := &batch{cluster: b.Cluster, res: &pactum.UsageIngest{Results: make([]pactum.UsageResult, n)},
+		recs: make([]*pactum.UsageRecord, 0, n), at: make([]int, 0, n), allocs: map[string]*pactum.Allocation{}}
+	byAccount := map[string]*pactum.Allocation{}
+	var ids []string
+	for i := range b.Records {
+		r := &b.Records[i]
+		bt.res.Results[i].JobID = r.JobID
+		if reason := r.Validate(); reason != "" {
+			bt.res.Results[i].Status, bt.res.Results[i].Reason = pactum.UsageRejected, reason
+			continue
+		}
+		if _, seen := byAccount[r.Account]; !seen {
+			byAccount[r.Account] = nil
+			if id, ok := pactum.AllocationIDFromAccount(r.Account); ok {
+				ids = append(ids, id)
+			}
+		}
+	}
+	hosted, err := a.store.ListHostedAllocations(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	for _, h := range hosted {
+		if h.Site == u.Site {
+			bt.allocs[h.Allocation.ID] = h.Allocation
+			byAccount[pactum.AllocationAccount(h.Allocation.ID)] = h.Allocation
+		}
+	}
+	seen := make(map[string]bool, n)
+	for i := range b.Records {
+		in := &b.Records[i]
+		out := &bt.res.Results[i]
+		if out.Status != "" {
+			continue
+		}
+		al := byAccount[in.Account]
+		if al == nil {
+			// Accounts of other sites and accounts that are no
+			// allocation's get the same answer, so a site learns nothing
+			// about another's allocations.
+			out.Status = pactum.UsageRejected
+			out.Reason = fmt.Sprintf("account %s is not an allocation of site %s", in.Account, u.Site)
+			continue
+		}
+		bt.recs = append(bt.recs, &pactum.UsageRecord{Cluster: b.Cluster, UsageRecordInput: *in, AllocationID: al.ID,
+			ChargeSeconds: pactum.ChargeSeconds(al.Unit, in.GPUSeconds, in.NodeSeconds)})
+		bt.at = append(bt.at, i)
+		if !seen[in.JobID] {
+			seen[in.JobID] = true
+			bt.jobs = append(bt.jobs, in.JobID)
+		}
+	}
+	return bt, nil
+}
+
+// ingest is the write use case: it merges the prepared records with what is
+// stored and writes the differences.
+func ingest(ctx context.Context, tx pactum.Tx, u *pactum.User, bt *batch) error {
+	// A use case runs once, but start from the prepared state anyway, so
+	// that the results can only ever describe the attempt that committed.
+	for _, i := range bt.at {
+		bt.res.Results[i].Status, bt.res.Results[i].Reason = "", ""
+	}
+	if len(bt.recs) == 0 {
+		return nil
+	}
+	if err := tx.LockUsageCluster(ctx, bt.cluster); err != nil {
+		return err
+	}
+	stored, err := tx.GetUsageRecords(ctx, bt.cluster, bt.jobs)
+	if err != nil {
+		return err
+	}
+	for _, r := range stored {
+		al, err := bt.allocation(ctx, tx, r.AllocationID)
+		if err != nil {
+			return err
+		}
+		r.ChargeSeconds = pactum.ChargeSeconds(al.Unit, r.GPUSeconds, r.NodeSeconds)
+	}
+	written, replaced := bt.merge(stored)
+	if len(written) == 0 {
+		return nil
+	}
+	if err := tx.PutUsageRecords(ctx, written); err != nil {
+		return err
+	}
+	users, allocs, added := usageDeltas(written, replaced)
+	after, err := tx.AddUsageTotals(ctx, users, allocs, tx.Now())
+	if err != nil {
+		return err
+	}
+	charged := make(map[string]int64, len(allocs))
+	for _, d := range allocs {
+		charged[d.AllocationID] = d.ChargeSeconds
+		al, err := bt.allocation(ctx, tx, d.AllocationID)
+		if err != nil {
+			return err
+		}
+		if err := crossThresholds(ctx, tx, u, al, after[d.AllocationID]-d.ChargeSeconds, after[d.AllocationID]); err != nil {
+			return err
+		}
+	}
+	if err := tx.AddClusterRecords(ctx, bt.cluster, added, tx.Now()); err != nil {
+		return err
+	}
+	// One event per batch, not per job: the records are the ledger; the
+	// event says who changed it, when, and by how much per allocation.
+	return tx.Record("usage.ingest", "cluster", bt.cluster, nil, map[string]any{
+		"written": len(written), "new": added, "charge_seconds": charged,
+	})
+}
+
+// allocation returns one of the batch's allocations, or one a stored
+// record belongs to, read in tx.
+func (bt *batch) allocation(ctx context.Context, tx pactum.Tx, id string) (*pactum.Allocation, error) {
+	if al := bt.allocs[id]; al != nil {
+		return al, nil
+	}
+	al, _, err := tx.GetAllocation(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	bt.allocs[id] = al
+	return al, nil
+}
+
+// merge applies pactum.MergeUsage in input order, so that a job listed
+// twice meets its earlier accepted version, and sets each record's result.
+// It returns the records to write, one per job, and the stored records
+// they replace (nil for new jobs), by position.
+func (bt *batch) merge(stored map[string]*pactum.UsageRecord) (written, replaced []*pactum.UsageRecord) {
+	latest := map[string]int{} // job → index in written
+	for k, rec := range bt.recs {
+		prev := stored[rec.JobID]
+		i, again := latest[rec.JobID]
+		if again {
+			prev = written[i]
+		}
+		status, reason := pactum.MergeUsage(prev, rec)
+		out := &bt.res.Results[bt.at[k]]
+		out.Status, out.Reason = status, reason
+		if status != pactum.UsageAccepted {
+			continue
+		}
+		if again {
+			written[i] = rec
+			continue
+		}
+		latest[rec.JobID] = len(written)
+		written = append(written, rec)
+		replaced = append(replaced, stored[rec.JobID])
+	}
+	return written, replaced
+}
+
+// usageDeltas returns how totals change when written replaces replaced:
+// per (allocation, user), per allocation, and the number of new jobs.
+func usageDeltas(written, replaced []*pactum.UsageRecord) (users, allocs []pactum.UsageDelta, added int64) {
+	type key struct{ alloc, user string }
+	byUser := map[key]*pactum.UsageTotals{}
+	var userOrder []key
+	add := func(r *pactum.UsageRecord, sign int64) {
+		k := key{r.AllocationID, r.Username}
+		t := byUser[k]
+		if t == nil {
+			t = &pactum.UsageTotals{}
+			byUser[k] = t
+			userOrder = append(userOrder, k)
+		}
+		t.Add(r, sign)
+	}
+	for i, r := range written {
+		add(r, 1)
+		if old := replaced[i]; old != nil {
+			add(old, -1)
+		} else {
+			added++
+		}
+	}
+	byAlloc := map[string]*pactum.UsageTotals{}
+	var allocOrder []string
+	for _, k := range userOrder {
+		t := *byUser[k]
+		if t == (pactum.UsageTotals{}) {
+			continue
+		}
+		users = append(users, pactum.UsageDelta{AllocationID: k.alloc, Username: k.user, UsageTotals: t})
+		at := byAlloc[k.alloc]
+		if at == nil {
+			at = &pactum.UsageTotals{}
+			byAlloc[k.alloc] = at
+			allocOrder = append(allocOrder, k.alloc)
+		}
+		at.Plus(t)
+	}
+	// Allocations in ID order, so that their thresholds are recorded in
+	// the same order whatever the batch's.
+	slices.Sort(allocOrder)
+	for _, id := range allocOrder {
+		if *byAlloc[id] != (pactum.UsageTotals{}) {
+			allocs = append(allocs, pactum.UsageDelta{AllocationID: id, UsageTotals: *byAlloc[id]})
+		}
+	}
+	return users, allocs, added
+}
+
+// crossThresholds records the thresholds that usage going from before to
+// after reached for the first time, and exhausts the allocation at 100 %
+// if it is active now.
+func crossThresholds(ctx context.Context, tx pactum.Tx, u *pactum.User, al *pactum.Allocation, before, after int64) error {
+	if after <= before {
+		return nil // a job moved away: nothing is crossed upwards
+	}
+	limit := al.LimitSeconds()
+	already := map[int]bool{}
+	for _, t := range pactum.ThresholdsReached(before, limit) {
+		already[t] = true
+	}
+	for _, t := range pactum.ThresholdsReached(after, limit) {
+		if already[t] {
+			continue
+		}
+		isNew, err := tx.InsertUsageThreshold(ctx, al.ID, pactum.UsageThreshold{Percent: t, ChargeSeconds: after, CrossedAt: tx.Now()})
+		if err != nil {
+			return err
+		}
+		if !isNew {
+			continue // crossed before; usage since went down and up again
+		}
+		if err := tx.Record("allocation.usage_threshold", "allocation", al.ID, nil, map[string]any{
+			"percent": t, "charge_seconds": after, "limit_seconds": limit, "unit": al.Unit,
+		}); err != nil {
+			return err
+		}
+	}
+	if after < limit {
+		return nil
+	}
+	// The state read before the transaction may be stale: read it again.
+	cur, _, err := tx.GetAllocation(ctx, al.ID)
+	if err != nil {
+		return err
+	}
+	if cur.State != pactum.AllocationActive {
+		return nil // exhausted already, or suspended, pending, expired
+	}
+	reason := fmt.Sprintf("usage of %d charge-seconds reached the grant of %d (%g %s)", after, limit, al.Amount, al.Unit)
+	if _, err := transitionAllocation(ctx, tx, u, al.ID, pactum.AllocationExhausted, reason); err != nil {
+		return fmt.Errorf("exhaust allocation %s: %w", al.ID, err)
+	}
+	return nil
+}
+
+// FindUsageSummary returns an allocation's totals, per-user totals and
+// crossed thresholds, to whoever may see the allocation
+// (CanSeeAllocation); ENOTFOUND otherwise.
+func (a *App) FindUsageSummary(ctx context.Context, allocationID string) (*pactum.UsageSummary, error) {
+	var sum *pactum.UsageSummary
+	err := a.store.View(ctx, func(q pactum.Queries) error {
+		al, _, err := visibleAllocation(ctx, q, allocationID)
+		if err != nil {
+			return err
+		}
+		if sum, err = q.GetUsageTotals(ctx, al.ID); err != nil {
+			return err
+		}
+		sum.SystemID, sum.State, sum.Unit, sum.Amount, sum.LimitSeconds = al.SystemID, al.State, al.Unit, al.Amount, al.LimitSeconds()
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	sum.Finish()
+	return sum, nil
+}
+
+// FindUsageRecords lists an allocation's job records, latest started
+// first, and the total matching, to whoever may see the allocation;
+// ENOTFOUND otherwise.
+func (a *App) FindUsageRecords(ctx context.Context, f pactum.UsageFilter) ([]*pactum.UsageRecord, int, error) {
+	al, _, err := visibleAllocation(ctx, a.store, f.AllocationID)
+	if err != nil {
+		return nil, 0, err
+	}
+	recs, total, err := a.store.ListUsageRecords(ctx, f)
+	if err != nil {
+		return nil, 0, err
+	}
+	for _, r := range recs {
+		r.Account = pactum.AllocationAccount(al.ID)
+		r.ChargeSeconds = pactum.ChargeSeconds(al.Unit, r.GPUSeconds, r.NodeSeconds)
+	}
+	return recs, total, nil
+}

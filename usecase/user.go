@@ -1,0 +1,279 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package usecase
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+	"time"
+
+	"github.com/pactum/pactum"
+)
+
+// TokenPrefix starts every API token, so that secret scanners and people
+// recognise one.
+const TokenPrefix = "pct_"
+
+// CreateUser adds a user. Access managers only. EINVALID for bad fields or
+// an unknown organization, ECONFLICT when the e-mail or username is taken.
+func (a *App) CreateUser(ctx context.Context, u *pactum.User) error {
+	caller, err := manager(ctx, "create users")
+	if err != nil {
+		return err
+	}
+	u.Email = strings.ToLower(strings.TrimSpace(u.Email))
+	if err := u.Validate(); err != nil {
+		return err
+	}
+	return a.update(ctx, caller, func(tx pactum.Tx) error {
+		if u.OrganizationID != "" {
+			if _, err := tx.GetOrganization(ctx, u.OrganizationID); pactum.ErrorCode(err) == pactum.ENOTFOUND {
+				return invalid("The user is not valid.", "organization_id", "names no registered organization")
+			} else if err != nil {
+				return err
+			}
+		}
+		u.ID, u.CreatedAt = newID(), tx.Now()
+		if err := tx.InsertUser(ctx, u); err != nil {
+			if pactum.ErrorCode(err) != pactum.ECONFLICT {
+				return err
+			}
+			if u.Username != "" {
+				return pactum.Errorf(pactum.ECONFLICT, "A user with e-mail %s or username %s already exists.", u.Email, u.Username)
+			}
+			return pactum.Errorf(pactum.ECONFLICT, "A user with e-mail %s already exists.", u.Email)
+		}
+		return tx.Record("user.create", "user", u.ID, nil, u)
+	})
+}
+
+// FindUserByID returns a user the caller may see (CanSeeUser), or
+// ENOTFOUND.
+func (a *App) FindUserByID(ctx context.Context, id string) (*pactum.User, error) {
+	caller, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	u, err := a.store.GetUser(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !pactum.CanSeeUser(caller, u) {
+		return nil, pactum.Errorf(pactum.ENOTFOUND, "User %q not found.", id)
+	}
+	return u, nil
+}
+
+// FindUsers lists the users the caller may see, by e-mail, and the total
+// matching.
+func (a *App) FindUsers(ctx context.Context, f pactum.UserFilter) ([]*pactum.User, int, error) {
+	caller, err := actor(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	if f.Email != nil {
+		e := strings.ToLower(*f.Email)
+		f.Email = &e
+	}
+	return a.store.ListUsers(ctx, pactum.UserScope(caller), f)
+}
+
+func hashSecret(secret string) string {
+	h := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(h[:])
+}
+
+// canManageTokens: users manage their own tokens; access managers anyone's.
+func canManageTokens(u *pactum.User, userID string) bool {
+	return u.ID == userID || pactum.HasRole(u, pactum.RoleAccessManager)
+}
+
+// CreateToken issues a token for userID and returns it with its secret,
+// shown this once: only its SHA-256 is stored. Tokens carry 130 random
+// bits, so a fast hash is as safe as a slow one and keeps authentication
+// cheap on every request. Users create their own tokens, access managers
+// anyone's; ENOTFOUND otherwise or for an unknown user.
+func (a *App) CreateToken(ctx context.Context, userID, name string, expiresAt *time.Time) (*pactum.Token, string, error) {
+	caller, err := actor(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	if !canManageTokens(caller, userID) {
+		return nil, "", pactum.Errorf(pactum.ENOTFOUND, "User %q not found.", userID)
+	}
+	var v pactum.Validator
+	name = strings.TrimSpace(name)
+	v.Check(name != "" && len(name) <= 100, "name", "is required (at most 100 characters)")
+	v.Check(expiresAt == nil || expiresAt.After(a.clock()), "expires_at", "must be in the future")
+	if err := v.Err("The token is not valid."); err != nil {
+		return nil, "", err
+	}
+	secret := TokenPrefix + strings.ToLower(rand.Text())
+	var t *pactum.Token
+	err = a.update(ctx, caller, func(tx pactum.Tx) error {
+		if _, err := tx.GetUser(ctx, userID); err != nil {
+			return err
+		}
+		t = &pactum.Token{ID: newID(), UserID: userID, Name: name, Prefix: secret[:len(TokenPrefix)+6], CreatedAt: tx.Now()}
+		if expiresAt != nil {
+			e := expiresAt.UTC().Truncate(time.Microsecond)
+			t.ExpiresAt = &e
+		}
+		if err := tx.InsertToken(ctx, t, hashSecret(secret)); err != nil {
+			return err
+		}
+		return tx.Record("token.create", "token", t.ID, nil, t)
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return t, secret, nil
+}
+
+// FindTokens lists the tokens of userID, newest first, never their
+// secrets: to the user, access managers and auditors; ENOTFOUND otherwise.
+func (a *App) FindTokens(ctx context.Context, userID string) ([]*pactum.Token, error) {
+	caller, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !canManageTokens(caller, userID) && !pactum.HasRole(caller, pactum.RoleAuditor) {
+		return nil, pactum.Errorf(pactum.ENOTFOUND, "User %q not found.", userID)
+	}
+	return a.store.ListTokens(ctx, userID)
+}
+
+// RevokeToken makes a token unusable at once; revoking twice is not an
+// error. Its user or an access manager; ENOTFOUND otherwise.
+func (a *App) RevokeToken(ctx context.Context, tokenID string) error {
+	caller, err := actor(ctx)
+	if err != nil {
+		return err
+	}
+	defer a.cache.dropToken(tokenID)
+	return a.update(ctx, caller, func(tx pactum.Tx) error {
+		t, err := tx.GetToken(ctx, tokenID)
+		if pactum.ErrorCode(err) == pactum.ENOTFOUND || (err == nil && !canManageTokens(caller, t.UserID)) {
+			return pactum.Errorf(pactum.ENOTFOUND, "Token %q not found.", tokenID)
+		} else if err != nil {
+			return err
+		}
+		if t.RevokedAt != nil {
+			return nil
+		}
+		now := tx.Now()
+		if err := tx.UpdateTokenRevoked(ctx, tokenID, now); err != nil {
+			return err
+		}
+		before := *t
+		t.RevokedAt = &now
+		return tx.Record("token.revoke", "token", t.ID, before, t)
+	})
+}
+
+// Authenticate returns the user a token secret belongs to, or EUNAUTHORIZED
+// for an unknown, revoked or expired secret. It needs no caller. A token
+// seen in the last tokenTTL is answered from memory (its expiry is still
+// checked); revoking it here forgets it at once.
+func (a *App) Authenticate(ctx context.Context, secret string) (*pactum.User, error) {
+	if !strings.HasPrefix(secret, TokenPrefix) {
+		return nil, pactum.Errorf(pactum.EUNAUTHORIZED, "Invalid API token.")
+	}
+	hash := hashSecret(secret)
+	now := a.clock()
+	if e, ok := a.cache.token(hash); ok {
+		if e.expiresAt != nil && !now.Before(*e.expiresAt) {
+			return nil, pactum.Errorf(pactum.EUNAUTHORIZED, "This API token expired at %s.", e.expiresAt.UTC().Format(time.RFC3339))
+		}
+		return e.user, nil
+	}
+	t, u, err := a.store.GetTokenByHash(ctx, hash)
+	if pactum.ErrorCode(err) == pactum.ENOTFOUND {
+		return nil, pactum.Errorf(pactum.EUNAUTHORIZED, "Invalid API token.")
+	} else if err != nil {
+		return nil, err
+	}
+	if t.RevokedAt != nil {
+		return nil, pactum.Errorf(pactum.EUNAUTHORIZED, "This API token was revoked.")
+	}
+	if t.ExpiresAt != nil && !now.Before(*t.ExpiresAt) {
+		return nil, pactum.Errorf(pactum.EUNAUTHORIZED, "This API token expired at %s.", t.ExpiresAt.UTC().Format(time.RFC3339))
+	}
+	// Record use at most every five minutes: enough to spot stale tokens,
+	// without a write on every request.
+	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) > 5*time.Minute {
+		err := a.update(ctx, nil, func(tx pactum.Tx) error { return tx.UpdateTokenUsed(ctx, t.ID, tx.Now()) })
+		if err != nil {
+			a.logger.Warn("record token use", "token", t.ID, "err", err)
+		}
+	}
+	a.cache.putToken(hash, cachedToken{user: u, tokenID: t.ID, expiresAt: t.ExpiresAt, at: time.Now()})
+	return u, nil
+}
+
+// SetUsername sets (or, with "", clears) a user's cluster username. Access
+// managers only (EFORBIDDEN); ENOTFOUND for an unknown user, EINVALID for a
+// bad name, ECONFLICT when another user has it.
+func (a *App) SetUsername(ctx context.Context, userID, username string) (*pactum.User, error) {
+	caller, err := manager(ctx, "set cluster usernames")
+	if err != nil {
+		return nil, err
+	}
+	if username != "" && !pactum.ValidUsername(username) {
+		return nil, invalid("The username is not valid.", "username",
+			"must be a POSIX user name: a lower-case letter or '_' first, then lower-case letters, digits, '_', '-' or '.', at most 32")
+	}
+	// A token cached with the old user must not keep answering with it.
+	defer a.cache.dropUser(userID)
+	var u *pactum.User
+	err = a.update(ctx, caller, func(tx pactum.Tx) error {
+		var err error
+		if u, err = tx.GetUser(ctx, userID); err != nil {
+			return err
+		}
+		if u.Username == username {
+			return nil
+		}
+		before := *u
+		if err := tx.UpdateUsername(ctx, userID, username); err != nil {
+			if pactum.ErrorCode(err) == pactum.ECONFLICT {
+				return pactum.Errorf(pactum.ECONFLICT, "Another user already has the username %s.", username)
+			}
+			return err
+		}
+		u.Username = username
+		return tx.Record("user.set_username", "user", u.ID, before, u)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// Bootstrap creates the first access manager and an API token for them, so
+// that a new installation can be administered through the API. It needs no
+// caller: it acts as pactum itself, and refuses (ECONFLICT) once any access
+// manager exists, so it cannot mint a second administrator behind the
+// first one's back.
+func (a *App) Bootstrap(ctx context.Context, email, name string) (*pactum.User, string, error) {
+	n, err := a.store.CountUsers(ctx, pactum.RoleAccessManager)
+	if err != nil {
+		return nil, "", err
+	}
+	if n > 0 {
+		return nil, "", pactum.Errorf(pactum.ECONFLICT, "This installation already has an access manager; ask them for an account.")
+	}
+	sys := pactum.NewContextWithUser(ctx, pactum.SystemUser())
+	u := &pactum.User{Email: email, Name: name, Role: pactum.RoleAccessManager}
+	if err := a.CreateUser(sys, u); err != nil {
+		return nil, "", err
+	}
+	_, secret, err := a.CreateToken(sys, u.ID, "bootstrap", nil)
+	if err != nil {
+		return nil, "", err
+	}
+	return u, secret, nil
+}
