@@ -25,7 +25,7 @@ type Config struct {
 	// API is the pactum server, through the generated client, with the
 	// token of one of the site's operators.
 	API client.ClientWithResponsesInterface
-	// Cluster is the Slurm cluster (slurm.Client, or slurmtest.Cluster in
+	// Cluster is the Slurm cluster (slurm.Client, or slurmsim.Cluster in
 	// tests).
 	Cluster slurm.Cluster
 	// Site is the hosting site whose allocations the agent provisions,

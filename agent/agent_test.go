@@ -19,7 +19,7 @@ import (
 	pactumhttp "github.com/pactum/pactum/http"
 	"github.com/pactum/pactum/mock"
 	"github.com/pactum/pactum/slurm"
-	"github.com/pactum/pactum/slurm/slurmtest"
+	"github.com/pactum/pactum/slurm/slurmsim"
 	"github.com/pactum/pactum/sqlstore"
 	"github.com/pactum/pactum/sqlstore/storetest"
 )
@@ -34,7 +34,7 @@ type world struct {
 	db       *sqlstore.DB
 	f        *storetest.Fixture
 	url      string
-	cluster  *slurmtest.Cluster
+	cluster  *slurmsim.Cluster
 	screener *mock.Screener
 	props    *sqlstore.ProposalService
 	allocs   *sqlstore.AllocationService
@@ -104,7 +104,7 @@ func newWorldAt(t *testing.T, c *clock) *world {
 	if _, err := users.SetUsername(storetest.As(w.f.Manager), w.f.ApplicantA.ID, "ada"); err != nil {
 		t.Fatal(err)
 	}
-	w.cluster = slurmtest.New("lumi", w.clock.Now)
+	w.cluster = slurmsim.New("lumi", w.clock.Now)
 	w.cluster.Safe = true
 	w.cluster.User = "ada"
 	return w
@@ -512,7 +512,7 @@ func TestOutageAndRestart(t *testing.T) {
 // sacctText is the fake cluster whose usage comes from sacct output, run
 // through the real parser.
 type sacctText struct {
-	*slurmtest.Cluster
+	*slurmsim.Cluster
 	text string
 }
 

@@ -8,7 +8,7 @@
 // the pactum server; the agent feeds it desired state and posts its records.
 //
 // Every command goes through a Runner, so tests fake the cluster at the exec
-// boundary, and slurmtest.Cluster fakes it at the Accounting/Jobs boundary.
+// boundary, and slurmsim.Cluster fakes it at the Accounting/Jobs boundary.
 //
 // # What was verified on Slurm 22.05.8 (Debian 12), scripts/slurm/up.sh
 //
