@@ -18,6 +18,7 @@ import (
 	"github.com/pactum/pactum/client"
 	pactumhttp "github.com/pactum/pactum/http"
 	"github.com/pactum/pactum/mock"
+	"github.com/pactum/pactum/retry"
 	"github.com/pactum/pactum/slurm"
 	"github.com/pactum/pactum/slurm/slurmsim"
 	"github.com/pactum/pactum/sqlstore"
@@ -143,7 +144,7 @@ func (w *world) agent(opts ...func(*agent.Config)) *agent.Agent {
 	}
 	noWait := func(context.Context, time.Duration) error { return nil }
 	cfg := agent.Config{API: api, Cluster: w.cluster, Site: "CSC", ClusterName: "lumi", StateDir: w.stateDir, Now: w.clock.Now,
-		Overlap: 10 * time.Minute, Reconcile: &slurm.Policy{Sleep: noWait, Attempts: 20}, APIPolicy: &slurm.Policy{Sleep: noWait, Attempts: 3},
+		Overlap: 10 * time.Minute, Reconcile: &retry.Policy{Sleep: noWait, Attempts: 20}, APIPolicy: &retry.Policy{Sleep: noWait, Attempts: 3},
 		Logger: slog.New(slog.NewTextHandler(w.logs, nil))}
 	for _, o := range opts {
 		o(&cfg)

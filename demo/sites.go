@@ -14,6 +14,7 @@ import (
 	"github.com/pactum/pactum"
 	"github.com/pactum/pactum/agent"
 	"github.com/pactum/pactum/client"
+	"github.com/pactum/pactum/retry"
 	"github.com/pactum/pactum/slurm"
 	"github.com/pactum/pactum/slurm/slurmsim"
 )
@@ -95,7 +96,7 @@ func runSites(ctx context.Context, mgr *client.ClientWithResponses, serverURL st
 		cluster := slurmsim.New(sys, nil)
 		noWait := func(context.Context, time.Duration) error { return nil }
 		a, err := agent.New(agent.Config{API: api, Cluster: cluster, Site: site, SystemID: sys, ClusterName: sys,
-			StateDir: filepath.Join(dir, sys), Overlap: time.Hour, Reconcile: &slurm.Policy{Sleep: noWait, Attempts: 5}})
+			StateDir: filepath.Join(dir, sys), Overlap: time.Hour, Reconcile: &retry.Policy{Sleep: noWait, Attempts: 5}})
 		if err != nil {
 			return nil, nil, nil, err
 		}

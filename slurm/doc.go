@@ -40,7 +40,7 @@
 //     an account that does not exist is ENOTFOUND.
 //   - Slurm lower-cases account names, descriptions and organizations.
 //   - sacctmgr fails in milliseconds with "Connection refused" while
-//     slurmdbd is down; IsTransient recognises that so Retry can wait.
+//     slurmdbd is down; IsTransient recognises that so a retry can wait.
 //
 // # Usage cursor
 //

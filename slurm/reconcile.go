@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	pactum "github.com/pactum/pactum"
+	"github.com/pactum/pactum/retry"
 )
 
 // Desired is the account tree pactum wants on one cluster: a root account
@@ -390,13 +391,13 @@ type Report struct {
 // loses nothing. EINVALID (not retried) if d is not valid; an action
 // Slurm refuses for good (EINVALID, or ECONFLICT for removing an account
 // that still has jobs) ends it at once with that error.
-func Reconcile(ctx context.Context, a Accounting, d Desired, p Policy) (Report, error) {
+func Reconcile(ctx context.Context, a Accounting, d Desired, p retry.Policy) (Report, error) {
 	var r Report
 	if err := d.Validate(); err != nil {
 		return r, err
 	}
 	observed := false
-	err := Retry(ctx, p, func(ctx context.Context) error {
+	err := retry.Do(ctx, p, func(ctx context.Context) error {
 		r.Attempts++
 		o, err := Observe(ctx, a, d.Root.Name)
 		if err != nil {
@@ -420,7 +421,7 @@ func Reconcile(ctx context.Context, a Accounting, d Desired, p Policy) (Report, 
 			// A bad request, or a refusal such as removing an account
 			// that still has jobs, will not change by retrying now.
 			if c := pactum.ErrorCode(err); c == pactum.EINVALID || c == pactum.ECONFLICT {
-				return Permanent(err)
+				return retry.Permanent(err)
 			}
 			return err
 		}

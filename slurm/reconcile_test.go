@@ -11,11 +11,20 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	pactum "github.com/pactum/pactum"
+	"github.com/pactum/pactum/retry"
 	"github.com/pactum/pactum/slurm"
 	"github.com/pactum/pactum/slurm/slurmsim"
 )
 
-func fastPolicy(rec *recorder) slurm.Policy {
+// recorder is an injected sleep that records waits instead of sleeping.
+type recorder struct{ waits []time.Duration }
+
+func (r *recorder) sleep(ctx context.Context, d time.Duration) error {
+	r.waits = append(r.waits, d)
+	return ctx.Err()
+}
+
+func fastPolicy(rec *recorder) retry.Policy {
 	p := slurm.DefaultPolicy()
 	p.Sleep, p.Rand = rec.sleep, func() float64 { return 0.5 }
 	return p

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/pactum/pactum"
+	"github.com/pactum/pactum/retry"
 	"github.com/pactum/pactum/slurm"
 	"github.com/pactum/pactum/slurm/slurmtest"
 )
@@ -159,7 +160,7 @@ func TestSlurmAwardToExhaustion(t *testing.T) {
 		for _, id := range jobs {
 			_ = slurmc.Cancel(ctx, id)
 		}
-		err := slurm.Retry(ctx, slurm.Policy{Initial: time.Second, Max: 2 * time.Second, Attempts: 30}, func(ctx context.Context) error {
+		err := retry.Do(ctx, retry.Policy{Initial: time.Second, Max: 2 * time.Second, Attempts: 30}, func(ctx context.Context) error {
 			return slurmc.RemoveAccount(ctx, root)
 		})
 		if err != nil {
