@@ -16,6 +16,7 @@ import (
 
 	"github.com/pactum/pactum"
 	"github.com/pactum/pactum/client"
+	"github.com/pactum/pactum/retry"
 	"github.com/pactum/pactum/slurm"
 )
 
@@ -25,7 +26,7 @@ type Config struct {
 	// API is the pactum server, through the generated client, with the
 	// token of one of the site's operators.
 	API client.ClientWithResponsesInterface
-	// Cluster is the Slurm cluster (slurm.Client, or slurmtest.Cluster in
+	// Cluster is the Slurm cluster (slurm.Client, or slurmsim.Cluster in
 	// tests).
 	Cluster slurm.Cluster
 	// Site is the hosting site whose allocations the agent provisions,
@@ -53,11 +54,11 @@ type Config struct {
 	// Reconcile is the retry policy while Slurm is unreachable (default
 	// slurm.DefaultPolicy), bounded per cycle by ReconcileTimeout (default
 	// 5 min): the next cycle carries on.
-	Reconcile        *slurm.Policy
+	Reconcile        *retry.Policy
 	ReconcileTimeout time.Duration
 	// APIPolicy retries calls to the server on network errors and 5xx
 	// answers (default: 6 attempts from 0.5 s to 10 s).
-	APIPolicy *slurm.Policy
+	APIPolicy *retry.Policy
 	// CPUsPerNode, when set, enforces node-hour awards as cpu minutes at
 	// that many CPUs per node instead of node minutes (for clusters that
 	// share nodes by core; see slurm.CPULimitsFor).
@@ -102,7 +103,7 @@ func New(cfg Config) (*Agent, error) {
 		cfg.Reconcile = &p
 	}
 	if cfg.APIPolicy == nil {
-		cfg.APIPolicy = &slurm.Policy{Initial: 500 * time.Millisecond, Max: 10 * time.Second, Multiplier: 2, Jitter: 0.5, Attempts: 6}
+		cfg.APIPolicy = &retry.Policy{Initial: 500 * time.Millisecond, Max: 10 * time.Second, Multiplier: 2, Jitter: 0.5, Attempts: 6}
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -181,13 +182,9 @@ func (a *Agent) Run(ctx context.Context) error {
 				"activated", len(rep.Activated), "expired", len(rep.Expired), "records", rep.Records, "accepted", rep.Accepted,
 				"duplicate", rep.Duplicate, "rejected", rep.Rejected, "malformed", rep.Malformed, "cursor", rep.Cursor)
 		}
-		t := time.NewTimer(a.cfg.Interval)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if retry.Sleep(ctx, a.cfg.Interval) != nil {
 			a.log.Info("stopping")
 			return nil
-		case <-t.C:
 		}
 	}
 }
@@ -214,7 +211,7 @@ func (a *Agent) Cycle(ctx context.Context) (*Report, error) {
 // call runs an API call with retries: network errors and 5xx answers are
 // retried, other answers returned at once.
 func (a *Agent) call(ctx context.Context, what string, fn func(ctx context.Context) (int, []byte, error)) error {
-	return slurm.Retry(ctx, *a.cfg.APIPolicy, func(ctx context.Context) error {
+	return retry.Do(ctx, *a.cfg.APIPolicy, func(ctx context.Context) error {
 		status, body, err := fn(ctx)
 		if err != nil {
 			a.log.Warn("server unreachable; retrying", "call", what, "err", err)
@@ -228,7 +225,7 @@ func (a *Agent) call(ctx context.Context, what string, fn func(ctx context.Conte
 			a.log.Warn("server error; retrying", "call", what, "status", status)
 			return err
 		}
-		return slurm.Permanent(err)
+		return retry.Permanent(err)
 	})
 }
 
@@ -304,14 +301,7 @@ func (a *Agent) reconcile(ctx context.Context, st *client.SiteState, rep *Report
 		// the agent retrying rather than hanging.
 		p.Sleep = func(ctx context.Context, dur time.Duration) error {
 			a.log.Warn("slurm unreachable; retrying reconciliation", "in", dur)
-			t := time.NewTimer(dur)
-			defer t.Stop()
-			select {
-			case <-t.C:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
-			}
+			return retry.Sleep(ctx, dur)
 		}
 	}
 	r, err := slurm.Reconcile(rctx, a.cfg.Cluster, d, p)

@@ -18,8 +18,9 @@ import (
 	"github.com/pactum/pactum/client"
 	pactumhttp "github.com/pactum/pactum/http"
 	"github.com/pactum/pactum/mock"
+	"github.com/pactum/pactum/retry"
 	"github.com/pactum/pactum/slurm"
-	"github.com/pactum/pactum/slurm/slurmtest"
+	"github.com/pactum/pactum/slurm/slurmsim"
 	"github.com/pactum/pactum/sqlstore"
 	"github.com/pactum/pactum/sqlstore/storetest"
 )
@@ -34,7 +35,7 @@ type world struct {
 	db       *sqlstore.DB
 	f        *storetest.Fixture
 	url      string
-	cluster  *slurmtest.Cluster
+	cluster  *slurmsim.Cluster
 	screener *mock.Screener
 	props    *sqlstore.ProposalService
 	allocs   *sqlstore.AllocationService
@@ -104,7 +105,7 @@ func newWorldAt(t *testing.T, c *clock) *world {
 	if _, err := users.SetUsername(storetest.As(w.f.Manager), w.f.ApplicantA.ID, "ada"); err != nil {
 		t.Fatal(err)
 	}
-	w.cluster = slurmtest.New("lumi", w.clock.Now)
+	w.cluster = slurmsim.New("lumi", w.clock.Now)
 	w.cluster.Safe = true
 	w.cluster.User = "ada"
 	return w
@@ -143,7 +144,7 @@ func (w *world) agent(opts ...func(*agent.Config)) *agent.Agent {
 	}
 	noWait := func(context.Context, time.Duration) error { return nil }
 	cfg := agent.Config{API: api, Cluster: w.cluster, Site: "CSC", ClusterName: "lumi", StateDir: w.stateDir, Now: w.clock.Now,
-		Overlap: 10 * time.Minute, Reconcile: &slurm.Policy{Sleep: noWait, Attempts: 20}, APIPolicy: &slurm.Policy{Sleep: noWait, Attempts: 3},
+		Overlap: 10 * time.Minute, Reconcile: &retry.Policy{Sleep: noWait, Attempts: 20}, APIPolicy: &retry.Policy{Sleep: noWait, Attempts: 3},
 		Logger: slog.New(slog.NewTextHandler(w.logs, nil))}
 	for _, o := range opts {
 		o(&cfg)
@@ -512,7 +513,7 @@ func TestOutageAndRestart(t *testing.T) {
 // sacctText is the fake cluster whose usage comes from sacct output, run
 // through the real parser.
 type sacctText struct {
-	*slurmtest.Cluster
+	*slurmsim.Cluster
 	text string
 }
 

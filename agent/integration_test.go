@@ -23,6 +23,7 @@ import (
 	"github.com/pactum/pactum"
 	"github.com/pactum/pactum/agent"
 	"github.com/pactum/pactum/client"
+	"github.com/pactum/pactum/retry"
 	"github.com/pactum/pactum/slurm"
 	"github.com/pactum/pactum/slurm/slurmtest"
 	"github.com/pactum/pactum/sqlstore"
@@ -98,7 +99,7 @@ func realWorld(t *testing.T, rc *slurmtest.Real) (*world, *slurm.Client, string,
 		for _, id := range jobs {
 			_ = c.Cancel(ctx, id)
 		}
-		err := slurm.Retry(ctx, slurm.Policy{Initial: time.Second, Max: 2 * time.Second, Attempts: 30}, func(ctx context.Context) error {
+		err := retry.Do(ctx, retry.Policy{Initial: time.Second, Max: 2 * time.Second, Attempts: 30}, func(ctx context.Context) error {
 			return c.RemoveAccount(ctx, root)
 		})
 		if err != nil {
@@ -123,7 +124,7 @@ func TestIntegrationSlurmdbdRestartDuringReconcile(t *testing.T) {
 	first := w.allocation(10)
 	real := func(cfg *agent.Config) {
 		cfg.Cluster, cfg.ClusterName, cfg.Root, cfg.Overlap = c, "pactum", root, 5*time.Minute
-		cfg.Reconcile = &slurm.Policy{Initial: 500 * time.Millisecond, Max: 2 * time.Second, Multiplier: 2}
+		cfg.Reconcile = &retry.Policy{Initial: 500 * time.Millisecond, Max: 2 * time.Second, Multiplier: 2}
 		cfg.ReconcileTimeout = 2 * time.Minute
 	}
 	a := w.agent(real)

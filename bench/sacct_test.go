@@ -18,7 +18,7 @@ import (
 	"github.com/pactum/pactum/agent"
 	"github.com/pactum/pactum/mock"
 	"github.com/pactum/pactum/slurm"
-	"github.com/pactum/pactum/slurm/slurmtest"
+	"github.com/pactum/pactum/slurm/slurmsim"
 	"github.com/pactum/pactum/sqlstore"
 	"github.com/pactum/pactum/sqlstore/storetest"
 )
@@ -45,7 +45,7 @@ type sacctWorld struct {
 	size     int64
 	template string
 	operator *pactum.User
-	stats    slurmtest.SacctStats
+	stats    slurmsim.SacctStats
 }
 
 func newSacctWorld(b *testing.B) *sacctWorld {
@@ -83,7 +83,7 @@ func newSacctWorld(b *testing.B) *sacctWorld {
 	if err != nil {
 		b.Fatal(err)
 	}
-	w.stats, err = slurmtest.WriteSacct(out, slurmtest.SacctOptions{Lines: sacctLines(), Seed: 1, Accounts: accounts})
+	w.stats, err = slurmsim.WriteSacct(out, slurmsim.SacctOptions{Lines: sacctLines(), Seed: 1, Accounts: accounts})
 	if cerr := out.Close(); err == nil {
 		err = cerr
 	}

@@ -14,8 +14,9 @@ import (
 	"github.com/pactum/pactum"
 	"github.com/pactum/pactum/agent"
 	"github.com/pactum/pactum/client"
+	"github.com/pactum/pactum/retry"
 	"github.com/pactum/pactum/slurm"
-	"github.com/pactum/pactum/slurm/slurmtest"
+	"github.com/pactum/pactum/slurm/slurmsim"
 )
 
 // SiteRun is what one system's site agent did in the demo.
@@ -39,7 +40,7 @@ type member struct {
 
 // runSites plays the hosting sites: for each system with allocations, its
 // operator runs the site agent against a simulated Slurm cluster
-// (slurmtest.Cluster, in memory). The agent provisions the accounts, held
+// (slurmsim.Cluster, in memory). The agent provisions the accounts, held
 // until the applicants acknowledge their award conditions; each allocation
 // then runs a GPU job, which the agent accounts; a second read of sacct
 // changes nothing.
@@ -92,10 +93,10 @@ func runSites(ctx context.Context, mgr *client.ClientWithResponses, serverURL st
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		cluster := slurmtest.New(sys, nil)
+		cluster := slurmsim.New(sys, nil)
 		noWait := func(context.Context, time.Duration) error { return nil }
 		a, err := agent.New(agent.Config{API: api, Cluster: cluster, Site: site, SystemID: sys, ClusterName: sys,
-			StateDir: filepath.Join(dir, sys), Overlap: time.Hour, Reconcile: &slurm.Policy{Sleep: noWait, Attempts: 5}})
+			StateDir: filepath.Join(dir, sys), Overlap: time.Hour, Reconcile: &retry.Policy{Sleep: noWait, Attempts: 5}})
 		if err != nil {
 			return nil, nil, nil, err
 		}

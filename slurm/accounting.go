@@ -49,7 +49,7 @@ type Association struct {
 }
 
 // Accounting is what the reconciler needs from a cluster's accounting.
-// Client implements it with sacctmgr; slurmtest.Cluster in memory. Every
+// Client implements it with sacctmgr; slurmsim.Cluster in memory. Every
 // method validates names before doing anything (EINVALID) and is
 // idempotent: creating what exists and removing what is gone succeed.
 type Accounting interface {

@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/pactum/pactum/slurm"
-	"github.com/pactum/pactum/slurm/slurmtest"
+	"github.com/pactum/pactum/slurm/slurmsim"
 )
 
 // benchLines is the size of the benchmark's sacct files.
@@ -24,7 +24,7 @@ type benchFile struct {
 	once  sync.Once
 	path  string
 	size  int64
-	stats slurmtest.SacctStats
+	stats slurmsim.SacctStats
 	err   error
 }
 
@@ -56,7 +56,7 @@ func sacctFile(b *testing.B, steps bool) *benchFile {
 			bf.err = err
 			return
 		}
-		bf.stats, bf.err = slurmtest.WriteSacct(f, slurmtest.SacctOptions{Lines: benchLines, Seed: 1, Steps: steps})
+		bf.stats, bf.err = slurmsim.WriteSacct(f, slurmsim.SacctOptions{Lines: benchLines, Seed: 1, Steps: steps})
 		if err := f.Close(); bf.err == nil {
 			bf.err = err
 		}
@@ -145,12 +145,12 @@ func BenchmarkParse(b *testing.B) {
 
 func TestWriteSacct(t *testing.T) {
 	var a, b strings.Builder
-	o := slurmtest.SacctOptions{Lines: 20_000, Seed: 7, Steps: true}
-	sa, err := slurmtest.WriteSacct(&a, o)
+	o := slurmsim.SacctOptions{Lines: 20_000, Seed: 7, Steps: true}
+	sa, err := slurmsim.WriteSacct(&a, o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sb, _ := slurmtest.WriteSacct(&b, o)
+	sb, _ := slurmsim.WriteSacct(&b, o)
 	if a.String() != b.String() || sa != sb {
 		t.Fatal("the same seed gave different output")
 	}

@@ -8,7 +8,7 @@
 // the pactum server; the agent feeds it desired state and posts its records.
 //
 // Every command goes through a Runner, so tests fake the cluster at the exec
-// boundary, and slurmtest.Cluster fakes it at the Accounting/Jobs boundary.
+// boundary, and slurmsim.Cluster fakes it at the Accounting/Jobs boundary.
 //
 // # What was verified on Slurm 22.05.8 (Debian 12), scripts/slurm/up.sh
 //
@@ -40,7 +40,7 @@
 //     an account that does not exist is ENOTFOUND.
 //   - Slurm lower-cases account names, descriptions and organizations.
 //   - sacctmgr fails in milliseconds with "Connection refused" while
-//     slurmdbd is down; IsTransient recognises that so Retry can wait.
+//     slurmdbd is down; IsTransient recognises that so a retry can wait.
 //
 // # Usage cursor
 //

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	pactum "github.com/pactum/pactum"
+	"github.com/pactum/pactum/retry"
 	"github.com/pactum/pactum/slurm"
 	"github.com/pactum/pactum/slurm/slurmtest"
 )
@@ -68,7 +69,7 @@ func (rc *realCluster) tree(t *testing.T, name string, jobs *[]string) string {
 		for _, id := range *jobs {
 			_ = rc.Cancel(ctx, id)
 		}
-		err := slurm.Retry(ctx, slurm.Policy{Initial: time.Second, Max: 2 * time.Second, Attempts: 30}, func(ctx context.Context) error {
+		err := retry.Do(ctx, retry.Policy{Initial: time.Second, Max: 2 * time.Second, Attempts: 30}, func(ctx context.Context) error {
 			return rc.RemoveAccount(ctx, root)
 		})
 		if err != nil {

@@ -54,7 +54,7 @@ type Jobs interface {
 }
 
 // Cluster is everything the agent does with a cluster; Client and
-// slurmtest.Cluster implement it.
+// slurmsim.Cluster implement it.
 type Cluster interface {
 	Accounting
 	Jobs

@@ -11,11 +11,20 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	pactum "github.com/pactum/pactum"
+	"github.com/pactum/pactum/retry"
 	"github.com/pactum/pactum/slurm"
-	"github.com/pactum/pactum/slurm/slurmtest"
+	"github.com/pactum/pactum/slurm/slurmsim"
 )
 
-func fastPolicy(rec *recorder) slurm.Policy {
+// recorder is an injected sleep that records waits instead of sleeping.
+type recorder struct{ waits []time.Duration }
+
+func (r *recorder) sleep(ctx context.Context, d time.Duration) error {
+	r.waits = append(r.waits, d)
+	return ctx.Err()
+}
+
+func fastPolicy(rec *recorder) retry.Policy {
 	p := slurm.DefaultPolicy()
 	p.Sleep, p.Rand = rec.sleep, func() float64 { return 0.5 }
 	return p
@@ -32,7 +41,7 @@ func summary(o *slurm.Observed) map[string]string {
 }
 
 // mustMatch fails unless the fake holds exactly what desired() asks for.
-func mustMatch(t *testing.T, c *slurmtest.Cluster) {
+func mustMatch(t *testing.T, c *slurmsim.Cluster) {
 	t.Helper()
 	o, err := slurm.Observe(context.Background(), c, "pactum")
 	if err != nil {
@@ -48,7 +57,7 @@ func mustMatch(t *testing.T, c *slurmtest.Cluster) {
 
 func TestReconcileConvergesAndIsIdempotent(t *testing.T) {
 	ctx := context.Background()
-	c := slurmtest.New("ci", nil)
+	c := slurmsim.New("ci", nil)
 	var rec recorder
 	r, err := slurm.Reconcile(ctx, c, desired(), fastPolicy(&rec))
 	if err != nil {
@@ -70,7 +79,7 @@ func TestReconcileConvergesAndIsIdempotent(t *testing.T) {
 
 func TestReconcileReportsAndRestoresDrift(t *testing.T) {
 	ctx := context.Background()
-	c := slurmtest.New("ci", nil)
+	c := slurmsim.New("ci", nil)
 	var rec recorder
 	if _, err := slurm.Reconcile(ctx, c, desired(), fastPolicy(&rec)); err != nil {
 		t.Fatal(err)
@@ -98,7 +107,7 @@ func TestReconcileReportsAndRestoresDrift(t *testing.T) {
 
 func TestReconcileRidesOutAnOutage(t *testing.T) {
 	ctx := context.Background()
-	c := slurmtest.New("ci", nil)
+	c := slurmsim.New("ci", nil)
 	// slurmdbd goes away after the third account is created and comes back
 	// after a few failed calls.
 	created, failures := 0, 0
@@ -132,7 +141,7 @@ func TestReconcileRidesOutAnOutage(t *testing.T) {
 }
 
 func TestReconcileGivesUp(t *testing.T) {
-	c := slurmtest.New("ci", nil)
+	c := slurmsim.New("ci", nil)
 	c.Down()
 	var rec recorder
 	p := fastPolicy(&rec)
@@ -151,7 +160,7 @@ func TestReconcileGivesUp(t *testing.T) {
 }
 
 func TestApplyStopsAtFirstFailure(t *testing.T) {
-	c := slurmtest.New("ci", nil)
+	c := slurmsim.New("ci", nil)
 	acts := slurm.Plan(desired(), &slurm.Observed{})
 	c.Fail = func(op string) error {
 		if op == "EnsureUser" {
@@ -168,7 +177,7 @@ func TestApplyStopsAtFirstFailure(t *testing.T) {
 func TestFakeClusterEnforces(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	c := slurmtest.New("ci", func() time.Time { return now })
+	c := slurmsim.New("ci", func() time.Time { return now })
 	d := desired()
 	d.Accounts[0].Users = append(d.Accounts[0].Users, "root")
 	d.Accounts[0].Limits = slurm.TRES{"gres/gpu": 2}

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/pactum/pactum"
+	"github.com/pactum/pactum/retry"
 	"github.com/pactum/pactum/slurm"
 	"github.com/pactum/pactum/slurm/slurmtest"
 )
@@ -65,56 +66,94 @@ type usageSummary struct {
 // allocation exhausted and refuses new jobs, and a job submitted behind
 // pactum's back stays pending with Slurm's own limit reason.
 func TestSlurmAwardToExhaustion(t *testing.T) {
-	rc := slurmtest.RealCluster(t)
+	sc := newSlurmScene(t)
+	sc.award()
+	sc.provision()
+	sc.holdUntilConditionsMet()
+	sc.accountOneJob()
+	s := sc.exhaust()
+	sc.slurmEnforcesTheGrant(s)
+}
+
+// slurmScene is TestSlurmAwardToExhaustion's world: a pactum server run by
+// the CLI, its people's CLI environments, the real cluster, and what the
+// steps have created so far.
+type slurmScene struct {
+	t   *testing.T
+	ctx context.Context
+	rc  *slurmtest.Real
+	// me is whoever runs the test: the jobs are theirs.
+	me *user.User
+	// mgr, ada and site are the CLI environments of the access manager,
+	// the applicant and CSC's site operator.
+	mgr, ada, site map[string]string
+	callID         string
+	// alloc is the awarded allocation, account its Slurm account, under
+	// root (this test's own), conditions the rules to acknowledge.
+	alloc, account, root string
+	conditions           []string
+	slurmc               *slurm.Client
+	state                string // the agent's state directory
+	script               string // the job script: sleeps $1 seconds
+	jobs                 []string
+}
+
+// newSlurmScene starts a server on a fresh data directory; the manager
+// registers a startup, its applicant (with the cluster login of whoever
+// runs this test) and CSC's operator, and opens a call on LUMI-G.
+func newSlurmScene(t *testing.T) *slurmScene {
+	sc := &slurmScene{t: t, ctx: context.Background(), rc: slurmtest.RealCluster(t)}
 	me, err := user.Current()
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
+	sc.me = me
 	dir := t.TempDir()
 	var boot struct {
 		Token string `json:"token"`
 	}
 	clu(t, nil, &boot, "init", "--data", dir, "--email", "mara@eurohpc.example", "--json")
-	sctx, stop := context.WithCancel(ctx)
+	sctx, stop := context.WithCancel(sc.ctx)
 	var sout, serr syncBuffer
 	done := make(chan int)
 	go func() {
 		done <- run(sctx, []string{"serve", "--data", dir, "--addr", "127.0.0.1:0", "--log-level", "warn"}, strings.NewReader(""), &sout, &serr, os.Getenv)
 	}()
-	defer func() { stop(); <-done }()
+	t.Cleanup(func() { stop(); <-done })
 	url := sout.waitFor(t, "http://")
-	mgr := map[string]string{"PACTUM_SERVER": url, "PACTUM_TOKEN": boot.Token}
+	sc.mgr = map[string]string{"PACTUM_SERVER": url, "PACTUM_TOKEN": boot.Token}
 
-	// The manager registers a startup, its applicant (with the cluster
-	// login of whoever runs this test: the jobs are theirs) and CSC's
-	// operator, and opens a call on LUMI-G.
-	var org, app, ops struct {
+	var org, app, ops, call struct {
 		ID string `json:"id"`
 	}
-	clu(t, mgr, &org, "orgs", "create", "--name", "Aleph Lingua GmbH", "--country", "DE", "--registration", "HRB 1",
+	clu(t, sc.mgr, &org, "orgs", "create", "--name", "Aleph Lingua GmbH", "--country", "DE", "--registration", "HRB 1",
 		"--founded", "2022-03-01", "--staff", "24", "--turnover", "2000000", "--balance-sheet", "3000000", "--json")
-	clu(t, mgr, &app, "users", "create", "--email", "ada@aleph.example", "--name", "Ada", "--role", "applicant", "--org", org.ID,
+	clu(t, sc.mgr, &app, "users", "create", "--email", "ada@aleph.example", "--name", "Ada", "--role", "applicant", "--org", org.ID,
 		"--username", me.Username, "--json")
-	clu(t, mgr, &ops, "users", "create", "--email", "ops@csc.example", "--name", "Olli", "--role", "site_operator", "--site", "CSC", "--json")
-	token := func(id string) string {
-		var tok struct {
-			Secret string `json:"secret"`
-		}
-		clu(t, mgr, &tok, "tokens", "create", "--user", id, "--name", "cli", "--json")
-		return tok.Secret
-	}
-	ada := map[string]string{"PACTUM_SERVER": url, "PACTUM_TOKEN": token(app.ID), "SLURM_CONF": rc.Conf}
-	site := map[string]string{"PACTUM_SERVER": url, "PACTUM_TOKEN": token(ops.ID), "SLURM_CONF": rc.Conf}
-	var call struct {
-		ID string `json:"id"`
-	}
-	clu(t, mgr, &call, "calls", "create", "--title", "Development access", "--cutoff", time.Now().AddDate(0, 1, 0).Format(time.DateOnly),
+	clu(t, sc.mgr, &ops, "users", "create", "--email", "ops@csc.example", "--name", "Olli", "--role", "site_operator", "--site", "CSC", "--json")
+	sc.ada = map[string]string{"PACTUM_SERVER": url, "PACTUM_TOKEN": sc.token(app.ID), "SLURM_CONF": sc.rc.Conf}
+	sc.site = map[string]string{"PACTUM_SERVER": url, "PACTUM_TOKEN": sc.token(ops.ID), "SLURM_CONF": sc.rc.Conf}
+	clu(t, sc.mgr, &call, "calls", "create", "--title", "Development access", "--cutoff", time.Now().AddDate(0, 1, 0).Format(time.DateOnly),
 		"--mode", "development", "--system", "lumi-g", "--json")
+	sc.callID = call.ID
+	return sc
+}
 
-	// Ada asks for 100 GPU-hours; the manager grants two GPU-minutes,
-	// enough for one test job and a half.
-	p := map[string]any{"call_id": call.ID, "mode": "development", "title": "Lex-7B evaluation", "summary": "Evaluating a legal LLM.",
+// token creates an API token for a user, as the manager.
+func (sc *slurmScene) token(userID string) string {
+	var tok struct {
+		Secret string `json:"secret"`
+	}
+	clu(sc.t, sc.mgr, &tok, "tokens", "create", "--user", userID, "--name", "cli", "--json")
+	return tok.Secret
+}
+
+// award: Ada asks for 100 GPU-hours; the manager grants two GPU-minutes,
+// enough for one test job and a half, with the AI Act's transparency
+// conditions attached.
+func (sc *slurmScene) award() {
+	t := sc.t
+	p := map[string]any{"call_id": sc.callID, "mode": "development", "title": "Lex-7B evaluation", "summary": "Evaluating a legal LLM.",
 		"requests": []map[string]any{{"system_id": "lumi-g", "amount": 100, "storage_tb": 1}}, "duration_months": 3,
 		"ai_work": map[string]any{"model_type": "language_model", "input_modalities": []string{"text"}, "output_modalities": []string{"text"},
 			"parameter_count": 7e9, "training_tokens": 1e9, "planned_training_flop": 4.2e19, "fine_tune": false,
@@ -132,11 +171,11 @@ func TestSlurmAwardToExhaustion(t *testing.T) {
 		ID    string `json:"id"`
 		State string `json:"state"`
 	}
-	clu(t, ada, &prop, "proposals", "create", "--file", file, "--submit", "--json")
+	clu(t, sc.ada, &prop, "proposals", "create", "--file", file, "--submit", "--json")
 	if prop.State != "in_review" {
 		t.Fatalf("proposal %s, want in_review", prop.State)
 	}
-	clu(t, mgr, nil, "proposals", "decide", prop.ID, "--accept", "--reason", "Test budget.", "--grant", "lumi-g=0.0333333333")
+	clu(t, sc.mgr, nil, "proposals", "decide", prop.ID, "--accept", "--reason", "Test budget.", "--grant", "lumi-g=0.0333333333")
 	var allocs struct {
 		Items []struct {
 			ID         string `json:"id"`
@@ -145,159 +184,120 @@ func TestSlurmAwardToExhaustion(t *testing.T) {
 			} `json:"conditions"`
 		} `json:"items"`
 	}
-	clu(t, ada, &allocs, "allocations", "list", "--proposal", prop.ID, "--json")
-	alloc := allocs.Items[0].ID
-	if len(allocs.Items[0].Conditions) == 0 {
+	clu(t, sc.ada, &allocs, "allocations", "list", "--proposal", prop.ID, "--json")
+	sc.alloc = allocs.Items[0].ID
+	for _, c := range allocs.Items[0].Conditions {
+		sc.conditions = append(sc.conditions, c.RuleID)
+	}
+	if len(sc.conditions) == 0 {
 		t.Fatal("the award should carry the AI Act Art. 50 transparency conditions")
 	}
+}
 
-	// The site's agent provisions it under a root of this test's own.
-	root := fmt.Sprintf("pc%d", time.Now().UnixMilli()%1_000_000)
-	slurmc := &slurm.Client{Runner: slurm.NewExecRunner(rc.Conf)}
-	var jobs []string
+// provision: the site's agent provisions the award under a root of this
+// test's own, suspended while its conditions are unmet; the test's jobs
+// and accounts are removed at the end.
+func (sc *slurmScene) provision() {
+	t := sc.t
+	sc.root = fmt.Sprintf("pc%d", time.Now().UnixMilli()%1_000_000)
+	sc.slurmc = &slurm.Client{Runner: slurm.NewExecRunner(sc.rc.Conf)}
 	t.Cleanup(func() {
-		for _, id := range jobs {
-			_ = slurmc.Cancel(ctx, id)
+		for _, id := range sc.jobs {
+			_ = sc.slurmc.Cancel(sc.ctx, id)
 		}
-		err := slurm.Retry(ctx, slurm.Policy{Initial: time.Second, Max: 2 * time.Second, Attempts: 30}, func(ctx context.Context) error {
-			return slurmc.RemoveAccount(ctx, root)
+		err := retry.Do(sc.ctx, retry.Policy{Initial: time.Second, Max: 2 * time.Second, Attempts: 30}, func(ctx context.Context) error {
+			return sc.slurmc.RemoveAccount(ctx, sc.root)
 		})
 		if err != nil {
 			t.Errorf("cleanup: %v", err)
 		}
 	})
-	state := t.TempDir()
-	agentOnce := func() agentReport {
-		t.Helper()
-		var rep agentReport
-		clu(t, site, &rep, "agent", "--once", "--json", "--site", "CSC", "--system", "lumi-g", "--root", root,
-			"--state-dir", state, "--overlap", "5m", "--log-level", "warn")
-		return rep
-	}
-	if rep := agentOnce(); !slices.Equal(rep.Activated, []string{alloc}) {
+	sc.state = t.TempDir()
+	if rep := sc.agentOnce(); !slices.Equal(rep.Activated, []string{sc.alloc}) {
 		t.Fatalf("provisioning: %+v", rep)
 	}
-	account := pactum.AllocationAccount(alloc)
-	as, err := slurmc.Associations(ctx, account)
-	if err != nil || len(as) != 2 || as[0].GrpTRESMins.String() != "gres/gpu=2" || as[0].GrpSubmitJobs != 0 || as[1].User != me.Username {
+	sc.account = pactum.AllocationAccount(sc.alloc)
+	as, err := sc.slurmc.Associations(sc.ctx, sc.account)
+	if err != nil || len(as) != 2 || as[0].GrpTRESMins.String() != "gres/gpu=2" || as[0].GrpSubmitJobs != 0 || as[1].User != sc.me.Username {
 		t.Fatalf("account on the cluster: %+v %v", as, err)
 	}
+}
 
-	// Jobs are refused, with the reason, until the conditions are met.
-	script := filepath.Join(t.TempDir(), "train.sh")
-	if err := os.WriteFile(script, []byte("#!/bin/sh\nsleep \"$1\"\n"), 0o755); err != nil {
+// holdUntilConditionsMet: jobs are refused, with the reason, until Ada
+// acknowledges the conditions; then the agent resumes the account.
+func (sc *slurmScene) holdUntilConditionsMet() {
+	t := sc.t
+	sc.script = filepath.Join(t.TempDir(), "train.sh")
+	if err := os.WriteFile(sc.script, []byte("#!/bin/sh\nsleep \"$1\"\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	submit := func(gpus int, seconds string) string {
-		t.Helper()
-		var j struct {
-			JobID string `json:"job_id"`
-		}
-		clu(t, ada, &j, "job", "submit", "--allocation", alloc, "--gpus", fmt.Sprint(gpus), "--time", "1m", "--output", "/dev/null",
-			"--chdir", os.TempDir(), "--json", "--", script, seconds)
-		jobs = append(jobs, j.JobID)
-		return j.JobID
-	}
-	code, _, stderr := cli(t, ada, "job", "submit", "--allocation", alloc, "--", script, "1")
+	code, _, stderr := cli(t, sc.ada, "job", "submit", "--allocation", sc.alloc, "--", sc.script, "1")
 	if code == 0 || !strings.Contains(stderr, "not submitted") || !strings.Contains(stderr, "conditions ack") {
 		t.Fatalf("submit with unmet conditions: exit %d %s", code, stderr)
 	}
-	for _, c := range allocs.Items[0].Conditions {
-		clu(t, ada, nil, "allocations", "conditions", "ack", alloc, c.RuleID, "--statement", "Users are told they talk to an AI; outputs are marked.")
+	for _, rule := range sc.conditions {
+		clu(t, sc.ada, nil, "allocations", "conditions", "ack", sc.alloc, rule, "--statement", "Users are told they talk to an AI; outputs are marked.")
 	}
-	if rep := agentOnce(); len(rep.Applied) != 1 || !strings.HasPrefix(rep.Applied[0], "resume "+account) {
+	if rep := sc.agentOnce(); len(rep.Applied) != 1 || !strings.HasPrefix(rep.Applied[0], "resume "+sc.account) {
 		t.Fatalf("after the acknowledgements: %+v", rep)
 	}
+}
 
-	usage := func() usageSummary {
-		t.Helper()
-		var s usageSummary
-		clu(t, ada, &s, "allocations", "usage", alloc, "--json")
-		return s
-	}
-	status := func(id string) slurm.JobStatus {
-		t.Helper()
-		var st struct {
-			State, Reason string
-		}
-		clu(t, ada, &st, "job", "status", id, "--json")
-		return slurm.JobStatus{ID: id, State: st.State, Reason: st.Reason}
-	}
-	waitEnd := func(id string) {
-		t.Helper()
-		deadline := time.Now().Add(3 * time.Minute)
-		for {
-			if st := status(id); st.State != "PENDING" && st.State != "RUNNING" && st.State != "CONFIGURING" && st.State != "COMPLETING" {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("job %s did not end", id)
-			}
-			time.Sleep(time.Second)
-		}
-	}
-	// agentUntil runs cycles until cond holds: sacct records reach
-	// slurmdbd a moment after a job ends.
-	agentUntil := func(what string, cond func(usageSummary) bool) usageSummary {
-		t.Helper()
-		deadline := time.Now().Add(60 * time.Second)
-		for {
-			agentOnce()
-			if s := usage(); cond(s) {
-				return s
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: %+v", what, usage())
-			}
-			time.Sleep(2 * time.Second)
-		}
-	}
-
-	// 1. A 2-GPU job runs 45 s; read while running, then ended: 90 GPU-s,
-	// 75 % of the grant.
-	a := submit(2, "45")
+// accountOneJob: a 2-GPU job runs 45 s; the agent reads it while running,
+// then ended: 90 GPU-s, 75 % of the grant.
+func (sc *slurmScene) accountOneJob() {
+	t := sc.t
+	a := sc.submit(2, "45")
 	deadline := time.Now().Add(time.Minute)
-	for status(a).State != "RUNNING" && time.Now().Before(deadline) {
+	for sc.status(a).State != "RUNNING" && time.Now().Before(deadline) {
 		time.Sleep(time.Second)
 	}
 	time.Sleep(10 * time.Second)
-	running := agentUntil("the running job", func(s usageSummary) bool { return s.Jobs == 1 && s.GPUSeconds > 0 })
+	running := sc.agentUntil("the running job", func(s usageSummary) bool { return s.Jobs == 1 && s.GPUSeconds > 0 })
 	if running.GPUSeconds >= 90 {
 		t.Errorf("a running job's usage so far: %+v", running)
 	}
-	waitEnd(a)
-	s := agentUntil("the ended job", func(s usageSummary) bool { return s.GPUSeconds >= 90 })
+	sc.waitEnd(a)
+	s := sc.agentUntil("the ended job", func(s usageSummary) bool { return s.GPUSeconds >= 90 })
 	if s.Jobs != 1 || s.GPUSeconds > 100 || s.LimitSeconds != 120 || len(s.Thresholds) != 1 || s.Thresholds[0].Percent != 75 || s.State != "active" {
 		t.Fatalf("after job 1: %+v", s)
 	}
+}
 
-	// 2. A 1-GPU job runs 31 s: usage reaches the grant; pactum exhausts
-	// the allocation and refuses new jobs with the reason.
-	waitEnd(submit(1, "31"))
-	s = agentUntil("exhaustion", func(s usageSummary) bool { return s.State == "exhausted" })
+// exhaust: a 1-GPU job runs 31 s and usage reaches the grant; pactum
+// exhausts the allocation and refuses new jobs with the reason.
+func (sc *slurmScene) exhaust() usageSummary {
+	t := sc.t
+	sc.waitEnd(sc.submit(1, "31"))
+	s := sc.agentUntil("exhaustion", func(s usageSummary) bool { return s.State == "exhausted" })
 	if s.Jobs != 2 || s.ChargeSeconds < 120 || len(s.Thresholds) != 3 {
 		t.Fatalf("at the grant: %+v", s)
 	}
 	var shown struct {
 		State string `json:"state"`
 	}
-	if clu(t, ada, &shown, "allocations", "show", alloc, "--json"); shown.State != "exhausted" {
+	if clu(t, sc.ada, &shown, "allocations", "show", sc.alloc, "--json"); shown.State != "exhausted" {
 		t.Fatalf("allocation shows %s", shown.State)
 	}
-	if code, _, stderr := cli(t, ada, "job", "submit", "--allocation", alloc, "--", script, "1"); code == 0 || !strings.Contains(stderr, "exhausted") {
+	if code, _, stderr := cli(t, sc.ada, "job", "submit", "--allocation", sc.alloc, "--", sc.script, "1"); code == 0 || !strings.Contains(stderr, "exhausted") {
 		t.Fatalf("submit to an exhausted allocation: exit %d %s", code, stderr)
 	}
+	return s
+}
 
-	// 3. Behind pactum's back, sbatch is accepted but Slurm holds the job
-	// with its limit reason: the budget is enforced by the cluster itself.
-	c, err := slurmc.Submit(ctx, slurm.SubmitRequest{Account: account, GPUs: 1, Time: time.Minute, Wrap: "true", Output: "/dev/null", Dir: os.TempDir()})
+// slurmEnforcesTheGrant: behind pactum's back, sbatch is accepted but
+// Slurm holds the job with its limit reason: the budget is enforced by the
+// cluster itself.
+func (sc *slurmScene) slurmEnforcesTheGrant(s usageSummary) {
+	t := sc.t
+	c, err := sc.slurmc.Submit(sc.ctx, slurm.SubmitRequest{Account: sc.account, GPUs: 1, Time: time.Minute, Wrap: "true", Output: "/dev/null", Dir: os.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	jobs = append(jobs, c)
-	deadline = time.Now().Add(20 * time.Second)
+	sc.jobs = append(sc.jobs, c)
+	deadline := time.Now().Add(20 * time.Second)
 	for {
-		st := status(c)
+		st := sc.status(c)
 		if st.State != "PENDING" {
 			t.Fatalf("job %s is %s (%s), want PENDING", c, st.State, st.Reason)
 		}
@@ -310,4 +310,76 @@ func TestSlurmAwardToExhaustion(t *testing.T) {
 		time.Sleep(500 * time.Millisecond)
 	}
 	t.Logf("grant %d GPU-s, used %d GPU-s in %d jobs; allocation %s; next job PENDING (AssocGrpGRESMinutes)", s.LimitSeconds, s.ChargeSeconds, s.Jobs, s.State)
+}
+
+// agentOnce runs one cycle of the site's agent through the CLI.
+func (sc *slurmScene) agentOnce() agentReport {
+	sc.t.Helper()
+	var rep agentReport
+	clu(sc.t, sc.site, &rep, "agent", "--once", "--json", "--site", "CSC", "--system", "lumi-g", "--root", sc.root,
+		"--state-dir", sc.state, "--overlap", "5m", "--log-level", "warn")
+	return rep
+}
+
+// submit submits the job script for seconds on gpus GPUs as Ada, through
+// the CLI, and returns its id.
+func (sc *slurmScene) submit(gpus int, seconds string) string {
+	sc.t.Helper()
+	var j struct {
+		JobID string `json:"job_id"`
+	}
+	clu(sc.t, sc.ada, &j, "job", "submit", "--allocation", sc.alloc, "--gpus", fmt.Sprint(gpus), "--time", "1m", "--output", "/dev/null",
+		"--chdir", os.TempDir(), "--json", "--", sc.script, seconds)
+	sc.jobs = append(sc.jobs, j.JobID)
+	return j.JobID
+}
+
+// usage is the allocation's usage as Ada sees it.
+func (sc *slurmScene) usage() usageSummary {
+	sc.t.Helper()
+	var s usageSummary
+	clu(sc.t, sc.ada, &s, "allocations", "usage", sc.alloc, "--json")
+	return s
+}
+
+// status is a job's state and reason as Ada sees them.
+func (sc *slurmScene) status(id string) slurm.JobStatus {
+	sc.t.Helper()
+	var st struct {
+		State, Reason string
+	}
+	clu(sc.t, sc.ada, &st, "job", "status", id, "--json")
+	return slurm.JobStatus{ID: id, State: st.State, Reason: st.Reason}
+}
+
+// waitEnd waits up to 3 min for a job to end.
+func (sc *slurmScene) waitEnd(id string) {
+	sc.t.Helper()
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		if st := sc.status(id); st.State != "PENDING" && st.State != "RUNNING" && st.State != "CONFIGURING" && st.State != "COMPLETING" {
+			return
+		}
+		if time.Now().After(deadline) {
+			sc.t.Fatalf("job %s did not end", id)
+		}
+		time.Sleep(time.Second)
+	}
+}
+
+// agentUntil runs cycles until cond holds, for up to 60 s: sacct records
+// reach slurmdbd a moment after a job ends.
+func (sc *slurmScene) agentUntil(what string, cond func(usageSummary) bool) usageSummary {
+	sc.t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		sc.agentOnce()
+		if s := sc.usage(); cond(s) {
+			return s
+		}
+		if time.Now().After(deadline) {
+			sc.t.Fatalf("%s: %+v", what, sc.usage())
+		}
+		time.Sleep(2 * time.Second)
+	}
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: EUPL-1.2
 
-package slurm_test
+package retry_test
 
 import (
 	"context"
@@ -9,11 +9,11 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/pactum/pactum/slurm"
+	"github.com/pactum/pactum/retry"
 )
 
 func TestPolicyDelay(t *testing.T) {
-	p := slurm.Policy{Initial: 100 * time.Millisecond, Max: time.Second, Multiplier: 2, Jitter: 0.5}
+	p := retry.Policy{Initial: 100 * time.Millisecond, Max: time.Second, Multiplier: 2, Jitter: 0.5}
 	tests := []struct {
 		n    int
 		rnd  float64
@@ -31,7 +31,7 @@ func TestPolicyDelay(t *testing.T) {
 			t.Errorf("Delay(%d, %v) = %v, want %v", tt.n, tt.rnd, got, tt.want)
 		}
 	}
-	var zero slurm.Policy
+	var zero retry.Policy
 	if got := zero.Delay(1, 0.7); got != time.Second {
 		t.Errorf("zero policy first wait = %v, want 1s", got)
 	}
@@ -53,10 +53,10 @@ func TestRetry(t *testing.T) {
 	t.Run("until success", func(t *testing.T) {
 		var rec recorder
 		draws := []float64{0, 0.5, 1}
-		p := slurm.Policy{Initial: time.Second, Max: 10 * time.Second, Jitter: 1, Sleep: rec.sleep,
+		p := retry.Policy{Initial: time.Second, Max: 10 * time.Second, Jitter: 1, Sleep: rec.sleep,
 			Rand: func() float64 { d := draws[0]; draws = draws[1:]; return d }}
 		calls := 0
-		err := slurm.Retry(context.Background(), p, func(context.Context) error {
+		err := retry.Do(context.Background(), p, func(context.Context) error {
 			calls++
 			if calls < 4 {
 				return transient
@@ -74,18 +74,18 @@ func TestRetry(t *testing.T) {
 		var rec recorder
 		bad := errors.New("bad name")
 		calls := 0
-		err := slurm.Retry(context.Background(), slurm.Policy{Sleep: rec.sleep}, func(context.Context) error {
+		err := retry.Do(context.Background(), retry.Policy{Sleep: rec.sleep}, func(context.Context) error {
 			calls++
-			return slurm.Permanent(bad)
+			return retry.Permanent(bad)
 		})
-		if !errors.Is(err, bad) || !slurm.IsPermanent(err) || calls != 1 || len(rec.waits) != 0 {
+		if !errors.Is(err, bad) || !retry.IsPermanent(err) || calls != 1 || len(rec.waits) != 0 {
 			t.Errorf("err=%v calls=%d waits=%v", err, calls, rec.waits)
 		}
 	})
 	t.Run("attempts run out", func(t *testing.T) {
 		var rec recorder
 		calls := 0
-		err := slurm.Retry(context.Background(), slurm.Policy{Attempts: 3, Sleep: rec.sleep}, func(context.Context) error {
+		err := retry.Do(context.Background(), retry.Policy{Attempts: 3, Sleep: rec.sleep}, func(context.Context) error {
 			calls++
 			return transient
 		})
@@ -96,7 +96,7 @@ func TestRetry(t *testing.T) {
 	t.Run("context ends", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		calls := 0
-		err := slurm.Retry(ctx, slurm.Policy{Initial: time.Millisecond}, func(context.Context) error {
+		err := retry.Do(ctx, retry.Policy{Initial: time.Millisecond}, func(context.Context) error {
 			calls++
 			if calls == 2 {
 				cancel()
@@ -107,7 +107,22 @@ func TestRetry(t *testing.T) {
 			t.Errorf("err=%v calls=%d", err, calls)
 		}
 	})
-	if slurm.Permanent(nil) != nil {
+	if retry.Permanent(nil) != nil {
 		t.Error("Permanent(nil) != nil")
+	}
+}
+
+func TestSleep(t *testing.T) {
+	if err := retry.Sleep(context.Background(), time.Millisecond); err != nil {
+		t.Errorf("Sleep(1ms) = %v, want nil", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(10*time.Millisecond, cancel)
+	start := time.Now()
+	if err := retry.Sleep(ctx, time.Hour); !errors.Is(err, context.Canceled) {
+		t.Errorf("Sleep cancelled = %v, want context.Canceled", err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("Sleep returned %v after its context ended", d)
 	}
 }

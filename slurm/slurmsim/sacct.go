@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package slurmsim
+
+import (
+	"bufio"
+	"io"
+	"math/rand/v2"
+	"strconv"
+	"time"
+)
+
+// SacctStats says what WriteSacct wrote.
+type SacctStats struct {
+	Lines       int // all lines
+	Allocations int // job (allocation) lines, what the parser returns by default
+	Steps       int // step lines (.batch, .extern, .0)
+	ArrayTasks  int // allocation lines that are array tasks or pending ranges
+	GPUSeconds  int64
+}
+
+// SacctOptions says what WriteSacct writes.
+type SacctOptions struct {
+	Lines int    // how many lines in all
+	Seed  uint64 // the same seed gives the same bytes
+	// Steps adds job steps (.batch, .extern, .0, .1) after most started
+	// jobs, as sacct prints without --allocations; the agent reads with
+	// --allocations, so false is what it sees.
+	Steps bool
+	// Accounts names the accounts jobs run under, chosen at random among
+	// them; empty means 500 accounts "al-0" … "al-499". Storage benchmarks
+	// pass real allocation accounts so the records can be ingested.
+	Accounts []string
+}
+
+// WriteSacct writes realistic "sacct --parsable2 --noheader --noconvert"
+// output in slurm.SacctFormat, as a LUMI-G-like partition would produce:
+// jobs of 1–16 nodes of 8 GPUs or part of a node, array tasks and pending
+// array ranges, the usual mix of states (CANCELLED by UID, TIMEOUT,
+// RUNNING with Unknown end, PENDING with Unknown start), typed and untyped
+// gres/gpu in AllocTRES, memory in M, and optionally steps. It is for
+// benchmarks and for the storage tests that consume the records.
+func WriteSacct(w io.Writer, o SacctOptions) (SacctStats, error) {
+	g := &sacctWriter{o: o, rng: rand.New(rand.NewPCG(o.Seed, 0x9e3779b97f4a7c15)), bw: bufio.NewWriterSize(w, 1<<16)}
+	base := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC).Unix()
+	for raw := int64(4_000_001); g.st.Lines < o.Lines; raw++ {
+		j := g.job(raw, base)
+		id := strconv.FormatInt(raw, 10)
+		g.line(j, id, j.display, "u"+strconv.Itoa(j.user), j.state, j.tres, j.started)
+		g.st.Allocations++
+		if j.started && o.Steps {
+			g.steps(j, id)
+		}
+	}
+	return g.st, g.bw.Flush()
+}
+
+// sacctWriter is WriteSacct's state: the random source, whose draws must
+// stay in the same order for a seed to keep giving the same bytes, and one
+// line buffer reused for every line.
+type sacctWriter struct {
+	o   SacctOptions
+	rng *rand.Rand
+	bw  *bufio.Writer
+	buf []byte
+	st  SacctStats
+}
+
+// sacctJob is one job (allocation) as WriteSacct draws it.
+type sacctJob struct {
+	acct, user        int
+	nodes, gpus, cpus int
+	state, display    string
+	tres              string // AllocTRES, empty unless started
+	final, started    bool
+	submit, start     int64 // Unix seconds
+	elapsed           int64 // seconds, 0 unless started
+}
+
+// job draws the job with raw id raw, submitted in the 30 days after base.
+func (g *sacctWriter) job(raw, base int64) sacctJob {
+	rng := g.rng
+	// Users work in teams: each account's jobs come from its own four
+	// users (2000 in all), as on a real cluster, where a project's
+	// members rarely share another's account.
+	j := sacctJob{acct: rng.IntN(500)}
+	j.user = j.acct*4 + rng.IntN(4)
+	if rng.IntN(3) == 0 {
+		j.nodes, j.gpus = 1, 1+rng.IntN(4) // part of a node
+	} else {
+		j.nodes = 1 << rng.IntN(5)
+		j.gpus = 8 * j.nodes
+	}
+	j.cpus = 7 * j.gpus
+	memM := 60000 * j.gpus
+	j.state, j.final = drawState(rng, j.user)
+	j.submit = base + rng.Int64N(30*86400)
+	j.start = j.submit + rng.Int64N(7200)
+	j.elapsed = rng.Int64N(48 * 3600)
+	j.started = j.state != "PENDING"
+	// Array tasks: one job in ten; the pending ones as a range.
+	j.display = strconv.FormatInt(raw, 10)
+	if rng.IntN(10) == 0 {
+		g.st.ArrayTasks++
+		arr := strconv.FormatInt(raw-int64(rng.IntN(50)), 10)
+		if !j.started {
+			lo := rng.IntN(100)
+			j.display = arr + "_[" + strconv.Itoa(lo) + "-" + strconv.Itoa(lo+1+rng.IntN(200)) + "%4]"
+		} else {
+			j.display = arr + "_" + strconv.Itoa(rng.IntN(1000))
+		}
+	}
+	if j.started {
+		j.tres = "billing=" + strconv.Itoa(j.cpus) + ",cpu=" + strconv.Itoa(j.cpus) +
+			",gres/gpu:mi250=" + strconv.Itoa(j.gpus) + ",gres/gpu=" + strconv.Itoa(j.gpus) +
+			",mem=" + strconv.Itoa(memM) + "M,node=" + strconv.Itoa(j.nodes)
+		g.st.GPUSeconds += int64(j.gpus) * j.elapsed
+	} else {
+		j.elapsed = 0
+	}
+	return j
+}
+
+// drawState draws a job's state in the proportions of a busy GPU
+// partition, and whether it is final.
+func drawState(rng *rand.Rand, user int) (string, bool) {
+	switch p := rng.IntN(100); {
+	case p < 70:
+		return "COMPLETED", true
+	case p < 78:
+		return "FAILED", true
+	case p < 84:
+		return "CANCELLED by " + strconv.Itoa(10000+user), true
+	case p < 89:
+		return "TIMEOUT", true
+	case p < 94:
+		return "RUNNING", false
+	case p < 98:
+		return "PENDING", false
+	case p < 99:
+		return "OUT_OF_MEMORY", true
+	default:
+		return "NODE_FAIL", true
+	}
+}
+
+// steps writes j's steps: batch and extern for most jobs, srun steps for
+// some, never past the line count.
+func (g *sacctWriter) steps(j sacctJob, id string) {
+	stepState := j.state
+	if len(stepState) > 9 && stepState[:9] == "CANCELLED" {
+		stepState = "CANCELLED"
+	}
+	stepTRES := "cpu=" + strconv.Itoa(j.cpus) + ",gres/gpu:mi250=" + strconv.Itoa(j.gpus) + ",gres/gpu=" + strconv.Itoa(j.gpus) + ",mem=0,node=" + strconv.Itoa(j.nodes)
+	for _, s := range [...]string{".batch", ".extern", ".0", ".1"} {
+		if g.st.Lines >= g.o.Lines || g.rng.IntN(4) == 0 {
+			continue
+		}
+		g.line(j, id+s, j.display+s, "", stepState, stepTRES, true)
+		g.st.Steps++
+	}
+}
+
+// line writes one line of j: JobIDRaw, JobID, Cluster, Account, User,
+// State, AllocTRES, ElapsedRaw, Submit, Start, End; start and end are
+// Unknown unless known (and end unless j is final).
+func (g *sacctWriter) line(j sacctJob, id, disp, user, state, tres string, known bool) {
+	buf := append(g.buf[:0], id...)
+	buf = append(buf, '|')
+	buf = append(buf, disp...)
+	if len(g.o.Accounts) > 0 {
+		buf = append(buf, "|lumi|"...)
+		buf = append(buf, g.o.Accounts[j.acct%len(g.o.Accounts)]...)
+	} else {
+		buf = append(buf, "|lumi|al-"...)
+		buf = strconv.AppendInt(buf, int64(j.acct), 10)
+	}
+	for _, f := range [...]string{user, state, tres} {
+		buf = append(buf, '|')
+		buf = append(buf, f...)
+	}
+	buf = append(buf, '|')
+	buf = strconv.AppendInt(buf, j.elapsed, 10)
+	buf = append(buf, '|')
+	buf = appendStamp(buf, j.submit)
+	buf = append(buf, '|')
+	if known {
+		buf = appendStamp(buf, j.start)
+	} else {
+		buf = append(buf, "Unknown"...)
+	}
+	buf = append(buf, '|')
+	if known && j.final {
+		buf = appendStamp(buf, j.start+j.elapsed)
+	} else {
+		buf = append(buf, "Unknown"...)
+	}
+	buf = append(buf, '\n')
+	g.bw.Write(buf)
+	g.buf = buf
+	g.st.Lines++
+}
+
+// appendStamp appends sacct's form of the Unix time sec.
+func appendStamp(buf []byte, sec int64) []byte {
+	return time.Unix(sec, 0).UTC().AppendFormat(buf, "2006-01-02T15:04:05")
+}
