@@ -140,10 +140,18 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
+	if raw, ok := v.(rawJSON); ok {
+		_, _ = w.Write(raw)
+		return
+	}
 	// Compact: the CLI indents for people, and indenting every response
 	// costs the server more than encoding it.
 	_ = json.NewEncoder(w).Encode(v)
 }
+
+// rawJSON is a body stored as JSON already (an allocation run's instance),
+// sent byte for byte rather than re-encoded.
+type rawJSON []byte
 
 // list is the shape of every collection response.
 type list[T any] struct {
@@ -176,6 +184,24 @@ func (q *query) int(name string, min, max int) int {
 		return 0
 	}
 	return n
+}
+
+// page reads the limit and offset every list endpoint takes.
+func (q *query) page() (limit, offset int) {
+	return q.int("limit", 1, 1000), q.int("offset", 0, 1<<30)
+}
+
+// stage reads the review stage the assignment and review lists filter on.
+func (q *query) stage() *pactum.ReviewStage {
+	st := q.str("stage")
+	if st == nil {
+		return nil
+	}
+	rs := pactum.ReviewStage(*st)
+	if !rs.Valid() {
+		q.v.Add("stage", "must be one of technical, ethics, peer, reply, panel, decision")
+	}
+	return &rs
 }
 
 func (q *query) bool(name string) bool {
