@@ -22,13 +22,7 @@ func (s *Server) handleListAllocations(w http.ResponseWriter, r *http.Request) {
 	q.only("proposal_id", "organization_id", "system_id", "state", "limit", "offset")
 	f := pactum.AllocationFilter{ProposalID: q.str("proposal_id"), OrganizationID: q.str("organization_id"), SystemID: q.str("system_id")}
 	f.Limit, f.Offset = q.page()
-	if st := q.str("state"); st != nil {
-		as := pactum.AllocationState(*st)
-		if !as.Valid() {
-			q.v.Add("state", "must be one of pending_provisioning, active, suspended, exhausted, expired")
-		}
-		f.State = &as
-	}
+	f.State = enum(&q, "state", pactum.AllocationState.Valid, "must be one of pending_provisioning, active, suspended, exhausted, expired")
 	if !s.readQuery(w, r, &q) {
 		return
 	}

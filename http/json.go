@@ -191,17 +191,23 @@ func (q *query) page() (limit, offset int) {
 	return q.int("limit", 1, 1000), q.int("offset", 0, 1<<30)
 }
 
-// stage reads the review stage the assignment and review lists filter on.
-func (q *query) stage() *pactum.ReviewStage {
-	st := q.str("stage")
-	if st == nil {
+// enum reads a parameter that takes one of a type's values: valid tells
+// which, and msg names them to a caller who sent another.
+func enum[T ~string](q *query, name string, valid func(T) bool, msg string) *T {
+	s := q.str(name)
+	if s == nil {
 		return nil
 	}
-	rs := pactum.ReviewStage(*st)
-	if !rs.Valid() {
-		q.v.Add("stage", "must be one of technical, ethics, peer, reply, panel, decision")
+	v := T(*s)
+	if !valid(v) {
+		q.v.Add(name, "%s", msg)
 	}
-	return &rs
+	return &v
+}
+
+// stage reads the review stage the assignment and review lists filter on.
+func (q *query) stage() *pactum.ReviewStage {
+	return enum(q, "stage", pactum.ReviewStage.Valid, "must be one of technical, ethics, peer, reply, panel, decision")
 }
 
 func (q *query) bool(name string) bool {

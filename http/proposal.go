@@ -61,20 +61,8 @@ func (s *Server) handleListProposals(w http.ResponseWriter, r *http.Request) {
 	q.only("call_id", "organization_id", "state", "mode", "limit", "offset")
 	f := pactum.ProposalFilter{CallID: q.str("call_id"), OrganizationID: q.str("organization_id")}
 	f.Limit, f.Offset = q.page()
-	if st := q.str("state"); st != nil {
-		ps := pactum.ProposalState(*st)
-		if !ps.Valid() {
-			q.v.Add("state", "must be one of draft, submitted, screening, in_review, approved, accepted, rejected, withdrawn")
-		}
-		f.State = &ps
-	}
-	if m := q.str("mode"); m != nil {
-		am := pactum.AccessMode(*m)
-		if !am.Valid() {
-			q.v.Add("mode", "must be one of playground, fast_lane, large_scale, benchmark, development, regular, extreme_scale")
-		}
-		f.Mode = &am
-	}
+	f.State = enum(&q, "state", pactum.ProposalState.Valid, "must be one of draft, submitted, screening, in_review, approved, accepted, rejected, withdrawn")
+	f.Mode = enum(&q, "mode", pactum.AccessMode.Valid, "must be one of playground, fast_lane, large_scale, benchmark, development, regular, extreme_scale")
 	if !s.readQuery(w, r, &q) {
 		return
 	}

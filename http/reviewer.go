@@ -75,13 +75,9 @@ func (s *Server) handleListAssignments(w http.ResponseWriter, r *http.Request) {
 	f := pactum.AssignmentFilter{ProposalID: q.str("proposal_id"), CallID: q.str("call_id"), ReviewerID: q.str("reviewer_id")}
 	f.Limit, f.Offset = q.page()
 	f.Stage = q.stage()
-	if st := q.str("state"); st != nil {
-		as := pactum.AssignmentState(*st)
-		if as != pactum.AssignmentAssigned && as != pactum.AssignmentSubmitted && as != pactum.AssignmentRecused {
-			q.v.Add("state", "must be one of assigned, submitted, recused")
-		}
-		f.State = &as
-	}
+	f.State = enum(&q, "state", func(s pactum.AssignmentState) bool {
+		return s == pactum.AssignmentAssigned || s == pactum.AssignmentSubmitted || s == pactum.AssignmentRecused
+	}, "must be one of assigned, submitted, recused")
 	if !s.readQuery(w, r, &q) {
 		return
 	}
@@ -103,13 +99,9 @@ func (s *Server) handleListConflicts(w http.ResponseWriter, r *http.Request) {
 	q.only("proposal_id", "reviewer_id", "status", "limit", "offset")
 	f := pactum.ConflictFilter{ProposalID: q.str("proposal_id"), ReviewerID: q.str("reviewer_id")}
 	f.Limit, f.Offset = q.page()
-	if st := q.str("status"); st != nil {
-		cs := pactum.ConflictStatus(*st)
-		if cs != pactum.ConflictActive && cs != pactum.ConflictWaived {
-			q.v.Add("status", "must be active or waived")
-		}
-		f.Status = &cs
-	}
+	f.Status = enum(&q, "status", func(s pactum.ConflictStatus) bool {
+		return s == pactum.ConflictActive || s == pactum.ConflictWaived
+	}, "must be active or waived")
 	if !s.readQuery(w, r, &q) {
 		return
 	}

@@ -55,13 +55,7 @@ func (s *Server) handleListUsers(w http.ResponseWriter, r *http.Request) {
 	q.only("role", "organization_id", "email", "limit", "offset")
 	f := pactum.UserFilter{OrganizationID: q.str("organization_id"), Email: q.str("email")}
 	f.Limit, f.Offset = q.page()
-	if role := q.str("role"); role != nil {
-		rl := pactum.Role(*role)
-		if !rl.Valid() {
-			q.v.Add("role", "must be one of applicant, reviewer, access_manager, site_operator, auditor")
-		}
-		f.Role = &rl
-	}
+	f.Role = enum(&q, "role", pactum.Role.Valid, "must be one of applicant, reviewer, access_manager, site_operator, auditor")
 	if !s.readQuery(w, r, &q) {
 		return
 	}
