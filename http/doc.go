@@ -8,4 +8,9 @@
 // refused), call a domain service, and encode the result. Authorization and
 // business rules live behind the service interfaces. Every error goes through
 // Error, the one place where the domain's error codes become status codes.
+//
+// Each entity has a file (proposal.go, review.go, usage.go, ...) with its
+// handlers and the table of routes they serve; routes.go joins the tables
+// and holds the helpers every handler uses: readBody and readQuery to
+// take the request, respond to answer it.
 package http

@@ -165,147 +165,29 @@ func proposalJSON(t *testing.T, callID string, mutate func(p *pactum.Proposal)) 
 	return out
 }
 
-func TestLifecycle(t *testing.T) {
-	storetest.Run(t, func(t *testing.T, dialect string) {
-		e := newEnv(t, dialect)
-		ctx := context.Background()
-		callID := e.call(t)
-		alice, orgA := e.applicant(t, "Aleph Lingua GmbH", "DE", "ada@aleph.example")
-		bob, _ := e.applicant(t, "Bora Vision SAS", "FR", "bob@bora.example")
+// scenario is where every end-to-end test starts: a server with a call
+// open for proposals and Ada, an applicant of Aleph Lingua.
+type scenario struct {
+	*env
+	ctx    context.Context
+	callID string
+	alice  *client.ClientWithResponses
+	orgA   string
+}
 
-		// Draft, update, submit: a clean fast-lane proposal is approved.
-		cr, err := alice.CreateProposalWithBodyWithResponse(ctx, nil, "application/json", bytes.NewReader(proposalJSON(t, callID, nil)))
-		want(t, cr, err, 201, cr.Body)
-		draft := strict[client.Proposal](t, cr.Body)
-		if draft.State != client.Draft || draft.OrganizationId != orgA {
-			t.Fatalf("draft: %+v", draft)
-		}
-		ur, err := alice.UpdateProposalWithBodyWithResponse(ctx, draft.Id, "application/json", bytes.NewReader(
-			proposalJSON(t, callID, func(p *pactum.Proposal) { p.Requests[0].Amount = 25000 })))
-		want(t, ur, err, 200, ur.Body)
+func newScenario(t *testing.T, dialect string) *scenario {
+	t.Helper()
+	e := newEnv(t, dialect)
+	callID := e.call(t)
+	alice, orgA := e.applicant(t, "Aleph Lingua GmbH", "DE", "ada@aleph.example")
+	return &scenario{env: e, ctx: context.Background(), callID: callID, alice: alice, orgA: orgA}
+}
 
-		// Another organization cannot see, change or submit it.
-		gr, err := bob.GetProposalWithResponse(ctx, draft.Id)
-		want(t, gr, err, 404, gr.Body)
-		br, err := bob.SubmitProposalWithResponse(ctx, draft.Id)
-		want(t, br, err, 404, br.Body)
-		lr, err := bob.ListProposalsWithResponse(ctx, &client.ListProposalsParams{})
-		want(t, lr, err, 200, lr.Body)
-		if lr.JSON200.Total != 0 {
-			t.Fatalf("Bora sees %d of Aleph's proposals", lr.JSON200.Total)
-		}
-
-		sr, err := alice.SubmitProposalWithResponse(ctx, draft.Id)
-		want(t, sr, err, 200, sr.Body)
-		p := strict[client.Proposal](t, sr.Body)
-		if p.State != client.Approved || p.Screening == nil || p.Screening.Outcome != client.ScreeningDecisionOutcomeApprove || p.Screening.RulesetHash == "" {
-			t.Fatalf("submitted: state %s screening %+v", p.State, p.Screening)
-		}
-		// Illegal transition: a decided proposal cannot be submitted again.
-		sr2, err := alice.SubmitProposalWithResponse(ctx, draft.Id)
-		want(t, sr2, err, 409, sr2.Body)
-		if !strings.Contains(string(sr2.Body), "draft") {
-			t.Errorf("conflict should explain the state: %s", sr2.Body)
-		}
-
-		// The award became an allocation awaiting provisioning, with the
-		// screening's conditions attached.
-		ar, err := alice.ListAllocationsWithResponse(ctx, &client.ListAllocationsParams{ProposalId: &p.Id})
-		want(t, ar, err, 200, ar.Body)
-		allocs := strict[client.AllocationList](t, ar.Body)
-		if allocs.Total != 1 || allocs.Items[0].Amount != 25000 || allocs.Items[0].State != client.PendingProvisioning {
-			t.Fatalf("allocations: %+v", allocs)
-		}
-		alloc := allocs.Items[0]
-
-		// The site (CINECA hosts Leonardo) provisions it; the manager
-		// suspends and resumes; an applicant may do neither.
-		op := e.user(t, client.UserInput{Email: "ops@cineca.example", Name: "Ops", Role: client.SiteOperator, Site: ptr("CINECA")})
-		tr, err := alice.TransitionAllocationWithResponse(ctx, alloc.Id, client.TransitionInput{State: client.Active})
-		want(t, tr, err, 403, tr.Body)
-		tr, err = op.TransitionAllocationWithResponse(ctx, alloc.Id, client.TransitionInput{State: client.Active, Reason: ptr("accounts created")})
-		want(t, tr, err, 200, tr.Body)
-		tr, err = e.manager.TransitionAllocationWithResponse(ctx, alloc.Id, client.TransitionInput{State: client.Suspended, Reason: ptr("incident under review")})
-		want(t, tr, err, 200, tr.Body)
-		tr, err = e.manager.TransitionAllocationWithResponse(ctx, alloc.Id, client.TransitionInput{State: client.Active})
-		want(t, tr, err, 200, tr.Body)
-		if strict[client.Allocation](t, tr.Body).State != client.Active {
-			t.Fatal("resume failed")
-		}
-
-		// A proposal with personal data is referred to ethics review,
-		// invisible to reviewers not assigned to it, and decided by the
-		// manager with a cut grant.
-		cr, err = alice.CreateProposalWithBodyWithResponse(ctx, &client.CreateProposalParams{Submit: ptr(true)}, "application/json",
-			bytes.NewReader(proposalJSON(t, callID, func(p *pactum.Proposal) {
-				p.Title = "Clinical notes summariser"
-				p.AIWork.DataProvenance.PersonalData = true
-				p.Ethics.PersonalData = pactum.EthicsAnswer{Yes: true, Details: "Pseudonymised clinical notes; DPIA done."}
-			})))
-		want(t, cr, err, 201, cr.Body)
-		ref := strict[client.Proposal](t, cr.Body)
-		if ref.State != client.InReview || ref.Screening.Outcome != client.ScreeningDecisionOutcomeRefer {
-			t.Fatalf("referred: %s %s", ref.State, ref.Screening.Outcome)
-		}
-		rev := e.user(t, client.UserInput{Email: "rev@example.org", Name: "Rev", Role: client.Reviewer})
-		rr, err := rev.GetProposalWithResponse(ctx, ref.Id)
-		want(t, rr, err, 404, rr.Body)
-		dr, err := alice.DecideProposalWithResponse(ctx, ref.Id, client.DecisionInput{Accept: true, Reason: "self-approval"})
-		want(t, dr, err, 403, dr.Body)
-		dr, err = e.manager.DecideProposalWithResponse(ctx, ref.Id, client.DecisionInput{Accept: true, Reason: "Ethics review passed.",
-			Grants: &[]client.Grant{{SystemId: "leonardo-booster", Amount: 10000}}})
-		want(t, dr, err, 200, dr.Body)
-		if d := strict[client.Proposal](t, dr.Body); d.State != client.Accepted || d.Decision == nil || d.Decision.Automatic {
-			t.Fatalf("decided: %+v", d)
-		}
-
-		// The audit log has every step, and the chain verifies.
-		er, err := e.manager.ListAuditEventsWithResponse(ctx, &client.ListAuditEventsParams{SubjectId: &p.Id})
-		want(t, er, err, 200, er.Body)
-		var actions []string
-		for _, ev := range strict[client.AuditEventList](t, er.Body).Items {
-			actions = append(actions, ev.Action)
-		}
-		if got := strings.Join(actions, ","); got != "proposal.create,proposal.update,proposal.submit,proposal.screen,proposal.route" {
-			t.Errorf("audit trail of the proposal: %s", got)
-		}
-		vr, err := e.manager.VerifyAuditWithResponse(ctx)
-		want(t, vr, err, 200, vr.Body)
-		if rep := strict[client.AuditReport](t, vr.Body); !rep.Ok || rep.Events < 20 {
-			t.Fatalf("audit: %+v", rep)
-		}
-		ar2, err := alice.VerifyAuditWithResponse(ctx)
-		want(t, ar2, err, 403, ar2.Body)
-
-		// Reads the other resources through the client, schema-checked.
-		me, err := alice.GetMeWithResponse(ctx)
-		want(t, me, err, 200, me.Body)
-		strict[client.User](t, me.Body)
-		sl, err := alice.ListSystemsWithResponse(ctx)
-		want(t, sl, err, 200, sl.Body)
-		if strict[client.SystemList](t, sl.Body).Total != 8 {
-			t.Error("the catalogue should hold the eight EuroHPC systems")
-		}
-		ol, err := e.manager.ListOrganizationsWithResponse(ctx, &client.ListOrganizationsParams{})
-		want(t, ol, err, 200, ol.Body)
-		strict[client.OrganizationList](t, ol.Body)
-		cl, err := alice.ListCallsWithResponse(ctx, &client.ListCallsParams{Open: ptr(true)})
-		want(t, cl, err, 200, cl.Body)
-		if strict[client.CallList](t, cl.Body).Total != 1 {
-			t.Error("one open call expected")
-		}
-		pl, err := alice.ListProposalsWithResponse(ctx, &client.ListProposalsParams{State: ptr(client.Approved)})
-		want(t, pl, err, 200, pl.Body)
-		if strict[client.ProposalList](t, pl.Body).Total != 1 {
-			t.Error("one approved proposal expected")
-		}
-		tl, err := alice.ListTokensWithResponse(ctx, me.JSON200.Id)
-		want(t, tl, err, 200, tl.Body)
-		strict[client.TokenList](t, tl.Body)
-		ul, err := e.manager.ListUsersWithResponse(ctx, &client.ListUsersParams{})
-		want(t, ul, err, 200, ul.Body)
-		strict[client.UserList](t, ul.Body)
-	})
+// bob registers a second applicant organization, Bora Vision.
+func (s *scenario) bob(t *testing.T) *client.ClientWithResponses {
+	t.Helper()
+	bob, _ := s.applicant(t, "Bora Vision SAS", "FR", "bob@bora.example")
+	return bob
 }
 
 func (e *env) user(t *testing.T, in client.UserInput) *client.ClientWithResponses {
@@ -361,10 +243,8 @@ func fieldsOf(m map[string]any) map[string]string {
 
 func TestBadInput(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, dialect string) {
-		e := newEnv(t, dialect)
-		callID := e.call(t)
-		ctx := context.Background()
-		alice, _ := e.applicant(t, "Aleph Lingua GmbH", "DE", "ada@aleph.example")
+		s := newScenario(t, dialect)
+		e, ctx, callID, alice := s.env, s.ctx, s.callID, s.alice
 		tr, err := alice.GetMeWithResponse(ctx)
 		want(t, tr, err, 200, tr.Body)
 		tok, err := alice.CreateTokenWithResponse(ctx, tr.JSON200.Id, client.TokenInput{Name: "raw"})
@@ -503,10 +383,8 @@ func TestOpenAPIAndProbes(t *testing.T) {
 
 func TestIdempotencyKey(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, dialect string) {
-		e := newEnv(t, dialect)
-		callID := e.call(t)
-		ctx := context.Background()
-		alice, _ := e.applicant(t, "Aleph Lingua GmbH", "DE", "ada@aleph.example")
+		s := newScenario(t, dialect)
+		ctx, callID, alice := s.ctx, s.callID, s.alice
 		body := proposalJSON(t, callID, nil)
 		key := "8f0c2a1e-6b8d-4f7a-9c3e-5d2b1a0f9e7d"
 		params := &client.CreateProposalParams{Submit: ptr(true), IdempotencyKey: &key}
@@ -528,7 +406,7 @@ func TestIdempotencyKey(t *testing.T) {
 		diff, err := alice.CreateProposalWithBodyWithResponse(ctx, params, "application/json", bytes.NewReader(other))
 		want(t, diff, err, 409, diff.Body)
 		// Keys are per user: another applicant's identical key is theirs.
-		bob, _ := e.applicant(t, "Bora Vision SAS", "FR", "bob@bora.example")
+		bob := s.bob(t)
 		br, err := bob.CreateProposalWithBodyWithResponse(ctx, params, "application/json", bytes.NewReader(body))
 		want(t, br, err, 201, br.Body)
 		if br.JSON201.Id == first.JSON201.Id || br.HTTPResponse.Header.Get("Idempotent-Replayed") != "" {

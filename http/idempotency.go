@@ -82,7 +82,7 @@ func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, u *pactum.Us
 		_, _ = w.Write(stored.Body)
 		return
 	}
-	rec := &recorder{ResponseWriter: w}
+	rec := &recorder{statusWriter: statusWriter{ResponseWriter: w}}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	defer func() {
 		// The answer is kept (or the key released) even if the client has
@@ -102,24 +102,14 @@ func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, u *pactum.Us
 	next(rec, r)
 }
 
-// recorder passes a response through while keeping a copy.
+// recorder passes a response through while keeping a copy, and its status
+// as statusWriter does.
 type recorder struct {
-	http.ResponseWriter
-	status int
-	body   bytes.Buffer
-}
-
-func (r *recorder) WriteHeader(code int) {
-	if r.status == 0 {
-		r.status = code
-	}
-	r.ResponseWriter.WriteHeader(code)
+	statusWriter
+	body bytes.Buffer
 }
 
 func (r *recorder) Write(b []byte) (int, error) {
-	if r.status == 0 {
-		r.status = http.StatusOK
-	}
 	r.body.Write(b)
-	return r.ResponseWriter.Write(b)
+	return r.statusWriter.Write(b)
 }

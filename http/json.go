@@ -140,10 +140,18 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
+	if raw, ok := v.(rawJSON); ok {
+		_, _ = w.Write(raw)
+		return
+	}
 	// Compact: the CLI indents for people, and indenting every response
 	// costs the server more than encoding it.
 	_ = json.NewEncoder(w).Encode(v)
 }
+
+// rawJSON is a body stored as JSON already (an allocation run's instance),
+// sent byte for byte rather than re-encoded.
+type rawJSON []byte
 
 // list is the shape of every collection response.
 type list[T any] struct {
@@ -176,6 +184,30 @@ func (q *query) int(name string, min, max int) int {
 		return 0
 	}
 	return n
+}
+
+// page reads the limit and offset every list endpoint takes.
+func (q *query) page() (limit, offset int) {
+	return q.int("limit", 1, 1000), q.int("offset", 0, 1<<30)
+}
+
+// enum reads a parameter that takes one of a type's values: valid tells
+// which, and msg names them to a caller who sent another.
+func enum[T ~string](q *query, name string, valid func(T) bool, msg string) *T {
+	s := q.str(name)
+	if s == nil {
+		return nil
+	}
+	v := T(*s)
+	if !valid(v) {
+		q.v.Add(name, "%s", msg)
+	}
+	return &v
+}
+
+// stage reads the review stage the assignment and review lists filter on.
+func (q *query) stage() *pactum.ReviewStage {
+	return enum(q, "stage", pactum.ReviewStage.Valid, "must be one of technical, ethics, peer, reply, panel, decision")
 }
 
 func (q *query) bool(name string) bool {

@@ -229,14 +229,14 @@ func (s *Server) observe(next http.Handler) http.Handler {
 }
 
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	status, state := http.StatusOK, "ok"
 	if s.cfg.Health != nil {
 		if err := s.cfg.Health(r.Context()); err != nil {
 			s.logger.Warn("health check failed", "err", err)
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
-			return
+			status, state = http.StatusServiceUnavailable, "unavailable"
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	s.respond(w, r, status, map[string]string{"status": state}, nil)
 }
 
 func (s *Server) handleOpenAPI(w http.ResponseWriter, r *http.Request) {

@@ -16,158 +16,191 @@ import (
 	"github.com/pactum/pactum/sqlstore/storetest"
 )
 
+// agentCast is a scenario for the site agent: Ada's fast-lane award on
+// LUMI-G (CSC), Bob of another organization, and CSC's operator.
+type agentCast struct {
+	*scenario
+	bob, op *client.ClientWithResponses
+	alloc   client.Allocation
+}
+
 // TestSiteAgentAPI walks the site agent's endpoints through the generated
 // client, decoding every response strictly against the OpenAPI document:
 // a cluster username, the desired state, conditions and admission, usage
 // ingestion and reads, drift reports.
 func TestSiteAgentAPI(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, dialect string) {
-		e := newEnv(t, dialect)
-		ctx := context.Background()
-		callID := e.call(t)
-		alice, orgA := e.applicant(t, "Aleph Lingua GmbH", "DE", "ada@aleph.example")
-		bob, _ := e.applicant(t, "Bora Vision SAS", "FR", "bob@bora.example")
-		op := e.user(t, client.UserInput{Email: "ops@csc.example", Name: "Ops", Role: client.SiteOperator, Site: ptr("CSC")})
-
-		// A fast-lane award on LUMI-G (CSC); the default rules attach
-		// transparency conditions (AI Act Art. 50) to it.
-		cr, err := alice.CreateProposalWithBodyWithResponse(ctx, &client.CreateProposalParams{Submit: ptr(true)}, "application/json",
-			bytes.NewReader(proposalJSON(t, callID, func(p *pactum.Proposal) { p.Requests[0].SystemID = "lumi-g" })))
-		want(t, cr, err, 201, cr.Body)
-		p := strict[client.Proposal](t, cr.Body)
-		ar, err := alice.ListAllocationsWithResponse(ctx, &client.ListAllocationsParams{ProposalId: &p.Id})
-		want(t, ar, err, 200, ar.Body)
-		alloc := strict[client.AllocationList](t, ar.Body).Items[0]
-		if alloc.Conditions == nil || len(*alloc.Conditions) == 0 {
-			t.Fatalf("expected award conditions from the default rules: %+v", alloc)
-		}
-
-		// The manager gives Ada her cluster username.
-		me, err := alice.GetMeWithResponse(ctx)
-		want(t, me, err, 200, me.Body)
-		ur, err := e.manager.SetUsernameWithResponse(ctx, me.JSON200.Id, client.UsernameInput{Username: "ada"})
-		want(t, ur, err, 200, ur.Body)
-		if u := strict[client.User](t, ur.Body); u.Username == nil || *u.Username != "ada" {
-			t.Fatalf("username: %+v", u)
-		}
-		ur, err = alice.SetUsernameWithResponse(ctx, me.JSON200.Id, client.UsernameInput{Username: "ada2"})
-		want(t, ur, err, 403, ur.Body)
-		ur, err = e.manager.SetUsernameWithResponse(ctx, me.JSON200.Id, client.UsernameInput{Username: "Ada Lovelace"})
-		want(t, ur, err, 400, ur.Body)
-		cu, err := e.manager.CreateUserWithResponse(ctx, client.UserInput{Email: "cy@aleph.example", Name: "Cy", Role: client.Applicant,
-			OrganizationId: &orgA, Username: ptr("cy")})
-		want(t, cu, err, 201, cu.Body)
-
-		// The desired state: the account exists, suspended until the
-		// conditions are met, with both members.
-		dr, err := op.GetSiteDesiredStateWithResponse(ctx, "CSC", &client.GetSiteDesiredStateParams{})
-		want(t, dr, err, 200, dr.Body)
-		st := strict[client.SiteState](t, dr.Body)
-		if st.Root != "pactum" || len(st.Allocations) != 1 {
-			t.Fatalf("desired state: %+v", st)
-		}
-		d := st.Allocations[0]
-		if d.Account != pactum.AllocationAccount(alloc.Id) || !d.Suspended || d.Remove || !slices.Equal(d.Users, []string{"ada", "cy"}) ||
-			d.Unit != client.GpuHours || d.Amount != alloc.Amount || d.State != client.PendingProvisioning {
-			t.Errorf("desired allocation: %+v", d)
-		}
-		dr, err = alice.GetSiteDesiredStateWithResponse(ctx, "CSC", &client.GetSiteDesiredStateParams{})
-		want(t, dr, err, 403, dr.Body)
-
-		// Admission explains every reason, and meeting the conditions
-		// removes them.
-		adr, err := alice.GetAdmissionWithResponse(ctx, alloc.Id)
-		want(t, adr, err, 200, adr.Body)
-		ad := strict[client.Admission](t, adr.Body)
-		if ad.Allowed || len(ad.Unmet) == 0 || len(ad.Reasons) != 1+len(ad.Unmet) || ad.Username == nil || *ad.Username != "ada" {
-			t.Fatalf("admission before: %+v", ad)
-		}
-		cl, err := alice.ListConditionsWithResponse(ctx, alloc.Id)
-		want(t, cl, err, 200, cl.Body)
-		conds := strict[client.ConditionStatusList](t, cl.Body)
-		for _, c := range conds.Items {
-			if c.Met {
-				t.Fatalf("condition met before acknowledgement: %+v", c)
-			}
-			kr, err := bob.AcknowledgeConditionWithResponse(ctx, alloc.Id, c.RuleId, client.AcknowledgeInput{Statement: "Not ours."})
-			want(t, kr, err, 404, kr.Body)
-			kr, err = alice.AcknowledgeConditionWithResponse(ctx, alloc.Id, c.RuleId, client.AcknowledgeInput{Statement: "Outputs are marked as AI-generated; users are told they talk to a machine."})
-			want(t, kr, err, 200, kr.Body)
-			if got := strict[client.ConditionStatus](t, kr.Body); !got.Met || got.AcknowledgedAt == nil {
-				t.Fatalf("acknowledged: %+v", got)
-			}
-		}
-		tr, err := op.TransitionAllocationWithResponse(ctx, alloc.Id, client.TransitionInput{State: client.Active, Reason: ptr("provisioned")})
-		want(t, tr, err, 200, tr.Body)
-		adr, err = alice.GetAdmissionWithResponse(ctx, alloc.Id)
-		want(t, adr, err, 200, adr.Body)
-		if ad := strict[client.Admission](t, adr.Body); !ad.Allowed || len(ad.Reasons) != 0 || ad.Account != d.Account {
-			t.Fatalf("admission after: %+v", ad)
-		}
-		dr, err = op.GetSiteDesiredStateWithResponse(ctx, "CSC", &client.GetSiteDesiredStateParams{SystemId: ptr("lumi-g")})
-		want(t, dr, err, 200, dr.Body)
-		if d := strict[client.SiteState](t, dr.Body).Allocations[0]; d.Suspended || d.State != client.Active {
-			t.Errorf("desired after: %+v", d)
-		}
-
-		// Usage: the operator posts, replays are duplicates, the
-		// organization reads its totals and records.
-		start := e.clock.Now().Add(-time.Hour)
-		end := start.Add(30 * time.Minute)
-		batch := client.UsageBatch{Cluster: "lumi", Records: []client.UsageRecordInput{
-			{JobId: "7001", Account: d.Account, Username: "ada", State: "COMPLETED", Final: true, StartAt: &start, EndAt: &end,
-				ElapsedSeconds: 1800, GpuSeconds: 8 * 1800, NodeSeconds: 1800, CpuSeconds: 56 * 1800},
-			{JobId: "7002", Account: d.Account, Username: "cy", State: "RUNNING", StartAt: &start,
-				ElapsedSeconds: 600, GpuSeconds: 4 * 600, NodeSeconds: 600, CpuSeconds: 28 * 600},
-			{JobId: "7003", Account: "someone-else", Username: "cy", State: "COMPLETED", Final: true},
-		}}
-		ir, err := op.IngestUsageWithResponse(ctx, batch)
-		want(t, ir, err, 200, ir.Body)
-		res := strict[client.UsageIngest](t, ir.Body)
-		if res.Accepted != 2 || res.Rejected != 1 || res.Results[2].Reason == nil || !strings.Contains(*res.Results[2].Reason, "site CSC") {
-			t.Fatalf("ingest: %+v", res)
-		}
-		ir, err = op.IngestUsageWithResponse(ctx, batch)
-		want(t, ir, err, 200, ir.Body)
-		if res := strict[client.UsageIngest](t, ir.Body); res.Duplicate != 2 || res.Accepted != 0 {
-			t.Fatalf("replay: %+v", res)
-		}
-		ir, err = alice.IngestUsageWithResponse(ctx, batch)
-		want(t, ir, err, 403, ir.Body)
-
-		sr, err := alice.GetAllocationUsageWithResponse(ctx, alloc.Id)
-		want(t, sr, err, 200, sr.Body)
-		sum := strict[client.UsageSummary](t, sr.Body)
-		if sum.Jobs != 2 || sum.GpuSeconds != 8*1800+4*600 || sum.ChargeSeconds != sum.GpuSeconds || len(sum.Users) != 2 ||
-			sum.Users[0].Username != "ada" || sum.Used != float64(sum.GpuSeconds)/3600 || sum.LimitSeconds != int64(alloc.Amount)*3600 {
-			t.Fatalf("summary: %+v", sum)
-		}
-		sr, err = bob.GetAllocationUsageWithResponse(ctx, alloc.Id)
-		want(t, sr, err, 404, sr.Body)
-		rr, err := alice.ListUsageRecordsWithResponse(ctx, alloc.Id, &client.ListUsageRecordsParams{Final: ptr(false)})
-		want(t, rr, err, 200, rr.Body)
-		recs := strict[client.UsageRecordList](t, rr.Body)
-		if recs.Total != 1 || recs.Items[0].JobId != "7002" || recs.Items[0].Username != "cy" || recs.Items[0].EndAt != nil {
-			t.Fatalf("running records: %+v", recs)
-		}
-		rr, err = alice.ListUsageRecordsWithResponse(ctx, alloc.Id, &client.ListUsageRecordsParams{Username: ptr("ada")})
-		want(t, rr, err, 200, rr.Body)
-		if recs := strict[client.UsageRecordList](t, rr.Body); recs.Total != 1 || recs.Items[0].ChargeSeconds != 8*1800 {
-			t.Fatalf("Ada's records: %+v", recs)
-		}
-
-		// Drift reports go to the audit log.
-		rep := client.DriftReport{Cluster: "lumi", Items: []client.DriftItem{{Account: d.Account, Action: "set_limits gres/gpu=1200000", Found: "GrpTRESMins=gres/gpu=9999999"}}}
-		fr, err := op.ReportDriftWithResponse(ctx, "CSC", rep)
-		want(t, fr, err, 204, fr.Body)
-		fr, err = alice.ReportDriftWithResponse(ctx, "CSC", rep)
-		want(t, fr, err, 403, fr.Body)
-		er, err := e.manager.ListAuditEventsWithResponse(ctx, &client.ListAuditEventsParams{SubjectType: ptr("site")})
-		want(t, er, err, 200, er.Body)
-		if evs := strict[client.AuditEventList](t, er.Body); evs.Total != 1 || evs.Items[0].Action != "site.drift" {
-			t.Errorf("drift in the audit log: %+v", evs)
-		}
+		s := newScenario(t, dialect)
+		c := &agentCast{scenario: s, bob: s.bob(t)}
+		c.op = s.user(t, client.UserInput{Email: "ops@csc.example", Name: "Ops", Role: client.SiteOperator, Site: ptr("CSC")})
+		c.award(t)
+		c.usernames(t)
+		d := c.desiredState(t)
+		c.admission(t, d)
+		c.usage(t, d)
+		c.drift(t, d)
 	})
+}
+
+// award has Ada's fast-lane proposal on LUMI-G approved; the default rules
+// attach transparency conditions (AI Act Art. 50) to the award.
+func (c *agentCast) award(t *testing.T) {
+	ctx, alice := c.ctx, c.alice
+	cr, err := alice.CreateProposalWithBodyWithResponse(ctx, &client.CreateProposalParams{Submit: ptr(true)}, "application/json",
+		bytes.NewReader(proposalJSON(t, c.callID, func(p *pactum.Proposal) { p.Requests[0].SystemID = "lumi-g" })))
+	want(t, cr, err, 201, cr.Body)
+	p := strict[client.Proposal](t, cr.Body)
+	ar, err := alice.ListAllocationsWithResponse(ctx, &client.ListAllocationsParams{ProposalId: &p.Id})
+	want(t, ar, err, 200, ar.Body)
+	c.alloc = strict[client.AllocationList](t, ar.Body).Items[0]
+	if c.alloc.Conditions == nil || len(*c.alloc.Conditions) == 0 {
+		t.Fatalf("expected award conditions from the default rules: %+v", c.alloc)
+	}
+}
+
+// usernames has the manager give Ada her cluster username (she may not set
+// it herself, and it must be a valid one), and register Cy with his.
+func (c *agentCast) usernames(t *testing.T) {
+	ctx := c.ctx
+	me, err := c.alice.GetMeWithResponse(ctx)
+	want(t, me, err, 200, me.Body)
+	ur, err := c.manager.SetUsernameWithResponse(ctx, me.JSON200.Id, client.UsernameInput{Username: "ada"})
+	want(t, ur, err, 200, ur.Body)
+	if u := strict[client.User](t, ur.Body); u.Username == nil || *u.Username != "ada" {
+		t.Fatalf("username: %+v", u)
+	}
+	ur, err = c.alice.SetUsernameWithResponse(ctx, me.JSON200.Id, client.UsernameInput{Username: "ada2"})
+	want(t, ur, err, 403, ur.Body)
+	ur, err = c.manager.SetUsernameWithResponse(ctx, me.JSON200.Id, client.UsernameInput{Username: "Ada Lovelace"})
+	want(t, ur, err, 400, ur.Body)
+	cu, err := c.manager.CreateUserWithResponse(ctx, client.UserInput{Email: "cy@aleph.example", Name: "Cy", Role: client.Applicant,
+		OrganizationId: &c.orgA, Username: ptr("cy")})
+	want(t, cu, err, 201, cu.Body)
+}
+
+// desiredState checks what the operator is told: the account exists,
+// suspended until the conditions are met, with both members. It returns
+// the award's desired state.
+func (c *agentCast) desiredState(t *testing.T) client.DesiredAllocation {
+	ctx, alloc := c.ctx, c.alloc
+	dr, err := c.op.GetSiteDesiredStateWithResponse(ctx, "CSC", &client.GetSiteDesiredStateParams{})
+	want(t, dr, err, 200, dr.Body)
+	st := strict[client.SiteState](t, dr.Body)
+	if st.Root != "pactum" || len(st.Allocations) != 1 {
+		t.Fatalf("desired state: %+v", st)
+	}
+	d := st.Allocations[0]
+	if d.Account != pactum.AllocationAccount(alloc.Id) || !d.Suspended || d.Remove || !slices.Equal(d.Users, []string{"ada", "cy"}) ||
+		d.Unit != client.GpuHours || d.Amount != alloc.Amount || d.State != client.PendingProvisioning {
+		t.Errorf("desired allocation: %+v", d)
+	}
+	dr, err = c.alice.GetSiteDesiredStateWithResponse(ctx, "CSC", &client.GetSiteDesiredStateParams{})
+	want(t, dr, err, 403, dr.Body)
+	return d
+}
+
+// admission checks that admission explains every reason, and that meeting
+// the conditions and provisioning the account removes them.
+func (c *agentCast) admission(t *testing.T, d client.DesiredAllocation) {
+	ctx, alice, alloc := c.ctx, c.alice, c.alloc
+	adr, err := alice.GetAdmissionWithResponse(ctx, alloc.Id)
+	want(t, adr, err, 200, adr.Body)
+	ad := strict[client.Admission](t, adr.Body)
+	if ad.Allowed || len(ad.Unmet) == 0 || len(ad.Reasons) != 1+len(ad.Unmet) || ad.Username == nil || *ad.Username != "ada" {
+		t.Fatalf("admission before: %+v", ad)
+	}
+	cl, err := alice.ListConditionsWithResponse(ctx, alloc.Id)
+	want(t, cl, err, 200, cl.Body)
+	conds := strict[client.ConditionStatusList](t, cl.Body)
+	for _, cond := range conds.Items {
+		if cond.Met {
+			t.Fatalf("condition met before acknowledgement: %+v", cond)
+		}
+		kr, err := c.bob.AcknowledgeConditionWithResponse(ctx, alloc.Id, cond.RuleId, client.AcknowledgeInput{Statement: "Not ours."})
+		want(t, kr, err, 404, kr.Body)
+		kr, err = alice.AcknowledgeConditionWithResponse(ctx, alloc.Id, cond.RuleId, client.AcknowledgeInput{Statement: "Outputs are marked as AI-generated; users are told they talk to a machine."})
+		want(t, kr, err, 200, kr.Body)
+		if got := strict[client.ConditionStatus](t, kr.Body); !got.Met || got.AcknowledgedAt == nil {
+			t.Fatalf("acknowledged: %+v", got)
+		}
+	}
+	tr, err := c.op.TransitionAllocationWithResponse(ctx, alloc.Id, client.TransitionInput{State: client.Active, Reason: ptr("provisioned")})
+	want(t, tr, err, 200, tr.Body)
+	adr, err = alice.GetAdmissionWithResponse(ctx, alloc.Id)
+	want(t, adr, err, 200, adr.Body)
+	if ad := strict[client.Admission](t, adr.Body); !ad.Allowed || len(ad.Reasons) != 0 || ad.Account != d.Account {
+		t.Fatalf("admission after: %+v", ad)
+	}
+	dr, err := c.op.GetSiteDesiredStateWithResponse(ctx, "CSC", &client.GetSiteDesiredStateParams{SystemId: ptr("lumi-g")})
+	want(t, dr, err, 200, dr.Body)
+	if d := strict[client.SiteState](t, dr.Body).Allocations[0]; d.Suspended || d.State != client.Active {
+		t.Errorf("desired after: %+v", d)
+	}
+}
+
+// usage has the operator post records, whose replays are duplicates, and
+// the organization read its totals and records.
+func (c *agentCast) usage(t *testing.T, d client.DesiredAllocation) {
+	ctx, alice, alloc := c.ctx, c.alice, c.alloc
+	start := c.clock.Now().Add(-time.Hour)
+	end := start.Add(30 * time.Minute)
+	batch := client.UsageBatch{Cluster: "lumi", Records: []client.UsageRecordInput{
+		{JobId: "7001", Account: d.Account, Username: "ada", State: "COMPLETED", Final: true, StartAt: &start, EndAt: &end,
+			ElapsedSeconds: 1800, GpuSeconds: 8 * 1800, NodeSeconds: 1800, CpuSeconds: 56 * 1800},
+		{JobId: "7002", Account: d.Account, Username: "cy", State: "RUNNING", StartAt: &start,
+			ElapsedSeconds: 600, GpuSeconds: 4 * 600, NodeSeconds: 600, CpuSeconds: 28 * 600},
+		{JobId: "7003", Account: "someone-else", Username: "cy", State: "COMPLETED", Final: true},
+	}}
+	ir, err := c.op.IngestUsageWithResponse(ctx, batch)
+	want(t, ir, err, 200, ir.Body)
+	res := strict[client.UsageIngest](t, ir.Body)
+	if res.Accepted != 2 || res.Rejected != 1 || res.Results[2].Reason == nil || !strings.Contains(*res.Results[2].Reason, "site CSC") {
+		t.Fatalf("ingest: %+v", res)
+	}
+	ir, err = c.op.IngestUsageWithResponse(ctx, batch)
+	want(t, ir, err, 200, ir.Body)
+	if res := strict[client.UsageIngest](t, ir.Body); res.Duplicate != 2 || res.Accepted != 0 {
+		t.Fatalf("replay: %+v", res)
+	}
+	ir, err = alice.IngestUsageWithResponse(ctx, batch)
+	want(t, ir, err, 403, ir.Body)
+
+	sr, err := alice.GetAllocationUsageWithResponse(ctx, alloc.Id)
+	want(t, sr, err, 200, sr.Body)
+	sum := strict[client.UsageSummary](t, sr.Body)
+	if sum.Jobs != 2 || sum.GpuSeconds != 8*1800+4*600 || sum.ChargeSeconds != sum.GpuSeconds || len(sum.Users) != 2 ||
+		sum.Users[0].Username != "ada" || sum.Used != float64(sum.GpuSeconds)/3600 || sum.LimitSeconds != int64(alloc.Amount)*3600 {
+		t.Fatalf("summary: %+v", sum)
+	}
+	sr, err = c.bob.GetAllocationUsageWithResponse(ctx, alloc.Id)
+	want(t, sr, err, 404, sr.Body)
+	rr, err := alice.ListUsageRecordsWithResponse(ctx, alloc.Id, &client.ListUsageRecordsParams{Final: ptr(false)})
+	want(t, rr, err, 200, rr.Body)
+	recs := strict[client.UsageRecordList](t, rr.Body)
+	if recs.Total != 1 || recs.Items[0].JobId != "7002" || recs.Items[0].Username != "cy" || recs.Items[0].EndAt != nil {
+		t.Fatalf("running records: %+v", recs)
+	}
+	rr, err = alice.ListUsageRecordsWithResponse(ctx, alloc.Id, &client.ListUsageRecordsParams{Username: ptr("ada")})
+	want(t, rr, err, 200, rr.Body)
+	if recs := strict[client.UsageRecordList](t, rr.Body); recs.Total != 1 || recs.Items[0].ChargeSeconds != 8*1800 {
+		t.Fatalf("Ada's records: %+v", recs)
+	}
+}
+
+// drift checks that drift reports, from the site's operator only, go to
+// the audit log.
+func (c *agentCast) drift(t *testing.T, d client.DesiredAllocation) {
+	ctx := c.ctx
+	rep := client.DriftReport{Cluster: "lumi", Items: []client.DriftItem{{Account: d.Account, Action: "set_limits gres/gpu=1200000", Found: "GrpTRESMins=gres/gpu=9999999"}}}
+	fr, err := c.op.ReportDriftWithResponse(ctx, "CSC", rep)
+	want(t, fr, err, 204, fr.Body)
+	fr, err = c.alice.ReportDriftWithResponse(ctx, "CSC", rep)
+	want(t, fr, err, 403, fr.Body)
+	er, err := c.manager.ListAuditEventsWithResponse(ctx, &client.ListAuditEventsParams{SubjectType: ptr("site")})
+	want(t, er, err, 200, er.Body)
+	if evs := strict[client.AuditEventList](t, er.Body); evs.Total != 1 || evs.Items[0].Action != "site.drift" {
+		t.Errorf("drift in the audit log: %+v", evs)
+	}
 }
 
 func TestUsageBadInput(t *testing.T) {
