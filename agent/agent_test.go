@@ -23,6 +23,7 @@ import (
 	"github.com/pactum/pactum/slurm/slurmsim"
 	"github.com/pactum/pactum/sqlstore"
 	"github.com/pactum/pactum/sqlstore/storetest"
+	"github.com/pactum/pactum/usecase"
 )
 
 var t0 = time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
@@ -37,10 +38,7 @@ type world struct {
 	url      string
 	cluster  *slurmsim.Cluster
 	screener *mock.Screener
-	props    *sqlstore.ProposalService
-	allocs   *sqlstore.AllocationService
-	usage    *sqlstore.UsageService
-	awards   *sqlstore.AwardService
+	uc       *usecase.App
 	opToken  string
 	stateDir string
 	logs     *syncBuffer
@@ -83,14 +81,11 @@ func newWorldAt(t *testing.T, c *clock) *world {
 	w := &world{t: t, clock: c, screener: mock.Approving(), stateDir: t.TempDir(), logs: &syncBuffer{}}
 	w.db = storetest.Open(t, sqlstore.SQLite, sqlstore.Options{Now: w.clock.Now})
 	w.f = storetest.Seed(t, w.db, c.Now())
-	users := sqlstore.NewUserService(w.db)
-	w.props, w.allocs = sqlstore.NewProposalService(w.db, w.screener), sqlstore.NewAllocationService(w.db)
-	w.usage, w.awards = sqlstore.NewUsageService(w.db), sqlstore.NewAwardService(w.db)
-	srv, err := pactumhttp.NewServer(pactumhttp.Config{
-		Systems: sqlstore.NewSystemService(w.db), Organizations: sqlstore.NewOrganizationService(w.db), Users: users,
-		Calls: sqlstore.NewCallService(w.db), Proposals: w.props, Allocations: w.allocs, Audit: sqlstore.NewAuditService(w.db),
-		Usage: w.usage, Awards: w.awards, Sites: w.awards, Now: w.clock.Now,
-	})
+	w.uc = storetest.App(t, w.db, w.screener, w.clock.Now)
+	users := w.uc
+	cfg := pactumhttp.Config{Now: w.clock.Now}
+	cfg.Serve(w.uc)
+	srv, err := pactumhttp.NewServer(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,10 +120,10 @@ func (w *world) allocation(amount float64, conds ...pactum.Finding) *pactum.Allo
 	defer func() { w.screener.ScreenFn = prev }()
 	p := storetest.NewProposal(w.f.Call.ID)
 	p.Requests = []pactum.ResourceRequest{{SystemID: "lumi-g", Amount: amount, StorageTB: 1}}
-	if err := w.props.SubmitNewProposal(storetest.As(w.f.ApplicantA), p); err != nil {
+	if err := w.uc.SubmitNewProposal(storetest.As(w.f.ApplicantA), p); err != nil {
 		w.t.Fatal(err)
 	}
-	as, _, err := w.allocs.FindAllocations(storetest.As(w.f.Manager), pactum.AllocationFilter{ProposalID: &p.ID})
+	as, _, err := w.uc.FindAllocations(storetest.As(w.f.Manager), pactum.AllocationFilter{ProposalID: &p.ID})
 	if err != nil || len(as) != 1 {
 		w.t.Fatalf("allocation: %v %v", as, err)
 	}
@@ -168,7 +163,7 @@ func (w *world) cycle(a *agent.Agent) *agent.Report {
 
 func (w *world) state(a *pactum.Allocation) pactum.AllocationState {
 	w.t.Helper()
-	got, err := w.allocs.FindAllocationByID(storetest.As(w.f.Manager), a.ID)
+	got, err := w.uc.FindAllocationByID(storetest.As(w.f.Manager), a.ID)
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -177,7 +172,7 @@ func (w *world) state(a *pactum.Allocation) pactum.AllocationState {
 
 func (w *world) summary(a *pactum.Allocation) *pactum.UsageSummary {
 	w.t.Helper()
-	s, err := w.usage.FindUsageSummary(storetest.As(w.f.Manager), a.ID)
+	s, err := w.uc.FindUsageSummary(storetest.As(w.f.Manager), a.ID)
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -262,14 +257,14 @@ func TestDriftRestoredAndReported(t *testing.T) {
 	if !strings.Contains(w.logs.String(), "drift restored") {
 		t.Errorf("drift not logged:\n%s", w.logs)
 	}
-	evs, _, err := sqlstore.NewAuditService(w.db).FindAuditEvents(storetest.As(w.f.Auditor), pactum.AuditFilter{SubjectType: ptr("site")})
+	evs, _, err := w.uc.FindAuditEvents(storetest.As(w.f.Auditor), pactum.AuditFilter{SubjectType: ptr("site")})
 	if err != nil || len(evs) != 1 || evs[0].Action != "site.drift" || !strings.Contains(string(evs[0].After), "999999") {
 		t.Errorf("drift report on the server: %+v %v", evs, err)
 	}
 
 	// A change of the award is not drift: the manager suspends, the
 	// agent applies it without complaint, and resumes it later.
-	if _, err := w.allocs.TransitionAllocation(storetest.As(w.f.Manager), al.ID, pactum.AllocationSuspended, "incident"); err != nil {
+	if _, err := w.uc.TransitionAllocation(storetest.As(w.f.Manager), al.ID, pactum.AllocationSuspended, "incident"); err != nil {
 		t.Fatal(err)
 	}
 	rep = w.cycle(a)
@@ -279,7 +274,7 @@ func TestDriftRestoredAndReported(t *testing.T) {
 	if _, err := w.submit(acct, 1, time.Minute); pactum.ErrorCode(err) != pactum.ECONFLICT {
 		t.Errorf("submit while suspended: %v", err)
 	}
-	if _, err := w.allocs.TransitionAllocation(storetest.As(w.f.Manager), al.ID, pactum.AllocationActive, "resolved"); err != nil {
+	if _, err := w.uc.TransitionAllocation(storetest.As(w.f.Manager), al.ID, pactum.AllocationActive, "resolved"); err != nil {
 		t.Fatal(err)
 	}
 	if rep = w.cycle(a); len(rep.Drift) != 0 || len(rep.Applied) != 1 {
@@ -372,7 +367,7 @@ func TestConditionsHoldJobsOnTheCluster(t *testing.T) {
 	if _, err := w.submit(acct, 1, time.Minute); pactum.ErrorCode(err) != pactum.ECONFLICT {
 		t.Errorf("submit with an unmet condition: %v", err)
 	}
-	if _, err := w.awards.AcknowledgeCondition(storetest.As(w.f.ApplicantA), al.ID, "gpai.docs", "The model card is kept current."); err != nil {
+	if _, err := w.uc.AcknowledgeCondition(storetest.As(w.f.ApplicantA), al.ID, "gpai.docs", "The model card is kept current."); err != nil {
 		t.Fatal(err)
 	}
 	if rep := w.cycle(a); len(rep.Drift) != 0 || len(rep.Applied) != 1 {

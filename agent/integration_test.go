@@ -26,7 +26,6 @@ import (
 	"github.com/pactum/pactum/retry"
 	"github.com/pactum/pactum/slurm"
 	"github.com/pactum/pactum/slurm/slurmtest"
-	"github.com/pactum/pactum/sqlstore"
 	"github.com/pactum/pactum/sqlstore/storetest"
 )
 
@@ -86,7 +85,7 @@ func realWorld(t *testing.T, rc *slurmtest.Real) (*world, *slurm.Client, string,
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := sqlUsers(w).SetUsername(storetest.As(w.f.Manager), w.f.ApplicantA.ID, me.Username); err != nil {
+	if _, err := w.uc.SetUsername(storetest.As(w.f.Manager), w.f.ApplicantA.ID, me.Username); err != nil {
 		t.Fatal(err)
 	}
 	run := slurm.NewExecRunner(rc.Conf)
@@ -192,7 +191,7 @@ func TestIntegrationSlurmdbdRestartDuringReconcile(t *testing.T) {
 	for {
 		w.cycle(b)
 		if s := w.summary(first); s.Jobs == 1 {
-			recs, _, err := w.usage.FindUsageRecords(storetest.As(w.f.Manager), pactum.UsageFilter{AllocationID: first.ID})
+			recs, _, err := w.uc.FindUsageRecords(storetest.As(w.f.Manager), pactum.UsageFilter{AllocationID: first.ID})
 			if err == nil && len(recs) == 1 && recs[0].Final {
 				break
 			}
@@ -226,5 +225,3 @@ func mustDesired(t *testing.T, w *world, root string) *client.SiteState {
 	resp.JSON200.Root = root
 	return resp.JSON200
 }
-
-func sqlUsers(w *world) *sqlstore.UserService { return sqlstore.NewUserService(w.db) }

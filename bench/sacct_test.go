@@ -16,7 +16,6 @@ import (
 
 	"github.com/pactum/pactum"
 	"github.com/pactum/pactum/agent"
-	"github.com/pactum/pactum/mock"
 	"github.com/pactum/pactum/slurm"
 	"github.com/pactum/pactum/slurm/slurmsim"
 	"github.com/pactum/pactum/sqlstore"
@@ -59,8 +58,8 @@ func newSacctWorld(b *testing.B) *sacctWorld {
 	defer db.Close()
 	f := storetest.Seed(b, db, time.Now())
 	w.operator = f.Operator // CSC, which hosts LUMI-G
-	props := sqlstore.NewProposalService(db, mock.Approving())
-	allocs := sqlstore.NewAllocationService(db)
+	props := storetest.App(b, db, nil, nil)
+	allocs := props
 	accounts := make([]string, 0, sacctAllocations)
 	for i := range sacctAllocations {
 		p := storetest.NewProposal(f.Call.ID)
@@ -120,7 +119,7 @@ func rates(b *testing.B, records int) {
 //   - parse: slurm.Parser into records, as the agent does;
 //   - store: parse, convert (agent.UsageInput, the agent's own mapping)
 //     and ingest into a fresh SQLite database through
-//     sqlstore.UsageService.IngestUsage, the code path behind
+//     usecase.App.IngestUsage, the code path behind
 //     POST /api/v1/usage, in batches of pactum.MaxUsageBatch, with the
 //     totals, thresholds and exhaustion that come with it.
 //
@@ -193,7 +192,7 @@ func benchStore(b *testing.B, sacct *sacctWorld, inflight int) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		usage := sqlstore.NewUsageService(db)
+		usage := storetest.App(b, db, nil, nil)
 		ctx := storetest.As(sacct.operator)
 		b.StartTimer()
 

@@ -48,12 +48,10 @@ func setup(b *testing.B) (string, []string, string, string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	users := sqlstore.NewUserService(db)
-	srv, err := pactumhttp.NewServer(pactumhttp.Config{
-		Systems: sqlstore.NewSystemService(db), Organizations: sqlstore.NewOrganizationService(db), Users: users,
-		Calls: sqlstore.NewCallService(db), Proposals: sqlstore.NewProposalService(db, policy.NewScreener(rs)),
-		Allocations: sqlstore.NewAllocationService(db), Audit: sqlstore.NewAuditService(db),
-	})
+	users := storetest.App(b, db, policy.NewScreener(rs), nil)
+	cfg := pactumhttp.Config{}
+	cfg.Serve(users)
+	srv, err := pactumhttp.NewServer(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -15,11 +15,9 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 
 	"github.com/pactum/pactum"
-	"github.com/pactum/pactum/catalog"
 	"github.com/pactum/pactum/client"
 	pactumhttp "github.com/pactum/pactum/http"
 	"github.com/pactum/pactum/policy"
-	"github.com/pactum/pactum/solver"
 	"github.com/pactum/pactum/sqlstore"
 	"github.com/pactum/pactum/sqlstore/storetest"
 )
@@ -41,22 +39,10 @@ func newEnv(t *testing.T, dialect string) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	systems := sqlstore.NewSystemService(db)
-	users := sqlstore.NewUserService(db)
-	rubric, err := catalog.Rubric()
-	if err != nil {
-		t.Fatal(err)
-	}
-	reviews := sqlstore.NewReviewService(db, rubric)
-	srv, err := pactumhttp.NewServer(pactumhttp.Config{
-		Systems: systems, Organizations: sqlstore.NewOrganizationService(db), Users: users,
-		Calls: sqlstore.NewCallService(db), Proposals: sqlstore.NewProposalService(db, policy.NewScreener(rs)),
-		Allocations: sqlstore.NewAllocationService(db), Audit: sqlstore.NewAuditService(db), Health: db.Ping, Now: clock.Now,
-		Idempotency: sqlstore.NewIdempotencyService(db),
-		Reviews:     reviews, Reviewers: reviews, AllocationRuns: sqlstore.NewAllocationRunService(db, solver.Options{}),
-		Notifications: sqlstore.NewNotificationService(db),
-		Usage:         sqlstore.NewUsageService(db), Awards: sqlstore.NewAwardService(db), Sites: sqlstore.NewAwardService(db),
-	})
+	uc := storetest.App(t, db, policy.NewScreener(rs), clock.Now)
+	cfg := pactumhttp.Config{Health: db.Ping, Now: clock.Now, Idempotency: sqlstore.NewIdempotencyService(db)}
+	cfg.Serve(uc)
+	srv, err := pactumhttp.NewServer(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +51,7 @@ func newEnv(t *testing.T, dialect string) *env {
 	}
 	t.Cleanup(func() { srv.Close() })
 	storetest.SeedCatalogue(t, db)
-	_, token, err := users.Bootstrap(context.Background(), "mara@eurohpc.example", "Mara Manager")
+	_, token, err := uc.Bootstrap(context.Background(), "mara@eurohpc.example", "Mara Manager")
 	if err != nil {
 		t.Fatal(err)
 	}

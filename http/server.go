@@ -62,6 +62,32 @@ type Config struct {
 	Registry *prometheus.Registry
 }
 
+// Services is every service the API serves: what one value implementing
+// them all offers (usecase.App).
+type Services interface {
+	pactum.SystemService
+	pactum.OrganizationService
+	pactum.UserService
+	pactum.CallService
+	pactum.ProposalService
+	pactum.AllocationService
+	pactum.AuditService
+	pactum.ReviewService
+	pactum.ReviewerService
+	pactum.AllocationRunService
+	pactum.NotificationService
+	pactum.UsageService
+	pactum.AwardService
+	pactum.SiteService
+}
+
+// Serve sets every service of the configuration to s.
+func (c *Config) Serve(s Services) {
+	c.Systems, c.Organizations, c.Users, c.Calls, c.Proposals, c.Allocations, c.Audit = s, s, s, s, s, s, s
+	c.Reviews, c.Reviewers, c.AllocationRuns, c.Notifications = s, s, s, s
+	c.Usage, c.Awards, c.Sites = s, s, s
+}
+
 // Server is pactum's HTTP API.
 type Server struct {
 	cfg     Config

@@ -102,14 +102,13 @@ func wire(ctx context.Context, db *sqlstore.DB, logger *slog.Logger, rulesDir st
 	}
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.cfg = pactumhttp.Config{
-		Systems: uc, Organizations: uc, Users: uc, Calls: uc, Proposals: uc, Allocations: uc, Audit: uc,
-		Reviews: uc, Reviewers: uc, AllocationRuns: uc, Notifications: uc, Usage: uc, Awards: uc, Sites: uc,
 		Idempotency: sqlstore.NewIdempotencyService(db),
 		Health:      db.Ping,
 		Logger:      logger,
 		Registry:    a.registry,
 		Now:         time.Now,
 	}
+	a.cfg.Serve(uc)
 	return a, nil
 }
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: EUPL-1.2
 
-package sqlstore_test
+package usecase_test
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 	"github.com/pactum/pactum/mock"
 	"github.com/pactum/pactum/sqlstore"
 	"github.com/pactum/pactum/sqlstore/storetest"
+	"github.com/pactum/pactum/usecase"
 )
 
 var t0 = time.Date(2026, 11, 26, 9, 30, 0, 0, time.UTC)
@@ -26,12 +27,7 @@ type world struct {
 	db       *sqlstore.DB
 	clock    *storetest.Clock
 	screener *mock.Screener
-	orgs     *sqlstore.OrganizationService
-	users    *sqlstore.UserService
-	calls    *sqlstore.CallService
-	props    *sqlstore.ProposalService
-	allocs   *sqlstore.AllocationService
-	audit    *sqlstore.AuditService
+	uc       *usecase.App
 	f        *storetest.Fixture
 }
 
@@ -45,8 +41,7 @@ func newWorld(t *testing.T, dialect string) *world {
 	}
 	t.Cleanup(func() { db.Close() })
 	w.db = db
-	w.orgs, w.users, w.calls = sqlstore.NewOrganizationService(db), sqlstore.NewUserService(db), sqlstore.NewCallService(db)
-	w.props, w.allocs, w.audit = sqlstore.NewProposalService(db, w.screener), sqlstore.NewAllocationService(db), sqlstore.NewAuditService(db)
+	w.uc = storetest.App(t, db, w.screener, w.clock.Now)
 	w.f = storetest.Seed(t, db, t0)
 	return w
 }
@@ -86,7 +81,7 @@ func wantCode(t *testing.T, err error, code string) {
 func TestOrganizations(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, dialect string) {
 		w := newWorld(t, dialect)
-		got, err := w.orgs.FindOrganizationByID(storetest.As(w.f.Manager), w.f.OrgA.ID)
+		got, err := w.uc.FindOrganizationByID(storetest.As(w.f.Manager), w.f.OrgA.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -99,10 +94,10 @@ func TestOrganizations(t *testing.T) {
 
 		t.Run("Duplicate", func(t *testing.T) {
 			dup := *w.f.OrgA
-			wantCode(t, w.orgs.CreateOrganization(storetest.As(w.f.Manager), &dup), pactum.ECONFLICT)
+			wantCode(t, w.uc.CreateOrganization(storetest.As(w.f.Manager), &dup), pactum.ECONFLICT)
 		})
 		t.Run("Invalid", func(t *testing.T) {
-			err := w.orgs.CreateOrganization(storetest.As(w.f.Manager), &pactum.Organization{LegalName: "X", Country: "Germany", Staff: -1})
+			err := w.uc.CreateOrganization(storetest.As(w.f.Manager), &pactum.Organization{LegalName: "X", Country: "Germany", Staff: -1})
 			wantCode(t, err, pactum.EINVALID)
 			fields := map[string]bool{}
 			for _, f := range pactum.ErrorFields(err) {
@@ -117,12 +112,12 @@ func TestOrganizations(t *testing.T) {
 		t.Run("ApplicantCannotCreate", func(t *testing.T) {
 			o := *w.f.OrgB
 			o.RegistrationNumber = "other"
-			wantCode(t, w.orgs.CreateOrganization(storetest.As(w.f.ApplicantA), &o), pactum.EFORBIDDEN)
+			wantCode(t, w.uc.CreateOrganization(storetest.As(w.f.ApplicantA), &o), pactum.EFORBIDDEN)
 		})
 		t.Run("CrossOrganizationRead", func(t *testing.T) {
-			_, err := w.orgs.FindOrganizationByID(storetest.As(w.f.ApplicantA), w.f.OrgB.ID)
+			_, err := w.uc.FindOrganizationByID(storetest.As(w.f.ApplicantA), w.f.OrgB.ID)
 			wantCode(t, err, pactum.ENOTFOUND)
-			list, total, err := w.orgs.FindOrganizations(storetest.As(w.f.ApplicantA), pactum.OrganizationFilter{})
+			list, total, err := w.uc.FindOrganizations(storetest.As(w.f.ApplicantA), pactum.OrganizationFilter{})
 			if err != nil || total != 1 || len(list) != 1 || list[0].ID != w.f.OrgA.ID {
 				t.Fatalf("applicant A lists %d organizations (total %d, err %v), want only its own", len(list), total, err)
 			}
@@ -134,14 +129,14 @@ func TestTokens(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, dialect string) {
 		w := newWorld(t, dialect)
 		ctx := storetest.As(w.f.ApplicantA)
-		tok, secret, err := w.users.CreateToken(ctx, w.f.ApplicantA.ID, "laptop", nil)
+		tok, secret, err := w.uc.CreateToken(ctx, w.f.ApplicantA.ID, "laptop", nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !strings.HasPrefix(secret, sqlstore.TokenPrefix) || !strings.HasPrefix(secret, tok.Prefix) {
+		if !strings.HasPrefix(secret, usecase.TokenPrefix) || !strings.HasPrefix(secret, tok.Prefix) {
 			t.Fatalf("secret %q, prefix %q", secret, tok.Prefix)
 		}
-		u, err := w.users.Authenticate(context.Background(), secret)
+		u, err := w.uc.Authenticate(context.Background(), secret)
 		if err != nil || u.ID != w.f.ApplicantA.ID {
 			t.Fatalf("authenticate: %v %v", u, err)
 		}
@@ -150,26 +145,26 @@ func TestTokens(t *testing.T) {
 		if err := w.raw(t).QueryRow("SELECT COUNT(*) FROM tokens WHERE secret_hash = $1 OR prefix = $1", secret).Scan(&n); err != nil || n != 0 {
 			t.Fatalf("secret stored in clear (%d rows, %v)", n, err)
 		}
-		_, err = w.users.Authenticate(context.Background(), secret+"x")
+		_, err = w.uc.Authenticate(context.Background(), secret+"x")
 		wantCode(t, err, pactum.EUNAUTHORIZED)
 
 		// Someone else's tokens are invisible.
-		_, _, err = w.users.CreateToken(storetest.As(w.f.ApplicantB), w.f.ApplicantA.ID, "steal", nil)
+		_, _, err = w.uc.CreateToken(storetest.As(w.f.ApplicantB), w.f.ApplicantA.ID, "steal", nil)
 		wantCode(t, err, pactum.ENOTFOUND)
 
-		if err := w.users.RevokeToken(ctx, tok.ID); err != nil {
+		if err := w.uc.RevokeToken(ctx, tok.ID); err != nil {
 			t.Fatal(err)
 		}
-		_, err = w.users.Authenticate(context.Background(), secret)
+		_, err = w.uc.Authenticate(context.Background(), secret)
 		wantCode(t, err, pactum.EUNAUTHORIZED)
 
 		exp := t0.Add(time.Hour)
-		_, s2, err := w.users.CreateToken(ctx, w.f.ApplicantA.ID, "short", &exp)
+		_, s2, err := w.uc.CreateToken(ctx, w.f.ApplicantA.ID, "short", &exp)
 		if err != nil {
 			t.Fatal(err)
 		}
 		w.clock.Advance(2 * time.Hour)
-		_, err = w.users.Authenticate(context.Background(), s2)
+		_, err = w.uc.Authenticate(context.Background(), s2)
 		wantCode(t, err, pactum.EUNAUTHORIZED)
 	})
 }
@@ -179,13 +174,13 @@ func TestProposalLifecycle(t *testing.T) {
 		w := newWorld(t, dialect)
 		ctxA := storetest.As(w.f.ApplicantA)
 		p := storetest.NewProposal(w.f.Call.ID)
-		if err := w.props.CreateProposal(ctxA, p); err != nil {
+		if err := w.uc.CreateProposal(ctxA, p); err != nil {
 			t.Fatal(err)
 		}
 		if p.State != pactum.ProposalDraft || p.OrganizationID != w.f.OrgA.ID || p.ApplicantID != w.f.ApplicantA.ID {
 			t.Fatalf("created %+v", p)
 		}
-		got, err := w.props.FindProposalByID(ctxA, p.ID)
+		got, err := w.uc.FindProposalByID(ctxA, p.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -194,21 +189,21 @@ func TestProposalLifecycle(t *testing.T) {
 		}
 
 		t.Run("CrossOrganizationRead", func(t *testing.T) {
-			_, err := w.props.FindProposalByID(storetest.As(w.f.ApplicantB), p.ID)
+			_, err := w.uc.FindProposalByID(storetest.As(w.f.ApplicantB), p.ID)
 			wantCode(t, err, pactum.ENOTFOUND)
-			list, total, err := w.props.FindProposals(storetest.As(w.f.ApplicantB), pactum.ProposalFilter{})
+			list, total, err := w.uc.FindProposals(storetest.As(w.f.ApplicantB), pactum.ProposalFilter{})
 			if err != nil || total != 0 || len(list) != 0 {
 				t.Fatalf("applicant B sees %d proposals of A (err %v)", len(list), err)
 			}
-			_, err = w.props.SubmitProposal(storetest.As(w.f.ApplicantB), p.ID)
+			_, err = w.uc.SubmitProposal(storetest.As(w.f.ApplicantB), p.ID)
 			wantCode(t, err, pactum.ENOTFOUND)
 		})
 		t.Run("ReviewerCannotSeeDraft", func(t *testing.T) {
-			_, err := w.props.FindProposalByID(storetest.As(w.f.Reviewer), p.ID)
+			_, err := w.uc.FindProposalByID(storetest.As(w.f.Reviewer), p.ID)
 			wantCode(t, err, pactum.ENOTFOUND)
 		})
 
-		got, err = w.props.SubmitProposal(ctxA, p.ID)
+		got, err = w.uc.SubmitProposal(ctxA, p.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -218,7 +213,7 @@ func TestProposalLifecycle(t *testing.T) {
 		if want := pactum.AddWorkingDays(t0, 4); got.DecisionDueAt == nil || !got.DecisionDueAt.Equal(want) {
 			t.Errorf("decision due %v, want %v", got.DecisionDueAt, want)
 		}
-		allocs, total, err := w.allocs.FindAllocations(ctxA, pactum.AllocationFilter{ProposalID: &p.ID})
+		allocs, total, err := w.uc.FindAllocations(ctxA, pactum.AllocationFilter{ProposalID: &p.ID})
 		if err != nil || total != 1 {
 			t.Fatalf("allocations: %d %v", total, err)
 		}
@@ -228,23 +223,23 @@ func TestProposalLifecycle(t *testing.T) {
 		}
 
 		t.Run("IllegalTransition", func(t *testing.T) {
-			_, err := w.props.SubmitProposal(ctxA, p.ID)
+			_, err := w.uc.SubmitProposal(ctxA, p.ID)
 			wantCode(t, err, pactum.ECONFLICT)
-			_, err = w.props.WithdrawProposal(ctxA, p.ID, "changed my mind")
+			_, err = w.uc.WithdrawProposal(ctxA, p.ID, "changed my mind")
 			wantCode(t, err, pactum.ECONFLICT)
-			_, err = w.props.DecideProposal(storetest.As(w.f.Manager), p.ID, pactum.DecisionInput{Accept: true, Reason: "ok"})
+			_, err = w.uc.DecideProposal(storetest.As(w.f.Manager), p.ID, pactum.DecisionInput{Accept: true, Reason: "ok"})
 			wantCode(t, err, pactum.ECONFLICT)
 			// Allocations: CSC's operator cannot touch Leonardo (CINECA);
 			// a manager cannot claim provisioning.
-			_, err = w.allocs.TransitionAllocation(storetest.As(w.f.Operator), a.ID, pactum.AllocationActive, "")
+			_, err = w.uc.TransitionAllocation(storetest.As(w.f.Operator), a.ID, pactum.AllocationActive, "")
 			wantCode(t, err, pactum.ENOTFOUND)
-			_, err = w.allocs.TransitionAllocation(storetest.As(w.f.Manager), a.ID, pactum.AllocationActive, "")
+			_, err = w.uc.TransitionAllocation(storetest.As(w.f.Manager), a.ID, pactum.AllocationActive, "")
 			wantCode(t, err, pactum.EFORBIDDEN)
-			_, err = w.allocs.TransitionAllocation(storetest.As(w.f.Manager), a.ID, pactum.AllocationExhausted, "")
+			_, err = w.uc.TransitionAllocation(storetest.As(w.f.Manager), a.ID, pactum.AllocationExhausted, "")
 			wantCode(t, err, pactum.EFORBIDDEN)
 		})
 		t.Run("Suspend", func(t *testing.T) {
-			_, err := w.allocs.TransitionAllocation(storetest.As(w.f.Manager), a.ID, pactum.AllocationSuspended, "")
+			_, err := w.uc.TransitionAllocation(storetest.As(w.f.Manager), a.ID, pactum.AllocationSuspended, "")
 			wantCode(t, err, pactum.ECONFLICT) // pending cannot be suspended
 		})
 	})
@@ -265,7 +260,7 @@ func TestProposalValidation(t *testing.T) {
 		p.DurationMonths = 0
 		p.AIWork.ModelType = "robot"
 		p.Ethics.Humans = pactum.EthicsAnswer{Yes: true}
-		err := w.props.SubmitNewProposal(storetest.As(w.f.ApplicantA), p)
+		err := w.uc.SubmitNewProposal(storetest.As(w.f.ApplicantA), p)
 		wantCode(t, err, pactum.EINVALID)
 		got := map[string]string{}
 		for _, f := range pactum.ErrorFields(err) {
@@ -303,7 +298,7 @@ func TestScreeningRoutes(t *testing.T) {
 		ctxA := storetest.As(w.f.ApplicantA)
 
 		denied := storetest.NewProposal(w.f.Call.ID)
-		if err := w.props.SubmitNewProposal(ctxA, denied); err != nil {
+		if err := w.uc.SubmitNewProposal(ctxA, denied); err != nil {
 			t.Fatal(err)
 		}
 		if denied.State != pactum.ProposalRejected || denied.Decision == nil || denied.Decision.Accept ||
@@ -313,7 +308,7 @@ func TestScreeningRoutes(t *testing.T) {
 
 		outcome = pactum.OutcomeRefer
 		referred := storetest.NewProposal(w.f.Call.ID)
-		if err := w.props.SubmitNewProposal(ctxA, referred); err != nil {
+		if err := w.uc.SubmitNewProposal(ctxA, referred); err != nil {
 			t.Fatal(err)
 		}
 		if referred.State != pactum.ProposalInReview {
@@ -321,15 +316,15 @@ func TestScreeningRoutes(t *testing.T) {
 		}
 		// A reviewer sees only proposals they are assigned to: this one is
 		// in review, but nobody assigned them.
-		_, err := w.props.FindProposalByID(storetest.As(w.f.Reviewer), referred.ID)
+		_, err := w.uc.FindProposalByID(storetest.As(w.f.Reviewer), referred.ID)
 		wantCode(t, err, pactum.ENOTFOUND)
-		_, err = w.props.DecideProposal(storetest.As(w.f.ApplicantA), referred.ID, pactum.DecisionInput{Accept: true, Reason: "self-service"})
+		_, err = w.uc.DecideProposal(storetest.As(w.f.ApplicantA), referred.ID, pactum.DecisionInput{Accept: true, Reason: "self-service"})
 		wantCode(t, err, pactum.EFORBIDDEN)
-		_, err = w.props.DecideProposal(storetest.As(w.f.Manager), referred.ID, pactum.DecisionInput{Accept: true, Reason: "ok",
+		_, err = w.uc.DecideProposal(storetest.As(w.f.Manager), referred.ID, pactum.DecisionInput{Accept: true, Reason: "ok",
 			Grants: []pactum.Grant{{SystemID: "leonardo-booster", Amount: 30000}}})
 		wantCode(t, err, pactum.EINVALID) // more than requested
 
-		dec, err := w.props.DecideProposal(storetest.As(w.f.Manager), referred.ID, pactum.DecisionInput{Accept: true,
+		dec, err := w.uc.DecideProposal(storetest.As(w.f.Manager), referred.ID, pactum.DecisionInput{Accept: true,
 			Reason: "Ethics review passed with conditions.", Grants: []pactum.Grant{{SystemID: "leonardo-booster", Amount: 15000}}})
 		if err != nil {
 			t.Fatal(err)
@@ -337,7 +332,7 @@ func TestScreeningRoutes(t *testing.T) {
 		if dec.State != pactum.ProposalAccepted || dec.Decision.DecidedBy != w.f.Manager.ID {
 			t.Fatalf("decided %+v", dec)
 		}
-		allocs, _, err := w.allocs.FindAllocations(storetest.As(w.f.Manager), pactum.AllocationFilter{ProposalID: &referred.ID})
+		allocs, _, err := w.uc.FindAllocations(storetest.As(w.f.Manager), pactum.AllocationFilter{ProposalID: &referred.ID})
 		if err != nil || len(allocs) != 1 || allocs[0].Amount != 15000 || len(allocs[0].Conditions) != 1 || allocs[0].Conditions[0].RuleID != "art50-2" {
 			t.Fatalf("allocations %+v %v", allocs, err)
 		}
@@ -352,7 +347,7 @@ func TestCapacity(t *testing.T) {
 		// proposal at 50,000 GPU-hours = 6,250 Karolina node-hours.
 		first := storetest.NewProposal(w.f.Call.ID)
 		first.Requests = []pactum.ResourceRequest{{SystemID: "karolina-gpu", Amount: 6000}}
-		if err := w.props.SubmitNewProposal(ctxA, first); err != nil {
+		if err := w.uc.SubmitNewProposal(ctxA, first); err != nil {
 			t.Fatal(err)
 		}
 		if first.State != pactum.ProposalApproved {
@@ -360,15 +355,15 @@ func TestCapacity(t *testing.T) {
 		}
 		second := storetest.NewProposal(w.f.Call.ID)
 		second.Requests = []pactum.ResourceRequest{{SystemID: "karolina-gpu", Amount: 2000}}
-		if err := w.props.SubmitNewProposal(ctxA, second); err != nil {
+		if err := w.uc.SubmitNewProposal(ctxA, second); err != nil {
 			t.Fatal(err)
 		}
 		if second.State != pactum.ProposalInReview {
 			t.Fatalf("second should go to review when capacity is short, got %s", second.State)
 		}
-		_, err := w.props.DecideProposal(storetest.As(w.f.Manager), second.ID, pactum.DecisionInput{Accept: true, Reason: "ok"})
+		_, err := w.uc.DecideProposal(storetest.As(w.f.Manager), second.ID, pactum.DecisionInput{Accept: true, Reason: "ok"})
 		wantCode(t, err, pactum.ECONFLICT)
-		p, err := w.props.DecideProposal(storetest.As(w.f.Manager), second.ID, pactum.DecisionInput{Accept: true, Reason: "cut to fit",
+		p, err := w.uc.DecideProposal(storetest.As(w.f.Manager), second.ID, pactum.DecisionInput{Accept: true, Reason: "cut to fit",
 			Grants: []pactum.Grant{{SystemID: "karolina-gpu", Amount: 1500}}})
 		if err != nil || p.State != pactum.ProposalAccepted {
 			t.Fatalf("cut grant: %v", err)
@@ -380,11 +375,11 @@ func TestClosedCall(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, dialect string) {
 		w := newWorld(t, dialect)
 		p := storetest.NewProposal(w.f.Call.ID)
-		if err := w.props.CreateProposal(storetest.As(w.f.ApplicantA), p); err != nil {
+		if err := w.uc.CreateProposal(storetest.As(w.f.ApplicantA), p); err != nil {
 			t.Fatal(err)
 		}
 		w.clock.Advance(90 * 24 * time.Hour)
-		_, err := w.props.SubmitProposal(storetest.As(w.f.ApplicantA), p.ID)
+		_, err := w.uc.SubmitProposal(storetest.As(w.f.ApplicantA), p.ID)
 		wantCode(t, err, pactum.ECONFLICT)
 	})
 }
@@ -395,18 +390,18 @@ func TestAuditTamper(t *testing.T) {
 			w := newWorld(t, dialect)
 			ctxA := storetest.As(w.f.ApplicantA)
 			for range 3 {
-				if err := w.props.SubmitNewProposal(ctxA, storetest.NewProposal(w.f.Call.ID)); err != nil {
+				if err := w.uc.SubmitNewProposal(ctxA, storetest.NewProposal(w.f.Call.ID)); err != nil {
 					t.Fatal(err)
 				}
 			}
-			r, err := w.audit.VerifyAudit(storetest.As(w.f.Auditor))
+			r, err := w.uc.VerifyAudit(storetest.As(w.f.Auditor))
 			if err != nil || !r.OK || r.Events < 20 {
 				t.Fatalf("clean chain: %+v %v", r, err)
 			}
 			return w, w.raw(t)
 		}
 		verify := func(t *testing.T, w *world) *pactum.AuditReport {
-			r, err := w.db.VerifyAudit(context.Background())
+			r, err := usecase.VerifyAudit(context.Background(), w.db)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -456,9 +451,9 @@ func TestAuditTamper(t *testing.T) {
 		})
 		t.Run("OnlyAuditors", func(t *testing.T) {
 			w, _ := setup(t)
-			_, err := w.audit.VerifyAudit(storetest.As(w.f.ApplicantA))
+			_, err := w.uc.VerifyAudit(storetest.As(w.f.ApplicantA))
 			wantCode(t, err, pactum.EFORBIDDEN)
-			_, _, err = w.audit.FindAuditEvents(storetest.As(w.f.ApplicantA), pactum.AuditFilter{})
+			_, _, err = w.uc.FindAuditEvents(storetest.As(w.f.ApplicantA), pactum.AuditFilter{})
 			wantCode(t, err, pactum.EFORBIDDEN)
 		})
 	})
@@ -481,7 +476,7 @@ func TestConcurrentDecisions(t *testing.T) {
 		for range n {
 			p := storetest.NewProposal(w.f.Call.ID)
 			p.Requests = []pactum.ResourceRequest{{SystemID: "karolina-gpu", Amount: each}}
-			if err := w.props.SubmitNewProposal(storetest.As(w.f.ApplicantA), p); err != nil {
+			if err := w.uc.SubmitNewProposal(storetest.As(w.f.ApplicantA), p); err != nil {
 				t.Fatal(err)
 			}
 			ids = append(ids, p.ID)
@@ -489,7 +484,7 @@ func TestConcurrentDecisions(t *testing.T) {
 		errs := make(chan error, n)
 		for _, id := range ids {
 			go func() {
-				_, err := w.props.DecideProposal(storetest.As(w.f.Manager), id, pactum.DecisionInput{Accept: true, Reason: "ok"})
+				_, err := w.uc.DecideProposal(storetest.As(w.f.Manager), id, pactum.DecisionInput{Accept: true, Reason: "ok"})
 				errs <- err
 			}()
 		}
@@ -520,11 +515,11 @@ func TestConcurrentDecisions(t *testing.T) {
 		if err := raw.QueryRow(`SELECT granted FROM call_grants WHERE system_id = 'karolina-gpu'`).Scan(&granted); err != nil || granted != 7500 {
 			t.Errorf("running total %g (%v), want 7500", granted, err)
 		}
-		list, _, err := w.props.FindProposals(storetest.As(w.f.Manager), pactum.ProposalFilter{State: ptr(pactum.ProposalInReview)})
+		list, _, err := w.uc.FindProposals(storetest.As(w.f.Manager), pactum.ProposalFilter{State: ptr(pactum.ProposalInReview)})
 		if err != nil || len(list) != 15 {
 			t.Errorf("%d proposals still in review (%v), want 15", len(list), err)
 		}
-		if r, err := w.db.VerifyAudit(context.Background()); err != nil || !r.OK {
+		if r, err := usecase.VerifyAudit(context.Background(), w.db); err != nil || !r.OK {
 			t.Errorf("audit after concurrent decisions: %+v %v", r, err)
 		}
 	})

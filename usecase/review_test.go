@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: EUPL-1.2
 
-package sqlstore_test
+package usecase_test
 
 import (
 	"context"
@@ -18,8 +18,8 @@ import (
 	"github.com/pactum/pactum"
 	"github.com/pactum/pactum/catalog"
 	"github.com/pactum/pactum/solver"
-	"github.com/pactum/pactum/sqlstore"
 	"github.com/pactum/pactum/sqlstore/storetest"
+	"github.com/pactum/pactum/usecase"
 )
 
 // reviewWorld is a world with the review, allocation-run and notification
@@ -27,11 +27,8 @@ import (
 // ethics review and passes the rest.
 type reviewWorld struct {
 	*world
-	reviews *sqlstore.ReviewService
-	runs    *sqlstore.AllocationRunService
-	notes   *sqlstore.NotificationService
-	rubric  *pactum.Rubric
-	sys     context.Context
+	rubric *pactum.Rubric
+	sys    context.Context
 }
 
 func newReviewWorld(t *testing.T, dialect string) *reviewWorld {
@@ -42,9 +39,6 @@ func newReviewWorld(t *testing.T, dialect string) *reviewWorld {
 		t.Fatal(err)
 	}
 	w.rubric = r
-	w.reviews = sqlstore.NewReviewService(w.db, r)
-	w.runs = sqlstore.NewAllocationRunService(w.db, solver.Options{})
-	w.notes = sqlstore.NewNotificationService(w.db)
 	w.screener.ScreenFn = func(_ context.Context, in *pactum.ScreeningInput) (*pactum.ScreeningDecision, error) {
 		f := []pactum.Finding{}
 		if in.Proposal.Ethics.PersonalData.Yes {
@@ -58,7 +52,7 @@ func newReviewWorld(t *testing.T, dialect string) *reviewWorld {
 
 func (w *reviewWorld) user(t *testing.T, u *pactum.User) *pactum.User {
 	t.Helper()
-	if err := w.users.CreateUser(w.sys, u); err != nil {
+	if err := w.uc.CreateUser(w.sys, u); err != nil {
 		t.Fatalf("create user %s: %v", u.Email, err)
 	}
 	return u
@@ -67,7 +61,7 @@ func (w *reviewWorld) user(t *testing.T, u *pactum.User) *pactum.User {
 func (w *reviewWorld) reviewer(t *testing.T, email string, expertise []string, aff ...pactum.Affiliation) *pactum.User {
 	t.Helper()
 	u := w.user(t, &pactum.User{Email: email, Name: strings.Split(email, "@")[0], Role: pactum.RoleReviewer})
-	if err := w.reviews.UpdateReviewerProfile(storetest.As(u), &pactum.ReviewerProfile{UserID: u.ID, Expertise: expertise, Affiliations: aff}); err != nil {
+	if err := w.uc.UpdateReviewerProfile(storetest.As(u), &pactum.ReviewerProfile{UserID: u.ID, Expertise: expertise, Affiliations: aff}); err != nil {
 		t.Fatal(err)
 	}
 	return u
@@ -77,7 +71,7 @@ func (w *reviewWorld) org(t *testing.T, name string, staff int) *pactum.Organiza
 	t.Helper()
 	o := &pactum.Organization{LegalName: name, Country: "NL", RegistrationNumber: "KVK " + name, FoundedOn: pactum.MustDate("2015-01-01"),
 		Staff: staff, TurnoverEUR: int64(staff) * 200_000, BalanceSheetEUR: int64(staff) * 200_000}
-	if err := w.orgs.CreateOrganization(storetest.As(w.f.Manager), o); err != nil {
+	if err := w.uc.CreateOrganization(storetest.As(w.f.Manager), o); err != nil {
 		t.Fatal(err)
 	}
 	return o
@@ -98,7 +92,7 @@ func req(sys string, amount float64) pactum.ResourceRequest {
 
 func (w *reviewWorld) submit(t *testing.T, u *pactum.User, p *pactum.Proposal) *pactum.Proposal {
 	t.Helper()
-	if err := w.props.SubmitNewProposal(storetest.As(u), p); err != nil {
+	if err := w.uc.SubmitNewProposal(storetest.As(u), p); err != nil {
 		t.Fatal(err)
 	}
 	if p.State != pactum.ProposalInReview {
@@ -121,7 +115,7 @@ func (w *reviewWorld) technical(t *testing.T, op *pactum.User, p *pactum.Proposa
 			}
 		}
 	}
-	rv, err := w.reviews.SubmitReview(storetest.As(op), p.ID, in)
+	rv, err := w.uc.SubmitReview(storetest.As(op), p.ID, in)
 	if err != nil {
 		t.Fatalf("technical review by %s: %v", op.Site, err)
 	}
@@ -131,7 +125,7 @@ func (w *reviewWorld) technical(t *testing.T, op *pactum.User, p *pactum.Proposa
 func (w *reviewWorld) advance(t *testing.T, ps ...*pactum.Proposal) {
 	t.Helper()
 	for _, p := range ps {
-		if _, err := w.reviews.AdvanceReview(storetest.As(w.f.Manager), p.ID); err != nil {
+		if _, err := w.uc.AdvanceReview(storetest.As(w.f.Manager), p.ID); err != nil {
 			t.Fatalf("advance %s: %v", p.Title, err)
 		}
 	}
@@ -146,7 +140,7 @@ func scores(s int) []pactum.CriterionScore {
 // review scoring every criterion score[proposal].
 func (w *reviewWorld) peerReview(t *testing.T, callID string, reviewers map[string]*pactum.User, score map[string]int) *pactum.AssignmentReport {
 	t.Helper()
-	rep, err := w.reviews.AssignReviewers(storetest.As(w.f.Manager), callID, pactum.StagePeer)
+	rep, err := w.uc.AssignReviewers(storetest.As(w.f.Manager), callID, pactum.StagePeer)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +149,7 @@ func (w *reviewWorld) peerReview(t *testing.T, callID string, reviewers map[stri
 		if u == nil {
 			t.Fatalf("assigned unknown reviewer %s", a.ReviewerID)
 		}
-		if _, err := w.reviews.SubmitReview(storetest.As(u), a.ProposalID, pactum.ReviewInput{Scores: scores(score[a.ProposalID]),
+		if _, err := w.uc.SubmitReview(storetest.As(u), a.ProposalID, pactum.ReviewInput{Scores: scores(score[a.ProposalID]),
 			Recommendation: pactum.RecommendAccept, CommentsForApplicant: "Solid plan.", ConfidentialComments: "Team is strong."}); err != nil {
 			t.Fatalf("peer review: %v", err)
 		}
@@ -195,27 +189,27 @@ func TestReviewWorkflow(t *testing.T) {
 		pa = w.submit(t, w.f.ApplicantA, pa)
 		pb := w.submit(t, w.f.ApplicantB, largeScale(w.f.Call.ID, "Vision-language model", 0.9, req("karolina-gpu", 4000)))
 
-		tr, err := w.reviews.FindReviewTrack(storetest.As(w.f.ApplicantA), pa.ID)
+		tr, err := w.uc.FindReviewTrack(storetest.As(w.f.ApplicantA), pa.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if want := []pactum.ReviewStage{"technical", "ethics", "peer", "reply", "panel", "decision"}; tr.Stage != pactum.StageTechnical || !slices.Equal(tr.Stages, want) {
 			t.Fatalf("track %+v, want stages %v", tr, want)
 		}
-		if tb, _ := w.reviews.FindReviewTrack(mgr, pb.ID); !slices.Equal(tb.Stages, []pactum.ReviewStage{"technical", "peer", "reply", "panel", "decision"}) {
+		if tb, _ := w.uc.FindReviewTrack(mgr, pb.ID); !slices.Equal(tb.Stages, []pactum.ReviewStage{"technical", "peer", "reply", "panel", "decision"}) {
 			t.Fatalf("unreferred large-scale proposal: %v", tb.Stages)
 		}
 
 		// Technical stage: only the hosting site assesses.
-		_, err = w.reviews.AdvanceReview(mgr, pa.ID)
+		_, err = w.uc.AdvanceReview(mgr, pa.ID)
 		if wantCode(t, err, pactum.ECONFLICT); !strings.Contains(err.Error(), "IT4I") {
 			t.Errorf("advance before the technical assessment should name the site: %v", err)
 		}
-		_, err = w.reviews.SubmitReview(storetest.As(w.f.ApplicantA), pa.ID, pactum.ReviewInput{Recommendation: "accept", CommentsForApplicant: "mine is great"})
+		_, err = w.uc.SubmitReview(storetest.As(w.f.ApplicantA), pa.ID, pactum.ReviewInput{Recommendation: "accept", CommentsForApplicant: "mine is great"})
 		wantCode(t, err, pactum.EFORBIDDEN)
-		_, err = w.reviews.SubmitReview(storetest.As(w.f.Operator), pa.ID, pactum.ReviewInput{Recommendation: "accept", CommentsForApplicant: "x"})
+		_, err = w.uc.SubmitReview(storetest.As(w.f.Operator), pa.ID, pactum.ReviewInput{Recommendation: "accept", CommentsForApplicant: "x"})
 		wantCode(t, err, pactum.ENOTFOUND) // CSC hosts no requested system
-		list, _, err := w.props.FindProposals(storetest.As(it4i), pactum.ProposalFilter{})
+		list, _, err := w.uc.FindProposals(storetest.As(it4i), pactum.ProposalFilter{})
 		if err != nil || len(list) != 2 {
 			t.Fatalf("IT4I's operator sees %d proposals in review (%v), want 2", len(list), err)
 		}
@@ -224,21 +218,21 @@ func TestReviewWorkflow(t *testing.T) {
 		w.advance(t, pa, pb)
 
 		// Ethics: only the ethicist qualifies.
-		rep, err := w.reviews.AssignReviewers(mgr, w.f.Call.ID, pactum.StageEthics)
+		rep, err := w.uc.AssignReviewers(mgr, w.f.Call.ID, pactum.StageEthics)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(rep.Assignments) != 1 || rep.Assignments[0].ReviewerID != ethicist.ID || rep.Assignments[0].ProposalID != pa.ID {
 			t.Fatalf("ethics assignments: %+v", rep.Assignments)
 		}
-		if ns, _, err := w.notes.FindNotifications(storetest.As(ethicist), pactum.NotificationFilter{}); err != nil || len(ns) != 1 ||
+		if ns, _, err := w.uc.FindNotifications(storetest.As(ethicist), pactum.NotificationFilter{}); err != nil || len(ns) != 1 ||
 			ns[0].Kind != pactum.NotifyReviewAssigned || !strings.Contains(ns[0].Body, rep.Assignments[0].ID) {
 			t.Errorf("the ethicist's notifications: %+v %v", ns, err)
 		}
-		_, err = w.reviews.SubmitReview(storetest.As(ethicist), pa.ID, pactum.ReviewInput{Recommendation: pactum.RecommendAcceptWithConditions,
+		_, err = w.uc.SubmitReview(storetest.As(ethicist), pa.ID, pactum.ReviewInput{Recommendation: pactum.RecommendAcceptWithConditions,
 			CommentsForApplicant: "Acceptable with safeguards."})
 		wantCode(t, err, pactum.EINVALID) // conditions missing
-		if _, err := w.reviews.SubmitReview(storetest.As(ethicist), pa.ID, pactum.ReviewInput{Recommendation: pactum.RecommendAcceptWithConditions,
+		if _, err := w.uc.SubmitReview(storetest.As(ethicist), pa.ID, pactum.ReviewInput{Recommendation: pactum.RecommendAcceptWithConditions,
 			Conditions: []string{"Keep the training data in the EU."}, CommentsForApplicant: "Acceptable with safeguards."}); err != nil {
 			t.Fatal(err)
 		}
@@ -250,7 +244,7 @@ func TestReviewWorkflow(t *testing.T) {
 		prep := w.peerReview(t, w.f.Call.ID, reviewers, map[string]int{pa.ID: 5, pb.ID: 4})
 		// Conflicts were detected, and recorded, at the ethics round
 		// already: every candidate is checked against every proposal.
-		cs, _, err := w.reviews.FindConflicts(mgr, pactum.ConflictFilter{ProposalID: &pa.ID})
+		cs, _, err := w.uc.FindConflicts(mgr, pactum.ConflictFilter{ProposalID: &pa.ID})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -275,44 +269,44 @@ func TestReviewWorkflow(t *testing.T) {
 		// proposal did not exist.
 		for _, u := range []*pactum.User{inside, named} {
 			ctx := storetest.As(u)
-			_, err := w.props.FindProposalByID(ctx, pa.ID)
+			_, err := w.uc.FindProposalByID(ctx, pa.ID)
 			wantCode(t, err, pactum.ENOTFOUND)
-			mine, _, err := w.props.FindProposals(ctx, pactum.ProposalFilter{})
+			mine, _, err := w.uc.FindProposals(ctx, pactum.ProposalFilter{})
 			if err != nil || slices.ContainsFunc(mine, func(p *pactum.Proposal) bool { return p.ID == pa.ID }) {
 				t.Errorf("%s lists the proposal (%v)", u.Email, err)
 			}
-			_, err = w.reviews.FindReviews(ctx, pa.ID, pactum.ReviewFilter{})
+			_, err = w.uc.FindReviews(ctx, pa.ID, pactum.ReviewFilter{})
 			wantCode(t, err, pactum.ENOTFOUND)
-			_, err = w.reviews.FindReviewTrack(ctx, pa.ID)
+			_, err = w.uc.FindReviewTrack(ctx, pa.ID)
 			wantCode(t, err, pactum.ENOTFOUND)
-			_, err = w.reviews.FindReply(ctx, pa.ID)
+			_, err = w.uc.FindReply(ctx, pa.ID)
 			wantCode(t, err, pactum.ENOTFOUND)
-			_, err = w.reviews.SubmitReview(ctx, pa.ID, pactum.ReviewInput{Scores: scores(1), Recommendation: "reject", CommentsForApplicant: "x"})
+			_, err = w.uc.SubmitReview(ctx, pa.ID, pactum.ReviewInput{Scores: scores(1), Recommendation: "reject", CommentsForApplicant: "x"})
 			wantCode(t, err, pactum.ENOTFOUND)
 		}
 		// A reviewer sees their own review, not their colleague's.
-		rv, err := w.reviews.FindReviews(storetest.As(reviewers[perProposal[pa.ID][0]]), pa.ID, pactum.ReviewFilter{})
+		rv, err := w.uc.FindReviews(storetest.As(reviewers[perProposal[pa.ID][0]]), pa.ID, pactum.ReviewFilter{})
 		if err != nil || len(rv) != 1 || rv[0].ReviewerID != perProposal[pa.ID][0] {
 			t.Fatalf("reviewer's view of reviews: %+v %v", rv, err)
 		}
 		// The site reads its own technical assessment, not the ethics and
 		// peer reviews.
-		if rv, err := w.reviews.FindReviews(storetest.As(it4i), pa.ID, pactum.ReviewFilter{}); err != nil || len(rv) != 1 || rv[0].Stage != pactum.StageTechnical {
+		if rv, err := w.uc.FindReviews(storetest.As(it4i), pa.ID, pactum.ReviewFilter{}); err != nil || len(rv) != 1 || rv[0].Stage != pactum.StageTechnical {
 			t.Errorf("IT4I's view of the reviews: %+v %v", rv, err)
 		}
 		// The applicant sees nothing before the reply stage.
-		if rv, err := w.reviews.FindReviews(storetest.As(w.f.ApplicantA), pa.ID, pactum.ReviewFilter{}); err != nil || len(rv) != 0 {
+		if rv, err := w.uc.FindReviews(storetest.As(w.f.ApplicantA), pa.ID, pactum.ReviewFilter{}); err != nil || len(rv) != 0 {
 			t.Fatalf("applicant saw %d reviews before the reply stage (%v)", len(rv), err)
 		}
 		w.advance(t, pa, pb)
 
 		// Reply: the applicant is notified, reads the reviews anonymised,
 		// and replies; only its own organization may.
-		ns, _, err := w.notes.FindNotifications(storetest.As(w.f.ApplicantA), pactum.NotificationFilter{})
+		ns, _, err := w.uc.FindNotifications(storetest.As(w.f.ApplicantA), pactum.NotificationFilter{})
 		if err != nil || len(ns) != 1 || ns[0].Kind != pactum.NotifyReplyOpen || ns[0].ProposalID != pa.ID {
 			t.Fatalf("applicant notifications: %+v %v", ns, err)
 		}
-		rv, err = w.reviews.FindReviews(storetest.As(w.f.ApplicantA), pa.ID, pactum.ReviewFilter{})
+		rv, err = w.uc.FindReviews(storetest.As(w.f.ApplicantA), pa.ID, pactum.ReviewFilter{})
 		if err != nil || len(rv) != 4 {
 			t.Fatalf("applicant sees %d reviews (%v), want technical, ethics and two peer", len(rv), err)
 		}
@@ -326,25 +320,25 @@ func TestReviewWorkflow(t *testing.T) {
 		if want := []string{"Technical assessment (IT4I)", "Ethics reviewer 1", "Reviewer 1", "Reviewer 2"}; !slices.Equal(labels, want) {
 			t.Errorf("labels %v, want %v", labels, want)
 		}
-		_, err = w.reviews.FindReviews(storetest.As(w.f.ApplicantB), pa.ID, pactum.ReviewFilter{})
+		_, err = w.uc.FindReviews(storetest.As(w.f.ApplicantB), pa.ID, pactum.ReviewFilter{})
 		wantCode(t, err, pactum.ENOTFOUND)
-		_, err = w.reviews.SubmitReply(storetest.As(w.f.ApplicantB), pa.ID, "I like it")
+		_, err = w.uc.SubmitReply(storetest.As(w.f.ApplicantB), pa.ID, "I like it")
 		wantCode(t, err, pactum.ENOTFOUND)
-		_, err = w.reviews.SubmitReply(storetest.As(lang1), pb.ID, "reviewers do not reply")
+		_, err = w.uc.SubmitReply(storetest.As(lang1), pb.ID, "reviewers do not reply")
 		if pactum.ErrorCode(err) != pactum.EFORBIDDEN && pactum.ErrorCode(err) != pactum.ENOTFOUND {
 			t.Errorf("reviewer reply: %v", err)
 		}
-		if _, err := w.reviews.SubmitReply(storetest.As(w.f.ApplicantA), pa.ID, "We will add the scaling runs the reviewers asked for."); err != nil {
+		if _, err := w.uc.SubmitReply(storetest.As(w.f.ApplicantA), pa.ID, "We will add the scaling runs the reviewers asked for."); err != nil {
 			t.Fatal(err)
 		}
 		w.advance(t, pa)
-		_, err = w.reviews.AdvanceReview(mgr, pb.ID)
+		_, err = w.uc.AdvanceReview(mgr, pb.ID)
 		wantCode(t, err, pactum.ECONFLICT) // Bora may still reply
 		w.clock.Advance(8 * 24 * time.Hour)
 		w.advance(t, pb)
 
 		// Panel: ranked by score, then the run.
-		ranked, err := w.reviews.RankPanel(mgr, w.f.Call.ID, pactum.PanelInput{Adjustments: []pactum.PanelAdjustment{
+		ranked, err := w.uc.RankPanel(mgr, w.f.Call.ID, pactum.PanelInput{Adjustments: []pactum.PanelAdjustment{
 			{ProposalID: pb.ID, Score: 3.8, Justification: "Reply did not address the data gaps."}}})
 		if err != nil {
 			t.Fatal(err)
@@ -357,7 +351,7 @@ func TestReviewWorkflow(t *testing.T) {
 		// needs 90 %. With Aleph capped at 36,000, what is left for Bora
 		// (24,000) is below its 28,800: refused, not cut.
 		cap := 36000.0
-		run, err := w.runs.CreateAllocationRun(mgr, w.f.Call.ID, pactum.AllocationRunInput{OrgCapGPUHours: &cap})
+		run, err := w.uc.CreateAllocationRun(mgr, w.f.Call.ID, pactum.AllocationRunInput{OrgCapGPUHours: &cap})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -377,47 +371,47 @@ func TestReviewWorkflow(t *testing.T) {
 		if run.Objective != 5*36000 || run.Bound < run.Objective || run.Gap < 0 || run.Gap >= 1 {
 			t.Errorf("gap %g, bound %g, objective %g", run.Gap, run.Bound, run.Objective)
 		}
-		if _, err := w.runs.CreateAllocationRun(storetest.As(w.f.ApplicantA), w.f.Call.ID, pactum.AllocationRunInput{}); pactum.ErrorCode(err) != pactum.EFORBIDDEN {
+		if _, err := w.uc.CreateAllocationRun(storetest.As(w.f.ApplicantA), w.f.Call.ID, pactum.AllocationRunInput{}); pactum.ErrorCode(err) != pactum.EFORBIDDEN {
 			t.Errorf("applicant run: %v", err)
 		}
-		if _, err := w.runs.PublishAllocationRun(mgr, run.ID); err != nil {
+		if _, err := w.uc.PublishAllocationRun(mgr, run.ID); err != nil {
 			t.Fatal(err)
 		}
-		_, err = w.runs.PublishAllocationRun(mgr, run.ID)
+		_, err = w.uc.PublishAllocationRun(mgr, run.ID)
 		wantCode(t, err, pactum.ECONFLICT)
 
 		// Awards: Aleph accepted with an allocation carrying the ethics
 		// condition; Bora rejected with the explanation, no allocation.
-		got, err := w.props.FindProposalByID(storetest.As(w.f.ApplicantA), pa.ID)
+		got, err := w.uc.FindProposalByID(storetest.As(w.f.ApplicantA), pa.ID)
 		if err != nil || got.State != pactum.ProposalAccepted || !strings.Contains(got.Decision.Reason, run.ID) {
 			t.Fatalf("Aleph after publish: %+v %v", got, err)
 		}
-		allocs, _, err := w.allocs.FindAllocations(mgr, pactum.AllocationFilter{ProposalID: &pa.ID})
+		allocs, _, err := w.uc.FindAllocations(mgr, pactum.AllocationFilter{ProposalID: &pa.ID})
 		if err != nil || len(allocs) != 1 || math.Abs(allocs[0].Amount-4500) > 1e-6 || allocs[0].Unit != pactum.UnitNodeHours {
 			t.Fatalf("Aleph's allocations: %+v %v", allocs, err)
 		}
 		if c := allocs[0].Conditions; len(c) != 1 || c[0].RuleID != "ethics.review" || c[0].Message != "Keep the training data in the EU." {
 			t.Errorf("conditions on the award: %+v", c)
 		}
-		gotB, _ := w.props.FindProposalByID(storetest.As(w.f.ApplicantB), pb.ID)
+		gotB, _ := w.uc.FindProposalByID(storetest.As(w.f.ApplicantB), pb.ID)
 		if gotB.State != pactum.ProposalRejected || !strings.Contains(gotB.Decision.Reason, "Refused, not cut") {
 			t.Errorf("Bora after publish: %s %q", gotB.State, gotB.Decision.Reason)
 		}
-		if n, _, _ := w.allocs.FindAllocations(mgr, pactum.AllocationFilter{ProposalID: &pb.ID}); len(n) != 0 {
+		if n, _, _ := w.uc.FindAllocations(mgr, pactum.AllocationFilter{ProposalID: &pb.ID}); len(n) != 0 {
 			t.Errorf("a refused proposal got %d allocations", len(n))
 		}
-		ns, _, _ = w.notes.FindNotifications(storetest.As(w.f.ApplicantB), pactum.NotificationFilter{Unread: true})
+		ns, _, _ = w.uc.FindNotifications(storetest.As(w.f.ApplicantB), pactum.NotificationFilter{Unread: true})
 		if len(ns) != 2 || ns[0].Kind != pactum.NotifyDecision || !strings.Contains(ns[0].Subject, "refused") {
 			t.Errorf("Bora's notifications: %+v", ns)
 		}
-		if n, err := w.notes.MarkNotificationRead(storetest.As(w.f.ApplicantB), ns[0].ID); err != nil || n.ReadAt == nil {
+		if n, err := w.uc.MarkNotificationRead(storetest.As(w.f.ApplicantB), ns[0].ID); err != nil || n.ReadAt == nil {
 			t.Errorf("mark read: %v", err)
 		}
-		_, err = w.notes.MarkNotificationRead(storetest.As(w.f.ApplicantA), ns[1].ID)
+		_, err = w.uc.MarkNotificationRead(storetest.As(w.f.ApplicantA), ns[1].ID)
 		wantCode(t, err, pactum.ENOTFOUND)
 
 		// The whole story is in the audit chain, which verifies.
-		ev, _, err := w.audit.FindAuditEvents(storetest.As(w.f.Auditor), pactum.AuditFilter{SubjectID: &pa.ID})
+		ev, _, err := w.uc.FindAuditEvents(storetest.As(w.f.Auditor), pactum.AuditFilter{SubjectID: &pa.ID})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -430,7 +424,7 @@ func TestReviewWorkflow(t *testing.T) {
 		if got := strings.Join(actions, ","); got != want {
 			t.Errorf("audit trail of Aleph's proposal:\n got %s\nwant %s", got, want)
 		}
-		if r, err := w.db.VerifyAudit(context.Background()); err != nil || !r.OK {
+		if r, err := usecase.VerifyAudit(context.Background(), w.db); err != nil || !r.OK {
 			t.Errorf("audit: %+v %v", r, err)
 		}
 	})
@@ -461,7 +455,7 @@ func (w *reviewWorld) reviewToDecision(t *testing.T, callID string, ops map[stri
 	w.advance(t, props...)
 	w.clock.Advance(8 * 24 * time.Hour)
 	w.advance(t, props...)
-	ranked, err := w.reviews.RankPanel(storetest.As(w.f.Manager), callID, pactum.PanelInput{})
+	ranked, err := w.uc.RankPanel(storetest.As(w.f.Manager), callID, pactum.PanelInput{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -481,7 +475,7 @@ func TestAllocationRunInvariants(t *testing.T) {
 		modes, _ := catalog.Modes()
 		call := &pactum.Call{Title: "Large scale 2027-A", OpensAt: t0.Add(-time.Hour), CutoffAt: t0.Add(30 * 24 * time.Hour), Modes: modes,
 			SystemIDs: []string{"karolina-gpu", "vega-gpu", "lumi-g"}}
-		if err := w.calls.CreateCall(mgr, call); err != nil {
+		if err := w.uc.CreateCall(mgr, call); err != nil {
 			t.Fatal(err)
 		}
 		ops := map[string]*pactum.User{"CSC": w.f.Operator}
@@ -517,11 +511,11 @@ func TestAllocationRunInvariants(t *testing.T) {
 
 		orgCap, share := 40000.0, 0.3
 		in := pactum.AllocationRunInput{OrgCapGPUHours: &orgCap, ReservedShare: &share}
-		run, err := w.runs.CreateAllocationRun(mgr, call.ID, in)
+		run, err := w.uc.CreateAllocationRun(mgr, call.ID, in)
 		if err != nil {
 			t.Fatal(err)
 		}
-		again, err := w.runs.CreateAllocationRun(mgr, call.ID, in)
+		again, err := w.uc.CreateAllocationRun(mgr, call.ID, in)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -546,7 +540,7 @@ func TestAllocationRunInvariants(t *testing.T) {
 			t.Errorf("proven gap %.4f %%", 100*run.Gap)
 		}
 
-		raw, err := w.runs.AllocationRunInstance(mgr, run.ID)
+		raw, err := w.uc.AllocationRunInstance(mgr, run.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -554,10 +548,10 @@ func TestAllocationRunInvariants(t *testing.T) {
 		if err := json.Unmarshal(raw, &inst); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := w.runs.PublishAllocationRun(mgr, run.ID); err != nil {
+		if _, err := w.uc.PublishAllocationRun(mgr, run.ID); err != nil {
 			t.Fatal(err)
 		}
-		_, err = w.runs.PublishAllocationRun(mgr, again.ID)
+		_, err = w.uc.PublishAllocationRun(mgr, again.ID)
 		wantCode(t, err, pactum.ECONFLICT) // its inputs changed: the proposals are decided
 
 		// Check the published awards as the store holds them.
@@ -566,7 +560,7 @@ func TestAllocationRunInvariants(t *testing.T) {
 		for _, s := range systems {
 			sysByID[s.ID] = s
 		}
-		allocs, _, err := w.allocs.FindAllocations(mgr, pactum.AllocationFilter{Limit: 1000})
+		allocs, _, err := w.uc.FindAllocations(mgr, pactum.AllocationFilter{Limit: 1000})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -620,7 +614,7 @@ func TestAllocationRunInvariants(t *testing.T) {
 		// Every proposal was decided as the run said, and every
 		// applicant heard.
 		for _, p := range props {
-			got, err := w.props.FindProposalByID(mgr, p.ID)
+			got, err := w.uc.FindProposalByID(mgr, p.ID)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -632,12 +626,12 @@ func TestAllocationRunInvariants(t *testing.T) {
 			if got.State != want {
 				t.Errorf("%s: state %s, run outcome %s", p.Title, got.State, o.Outcome)
 			}
-			ns, _, _ := w.notes.FindNotifications(mgr, pactum.NotificationFilter{UserID: &p.ApplicantID, ProposalID: &p.ID})
+			ns, _, _ := w.uc.FindNotifications(mgr, pactum.NotificationFilter{UserID: &p.ApplicantID, ProposalID: &p.ID})
 			if len(ns) != 2 || ns[0].Kind != pactum.NotifyDecision || ns[1].Kind != pactum.NotifyReplyOpen {
 				t.Errorf("%s: %d notifications, want the reply window's and the decision's", p.Title, len(ns))
 			}
 		}
-		if r, err := w.db.VerifyAudit(context.Background()); err != nil || !r.OK {
+		if r, err := usecase.VerifyAudit(context.Background(), w.db); err != nil || !r.OK {
 			t.Errorf("audit: %+v %v", r, err)
 		}
 	})
@@ -649,7 +643,7 @@ func TestAllocationRunInvariants(t *testing.T) {
 func TestAuditSealsLargeUseCase(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, dialect string) {
 		w := newReviewWorld(t, dialect)
-		before, err := w.db.VerifyAudit(context.Background())
+		before, err := usecase.VerifyAudit(context.Background(), w.db)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -658,10 +652,10 @@ func TestAuditSealsLargeUseCase(t *testing.T) {
 			systems = append(systems, &pactum.System{ID: fmt.Sprintf("test-%03d", i), Name: "Test", Site: "TEST", Country: "DE", Partition: "p",
 				Accelerator: "x", Nodes: 1, GPUsPerNode: 4, PeakTFLOPSPerGPU: 1, Unit: pactum.UnitGPUHours, CapacityPerPeriod: 1, Software: "cuda", Scheduler: "slurm"})
 		}
-		if err := sqlstore.NewSystemService(w.db).UpsertSystems(w.sys, systems); err != nil {
+		if err := w.uc.UpsertSystems(w.sys, systems); err != nil {
 			t.Fatal(err)
 		}
-		after, err := w.db.VerifyAudit(context.Background())
+		after, err := usecase.VerifyAudit(context.Background(), w.db)
 		if err != nil || !after.OK || after.Events != before.Events+150 {
 			t.Fatalf("after a 150-event use case: %+v (before %d events) %v", after, before.Events, err)
 		}
@@ -689,7 +683,7 @@ func TestRecuseWaiveAndProfileChange(t *testing.T) {
 		w.technical(t, it4i, p)
 		w.advance(t, p)
 
-		rep, err := w.reviews.AssignReviewers(mgr, w.f.Call.ID, pactum.StagePeer)
+		rep, err := w.uc.AssignReviewers(mgr, w.f.Call.ID, pactum.StagePeer)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -713,28 +707,28 @@ func TestRecuseWaiveAndProfileChange(t *testing.T) {
 		}
 
 		// x recuses: a declared conflict, and the proposal disappears.
-		if _, err := w.reviews.FindReviewTrack(storetest.As(x), p.ID); err != nil {
+		if _, err := w.uc.FindReviewTrack(storetest.As(x), p.ID); err != nil {
 			t.Fatalf("assigned reviewer cannot see the proposal: %v", err)
 		}
-		_, err = w.reviews.Recuse(storetest.As(revs[0]), assigned[x.ID].ID+"-nope", "x")
+		_, err = w.uc.Recuse(storetest.As(revs[0]), assigned[x.ID].ID+"-nope", "x")
 		wantCode(t, err, pactum.ENOTFOUND)
-		if a, err := w.reviews.Recuse(storetest.As(x), assigned[x.ID].ID, "I co-authored with the applicant's CTO last year."); err != nil || a.State != pactum.AssignmentRecused {
+		if a, err := w.uc.Recuse(storetest.As(x), assigned[x.ID].ID, "I co-authored with the applicant's CTO last year."); err != nil || a.State != pactum.AssignmentRecused {
 			t.Fatalf("recuse: %+v %v", a, err)
 		}
-		_, err = w.reviews.Recuse(storetest.As(x), assigned[x.ID].ID, "again")
+		_, err = w.uc.Recuse(storetest.As(x), assigned[x.ID].ID, "again")
 		wantCode(t, err, pactum.ECONFLICT)
-		_, err = w.props.FindProposalByID(storetest.As(x), p.ID)
+		_, err = w.uc.FindProposalByID(storetest.As(x), p.ID)
 		wantCode(t, err, pactum.ENOTFOUND)
-		cs, _, err := w.reviews.FindConflicts(storetest.As(x), pactum.ConflictFilter{})
+		cs, _, err := w.uc.FindConflicts(storetest.As(x), pactum.ConflictFilter{})
 		if err != nil || len(cs) != 1 || cs[0].Reason != pactum.ConflictDeclared || cs[0].Severity != pactum.SeverityReal {
 			t.Fatalf("x's conflicts: %+v %v", cs, err)
 		}
-		_, err = w.reviews.WaiveConflict(mgr, cs[0].ID, "we need them")
+		_, err = w.uc.WaiveConflict(mgr, cs[0].ID, "we need them")
 		wantCode(t, err, pactum.ECONFLICT) // real conflicts stay
 
 		// Re-assigning fills the gap with the third reviewer, not x and
 		// not the former employee.
-		rep, err = w.reviews.AssignReviewers(mgr, w.f.Call.ID, pactum.StagePeer)
+		rep, err = w.uc.AssignReviewers(mgr, w.f.Call.ID, pactum.StagePeer)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -751,31 +745,31 @@ func TestRecuseWaiveAndProfileChange(t *testing.T) {
 				zu = r
 			}
 		}
-		if err := w.reviews.UpdateReviewerProfile(storetest.As(zu), &pactum.ReviewerProfile{UserID: z, Expertise: []string{"language_model"},
+		if err := w.uc.UpdateReviewerProfile(storetest.As(zu), &pactum.ReviewerProfile{UserID: z, Expertise: []string{"language_model"},
 			Affiliations: []pactum.Affiliation{{Organization: "Aleph Lingua GmbH", From: pactum.MustDate("2026-01-01")}}}); err != nil {
 			t.Fatal(err)
 		}
-		_, err = w.props.FindProposalByID(storetest.As(zu), p.ID)
+		_, err = w.uc.FindProposalByID(storetest.As(zu), p.ID)
 		wantCode(t, err, pactum.ENOTFOUND)
-		as, _, _ := w.reviews.FindAssignments(storetest.As(zu), pactum.AssignmentFilter{})
+		as, _, _ := w.uc.FindAssignments(storetest.As(zu), pactum.AssignmentFilter{})
 		if len(as) != 1 || as[0].State != pactum.AssignmentRecused {
 			t.Errorf("z's assignment after the profile change: %+v", as)
 		}
 
 		// With the apparent conflict waived, the former employee is the
 		// only one left, and gets the proposal.
-		if _, err := w.reviews.WaiveConflict(storetest.As(w.f.ApplicantA), apparent.ID, "trust me"); pactum.ErrorCode(err) != pactum.EFORBIDDEN {
+		if _, err := w.uc.WaiveConflict(storetest.As(w.f.ApplicantA), apparent.ID, "trust me"); pactum.ErrorCode(err) != pactum.EFORBIDDEN {
 			t.Errorf("applicant waiver: %v", err)
 		}
-		wc, err := w.reviews.WaiveConflict(mgr, apparent.ID, "Left 17 months ago, no shared work since; the only legal-NLP expert available.")
+		wc, err := w.uc.WaiveConflict(mgr, apparent.ID, "Left 17 months ago, no shared work since; the only legal-NLP expert available.")
 		if err != nil || wc.Status != pactum.ConflictWaived || wc.WaivedBy != w.f.Manager.ID {
 			t.Fatalf("waive: %+v %v", wc, err)
 		}
-		rep, err = w.reviews.AssignReviewers(mgr, w.f.Call.ID, pactum.StagePeer)
+		rep, err = w.uc.AssignReviewers(mgr, w.f.Call.ID, pactum.StagePeer)
 		if err != nil || len(rep.Assignments) != 1 || rep.Assignments[0].ReviewerID != former.ID {
 			t.Fatalf("after the waiver: %+v %v", rep, err)
 		}
-		if _, err := w.props.FindProposalByID(storetest.As(former), p.ID); err != nil {
+		if _, err := w.uc.FindProposalByID(storetest.As(former), p.ID); err != nil {
 			t.Errorf("the waived reviewer cannot see the proposal: %v", err)
 		}
 	})

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: EUPL-1.2
 
-package sqlstore_test
+package usecase_test
 
 import (
 	"context"
@@ -14,7 +14,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/pactum/pactum"
-	"github.com/pactum/pactum/sqlstore"
 	"github.com/pactum/pactum/sqlstore/storetest"
 )
 
@@ -34,10 +33,10 @@ func (w *world) allocation(t *testing.T, amount float64, conds ...pactum.Finding
 	defer func() { w.screener.ScreenFn = prev }()
 	p := storetest.NewProposal(w.f.Call.ID)
 	p.Requests = []pactum.ResourceRequest{{SystemID: "lumi-g", Amount: amount, StorageTB: 1}}
-	if err := w.props.SubmitNewProposal(storetest.As(w.f.ApplicantA), p); err != nil {
+	if err := w.uc.SubmitNewProposal(storetest.As(w.f.ApplicantA), p); err != nil {
 		t.Fatal(err)
 	}
-	as, _, err := w.allocs.FindAllocations(storetest.As(w.f.Manager), pactum.AllocationFilter{ProposalID: &p.ID})
+	as, _, err := w.uc.FindAllocations(storetest.As(w.f.Manager), pactum.AllocationFilter{ProposalID: &p.ID})
 	if err != nil || len(as) != 1 {
 		t.Fatalf("allocation of %s: %v %v", p.ID, as, err)
 	}
@@ -46,7 +45,7 @@ func (w *world) allocation(t *testing.T, amount float64, conds ...pactum.Finding
 
 func (w *world) activate(t *testing.T, a *pactum.Allocation) {
 	t.Helper()
-	if _, err := w.allocs.TransitionAllocation(storetest.As(w.f.Operator), a.ID, pactum.AllocationActive, "provisioned"); err != nil {
+	if _, err := w.uc.TransitionAllocation(storetest.As(w.f.Operator), a.ID, pactum.AllocationActive, "provisioned"); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -77,7 +76,7 @@ func statuses(res *pactum.UsageIngest) []string {
 
 func (w *world) ingest(t *testing.T, u *pactum.User, recs ...pactum.UsageRecordInput) *pactum.UsageIngest {
 	t.Helper()
-	res, err := sqlstore.NewUsageService(w.db).IngestUsage(storetest.As(u), pactum.UsageBatch{Cluster: "lumi", Records: recs})
+	res, err := w.uc.IngestUsage(storetest.As(u), pactum.UsageBatch{Cluster: "lumi", Records: recs})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +85,7 @@ func (w *world) ingest(t *testing.T, u *pactum.User, recs ...pactum.UsageRecordI
 
 func (w *world) summary(t *testing.T, a *pactum.Allocation) *pactum.UsageSummary {
 	t.Helper()
-	s, err := sqlstore.NewUsageService(w.db).FindUsageSummary(storetest.As(w.f.Auditor), a.ID)
+	s, err := w.uc.FindUsageSummary(storetest.As(w.f.Auditor), a.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +94,7 @@ func (w *world) summary(t *testing.T, a *pactum.Allocation) *pactum.UsageSummary
 
 func (w *world) events(t *testing.T, action string) []*pactum.AuditEvent {
 	t.Helper()
-	evs, _, err := w.audit.FindAuditEvents(storetest.As(w.f.Auditor), pactum.AuditFilter{Limit: 1000})
+	evs, _, err := w.uc.FindAuditEvents(storetest.As(w.f.Auditor), pactum.AuditFilter{Limit: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,13 +245,13 @@ func TestUsageIngest(t *testing.T) {
 			if evs := w.events(t, "allocation.exhaust"); len(evs) != 1 || evs[0].SubjectID != a.ID || evs[0].ActorID != op.ID {
 				t.Errorf("exhaust events: %+v", evs)
 			}
-			if got, err := w.allocs.FindAllocationByID(storetest.As(w.f.ApplicantA), a.ID); err != nil || got.State != pactum.AllocationExhausted {
+			if got, err := w.uc.FindAllocationByID(storetest.As(w.f.ApplicantA), a.ID); err != nil || got.State != pactum.AllocationExhausted {
 				t.Errorf("allocation: %+v %v", got, err)
 			}
 		})
 
 		t.Run("Records", func(t *testing.T) {
-			us := sqlstore.NewUsageService(w.db)
+			us := w.uc
 			recs, total, err := us.FindUsageRecords(storetest.As(w.f.ApplicantA), pactum.UsageFilter{AllocationID: a.ID})
 			if err != nil || total != 9 || len(recs) != 9 {
 				t.Fatalf("records: %d of %d, %v", len(recs), total, err)
@@ -273,7 +272,7 @@ func TestUsageIngest(t *testing.T) {
 		if evs := w.events(t, "usage.ingest"); len(evs) < 8 {
 			t.Errorf("%d usage.ingest events", len(evs))
 		}
-		if rep, err := w.audit.VerifyAudit(storetest.As(w.f.Auditor)); err != nil || !rep.OK {
+		if rep, err := w.uc.VerifyAudit(storetest.As(w.f.Auditor)); err != nil || !rep.OK {
 			t.Errorf("audit chain: %+v %v", rep, err)
 		}
 	})
@@ -287,7 +286,7 @@ func TestUsageAuthorization(t *testing.T) {
 		w := newWorld(t, dialect)
 		a := w.allocation(t, 10)
 		acct := pactum.AllocationAccount(a.ID)
-		us := sqlstore.NewUsageService(w.db)
+		us := w.uc
 		batch := pactum.UsageBatch{Cluster: "lumi", Records: []pactum.UsageRecordInput{job(acct, "1", "alice", true, 1, 60)}}
 		for _, u := range []*pactum.User{w.f.ApplicantA, w.f.Manager, w.f.Auditor} {
 			_, err := us.IngestUsage(storetest.As(u), batch)
@@ -296,7 +295,7 @@ func TestUsageAuthorization(t *testing.T) {
 		_, err := us.IngestUsage(storetest.As(w.f.Operator), pactum.UsageBatch{Cluster: "LUMI", Records: batch.Records})
 		wantCode(t, err, pactum.EINVALID)
 		cineca := &pactum.User{Email: "ops@cineca.example", Name: "Cineca Ops", Role: pactum.RoleSiteOperator, Site: "CINECA"}
-		if err := w.users.CreateUser(storetest.As(w.f.Manager), cineca); err != nil {
+		if err := w.uc.CreateUser(storetest.As(w.f.Manager), cineca); err != nil {
 			t.Fatal(err)
 		}
 		res := w.ingest(t, cineca, batch.Records...)
@@ -348,7 +347,7 @@ func TestUsageConcurrentIngest(t *testing.T) {
 			want.CPUSeconds += recs[i].CPUSeconds
 		}
 		want.ChargeSeconds = want.GPUSeconds
-		us := sqlstore.NewUsageService(w.db)
+		us := w.uc
 		var wg sync.WaitGroup
 		errs := make(chan error, 12)
 		for g := range 4 {
@@ -393,33 +392,33 @@ func TestUsernames(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, dialect string) {
 		w := newWorld(t, dialect)
 		mgr := storetest.As(w.f.Manager)
-		u, err := w.users.SetUsername(mgr, w.f.ApplicantA.ID, "ada")
+		u, err := w.uc.SetUsername(mgr, w.f.ApplicantA.ID, "ada")
 		if err != nil || u.Username != "ada" {
 			t.Fatalf("set: %+v %v", u, err)
 		}
-		got, err := w.users.FindUserByID(storetest.As(w.f.ApplicantA), w.f.ApplicantA.ID)
+		got, err := w.uc.FindUserByID(storetest.As(w.f.ApplicantA), w.f.ApplicantA.ID)
 		if err != nil || got.Username != "ada" {
 			t.Fatalf("read back: %+v %v", got, err)
 		}
-		_, err = w.users.SetUsername(storetest.As(w.f.ApplicantA), w.f.ApplicantA.ID, "ada2")
+		_, err = w.uc.SetUsername(storetest.As(w.f.ApplicantA), w.f.ApplicantA.ID, "ada2")
 		wantCode(t, err, pactum.EFORBIDDEN)
-		_, err = w.users.SetUsername(mgr, w.f.ApplicantB.ID, "Ada")
+		_, err = w.uc.SetUsername(mgr, w.f.ApplicantB.ID, "Ada")
 		wantCode(t, err, pactum.EINVALID)
-		_, err = w.users.SetUsername(mgr, w.f.ApplicantB.ID, "ada")
+		_, err = w.uc.SetUsername(mgr, w.f.ApplicantB.ID, "ada")
 		wantCode(t, err, pactum.ECONFLICT)
-		_, err = w.users.SetUsername(mgr, "nobody", "x")
+		_, err = w.uc.SetUsername(mgr, "nobody", "x")
 		wantCode(t, err, pactum.ENOTFOUND)
 		nu := &pactum.User{Email: "cy@aleph.example", Name: "Cy", Role: pactum.RoleApplicant, OrganizationID: w.f.OrgA.ID, Username: "ada"}
-		wantCode(t, w.users.CreateUser(mgr, nu), pactum.ECONFLICT)
+		wantCode(t, w.uc.CreateUser(mgr, nu), pactum.ECONFLICT)
 		nu.Username = "cy"
-		if err := w.users.CreateUser(mgr, nu); err != nil {
+		if err := w.uc.CreateUser(mgr, nu); err != nil {
 			t.Fatal(err)
 		}
-		if u, err := w.users.SetUsername(mgr, w.f.ApplicantA.ID, ""); err != nil || u.Username != "" {
+		if u, err := w.uc.SetUsername(mgr, w.f.ApplicantA.ID, ""); err != nil || u.Username != "" {
 			t.Fatalf("clear: %+v %v", u, err)
 		}
 		// Cleared names are free again, and the changes are in the log.
-		if _, err := w.users.SetUsername(mgr, w.f.ApplicantB.ID, "ada"); err != nil {
+		if _, err := w.uc.SetUsername(mgr, w.f.ApplicantB.ID, "ada"); err != nil {
 			t.Fatal(err)
 		}
 		if evs := w.events(t, "user.set_username"); len(evs) != 3 {
@@ -434,7 +433,7 @@ var gpaiCondition = pactum.Finding{RuleID: "gpai.docs", Basis: "AI Act Art. 53(1
 func TestConditionsAndAdmission(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, dialect string) {
 		w := newWorld(t, dialect)
-		aw := sqlstore.NewAwardService(w.db)
+		aw := w.uc
 		a := w.allocation(t, 100, gpaiCondition)
 		ctxA := storetest.As(w.f.ApplicantA)
 
@@ -446,7 +445,7 @@ func TestConditionsAndAdmission(t *testing.T) {
 			t.Fatalf("pending, unmet, no username: %+v", ad)
 		}
 		w.activate(t, a)
-		if _, err := w.users.SetUsername(storetest.As(w.f.Manager), w.f.ApplicantA.ID, "ada"); err != nil {
+		if _, err := w.uc.SetUsername(storetest.As(w.f.Manager), w.f.ApplicantA.ID, "ada"); err != nil {
 			t.Fatal(err)
 		}
 		// The username reaches the caller with their next authentication;
@@ -497,14 +496,14 @@ func TestConditionsAndAdmission(t *testing.T) {
 func TestDesiredState(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, dialect string) {
 		w := newWorld(t, dialect)
-		aw := sqlstore.NewAwardService(w.db)
+		aw := w.uc
 		mgr := storetest.As(w.f.Manager)
 		plain := w.allocation(t, 100)
 		conditioned := w.allocation(t, 200, gpaiCondition)
-		if _, err := w.users.SetUsername(mgr, w.f.ApplicantA.ID, "ada"); err != nil {
+		if _, err := w.uc.SetUsername(mgr, w.f.ApplicantA.ID, "ada"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := w.users.SetUsername(mgr, w.f.ApplicantB.ID, "bob"); err != nil { // another organization's
+		if _, err := w.uc.SetUsername(mgr, w.f.ApplicantB.ID, "bob"); err != nil { // another organization's
 			t.Fatal(err)
 		}
 		ops := storetest.As(w.f.Operator)
@@ -545,7 +544,7 @@ func TestDesiredState(t *testing.T) {
 		// Suspended by a manager; at the end of the period marked for
 		// removal; expired ones stay listed for the grace period.
 		w.activate(t, plain)
-		if _, err := w.allocs.TransitionAllocation(mgr, plain.ID, pactum.AllocationSuspended, "audit"); err != nil {
+		if _, err := w.uc.TransitionAllocation(mgr, plain.ID, pactum.AllocationSuspended, "audit"); err != nil {
 			t.Fatal(err)
 		}
 		st, _ = aw.DesiredState(ops, "CSC", nil)
@@ -561,7 +560,7 @@ func TestDesiredState(t *testing.T) {
 				t.Errorf("past the period: %+v", d)
 			}
 		}
-		if _, err := w.allocs.TransitionAllocation(ops, plain.ID, pactum.AllocationExpired, "removed"); err != nil {
+		if _, err := w.uc.TransitionAllocation(ops, plain.ID, pactum.AllocationExpired, "removed"); err != nil {
 			t.Fatal(err)
 		}
 		w.clock.Advance(pactum.RemovalGrace - time.Hour)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: EUPL-1.2
 
-package sqlstore_test
+package usecase_test
 
 import (
 	"context"
@@ -11,17 +11,16 @@ import (
 	"time"
 
 	"github.com/pactum/pactum"
-	"github.com/pactum/pactum/mock"
-	"github.com/pactum/pactum/solver"
 	"github.com/pactum/pactum/sqlstore"
 	"github.com/pactum/pactum/sqlstore/storetest"
+	"github.com/pactum/pactum/usecase"
 )
 
 // runBench is a store with n large-scale proposals of a call, ranked by a
 // panel, ready for an allocation run.
 type runBench struct {
 	db     *sqlstore.DB
-	runs   *sqlstore.AllocationRunService
+	runs   *usecase.App
 	mgr    context.Context
 	callID string
 }
@@ -41,8 +40,8 @@ func newRunBench(b *testing.B, dialect string, n int) *runBench {
 	b.Cleanup(func() { db.Close() })
 	f := storetest.Seed(b, db, t0)
 	sys := pactum.NewContextWithUser(context.Background(), pactum.SystemUser())
-	props := sqlstore.NewProposalService(db, mock.Approving())
-	orgs, users := sqlstore.NewOrganizationService(db), sqlstore.NewUserService(db)
+	props := storetest.App(b, db, nil, clock.Now)
+	orgs, users := props, props
 	rng := rand.New(rand.NewPCG(1, 2))
 	var applicants []*pactum.User
 	for i := range 50 {
@@ -93,7 +92,7 @@ func newRunBench(b *testing.B, dialect string, n int) *runBench {
 			b.Fatal(err)
 		}
 	}
-	return &runBench{db: db, runs: sqlstore.NewAllocationRunService(db, solver.Options{}), mgr: storetest.As(f.Manager), callID: f.Call.ID}
+	return &runBench{db: db, runs: props, mgr: storetest.As(f.Manager), callID: f.Call.ID}
 }
 
 // BenchmarkAllocationRun measures an allocation run over the store for a
@@ -102,7 +101,7 @@ func newRunBench(b *testing.B, dialect string, n int) *runBench {
 // (every decision, allocation, notification and audit event in one
 // transaction).
 //
-//	go test -run '^$' -bench AllocationRun -benchtime 1x ./sqlstore/
+//	go test -run '^$' -bench AllocationRun -benchtime 1x ./usecase/
 func BenchmarkAllocationRun(b *testing.B) {
 	const n = 2000
 	for range b.N {
