@@ -21,21 +21,28 @@ import (
 // caller read and answer ECONFLICT when the row has moved on.
 type Store interface {
 	Queries
-	// View runs fn on one consistent snapshot of the database, for reads
-	// that must agree with each other.
-	View(ctx context.Context, fn func(q Queries) error) error
-	// Update runs fn as one use case's write transaction on behalf of
-	// actor (nil for pactum itself): everything fn writes, and every audit
-	// event it records, commit together or not at all. If fn fails,
-	// nothing it did is kept. fn must not call Update: it would wait for
-	// itself. Updates may be group-committed; none returns before its
-	// commit is durable.
-	Update(ctx context.Context, actor *User, fn func(tx Tx) error) error
+	// BeginRead starts a read-only transaction: one consistent snapshot,
+	// for reads that must agree with each other. End it with Rollback.
+	BeginRead(ctx context.Context) (ReadTx, error)
+	// Begin starts one use case's write transaction on behalf of actor
+	// (nil for pactum itself): everything it writes, and every audit event
+	// it records, is committed together or not at all. The caller must end
+	// it with Commit or Rollback (defer Rollback: after Commit it does
+	// nothing), because a store may have one writer that waits for it;
+	// for the same reason a use case holds one transaction at a time.
+	// Commits may be grouped; Commit returns only once its own is durable.
+	Begin(ctx context.Context, actor *User) (Tx, error)
 	// Ping checks that the database answers, for health checks.
 	Ping(ctx context.Context) error
 }
 
-// Queries are the Store's reads. Outside View and Update each runs on its
+// ReadTx is a read-only transaction.
+type ReadTx interface {
+	Queries
+	Rollback() error
+}
+
+// Queries are the Store's reads. Outside a transaction each runs on its
 // own snapshot.
 type Queries interface {
 	SystemQueries
@@ -57,6 +64,11 @@ type Queries interface {
 // it commits.
 type Tx interface {
 	Queries
+	// Commit seals the audit events into the chain and makes the
+	// transaction durable; an error means nothing of it was kept.
+	Commit() error
+	// Rollback discards the transaction; after Commit it does nothing.
+	Rollback() error
 	// Now is the use case's time, fixed when the transaction starts.
 	Now() time.Time
 	// Record queues an audit event: the transaction's actor did action to

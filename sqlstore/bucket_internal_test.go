@@ -34,7 +34,7 @@ func TestBucketCacheLearnsOnlyCommits(t *testing.T) {
 		State: pactum.ProposalApproved, CreatedAt: now, UpdatedAt: now, Version: 1}
 	al := &pactum.Allocation{ID: "a", ProposalID: "p", OrganizationID: "o", SystemID: "s", Amount: 1, Unit: pactum.UnitGPUHours,
 		StartsAt: now, EndsAt: now.Add(time.Hour), State: pactum.AllocationActive, CreatedAt: now, UpdatedAt: now, Version: 1}
-	err = db.Update(ctx, nil, func(tx pactum.Tx) error {
+	err = db.write(ctx, nil, func(tx *Tx) error {
 		return errors.Join(tx.UpsertSystem(ctx, sys), tx.InsertOrganization(ctx, org), tx.InsertCall(ctx, call), tx.InsertUser(ctx, user),
 			tx.InsertProposal(ctx, p), tx.InsertAllocation(ctx, al, "c"))
 	})
@@ -48,7 +48,7 @@ func TestBucketCacheLearnsOnlyCommits(t *testing.T) {
 		return len(db.buckets.ids)
 	}
 	boom := errors.New("boom")
-	err = db.Update(ctx, nil, func(tx pactum.Tx) error {
+	err = db.write(ctx, nil, func(tx *Tx) error {
 		if err := tx.PutUsageRecords(ctx, []*pactum.UsageRecord{rec}); err != nil {
 			return err
 		}
@@ -57,7 +57,7 @@ func TestBucketCacheLearnsOnlyCommits(t *testing.T) {
 	if !errors.Is(err, boom) || cached() != 0 {
 		t.Fatalf("after a rolled-back use case: err %v, %d buckets cached", err, cached())
 	}
-	if err := db.Update(ctx, nil, func(tx pactum.Tx) error { return tx.PutUsageRecords(ctx, []*pactum.UsageRecord{rec}) }); err != nil {
+	if err := db.write(ctx, nil, func(tx *Tx) error { return tx.PutUsageRecords(ctx, []*pactum.UsageRecord{rec}) }); err != nil {
 		t.Fatal(err)
 	}
 	if cached() != 1 {
@@ -72,7 +72,7 @@ func TestBucketCacheLearnsOnlyCommits(t *testing.T) {
 // getUsageRecordsOnce reads records in a transaction of its own.
 func (db *DB) getUsageRecordsOnce(ctx context.Context, cluster string, jobs []string) (map[string]*pactum.UsageRecord, error) {
 	var out map[string]*pactum.UsageRecord
-	err := db.Update(ctx, nil, func(tx pactum.Tx) error {
+	err := db.write(ctx, nil, func(tx *Tx) error {
 		var err error
 		out, err = tx.GetUsageRecords(ctx, cluster, jobs)
 		return err

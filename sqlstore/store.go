@@ -4,6 +4,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 
 	"github.com/pactum/pactum"
 )
@@ -21,22 +22,20 @@ type queries struct {
 	dialect string
 }
 
-// View runs fn on one read-only transaction: a consistent snapshot.
-func (db *DB) View(ctx context.Context, fn func(q pactum.Queries) error) error {
-	tx, err := db.beginRead(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	return fn(&queries{q: tx, dialect: db.dialect})
+// readTx is a read-only transaction: one consistent snapshot.
+type readTx struct {
+	queries
+	tx *sql.Tx
 }
 
-// Update runs fn as one use case in a write transaction for actor, and seals
-// fn's audit events into the chain in it. If fn fails, nothing it did is
-// kept. On SQLite, use cases arriving together share one commit (group
-// commit): each runs in its own savepoint, rolled back alone if it fails,
-// and none returns before the shared commit is durable. On PostgreSQL each
-// use case is its own transaction.
-func (db *DB) Update(ctx context.Context, actor *pactum.User, fn func(tx pactum.Tx) error) error {
-	return db.write(ctx, actor, func(tx *Tx) error { return fn(tx) })
+// Rollback ends the read transaction.
+func (r *readTx) Rollback() error { return r.tx.Rollback() }
+
+// BeginRead starts a read-only transaction.
+func (db *DB) BeginRead(ctx context.Context) (pactum.ReadTx, error) {
+	tx, err := db.beginRead(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &readTx{queries: queries{q: tx, dialect: db.dialect}, tx: tx}, nil
 }

@@ -15,13 +15,21 @@ import (
 	"github.com/pactum/pactum/audit"
 )
 
-// Tx is one use case's transaction: its queries run cached prepared
-// statements, and its audit events are sealed into the chain before it
+// Tx is one use case's write transaction: its queries run cached prepared
+// statements, and its audit events are sealed into the chain when it
 // commits, so the change and its record land together or not at all.
+//
+// On PostgreSQL it is a transaction of its own. On SQLite, use cases that
+// arrive together share one transaction and one commit (group.go): each
+// runs in its own savepoint, rolled back alone if it fails, and Commit
+// returns only once the shared commit is durable. Either way the use case
+// drives it (Begin, its reads and writes, Commit or Rollback); the store
+// never calls back into the use case.
 type Tx struct {
 	queries
-	tx *sql.Tx
-	db *DB
+	ctx context.Context
+	tx  *sql.Tx
+	db  *DB
 	// events are the use case's audit events, sealed at its end.
 	events []*pactum.AuditEvent
 	// now is the use case's time, stamped when it starts.
@@ -39,6 +47,9 @@ type Tx struct {
 	// memory for the duration of its transaction; nil means read and lock
 	// the head row (PostgreSQL).
 	head *chainHead
+	// req is the group-commit request the transaction runs for (SQLite).
+	req   *writeRequest
+	ended bool
 }
 
 // chainHead is the audit chain's last sequence number and hash.
@@ -47,38 +58,85 @@ type chainHead struct {
 	hash string
 }
 
-// write runs fn as one use case in a write transaction for the user in ctx,
-// and seals fn's audit events into the chain in it. If fn fails, nothing it
-// did is kept. On SQLite, use cases arriving together share one commit
-// (group commit): each runs in its own savepoint, rolled back alone if it
-// fails, and none returns before the shared commit is durable. On
-// PostgreSQL each use case is its own transaction. fn must not call write
-// itself: on SQLite the nested call would wait for the writer it runs on.
-func (db *DB) write(ctx context.Context, actor *pactum.User, fn func(tx *Tx) error) error {
+// errEnded is returned by Commit after Commit or Rollback.
+var errEnded = errors.New("the transaction has already ended")
+
+// Begin starts one use case's write transaction on behalf of actor (nil
+// for pactum itself). The caller must end it with Commit or Rollback —
+// defer Rollback, which does nothing after Commit — since on SQLite the
+// single writer waits for it.
+func (db *DB) Begin(ctx context.Context, actor *pactum.User) (pactum.Tx, error) {
+	tx, err := db.begin(ctx, actor)
+	if err != nil {
+		return nil, err
+	}
+	return tx, nil
+}
+
+func (db *DB) begin(ctx context.Context, actor *pactum.User) (*Tx, error) {
 	if db.dialect == SQLite {
-		return db.group.submit(ctx, actor, fn)
+		return db.group.begin(ctx, actor)
 	}
 	sqlTx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("begin: %w", err)
+		return nil, fmt.Errorf("begin: %w", err)
 	}
-	tx := db.newTx(sqlTx, actor)
-	defer tx.finish()
-	if err := tx.run(ctx, fn); err != nil {
-		sqlTx.Rollback()
+	return db.newTx(ctx, sqlTx, actor), nil
+}
+
+func (db *DB) newTx(ctx context.Context, sqlTx *sql.Tx, actor *pactum.User) *Tx {
+	tx := &Tx{ctx: ctx, tx: sqlTx, db: db, now: db.stamp(), actor: actor}
+	tx.queries = queries{q: tx, dialect: db.dialect}
+	return tx
+}
+
+// Commit seals the transaction's audit events into the chain and commits.
+// On SQLite it returns once the group's commit is durable; an error means
+// nothing of the use case was kept.
+func (tx *Tx) Commit() error {
+	if tx.ended {
+		return errEnded
+	}
+	tx.ended = true
+	err := tx.seal(tx.ctx)
+	if tx.req != nil {
+		tx.req.end <- err
+		if err != nil {
+			return err
+		}
+		return <-tx.req.done
+	}
+	if err != nil {
+		tx.tx.Rollback()
+		tx.finish()
 		return err
 	}
-	if err := sqlTx.Commit(); err != nil {
+	if err := tx.tx.Commit(); err != nil {
+		tx.finish()
 		return fmt.Errorf("commit: %w", mapError(err))
 	}
+	tx.finish()
 	tx.done()
 	return nil
 }
 
-func (db *DB) newTx(sqlTx *sql.Tx, actor *pactum.User) *Tx {
-	tx := &Tx{tx: sqlTx, db: db, now: db.stamp(), actor: actor}
-	tx.queries = queries{q: tx, dialect: db.dialect}
-	return tx
+// errRolledBack tells the group's writer that its use case gave up.
+var errRolledBack = errors.New("the use case rolled back")
+
+// Rollback discards everything the transaction did. After Commit it does
+// nothing.
+func (tx *Tx) Rollback() error {
+	if tx.ended {
+		return nil
+	}
+	tx.ended = true
+	if tx.req != nil {
+		tx.req.end <- errRolledBack
+		return nil
+	}
+	err := tx.tx.Rollback()
+	tx.finish()
+	return err
 }
 
 // Now is the use case's time, fixed when its transaction began.
@@ -115,22 +173,19 @@ func (tx *Tx) done() {
 	tx.committed = nil
 }
 
-// run executes fn and seals its events. A panic in fn becomes an error, so
-// that a bug in one use case cannot take the shared writer down.
-func (tx *Tx) run(ctx context.Context, fn func(tx *Tx) error) (err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			err = fmt.Errorf("panic in use case: %v", v)
-		}
-	}()
+// write runs fn in a write transaction of its own: for the store's own
+// bookkeeping (idempotency keys), which is no use case.
+func (db *DB) write(ctx context.Context, actor *pactum.User, fn func(tx *Tx) error) error {
+	tx, err := db.begin(ctx, actor)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
 	if err := fn(tx); err != nil {
 		return err
 	}
-	return tx.seal(ctx)
+	return tx.Commit()
 }
-
-// sealChunk bounds the rows of one audit INSERT.
-const sealChunk = 64
 
 // seal appends the queued events to the chain. Taking the head row first
 // (UPDATE … RETURNING) locks it on PostgreSQL, so concurrent writers append
@@ -262,194 +317,4 @@ func (tx *Tx) finish() {
 		tx.db.stmtMu.Unlock()
 	}
 	tx.unprepared = nil
-}
-
-// groupCommit is SQLite's single writer. SQLite allows one writer at a time
-// and most of a small transaction's cost is writing its pages at commit;
-// use cases that arrive while one commits are run together, each in a
-// savepoint, and committed at once, so their shared pages (index tails, the
-// audit head) are written once.
-type groupCommit struct {
-	db       *DB
-	requests chan *writeRequest
-	stop     chan struct{}
-	stopped  chan struct{}
-}
-
-type writeRequest struct {
-	ctx   context.Context
-	actor *pactum.User
-	fn    func(tx *Tx) error
-	done  chan error
-}
-
-// maxGroup bounds a group: enough to amortise a commit, small enough that
-// the first use case does not wait long for the last.
-const maxGroup = 64
-
-func newGroupCommit(db *DB) *groupCommit {
-	g := &groupCommit{db: db, requests: make(chan *writeRequest, maxGroup), stop: make(chan struct{}), stopped: make(chan struct{})}
-	go g.loop()
-	return g
-}
-
-// errClosed is returned for writes after Close.
-var errClosed = errors.New("the database is closed")
-
-func (g *groupCommit) submit(ctx context.Context, actor *pactum.User, fn func(tx *Tx) error) error {
-	r := &writeRequest{ctx: ctx, actor: actor, fn: fn, done: make(chan error, 1)}
-	select {
-	case g.requests <- r:
-	case <-g.stop:
-		return errClosed
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	// Once queued, wait for the outcome even if ctx ends: the use case may
-	// already be committed, and the caller must not be told otherwise.
-	return <-r.done
-}
-
-func (g *groupCommit) loop() {
-	defer close(g.stopped)
-	for {
-		var first *writeRequest
-		select {
-		case first = <-g.requests:
-		case <-g.stop:
-			return
-		}
-		batch := []*writeRequest{first}
-	drain:
-		for len(batch) < maxGroup {
-			select {
-			case r := <-g.requests:
-				batch = append(batch, r)
-			default:
-				break drain
-			}
-		}
-		g.run(batch)
-		g.restartWAL()
-	}
-}
-
-// restartWAL restarts SQLite's write-ahead log once it has grown too long
-// (see checkpointer). It runs on the writer between groups, so it never
-// waits for a writer; what the background checkpointer already copied it
-// need not copy again. TRUNCATE rather than RESTART: the file must shrink
-// too, since its size is what says the log has grown too long.
-func (g *groupCommit) restartWAL() {
-	c := g.db.ckpt
-	if c == nil || !c.walTooLong() {
-		return
-	}
-	start := time.Now()
-	if _, err := g.db.w.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
-		g.db.logger.Warn("wal restart", "err", err)
-		return
-	}
-	g.db.logger.Debug("wal restarted", "duration", time.Since(start))
-}
-
-// run executes a group in one transaction and answers every request after
-// the commit.
-func (g *groupCommit) run(batch []*writeRequest) {
-	results := make([]error, len(batch))
-	var txs []*Tx
-	var owner []int // owner[k] is the request txs[k] ran
-	sqlTx, err := g.db.w.BeginTx(context.Background(), nil)
-	if err != nil {
-		for _, r := range batch {
-			r.done <- fmt.Errorf("begin: %w", err)
-		}
-		return
-	}
-	// The group holds the write lock from BEGIN IMMEDIATE to COMMIT, so it
-	// may keep the chain's head in memory and write its row once.
-	var head chainHead
-	if err := sqlTx.QueryRow(`SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&head.seq, &head.hash); err != nil {
-		sqlTx.Rollback()
-		g.fail(batch, results, fmt.Errorf("audit head: %w", err))
-		return
-	}
-	start := head
-	committed := 0
-	for i, r := range batch {
-		if err := r.ctx.Err(); err != nil {
-			results[i] = err
-			continue
-		}
-		if _, err := sqlTx.Exec("SAVEPOINT use_case"); err != nil {
-			results[i] = fmt.Errorf("savepoint: %w", err)
-			continue
-		}
-		tx := g.db.newTx(sqlTx, r.actor)
-		tx.head = &head
-		before := head
-		txs = append(txs, tx)
-		owner = append(owner, i)
-		if err := tx.run(r.ctx, r.fn); err != nil {
-			results[i] = err
-			head = before
-			if _, rerr := sqlTx.Exec("ROLLBACK TO use_case"); rerr != nil {
-				// The savepoint cannot be undone: abandon the whole group
-				// rather than commit a half-done use case.
-				sqlTx.Rollback()
-				g.fail(batch, results, fmt.Errorf("roll back a failed use case: %w", rerr))
-				return
-			}
-		} else {
-			committed++
-		}
-		if _, err := sqlTx.Exec("RELEASE use_case"); err != nil {
-			sqlTx.Rollback()
-			g.fail(batch, results, fmt.Errorf("release savepoint: %w", err))
-			return
-		}
-	}
-	if committed == 0 {
-		err = sqlTx.Rollback()
-	} else {
-		if head != start {
-			if _, err := sqlTx.Exec(`UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1`, head.seq, head.hash); err != nil {
-				sqlTx.Rollback()
-				g.fail(batch, results, fmt.Errorf("audit head update: %w", err))
-				return
-			}
-		}
-		err = sqlTx.Commit()
-	}
-	for _, tx := range txs {
-		tx.finish()
-	}
-	if err != nil {
-		g.fail(batch, results, fmt.Errorf("commit: %w", mapError(err)))
-		return
-	}
-	for i, tx := range txs {
-		if results[owner[i]] == nil {
-			tx.done()
-		}
-	}
-	for i, r := range batch {
-		r.done <- results[i]
-	}
-}
-
-// fail answers every request that had not failed on its own with err: none
-// of the group was committed.
-func (g *groupCommit) fail(batch []*writeRequest, results []error, err error) {
-	for i, r := range batch {
-		if results[i] == nil {
-			results[i] = err
-		}
-		r.done <- results[i]
-	}
-}
-
-// close stops the writer after the group in progress.
-func (g *groupCommit) close() {
-	close(g.stop)
-	<-g.stopped
 }
