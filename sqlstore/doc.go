@@ -1,21 +1,22 @@
 // SPDX-License-Identifier: EUPL-1.2
 
-// Package sqlstore implements pactum's services on SQL: SQLite (the embedded
+// Package sqlstore implements pactum.Store on SQL: SQLite (the embedded
 // default, through modernc.org/sqlite, no cgo) and PostgreSQL (through pgx).
 //
+// It stores and nothing else. It does not authorize: list queries take a
+// pactum.Scope that the use cases derive from the caller, and apply it as
+// SQL conditions (a test in package usecase pins the two together). It
+// applies no business rule and words no message beyond "not found" and
+// "already exists"; the use cases (package usecase) do.
+//
 // One hand-written query set serves both engines: it uses only $N
-// placeholders, RETURNING and ON CONFLICT, which both accept. DDL differs, so
-// each engine has its own goose migrations under migrations/. Every use case
-// runs in one transaction, and every state change writes its audit event in
-// that same transaction.
+// placeholders, RETURNING and ON CONFLICT, which both accept (the bulk
+// usage statements differ in their placeholders only, bulk.go). DDL
+// differs, so each engine has its own goose migrations under migrations/.
 //
-// Authorization is enforced here, with the rules of the root package, so that
-// no caller (HTTP, CLI, demo) can bypass it. The acting user comes from the
-// context (pactum.UserFromContext).
-//
-// The allocation-run service builds the optimiser's instance from the store
-// (reviewed proposals, panel scores, what the call_grants running totals
-// leave of each system) and solves it with package solver outside any write
-// transaction; publishing a run decides its proposals through the same
-// capacity reservation and allocation code as any decision.
+// A use case begins its transaction (Begin), reads and writes through it,
+// and commits it; the audit events it recorded are sealed into the hash
+// chain in that same transaction. On SQLite, use cases that arrive
+// together share one commit (group.go); a background checkpointer keeps
+// the write-ahead log short (checkpoint.go).
 package sqlstore
