@@ -420,7 +420,7 @@ type ConditionAck struct {
 // SiteAllocation is one allocation as a site's desired state is made of
 // it: the allocation, its organization's name, its proposal's title, the
 // conditions acknowledged and the cluster usernames of its organization's
-// applicants.
+// users (only applicants belong to an organization: User.Validate).
 type SiteAllocation struct {
 	Allocation       *Allocation
 	OrganizationName string

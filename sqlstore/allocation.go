@@ -178,8 +178,8 @@ func (q *queries) ListSiteAllocations(ctx context.Context, site string, systemID
 	}
 	members := map[string][]string{}
 	if err := eachRow(ctx, q.q, `SELECT DISTINCT u.organization_id, u.username FROM users u JOIN allocations a ON a.organization_id = u.organization_id
-		JOIN systems s ON s.id = a.system_id WHERE s.site = $1 AND u.role = $2 AND u.username <> ''`,
-		[]any{site, string(pactum.RoleApplicant)}, func(rows *sql.Rows) error {
+		JOIN systems s ON s.id = a.system_id WHERE s.site = $1 AND u.username <> ''`,
+		[]any{site}, func(rows *sql.Rows) error {
 			var org, name string
 			if err := rows.Scan(&org, &name); err != nil {
 				return err
