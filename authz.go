@@ -219,7 +219,13 @@ func UserScope(u *User) Scope {
 }
 
 // ProposalScope is what proposals u may list (CanSeeProposalWith).
-func ProposalScope(u *User) Scope {
+func ProposalScope(u *User) Scope { return roleScope(u, true) }
+
+// roleScope is the scope of the objects that belong to an organization and
+// live on a site's systems: everything for access managers and auditors,
+// an applicant's organization's, a site operator's site's and, when
+// assigned is set, a reviewer's assigned ones.
+func roleScope(u *User, assigned bool) Scope {
 	switch {
 	case u == nil:
 		return Scope{}
@@ -227,7 +233,7 @@ func ProposalScope(u *User) Scope {
 		return Scope{All: true}
 	case u.Role == RoleApplicant:
 		return Scope{OrganizationID: u.OrganizationID}
-	case u.Role == RoleReviewer:
+	case u.Role == RoleReviewer && assigned:
 		return Scope{ReviewerID: u.ID}
 	case u.Role == RoleSiteOperator:
 		return Scope{Site: u.Site}
@@ -250,19 +256,7 @@ func AccessFacts(u *User) (reviewerID, site string) {
 }
 
 // AllocationScope is what allocations u may list (CanSeeAllocation).
-func AllocationScope(u *User) Scope {
-	switch {
-	case u == nil:
-		return Scope{}
-	case CanReadAll(u):
-		return Scope{All: true}
-	case u.Role == RoleApplicant:
-		return Scope{OrganizationID: u.OrganizationID}
-	case u.Role == RoleSiteOperator:
-		return Scope{Site: u.Site}
-	}
-	return Scope{}
-}
+func AllocationScope(u *User) Scope { return roleScope(u, false) }
 
 // CanSeeNotification reports whether u may read n: their own; access
 // managers and auditors anyone's.
@@ -293,17 +287,19 @@ func ReviewerProfileScope(u *User) Scope { return reviewScope(u) }
 
 // CanSeeAssignment reports whether u may read a: the assigned reviewer;
 // access managers and auditors any.
-func CanSeeAssignment(u *User, a *Assignment) bool {
-	return u != nil && (CanReadAll(u) || u.Role == RoleReviewer && u.ID == a.ReviewerID)
-}
+func CanSeeAssignment(u *User, a *Assignment) bool { return canSeeReviewersOwn(u, a.ReviewerID) }
 
 // AssignmentScope is what assignments u may list (CanSeeAssignment).
 func AssignmentScope(u *User) Scope { return reviewScope(u) }
 
 // CanSeeConflict reports whether u may read c: the reviewer concerned;
 // access managers and auditors any.
-func CanSeeConflict(u *User, c *Conflict) bool {
-	return u != nil && (CanReadAll(u) || u.Role == RoleReviewer && u.ID == c.ReviewerID)
+func CanSeeConflict(u *User, c *Conflict) bool { return canSeeReviewersOwn(u, c.ReviewerID) }
+
+// canSeeReviewersOwn: access managers and auditors see everything of the
+// review; a reviewer their own (reviewerID), nobody else anything.
+func canSeeReviewersOwn(u *User, reviewerID string) bool {
+	return u != nil && (CanReadAll(u) || u.Role == RoleReviewer && u.ID == reviewerID)
 }
 
 // ConflictScope is what conflicts u may list (CanSeeConflict).

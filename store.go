@@ -36,6 +36,31 @@ type Store interface {
 	Ping(ctx context.Context) error
 }
 
+// Update runs fn as one write transaction of s on behalf of actor:
+// committed when fn succeeds, rolled back when it fails or panics. The use
+// cases run each of theirs through it; fn must not begin another.
+func Update(ctx context.Context, s Store, actor *User, fn func(tx Tx) error) error {
+	tx, err := s.Begin(ctx, actor)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// View runs fn on one consistent snapshot of s.
+func View(ctx context.Context, s Store, fn func(q Queries) error) error {
+	r, err := s.BeginRead(ctx)
+	if err != nil {
+		return err
+	}
+	defer r.Rollback()
+	return fn(r)
+}
+
 // ReadTx is a read-only transaction.
 type ReadTx interface {
 	Queries

@@ -88,6 +88,15 @@ func (s *System) PeakFLOP(amount, u float64) float64 {
 	return s.GPUHours(amount) * 3600 * s.PeakTFLOPSPerGPU * 1e12 * u
 }
 
+// SystemsByID indexes a catalogue by system ID.
+func SystemsByID(list []*System) map[string]*System {
+	m := make(map[string]*System, len(list))
+	for _, s := range list {
+		m[s.ID] = s
+	}
+	return m
+}
+
 // SystemService reads and maintains the systems catalogue.
 type SystemService interface {
 	// FindSystems returns every system, ordered by ID. Any authenticated

@@ -84,7 +84,7 @@ func TestUpdateIsAllOrNothing(t *testing.T) {
 		boom := errors.New("boom")
 		o := &pactum.Organization{ID: newID(), LegalName: "Rollback Oy", Country: "FI", RegistrationNumber: "R1",
 			FoundedOn: pactum.MustDate("2020-01-01"), CreatedAt: t0}
-		err := storetest.Update(ctx, s.db, s.f.Manager, func(tx pactum.Tx) error {
+		err := pactum.Update(ctx, s.db, s.f.Manager, func(tx pactum.Tx) error {
 			if err := tx.InsertOrganization(ctx, o); err != nil {
 				return err
 			}
@@ -109,14 +109,14 @@ func TestUpdateIsAllOrNothing(t *testing.T) {
 					t.Fatal("the use case's panic was swallowed")
 				}
 			}()
-			_ = storetest.Update(ctx, s.db, nil, func(tx pactum.Tx) error {
+			_ = pactum.Update(ctx, s.db, nil, func(tx pactum.Tx) error {
 				if err := tx.InsertOrganization(ctx, o); err != nil {
 					return err
 				}
 				panic("bug")
 			})
 		}()
-		if err := storetest.Update(ctx, s.db, s.f.Manager, func(tx pactum.Tx) error { return tx.InsertOrganization(ctx, o) }); err != nil {
+		if err := pactum.Update(ctx, s.db, s.f.Manager, func(tx pactum.Tx) error { return tx.InsertOrganization(ctx, o) }); err != nil {
 			t.Fatalf("after a panic the store no longer writes: %v", err)
 		}
 		if _, err := s.db.GetOrganization(ctx, o.ID); err != nil {
@@ -142,7 +142,7 @@ func TestGroupedUpdatesFailAlone(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				errs[i] = storetest.Update(ctx, s.db, s.f.Manager, func(tx pactum.Tx) error {
+				errs[i] = pactum.Update(ctx, s.db, s.f.Manager, func(tx pactum.Tx) error {
 					o := &pactum.Organization{ID: ids[i], LegalName: fmt.Sprintf("Org %d", i), Country: "DE", RegistrationNumber: fmt.Sprint(i),
 						FoundedOn: pactum.MustDate("2020-01-01"), CreatedAt: tx.Now()}
 					if err := tx.InsertOrganization(ctx, o); err != nil {
@@ -192,7 +192,7 @@ func TestAdoptedEventsComeFirst(t *testing.T) {
 		before := s.events(t)
 		e1, _ := pactum.NewAuditEvent("prepared", "test.first", "test", "x", nil, map[string]int{"n": 1})
 		e2, _ := pactum.NewAuditEvent("prepared", "test.second", "test", "x", nil, nil)
-		err := storetest.Update(ctx, s.db, s.f.Manager, func(tx pactum.Tx) error {
+		err := pactum.Update(ctx, s.db, s.f.Manager, func(tx pactum.Tx) error {
 			if err := tx.Record("test.third", "test", "x", nil, nil); err != nil {
 				return err
 			}
@@ -226,7 +226,7 @@ func TestVersionGuard(t *testing.T) {
 		ctx := context.Background()
 		_, a := s.approved(t)
 		stale := *a
-		err := storetest.Update(ctx, s.db, s.f.Operator, func(tx pactum.Tx) error {
+		err := pactum.Update(ctx, s.db, s.f.Operator, func(tx pactum.Tx) error {
 			b := *a
 			b.State, b.Version = pactum.AllocationActive, a.Version+1
 			return tx.UpdateAllocationState(ctx, &b, a.Version)
@@ -234,7 +234,7 @@ func TestVersionGuard(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		err = storetest.Update(ctx, s.db, s.f.Manager, func(tx pactum.Tx) error {
+		err = pactum.Update(ctx, s.db, s.f.Manager, func(tx pactum.Tx) error {
 			stale.State, stale.Version = pactum.AllocationExpired, a.Version+1
 			return tx.UpdateAllocationState(ctx, &stale, a.Version)
 		})
@@ -260,7 +260,7 @@ func TestReserveCapacity(t *testing.T) {
 		reserve := func(grants ...pactum.Grant) *pactum.CapacityShortfall {
 			t.Helper()
 			var short *pactum.CapacityShortfall
-			err := storetest.Update(ctx, s.db, s.f.Manager, func(tx pactum.Tx) error {
+			err := pactum.Update(ctx, s.db, s.f.Manager, func(tx pactum.Tx) error {
 				var err error
 				short, err = tx.ReserveCapacity(ctx, s.f.Call.ID, grants)
 				return err

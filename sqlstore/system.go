@@ -40,11 +40,7 @@ func (q *queries) systemMap(ctx context.Context) (map[string]*pactum.System, err
 	if err != nil {
 		return nil, err
 	}
-	m := make(map[string]*pactum.System, len(list))
-	for _, s := range list {
-		m[s.ID] = s
-	}
-	return m, nil
+	return pactum.SystemsByID(list), nil
 }
 
 // GetSystem returns one system or ENOTFOUND.

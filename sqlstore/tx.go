@@ -176,15 +176,7 @@ func (tx *Tx) done() {
 // write runs fn in a write transaction of its own: for the store's own
 // bookkeeping (idempotency keys), which is no use case.
 func (db *DB) write(ctx context.Context, actor *pactum.User, fn func(tx *Tx) error) error {
-	tx, err := db.begin(ctx, actor)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return pactum.Update(ctx, db, actor, func(tx pactum.Tx) error { return fn(tx.(*Tx)) })
 }
 
 // seal appends the queued events to the chain. Taking the head row first

@@ -36,7 +36,7 @@ func TestUsageBulkShapes(t *testing.T) {
 		for i := range 100 {
 			jobs = append(jobs, fmt.Sprintf("x%06d", i)) // never stored
 		}
-		err := storetest.Update(ctx, s.db, s.f.Operator, func(tx pactum.Tx) error {
+		err := pactum.Update(ctx, s.db, s.f.Operator, func(tx pactum.Tx) error {
 			if err := tx.LockUsageCluster(ctx, "leonardo"); err != nil {
 				return err
 			}

@@ -24,7 +24,7 @@ func (a *App) CreateAllocationRun(ctx context.Context, callID string, in pactum.
 		return nil, err
 	}
 	var snap *pactum.RunSnapshot
-	if err := view(ctx, a.store, func(q pactum.Queries) error {
+	if err := pactum.View(ctx, a.store, func(q pactum.Queries) error {
 		snap, err = q.GetRunSnapshot(ctx, callID)
 		return err
 	}); err != nil {

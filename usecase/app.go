@@ -119,26 +119,7 @@ func invalid(msg, field, problem string) error {
 	return &pactum.Error{Code: pactum.EINVALID, Message: msg, Fields: []pactum.FieldError{{Field: field, Message: problem}}}
 }
 
-// update runs fn as one use case's write transaction for u: committed when
-// fn succeeds, rolled back when it fails (or panics).
+// update runs fn as one use case's write transaction for u.
 func (a *App) update(ctx context.Context, u *pactum.User, fn func(tx pactum.Tx) error) error {
-	tx, err := a.store.Begin(ctx, u)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		return err
-	}
-	return tx.Commit()
-}
-
-// view runs fn on one consistent snapshot of s.
-func view(ctx context.Context, s pactum.Store, fn func(q pactum.Queries) error) error {
-	r, err := s.BeginRead(ctx)
-	if err != nil {
-		return err
-	}
-	defer r.Rollback()
-	return fn(r)
+	return pactum.Update(ctx, a.store, u, fn)
 }

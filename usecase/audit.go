@@ -33,7 +33,7 @@ func (a *App) VerifyAudit(ctx context.Context) (*pactum.AuditReport, error) {
 // events to the hashes that signed checkpoints state (audit.Verifier.Pin).
 func VerifyAudit(ctx context.Context, s pactum.Store, pins ...*audit.Checkpoint) (*pactum.AuditReport, error) {
 	var rep *pactum.AuditReport
-	err := view(ctx, s, func(q pactum.Queries) error {
+	err := pactum.View(ctx, s, func(q pactum.Queries) error {
 		seq, hash, err := q.GetAuditHead(ctx)
 		if pactum.ErrorCode(err) == pactum.ENOTFOUND {
 			rep = &pactum.AuditReport{OK: false, FirstBad: &pactum.AuditProblem{Reason: "the audit head record is missing"}}

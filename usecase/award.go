@@ -106,7 +106,7 @@ func (a *App) DesiredState(ctx context.Context, site string, systemID *string) (
 	}
 	now := a.now()
 	var allocs []pactum.SiteAllocation
-	err = view(ctx, a.store, func(q pactum.Queries) error {
+	err = pactum.View(ctx, a.store, func(q pactum.Queries) error {
 		allocs, err = q.ListSiteAllocations(ctx, site, systemID, now.Add(-pactum.RemovalGrace))
 		return err
 	})

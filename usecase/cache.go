@@ -87,11 +87,7 @@ func systemMap(ctx context.Context, q pactum.Queries) (map[string]*pactum.System
 	if err != nil {
 		return nil, err
 	}
-	m := make(map[string]*pactum.System, len(list))
-	for _, s := range list {
-		m[s.ID] = s
-	}
-	return m, nil
+	return pactum.SystemsByID(list), nil
 }
 
 // call returns a call by ID, or ENOTFOUND.

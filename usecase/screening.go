@@ -15,7 +15,7 @@ import (
 // the database itself.
 func ScreeningInputs(ctx context.Context, s pactum.Store) ([]*pactum.ScreeningInput, error) {
 	var out []*pactum.ScreeningInput
-	err := view(ctx, s, func(q pactum.Queries) error {
+	err := pactum.View(ctx, s, func(q pactum.Queries) error {
 		systems, err := systemMap(ctx, q)
 		if err != nil {
 			return err

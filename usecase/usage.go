@@ -333,7 +333,7 @@ func crossThresholds(ctx context.Context, tx pactum.Tx, u *pactum.User, al *pact
 // (CanSeeAllocation); ENOTFOUND otherwise.
 func (a *App) FindUsageSummary(ctx context.Context, allocationID string) (*pactum.UsageSummary, error) {
 	var sum *pactum.UsageSummary
-	err := view(ctx, a.store, func(q pactum.Queries) error {
+	err := pactum.View(ctx, a.store, func(q pactum.Queries) error {
 		al, _, err := visibleAllocation(ctx, q, allocationID)
 		if err != nil {
 			return err

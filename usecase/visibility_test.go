@@ -180,7 +180,7 @@ func (g *visWorld) submissions(t *testing.T) {
 func (g *visWorld) reviewFacts(t *testing.T) {
 	t.Helper()
 	states := []pactum.AssignmentState{pactum.AssignmentAssigned, pactum.AssignmentSubmitted, pactum.AssignmentRecused}
-	err := storetest.Update(context.Background(), g.db, g.f.Manager, func(tx pactum.Tx) error {
+	err := pactum.Update(context.Background(), g.db, g.f.Manager, func(tx pactum.Tx) error {
 		for _, p := range g.proposals {
 			for _, r := range g.reviewers {
 				if g.rng.IntN(2) == 0 {
@@ -214,7 +214,7 @@ func (g *visWorld) reviewFacts(t *testing.T) {
 // notifications addresses a few notifications to random users.
 func (g *visWorld) notifications(t *testing.T) {
 	t.Helper()
-	err := storetest.Update(context.Background(), g.db, nil, func(tx pactum.Tx) error {
+	err := pactum.Update(context.Background(), g.db, nil, func(tx pactum.Tx) error {
 		for i := range 20 {
 			u := g.users[g.rng.IntN(len(g.users))]
 			n := &pactum.Notification{ID: newTestID(), UserID: u.ID, Kind: pactum.NotifyDecision, Subject: fmt.Sprintf("n%d", i), Body: "b", CreatedAt: tx.Now()}

@@ -23,7 +23,6 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 
-	"github.com/pactum/pactum"
 	"github.com/pactum/pactum/sqlstore"
 )
 
@@ -108,18 +107,3 @@ func (c *Clock) Advance(d time.Duration) { c.T = c.T.Add(d) }
 
 // String shows the time, for test logs.
 func (c *Clock) String() string { return fmt.Sprint(c.T) }
-
-// Update runs fn in one write transaction of s for actor, committed when
-// fn succeeds and rolled back otherwise, for tests that write to a store
-// directly.
-func Update(ctx context.Context, s pactum.Store, actor *pactum.User, fn func(tx pactum.Tx) error) error {
-	tx, err := s.Begin(ctx, actor)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		return err
-	}
-	return tx.Commit()
-}
