@@ -31,11 +31,7 @@ func (w *world) allocation(t *testing.T, amount float64, conds ...pactum.Finding
 		return d, err
 	}
 	defer func() { w.screener.ScreenFn = prev }()
-	p := storetest.NewProposal(w.f.Call.ID)
-	p.Requests = []pactum.ResourceRequest{{SystemID: "lumi-g", Amount: amount, StorageTB: 1}}
-	if err := w.uc.SubmitNewProposal(storetest.As(w.f.ApplicantA), p); err != nil {
-		t.Fatal(err)
-	}
+	p := w.submitAsking(t, pactum.ResourceRequest{SystemID: "lumi-g", Amount: amount, StorageTB: 1})
 	as, _, err := w.uc.FindAllocations(storetest.As(w.f.Manager), pactum.AllocationFilter{ProposalID: &p.ID})
 	if err != nil || len(as) != 1 {
 		t.Fatalf("allocation of %s: %v %v", p.ID, as, err)
@@ -112,170 +108,211 @@ func (w *world) events(t *testing.T, action string) []*pactum.AuditEvent {
 // 90 and 100 % thresholds and exhaustion, checking totals after each step.
 func TestUsageIngest(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, dialect string) {
-		w := newWorld(t, dialect)
-		a := w.allocation(t, 1) // 1 GPU-hour: 3600 GPU-seconds
-		w.activate(t, a)
-		acct := pactum.AllocationAccount(a.ID)
-		op := w.f.Operator
-
-		totals := func(want pactum.UsageTotals, users map[string]int64) {
-			t.Helper()
-			s := w.summary(t, a)
-			if diff := cmp.Diff(want, s.UsageTotals); diff != "" {
-				t.Errorf("totals (-want +got):\n%s", diff)
-			}
-			got := map[string]int64{}
-			for _, u := range s.Users {
-				got[u.Username] = u.ChargeSeconds
-			}
-			if diff := cmp.Diff(users, got); diff != "" {
-				t.Errorf("per-user charge (-want +got):\n%s", diff)
-			}
-		}
-
-		first := []pactum.UsageRecordInput{
-			job(acct, "101", "alice", false, 2, 100), // running: 200 GPU-s so far
-			job(acct, "102", "alice", true, 1, 1000),
-			job(acct, "103", "bob", true, 1, 500),
-		}
-		res := w.ingest(t, op, first...)
-		if res.Accepted != 3 || res.Duplicate != 0 || res.Rejected != 0 {
-			t.Fatalf("first batch: %+v", res)
-		}
-		want := pactum.UsageTotals{Jobs: 3, GPUSeconds: 1700, NodeSeconds: 1600, CPUSeconds: 8 * 1700, ChargeSeconds: 1700}
-		totals(want, map[string]int64{"alice": 1200, "bob": 500})
-
-		t.Run("Replay", func(t *testing.T) {
-			for range 2 {
-				res := w.ingest(t, op, first...)
-				if res.Accepted != 0 || res.Duplicate != 3 {
-					t.Fatalf("replay: %v", statuses(res))
-				}
-			}
-			totals(want, map[string]int64{"alice": 1200, "bob": 500})
-		})
-
-		t.Run("RunningJobProgresses", func(t *testing.T) {
-			res := w.ingest(t, op, job(acct, "101", "alice", false, 2, 200))
-			if res.Accepted != 1 {
-				t.Fatalf("progress: %v", statuses(res))
-			}
-			// A late retry of the older read changes nothing.
-			res = w.ingest(t, op, job(acct, "101", "alice", false, 2, 100))
-			if res.Duplicate != 1 || !strings.Contains(res.Results[0].Reason, "older") {
-				t.Fatalf("stale running record: %+v", res.Results)
-			}
-			want.GPUSeconds, want.ChargeSeconds, want.NodeSeconds, want.CPUSeconds = 1900, 1900, 1700, 8*1900
-			totals(want, map[string]int64{"alice": 1400, "bob": 500})
-		})
-
-		t.Run("FinalIsImmutable", func(t *testing.T) {
-			res := w.ingest(t, op, job(acct, "101", "alice", true, 2, 300))
-			if res.Accepted != 1 {
-				t.Fatalf("final: %v", statuses(res))
-			}
-			res = w.ingest(t, op, job(acct, "101", "alice", false, 2, 250), job(acct, "101", "alice", true, 2, 300), job(acct, "101", "alice", true, 2, 301))
-			if diff := cmp.Diff([]string{"101:duplicate", "101:duplicate", "101:rejected"}, statuses(res)); diff != "" {
-				t.Errorf("after final (-want +got):\n%s", diff)
-			}
-			if !strings.Contains(res.Results[2].Reason, "never changes") {
-				t.Errorf("reason: %q", res.Results[2].Reason)
-			}
-			want.GPUSeconds, want.ChargeSeconds, want.NodeSeconds, want.CPUSeconds = 2100, 2100, 1800, 8*2100
-			totals(want, map[string]int64{"alice": 1600, "bob": 500})
-		})
-
-		t.Run("OutOfOrder", func(t *testing.T) {
-			// The final record arrives first; the running view read earlier
-			// arrives later and is ignored. Within one batch, a running and
-			// a final view of the same job count once.
-			res := w.ingest(t, op, job(acct, "104", "bob", true, 1, 100), job(acct, "105", "carol", false, 1, 10), job(acct, "105", "carol", true, 1, 50))
-			if diff := cmp.Diff([]string{"104:accepted", "105:accepted", "105:accepted"}, statuses(res)); diff != "" {
-				t.Errorf("(-want +got):\n%s", diff)
-			}
-			res = w.ingest(t, op, job(acct, "104", "bob", false, 1, 60))
-			if res.Duplicate != 1 {
-				t.Fatalf("running after final: %v", statuses(res))
-			}
-			want.Jobs, want.GPUSeconds, want.ChargeSeconds, want.NodeSeconds, want.CPUSeconds = 5, 2250, 2250, 1950, 8*2250
-			totals(want, map[string]int64{"alice": 1600, "bob": 600, "carol": 50})
-		})
-
-		t.Run("Rejections", func(t *testing.T) {
-			bad := job(acct, "1 06", "alice", true, 1, 10)
-			other := job(pactum.AllocationAccount("0190f000-0000-7000-8000-000000000000"), "107", "alice", true, 1, 10)
-			foreign := job("al-5", "108", "alice", true, 1, 10)
-			res := w.ingest(t, op, bad, other, foreign)
-			if res.Rejected != 3 {
-				t.Fatalf("rejections: %+v", res.Results)
-			}
-			for _, r := range res.Results[1:] {
-				if !strings.Contains(r.Reason, "is not an allocation of site CSC") {
-					t.Errorf("reason %q", r.Reason)
-				}
-			}
-			totals(want, map[string]int64{"alice": 1600, "bob": 600, "carol": 50})
-		})
-
-		t.Run("Thresholds", func(t *testing.T) {
-			// 2250 of 3600: below 75 % (2700).
-			if s := w.summary(t, a); len(s.Thresholds) != 0 || s.State != pactum.AllocationActive || s.Percent != 62.5 {
-				t.Fatalf("before: %+v", s)
-			}
-			w.ingest(t, op, job(acct, "110", "alice", true, 1, 500)) // 2750: 75 %
-			w.ingest(t, op, job(acct, "110", "alice", true, 1, 500)) // replay
-			w.ingest(t, op, job(acct, "111", "alice", true, 1, 500)) // 3250: 90 %
-			s := w.summary(t, a)
-			var got []int
-			for _, th := range s.Thresholds {
-				got = append(got, th.Percent)
-			}
-			if diff := cmp.Diff([]int{75, 90}, got); diff != "" || s.State != pactum.AllocationActive {
-				t.Fatalf("thresholds (-want +got):\n%s state %s", diff, s.State)
-			}
-			w.ingest(t, op, job(acct, "112", "bob", false, 1, 350)) // 3600: the limit, by a running job
-			s = w.summary(t, a)
-			if len(s.Thresholds) != 3 || s.Thresholds[2].Percent != 100 || s.Thresholds[2].ChargeSeconds != 3600 || s.State != pactum.AllocationExhausted {
-				t.Fatalf("at 100 %%: %+v", s)
-			}
-			w.ingest(t, op, job(acct, "113", "bob", true, 1, 100)) // beyond: nothing new
-			if evs := w.events(t, "allocation.usage_threshold"); len(evs) != 3 {
-				t.Errorf("%d threshold events, want 3", len(evs))
-			}
-			if evs := w.events(t, "allocation.exhaust"); len(evs) != 1 || evs[0].SubjectID != a.ID || evs[0].ActorID != op.ID {
-				t.Errorf("exhaust events: %+v", evs)
-			}
-			if got, err := w.uc.FindAllocationByID(storetest.As(w.f.ApplicantA), a.ID); err != nil || got.State != pactum.AllocationExhausted {
-				t.Errorf("allocation: %+v %v", got, err)
-			}
-		})
-
-		t.Run("Records", func(t *testing.T) {
-			us := w.uc
-			recs, total, err := us.FindUsageRecords(storetest.As(w.f.ApplicantA), pactum.UsageFilter{AllocationID: a.ID})
-			if err != nil || total != 9 || len(recs) != 9 {
-				t.Fatalf("records: %d of %d, %v", len(recs), total, err)
-			}
-			bob := "bob"
-			recs, total, err = us.FindUsageRecords(storetest.As(w.f.ApplicantA), pactum.UsageFilter{AllocationID: a.ID, Username: &bob, Limit: 2})
-			if err != nil || total != 4 || len(recs) != 2 {
-				t.Fatalf("bob's records: %d of %d, %v", len(recs), total, err)
-			}
-			running := false
-			recs, total, err = us.FindUsageRecords(storetest.As(w.f.Auditor), pactum.UsageFilter{AllocationID: a.ID, Final: &running})
-			if err != nil || total != 1 || recs[0].JobID != "112" || recs[0].ChargeSeconds != 350 || recs[0].Account != acct || recs[0].EndAt != nil {
-				t.Fatalf("running records: %+v %d %v", recs, total, err)
-			}
-		})
-
-		// One audit event per batch that changed something.
-		if evs := w.events(t, "usage.ingest"); len(evs) < 8 {
-			t.Errorf("%d usage.ingest events", len(evs))
-		}
-		if rep, err := w.uc.VerifyAudit(storetest.As(w.f.Auditor)); err != nil || !rep.OK {
-			t.Errorf("audit chain: %+v %v", rep, err)
-		}
+		s := newIngestScenario(t, dialect)
+		s.firstBatch(t)
+		t.Run("Replay", s.replay)
+		t.Run("RunningJobProgresses", s.runningJobProgresses)
+		t.Run("FinalIsImmutable", s.finalIsImmutable)
+		t.Run("OutOfOrder", s.outOfOrder)
+		t.Run("Rejections", s.rejections)
+		t.Run("Thresholds", s.thresholds)
+		t.Run("Records", s.records)
+		s.audited(t)
 	})
+}
+
+// ingestScenario is TestUsageIngest's allocation of 1 GPU-hour (3600
+// GPU-seconds) on LUMI-G, active, whose usage CSC's operator posts. Each
+// step adds to want, the totals expected after it.
+type ingestScenario struct {
+	*world
+	a     *pactum.Allocation
+	acct  string
+	op    *pactum.User
+	first []pactum.UsageRecordInput
+	want  pactum.UsageTotals
+}
+
+func newIngestScenario(t *testing.T, dialect string) *ingestScenario {
+	t.Helper()
+	w := newWorld(t, dialect)
+	s := &ingestScenario{world: w, a: w.allocation(t, 1), op: w.f.Operator}
+	w.activate(t, s.a)
+	s.acct = pactum.AllocationAccount(s.a.ID)
+	return s
+}
+
+// totals checks the allocation's totals against s.want, and its charge
+// per user against users.
+func (s *ingestScenario) totals(t *testing.T, users map[string]int64) {
+	t.Helper()
+	sum := s.summary(t, s.a)
+	if diff := cmp.Diff(s.want, sum.UsageTotals); diff != "" {
+		t.Errorf("totals (-want +got):\n%s", diff)
+	}
+	got := map[string]int64{}
+	for _, u := range sum.Users {
+		got[u.Username] = u.ChargeSeconds
+	}
+	if diff := cmp.Diff(users, got); diff != "" {
+		t.Errorf("per-user charge (-want +got):\n%s", diff)
+	}
+}
+
+// job is a usage record input for a GPU job on the scenario's account.
+func (s *ingestScenario) job(id, user string, final bool, gpus, elapsed int64) pactum.UsageRecordInput {
+	return job(s.acct, id, user, final, gpus, elapsed)
+}
+
+func (s *ingestScenario) firstBatch(t *testing.T) {
+	s.first = []pactum.UsageRecordInput{
+		s.job("101", "alice", false, 2, 100), // running: 200 GPU-s so far
+		s.job("102", "alice", true, 1, 1000),
+		s.job("103", "bob", true, 1, 500),
+	}
+	res := s.ingest(t, s.op, s.first...)
+	if res.Accepted != 3 || res.Duplicate != 0 || res.Rejected != 0 {
+		t.Fatalf("first batch: %+v", res)
+	}
+	s.want = pactum.UsageTotals{Jobs: 3, GPUSeconds: 1700, NodeSeconds: 1600, CPUSeconds: 8 * 1700, ChargeSeconds: 1700}
+	s.totals(t, map[string]int64{"alice": 1200, "bob": 500})
+}
+
+func (s *ingestScenario) replay(t *testing.T) {
+	for range 2 {
+		res := s.ingest(t, s.op, s.first...)
+		if res.Accepted != 0 || res.Duplicate != 3 {
+			t.Fatalf("replay: %v", statuses(res))
+		}
+	}
+	s.totals(t, map[string]int64{"alice": 1200, "bob": 500})
+}
+
+func (s *ingestScenario) runningJobProgresses(t *testing.T) {
+	res := s.ingest(t, s.op, s.job("101", "alice", false, 2, 200))
+	if res.Accepted != 1 {
+		t.Fatalf("progress: %v", statuses(res))
+	}
+	// A late retry of the older read changes nothing.
+	res = s.ingest(t, s.op, s.job("101", "alice", false, 2, 100))
+	if res.Duplicate != 1 || !strings.Contains(res.Results[0].Reason, "older") {
+		t.Fatalf("stale running record: %+v", res.Results)
+	}
+	s.want.GPUSeconds, s.want.ChargeSeconds, s.want.NodeSeconds, s.want.CPUSeconds = 1900, 1900, 1700, 8*1900
+	s.totals(t, map[string]int64{"alice": 1400, "bob": 500})
+}
+
+func (s *ingestScenario) finalIsImmutable(t *testing.T) {
+	res := s.ingest(t, s.op, s.job("101", "alice", true, 2, 300))
+	if res.Accepted != 1 {
+		t.Fatalf("final: %v", statuses(res))
+	}
+	res = s.ingest(t, s.op, s.job("101", "alice", false, 2, 250), s.job("101", "alice", true, 2, 300), s.job("101", "alice", true, 2, 301))
+	if diff := cmp.Diff([]string{"101:duplicate", "101:duplicate", "101:rejected"}, statuses(res)); diff != "" {
+		t.Errorf("after final (-want +got):\n%s", diff)
+	}
+	if !strings.Contains(res.Results[2].Reason, "never changes") {
+		t.Errorf("reason: %q", res.Results[2].Reason)
+	}
+	s.want.GPUSeconds, s.want.ChargeSeconds, s.want.NodeSeconds, s.want.CPUSeconds = 2100, 2100, 1800, 8*2100
+	s.totals(t, map[string]int64{"alice": 1600, "bob": 500})
+}
+
+// outOfOrder: the final record arrives first; the running view read
+// earlier arrives later and is ignored. Within one batch, a running and a
+// final view of the same job count once.
+func (s *ingestScenario) outOfOrder(t *testing.T) {
+	res := s.ingest(t, s.op, s.job("104", "bob", true, 1, 100), s.job("105", "carol", false, 1, 10), s.job("105", "carol", true, 1, 50))
+	if diff := cmp.Diff([]string{"104:accepted", "105:accepted", "105:accepted"}, statuses(res)); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	res = s.ingest(t, s.op, s.job("104", "bob", false, 1, 60))
+	if res.Duplicate != 1 {
+		t.Fatalf("running after final: %v", statuses(res))
+	}
+	s.want.Jobs, s.want.GPUSeconds, s.want.ChargeSeconds, s.want.NodeSeconds, s.want.CPUSeconds = 5, 2250, 2250, 1950, 8*2250
+	s.totals(t, map[string]int64{"alice": 1600, "bob": 600, "carol": 50})
+}
+
+func (s *ingestScenario) rejections(t *testing.T) {
+	bad := s.job("1 06", "alice", true, 1, 10)
+	other := job(pactum.AllocationAccount("0190f000-0000-7000-8000-000000000000"), "107", "alice", true, 1, 10)
+	foreign := job("al-5", "108", "alice", true, 1, 10)
+	res := s.ingest(t, s.op, bad, other, foreign)
+	if res.Rejected != 3 {
+		t.Fatalf("rejections: %+v", res.Results)
+	}
+	for _, r := range res.Results[1:] {
+		if !strings.Contains(r.Reason, "is not an allocation of site CSC") {
+			t.Errorf("reason %q", r.Reason)
+		}
+	}
+	s.totals(t, map[string]int64{"alice": 1600, "bob": 600, "carol": 50})
+}
+
+// thresholds crosses 75 and 90 %, then reaches 100 % with a running job,
+// which exhausts the allocation; usage beyond adds no threshold.
+func (s *ingestScenario) thresholds(t *testing.T) {
+	a, op := s.a, s.op
+	// 2250 of 3600: below 75 % (2700).
+	if sum := s.summary(t, a); len(sum.Thresholds) != 0 || sum.State != pactum.AllocationActive || sum.Percent != 62.5 {
+		t.Fatalf("before: %+v", sum)
+	}
+	s.ingest(t, op, s.job("110", "alice", true, 1, 500)) // 2750: 75 %
+	s.ingest(t, op, s.job("110", "alice", true, 1, 500)) // replay
+	s.ingest(t, op, s.job("111", "alice", true, 1, 500)) // 3250: 90 %
+	sum := s.summary(t, a)
+	var got []int
+	for _, th := range sum.Thresholds {
+		got = append(got, th.Percent)
+	}
+	if diff := cmp.Diff([]int{75, 90}, got); diff != "" || sum.State != pactum.AllocationActive {
+		t.Fatalf("thresholds (-want +got):\n%s state %s", diff, sum.State)
+	}
+	s.ingest(t, op, s.job("112", "bob", false, 1, 350)) // 3600: the limit, by a running job
+	sum = s.summary(t, a)
+	if len(sum.Thresholds) != 3 || sum.Thresholds[2].Percent != 100 || sum.Thresholds[2].ChargeSeconds != 3600 || sum.State != pactum.AllocationExhausted {
+		t.Fatalf("at 100 %%: %+v", sum)
+	}
+	s.ingest(t, op, s.job("113", "bob", true, 1, 100)) // beyond: nothing new
+	if evs := s.events(t, "allocation.usage_threshold"); len(evs) != 3 {
+		t.Errorf("%d threshold events, want 3", len(evs))
+	}
+	if evs := s.events(t, "allocation.exhaust"); len(evs) != 1 || evs[0].SubjectID != a.ID || evs[0].ActorID != op.ID {
+		t.Errorf("exhaust events: %+v", evs)
+	}
+	if got, err := s.uc.FindAllocationByID(storetest.As(s.f.ApplicantA), a.ID); err != nil || got.State != pactum.AllocationExhausted {
+		t.Errorf("allocation: %+v %v", got, err)
+	}
+}
+
+func (s *ingestScenario) records(t *testing.T) {
+	us, a := s.uc, s.a
+	recs, total, err := us.FindUsageRecords(storetest.As(s.f.ApplicantA), pactum.UsageFilter{AllocationID: a.ID})
+	if err != nil || total != 9 || len(recs) != 9 {
+		t.Fatalf("records: %d of %d, %v", len(recs), total, err)
+	}
+	bob := "bob"
+	recs, total, err = us.FindUsageRecords(storetest.As(s.f.ApplicantA), pactum.UsageFilter{AllocationID: a.ID, Username: &bob, Limit: 2})
+	if err != nil || total != 4 || len(recs) != 2 {
+		t.Fatalf("bob's records: %d of %d, %v", len(recs), total, err)
+	}
+	running := false
+	recs, total, err = us.FindUsageRecords(storetest.As(s.f.Auditor), pactum.UsageFilter{AllocationID: a.ID, Final: &running})
+	if err != nil || total != 1 || recs[0].JobID != "112" || recs[0].ChargeSeconds != 350 || recs[0].Account != s.acct || recs[0].EndAt != nil {
+		t.Fatalf("running records: %+v %d %v", recs, total, err)
+	}
+}
+
+// audited: one audit event per batch that changed something, in a chain
+// that verifies.
+func (s *ingestScenario) audited(t *testing.T) {
+	if evs := s.events(t, "usage.ingest"); len(evs) < 8 {
+		t.Errorf("%d usage.ingest events", len(evs))
+	}
+	if rep, err := s.uc.VerifyAudit(storetest.As(s.f.Auditor)); err != nil || !rep.OK {
+		t.Errorf("audit chain: %+v %v", rep, err)
+	}
 }
 
 // TestUsageAuthorization: only a site's operators post its usage; the
@@ -384,203 +421,6 @@ func TestUsageConcurrentIngest(t *testing.T) {
 		}
 		if users != want.GPUSeconds {
 			t.Errorf("per-user totals sum to %d, want %d", users, want.GPUSeconds)
-		}
-	})
-}
-
-func TestUsernames(t *testing.T) {
-	storetest.Run(t, func(t *testing.T, dialect string) {
-		w := newWorld(t, dialect)
-		mgr := storetest.As(w.f.Manager)
-		u, err := w.uc.SetUsername(mgr, w.f.ApplicantA.ID, "ada")
-		if err != nil || u.Username != "ada" {
-			t.Fatalf("set: %+v %v", u, err)
-		}
-		got, err := w.uc.FindUserByID(storetest.As(w.f.ApplicantA), w.f.ApplicantA.ID)
-		if err != nil || got.Username != "ada" {
-			t.Fatalf("read back: %+v %v", got, err)
-		}
-		_, err = w.uc.SetUsername(storetest.As(w.f.ApplicantA), w.f.ApplicantA.ID, "ada2")
-		wantCode(t, err, pactum.EFORBIDDEN)
-		_, err = w.uc.SetUsername(mgr, w.f.ApplicantB.ID, "Ada")
-		wantCode(t, err, pactum.EINVALID)
-		_, err = w.uc.SetUsername(mgr, w.f.ApplicantB.ID, "ada")
-		wantCode(t, err, pactum.ECONFLICT)
-		_, err = w.uc.SetUsername(mgr, "nobody", "x")
-		wantCode(t, err, pactum.ENOTFOUND)
-		nu := &pactum.User{Email: "cy@aleph.example", Name: "Cy", Role: pactum.RoleApplicant, OrganizationID: w.f.OrgA.ID, Username: "ada"}
-		wantCode(t, w.uc.CreateUser(mgr, nu), pactum.ECONFLICT)
-		nu.Username = "cy"
-		if err := w.uc.CreateUser(mgr, nu); err != nil {
-			t.Fatal(err)
-		}
-		if u, err := w.uc.SetUsername(mgr, w.f.ApplicantA.ID, ""); err != nil || u.Username != "" {
-			t.Fatalf("clear: %+v %v", u, err)
-		}
-		// Cleared names are free again, and the changes are in the log.
-		if _, err := w.uc.SetUsername(mgr, w.f.ApplicantB.ID, "ada"); err != nil {
-			t.Fatal(err)
-		}
-		if evs := w.events(t, "user.set_username"); len(evs) != 3 {
-			t.Errorf("%d set_username events, want 3", len(evs))
-		}
-	})
-}
-
-var gpaiCondition = pactum.Finding{RuleID: "gpai.docs", Basis: "AI Act Art. 53(1)(a)", Effect: pactum.EffectCondition,
-	Message: "Keep the model's technical documentation up to date."}
-
-func TestConditionsAndAdmission(t *testing.T) {
-	storetest.Run(t, func(t *testing.T, dialect string) {
-		w := newWorld(t, dialect)
-		aw := w.uc
-		a := w.allocation(t, 100, gpaiCondition)
-		ctxA := storetest.As(w.f.ApplicantA)
-
-		ad, err := aw.Admission(ctxA, a.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if ad.Allowed || len(ad.Reasons) != 3 || !slices.Equal(ad.Unmet, []string{"gpai.docs"}) || ad.Account != pactum.AllocationAccount(a.ID) {
-			t.Fatalf("pending, unmet, no username: %+v", ad)
-		}
-		w.activate(t, a)
-		if _, err := w.uc.SetUsername(storetest.As(w.f.Manager), w.f.ApplicantA.ID, "ada"); err != nil {
-			t.Fatal(err)
-		}
-		// The username reaches the caller with their next authentication;
-		// here the context carries a refreshed user.
-		ada := *w.f.ApplicantA
-		ada.Username = "ada"
-		ctxA = storetest.As(&ada)
-		ad, _ = aw.Admission(ctxA, a.ID)
-		if ad.Allowed || len(ad.Reasons) != 1 || !strings.Contains(ad.Reasons[0], "gpai.docs") || ad.Username != "ada" {
-			t.Fatalf("active, unmet: %+v", ad)
-		}
-
-		_, err = aw.AcknowledgeCondition(storetest.As(w.f.ApplicantB), a.ID, "gpai.docs", "We document.")
-		wantCode(t, err, pactum.ENOTFOUND)
-		_, err = aw.AcknowledgeCondition(storetest.As(w.f.Manager), a.ID, "gpai.docs", "We document.")
-		wantCode(t, err, pactum.EFORBIDDEN)
-		_, err = aw.AcknowledgeCondition(ctxA, a.ID, "gpai.docs", " ")
-		wantCode(t, err, pactum.EINVALID)
-		_, err = aw.AcknowledgeCondition(ctxA, a.ID, "no.such.rule", "We document.")
-		wantCode(t, err, pactum.ENOTFOUND)
-		c, err := aw.AcknowledgeCondition(ctxA, a.ID, "gpai.docs", "Model card v1 is published at docs.example and updated per release.")
-		if err != nil || !c.Met || c.AcknowledgedBy != w.f.ApplicantA.ID || c.AcknowledgedAt == nil || c.RuleID != "gpai.docs" {
-			t.Fatalf("acknowledge: %+v %v", c, err)
-		}
-		again, err := aw.AcknowledgeCondition(ctxA, a.ID, "gpai.docs", "Something else.")
-		if err != nil || again.Statement != c.Statement {
-			t.Fatalf("second acknowledgement: %+v %v", again, err)
-		}
-		conds, err := aw.FindConditions(storetest.As(w.f.Auditor), a.ID)
-		if err != nil || len(conds) != 1 || !conds[0].Met || conds[0].Statement != c.Statement {
-			t.Fatalf("conditions: %+v %v", conds, err)
-		}
-		ad, _ = aw.Admission(ctxA, a.ID)
-		if !ad.Allowed || len(ad.Reasons) != 0 {
-			t.Fatalf("all met: %+v", ad)
-		}
-		// Others may read the admission but are not members.
-		ad, err = aw.Admission(storetest.As(w.f.Operator), a.ID)
-		if err != nil || ad.Allowed {
-			t.Fatalf("operator admission: %+v %v", ad, err)
-		}
-		if evs := w.events(t, "allocation.acknowledge_condition"); len(evs) != 1 {
-			t.Errorf("%d acknowledgement events, want 1", len(evs))
-		}
-	})
-}
-
-func TestDesiredState(t *testing.T) {
-	storetest.Run(t, func(t *testing.T, dialect string) {
-		w := newWorld(t, dialect)
-		aw := w.uc
-		mgr := storetest.As(w.f.Manager)
-		plain := w.allocation(t, 100)
-		conditioned := w.allocation(t, 200, gpaiCondition)
-		if _, err := w.uc.SetUsername(mgr, w.f.ApplicantA.ID, "ada"); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := w.uc.SetUsername(mgr, w.f.ApplicantB.ID, "bob"); err != nil { // another organization's
-			t.Fatal(err)
-		}
-		ops := storetest.As(w.f.Operator)
-		st, err := aw.DesiredState(ops, "CSC", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if st.Root != pactum.SchedulerRoot || len(st.Allocations) != 2 {
-			t.Fatalf("state: %+v", st)
-		}
-		byID := map[string]pactum.DesiredAllocation{}
-		for _, d := range st.Allocations {
-			byID[d.AllocationID] = d
-		}
-		p := byID[plain.ID]
-		if p.Account != pactum.AllocationAccount(plain.ID) || p.OrganizationAccount != pactum.OrganizationAccount(w.f.OrgA.ID) ||
-			!slices.Equal(p.Users, []string{"ada"}) || p.Suspended || p.Remove || p.Amount != 100 || p.Unit != pactum.UnitGPUHours ||
-			p.OrganizationName != "Aleph Lingua GmbH" || p.Title == "" || p.State != pactum.AllocationPending {
-			t.Errorf("plain: %+v", p)
-		}
-		if c := byID[conditioned.ID]; !c.Suspended || !slices.Equal(c.Reasons, []string{"condition gpai.docs not met"}) {
-			t.Errorf("conditioned: %+v", c)
-		}
-		system := "leonardo-booster"
-		if st, err := aw.DesiredState(ops, "CSC", &system); err != nil || len(st.Allocations) != 0 {
-			t.Errorf("filtered by another site's system: %+v %v", st, err)
-		}
-		for _, u := range []*pactum.User{w.f.ApplicantA, w.f.Reviewer} {
-			_, err := aw.DesiredState(storetest.As(u), "CSC", nil)
-			wantCode(t, err, pactum.EFORBIDDEN)
-		}
-		_, err = aw.DesiredState(ops, "CINECA", nil)
-		wantCode(t, err, pactum.EFORBIDDEN)
-		if _, err := aw.DesiredState(storetest.As(w.f.Auditor), "CSC", nil); err != nil {
-			t.Error(err)
-		}
-
-		// Suspended by a manager; at the end of the period marked for
-		// removal; expired ones stay listed for the grace period.
-		w.activate(t, plain)
-		if _, err := w.uc.TransitionAllocation(mgr, plain.ID, pactum.AllocationSuspended, "audit"); err != nil {
-			t.Fatal(err)
-		}
-		st, _ = aw.DesiredState(ops, "CSC", nil)
-		for _, d := range st.Allocations {
-			if d.AllocationID == plain.ID && (!d.Suspended || d.Remove) {
-				t.Errorf("suspended: %+v", d)
-			}
-		}
-		w.clock.T = plain.EndsAt.Add(time.Minute)
-		st, _ = aw.DesiredState(ops, "CSC", nil)
-		for _, d := range st.Allocations {
-			if !d.Remove {
-				t.Errorf("past the period: %+v", d)
-			}
-		}
-		if _, err := w.uc.TransitionAllocation(ops, plain.ID, pactum.AllocationExpired, "removed"); err != nil {
-			t.Fatal(err)
-		}
-		w.clock.Advance(pactum.RemovalGrace - time.Hour)
-		if st, _ = aw.DesiredState(ops, "CSC", nil); len(st.Allocations) != 2 {
-			t.Errorf("within the grace period: %d allocations", len(st.Allocations))
-		}
-		w.clock.Advance(2 * time.Hour)
-		if st, _ = aw.DesiredState(ops, "CSC", nil); len(st.Allocations) != 1 || st.Allocations[0].AllocationID != conditioned.ID {
-			t.Errorf("after the grace period: %+v", st.Allocations)
-		}
-
-		// Drift reports land in the audit log, from the site's operators.
-		rep := pactum.DriftReport{Cluster: "lumi", Items: []pactum.DriftItem{{Account: "a1", Action: "set_limits gres/gpu=6000", Found: "GrpTRESMins=gres/gpu=999999"}}}
-		if err := aw.ReportDrift(ops, "CSC", rep); err != nil {
-			t.Fatal(err)
-		}
-		wantCode(t, aw.ReportDrift(mgr, "CSC", rep), pactum.EFORBIDDEN)
-		wantCode(t, aw.ReportDrift(ops, "CSC", pactum.DriftReport{Cluster: "lumi"}), pactum.EINVALID)
-		if evs := w.events(t, "site.drift"); len(evs) != 1 || evs[0].SubjectID != "CSC" || !strings.Contains(string(evs[0].After), "999999") {
-			t.Errorf("drift events: %+v", evs)
 		}
 	})
 }

@@ -62,6 +62,18 @@ func (w *world) raw(t *testing.T) *sql.DB {
 	return db
 }
 
+// submitAsking has applicant A submit a proposal to the fixture's call
+// asking for r alone, and returns it as submitted.
+func (w *world) submitAsking(t *testing.T, r pactum.ResourceRequest) *pactum.Proposal {
+	t.Helper()
+	p := storetest.NewProposal(w.f.Call.ID)
+	p.Requests = []pactum.ResourceRequest{r}
+	if err := w.uc.SubmitNewProposal(storetest.As(w.f.ApplicantA), p); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 func count(t *testing.T, db *sql.DB, table string) int {
 	t.Helper()
 	var n int
@@ -342,22 +354,13 @@ func TestScreeningRoutes(t *testing.T) {
 func TestCapacity(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, dialect string) {
 		w := newWorld(t, dialect)
-		ctxA := storetest.As(w.f.ApplicantA)
 		// Karolina offers 7,500 node-hours a period; the fast lane caps a
 		// proposal at 50,000 GPU-hours = 6,250 Karolina node-hours.
-		first := storetest.NewProposal(w.f.Call.ID)
-		first.Requests = []pactum.ResourceRequest{{SystemID: "karolina-gpu", Amount: 6000}}
-		if err := w.uc.SubmitNewProposal(ctxA, first); err != nil {
-			t.Fatal(err)
-		}
+		first := w.submitAsking(t, pactum.ResourceRequest{SystemID: "karolina-gpu", Amount: 6000})
 		if first.State != pactum.ProposalApproved {
 			t.Fatalf("first: %s", first.State)
 		}
-		second := storetest.NewProposal(w.f.Call.ID)
-		second.Requests = []pactum.ResourceRequest{{SystemID: "karolina-gpu", Amount: 2000}}
-		if err := w.uc.SubmitNewProposal(ctxA, second); err != nil {
-			t.Fatal(err)
-		}
+		second := w.submitAsking(t, pactum.ResourceRequest{SystemID: "karolina-gpu", Amount: 2000})
 		if second.State != pactum.ProposalInReview {
 			t.Fatalf("second should go to review when capacity is short, got %s", second.State)
 		}
@@ -384,81 +387,6 @@ func TestClosedCall(t *testing.T) {
 	})
 }
 
-func TestAuditTamper(t *testing.T) {
-	storetest.Run(t, func(t *testing.T, dialect string) {
-		setup := func(t *testing.T) (*world, *sql.DB) {
-			w := newWorld(t, dialect)
-			ctxA := storetest.As(w.f.ApplicantA)
-			for range 3 {
-				if err := w.uc.SubmitNewProposal(ctxA, storetest.NewProposal(w.f.Call.ID)); err != nil {
-					t.Fatal(err)
-				}
-			}
-			r, err := w.uc.VerifyAudit(storetest.As(w.f.Auditor))
-			if err != nil || !r.OK || r.Events < 20 {
-				t.Fatalf("clean chain: %+v %v", r, err)
-			}
-			return w, w.raw(t)
-		}
-		verify := func(t *testing.T, w *world) *pactum.AuditReport {
-			r, err := usecase.VerifyAudit(context.Background(), w.db)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return r
-		}
-		t.Run("Edited", func(t *testing.T) {
-			w, raw := setup(t)
-			if _, err := raw.Exec(`UPDATE audit_events SET after_json = '{"state":"accepted"}' WHERE seq = 12`); err != nil {
-				t.Fatal(err)
-			}
-			r := verify(t, w)
-			if r.OK || r.FirstBad.Seq != 12 || !strings.Contains(r.FirstBad.Reason, "edited") {
-				t.Fatalf("got %+v", r.FirstBad)
-			}
-		})
-		t.Run("Deleted", func(t *testing.T) {
-			w, raw := setup(t)
-			if _, err := raw.Exec(`DELETE FROM audit_events WHERE seq = 9`); err != nil {
-				t.Fatal(err)
-			}
-			r := verify(t, w)
-			if r.OK || r.FirstBad.Seq != 10 || !strings.Contains(r.FirstBad.Reason, "missing") {
-				t.Fatalf("got %+v", r.FirstBad)
-			}
-		})
-		t.Run("Reordered", func(t *testing.T) {
-			w, raw := setup(t)
-			for _, q := range []string{`UPDATE audit_events SET seq = -1 WHERE seq = 7`, `UPDATE audit_events SET seq = 7 WHERE seq = 8`,
-				`UPDATE audit_events SET seq = 8 WHERE seq = -1`} {
-				if _, err := raw.Exec(q); err != nil {
-					t.Fatal(err)
-				}
-			}
-			r := verify(t, w)
-			if r.OK || r.FirstBad.Seq != 7 {
-				t.Fatalf("got %+v", r.FirstBad)
-			}
-		})
-		t.Run("NewestDeleted", func(t *testing.T) {
-			w, raw := setup(t)
-			if _, err := raw.Exec(`DELETE FROM audit_events WHERE seq = (SELECT MAX(seq) FROM audit_events)`); err != nil {
-				t.Fatal(err)
-			}
-			if r := verify(t, w); r.OK || !strings.Contains(r.FirstBad.Reason, "head") {
-				t.Fatalf("got %+v", r)
-			}
-		})
-		t.Run("OnlyAuditors", func(t *testing.T) {
-			w, _ := setup(t)
-			_, err := w.uc.VerifyAudit(storetest.As(w.f.ApplicantA))
-			wantCode(t, err, pactum.EFORBIDDEN)
-			_, _, err = w.uc.FindAuditEvents(storetest.As(w.f.ApplicantA), pactum.AuditFilter{})
-			wantCode(t, err, pactum.EFORBIDDEN)
-		})
-	})
-}
-
 // TestConcurrentDecisions decides many proposals at once on a system with
 // room for only half of them: exactly the ones that fit are accepted, the
 // rest fail without leaving anything behind, capacity is never exceeded,
@@ -474,12 +402,7 @@ func TestConcurrentDecisions(t *testing.T) {
 		const n, each = 30, 500.0 // Karolina offers 7,500 node-hours: room for 15
 		var ids []string
 		for range n {
-			p := storetest.NewProposal(w.f.Call.ID)
-			p.Requests = []pactum.ResourceRequest{{SystemID: "karolina-gpu", Amount: each}}
-			if err := w.uc.SubmitNewProposal(storetest.As(w.f.ApplicantA), p); err != nil {
-				t.Fatal(err)
-			}
-			ids = append(ids, p.ID)
+			ids = append(ids, w.submitAsking(t, pactum.ResourceRequest{SystemID: "karolina-gpu", Amount: each}).ID)
 		}
 		errs := make(chan error, n)
 		for _, id := range ids {
