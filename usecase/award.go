@@ -13,15 +13,22 @@ import (
 // FindConditions returns the allocation's conditions and whether each is
 // met, to whoever may see the allocation; ENOTFOUND otherwise.
 func (a *App) FindConditions(ctx context.Context, allocationID string) ([]pactum.ConditionStatus, error) {
+	_, conds, err := a.conditions(ctx, allocationID)
+	return conds, err
+}
+
+// conditions reads an allocation the caller may see and its conditions'
+// statuses.
+func (a *App) conditions(ctx context.Context, allocationID string) (*pactum.Allocation, []pactum.ConditionStatus, error) {
 	al, _, err := visibleAllocation(ctx, a.store, allocationID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	acks, err := a.store.ListConditionAcks(ctx, al.ID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return pactum.ConditionStatuses(al, acks), nil
+	return al, pactum.ConditionStatuses(al, acks), nil
 }
 
 // AcknowledgeCondition meets a condition with the caller's statement,
@@ -81,11 +88,7 @@ func (a *App) AcknowledgeCondition(ctx context.Context, allocationID, ruleID, st
 // Admission says whether the caller may run jobs under an allocation now
 // (pactum.Admit), to whoever may see the allocation; ENOTFOUND otherwise.
 func (a *App) Admission(ctx context.Context, allocationID string) (*pactum.Admission, error) {
-	conds, err := a.FindConditions(ctx, allocationID)
-	if err != nil {
-		return nil, err
-	}
-	al, _, err := visibleAllocation(ctx, a.store, allocationID)
+	al, conds, err := a.conditions(ctx, allocationID)
 	if err != nil {
 		return nil, err
 	}
