@@ -104,62 +104,27 @@ func sameJSON(t *testing.T, want, got any, serverOnly ...string) {
 // TestFromDomain converts fully filled domain values into the generated
 // request types: no field may be lost or changed on the way.
 func TestFromDomain(t *testing.T) {
-	t.Run("UsageBatch", func(t *testing.T) {
-		in := filled[pactum.UsageBatch](t)
-		out, err := client.FromUsageBatch(in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sameJSON(t, in, out)
-	})
-	t.Run("DriftReport", func(t *testing.T) {
-		in := filled[pactum.DriftReport](t)
-		out, err := client.FromDriftReport(in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sameJSON(t, in, out)
-	})
-	t.Run("Proposal", func(t *testing.T) {
-		in := filled[pactum.Proposal](t)
-		out, err := client.FromProposal(&in.ProposalInput)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sameJSON(t, &in.ProposalInput, out)
-	})
-	t.Run("Organization", func(t *testing.T) {
-		in := filled[pactum.Organization](t)
-		out, err := client.FromOrganization(in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sameJSON(t, in, out, "id", "created_at")
-	})
-	t.Run("Decision", func(t *testing.T) {
-		in := filled[pactum.DecisionInput](t)
-		out, err := client.FromDecision(in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sameJSON(t, in, out)
-	})
-	t.Run("Review", func(t *testing.T) {
-		in := filled[pactum.ReviewInput](t)
-		out, err := client.FromReview(in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sameJSON(t, in, out)
-	})
+	t.Run("UsageBatch", func(t *testing.T) { checkFrom(t, client.FromUsageBatch) })
+	t.Run("DriftReport", func(t *testing.T) { checkFrom(t, client.FromDriftReport) })
+	t.Run("Proposal", func(t *testing.T) { checkFrom(t, client.FromProposal) })
+	t.Run("Organization", func(t *testing.T) { checkFrom(t, client.FromOrganization, "id", "created_at") })
+	t.Run("Decision", func(t *testing.T) { checkFrom(t, client.FromDecision) })
+	t.Run("Review", func(t *testing.T) { checkFrom(t, client.FromReview) })
 	t.Run("ReviewerProfile", func(t *testing.T) {
-		in := filled[pactum.ReviewerProfile](t)
-		out, err := client.FromReviewerProfile(in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sameJSON(t, in, out, "user_id", "name", "email", "updated_at", "version")
+		checkFrom(t, client.FromReviewerProfile, "user_id", "name", "email", "updated_at", "version")
 	})
+}
+
+// checkFrom converts a filled D with from and checks that the request
+// carries all of it but the serverOnly fields.
+func checkFrom[D, C any](t *testing.T, from func(*D) (C, error), serverOnly ...string) {
+	t.Helper()
+	in := filled[D](t)
+	out, err := from(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameJSON(t, in, out, serverOnly...)
 }
 
 // TestFromDomainEmpty: optional parts the domain value leaves out stay
@@ -190,28 +155,18 @@ func TestFromDomainEmpty(t *testing.T) {
 // field the server sends arrives.
 func TestToDomain(t *testing.T) {
 	t.Run("SiteState", func(t *testing.T) {
-		in := filled[client.SiteState](t)
-		out, err := client.ToSiteState(&client.GetSiteDesiredStateResponse{Body: mustJSON(t, in)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		sameJSON(t, in, out)
+		checkTo(t, func(b []byte) *client.GetSiteDesiredStateResponse {
+			return &client.GetSiteDesiredStateResponse{Body: b}
+		},
+			filled[client.SiteState](t), client.ToSiteState)
 	})
 	t.Run("UsageIngest", func(t *testing.T) {
-		in := filled[client.UsageIngest](t)
-		out, err := client.ToUsageIngest(&client.IngestUsageResponse{Body: mustJSON(t, in)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		sameJSON(t, in, out)
+		checkTo(t, func(b []byte) *client.IngestUsageResponse { return &client.IngestUsageResponse{Body: b} },
+			filled[client.UsageIngest](t), client.ToUsageIngest)
 	})
 	t.Run("AuditReport", func(t *testing.T) {
-		in := filled[client.AuditReport](t)
-		out, err := client.ToAuditReport(&client.VerifyAuditResponse{Body: mustJSON(t, in)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		sameJSON(t, in, out)
+		checkTo(t, func(b []byte) *client.VerifyAuditResponse { return &client.VerifyAuditResponse{Body: b} },
+			filled[client.AuditReport](t), client.ToAuditReport)
 	})
 	t.Run("NotJSON", func(t *testing.T) {
 		if _, err := client.ToSiteState(&client.GetSiteDesiredStateResponse{Body: []byte("<html>")}); err == nil {
@@ -221,6 +176,17 @@ func TestToDomain(t *testing.T) {
 			t.Error("a missing body decoded")
 		}
 	})
+}
+
+// checkTo has the server answer sent (as the response answer makes of its
+// JSON) and checks that to decodes all of it.
+func checkTo[C, R, D any](t *testing.T, answer func([]byte) R, sent *C, to func(R) (*D, error)) {
+	t.Helper()
+	got, err := to(answer(mustJSON(t, sent)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameJSON(t, sent, got)
 }
 
 func TestToError(t *testing.T) {
