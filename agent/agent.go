@@ -229,7 +229,7 @@ func (a *Agent) call(ctx context.Context, what string, fn func(ctx context.Conte
 	})
 }
 
-func (a *Agent) desiredState(ctx context.Context) (*client.SiteState, error) {
+func (a *Agent) desiredState(ctx context.Context) (*pactum.SiteState, error) {
 	var resp *client.GetSiteDesiredStateResponse
 	params := &client.GetSiteDesiredStateParams{}
 	if a.cfg.SystemID != "" {
@@ -246,7 +246,7 @@ func (a *Agent) desiredState(ctx context.Context) (*client.SiteState, error) {
 	if err != nil {
 		return nil, err
 	}
-	return resp.JSON200, nil
+	return client.ToSiteState(resp)
 }
 
 // Tree turns the server's desired state into the account tree Slurm must
@@ -255,7 +255,7 @@ func (a *Agent) desiredState(ctx context.Context) (*client.SiteState, error) {
 // its GrpTRESMins (GPU-hours as gres/gpu minutes, node-hours as node
 // minutes, or cpu minutes with cpusPerNode) and its suspension. Allocations
 // to remove are left out, so Reconcile removes their accounts.
-func Tree(st *client.SiteState, cpusPerNode int) (slurm.Desired, error) {
+func Tree(st *pactum.SiteState, cpusPerNode int) (slurm.Desired, error) {
 	d := slurm.Desired{Root: slurm.Account{Name: st.Root, Parent: "root", Description: "pactum", Organization: "pactum"}}
 	orgs := map[string]bool{}
 	for _, x := range st.Allocations {
@@ -269,13 +269,13 @@ func Tree(st *client.SiteState, cpusPerNode int) (slurm.Desired, error) {
 		}
 		var limits slurm.TRES
 		var err error
-		if x.Unit == client.NodeHours && cpusPerNode > 0 {
+		if x.Unit == pactum.UnitNodeHours && cpusPerNode > 0 {
 			limits, err = slurm.CPULimitsFor(x.Amount, cpusPerNode)
 		} else {
-			limits, err = slurm.LimitsFor(x.Amount, pactum.Unit(x.Unit))
+			limits, err = slurm.LimitsFor(x.Amount, x.Unit)
 		}
 		if err != nil {
-			return d, fmt.Errorf("allocation %s: %w", x.AllocationId, err)
+			return d, fmt.Errorf("allocation %s: %w", x.AllocationID, err)
 		}
 		d.Accounts = append(d.Accounts, slurm.DesiredAccount{
 			Account: slurm.Account{Name: x.Account, Parent: x.OrganizationAccount, Description: x.Title, Organization: x.OrganizationName},
@@ -285,7 +285,7 @@ func Tree(st *client.SiteState, cpusPerNode int) (slurm.Desired, error) {
 	return d, d.Validate()
 }
 
-func (a *Agent) reconcile(ctx context.Context, st *client.SiteState, rep *Report) error {
+func (a *Agent) reconcile(ctx context.Context, st *pactum.SiteState, rep *Report) error {
 	if a.cfg.Root != "" {
 		st.Root = a.cfg.Root
 	}
@@ -395,11 +395,12 @@ func actions(xs []slurm.Action) []string {
 }
 
 func (a *Agent) reportDrift(ctx context.Context, items []pactum.DriftItem) {
-	body := client.DriftReport{Cluster: a.cfg.ClusterName}
-	for _, it := range items {
-		body.Items = append(body.Items, client.DriftItem{Account: it.Account, Action: it.Action, Found: it.Found})
+	body, err := client.FromDriftReport(&pactum.DriftReport{Cluster: a.cfg.ClusterName, Items: items})
+	if err != nil {
+		a.log.Error("could not report drift to the server", "err", err)
+		return
 	}
-	err := a.call(ctx, "report drift", func(ctx context.Context) (int, []byte, error) {
+	err = a.call(ctx, "report drift", func(ctx context.Context) (int, []byte, error) {
 		resp, err := a.cfg.API.ReportDriftWithResponse(ctx, a.cfg.Site, body)
 		if err != nil {
 			return 0, nil, err
@@ -416,37 +417,37 @@ func (a *Agent) reportDrift(ctx context.Context, items []pactum.DriftItem) {
 // transitions activates the allocations the reconciliation provisioned and
 // expires those whose accounts it removed (or suspended until their jobs
 // end).
-func (a *Agent) transitions(ctx context.Context, st *client.SiteState, rep *Report) {
+func (a *Agent) transitions(ctx context.Context, st *pactum.SiteState, rep *Report) {
 	for _, x := range st.Allocations {
-		var to client.AllocationState
+		var to pactum.AllocationState
 		var reason string
 		switch {
-		case !x.Remove && x.State == client.PendingProvisioning:
-			to, reason = client.Active, fmt.Sprintf("provisioned on cluster %s as account %s", a.cfg.ClusterName, x.Account)
-		case x.Remove && x.State != client.Expired:
-			to, reason = client.Expired, fmt.Sprintf("%s; account %s removed from cluster %s", strings.Join(x.Reasons, ", "), x.Account, a.cfg.ClusterName)
+		case !x.Remove && x.State == pactum.AllocationPending:
+			to, reason = pactum.AllocationActive, fmt.Sprintf("provisioned on cluster %s as account %s", a.cfg.ClusterName, x.Account)
+		case x.Remove && x.State != pactum.AllocationExpired:
+			to, reason = pactum.AllocationExpired, fmt.Sprintf("%s; account %s removed from cluster %s", strings.Join(x.Reasons, ", "), x.Account, a.cfg.ClusterName)
 			if slices.Contains(rep.Deferred, x.Account) {
 				reason = fmt.Sprintf("%s; account %s suspended on cluster %s until its running jobs end", strings.Join(x.Reasons, ", "), x.Account, a.cfg.ClusterName)
 			}
 		default:
 			continue
 		}
-		err := a.call(ctx, "transition allocation "+x.AllocationId, func(ctx context.Context) (int, []byte, error) {
-			resp, err := a.cfg.API.TransitionAllocationWithResponse(ctx, x.AllocationId, client.TransitionInput{State: to, Reason: &reason})
+		err := a.call(ctx, "transition allocation "+x.AllocationID, func(ctx context.Context) (int, []byte, error) {
+			resp, err := a.cfg.API.TransitionAllocationWithResponse(ctx, x.AllocationID, client.FromTransition(to, reason))
 			if err != nil {
 				return 0, nil, err
 			}
 			return resp.StatusCode(), resp.Body, nil
 		})
 		if err != nil {
-			a.log.Error("could not move allocation", "allocation", x.AllocationId, "to", to, "err", err)
+			a.log.Error("could not move allocation", "allocation", x.AllocationID, "to", to, "err", err)
 			continue
 		}
-		a.log.Info("allocation moved", "allocation", x.AllocationId, "to", to, "reason", reason)
-		if to == client.Active {
-			rep.Activated = append(rep.Activated, x.AllocationId)
+		a.log.Info("allocation moved", "allocation", x.AllocationID, "to", to, "reason", reason)
+		if to == pactum.AllocationActive {
+			rep.Activated = append(rep.Activated, x.AllocationID)
 		} else {
-			rep.Expired = append(rep.Expired, x.AllocationId)
+			rep.Expired = append(rep.Expired, x.AllocationID)
 		}
 	}
 }
@@ -464,7 +465,7 @@ const maxLogged = 20
 // record accepted, a duplicate, or rejected for good), so a failure at
 // any point means the window is read again; the server keeps each job
 // once, so that costs nothing but time.
-func (a *Agent) usage(ctx context.Context, st *client.SiteState, rep *Report) error {
+func (a *Agent) usage(ctx context.Context, st *pactum.SiteState, rep *Report) error {
 	now := a.cfg.Now()
 	accounts := map[string]bool{}
 	earliest := time.Time{}
@@ -494,21 +495,29 @@ func (a *Agent) usage(ctx context.Context, st *client.SiteState, rep *Report) er
 		}
 		slices.Sort(q.Accounts)
 	}
-	batch := make([]client.UsageRecordInput, 0, a.cfg.BatchSize)
+	batch := make([]pactum.UsageRecordInput, 0, a.cfg.BatchSize)
 	rejectedLogged := 0
 	post := func() error {
 		if len(batch) == 0 {
 			return nil
 		}
-		var res *client.UsageIngest
-		err := a.call(ctx, "post usage", func(ctx context.Context) (int, []byte, error) {
-			resp, err := a.cfg.API.IngestUsageWithResponse(ctx, client.UsageBatch{Cluster: a.cfg.ClusterName, Records: batch})
+		body, err := client.FromUsageBatch(&pactum.UsageBatch{Cluster: a.cfg.ClusterName, Records: batch})
+		if err != nil {
+			return err
+		}
+		var resp *client.IngestUsageResponse
+		err = a.call(ctx, "post usage", func(ctx context.Context) (int, []byte, error) {
+			var err error
+			resp, err = a.cfg.API.IngestUsageWithResponse(ctx, body)
 			if err != nil {
 				return 0, nil, err
 			}
-			res = resp.JSON200
 			return resp.StatusCode(), resp.Body, nil
 		})
+		if err != nil {
+			return err
+		}
+		res, err := client.ToUsageIngest(resp)
 		if err != nil {
 			return err
 		}
@@ -517,9 +526,9 @@ func (a *Agent) usage(ctx context.Context, st *client.SiteState, rep *Report) er
 		rep.Duplicate += res.Duplicate
 		rep.Rejected += res.Rejected
 		for _, r := range res.Results {
-			if r.Status == string(pactum.UsageRejected) && rejectedLogged < maxLogged {
+			if r.Status == pactum.UsageRejected && rejectedLogged < maxLogged {
 				rejectedLogged++
-				a.log.Warn("server rejected a usage record", "job", r.JobId, "reason", deref(r.Reason))
+				a.log.Warn("server rejected a usage record", "job", r.JobID, "reason", r.Reason)
 			}
 		}
 		batch = batch[:0]
@@ -529,7 +538,7 @@ func (a *Agent) usage(ctx context.Context, st *client.SiteState, rep *Report) er
 		if !accounts[r.Account] {
 			return nil
 		}
-		batch = append(batch, toClient(UsageInput(r)))
+		batch = append(batch, UsageInput(r))
 		if len(batch) == a.cfg.BatchSize {
 			return post()
 		}
@@ -552,17 +561,4 @@ func (a *Agent) usage(ctx context.Context, st *client.SiteState, rep *Report) er
 	a.state.Cursor = w.End
 	rep.Cursor = w.End
 	return a.state.Save(a.cfg.StateDir, now)
-}
-
-func toClient(in pactum.UsageRecordInput) client.UsageRecordInput {
-	return client.UsageRecordInput{JobId: in.JobID, Account: in.Account, Username: in.Username, State: in.State, Final: in.Final,
-		StartAt: in.StartAt, EndAt: in.EndAt, ElapsedSeconds: in.ElapsedSeconds, GpuSeconds: in.GPUSeconds,
-		NodeSeconds: in.NodeSeconds, CpuSeconds: in.CPUSeconds}
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
 }

@@ -544,10 +544,10 @@ func TestMalformedLineSkipped(t *testing.T) {
 }
 
 func TestTree(t *testing.T) {
-	st := &client.SiteState{Root: "pactum", Allocations: []client.DesiredAllocation{
-		{AllocationId: "1", Account: "a1", OrganizationAccount: "o1", OrganizationName: "Org One", Title: "LLM", Amount: 1000, Unit: client.GpuHours, Users: []string{"ada"}},
-		{AllocationId: "2", Account: "a2", OrganizationAccount: "o1", OrganizationName: "Org One", Amount: 10.5, Unit: client.NodeHours, Users: []string{}, Suspended: true},
-		{AllocationId: "3", Account: "a3", OrganizationAccount: "o2", OrganizationName: "Org Two", Amount: 5, Unit: client.GpuHours, Remove: true},
+	st := &pactum.SiteState{Root: "pactum", Allocations: []pactum.DesiredAllocation{
+		{AllocationID: "1", Account: "a1", OrganizationAccount: "o1", OrganizationName: "Org One", Title: "LLM", Amount: 1000, Unit: pactum.UnitGPUHours, Users: []string{"ada"}},
+		{AllocationID: "2", Account: "a2", OrganizationAccount: "o1", OrganizationName: "Org One", Amount: 10.5, Unit: pactum.UnitNodeHours, Users: []string{}, Suspended: true},
+		{AllocationID: "3", Account: "a3", OrganizationAccount: "o2", OrganizationName: "Org Two", Amount: 5, Unit: pactum.UnitGPUHours, Remove: true},
 	}}
 	d, err := agent.Tree(st, 0)
 	if err != nil {

@@ -212,7 +212,7 @@ func TestIntegrationSlurmdbdRestartDuringReconcile(t *testing.T) {
 }
 
 // mustDesired fetches the site's desired state as the agent does.
-func mustDesired(t *testing.T, w *world, root string) *client.SiteState {
+func mustDesired(t *testing.T, w *world, root string) *pactum.SiteState {
 	t.Helper()
 	api, err := client.New(w.url, w.opToken)
 	if err != nil {
@@ -222,6 +222,10 @@ func mustDesired(t *testing.T, w *world, root string) *client.SiteState {
 	if err != nil || resp.JSON200 == nil {
 		t.Fatalf("desired state: %v %s", err, resp.Body)
 	}
-	resp.JSON200.Root = root
-	return resp.JSON200
+	st, err := client.ToSiteState(resp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Root = root
+	return st
 }

@@ -25,24 +25,26 @@ type startup struct {
 	reply string
 }
 
-// reviewer is one of the demo's reviewers.
+// reviewer is one of the demo's reviewers with the profile they write.
 type reviewer struct {
-	user      pactum.User
-	expertise []string
-	// formerly names an applicant organization the reviewer left
-	// recently: an apparent conflict of interest the demo shows.
-	formerly      string
-	formerlyFrom  string
-	formerlyUntil string
+	user pactum.User
+	// profile holds the expertise and affiliations; an affiliation's
+	// organization is matched to the registered one by name.
+	profile pactum.ReviewerProfile
 }
 
 func reviewers() []reviewer {
+	expert := func(keywords ...string) pactum.ReviewerProfile { return pactum.ReviewerProfile{Expertise: keywords} }
+	// Anna Nowak left an applicant organization recently: an apparent
+	// conflict of interest the demo shows.
+	nowak := expert("language_model", "text")
+	nowak.Affiliations = []pactum.Affiliation{{Organization: "Atlas Foundation Models SAS",
+		From: pactum.MustDate("2023-06-01"), Until: pactum.MustDate("2025-09-30")}}
 	return []reviewer{
-		{user: pactum.User{Email: "lena.vogel@uni-heidelberg.example", Name: "Dr. Lena Vogel"}, expertise: []string{"language_model", "text", "multilingual"}},
-		{user: pactum.User{Email: "marco.rossi@polimi.example", Name: "Prof. Marco Rossi"}, expertise: []string{"language_model", "code", "foundation"}},
-		{user: pactum.User{Email: "anna.nowak@inria.example", Name: "Dr. Anna Nowak"}, expertise: []string{"language_model", "text"},
-			formerly: "Atlas Foundation Models SAS", formerlyFrom: "2023-06-01", formerlyUntil: "2025-09-30"},
-		{user: pactum.User{Email: "sofia.almeida@ethics-board.example", Name: "Dr. Sofia Almeida"}, expertise: []string{"ethics", "gdpr", "medical"}},
+		{user: pactum.User{Email: "lena.vogel@uni-heidelberg.example", Name: "Dr. Lena Vogel"}, profile: expert("language_model", "text", "multilingual")},
+		{user: pactum.User{Email: "marco.rossi@polimi.example", Name: "Prof. Marco Rossi"}, profile: expert("language_model", "code", "foundation")},
+		{user: pactum.User{Email: "anna.nowak@inria.example", Name: "Dr. Anna Nowak"}, profile: nowak},
+		{user: pactum.User{Email: "sofia.almeida@ethics-board.example", Name: "Dr. Sofia Almeida"}, profile: expert("ethics", "gdpr", "medical")},
 	}
 }
 
@@ -58,16 +60,18 @@ var corePledges = pactum.AIPactPledges{GovernanceStrategy: true, HighRiskMapping
 // names are invented) whose proposals exercise every route through
 // screening.
 func startups() []startup {
-	var out []startup
+	return []startup{alephLingua(), sentimo(), medScan(), voxa(), ferrum(), atlas(), nordHire(), pacificFrontier()}
+}
 
-	// 1. A clean fast-lane LLM: approved at submission, with the AI Act's
-	// transparency duties attached as conditions.
+// alephLingua is a clean fast-lane LLM: approved at submission, with the AI
+// Act's transparency duties attached as conditions.
+func alephLingua() startup {
 	w := llm(7e9, 150e9, 6.5e21)
 	w.IntendedUse = "Drafting and summarising assistance for law firms, in German, French and Italian."
 	w.Market = "Legal-tech SaaS in the EU"
 	w.DataProvenance = pactum.DataProvenance{Sources: []string{"public_datasets", "licensed"}, TDMOptOutsHonoured: true,
 		Description: "EUR-Lex, national gazettes and case law licensed from two publishers; no personal data beyond public judgments, pseudonymised."}
-	out = append(out, startup{
+	return startup{
 		org: pactum.Organization{LegalName: "Aleph Lingua GmbH", Country: "DE", RegistrationNumber: "HRB 221904 (München)",
 			FoundedOn: pactum.MustDate("2022-03-01"), Staff: 24, TurnoverEUR: 2_100_000, BalanceSheetEUR: 3_400_000},
 		applicant: pactum.User{Email: "ada@aleph-lingua.example", Name: "Ada Berger"},
@@ -79,17 +83,19 @@ func startups() []startup {
 			AIAct:          pactum.AIActProfile{InteractsWithPersons: true, SyntheticContent: true},
 			Pledges:        corePledges,
 		}}},
-	})
+	}
+}
 
-	// 2. Emotion recognition of employees: a prohibited practice, refused
-	// outright (AI Act Art. 5(1)(f)).
-	w = pactum.AIWork{ModelType: "vision", InputModalities: []string{"video", "audio"}, OutputModalities: []string{"structured"},
+// sentimo recognises employees' emotions: a prohibited practice, refused
+// outright (AI Act Art. 5(1)(f)).
+func sentimo() startup {
+	w := pactum.AIWork{ModelType: "vision", InputModalities: []string{"video", "audio"}, OutputModalities: []string{"structured"},
 		ParameterCount: 300e6, TrainingTokens: 0, PlannedTrainingFLOP: 2e20, Utilisation: 0.35, CivilianOnly: true,
 		IntendedUse: "Score call-centre agents' mood and stress from webcam video to inform shift managers.",
 		Purpose:     "product_development", IntendsEUMarket: true,
 		DataProvenance: pactum.DataProvenance{Sources: []string{"user_data"}, PersonalData: true, SpecialCategoryData: true,
 			Description: "Recorded webcam sessions of customers' employees."}}
-	out = append(out, startup{
+	return startup{
 		org: pactum.Organization{LegalName: "Sentimo Analytics Oy", Country: "FI", RegistrationNumber: "3145926-1",
 			FoundedOn: pactum.MustDate("2021-09-14"), Staff: 18, TurnoverEUR: 1_200_000, BalanceSheetEUR: 900_000},
 		applicant: pactum.User{Email: "eero@sentimo.example", Name: "Eero Laine"},
@@ -104,17 +110,19 @@ func startups() []startup {
 				PersonalData: pactum.EthicsAnswer{Yes: true, Details: "Video and voice of identifiable employees."}},
 			Pledges: corePledges,
 		}}},
-	})
+	}
+}
 
-	// 3. Medical imaging on health data: sent to ethics review, accepted
-	// with conditions.
-	w = pactum.AIWork{ModelType: "vision", InputModalities: []string{"image"}, OutputModalities: []string{"structured"},
+// medScan does medical imaging on health data: sent to ethics review,
+// accepted with conditions.
+func medScan() startup {
+	w := pactum.AIWork{ModelType: "vision", InputModalities: []string{"image"}, OutputModalities: []string{"structured"},
 		ParameterCount: 600e6, PlannedTrainingFLOP: 1.5e21, Utilisation: 0.4, CivilianOnly: true,
 		IntendedUse: "Flag suspected ischaemic stroke on non-contrast CT for priority reading by radiologists.",
 		Purpose:     "both", IntendsEUMarket: true,
 		DataProvenance: pactum.DataProvenance{Sources: []string{"proprietary"}, PersonalData: true, SpecialCategoryData: true,
 			Description: "1.2 million pseudonymised CT studies from three partner hospitals under a data-sharing agreement."}}
-	out = append(out, startup{
+	return startup{
 		org: pactum.Organization{LegalName: "MedScan Diagnostics S.r.l.", Country: "IT", RegistrationNumber: "MI-2611458",
 			FoundedOn: pactum.MustDate("2019-05-20"), Staff: 45, TurnoverEUR: 4_800_000, BalanceSheetEUR: 6_100_000},
 		applicant: pactum.User{Email: "giulia@medscan.example", Name: "Giulia Conti"},
@@ -133,16 +141,19 @@ func startups() []startup {
 			Conditions:           []string{"Keep the CT data and its derivatives in the EU.", "Report any re-identification incident within 72 hours."},
 			CommentsForApplicant: "Ethics approvals and DPIA are on file; safeguards are adequate with the conditions below."},
 		review: &pactum.DecisionInput{Accept: true, Reason: "Ethics review passed: ethics approvals and DPIA on file. Conditions: keep the data in the EU; report any re-identification incident within 72 hours."},
-	})
+	}
+}
 
-	// 4. Speech synthesis: approved, with the duty to mark synthetic audio.
-	w = pactum.AIWork{ModelType: "speech", InputModalities: []string{"text"}, OutputModalities: []string{"speech"},
+// voxa does speech synthesis: approved, with the duty to mark synthetic
+// audio.
+func voxa() startup {
+	w := pactum.AIWork{ModelType: "speech", InputModalities: []string{"text"}, OutputModalities: []string{"speech"},
 		ParameterCount: 1.2e9, TrainingTokens: 40e9, PlannedTrainingFLOP: 3e20, Utilisation: 0.35, CivilianOnly: true,
 		IntendedUse: "Expressive text-to-speech for audiobooks and accessibility in 24 EU languages.",
 		Purpose:     "product_development", IntendsEUMarket: true,
 		DataProvenance: pactum.DataProvenance{Sources: []string{"licensed", "public_datasets"}, TDMOptOutsHonoured: true,
 			Description: "Licensed studio recordings from consenting voice actors and public-domain audiobooks."}}
-	out = append(out, startup{
+	return startup{
 		org: pactum.Organization{LegalName: "Voxa Speech, Lda.", Country: "PT", RegistrationNumber: "516234871",
 			FoundedOn: pactum.MustDate("2023-01-10"), Staff: 12, TurnoverEUR: 600_000, BalanceSheetEUR: 1_100_000},
 		applicant: pactum.User{Email: "ines@voxa.example", Name: "Inês Rocha"},
@@ -154,14 +165,17 @@ func startups() []startup {
 			AIAct:          pactum.AIActProfile{SyntheticContent: true, InteractsWithPersons: true},
 			Pledges:        corePledges,
 		}}},
-	})
+	}
+}
 
-	// 5. A small robotics model in the playground, on Karolina (node-hours).
-	w = pactum.AIWork{ModelType: "reinforcement_learning", InputModalities: []string{"image", "structured"}, OutputModalities: []string{"structured"},
+// ferrum trains a small robotics model in the playground, on Karolina (node-
+// hours).
+func ferrum() startup {
+	w := pactum.AIWork{ModelType: "reinforcement_learning", InputModalities: []string{"image", "structured"}, OutputModalities: []string{"structured"},
 		ParameterCount: 80e6, PlannedTrainingFLOP: 5e19, Utilisation: 0.3, CivilianOnly: true,
 		IntendedUse: "Grasp policies for picking mixed items in warehouses.", Purpose: "research",
 		DataProvenance: pactum.DataProvenance{Sources: []string{"synthetic_private"}, Description: "Simulated grasps generated in-house."}}
-	out = append(out, startup{
+	return startup{
 		org: pactum.Organization{LegalName: "Ferrum Robotics s.r.o.", Country: "CZ", RegistrationNumber: "17845321",
 			FoundedOn: pactum.MustDate("2024-02-01"), Staff: 9, TurnoverEUR: 150_000, BalanceSheetEUR: 400_000},
 		applicant: pactum.User{Email: "jan@ferrum.example", Name: "Jan Novák"},
@@ -172,18 +186,20 @@ func startups() []startup {
 			AIWork:         w,
 			Pledges:        corePledges,
 		}}},
-	})
+	}
+}
 
-	// 6. A 70B open foundation model in large scale: a general-purpose AI
-	// model under the AI Act; always reviewed; accepted with a cut.
-	w = llm(70e9, 2e12, 9e23)
+// atlas trains a 70B open foundation model in large scale: a general-purpose
+// AI model under the AI Act; always reviewed; accepted with a cut.
+func atlas() startup {
+	w := llm(70e9, 2e12, 9e23)
 	w.OutputModalities = []string{"text", "code"}
 	w.OpenWeights = true
 	w.IntendedUse = "Open-weights multilingual foundation model for European languages, for downstream fine-tuning."
 	w.Market = "Open release plus enterprise support"
 	w.DataProvenance = pactum.DataProvenance{Sources: []string{"web_crawl", "public_datasets", "licensed"}, TDMOptOutsHonoured: true,
 		PersonalData: true, Description: "Filtered Common Crawl (robots.txt and TDM opt-outs honoured), Wikipedia, licensed news archives."}
-	out = append(out, startup{
+	return startup{
 		org: pactum.Organization{LegalName: "Atlas Foundation Models SAS", Country: "FR", RegistrationNumber: "912 345 678 RCS Paris",
 			FoundedOn: pactum.MustDate("2023-06-01"), Staff: 120, TurnoverEUR: 30_000_000, BalanceSheetEUR: 55_000_000},
 		applicant: pactum.User{Email: "claire@atlas-models.example", Name: "Claire Dubois"},
@@ -204,16 +220,18 @@ func startups() []startup {
 			CommentsForApplicant: "PII filtering and TDM opt-out handling are credible; documenting them publicly is a condition."},
 		peer:  [][4]int{{5, 4, 4, 4}, {4, 4, 5, 4}},
 		reply: "We will publish the scaling runs on 512 GH200 GPUs the reviewers asked for before the full run.",
-	})
+	}
+}
 
-	// 7. Candidate ranking for recruiters: high-risk (Annex III 4(a)) with
-	// profiling, referred; rejected after review.
-	w = llm(3e9, 60e9, 1.1e21)
+// nordHire ranks candidates for recruiters: high-risk (Annex III 4(a)) with
+// profiling, referred; rejected after review.
+func nordHire() startup {
+	w := llm(3e9, 60e9, 1.1e21)
 	w.OutputModalities = []string{"structured"}
 	w.IntendedUse = "Rank job applicants' CVs against vacancies for recruiters."
 	w.DataProvenance = pactum.DataProvenance{Sources: []string{"user_data", "proprietary"}, PersonalData: true,
 		Description: "Historical applications and hiring outcomes from client companies."}
-	out = append(out, startup{
+	return startup{
 		org: pactum.Organization{LegalName: "NordHire AB", Country: "SE", RegistrationNumber: "559321-4567",
 			FoundedOn: pactum.MustDate("2020-11-02"), Staff: 35, TurnoverEUR: 3_500_000, BalanceSheetEUR: 2_800_000},
 		applicant: pactum.User{Email: "sara@nordhire.example", Name: "Sara Lindqvist"},
@@ -229,13 +247,16 @@ func startups() []startup {
 		ethics: &pactum.ReviewInput{Recommendation: pactum.RecommendReject,
 			CommentsForApplicant: "Historical hiring outcomes encode past bias; no bias audit or human-oversight design was provided."},
 		review: &pactum.DecisionInput{Accept: false, Reason: "Ethics review: historical hiring outcomes encode past bias and no bias audit or human-oversight design was provided. You may reapply with both."},
-	})
+	}
+}
 
-	// 8. An applicant outside the EU and associated countries: ineligible.
-	w = llm(13e9, 300e9, 2.4e22)
+// pacificFrontier applies from outside the EU and associated countries:
+// ineligible.
+func pacificFrontier() startup {
+	w := llm(13e9, 300e9, 2.4e22)
 	w.IntendedUse = "General-purpose chat assistant."
 	w.DataProvenance = pactum.DataProvenance{Sources: []string{"web_crawl"}, TDMOptOutsHonoured: true, Description: "Web crawl."}
-	out = append(out, startup{
+	return startup{
 		org: pactum.Organization{LegalName: "Pacific Frontier AI, Inc.", Country: "US", RegistrationNumber: "DE-7712345",
 			FoundedOn: pactum.MustDate("2021-04-12"), Staff: 60, TurnoverEUR: 9_000_000, BalanceSheetEUR: 12_000_000},
 		applicant: pactum.User{Email: "sam@pacificfrontier.example", Name: "Sam Carter"},
@@ -247,6 +268,5 @@ func startups() []startup {
 			AIAct:          pactum.AIActProfile{InteractsWithPersons: true, SyntheticContent: true},
 			Pledges:        corePledges,
 		}}},
-	})
-	return out
+	}
 }

@@ -3,14 +3,9 @@
 package demo
 
 import (
-	"context"
 	"fmt"
-	"slices"
 	"strings"
 
-	openapi_types "github.com/oapi-codegen/runtime/types"
-
-	"github.com/pactum/pactum"
 	"github.com/pactum/pactum/client"
 )
 
@@ -61,12 +56,7 @@ const demoOrgCap = 1_000_000
 
 // phase runs the review workflow through the API.
 type phase struct {
-	ctx      context.Context
-	url      string
-	mgr      *client.ClientWithResponses
-	progress func(format string, args ...any)
-	res      *Result
-	actors   []*actor
+	*scenario
 
 	sites     map[string]string // system → hosting site
 	ops       map[string]*client.ClientWithResponses
@@ -128,20 +118,6 @@ func (ph *phase) refresh(a *actor) error {
 	return nil
 }
 
-// newUser creates a user and returns a client acting as them.
-func (ph *phase) newUser(in client.UserInput) (*client.ClientWithResponses, string, error) {
-	ur, err := ph.mgr.CreateUserWithResponse(ph.ctx, in)
-	if err := expect(ur, err, 201, "create "+in.Email); err != nil {
-		return nil, "", err
-	}
-	tr, err := ph.mgr.CreateTokenWithResponse(ph.ctx, ur.JSON201.Id, client.TokenInput{Name: "demo"})
-	if err := expect(tr, err, 201, "issue a token for "+in.Email); err != nil {
-		return nil, "", err
-	}
-	c, err := client.New(ph.url, tr.JSON201.Secret)
-	return c, ur.JSON201.Id, err
-}
-
 // createReviewers creates the demo's reviewers, who write their own
 // profiles: one of them left an applicant organization recently.
 func (ph *phase) createReviewers() error {
@@ -150,15 +126,16 @@ func (ph *phase) createReviewers() error {
 		orgs[a.s.org.LegalName] = a.orgID
 	}
 	for _, r := range reviewers() {
-		c, id, err := ph.newUser(client.UserInput{Email: r.user.Email, Name: r.user.Name, Role: client.Reviewer})
+		c, id, err := ph.newUser(client.UserInput{Email: r.user.Email, Name: r.user.Name, Role: client.Reviewer}, "demo", "create "+r.user.Email)
 		if err != nil {
 			return err
 		}
-		in := client.ReviewerProfileInput{Expertise: r.expertise, Affiliations: []client.Affiliation{}, DeclaredConflicts: []client.DeclaredConflict{}}
-		if r.formerly != "" {
-			orgID := orgs[r.formerly]
-			in.Affiliations = append(in.Affiliations, client.Affiliation{Organization: r.formerly, OrganizationId: &orgID,
-				From: &openapi_types.Date{Time: pactum.MustDate(r.formerlyFrom).Time()}, Until: &openapi_types.Date{Time: pactum.MustDate(r.formerlyUntil).Time()}})
+		for i, af := range r.profile.Affiliations {
+			r.profile.Affiliations[i].OrganizationID = orgs[af.Organization]
+		}
+		in, err := client.FromReviewerProfile(&r.profile)
+		if err != nil {
+			return err
 		}
 		pr, err := c.UpdateReviewerWithResponse(ph.ctx, id, in)
 		if err := expect(pr, err, 200, "write the profile of "+r.user.Name); err != nil {
@@ -166,7 +143,7 @@ func (ph *phase) createReviewers() error {
 		}
 		ph.reviewers[id], ph.names[id] = c, r.user.Name
 		ph.sum.Reviewers++
-		ph.progress("reviewer %s declared expertise %s", r.user.Name, strings.Join(r.expertise, ", "))
+		ph.progress("reviewer %s declared expertise %s", r.user.Name, strings.Join(r.profile.Expertise, ", "))
 	}
 	return nil
 }
@@ -177,8 +154,9 @@ func (ph *phase) operator(site string) (*client.ClientWithResponses, error) {
 	if c := ph.ops[site]; c != nil {
 		return c, nil
 	}
-	c, _, err := ph.newUser(client.UserInput{Email: "operations@" + strings.ToLower(site) + ".example", Name: site + " operations",
-		Role: client.SiteOperator, Site: &site})
+	email := "operations@" + strings.ToLower(site) + ".example"
+	c, _, err := ph.newUser(client.UserInput{Email: email, Name: site + " operations", Role: client.SiteOperator, Site: &site},
+		"demo", "create "+email)
 	if err != nil {
 		return nil, err
 	}
@@ -240,11 +218,9 @@ func (ph *phase) assigned(stage client.AssignInputStage) error {
 		act := ph.actor(a.ProposalId)
 		in := client.ReviewInput{Recommendation: client.RecommendAccept, CommentsForApplicant: "No concerns."}
 		if stage == client.AssignEthics && act.s.ethics != nil {
-			e := act.s.ethics
-			in = client.ReviewInput{Recommendation: client.Recommendation(e.Recommendation), CommentsForApplicant: e.CommentsForApplicant}
-			if len(e.Conditions) > 0 {
-				conds := slices.Clone(e.Conditions)
-				in.Conditions = &conds
+			var err error
+			if in, err = client.FromReview(act.s.ethics); err != nil {
+				return err
 			}
 		}
 		if stage == client.AssignPeer {

@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -53,68 +52,7 @@ published only if cbc confirmed it.`,
 			if err != nil {
 				return err
 			}
-			call, _ := cmd.Flags().GetString("call")
-			if call == "" {
-				return pactum.Errorf(pactum.EINVALID, "Name the call with --call ID (or use allocate list|show|check|publish).")
-			}
-			in := client.AllocationRunInput{}
-			if cmd.Flags().Changed("org-cap") {
-				v, _ := cmd.Flags().GetFloat64("org-cap")
-				in.OrgCapGpuHours = &v
-			}
-			if cmd.Flags().Changed("org-cap-share") {
-				v, _ := cmd.Flags().GetFloat64("org-cap-share")
-				in.OrgCapShare = &v
-			}
-			if cmd.Flags().Changed("reserve") {
-				v, _ := cmd.Flags().GetFloat64("reserve")
-				in.ReservedShare = &v
-			}
-			resp, err := c.CreateAllocationRunWithResponse(cmd.Context(), call, in)
-			if err := called(resp, err); err != nil {
-				return err
-			}
-			run := resp.JSON201
-			var cmp *comparison
-			var checkErr error
-			if check, _ := cmd.Flags().GetBool("check"); check {
-				cmp, checkErr = checkWithCBC(cmd, c, run)
-			}
-			publish, _ := cmd.Flags().GetBool("publish")
-			if publish && checkErr == nil {
-				pr, err := c.PublishAllocationRunWithResponse(cmd.Context(), run.Id)
-				if err := called(pr, err); err != nil {
-					return err
-				}
-				run = pr.JSON200
-			}
-			if wantJSON(cmd) {
-				out := map[string]any{"run": run}
-				if cmp != nil {
-					out["check"] = cmp
-				}
-				if err := writeJSONValue(e.stdout, out); err != nil {
-					return err
-				}
-			} else {
-				if err := printRun(e, run); err != nil {
-					return err
-				}
-				if cmp != nil {
-					fmt.Fprintln(e.stdout)
-					printComparison(e, cmp)
-				}
-				if publish && checkErr == nil {
-					fmt.Fprintf(e.stdout, "\nPublished: applicants are notified and the allocations await provisioning.\n")
-				}
-			}
-			if checkErr != nil {
-				if publish {
-					return fmt.Errorf("%s\nThe run %s was not published.", errorText(checkErr), run.Id)
-				}
-				return checkErr
-			}
-			return nil
+			return runAllocation(cmd, e, c)
 		},
 	}
 	cmd.Flags().String("call", "", "the call whose reviewed proposals to allocate")
@@ -124,44 +62,115 @@ published only if cbc confirmed it.`,
 	cmd.Flags().Bool("publish", false, "publish the run as the committee's decision")
 	checkFlags(cmd)
 	jsonFlag(cmd)
+	cmd.AddCommand(newAllocateListCmd(e), newAllocateShowCmd(e), newAllocateCheckCmd(e), newAllocatePublishCmd(e))
+	return cmd
+}
 
-	list := &cobra.Command{
+// runAllocation solves the call's allocation run on the server, cross-checks it
+// with cbc (--check), publishes it (--publish, and with --check only if cbc
+// confirmed it) and prints it.
+func runAllocation(cmd *cobra.Command, e *env, c *client.ClientWithResponses) error {
+	callID, _ := cmd.Flags().GetString("call")
+	if callID == "" {
+		return pactum.Errorf(pactum.EINVALID, "Name the call with --call ID (or use allocate list|show|check|publish).")
+	}
+	in := client.AllocationRunInput{}
+	in.OrgCapGpuHours = optFloat(cmd, "org-cap")
+	in.OrgCapShare = optFloat(cmd, "org-cap-share")
+	in.ReservedShare = optFloat(cmd, "reserve")
+	resp, err := c.CreateAllocationRunWithResponse(cmd.Context(), callID, in)
+	if err := called(resp, err); err != nil {
+		return err
+	}
+	run := resp.JSON201
+	var cmp *comparison
+	var checkErr error
+	if check, _ := cmd.Flags().GetBool("check"); check {
+		cmp, checkErr = checkWithCBC(cmd, c, run)
+	}
+	publish, _ := cmd.Flags().GetBool("publish")
+	published := publish && checkErr == nil
+	if published {
+		pr, err := c.PublishAllocationRunWithResponse(cmd.Context(), run.Id)
+		if err := called(pr, err); err != nil {
+			return err
+		}
+		run = pr.JSON200
+	}
+	if err := printAllocateResult(cmd, e, run, cmp, published); err != nil {
+		return err
+	}
+	if checkErr != nil && publish {
+		return fmt.Errorf("%s\nThe run %s was not published.", errorText(checkErr), run.Id)
+	}
+	return checkErr
+}
+
+// printAllocateResult prints what allocate did: the run and the comparison
+// with cbc, if any.
+func printAllocateResult(cmd *cobra.Command, e *env, run *client.AllocationRun, cmp *comparison, published bool) error {
+	if wantJSON(cmd) {
+		out := map[string]any{"run": run}
+		if cmp != nil {
+			out["check"] = cmp
+		}
+		return writeJSONValue(e.stdout, out)
+	}
+	if err := printRun(e, run); err != nil {
+		return err
+	}
+	if cmp != nil {
+		fmt.Fprintln(e.stdout)
+		printComparison(e, cmp)
+	}
+	if published {
+		fmt.Fprintf(e.stdout, "\nPublished: applicants are notified and the allocations await provisioning.\n")
+	}
+	return nil
+}
+
+// optFloat returns a pointer to the flag's value when it was set.
+func optFloat(cmd *cobra.Command, name string) *float64 {
+	if !cmd.Flags().Changed(name) {
+		return nil
+	}
+	v, _ := cmd.Flags().GetFloat64(name)
+	return &v
+}
+
+func newAllocateListCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
 		Use: "list", Short: "List allocation runs, newest first", Args: cobra.NoArgs,
 		Example: `  pactum allocate list --call 01a2…`,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			l, o := page(cmd)
-			return call(cmd, e, func(ctx context.Context, c *client.ClientWithResponses) (*client.ListAllocationRunsResponse, error) {
-				return c.ListAllocationRunsWithResponse(ctx, &client.ListAllocationRunsParams{CallId: optString(cmd, "call"), Limit: l, Offset: o})
-			}, func(resp *client.ListAllocationRunsResponse) error {
-				var rows [][]string
-				for _, r := range resp.JSON200.Items {
-					rows = append(rows, []string{r.Id, r.CallId, string(r.State), fmtNum(r.Objective), fmtPct(r.Gap), fmtTime(r.CreatedAt), shortHash(r.InputHash)})
-				}
-				if err := table(e.stdout, []string{"RUN", "CALL", "STATE", "OBJECTIVE", "PROVEN GAP", "CREATED", "INPUTS"}, rows); err != nil {
-					return err
-				}
-				footer(e.stdout, len(rows), resp.JSON200.Total)
-				return nil
-			})
-		},
 	}
-	list.Flags().String("call", "", "only this call's runs")
-	pageFlags(list)
-	jsonFlag(list)
-
-	show := &cobra.Command{
-		Use: "show RUN", Short: "Show a run with every proposal's outcome and explanation", Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return call(cmd, e, func(ctx context.Context, c *client.ClientWithResponses) (*client.GetAllocationRunResponse, error) {
-				return c.GetAllocationRunWithResponse(ctx, args[0])
-			}, func(resp *client.GetAllocationRunResponse) error {
-				return printRun(e, resp.JSON200)
-			})
+	cmd.Flags().String("call", "", "only this call's runs")
+	return listCmd(e, cmd, listing[*client.ListAllocationRunsResponse, client.AllocationRun]{
+		send: func(ctx context.Context, c *client.ClientWithResponses, cmd *cobra.Command, _ []string) (*client.ListAllocationRunsResponse, error) {
+			l, o := pageParams(cmd)
+			return c.ListAllocationRunsWithResponse(ctx, &client.ListAllocationRunsParams{CallId: optString(cmd, "call"), Limit: l, Offset: o})
 		},
-	}
-	jsonFlag(show)
+		page: func(r *client.ListAllocationRunsResponse) ([]client.AllocationRun, int) {
+			return r.JSON200.Items, r.JSON200.Total
+		},
+		cols: columns[client.AllocationRun]{
+			header: []string{"RUN", "CALL", "STATE", "OBJECTIVE", "PROVEN GAP", "CREATED", "INPUTS"},
+			row: func(r client.AllocationRun) []string {
+				return []string{r.Id, r.CallId, string(r.State), fmtNum(r.Objective), fmtPct(r.Gap), fmtTime(r.CreatedAt), shortHash(r.InputHash)}
+			},
+		},
+		paged: true,
+	})
+}
 
-	check := &cobra.Command{
+func newAllocateShowCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{Use: "show RUN", Short: "Show a run with every proposal's outcome and explanation", Args: cobra.ExactArgs(1)}
+	return requestCmd(e, cmd, byID((*client.ClientWithResponses).GetAllocationRunWithResponse), func(resp *client.GetAllocationRunResponse) error {
+		return printRun(e, resp.JSON200)
+	})
+}
+
+func newAllocateCheckCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
 		Use: "check RUN", Short: "Solve a run's instance with cbc here and compare", Args: cobra.ExactArgs(1),
 		Example: `  pactum allocate check RUN_ID --cbc-time 2m`,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -184,30 +193,26 @@ published only if cbc confirmed it.`,
 			return nil
 		},
 	}
-	checkFlags(check)
-	jsonFlag(check)
+	checkFlags(cmd)
+	jsonFlag(cmd)
+	return cmd
+}
 
-	publish := &cobra.Command{
+func newAllocatePublishCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
 		Use: "publish RUN", Short: "Publish a run as the committee's decision", Args: cobra.ExactArgs(1),
 		Long: `Publish a draft run: accepted proposals get allocations (capacity reserved as
 for any decision), refused ones are rejected with the run's explanation,
 applicants are notified, all in one audited transaction. Refused when the
 call's proposals, reviews or capacity changed since the run was solved.`,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return call(cmd, e, func(ctx context.Context, c *client.ClientWithResponses) (*client.PublishAllocationRunResponse, error) {
-				return c.PublishAllocationRunWithResponse(ctx, args[0])
-			}, func(resp *client.PublishAllocationRunResponse) error {
-				if err := printRun(e, resp.JSON200); err != nil {
-					return err
-				}
-				fmt.Fprintf(e.stdout, "\nPublished: applicants are notified and the allocations await provisioning.\n")
-				return nil
-			})
-		},
 	}
-	jsonFlag(publish)
-	cmd.AddCommand(list, show, check, publish)
-	return cmd
+	return requestCmd(e, cmd, byID((*client.ClientWithResponses).PublishAllocationRunWithResponse), func(resp *client.PublishAllocationRunResponse) error {
+		if err := printRun(e, resp.JSON200); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "\nPublished: applicants are notified and the allocations await provisioning.\n")
+		return nil
+	})
 }
 
 func checkFlags(cmd *cobra.Command) {
@@ -245,13 +250,13 @@ func checkWithCBC(cmd *cobra.Command, c *client.ClientWithResponses, run *client
 	if err := called(resp, err); err != nil {
 		return nil, err
 	}
-	var inst solver.Instance
-	if err := json.Unmarshal(resp.Body, &inst); err != nil {
+	inst, err := client.Decode[solver.Instance](resp)
+	if err != nil {
 		return nil, fmt.Errorf("decode the run's instance: %w", err)
 	}
 	bin, _ := cmd.Flags().GetString("cbc")
 	limit, _ := cmd.Flags().GetDuration("cbc-time")
-	res, err := solver.CompareWithCBC(cmd.Context(), &inst, solver.Options{}, solver.CBCOptions{Path: bin, TimeLimit: limit})
+	res, err := solver.CompareWithCBC(cmd.Context(), inst, solver.Options{}, solver.CBCOptions{Path: bin, TimeLimit: limit})
 	if errors.Is(err, solver.ErrCBCNotFound) {
 		return nil, pactum.Errorf(pactum.EINVALID, "cbc is not installed, so the run was not cross-checked (Debian: apt-get install coinor-cbc, or name the binary with --cbc).")
 	} else if err != nil {
@@ -284,8 +289,6 @@ func className(c string) string {
 	}
 	return strings.ReplaceAll(c, "_", " ")
 }
-
-func fmtPct(x float64) string { return strconv.FormatFloat(100*x, 'f', 3, 64) + " %" }
 
 func printRun(e *env, r *client.AllocationRun) error {
 	count := map[client.RunOutcomeOutcome]int{}

@@ -23,7 +23,12 @@ import (
 
 func newAuditCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{Use: "audit", Short: "Read and verify the tamper-evident audit log"}
-	verify := &cobra.Command{
+	cmd.AddCommand(newAuditVerifyCmd(e), newAuditEventsCmd(e), newAuditKeygenCmd(e), newAuditCheckpointCmd(e))
+	return cmd
+}
+
+func newAuditVerifyCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
 		Use:   "verify",
 		Short: "Verify the audit hash chain offline, straight from the database",
 		Long: `Walk the audit log from its first event to its last, recomputing each event's
@@ -47,32 +52,11 @@ Exit status: 0 when the chain verifies, 2 when it does not, 1 on other errors.`,
 			if err != nil {
 				return err
 			}
-			paths, _ := cmd.Flags().GetStringArray("checkpoint")
-			trust, _ := cmd.Flags().GetString("trust")
-			if len(paths) > 0 && trust == "" {
-				return pactum.Errorf(pactum.EINVALID, "--checkpoint needs --trust PUBLIC_KEY: a checkpoint signed by anyone proves nothing.")
-			}
-			var pins []*audit.Checkpoint
-			for _, p := range paths {
-				data, err := os.ReadFile(p)
-				if err != nil {
-					return err
-				}
-				c, err := audit.ParseCheckpoint(data)
-				if err != nil {
-					return pactum.Errorf(pactum.EINVALID, "%s: %v", p, err)
-				}
-				if err := c.VerifySignature(strings.TrimSpace(trust)); err != nil {
-					return &exitError{code: 2, err: fmt.Errorf("%s: %w", p, err)}
-				}
-				pins = append(pins, c)
-			}
-			db, err := sqlstore.Open(cmd.Context(), dsn, sqlstore.Options{Logger: slog.New(slog.DiscardHandler)})
+			pins, err := checkpointsFromFlags(cmd)
 			if err != nil {
 				return err
 			}
-			defer db.Close()
-			r, err := usecase.VerifyAudit(cmd.Context(), db, pins...)
+			r, err := verifyStoredAudit(cmd.Context(), dsn, pins...)
 			if err != nil {
 				return err
 			}
@@ -89,12 +73,67 @@ Exit status: 0 when the chain verifies, 2 when it does not, 1 on other errors.`,
 			return nil
 		},
 	}
-	storeFlags(verify)
-	jsonFlag(verify)
-	verify.Flags().StringArray("checkpoint", nil, "signed checkpoint file the chain must match (repeat)")
-	verify.Flags().String("trust", "", "the base64 public key checkpoints must be signed with")
+	storeFlags(cmd)
+	jsonFlag(cmd)
+	cmd.Flags().StringArray("checkpoint", nil, "signed checkpoint file the chain must match (repeat)")
+	cmd.Flags().String("trust", "", "the base64 public key checkpoints must be signed with")
+	return cmd
+}
 
-	keygen := &cobra.Command{
+// checkpointsFromFlags reads the checkpoints of --checkpoint and checks
+// that each is signed with the key of --trust.
+func checkpointsFromFlags(cmd *cobra.Command) ([]*audit.Checkpoint, error) {
+	paths, _ := cmd.Flags().GetStringArray("checkpoint")
+	trust, _ := cmd.Flags().GetString("trust")
+	if len(paths) > 0 && trust == "" {
+		return nil, pactum.Errorf(pactum.EINVALID, "--checkpoint needs --trust PUBLIC_KEY: a checkpoint signed by anyone proves nothing.")
+	}
+	var pins []*audit.Checkpoint
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return nil, err
+		}
+		c, err := audit.ParseCheckpoint(data)
+		if err != nil {
+			return nil, pactum.Errorf(pactum.EINVALID, "%s: %v", p, err)
+		}
+		if err := c.VerifySignature(strings.TrimSpace(trust)); err != nil {
+			return nil, &exitError{code: 2, err: fmt.Errorf("%s: %w", p, err)}
+		}
+		pins = append(pins, c)
+	}
+	return pins, nil
+}
+
+// verifyStoredAudit verifies the audit chain of the database dsn, which
+// must also match every checkpoint in pins.
+func verifyStoredAudit(ctx context.Context, dsn string, pins ...*audit.Checkpoint) (*pactum.AuditReport, error) {
+	db, err := sqlstore.Open(ctx, dsn, sqlstore.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	return usecase.VerifyAudit(ctx, db, pins...)
+}
+
+// storedAuditHead verifies the audit chain of the database dsn and, when
+// it verifies, returns its head: the last event's sequence number and hash.
+func storedAuditHead(ctx context.Context, dsn string) (r *pactum.AuditReport, seq int64, hash string, err error) {
+	db, err := sqlstore.Open(ctx, dsn, sqlstore.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return nil, 0, "", err
+	}
+	defer db.Close()
+	if r, err = usecase.VerifyAudit(ctx, db); err != nil || !r.OK {
+		return r, 0, "", err
+	}
+	seq, hash, err = db.GetAuditHead(ctx)
+	return r, seq, hash, err
+}
+
+func newAuditKeygenCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
 		Use:   "keygen --out FILE",
 		Short: "Create an Ed25519 key for signing audit checkpoints",
 		Long: `Create an Ed25519 key pair for signing audit checkpoints. The private key is
@@ -122,10 +161,13 @@ public key is printed, for auditors to pass to "audit verify --trust".`,
 			return nil
 		},
 	}
-	keygen.Flags().String("out", "", "file for the private key (required)")
-	_ = keygen.MarkFlagRequired("out")
+	cmd.Flags().String("out", "", "file for the private key (required)")
+	_ = cmd.MarkFlagRequired("out")
+	return cmd
+}
 
-	checkpoint := &cobra.Command{
+func newAuditCheckpointCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
 		Use:   "checkpoint --key FILE",
 		Short: "Sign the audit chain's current head, for safekeeping outside the database",
 		Long: `Sign a statement of the audit chain's current head (its last event's sequence
@@ -145,22 +187,13 @@ detects any rewrite of the history before them.`,
 			if err != nil {
 				return err
 			}
-			db, err := sqlstore.Open(cmd.Context(), dsn, sqlstore.Options{Logger: slog.New(slog.DiscardHandler)})
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			r, err := usecase.VerifyAudit(cmd.Context(), db)
+			r, seq, hash, err := storedAuditHead(cmd.Context(), dsn)
 			if err != nil {
 				return err
 			}
 			if !r.OK {
 				printReport(e, r)
 				return &exitError{code: 2, err: fmt.Errorf("refusing to sign a broken chain")}
-			}
-			seq, hash, err := db.GetAuditHead(cmd.Context())
-			if err != nil {
-				return err
 			}
 			if seq == 0 {
 				return pactum.Errorf(pactum.ECONFLICT, "The audit log is empty; there is nothing to sign yet.")
@@ -181,47 +214,46 @@ detects any rewrite of the history before them.`,
 			return err
 		},
 	}
-	storeFlags(checkpoint)
-	checkpoint.Flags().String("key", "", "private key file from audit keygen (required)")
-	checkpoint.Flags().String("out", "", "write the checkpoint to this file instead of standard output")
-	_ = checkpoint.MarkFlagRequired("key")
+	storeFlags(cmd)
+	cmd.Flags().String("key", "", "private key file from audit keygen (required)")
+	cmd.Flags().String("out", "", "write the checkpoint to this file instead of standard output")
+	_ = cmd.MarkFlagRequired("key")
+	return cmd
+}
 
-	events := &cobra.Command{
+func newAuditEventsCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
 		Use:     "events",
 		Short:   "List audit events (access managers and auditors)",
 		Example: `  pactum audit events --subject-type proposal --subject-id 0193…`,
 		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			l, o := page(cmd)
+	}
+	cmd.Flags().String("subject-type", "", "only events about this kind of subject (proposal, allocation, …)")
+	cmd.Flags().String("subject-id", "", "only events about this subject")
+	cmd.Flags().String("actor-id", "", "only events by this user")
+	cmd.Flags().Int64("after-seq", 0, "only events after this sequence number")
+	return listCmd(e, cmd, listing[*client.ListAuditEventsResponse, client.AuditEvent]{
+		send: func(ctx context.Context, c *client.ClientWithResponses, cmd *cobra.Command, _ []string) (*client.ListAuditEventsResponse, error) {
+			l, o := pageParams(cmd)
 			params := &client.ListAuditEventsParams{SubjectType: optString(cmd, "subject-type"), SubjectId: optString(cmd, "subject-id"),
 				ActorId: optString(cmd, "actor-id"), Limit: l, Offset: o}
 			if cmd.Flags().Changed("after-seq") {
 				v, _ := cmd.Flags().GetInt64("after-seq")
 				params.AfterSeq = &v
 			}
-			return call(cmd, e, func(ctx context.Context, c *client.ClientWithResponses) (*client.ListAuditEventsResponse, error) {
-				return c.ListAuditEventsWithResponse(ctx, params)
-			}, func(resp *client.ListAuditEventsResponse) error {
-				var rows [][]string
-				for _, ev := range resp.JSON200.Items {
-					rows = append(rows, []string{strconv.FormatInt(ev.Seq, 10), fmtTime(ev.At), ev.ActorId, ev.Action, ev.SubjectType + " " + ev.SubjectId, ev.Hash[:12]})
-				}
-				if err := table(e.stdout, []string{"SEQ", "AT", "ACTOR", "ACTION", "SUBJECT", "HASH"}, rows); err != nil {
-					return err
-				}
-				footer(e.stdout, len(rows), resp.JSON200.Total)
-				return nil
-			})
+			return c.ListAuditEventsWithResponse(ctx, params)
 		},
-	}
-	events.Flags().String("subject-type", "", "only events about this kind of subject (proposal, allocation, …)")
-	events.Flags().String("subject-id", "", "only events about this subject")
-	events.Flags().String("actor-id", "", "only events by this user")
-	events.Flags().Int64("after-seq", 0, "only events after this sequence number")
-	pageFlags(events)
-	jsonFlag(events)
-	cmd.AddCommand(verify, events, keygen, checkpoint)
-	return cmd
+		page: func(r *client.ListAuditEventsResponse) ([]client.AuditEvent, int) {
+			return r.JSON200.Items, r.JSON200.Total
+		},
+		cols: columns[client.AuditEvent]{
+			header: []string{"SEQ", "AT", "ACTOR", "ACTION", "SUBJECT", "HASH"},
+			row: func(ev client.AuditEvent) []string {
+				return []string{strconv.FormatInt(ev.Seq, 10), fmtTime(ev.At), ev.ActorId, ev.Action, ev.SubjectType + " " + ev.SubjectId, ev.Hash[:12]}
+			},
+		},
+		paged: true,
+	})
 }
 
 func printReport(e *env, r *pactum.AuditReport) {

@@ -33,73 +33,7 @@ inspect it afterwards, e.g. with "pactum audit verify --data DIR". With
   pactum demo --data /tmp/pactum-demo --json
   pactum demo --serve`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			dir, _ := cmd.Flags().GetString("data")
-			if dir == "" {
-				d, err := os.MkdirTemp("", "pactum-demo-")
-				if err != nil {
-					return err
-				}
-				dir = d
-			}
-			if _, err := os.Stat(filepath.Join(dir, "pactum.db")); err == nil {
-				return pactum.Errorf(pactum.ECONFLICT, "%s already holds a pactum database; the demo needs a fresh directory.", dir)
-			}
-			dsn, err := dsnFromDir(dir)
-			if err != nil {
-				return err
-			}
-			quiet, _ := cmd.Flags().GetBool("quiet")
-			asJSON := wantJSON(cmd)
-			progress := func(format string, args ...any) {
-				if !quiet {
-					fmt.Fprintf(e.stderr, "  "+format+"\n", args...)
-				}
-			}
-			start := time.Now()
-			a, err := openApp(ctx, dsn, slog.New(slog.DiscardHandler), "")
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			mgr, token, err := a.uc.Bootstrap(ctx, "mara.manager@eurohpc-ju.example", "Mara Manager")
-			if err != nil {
-				return err
-			}
-			srv, err := pactumhttp.NewServer(a.cfg)
-			if err != nil {
-				return err
-			}
-			addr, _ := cmd.Flags().GetString("addr")
-			if err := srv.Open(addr); err != nil {
-				return err
-			}
-			defer srv.Close()
-			progress("pactum server on %s, data in %s, ruleset %s", srv.URL(), dir, a.ruleset.Version())
-			res, err := demo.Run(ctx, srv.URL(), token, demo.Options{Progress: progress})
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				if err := writeJSONValue(e.stdout, res); err != nil {
-					return err
-				}
-			} else {
-				fmt.Fprintln(e.stdout)
-				if err := res.WriteText(e.stdout); err != nil {
-					return err
-				}
-				fmt.Fprintf(e.stdout, "\nDone in %s. Data in %s (check it offline: pactum audit verify --data %s).\n",
-					time.Since(start).Round(time.Millisecond), dir, dir)
-			}
-			if serve, _ := cmd.Flags().GetBool("serve"); serve {
-				fmt.Fprintf(e.stderr, "\nThe server keeps running at %s. As the access manager (%s):\n\n  export PACTUM_SERVER=%s PACTUM_TOKEN=%s\n  pactum proposals list\n\nPress Ctrl-C to stop.\n",
-					srv.URL(), mgr.Email, srv.URL(), token)
-				<-ctx.Done()
-			}
-			return nil
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return runDemo(cmd, e) },
 	}
 	cmd.Flags().String("data", "", "fresh data directory (default: a new temporary directory)")
 	cmd.Flags().String("addr", "127.0.0.1:0", "address for the demo's server")
@@ -107,4 +41,91 @@ inspect it afterwards, e.g. with "pactum audit verify --data DIR". With
 	cmd.Flags().BoolP("quiet", "q", false, "no progress lines")
 	cmd.Flags().Bool("json", false, "print the summary as JSON (proposals by final state, hours granted per system, …)")
 	return cmd
+}
+
+// runDemo starts a server on a fresh database in --data, plays the demo
+// against it through the API, prints the summary and, with --serve, keeps
+// the server running until the command is stopped.
+func runDemo(cmd *cobra.Command, e *env) error {
+	ctx := cmd.Context()
+	dir, err := demoDir(cmd)
+	if err != nil {
+		return err
+	}
+	dsn, err := dsnFromDir(dir)
+	if err != nil {
+		return err
+	}
+	quiet, _ := cmd.Flags().GetBool("quiet")
+	progress := func(format string, args ...any) {
+		if !quiet {
+			fmt.Fprintf(e.stderr, "  "+format+"\n", args...)
+		}
+	}
+	start := time.Now()
+	a, err := openApp(ctx, dsn, slog.New(slog.DiscardHandler), "")
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	mgr, token, err := a.uc.Bootstrap(ctx, "mara.manager@eurohpc-ju.example", "Mara Manager")
+	if err != nil {
+		return err
+	}
+	srv, err := pactumhttp.NewServer(a.cfg)
+	if err != nil {
+		return err
+	}
+	addr, _ := cmd.Flags().GetString("addr")
+	if err := srv.Open(addr); err != nil {
+		return err
+	}
+	defer srv.Close()
+	progress("pactum server on %s, data in %s, ruleset %s", srv.URL(), dir, a.ruleset.Version())
+	res, err := demo.Run(ctx, srv.URL(), token, demo.Options{Progress: progress})
+	if err != nil {
+		return err
+	}
+	if err := printDemo(cmd, e, res, dir, time.Since(start)); err != nil {
+		return err
+	}
+	if serve, _ := cmd.Flags().GetBool("serve"); serve {
+		fmt.Fprintf(e.stderr, "\nThe server keeps running at %s. As the access manager (%s):\n\n  export PACTUM_SERVER=%s PACTUM_TOKEN=%s\n  pactum proposals list\n\nPress Ctrl-C to stop.\n",
+			srv.URL(), mgr.Email, srv.URL(), token)
+		<-ctx.Done()
+	}
+	return nil
+}
+
+// demoDir returns --data, or a new temporary directory. It refuses a
+// directory that already holds a database rather than mix the demo's data
+// into it.
+func demoDir(cmd *cobra.Command) (string, error) {
+	dir, _ := cmd.Flags().GetString("data")
+	if dir == "" {
+		d, err := os.MkdirTemp("", "pactum-demo-")
+		if err != nil {
+			return "", err
+		}
+		dir = d
+	}
+	if _, err := os.Stat(filepath.Join(dir, "pactum.db")); err == nil {
+		return "", pactum.Errorf(pactum.ECONFLICT, "%s already holds a pactum database; the demo needs a fresh directory.", dir)
+	}
+	return dir, nil
+}
+
+// printDemo prints the demo's summary: as JSON with --json, else as text
+// with how long it took and where the data is.
+func printDemo(cmd *cobra.Command, e *env, res *demo.Result, dir string, took time.Duration) error {
+	if wantJSON(cmd) {
+		return writeJSONValue(e.stdout, res)
+	}
+	fmt.Fprintln(e.stdout)
+	if err := res.WriteText(e.stdout); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "\nDone in %s. Data in %s (check it offline: pactum audit verify --data %s).\n",
+		took.Round(time.Millisecond), dir, dir)
+	return nil
 }

@@ -4,123 +4,16 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
-
-	"github.com/pactum/pactum"
-	"github.com/pactum/pactum/client"
 )
-
-// apiClient returns a client for the server named by --server/PACTUM_SERVER,
-// authenticating with --token/PACTUM_TOKEN.
-func apiClient(cmd *cobra.Command, e *env) (*client.ClientWithResponses, error) {
-	server, _ := cmd.Flags().GetString("server")
-	if server == "" {
-		server = e.getenv("PACTUM_SERVER")
-	}
-	if server == "" {
-		server = "http://127.0.0.1:8080"
-	}
-	token, _ := cmd.Flags().GetString("token")
-	if token == "" {
-		token = e.getenv("PACTUM_TOKEN")
-	}
-	if token == "" {
-		return nil, pactum.Errorf(pactum.EUNAUTHORIZED, "No API token: pass --token or set PACTUM_TOKEN (pactum init prints the first one).")
-	}
-	return client.New(server, token)
-}
-
-// call runs one API request for a command: it builds the client, sends the
-// request, turns transport failures and error answers into messages, and
-// prints the server's JSON with --json or hands the response to human for
-// a table otherwise.
-func call[R response](cmd *cobra.Command, e *env, send func(ctx context.Context, c *client.ClientWithResponses) (R, error), human func(R) error) error {
-	c, err := apiClient(cmd, e)
-	if err != nil {
-		return err
-	}
-	resp, err := send(cmd.Context(), c)
-	if err != nil {
-		return netErr(err)
-	}
-	body := client.Body(resp)
-	if err := ok(resp, body); err != nil {
-		return err
-	}
-	if wantJSON(cmd) {
-		return printJSON(e.stdout, body)
-	}
-	return human(resp)
-}
-
-// apiError is an error response from the server.
-type apiError struct {
-	status int
-	body   pactum.Error
-}
-
-func (e *apiError) Error() string {
-	var b strings.Builder
-	b.WriteString(e.body.Message)
-	for _, f := range e.body.Fields {
-		fmt.Fprintf(&b, "\n  %s: %s", f.Field, f.Message)
-	}
-	return b.String()
-}
-
-// response is what every generated response type offers.
-type response interface{ StatusCode() int }
-
-// netErr explains a transport error: the request never got an answer.
-func netErr(err error) error {
-	var ue interface{ Timeout() bool }
-	if errors.As(err, &ue) && ue.Timeout() {
-		return fmt.Errorf("the pactum server did not answer in time: %w", err)
-	}
-	return fmt.Errorf("cannot reach the pactum server: %w", err)
-}
-
-// ok turns a non-2xx response into an *apiError carrying the server's
-// message and field errors.
-func ok(resp response, body []byte) error {
-	code := resp.StatusCode()
-	if code >= 200 && code < 300 {
-		return nil
-	}
-	var eb struct {
-		Error pactum.Error `json:"error"`
-	}
-	if json.Unmarshal(body, &eb) != nil || eb.Error.Message == "" {
-		eb.Error = pactum.Error{Code: "http", Message: fmt.Sprintf("The server answered %d: %s", code, strings.TrimSpace(string(body)))}
-	}
-	return &apiError{status: code, body: eb.Error}
-}
-
-// errorText is what the CLI prints for err.
-func errorText(err error) string {
-	var ae *apiError
-	if errors.As(err, &ae) {
-		return ae.Error()
-	}
-	var pe *pactum.Error
-	if errors.As(err, &pe) {
-		s := pe.Message
-		for _, f := range pe.Fields {
-			s += fmt.Sprintf("\n  %s: %s", f.Field, f.Message)
-		}
-		return s
-	}
-	return err.Error()
-}
 
 // jsonFlag adds --json to a read command.
 func jsonFlag(cmd *cobra.Command) {
@@ -222,7 +115,8 @@ func pageFlags(cmd *cobra.Command) {
 	cmd.Flags().Int("offset", 0, "skip this many items")
 }
 
-func page(cmd *cobra.Command) (*int, *int) {
+// pageParams returns --limit and --offset, for a list request.
+func pageParams(cmd *cobra.Command) (*int, *int) {
 	l, _ := cmd.Flags().GetInt("limit")
 	o, _ := cmd.Flags().GetInt("offset")
 	return &l, &o
@@ -242,4 +136,54 @@ func footer(w io.Writer, n, total int) {
 	if total > n {
 		fmt.Fprintf(w, "(showing %d of %d; use --limit and --offset for more)\n", n, total)
 	}
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+// joinComma renders a list or "-".
+func joinComma(s []string) string {
+	if len(s) == 0 {
+		return "-"
+	}
+	return strings.Join(s, ", ")
+}
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+func shortHash(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}
+
+func fmtPct(x float64) string { return strconv.FormatFloat(100*x, 'f', 3, 64) + " %" }
+
+func unitShort(u string) string {
+	switch u {
+	case "gpu_hours":
+		return "GPU-h"
+	case "node_hours":
+		return "node-h"
+	}
+	return u
+}
+
+// deref returns the list an optional field of a generated type points to.
+func deref[T any](s *[]T) []T {
+	if s == nil {
+		return nil
+	}
+	return *s
 }

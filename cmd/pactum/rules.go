@@ -13,7 +13,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pactum/pactum"
-	"github.com/pactum/pactum/catalog"
 	"github.com/pactum/pactum/policy"
 )
 
@@ -191,11 +190,7 @@ func readDiffInputs(path string, at time.Time) ([]*pactum.ScreeningInput, error)
 	if err := json.Unmarshal(data, &raws); err != nil {
 		return nil, pactum.Errorf(pactum.EINVALID, "%s: not a JSON array: %v.", path, err)
 	}
-	modes, err := catalog.Modes()
-	if err != nil {
-		return nil, err
-	}
-	systems, err := catalog.Systems()
+	modes, systems, err := catalogues()
 	if err != nil {
 		return nil, err
 	}

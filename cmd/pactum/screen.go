@@ -104,11 +104,7 @@ func screeningInputFromFlags(cmd *cobra.Command, path string) (*pactum.Screening
 		}
 		f.At = "" // the flag wins over the file
 	}
-	modes, err := catalog.Modes()
-	if err != nil {
-		return nil, err
-	}
-	systems, err := catalog.Systems()
+	modes, systems, err := catalogues()
 	if err != nil {
 		return nil, err
 	}
@@ -117,6 +113,20 @@ func screeningInputFromFlags(cmd *cobra.Command, path string) (*pactum.Screening
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return in, nil
+}
+
+// catalogues returns the access modes' default terms and the systems
+// built into pactum, which complete what a screening file leaves out.
+func catalogues() ([]pactum.CallMode, []*pactum.System, error) {
+	modes, err := catalog.Modes()
+	if err != nil {
+		return nil, nil, err
+	}
+	systems, err := catalog.Systems()
+	if err != nil {
+		return nil, nil, err
+	}
+	return modes, systems, nil
 }
 
 func screenReadFile(cmd *cobra.Command, path string) (*policy.ScreeningFile, error) {

@@ -3,10 +3,6 @@
 package main
 
 import (
-	"context"
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,26 +12,12 @@ import (
 // admission commands, the username command and the job command's refusal
 // against a server, without a cluster.
 func TestAllocationCommands(t *testing.T) {
-	dir := t.TempDir()
-	var boot struct {
-		Token string `json:"token"`
-	}
-	clu(t, nil, &boot, "init", "--data", dir, "--email", "mara@eurohpc.example", "--json")
-	ctx, cancel := context.WithCancel(context.Background())
-	var sout, serr syncBuffer
-	done := make(chan int)
-	go func() {
-		done <- run(ctx, []string{"serve", "--data", dir, "--addr", "127.0.0.1:0", "--log-level", "warn"}, strings.NewReader(""), &sout, &serr, os.Getenv)
-	}()
-	defer func() { cancel(); <-done }()
-	url := sout.waitFor(t, "http://")
-	mgr := map[string]string{"PACTUM_SERVER": url, "PACTUM_TOKEN": boot.Token}
-	var org, app struct {
+	mgr := serveFresh(t)
+	org := createAleph(t, mgr)
+	var app struct {
 		ID string `json:"id"`
 	}
-	clu(t, mgr, &org, "orgs", "create", "--name", "Aleph Lingua GmbH", "--country", "DE", "--registration", "HRB 1",
-		"--founded", "2022-03-01", "--staff", "24", "--turnover", "2000000", "--balance-sheet", "3000000", "--json")
-	clu(t, mgr, &app, "users", "create", "--email", "ada@aleph.example", "--name", "Ada", "--role", "applicant", "--org", org.ID, "--json")
+	clu(t, mgr, &app, "users", "create", "--email", "ada@aleph.example", "--name", "Ada", "--role", "applicant", "--org", org, "--json")
 	if out := clu(t, mgr, nil, "users", "set-username", app.ID, "ada"); !strings.Contains(out, "username:") || !strings.Contains(out, "ada") {
 		t.Errorf("set-username: %s", out)
 	}
@@ -46,25 +28,17 @@ func TestAllocationCommands(t *testing.T) {
 		Secret string `json:"secret"`
 	}
 	clu(t, mgr, &tok, "tokens", "create", "--user", app.ID, "--name", "cli", "--json")
-	ada := map[string]string{"PACTUM_SERVER": url, "PACTUM_TOKEN": tok.Secret}
+	ada := map[string]string{"PACTUM_SERVER": mgr["PACTUM_SERVER"], "PACTUM_TOKEN": tok.Secret}
 	var call struct {
 		ID string `json:"id"`
 	}
 	clu(t, mgr, &call, "calls", "create", "--title", "AI Factories", "--cutoff", time.Now().AddDate(0, 1, 0).Format(time.DateOnly), "--system", "lumi-g", "--json")
-	p := map[string]any{"call_id": call.ID, "mode": "fast_lane", "title": "Lex-7B", "summary": "Legal LLM.",
-		"requests": []map[string]any{{"system_id": "lumi-g", "amount": 1000, "storage_tb": 1}}, "duration_months": 3,
-		"ai_work": map[string]any{"model_type": "language_model", "input_modalities": []string{"text"}, "output_modalities": []string{"text"},
-			"parameter_count": 7e9, "training_tokens": 1e9, "planned_training_flop": 4.2e19, "fine_tune": false,
-			"intended_use": "Drafting for lawyers.", "purpose": "product_development", "intends_eu_market": true, "open_weights": false,
-			"civilian_only": true, "data_provenance": map[string]any{"sources": []string{"licensed"}, "personal_data": false,
-				"special_category_data": false, "tdm_opt_outs_honoured": true, "description": "Licensed case law."}},
-		"ai_act":  map[string]any{"interacts_with_persons": true},
-		"pledges": map[string]any{"governance_strategy": true, "high_risk_mapping": true, "ai_literacy": true}}
-	file := filepath.Join(t.TempDir(), "p.json")
-	b, _ := json.Marshal(p)
-	if err := os.WriteFile(file, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	p := lexProposal(call.ID)
+	p["requests"] = []map[string]any{{"system_id": "lumi-g", "amount": 1000, "storage_tb": 1}}
+	aiWork := p["ai_work"].(map[string]any)
+	aiWork["training_tokens"], aiWork["planned_training_flop"] = 1e9, 4.2e19
+	p["ai_act"] = map[string]any{"interacts_with_persons": true}
+	file := jsonFile(t, p)
 	var prop struct {
 		ID string `json:"id"`
 	}

@@ -1,0 +1,249 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pactum/pactum"
+	"github.com/pactum/pactum/client"
+)
+
+func newProposalsCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{Use: "proposals", Short: "Write, submit, decide and list proposals"}
+	cmd.AddCommand(newProposalsCreateCmd(e), newProposalsUpdateCmd(e), newProposalsListCmd(e), newProposalsShowCmd(e),
+		newProposalsSubmitCmd(e), newProposalsDecideCmd(e), newProposalsWithdrawCmd(e))
+	return cmd
+}
+
+func newProposalsCreateCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "create --file FILE",
+		Short: "Write a draft from a JSON file (applicants); --submit to submit at once",
+		Long: `Write a proposal from a JSON file in the API's ProposalInput schema (see
+/api/v1/openapi.json). With --submit it is created and submitted in one step:
+screened at once and routed (approved in the fast lane, to review, or refused).`,
+		Example: `  pactum proposals create --file proposal.json
+  pactum proposals create --file proposal.json --submit --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			path, _ := cmd.Flags().GetString("file")
+			body, err := readJSONFile(e, path)
+			if err != nil {
+				return err
+			}
+			submit, _ := cmd.Flags().GetBool("submit")
+			params := &client.CreateProposalParams{Submit: &submit, IdempotencyKey: optString(cmd, "idempotency-key")}
+			return call(cmd, e, func(ctx context.Context, c *client.ClientWithResponses) (*client.CreateProposalResponse, error) {
+				return c.CreateProposalWithBodyWithResponse(ctx, params, "application/json", bytes.NewReader(body))
+			}, func(resp *client.CreateProposalResponse) error {
+				return printProposal(e, resp.JSON201)
+			})
+		},
+	}
+	cmd.Flags().String("file", "", "proposal JSON file, - for standard input (required)")
+	cmd.Flags().Bool("submit", false, "submit at once")
+	cmd.Flags().String("idempotency-key", "", "a unique key (e.g. a UUID) that makes re-running this command safe: the same key never creates a second proposal")
+	_ = cmd.MarkFlagRequired("file")
+	jsonFlag(cmd)
+	return cmd
+}
+
+func newProposalsUpdateCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use: "update ID --file FILE", Short: "Replace a draft's content from a JSON file", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path, _ := cmd.Flags().GetString("file")
+			body, err := readJSONFile(e, path)
+			if err != nil {
+				return err
+			}
+			return call(cmd, e, func(ctx context.Context, c *client.ClientWithResponses) (*client.UpdateProposalResponse, error) {
+				return c.UpdateProposalWithBodyWithResponse(ctx, args[0], "application/json", bytes.NewReader(body))
+			}, func(resp *client.UpdateProposalResponse) error {
+				return printProposal(e, resp.JSON200)
+			})
+		},
+	}
+	cmd.Flags().String("file", "", "proposal JSON file, - for standard input (required)")
+	_ = cmd.MarkFlagRequired("file")
+	jsonFlag(cmd)
+	return cmd
+}
+
+func newProposalsListCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{Use: "list", Short: "List proposals you may see, newest first", Args: cobra.NoArgs}
+	cmd.Flags().String("call", "", "only this call")
+	cmd.Flags().String("org", "", "only this organization")
+	cmd.Flags().String("state", "", "only this state (draft, in_review, approved, …)")
+	cmd.Flags().String("mode", "", "only this access mode")
+	return listCmd(e, cmd, listing[*client.ListProposalsResponse, client.Proposal]{
+		send: func(ctx context.Context, c *client.ClientWithResponses, cmd *cobra.Command, _ []string) (*client.ListProposalsResponse, error) {
+			l, o := pageParams(cmd)
+			p := &client.ListProposalsParams{CallId: optString(cmd, "call"), OrganizationId: optString(cmd, "org"), Limit: l, Offset: o}
+			if s := optString(cmd, "state"); s != nil {
+				st := client.ProposalState(*s)
+				p.State = &st
+			}
+			if m := optString(cmd, "mode"); m != nil {
+				md := client.AccessMode(*m)
+				p.Mode = &md
+			}
+			return c.ListProposalsWithResponse(ctx, p)
+		},
+		page: func(r *client.ListProposalsResponse) ([]client.Proposal, int) {
+			return r.JSON200.Items, r.JSON200.Total
+		},
+		cols: columns[client.Proposal]{
+			header: []string{"ID", "TITLE", "MODE", "STATE", "SCREENING", "REQUESTED"},
+			row: func(p client.Proposal) []string {
+				outcome := "-"
+				if p.Screening != nil {
+					outcome = string(p.Screening.Outcome)
+				}
+				return []string{p.Id, truncate(p.Title, 40), string(p.Mode), string(p.State), outcome, requested(p.Requests)}
+			},
+		},
+		paged: true,
+	})
+}
+
+func newProposalsShowCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{Use: "show ID", Short: "Show a proposal with its screening findings and decision", Args: cobra.ExactArgs(1)}
+	return requestCmd(e, cmd, byID((*client.ClientWithResponses).GetProposalWithResponse), func(resp *client.GetProposalResponse) error {
+		return printProposal(e, resp.JSON200)
+	})
+}
+
+func newProposalsSubmitCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use: "submit ID", Short: "Submit a draft: it is screened at once and routed", Args: cobra.ExactArgs(1),
+	}
+	return requestCmd(e, cmd, byID((*client.ClientWithResponses).SubmitProposalWithResponse), func(resp *client.SubmitProposalResponse) error {
+		return printProposal(e, resp.JSON200)
+	})
+}
+
+func newProposalsDecideCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "decide ID (--accept | --reject) --reason TEXT",
+		Short: "Accept or reject a proposal in review (access managers)",
+		Long: `Accept or reject a proposal in review. Accepting grants the requested amounts
+unless --grant cuts them (never above the request); grants never exceed a
+system's capacity for the call. Acceptance creates allocations for the sites
+to provision.`,
+		Example: `  pactum proposals decide ID --accept --reason "Ethics review passed" --grant leonardo-booster=15000
+  pactum proposals decide ID --reject --reason "Insufficient scalability evidence"`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			in, err := decisionFromFlags(cmd)
+			if err != nil {
+				return err
+			}
+			return call(cmd, e, func(ctx context.Context, c *client.ClientWithResponses) (*client.DecideProposalResponse, error) {
+				return c.DecideProposalWithResponse(ctx, args[0], in)
+			}, func(resp *client.DecideProposalResponse) error {
+				return printProposal(e, resp.JSON200)
+			})
+		},
+	}
+	cmd.Flags().Bool("accept", false, "accept")
+	cmd.Flags().Bool("reject", false, "reject")
+	cmd.Flags().String("reason", "", "the reason, shown to the applicant (required)")
+	cmd.Flags().StringSlice("grant", nil, "SYSTEM=AMOUNT to grant less than requested (repeat)")
+	_ = cmd.MarkFlagRequired("reason")
+	jsonFlag(cmd)
+	return cmd
+}
+
+// decisionFromFlags builds a decision from decide's flags.
+func decisionFromFlags(cmd *cobra.Command) (client.DecisionInput, error) {
+	accept, _ := cmd.Flags().GetBool("accept")
+	reject, _ := cmd.Flags().GetBool("reject")
+	if accept == reject {
+		return client.DecisionInput{}, pactum.Errorf(pactum.EINVALID, "Give exactly one of --accept and --reject.")
+	}
+	in := client.DecisionInput{Accept: accept}
+	in.Reason, _ = cmd.Flags().GetString("reason")
+	grants, _ := cmd.Flags().GetStringSlice("grant")
+	if len(grants) > 0 && !accept {
+		return in, pactum.Errorf(pactum.EINVALID, "--grant only goes with --accept.")
+	}
+	for _, g := range grants {
+		sys, amt, found := strings.Cut(g, "=")
+		x, err := strconv.ParseFloat(amt, 64)
+		if !found || err != nil {
+			return in, pactum.Errorf(pactum.EINVALID, "--grant %q: use SYSTEM=AMOUNT, e.g. leonardo-booster=15000", g)
+		}
+		gs := append(deref(in.Grants), client.Grant{SystemId: sys, Amount: x})
+		in.Grants = &gs
+	}
+	return in, nil
+}
+
+func newProposalsWithdrawCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use: "withdraw ID", Short: "Withdraw an open proposal", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			reason, _ := cmd.Flags().GetString("reason")
+			return call(cmd, e, func(ctx context.Context, c *client.ClientWithResponses) (*client.WithdrawProposalResponse, error) {
+				return c.WithdrawProposalWithResponse(ctx, args[0], client.WithdrawInput{Reason: &reason})
+			}, func(resp *client.WithdrawProposalResponse) error {
+				return printProposal(e, resp.JSON200)
+			})
+		},
+	}
+	cmd.Flags().String("reason", "", "why (optional)")
+	jsonFlag(cmd)
+	return cmd
+}
+
+func requested(rs []client.ResourceRequest) string {
+	var parts []string
+	for _, r := range rs {
+		parts = append(parts, r.SystemId+"="+fmtNum(r.Amount))
+	}
+	return joinComma(parts)
+}
+
+func printProposal(e *env, p *client.Proposal) error {
+	kv := [][2]string{{"id", p.Id}, {"title", p.Title}, {"call", p.CallId}, {"organization", p.OrganizationId},
+		{"mode", string(p.Mode)}, {"state", string(p.State)}, {"requested", requested(p.Requests)},
+		{"duration", fmt.Sprintf("%d months", p.DurationMonths)}, {"submitted", fmtTimePtr(p.SubmittedAt)},
+		{"decision due", fmtTimePtr(p.DecisionDueAt)}}
+	if p.Screening != nil {
+		kv = append(kv, [2]string{"screening", fmt.Sprintf("%s (ruleset %s, %s)", p.Screening.Outcome, p.Screening.RulesetVersion, shortHash(p.Screening.RulesetHash))})
+	}
+	if d := p.Decision; d != nil {
+		verdict := "rejected"
+		if d.Accept {
+			verdict = "accepted"
+		}
+		if d.Automatic {
+			verdict += " automatically"
+		}
+		var gs []string
+		for _, g := range deref(d.Grants) {
+			gs = append(gs, g.SystemId+"="+fmtNum(g.Amount))
+		}
+		kv = append(kv, [2]string{"decision", verdict + ": " + d.Reason}, [2]string{"granted", joinComma(gs)})
+	}
+	if err := keyValues(e.stdout, kv); err != nil {
+		return err
+	}
+	if p.Screening != nil && len(p.Screening.Findings) > 0 {
+		fmt.Fprintln(e.stdout, "\nFindings:")
+		var rows [][]string
+		for _, f := range p.Screening.Findings {
+			rows = append(rows, []string{string(f.Effect), f.RuleId, f.Basis, f.Message})
+		}
+		return table(e.stdout, []string{"EFFECT", "RULE", "BASIS", "MESSAGE"}, rows)
+	}
+	return nil
+}
