@@ -109,15 +109,7 @@ func newWorldAt(t *testing.T, c *clock) *world {
 // allocation awards amount GPU-hours on LUMI-G to organization A.
 func (w *world) allocation(amount float64, conds ...pactum.Finding) *pactum.Allocation {
 	w.t.Helper()
-	prev := w.screener.ScreenFn
-	w.screener.ScreenFn = func(ctx context.Context, in *pactum.ScreeningInput) (*pactum.ScreeningDecision, error) {
-		d, err := prev(ctx, in)
-		if err == nil {
-			d.Findings = append(d.Findings, conds...)
-		}
-		return d, err
-	}
-	defer func() { w.screener.ScreenFn = prev }()
+	defer w.screener.Adding(conds...)()
 	p := storetest.NewProposal(w.f.Call.ID)
 	p.Requests = []pactum.ResourceRequest{{SystemID: "lumi-g", Amount: amount, StorageTB: 1}}
 	if err := w.uc.SubmitNewProposal(storetest.As(w.f.ApplicantA), p); err != nil {

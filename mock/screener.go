@@ -27,3 +27,18 @@ func Approving() *Screener {
 			RulesetVersion: "mock", RulesetHash: "mock", ScreenedAt: in.At}, nil
 	}}
 }
+
+// Adding makes the screener add findings to every decision it makes (after
+// ScreenFn's own) until restore is called: a way to give one proposal, and
+// so its award, conditions or referrals.
+func (s *Screener) Adding(findings ...pactum.Finding) (restore func()) {
+	prev := s.ScreenFn
+	s.ScreenFn = func(ctx context.Context, in *pactum.ScreeningInput) (*pactum.ScreeningDecision, error) {
+		d, err := prev(ctx, in)
+		if err == nil {
+			d.Findings = append(d.Findings, findings...)
+		}
+		return d, err
+	}
+	return func() { s.ScreenFn = prev }
+}

@@ -3,7 +3,6 @@
 package usecase_test
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -22,15 +21,7 @@ import (
 // A, carrying conds as its award conditions.
 func (w *world) allocation(t *testing.T, amount float64, conds ...pactum.Finding) *pactum.Allocation {
 	t.Helper()
-	prev := w.screener.ScreenFn
-	w.screener.ScreenFn = func(ctx context.Context, in *pactum.ScreeningInput) (*pactum.ScreeningDecision, error) {
-		d, err := prev(ctx, in)
-		if err == nil {
-			d.Findings = append(d.Findings, conds...)
-		}
-		return d, err
-	}
-	defer func() { w.screener.ScreenFn = prev }()
+	defer w.screener.Adding(conds...)()
 	p := w.submitAsking(t, pactum.ResourceRequest{SystemID: "lumi-g", Amount: amount, StorageTB: 1})
 	as, _, err := w.uc.FindAllocations(storetest.As(w.f.Manager), pactum.AllocationFilter{ProposalID: &p.ID})
 	if err != nil || len(as) != 1 {
