@@ -48,11 +48,31 @@ func mode(m pactum.AccessMode, gpuHours float64) func(in *pactum.ScreeningInput)
 	}
 }
 
+// ruleCases returns the cases of every rule family, starting with the clean
+// proposal.
 func ruleCases() []ruleCase {
-	cases := []ruleCase{
-		{name: "clean proposal fires nothing", expect: pactum.OutcomeApprove},
+	var cases []ruleCase
+	for _, family := range [][]ruleCase{
+		{{name: "clean proposal fires nothing", expect: pactum.OutcomeApprove}},
+		eligibilityCases(),
+		prohibitedPracticeCases(),
+		highRiskCases(),
+		transparencyCases(),
+		gpaiCases(),
+		computeEstimateCases(),
+		dataRightsCases(),
+		annexIIIItemCases(),
+		ethicsSectionCases(),
+	} {
+		cases = append(cases, family...)
+	}
+	return cases
+}
 
-		// Eligibility.
+// eligibilityCases cover who may apply, in which mode, for how many hours
+// and how long.
+func eligibilityCases() []ruleCase {
+	return []ruleCase{
 		{name: "established in the US", edit: func(in *pactum.ScreeningInput) { in.Organization.Country = "US" },
 			fire: []string{"elig.establishment"}, expect: pactum.OutcomeDeny},
 		{name: "established in Norway (associated)", edit: func(in *pactum.ScreeningInput) { in.Organization.Country = "NO" },
@@ -87,8 +107,12 @@ func ruleCases() []ruleCase {
 			fire: []string{"elig.ai_pact"}, expect: pactum.OutcomeDeny},
 		{name: "large scale needs no pledges", edit: both(func(in *pactum.ScreeningInput) { in.Proposal.Pledges = pactum.AIPactPledges{} }, mode(pactum.ModeLargeScale, 60000)),
 			quiet: []string{"elig.ai_pact"}},
+	}
+}
 
-		// Art. 5 with its dates and exceptions.
+// prohibitedPracticeCases cover Art. 5 with its dates and exceptions.
+func prohibitedPracticeCases() []ruleCase {
+	return []ruleCase{
 		{name: "manipulation with significant harm", at: "2025-02-02",
 			edit: ai(func(a *pactum.AIActProfile) { a.ManipulativeTechniques, a.SignificantHarmLikely = true, true }),
 			fire: []string{"art5.1a"}, quiet: []string{"art5.1ab_review"}, expect: pactum.OutcomeDeny},
@@ -158,8 +182,13 @@ func ruleCases() []ruleCase {
 				a.RemoteBiometricIdentification, a.PubliclyAccessibleSpaces, a.LawEnforcement = true, true, true
 			}),
 			fire: []string{"annex3.1a"}, quiet: []string{"art5.1h", "art5.1h_exception"}},
+	}
+}
 
-		// Annex III: derogations and profiling.
+// highRiskCases cover Annex III derogations and profiling, research that
+// stays in the lab and Annex I safety components.
+func highRiskCases() []ruleCase {
+	return []ruleCase{
 		{name: "recruitment with a preparatory-task derogation",
 			edit: ai(func(a *pactum.AIActProfile) { a.AnnexIII, a.Derogation = []string{"4a"}, "preparatory_task" }),
 			fire: []string{"art6.3_derogation"}, quiet: []string{"annex3.4a", "art6.3_profiling", "highrisk.risk_data"},
@@ -190,8 +219,12 @@ func ruleCases() []ruleCase {
 			fire: []string{"art6.1_annex_i"}, expect: pactum.OutcomeRefer},
 		{name: "Annex I safety component before Art. 6(1) applies", at: "2027-08-01",
 			edit: ai(func(a *pactum.AIActProfile) { a.SafetyComponent = true }), quiet: []string{"art6.1_annex_i"}},
+	}
+}
 
-		// Art. 50.
+// transparencyCases cover the Art. 50 transparency duties.
+func transparencyCases() []ruleCase {
+	return []ruleCase{
 		{name: "chatbot", at: "2026-08-02", edit: ai(func(a *pactum.AIActProfile) { a.InteractsWithPersons = true }),
 			fire: []string{"art50.1"}, expect: pactum.OutcomeApprove},
 		{name: "chatbot before Art. 50 applies", at: "2026-08-01", edit: ai(func(a *pactum.AIActProfile) { a.InteractsWithPersons = true }),
@@ -225,8 +258,13 @@ func ruleCases() []ruleCase {
 		{name: "public-interest text under editorial control",
 			edit:  ai(func(a *pactum.AIActProfile) { a.PublicInterestText, a.HumanEditorialControl = true, true }),
 			quiet: []string{"art50.4_text"}},
+	}
+}
 
-		// General-purpose models. llmInput's 6PD is 1.008e23.
+// gpaiCases cover general-purpose models (Chapter V). llmInput's 6PD is
+// 1.008e23.
+func gpaiCases() []ruleCase {
+	return []ruleCase{
 		{name: "7B model just above 1e23 FLOP", base: llmInput, at: "2025-08-02",
 			fire:   []string{"gpai.art53_documentation", "gpai.art53_copyright", "gpai.art53_summary", "compute.estimates_disagree"},
 			quiet:  []string{"gpai.art54_representative", "gpai.open_source", "gpai.systemic_notification", "gpai.modifier", "art50.2"},
@@ -293,22 +331,35 @@ func ruleCases() []ruleCase {
 				w.FineTune, w.BaseModel, w.BaseModelSystemicRisk, w.PlannedTrainingFLOP = true, "frontier", true, 3.2e24
 			}),
 			quiet: []string{"gpai.modifier", "gpai.systemic_notification"}},
+	}
+}
 
-		// Compute estimates. 20,000 H100-hours at 0.5 give 3.56e22 FLOP.
+// computeEstimateCases cover the agreement of the two compute estimates.
+// 20,000 H100-hours at 0.5 give 3.56e22 FLOP.
+func computeEstimateCases() []ruleCase {
+	return []ruleCase{
 		{name: "6PD 32 % above the hardware estimate", edit: work(func(w *pactum.AIWork) { w.ParameterCount, w.TrainingTokens = 1e9, 7.84e12 }),
 			fire: []string{"compute.estimates_disagree"}, expect: pactum.OutcomeApprove},
 		{name: "6PD 29 % above the hardware estimate", edit: work(func(w *pactum.AIWork) { w.ParameterCount, w.TrainingTokens = 1e9, 7.66e12 }),
 			quiet: []string{"compute.estimates_disagree"}},
+	}
+}
 
-		// Ethics table and data rights.
+// dataRightsCases cover text-and-data-mining opt-outs.
+func dataRightsCases() []ruleCase {
+	return []ruleCase{
 		{name: "web crawl ignoring opt-outs", base: llmInput, edit: work(func(w *pactum.AIWork) { w.DataProvenance.TDMOptOutsHonoured = false }),
 			fire: []string{"data.tdm_opt_outs"}, expect: pactum.OutcomeRefer},
 		{name: "web crawl honouring opt-outs", base: llmInput, quiet: []string{"data.tdm_opt_outs"}},
 		{name: "licensed data need not honour opt-outs", edit: work(func(w *pactum.AIWork) { w.DataProvenance.TDMOptOutsHonoured = false }),
 			quiet: []string{"data.tdm_opt_outs"}},
 	}
+}
 
-	// Every Annex III item fires from 2026-08-02 and not the day before.
+// annexIIIItemCases check that every Annex III item fires from 2026-08-02,
+// not the day before, and not when derogated.
+func annexIIIItemCases() []ruleCase {
+	var cases []ruleCase
 	for _, code := range pactum.AnnexIIIItems {
 		code := code
 		edit := ai(func(a *pactum.AIActProfile) { a.AnnexIII = []string{code} })
@@ -322,7 +373,13 @@ func ruleCases() []ruleCase {
 			}), quiet: []string{"annex3." + code}},
 		)
 	}
-	// Every ethics section refers, and only its own yes does.
+	return cases
+}
+
+// ethicsSectionCases check that every ethics section refers, and only on
+// its own yes.
+func ethicsSectionCases() []ruleCase {
+	var cases []ruleCase
 	sections := []struct {
 		id  string
 		set func(e *pactum.EthicsAssessment) *pactum.EthicsAnswer

@@ -41,14 +41,19 @@ func mapFS(files map[string]string) fstest.MapFS {
 	return m
 }
 
-func TestLoadRefusesMalformedRulesets(t *testing.T) {
-	tests := []struct {
-		name  string
-		files map[string]string
-		// want lists, per expected problem, substrings that must all occur
-		// in one problem's text (file, rule id and reason).
-		want [][]string
-	}{
+// malformedRuleset is a ruleset Load must refuse, and what it must say.
+type malformedRuleset struct {
+	name  string
+	files map[string]string
+	// want lists, per expected problem, substrings that must all occur in
+	// one problem's text (file, rule id and reason).
+	want [][]string
+}
+
+// malformedRulesets returns one ruleset per kind of mistake the loader
+// catches, most of them beside a valid rule.
+func malformedRulesets() []malformedRuleset {
+	return []malformedRuleset{
 		{"bad CEL", map[string]string{"r.yaml": head + "rules:" + okRule + `
   - id: bad.cel
     basis: B
@@ -155,7 +160,10 @@ rules:` + okRule}, [][]string{{"derived fact derived.big does not compile"}}},
 		{"not YAML", map[string]string{"r.yaml": "rules: [\n"}, [][]string{{"r.yaml", "not valid YAML"}}},
 		{"no files", map[string]string{"README.md": "x"}, [][]string{{"no *.yaml files"}}},
 	}
-	for _, tc := range tests {
+}
+
+func TestLoadRefusesMalformedRulesets(t *testing.T) {
+	for _, tc := range malformedRulesets() {
 		t.Run(tc.name, func(t *testing.T) {
 			rs, err := policy.Load(mapFS(tc.files))
 			if err == nil {

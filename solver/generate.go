@@ -42,135 +42,177 @@ var generatorSystems = []struct {
 // oversubscribed 2–3 times. The same arguments always give the same instance.
 // Tests, benchmarks and `pactum allocate --check` use it.
 func Generate(seed uint64, proposals, systems int) *Instance {
-	rng := rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
-	in := &Instance{}
-	var weights []float64
-	for s := 0; s < systems; s++ {
-		g := generatorSystems[s%len(generatorSystems)]
-		id := g.id
+	g := &generator{rng: rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15)), in: &Instance{}}
+	g.addSystems(systems)
+	g.demand = make([]float64, systems)
+	g.addProposals(proposals)
+	for s := range g.in.Systems {
+		over := 2 + g.rng.Float64()
+		g.in.Systems[s].Capacity = math.Round(g.demand[s] / over)
+	}
+	g.in.Reservations = []Reservation{{Class: ClassStartup, Share: math.Round((0.2+0.1*g.rng.Float64())*100) / 100}}
+	return g.in
+}
+
+// generator holds the state of one Generate call. Its methods draw from rng
+// in a fixed order: the order is part of what a seed means, so reordering
+// the draws changes every generated instance.
+type generator struct {
+	rng     *rand.Rand
+	in      *Instance
+	weights []float64 // relative size of each system
+	demand  []float64 // compatible hours requested of each system so far
+}
+
+// genOrg is the organization whose proposals are being generated.
+type genOrg struct {
+	id      string
+	left    int     // proposals still to generate for it
+	props   int     // proposals generated for it
+	demand  float64 // hours those request
+	startup bool
+}
+
+// addSystems adds n systems, cycling through generatorSystems and
+// numbering the second and later rounds.
+func (g *generator) addSystems(n int) {
+	for s := 0; s < n; s++ {
+		gs := generatorSystems[s%len(generatorSystems)]
+		id := gs.id
 		if s >= len(generatorSystems) {
-			id = fmt.Sprintf("%s-%d", g.id, s/len(generatorSystems)+1)
+			id = fmt.Sprintf("%s-%d", gs.id, s/len(generatorSystems)+1)
 		}
-		in.Systems = append(in.Systems, System{ID: id, Software: g.sw})
-		weights = append(weights, g.weight)
+		g.in.Systems = append(g.in.Systems, System{ID: id, Software: gs.sw})
+		g.weights = append(g.weights, gs.weight)
 	}
-	pick := func(sw Software, exclude []int) int {
-		// weighted choice among systems that match sw and are not excluded;
-		// -1 when none is left
-		var tot float64
-		for s := range in.Systems {
-			if Compatible(sw, in.Systems[s].Software) && !containsInt(exclude, s) {
-				tot += weights[s]
-			}
-		}
-		if tot == 0 {
-			return -1
-		}
-		x := rng.Float64() * tot
-		last := -1
-		for s := range in.Systems {
-			if Compatible(sw, in.Systems[s].Software) && !containsInt(exclude, s) {
-				last = s
-				x -= weights[s]
-				if x < 0 {
-					return s
-				}
-			}
-		}
-		return last
-	}
-	demand := make([]float64, systems)
+}
+
+// addProposals adds n proposals, grouped into organizations of random size.
+func (g *generator) addProposals(n int) {
+	var org genOrg
 	orgN := 0
-	orgLeft := 0
-	var orgID string
-	var orgDemand float64
-	var orgProps int
-	closeOrg := func() {
-		// Cap some multi-proposal organizations at part of their demand.
-		if orgProps >= 2 && rng.Float64() < 0.5 {
-			in.OrgCaps = append(in.OrgCaps, OrgCap{OrgID: orgID, Cap: math.Round(orgDemand * (0.3 + 0.5*rng.Float64()))})
-		}
-	}
-	startup := false
-	for i := 0; i < proposals; i++ {
-		if orgLeft == 0 {
+	for i := 0; i < n; i++ {
+		if org.left == 0 {
 			if orgN > 0 {
-				closeOrg()
+				g.closeOrg(&org)
 			}
 			orgN++
-			orgID = fmt.Sprintf("org-%05d", orgN)
-			orgLeft = 1 + int(math.Min(11, math.Floor(rng.ExpFloat64()*1.5)))
-			orgDemand, orgProps = 0, 0
-			startup = rng.Float64() < 0.4
+			org = genOrg{id: fmt.Sprintf("org-%05d", orgN)}
+			org.left = 1 + int(math.Min(11, math.Floor(g.rng.ExpFloat64()*1.5)))
+			org.startup = g.rng.Float64() < 0.4
 		}
-		orgLeft--
-		orgProps++
-		var sw Software
-		switch x := rng.Float64(); {
-		case x < 0.3:
-			sw = SoftwareROCm
-		case x < 0.8:
-			sw = SoftwareCUDA
-		default:
-			sw = SoftwareAny
-		}
-		nreq := 1
-		if x := rng.Float64(); x < 0.15 {
-			nreq = 3
-		} else if x < 0.5 {
-			nreq = 2
-		}
-		total := math.Exp(9.6 + 1.2*rng.NormFloat64())
-		total = math.Max(1000, math.Min(500000, total))
-		p := Proposal{
-			ID:          fmt.Sprintf("p-%05d", i+1),
-			OrgID:       orgID,
-			MinFraction: math.Round((0.3+0.5*rng.Float64())*100) / 100,
-			Software:    sw,
-		}
-		panel := float64(1 + rng.IntN(5))
-		p.Score = math.Round(math.Max(1, math.Min(5, panel+0.3*rng.NormFloat64()))*1000) / 1000
-		if startup {
-			p.Classes = []string{ClassStartup}
-		}
-		var used []int
-		for r := 0; r < nreq; r++ {
-			want := sw
-			if rng.Float64() < 0.05 {
-				// a request the software cannot use: the solver must drop it
-				want = SoftwareAny
-			}
-			s := pick(want, used)
-			if s < 0 {
-				break
-			}
-			used = append(used, s)
-		}
-		share := make([]float64, len(used))
-		var ssum float64
-		for r := range share {
-			share[r] = 0.5 + rng.Float64()
-			ssum += share[r]
-		}
-		for r, s := range used {
-			amt := math.Max(100, math.Round(total*share[r]/ssum))
-			p.Requests = append(p.Requests, Request{SystemID: in.Systems[s].ID, Amount: amt})
-			if Compatible(sw, in.Systems[s].Software) {
-				demand[s] += amt
-			}
-			orgDemand += amt
-		}
-		in.Proposals = append(in.Proposals, p)
+		org.left--
+		org.props++
+		g.in.Proposals = append(g.in.Proposals, g.proposal(i, &org))
 	}
 	if orgN > 0 {
-		closeOrg()
+		g.closeOrg(&org)
 	}
-	for s := range in.Systems {
-		over := 2 + rng.Float64()
-		in.Systems[s].Capacity = math.Round(demand[s] / over)
+}
+
+// closeOrg caps some multi-proposal organizations at part of their demand.
+func (g *generator) closeOrg(org *genOrg) {
+	if org.props >= 2 && g.rng.Float64() < 0.5 {
+		g.in.OrgCaps = append(g.in.OrgCaps, OrgCap{OrgID: org.id, Cap: math.Round(org.demand * (0.3 + 0.5*g.rng.Float64()))})
 	}
-	in.Reservations = []Reservation{{Class: ClassStartup, Share: math.Round((0.2+0.1*rng.Float64())*100) / 100}}
-	return in
+}
+
+// proposal returns the i-th proposal, for org, and counts its hours in the
+// systems' and the organization's demand.
+func (g *generator) proposal(i int, org *genOrg) Proposal {
+	var sw Software
+	switch x := g.rng.Float64(); {
+	case x < 0.3:
+		sw = SoftwareROCm
+	case x < 0.8:
+		sw = SoftwareCUDA
+	default:
+		sw = SoftwareAny
+	}
+	nreq := 1
+	if x := g.rng.Float64(); x < 0.15 {
+		nreq = 3
+	} else if x < 0.5 {
+		nreq = 2
+	}
+	total := math.Exp(9.6 + 1.2*g.rng.NormFloat64())
+	total = math.Max(1000, math.Min(500000, total))
+	p := Proposal{
+		ID:          fmt.Sprintf("p-%05d", i+1),
+		OrgID:       org.id,
+		MinFraction: math.Round((0.3+0.5*g.rng.Float64())*100) / 100,
+		Software:    sw,
+	}
+	panel := float64(1 + g.rng.IntN(5))
+	p.Score = math.Round(math.Max(1, math.Min(5, panel+0.3*g.rng.NormFloat64()))*1000) / 1000
+	if org.startup {
+		p.Classes = []string{ClassStartup}
+	}
+	g.addRequests(&p, g.pickSystems(sw, nreq), total, org)
+	return p
+}
+
+// pickSystems picks up to nreq distinct systems for a proposal needing sw.
+func (g *generator) pickSystems(sw Software, nreq int) []int {
+	var used []int
+	for r := 0; r < nreq; r++ {
+		want := sw
+		if g.rng.Float64() < 0.05 {
+			// a request the software cannot use: the solver must drop it
+			want = SoftwareAny
+		}
+		s := g.pick(want, used)
+		if s < 0 {
+			break
+		}
+		used = append(used, s)
+	}
+	return used
+}
+
+// pick makes a weighted choice among the systems that match sw and are not
+// excluded; -1 when none is left.
+func (g *generator) pick(sw Software, exclude []int) int {
+	var tot float64
+	for s := range g.in.Systems {
+		if Compatible(sw, g.in.Systems[s].Software) && !containsInt(exclude, s) {
+			tot += g.weights[s]
+		}
+	}
+	if tot == 0 {
+		return -1
+	}
+	x := g.rng.Float64() * tot
+	last := -1
+	for s := range g.in.Systems {
+		if Compatible(sw, g.in.Systems[s].Software) && !containsInt(exclude, s) {
+			last = s
+			x -= g.weights[s]
+			if x < 0 {
+				return s
+			}
+		}
+	}
+	return last
+}
+
+// addRequests spreads total hours over the systems used, in random shares
+// of at least 100 hours each.
+func (g *generator) addRequests(p *Proposal, used []int, total float64, org *genOrg) {
+	share := make([]float64, len(used))
+	var ssum float64
+	for r := range share {
+		share[r] = 0.5 + g.rng.Float64()
+		ssum += share[r]
+	}
+	for r, s := range used {
+		amt := math.Max(100, math.Round(total*share[r]/ssum))
+		p.Requests = append(p.Requests, Request{SystemID: g.in.Systems[s].ID, Amount: amt})
+		if Compatible(p.Software, g.in.Systems[s].Software) {
+			g.demand[s] += amt
+		}
+		org.demand += amt
+	}
 }
 
 func containsInt(xs []int, x int) bool {

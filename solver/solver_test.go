@@ -52,18 +52,22 @@ func req(sys string, amt float64) []solver.Request {
 	return []solver.Request{{SystemID: sys, Amount: amt}}
 }
 
-// Hand-checked instances: the expected grants and objective are worked out
-// in the comments, not taken from the solver.
-func TestSolveHandChecked(t *testing.T) {
-	cuda, rocm := solver.SoftwareCUDA, solver.SoftwareROCm
-	tests := []struct {
-		name  string
-		in    *solver.Instance
-		want  map[string]float64 // granted hours per proposal
-		obj   float64
-		exact bool     // the bound must equal the optimum
-		why   []string // id: substring expected in its explanation
-	}{
+// handChecked is a small instance with the grants, objective and
+// explanations it must get.
+type handChecked struct {
+	name  string
+	in    *solver.Instance
+	want  map[string]float64 // granted hours per proposal
+	obj   float64
+	exact bool     // the bound must equal the optimum
+	why   []string // id: substring expected in its explanation
+}
+
+// handCheckedCapacity are instances where one system's capacity decides
+// between cutting and refusing.
+func handCheckedCapacity() []handChecked {
+	cuda := solver.SoftwareCUDA
+	return []handChecked{
 		{
 			// Capacity 100. A (score 5) needs 40–80, B (score 4) needs
 			// 63–90: both do not fit (40+63 > 100). A alone is worth
@@ -90,6 +94,14 @@ func TestSolveHandChecked(t *testing.T) {
 			obj:  470,
 			why:  []string{"A:Cut to 87.5 %"},
 		},
+	}
+}
+
+// handCheckedSideConstraints are instances bound by an organization's cap
+// or a reserved share.
+func handCheckedSideConstraints() []handChecked {
+	cuda := solver.SoftwareCUDA
+	return []handChecked{
 		{
 			// One organization capped at 50 on a roomy system: A (5)
 			// 20–40 and B (4) 20–40. A 30 + B 20 = 230 beats A 40 alone
@@ -127,6 +139,14 @@ func TestSolveHandChecked(t *testing.T) {
 			exact: true,
 			why:   []string{"big:30 % of s is reserved for startup"},
 		},
+	}
+}
+
+// handCheckedSoftware are instances where requests name systems that do not
+// run the proposal's software.
+func handCheckedSoftware() []handChecked {
+	cuda, rocm := solver.SoftwareCUDA, solver.SoftwareROCm
+	return []handChecked{
 		{
 			// P needs CUDA and asks for 50 on a ROCm system and 50 on a
 			// CUDA one: the ROCm part is dropped, its minimum (0.6) is of
@@ -165,34 +185,47 @@ func TestSolveHandChecked(t *testing.T) {
 			why:  []string{"C:Granted in full"},
 		},
 	}
+}
+
+// Hand-checked instances: the expected grants and objective are worked out
+// in the comments, not taken from the solver.
+func TestSolveHandChecked(t *testing.T) {
+	var tests []handChecked
+	tests = append(tests, handCheckedCapacity()...)
+	tests = append(tests, handCheckedSideConstraints()...)
+	tests = append(tests, handCheckedSoftware()...)
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			res := MustSolve(t, tt.in)
-			got := map[string]float64{}
-			for _, g := range res.Grants {
-				got[g.ProposalID] = g.Granted
-			}
-			if diff := cmp.Diff(tt.want, got, cmpopts.EquateApprox(0, 1e-6)); diff != "" {
-				t.Errorf("grants (-want +got):\n%s", diff)
-			}
-			if !near(res.Objective, tt.obj) {
-				t.Errorf("objective %g, want %g", res.Objective, tt.obj)
-			}
-			if res.Bound < tt.obj*(1-1e-9) {
-				t.Errorf("bound %g below the optimum %g", res.Bound, tt.obj)
-			}
-			// "Exact" up to the subgradient's stopping rule (TargetGap 1e-5).
-			if tt.exact && res.Bound > tt.obj*(1+2e-5) {
-				t.Errorf("bound %g, want exactly %g", res.Bound, tt.obj)
-			}
-			for _, w := range tt.why {
-				id, text, _ := strings.Cut(w, ":")
-				g := grantOf(t, res, id)
-				if !strings.Contains(strings.Join(g.Explanation, " "), text) {
-					t.Errorf("%s: explanation %q lacks %q", id, g.Explanation, text)
-				}
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { checkHandChecked(t, tt) })
+	}
+}
+
+// checkHandChecked solves tt's instance and compares the grants, objective,
+// bound and explanations with tt's.
+func checkHandChecked(t *testing.T, tt handChecked) {
+	res := MustSolve(t, tt.in)
+	got := map[string]float64{}
+	for _, g := range res.Grants {
+		got[g.ProposalID] = g.Granted
+	}
+	if diff := cmp.Diff(tt.want, got, cmpopts.EquateApprox(0, 1e-6)); diff != "" {
+		t.Errorf("grants (-want +got):\n%s", diff)
+	}
+	if !near(res.Objective, tt.obj) {
+		t.Errorf("objective %g, want %g", res.Objective, tt.obj)
+	}
+	if res.Bound < tt.obj*(1-1e-9) {
+		t.Errorf("bound %g below the optimum %g", res.Bound, tt.obj)
+	}
+	// "Exact" up to the subgradient's stopping rule (TargetGap 1e-5).
+	if tt.exact && res.Bound > tt.obj*(1+2e-5) {
+		t.Errorf("bound %g, want exactly %g", res.Bound, tt.obj)
+	}
+	for _, w := range tt.why {
+		id, text, _ := strings.Cut(w, ":")
+		g := grantOf(t, res, id)
+		if !strings.Contains(strings.Join(g.Explanation, " "), text) {
+			t.Errorf("%s: explanation %q lacks %q", id, g.Explanation, text)
+		}
 	}
 }
 
