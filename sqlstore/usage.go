@@ -195,9 +195,9 @@ func (tx *Tx) bucketIDs(ctx context.Context, need []bucketKey) (map[bucketKey]in
 	if err := lookup(ctx, tx, bulk.lookupBuckets, nil, allocs, read); err != nil {
 		return nil, fmt.Errorf("usage buckets: %w", err)
 	}
-	var create []bucketKey
+	var create []bucketKey // need holds each key once
 	for _, k := range need {
-		if _, ok := ids[k]; !ok && !slices.Contains(create, k) {
+		if _, ok := ids[k]; !ok {
 			create = append(create, k)
 		}
 	}
@@ -233,23 +233,38 @@ func (tx *Tx) PutUsageRecords(ctx context.Context, recs []*pactum.UsageRecord) e
 	if len(recs) == 0 {
 		return nil
 	}
-	need := make([]bucketKey, 0, len(recs))
-	seen := map[bucketKey]bool{}
-	for _, r := range recs {
-		if k := (bucketKey{r.AllocationID, r.Username}); !seen[k] {
-			seen[k] = true
+	// A batch holds few buckets, and a job's records mostly follow each
+	// other: look a key up only when it changes.
+	bucket := make([]int, len(recs)) // recs[i]'s bucket, an index into need
+	var need []bucketKey
+	seen := map[bucketKey]int{}
+	for i, r := range recs {
+		if i > 0 && r.AllocationID == recs[i-1].AllocationID && r.Username == recs[i-1].Username {
+			bucket[i] = bucket[i-1]
+			continue
+		}
+		k := bucketKey{r.AllocationID, r.Username}
+		b, ok := seen[k]
+		if !ok {
+			b = len(need)
+			seen[k] = b
 			need = append(need, k)
 		}
+		bucket[i] = b
 	}
 	ids, err := tx.bucketIDs(ctx, need)
 	if err != nil {
 		return err
 	}
+	idOf := make([]int64, len(need))
+	for b, k := range need {
+		idOf[b] = ids[k]
+	}
 	args := make([]any, 0, nRecordCols*maxBulkRows)
 	err = chunks(len(recs), bulkStatements[tx.db.dialect].records, func(stmt string, from, to int) error {
 		args = args[:0]
-		for _, r := range recs[from:to] {
-			args = append(args, r.Cluster, r.JobID, ids[bucketKey{r.AllocationID, r.Username}], r.State, r.Final,
+		for i, r := range recs[from:to] {
+			args = append(args, r.Cluster, r.JobID, idOf[bucket[from+i]], r.State, r.Final,
 				unixArg(r.StartAt), unixArg(r.EndAt), r.ElapsedSeconds, r.GPUSeconds, r.NodeSeconds, r.CPUSeconds)
 		}
 		_, err := tx.ExecContext(ctx, stmt, args...)

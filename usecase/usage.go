@@ -17,9 +17,12 @@ import (
 type batch struct {
 	cluster string
 	res     *pactum.UsageIngest
-	recs    []*pactum.UsageRecord // the records to merge, in input order
-	at      []int                 // recs[k] is the input record at[k]
-	jobs    []string              // distinct job ids
+	recs    []pactum.UsageRecord // the records to merge, in input order
+	at      []int                // recs[k] is the input record at[k]
+	job     []int32              // recs[k]'s job, an index into jobs
+	jobs    []string             // distinct job ids
+	user    []int32              // recs[k]'s (allocation, user), an index into users
+	users   []userKey            // distinct (allocation, user) pairs
 	// allocs holds the batch's allocations by ID, as read before the
 	// transaction: their unit, amount and site never change; their state
 	// is read again inside it where it matters.
@@ -75,7 +78,8 @@ func (a *App) IngestUsage(ctx context.Context, b pactum.UsageBatch) (*pactum.Usa
 func (a *App) prepare(ctx context.Context, u *pactum.User, b *pactum.UsageBatch) (*batch, error) {
 	n := len(b.Records)
 	bt := &batch{cluster: b.Cluster, res: &pactum.UsageIngest{Results: make([]pactum.UsageResult, n)},
-		recs: make([]*pactum.UsageRecord, 0, n), at: make([]int, 0, n), allocs: map[string]*pactum.Allocation{}}
+		recs: make([]pactum.UsageRecord, 0, n), at: make([]int, 0, n), job: make([]int32, 0, n), user: make([]int32, 0, n),
+		allocs: map[string]*pactum.Allocation{}}
 	byAccount := map[string]*pactum.Allocation{}
 	var ids []string
 	for i := range b.Records {
@@ -102,7 +106,8 @@ func (a *App) prepare(ctx context.Context, u *pactum.User, b *pactum.UsageBatch)
 			byAccount[pactum.AllocationAccount(h.Allocation.ID)] = h.Allocation
 		}
 	}
-	seen := make(map[string]bool, n)
+	jobOf := make(map[string]int32, n)
+	userOf := map[userKey]int32{}
 	for i := range b.Records {
 		in := &b.Records[i]
 		out := &bt.res.Results[i]
@@ -118,15 +123,29 @@ func (a *App) prepare(ctx context.Context, u *pactum.User, b *pactum.UsageBatch)
 			out.Reason = fmt.Sprintf("account %s is not an allocation of site %s", in.Account, u.Site)
 			continue
 		}
-		bt.recs = append(bt.recs, &pactum.UsageRecord{Cluster: b.Cluster, UsageRecordInput: *in, AllocationID: al.ID,
+		bt.recs = append(bt.recs, pactum.UsageRecord{Cluster: b.Cluster, UsageRecordInput: *in, AllocationID: al.ID,
 			ChargeSeconds: pactum.ChargeSeconds(al.Unit, in.GPUSeconds, in.NodeSeconds)})
 		bt.at = append(bt.at, i)
-		if !seen[in.JobID] {
-			seen[in.JobID] = true
-			bt.jobs = append(bt.jobs, in.JobID)
-		}
+		bt.job = append(bt.job, index(jobOf, &bt.jobs, in.JobID))
+		bt.user = append(bt.user, index(userOf, &bt.users, userKey{al.ID, in.Username}))
 	}
 	return bt, nil
+}
+
+// userKey is one cluster user's usage under one allocation.
+type userKey struct{ alloc, user string }
+
+// index numbers the distinct keys of a batch: the index of k in *list,
+// appended when new. Numbering before the transaction lets the writer
+// work on slices instead of maps.
+func index[K comparable](of map[K]int32, list *[]K, k K) int32 {
+	i, ok := of[k]
+	if !ok {
+		i = int32(len(*list))
+		of[k] = i
+		*list = append(*list, k)
+	}
+	return i
 }
 
 // ingest is the write use case: it merges the prepared records with what is
@@ -154,14 +173,18 @@ func ingest(ctx context.Context, tx pactum.Tx, u *pactum.User, bt *batch) error 
 		}
 		r.ChargeSeconds = pactum.ChargeSeconds(al.Unit, r.GPUSeconds, r.NodeSeconds)
 	}
-	written, replaced := bt.merge(stored)
-	if len(written) == 0 {
+	order, latest := bt.merge(stored)
+	if len(order) == 0 {
 		return nil
+	}
+	written := make([]*pactum.UsageRecord, len(order))
+	for i, j := range order {
+		written[i] = &bt.recs[latest[j]-1]
 	}
 	if err := tx.PutUsageRecords(ctx, written); err != nil {
 		return err
 	}
-	users, allocs, added := usageDeltas(written, replaced)
+	users, allocs, added := bt.deltas(order, latest, stored)
 	after, err := tx.AddUsageTotals(ctx, users, allocs, tx.Now())
 	if err != nil {
 		return err
@@ -203,15 +226,16 @@ func (bt *batch) allocation(ctx context.Context, tx pactum.Tx, id string) (*pact
 
 // merge applies pactum.MergeUsage in input order, so that a job listed
 // twice meets its earlier accepted version, and sets each record's result.
-// It returns the records to write, one per job, and the stored records
-// they replace (nil for new jobs), by position.
-func (bt *batch) merge(stored map[string]*pactum.UsageRecord) (written, replaced []*pactum.UsageRecord) {
-	latest := map[string]int{} // job → index in written
-	for k, rec := range bt.recs {
+// It returns the jobs to write, in the order first accepted, and for each
+// job 1 + the index in recs of its accepted version (0 for none).
+func (bt *batch) merge(stored map[string]*pactum.UsageRecord) (order, latest []int32) {
+	latest = make([]int32, len(bt.jobs))
+	for k := range bt.recs {
+		rec := &bt.recs[k]
+		j := bt.job[k]
 		prev := stored[rec.JobID]
-		i, again := latest[rec.JobID]
-		if again {
-			prev = written[i]
+		if l := latest[j]; l > 0 {
+			prev = &bt.recs[l-1]
 		}
 		status, reason := pactum.MergeUsage(prev, rec)
 		out := &bt.res.Results[bt.at[k]]
@@ -219,64 +243,70 @@ func (bt *batch) merge(stored map[string]*pactum.UsageRecord) (written, replaced
 		if status != pactum.UsageAccepted {
 			continue
 		}
-		if again {
-			written[i] = rec
-			continue
+		if latest[j] == 0 {
+			order = append(order, j)
 		}
-		latest[rec.JobID] = len(written)
-		written = append(written, rec)
-		replaced = append(replaced, stored[rec.JobID])
+		latest[j] = int32(k + 1)
 	}
-	return written, replaced
+	return order, latest
 }
 
-// usageDeltas returns how totals change when written replaces replaced:
-// per (allocation, user), per allocation, and the number of new jobs.
-func usageDeltas(written, replaced []*pactum.UsageRecord) (users, allocs []pactum.UsageDelta, added int64) {
-	type key struct{ alloc, user string }
-	byUser := map[key]*pactum.UsageTotals{}
-	var userOrder []key
-	add := func(r *pactum.UsageRecord, sign int64) {
-		k := key{r.AllocationID, r.Username}
-		t := byUser[k]
+// deltas returns how totals change when the written records replace the
+// stored ones: per (allocation, user), per allocation (in ID order, so
+// that thresholds are recorded in the same order whatever the batch's),
+// and the number of new jobs.
+func (bt *batch) deltas(order, latest []int32, stored map[string]*pactum.UsageRecord) (users, allocs []pactum.UsageDelta, added int64) {
+	byUser := make([]pactum.UsageTotals, len(bt.users))
+	other := map[userKey]*pactum.UsageTotals{} // users of replaced records outside the batch's
+	for _, j := range order {
+		k := latest[j] - 1
+		byUser[bt.user[k]].Add(&bt.recs[k], 1)
+		old := stored[bt.jobs[j]]
+		if old == nil {
+			added++
+			continue
+		}
+		t := other[userKey{old.AllocationID, old.Username}]
 		if t == nil {
 			t = &pactum.UsageTotals{}
-			byUser[k] = t
-			userOrder = append(userOrder, k)
+			other[userKey{old.AllocationID, old.Username}] = t
 		}
-		t.Add(r, sign)
+		t.Add(old, -1)
 	}
-	for i, r := range written {
-		add(r, 1)
-		if old := replaced[i]; old != nil {
-			add(old, -1)
-		} else {
-			added++
+	for key, t := range other {
+		if i := slices.Index(bt.users, key); i >= 0 {
+			byUser[i].Plus(*t)
+			delete(other, key)
 		}
 	}
 	byAlloc := map[string]*pactum.UsageTotals{}
-	var allocOrder []string
-	for _, k := range userOrder {
-		t := *byUser[k]
+	add := func(key userKey, t pactum.UsageTotals) {
 		if t == (pactum.UsageTotals{}) {
-			continue
+			return
 		}
-		users = append(users, pactum.UsageDelta{AllocationID: k.alloc, Username: k.user, UsageTotals: t})
-		at := byAlloc[k.alloc]
+		users = append(users, pactum.UsageDelta{AllocationID: key.alloc, Username: key.user, UsageTotals: t})
+		at := byAlloc[key.alloc]
 		if at == nil {
 			at = &pactum.UsageTotals{}
-			byAlloc[k.alloc] = at
-			allocOrder = append(allocOrder, k.alloc)
+			byAlloc[key.alloc] = at
 		}
 		at.Plus(t)
 	}
-	// Allocations in ID order, so that their thresholds are recorded in
-	// the same order whatever the batch's.
-	slices.Sort(allocOrder)
-	for _, id := range allocOrder {
-		if *byAlloc[id] != (pactum.UsageTotals{}) {
-			allocs = append(allocs, pactum.UsageDelta{AllocationID: id, UsageTotals: *byAlloc[id]})
+	for i, key := range bt.users {
+		add(key, byUser[i])
+	}
+	for key, t := range other {
+		add(key, *t)
+	}
+	ids := make([]string, 0, len(byAlloc))
+	for id, t := range byAlloc {
+		if *t != (pactum.UsageTotals{}) {
+			ids = append(ids, id)
 		}
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		allocs = append(allocs, pactum.UsageDelta{AllocationID: id, UsageTotals: *byAlloc[id]})
 	}
 	return users, allocs, added
 }
