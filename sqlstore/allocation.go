@@ -99,9 +99,8 @@ func (tx *Tx) UpdateAllocationState(ctx context.Context, a *pactum.Allocation, o
 func (q *queries) ListHostedAllocations(ctx context.Context, ids []string) ([]pactum.HostedAllocation, error) {
 	var out []pactum.HostedAllocation
 	err := lookup(ctx, q.q, bulkStatements[q.dialect].lookupAllocations, nil, ids, func(rows *sql.Rows) error {
-		a := &pactum.Allocation{}
-		var site string
-		if err := rows.Scan(&a.ID, &a.Unit, &a.Amount, &a.State, &site); err != nil {
+		a, site, err := scanAllocation(rows)
+		if err != nil {
 			return err
 		}
 		out = append(out, pactum.HostedAllocation{Allocation: a, Site: site})

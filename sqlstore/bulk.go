@@ -108,10 +108,9 @@ func newBulkSQL(dialect string) *bulkSQL {
 	return &bulkSQL{
 		lookupRecords: lookupSQL(dialect, `SELECT job_id, bucket, state, final, start_at, end_at, elapsed, gpu_seconds, node_seconds, cpu_seconds
 			FROM usage_records WHERE cluster = %s AND job_id IN`, 1),
-		lookupAllocations: lookupSQL(dialect, `SELECT a.id, a.unit, a.amount, a.state, s.site FROM allocations a
-			JOIN systems s ON s.id = a.system_id WHERE a.id IN`, 0),
-		lookupBuckets: lookupSQL(dialect, `SELECT id, allocation_id, username FROM usage_buckets WHERE allocation_id IN`, 0),
-		bucketsByID:   lookupSQL(dialect, `SELECT id, allocation_id, username FROM usage_buckets WHERE id IN`, 0),
+		lookupAllocations: lookupSQL(dialect, allocationSelect+` WHERE a.id IN`, 0),
+		lookupBuckets:     lookupSQL(dialect, `SELECT id, allocation_id, username FROM usage_buckets WHERE allocation_id IN`, 0),
+		bucketsByID:       lookupSQL(dialect, `SELECT id, allocation_id, username FROM usage_buckets WHERE id IN`, 0),
 		newBuckets: multiRow(dialect, `INSERT INTO usage_buckets (allocation_id, username, jobs, gpu_seconds, node_seconds, cpu_seconds) VALUES `,
 			2, ", 0, 0, 0, 0", ` ON CONFLICT (allocation_id, username) DO NOTHING`),
 		// A record is replaced whole: MergeUsage decided that it may be.

@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -167,14 +168,13 @@ func (tx *Tx) bucketIDs(ctx context.Context, need []bucketKey) (map[bucketKey]in
 	}
 	c.mu.RUnlock()
 	missingAllocs := func() []string {
-		var out []string
+		set := map[string]bool{}
 		for _, k := range need {
-			if _, ok := ids[k]; !ok && !slices.Contains(out, k.alloc) {
-				out = append(out, k.alloc)
+			if _, ok := ids[k]; !ok {
+				set[k.alloc] = true
 			}
 		}
-		slices.Sort(out)
-		return out
+		return slices.Sorted(maps.Keys(set))
 	}
 	allocs := missingAllocs()
 	if len(allocs) == 0 {

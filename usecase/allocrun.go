@@ -113,10 +113,11 @@ func (a *App) PublishAllocationRun(ctx context.Context, id string) (*pactum.Allo
 		if run.State == pactum.RunPublished {
 			return pactum.Errorf(pactum.ECONFLICT, "Allocation run %s was already published.", id)
 		}
-		if err := a.checkInputs(ctx, tx, run, *in); err != nil {
+		snap, err := a.checkInputs(ctx, tx, run, *in)
+		if err != nil {
 			return err
 		}
-		accepted, err := decideRun(ctx, tx, u, run)
+		accepted, err := decideRun(ctx, tx, u, run, snap.Systems)
 		if err != nil {
 			return err
 		}
@@ -139,33 +140,34 @@ func (a *App) PublishAllocationRun(ctx context.Context, id string) (*pactum.Allo
 
 // checkInputs refuses a run whose inputs changed since it was solved: the
 // call's proposals, reviews or capacity as the transaction sees them give
-// another input hash.
-func (a *App) checkInputs(ctx context.Context, tx pactum.Tx, run *pactum.AllocationRun, in pactum.AllocationRunInput) error {
+// another input hash. It returns the snapshot it read.
+func (a *App) checkInputs(ctx context.Context, tx pactum.Tx, run *pactum.AllocationRun, in pactum.AllocationRunInput) (*pactum.RunSnapshot, error) {
 	snap, err := tx.GetRunSnapshot(ctx, run.CallID)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	_, remaining, err := snap.Remaining()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	hash, err := a.allocator.InputHash(snap, in.Resolve(remaining))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if hash != run.InputHash {
-		return pactum.Errorf(pactum.ECONFLICT, "The call's proposals, reviews or capacity changed since allocation run %s was solved; run it again.", run.ID)
+		return nil, pactum.Errorf(pactum.ECONFLICT, "The call's proposals, reviews or capacity changed since allocation run %s was solved; run it again.", run.ID)
 	}
-	return nil
+	return snap, nil
 }
 
 // decideRun decides every outcome of a run and notifies its applicant,
-// returning how many were accepted.
-func decideRun(ctx context.Context, tx pactum.Tx, u *pactum.User, run *pactum.AllocationRun) (int, error) {
+// returning how many were accepted. systems is the catalogue the
+// transaction read with the run's inputs.
+func decideRun(ctx context.Context, tx pactum.Tx, u *pactum.User, run *pactum.AllocationRun, systems map[string]*pactum.System) (int, error) {
 	accepted := 0
 	for _, o := range run.Outcomes {
 		d := pactum.CommitteeDecision(run, o, len(run.Outcomes))
-		p, err := decide(ctx, tx, u, o.ProposalID, d)
+		p, err := decide(ctx, tx, u, o.ProposalID, d, systems)
 		if err != nil {
 			return 0, fmt.Errorf("proposal %s: %w", o.ProposalID, err)
 		}

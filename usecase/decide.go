@@ -22,8 +22,11 @@ func (a *App) DecideProposal(ctx context.Context, id string, in pactum.DecisionI
 	}
 	var p *pactum.Proposal
 	err = a.update(ctx, u, func(tx pactum.Tx) error {
-		var err error
-		p, err = decide(ctx, tx, u, id, in)
+		systems, err := systemMap(ctx, tx)
+		if err != nil {
+			return err
+		}
+		p, err = decide(ctx, tx, u, id, in, systems)
 		return err
 	})
 	if err != nil {
@@ -33,9 +36,11 @@ func (a *App) DecideProposal(ctx context.Context, id string, in pactum.DecisionI
 }
 
 // decide applies a decision inside a transaction: the transition, the
-// capacity, the record and, for an acceptance, the allocations. Publishing
-// an allocation run decides its proposals through it too.
-func decide(ctx context.Context, tx pactum.Tx, u *pactum.User, id string, in pactum.DecisionInput) (*pactum.Proposal, error) {
+// capacity, the record and, for an acceptance, the allocations. systems is
+// the catalogue as the transaction reads it. Publishing an allocation run
+// decides its proposals through it too.
+func decide(ctx context.Context, tx pactum.Tx, u *pactum.User, id string, in pactum.DecisionInput,
+	systems map[string]*pactum.System) (*pactum.Proposal, error) {
 	p, err := tx.GetProposal(ctx, id)
 	if err != nil {
 		return nil, err
@@ -55,16 +60,8 @@ func decide(ctx context.Context, tx pactum.Tx, u *pactum.User, id string, in pac
 	if in.Accept && len(grants) == 0 {
 		grants = p.RequestedGrants()
 	}
-	var systems map[string]*pactum.System
 	if in.Accept {
-		call, err := tx.GetCall(ctx, p.CallID)
-		if err != nil {
-			return nil, err
-		}
-		if systems, err = systemMap(ctx, tx); err != nil {
-			return nil, err
-		}
-		if err := reserve(ctx, tx, call, systems, grants); err != nil {
+		if err := reserve(ctx, tx, p.CallID, systems, grants); err != nil {
 			return nil, err
 		}
 	}
@@ -85,13 +82,13 @@ func decide(ctx context.Context, tx pactum.Tx, u *pactum.User, id string, in pac
 
 // reserve takes grants out of the call's capacity, or returns ECONFLICT
 // saying which system lacks room, having taken nothing.
-func reserve(ctx context.Context, tx pactum.Tx, call *pactum.Call, systems map[string]*pactum.System, grants []pactum.Grant) error {
+func reserve(ctx context.Context, tx pactum.Tx, callID string, systems map[string]*pactum.System, grants []pactum.Grant) error {
 	for _, g := range grants {
 		if systems[g.SystemID] == nil {
 			return pactum.Errorf(pactum.EINVALID, "System %q is not in the catalogue.", g.SystemID)
 		}
 	}
-	short, err := tx.ReserveCapacity(ctx, call.ID, grants)
+	short, err := tx.ReserveCapacity(ctx, callID, grants)
 	if err != nil {
 		return err
 	}

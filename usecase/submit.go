@@ -157,7 +157,7 @@ func settle(ctx context.Context, tx pactum.Tx, p *pactum.Proposal, call *pactum.
 	switch route {
 	case pactum.ProposalApproved:
 		p.Decision = pactum.AutoApproval(p, at)
-		if err := reserve(ctx, tx, call, systems, p.Decision.Grants); err != nil {
+		if err := reserve(ctx, tx, call.ID, systems, p.Decision.Grants); err != nil {
 			if pactum.ErrorCode(err) != pactum.ECONFLICT {
 				return err
 			}
