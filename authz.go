@@ -175,6 +175,9 @@ type Scope struct {
 	// Site: a proposal in review that requests a system of this site, or
 	// an allocation on one.
 	Site string
+	// DisclosedTo: a conflict of interest of this reviewer that was
+	// disclosed to them (Conflict.Disclosed).
+	DisclosedTo string
 }
 
 // Empty reports whether s sees nothing.
@@ -292,9 +295,13 @@ func CanSeeAssignment(u *User, a *Assignment) bool { return canSeeReviewersOwn(u
 // AssignmentScope is what assignments u may list (CanSeeAssignment).
 func AssignmentScope(u *User) Scope { return reviewScope(u) }
 
-// CanSeeConflict reports whether u may read c: the reviewer concerned;
-// access managers and auditors any.
-func CanSeeConflict(u *User, c *Conflict) bool { return canSeeReviewersOwn(u, c.ReviewerID) }
+// CanSeeConflict reports whether u may read c: access managers and auditors
+// any; the reviewer concerned only a disclosed one, because a conflict
+// detected before assignment would tell them that a proposal from their
+// organization (or naming them) exists.
+func CanSeeConflict(u *User, c *Conflict) bool {
+	return u != nil && (CanReadAll(u) || u.Role == RoleReviewer && u.ID == c.ReviewerID && c.Disclosed)
+}
 
 // canSeeReviewersOwn: access managers and auditors see everything of the
 // review; a reviewer their own (reviewerID), nobody else anything.
@@ -303,7 +310,13 @@ func canSeeReviewersOwn(u *User, reviewerID string) bool {
 }
 
 // ConflictScope is what conflicts u may list (CanSeeConflict).
-func ConflictScope(u *User) Scope { return reviewScope(u) }
+func ConflictScope(u *User) Scope {
+	s := reviewScope(u)
+	if s.UserID != "" {
+		return Scope{DisclosedTo: s.UserID}
+	}
+	return s
+}
 
 // reviewScope: everything to access managers and auditors, a reviewer's
 // own to reviewers, nothing to anyone else.

@@ -143,6 +143,12 @@ type Conflict struct {
 	WaivedBy    string           `json:"waived_by,omitempty"`
 	WaiveReason string           `json:"waive_reason,omitempty"`
 	WaivedAt    *time.Time       `json:"waived_at,omitempty"`
+	// Disclosed is true when the reviewer already knew the proposal when
+	// the conflict was recorded (they recused themselves, or held an
+	// assignment on it when a profile change revealed the conflict). A
+	// conflict found before any assignment is not disclosed: the reviewer
+	// must not learn that the proposal exists, so they never see it.
+	Disclosed bool `json:"disclosed"`
 }
 
 // ConflictSubject is what conflict detection compares a reviewer with: the

@@ -1162,8 +1162,11 @@ type ConditionStatusList struct {
 
 // ConflictOfInterest defines model for ConflictOfInterest.
 type ConflictOfInterest struct {
-	Detail      string                     `json:"detail"`
-	DetectedAt  time.Time                  `json:"detected_at"`
+	Detail     string    `json:"detail"`
+	DetectedAt time.Time `json:"detected_at"`
+
+	// Disclosed Whether the reviewer knew the proposal when the conflict was recorded; reviewers see only disclosed conflicts
+	Disclosed   *bool                      `json:"disclosed,omitempty"`
 	Id          string                     `json:"id"`
 	ProposalId  string                     `json:"proposal_id"`
 	Reason      ConflictOfInterestReason   `json:"reason"`
@@ -1669,6 +1672,7 @@ type ReviewerProfile struct {
 
 // ReviewerProfileInput defines model for ReviewerProfileInput.
 type ReviewerProfileInput struct {
+	// Affiliations History: every affiliation on file must be kept; end one with until (not before it was last recorded as current) instead of removing it
 	Affiliations      []Affiliation      `json:"affiliations"`
 	DeclaredConflicts []DeclaredConflict `json:"declared_conflicts"`
 
@@ -2553,7 +2557,7 @@ type ClientInterface interface {
 	// Corresponds with PUT /api/v1/calls/{id}/rubric (the `SetRubric` operationId).
 	SetRubric(ctx context.Context, id ID, body SetRubricJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ListConflicts Recorded conflicts of interest (access managers and auditors all; reviewers their own)
+	// ListConflicts Recorded conflicts of interest (access managers and auditors all; reviewers their own disclosed ones)
 	//
 	// Corresponds with GET /api/v1/conflicts (the `ListConflicts` operationId).
 	ListConflicts(ctx context.Context, params *ListConflictsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3389,7 +3393,7 @@ func (c *Client) SetRubric(ctx context.Context, id ID, body SetRubricJSONRequest
 	return c.Client.Do(req)
 }
 
-// ListConflicts Recorded conflicts of interest (access managers and auditors all; reviewers their own)
+// ListConflicts Recorded conflicts of interest (access managers and auditors all; reviewers their own disclosed ones)
 //
 // Corresponds with GET /api/v1/conflicts (the `ListConflicts` operationId).
 func (c *Client) ListConflicts(ctx context.Context, params *ListConflictsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -7728,7 +7732,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PUT /api/v1/calls/{id}/rubric (the `SetRubric` operationId).
 	SetRubricWithResponse(ctx context.Context, id ID, body SetRubricJSONRequestBody, reqEditors ...RequestEditorFn) (*SetRubricResponse, error)
 
-	// ListConflictsWithResponse Recorded conflicts of interest (access managers and auditors all; reviewers their own)
+	// ListConflictsWithResponse Recorded conflicts of interest (access managers and auditors all; reviewers their own disclosed ones)
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -12511,7 +12515,7 @@ func (c *ClientWithResponses) SetRubricWithResponse(ctx context.Context, id ID, 
 	return ParseSetRubricResponse(rsp)
 }
 
-// ListConflictsWithResponse Recorded conflicts of interest (access managers and auditors all; reviewers their own)
+// ListConflictsWithResponse Recorded conflicts of interest (access managers and auditors all; reviewers their own disclosed ones)
 //
 // Returns a wrapper object for the known response body format(s).
 //

@@ -386,7 +386,7 @@ func listAll[T any](ctx context.Context, q querier, what, query string, args []a
 // pactum.Scope, SQL with ? standing for the field's value; "" where the
 // list has no such condition.
 type scopeConds struct {
-	organization, user, reviewer, site string
+	organization, user, reviewer, site, disclosed string
 }
 
 // scope adds s's conditions to the query and reports whether it can return
@@ -399,7 +399,7 @@ func (w *where) scope(s pactum.Scope, c scopeConds) bool {
 	if s.Empty() {
 		return false
 	}
-	for _, f := range []struct{ v, cond string }{{s.OrganizationID, c.organization}, {s.UserID, c.user}, {s.ReviewerID, c.reviewer}, {s.Site, c.site}} {
+	for _, f := range []struct{ v, cond string }{{s.OrganizationID, c.organization}, {s.UserID, c.user}, {s.ReviewerID, c.reviewer}, {s.Site, c.site}, {s.DisclosedTo, c.disclosed}} {
 		if f.v == "" {
 			continue
 		}

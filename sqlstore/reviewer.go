@@ -220,13 +220,13 @@ func (tx *Tx) UpdateAssignmentState(ctx context.Context, id string, state pactum
 
 // --- conflicts ---
 
-const conflictColumns = `id, proposal_id, reviewer_id, reason, severity, status, detail, detected_at, waived_by, waive_reason, waived_at`
+const conflictColumns = `id, proposal_id, reviewer_id, reason, severity, status, detail, detected_at, waived_by, waive_reason, waived_at, disclosed`
 
 func scanConflict(row scanner, extra ...any) (*pactum.Conflict, error) {
 	var c pactum.Conflict
 	var waived sql.NullTime
 	if err := row.Scan(append([]any{&c.ID, &c.ProposalID, &c.ReviewerID, &c.Reason, &c.Severity, &c.Status, &c.Detail, &c.DetectedAt,
-		&c.WaivedBy, &c.WaiveReason, &waived}, extra...)...); err != nil {
+		&c.WaivedBy, &c.WaiveReason, &waived, &c.Disclosed}, extra...)...); err != nil {
 		return nil, err
 	}
 	c.DetectedAt = c.DetectedAt.UTC()
@@ -238,9 +238,9 @@ func scanConflict(row scanner, extra ...any) (*pactum.Conflict, error) {
 // the pair, and reports whether it was new.
 func (tx *Tx) InsertConflict(ctx context.Context, c *pactum.Conflict) (bool, error) {
 	var id string
-	err := tx.QueryRowContext(ctx, `INSERT INTO conflicts (id, proposal_id, reviewer_id, reason, severity, status, detail, detected_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (proposal_id, reviewer_id, reason) DO NOTHING RETURNING id`,
-		c.ID, c.ProposalID, c.ReviewerID, c.Reason, c.Severity, c.Status, c.Detail, c.DetectedAt).Scan(&id)
+	err := tx.QueryRowContext(ctx, `INSERT INTO conflicts (id, proposal_id, reviewer_id, reason, severity, status, detail, detected_at, disclosed)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (proposal_id, reviewer_id, reason) DO NOTHING RETURNING id`,
+		c.ID, c.ProposalID, c.ReviewerID, c.Reason, c.Severity, c.Status, c.Detail, c.DetectedAt, c.Disclosed).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	} else if err != nil {
@@ -263,7 +263,7 @@ func (q *queries) GetConflict(ctx context.Context, id string) (*pactum.Conflict,
 // ListConflicts lists conflicts within s, oldest first.
 func (q *queries) ListConflicts(ctx context.Context, s pactum.Scope, f pactum.ConflictFilter) ([]*pactum.Conflict, int, error) {
 	var w where
-	if !w.scope(s, scopeConds{user: "reviewer_id = ?"}) {
+	if !w.scope(s, scopeConds{disclosed: "reviewer_id = ? AND disclosed"}) {
 		return []*pactum.Conflict{}, 0, nil
 	}
 	if f.ProposalID != nil {

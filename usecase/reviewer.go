@@ -36,7 +36,8 @@ func (a *App) FindReviewerProfiles(ctx context.Context, f pactum.ReviewerFilter)
 }
 
 // UpdateReviewerProfile replaces a reviewer's expertise, affiliations and
-// declared conflicts. The reviewer themself or an access manager
+// declared conflicts. Affiliations are history: one on file may be ended,
+// never removed or back-dated (pactum.KeepsAffiliationHistory, EINVALID). The reviewer themself or an access manager
 // (EFORBIDDEN for auditors, ENOTFOUND for others). Assignments the new
 // profile conflicts with are recused at once, with the conflict recorded.
 // EINVALID for a bad profile, ENOTFOUND for an unknown reviewer.
@@ -58,6 +59,9 @@ func (a *App) UpdateReviewerProfile(ctx context.Context, r *pactum.ReviewerProfi
 	return a.update(ctx, u, func(tx pactum.Tx) error {
 		old, err := tx.GetReviewerProfile(ctx, r.UserID)
 		if err != nil {
+			return err
+		}
+		if err := pactum.KeepsAffiliationHistory(old.Affiliations, r.Affiliations, old.UpdatedAt); err != nil {
 			return err
 		}
 		r.Name, r.Email, r.UpdatedAt, r.Version = old.Name, old.Email, tx.Now(), old.Version+1
@@ -100,6 +104,9 @@ func recheckAssignments(ctx context.Context, tx pactum.Tx, r *pactum.ReviewerPro
 			continue
 		}
 		for i := range found {
+			// The reviewer holds an assignment on it: they know the
+			// proposal, so the conflict may be shown to them.
+			found[i].Disclosed = true
 			if _, err := recordConflict(ctx, tx, &found[i]); err != nil {
 				return err
 			}
@@ -323,7 +330,7 @@ func (a *App) Recuse(ctx context.Context, assignmentID, reason string) (*pactum.
 			return pactum.Errorf(pactum.ECONFLICT, "You are already recused from this proposal.")
 		}
 		c := pactum.Conflict{ProposalID: as.ProposalID, ReviewerID: u.ID, Reason: pactum.ConflictDeclared, Severity: pactum.SeverityReal,
-			Status: pactum.ConflictActive, Detail: "The reviewer recused themself: " + reason, DetectedAt: tx.Now()}
+			Status: pactum.ConflictActive, Detail: "The reviewer recused themself: " + reason, DetectedAt: tx.Now(), Disclosed: true}
 		if _, err := recordConflict(ctx, tx, &c); err != nil {
 			return err
 		}
@@ -340,7 +347,8 @@ func (a *App) Recuse(ctx context.Context, assignmentID, reason string) (*pactum.
 }
 
 // FindConflicts lists recorded conflicts: access managers and auditors all;
-// reviewers their own.
+// reviewers their own disclosed ones (pactum.CanSeeConflict), never one
+// found before they were assigned, which would reveal the proposal.
 func (a *App) FindConflicts(ctx context.Context, f pactum.ConflictFilter) ([]*pactum.Conflict, int, error) {
 	u, err := actor(ctx)
 	if err != nil {

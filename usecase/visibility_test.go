@@ -175,7 +175,7 @@ func (g *visWorld) submissions(t *testing.T) {
 }
 
 // reviewFacts writes assignments (assigned, submitted or recused; on
-// drafts too) and conflicts (active or waived) for random reviewer and
+// drafts too) and conflicts (active or waived, disclosed or not) for random reviewer and
 // proposal pairs, straight to the store.
 func (g *visWorld) reviewFacts(t *testing.T) {
 	t.Helper()
@@ -193,7 +193,8 @@ func (g *visWorld) reviewFacts(t *testing.T) {
 				}
 				if g.rng.IntN(4) == 0 {
 					c := &pactum.Conflict{ID: newTestID(), ProposalID: p.ID, ReviewerID: r.ID, Reason: pactum.ConflictRecentOrganization,
-						Severity: pactum.SeverityApparent, Status: pactum.ConflictActive, Detail: "generated", DetectedAt: tx.Now()}
+						Severity: pactum.SeverityApparent, Status: pactum.ConflictActive, Detail: "generated", DetectedAt: tx.Now(),
+						Disclosed: g.rng.IntN(2) == 0}
 					if g.rng.IntN(2) == 0 {
 						c.Status = pactum.ConflictWaived
 					}
