@@ -6,8 +6,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -62,9 +64,14 @@ func TestOpenAPIAndProbes(t *testing.T) {
 					// Only a routed, authenticated handler answers 401.
 					t.Errorf("%s %s without a token: HTTP %d, want 401 %v", method, path, code, m)
 				}
-				code, m = do(t, method, url, e.token)
+				// With every documented query parameter: the handler
+				// takes each (its own list agrees with the document).
+				code, m = do(t, method, url+documentedQuery(op), e.token)
 				if code == 405 || code == 404 && strings.HasPrefix(errMessage(m), "No endpoint") {
 					t.Errorf("%s %s is documented but not served: HTTP %d %v", method, path, code, m)
+				}
+				for f, msg := range fieldsOf(m) {
+					t.Errorf("%s %s%s: %s %s", method, path, documentedQuery(op), f, msg)
 				}
 			}
 		}
@@ -88,6 +95,32 @@ func TestOpenAPIAndProbes(t *testing.T) {
 // handler (which may answer 404 for it, as its own not found).
 func fillPath(path string) string {
 	return strings.NewReplacer("{id}", "x", "{rule_id}", "x", "{site}", "CSC").Replace(path)
+}
+
+// documentedQuery is a query string setting each query parameter the
+// operation documents to a value its schema allows.
+func documentedQuery(op *openapi3.Operation) string {
+	q := url.Values{}
+	for _, p := range op.Parameters {
+		if p.Value.In != openapi3.ParameterInQuery {
+			continue
+		}
+		s := p.Value.Schema.Value
+		v := "x"
+		switch {
+		case len(s.Enum) > 0:
+			v = fmt.Sprint(s.Enum[0])
+		case s.Type.Is(openapi3.TypeBoolean):
+			v = "true"
+		case s.Type.Is(openapi3.TypeInteger):
+			v = "1"
+		}
+		q.Set(p.Value.Name, v)
+	}
+	if len(q) == 0 {
+		return ""
+	}
+	return "?" + q.Encode()
 }
 
 // do sends a request without a body, with token if not empty.
