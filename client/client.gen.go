@@ -814,33 +814,35 @@ type AIActProfileEmotionSetting string
 // AIActProfileRbiException defines model for AIActProfile.RbiException.
 type AIActProfileRbiException string
 
-// AIPactPledges defines model for AIPactPledges.
+// AIPactPledges The AI Pact pledges made; absent ones are not made.
 type AIPactPledges struct {
-	AiLiteracy         bool      `json:"ai_literacy"`
-	GovernanceStrategy bool      `json:"governance_strategy"`
-	HighRiskMapping    bool      `json:"high_risk_mapping"`
+	AiLiteracy         bool      `json:"ai_literacy,omitempty"`
+	GovernanceStrategy bool      `json:"governance_strategy,omitempty"`
+	HighRiskMapping    bool      `json:"high_risk_mapping,omitempty"`
 	Optional           *[]string `json:"optional,omitempty"`
 }
 
-// AIWork defines model for AIWork.
+// AIWork Numbers absent are 0 (not declared) and flags absent are false.
 type AIWork struct {
-	BaseModel             *string         `json:"base_model,omitempty"`
-	BaseModelFlop         *float64        `json:"base_model_flop,omitempty"`
-	BaseModelSystemicRisk *bool           `json:"base_model_systemic_risk,omitempty"`
-	CivilianOnly          bool            `json:"civilian_only"`
-	DataProvenance        DataProvenance  `json:"data_provenance"`
-	FineTune              bool            `json:"fine_tune"`
-	InputModalities       []Modality      `json:"input_modalities"`
-	IntendedUse           string          `json:"intended_use"`
-	IntendsEuMarket       bool            `json:"intends_eu_market"`
-	Market                *string         `json:"market,omitempty"`
-	ModelType             AIWorkModelType `json:"model_type"`
-	OpenWeights           bool            `json:"open_weights"`
-	OutputModalities      []Modality      `json:"output_modalities"`
-	ParameterCount        float64         `json:"parameter_count"`
-	PlannedTrainingFlop   float64         `json:"planned_training_flop"`
-	Purpose               AIWorkPurpose   `json:"purpose"`
-	TrainingTokens        float64         `json:"training_tokens"`
+	BaseModel             *string  `json:"base_model,omitempty"`
+	BaseModelFlop         *float64 `json:"base_model_flop,omitempty"`
+	BaseModelSystemicRisk *bool    `json:"base_model_systemic_risk,omitempty"`
+	CivilianOnly          bool     `json:"civilian_only,omitempty"`
+
+	// DataProvenance Flags absent are false.
+	DataProvenance      DataProvenance  `json:"data_provenance"`
+	FineTune            bool            `json:"fine_tune,omitempty"`
+	InputModalities     []Modality      `json:"input_modalities,omitempty"`
+	IntendedUse         string          `json:"intended_use"`
+	IntendsEuMarket     bool            `json:"intends_eu_market,omitempty"`
+	Market              *string         `json:"market,omitempty"`
+	ModelType           AIWorkModelType `json:"model_type"`
+	OpenWeights         bool            `json:"open_weights,omitempty"`
+	OutputModalities    []Modality      `json:"output_modalities"`
+	ParameterCount      float64         `json:"parameter_count,omitempty"`
+	PlannedTrainingFlop float64         `json:"planned_training_flop,omitempty"`
+	Purpose             AIWorkPurpose   `json:"purpose"`
+	TrainingTokens      float64         `json:"training_tokens,omitempty"`
 
 	// Utilisation Declared model FLOP utilisation 0–1; 0 for the documented default
 	Utilisation *float64 `json:"utilisation,omitempty"`
@@ -868,7 +870,7 @@ type Admission struct {
 	AllocationId string `json:"allocation_id"`
 	Allowed      bool   `json:"allowed"`
 
-	// Reasons Why not
+	// Reasons Why not, each a sentence the user can act on
 	Reasons  []string        `json:"reasons"`
 	State    AllocationState `json:"state"`
 	SystemId string          `json:"system_id"`
@@ -936,7 +938,7 @@ type AllocationRun struct {
 	InputHash  string  `json:"input_hash"`
 	Iterations int     `json:"iterations"`
 
-	// NotReady Proposals still in review without a panel verdict
+	// NotReady Proposals still in review without a panel verdict, left out
 	NotReady int `json:"not_ready"`
 
 	// Objective Σ score × granted GPU-hours
@@ -1001,7 +1003,7 @@ type Assignment struct {
 	CallId     string    `json:"call_id"`
 	Id         string    `json:"id"`
 
-	// Matched What matched
+	// Matched What matched, e.g. "model type language_model"
 	Matched    []string        `json:"matched"`
 	ProposalId string          `json:"proposal_id"`
 	ReviewerId string          `json:"reviewer_id"`
@@ -1206,13 +1208,13 @@ type CriterionScore struct {
 	Score     int    `json:"score"`
 }
 
-// DataProvenance defines model for DataProvenance.
+// DataProvenance Flags absent are false.
 type DataProvenance struct {
-	Description         string                  `json:"description"`
-	PersonalData        bool                    `json:"personal_data"`
+	Description         string                  `json:"description,omitempty"`
+	PersonalData        bool                    `json:"personal_data,omitempty"`
 	Sources             []DataProvenanceSources `json:"sources"`
-	SpecialCategoryData bool                    `json:"special_category_data"`
-	TdmOptOutsHonoured  bool                    `json:"tdm_opt_outs_honoured"`
+	SpecialCategoryData bool                    `json:"special_category_data,omitempty"`
+	TdmOptOutsHonoured  bool                    `json:"tdm_opt_outs_honoured,omitempty"`
 }
 
 // DataProvenanceSources defines model for DataProvenance.Sources.
@@ -1222,7 +1224,7 @@ type DataProvenanceSources string
 type DecisionInput struct {
 	Accept bool `json:"accept"`
 
-	// Grants Default to the requested amounts; may cut
+	// Grants Default to the requested amounts; may cut, never exceed
 	Grants *[]Grant `json:"grants,omitempty"`
 	Reason string   `json:"reason"`
 }
@@ -1282,24 +1284,41 @@ type ErrorResponse struct {
 	Error Error `json:"error"`
 }
 
-// EthicsAnswer defines model for EthicsAnswer.
+// EthicsAnswer An answer of the ethics table; absent is no.
 type EthicsAnswer struct {
 	// Details Required for yes
 	Details *string `json:"details,omitempty"`
-	Yes     bool    `json:"yes"`
+	Yes     bool    `json:"yes,omitempty"`
 }
 
 // EthicsAssessment The nine sections of the Horizon Europe ethics issues table.
 type EthicsAssessment struct {
-	Animals                 *EthicsAnswer `json:"animals,omitempty"`
-	ArtificialIntelligence  *EthicsAnswer `json:"artificial_intelligence,omitempty"`
+	// Animals An answer of the ethics table; absent is no.
+	Animals *EthicsAnswer `json:"animals,omitempty"`
+
+	// ArtificialIntelligence An answer of the ethics table; absent is no.
+	ArtificialIntelligence *EthicsAnswer `json:"artificial_intelligence,omitempty"`
+
+	// EnvironmentHealthSafety An answer of the ethics table; absent is no.
 	EnvironmentHealthSafety *EthicsAnswer `json:"environment_health_safety,omitempty"`
-	HumanCells              *EthicsAnswer `json:"human_cells,omitempty"`
-	HumanEmbryos            *EthicsAnswer `json:"human_embryos,omitempty"`
-	Humans                  *EthicsAnswer `json:"humans,omitempty"`
-	NonEuCountries          *EthicsAnswer `json:"non_eu_countries,omitempty"`
-	Other                   *EthicsAnswer `json:"other,omitempty"`
-	PersonalData            *EthicsAnswer `json:"personal_data,omitempty"`
+
+	// HumanCells An answer of the ethics table; absent is no.
+	HumanCells *EthicsAnswer `json:"human_cells,omitempty"`
+
+	// HumanEmbryos An answer of the ethics table; absent is no.
+	HumanEmbryos *EthicsAnswer `json:"human_embryos,omitempty"`
+
+	// Humans An answer of the ethics table; absent is no.
+	Humans *EthicsAnswer `json:"humans,omitempty"`
+
+	// NonEuCountries An answer of the ethics table; absent is no.
+	NonEuCountries *EthicsAnswer `json:"non_eu_countries,omitempty"`
+
+	// Other An answer of the ethics table; absent is no.
+	Other *EthicsAnswer `json:"other,omitempty"`
+
+	// PersonalData An answer of the ethics table; absent is no.
+	PersonalData *EthicsAnswer `json:"personal_data,omitempty"`
 }
 
 // FieldError defines model for FieldError.
@@ -1311,7 +1330,7 @@ type FieldError struct {
 
 // Finding defines model for Finding.
 type Finding struct {
-	// Basis The legal basis
+	// Basis The legal basis, e.g. AI Act Art. 5(1)(f)
 	Basis    string           `json:"basis"`
 	Effect   FindingEffect    `json:"effect"`
 	Message  string           `json:"message"`
@@ -1475,7 +1494,9 @@ type PanelInput struct {
 // Proposal defines model for Proposal.
 type Proposal struct {
 	// AiAct Facts for the AI Act screening; every flag defaults to false.
-	AiAct          AIActProfile      `json:"ai_act"`
+	AiAct AIActProfile `json:"ai_act"`
+
+	// AiWork Numbers absent are 0 (not declared) and flags absent are false.
 	AiWork         AIWork            `json:"ai_work"`
 	ApplicantId    string            `json:"applicant_id"`
 	CallId         string            `json:"call_id"`
@@ -1485,14 +1506,16 @@ type Proposal struct {
 	DurationMonths int               `json:"duration_months"`
 
 	// Ethics The nine sections of the Horizon Europe ethics issues table.
-	Ethics            EthicsAssessment   `json:"ethics"`
-	Id                string             `json:"id"`
-	MinViableFraction *float64           `json:"min_viable_fraction,omitempty"`
-	Mode              AccessMode         `json:"mode"`
-	OrganizationId    string             `json:"organization_id"`
-	Pledges           AIPactPledges      `json:"pledges"`
-	Requests          []ResourceRequest  `json:"requests"`
-	Screening         *ScreeningDecision `json:"screening,omitempty"`
+	Ethics            EthicsAssessment `json:"ethics"`
+	Id                string           `json:"id"`
+	MinViableFraction *float64         `json:"min_viable_fraction,omitempty"`
+	Mode              AccessMode       `json:"mode"`
+	OrganizationId    string           `json:"organization_id"`
+
+	// Pledges The AI Pact pledges made; absent ones are not made.
+	Pledges   AIPactPledges      `json:"pledges"`
+	Requests  []ResourceRequest  `json:"requests"`
+	Screening *ScreeningDecision `json:"screening,omitempty"`
 
 	// Software The GPU software stack the work needs; absent means derived from the requested systems
 	Software    *Software     `json:"software,omitempty"`
@@ -1518,19 +1541,23 @@ type ProposalDecision struct {
 // ProposalInput defines model for ProposalInput.
 type ProposalInput struct {
 	// AiAct Facts for the AI Act screening; every flag defaults to false.
-	AiAct          *AIActProfile `json:"ai_act,omitempty"`
-	AiWork         AIWork        `json:"ai_work"`
-	CallId         string        `json:"call_id"`
-	DurationMonths int           `json:"duration_months"`
+	AiAct *AIActProfile `json:"ai_act,omitempty"`
+
+	// AiWork Numbers absent are 0 (not declared) and flags absent are false.
+	AiWork         AIWork `json:"ai_work"`
+	CallId         string `json:"call_id"`
+	DurationMonths int    `json:"duration_months"`
 
 	// Ethics The nine sections of the Horizon Europe ethics issues table.
 	Ethics *EthicsAssessment `json:"ethics,omitempty"`
 
 	// MinViableFraction Share of the request (0–1] below which the proposal is better refused than cut; 0 or absent means 0.5
-	MinViableFraction *float64          `json:"min_viable_fraction,omitempty"`
-	Mode              AccessMode        `json:"mode"`
-	Pledges           *AIPactPledges    `json:"pledges,omitempty"`
-	Requests          []ResourceRequest `json:"requests"`
+	MinViableFraction *float64   `json:"min_viable_fraction,omitempty"`
+	Mode              AccessMode `json:"mode"`
+
+	// Pledges The AI Pact pledges made; absent ones are not made.
+	Pledges  *AIPactPledges    `json:"pledges,omitempty"`
+	Requests []ResourceRequest `json:"requests"`
 
 	// Software The GPU software stack the work needs; absent means derived from the requested systems
 	Software *Software `json:"software,omitempty"`
@@ -1576,8 +1603,10 @@ type ReplyInput struct {
 // ResourceRequest defines model for ResourceRequest.
 type ResourceRequest struct {
 	// Amount In the system's unit
-	Amount    float64 `json:"amount"`
-	StorageTb float64 `json:"storage_tb"`
+	Amount float64 `json:"amount"`
+
+	// StorageTb Absent means none
+	StorageTb float64 `json:"storage_tb,omitempty"`
 	Support   *string `json:"support,omitempty"`
 	SystemId  string  `json:"system_id"`
 }
@@ -1784,7 +1813,7 @@ type Software string
 type System struct {
 	Accelerator string `json:"accelerator"`
 
-	// CapacityPerPeriod What the scheme may grant per call
+	// CapacityPerPeriod What the scheme may grant per call, in unit
 	CapacityPerPeriod float64 `json:"capacity_per_period"`
 	Country           string  `json:"country"`
 
@@ -2078,7 +2107,7 @@ type Unauthorized = ErrorResponse
 type ListAllocationRunsParams struct {
 	CallId *string `form:"call_id,omitempty" json:"call_id,omitempty"`
 
-	// Limit Page size (default 100
+	// Limit Page size (default 100, at most 1000)
 	Limit  *Limit  `form:"limit,omitempty" json:"limit,omitempty"`
 	Offset *Offset `form:"offset,omitempty" json:"offset,omitempty"`
 }
@@ -2090,7 +2119,7 @@ type ListAllocationsParams struct {
 	SystemId       *string          `form:"system_id,omitempty" json:"system_id,omitempty"`
 	State          *AllocationState `form:"state,omitempty" json:"state,omitempty"`
 
-	// Limit Page size (default 100
+	// Limit Page size (default 100, at most 1000)
 	Limit  *Limit  `form:"limit,omitempty" json:"limit,omitempty"`
 	Offset *Offset `form:"offset,omitempty" json:"offset,omitempty"`
 }
@@ -2102,7 +2131,7 @@ type ListUsageRecordsParams struct {
 	// Final true: ended jobs only; false: running and pending ones
 	Final *bool `form:"final,omitempty" json:"final,omitempty"`
 
-	// Limit Page size (default 100
+	// Limit Page size (default 100, at most 1000)
 	Limit  *Limit  `form:"limit,omitempty" json:"limit,omitempty"`
 	Offset *Offset `form:"offset,omitempty" json:"offset,omitempty"`
 }
@@ -2115,7 +2144,7 @@ type ListAssignmentsParams struct {
 	Stage      *ReviewStage     `form:"stage,omitempty" json:"stage,omitempty"`
 	State      *AssignmentState `form:"state,omitempty" json:"state,omitempty"`
 
-	// Limit Page size (default 100
+	// Limit Page size (default 100, at most 1000)
 	Limit  *Limit  `form:"limit,omitempty" json:"limit,omitempty"`
 	Offset *Offset `form:"offset,omitempty" json:"offset,omitempty"`
 }
@@ -2127,7 +2156,7 @@ type ListAuditEventsParams struct {
 	ActorId     *string `form:"actor_id,omitempty" json:"actor_id,omitempty"`
 	AfterSeq    *int64  `form:"after_seq,omitempty" json:"after_seq,omitempty"`
 
-	// Limit Page size (default 100
+	// Limit Page size (default 100, at most 1000)
 	Limit  *Limit  `form:"limit,omitempty" json:"limit,omitempty"`
 	Offset *Offset `form:"offset,omitempty" json:"offset,omitempty"`
 }
@@ -2137,7 +2166,7 @@ type ListCallsParams struct {
 	// Open Only calls open now
 	Open *bool `form:"open,omitempty" json:"open,omitempty"`
 
-	// Limit Page size (default 100
+	// Limit Page size (default 100, at most 1000)
 	Limit  *Limit  `form:"limit,omitempty" json:"limit,omitempty"`
 	Offset *Offset `form:"offset,omitempty" json:"offset,omitempty"`
 }
@@ -2148,7 +2177,7 @@ type ListConflictsParams struct {
 	ReviewerId *string         `form:"reviewer_id,omitempty" json:"reviewer_id,omitempty"`
 	Status     *ConflictStatus `form:"status,omitempty" json:"status,omitempty"`
 
-	// Limit Page size (default 100
+	// Limit Page size (default 100, at most 1000)
 	Limit  *Limit  `form:"limit,omitempty" json:"limit,omitempty"`
 	Offset *Offset `form:"offset,omitempty" json:"offset,omitempty"`
 }
@@ -2159,7 +2188,7 @@ type ListNotificationsParams struct {
 	ProposalId *string `form:"proposal_id,omitempty" json:"proposal_id,omitempty"`
 	Unread     *bool   `form:"unread,omitempty" json:"unread,omitempty"`
 
-	// Limit Page size (default 100
+	// Limit Page size (default 100, at most 1000)
 	Limit  *Limit  `form:"limit,omitempty" json:"limit,omitempty"`
 	Offset *Offset `form:"offset,omitempty" json:"offset,omitempty"`
 }
@@ -2168,7 +2197,7 @@ type ListNotificationsParams struct {
 type ListOrganizationsParams struct {
 	Country *string `form:"country,omitempty" json:"country,omitempty"`
 
-	// Limit Page size (default 100
+	// Limit Page size (default 100, at most 1000)
 	Limit  *Limit  `form:"limit,omitempty" json:"limit,omitempty"`
 	Offset *Offset `form:"offset,omitempty" json:"offset,omitempty"`
 }
@@ -2180,7 +2209,7 @@ type ListProposalsParams struct {
 	State          *ProposalState `form:"state,omitempty" json:"state,omitempty"`
 	Mode           *AccessMode    `form:"mode,omitempty" json:"mode,omitempty"`
 
-	// Limit Page size (default 100
+	// Limit Page size (default 100, at most 1000)
 	Limit  *Limit  `form:"limit,omitempty" json:"limit,omitempty"`
 	Offset *Offset `form:"offset,omitempty" json:"offset,omitempty"`
 }
@@ -2204,7 +2233,7 @@ type ListReviewersParams struct {
 	// Expertise Only reviewers declaring this keyword
 	Expertise *string `form:"expertise,omitempty" json:"expertise,omitempty"`
 
-	// Limit Page size (default 100
+	// Limit Page size (default 100, at most 1000)
 	Limit  *Limit  `form:"limit,omitempty" json:"limit,omitempty"`
 	Offset *Offset `form:"offset,omitempty" json:"offset,omitempty"`
 }
@@ -2221,7 +2250,7 @@ type ListUsersParams struct {
 	OrganizationId *string `form:"organization_id,omitempty" json:"organization_id,omitempty"`
 	Email          *string `form:"email,omitempty" json:"email,omitempty"`
 
-	// Limit Page size (default 100
+	// Limit Page size (default 100, at most 1000)
 	Limit  *Limit  `form:"limit,omitempty" json:"limit,omitempty"`
 	Offset *Offset `form:"offset,omitempty" json:"offset,omitempty"`
 }
@@ -2391,7 +2420,9 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/allocations (the `ListAllocations` operationId).
 	ListAllocations(ctx context.Context, params *ListAllocationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// GetAllocation performs a GET /api/v1/allocations/{id} (the `GetAllocation` operationId) request.
+	// GetAllocation An allocation visible to the caller
+	//
+	// Corresponds with GET /api/v1/allocations/{id} (the `GetAllocation` operationId).
 	GetAllocation(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetAdmission Whether the caller may run jobs under the allocation now, and if not why
@@ -2471,7 +2502,9 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/audit/verify (the `VerifyAudit` operationId).
 	VerifyAudit(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ListCalls performs a GET /api/v1/calls (the `ListCalls` operationId) request.
+	// ListCalls Calls for proposals, newest first
+	//
+	// Corresponds with GET /api/v1/calls (the `ListCalls` operationId).
 	ListCalls(ctx context.Context, params *ListCallsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateCallWithBody Open a call (access managers); mode terms default to the catalogue's
@@ -2488,7 +2521,9 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/calls (the `CreateCall` operationId).
 	CreateCall(ctx context.Context, body CreateCallJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// GetCall performs a GET /api/v1/calls/{id} (the `GetCall` operationId) request.
+	// GetCall A call and the terms of its access modes
+	//
+	// Corresponds with GET /api/v1/calls/{id} (the `GetCall` operationId).
 	GetCall(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateAllocationRunWithBody Solve the call's allocation problem and store the result as a draft (access managers); nothing is decided until it is published
@@ -2615,7 +2650,9 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/organizations (the `CreateOrganization` operationId).
 	CreateOrganization(ctx context.Context, body CreateOrganizationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// GetOrganization performs a GET /api/v1/organizations/{id} (the `GetOrganization` operationId) request.
+	// GetOrganization An organization (applicants only their own)
+	//
+	// Corresponds with GET /api/v1/organizations/{id} (the `GetOrganization` operationId).
 	GetOrganization(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListProposals Proposals visible to the caller, newest first
@@ -2637,7 +2674,9 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/proposals (the `CreateProposal` operationId).
 	CreateProposal(ctx context.Context, params *CreateProposalParams, body CreateProposalJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// GetProposal performs a GET /api/v1/proposals/{id} (the `GetProposal` operationId) request.
+	// GetProposal A proposal visible to the caller
+	//
+	// Corresponds with GET /api/v1/proposals/{id} (the `GetProposal` operationId).
 	GetProposal(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateProposalWithBody Replace a draft's content (its applicant organization)
@@ -2783,7 +2822,9 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/systems (the `ListSystems` operationId).
 	ListSystems(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// GetSystem performs a GET /api/v1/systems/{id} (the `GetSystem` operationId) request.
+	// GetSystem One system of the catalogue
+	//
+	// Corresponds with GET /api/v1/systems/{id} (the `GetSystem` operationId).
 	GetSystem(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RevokeToken Revoke a token at once
@@ -2813,7 +2854,9 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/usage (the `IngestUsage` operationId).
 	IngestUsage(ctx context.Context, body IngestUsageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ListUsers performs a GET /api/v1/users (the `ListUsers` operationId) request.
+	// ListUsers Users visible to the caller, filtered by role, organization or e-mail
+	//
+	// Corresponds with GET /api/v1/users (the `ListUsers` operationId).
 	ListUsers(ctx context.Context, params *ListUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateUserWithBody Create a user (access managers)
@@ -2830,7 +2873,9 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/users (the `CreateUser` operationId).
 	CreateUser(ctx context.Context, body CreateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// GetUser performs a GET /api/v1/users/{id} (the `GetUser` operationId) request.
+	// GetUser A user (yourself, or anyone for access managers and auditors)
+	//
+	// Corresponds with GET /api/v1/users/{id} (the `GetUser` operationId).
 	GetUser(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListTokens A user's API tokens (never their secrets)
@@ -2947,7 +2992,9 @@ func (c *Client) ListAllocations(ctx context.Context, params *ListAllocationsPar
 	return c.Client.Do(req)
 }
 
-// GetAllocation performs a GET /api/v1/allocations/{id} (the `GetAllocation` operationId) request.
+// GetAllocation An allocation visible to the caller
+//
+// Corresponds with GET /api/v1/allocations/{id} (the `GetAllocation` operationId).
 func (c *Client) GetAllocation(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetAllocationRequest(c.Server, id)
 	if err != nil {
@@ -3167,7 +3214,9 @@ func (c *Client) VerifyAudit(ctx context.Context, reqEditors ...RequestEditorFn)
 	return c.Client.Do(req)
 }
 
-// ListCalls performs a GET /api/v1/calls (the `ListCalls` operationId) request.
+// ListCalls Calls for proposals, newest first
+//
+// Corresponds with GET /api/v1/calls (the `ListCalls` operationId).
 func (c *Client) ListCalls(ctx context.Context, params *ListCallsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListCallsRequest(c.Server, params)
 	if err != nil {
@@ -3214,7 +3263,9 @@ func (c *Client) CreateCall(ctx context.Context, body CreateCallJSONRequestBody,
 	return c.Client.Do(req)
 }
 
-// GetCall performs a GET /api/v1/calls/{id} (the `GetCall` operationId) request.
+// GetCall A call and the terms of its access modes
+//
+// Corresponds with GET /api/v1/calls/{id} (the `GetCall` operationId).
 func (c *Client) GetCall(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetCallRequest(c.Server, id)
 	if err != nil {
@@ -3551,7 +3602,9 @@ func (c *Client) CreateOrganization(ctx context.Context, body CreateOrganization
 	return c.Client.Do(req)
 }
 
-// GetOrganization performs a GET /api/v1/organizations/{id} (the `GetOrganization` operationId) request.
+// GetOrganization An organization (applicants only their own)
+//
+// Corresponds with GET /api/v1/organizations/{id} (the `GetOrganization` operationId).
 func (c *Client) GetOrganization(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetOrganizationRequest(c.Server, id)
 	if err != nil {
@@ -3613,7 +3666,9 @@ func (c *Client) CreateProposal(ctx context.Context, params *CreateProposalParam
 	return c.Client.Do(req)
 }
 
-// GetProposal performs a GET /api/v1/proposals/{id} (the `GetProposal` operationId) request.
+// GetProposal A proposal visible to the caller
+//
+// Corresponds with GET /api/v1/proposals/{id} (the `GetProposal` operationId).
 func (c *Client) GetProposal(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetProposalRequest(c.Server, id)
 	if err != nil {
@@ -3999,7 +4054,9 @@ func (c *Client) ListSystems(ctx context.Context, reqEditors ...RequestEditorFn)
 	return c.Client.Do(req)
 }
 
-// GetSystem performs a GET /api/v1/systems/{id} (the `GetSystem` operationId) request.
+// GetSystem One system of the catalogue
+//
+// Corresponds with GET /api/v1/systems/{id} (the `GetSystem` operationId).
 func (c *Client) GetSystem(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetSystemRequest(c.Server, id)
 	if err != nil {
@@ -4069,7 +4126,9 @@ func (c *Client) IngestUsage(ctx context.Context, body IngestUsageJSONRequestBod
 	return c.Client.Do(req)
 }
 
-// ListUsers performs a GET /api/v1/users (the `ListUsers` operationId) request.
+// ListUsers Users visible to the caller, filtered by role, organization or e-mail
+//
+// Corresponds with GET /api/v1/users (the `ListUsers` operationId).
 func (c *Client) ListUsers(ctx context.Context, params *ListUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListUsersRequest(c.Server, params)
 	if err != nil {
@@ -4116,7 +4175,9 @@ func (c *Client) CreateUser(ctx context.Context, body CreateUserJSONRequestBody,
 	return c.Client.Do(req)
 }
 
-// GetUser performs a GET /api/v1/users/{id} (the `GetUser` operationId) request.
+// GetUser A user (yourself, or anyone for access managers and auditors)
+//
+// Corresponds with GET /api/v1/users/{id} (the `GetUser` operationId).
 func (c *Client) GetUser(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetUserRequest(c.Server, id)
 	if err != nil {
@@ -7542,9 +7603,11 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/allocations (the `ListAllocations` operationId).
 	ListAllocationsWithResponse(ctx context.Context, params *ListAllocationsParams, reqEditors ...RequestEditorFn) (*ListAllocationsResponse, error)
 
-	// GetAllocationWithResponse performs a GET /api/v1/allocations/{id} (the `GetAllocation` operationId) request.
+	// GetAllocationWithResponse An allocation visible to the caller
 	//
 	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/allocations/{id} (the `GetAllocation` operationId).
 	GetAllocationWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*GetAllocationResponse, error)
 
 	// GetAdmissionWithResponse Whether the caller may run jobs under the allocation now, and if not why
@@ -7638,9 +7701,11 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/audit/verify (the `VerifyAudit` operationId).
 	VerifyAuditWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*VerifyAuditResponse, error)
 
-	// ListCallsWithResponse performs a GET /api/v1/calls (the `ListCalls` operationId) request.
+	// ListCallsWithResponse Calls for proposals, newest first
 	//
 	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/calls (the `ListCalls` operationId).
 	ListCallsWithResponse(ctx context.Context, params *ListCallsParams, reqEditors ...RequestEditorFn) (*ListCallsResponse, error)
 
 	// CreateCallWithBodyWithResponse Open a call (access managers); mode terms default to the catalogue's
@@ -7657,9 +7722,11 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/calls (the `CreateCall` operationId).
 	CreateCallWithResponse(ctx context.Context, body CreateCallJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateCallResponse, error)
 
-	// GetCallWithResponse performs a GET /api/v1/calls/{id} (the `GetCall` operationId) request.
+	// GetCallWithResponse A call and the terms of its access modes
 	//
 	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/calls/{id} (the `GetCall` operationId).
 	GetCallWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*GetCallResponse, error)
 
 	// CreateAllocationRunWithBodyWithResponse Solve the call's allocation problem and store the result as a draft (access managers); nothing is decided until it is published
@@ -7802,9 +7869,11 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/organizations (the `CreateOrganization` operationId).
 	CreateOrganizationWithResponse(ctx context.Context, body CreateOrganizationJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateOrganizationResponse, error)
 
-	// GetOrganizationWithResponse performs a GET /api/v1/organizations/{id} (the `GetOrganization` operationId) request.
+	// GetOrganizationWithResponse An organization (applicants only their own)
 	//
 	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/organizations/{id} (the `GetOrganization` operationId).
 	GetOrganizationWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*GetOrganizationResponse, error)
 
 	// ListProposalsWithResponse Proposals visible to the caller, newest first
@@ -7828,9 +7897,11 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/proposals (the `CreateProposal` operationId).
 	CreateProposalWithResponse(ctx context.Context, params *CreateProposalParams, body CreateProposalJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateProposalResponse, error)
 
-	// GetProposalWithResponse performs a GET /api/v1/proposals/{id} (the `GetProposal` operationId) request.
+	// GetProposalWithResponse A proposal visible to the caller
 	//
 	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/proposals/{id} (the `GetProposal` operationId).
 	GetProposalWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*GetProposalResponse, error)
 
 	// UpdateProposalWithBodyWithResponse Replace a draft's content (its applicant organization)
@@ -7994,9 +8065,11 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/systems (the `ListSystems` operationId).
 	ListSystemsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListSystemsResponse, error)
 
-	// GetSystemWithResponse performs a GET /api/v1/systems/{id} (the `GetSystem` operationId) request.
+	// GetSystemWithResponse One system of the catalogue
 	//
 	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/systems/{id} (the `GetSystem` operationId).
 	GetSystemWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*GetSystemResponse, error)
 
 	// RevokeTokenWithResponse Revoke a token at once
@@ -8028,9 +8101,11 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/usage (the `IngestUsage` operationId).
 	IngestUsageWithResponse(ctx context.Context, body IngestUsageJSONRequestBody, reqEditors ...RequestEditorFn) (*IngestUsageResponse, error)
 
-	// ListUsersWithResponse performs a GET /api/v1/users (the `ListUsers` operationId) request.
+	// ListUsersWithResponse Users visible to the caller, filtered by role, organization or e-mail
 	//
 	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/users (the `ListUsers` operationId).
 	ListUsersWithResponse(ctx context.Context, params *ListUsersParams, reqEditors ...RequestEditorFn) (*ListUsersResponse, error)
 
 	// CreateUserWithBodyWithResponse Create a user (access managers)
@@ -8047,9 +8122,11 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/users (the `CreateUser` operationId).
 	CreateUserWithResponse(ctx context.Context, body CreateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateUserResponse, error)
 
-	// GetUserWithResponse performs a GET /api/v1/users/{id} (the `GetUser` operationId) request.
+	// GetUserWithResponse A user (yourself, or anyone for access managers and auditors)
 	//
 	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/users/{id} (the `GetUser` operationId).
 	GetUserWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*GetUserResponse, error)
 
 	// ListTokensWithResponse A user's API tokens (never their secrets)
@@ -12157,9 +12234,11 @@ func (c *ClientWithResponses) ListAllocationsWithResponse(ctx context.Context, p
 	return ParseListAllocationsResponse(rsp)
 }
 
-// GetAllocationWithResponse performs a GET /api/v1/allocations/{id} (the `GetAllocation` operationId) request.
+// GetAllocationWithResponse An allocation visible to the caller
 //
 // Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/allocations/{id} (the `GetAllocation` operationId).
 func (c *ClientWithResponses) GetAllocationWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*GetAllocationResponse, error) {
 	rsp, err := c.GetAllocation(ctx, id, reqEditors...)
 	if err != nil {
@@ -12337,9 +12416,11 @@ func (c *ClientWithResponses) VerifyAuditWithResponse(ctx context.Context, reqEd
 	return ParseVerifyAuditResponse(rsp)
 }
 
-// ListCallsWithResponse performs a GET /api/v1/calls (the `ListCalls` operationId) request.
+// ListCallsWithResponse Calls for proposals, newest first
 //
 // Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/calls (the `ListCalls` operationId).
 func (c *ClientWithResponses) ListCallsWithResponse(ctx context.Context, params *ListCallsParams, reqEditors ...RequestEditorFn) (*ListCallsResponse, error) {
 	rsp, err := c.ListCalls(ctx, params, reqEditors...)
 	if err != nil {
@@ -12374,9 +12455,11 @@ func (c *ClientWithResponses) CreateCallWithResponse(ctx context.Context, body C
 	return ParseCreateCallResponse(rsp)
 }
 
-// GetCallWithResponse performs a GET /api/v1/calls/{id} (the `GetCall` operationId) request.
+// GetCallWithResponse A call and the terms of its access modes
 //
 // Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/calls/{id} (the `GetCall` operationId).
 func (c *ClientWithResponses) GetCallWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*GetCallResponse, error) {
 	rsp, err := c.GetCall(ctx, id, reqEditors...)
 	if err != nil {
@@ -12645,9 +12728,11 @@ func (c *ClientWithResponses) CreateOrganizationWithResponse(ctx context.Context
 	return ParseCreateOrganizationResponse(rsp)
 }
 
-// GetOrganizationWithResponse performs a GET /api/v1/organizations/{id} (the `GetOrganization` operationId) request.
+// GetOrganizationWithResponse An organization (applicants only their own)
 //
 // Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/organizations/{id} (the `GetOrganization` operationId).
 func (c *ClientWithResponses) GetOrganizationWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*GetOrganizationResponse, error) {
 	rsp, err := c.GetOrganization(ctx, id, reqEditors...)
 	if err != nil {
@@ -12695,9 +12780,11 @@ func (c *ClientWithResponses) CreateProposalWithResponse(ctx context.Context, pa
 	return ParseCreateProposalResponse(rsp)
 }
 
-// GetProposalWithResponse performs a GET /api/v1/proposals/{id} (the `GetProposal` operationId) request.
+// GetProposalWithResponse A proposal visible to the caller
 //
 // Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/proposals/{id} (the `GetProposal` operationId).
 func (c *ClientWithResponses) GetProposalWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*GetProposalResponse, error) {
 	rsp, err := c.GetProposal(ctx, id, reqEditors...)
 	if err != nil {
@@ -13005,9 +13092,11 @@ func (c *ClientWithResponses) ListSystemsWithResponse(ctx context.Context, reqEd
 	return ParseListSystemsResponse(rsp)
 }
 
-// GetSystemWithResponse performs a GET /api/v1/systems/{id} (the `GetSystem` operationId) request.
+// GetSystemWithResponse One system of the catalogue
 //
 // Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/systems/{id} (the `GetSystem` operationId).
 func (c *ClientWithResponses) GetSystemWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*GetSystemResponse, error) {
 	rsp, err := c.GetSystem(ctx, id, reqEditors...)
 	if err != nil {
@@ -13063,9 +13152,11 @@ func (c *ClientWithResponses) IngestUsageWithResponse(ctx context.Context, body 
 	return ParseIngestUsageResponse(rsp)
 }
 
-// ListUsersWithResponse performs a GET /api/v1/users (the `ListUsers` operationId) request.
+// ListUsersWithResponse Users visible to the caller, filtered by role, organization or e-mail
 //
 // Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/users (the `ListUsers` operationId).
 func (c *ClientWithResponses) ListUsersWithResponse(ctx context.Context, params *ListUsersParams, reqEditors ...RequestEditorFn) (*ListUsersResponse, error) {
 	rsp, err := c.ListUsers(ctx, params, reqEditors...)
 	if err != nil {
@@ -13100,9 +13191,11 @@ func (c *ClientWithResponses) CreateUserWithResponse(ctx context.Context, body C
 	return ParseCreateUserResponse(rsp)
 }
 
-// GetUserWithResponse performs a GET /api/v1/users/{id} (the `GetUser` operationId) request.
+// GetUserWithResponse A user (yourself, or anyone for access managers and auditors)
 //
 // Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/users/{id} (the `GetUser` operationId).
 func (c *ClientWithResponses) GetUserWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*GetUserResponse, error) {
 	rsp, err := c.GetUser(ctx, id, reqEditors...)
 	if err != nil {

@@ -8,7 +8,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"io"
 	"net/http"
 
 	"github.com/pactum/pactum"
@@ -56,7 +55,7 @@ func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, u *pactum.Us
 			Fields: []pactum.FieldError{{Field: "Idempotency-Key", Message: "must be at most 255 characters"}}})
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	body, err := readAll(w, r, MaxBodyBytes)
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		s.writeError(w, http.StatusRequestEntityTooLarge, &pactum.Error{Code: pactum.EINVALID, Message: "The request body is larger than 1 MiB."})
@@ -83,7 +82,7 @@ func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, u *pactum.Us
 		return
 	}
 	rec := &recorder{statusWriter: statusWriter{ResponseWriter: w}}
-	r.Body = io.NopCloser(bytes.NewReader(body))
+	setBody(r, body)
 	defer func() {
 		// The answer is kept (or the key released) even if the client has
 		// gone: the change happened, and its retry must learn so.

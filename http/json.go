@@ -42,8 +42,7 @@ func decodeLimit(w http.ResponseWriter, r *http.Request, v any, limit int64) err
 			return pactum.Errorf(pactum.EINVALID, "The request body must be application/json, not %q.", ct)
 		}
 	}
-	body := http.MaxBytesReader(w, r.Body, limit)
-	data, err := io.ReadAll(body)
+	data, err := readAll(w, r, limit)
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		return errTooLarge

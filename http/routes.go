@@ -37,11 +37,33 @@ func Routes() []string {
 	return out
 }
 
-func (s *Server) routes(mux *http.ServeMux) {
+// routes registers every API endpoint behind the same chain: the caller is
+// authenticated, the request validated against the API document, an
+// Idempotency-Key honoured, and only then the handler runs. A route the
+// document lacks is an error.
+func (s *Server) routes(mux *http.ServeMux) error {
 	for _, rt := range apiRoutes() {
-		h := rt.handler
-		mux.HandleFunc(rt.pattern, s.authed(func(w http.ResponseWriter, r *http.Request) { h(s, w, r) }))
+		op, err := s.api.operation(rt.pattern)
+		if err != nil {
+			return err
+		}
+		h, limit := rt.handler, bodyLimit(rt.pattern)
+		mux.HandleFunc(rt.pattern, s.authed(func(w http.ResponseWriter, r *http.Request, u *pactum.User) {
+			s.validated(w, r, op, limit, func(w http.ResponseWriter, r *http.Request) {
+				s.idempotent(w, r, u, func(w http.ResponseWriter, r *http.Request) { h(s, w, r) })
+			})
+		}))
 	}
+	return nil
+}
+
+// bodyLimit is the most a route's request body may hold: MaxBodyBytes
+// unless bodyLimits raises it.
+func bodyLimit(pattern string) int64 {
+	if n, ok := bodyLimits[pattern]; ok {
+		return n
+	}
+	return MaxBodyBytes
 }
 
 // respond is how every handler answers: err, if any, through the one error

@@ -12,6 +12,9 @@ import (
 // about 250 bytes each, with room to spare.
 const MaxUsageBodyBytes = 8 << 20
 
+// bodyLimits lists the routes whose bodies may exceed MaxBodyBytes.
+var bodyLimits = map[string]int64{"POST /api/v1/usage": MaxUsageBodyBytes}
+
 // usageRoutes take the site agents' usage records and serve an
 // allocation's consumption.
 var usageRoutes = []route{
