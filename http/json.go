@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/pactum/pactum"
 )
@@ -53,6 +54,12 @@ func decodeLimit(w http.ResponseWriter, r *http.Request, v any, limit int64) err
 	if len(bytes.TrimSpace(data)) == 0 {
 		return pactum.Errorf(pactum.EINVALID, "The request body is empty; a JSON object is required.")
 	}
+	// encoding/json would silently turn bytes that are not UTF-8 into
+	// U+FFFD; the caller meant something else, so say so (RFC 8259 §8.1).
+	if !utf8.Valid(data) {
+		return &pactum.Error{Code: pactum.EINVALID, Message: "The request body is not valid UTF-8.",
+			Fields: []pactum.FieldError{{Field: "(body)", Message: fmt.Sprintf("must be UTF-8 (invalid byte at offset %d)", invalidUTF8At(data))}}}
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -62,6 +69,19 @@ func decodeLimit(w http.ResponseWriter, r *http.Request, v any, limit int64) err
 		return pactum.Errorf(pactum.EINVALID, "The request body holds more than one JSON value.")
 	}
 	return nil
+}
+
+// invalidUTF8At returns the offset of the first byte of data that does not
+// start a valid UTF-8 sequence.
+func invalidUTF8At(data []byte) int {
+	for i := 0; i < len(data); {
+		r, n := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && n <= 1 {
+			return i
+		}
+		i += n
+	}
+	return len(data)
 }
 
 // jsonPath drops the Go names of embedded structs from a decoding error's
