@@ -50,13 +50,13 @@ type AllocationRunInput struct {
 func (in *AllocationRunInput) Validate() error {
 	var v Validator
 	if in.OrgCapGPUHours != nil {
-		v.Check(finiteNonNeg(*in.OrgCapGPUHours), "org_cap_gpu_hours", "must not be negative")
+		v.Check(inRange(*in.OrgCapGPUHours, 0, MaxAmount), "org_cap_gpu_hours", "must be between 0 and %g", float64(MaxAmount))
 	}
 	if in.OrgCapShare != nil {
-		v.Check(*in.OrgCapShare > 0 && *in.OrgCapShare <= 1, "org_cap_share", "must be above 0 and at most 1")
+		v.Check(*in.OrgCapShare > 0 && inRange(*in.OrgCapShare, 0, 1), "org_cap_share", "must be above 0 and at most 1")
 	}
 	if in.ReservedShare != nil {
-		v.Check(*in.ReservedShare >= 0 && *in.ReservedShare < 1, "reserved_share", "must be at least 0 and below 1")
+		v.Check(inRange(*in.ReservedShare, 0, 1) && *in.ReservedShare < 1, "reserved_share", "must be at least 0 and below 1")
 	}
 	return v.Err("The allocation run is not valid.")
 }

@@ -83,6 +83,7 @@ func ValidateStatement(s string) error {
 	var v Validator
 	v.Check(len(strings.TrimSpace(s)) >= 3, "statement", "is required: say how the condition is met")
 	v.Check(len(s) <= 5000, "statement", "must be at most 5000 characters")
+	v.Text("statement", s, true)
 	return v.Err("The acknowledgement is not valid.")
 }
 
@@ -254,6 +255,9 @@ func (r *DriftReport) Validate() error {
 		v.Check(it.Account != "" && len(it.Account) <= 64, f+".account", "is required (at most 64 characters)")
 		v.Check(it.Action != "" && len(it.Action) <= 500, f+".action", "is required (at most 500 characters)")
 		v.Check(len(it.Found) <= 500, f+".found", "must be at most 500 characters")
+		v.Text(f+".account", it.Account, false)
+		v.Text(f+".action", it.Action, false)
+		v.Text(f+".found", it.Found, false)
 	}
 	return v.Err("The drift report is not valid.")
 }

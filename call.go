@@ -4,7 +4,6 @@ package pactum
 
 import (
 	"context"
-	"math"
 	"strings"
 	"time"
 )
@@ -64,8 +63,8 @@ type CallMode struct {
 func (m *CallMode) Validate() error {
 	var v Validator
 	v.Check(m.Mode.Valid(), "mode", "must be one of %s", joinModes())
-	v.Check(m.MinGPUHours >= 0 && !math.IsInf(m.MinGPUHours, 0), "min_gpu_hours", "must not be negative")
-	v.Check(m.MaxGPUHours >= 0 && !math.IsInf(m.MaxGPUHours, 0), "max_gpu_hours", "must not be negative")
+	v.Check(inRange(m.MinGPUHours, 0, MaxAmount), "min_gpu_hours", "must be between 0 and %g", float64(MaxAmount))
+	v.Check(inRange(m.MaxGPUHours, 0, MaxAmount), "max_gpu_hours", "must be between 0 and %g", float64(MaxAmount))
 	v.Check(m.MaxGPUHours == 0 || m.MaxGPUHours >= m.MinGPUHours, "max_gpu_hours", "must not be below min_gpu_hours")
 	v.Check(m.MaxDurationMonths >= 1 && m.MaxDurationMonths <= 36, "max_duration_months", "must be between 1 and 36")
 	v.Check(m.DecisionWorkingDays >= 0 && m.DecisionWorkingDays <= 365, "decision_working_days", "must be between 0 and 365")
@@ -120,14 +119,23 @@ func (c *Call) OffersSystem(id string) bool {
 }
 
 // Validate checks the call's own fields; whether its systems exist is the
-// store's concern.
-func (c *Call) Validate() error {
+// store's concern. now bounds the dates: the opening and the cut-off lie
+// within CallWindowYears of it, either way (a cut-off in year 9999 is a
+// typing slip, not a call).
+func (c *Call) Validate(now time.Time) error {
 	var v Validator
 	v.Check(strings.TrimSpace(c.Title) != "", "title", "is required")
 	v.Check(len(c.Title) <= 200, "title", "must be at most 200 characters")
+	v.Text("title", c.Title, false)
 	v.Check(len(c.Description) <= 20000, "description", "must be at most 20000 characters")
+	v.Text("description", c.Description, true)
 	v.Check(!c.OpensAt.IsZero(), "opens_at", "is required")
 	v.Check(!c.CutoffAt.IsZero(), "cutoff_at", "is required")
+	lo, hi := now.AddDate(-CallWindowYears, 0, 0), now.AddDate(CallWindowYears, 0, 0)
+	v.Check(c.OpensAt.IsZero() || (!c.OpensAt.Before(lo) && !c.OpensAt.After(hi)), "opens_at",
+		"must lie within %d years of today (%s to %s)", CallWindowYears, DateOf(lo), DateOf(hi))
+	v.Check(c.CutoffAt.IsZero() || (!c.CutoffAt.Before(lo) && !c.CutoffAt.After(hi)), "cutoff_at",
+		"must lie within %d years of today (%s to %s)", CallWindowYears, DateOf(lo), DateOf(hi))
 	v.Check(c.OpensAt.IsZero() || c.CutoffAt.IsZero() || c.CutoffAt.After(c.OpensAt), "cutoff_at", "must be after opens_at")
 	v.Check(len(c.Modes) > 0, "modes", "must offer at least one access mode")
 	seen := map[AccessMode]bool{}
@@ -141,6 +149,7 @@ func (c *Call) Validate() error {
 	sys := map[string]bool{}
 	for i, id := range c.SystemIDs {
 		v.Check(!sys[id], "system_ids["+itoa(i)+"]", "is listed twice")
+		v.Text("system_ids["+itoa(i)+"]", id, false)
 		sys[id] = true
 	}
 	return v.Err("The call is not valid.")

@@ -4,7 +4,6 @@ package pactum
 
 import (
 	"context"
-	"math"
 	"strings"
 	"time"
 )
@@ -282,8 +281,6 @@ func (p *Proposal) Request(systemID string) *ResourceRequest {
 	return nil
 }
 
-func finiteNonNeg(x float64) bool { return x >= 0 && !math.IsInf(x, 0) && !math.IsNaN(x) }
-
 // Validate checks the proposal's content on its own. Checks against the call
 // and the catalogue are in ValidateAgainst.
 func (p *Proposal) Validate() error {
@@ -298,19 +295,23 @@ func (p *Proposal) validate(v *Validator) {
 	title := strings.TrimSpace(p.Title)
 	v.Check(len(title) >= 3, "title", "must have at least 3 characters")
 	v.Check(len(p.Title) <= 200, "title", "must be at most 200 characters")
+	v.Text("title", p.Title, false)
 	v.Check(strings.TrimSpace(p.Summary) != "", "summary", "is required")
 	v.Check(len(p.Summary) <= 10000, "summary", "must be at most 10000 characters")
+	v.Text("summary", p.Summary, true)
 	v.Check(len(p.Requests) > 0, "requests", "must ask for at least one system")
 	v.Check(len(p.Requests) <= 16, "requests", "must name at most 16 systems")
 	seen := map[string]bool{}
 	for i, r := range p.Requests {
 		f := "requests[" + itoa(i) + "]"
 		v.Check(r.SystemID != "", f+".system_id", "is required")
+		v.Text(f+".system_id", r.SystemID, false)
 		v.Check(!seen[r.SystemID], f+".system_id", "is requested twice")
 		seen[r.SystemID] = true
-		v.Check(r.Amount > 0 && finiteNonNeg(r.Amount), f+".amount", "must be positive")
-		v.Check(finiteNonNeg(r.StorageTB), f+".storage_tb", "must not be negative")
+		v.Check(r.Amount > 0 && inRange(r.Amount, 0, MaxAmount), f+".amount", "must be positive and at most %g", float64(MaxAmount))
+		v.Check(inRange(r.StorageTB, 0, MaxStorageTB), f+".storage_tb", "must be between 0 and %g", float64(MaxStorageTB))
 		v.Check(len(r.Support) <= 2000, f+".support", "must be at most 2000 characters")
+		v.Text(f+".support", r.Support, true)
 	}
 	v.Check(p.DurationMonths >= 1 && p.DurationMonths <= 36, "duration_months", "must be between 1 and 36")
 	v.Check(p.Software == "" || p.Software == SoftwareCUDA || p.Software == SoftwareROCm || p.Software == SoftwareAny,
@@ -322,11 +323,15 @@ func (p *Proposal) validate(v *Validator) {
 	for i, m := range p.Team {
 		f := "team[" + itoa(i) + "]"
 		v.Check(strings.TrimSpace(m.Name) != "" && len(m.Name) <= 200, f+".name", "is required (at most 200 characters)")
+		v.Text(f+".name", m.Name, false)
 		v.Check(validEmail(m.Email), f+".email", "must be a plain e-mail address")
+		v.Text(f+".email", m.Email, false)
 		e := strings.ToLower(strings.TrimSpace(m.Email))
 		v.Check(e == "" || !emails[e], f+".email", "names the same person twice")
 		emails[e] = true
 		v.Check(strings.TrimSpace(m.Organization) != "" && len(m.Organization) <= 300, f+".organization", "is required (at most 300 characters)")
+		v.Text(f+".organization", m.Organization, false)
+		v.Text(f+".organization_id", m.OrganizationID, false)
 	}
 
 	w := &p.AIWork
@@ -338,25 +343,32 @@ func (p *Proposal) validate(v *Validator) {
 	for i, m := range w.OutputModalities {
 		v.Check(contains(Modalities, m), "ai_work.output_modalities["+itoa(i)+"]", "must be one of %s", joinStrings(Modalities))
 	}
-	v.Check(finiteNonNeg(w.ParameterCount), "ai_work.parameter_count", "must not be negative")
-	v.Check(finiteNonNeg(w.TrainingTokens), "ai_work.training_tokens", "must not be negative")
-	v.Check(finiteNonNeg(w.PlannedTrainingFLOP), "ai_work.planned_training_flop", "must not be negative")
-	v.Check(finiteNonNeg(w.Utilisation) && w.Utilisation <= 1, "ai_work.utilisation", "must be between 0 and 1")
+	v.Check(inRange(w.ParameterCount, 0, MaxParameterCount), "ai_work.parameter_count", "must be between 0 and %g", float64(MaxParameterCount))
+	v.Check(inRange(w.TrainingTokens, 0, MaxTrainingTokens), "ai_work.training_tokens", "must be between 0 and %g", float64(MaxTrainingTokens))
+	v.Check(inRange(w.PlannedTrainingFLOP, 0, MaxTrainingFLOP), "ai_work.planned_training_flop", "must be between 0 and %g", float64(MaxTrainingFLOP))
+	v.Check(inRange(w.Utilisation, 0, 1), "ai_work.utilisation", "must be between 0 and 1")
 	v.Check(!w.FineTune || strings.TrimSpace(w.BaseModel) != "", "ai_work.base_model", "is required for a fine-tune")
-	v.Check(finiteNonNeg(w.BaseModelFLOP), "ai_work.base_model_flop", "must not be negative")
+	v.Check(len(w.BaseModel) <= 300, "ai_work.base_model", "must be at most 300 characters")
+	v.Text("ai_work.base_model", w.BaseModel, false)
+	v.Check(inRange(w.BaseModelFLOP, 0, MaxTrainingFLOP), "ai_work.base_model_flop", "must be between 0 and %g", float64(MaxTrainingFLOP))
 	v.Check(strings.TrimSpace(w.IntendedUse) != "", "ai_work.intended_use", "is required")
 	v.Check(len(w.IntendedUse) <= 5000, "ai_work.intended_use", "must be at most 5000 characters")
+	v.Text("ai_work.intended_use", w.IntendedUse, true)
+	v.Check(len(w.Market) <= 300, "ai_work.market", "must be at most 300 characters")
+	v.Text("ai_work.market", w.Market, false)
 	v.Check(contains(Purposes, w.Purpose), "ai_work.purpose", "must be one of %s", joinStrings(Purposes))
 	v.Check(len(w.DataProvenance.Sources) > 0, "ai_work.data_provenance.sources", "must name at least one source")
 	for i, s := range w.DataProvenance.Sources {
 		v.Check(contains(DataSources, s), "ai_work.data_provenance.sources["+itoa(i)+"]", "must be one of %s", joinStrings(DataSources))
 	}
 	v.Check(len(w.DataProvenance.Description) <= 5000, "ai_work.data_provenance.description", "must be at most 5000 characters")
+	v.Text("ai_work.data_provenance.description", w.DataProvenance.Description, true)
 
 	p.AIAct.validate(v)
 	for _, s := range p.Ethics.Sections() {
 		v.Check(!s.Answer.Yes || strings.TrimSpace(s.Answer.Details) != "", "ethics."+s.Name+".details", "is required when the answer is yes")
 		v.Check(len(s.Answer.Details) <= 5000, "ethics."+s.Name+".details", "must be at most 5000 characters")
+		v.Text("ethics."+s.Name+".details", s.Answer.Details, true)
 	}
 	// Declaring personal data in the training data but "no" in the ethics
 	// table is a contradiction an evaluator would send back.
@@ -364,6 +376,7 @@ func (p *Proposal) validate(v *Validator) {
 		"must be yes when the training data contains personal data")
 	for i, o := range p.Pledges.Optional {
 		v.Check(strings.TrimSpace(o) != "" && len(o) <= 100, "pledges.optional["+itoa(i)+"]", "must be a short pledge name")
+		v.Text("pledges.optional["+itoa(i)+"]", o, false)
 	}
 }
 
@@ -422,6 +435,7 @@ func (d *DecisionInput) Validate(p *Proposal) error {
 	var v Validator
 	v.Check(strings.TrimSpace(d.Reason) != "", "reason", "is required: applicants are owed an explanation")
 	v.Check(len(d.Reason) <= 5000, "reason", "must be at most 5000 characters")
+	v.Text("reason", d.Reason, true)
 	v.Check(d.Accept || len(d.Grants) == 0, "grants", "must be empty when rejecting")
 	seen := map[string]bool{}
 	for i, g := range d.Grants {
@@ -430,7 +444,7 @@ func (d *DecisionInput) Validate(p *Proposal) error {
 		v.Check(r != nil, f+".system_id", "names system %q, which the proposal does not request", g.SystemID)
 		v.Check(!seen[g.SystemID], f+".system_id", "is granted twice")
 		seen[g.SystemID] = true
-		v.Check(g.Amount > 0 && finiteNonNeg(g.Amount), f+".amount", "must be positive")
+		v.Check(g.Amount > 0 && inRange(g.Amount, 0, MaxAmount), f+".amount", "must be positive and at most %g", float64(MaxAmount))
 		if r != nil {
 			v.Check(g.Amount <= r.Amount, f+".amount", "must not exceed the %g requested", r.Amount)
 		}

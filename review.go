@@ -295,6 +295,8 @@ func (in *ReviewInput) Validate(rc ReviewContext) error {
 	v.Check(strings.TrimSpace(in.CommentsForApplicant) != "", "comments_for_applicant", "is required: applicants are owed an explanation")
 	v.Check(len(in.CommentsForApplicant) <= 10000, "comments_for_applicant", "must be at most 10000 characters")
 	v.Check(len(in.ConfidentialComments) <= 10000, "confidential_comments", "must be at most 10000 characters")
+	v.Text("comments_for_applicant", in.CommentsForApplicant, true)
+	v.Text("confidential_comments", in.ConfidentialComments, true)
 	switch in.Recommendation {
 	case RecommendAccept, RecommendReject:
 	case RecommendAcceptWithConditions:
@@ -308,6 +310,7 @@ func (in *ReviewInput) Validate(rc ReviewContext) error {
 		v.Check(len(in.Conditions) <= 20, "conditions", "must be at most 20")
 		for i, c := range in.Conditions {
 			v.Check(strings.TrimSpace(c) != "" && len(c) <= 1000, "conditions["+itoa(i)+"]", "must be a sentence of at most 1000 characters")
+			v.Text("conditions["+itoa(i)+"]", c, true)
 		}
 	} else {
 		v.Check(len(in.Conditions) == 0, "conditions", "are only for ethics reviews")
@@ -348,6 +351,7 @@ func (in *ReviewInput) Validate(rc ReviewContext) error {
 					"cannot be true: %s runs %s and the proposal needs %s", sys.ID, sys.Software, need)
 			}
 			v.Check(len(a.Comment) <= 5000, f+".comment", "must be at most 5000 characters")
+			v.Text(f+".comment", a.Comment, true)
 		}
 		for _, s := range rc.SiteSystems {
 			v.Check(seen[s.ID], "systems", "must assess requested system %q", s.ID)

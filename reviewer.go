@@ -80,20 +80,30 @@ func (r *ReviewerProfile) Validate(now time.Time) error {
 	v.Check(len(r.Expertise) <= 50, "expertise", "must list at most 50 keywords")
 	for i, k := range r.Expertise {
 		v.Check(len(k) <= 60, "expertise["+itoa(i)+"]", "must be at most 60 characters")
+		v.Text("expertise["+itoa(i)+"]", k, false)
 	}
 	v.Check(len(r.Affiliations) <= 50, "affiliations", "must list at most 50")
 	for i, a := range r.Affiliations {
 		f := "affiliations[" + itoa(i) + "]"
 		v.Check(strings.TrimSpace(a.Organization) != "" && len(a.Organization) <= 300, f+".organization", "is required (at most 300 characters)")
+		v.Text(f+".organization", a.Organization, false)
+		v.Text(f+".organization_id", a.OrganizationID, false)
 		v.Check(a.From.IsZero() || !a.From.Time().After(now), f+".from", "must not be in the future")
+		v.Check(a.From.IsZero() || !a.From.Time().Before(EarliestDate.Time()), f+".from", "must not be before %s", EarliestDate)
 		v.Check(a.Until.IsZero() || a.From.IsZero() || !a.Until.Time().Before(a.From.Time()), f+".until", "must not be before from")
+		v.Check(a.Until.IsZero() || !a.Until.Time().Before(EarliestDate.Time()), f+".until", "must not be before %s", EarliestDate)
+		v.Check(a.Until.IsZero() || !a.Until.Time().After(now.AddDate(AffiliationMaxYearsAhead, 0, 0)), f+".until",
+			"must not be more than %d years ahead", AffiliationMaxYearsAhead)
 	}
 	v.Check(len(r.DeclaredConflicts) <= 50, "declared_conflicts", "must list at most 50")
 	for i, d := range r.DeclaredConflicts {
 		f := "declared_conflicts[" + itoa(i) + "]"
 		v.Check(d.OrganizationID != "" || strings.TrimSpace(d.Organization) != "", f, "must name an organization (organization_id or organization)")
 		v.Check(len(d.Organization) <= 300, f+".organization", "must be at most 300 characters")
+		v.Text(f+".organization", d.Organization, false)
+		v.Text(f+".organization_id", d.OrganizationID, false)
 		v.Check(strings.TrimSpace(d.Reason) != "" && len(d.Reason) <= 2000, f+".reason", "is required (at most 2000 characters)")
+		v.Text(f+".reason", d.Reason, true)
 	}
 	return v.Err("The reviewer profile is not valid.")
 }

@@ -42,6 +42,7 @@ var criterionRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,39}$`)
 func (r *Rubric) Validate() error {
 	var v Validator
 	v.Check(strings.TrimSpace(r.Version) != "" && len(r.Version) <= 100, "version", "is required (at most 100 characters)")
+	v.Text("version", r.Version, false)
 	v.Check(len(r.Criteria) > 0 && len(r.Criteria) <= 12, "criteria", "must list 1 to 12 criteria")
 	seen := map[string]bool{}
 	var sum float64
@@ -51,7 +52,9 @@ func (r *Rubric) Validate() error {
 		v.Check(!seen[c.ID], f+".id", "is listed twice")
 		seen[c.ID] = true
 		v.Check(strings.TrimSpace(c.Name) != "" && len(c.Name) <= 200, f+".name", "is required (at most 200 characters)")
+		v.Text(f+".name", c.Name, false)
 		v.Check(len(c.Description) <= 2000, f+".description", "must be at most 2000 characters")
+		v.Text(f+".description", c.Description, true)
 		v.Check(c.Weight > 0 && c.Weight <= 1, f+".weight", "must be above 0 and at most 1")
 		v.Check(c.Threshold >= 0 && c.Threshold <= 5, f+".threshold", "must be between 0 and 5")
 		sum += c.Weight

@@ -4,7 +4,6 @@ package pactum
 
 import (
 	"context"
-	"math"
 	"regexp"
 	"strings"
 )
@@ -52,14 +51,19 @@ var slugRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
 func (s *System) Validate() error {
 	var v Validator
 	v.Check(slugRE.MatchString(s.ID), "id", "must be a lower-case slug (letters, digits, hyphens)")
-	v.Check(strings.TrimSpace(s.Name) != "", "name", "is required")
-	v.Check(strings.TrimSpace(s.Site) != "", "site", "is required")
+	v.Check(strings.TrimSpace(s.Name) != "" && len(s.Name) <= 200, "name", "is required (at most 200 characters)")
+	v.Check(strings.TrimSpace(s.Site) != "" && len(s.Site) <= 100, "site", "is required (at most 100 characters)")
+	v.Text("name", s.Name, false)
+	v.Text("site", s.Site, false)
+	v.Text("partition", s.Partition, false)
+	v.Text("accelerator", s.Accelerator, false)
 	v.Check(ValidCountry(s.Country), "country", "must be an ISO 3166-1 alpha-2 code")
-	v.Check(s.Nodes > 0, "nodes", "must be positive")
-	v.Check(s.GPUsPerNode > 0, "gpus_per_node", "must be positive")
-	v.Check(s.PeakTFLOPSPerGPU > 0 && !math.IsInf(s.PeakTFLOPSPerGPU, 0), "peak_tflops_per_gpu", "must be positive")
+	v.Check(s.Nodes > 0 && s.Nodes <= MaxNodes, "nodes", "must be between 1 and %d", MaxNodes)
+	v.Check(s.GPUsPerNode > 0 && s.GPUsPerNode <= MaxGPUsPerNode, "gpus_per_node", "must be between 1 and %d", MaxGPUsPerNode)
+	v.Check(s.PeakTFLOPSPerGPU > 0 && inRange(s.PeakTFLOPSPerGPU, 0, MaxPeakTFLOPS), "peak_tflops_per_gpu",
+		"must be positive and at most %g", float64(MaxPeakTFLOPS))
 	v.Check(s.Unit.Valid(), "unit", "must be gpu_hours or node_hours")
-	v.Check(s.CapacityPerPeriod >= 0 && !math.IsInf(s.CapacityPerPeriod, 0), "capacity_per_period", "must not be negative")
+	v.Check(inRange(s.CapacityPerPeriod, 0, MaxAmount), "capacity_per_period", "must be between 0 and %g", float64(MaxAmount))
 	v.Check(s.Software == "cuda" || s.Software == "rocm", "software", "must be cuda or rocm")
 	v.Check(s.Scheduler == "slurm" || s.Scheduler == "pbs", "scheduler", "must be slurm or pbs")
 	return v.Err("The system is not valid.")

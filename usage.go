@@ -72,6 +72,8 @@ func (r *UsageRecordInput) Validate() string {
 		return "job_id must be 1–64 letters, digits, '.', '_', '-' or '+'"
 	case r.Account == "" || len(r.Account) > 64:
 		return "account is required (at most 64 characters)"
+	case textProblem(r.Account, false) != "":
+		return "account " + textProblem(r.Account, false)
 	case !ValidUsername(r.Username):
 		return "username is not a valid cluster user name"
 	case !validJobState(r.State):

@@ -61,16 +61,22 @@ type User struct {
 func (u *User) Validate() error {
 	var v Validator
 	v.Check(validEmail(u.Email), "email", "must be a plain e-mail address")
+	v.Check(len(u.Email) <= 254, "email", "must be at most 254 characters")
+	v.Text("email", u.Email, false)
 	v.Check(strings.TrimSpace(u.Name) != "", "name", "is required")
 	v.Check(len(u.Name) <= 200, "name", "must be at most 200 characters")
+	v.Text("name", u.Name, false)
 	v.Check(u.Role.Valid(), "role", "must be one of applicant, reviewer, access_manager, site_operator, auditor")
 	if u.Role == RoleApplicant {
 		v.Check(u.OrganizationID != "", "organization_id", "is required for an applicant")
+		v.Text("organization_id", u.OrganizationID, false)
 	} else {
 		v.Check(u.OrganizationID == "", "organization_id", "is only for applicants")
 	}
 	if u.Role == RoleSiteOperator {
 		v.Check(u.Site != "", "site", "is required for a site operator")
+		v.Check(len(u.Site) <= 100, "site", "must be at most 100 characters")
+		v.Text("site", u.Site, false)
 	} else {
 		v.Check(u.Site == "", "site", "is only for site operators")
 	}
@@ -110,7 +116,8 @@ type UserFilter struct {
 // UserService manages users and their API tokens.
 type UserService interface {
 	// CreateUser adds a user. Access managers only. EINVALID for bad fields
-	// or an unknown organization, ECONFLICT when the e-mail is taken.
+	// or an unknown organization or site (a site operator's site hosts at
+	// least one system of the catalogue), ECONFLICT when the e-mail is taken.
 	CreateUser(ctx context.Context, u *User) error
 	// FindUserByID returns a user. Callers see themselves; access managers
 	// and auditors see everyone. ENOTFOUND otherwise.

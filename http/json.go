@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/pactum/pactum"
 )
@@ -52,6 +53,12 @@ func decodeLimit(w http.ResponseWriter, r *http.Request, v any, limit int64) err
 	if len(bytes.TrimSpace(data)) == 0 {
 		return pactum.Errorf(pactum.EINVALID, "The request body is empty; a JSON object is required.")
 	}
+	// encoding/json would silently turn bytes that are not UTF-8 into
+	// U+FFFD; the caller meant something else, so say so (RFC 8259 §8.1).
+	if !utf8.Valid(data) {
+		return &pactum.Error{Code: pactum.EINVALID, Message: "The request body is not valid UTF-8.",
+			Fields: []pactum.FieldError{{Field: "(body)", Message: fmt.Sprintf("must be UTF-8 (invalid byte at offset %d)", invalidUTF8At(data))}}}
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -61,6 +68,19 @@ func decodeLimit(w http.ResponseWriter, r *http.Request, v any, limit int64) err
 		return pactum.Errorf(pactum.EINVALID, "The request body holds more than one JSON value.")
 	}
 	return nil
+}
+
+// invalidUTF8At returns the offset of the first byte of data that does not
+// start a valid UTF-8 sequence.
+func invalidUTF8At(data []byte) int {
+	for i := 0; i < len(data); {
+		r, n := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && n <= 1 {
+			return i
+		}
+		i += n
+	}
+	return len(data)
 }
 
 // jsonPath drops the Go names of embedded structs from a decoding error's
@@ -88,6 +108,11 @@ func decodeError(err error, data []byte, t reflect.Type) error {
 		return pactum.Errorf(pactum.EINVALID, "The request body is not valid JSON (at byte %d): %v.", syn.Offset, err)
 	case errors.As(err, &typ):
 		field := jsonPath(typ.Field)
+		// encoding/json names "requests.amount" for requests[0].amount;
+		// the offset finds which element.
+		if p := pathAt(data, typ.Offset); p != "" && strings.ReplaceAll(stripIndexes(p), "[]", "") == field {
+			field = p
+		}
 		if field == "" {
 			field = "(body)"
 		}
@@ -112,6 +137,80 @@ func decodeError(err error, data []byte, t reflect.Type) error {
 	}
 	// Errors from a type's own UnmarshalJSON (a date, say) end up here.
 	return pactum.Errorf(pactum.EINVALID, "The request body is not valid: %s.", strings.TrimPrefix(msg, "json: "))
+}
+
+// pathAt returns the JSON path ("requests[0].amount") of the value that
+// ends at or after offset in data, or "" when there is none.
+func pathAt(data []byte, offset int64) string {
+	type level struct {
+		array bool
+		index int
+		key   string
+	}
+	var stack []level
+	path := func() string {
+		var b strings.Builder
+		for _, l := range stack {
+			if l.array {
+				b.WriteString("[" + strconv.Itoa(l.index) + "]")
+			} else if l.key != "" {
+				if b.Len() > 0 {
+					b.WriteByte('.')
+				}
+				b.WriteString(l.key)
+			}
+		}
+		return b.String()
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber() // a number out of float64's range is a token all the same
+	expectKey := false
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		if d, ok := tok.(json.Delim); ok && (d == '}' || d == ']') {
+			stack = stack[:len(stack)-1]
+		} else if s, ok := tok.(string); ok && expectKey {
+			stack[len(stack)-1].key = s
+			expectKey = false
+			continue
+		} else if dec.InputOffset() >= offset {
+			return path()
+		} else if d, ok := tok.(json.Delim); ok {
+			stack = append(stack, level{array: d == '['})
+			expectKey = d == '{'
+			continue
+		}
+		// A value (or a container) just ended: move to the next slot.
+		if n := len(stack); n > 0 {
+			if stack[n-1].array {
+				stack[n-1].index++
+			} else {
+				expectKey = true
+			}
+		}
+	}
+}
+
+// stripIndexes turns "a[0].b[12]" into "a[].b[]".
+func stripIndexes(p string) string {
+	var b strings.Builder
+	skip := false
+	for _, r := range p {
+		switch {
+		case r == '[':
+			skip = true
+			b.WriteRune(r)
+		case r == ']':
+			skip = false
+			b.WriteRune(r)
+		case !skip:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 func jsonKind(goKind string) string {

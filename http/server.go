@@ -279,17 +279,29 @@ func (s *Server) handleOpenAPI(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(s.openapi)
 }
 
+// bearerToken returns the token of an Authorization header value
+// "Bearer <token>". The scheme name is case-insensitive (RFC 7235 §2.1,
+// RFC 6750 §2.1), so "bearer" and "BEARER" work too; one or more spaces may
+// separate it from the token.
+func bearerToken(auth string) (string, bool) {
+	scheme, rest, ok := strings.Cut(auth, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	secret := strings.TrimSpace(rest)
+	return secret, secret != ""
+}
+
 // authed wraps a handler that needs a caller: it resolves the bearer token
 // to a user, puts it in the request's context and hands it to h.
 func (s *Server) authed(h func(w http.ResponseWriter, r *http.Request, u *pactum.User)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		auth := r.Header.Get("Authorization")
-		secret, ok := strings.CutPrefix(auth, "Bearer ")
-		if !ok || strings.TrimSpace(secret) == "" {
+		secret, ok := bearerToken(r.Header.Get("Authorization"))
+		if !ok {
 			s.Error(w, r, pactum.Errorf(pactum.EUNAUTHORIZED, "An API token is required: send Authorization: Bearer <token>."))
 			return
 		}
-		u, err := s.cfg.Users.Authenticate(r.Context(), strings.TrimSpace(secret))
+		u, err := s.cfg.Users.Authenticate(r.Context(), secret)
 		if err != nil {
 			s.Error(w, r, err)
 			return

@@ -218,7 +218,7 @@ func TestUsageBadInput(t *testing.T) {
 		{"unknown field", `{"cluster":"lumi","records":[{"job_id":"1","charge_seconds":5}]}`, 400, "records[0].charge_seconds"},
 		{"no records", `{"cluster":"lumi"}`, 400, "records"},
 		{"bad cluster", `{"cluster":"Lumi","records":[]}`, 400, "cluster"},
-		{"wrong type", `{"cluster":"lumi","records":[{"job_id":1}]}`, 400, "records[0].job_id"},
+		{"wrong type", `{"cluster":"lumi","records":[{"job_id":"1"},{"job_id":1}]}`, 400, "records[1].job_id"},
 	}
 	for _, tc := range cases {
 		status, body := e.raw(t, "POST", "/api/v1/usage", token, "application/json", []byte(tc.body))

@@ -100,6 +100,18 @@ func estimate(p *pactum.Proposal, systems map[string]*pactum.System, defaultU fl
 		hi, lo := math.Max(e.flop6PD, e.flopHW), math.Min(e.flop6PD, e.flopHW)
 		e.disagreement = hi/lo - 1
 	}
+	// Validation bounds every input far below overflow; a figure that is
+	// still not finite (a record stored before the bounds, a catalogue
+	// entry out of range) is refused here rather than screened, because
+	// ±Inf compares past every threshold and JSON cannot carry it.
+	for _, x := range []float64{e.flop6PD, e.flopHW, e.flopDeclared, e.totalGPUHours, e.disagreement, e.utilisation} {
+		if math.IsInf(x, 0) || math.IsNaN(x) {
+			return e, &pactum.Error{Code: pactum.EINVALID,
+				Message: "The proposal's figures are too large to estimate its training compute.",
+				Fields: []pactum.FieldError{{Field: "ai_work", Message: "the compute estimate is not a finite number: " +
+					"parameter_count, training_tokens and every requests[].amount must be within their bounds"}}}
+		}
+	}
 	return e, nil
 }
 

@@ -184,6 +184,23 @@ func TestScreenErrors(t *testing.T) {
 			in.Proposal.Requests[0].SystemID = "nowhere"
 			return in
 		}(),
+		// Validation bounds these; a proposal stored before the bounds
+		// must still never be screened into an infinite estimate.
+		"infinite 6PD estimate": func() *pactum.ScreeningInput {
+			in := cleanInput()
+			in.Proposal.AIWork.ParameterCount, in.Proposal.AIWork.TrainingTokens = 1e200, 1e200
+			return in
+		}(),
+		"infinite hardware estimate": func() *pactum.ScreeningInput {
+			in := cleanInput()
+			in.Proposal.Requests[0].Amount = 1.7e308
+			return in
+		}(),
+		"infinite GPU-hours on a node-hour system": func() *pactum.ScreeningInput {
+			in := cleanInput()
+			in.Proposal.Requests = []pactum.ResourceRequest{{SystemID: "karolina-gpu", Amount: 1.7e308}}
+			return in
+		}(),
 	}
 	for name, in := range cases {
 		if d, err := s.Screen(ctx, in); err == nil || d != nil || pactum.ErrorCode(err) != pactum.EINVALID {

@@ -56,8 +56,8 @@ func (a *App) TransitionAllocation(ctx context.Context, id string, to pactum.All
 	if !to.Valid() {
 		return nil, invalid("The transition is not valid.", "state", "must be one of pending_provisioning, active, suspended, exhausted, expired")
 	}
-	if len(reason) > 5000 {
-		return nil, invalid("The transition is not valid.", "reason", "must be at most 5000 characters")
+	if err := pactum.CheckNote("The transition is not valid.", "reason", reason, false, 5000, true); err != nil {
+		return nil, err
 	}
 	var al *pactum.Allocation
 	err = a.update(ctx, u, func(tx pactum.Tx) error {

@@ -18,7 +18,7 @@ func (a *App) CreateCall(ctx context.Context, c *pactum.Call) error {
 		return err
 	}
 	var v pactum.Validator
-	v.Merge("", c.Validate())
+	v.Merge("", c.Validate(a.clock()))
 	return a.update(ctx, u, func(tx pactum.Tx) error {
 		systems, err := systemMap(ctx, tx)
 		if err != nil {

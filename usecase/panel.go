@@ -90,6 +90,7 @@ func adjust(entries []*pactum.PanelEntry, in pactum.PanelInput, rubric *pactum.R
 		v.Check(adj.Score >= 0 && adj.Score <= 5, f+".score", "must be between 0 and 5")
 		v.Check(strings.TrimSpace(adj.Justification) != "" && len(adj.Justification) <= 5000, f+".justification",
 			"is required: a panel that departs from the reviews says why (at most 5000 characters)")
+		v.Text(f+".justification", adj.Justification, true)
 		if e != nil && adj.Score >= 0 && adj.Score <= 5 {
 			e.Score, e.Note = adj.Score, adj.Justification
 		}

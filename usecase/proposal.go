@@ -190,8 +190,8 @@ func (a *App) WithdrawProposal(ctx context.Context, id, reason string) (*pactum.
 	if err != nil {
 		return nil, err
 	}
-	if len(reason) > 5000 {
-		return nil, invalid("The withdrawal is not valid.", "reason", "must be at most 5000 characters")
+	if err := pactum.CheckNote("The withdrawal is not valid.", "reason", reason, false, 5000, true); err != nil {
+		return nil, err
 	}
 	var p *pactum.Proposal
 	err = a.update(ctx, u, func(tx pactum.Tx) error {

@@ -5,7 +5,6 @@ package usecase
 import (
 	"context"
 	"slices"
-	"strings"
 
 	"github.com/pactum/pactum"
 )
@@ -329,8 +328,8 @@ func (a *App) SubmitReply(ctx context.Context, proposalID, text string) (*pactum
 	if err != nil {
 		return nil, err
 	}
-	if strings.TrimSpace(text) == "" || len(text) > 20000 {
-		return nil, invalid("The reply is not valid.", "text", "is required (at most 20000 characters)")
+	if err := pactum.CheckNote("The reply is not valid.", "text", text, true, 20000, true); err != nil {
+		return nil, err
 	}
 	var out *pactum.Reply
 	err = a.update(ctx, u, func(tx pactum.Tx) error {

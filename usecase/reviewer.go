@@ -5,7 +5,6 @@ package usecase
 import (
 	"context"
 	"slices"
-	"strings"
 
 	"github.com/pactum/pactum"
 )
@@ -314,8 +313,8 @@ func (a *App) Recuse(ctx context.Context, assignmentID, reason string) (*pactum.
 	if err != nil {
 		return nil, err
 	}
-	if strings.TrimSpace(reason) == "" || len(reason) > 2000 {
-		return nil, invalid("The recusal is not valid.", "reason", "is required (at most 2000 characters)")
+	if err := pactum.CheckNote("The recusal is not valid.", "reason", reason, true, 2000, true); err != nil {
+		return nil, err
 	}
 	var as *pactum.Assignment
 	err = a.update(ctx, u, func(tx pactum.Tx) error {
@@ -365,8 +364,8 @@ func (a *App) WaiveConflict(ctx context.Context, id, reason string) (*pactum.Con
 	if err != nil {
 		return nil, err
 	}
-	if strings.TrimSpace(reason) == "" || len(reason) > 2000 {
-		return nil, invalid("The waiver is not valid.", "reason", "is required (at most 2000 characters)")
+	if err := pactum.CheckNote("The waiver is not valid.", "reason", reason, true, 2000, true); err != nil {
+		return nil, err
 	}
 	var c *pactum.Conflict
 	err = a.update(ctx, u, func(tx pactum.Tx) error {

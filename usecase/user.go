@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"slices"
 	"strings"
 	"time"
 
@@ -18,7 +19,7 @@ import (
 const TokenPrefix = "pct_"
 
 // CreateUser adds a user. Access managers only. EINVALID for bad fields or
-// an unknown organization, ECONFLICT when the e-mail or username is taken.
+// an unknown organization or site, ECONFLICT when the e-mail or username is taken.
 func (a *App) CreateUser(ctx context.Context, u *pactum.User) error {
 	caller, err := manager(ctx, "create users")
 	if err != nil {
@@ -34,6 +35,17 @@ func (a *App) CreateUser(ctx context.Context, u *pactum.User) error {
 				return invalid("The user is not valid.", "organization_id", "names no registered organization")
 			} else if err != nil {
 				return err
+			}
+		}
+		if u.Site != "" {
+			// A site is known by the systems it hosts; an operator of
+			// none would provision nothing and see nothing.
+			systems, err := tx.ListSystems(ctx)
+			if err != nil {
+				return err
+			}
+			if !slices.ContainsFunc(systems, func(s *pactum.System) bool { return s.Site == u.Site }) {
+				return invalid("The user is not valid.", "site", "names no site of the catalogue (a site hosts at least one system)")
 			}
 		}
 		u.ID, u.CreatedAt = newID(), tx.Now()
@@ -107,7 +119,10 @@ func (a *App) CreateToken(ctx context.Context, userID, name string, expiresAt *t
 	var v pactum.Validator
 	name = strings.TrimSpace(name)
 	v.Check(name != "" && len(name) <= 100, "name", "is required (at most 100 characters)")
+	v.Text("name", name, false)
 	v.Check(expiresAt == nil || expiresAt.After(a.clock()), "expires_at", "must be in the future")
+	v.Check(expiresAt == nil || !expiresAt.After(a.clock().AddDate(pactum.TokenMaxYears, 0, 0)), "expires_at",
+		"must be at most %d years ahead", pactum.TokenMaxYears)
 	if err := v.Err("The token is not valid."); err != nil {
 		return nil, "", err
 	}

@@ -114,8 +114,19 @@ func (g *visWorld) people(t *testing.T) {
 	for i := range 3 {
 		g.reviewers = append(g.reviewers, g.mkUser(t, &pactum.User{Email: fmt.Sprintf("rev%d@example.org", i), Name: "Rev", Role: pactum.RoleReviewer}))
 	}
-	for _, site := range []string{"CINECA", "BSC", "IT4I", "HLRS"} {
+	for _, site := range []string{"CINECA", "BSC", "IT4I"} {
 		g.mkUser(t, &pactum.User{Email: "ops@" + strings.ToLower(site) + ".example", Name: "Ops", Role: pactum.RoleSiteOperator, Site: site})
+	}
+	// The use case refuses an operator of a site that hosts nothing; one
+	// whose site's systems have since left the catalogue still exists, so
+	// it is written straight to the store.
+	err := pactum.Update(context.Background(), g.db, g.f.Manager, func(tx pactum.Tx) error {
+		u := &pactum.User{ID: newTestID(), Email: "ops@hlrs.example", Name: "Ops", Role: pactum.RoleSiteOperator, Site: "HLRS", CreatedAt: tx.Now()}
+		g.users = append(g.users, u)
+		return tx.InsertUser(context.Background(), u)
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	g.mkUser(t, &pactum.User{Email: "auditor2@example.org", Name: "Aud", Role: pactum.RoleAuditor})
 }

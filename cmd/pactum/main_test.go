@@ -6,7 +6,13 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 )
+
+// cutoffAhead is a call cut-off two years from now: far enough that the
+// call stays open through a test, near enough that validation (cut-offs
+// within pactum.CallWindowYears of now) takes it.
+func cutoffAhead() string { return time.Now().AddDate(2, 0, 0).Format(time.DateOnly) }
 
 // TestCLIAgainstServer drives the client commands against a served
 // database: the first access manager, an applicant's organization, call,
@@ -74,7 +80,7 @@ func registerApplicant(t *testing.T, mgr map[string]string) *cliWorld {
 	if code != 1 || !strings.Contains(stderr, "country:") || !strings.Contains(stderr, "founded_on:") {
 		t.Errorf("bad org: %d %s", code, stderr)
 	}
-	code, out, _ = cli(t, mgr, "calls", "create", "--title", "AI Factories", "--cutoff", "2099-01-01", "--system", "leonardo-booster", "--json")
+	code, out, _ = cli(t, mgr, "calls", "create", "--title", "AI Factories", "--cutoff", cutoffAhead(), "--system", "leonardo-booster", "--json")
 	var call struct {
 		ID string `json:"id"`
 	}

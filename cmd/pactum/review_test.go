@@ -43,7 +43,7 @@ func reviewWorld(t *testing.T) *reviewFlow {
 	var call struct {
 		ID string `json:"id"`
 	}
-	cliJSON(t, w.mgr, &call, "calls", "create", "--title", "Large scale 2099", "--cutoff", "2099-01-01", "--mode", "large_scale",
+	cliJSON(t, w.mgr, &call, "calls", "create", "--title", "Large scale 2099", "--cutoff", cutoffAhead(), "--mode", "large_scale",
 		"--system", "leonardo-booster", "--json")
 	w.call = call.ID
 	w.app, _ = as(t, w.mgr, "ada@aleph.example", "applicant", "--org", w.org)
