@@ -6,8 +6,8 @@ import (
 	"bytes"
 	"context"
 	"strings"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/pactum/pactum"
 	"github.com/pactum/pactum/client"
