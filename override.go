@@ -97,7 +97,8 @@ func (o *DecisionOverride) CheckConfirmer(userID string) error {
 //     (ReviewTrack.CanClose).
 //
 // t is p's review track (nil when it has none) and pr the progress of its
-// current stage (ReviewQueries.GetStageProgress).
+// current stage (ReviewQueries.GetStageProgress). The refusal says what the
+// review lacks; OverrideHint says how to decide anyway.
 func MayDecide(p *Proposal, mode *CallMode, t *ReviewTrack, pr StageProgress) error {
 	if p.State != ProposalInReview {
 		return Errorf(ECONFLICT, "The proposal is %s; only a proposal in review is decided.", p.State)
@@ -107,8 +108,7 @@ func MayDecide(p *Proposal, mode *CallMode, t *ReviewTrack, pr StageProgress) er
 		if t != nil {
 			stage = string(t.Stage)
 		}
-		return Errorf(ECONFLICT, "%s proposals are decided by an allocation run after the panel's ranking, not one by one; stage is %s. "+
-			"In an emergency, request an override with a justification for a second access manager to confirm.", p.Mode, stage)
+		return Errorf(ECONFLICT, "%s proposals are decided by an allocation run after the panel's ranking, not one by one; stage is %s.", p.Mode, stage)
 	}
 	if t == nil {
 		if len(PlanReview(mode, p.Screening)) == 1 {
@@ -135,6 +135,10 @@ func MayDecide(p *Proposal, mode *CallMode, t *ReviewTrack, pr StageProgress) er
 	}
 	return Errorf(ECONFLICT, "The proposal cannot be decided yet: screening asked for %s. %s", planWork(t.Stages), strings.Join(missing, " "))
 }
+
+// OverrideHint follows MayDecide's refusal when an access manager tried to
+// decide: the way out in an emergency.
+const OverrideHint = "In an emergency, request an override with a written justification for a second access manager to confirm."
 
 // stageWork names what a review stage produces.
 func stageWork(s ReviewStage) string {

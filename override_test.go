@@ -35,7 +35,7 @@ func TestMayDecide(t *testing.T) {
 		words []string
 	}{
 		{"large scale at technical", inReview(pactum.ModeLargeScale, nil), large, track(pactum.StageTechnical, peerPlan...), pactum.StageProgress{},
-			pactum.ECONFLICT, []string{"large_scale proposals are decided by an allocation run", "stage is technical", "override"}},
+			pactum.ECONFLICT, []string{"large_scale proposals are decided by an allocation run", "stage is technical"}},
 		{"large scale even at decision", inReview(pactum.ModeLargeScale, nil), large, track(pactum.StageDecision, peerPlan...), pactum.StageProgress{},
 			pactum.ECONFLICT, []string{"allocation run", "stage is decision"}},
 		{"unknown mode is peer-reviewed", inReview(pactum.ModeRegular, nil), nil, nil, pactum.StageProgress{},

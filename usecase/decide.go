@@ -41,6 +41,9 @@ func (a *App) DecideProposal(ctx context.Context, id string, in pactum.DecisionI
 		if in.Override != nil {
 			return requestOverride(ctx, tx, u, p, in, stage, why)
 		}
+		if why != nil && p.State == pactum.ProposalInReview {
+			return pactum.Errorf(pactum.ECONFLICT, "%s %s", pactum.ErrorMessage(why), pactum.OverrideHint)
+		}
 		if why != nil {
 			return why
 		}

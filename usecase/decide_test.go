@@ -24,7 +24,7 @@ func TestDecisionNeedsReview(t *testing.T) {
 		_, err := w.uc.DecideProposal(a, p.ID, pactum.DecisionInput{Accept: true, Reason: "looks fine"})
 		wantCode(t, err, pactum.ECONFLICT)
 		if msg := pactum.ErrorMessage(err); !strings.Contains(msg, "large_scale proposals are decided by an allocation run") ||
-			!strings.Contains(msg, "stage is technical") {
+			!strings.Contains(msg, "stage is technical") || !strings.Contains(msg, "override") {
 			t.Errorf("refusal: %s", msg)
 		}
 
