@@ -343,11 +343,21 @@ func TestScreeningRoutes(t *testing.T) {
 			Grants: []pactum.Grant{{SystemID: "leonardo-booster", Amount: 15000}}}
 		_, err = w.uc.DecideProposal(storetest.As(w.f.Manager), referred.ID, accept)
 		wantCode(t, err, pactum.ECONFLICT)
-		if msg := pactum.ErrorMessage(err); !strings.Contains(msg, "screening asked for an ethics review") {
+		if msg := pactum.ErrorMessage(err); !strings.Contains(msg, "screening asked for an ethics review") || !strings.Contains(msg, "0 submitted") {
 			t.Errorf("refusal does not say what is missing: %s", msg)
 		}
-		w.ethicsReview(t, w.f.Call.ID, map[string]*pactum.User{ethicist.ID: ethicist}, pactum.RecommendAcceptWithConditions,
-			"Pseudonymise the case law before training.")
+		if _, err := w.uc.AssignReviewers(storetest.As(w.f.Manager), w.f.Call.ID, pactum.StageEthics); err != nil {
+			t.Fatal(err)
+		}
+		_, err = w.uc.DecideProposal(storetest.As(w.f.Manager), referred.ID, accept)
+		wantCode(t, err, pactum.ECONFLICT)
+		if msg := pactum.ErrorMessage(err); !strings.Contains(msg, "waiting for "+ethicist.Name) {
+			t.Errorf("refusal does not name the ethics reviewer: %s", msg)
+		}
+		if _, err := w.uc.SubmitReview(storetest.As(ethicist), referred.ID, pactum.ReviewInput{Recommendation: pactum.RecommendAcceptWithConditions,
+			Conditions: []string{"Pseudonymise the case law before training."}, CommentsForApplicant: "Acceptable with safeguards."}); err != nil {
+			t.Fatal(err)
+		}
 
 		dec, err := w.uc.DecideProposal(storetest.As(w.f.Manager), referred.ID, accept)
 		if err != nil {
