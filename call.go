@@ -57,6 +57,11 @@ type CallMode struct {
 	RequiresSME bool `json:"requires_sme"`
 	// RequiresAIPact requires the three AI Pact core pledges.
 	RequiresAIPact bool `json:"requires_ai_pact"`
+	// Rolling modes are evaluated as proposals arrive; the others are
+	// ranked against each other after the call's cut-off, so no panel
+	// ranking or allocation run of the call happens before it
+	// (Call.CheckRankable).
+	Rolling bool `json:"rolling"`
 }
 
 // Validate checks one mode's caps.

@@ -181,7 +181,11 @@ type Proposal struct {
 	Screening *ScreeningDecision `json:"screening,omitempty"`
 	// Decision is the access manager's decision after review, or the
 	// automatic one of the fast lane.
-	Decision    *ProposalDecision `json:"decision,omitempty"`
+	Decision *ProposalDecision `json:"decision,omitempty"`
+	// Override is an access manager's request to decide the proposal
+	// before its review plan allows, and its confirmation by a second
+	// access manager (DecisionOverride); nil for the normal path.
+	Override    *DecisionOverride `json:"override,omitempty"`
 	SubmittedAt *time.Time        `json:"submitted_at,omitempty"`
 	// DecisionDueAt is the time-to-decision target of the mode.
 	DecisionDueAt *time.Time `json:"decision_due_at,omitempty"`
@@ -428,6 +432,10 @@ type DecisionInput struct {
 	// cut a request but never exceed it.
 	Grants []Grant `json:"grants,omitempty"`
 	Reason string  `json:"reason"`
+	// Override, when set, does not decide: it asks a second access
+	// manager to confirm the decision although the review plan does not
+	// allow it yet (DecisionOverride).
+	Override *OverrideInput `json:"override,omitempty"`
 }
 
 // Validate checks a decision against the proposal's requests.
@@ -490,13 +498,20 @@ type ProposalService interface {
 	SubmitProposal(ctx context.Context, id string) (*Proposal, error)
 	// DecideProposal accepts or rejects a proposal in review; acceptance
 	// creates allocations, carrying the screening's and the ethics
-	// review's conditions. Access managers only. ECONFLICT when not in
-	// review or when a grant would exceed a system's capacity. It does
-	// not wait for the review stages: it is how the fast lane's referrals
-	// are decided after their review, and an escape hatch otherwise;
-	// peer-reviewed proposals are normally decided by publishing an
-	// allocation run (AllocationRunService).
+	// review's conditions. Access managers only. Only when the review
+	// plan allows (MayDecide): a fast-lane referral once the reviews
+	// screening asked for are in; peer-reviewed modes only by an
+	// allocation run (AllocationRunService). ECONFLICT saying what is
+	// missing otherwise, when not in review, or when a grant would exceed
+	// a system's capacity. With d.Override it decides nothing: it stores
+	// a pending override for a second access manager to confirm
+	// (ConfirmOverride); ECONFLICT when one is already pending.
 	DecideProposal(ctx context.Context, id string, d DecisionInput) (*Proposal, error)
+	// ConfirmOverride applies the pending override of a proposal in
+	// review: the decision it asks for, at once. Access managers only,
+	// never the one who requested it (EFORBIDDEN). ECONFLICT when no
+	// override is pending or the proposal is no longer in review.
+	ConfirmOverride(ctx context.Context, id string) (*Proposal, error)
 	// WithdrawProposal withdraws an open proposal. Its applicant's
 	// organization only. ECONFLICT once decided.
 	WithdrawProposal(ctx context.Context, id, reason string) (*Proposal, error)

@@ -144,8 +144,10 @@ func (t *ReviewTrack) Advance(at time.Time) error {
 // CanClose.
 type StageProgress struct {
 	// Assigned and Submitted count the stage's active assignments and the
-	// reviews their reviewers submitted.
+	// reviews their reviewers submitted; Waiting names the assigned
+	// reviewers whose review is not in (for access managers' eyes).
 	Assigned, Submitted int
+	Waiting             []string
 	// SitesRequired lists the hosting sites of the requested systems;
 	// SitesReviewed those that submitted a technical assessment.
 	SitesRequired, SitesReviewed []string
@@ -184,10 +186,18 @@ func (t *ReviewTrack) CanClose(pr StageProgress) error {
 			need = pr.Rubric.MinReviewers
 		}
 		if pr.Submitted < need {
-			return Errorf(ECONFLICT, "The %s review needs at least %d review(s); %d submitted.", t.Stage, need, pr.Submitted)
+			waiting := ""
+			if len(pr.Waiting) > 0 {
+				waiting = " (waiting for " + strings.Join(pr.Waiting, ", ") + ")"
+			}
+			return Errorf(ECONFLICT, "The %s review needs at least %d review(s); %d submitted%s.", t.Stage, need, pr.Submitted, waiting)
 		}
 		if pr.Submitted < pr.Assigned {
-			return Errorf(ECONFLICT, "The %s review is incomplete: %d of %d assigned reviewers have submitted.", t.Stage, pr.Submitted, pr.Assigned)
+			waiting := ""
+			if len(pr.Waiting) > 0 {
+				waiting = "; waiting for " + strings.Join(pr.Waiting, ", ")
+			}
+			return Errorf(ECONFLICT, "The %s review is incomplete: %d of %d assigned reviewers have submitted%s.", t.Stage, pr.Submitted, pr.Assigned, waiting)
 		}
 	case StageReply:
 		days := 0

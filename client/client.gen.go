@@ -1120,6 +1120,9 @@ type CallMode struct {
 	Mode           AccessMode `json:"mode"`
 	RequiresAiPact bool       `json:"requires_ai_pact"`
 	RequiresSme    bool       `json:"requires_sme"`
+
+	// Rolling Evaluated as proposals arrive; otherwise ranked and allocated only after the call's cut-off
+	Rolling *bool `json:"rolling,omitempty"`
 }
 
 // CallModeInput A mode offered by a call; omitted terms take the catalogue's defaults.
@@ -1132,6 +1135,7 @@ type CallModeInput struct {
 	Mode                AccessMode `json:"mode"`
 	RequiresAiPact      *bool      `json:"requires_ai_pact,omitempty"`
 	RequiresSme         *bool      `json:"requires_sme,omitempty"`
+	Rolling             *bool      `json:"rolling,omitempty"`
 }
 
 // ComputeEstimate defines model for ComputeEstimate.
@@ -1226,7 +1230,26 @@ type DecisionInput struct {
 
 	// Grants Default to the requested amounts; may cut, never exceed
 	Grants *[]Grant `json:"grants,omitempty"`
-	Reason string   `json:"reason"`
+
+	// Override Asks a second access manager to confirm a decision the review plan does not yet allow.
+	Override *OverrideInput `json:"override,omitempty"`
+	Reason   string         `json:"reason"`
+}
+
+// DecisionOverride defines model for DecisionOverride.
+type DecisionOverride struct {
+	ConfirmedAt *time.Time `json:"confirmed_at,omitempty"`
+
+	// ConfirmedBy The second access manager; absent while pending
+	ConfirmedBy   *string          `json:"confirmed_by,omitempty"`
+	Decision      OverrideDecision `json:"decision"`
+	Justification string           `json:"justification"`
+
+	// Missing What the review plan still lacked when the override was requested
+	Missing     string       `json:"missing"`
+	RequestedAt time.Time    `json:"requested_at"`
+	RequestedBy string       `json:"requested_by"`
+	Stage       *ReviewStage `json:"stage,omitempty"`
 }
 
 // DeclaredConflict defines model for DeclaredConflict.
@@ -1459,6 +1482,19 @@ type OrganizationList struct {
 	Total int            `json:"total"`
 }
 
+// OverrideDecision defines model for OverrideDecision.
+type OverrideDecision struct {
+	Accept bool     `json:"accept"`
+	Grants *[]Grant `json:"grants,omitempty"`
+	Reason string   `json:"reason"`
+}
+
+// OverrideInput Asks a second access manager to confirm a decision the review plan does not yet allow.
+type OverrideInput struct {
+	// Justification Why the review cannot be waited for, at least 20 characters
+	Justification string `json:"justification"`
+}
+
 // PanelAdjustment defines model for PanelAdjustment.
 type PanelAdjustment struct {
 	Justification string  `json:"justification"`
@@ -1506,11 +1542,12 @@ type Proposal struct {
 	DurationMonths int               `json:"duration_months"`
 
 	// Ethics The nine sections of the Horizon Europe ethics issues table.
-	Ethics            EthicsAssessment `json:"ethics"`
-	Id                string           `json:"id"`
-	MinViableFraction *float64         `json:"min_viable_fraction,omitempty"`
-	Mode              AccessMode       `json:"mode"`
-	OrganizationId    string           `json:"organization_id"`
+	Ethics            EthicsAssessment  `json:"ethics"`
+	Id                string            `json:"id"`
+	MinViableFraction *float64          `json:"min_viable_fraction,omitempty"`
+	Mode              AccessMode        `json:"mode"`
+	OrganizationId    string            `json:"organization_id"`
+	Override          *DecisionOverride `json:"override,omitempty"`
 
 	// Pledges The AI Pact pledges made; absent ones are not made.
 	Pledges   AIPactPledges      `json:"pledges"`
@@ -2695,6 +2732,8 @@ type ClientInterface interface {
 
 	// DecideProposalWithBody Accept or reject a proposal in review (access managers)
 	//
+	// Only when the review plan allows: a fast-lane referral once the reviews screening asked for are in; peer-reviewed modes are decided by an allocation run. 409 says what is missing. With override, nothing is decided: the override waits for a second access manager (confirmOverride).
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /api/v1/proposals/{id}/decision (the `DecideProposal` operationId).
@@ -2702,10 +2741,19 @@ type ClientInterface interface {
 
 	// DecideProposal Accept or reject a proposal in review (access managers)
 	//
+	// Only when the review plan allows: a fast-lane referral once the reviews screening asked for are in; peer-reviewed modes are decided by an allocation run. 409 says what is missing. With override, nothing is decided: the override waits for a second access manager (confirmOverride).
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /api/v1/proposals/{id}/decision (the `DecideProposal` operationId).
 	DecideProposal(ctx context.Context, id ID, body DecideProposalJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ConfirmOverride Confirm a proposal's pending override and apply its decision (a second access manager)
+	//
+	// 403 for the access manager who requested the override; 409 when none is pending.
+	//
+	// Corresponds with POST /api/v1/proposals/{id}/override/confirm (the `ConfirmOverride` operationId).
+	ConfirmOverride(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetReply The applicant's reply to the reviews
 	//
@@ -3717,6 +3765,8 @@ func (c *Client) UpdateProposal(ctx context.Context, id ID, body UpdateProposalJ
 
 // DecideProposalWithBody Accept or reject a proposal in review (access managers)
 //
+// Only when the review plan allows: a fast-lane referral once the reviews screening asked for are in; peer-reviewed modes are decided by an allocation run. 409 says what is missing. With override, nothing is decided: the override waits for a second access manager (confirmOverride).
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /api/v1/proposals/{id}/decision (the `DecideProposal` operationId).
@@ -3734,11 +3784,30 @@ func (c *Client) DecideProposalWithBody(ctx context.Context, id ID, contentType 
 
 // DecideProposal Accept or reject a proposal in review (access managers)
 //
+// Only when the review plan allows: a fast-lane referral once the reviews screening asked for are in; peer-reviewed modes are decided by an allocation run. 409 says what is missing. With override, nothing is decided: the override waits for a second access manager (confirmOverride).
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /api/v1/proposals/{id}/decision (the `DecideProposal` operationId).
 func (c *Client) DecideProposal(ctx context.Context, id ID, body DecideProposalJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewDecideProposalRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ConfirmOverride Confirm a proposal's pending override and apply its decision (a second access manager)
+//
+// 403 for the access manager who requested the override; 409 when none is pending.
+//
+// Corresponds with POST /api/v1/proposals/{id}/override/confirm (the `ConfirmOverride` operationId).
+func (c *Client) ConfirmOverride(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewConfirmOverrideRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -6453,6 +6522,40 @@ func NewDecideProposalRequestWithBody(server string, id ID, contentType string, 
 	return req, nil
 }
 
+// NewConfirmOverrideRequest constructs an http.Request for the ConfirmOverride method
+func NewConfirmOverrideRequest(server string, id ID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/proposals/%s/override/confirm", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetReplyRequest constructs an http.Request for the GetReply method
 func NewGetReplyRequest(server string, id ID) (*http.Request, error) {
 	var err error
@@ -7920,6 +8023,8 @@ type ClientWithResponsesInterface interface {
 
 	// DecideProposalWithBodyWithResponse Accept or reject a proposal in review (access managers)
 	//
+	// Only when the review plan allows: a fast-lane referral once the reviews screening asked for are in; peer-reviewed modes are decided by an allocation run. 409 says what is missing. With override, nothing is decided: the override waits for a second access manager (confirmOverride).
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/v1/proposals/{id}/decision (the `DecideProposal` operationId).
@@ -7927,10 +8032,21 @@ type ClientWithResponsesInterface interface {
 
 	// DecideProposalWithResponse Accept or reject a proposal in review (access managers)
 	//
+	// Only when the review plan allows: a fast-lane referral once the reviews screening asked for are in; peer-reviewed modes are decided by an allocation run. 409 says what is missing. With override, nothing is decided: the override waits for a second access manager (confirmOverride).
+	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/v1/proposals/{id}/decision (the `DecideProposal` operationId).
 	DecideProposalWithResponse(ctx context.Context, id ID, body DecideProposalJSONRequestBody, reqEditors ...RequestEditorFn) (*DecideProposalResponse, error)
+
+	// ConfirmOverrideWithResponse Confirm a proposal's pending override and apply its decision (a second access manager)
+	//
+	// 403 for the access manager who requested the override; 409 when none is pending.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/proposals/{id}/override/confirm (the `ConfirmOverride` operationId).
+	ConfirmOverrideWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*ConfirmOverrideResponse, error)
 
 	// GetReplyWithResponse The applicant's reply to the reviews
 	//
@@ -9356,6 +9472,8 @@ type CreateAllocationRunResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *TooLarge
 }
@@ -9383,6 +9501,11 @@ func (r CreateAllocationRunResponse) GetJSON403() *Forbidden {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r CreateAllocationRunResponse) GetJSON404() *NotFound {
 	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CreateAllocationRunResponse) GetJSON409() *Conflict {
+	return r.JSON409
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -9508,6 +9631,8 @@ type RankPanelResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *TooLarge
 }
@@ -9535,6 +9660,11 @@ func (r RankPanelResponse) GetJSON403() *Forbidden {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r RankPanelResponse) GetJSON404() *NotFound {
 	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r RankPanelResponse) GetJSON409() *Conflict {
+	return r.JSON409
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -10640,6 +10770,75 @@ func (r DecideProposalResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r DecideProposalResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ConfirmOverrideResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Proposal
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ConfirmOverrideResponse) GetJSON200() *Proposal {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ConfirmOverrideResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ConfirmOverrideResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ConfirmOverrideResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r ConfirmOverrideResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r ConfirmOverrideResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ConfirmOverrideResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ConfirmOverrideResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ConfirmOverrideResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -12821,6 +13020,8 @@ func (c *ClientWithResponses) UpdateProposalWithResponse(ctx context.Context, id
 
 // DecideProposalWithBodyWithResponse Accept or reject a proposal in review (access managers)
 //
+// Only when the review plan allows: a fast-lane referral once the reviews screening asked for are in; peer-reviewed modes are decided by an allocation run. 409 says what is missing. With override, nothing is decided: the override waits for a second access manager (confirmOverride).
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/v1/proposals/{id}/decision (the `DecideProposal` operationId).
@@ -12834,6 +13035,8 @@ func (c *ClientWithResponses) DecideProposalWithBodyWithResponse(ctx context.Con
 
 // DecideProposalWithResponse Accept or reject a proposal in review (access managers)
 //
+// Only when the review plan allows: a fast-lane referral once the reviews screening asked for are in; peer-reviewed modes are decided by an allocation run. 409 says what is missing. With override, nothing is decided: the override waits for a second access manager (confirmOverride).
+//
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/v1/proposals/{id}/decision (the `DecideProposal` operationId).
@@ -12843,6 +13046,21 @@ func (c *ClientWithResponses) DecideProposalWithResponse(ctx context.Context, id
 		return nil, err
 	}
 	return ParseDecideProposalResponse(rsp)
+}
+
+// ConfirmOverrideWithResponse Confirm a proposal's pending override and apply its decision (a second access manager)
+//
+// 403 for the access manager who requested the override; 409 when none is pending.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/proposals/{id}/override/confirm (the `ConfirmOverride` operationId).
+func (c *ClientWithResponses) ConfirmOverrideWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*ConfirmOverrideResponse, error) {
+	rsp, err := c.ConfirmOverride(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseConfirmOverrideResponse(rsp)
 }
 
 // GetReplyWithResponse The applicant's reply to the reviews
@@ -14217,6 +14435,13 @@ func ParseCreateAllocationRunResponse(rsp *http.Response) (*CreateAllocationRunR
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest TooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -14338,6 +14563,13 @@ func ParseRankPanelResponse(rsp *http.Response) (*RankPanelResponse, error) {
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest TooLarge
@@ -15165,6 +15397,60 @@ func ParseDecideProposalResponse(rsp *http.Response) (*DecideProposalResponse, e
 			return nil, err
 		}
 		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseConfirmOverrideResponse parses an HTTP response from a ConfirmOverrideWithResponse call
+func ParseConfirmOverrideResponse(rsp *http.Response) (*ConfirmOverrideResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ConfirmOverrideResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Proposal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
 
 	}
 

@@ -6,8 +6,9 @@
 // refers or refuses them; those in review go through the hosting site's
 // technical assessment, ethics review, peer review (with a reviewer's
 // conflict of interest detected and kept out), the applicant's reply and the
-// panel; an allocation run decides the large-scale proposal and the manager
-// the fast lane's referrals; allocations are created; each hosting site's
+// panel after the call's cut-off; an allocation run decides the large-scale
+// proposal and the manager the fast lane's referrals once their reviews are
+// in; allocations are created; each hosting site's
 // agent provisions them on a simulated Slurm cluster and accounts a job per
 // allocation; the audit chain is
 // verified. It knows nothing of storage.
@@ -30,8 +31,14 @@ import (
 type Options struct {
 	// Progress receives one line per step; nil for silence.
 	Progress func(format string, args ...any)
-	// Now is the clock for the call's dates; time.Now when nil.
+	// Now is the clock for the call's dates; time.Now when nil. It must
+	// be the server's clock.
 	Now func() time.Time
+	// PassCutoff moves the server's clock past the call's cut-off, which
+	// the demo sets an hour after Now: large scale is not rolling, so the
+	// panel ranks and the allocation run allocates only after it. The
+	// demo cannot rank without it.
+	PassCutoff func(cutoff time.Time) error
 }
 
 // Result summarises a run.
@@ -81,7 +88,7 @@ type Check struct {
 // Run plays the scenario against the server at serverURL, acting first as
 // the access manager whose token is managerToken.
 func Run(ctx context.Context, serverURL, managerToken string, opt Options) (*Result, error) {
-	sc := &scenario{ctx: ctx, url: serverURL, progress: opt.Progress, now: opt.Now,
+	sc := &scenario{ctx: ctx, url: serverURL, progress: opt.Progress, now: opt.Now, passCutoff: opt.PassCutoff,
 		res: &Result{ProposalsByState: map[string]int{}, GrantedBySystem: map[string]SystemGranted{}}}
 	if sc.progress == nil {
 		sc.progress = func(string, ...any) {}
@@ -110,8 +117,11 @@ type scenario struct {
 	mgr      *client.ClientWithResponses
 	progress func(format string, args ...any)
 	now      func() time.Time
-	res      *Result
-	actors   []*actor
+	// passCutoff and cutoff: Options.PassCutoff and the call's cut-off.
+	passCutoff func(time.Time) error
+	cutoff     time.Time
+	res        *Result
+	actors     []*actor
 	// systems and allocs are the catalogue and the awards, read once the
 	// decisions are made.
 	systems map[string]client.System
@@ -122,7 +132,7 @@ type scenario struct {
 func (sc *scenario) openCall() error {
 	t := sc.now().UTC()
 	callIn := client.CallInput{Title: "EuroHPC AI Factories: startup and SME access 2026/27",
-		OpensAt: t.Add(-24 * time.Hour), CutoffAt: t.AddDate(0, 3, 0),
+		OpensAt: t.Add(-24 * time.Hour), CutoffAt: t.Add(time.Hour),
 		Modes:     []client.CallModeInput{{Mode: client.Playground}, {Mode: client.FastLane}, {Mode: client.LargeScale}},
 		SystemIds: []string{"lumi-g", "leonardo-booster", "mn5-acc", "jupiter-booster", "meluxina-gpu", "karolina-gpu"}}
 	desc := "Fast and responsible access for AI startups and SMEs: playground and fast lane decided in days, large scale peer-reviewed."
@@ -131,7 +141,7 @@ func (sc *scenario) openCall() error {
 	if err := expect(cr, err, 201, "open the call"); err != nil {
 		return err
 	}
-	sc.res.CallID = cr.JSON201.Id
+	sc.res.CallID, sc.cutoff = cr.JSON201.Id, cr.JSON201.CutoffAt
 	sc.progress("opened call %q (%s)", cr.JSON201.Title, sc.res.CallID)
 	return nil
 }

@@ -5,6 +5,7 @@ package demo
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/pactum/pactum/client"
 )
@@ -287,6 +288,13 @@ func (ph *phase) advance(stage client.ReviewStage) error {
 // panelAndRun ranks the panel-stage proposals, solves the allocation run
 // and publishes it.
 func (ph *phase) panelAndRun() error {
+	if ph.passCutoff == nil {
+		return fmt.Errorf("demo: the panel ranks only after the call's cut-off, and Options.PassCutoff is not set")
+	}
+	if err := ph.passCutoff(ph.cutoff); err != nil {
+		return err
+	}
+	ph.progress("the call's cut-off (%s) has passed: the panel ranks the large-scale proposals together", ph.cutoff.UTC().Format(time.RFC3339))
 	pn, err := ph.mgr.RankPanelWithResponse(ph.ctx, ph.res.CallID, client.PanelInput{})
 	if err := expect(pn, err, 200, "rank the panel"); err != nil {
 		return err

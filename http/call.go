@@ -31,6 +31,7 @@ type callModeInput struct {
 	AutoApprove         *bool             `json:"auto_approve"`
 	RequiresSME         *bool             `json:"requires_sme"`
 	RequiresAIPact      *bool             `json:"requires_ai_pact"`
+	Rolling             *bool             `json:"rolling"`
 }
 
 type callInput struct {
@@ -74,6 +75,7 @@ func callModes(in []callModeInput) ([]pactum.CallMode, error) {
 		setIf(&cm.AutoApprove, m.AutoApprove)
 		setIf(&cm.RequiresSME, m.RequiresSME)
 		setIf(&cm.RequiresAIPact, m.RequiresAIPact)
+		setIf(&cm.Rolling, m.Rolling)
 		modes = append(modes, cm)
 	}
 	return modes, v.Err("The call is not valid.")

@@ -118,12 +118,65 @@ func (s *scenario) referToEthics(t *testing.T) {
 	want(t, rr, err, 404, rr.Body)
 	dr, err := alice.DecideProposalWithResponse(ctx, ref.Id, client.DecisionInput{Accept: true, Reason: "self-approval"})
 	want(t, dr, err, 403, dr.Body)
-	dr, err = s.manager.DecideProposalWithResponse(ctx, ref.Id, client.DecisionInput{Accept: true, Reason: "Ethics review passed.",
-		Grants: &[]client.Grant{{SystemId: "leonardo-booster", Amount: 10000}}})
+	decision := client.DecisionInput{Accept: true, Reason: "Ethics review passed.", Grants: &[]client.Grant{{SystemId: "leonardo-booster", Amount: 10000}}}
+	dr, err = s.manager.DecideProposalWithResponse(ctx, ref.Id, decision)
+	want(t, dr, err, 409, dr.Body) // the ethics review screening asked for is not in
+	if !strings.Contains(string(dr.Body), "ethics review") {
+		t.Errorf("the refusal should name the missing review: %s", dr.Body)
+	}
+	ethicist, _ := s.reviewer(t, "ethics@uni.example", []string{"ethics"})
+	ar, err := s.manager.AssignReviewersWithResponse(ctx, s.callID, client.AssignInput{Stage: client.AssignEthics})
+	want(t, ar, err, 200, ar.Body)
+	er, err := ethicist.SubmitReviewWithResponse(ctx, ref.Id, client.ReviewInput{Recommendation: client.RecommendAcceptWithConditions,
+		Conditions: &[]string{"Keep the clinical notes in the EU."}, CommentsForApplicant: "Acceptable with safeguards."})
+	want(t, er, err, 200, er.Body)
+	dr, err = s.manager.DecideProposalWithResponse(ctx, ref.Id, decision)
 	want(t, dr, err, 200, dr.Body)
 	if d := strict[client.Proposal](t, dr.Body); d.State != client.Accepted || d.Decision == nil || d.Decision.Automatic {
 		t.Fatalf("decided: %+v", d)
 	}
+	al, err := s.manager.ListAllocationsWithResponse(ctx, &client.ListAllocationsParams{ProposalId: &ref.Id})
+	want(t, al, err, 200, al.Body)
+	if !strings.Contains(string(al.Body), "Keep the clinical notes in the EU.") {
+		t.Errorf("the ethics review's condition is not on the award: %s", al.Body)
+	}
+}
+
+// TestOverrideOverAPI: a large-scale proposal at the technical stage is
+// refused to one access manager; an override with a justification waits
+// for a second, who alone may confirm it.
+func TestOverrideOverAPI(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, dialect string) {
+		s := newScenario(t, dialect)
+		ctx := s.ctx
+		cr, err := s.alice.CreateProposalWithBodyWithResponse(ctx, &client.CreateProposalParams{Submit: ptr(true)}, "application/json",
+			bytes.NewReader(proposalJSON(t, s.callID, func(p *pactum.Proposal) {
+				p.Mode, p.Title, p.DurationMonths = pactum.ModeLargeScale, "Large pre-training run", 6
+				p.Requests[0].Amount = 300000
+			})))
+		want(t, cr, err, 201, cr.Body)
+		p := strict[client.Proposal](t, cr.Body)
+		in := client.DecisionInput{Accept: true, Reason: "looks fine"}
+		dr, err := s.manager.DecideProposalWithResponse(ctx, p.Id, in)
+		want(t, dr, err, 409, dr.Body)
+		if !strings.Contains(string(dr.Body), "large_scale proposals are decided by an allocation run") || !strings.Contains(string(dr.Body), "stage is technical") {
+			t.Errorf("refusal: %s", dr.Body)
+		}
+		in.Override = &client.OverrideInput{Justification: "Leonardo is decommissioned next week; the run cannot wait for the panel."}
+		dr, err = s.manager.DecideProposalWithResponse(ctx, p.Id, in)
+		want(t, dr, err, 200, dr.Body)
+		if o := strict[client.Proposal](t, dr.Body); o.State != client.InReview || o.Override == nil || o.Override.ConfirmedBy != nil {
+			t.Fatalf("pending override: %s", dr.Body)
+		}
+		cf, err := s.manager.ConfirmOverrideWithResponse(ctx, p.Id)
+		want(t, cf, err, 403, cf.Body)
+		second := s.user(t, client.UserInput{Email: "second@eurohpc.example", Name: "Second", Role: client.AccessManager})
+		cf, err = second.ConfirmOverrideWithResponse(ctx, p.Id)
+		want(t, cf, err, 200, cf.Body)
+		if o := strict[client.Proposal](t, cf.Body); o.State != client.Accepted || o.Override == nil || o.Override.ConfirmedBy == nil {
+			t.Fatalf("confirmed override: %s", cf.Body)
+		}
+	})
 }
 
 // auditTrail checks that the audit log has every step of the proposal, and

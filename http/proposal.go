@@ -17,6 +17,7 @@ var proposalRoutes = []route{
 	{"PUT /api/v1/proposals/{id}", (*Server).handleUpdateProposal},
 	{"POST /api/v1/proposals/{id}/submit", (*Server).handleSubmitProposal},
 	{"POST /api/v1/proposals/{id}/decision", (*Server).handleDecideProposal},
+	{"POST /api/v1/proposals/{id}/override/confirm", (*Server).handleConfirmOverride},
 	{"POST /api/v1/proposals/{id}/withdraw", (*Server).handleWithdrawProposal},
 }
 
@@ -81,6 +82,13 @@ func (s *Server) handleDecideProposal(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p, err := s.cfg.Proposals.DecideProposal(r.Context(), r.PathValue("id"), in)
+	s.respond(w, r, http.StatusOK, p, err)
+}
+
+// handleConfirmOverride applies a proposal's pending override; the body is
+// empty: what is confirmed is the override as stored on the proposal.
+func (s *Server) handleConfirmOverride(w http.ResponseWriter, r *http.Request) {
+	p, err := s.cfg.Proposals.ConfirmOverride(r.Context(), r.PathValue("id"))
 	s.respond(w, r, http.StatusOK, p, err)
 }
 

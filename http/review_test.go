@@ -7,6 +7,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pactum/pactum"
 	"github.com/pactum/pactum/client"
@@ -236,7 +237,17 @@ func (c *reviewCast) reply(t *testing.T) {
 // manager alone may publish; it returns the run's ID.
 func (c *reviewCast) rankAndRun(t *testing.T) string {
 	ctx, callID := c.ctx, c.callID
+	// Large scale is not rolling: nothing is ranked or allocated before
+	// the call's cut-off.
 	pn, err := c.manager.RankPanelWithResponse(ctx, callID, client.PanelInput{})
+	want(t, pn, err, 409, pn.Body)
+	early, err := c.manager.CreateAllocationRunWithResponse(ctx, callID, client.AllocationRunInput{})
+	want(t, early, err, 409, early.Body)
+	if !strings.Contains(string(early.Body), "cut-off") {
+		t.Errorf("the refusal should name the cut-off: %s", early.Body)
+	}
+	c.clock.Advance(63 * 24 * time.Hour)
+	pn, err = c.manager.RankPanelWithResponse(ctx, callID, client.PanelInput{})
 	want(t, pn, err, 200, pn.Body)
 	if ranked := strict[client.PanelEntryList](t, pn.Body); ranked.Total != 1 || ranked.Items[0].Score != 4 || !ranked.Items[0].Passes {
 		t.Fatalf("panel %s", pn.Body)

@@ -13,7 +13,7 @@ import (
 	"github.com/pactum/pactum"
 )
 
-const proposalColumns = `id, call_id, organization_id, applicant_id, mode, title, state, content, screening, decision, submitted_at, decision_due_at, created_at, updated_at, version`
+const proposalColumns = `id, call_id, organization_id, applicant_id, mode, title, state, content, screening, decision, decision_override, submitted_at, decision_due_at, created_at, updated_at, version`
 
 // proposalColumnsP is proposalColumns qualified with the alias p.
 var proposalColumnsP = "p." + strings.ReplaceAll(proposalColumns, ", ", ", p.")
@@ -21,10 +21,10 @@ var proposalColumnsP = "p." + strings.ReplaceAll(proposalColumns, ", ", ", p.")
 func scanProposal(row scanner, extra ...any) (*pactum.Proposal, error) {
 	var p pactum.Proposal
 	var content string
-	var screening, decision sql.NullString
+	var screening, decision, override sql.NullString
 	var submitted, due sql.NullTime
 	dest := append([]any{&p.ID, &p.CallID, &p.OrganizationID, &p.ApplicantID, &p.Mode, &p.Title, &p.State, &content,
-		&screening, &decision, &submitted, &due, &p.CreatedAt, &p.UpdatedAt, &p.Version}, extra...)
+		&screening, &decision, &override, &submitted, &due, &p.CreatedAt, &p.UpdatedAt, &p.Version}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
@@ -43,6 +43,12 @@ func scanProposal(row scanner, extra ...any) (*pactum.Proposal, error) {
 		p.Decision = new(pactum.ProposalDecision)
 		if err := json.Unmarshal([]byte(decision.String), p.Decision); err != nil {
 			return nil, fmt.Errorf("proposal %s: decision: %w", p.ID, err)
+		}
+	}
+	if override.Valid {
+		p.Override = new(pactum.DecisionOverride)
+		if err := json.Unmarshal([]byte(override.String), p.Override); err != nil {
+			return nil, fmt.Errorf("proposal %s: override: %w", p.ID, err)
 		}
 	}
 	p.SubmittedAt, p.DecisionDueAt = timePtr(submitted), timePtr(due)
@@ -129,13 +135,13 @@ func (tx *Tx) InsertProposal(ctx context.Context, p *pactum.Proposal) error {
 	if err != nil {
 		return fmt.Errorf("encode proposal: %w", err)
 	}
-	screening, decision, err := decisionsJSON(p)
+	screening, decision, override, err := decisionsJSON(p)
 	if err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO proposals (`+proposalColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
-		p.ID, p.CallID, p.OrganizationID, p.ApplicantID, p.Mode, p.Title, p.State, string(content), screening, decision,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+		p.ID, p.CallID, p.OrganizationID, p.ApplicantID, p.Mode, p.Title, p.State, string(content), screening, decision, override,
 		nullTime(p.SubmittedAt), nullTime(p.DecisionDueAt), p.CreatedAt, p.UpdatedAt, p.Version); err != nil {
 		return fmt.Errorf("insert proposal: %w", mapError(err))
 	}
@@ -152,24 +158,29 @@ func (tx *Tx) insertRequests(ctx context.Context, p *pactum.Proposal) error {
 	return nil
 }
 
-// decisionsJSON encodes the screening and decision columns (NULL when
-// absent).
-func decisionsJSON(p *pactum.Proposal) (screening, decision any, err error) {
-	if p.Screening != nil {
-		b, err := json.Marshal(p.Screening)
-		if err != nil {
-			return nil, nil, fmt.Errorf("encode screening: %w", err)
+// decisionsJSON encodes the screening, decision and override columns
+// (NULL when absent).
+func decisionsJSON(p *pactum.Proposal) (screening, decision, override any, err error) {
+	enc := func(v any, nilv bool, what string) (any, error) {
+		if nilv {
+			return nil, nil
 		}
-		screening = string(b)
-	}
-	if p.Decision != nil {
-		b, err := json.Marshal(p.Decision)
+		b, err := json.Marshal(v)
 		if err != nil {
-			return nil, nil, fmt.Errorf("encode decision: %w", err)
+			return nil, fmt.Errorf("encode %s: %w", what, err)
 		}
-		decision = string(b)
+		return string(b), nil
 	}
-	return screening, decision, nil
+	if screening, err = enc(p.Screening, p.Screening == nil, "screening"); err != nil {
+		return nil, nil, nil, err
+	}
+	if decision, err = enc(p.Decision, p.Decision == nil, "decision"); err != nil {
+		return nil, nil, nil, err
+	}
+	if override, err = enc(p.Override, p.Override == nil, "override"); err != nil {
+		return nil, nil, nil, err
+	}
+	return screening, decision, override, nil
 }
 
 // UpdateProposalContent replaces a draft's mode, title, content and
@@ -194,13 +205,13 @@ func (tx *Tx) UpdateProposalContent(ctx context.Context, p *pactum.Proposal, old
 // UpdateProposalState writes a proposal's state, decisions and dates,
 // refusing a lost update.
 func (tx *Tx) UpdateProposalState(ctx context.Context, p *pactum.Proposal, oldVersion int) error {
-	screening, decision, err := decisionsJSON(p)
+	screening, decision, override, err := decisionsJSON(p)
 	if err != nil {
 		return err
 	}
 	res, err := tx.ExecContext(ctx, `UPDATE proposals SET state = $1, screening = $2, decision = $3, submitted_at = $4, decision_due_at = $5,
-		updated_at = $6, version = $7 WHERE id = $8 AND version = $9`,
-		p.State, screening, decision, nullTime(p.SubmittedAt), nullTime(p.DecisionDueAt), p.UpdatedAt, p.Version, p.ID, oldVersion)
+		updated_at = $6, version = $7, decision_override = $10 WHERE id = $8 AND version = $9`,
+		p.State, screening, decision, nullTime(p.SubmittedAt), nullTime(p.DecisionDueAt), p.UpdatedAt, p.Version, p.ID, oldVersion, override)
 	return checkOneRow(res, err, "proposal", p.ID)
 }
 

@@ -96,6 +96,10 @@ func (q *queries) GetStageProgress(ctx context.Context, t *pactum.ReviewTrack) (
 		return pr, fmt.Errorf("count assignments: %w", err)
 	}
 	var err error
+	if pr.Waiting, err = q.strings(ctx, `SELECT u.name FROM review_assignments a JOIN users u ON u.id = a.reviewer_id
+		WHERE a.proposal_id = $1 AND a.stage = $2 AND a.state = 'assigned' ORDER BY u.name`, t.ProposalID, t.Stage); err != nil {
+		return pr, err
+	}
 	if pr.SitesRequired, err = q.strings(ctx, `SELECT DISTINCT s.site FROM proposal_requests r JOIN systems s ON s.id = r.system_id
 		WHERE r.proposal_id = $1 ORDER BY s.site`, t.ProposalID); err != nil {
 		return pr, err

@@ -14,7 +14,8 @@ import (
 // read before, and outside, any write transaction, so a large call does not
 // hold up other writers; publishing checks that its inputs still hold.
 // Access managers only. ENOTFOUND for an unknown call, EINVALID for bad
-// parameters.
+// parameters, ECONFLICT before the cut-off of a call offering a mode that
+// is not rolling (pactum.Call.CheckRankable).
 func (a *App) CreateAllocationRun(ctx context.Context, callID string, in pactum.AllocationRunInput) (*pactum.AllocationRun, error) {
 	u, err := manager(ctx, "run allocations")
 	if err != nil {
@@ -28,6 +29,9 @@ func (a *App) CreateAllocationRun(ctx context.Context, callID string, in pactum.
 		snap, err = q.GetRunSnapshot(ctx, callID)
 		return err
 	}); err != nil {
+		return nil, err
+	}
+	if err := snap.Call.CheckRankable(a.clock(), "run an allocation"); err != nil {
 		return nil, err
 	}
 	_, remaining, err := snap.Remaining()
@@ -167,7 +171,10 @@ func decideRun(ctx context.Context, tx pactum.Tx, u *pactum.User, run *pactum.Al
 	accepted := 0
 	for _, o := range run.Outcomes {
 		d := pactum.CommitteeDecision(run, o, len(run.Outcomes))
-		p, err := decide(ctx, tx, u, o.ProposalID, d, systems)
+		p, err := tx.GetProposal(ctx, o.ProposalID)
+		if err == nil {
+			err = decide(ctx, tx, u, p, d, systems)
+		}
 		if err != nil {
 			return 0, fmt.Errorf("proposal %s: %w", o.ProposalID, err)
 		}

@@ -8,26 +8,50 @@ import (
 	"github.com/pactum/pactum"
 )
 
-// DecideProposal accepts or rejects a proposal in review; acceptance
-// creates allocations carrying the screening's and the ethics review's
-// conditions. Access managers only. ECONFLICT when the proposal is not in
-// review or a grant would exceed a system's capacity. It does not wait for
-// the review stages: it is how the fast lane's referrals are decided after
-// their review; peer-reviewed proposals are normally decided by publishing
-// an allocation run.
+// DecideProposal accepts or rejects a proposal in review when its review
+// plan allows (pactum.MayDecide); acceptance creates allocations carrying
+// the screening's and the ethics review's conditions. Access managers
+// only. ECONFLICT saying what the review still lacks, when the proposal is
+// not in review, or when a grant would exceed a system's capacity.
+// Peer-reviewed proposals are decided by publishing an allocation run,
+// never here. With in.Override it decides nothing: it stores a pending
+// override for a second access manager to confirm (ConfirmOverride).
 func (a *App) DecideProposal(ctx context.Context, id string, in pactum.DecisionInput) (*pactum.Proposal, error) {
 	u, err := manager(ctx, "decide proposals")
 	if err != nil {
 		return nil, err
 	}
+	if in.Override != nil {
+		if err := in.Override.Validate(); err != nil {
+			return nil, err
+		}
+	}
 	var p *pactum.Proposal
 	err = a.update(ctx, u, func(tx pactum.Tx) error {
+		if p, err = tx.GetProposal(ctx, id); err != nil {
+			return err
+		}
+		if err := in.Validate(p); err != nil {
+			return err
+		}
+		stage, why, err := a.mayDecide(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		if in.Override != nil {
+			return requestOverride(ctx, tx, u, p, in, stage, why)
+		}
+		if why != nil && p.State == pactum.ProposalInReview {
+			return pactum.Errorf(pactum.ECONFLICT, "%s %s", pactum.ErrorMessage(why), pactum.OverrideHint)
+		}
+		if why != nil {
+			return why
+		}
 		systems, err := systemMap(ctx, tx)
 		if err != nil {
 			return err
 		}
-		p, err = decide(ctx, tx, u, id, in, systems)
-		return err
+		return decide(ctx, tx, u, p, in, systems)
 	})
 	if err != nil {
 		return nil, err
@@ -35,18 +59,46 @@ func (a *App) DecideProposal(ctx context.Context, id string, in pactum.DecisionI
 	return p, nil
 }
 
-// decide applies a decision inside a transaction: the transition, the
-// capacity, the record and, for an acceptance, the allocations. systems is
-// the catalogue as the transaction reads it. Publishing an allocation run
-// decides its proposals through it too.
-func decide(ctx context.Context, tx pactum.Tx, u *pactum.User, id string, in pactum.DecisionInput,
-	systems map[string]*pactum.System) (*pactum.Proposal, error) {
-	p, err := tx.GetProposal(ctx, id)
+// mayDecide reads what pactum.MayDecide needs about p and asks it. It
+// returns p's review stage (empty without a track), MayDecide's refusal
+// (nil when p may be decided), and the store's errors apart.
+func (a *App) mayDecide(ctx context.Context, tx pactum.Tx, p *pactum.Proposal) (pactum.ReviewStage, error, error) {
+	call, err := tx.GetCall(ctx, p.CallID)
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
+	t, _, err := tx.GetReviewTrack(ctx, p.ID)
+	if pactum.ErrorCode(err) == pactum.ENOTFOUND {
+		t, err = nil, nil
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	var pr pactum.StageProgress
+	var stage pactum.ReviewStage
+	if t != nil {
+		stage = t.Stage
+		if pr, err = tx.GetStageProgress(ctx, t); err != nil {
+			return "", nil, err
+		}
+		if pr.Rubric, err = a.callRubric(ctx, tx, p.CallID); err != nil {
+			return "", nil, err
+		}
+		pr.Now = tx.Now()
+	}
+	return stage, pactum.MayDecide(p, call.Mode(p.Mode), t, pr), nil
+}
+
+// decide applies a decision to p, read in the same transaction: the
+// transition, the capacity, the record and, for an acceptance, the
+// allocations. systems is the catalogue as the transaction reads it.
+// Whether p may be decided is the caller's question: DecideProposal asks
+// MayDecide, ConfirmOverride the override, and publishing an allocation
+// run decides the proposals its panel ranked.
+func decide(ctx context.Context, tx pactum.Tx, u *pactum.User, p *pactum.Proposal, in pactum.DecisionInput,
+	systems map[string]*pactum.System) error {
 	if err := in.Validate(p); err != nil {
-		return nil, err
+		return err
 	}
 	to := pactum.ProposalRejected
 	if in.Accept {
@@ -54,7 +106,7 @@ func decide(ctx context.Context, tx pactum.Tx, u *pactum.User, id string, in pac
 	}
 	from, oldVersion := p.State, p.Version
 	if err := p.Transition(to); err != nil {
-		return nil, err
+		return err
 	}
 	grants := in.Grants
 	if in.Accept && len(grants) == 0 {
@@ -62,22 +114,20 @@ func decide(ctx context.Context, tx pactum.Tx, u *pactum.User, id string, in pac
 	}
 	if in.Accept {
 		if err := reserve(ctx, tx, p.CallID, systems, grants); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	p.Decision = &pactum.ProposalDecision{Accept: in.Accept, Grants: grants, Reason: in.Reason, DecidedBy: u.ID, DecidedAt: tx.Now()}
 	if err := tx.Record("proposal.decide", "proposal", p.ID, pactum.StateChange{State: from}, map[string]any{"state": p.State, "decision": p.Decision}); err != nil {
-		return nil, err
+		return err
 	}
 	if err := saveState(ctx, tx, p, oldVersion); err != nil {
-		return nil, err
+		return err
 	}
 	if in.Accept {
-		if err := createAllocations(ctx, tx, p, systems); err != nil {
-			return nil, err
-		}
+		return createAllocations(ctx, tx, p, systems)
 	}
-	return p, nil
+	return nil
 }
 
 // reserve takes grants out of the call's capacity, or returns ECONFLICT

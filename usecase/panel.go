@@ -15,7 +15,9 @@ import (
 // reviews under the call's rubric, applies the panel's adjustments, stores
 // each proposal's score, rank and verdict and moves it to the decision
 // stage. Access managers only. EINVALID for an adjustment of a proposal
-// not at the panel stage or without a justification.
+// not at the panel stage or without a justification; ECONFLICT before the
+// cut-off of a call offering a mode that is not rolling
+// (pactum.Call.CheckRankable).
 func (a *App) RankPanel(ctx context.Context, callID string, in pactum.PanelInput) ([]*pactum.PanelEntry, error) {
 	u, err := manager(ctx, "rank proposals")
 	if err != nil {
@@ -23,7 +25,11 @@ func (a *App) RankPanel(ctx context.Context, callID string, in pactum.PanelInput
 	}
 	var out []*pactum.PanelEntry
 	err = a.update(ctx, u, func(tx pactum.Tx) error {
-		if _, err := tx.GetCall(ctx, callID); err != nil {
+		call, err := tx.GetCall(ctx, callID)
+		if err != nil {
+			return err
+		}
+		if err := call.CheckRankable(tx.Now(), "rank the panel"); err != nil {
 			return err
 		}
 		rubric, err := a.callRubric(ctx, tx, callID)

@@ -173,9 +173,46 @@ func (w *reviewWorld) reviewToDecision(t *testing.T, callID string, ops map[stri
 	w.advance(t, props...)
 	w.clock.Advance(8 * 24 * time.Hour)
 	w.advance(t, props...)
+	w.passCutoff(t, callID)
 	ranked, err := w.uc.RankPanel(storetest.As(w.f.Manager), callID, pactum.PanelInput{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return ranked
+}
+
+// passCutoff moves the clock past the call's cut-off: a call offering a
+// mode that is not rolling is ranked and allocated only then.
+func (w *reviewWorld) passCutoff(t *testing.T, callID string) {
+	t.Helper()
+	c, err := w.uc.FindCallByID(storetest.As(w.f.Manager), callID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := c.CutoffAt.Sub(w.clock.Now()); d >= 0 {
+		w.clock.Advance(d + time.Minute)
+	}
+}
+
+// ethicsReview assigns the call's ethics reviewers and has each write an
+// ethics review recommending rec with conditions.
+func (w *reviewWorld) ethicsReview(t *testing.T, callID string, reviewers map[string]*pactum.User, rec pactum.Recommendation, conditions ...string) {
+	t.Helper()
+	rep, err := w.uc.AssignReviewers(storetest.As(w.f.Manager), callID, pactum.StageEthics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Assignments) == 0 {
+		t.Fatal("no ethics reviewer assigned")
+	}
+	for _, a := range rep.Assignments {
+		u := reviewers[a.ReviewerID]
+		if u == nil {
+			t.Fatalf("assigned unknown reviewer %s", a.ReviewerID)
+		}
+		if _, err := w.uc.SubmitReview(storetest.As(u), a.ProposalID, pactum.ReviewInput{Recommendation: rec, Conditions: conditions,
+			CommentsForApplicant: "Reviewed for ethics."}); err != nil {
+			t.Fatalf("ethics review: %v", err)
+		}
+	}
 }

@@ -255,8 +255,19 @@ func (s *workflowScenario) replyStage(t *testing.T) {
 	s.advance(t, pb)
 }
 
-// panel ranks by score, with one adjustment the panel justifies.
+// panel ranks by score, with one adjustment the panel justifies, once the
+// call's cut-off has passed: its large-scale proposals are not rolling.
 func (s *workflowScenario) panel(t *testing.T) {
+	cutoff := s.f.Call.CutoffAt.UTC().Format(time.RFC3339)
+	_, err := s.uc.RankPanel(s.mgr, s.f.Call.ID, pactum.PanelInput{})
+	if pactum.ErrorCode(err) != pactum.ECONFLICT || !strings.Contains(pactum.ErrorMessage(err), cutoff) {
+		t.Errorf("ranking before the cut-off: %v", err)
+	}
+	_, err = s.uc.CreateAllocationRun(s.mgr, s.f.Call.ID, pactum.AllocationRunInput{})
+	if pactum.ErrorCode(err) != pactum.ECONFLICT || !strings.Contains(pactum.ErrorMessage(err), cutoff) {
+		t.Errorf("allocation run before the cut-off: %v", err)
+	}
+	s.passCutoff(t, s.f.Call.ID)
 	ranked, err := s.uc.RankPanel(s.mgr, s.f.Call.ID, pactum.PanelInput{Adjustments: []pactum.PanelAdjustment{
 		{ProposalID: s.pb.ID, Score: 3.8, Justification: "Reply did not address the data gaps."}}})
 	if err != nil {

@@ -5,6 +5,7 @@ package usecase_test
 import (
 	"context"
 	"database/sql"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -294,7 +295,8 @@ func TestProposalValidation(t *testing.T) {
 
 func TestScreeningRoutes(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, dialect string) {
-		w := newWorld(t, dialect)
+		w := newReviewWorld(t, dialect)
+		ethicist := w.reviewer(t, "ethics@uni.example", []string{pactum.EthicsExpertise, "gdpr"})
 		outcome := pactum.OutcomeDeny
 		w.screener.ScreenFn = func(_ context.Context, in *pactum.ScreeningInput) (*pactum.ScreeningDecision, error) {
 			f := []pactum.Finding{}
@@ -336,8 +338,28 @@ func TestScreeningRoutes(t *testing.T) {
 			Grants: []pactum.Grant{{SystemID: "leonardo-booster", Amount: 30000}}})
 		wantCode(t, err, pactum.EINVALID) // more than requested
 
-		dec, err := w.uc.DecideProposal(storetest.As(w.f.Manager), referred.ID, pactum.DecisionInput{Accept: true,
-			Reason: "Ethics review passed with conditions.", Grants: []pactum.Grant{{SystemID: "leonardo-booster", Amount: 15000}}})
+		// Screening asked for an ethics review: no decision before it is in.
+		accept := pactum.DecisionInput{Accept: true, Reason: "Ethics review passed with conditions.",
+			Grants: []pactum.Grant{{SystemID: "leonardo-booster", Amount: 15000}}}
+		_, err = w.uc.DecideProposal(storetest.As(w.f.Manager), referred.ID, accept)
+		wantCode(t, err, pactum.ECONFLICT)
+		if msg := pactum.ErrorMessage(err); !strings.Contains(msg, "screening asked for an ethics review") || !strings.Contains(msg, "0 submitted") {
+			t.Errorf("refusal does not say what is missing: %s", msg)
+		}
+		if _, err := w.uc.AssignReviewers(storetest.As(w.f.Manager), w.f.Call.ID, pactum.StageEthics); err != nil {
+			t.Fatal(err)
+		}
+		_, err = w.uc.DecideProposal(storetest.As(w.f.Manager), referred.ID, accept)
+		wantCode(t, err, pactum.ECONFLICT)
+		if msg := pactum.ErrorMessage(err); !strings.Contains(msg, "waiting for "+ethicist.Name) {
+			t.Errorf("refusal does not name the ethics reviewer: %s", msg)
+		}
+		if _, err := w.uc.SubmitReview(storetest.As(ethicist), referred.ID, pactum.ReviewInput{Recommendation: pactum.RecommendAcceptWithConditions,
+			Conditions: []string{"Pseudonymise the case law before training."}, CommentsForApplicant: "Acceptable with safeguards."}); err != nil {
+			t.Fatal(err)
+		}
+
+		dec, err := w.uc.DecideProposal(storetest.As(w.f.Manager), referred.ID, accept)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -345,8 +367,17 @@ func TestScreeningRoutes(t *testing.T) {
 			t.Fatalf("decided %+v", dec)
 		}
 		allocs, _, err := w.uc.FindAllocations(storetest.As(w.f.Manager), pactum.AllocationFilter{ProposalID: &referred.ID})
-		if err != nil || len(allocs) != 1 || allocs[0].Amount != 15000 || len(allocs[0].Conditions) != 1 || allocs[0].Conditions[0].RuleID != "art50-2" {
+		if err != nil || len(allocs) != 1 || allocs[0].Amount != 15000 {
 			t.Fatalf("allocations %+v %v", allocs, err)
+		}
+		// The award carries the screening's condition and the ethics
+		// review's.
+		var rules []string
+		for _, c := range allocs[0].Conditions {
+			rules = append(rules, c.RuleID+": "+c.Message)
+		}
+		if want := []string{"art50-2: Mark synthetic content.", "ethics.review: Pseudonymise the case law before training."}; !slices.Equal(rules, want) {
+			t.Errorf("award conditions %q, want %q", rules, want)
 		}
 	})
 }
@@ -394,7 +425,8 @@ func TestClosedCall(t *testing.T) {
 // with failing members; on PostgreSQL, row locks between transactions.
 func TestConcurrentDecisions(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, dialect string) {
-		w := newWorld(t, dialect)
+		w := newReviewWorld(t, dialect)
+		ethicist := w.reviewer(t, "ethics@uni.example", []string{pactum.EthicsExpertise})
 		w.screener.ScreenFn = func(_ context.Context, in *pactum.ScreeningInput) (*pactum.ScreeningDecision, error) {
 			f := []pactum.Finding{{RuleID: "ethics", Basis: "test", Effect: pactum.EffectRefer, Referral: "ethics", Message: "review"}}
 			return &pactum.ScreeningDecision{Outcome: pactum.OutcomeRefer, Findings: f, RulesetVersion: "t", RulesetHash: "h", ScreenedAt: in.At}, nil
@@ -404,6 +436,8 @@ func TestConcurrentDecisions(t *testing.T) {
 		for range n {
 			ids = append(ids, w.submitAsking(t, pactum.ResourceRequest{SystemID: "karolina-gpu", Amount: each}).ID)
 		}
+		// Each referral is decided once its ethics review is in.
+		w.ethicsReview(t, w.f.Call.ID, map[string]*pactum.User{ethicist.ID: ethicist}, pactum.RecommendAccept)
 		errs := make(chan error, n)
 		for _, id := range ids {
 			go func() {

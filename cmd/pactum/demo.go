@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -63,7 +64,12 @@ func runDemo(cmd *cobra.Command, e *env) error {
 		}
 	}
 	start := time.Now()
-	a, err := openApp(ctx, dsn, slog.New(slog.DiscardHandler), "")
+	// The server runs on a clock two hours behind until the call's
+	// cut-off, so that applicants submit before it and the panel ranks
+	// the large-scale proposals after it, as the scheme's calendar has it.
+	clock := &demoClock{}
+	clock.offset.Store(int64(-2 * time.Hour))
+	a, err := openApp(ctx, dsn, slog.New(slog.DiscardHandler), "", clock.Now)
 	if err != nil {
 		return err
 	}
@@ -82,7 +88,7 @@ func runDemo(cmd *cobra.Command, e *env) error {
 	}
 	defer srv.Close()
 	progress("pactum server on %s, data in %s, ruleset %s", srv.URL(), dir, a.ruleset.Version())
-	res, err := demo.Run(ctx, srv.URL(), token, demo.Options{Progress: progress})
+	res, err := demo.Run(ctx, srv.URL(), token, demo.Options{Progress: progress, Now: clock.Now, PassCutoff: clock.passCutoff})
 	if err != nil {
 		return err
 	}
@@ -127,5 +133,22 @@ func printDemo(cmd *cobra.Command, e *env, res *demo.Result, dir string, took ti
 	}
 	fmt.Fprintf(e.stdout, "\nDone in %s. Data in %s (check it offline: pactum audit verify --data %s).\n",
 		took.Round(time.Millisecond), dir, dir)
+	return nil
+}
+
+// demoClock is the demo server's clock: real time shifted by an offset
+// that only ever grows, so the clock never runs backwards.
+type demoClock struct{ offset atomic.Int64 }
+
+// Now returns the shifted time.
+func (c *demoClock) Now() time.Time { return time.Now().Add(time.Duration(c.offset.Load())) }
+
+// passCutoff moves the clock just past cutoff, or to real time if that is
+// later.
+func (c *demoClock) passCutoff(cutoff time.Time) error {
+	d := max(cutoff.Sub(time.Now())+time.Second, 0)
+	if time.Duration(c.offset.Load()) < d {
+		c.offset.Store(int64(d))
+	}
 	return nil
 }

@@ -6,19 +6,16 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/pactum/pactum"
 	"github.com/pactum/pactum/client"
 )
 
 func newProposalsCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{Use: "proposals", Short: "Write, submit, decide and list proposals"}
 	cmd.AddCommand(newProposalsCreateCmd(e), newProposalsUpdateCmd(e), newProposalsListCmd(e), newProposalsShowCmd(e),
-		newProposalsSubmitCmd(e), newProposalsDecideCmd(e), newProposalsWithdrawCmd(e))
+		newProposalsSubmitCmd(e), newProposalsDecideCmd(e), newProposalsConfirmOverrideCmd(e), newProposalsWithdrawCmd(e))
 	return cmd
 }
 
@@ -130,63 +127,6 @@ func newProposalsSubmitCmd(e *env) *cobra.Command {
 	})
 }
 
-func newProposalsDecideCmd(e *env) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "decide ID (--accept | --reject) --reason TEXT",
-		Short: "Accept or reject a proposal in review (access managers)",
-		Long: `Accept or reject a proposal in review. Accepting grants the requested amounts
-unless --grant cuts them (never above the request); grants never exceed a
-system's capacity for the call. Acceptance creates allocations for the sites
-to provision.`,
-		Example: `  pactum proposals decide ID --accept --reason "Ethics review passed" --grant leonardo-booster=15000
-  pactum proposals decide ID --reject --reason "Insufficient scalability evidence"`,
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			in, err := decisionFromFlags(cmd)
-			if err != nil {
-				return err
-			}
-			return call(cmd, e, func(ctx context.Context, c *client.ClientWithResponses) (*client.DecideProposalResponse, error) {
-				return c.DecideProposalWithResponse(ctx, args[0], in)
-			}, func(resp *client.DecideProposalResponse) error {
-				return printProposal(e, resp.JSON200)
-			})
-		},
-	}
-	cmd.Flags().Bool("accept", false, "accept")
-	cmd.Flags().Bool("reject", false, "reject")
-	cmd.Flags().String("reason", "", "the reason, shown to the applicant (required)")
-	cmd.Flags().StringSlice("grant", nil, "SYSTEM=AMOUNT to grant less than requested (repeat)")
-	_ = cmd.MarkFlagRequired("reason")
-	jsonFlag(cmd)
-	return cmd
-}
-
-// decisionFromFlags builds a decision from decide's flags.
-func decisionFromFlags(cmd *cobra.Command) (client.DecisionInput, error) {
-	accept, _ := cmd.Flags().GetBool("accept")
-	reject, _ := cmd.Flags().GetBool("reject")
-	if accept == reject {
-		return client.DecisionInput{}, pactum.Errorf(pactum.EINVALID, "Give exactly one of --accept and --reject.")
-	}
-	in := client.DecisionInput{Accept: accept}
-	in.Reason, _ = cmd.Flags().GetString("reason")
-	grants, _ := cmd.Flags().GetStringSlice("grant")
-	if len(grants) > 0 && !accept {
-		return in, pactum.Errorf(pactum.EINVALID, "--grant only goes with --accept.")
-	}
-	for _, g := range grants {
-		sys, amt, found := strings.Cut(g, "=")
-		x, err := strconv.ParseFloat(amt, 64)
-		if !found || err != nil {
-			return in, pactum.Errorf(pactum.EINVALID, "--grant %q: use SYSTEM=AMOUNT, e.g. leonardo-booster=15000", g)
-		}
-		gs := append(deref(in.Grants), client.Grant{SystemId: sys, Amount: x})
-		in.Grants = &gs
-	}
-	return in, nil
-}
-
 func newProposalsWithdrawCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use: "withdraw ID", Short: "Withdraw an open proposal", Args: cobra.ExactArgs(1),
@@ -234,6 +174,7 @@ func printProposal(e *env, p *client.Proposal) error {
 		}
 		kv = append(kv, [2]string{"decision", verdict + ": " + d.Reason}, [2]string{"granted", joinComma(gs)})
 	}
+	kv = append(kv, overrideLines(p)...)
 	if err := keyValues(e.stdout, kv); err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestCLIReviewAndAllocate drives the review workflow and an allocation run
@@ -32,6 +33,7 @@ type reviewFlow struct {
 	revs     []map[string]string
 	revIDs   []string
 	proposal string
+	cutoff   time.Time
 }
 
 // reviewWorld registers the applicant's organization, a large-scale call
@@ -43,7 +45,10 @@ func reviewWorld(t *testing.T) *reviewFlow {
 	var call struct {
 		ID string `json:"id"`
 	}
-	cliJSON(t, w.mgr, &call, "calls", "create", "--title", "Large scale 2099", "--cutoff", cutoffAhead(), "--mode", "large_scale",
+	// Large scale is not rolling: the panel ranks only after the cut-off,
+	// which the test sets a few seconds ahead and waits for.
+	w.cutoff = time.Now().Add(10 * time.Second).UTC().Truncate(time.Second)
+	cliJSON(t, w.mgr, &call, "calls", "create", "--title", "Large scale 2026-B", "--cutoff", w.cutoff.Format(time.RFC3339), "--mode", "large_scale",
 		"--system", "leonardo-booster", "--json")
 	w.call = call.ID
 	w.app, _ = as(t, w.mgr, "ada@aleph.example", "applicant", "--org", w.org)
@@ -139,6 +144,12 @@ func (w *reviewFlow) replyAndPanel(t *testing.T) {
 	if code, _, stderr := cli(t, w.mgr, "reviews", "advance", w.proposal); code != 0 {
 		t.Fatalf("advance to panel: %s", stderr)
 	}
+	if time.Until(w.cutoff) > time.Second {
+		if code, _, stderr := cli(t, w.mgr, "reviews", "panel", "--call", w.call); code == 0 || !strings.Contains(stderr, "cut-off") {
+			t.Errorf("panel before the cut-off: exit %d %s", code, stderr)
+		}
+	}
+	time.Sleep(time.Until(w.cutoff) + 100*time.Millisecond)
 	if code, out, stderr := cli(t, w.mgr, "reviews", "panel", "--call", w.call); code != 0 || !strings.Contains(out, "Lex-70B") {
 		t.Fatalf("panel: %d %s %s", code, out, stderr)
 	}

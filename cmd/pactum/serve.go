@@ -45,7 +45,7 @@ same --data or --db once; it prints an API token.`,
 			}
 			addr, _ := cmd.Flags().GetString("addr")
 			rules, _ := cmd.Flags().GetString("rules")
-			a, err := openApp(cmd.Context(), dsn, logger, rules)
+			a, err := openApp(cmd.Context(), dsn, logger, rules, nil)
 			if err != nil {
 				return err
 			}
@@ -93,7 +93,7 @@ manager exists.`,
 			if name == "" {
 				name, _, _ = strings.Cut(email, "@")
 			}
-			a, err := openApp(cmd.Context(), dsn, slog.New(slog.DiscardHandler), "")
+			a, err := openApp(cmd.Context(), dsn, slog.New(slog.DiscardHandler), "", nil)
 			if err != nil {
 				return err
 			}

@@ -175,7 +175,25 @@ func (sc *slurmScene) award() {
 	if prop.State != "in_review" {
 		t.Fatalf("proposal %s, want in_review", prop.State)
 	}
-	clu(t, sc.mgr, nil, "proposals", "decide", prop.ID, "--accept", "--reason", "Test budget.", "--grant", "lumi-g=0.0333333333")
+	// Development is peer-reviewed and decided by an allocation run; this
+	// test sits no panel, so the award is an override the manager asks
+	// for and a second access manager confirms.
+	if code, _, stderr := cli(t, sc.mgr, "proposals", "decide", prop.ID, "--accept", "--reason", "Test budget."); code == 0 ||
+		!strings.Contains(stderr, "decided by an allocation run") {
+		t.Fatalf("deciding a peer-reviewed proposal at once: exit %d %s", code, stderr)
+	}
+	out := clu(t, sc.mgr, nil, "proposals", "decide", prop.ID, "--accept", "--reason", "Test budget.", "--grant", "lumi-g=0.0333333333",
+		"--override", "--justification", "Slurm integration test: no panel sits for two GPU-minutes.")
+	if !strings.Contains(out, "PENDING") {
+		t.Fatalf("override request: %s", out)
+	}
+	if code, _, stderr := cli(t, sc.mgr, "proposals", "confirm-override", prop.ID); code == 0 || !strings.Contains(stderr, "second access manager") {
+		t.Fatalf("self-confirmation: exit %d %s", code, stderr)
+	}
+	second, _ := as(t, sc.mgr, "second@eurohpc.example", "access_manager")
+	if out := clu(t, second, nil, "proposals", "confirm-override", prop.ID); !strings.Contains(out, "confirmed by") || !strings.Contains(out, "accepted") {
+		t.Fatalf("confirm-override: %s", out)
+	}
 	var allocs struct {
 		Items []struct {
 			ID         string `json:"id"`

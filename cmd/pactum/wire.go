@@ -56,13 +56,16 @@ type app struct {
 }
 
 // openApp opens the database, seeds the systems catalogue (a no-op when
-// unchanged) and wires the use cases.
-func openApp(ctx context.Context, dsn string, logger *slog.Logger, rulesDir string) (*app, error) {
-	db, err := sqlstore.Open(ctx, dsn, sqlstore.Options{Logger: logger})
+// unchanged) and wires the use cases on clock now (time.Now when nil).
+func openApp(ctx context.Context, dsn string, logger *slog.Logger, rulesDir string, now func() time.Time) (*app, error) {
+	if now == nil {
+		now = time.Now
+	}
+	db, err := sqlstore.Open(ctx, dsn, sqlstore.Options{Logger: logger, Now: now})
 	if err != nil {
 		return nil, err
 	}
-	a, err := wire(ctx, db, logger, rulesDir)
+	a, err := wire(ctx, db, logger, rulesDir, now)
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -70,7 +73,7 @@ func openApp(ctx context.Context, dsn string, logger *slog.Logger, rulesDir stri
 	return a, nil
 }
 
-func wire(ctx context.Context, db *sqlstore.DB, logger *slog.Logger, rulesDir string) (*app, error) {
+func wire(ctx context.Context, db *sqlstore.DB, logger *slog.Logger, rulesDir string, now func() time.Time) (*app, error) {
 	var rs *policy.Ruleset
 	var err error
 	if rulesDir != "" {
@@ -93,7 +96,7 @@ func wire(ctx context.Context, db *sqlstore.DB, logger *slog.Logger, rulesDir st
 		Store: db, Screener: policy.NewScreener(rs),
 		// No time limit: a run must be reproducible from its inputs.
 		Allocator: allocate.New(solver.Options{}),
-		Rubric:    rubric, Now: time.Now, Logger: logger,
+		Rubric:    rubric, Now: now, Logger: logger,
 	})
 	a := &app{db: db, uc: uc, ruleset: rs, registry: prometheus.NewRegistry()}
 	sys := pactum.NewContextWithUser(ctx, pactum.SystemUser())
@@ -106,7 +109,7 @@ func wire(ctx context.Context, db *sqlstore.DB, logger *slog.Logger, rulesDir st
 		Health:      db.Ping,
 		Logger:      logger,
 		Registry:    a.registry,
-		Now:         time.Now,
+		Now:         now,
 	}
 	a.cfg.Serve(uc)
 	return a, nil
