@@ -35,6 +35,7 @@ func (o *OverrideInput) Validate() error {
 	v.Check(utf8.RuneCountInString(j) >= MinJustification, "override.justification",
 		"is required: an override says in at least %d characters why the review cannot be waited for", MinJustification)
 	v.Check(len(o.Justification) <= 5000, "override.justification", "must be at most 5000 characters")
+	v.Text("override.justification", o.Justification, true)
 	return v.Err("The override is not valid.")
 }
 

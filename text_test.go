@@ -187,6 +187,9 @@ func TestTextFields(t *testing.T) {
 			return (&pactum.DecisionInput{Reason: s}).Validate(validProposal())
 		}},
 		{"statement", true, pactum.ValidateStatement},
+		{"override.justification", true, func(s string) error {
+			return (&pactum.OverrideInput{Justification: "A flood took out the review: " + s}).Validate()
+		}},
 	}
 	named := func(err error, field string) bool {
 		return slices.ContainsFunc(pactum.ErrorFields(err), func(f pactum.FieldError) bool { return f.Field == field })
