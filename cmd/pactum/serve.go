@@ -50,6 +50,7 @@ same --data or --db once; it prints an API token.`,
 				return err
 			}
 			defer a.Close()
+			a.cfg.Limits, a.cfg.PublicMetrics = serveLimits(cmd)
 			srv, err := pactumhttp.NewServer(a.cfg)
 			if err != nil {
 				return err
@@ -70,7 +71,23 @@ same --data or --db once; it prints an API token.`,
 	cmd.Flags().String("addr", "127.0.0.1:8080", "address to listen on (HOST:PORT)")
 	cmd.Flags().String("log-level", "info", "log level: debug, info, warn, error")
 	cmd.Flags().String("rules", "", "screening ruleset directory instead of the embedded one")
+	d := pactumhttp.DefaultLimits
+	cmd.Flags().Int("rate-limit", d.Requests, "requests each user may send per --rate-window (0: no limit); more are answered 429 with Retry-After")
+	cmd.Flags().Duration("rate-window", d.Window, "the window of --rate-limit")
+	cmd.Flags().Int("max-in-flight", d.InFlight, "requests each user may have running at once (0: no cap); more are answered 429")
+	cmd.Flags().Bool("metrics-public", false, "serve /metrics without a token (default: an access manager's or auditor's token is needed, since the API faces the internet)")
 	return cmd
+}
+
+// serveLimits returns the per-user limits and the /metrics choice of serve's
+// flags.
+func serveLimits(cmd *cobra.Command) (pactumhttp.Limits, bool) {
+	var l pactumhttp.Limits
+	l.Requests, _ = cmd.Flags().GetInt("rate-limit")
+	l.Window, _ = cmd.Flags().GetDuration("rate-window")
+	l.InFlight, _ = cmd.Flags().GetInt("max-in-flight")
+	public, _ := cmd.Flags().GetBool("metrics-public")
+	return l, public
 }
 
 func newInitCmd(e *env) *cobra.Command {
