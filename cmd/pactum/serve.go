@@ -5,7 +5,6 @@ package main
 import (
 	"fmt"
 	"log/slog"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -136,11 +135,4 @@ manager exists.`,
 }
 
 // stderrIsTerminal reports whether progress lines are worth printing.
-func stderrIsTerminal(e *env) bool {
-	f, ok := e.stderr.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
+func stderrIsTerminal(e *env) bool { return e.stderrTTY }
