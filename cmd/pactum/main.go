@@ -61,10 +61,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if err == nil {
 		return exitOK
 	}
-	asJSON := argsWantJSON(args)
-	if cmd != nil && cmd.Flags().Parsed() && cmd.Flags().Lookup("json") != nil {
-		asJSON = wantJSON(cmd)
-	}
+	// The command line's own --json, when its flags were parsed; the
+	// arguments, when parsing them failed (an unknown flag before --json).
+	asJSON := argsWantJSON(args) || cmd != nil && cmd.Flags().Lookup("json") != nil && wantJSON(cmd)
 	reportError(errw, err, asJSON)
 	return exitCode(err)
 }
