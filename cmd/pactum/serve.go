@@ -28,7 +28,13 @@ func newServeCmd(e *env) *cobra.Command {
 SQLite, created if missing) or in the PostgreSQL database at --db URL.
 
 A new installation needs its first access manager: run "pactum init" with the
-same --data or --db once; it prints an API token.`,
+same --data or --db once; it prints an API token.
+
+Probes: /livez (the process serves HTTP; no database), /readyz and /healthz
+(the database answers, on a connection of its own). Each user's requests are
+limited by --rate-limit per --rate-window and --max-in-flight at once (429
+with Retry-After past either); probes and /metrics are exempt. /metrics needs
+an access manager's or auditor's token unless --metrics-public.`,
 		Example: `  pactum init --data ./pactum-data --email you@example.eu
   pactum serve --data ./pactum-data --addr 127.0.0.1:8080`,
 		Args: cobra.NoArgs,
