@@ -55,25 +55,27 @@ func newLimiter(l Limits, refuse http.HandlerFunc) *limiter {
 
 // admit reports whether user may run r now, counting it. When it returns
 // true the caller must call done(user) when r has been served; when false,
-// admit has answered 429 with a Retry-After header.
+// admit has answered 429 with a Retry-After header. The cap on requests at
+// once is checked first, so that a request it refuses does not spend the
+// user's rate budget.
 func (s *Server) admit(w http.ResponseWriter, r *http.Request, user string) bool {
 	l := s.limits
+	if l.inflight > 0 {
+		l.mu.Lock()
+		n := l.running[user]
+		if n < l.inflight {
+			l.running[user] = n + 1
+		}
+		l.mu.Unlock()
+		if n >= l.inflight {
+			w.Header().Set("Retry-After", fmt.Sprint(int(l.retry.Seconds())))
+			s.Error(w, r, pactum.Errorf(pactum.ETOOMANY,
+				"You have %d requests running; wait for one to finish (at most %d at once).", n, l.inflight))
+			return false
+		}
+	}
 	if l.rate != nil && l.rate.RespondOnLimit(w, r, user) {
-		return false
-	}
-	if l.inflight <= 0 {
-		return true
-	}
-	l.mu.Lock()
-	n := l.running[user]
-	if n < l.inflight {
-		l.running[user] = n + 1
-	}
-	l.mu.Unlock()
-	if n >= l.inflight {
-		w.Header().Set("Retry-After", fmt.Sprint(int(l.retry.Seconds())))
-		s.Error(w, r, pactum.Errorf(pactum.ETOOMANY,
-			"You have %d requests running; wait for one to finish (at most %d at once).", n, l.inflight))
+		s.done(user)
 		return false
 	}
 	return true

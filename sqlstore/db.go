@@ -46,7 +46,8 @@ type Options struct {
 	// Readers is the size of SQLite's read pool (default 4). PostgreSQL
 	// uses MaxConns for everything.
 	Readers int
-	// MaxConns caps PostgreSQL connections (default 16).
+	// MaxConns caps PostgreSQL connections (default 16); Ping keeps one
+	// more of its own.
 	MaxConns int
 }
 
