@@ -17,6 +17,7 @@ const (
 	EINVALID      = "invalid"      // the input is wrong; Fields says where
 	ENOTFOUND     = "not_found"    // no such thing, or not visible to the caller
 	EUNAUTHORIZED = "unauthorized" // no or bad credentials
+	ETOOMANY      = "too_many"     // the caller sent too many requests; retry later
 )
 
 // Error is an application error with a code from the vocabulary above, a

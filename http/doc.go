@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: EUPL-1.2
 
 // Package http serves pactum's JSON API under /api/v1, its OpenAPI document
-// at /api/v1/openapi.json, /healthz for probes and /metrics for Prometheus.
+// at /api/v1/openapi.json, /livez and /readyz (and /healthz, the same as
+// /readyz) for probes and /metrics for Prometheus. Each user's requests are
+// limited in rate and in number at once (limit.go); probes and /metrics
+// are not.
 //
 // Handlers are thin: they authenticate the bearer token, decode and bound the
 // request strictly (unknown fields, wrong types and oversized bodies are

@@ -18,6 +18,7 @@ var codes = map[string]int{
 	pactum.EINVALID:      http.StatusBadRequest,
 	pactum.ENOTFOUND:     http.StatusNotFound,
 	pactum.EUNAUTHORIZED: http.StatusUnauthorized,
+	pactum.ETOOMANY:      http.StatusTooManyRequests,
 }
 
 // ErrorStatus returns the HTTP status for a domain error code.

@@ -33,8 +33,16 @@ type env struct {
 
 func newEnv(t *testing.T, dialect string) *env {
 	t.Helper()
+	return newEnvWith(t, dialect, sqlstore.Options{}, nil)
+}
+
+// newEnvWith is newEnv with the store's options and, when edit is not nil,
+// a change to the server's configuration.
+func newEnvWith(t *testing.T, dialect string, opt sqlstore.Options, edit func(*pactumhttp.Config)) *env {
+	t.Helper()
 	clock := &storetest.Clock{T: time.Now().UTC().Truncate(time.Second)}
-	db := storetest.Open(t, dialect, sqlstore.Options{Now: clock.Now})
+	opt.Now = clock.Now
+	db := storetest.Open(t, dialect, opt)
 	rs, err := policy.Default()
 	if err != nil {
 		t.Fatal(err)
@@ -42,6 +50,9 @@ func newEnv(t *testing.T, dialect string) *env {
 	uc := storetest.App(t, db, policy.NewScreener(rs), clock.Now)
 	cfg := pactumhttp.Config{Health: db.Ping, Now: clock.Now, Idempotency: sqlstore.NewIdempotencyService(db)}
 	cfg.Serve(uc)
+	if edit != nil {
+		edit(&cfg)
+	}
 	srv, err := pactumhttp.NewServer(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -78,14 +78,15 @@ func TestOpenAPIAndProbes(t *testing.T) {
 		if ops < len(pactumhttp.Routes()) {
 			t.Errorf("the document has %d operations, the server %d routes", ops, len(pactumhttp.Routes()))
 		}
-		for _, path := range []string{"/healthz", "/metrics"} {
+		// Probes answer without a token; metrics need one by default.
+		for path, want := range map[string]int{"/healthz": 200, "/livez": 200, "/readyz": 200, "/metrics": 401} {
 			r, err := http.Get(e.url + path)
 			if err != nil {
 				t.Fatal(err)
 			}
 			r.Body.Close()
-			if r.StatusCode != 200 {
-				t.Errorf("%s: %d", path, r.StatusCode)
+			if r.StatusCode != want {
+				t.Errorf("%s: %d, want %d", path, r.StatusCode, want)
 			}
 		}
 	})

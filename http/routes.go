@@ -30,7 +30,7 @@ func apiRoutes() []route {
 // Routes returns the patterns of every API endpoint, e.g. "GET /api/v1/me".
 // The OpenAPI test checks each is documented.
 func Routes() []string {
-	out := []string{"GET /healthz", "GET /api/v1/openapi.json"}
+	out := []string{"GET /livez", "GET /readyz", "GET /healthz", "GET /metrics", "GET /api/v1/openapi.json"}
 	for _, r := range apiRoutes() {
 		out = append(out, r.pattern)
 	}

@@ -51,10 +51,19 @@ type Config struct {
 	Awards pactum.AwardService
 	Sites  pactum.SiteService
 
-	// Health reports whether the server can serve (e.g. the database
-	// answers); /healthz calls it. Nil means always healthy.
+	// Health reports whether the server can serve (the database answers);
+	// /readyz and /healthz call it, and it must not queue behind user
+	// queries (sqlstore's Ping has a connection of its own). Nil means
+	// always ready. /livez never calls it.
 	Health func(context.Context) error
-	Logger *slog.Logger
+	// Limits cap each user's request rate and concurrency; the zero value
+	// sets no limits (pactum serve passes DefaultLimits or its flags).
+	Limits Limits
+	// PublicMetrics serves /metrics to anyone. By default it needs the
+	// token of an access manager or auditor: the API faces applicants on
+	// the internet, and metrics reveal traffic and the runtime's details.
+	PublicMetrics bool
+	Logger        *slog.Logger
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// Registry receives the server's metrics and is served at /metrics;
@@ -99,6 +108,7 @@ type Server struct {
 
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+	limits   *limiter
 
 	ln  net.Listener
 	srv *http.Server
@@ -140,10 +150,20 @@ func NewServer(cfg Config) (*Server, error) {
 	if s.api, err = loadAPIDocument(context.Background()); err != nil {
 		return nil, err
 	}
+	if cfg.Limits.Requests > 0 && cfg.Limits.Window <= 0 {
+		return nil, fmt.Errorf("a rate limit of %d requests needs a window", cfg.Limits.Requests)
+	}
+	s.limits = newLimiter(cfg.Limits, s.rateLimited)
 
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", s.handleHealth)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /livez", s.handleLive)
+	mux.HandleFunc("GET /readyz", s.handleReady)
+	mux.HandleFunc("GET /healthz", s.handleReady)
+	var metrics http.Handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	if !cfg.PublicMetrics {
+		metrics = s.operatorsOnly(metrics)
+	}
+	mux.Handle("GET /metrics", metrics)
 	mux.HandleFunc("GET /api/v1/openapi.json", s.handleOpenAPI)
 	if err := s.routes(mux); err != nil {
 		return nil, err
@@ -262,7 +282,16 @@ func (s *Server) observe(next http.Handler) http.Handler {
 	})
 }
 
-func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+// handleLive answers that the process serves HTTP, without asking the
+// database: a liveness probe that restarts the server when the database is
+// slow would only add a cold start to the outage.
+func (s *Server) handleLive(w http.ResponseWriter, r *http.Request) {
+	s.respond(w, r, http.StatusOK, map[string]string{"status": "ok"}, nil)
+}
+
+// handleReady answers whether the server can serve requests: the database
+// answers (cfg.Health). /healthz is the same, for existing probes.
+func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 	status, state := http.StatusOK, "ok"
 	if s.cfg.Health != nil {
 		if err := s.cfg.Health(r.Context()); err != nil {
@@ -293,19 +322,48 @@ func bearerToken(auth string) (string, bool) {
 }
 
 // authed wraps a handler that needs a caller: it resolves the bearer token
-// to a user, puts it in the request's context and hands it to h.
+// to a user, admits the request under the user's limits (429 past them),
+// puts the user in the request's context and hands it to h.
 func (s *Server) authed(h func(w http.ResponseWriter, r *http.Request, u *pactum.User)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		secret, ok := bearerToken(r.Header.Get("Authorization"))
-		if !ok {
-			s.Error(w, r, pactum.Errorf(pactum.EUNAUTHORIZED, "An API token is required: send Authorization: Bearer <token>."))
+		u, ok := s.authenticate(w, r)
+		if !ok || !s.admit(w, r, u.ID) {
 			return
 		}
-		u, err := s.cfg.Users.Authenticate(r.Context(), secret)
-		if err != nil {
-			s.Error(w, r, err)
-			return
-		}
+		defer s.done(u.ID)
 		h(w, r.WithContext(pactum.NewContextWithUser(r.Context(), u)), u)
 	}
+}
+
+// authenticate resolves the request's bearer token to a user, or answers
+// 401 itself and reports false.
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (*pactum.User, bool) {
+	secret, ok := bearerToken(r.Header.Get("Authorization"))
+	if !ok {
+		s.Error(w, r, pactum.Errorf(pactum.EUNAUTHORIZED, "An API token is required: send Authorization: Bearer <token>."))
+		return nil, false
+	}
+	u, err := s.cfg.Users.Authenticate(r.Context(), secret)
+	if err != nil {
+		s.Error(w, r, err)
+		return nil, false
+	}
+	return u, true
+}
+
+// operatorsOnly serves next to access managers and auditors (pactum's
+// CanReadAll), outside the per-user limits so that scrapes never fail
+// for a busy user.
+func (s *Server) operatorsOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, ok := s.authenticate(w, r)
+		if !ok {
+			return
+		}
+		if !pactum.CanReadAll(u) {
+			s.Error(w, r, pactum.Errorf(pactum.EFORBIDDEN, "Metrics are for access managers and auditors."))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }

@@ -46,7 +46,8 @@ type Options struct {
 	// Readers is the size of SQLite's read pool (default 4). PostgreSQL
 	// uses MaxConns for everything.
 	Readers int
-	// MaxConns caps PostgreSQL connections (default 16).
+	// MaxConns caps PostgreSQL connections (default 16); Ping keeps one
+	// more of its own.
 	MaxConns int
 }
 
@@ -57,7 +58,12 @@ type DB struct {
 	// connection whose transactions begin IMMEDIATE: writers queue in Go
 	// instead of failing with SQLITE_BUSY. r serves reads; in WAL mode
 	// they never wait for the writer. On PostgreSQL both are one pool.
-	w, r   *sql.DB
+	w, r *sql.DB
+	// probe is a connection of its own for Ping: readiness probes must
+	// not wait in r's queue behind user queries (64 concurrent list
+	// requests took all of SQLite's four readers, and /healthz answered
+	// 503 after waiting two seconds for one).
+	probe  *sql.DB
 	now    func() time.Time
 	logger *slog.Logger
 	dsn    string
@@ -170,7 +176,19 @@ func (db *DB) openSQLite(path string, opt Options) error {
 	}
 	c.SetMaxOpenConns(1)
 	db.ckpt = newCheckpointer(c, path, db.logger)
+	p, err := sql.Open("sqlite", u+"?"+params+"&_pragma=query_only(1)")
+	if err != nil {
+		return fmt.Errorf("open sqlite: %w", err)
+	}
+	db.probe = probePool(p)
 	return nil
+}
+
+// probePool limits p to one connection, kept open, for Ping.
+func probePool(p *sql.DB) *sql.DB {
+	p.SetMaxOpenConns(1)
+	p.SetMaxIdleConns(1)
+	return p
 }
 
 func (db *DB) openPostgres(dsn string, opt Options) error {
@@ -186,6 +204,12 @@ func (db *DB) openPostgres(dsn string, opt Options) error {
 	p.SetMaxOpenConns(n)
 	p.SetMaxIdleConns(n)
 	db.w, db.r = p, p
+	// One more connection than MaxConns, for probes only.
+	probe, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return fmt.Errorf("open postgres: %w", err)
+	}
+	db.probe = probePool(probe)
 	return nil
 }
 
@@ -211,6 +235,9 @@ func (db *DB) Close() error {
 	db.stmtMu.Unlock()
 	if db.r != nil && db.r != db.w {
 		errs = append(errs, db.r.Close())
+	}
+	if db.probe != nil {
+		errs = append(errs, db.probe.Close())
 	}
 	if db.w != nil {
 		errs = append(errs, db.w.Close())
@@ -326,11 +353,20 @@ func (w *where) page(l, offset int) string {
 	return fmt.Sprintf(" LIMIT $%d OFFSET $%d", len(w.args)-1, len(w.args))
 }
 
-// Ping checks that the database answers, for health checks.
+// Ping checks that the database answers a query, for readiness probes. It
+// runs on a connection of its own, so it answers while user queries hold
+// every connection of the pools; at most one second.
 func (db *DB) Ping(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
-	if err := db.r.PingContext(ctx); err != nil {
+	// On SQLite, reading the schema version reads the database file's
+	// header (SELECT 1 would not touch the file at all).
+	q := "SELECT 1"
+	if db.dialect == SQLite {
+		q = "PRAGMA schema_version"
+	}
+	var v int
+	if err := db.probe.QueryRowContext(ctx, q).Scan(&v); err != nil {
 		return fmt.Errorf("database: %w", err)
 	}
 	return nil

@@ -317,7 +317,7 @@ func printRun(e *env, r *client.AllocationRun) error {
 	for _, s := range r.Systems {
 		rows = append(rows, []string{s.SystemId, fmtNum(s.CapacityGpuHours), fmtNum(s.GrantedGpuHours), fmt.Sprintf("%.3f", s.Price)})
 	}
-	if err := table(e.stdout, []string{"SYSTEM", "LEFT (GPU-H)", "GRANTED (GPU-H)", "MARGINAL VALUE"}, rows); err != nil {
+	if err := e.table([]string{"SYSTEM", "LEFT (GPU-H)", "GRANTED (GPU-H)", "MARGINAL VALUE"}, rows); err != nil {
 		return err
 	}
 	if r.Outcomes == nil {
@@ -333,7 +333,7 @@ func printRun(e *env, r *client.AllocationRun) error {
 		rows = append(rows, []string{strconv.Itoa(o.Rank), o.ProposalId, truncate(o.Title, 32), fmt.Sprintf("%.2f", o.Score), string(o.Outcome),
 			fmtNum(o.GrantedGpuHours) + " / " + fmtNum(o.RequestedGpuHours), joinComma(gs)})
 	}
-	if err := table(e.stdout, []string{"RANK", "PROPOSAL", "TITLE", "SCORE", "OUTCOME", "GPU-H GRANTED / ASKED", "GRANTS (SYSTEM UNITS)"}, rows); err != nil {
+	if err := e.table([]string{"RANK", "PROPOSAL", "TITLE", "SCORE", "OUTCOME", "GPU-H GRANTED / ASKED", "GRANTS (SYSTEM UNITS)"}, rows); err != nil {
 		return err
 	}
 	fmt.Fprintln(e.stdout, "\nWhy:")

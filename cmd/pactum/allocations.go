@@ -99,7 +99,7 @@ func printAllocation(e *env, a *client.Allocation) error {
 		for _, f := range *a.Conditions {
 			rows = append(rows, []string{f.RuleId, f.Basis, f.Message})
 		}
-		return table(e.stdout, []string{"RULE", "BASIS", "OBLIGATION"}, rows)
+		return e.table([]string{"RULE", "BASIS", "OBLIGATION"}, rows)
 	}
 	return nil
 }
@@ -144,7 +144,7 @@ func printUsage(e *env, s *client.UsageSummary) error {
 	for _, u := range s.Users {
 		rows = append(rows, []string{u.Username, strconv.FormatInt(u.Jobs, 10), fmtNum(u.Used) + " " + h})
 	}
-	return table(e.stdout, []string{"USER", "JOBS", "USED"}, rows)
+	return e.table([]string{"USER", "JOBS", "USED"}, rows)
 }
 
 func newRecordsCmd(e *env) *cobra.Command {

@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -131,7 +130,7 @@ func listCmd[R response, T any](e *env, cmd *cobra.Command, l listing[R, T]) *co
 
 func (l listing[R, T]) print(e *env, items []T, total int) error {
 	if l.block == nil {
-		return l.cols.print(e.stdout, items)
+		return l.cols.print(e, items)
 	}
 	for i, it := range items {
 		if i > 0 {
@@ -153,12 +152,12 @@ type columns[T any] struct {
 	row    func(T) []string
 }
 
-func (c columns[T]) print(w io.Writer, items []T) error {
+func (c columns[T]) print(e *env, items []T) error {
 	rows := make([][]string, 0, len(items))
 	for _, it := range items {
 		rows = append(rows, c.row(it))
 	}
-	return table(w, c.header, rows)
+	return e.table(c.header, rows)
 }
 
 // apiError is an error response from the server.

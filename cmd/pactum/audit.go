@@ -68,7 +68,7 @@ Exit status: 0 when the chain verifies, 2 when it does not, 1 on other errors.`,
 				printReport(e, r)
 			}
 			if !r.OK {
-				return &exitError{code: 2, err: fmt.Errorf("audit chain broken at event %d", r.FirstBad.Seq)}
+				return &exitError{code: exitCheck, err: fmt.Errorf("audit chain broken at event %d", r.FirstBad.Seq)}
 			}
 			return nil
 		},
@@ -99,7 +99,7 @@ func checkpointsFromFlags(cmd *cobra.Command) ([]*audit.Checkpoint, error) {
 			return nil, pactum.Errorf(pactum.EINVALID, "%s: %v", p, err)
 		}
 		if err := c.VerifySignature(strings.TrimSpace(trust)); err != nil {
-			return nil, &exitError{code: 2, err: fmt.Errorf("%s: %w", p, err)}
+			return nil, &exitError{code: exitCheck, err: fmt.Errorf("%s: %w", p, err)}
 		}
 		pins = append(pins, c)
 	}
@@ -193,7 +193,7 @@ detects any rewrite of the history before them.`,
 			}
 			if !r.OK {
 				printReport(e, r)
-				return &exitError{code: 2, err: fmt.Errorf("refusing to sign a broken chain")}
+				return &exitError{code: exitCheck, err: fmt.Errorf("refusing to sign a broken chain")}
 			}
 			if seq == 0 {
 				return pactum.Errorf(pactum.ECONFLICT, "The audit log is empty; there is nothing to sign yet.")

@@ -130,5 +130,5 @@ func printCall(e *env, c *client.Call) error {
 		rows = append(rows, []string{string(m.Mode), fmtNum(m.MinGpuHours), maxH, strconv.Itoa(m.MaxDurationMonths),
 			strconv.Itoa(m.DecisionWorkingDays), yesNo(m.AutoApprove), yesNo(m.RequiresSme), yesNo(m.RequiresAiPact)})
 	}
-	return table(e.stdout, []string{"MODE", "MIN GPU-H", "MAX GPU-H", "MAX MONTHS", "DECISION (WORKING DAYS)", "AUTO", "SME ONLY", "AI PACT"}, rows)
+	return e.table([]string{"MODE", "MIN GPU-H", "MAX GPU-H", "MAX MONTHS", "DECISION (WORKING DAYS)", "AUTO", "SME ONLY", "AI PACT"}, rows)
 }

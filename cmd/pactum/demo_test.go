@@ -193,7 +193,7 @@ func checkDemoTamper(t *testing.T, dir string) {
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatal(err)
 	}
-	if code != 2 || rep.OK || rep.FirstBad.Seq != 30 {
+	if code != exitCheck || rep.OK || rep.FirstBad.Seq != 30 {
 		t.Errorf("tampered verify: exit %d %+v", code, rep)
 	}
 }
@@ -268,12 +268,12 @@ func TestAuditCheckpoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if code != 2 || !strings.Contains(out, "checkpoint") || !strings.Contains(out, fmt.Sprintf("seq %d", cp.Seq)) {
+	if code != exitCheck || !strings.Contains(out, "checkpoint") || !strings.Contains(out, fmt.Sprintf("seq %d", cp.Seq)) {
 		t.Errorf("rewrite not caught by the checkpoint: exit %d\n%s", code, out)
 	}
 	// A checkpoint signed with another key is refused.
 	_, other, _ := audit.NewKey()
-	if code, _, stderr := cli(t, nil, "audit", "verify", "--data", dir, "--checkpoint", cpFile, "--trust", other); code != 2 || !strings.Contains(stderr, "trusted") {
+	if code, _, stderr := cli(t, nil, "audit", "verify", "--data", dir, "--checkpoint", cpFile, "--trust", other); code != exitCheck || !strings.Contains(stderr, "trusted") {
 		t.Errorf("untrusted checkpoint: %d %s", code, stderr)
 	}
 }

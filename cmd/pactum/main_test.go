@@ -77,7 +77,7 @@ func registerApplicant(t *testing.T, mgr map[string]string) *cliWorld {
 	}
 	// Bad input: the server's field errors reach the user.
 	code, _, stderr = cli(t, mgr, "orgs", "create", "--name", "X", "--country", "Germany", "--registration", "1", "--founded", "2030-01-01")
-	if code != 1 || !strings.Contains(stderr, "country:") || !strings.Contains(stderr, "founded_on:") {
+	if code != exitInvalid || !strings.Contains(stderr, "country:") || !strings.Contains(stderr, "founded_on:") {
 		t.Errorf("bad org: %d %s", code, stderr)
 	}
 	code, out, _ = cli(t, mgr, "calls", "create", "--title", "AI Factories", "--cutoff", cutoffAhead(), "--system", "leonardo-booster", "--json")
@@ -144,7 +144,7 @@ func checkWithdraw(t *testing.T, w *cliWorld) {
 	if code, out, _ := cli(t, w.app, "proposals", "withdraw", draft.ID, "--reason", "duplicate"); code != 0 || !strings.Contains(out, "withdrawn") {
 		t.Errorf("withdraw: %d %s", code, out)
 	}
-	if code, _, stderr := cli(t, w.app, "proposals", "withdraw", draft.ID); code != 1 || !strings.Contains(stderr, "cannot become withdrawn") {
+	if code, _, stderr := cli(t, w.app, "proposals", "withdraw", draft.ID); code != exitConflict || !strings.Contains(stderr, "cannot become withdrawn") {
 		t.Errorf("withdraw twice: %d %s", code, stderr)
 	}
 }
@@ -152,16 +152,16 @@ func checkWithdraw(t *testing.T, w *cliWorld) {
 // checkRefusals: an applicant cannot read the audit log, the manager can;
 // without a token or a server the messages say so.
 func checkRefusals(t *testing.T, w *cliWorld) {
-	if code, _, stderr := cli(t, w.app, "audit", "events"); code != 1 || !strings.Contains(stderr, "auditors") {
+	if code, _, stderr := cli(t, w.app, "audit", "events"); code != exitDenied || !strings.Contains(stderr, "auditors") {
 		t.Errorf("applicant audit events: %d %s", code, stderr)
 	}
 	if code, out, _ := cli(t, w.mgr, "audit", "events", "--subject-type", "proposal"); code != 0 || !strings.Contains(out, "proposal.route") {
 		t.Errorf("audit events: %d %s", code, out)
 	}
-	if code, _, stderr := cli(t, map[string]string{"PACTUM_SERVER": w.mgr["PACTUM_SERVER"]}, "proposals", "list"); code != 1 || !strings.Contains(stderr, "PACTUM_TOKEN") {
+	if code, _, stderr := cli(t, map[string]string{"PACTUM_SERVER": w.mgr["PACTUM_SERVER"]}, "proposals", "list"); code != exitDenied || !strings.Contains(stderr, "PACTUM_TOKEN") {
 		t.Errorf("no token: %d %s", code, stderr)
 	}
-	if code, _, stderr := cli(t, map[string]string{"PACTUM_SERVER": "http://127.0.0.1:1", "PACTUM_TOKEN": "pct_x"}, "proposals", "list"); code != 1 || !strings.Contains(stderr, "cannot reach") {
+	if code, _, stderr := cli(t, map[string]string{"PACTUM_SERVER": "http://127.0.0.1:1", "PACTUM_TOKEN": "pct_x"}, "proposals", "list"); code != exitServer || !strings.Contains(stderr, "cannot reach") {
 		t.Errorf("no server: %d %s", code, stderr)
 	}
 }

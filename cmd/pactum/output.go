@@ -44,21 +44,32 @@ func writeJSONValue(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-// table prints rows under a header, aligned.
-func table(w io.Writer, header []string, rows [][]string) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, strings.Join(header, "\t"))
-	for _, r := range rows {
+// table prints rows under a header, aligned, every cell escaped (a newline
+// or tab in a cell would break the table) and the table fitted to e.width
+// (see fitTable).
+func (e *env) table(header []string, rows [][]string) error {
+	all := make([][]string, 0, len(rows)+1)
+	for _, r := range append([][]string{header}, rows...) {
+		cells := make([]string, len(r))
+		for i, c := range r {
+			cells[i] = escape(c, false)
+		}
+		all = append(all, cells)
+	}
+	fitTable(all, e.width)
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, tablePad, ' ', 0)
+	for _, r := range all {
 		fmt.Fprintln(tw, strings.Join(r, "\t"))
 	}
 	return tw.Flush()
 }
 
-// keyValues prints a record as aligned "key: value" lines.
+// keyValues prints a record as aligned "key: value" lines, each value
+// escaped whole (a newline in a value would start a line of its own).
 func keyValues(w io.Writer, kv [][2]string) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, p := range kv {
-		fmt.Fprintf(tw, "%s:\t%s\n", p[0], p[1])
+		fmt.Fprintf(tw, "%s:\t%s\n", p[0], escape(p[1], false))
 	}
 	return tw.Flush()
 }

@@ -184,7 +184,7 @@ func printProposal(e *env, p *client.Proposal) error {
 		for _, f := range p.Screening.Findings {
 			rows = append(rows, []string{string(f.Effect), f.RuleId, f.Basis, f.Message})
 		}
-		return table(e.stdout, []string{"EFFECT", "RULE", "BASIS", "MESSAGE"}, rows)
+		return e.table([]string{"EFFECT", "RULE", "BASIS", "MESSAGE"}, rows)
 	}
 	return nil
 }

@@ -104,7 +104,7 @@ func (w *reviewFlow) assessAndPeerReview(t *testing.T) {
 		t.Fatalf("assign: %d %s %s", code, out, stderr)
 	}
 	// The conflicted reviewer cannot open the proposal.
-	if code, _, stderr := cli(t, w.revs[2], "proposals", "show", w.proposal); code != 1 || !strings.Contains(stderr, "not found") {
+	if code, _, stderr := cli(t, w.revs[2], "proposals", "show", w.proposal); code != exitNotFound || !strings.Contains(stderr, "not found") {
 		t.Errorf("conflicted reviewer: %d %s", code, stderr)
 	}
 	for _, env := range w.revs[:2] {
@@ -192,7 +192,7 @@ func (w *reviewFlow) allocateChecked(t *testing.T) string {
 // publish: a run cbc could not confirm is not published; the checked one
 // is, and the applicant sees the allocation.
 func (w *reviewFlow) publish(t *testing.T, run string) {
-	if code, _, stderr := cli(t, w.mgr, "allocate", "--call", w.call, "--check", "--cbc", "/nonexistent/cbc", "--publish"); code != 1 ||
+	if code, _, stderr := cli(t, w.mgr, "allocate", "--call", w.call, "--check", "--cbc", "/nonexistent/cbc", "--publish"); code != exitOther ||
 		!strings.Contains(stderr, "cbc is not installed") || !strings.Contains(stderr, "not published") {
 		t.Errorf("missing cbc: %d %s", code, stderr)
 	}

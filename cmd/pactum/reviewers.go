@@ -191,7 +191,7 @@ func printProfile(e *env, r *client.ReviewerProfile) error {
 		for _, a := range r.Affiliations {
 			rows = append(rows, []string{a.Organization, str(a.OrganizationId), dateOr(a.From, "-"), dateOr(a.Until, "now")})
 		}
-		if err := table(e.stdout, []string{"ORGANIZATION", "ID", "FROM", "UNTIL"}, rows); err != nil {
+		if err := e.table([]string{"ORGANIZATION", "ID", "FROM", "UNTIL"}, rows); err != nil {
 			return err
 		}
 	}
@@ -201,7 +201,7 @@ func printProfile(e *env, r *client.ReviewerProfile) error {
 		for _, d := range r.DeclaredConflicts {
 			rows = append(rows, []string{str(d.Organization), str(d.OrganizationId), d.Reason})
 		}
-		return table(e.stdout, []string{"ORGANIZATION", "ID", "REASON"}, rows)
+		return e.table([]string{"ORGANIZATION", "ID", "REASON"}, rows)
 	}
 	return nil
 }

@@ -46,12 +46,12 @@ assigned and can never read the proposal. Re-running fills only the gaps.`,
 
 func printAssignmentReport(e *env, rep *client.AssignmentReport) error {
 	fmt.Fprintf(e.stdout, "%d assignment(s) for the %s stage, %d new conflict(s) of interest recorded.\n\n", len(rep.Assignments), rep.Stage, len(rep.Conflicts))
-	if err := assignmentColumns().print(e.stdout, rep.Assignments); err != nil {
+	if err := assignmentColumns().print(e, rep.Assignments); err != nil {
 		return err
 	}
 	if len(rep.Conflicts) > 0 {
 		fmt.Fprintln(e.stdout, "\nConflicts of interest:")
-		if err := conflictColumns().print(e.stdout, rep.Conflicts); err != nil {
+		if err := conflictColumns().print(e, rep.Conflicts); err != nil {
 			return err
 		}
 	}
@@ -61,7 +61,7 @@ func printAssignmentReport(e *env, rep *client.AssignmentReport) error {
 		for _, s := range rep.Shortfalls {
 			rows = append(rows, []string{s.ProposalId, fmt.Sprintf("%d of %d", s.Found, s.Needed), s.Reason})
 		}
-		return table(e.stdout, []string{"PROPOSAL", "FOUND", "WHY"}, rows)
+		return e.table([]string{"PROPOSAL", "FOUND", "WHY"}, rows)
 	}
 	return nil
 }
@@ -175,7 +175,7 @@ func newReviewsWaiveCmd(e *env) *cobra.Command {
 			return call(cmd, e, func(ctx context.Context, c *client.ClientWithResponses) (*client.WaiveConflictResponse, error) {
 				return c.WaiveConflictWithResponse(ctx, args[0], client.ReasonInput{Reason: reason})
 			}, func(resp *client.WaiveConflictResponse) error {
-				return conflictColumns().print(e.stdout, []client.ConflictOfInterest{*resp.JSON200})
+				return conflictColumns().print(e, []client.ConflictOfInterest{*resp.JSON200})
 			})
 		},
 	}

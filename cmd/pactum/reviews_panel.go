@@ -37,7 +37,7 @@ threshold.`,
 			return call(cmd, e, func(ctx context.Context, c *client.ClientWithResponses) (*client.RankPanelResponse, error) {
 				return c.RankPanelWithResponse(ctx, callID, in)
 			}, func(resp *client.RankPanelResponse) error {
-				return rankingColumns().print(e.stdout, resp.JSON200.Items)
+				return rankingColumns().print(e, resp.JSON200.Items)
 			})
 		},
 	}
@@ -160,5 +160,5 @@ func printRubric(e *env, r *client.Rubric) error {
 	for _, cr := range r.Criteria {
 		rows = append(rows, []string{cr.Id, cr.Name, fmtNum(100*cr.Weight) + " %", fmtNum(cr.Threshold), truncate(cr.Description, 70)})
 	}
-	return table(e.stdout, []string{"CRITERION", "NAME", "WEIGHT", "THRESHOLD", "DESCRIPTION"}, rows)
+	return e.table([]string{"CRITERION", "NAME", "WEIGHT", "THRESHOLD", "DESCRIPTION"}, rows)
 }

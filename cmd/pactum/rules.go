@@ -60,7 +60,7 @@ with status 1 when there is any problem.`,
 				return err
 			}
 			if len(problems) > 0 {
-				return &exitError{code: 1, err: fmt.Errorf("%s: %d problem(s)", args[0], len(problems))}
+				return &exitError{code: exitCheck, err: fmt.Errorf("%s: %d problem(s)", args[0], len(problems))}
 			}
 			return nil
 		},

@@ -119,7 +119,7 @@ rules:
 `))
 	out, err = execute(t, newRulesCmd(nil), "lint", "--json", dir)
 	var ee *exitError
-	if err == nil || !errors.As(err, &ee) || ee.code != 1 {
+	if err == nil || !errors.As(err, &ee) || ee.code != exitCheck {
 		t.Fatalf("lint of a broken ruleset: err %v", err)
 	}
 	var problems []policy.Problem

@@ -5,7 +5,6 @@ package main
 import (
 	"fmt"
 	"log/slog"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -29,7 +28,13 @@ func newServeCmd(e *env) *cobra.Command {
 SQLite, created if missing) or in the PostgreSQL database at --db URL.
 
 A new installation needs its first access manager: run "pactum init" with the
-same --data or --db once; it prints an API token.`,
+same --data or --db once; it prints an API token.
+
+Probes: /livez (the process serves HTTP; no database), /readyz and /healthz
+(the database answers, on a connection of its own). Each user's requests are
+limited by --rate-limit per --rate-window and --max-in-flight at once (429
+with Retry-After past either); probes and /metrics are exempt. /metrics needs
+an access manager's or auditor's token unless --metrics-public.`,
 		Example: `  pactum init --data ./pactum-data --email you@example.eu
   pactum serve --data ./pactum-data --addr 127.0.0.1:8080`,
 		Args: cobra.NoArgs,
@@ -50,6 +55,7 @@ same --data or --db once; it prints an API token.`,
 				return err
 			}
 			defer a.Close()
+			a.cfg.Limits, a.cfg.PublicMetrics = serveLimits(cmd)
 			srv, err := pactumhttp.NewServer(a.cfg)
 			if err != nil {
 				return err
@@ -70,7 +76,23 @@ same --data or --db once; it prints an API token.`,
 	cmd.Flags().String("addr", "127.0.0.1:8080", "address to listen on (HOST:PORT)")
 	cmd.Flags().String("log-level", "info", "log level: debug, info, warn, error")
 	cmd.Flags().String("rules", "", "screening ruleset directory instead of the embedded one")
+	d := pactumhttp.DefaultLimits
+	cmd.Flags().Int("rate-limit", d.Requests, "requests each user may send per --rate-window (0: no limit); more are answered 429 with Retry-After")
+	cmd.Flags().Duration("rate-window", d.Window, "the window of --rate-limit")
+	cmd.Flags().Int("max-in-flight", d.InFlight, "requests each user may have running at once (0: no cap); more are answered 429")
+	cmd.Flags().Bool("metrics-public", false, "serve /metrics without a token (default: an access manager's or auditor's token is needed, since the API faces the internet)")
 	return cmd
+}
+
+// serveLimits returns the per-user limits and the /metrics choice of serve's
+// flags.
+func serveLimits(cmd *cobra.Command) (pactumhttp.Limits, bool) {
+	var l pactumhttp.Limits
+	l.Requests, _ = cmd.Flags().GetInt("rate-limit")
+	l.Window, _ = cmd.Flags().GetDuration("rate-window")
+	l.InFlight, _ = cmd.Flags().GetInt("max-in-flight")
+	public, _ := cmd.Flags().GetBool("metrics-public")
+	return l, public
 }
 
 func newInitCmd(e *env) *cobra.Command {
@@ -119,11 +141,4 @@ manager exists.`,
 }
 
 // stderrIsTerminal reports whether progress lines are worth printing.
-func stderrIsTerminal(e *env) bool {
-	f, ok := e.stderr.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
+func stderrIsTerminal(e *env) bool { return e.stderrTTY }

@@ -21,7 +21,7 @@ func TestAllocationCommands(t *testing.T) {
 	if out := clu(t, mgr, nil, "users", "set-username", app.ID, "ada"); !strings.Contains(out, "username:") || !strings.Contains(out, "ada") {
 		t.Errorf("set-username: %s", out)
 	}
-	if code, _, stderr := cli(t, mgr, "users", "set-username", app.ID, "Ada Lovelace"); code != 1 || !strings.Contains(stderr, "username:") {
+	if code, _, stderr := cli(t, mgr, "users", "set-username", app.ID, "Ada Lovelace"); code != exitInvalid || !strings.Contains(stderr, "username:") {
 		t.Errorf("bad username: %d %s", code, stderr)
 	}
 	var tok struct {
@@ -54,7 +54,7 @@ func TestAllocationCommands(t *testing.T) {
 	// Not provisioned and a condition unmet: the job is refused before
 	// Slurm is asked, with every reason.
 	code, _, stderr := cli(t, ada, "job", "submit", "--allocation", alloc, "--gpus", "4", "--", "train.sh")
-	if code != 1 || !strings.Contains(stderr, "not yet provisioned") || !strings.Contains(stderr, "conditions ack "+alloc) {
+	if code != exitConflict || !strings.Contains(stderr, "not yet provisioned") || !strings.Contains(stderr, "conditions ack "+alloc) {
 		t.Fatalf("job submit: %d %s", code, stderr)
 	}
 	if out := clu(t, ada, nil, "allocations", "admission", alloc); !strings.Contains(out, "may not run jobs") {
@@ -79,7 +79,7 @@ func TestAllocationCommands(t *testing.T) {
 		t.Errorf("conditions after ack: %s", out)
 	}
 	code, _, stderr = cli(t, ada, "job", "submit", "--allocation", alloc, "--", "train.sh")
-	if code != 1 || strings.Contains(stderr, "conditions ack") || !strings.Contains(stderr, "not yet provisioned") {
+	if code != exitConflict || strings.Contains(stderr, "conditions ack") || !strings.Contains(stderr, "not yet provisioned") {
 		t.Errorf("job submit after ack: %d %s", code, stderr)
 	}
 	out := clu(t, ada, nil, "allocations", "usage", alloc)
