@@ -34,8 +34,8 @@ func TestScreenRefusesHugeNumbers(t *testing.T) {
 
 	for _, args := range [][]string{{"screen", "--json", path}, {"screen", path}} {
 		code, out, stderr := cli(t, nil, args...)
-		if code != 1 {
-			t.Errorf("%v: exit %d, want 1\nstdout: %s\nstderr: %s", args, code, out, stderr)
+		if code != exitInvalid {
+			t.Errorf("%v: exit %d, want %d (invalid input)\nstdout: %s\nstderr: %s", args, code, exitInvalid, out, stderr)
 		}
 		for _, want := range []string{"ai_work.parameter_count", "ai_work.training_tokens", "requests[0].amount", "title", "U+001B"} {
 			if !strings.Contains(stderr, want) {

@@ -17,7 +17,7 @@ func TestCLIOverride(t *testing.T) {
 	var call struct {
 		ID string `json:"id"`
 	}
-	cliJSON(t, mgr, &call, "calls", "create", "--title", "Large scale 2099", "--cutoff", "2099-01-01", "--mode", "large_scale",
+	cliJSON(t, mgr, &call, "calls", "create", "--title", "Large scale 2028", "--cutoff", cutoffAhead(), "--mode", "large_scale",
 		"--system", "leonardo-booster", "--json")
 	app, _ := as(t, mgr, "ada@aleph.example", "applicant", "--org", org)
 	p := lexProposal(call.ID)
