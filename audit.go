@@ -27,6 +27,16 @@ type AuditEvent struct {
 	Hash        string          `json:"hash"`
 }
 
+// AuditRow is one stored event as the bytes the store holds, for
+// verifying a long chain without decoding it: At is the event time in the
+// form that enters the hash (audit.TimeFormat). Whoever is handed a row
+// must not keep it or its slices past the call.
+type AuditRow struct {
+	Seq                                             int64
+	ID, At, ActorID, Action, SubjectType, SubjectID []byte
+	Before, After, PrevHash, Hash                   []byte
+}
+
 // AuditProblem names the first event at which the chain fails and why.
 type AuditProblem struct {
 	Seq    int64  `json:"seq"`

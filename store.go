@@ -415,6 +415,11 @@ type AuditQueries interface {
 	// ScanAuditEvents calls fn with every event in chain order until fn
 	// returns false.
 	ScanAuditEvents(ctx context.Context, fn func(*AuditEvent) bool) error
+	// ScanAuditRows calls fn with every event in chain order, as the
+	// stored bytes, until fn returns false: the fast path of verification.
+	// The row and its slices are reused: they are valid only during the
+	// call.
+	ScanAuditRows(ctx context.Context, fn func(*AuditRow) bool) error
 }
 
 // CapacityShortfall is a grant that did not fit a system's capacity for

@@ -45,7 +45,7 @@ func VerifyAudit(ctx context.Context, s pactum.Store, pins ...*audit.Checkpoint)
 		for _, p := range pins {
 			v.Pin(p.Seq, p.Hash)
 		}
-		if err := q.ScanAuditEvents(ctx, v.Add); err != nil {
+		if err := q.ScanAuditRows(ctx, v.AddRow); err != nil {
 			return err
 		}
 		rep = v.Report(seq, hash)
