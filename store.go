@@ -420,6 +420,12 @@ type AuditQueries interface {
 	// The row and its slices are reused: they are valid only during the
 	// call.
 	ScanAuditRows(ctx context.Context, fn func(*AuditRow) bool) error
+	// ScanStateRows calls fn with every row of the table that holds
+	// subjects of subjectType (organization, user, system, call, proposal,
+	// allocation, review, assignment, conflict, reviewer), as the domain
+	// value audit events snapshot, in id order, until fn returns false, and
+	// returns the table's name. EINVALID for another subject type.
+	ScanStateRows(ctx context.Context, subjectType string, fn func(id string, row any) bool) (string, error)
 }
 
 // CapacityShortfall is a grant that did not fit a system's capacity for

@@ -218,4 +218,3 @@ func (bt *batcher) flush(ctx context.Context) error {
 	bt.args = bt.args[:0]
 	return err
 }
-

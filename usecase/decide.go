@@ -66,10 +66,10 @@ func decide(ctx context.Context, tx pactum.Tx, u *pactum.User, id string, in pac
 		}
 	}
 	p.Decision = &pactum.ProposalDecision{Accept: in.Accept, Grants: grants, Reason: in.Reason, DecidedBy: u.ID, DecidedAt: tx.Now()}
-	if err := tx.Record("proposal.decide", "proposal", p.ID, pactum.StateChange{State: from}, map[string]any{"state": p.State, "decision": p.Decision}); err != nil {
+	if err := saveState(ctx, tx, p, oldVersion); err != nil {
 		return nil, err
 	}
-	if err := saveState(ctx, tx, p, oldVersion); err != nil {
+	if err := tx.Record("proposal.decide", "proposal", p.ID, pactum.StateChange{State: from}, p); err != nil {
 		return nil, err
 	}
 	if in.Accept {
