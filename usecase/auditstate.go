@@ -78,7 +78,8 @@ func VerifyAuditState(ctx context.Context, s pactum.Store, progress VerifyAuditP
 		}
 		replay := audit.NewReplay(writes)
 		var n int64
-		if err := q.ScanAuditRows(ctx, func(r *pactum.AuditRow) bool {
+		// Hashing and replaying run beside the reading (audit.Pipe).
+		pipe := audit.NewPipe(func(r *pactum.AuditRow) bool {
 			if !v.AddRow(r) {
 				return false
 			}
@@ -87,7 +88,10 @@ func VerifyAuditState(ctx context.Context, s pactum.Store, progress VerifyAuditP
 				progress("events", n)
 			}
 			return true
-		}); err != nil {
+		})
+		err = q.ScanAuditRows(ctx, pipe.Add)
+		pipe.Close()
+		if err != nil {
 			return err
 		}
 		if rep = v.Report(seq, hash); !rep.OK {
