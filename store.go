@@ -264,9 +264,6 @@ type ReviewWrites interface {
 	SaveCallRubric(ctx context.Context, callID string, r *Rubric, at time.Time) error
 	InsertReview(ctx context.Context, r *Review, authorKey string) error
 	UpdateReview(ctx context.Context, r *Review, oldVersion int) error
-	// MarkAssignmentSubmitted marks reviewerID's assigned (not recused)
-	// assignment for stage submitted.
-	MarkAssignmentSubmitted(ctx context.Context, proposalID string, stage ReviewStage, reviewerID string, at time.Time) error
 	InsertReply(ctx context.Context, r *Reply) error
 	UpdateReply(ctx context.Context, r *Reply, oldVersion int) error
 }
