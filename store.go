@@ -264,9 +264,6 @@ type ReviewWrites interface {
 	SaveCallRubric(ctx context.Context, callID string, r *Rubric, at time.Time) error
 	InsertReview(ctx context.Context, r *Review, authorKey string) error
 	UpdateReview(ctx context.Context, r *Review, oldVersion int) error
-	// MarkAssignmentSubmitted marks reviewerID's assigned (not recused)
-	// assignment for stage submitted.
-	MarkAssignmentSubmitted(ctx context.Context, proposalID string, stage ReviewStage, reviewerID string, at time.Time) error
 	InsertReply(ctx context.Context, r *Reply) error
 	UpdateReply(ctx context.Context, r *Reply, oldVersion int) error
 }
@@ -415,6 +412,17 @@ type AuditQueries interface {
 	// ScanAuditEvents calls fn with every event in chain order until fn
 	// returns false.
 	ScanAuditEvents(ctx context.Context, fn func(*AuditEvent) bool) error
+	// ScanAuditRows calls fn with every event in chain order, as the
+	// stored bytes, until fn returns false: the fast path of verification.
+	// The row and its slices are reused: they are valid only during the
+	// call.
+	ScanAuditRows(ctx context.Context, fn func(*AuditRow) bool) error
+	// ScanStateRows calls fn with every row of the table that holds
+	// subjects of subjectType (organization, user, system, call, proposal,
+	// allocation, review, assignment, conflict, reviewer), as the domain
+	// value audit events snapshot, in id order, until fn returns false, and
+	// returns the table's name. EINVALID for another subject type.
+	ScanStateRows(ctx context.Context, subjectType string, fn func(id string, row any) bool) (string, error)
 }
 
 // CapacityShortfall is a grant that did not fit a system's capacity for

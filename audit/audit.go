@@ -74,9 +74,27 @@ func field(h hash.Hash, s string) {
 type Verifier struct {
 	n    int64
 	last int64
-	prev string
+	// prev is the last good event's hash: always 64 hex digits, since an
+	// event whose hash does not verify never becomes prev.
+	prev [64]byte
 	bad  *pactum.AuditProblem
 	pins map[int64]string
+	// buf is AddRow's encoding buffer, reused from row to row.
+	buf []byte
+}
+
+// Reasons a chain fails, shared by Add and AddRow.
+const (
+	reasonPrev   = "its previous-hash does not match the event before it: an event was deleted, inserted or reordered"
+	reasonEdited = "its content does not match its hash: the event was edited"
+	reasonPin    = "its hash differs from the signed checkpoint of this event: the history up to here was rewritten after the checkpoint was signed"
+)
+
+func (v *Verifier) seqReason(seq int64) string {
+	if seq > v.last+1 {
+		return fmt.Sprintf("sequence jumps from %d to %d: event %d is missing or out of place", v.last, seq, v.last+1)
+	}
+	return fmt.Sprintf("sequence goes back from %d to %d: events are out of order", v.last, seq)
 }
 
 // Pin makes the verifier hold event seq to hash, as a signed checkpoint
@@ -89,7 +107,11 @@ func (v *Verifier) Pin(seq int64, hash string) {
 }
 
 // NewVerifier returns a verifier expecting the first event of the chain.
-func NewVerifier() *Verifier { return &Verifier{prev: Genesis} }
+func NewVerifier() *Verifier {
+	v := &Verifier{}
+	copy(v.prev[:], Genesis)
+	return v
+}
 
 // Add checks the next event and reports whether the chain is still good.
 // After the first bad event it records nothing more.
@@ -100,20 +122,16 @@ func (v *Verifier) Add(e *pactum.AuditEvent) bool {
 	v.n++
 	switch {
 	case e.Seq != v.last+1:
-		if e.Seq > v.last+1 {
-			v.fail(e, fmt.Sprintf("sequence jumps from %d to %d: event %d is missing or out of place", v.last, e.Seq, v.last+1))
-		} else {
-			v.fail(e, fmt.Sprintf("sequence goes back from %d to %d: events are out of order", v.last, e.Seq))
-		}
-	case e.PrevHash != v.prev:
-		v.fail(e, "its previous-hash does not match the event before it: an event was deleted, inserted or reordered")
+		v.fail(e, v.seqReason(e.Seq))
+	case e.PrevHash != string(v.prev[:]):
+		v.fail(e, reasonPrev)
 	case Hash(e) != e.Hash:
-		v.fail(e, "its content does not match its hash: the event was edited")
+		v.fail(e, reasonEdited)
 	case v.pins[e.Seq] != "" && v.pins[e.Seq] != e.Hash:
-		v.fail(e, "its hash differs from the signed checkpoint of this event: the history up to here was rewritten after the checkpoint was signed")
+		v.fail(e, reasonPin)
 	default:
 		v.last = e.Seq
-		v.prev = e.Hash
+		copy(v.prev[:], e.Hash)
 		return true
 	}
 	return false
@@ -127,8 +145,9 @@ func (v *Verifier) fail(e *pactum.AuditEvent, reason string) {
 // recorded as the chain's end when it last wrote; a chain that stops short of
 // them has lost its newest events.
 func (v *Verifier) Report(headSeq int64, headHash string) *pactum.AuditReport {
-	r := &pactum.AuditReport{Events: v.n, HeadHash: v.prev}
-	if v.bad == nil && (headSeq != v.last || (headSeq > 0 && headHash != v.prev)) {
+	prev := string(v.prev[:])
+	r := &pactum.AuditReport{Events: v.n, HeadHash: prev}
+	if v.bad == nil && (headSeq != v.last || (headSeq > 0 && headHash != prev)) {
 		v.bad = &pactum.AuditProblem{Seq: v.last + 1, Reason: fmt.Sprintf(
 			"the chain ends at event %d but the recorded head is event %d: the newest events were deleted or the head was altered", v.last, headSeq)}
 	}

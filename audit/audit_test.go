@@ -106,6 +106,11 @@ func TestVerify(t *testing.T) {
 			if r.FirstBad.Seq != tc.badSeq || !strings.Contains(r.FirstBad.Reason, tc.contain) {
 				t.Errorf("got first bad %+v, want seq %d with %q", r.FirstBad, tc.badSeq, tc.contain)
 			}
+			// The fast path over stored bytes, through a pipe, finds the same.
+			ev = chain(5)
+			if rr := verifyRows(tc.mutate(ev), 5, head); rr.OK || *rr.FirstBad != *r.FirstBad {
+				t.Errorf("from rows: %+v, from events: %+v", rr.FirstBad, r.FirstBad)
+			}
 		})
 	}
 }

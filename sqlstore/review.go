@@ -278,16 +278,6 @@ func (tx *Tx) UpdateReview(ctx context.Context, r *pactum.Review, oldVersion int
 	return checkOneRow(res, err, "review", r.ID)
 }
 
-// MarkAssignmentSubmitted marks a reviewer's assigned assignment for stage
-// submitted.
-func (tx *Tx) MarkAssignmentSubmitted(ctx context.Context, proposalID string, stage pactum.ReviewStage, reviewerID string, at time.Time) error {
-	if _, err := tx.ExecContext(ctx, `UPDATE review_assignments SET state = 'submitted', updated_at = $1, version = version + 1
-		WHERE proposal_id = $2 AND stage = $3 AND reviewer_id = $4 AND state = 'assigned'`, at, proposalID, stage, reviewerID); err != nil {
-		return fmt.Errorf("mark assignment submitted: %w", err)
-	}
-	return nil
-}
-
 // --- replies ---
 
 // GetReply returns the reply to a proposal, or ENOTFOUND.

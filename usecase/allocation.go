@@ -94,7 +94,7 @@ func transitionAllocation(ctx context.Context, tx pactum.Tx, u *pactum.User, id 
 		return nil, err
 	}
 	if err := tx.Record("allocation."+transitionVerb(to), "allocation", al.ID,
-		map[string]any{"state": from}, map[string]any{"state": al.State, "reason": reason}); err != nil {
+		map[string]any{"state": from}, pactum.Noted(al, map[string]any{"reason": reason})); err != nil {
 		return nil, err
 	}
 	return al, nil

@@ -45,7 +45,11 @@ func VerifyAudit(ctx context.Context, s pactum.Store, pins ...*audit.Checkpoint)
 		for _, p := range pins {
 			v.Pin(p.Seq, p.Hash)
 		}
-		if err := q.ScanAuditEvents(ctx, v.Add); err != nil {
+		// Hashing runs beside the reading (audit.Pipe).
+		pipe := audit.NewPipe(v.AddRow)
+		err = q.ScanAuditRows(ctx, pipe.Add)
+		pipe.Close()
+		if err != nil {
 			return err
 		}
 		rep = v.Report(seq, hash)

@@ -118,10 +118,10 @@ func decide(ctx context.Context, tx pactum.Tx, u *pactum.User, p *pactum.Proposa
 		}
 	}
 	p.Decision = &pactum.ProposalDecision{Accept: in.Accept, Grants: grants, Reason: in.Reason, DecidedBy: u.ID, DecidedAt: tx.Now()}
-	if err := tx.Record("proposal.decide", "proposal", p.ID, pactum.StateChange{State: from}, map[string]any{"state": p.State, "decision": p.Decision}); err != nil {
+	if err := saveState(ctx, tx, p, oldVersion); err != nil {
 		return err
 	}
-	if err := saveState(ctx, tx, p, oldVersion); err != nil {
+	if err := tx.Record("proposal.decide", "proposal", p.ID, pactum.StateChange{State: from}, p); err != nil {
 		return err
 	}
 	if in.Accept {

@@ -203,10 +203,10 @@ func (a *App) WithdrawProposal(ctx context.Context, id, reason string) (*pactum.
 		if err := p.Transition(pactum.ProposalWithdrawn); err != nil {
 			return err
 		}
-		if err := tx.Record("proposal.withdraw", "proposal", p.ID, pactum.StateChange{State: from}, map[string]any{"state": p.State, "reason": reason}); err != nil {
+		if err := saveState(ctx, tx, p, oldVersion); err != nil {
 			return err
 		}
-		return saveState(ctx, tx, p, oldVersion)
+		return tx.Record("proposal.withdraw", "proposal", p.ID, pactum.StateChange{State: from}, pactum.Noted(p, map[string]any{"reason": reason}))
 	})
 	if err != nil {
 		return nil, err

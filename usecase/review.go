@@ -271,11 +271,34 @@ func saveReview(ctx context.Context, tx pactum.Tx, u *pactum.User, p *pactum.Pro
 		}
 	}
 	if stage.Assignable() {
-		if err := tx.MarkAssignmentSubmitted(ctx, p.ID, stage, u.ID, now); err != nil {
+		if err := submitAssignments(ctx, tx, u.ID, p.ID, stage); err != nil {
 			return nil, err
 		}
 	}
 	return r, nil
+}
+
+// submitAssignments marks the reviewer's assigned (not recused) assignment
+// for the stage submitted, and records each with its whole new row.
+func submitAssignments(ctx context.Context, tx pactum.Tx, reviewerID, proposalID string, stage pactum.ReviewStage) error {
+	open, err := tx.ListOpenAssignments(ctx, reviewerID, proposalID)
+	if err != nil {
+		return err
+	}
+	for _, as := range open {
+		if as.Stage != stage || as.State != pactum.AssignmentAssigned {
+			continue
+		}
+		if err := tx.UpdateAssignmentState(ctx, as.ID, pactum.AssignmentSubmitted, tx.Now()); err != nil {
+			return err
+		}
+		from := as.State
+		as.State, as.UpdatedAt, as.Version = pactum.AssignmentSubmitted, tx.Now(), as.Version+1 // as the store wrote it
+		if err := tx.Record("assignment.submit", "assignment", as.ID, map[string]any{"state": from}, as); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // FindReviews lists the reviews of a proposal that the caller may read

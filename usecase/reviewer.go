@@ -161,8 +161,10 @@ func recuseAll(ctx context.Context, tx pactum.Tx, proposalID, reviewerID string,
 		if err := tx.UpdateAssignmentState(ctx, as.ID, pactum.AssignmentRecused, tx.Now()); err != nil {
 			return err
 		}
-		if err := tx.Record("review.recuse", "assignment", as.ID, map[string]any{"state": as.State},
-			map[string]any{"state": pactum.AssignmentRecused, "conflict": reason}); err != nil {
+		from := as.State
+		as.State, as.UpdatedAt, as.Version = pactum.AssignmentRecused, tx.Now(), as.Version+1 // as the store wrote it
+		if err := tx.Record("review.recuse", "assignment", as.ID, map[string]any{"state": from},
+			pactum.Noted(as, map[string]any{"conflict": reason})); err != nil {
 			return err
 		}
 	}

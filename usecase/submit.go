@@ -51,6 +51,9 @@ func (a *App) SubmitNewProposal(ctx context.Context, p *pactum.Proposal) error {
 		if err := tx.InsertProposal(ctx, p); err != nil {
 			return err
 		}
+		if err := recordRoute(tx, p); err != nil {
+			return err
+		}
 		return afterRouting(ctx, tx, p, call, systems)
 	})
 }
@@ -92,6 +95,9 @@ func (a *App) SubmitProposal(ctx context.Context, id string) (*pactum.Proposal, 
 		// The version guard makes a concurrent second submission (or
 		// edit) fail with a conflict instead of screening twice.
 		if err := saveState(ctx, tx, p, oldVersion); err != nil {
+			return err
+		}
+		if err := recordRoute(tx, p); err != nil {
 			return err
 		}
 		return afterRouting(ctx, tx, p, call, systems)
@@ -149,7 +155,8 @@ func (a *App) screen(ctx context.Context, u *pactum.User, p *pactum.Proposal, ca
 // settle routes a screened proposal inside the write transaction: refused,
 // to review, or, in a mode with automatic approval and a clean screening,
 // approved, when the call's capacity still has room for it (else a person
-// decides).
+// decides). It records nothing: the caller writes the row, then records
+// the route (recordRoute), so that the event holds the row as written.
 func settle(ctx context.Context, tx pactum.Tx, p *pactum.Proposal, call *pactum.Call, systems map[string]*pactum.System) error {
 	d := p.Screening
 	at := *p.SubmittedAt
@@ -170,10 +177,17 @@ func settle(ctx context.Context, tx pactum.Tx, p *pactum.Proposal, call *pactum.
 	if err := p.Transition(route); err != nil {
 		return err
 	}
-	return tx.Record("proposal.route", "proposal", p.ID, pactum.StateChange{State: pactum.ProposalScreening}, map[string]any{
-		"state": p.State, "outcome": d.Outcome, "ruleset_version": d.RulesetVersion, "ruleset_hash": d.RulesetHash,
-		"rules": d.RuleIDs(), "decision": p.Decision,
-	})
+	return nil
+}
+
+// recordRoute records a settled proposal's route, once its row is written:
+// the event's After is the row, with the screening's outcome and rules
+// beside it.
+func recordRoute(tx pactum.Tx, p *pactum.Proposal) error {
+	d := p.Screening
+	return tx.Record("proposal.route", "proposal", p.ID, pactum.StateChange{State: pactum.ProposalScreening}, pactum.Noted(p, map[string]any{
+		"outcome": d.Outcome, "ruleset_version": d.RulesetVersion, "ruleset_hash": d.RulesetHash, "rules": d.RuleIDs(),
+	}))
 }
 
 // afterRouting does what a routed proposal's state asks once its row is

@@ -109,6 +109,8 @@ func TestUsageIngest(t *testing.T) {
 		t.Run("Thresholds", s.thresholds)
 		t.Run("Records", s.records)
 		s.audited(t)
+		// Exhausted by usage, the allocation's row is still what the log says.
+		wantStateOK(t, s.verifyState(t))
 	})
 }
 

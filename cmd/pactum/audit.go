@@ -30,7 +30,7 @@ func newAuditCmd(e *env) *cobra.Command {
 func newAuditVerifyCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "verify",
-		Short: "Verify the audit hash chain offline, straight from the database",
+		Short: "Verify the audit hash chain (and with --state the tables) offline, straight from the database",
 		Long: `Walk the audit log from its first event to its last, recomputing each event's
 SHA-256 over its content and its predecessor's hash. An edited, deleted or
 reordered event breaks the chain; the first bad event is named. Runs offline
@@ -42,9 +42,23 @@ checkpoint"), kept outside the database, close that gap: with --checkpoint,
 the chain must also match each checkpoint, which must be signed by the key
 given with --trust.
 
-Exit status: 0 when the chain verifies, 2 when it does not, 1 on other errors.`,
+The chain proves the log, not the tables: a direct SQL edit of a row
+(an allocation's amount, a proposal's state) leaves the log intact. With
+--state, the log is then replayed — every write of a covered table records
+the row's whole new value, and the last one of each row is what the table
+must hold — and compared with the tables: organizations, users, systems,
+calls, proposals, allocations, reviews, review_assignments, conflicts and
+reviewer_profiles. The first row that differs is named (table, id, field,
+the log's value and the table's), and rows only one side has are counted.
+Usage records are not replayed: they arrive in bulk from the sites'
+accounting, and are checked against it. Long runs report progress on
+standard error.
+
+Exit status: 0 when the chain (and with --state the tables) verifies, 7 when
+it does not, 1 on other errors.`,
 		Example: `  pactum audit verify --data ./pactum-data
   pactum audit verify --db postgres://auditor@db.example/pactum --json
+  pactum audit verify --data ./pactum-data --state
   pactum audit verify --data ./pactum-data --checkpoint cp-2026-11-26.json --trust "$(cat audit.pub)"`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -56,7 +70,12 @@ Exit status: 0 when the chain verifies, 2 when it does not, 1 on other errors.`,
 			if err != nil {
 				return err
 			}
-			r, err := verifyStoredAudit(cmd.Context(), dsn, pins...)
+			state, _ := cmd.Flags().GetBool("state")
+			var progress usecase.VerifyAuditProgress
+			if state {
+				progress = func(stage string, done int64) { fmt.Fprintf(e.stderr, "audit verify: %d %s…\n", done, stage) }
+			}
+			r, err := verifyStoredAudit(cmd.Context(), dsn, state, progress, pins...)
 			if err != nil {
 				return err
 			}
@@ -68,6 +87,10 @@ Exit status: 0 when the chain verifies, 2 when it does not, 1 on other errors.`,
 				printReport(e, r)
 			}
 			if !r.OK {
+				if r.FirstBad == nil && r.State != nil && r.State.First != nil {
+					d := r.State.First
+					return &exitError{code: exitCheck, err: fmt.Errorf("the tables differ from the audit log at %s %s", d.Table, d.ID)}
+				}
 				return &exitError{code: exitCheck, err: fmt.Errorf("audit chain broken at event %d", r.FirstBad.Seq)}
 			}
 			return nil
@@ -75,6 +98,7 @@ Exit status: 0 when the chain verifies, 2 when it does not, 1 on other errors.`,
 	}
 	storeFlags(cmd)
 	jsonFlag(cmd)
+	cmd.Flags().Bool("state", false, "also replay the log and compare it with the tables")
 	cmd.Flags().StringArray("checkpoint", nil, "signed checkpoint file the chain must match (repeat)")
 	cmd.Flags().String("trust", "", "the base64 public key checkpoints must be signed with")
 	return cmd
@@ -108,12 +132,16 @@ func checkpointsFromFlags(cmd *cobra.Command) ([]*audit.Checkpoint, error) {
 
 // verifyStoredAudit verifies the audit chain of the database dsn, which
 // must also match every checkpoint in pins.
-func verifyStoredAudit(ctx context.Context, dsn string, pins ...*audit.Checkpoint) (*pactum.AuditReport, error) {
+// With state, the replayed log is also compared with the tables.
+func verifyStoredAudit(ctx context.Context, dsn string, state bool, progress usecase.VerifyAuditProgress, pins ...*audit.Checkpoint) (*pactum.AuditReport, error) {
 	db, err := sqlstore.Open(ctx, dsn, sqlstore.Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return nil, err
 	}
 	defer db.Close()
+	if state {
+		return usecase.VerifyAuditState(ctx, db, progress, pins...)
+	}
 	return usecase.VerifyAudit(ctx, db, pins...)
 }
 
@@ -257,8 +285,11 @@ func newAuditEventsCmd(e *env) *cobra.Command {
 }
 
 func printReport(e *env, r *pactum.AuditReport) {
-	if r.OK {
+	if r.FirstBad == nil {
 		fmt.Fprintf(e.stdout, "Audit chain OK: %d events, head %s.\n", r.Events, r.HeadHash)
+		if r.State != nil {
+			printStateReport(e, r.State)
+		}
 		return
 	}
 	fmt.Fprintf(e.stdout, "Audit chain BROKEN after %d events.\nFirst bad event: seq %d", r.Events, r.FirstBad.Seq)
@@ -266,4 +297,28 @@ func printReport(e *env, r *pactum.AuditReport) {
 		fmt.Fprintf(e.stdout, " (id %s)", r.FirstBad.ID)
 	}
 	fmt.Fprintf(e.stdout, "\nReason: %s\n", r.FirstBad.Reason)
+}
+
+func printStateReport(e *env, s *pactum.AuditStateReport) {
+	if s.OK {
+		fmt.Fprintf(e.stdout, "Tables OK: %d rows of %d tables are what the log rebuilds.\n", s.Rows, len(s.Subjects))
+		return
+	}
+	fmt.Fprintf(e.stdout, "Tables DIFFER from the log: %d of %d rows (or rows only one side has).\n", s.Differences, s.Rows)
+	d := s.First
+	fmt.Fprintf(e.stdout, "First difference: %s %s", d.Table, d.ID)
+	if d.Field != "" {
+		fmt.Fprintf(e.stdout, ", field %s: log %s, table %s", d.Field, orNone(d.Log), orNone(d.Stored))
+	}
+	if d.Seq > 0 {
+		fmt.Fprintf(e.stdout, " (last written by event %d)", d.Seq)
+	}
+	fmt.Fprintf(e.stdout, "\nReason: %s\n", d.Reason)
+}
+
+func orNone(v []byte) string {
+	if len(v) == 0 {
+		return "(none)"
+	}
+	return string(v)
 }

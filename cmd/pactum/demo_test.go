@@ -168,7 +168,7 @@ func checkDemoSites(t *testing.T, res *demoResult) {
 }
 
 // checkDemoTamper: the auditor verifies the demo's data offline; tampering
-// is detected with exit 2.
+// is detected with exit 7.
 func checkDemoTamper(t *testing.T, dir string) {
 	code, out, _ := cli(t, nil, "audit", "verify", "--data", dir)
 	if code != 0 || !strings.Contains(out, "Audit chain OK") {
@@ -179,6 +179,7 @@ func checkDemoTamper(t *testing.T, dir string) {
 		t.Fatal(err)
 	}
 	defer db.Close()
+	checkDemoState(t, dir, db)
 	if _, err := db.Exec(`UPDATE audit_events SET actor_id = 'someone' WHERE seq = 30`); err != nil {
 		t.Fatal(err)
 	}
@@ -275,5 +276,39 @@ func TestAuditCheckpoint(t *testing.T) {
 	_, other, _ := audit.NewKey()
 	if code, _, stderr := cli(t, nil, "audit", "verify", "--data", dir, "--checkpoint", cpFile, "--trust", other); code != exitCheck || !strings.Contains(stderr, "trusted") {
 		t.Errorf("untrusted checkpoint: %d %s", code, stderr)
+	}
+}
+
+// checkDemoState: the demo's tables are what its log rebuilds; an
+// allocation's amount changed in SQL leaves the chain intact, and --state
+// names the row and the field, with exit 7.
+func checkDemoState(t *testing.T, dir string, db *sql.DB) {
+	if code, out, _ := cli(t, nil, "audit", "verify", "--data", dir, "--state"); code != 0 || !strings.Contains(out, "Tables OK") {
+		t.Fatalf("verify --state: exit %d %s", code, out)
+	}
+	var id string
+	if err := db.QueryRow(`SELECT MIN(id) FROM allocations`).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`UPDATE allocations SET amount = amount * 10 WHERE id = ?`, id); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, _ := cli(t, nil, "audit", "verify", "--data", dir); code != 0 {
+		t.Fatalf("the chain alone still verifies: exit %d %s", code, out)
+	}
+	code, out, _ := cli(t, nil, "audit", "verify", "--data", dir, "--state")
+	if code != exitCheck || !strings.Contains(out, "Audit chain OK") || !strings.Contains(out, "First difference: allocations "+id+", field amount") {
+		t.Errorf("verify --state after an edited amount: exit %d\n%s", code, out)
+	}
+	code, out, _ = cli(t, nil, "audit", "verify", "--data", dir, "--state", "--json")
+	var rep pactum.AuditReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if code != exitCheck || rep.OK || rep.State == nil || rep.State.First == nil || rep.State.First.Table != "allocations" || rep.State.First.Field != "amount" {
+		t.Errorf("verify --state --json: exit %d %s", code, out)
+	}
+	if _, err := db.Exec(`UPDATE allocations SET amount = amount / 10 WHERE id = ?`, id); err != nil {
+		t.Fatal(err)
 	}
 }
