@@ -34,7 +34,7 @@ var stateWrites = []struct {
 	{"call", []string{"call.create"}},
 	// proposal.submit and proposal.screen are steps in memory: the row is
 	// written once routed (proposal.route).
-	{"proposal", []string{"proposal.create", "proposal.update", "proposal.route", "proposal.withdraw", "proposal.decide"}},
+	{"proposal", []string{"proposal.create", "proposal.update", "proposal.route", "proposal.withdraw", "proposal.decide", "proposal.override_request"}},
 	{"allocation", []string{"allocation.create", "allocation.activate", "allocation.suspend", "allocation.exhaust",
 		"allocation.expire", "allocation.transition"}},
 	{"review", []string{"review.submit", "review.update"}},

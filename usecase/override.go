@@ -29,10 +29,12 @@ func requestOverride(ctx context.Context, tx pactum.Tx, u *pactum.User, p *pactu
 	p.Override = &pactum.DecisionOverride{RequestedBy: u.ID, RequestedAt: tx.Now(), Justification: in.Override.Justification,
 		Decision: pactum.OverrideDecision{Accept: in.Accept, Grants: in.Grants, Reason: in.Reason},
 		Stage:    stage, Missing: pactum.ErrorMessage(why)}
-	if err := tx.Record("proposal.override_request", "proposal", p.ID, nil, p.Override); err != nil {
+	if err := saveState(ctx, tx, p, oldVersion); err != nil {
 		return err
 	}
-	return saveState(ctx, tx, p, oldVersion)
+	// The whole row, override included, so that the log rebuilds it
+	// (audit verify --state).
+	return tx.Record("proposal.override_request", "proposal", p.ID, nil, p)
 }
 
 // ConfirmOverride applies the pending override of a proposal in review:
