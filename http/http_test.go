@@ -26,6 +26,7 @@ import (
 type env struct {
 	url     string
 	db      *sqlstore.DB
+	dsn     string
 	manager *client.ClientWithResponses
 	token   string
 	clock   *storetest.Clock
@@ -34,7 +35,12 @@ type env struct {
 func newEnv(t *testing.T, dialect string) *env {
 	t.Helper()
 	clock := &storetest.Clock{T: time.Now().UTC().Truncate(time.Second)}
-	db := storetest.Open(t, dialect, sqlstore.Options{Now: clock.Now})
+	dsn := storetest.DSN(t, dialect)
+	db, err := sqlstore.Open(context.Background(), dsn, sqlstore.Options{Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
 	rs, err := policy.Default()
 	if err != nil {
 		t.Fatal(err)
@@ -59,7 +65,7 @@ func newEnv(t *testing.T, dialect string) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{url: srv.URL(), db: db, manager: mgr, token: token, clock: clock}
+	return &env{url: srv.URL(), db: db, dsn: dsn, manager: mgr, token: token, clock: clock}
 }
 
 // strict decodes body into T refusing unknown fields: the contract test that

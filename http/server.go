@@ -93,6 +93,8 @@ type Server struct {
 	cfg     Config
 	logger  *slog.Logger
 	handler http.Handler
+	// mux routes without observe: what a recovered retry reads through.
+	mux     *http.ServeMux
 	openapi []byte
 
 	requests *prometheus.CounterVec
@@ -140,6 +142,7 @@ func NewServer(cfg Config) (*Server, error) {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /api/v1/openapi.json", s.handleOpenAPI)
 	s.routes(mux)
+	s.mux = mux
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, http.StatusNotFound, &pactum.Error{Code: pactum.ENOTFOUND, Message: fmt.Sprintf("No endpoint %s %s.", r.Method, r.URL.Path)})
 	})

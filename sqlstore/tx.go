@@ -220,6 +220,9 @@ func (tx *Tx) seal(ctx context.Context) error {
 		}
 		rest = rest[n:]
 	}
+	if err := tx.markIdempotent(ctx); err != nil {
+		return err
+	}
 	if tx.head != nil {
 		tx.head.seq, tx.head.hash = seq, prev // the group writes the row once
 		return nil
