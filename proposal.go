@@ -282,6 +282,11 @@ func (p *Proposal) Request(systemID string) *ResourceRequest {
 	return nil
 }
 
+// MaxRequestAmount bounds a request's amount (in its system's unit) and
+// storage: a thousand times any system's yearly capacity, small enough that
+// sums and conversions of up to 16 requests stay finite.
+const MaxRequestAmount = 1e9
+
 func finiteNonNeg(x float64) bool { return x >= 0 && !math.IsInf(x, 0) && !math.IsNaN(x) }
 
 // Validate checks the proposal's content on its own. Checks against the call
@@ -309,7 +314,9 @@ func (p *Proposal) validate(v *Validator) {
 		v.Check(!seen[r.SystemID], f+".system_id", "is requested twice")
 		seen[r.SystemID] = true
 		v.Check(r.Amount > 0 && finiteNonNeg(r.Amount), f+".amount", "must be positive")
+		v.Check(r.Amount <= MaxRequestAmount, f+".amount", "must be at most 1,000,000,000")
 		v.Check(finiteNonNeg(r.StorageTB), f+".storage_tb", "must not be negative")
+		v.Check(r.StorageTB <= MaxRequestAmount, f+".storage_tb", "must be at most 1,000,000,000")
 		v.Check(len(r.Support) <= 2000, f+".support", "must be at most 2000 characters")
 	}
 	v.Check(p.DurationMonths >= 1 && p.DurationMonths <= 36, "duration_months", "must be between 1 and 36")

@@ -29,10 +29,11 @@ func FuzzDecodeProposal(f *testing.F) {
 		}
 		if json.Unmarshal(b, &file) == nil {
 			f.Add(proposalInputOnly(file.Proposal))
+			f.Add(hugeRequests(proposalInputOnly(file.Proposal)))
 		}
 	}
 	f.Add([]byte(`{"call_id":"c","mode":"fast_lane","title":"Lex-7B","summary":"Legal LLM.","requests":[{"system_id":"leonardo-booster","amount":20000,"storage_tb":10}],"duration_months":3}`))
-	f.Add([]byte(`{"requests":[{"system_id":"lumi-g","amount":1e308},{"system_id":"mn5-acc","amount":1e308}]}`))
+	f.Add([]byte(`{"call_id":"c","mode":"large_scale","title":"Huge","summary":"s","duration_months":3,"requests":[{"system_id":"lumi-g","amount":1e308},{"system_id":"mn5-acc","amount":1e308}]}`))
 	f.Add([]byte(`{"title":1}`))
 	f.Add([]byte(`{"requests":[{"gpus":4}]}`))
 	f.Add([]byte(`{} {}`))
@@ -115,6 +116,18 @@ func proposalInputOnly(raw []byte) []byte {
 		"decision_due_at", "created_at", "updated_at", "version"} {
 		delete(m, k)
 	}
+	b, _ := json.Marshal(m)
+	return b
+}
+
+// hugeRequests asks for the largest amounts JSON can hold on two systems.
+func hugeRequests(raw []byte) []byte {
+	var m map[string]any
+	if json.Unmarshal(raw, &m) != nil {
+		return raw
+	}
+	m["mode"] = "large_scale"
+	m["requests"] = []map[string]any{{"system_id": "lumi-g", "amount": 1.7e308}, {"system_id": "mn5-acc", "amount": 1.7e308, "storage_tb": 1.7e308}}
 	b, _ := json.Marshal(m)
 	return b
 }
