@@ -8,6 +8,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -17,6 +19,7 @@ import (
 	"github.com/pactum/pactum/mock"
 	"github.com/pactum/pactum/sqlstore"
 	"github.com/pactum/pactum/sqlstore/storetest"
+	"github.com/pactum/pactum/usecase"
 )
 
 // crashed is a second server instance on the scenario's database that
@@ -30,12 +33,19 @@ type crashed struct {
 	c    sqlstore.IdempotencyClaim
 }
 
-const createURI = "POST /api/v1/proposals?submit=true\n"
+const createURI = "POST /api/v1/proposals?submit=true"
 
+// crash claims key for the request uri ("METHOD /path?query") with body,
+// made by the caller of as (alice when nil).
 func crash(t *testing.T, s *scenario, key string, body []byte) *crashed {
 	t.Helper()
+	return crashAs(t, s, s.alice, createURI, key, body)
+}
+
+func crashAs(t *testing.T, s *scenario, as *client.ClientWithResponses, uri, key string, body []byte) *crashed {
+	t.Helper()
 	ctx := context.Background()
-	me, err := s.alice.GetMeWithResponse(ctx)
+	me, err := as.GetMeWithResponse(ctx)
 	want(t, me, err, 200, me.Body)
 	db, err := sqlstore.Open(ctx, s.dsn, sqlstore.Options{Now: s.clock.Now})
 	if err != nil {
@@ -45,7 +55,7 @@ func crash(t *testing.T, s *scenario, key string, body []byte) *crashed {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := sha256.Sum256(append([]byte(createURI), body...))
+	h := sha256.Sum256(append([]byte(uri+"\n"), body...))
 	c, err := sqlstore.NewIdempotencyService(db).Claim(ctx, u.ID, key, hex.EncodeToString(h[:]))
 	if err != nil || c.Attempt == "" {
 		t.Fatalf("claim: %+v, %v", c, err)
@@ -53,17 +63,23 @@ func crash(t *testing.T, s *scenario, key string, body []byte) *crashed {
 	return &crashed{db: db, user: u, key: key, body: body, c: c}
 }
 
-// work runs the request's use case as the crashed instance would have.
+// run does a request's work as the crashed instance would have.
+func (c *crashed) run(t *testing.T, clock *storetest.Clock, status int, fn func(ctx context.Context, app *usecase.App) error) error {
+	t.Helper()
+	ctx := pactum.NewContextWithUser(context.Background(), c.user)
+	ctx = pactum.NewContextWithIdempotentRequest(ctx, &pactum.IdempotentRequest{UserID: c.user.ID, Key: c.key, Attempt: c.c.Attempt, Status: status})
+	return fn(ctx, storetest.App(t, c.db, mock.Approving(), clock.Now))
+}
+
+// work submits the crashed request's proposal.
 func (c *crashed) work(t *testing.T, clock *storetest.Clock) (*pactum.Proposal, error) {
 	t.Helper()
 	var in pactum.ProposalInput
 	if err := json.Unmarshal(c.body, &in); err != nil {
 		t.Fatal(err)
 	}
-	ctx := pactum.NewContextWithUser(context.Background(), c.user)
-	ctx = pactum.NewContextWithIdempotentRequest(ctx, &pactum.IdempotentRequest{UserID: c.user.ID, Key: c.key, Attempt: c.c.Attempt, Status: 201})
 	p := &pactum.Proposal{ProposalInput: in}
-	err := storetest.App(t, c.db, mock.Approving(), clock.Now).SubmitNewProposal(ctx, p)
+	err := c.run(t, clock, 201, func(ctx context.Context, app *usecase.App) error { return app.SubmitNewProposal(ctx, p) })
 	return p, err
 }
 
@@ -176,6 +192,58 @@ func TestIdempotencyTakenOverAttemptCannotCommit(t *testing.T) {
 		c.db.Close()
 		if n := s.proposals(t); n != 1 {
 			t.Fatalf("%d proposals, want 1", n)
+		}
+	})
+}
+
+// A recovered action on an existing resource answers with its current
+// representation; an endpoint whose answer cannot be rebuilt (a token's
+// secret is shown once) names what was changed instead of doing it again.
+func TestIdempotencyRecoversActionsAndNamesTheRest(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, dialect string) {
+		s := newScenario(t, dialect)
+		draft, err := s.alice.CreateProposalWithBodyWithResponse(s.ctx, &client.CreateProposalParams{}, "application/json",
+			bytes.NewReader(proposalJSON(t, s.callID, nil)))
+		want(t, draft, err, 201, draft.Body)
+		id := draft.JSON201.Id
+		body := []byte(`{"reason":"the model is no longer needed"}`)
+		c := crashAs(t, s, s.alice, "POST /api/v1/proposals/"+id+"/withdraw", "withdraw-1", body)
+		if err := c.run(t, s.clock, 200, func(ctx context.Context, app *usecase.App) error {
+			_, err := app.WithdrawProposal(ctx, id, "the model is no longer needed")
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		c.db.Close()
+		key := "withdraw-1"
+		r, err := s.alice.WithdrawProposalWithBodyWithResponse(s.ctx, id, "application/json", bytes.NewReader(body),
+			func(_ context.Context, req *http.Request) error { req.Header.Set("Idempotency-Key", key); return nil })
+		want(t, r, err, 200, r.Body)
+		p := strict[client.Proposal](t, r.Body)
+		if p.Id != id || p.State != client.Withdrawn || r.HTTPResponse.Header.Get("Idempotent-Replayed") != "true" {
+			t.Fatalf("recovered withdrawal answered %s in state %s (replayed %q)", p.Id, p.State, r.HTTPResponse.Header.Get("Idempotent-Replayed"))
+		}
+
+		me, err := s.manager.GetMeWithResponse(s.ctx)
+		want(t, me, err, 200, me.Body)
+		tokBody := []byte(`{"name":"ci"}`)
+		c = crashAs(t, s, s.manager, "POST /api/v1/users/"+me.JSON200.Id+"/tokens", "token-1", tokBody)
+		var tok *pactum.Token
+		if err := c.run(t, s.clock, 201, func(ctx context.Context, app *usecase.App) error {
+			tok, _, err = app.CreateToken(ctx, me.JSON200.Id, "ci", nil)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		c.db.Close()
+		tr, err := s.manager.CreateTokenWithBodyWithResponse(s.ctx, me.JSON200.Id, "application/json", bytes.NewReader(tokBody),
+			func(_ context.Context, req *http.Request) error {
+				req.Header.Set("Idempotency-Key", "token-1")
+				return nil
+			})
+		want(t, tr, err, 409, tr.Body)
+		if !strings.Contains(string(tr.Body), tok.ID) {
+			t.Fatalf("the conflict does not name the token made: %s", tr.Body)
 		}
 	})
 }

@@ -3,6 +3,7 @@
 package http
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -56,9 +57,13 @@ func replayStatus(r *http.Request) int { return replays[r.Pattern].status }
 // so the client can find it, never a second run of the work.
 func (s *Server) recovered(w http.ResponseWriter, r *http.Request, key, subjectType, subjectID string) {
 	rp, ok := replays[r.Pattern]
-	if !ok {
-		s.Error(w, r, pactum.Errorf(pactum.ECONFLICT, "The request with Idempotency-Key %q was carried out (it changed %s %s), but its answer was lost when the server stopped; look the result up instead of retrying.",
-			key, subjectType, subjectID))
+	if !ok || !rp.fromPath && rp.get != "" && subjectID == "" {
+		what := ""
+		if subjectID != "" {
+			what = fmt.Sprintf(" (it changed %s %s)", subjectType, subjectID)
+		}
+		s.Error(w, r, pactum.Errorf(pactum.ECONFLICT, "The request with Idempotency-Key %q was carried out%s, but its answer was lost when the server stopped; look the result up instead of retrying.",
+			key, what))
 		return
 	}
 	if rp.get == "" {

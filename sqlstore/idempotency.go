@@ -158,18 +158,25 @@ func (s *IdempotencyService) takeOver(ctx context.Context, tx *Tx, self, attempt
 
 // markIdempotent marks the claim of the request the transaction runs for
 // (if any) as done, in the transaction, with the subject of its first audit
-// event: the work and the mark commit together. Later transactions of the
-// same request keep the first mark. A transaction whose attempt no longer
-// holds the claim — a retry took it over — fails with ECONFLICT rather than
-// do the work twice.
+// event: the work and the mark commit together. Every write transaction of
+// the request marks it, with or without events, so that no committed work
+// goes unmarked; the first transaction with events names the subject (""
+// until then). A transaction whose attempt no longer holds the claim — a
+// retry took it over — fails with ECONFLICT rather than do the work twice.
 func (tx *Tx) markIdempotent(ctx context.Context) error {
 	r := pactum.IdempotentRequestFromContext(ctx)
-	if r == nil || len(tx.events) == 0 {
+	if r == nil {
 		return nil
 	}
-	e := tx.events[0]
-	res, err := tx.ExecContext(ctx, `UPDATE idempotency_keys SET subject_type = COALESCE(subject_type, $1), subject_id = COALESCE(subject_id, $2), replay_status = COALESCE(replay_status, $3)
-		WHERE user_id = $4 AND key = $5 AND attempt = $6`, e.SubjectType, e.SubjectID, r.Status, r.UserID, r.Key, r.Attempt)
+	var subjectType, subjectID string
+	if len(tx.events) > 0 {
+		subjectType, subjectID = tx.events[0].SubjectType, tx.events[0].SubjectID
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE idempotency_keys SET
+		subject_type = CASE WHEN subject_id IS NULL OR subject_id = '' THEN $1 ELSE subject_type END,
+		subject_id = CASE WHEN subject_id IS NULL OR subject_id = '' THEN $2 ELSE subject_id END,
+		replay_status = $3
+		WHERE user_id = $4 AND key = $5 AND attempt = $6`, subjectType, subjectID, r.Status, r.UserID, r.Key, r.Attempt)
 	if err != nil {
 		return fmt.Errorf("mark idempotency key: %w", mapError(err))
 	}
