@@ -26,6 +26,7 @@ import (
 type env struct {
 	url     string
 	db      *sqlstore.DB
+	dsn     string
 	manager *client.ClientWithResponses
 	token   string
 	clock   *storetest.Clock
@@ -41,8 +42,13 @@ func newEnv(t *testing.T, dialect string) *env {
 func newEnvWith(t *testing.T, dialect string, opt sqlstore.Options, edit func(*pactumhttp.Config)) *env {
 	t.Helper()
 	clock := &storetest.Clock{T: time.Now().UTC().Truncate(time.Second)}
+	dsn := storetest.DSN(t, dialect)
 	opt.Now = clock.Now
-	db := storetest.Open(t, dialect, opt)
+	db, err := sqlstore.Open(context.Background(), dsn, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
 	rs, err := policy.Default()
 	if err != nil {
 		t.Fatal(err)
@@ -70,7 +76,7 @@ func newEnvWith(t *testing.T, dialect string, opt sqlstore.Options, edit func(*p
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{url: srv.URL(), db: db, manager: mgr, token: token, clock: clock}
+	return &env{url: srv.URL(), db: db, dsn: dsn, manager: mgr, token: token, clock: clock}
 }
 
 // strict decodes body into T refusing unknown fields: the contract test that

@@ -132,6 +132,9 @@ func decodeError(err error, data []byte, t reflect.Type) error {
 				f = path
 			}
 		}
+		if f == "" {
+			f = `""` // the empty key: name it visibly
+		}
 		return &pactum.Error{Code: pactum.EINVALID, Message: "The request body has a field this endpoint does not accept.",
 			Fields: []pactum.FieldError{{Field: f, Message: "is not a known field"}}}
 	}

@@ -102,6 +102,8 @@ type Server struct {
 	cfg     Config
 	logger  *slog.Logger
 	handler http.Handler
+	// mux routes without observe: what a recovered retry reads through.
+	mux     *http.ServeMux
 	openapi []byte
 	// api is the document every request is validated against.
 	api *apiDocument
@@ -168,6 +170,7 @@ func NewServer(cfg Config) (*Server, error) {
 	if err := s.routes(mux); err != nil {
 		return nil, err
 	}
+	s.mux = mux
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, http.StatusNotFound, &pactum.Error{Code: pactum.ENOTFOUND, Message: fmt.Sprintf("No endpoint %s %s.", r.Method, r.URL.Path)})
 	})

@@ -51,6 +51,12 @@ func ReadScreeningFile(r io.Reader) (*ScreeningFile, error) {
 	if f.Proposal == nil {
 		return nil, pactum.Errorf(pactum.EINVALID, "The file's proposal is null.")
 	}
+	for i, s := range f.Systems {
+		if s == nil {
+			return nil, &pactum.Error{Code: pactum.EINVALID, Message: "The file's systems catalogue has a null entry.",
+				Fields: []pactum.FieldError{{Field: fmt.Sprintf("systems[%d]", i), Message: "must be a system, not null"}}}
+		}
+	}
 	return f, nil
 }
 

@@ -375,12 +375,20 @@ func ParseAssociations(out []byte) ([]Association, error) {
 	return as, nil
 }
 
-// parseLimit reads a job-count limit: blank means unset.
+// parseLimit reads a job-count limit: blank means unset (as does NoLimit);
+// anything else must be a count.
 func parseLimit(s string) (int64, error) {
 	if s == "" {
 		return NoLimit, nil
 	}
-	return strconv.ParseInt(s, 10, 64)
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return 0, err
+	}
+	if n < NoLimit {
+		return 0, fmt.Errorf("%q is not a count", s)
+	}
+	return n, nil
 }
 
 // Accounts implements Accounting.

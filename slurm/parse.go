@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"time"
 )
 
@@ -248,6 +249,7 @@ var (
 	errTime    = errors.New("bad time")
 	errTRES    = errors.New("bad AllocTRES")
 	errState   = errors.New("empty State")
+	errUsage   = errors.New("usage (AllocTRES × ElapsedRaw) out of range")
 )
 
 // allocTRES is an AllocTRES field and the counts Record takes from it.
@@ -319,6 +321,9 @@ func parseAllocTRES(tres []byte) (allocTRES, bool) {
 			t.gpus, haveGPU = v, true
 		default:
 			if len(key) > 9 && string(key[:9]) == "gres/gpu:" {
+				if typed > math.MaxInt64-v {
+					return t, false
+				}
 				typed += v
 			}
 		}
@@ -399,6 +404,13 @@ func (p *Parser) parse(b []byte) (bool, error) {
 	t, ok := p.tres(f[6])
 	if !ok {
 		return false, errTRES
+	}
+	// Usage is counts × seconds: a line whose product does not fit is
+	// garbage, and would otherwise charge a negative amount.
+	if elapsed > 0 {
+		if lim := math.MaxInt64 / elapsed; t.cpus > lim || t.gpus > lim || t.nodes > lim {
+			return false, errUsage
+		}
 	}
 
 	*r = Record{
@@ -528,6 +540,9 @@ func daysFromCivil(y, m, d int64) int64 {
 		y--
 	}
 	era := y / 400
+	if y < 0 { // floor division: year 0's January and February are y = -1
+		era = (y - 399) / 400
+	}
 	yoe := y - era*400
 	mp := (m + 9) % 12
 	doy := (153*mp+2)/5 + d - 1

@@ -81,6 +81,9 @@ type DB struct {
 	// buckets caches usage bucket ids (see usage.go).
 	buckets bucketCache
 
+	// inst identifies this process to the claims it makes (instance.go).
+	inst instance
+
 	// queries runs the Store's reads on the read pool.
 	queries
 }
@@ -89,7 +92,8 @@ type DB struct {
 // to the newest schema. dsn is either a PostgreSQL URL (postgres://… or
 // postgresql://…) or a SQLite file path, optionally prefixed with "sqlite:".
 func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
-	db := &DB{now: opt.Now, logger: opt.Logger, dsn: dsn, stmts: map[string]*sql.Stmt{}, buckets: newBucketCache()}
+	db := &DB{now: opt.Now, logger: opt.Logger, dsn: dsn, stmts: map[string]*sql.Stmt{}, buckets: newBucketCache(),
+		inst: instance{id: newID()}}
 	if db.now == nil {
 		db.now = time.Now
 	}
@@ -229,7 +233,7 @@ func (db *DB) Close() error {
 		db.ckpt.close()
 		db.ckpt = nil
 	}
-	var errs []error
+	errs := []error{db.closeInstance()}
 	db.stmtMu.Lock()
 	for _, st := range db.stmts {
 		errs = append(errs, st.Close())

@@ -19,4 +19,11 @@
 // chain in that same transaction. On SQLite, use cases that arrive
 // together share one commit (group.go); a background checkpointer keeps
 // the write-ahead log short (checkpoint.go).
+//
+// Idempotency keys (idempotency.go) are the API's bookkeeping, kept here
+// because a key's claim must be marked done in the same transaction as the
+// work: a write transaction whose context carries a pactum.IdempotentRequest
+// marks the claim when it seals, and fails with ECONFLICT if a retry has
+// taken the claim over. Who holds a claim, and whether that holder is still
+// running, is instance.go.
 package sqlstore

@@ -179,13 +179,14 @@ func (db *DB) write(ctx context.Context, actor *pactum.User, fn func(tx *Tx) err
 	return pactum.Update(ctx, db, actor, func(tx pactum.Tx) error { return fn(tx.(*Tx)) })
 }
 
-// seal appends the queued events to the chain. Taking the head row first
+// seal appends the queued events to the chain, and marks the claim of the
+// idempotent request the transaction runs for (markIdempotent). Taking the head row first
 // (UPDATE … RETURNING) locks it on PostgreSQL, so concurrent writers append
 // one after another and the chain never forks; SQLite serialises writers.
 // Events are stamped here, in chain order, so event times never go back.
 func (tx *Tx) seal(ctx context.Context) error {
 	if len(tx.events) == 0 {
-		return nil
+		return tx.markIdempotent(ctx)
 	}
 	var seq int64
 	var prev string
@@ -219,6 +220,9 @@ func (tx *Tx) seal(ctx context.Context) error {
 			return fmt.Errorf("audit insert: %w", mapError(err))
 		}
 		rest = rest[n:]
+	}
+	if err := tx.markIdempotent(ctx); err != nil {
+		return err
 	}
 	if tx.head != nil {
 		tx.head.seq, tx.head.hash = seq, prev // the group writes the row once
