@@ -50,7 +50,7 @@ func (f *fakeRunner) Run(ctx context.Context, stdout io.Writer, name string, arg
 
 func newClient(answer func(string) reply) (*slurm.Client, *fakeRunner) {
 	f := &fakeRunner{answer: answer}
-	return &slurm.Client{Runner: f}, f
+	return &slurm.Client{Runner: f, Cluster: "lumi"}, f
 }
 
 func TestAccountingCommands(t *testing.T) {
@@ -119,6 +119,40 @@ func TestAccountingValidatesFirst(t *testing.T) {
 	}
 }
 
+// TestAccountingNamesItsCluster: without a cluster no sacctmgr command
+// runs, since an unnamed one acts on every cluster of the slurmdbd; an
+// account name held by an account pactum does not own is not reused.
+func TestAccountingNamesItsCluster(t *testing.T) {
+	ctx := context.Background()
+	c, f := newClient(func(cmd string) reply {
+		if strings.HasPrefix(cmd, "sacctmgr show account") {
+			return reply{stdout: "al-1|theirs|physics\n"}
+		}
+		return reply{}
+	})
+	c.Cluster = ""
+	for i, err := range []error{
+		c.EnsureAccount(ctx, slurm.AccountSpec{Account: slurm.Account{Name: "al-1"}}),
+		c.RemoveAccount(ctx, "al-1"), c.Suspend(ctx, "al-1"), c.EnsureUser(ctx, "al-1", "bob"),
+		func() error { _, err := c.Associations(ctx, "pactum"); return err }(),
+	} {
+		if pactum.ErrorCode(err) != pactum.EINVALID {
+			t.Errorf("call %d without a cluster: %v, want EINVALID", i, err)
+		}
+	}
+	if len(f.calls) != 0 {
+		t.Errorf("commands ran without a cluster: %v", f.calls)
+	}
+	c.Cluster = "lumi"
+	err := c.EnsureAccount(ctx, slurm.AccountSpec{Account: slurm.Account{Name: "al-1", Description: "pactum:csc x", Organization: "pactum:csc"}})
+	if pactum.ErrorCode(err) != pactum.ECONFLICT {
+		t.Errorf("EnsureAccount over a foreign account: %v, want ECONFLICT", err)
+	}
+	if len(f.calls) != 1 {
+		t.Errorf("commands = %v, want only the look-up", f.calls)
+	}
+}
+
 func TestAccountingIdempotentAnswers(t *testing.T) {
 	ctx := context.Background()
 	exists := true
@@ -156,7 +190,7 @@ func TestAccountingIdempotentAnswers(t *testing.T) {
 	if err := c.Suspend(ctx, "nosuch"); pactum.ErrorCode(err) != pactum.ENOTFOUND {
 		t.Errorf("suspend unknown account: %v, want ENOTFOUND", err)
 	}
-	if got := f.calls[len(f.calls)-1]; got != "sacctmgr show assoc where account=nosuch withsubaccounts format=Account,ParentName,User,GrpTRESMins,GrpJobs,GrpSubmitJobs --parsable2 --noheader" {
+	if got := f.calls[len(f.calls)-1]; got != "sacctmgr show assoc where account=nosuch cluster=lumi withsubaccounts format=Account,ParentName,User,GrpTRESMins,GrpJobs,GrpSubmitJobs --parsable2 --noheader" {
 		t.Errorf("existence check = %q", got)
 	}
 }
@@ -205,7 +239,7 @@ func TestAssociationsAndAccounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := &slurm.Observed{Root: "pactum", Accounts: map[string]*slurm.ObservedAccount{
-		"pactum": {Account: slurm.Account{Name: "pactum", Parent: "root"}, Limits: slurm.TRES{}, GrpJobs: -1, GrpSubmitJobs: -1},
+		"pactum": {Account: slurm.Account{Name: "pactum", Parent: "root", Description: "pactum", Organization: "pactum"}, Limits: slurm.TRES{}, GrpJobs: -1, GrpSubmitJobs: -1},
 		"org-a":  {Account: slurm.Account{Name: "org-a", Parent: "pactum", Description: "org a", Organization: "org a"}, Limits: slurm.TRES{}, GrpJobs: -1, GrpSubmitJobs: -1},
 		"al-1": {Account: slurm.Account{Name: "al-1", Parent: "org-a", Description: "allocation 1", Organization: "org a"}, Users: []string{"alice", "bob"},
 			Limits: slurm.TRES{"gres/gpu": 600, "cpu": 10}, GrpJobs: 0, GrpSubmitJobs: 0},
@@ -214,9 +248,9 @@ func TestAssociationsAndAccounts(t *testing.T) {
 		t.Errorf("observed (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff([]string{
-		"sacctmgr show assoc where account=pactum withsubaccounts format=Account,ParentName,User,GrpTRESMins,GrpJobs,GrpSubmitJobs --parsable2 --noheader",
-		"sacctmgr show assoc where account=pactum withsubaccounts format=Account,ParentName,User,GrpTRESMins,GrpJobs,GrpSubmitJobs --parsable2 --noheader",
-		"sacctmgr show account format=Account,Description,Organization --parsable2 --noheader",
+		"sacctmgr show assoc where account=pactum cluster=lumi withsubaccounts format=Account,ParentName,User,GrpTRESMins,GrpJobs,GrpSubmitJobs --parsable2 --noheader",
+		"sacctmgr show assoc where account=pactum cluster=lumi withsubaccounts format=Account,ParentName,User,GrpTRESMins,GrpJobs,GrpSubmitJobs --parsable2 --noheader",
+		"sacctmgr show account where name=pactum,org-a,al-1 format=Account,Description,Organization --parsable2 --noheader",
 	}, f.calls); diff != "" {
 		t.Errorf("commands (-want +got):\n%s", diff)
 	}
@@ -305,7 +339,7 @@ func TestJobStatus(t *testing.T) {
 	if _, err := c.JobStatus(ctx, "9; rm"); pactum.ErrorCode(err) != pactum.EINVALID {
 		t.Errorf("bad id: %v", err)
 	}
-	if got := f.calls[2]; got != "sacct -X -n -P -j 8 -o State,Reason" {
+	if got := f.calls[2]; got != "sacct -X -n -P -j 8 -o State,Reason --clusters=lumi" {
 		t.Errorf("fallback = %q", got)
 	}
 }
