@@ -4,6 +4,7 @@ package slurm
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -212,7 +213,7 @@ func ReconcileWith(ctx context.Context, a Accounting, d Desired, p retry.Policy,
 		r.Attempts++
 		o, err := Observe(ctx, a, d.Root.Name)
 		if err != nil {
-			return err
+			return permanentUnlessTransient(err)
 		}
 		acts := Plan(d, o)
 		if !observed {
@@ -235,10 +236,10 @@ func ReconcileWith(ctx context.Context, a Accounting, d Desired, p retry.Policy,
 			if c := pactum.ErrorCode(err); c == pactum.EINVALID || c == pactum.ECONFLICT {
 				return retry.Permanent(err)
 			}
-			return err
+			return permanentUnlessTransient(err)
 		}
 		if o, err = Observe(ctx, a, d.Root.Name); err != nil {
-			return err
+			return permanentUnlessTransient(err)
 		}
 		if left := Plan(d, o); len(left) > 0 {
 			return fmt.Errorf("not converged: %d actions left, first %s", len(left), left[0])
@@ -249,4 +250,17 @@ func ReconcileWith(ctx context.Context, a Accounting, d Desired, p retry.Policy,
 		return r, fmt.Errorf("reconcile %s: %w", d.Root.Name, err)
 	}
 	return r, nil
+}
+
+// permanentUnlessTransient marks a failed Slurm command that is not an
+// outage (IsTransient), such as "permission denied" for a user without
+// AdminLevel=Operator, as not worth retrying: it is returned at once with
+// Slurm's own text. Errors that are not from a command (a fake cluster's,
+// a round that did not converge) are retried as before.
+func permanentUnlessTransient(err error) error {
+	var e *ExecError
+	if err == nil || !errors.As(err, &e) || IsTransient(err) {
+		return err
+	}
+	return retry.Permanent(err)
 }

@@ -317,7 +317,7 @@ func (sc *slurmScene) agentOnce() agentReport {
 	sc.t.Helper()
 	var rep agentReport
 	clu(sc.t, sc.site, &rep, "agent", "--once", "--json", "--site", "CSC", "--system", "lumi-g", "--root", sc.root,
-		"--state-dir", sc.state, "--overlap", "5m", "--log-level", "warn")
+		"--state-dir", sc.state, "--overlap", "5m", "--log-level", "warn", "--dry-run=false")
 	return rep
 }
 
