@@ -184,6 +184,11 @@ type DesiredAllocation struct {
 	Reasons   []string  `json:"reasons"`
 	StartsAt  time.Time `json:"starts_at"`
 	EndsAt    time.Time `json:"ends_at"`
+	// ChargeSeconds is the usage pactum has counted against the grant, in
+	// the unit's seconds (GPU-seconds for GPU-hours): the agent sets the
+	// allocation's Slurm budget from it, so a recreated account or QOS
+	// never starts from zero.
+	ChargeSeconds int64 `json:"charge_seconds"`
 }
 
 // Desire derives what the scheduler must carry for a at now: an account
@@ -312,7 +317,9 @@ func DesireSite(site string, allocs []SiteAllocation, now time.Time) *SiteState 
 		for i, f := range sa.Allocation.Conditions {
 			conds[i] = ConditionStatus{Finding: f, Met: slices.Contains(sa.Acknowledged, f.RuleID)}
 		}
-		st.Allocations = append(st.Allocations, Desire(sa.Allocation, sa.OrganizationName, sa.Title, conds, sa.Members, now))
+		d := Desire(sa.Allocation, sa.OrganizationName, sa.Title, conds, sa.Members, now)
+		d.ChargeSeconds = sa.ChargeSeconds
+		st.Allocations = append(st.Allocations, d)
 	}
 	return st
 }

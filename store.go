@@ -452,6 +452,9 @@ type SiteAllocation struct {
 	Title            string
 	Acknowledged     []string
 	Members          []string
+	// ChargeSeconds is the usage counted against the allocation so far,
+	// in its unit's seconds (UsageSummary.ChargeSeconds).
+	ChargeSeconds int64
 }
 
 // UsageDelta is a change to usage totals: of one cluster user under an

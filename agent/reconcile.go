@@ -70,6 +70,9 @@ func (a *Agent) reconcile(ctx context.Context, st *pactum.SiteState, rep *Report
 	if err != nil {
 		return err
 	}
+	if err := a.budgets(rctx, st, o, d.Owner, rep); err != nil {
+		return err
+	}
 	a.recordDrift(ctx, d, r, rep)
 	a.state.Held, a.state.Foreign = rep.Held, r.Foreign
 	return a.state.Save(a.cfg.StateDir, a.cfg.Now())

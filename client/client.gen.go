@@ -1236,9 +1236,12 @@ type DeclaredConflict struct {
 
 // DesiredAllocation defines model for DesiredAllocation.
 type DesiredAllocation struct {
-	Account             string          `json:"account"`
-	AllocationId        string          `json:"allocation_id"`
-	Amount              float64         `json:"amount"`
+	Account      string  `json:"account"`
+	AllocationId string  `json:"allocation_id"`
+	Amount       float64 `json:"amount"`
+
+	// ChargeSeconds Usage pactum has counted against the grant, in the unit's seconds (GPU-seconds for GPU-hours)
+	ChargeSeconds       int64           `json:"charge_seconds"`
 	EndsAt              time.Time       `json:"ends_at"`
 	OrganizationAccount string          `json:"organization_account"`
 	OrganizationId      string          `json:"organization_id"`
@@ -11332,6 +11335,8 @@ type GetSiteDesiredStateResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -11352,6 +11357,11 @@ func (r GetSiteDesiredStateResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r GetSiteDesiredStateResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetSiteDesiredStateResponse) GetJSON404() *NotFound {
+	return r.JSON404
 }
 
 // GetBody returns the raw response body bytes
@@ -15706,6 +15716,13 @@ func ParseGetSiteDesiredStateResponse(rsp *http.Response) (*GetSiteDesiredStateR
 			return nil, err
 		}
 		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
 
 	}
 

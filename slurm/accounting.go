@@ -249,6 +249,12 @@ func (c *Client) RemoveAccount(ctx context.Context, name string) error {
 	if name == "root" {
 		return pactum.Errorf(pactum.EINVALID, "Slurm's root account cannot be removed.")
 	}
+	if err := c.checkCluster(); err != nil {
+		return err
+	}
+	if err := c.releaseUsers(ctx, name, ""); err != nil {
+		return fmt.Errorf("remove account %s: %w", name, err)
+	}
 	args := append([]string{"remove", "account"}, c.where("name", name)...)
 	if _, err := c.sacctmgr(ctx, args...); err != nil {
 		return fmt.Errorf("remove account %s: %w", name, err)
@@ -279,9 +285,10 @@ func (c *Client) RemoveUser(ctx context.Context, account, user string) error {
 	if err := checkUser(user); err != nil {
 		return err
 	}
-	args := append([]string{"remove", "user"}, c.where("name", user)...)
-	args = append(args, "account="+account)
-	if _, err := c.sacctmgr(ctx, args...); err != nil {
+	if err := c.checkCluster(); err != nil {
+		return err
+	}
+	if err := c.releaseUsers(ctx, account, user); err != nil {
 		return fmt.Errorf("remove user %s from account %s: %w", user, account, err)
 	}
 	return nil

@@ -55,8 +55,15 @@ func newClient(answer func(string) reply) (*slurm.Client, *fakeRunner) {
 
 func TestAccountingCommands(t *testing.T) {
 	ctx := context.Background()
-	c, f := newClient(nil)
-	c.Cluster = "lumi"
+	c, f := newClient(func(cmd string) reply {
+		switch {
+		case strings.HasPrefix(cmd, "sacctmgr show assoc where account=al-1"):
+			return reply{stdout: "al-1|org-b||||\nal-1||alice|||\n"}
+		case strings.HasPrefix(cmd, "sacctmgr show user"):
+			return reply{stdout: "al-1|al-1\nal-1|other\n"} // al-1 is alice's default; she has another account
+		}
+		return reply{}
+	})
 	steps := []func() error{
 		func() error {
 			return c.EnsureAccount(ctx, slurm.AccountSpec{Account: slurm.Account{Name: "al-1", Parent: "org-a", Description: "Allocation 1", Organization: "Org A"},
@@ -88,6 +95,14 @@ func TestAccountingCommands(t *testing.T) {
 		"sacctmgr -i modify account where name=al-1 cluster=lumi set GrpJobs=0 GrpSubmitJobs=0",
 		"sacctmgr -i modify account where name=al-1 cluster=lumi set GrpJobs=-1 GrpSubmitJobs=-1",
 		"sacctmgr -i add user alice account=al-1 cluster=lumi",
+		// Removing alice's default account: her other one becomes it first.
+		"sacctmgr show assoc where account=al-1 cluster=lumi withsubaccounts format=Account,ParentName,User,GrpTRESMins,GrpJobs,GrpSubmitJobs --parsable2 --noheader",
+		"sacctmgr show user withassoc where name=alice cluster=lumi format=DefaultAccount,Account --parsable2 --noheader",
+		"sacctmgr -i modify user where name=alice cluster=lumi set defaultaccount=other",
+		"sacctmgr -i remove user where name=alice cluster=lumi account=al-1",
+		"sacctmgr show assoc where account=al-1 cluster=lumi withsubaccounts format=Account,ParentName,User,GrpTRESMins,GrpJobs,GrpSubmitJobs --parsable2 --noheader",
+		"sacctmgr show user withassoc where name=alice cluster=lumi format=DefaultAccount,Account --parsable2 --noheader",
+		"sacctmgr -i modify user where name=alice cluster=lumi set defaultaccount=other",
 		"sacctmgr -i remove user where name=alice cluster=lumi account=al-1",
 		"sacctmgr -i remove account where name=al-1 cluster=lumi",
 	}
@@ -203,7 +218,9 @@ func TestAccountingErrors(t *testing.T) {
 			return reply{stderr: " This account 'nosuch' doesn't exist.\n        Contact your admin to add this account.", code: 1}
 		case strings.Contains(cmd, "remove account"):
 			return reply{stderr: " Error with request: Job(s) active, cancel job(s) before remove", code: 1}
-		case strings.Contains(cmd, "show"):
+		case strings.Contains(cmd, "show assoc where account=busy"):
+			return reply{}
+		case strings.Contains(cmd, "show assoc where account=pactum"):
 			return reply{stderr: "sacctmgr: error: slurm_persist_conn_open_without_init: failed to open persistent connection to host:127.0.0.1:6819: Connection refused\nsacctmgr: error: Sending PersistInit msg: Connection refused", code: 1}
 		}
 		return reply{stderr: "sacctmgr: error: slurmdb_format_tres_str: no TRES known by type gres/fpga", code: 1}

@@ -5,6 +5,7 @@ package slurm
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	pactum "github.com/pactum/pactum"
@@ -87,6 +88,73 @@ func (c *Client) checkEntity(ctx context.Context, name, description string) erro
 	}
 	if i, ok := info[name]; ok && !Owned(i[0], mark) {
 		return pactum.Errorf(pactum.ECONFLICT, "Slurm account %s already exists with description %q, without pactum's mark %s: it is not pactum's, so pactum will not use it.", name, i[0], mark)
+	}
+	return nil
+}
+
+// releaseUsers removes the user associations of account and every account
+// beneath it on this cluster (only user only's, if only is set). A user whose
+// default account is among them but who has other associations on this
+// cluster gets one of those as default first, in name order: Slurm refuses
+// to remove a user's default account, and a user left without one cannot
+// submit with plain sbatch. A user pactum added to an existing login
+// keeps the default it had, since adding an association does not change
+// it. A user whose last association goes is removed by Slurm.
+func (c *Client) releaseUsers(ctx context.Context, account, only string) error {
+	as, err := c.Associations(ctx, account)
+	if err != nil {
+		return err
+	}
+	subtree, users := map[string]bool{}, map[string][]string{}
+	for _, a := range as {
+		subtree[a.Account] = true
+		if a.User != "" && (only == "" || a.User == only) {
+			users[a.User] = append(users[a.User], a.Account)
+		}
+	}
+	names := make([]string, 0, len(users))
+	for u := range users {
+		names = append(names, u)
+	}
+	slices.Sort(names)
+	for _, u := range names {
+		if err := c.moveDefault(ctx, u, subtree, users[u]); err != nil {
+			return err
+		}
+		for _, a := range users[u] {
+			if _, err := c.sacctmgr(ctx, "remove", "user", "where", "name="+u, "cluster="+c.Cluster, "account="+a); err != nil {
+				return fmt.Errorf("remove user %s from account %s: %w", u, a, err)
+			}
+		}
+	}
+	return nil
+}
+
+// moveDefault gives user another default account when the current one is
+// among those leaving, if it has another association.
+func (c *Client) moveDefault(ctx context.Context, user string, subtree map[string]bool, leaving []string) error {
+	out, err := output(ctx, c.Runner, "sacctmgr", "show", "user", "withassoc", "where", "name="+user, "cluster="+c.Cluster,
+		"format=DefaultAccount,Account", "--parsable2", "--noheader")
+	if err != nil {
+		return fmt.Errorf("show user %s: %w", user, err)
+	}
+	def, others := "", []string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		d, a, ok := strings.Cut(line, "|")
+		if !ok {
+			continue
+		}
+		def = d
+		if !slices.Contains(leaving, a) && a != "" {
+			others = append(others, a)
+		}
+	}
+	if !slices.Contains(leaving, def) || len(others) == 0 {
+		return nil
+	}
+	slices.Sort(others)
+	if _, err := c.sacctmgr(ctx, "modify", "user", "where", "name="+user, "cluster="+c.Cluster, "set", "defaultaccount="+others[0]); err != nil {
+		return fmt.Errorf("move the default account of %s to %s: %w", user, others[0], err)
 	}
 	return nil
 }
