@@ -76,6 +76,11 @@ type Config struct {
 	// state suddenly lacks more than half of pactum's accounts on the
 	// cluster (at least two), none of them is removed without it.
 	AcceptRemovals bool
+	// MinUID refuses logins of local accounts below it (system accounts;
+	// default 1000, negative to disable), DenyUsers those named (nil means
+	// root and slurm). See siteUsers.
+	MinUID    int
+	DenyUsers []string
 	// Grace is how long a cycle in progress may finish after the agent is
 	// told to stop (default 30 s).
 	Grace  time.Duration
@@ -113,6 +118,10 @@ func New(cfg Config) (*Agent, error) {
 	cfg.ReconcileTimeout = cmp.Or(cfg.ReconcileTimeout, 5*time.Minute)
 	cfg.Grace = cmp.Or(cfg.Grace, 30*time.Second)
 	cfg.RemoveAfter = cmp.Or(cfg.RemoveAfter, 3)
+	cfg.MinUID = cmp.Or(cfg.MinUID, 1000)
+	if cfg.DenyUsers == nil {
+		cfg.DenyUsers = []string{"root", "slurm"}
+	}
 	if cfg.Reconcile == nil {
 		p := slurm.DefaultPolicy()
 		cfg.Reconcile = &p
@@ -231,6 +240,7 @@ func (a *Agent) Cycle(ctx context.Context) (*Report, error) {
 		return rep, err
 	}
 	rep.Allocations = len(st.Allocations)
+	a.siteUsers(st)
 	recErr := a.reconcile(ctx, st, rep)
 	if a.cfg.DryRun {
 		return rep, recErr

@@ -174,3 +174,21 @@ func TestPreflight(t *testing.T) {
 		t.Errorf("Run with a wrong token: %v", err)
 	}
 }
+
+// TestSystemLoginsRefused: an access manager may map a person to root,
+// slurm or a system account; the agent never gives such a login to an
+// allocation.
+func TestSystemLoginsRefused(t *testing.T) {
+	w := newWorld(t)
+	if _, err := w.uc.SetUsername(storetest.As(w.f.Manager), w.f.ApplicantA.ID, "root"); err != nil {
+		t.Fatal(err)
+	}
+	al := w.allocation(100)
+	w.cycle(w.agent())
+	if _, users := w.assoc(pactum.AllocationAccount(al.ID)); len(users) != 0 {
+		t.Errorf("users %v, want none", users)
+	}
+	if !strings.Contains(w.logs.String(), "login refused") {
+		t.Errorf("no warning:\n%s", w.logs)
+	}
+}

@@ -91,6 +91,8 @@ non-zero if it failed, for tests and cron.`,
 	cmd.Flags().Bool("once", false, "run one cycle and exit")
 	cmd.Flags().Bool("dry-run", false, "print the plan and change nothing (the default on the first run on a cluster: pass --dry-run=false to apply)")
 	cmd.Flags().Bool("accept-removals", false, "confirm removals held because the desired state suddenly lacks most of pactum's accounts")
+	cmd.Flags().Int("min-uid", 1000, "never give an allocation a local login below this UID (system accounts); -1 to allow any")
+	cmd.Flags().StringSlice("deny-users", []string{"root", "slurm"}, "logins never given to an allocation")
 	cmd.Flags().Int("remove-after", 3, "cycles an account must be absent from the desired state before it is removed")
 	cmd.Flags().String("config", "", "file of flag settings, one 'name = value' a line ('#' comments); flags on the command line win")
 	cmd.Flags().String("token-file", "", "file holding the API token (mode 0600 or stricter), instead of PACTUM_TOKEN")
@@ -135,6 +137,11 @@ func agentConfig(cmd *cobra.Command, e *env) (agent.Config, error) {
 	cfg.DryRun, _ = cmd.Flags().GetBool("dry-run")
 	cfg.AcceptRemovals, _ = cmd.Flags().GetBool("accept-removals")
 	cfg.RemoveAfter, _ = cmd.Flags().GetInt("remove-after")
+	cfg.MinUID, _ = cmd.Flags().GetInt("min-uid")
+	cfg.DenyUsers, _ = cmd.Flags().GetStringSlice("deny-users")
+	if cfg.DenyUsers == nil {
+		cfg.DenyUsers = []string{}
+	}
 	cfg.Site, _ = cmd.Flags().GetString("site")
 	cfg.SystemID, _ = cmd.Flags().GetString("system")
 	cfg.Root, _ = cmd.Flags().GetString("root")

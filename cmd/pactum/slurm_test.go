@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -201,6 +202,11 @@ func (sc *slurmScene) provision() {
 	t := sc.t
 	sc.root = fmt.Sprintf("pc%d", time.Now().UnixMilli()%1_000_000)
 	sc.slurmc = &slurm.Client{Runner: slurm.NewExecRunner(sc.rc.Conf)}
+	cfg, err := sc.slurmc.Config(sc.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc.slurmc.Cluster = cfg["ClusterName"]
 	t.Cleanup(func() {
 		for _, id := range sc.jobs {
 			_ = sc.slurmc.Cancel(sc.ctx, id)
@@ -210,6 +216,9 @@ func (sc *slurmScene) provision() {
 		})
 		if err != nil {
 			t.Errorf("cleanup: %v", err)
+		}
+		if sc.account != "" { // the allocation's QOS
+			_ = sc.slurmc.Runner.Run(sc.ctx, io.Discard, "sacctmgr", "-i", "remove", "qos", "where", "name="+sc.account)
 		}
 	})
 	sc.state = t.TempDir()
@@ -317,7 +326,8 @@ func (sc *slurmScene) agentOnce() agentReport {
 	sc.t.Helper()
 	var rep agentReport
 	clu(sc.t, sc.site, &rep, "agent", "--once", "--json", "--site", "CSC", "--system", "lumi-g", "--root", sc.root,
-		"--state-dir", sc.state, "--overlap", "5m", "--log-level", "warn", "--dry-run=false")
+		"--state-dir", sc.state, "--overlap", "5m", "--log-level", "warn", "--dry-run=false",
+		"--min-uid=-1", "--deny-users=") // the tests' jobs run as root
 	return rep
 }
 
