@@ -3,13 +3,15 @@
 package slurm_test
 
 import (
+	"cmp"
 	"context"
 	"io"
+	"os"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
+	gocmp "github.com/google/go-cmp/cmp"
 	"github.com/pactum/pactum/slurm"
 )
 
@@ -18,7 +20,7 @@ import (
 // it is missing, as a site's second cluster would be.
 func foreignCluster(t *testing.T, rc *realCluster) string {
 	t.Helper()
-	name := "pactum-other"
+	name := cmp.Or(os.Getenv("PACTUM_SLURM_FOREIGN"), "pactum-other")
 	var out strings.Builder
 	_ = rc.run.Run(context.Background(), &out, "sacctmgr", "-i", "add", "cluster", name) // exit 1: already there
 	if err := rc.run.Run(context.Background(), &out, "sacctmgr", "-n", "-P", "show", "cluster", "where", "name="+name, "format=Cluster"); err != nil || !strings.Contains(out.String(), name) {
@@ -73,23 +75,28 @@ func TestIntegrationOwnership(t *testing.T) {
 	rc.sacctmgr(t, "add", "account", root, "cluster="+other)
 	rc.sacctmgr(t, "add", "account", theirs, "parent="+root, "cluster="+other)
 	rc.sacctmgr(t, "add", "account", beside, "cluster="+other)
+	// A login whose default account predates pactum.
+	rc.sacctmgr(t, "add", "user", "pactdef", "account="+beside, "cluster="+rc.Cluster)
+	t.Cleanup(func() {
+		_ = rc.run.Run(context.Background(), io.Discard, "sacctmgr", "-i", "remove", "user", "pactdef")
+	})
 	foreign := []string{root, theirs, beside}
 	before := snapshot(t, rc, foreign...)
 
 	d := tree(root,
 		slurm.DesiredAccount{Account: slurm.Account{Name: org, Parent: root, Description: "Org"}},
 		slurm.DesiredAccount{Account: slurm.Account{Name: a1, Parent: org}, Users: []string{"root"}, Limits: slurm.TRES{"gres/gpu": 60}},
-		slurm.DesiredAccount{Account: slurm.Account{Name: a2, Parent: org}, Users: []string{"root"}, Limits: slurm.TRES{"gres/gpu": 60}},
+		slurm.DesiredAccount{Account: slurm.Account{Name: a2, Parent: org}, Users: []string{"root", "pactdef"}, Limits: slurm.TRES{"gres/gpu": 60}},
 	)
 	d.Root.Description = "pactum:it" // Validate wants it; the existing root is used as it is
 	r, err := slurm.Reconcile(ctx, rc, d, slurm.DefaultPolicy())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(r.Applied) != 5 { // org, a1, a2, two users
+	if len(r.Applied) != 6 { // org, a1, a2, three users
 		t.Errorf("applied %v", r.Applied)
 	}
-	if diff := cmp.Diff([]string{theirs + ` (parent ` + root + `, description "physics")`}, r.Foreign); diff != "" {
+	if diff := gocmp.Diff([]string{theirs + ` (parent ` + root + `, description "physics")`}, r.Foreign); diff != "" {
 		t.Errorf("foreign (-want +got):\n%s", diff)
 	}
 	// pactum's accounts exist on its cluster only.
@@ -121,8 +128,12 @@ func TestIntegrationOwnership(t *testing.T) {
 	if got := actions(r.Applied); !slices.Equal(got, []string{"remove_account " + a2}) {
 		t.Errorf("removals %v, want only %s", got, a2)
 	}
-	if diff := cmp.Diff(before, snapshot(t, rc, foreign...)); diff != "" {
+	if diff := gocmp.Diff(before, snapshot(t, rc, foreign...)); diff != "" {
 		t.Errorf("foreign accounts changed (-before +after):\n%s", diff)
+	}
+	b.Reset()
+	if err := rc.run.Run(ctx, &b, "sacctmgr", "-n", "-P", "show", "user", "pactdef", "format=DefaultAccount"); err != nil || strings.TrimSpace(b.String()) != beside {
+		t.Errorf("pactdef's default account is %q (%v), want %s as before pactum", b.String(), err, beside)
 	}
 }
 

@@ -294,31 +294,26 @@ func (sc *slurmScene) exhaust() usageSummary {
 	return s
 }
 
-// slurmEnforcesTheGrant: behind pactum's back, sbatch is accepted but
-// Slurm holds the job with its limit reason: the budget is enforced by the
-// cluster itself.
+// slurmEnforcesTheGrant: behind pactum's back, plain sbatch is refused
+// by Slurm itself once the agent has seen the allocation exhausted: its
+// QOS is blocked, so the grant is a hard budget on the cluster.
 func (sc *slurmScene) slurmEnforcesTheGrant(s usageSummary) {
 	t := sc.t
+	rep := sc.agentOnce()
+	if !slices.ContainsFunc(rep.Applied, func(x string) bool {
+		return strings.HasPrefix(x, "set_qos "+sc.account) && strings.Contains(x, "GrpJobs=0")
+	}) {
+		t.Fatalf("the agent did not block the exhausted allocation's QOS: %+v", rep)
+	}
 	c, err := sc.slurmc.Submit(sc.ctx, slurm.SubmitRequest{Account: sc.account, GPUs: 1, Time: time.Minute, Wrap: "true", Output: "/dev/null", Dir: os.TempDir()})
-	if err != nil {
-		t.Fatal(err)
+	if err == nil {
+		sc.jobs = append(sc.jobs, c)
+		t.Fatalf("job %s accepted under an exhausted allocation", c)
 	}
-	sc.jobs = append(sc.jobs, c)
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		st := sc.status(c)
-		if st.State != "PENDING" {
-			t.Fatalf("job %s is %s (%s), want PENDING", c, st.State, st.Reason)
-		}
-		if st.Reason == "AssocGrpGRESMinutes" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("job %s pending for %s", c, st.Reason)
-		}
-		time.Sleep(500 * time.Millisecond)
+	if !strings.Contains(err.Error(), "QOSGrpSubmitJobsLimit") {
+		t.Fatalf("refused for another reason: %v", err)
 	}
-	t.Logf("grant %d GPU-s, used %d GPU-s in %d jobs; allocation %s; next job PENDING (AssocGrpGRESMinutes)", s.LimitSeconds, s.ChargeSeconds, s.Jobs, s.State)
+	t.Logf("grant %d GPU-s, used %d GPU-s in %d jobs; allocation %s; plain sbatch refused (QOSGrpSubmitJobsLimit)", s.LimitSeconds, s.ChargeSeconds, s.Jobs, s.State)
 }
 
 // agentOnce runs one cycle of the site's agent through the CLI.
