@@ -439,7 +439,7 @@ func (a *Agent) usage(ctx context.Context, st *pactum.SiteState, rep *Report) er
 	}
 	w := slurm.NextWindow(cursor, now, a.cfg.Overlap)
 	rep.Window = w
-	q := slurm.Query{Window: w}
+	q := slurm.Query{Window: w, Runs: true} // every run of a requeued job used its resources
 	if len(accounts) <= maxAccountArgs {
 		for acct := range accounts {
 			q.Accounts = append(q.Accounts, acct)

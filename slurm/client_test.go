@@ -452,3 +452,28 @@ func TestExecRunner(t *testing.T) {
 		t.Errorf("timeout: %v", err)
 	}
 }
+
+// TestUsageRuns: with Runs, every run of a requeued job is its own ended
+// record (each used its GPUs), keyed stably, and the last keeps the job id.
+func TestUsageRuns(t *testing.T) {
+	lines := "7|7|c|a|u|REQUEUED|cpu=1,gres/gpu=1,node=1|20|2026-01-01T00:00:00|2026-01-01T00:00:00|2026-01-01T00:00:20\n" +
+		"7|7|c|a|u|NODE_FAIL|cpu=1,gres/gpu=1,node=1|15|2026-01-01T00:00:00|2026-01-01T00:01:00|2026-01-01T00:01:15\n" +
+		"7|7|c|a|u|COMPLETED|cpu=1,gres/gpu=1,node=1|30|2026-01-01T00:00:00|2026-01-01T00:02:00|2026-01-01T00:02:30\n" +
+		"8|8|c|a|u|RUNNING|cpu=1,gres/gpu=2,node=1|12|2026-01-01T00:00:00|2026-01-01T00:00:01|Unknown\n"
+	c, f := newClient(func(string) reply { return reply{stdout: lines} })
+	q := slurm.Query{Window: slurm.Window{Start: time.Unix(0, 0), End: time.Unix(3600, 0)}, Runs: true}
+	var got []string
+	if _, err := c.Usage(context.Background(), q, func(r *slurm.Record) error {
+		got = append(got, fmt.Sprintf("%s %d %v", r.JobID, r.GPUSeconds(), r.Final))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"7+1767225600 20 true", "7+1767225660 15 true", "7 30 true", "8 24 false"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("records (-want +got):\n%s", diff)
+	}
+	if !strings.Contains(f.calls[0], " --duplicates ") {
+		t.Errorf("command %q lacks --duplicates", f.calls[0])
+	}
+}

@@ -299,11 +299,13 @@ func (sc *slurmScene) exhaust() usageSummary {
 // QOS is blocked, so the grant is a hard budget on the cluster.
 func (sc *slurmScene) slurmEnforcesTheGrant(s usageSummary) {
 	t := sc.t
-	rep := sc.agentOnce()
-	if !slices.ContainsFunc(rep.Applied, func(x string) bool {
-		return strings.HasPrefix(x, "set_qos "+sc.account) && strings.Contains(x, "GrpJobs=0")
-	}) {
-		t.Fatalf("the agent did not block the exhausted allocation's QOS: %+v", rep)
+	sc.agentOnce()
+	qs, err := sc.slurmc.QOSes(sc.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q := qs[sc.account]; q == nil || q.GrpJobs != 0 || q.GrpSubmitJobs != 0 || !strings.Contains(q.Flags, "NoDecay") {
+		t.Fatalf("the exhausted allocation's QOS is not blocked: %+v", q)
 	}
 	c, err := sc.slurmc.Submit(sc.ctx, slurm.SubmitRequest{Account: sc.account, GPUs: 1, Time: time.Minute, Wrap: "true", Output: "/dev/null", Dir: os.TempDir()})
 	if err == nil {
