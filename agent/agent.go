@@ -76,6 +76,10 @@ type Config struct {
 	// state suddenly lacks more than half of pactum's accounts on the
 	// cluster (at least two), none of them is removed without it.
 	AcceptRemovals bool
+	// QueueGrace is how long the queued jobs of an allocation being
+	// removed may wait before they are cancelled (default 1 h): they can
+	// never start under its suspended account and would keep it forever.
+	QueueGrace time.Duration
 	// MinUID refuses logins of local accounts below it (system accounts;
 	// default 1000, negative to disable), DenyUsers those named (nil means
 	// root and slurm). See siteUsers.
@@ -118,6 +122,7 @@ func New(cfg Config) (*Agent, error) {
 	cfg.ReconcileTimeout = cmp.Or(cfg.ReconcileTimeout, 5*time.Minute)
 	cfg.Grace = cmp.Or(cfg.Grace, 30*time.Second)
 	cfg.RemoveAfter = cmp.Or(cfg.RemoveAfter, 3)
+	cfg.QueueGrace = cmp.Or(cfg.QueueGrace, time.Hour)
 	cfg.MinUID = cmp.Or(cfg.MinUID, 1000)
 	if cfg.DenyUsers == nil {
 		cfg.DenyUsers = []string{"root", "slurm"}
@@ -184,6 +189,9 @@ type Report struct {
 	Foreign []string `json:"foreign"`
 	Absent  []string `json:"absent"`
 	Held    []string `json:"held"`
+	// Cancelled lists queued jobs of expired allocations cancelled after
+	// Config.QueueGrace.
+	Cancelled []string `json:"cancelled"`
 	// Activated and Expired list the allocations the agent moved.
 	Activated []string     `json:"activated"`
 	Expired   []string     `json:"expired"`
@@ -234,7 +242,7 @@ func (a *Agent) Run(ctx context.Context) error {
 // one failing does not skip the other, and the error joins both.
 func (a *Agent) Cycle(ctx context.Context) (*Report, error) {
 	rep := &Report{Applied: []string{}, Drift: []pactum.DriftItem{}, Deferred: []string{}, Activated: []string{}, Expired: []string{},
-		DryRun: a.cfg.DryRun, Planned: []string{}, Foreign: []string{}, Absent: []string{}, Held: []string{}}
+		DryRun: a.cfg.DryRun, Planned: []string{}, Foreign: []string{}, Absent: []string{}, Held: []string{}, Cancelled: []string{}}
 	st, err := a.desiredState(ctx)
 	if err != nil {
 		return rep, err

@@ -53,6 +53,7 @@ func (a *Agent) reconcile(ctx context.Context, st *pactum.SiteState, rep *Report
 			r.Applied, r.Drift = append(r.Applied, r2.Applied...), append(r.Drift, r2.Drift...)
 			rep.Deferred = kept
 			a.log.Warn("removal deferred while jobs run; the accounts are suspended", "accounts", kept)
+			a.cancelQueued(rctx, kept, rep)
 		}
 	}
 	rep.Foreign = append(rep.Foreign, r.Foreign...)
@@ -75,6 +76,9 @@ func (a *Agent) reconcile(ctx context.Context, st *pactum.SiteState, rep *Report
 	}
 	a.recordDrift(ctx, d, r, rep)
 	a.state.Held, a.state.Foreign = rep.Held, r.Foreign
+	if len(rep.Deferred) == 0 {
+		a.state.Deferred = nil
+	}
 	return a.state.Save(a.cfg.StateDir, a.cfg.Now())
 }
 
@@ -210,4 +214,45 @@ func cutSpace(s string) (string, string, bool) {
 		}
 	}
 	return s, "", false
+}
+
+// PendingCanceller cancels an account's queued jobs (slurm.Client).
+type PendingCanceller interface {
+	CancelPending(ctx context.Context, account string) ([]string, error)
+}
+
+// cancelQueued cancels the queued jobs of accounts whose removal has been
+// deferred for Config.QueueGrace: they would never start under the
+// suspended account, and would keep it (and the expired allocation) on the
+// cluster forever. Running jobs are left to end. Each cancellation is
+// logged as a notice, with the job ids, and listed in the report.
+func (a *Agent) cancelQueued(ctx context.Context, deferred []string, rep *Report) {
+	now := a.cfg.Now()
+	since := map[string]time.Time{}
+	for _, acct := range deferred {
+		since[acct] = a.state.Deferred[acct]
+		if since[acct].IsZero() {
+			since[acct] = now
+		}
+	}
+	a.state.Deferred = since
+	pc, ok := a.cfg.Cluster.(PendingCanceller)
+	if !ok {
+		return
+	}
+	for _, acct := range deferred {
+		if now.Sub(since[acct]) < a.cfg.QueueGrace {
+			continue
+		}
+		ids, err := pc.CancelPending(ctx, acct)
+		if err != nil {
+			a.log.Error("could not cancel the queued jobs of an expired allocation", "account", acct, "err", err)
+			continue
+		}
+		if len(ids) > 0 {
+			a.log.Warn("notice: queued jobs of an expired allocation cancelled after the grace period; running jobs go on",
+				"account", acct, "jobs", ids, "grace", a.cfg.QueueGrace)
+			rep.Cancelled = append(rep.Cancelled, ids...)
+		}
+	}
 }

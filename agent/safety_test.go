@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/pactum/pactum"
 	"github.com/pactum/pactum/agent"
@@ -190,5 +191,39 @@ func TestSystemLoginsRefused(t *testing.T) {
 	}
 	if !strings.Contains(w.logs.String(), "login refused") {
 		t.Errorf("no warning:\n%s", w.logs)
+	}
+}
+
+// TestQueuedJobsOfExpiredAllocationCancelled: after the period, a queued
+// job can never start under the suspended account and would keep it on the
+// cluster forever; after the grace period it is cancelled, with a notice,
+// and the running job goes on.
+func TestQueuedJobsOfExpiredAllocationCancelled(t *testing.T) {
+	w := newWorld(t)
+	al := w.allocation(100)
+	acct := pactum.AllocationAccount(al.ID)
+	a := w.agent()
+	w.cycle(a)
+	w.cluster.Safe = false
+	running, err := w.submit(acct, 1, 100*24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.cluster.Safe = true // the next job's worst case exceeds the grant: it waits
+	queued, err := w.submit(acct, 1, 100*24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.clock.t = al.EndsAt.Add(time.Minute)
+	if rep := w.cycle(a); !slices.Contains(rep.Deferred, acct) || len(rep.Cancelled) != 0 {
+		t.Fatalf("at the end of the period: %+v", rep)
+	}
+	w.clock.Advance(2 * time.Hour)
+	rep := w.cycle(a)
+	if !slices.Equal(rep.Cancelled, []string{queued}) || !strings.Contains(w.logs.String(), "queued jobs of an expired allocation cancelled") {
+		t.Fatalf("after the grace: %+v\n%s", rep, w.logs)
+	}
+	if st, _ := w.cluster.JobStatus(context.Background(), running); st.State != "RUNNING" {
+		t.Errorf("the running job is %s", st.State)
 	}
 }

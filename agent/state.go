@@ -38,6 +38,9 @@ type State struct {
 	// server's desired state no longer mentions, the cycles in a row it
 	// has been absent: it is removed only after Config.RemoveAfter.
 	Absent map[string]int `json:"absent,omitempty"`
+	// Deferred holds when each account's removal was first deferred
+	// because jobs remained (see Config.QueueGrace).
+	Deferred map[string]time.Time `json:"deferred,omitempty"`
 	// Held lists the accounts whose removal waits for confirmation
 	// (Config.AcceptRemovals), Foreign the accounts found beneath the root
 	// without pactum's mark, as of the last reconcile.

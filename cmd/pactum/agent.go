@@ -93,6 +93,7 @@ non-zero if it failed, for tests and cron.`,
 	cmd.Flags().Bool("accept-removals", false, "confirm removals held because the desired state suddenly lacks most of pactum's accounts")
 	cmd.Flags().Int("min-uid", 1000, "never give an allocation a local login below this UID (system accounts); -1 to allow any")
 	cmd.Flags().StringSlice("deny-users", []string{"root", "slurm"}, "logins never given to an allocation")
+	cmd.Flags().Duration("queue-grace", time.Hour, "how long queued jobs of an expired allocation wait before they are cancelled")
 	cmd.Flags().Int("remove-after", 3, "cycles an account must be absent from the desired state before it is removed")
 	cmd.Flags().String("config", "", "file of flag settings, one 'name = value' a line ('#' comments); flags on the command line win")
 	cmd.Flags().String("token-file", "", "file holding the API token (mode 0600 or stricter), instead of PACTUM_TOKEN")
@@ -138,6 +139,7 @@ func agentConfig(cmd *cobra.Command, e *env) (agent.Config, error) {
 	cfg.AcceptRemovals, _ = cmd.Flags().GetBool("accept-removals")
 	cfg.RemoveAfter, _ = cmd.Flags().GetInt("remove-after")
 	cfg.MinUID, _ = cmd.Flags().GetInt("min-uid")
+	cfg.QueueGrace, _ = cmd.Flags().GetDuration("queue-grace")
 	cfg.DenyUsers, _ = cmd.Flags().GetStringSlice("deny-users")
 	if cfg.DenyUsers == nil {
 		cfg.DenyUsers = []string{}
