@@ -274,6 +274,12 @@ type SiteService interface {
 	// event. Operators of that site only (EFORBIDDEN); EINVALID for a bad
 	// report.
 	ReportDrift(ctx context.Context, site string, r DriftReport) error
+	// Heartbeat takes or renews the lease on the site's cluster for
+	// h.Holder (one active agent per cluster) and records its last
+	// result. Operators of that site only (EFORBIDDEN); EINVALID for a bad
+	// heartbeat; ECONFLICT, naming the holder, while another agent's lease
+	// (AgentLeaseTTL) has not expired.
+	Heartbeat(ctx context.Context, site string, h AgentHeartbeat) (*AgentLease, error)
 }
 
 // AwardService handles an award's conditions and who may run jobs under it.

@@ -116,6 +116,7 @@ type Tx interface {
 	UsageWrites
 	RunWrites
 	NotificationWrites
+	AgentWrites
 }
 
 // SystemQueries read the systems catalogue.

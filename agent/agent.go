@@ -76,6 +76,9 @@ type Config struct {
 	// state suddenly lacks more than half of pactum's accounts on the
 	// cluster (at least two), none of them is removed without it.
 	AcceptRemovals bool
+	// Holder names this agent in its lease on the cluster (default
+	// host:pid): the server lets one agent per cluster run its cycles.
+	Holder string
 	// QueueGrace is how long the queued jobs of an allocation being
 	// removed may wait before they are cancelled (default 1 h): they can
 	// never start under its suspended account and would keep it forever.
@@ -95,10 +98,11 @@ type Config struct {
 // Agent reconciles one Slurm cluster to the pactum server's desired state
 // for its site and posts the cluster's usage back. Create it with New.
 type Agent struct {
-	cfg    Config
-	log    *slog.Logger
-	state  *State
-	unlock func()
+	cfg        Config
+	lastResult string // the last cycle's outcome, for the heartbeat
+	log        *slog.Logger
+	state      *State
+	unlock     func()
 }
 
 // New checks cfg, takes the state directory (exclusively) and loads the
@@ -123,6 +127,7 @@ func New(cfg Config) (*Agent, error) {
 	cfg.Grace = cmp.Or(cfg.Grace, 30*time.Second)
 	cfg.RemoveAfter = cmp.Or(cfg.RemoveAfter, 3)
 	cfg.QueueGrace = cmp.Or(cfg.QueueGrace, time.Hour)
+	cfg.Holder = cmp.Or(cfg.Holder, defaultHolder())
 	cfg.MinUID = cmp.Or(cfg.MinUID, 1000)
 	if cfg.DenyUsers == nil {
 		cfg.DenyUsers = []string{"root", "slurm"}
@@ -243,8 +248,15 @@ func (a *Agent) Run(ctx context.Context) error {
 func (a *Agent) Cycle(ctx context.Context) (*Report, error) {
 	rep := &Report{Applied: []string{}, Drift: []pactum.DriftItem{}, Deferred: []string{}, Activated: []string{}, Expired: []string{},
 		DryRun: a.cfg.DryRun, Planned: []string{}, Foreign: []string{}, Absent: []string{}, Held: []string{}, Cancelled: []string{}}
+	if !a.cfg.DryRun {
+		// One agent per cluster: without the lease, do nothing.
+		if err := a.heartbeat(ctx); err != nil {
+			return rep, fmt.Errorf("lease on cluster %s: %w", a.cfg.ClusterName, err)
+		}
+	}
 	st, err := a.desiredState(ctx)
 	if err != nil {
+		a.lastResult = err.Error()
 		return rep, err
 	}
 	rep.Allocations = len(st.Allocations)
@@ -261,7 +273,12 @@ func (a *Agent) Cycle(ctx context.Context) (*Report, error) {
 		a.transitions(ctx, st, rep)
 	}
 	useErr := a.usage(ctx, st, rep)
-	return rep, errors.Join(recErr, useErr)
+	err = errors.Join(recErr, useErr)
+	a.lastResult = fmt.Sprintf("ok: %d allocations, %d changes, %d drift, %d records", rep.Allocations, len(rep.Applied), len(rep.Drift), rep.Records)
+	if err != nil {
+		a.lastResult = err.Error()
+	}
+	return rep, err
 }
 
 // call runs an API call with retries: network errors and 5xx answers are

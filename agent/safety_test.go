@@ -227,3 +227,24 @@ func TestQueuedJobsOfExpiredAllocationCancelled(t *testing.T) {
 		t.Errorf("the running job is %s", st.State)
 	}
 }
+
+// TestOneAgentPerCluster: a second agent for the same cluster does
+// nothing while the first holds the lease, and takes over once it lapses.
+func TestOneAgentPerCluster(t *testing.T) {
+	w := newWorld(t)
+	w.allocation(100)
+	first := w.agent(func(c *agent.Config) { c.Holder = "login1:1" })
+	w.cycle(first)
+	second := w.agent(func(c *agent.Config) { c.Holder = "login2:2"; c.StateDir = t.TempDir() })
+	rep, err := second.Cycle(context.Background())
+	if pactum.ErrorCode(err) != pactum.ECONFLICT || !strings.Contains(err.Error(), "login1:1") || len(rep.Applied) != 0 {
+		t.Fatalf("second agent: %v %+v", err, rep)
+	}
+	w.clock.Advance(pactum.AgentLeaseTTL + time.Second)
+	if _, err := second.Cycle(context.Background()); err != nil {
+		t.Fatalf("takeover after the lease lapsed: %v", err)
+	}
+	if _, err := first.Cycle(context.Background()); pactum.ErrorCode(err) != pactum.ECONFLICT {
+		t.Errorf("the first agent, back: %v", err)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/pactum/pactum"
 )
@@ -166,4 +167,35 @@ func knownSite(ctx context.Context, q pactum.Queries, site string, systemID *str
 		return pactum.Errorf(pactum.ENOTFOUND, "Site %s hosts no system %q.", site, *systemID)
 	}
 	return nil
+}
+
+// Heartbeat takes or renews the lease of h.Holder on the site's cluster
+// (pactum.SiteService). The lease is not audited: it changes every minute
+// and says only which agent runs.
+func (a *App) Heartbeat(ctx context.Context, site string, h pactum.AgentHeartbeat) (*pactum.AgentLease, error) {
+	u, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if u.Role != pactum.RoleSiteOperator || u.Site != site {
+		return nil, pactum.Errorf(pactum.EFORBIDDEN, "Only the site's operators run its agents.")
+	}
+	if err := h.Validate(); err != nil {
+		return nil, err
+	}
+	var got *pactum.AgentLease
+	err = a.update(ctx, u, func(tx pactum.Tx) error {
+		now := tx.Now()
+		got, err = tx.ClaimAgentLease(ctx, pactum.AgentLease{Site: site, Cluster: h.Cluster, Holder: h.Holder, Result: h.Result,
+			RenewedAt: now, ExpiresAt: now.Add(pactum.AgentLeaseTTL)})
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if got.Holder != h.Holder {
+		return got, pactum.Errorf(pactum.ECONFLICT, "Another agent, %s, holds cluster %s of site %s until %s (its last result: %s); stop it, or wait for its lease to expire.",
+			got.Holder, h.Cluster, site, got.ExpiresAt.Format(time.RFC3339), got.Result)
+	}
+	return got, nil
 }
