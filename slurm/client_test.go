@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	pactum "github.com/pactum/pactum"
+	"github.com/pactum/pactum/retry"
 	"github.com/pactum/pactum/slurm"
 )
 
@@ -475,5 +476,19 @@ func TestUsageRuns(t *testing.T) {
 	}
 	if !strings.Contains(f.calls[0], " --duplicates ") {
 		t.Errorf("command %q lacks --duplicates", f.calls[0])
+	}
+}
+
+// TestPermissionDeniedNotRetried: a refusal such as a missing
+// AdminLevel is not an outage: Reconcile gives up at once, with Slurm's
+// own text.
+func TestPermissionDeniedNotRetried(t *testing.T) {
+	c, f := newClient(func(cmd string) reply {
+		return reply{stderr: "sacctmgr: error: Access/permission denied", code: 1}
+	})
+	d := slurm.Desired{Owner: "pactum:csc", Root: slurm.Account{Name: "pactum", Description: "pactum:csc"}}
+	r, err := slurm.Reconcile(context.Background(), c, d, retry.Policy{Attempts: 10, Sleep: func(context.Context, time.Duration) error { return nil }})
+	if err == nil || !strings.Contains(err.Error(), "Access/permission denied") || r.Attempts != 1 || len(f.calls) != 1 {
+		t.Errorf("permission denied: %v after %d attempts, %d commands", err, r.Attempts, len(f.calls))
 	}
 }
