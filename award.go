@@ -185,6 +185,11 @@ type DesiredAllocation struct {
 	Reasons   []string  `json:"reasons"`
 	StartsAt  time.Time `json:"starts_at"`
 	EndsAt    time.Time `json:"ends_at"`
+	// ChargeSeconds is the usage pactum has counted against the grant, in
+	// the unit's seconds (GPU-seconds for GPU-hours): the agent sets the
+	// allocation's Slurm budget from it, so a recreated account or QOS
+	// never starts from zero.
+	ChargeSeconds int64 `json:"charge_seconds"`
 }
 
 // Desire derives what the scheduler must carry for a at now: an account
@@ -273,6 +278,12 @@ type SiteService interface {
 	// event. Operators of that site only (EFORBIDDEN); EINVALID for a bad
 	// report.
 	ReportDrift(ctx context.Context, site string, r DriftReport) error
+	// Heartbeat takes or renews the lease on the site's cluster for
+	// h.Holder (one active agent per cluster) and records its last
+	// result. Operators of that site only (EFORBIDDEN); EINVALID for a bad
+	// heartbeat; ECONFLICT, naming the holder, while another agent's lease
+	// (AgentLeaseTTL) has not expired.
+	Heartbeat(ctx context.Context, site string, h AgentHeartbeat) (*AgentLease, error)
 }
 
 // AwardService handles an award's conditions and who may run jobs under it.
@@ -316,7 +327,9 @@ func DesireSite(site string, allocs []SiteAllocation, now time.Time) *SiteState 
 		for i, f := range sa.Allocation.Conditions {
 			conds[i] = ConditionStatus{Finding: f, Met: slices.Contains(sa.Acknowledged, f.RuleID)}
 		}
-		st.Allocations = append(st.Allocations, Desire(sa.Allocation, sa.OrganizationName, sa.Title, conds, sa.Members, now))
+		d := Desire(sa.Allocation, sa.OrganizationName, sa.Title, conds, sa.Members, now)
+		d.ChargeSeconds = sa.ChargeSeconds
+		st.Allocations = append(st.Allocations, d)
 	}
 	return st
 }

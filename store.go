@@ -116,6 +116,7 @@ type Tx interface {
 	UsageWrites
 	RunWrites
 	NotificationWrites
+	AgentWrites
 }
 
 // SystemQueries read the systems catalogue.
@@ -460,6 +461,9 @@ type SiteAllocation struct {
 	Title            string
 	Acknowledged     []string
 	Members          []string
+	// ChargeSeconds is the usage counted against the allocation so far,
+	// in its unit's seconds (UsageSummary.ChargeSeconds).
+	ChargeSeconds int64
 }
 
 // UsageDelta is a change to usage totals: of one cluster user under an

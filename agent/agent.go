@@ -63,6 +63,31 @@ type Config struct {
 	// that many CPUs per node instead of node minutes (for clusters that
 	// share nodes by core; see slurm.CPULimitsFor).
 	CPUsPerNode int
+	// DryRun observes and plans but changes nothing: not the cluster, not
+	// the server's allocations, not the state file. The plan is in the
+	// Report.
+	DryRun bool
+	// RemoveAfter is how many cycles in a row one of pactum's accounts
+	// must be absent from the server's desired state before it is removed
+	// (default 3). Allocations the server marks for removal (expired) go
+	// at once.
+	RemoveAfter int
+	// AcceptRemovals confirms removals that were held: when the desired
+	// state suddenly lacks more than half of pactum's accounts on the
+	// cluster (at least two), none of them is removed without it.
+	AcceptRemovals bool
+	// Holder names this agent in its lease on the cluster (default
+	// host:pid): the server lets one agent per cluster run its cycles.
+	Holder string
+	// QueueGrace is how long the queued jobs of an allocation being
+	// removed may wait before they are cancelled (default 1 h): they can
+	// never start under its suspended account and would keep it forever.
+	QueueGrace time.Duration
+	// MinUID refuses logins of local accounts below it (system accounts;
+	// default 1000, negative to disable), DenyUsers those named (nil means
+	// root and slurm). See siteUsers.
+	MinUID    int
+	DenyUsers []string
 	// Grace is how long a cycle in progress may finish after the agent is
 	// told to stop (default 30 s).
 	Grace  time.Duration
@@ -73,10 +98,11 @@ type Config struct {
 // Agent reconciles one Slurm cluster to the pactum server's desired state
 // for its site and posts the cluster's usage back. Create it with New.
 type Agent struct {
-	cfg    Config
-	log    *slog.Logger
-	state  *State
-	unlock func()
+	cfg        Config
+	lastResult string // the last cycle's outcome, for the heartbeat
+	log        *slog.Logger
+	state      *State
+	unlock     func()
 }
 
 // New checks cfg, takes the state directory (exclusively) and loads the
@@ -90,6 +116,7 @@ func New(cfg Config) (*Agent, error) {
 	v.Check(cfg.StateDir != "", "state_dir", "is required")
 	v.Check(cfg.BatchSize >= 0 && cfg.BatchSize <= pactum.MaxUsageBatch, "batch_size", "must be at most %d", pactum.MaxUsageBatch)
 	v.Check(cfg.CPUsPerNode >= 0, "cpus_per_node", "must not be negative")
+	v.Check(cfg.RemoveAfter >= 0, "remove_after", "must not be negative")
 	if err := v.Err("The agent is not configured correctly."); err != nil {
 		return nil, err
 	}
@@ -98,6 +125,13 @@ func New(cfg Config) (*Agent, error) {
 	cfg.BatchSize = cmp.Or(cfg.BatchSize, 5000)
 	cfg.ReconcileTimeout = cmp.Or(cfg.ReconcileTimeout, 5*time.Minute)
 	cfg.Grace = cmp.Or(cfg.Grace, 30*time.Second)
+	cfg.RemoveAfter = cmp.Or(cfg.RemoveAfter, 3)
+	cfg.QueueGrace = cmp.Or(cfg.QueueGrace, time.Hour)
+	cfg.Holder = cmp.Or(cfg.Holder, defaultHolder())
+	cfg.MinUID = cmp.Or(cfg.MinUID, 1000)
+	if cfg.DenyUsers == nil {
+		cfg.DenyUsers = []string{"root", "slurm"}
+	}
 	if cfg.Reconcile == nil {
 		p := slurm.DefaultPolicy()
 		cfg.Reconcile = &p
@@ -150,6 +184,19 @@ type Report struct {
 	Applied  []string           `json:"applied"`
 	Drift    []pactum.DriftItem `json:"drift"`
 	Deferred []string           `json:"deferred"`
+	// Planned is the plan a dry run made (and did not apply). Foreign
+	// lists accounts beneath the root without pactum's mark, left alone.
+	// Absent lists pactum's accounts the desired state no longer
+	// mentions, kept until absent for RemoveAfter cycles; Held those whose
+	// removal waits for AcceptRemovals.
+	DryRun  bool     `json:"dry_run"`
+	Planned []string `json:"planned"`
+	Foreign []string `json:"foreign"`
+	Absent  []string `json:"absent"`
+	Held    []string `json:"held"`
+	// Cancelled lists queued jobs of expired allocations cancelled after
+	// Config.QueueGrace.
+	Cancelled []string `json:"cancelled"`
 	// Activated and Expired list the allocations the agent moved.
 	Activated []string     `json:"activated"`
 	Expired   []string     `json:"expired"`
@@ -168,7 +215,12 @@ type Report struct {
 // logged and retried at the next tick; when ctx ends, the cycle in
 // progress gets Grace to finish (everything it does is idempotent, so an
 // interrupted cycle is simply redone by the next start).
+//
+// It runs Preflight first and returns its error without running a cycle.
 func (a *Agent) Run(ctx context.Context) error {
+	if err := a.Preflight(ctx); err != nil {
+		return fmt.Errorf("preflight: %w", err)
+	}
 	for {
 		cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 		stop := context.AfterFunc(ctx, func() { time.AfterFunc(a.cfg.Grace, cancel) })
@@ -194,18 +246,39 @@ func (a *Agent) Run(ctx context.Context) error {
 // post usage from the cursor. Reconciliation and usage are independent:
 // one failing does not skip the other, and the error joins both.
 func (a *Agent) Cycle(ctx context.Context) (*Report, error) {
-	rep := &Report{Applied: []string{}, Drift: []pactum.DriftItem{}, Deferred: []string{}, Activated: []string{}, Expired: []string{}}
+	rep := &Report{Applied: []string{}, Drift: []pactum.DriftItem{}, Deferred: []string{}, Activated: []string{}, Expired: []string{},
+		DryRun: a.cfg.DryRun, Planned: []string{}, Foreign: []string{}, Absent: []string{}, Held: []string{}, Cancelled: []string{}}
+	if !a.cfg.DryRun {
+		// One agent per cluster: without the lease, do nothing.
+		if err := a.heartbeat(ctx); err != nil {
+			return rep, fmt.Errorf("lease on cluster %s: %w", a.cfg.ClusterName, err)
+		}
+	}
 	st, err := a.desiredState(ctx)
 	if err != nil {
+		a.lastResult = err.Error()
 		return rep, err
 	}
 	rep.Allocations = len(st.Allocations)
+	a.siteUsers(st)
 	recErr := a.reconcile(ctx, st, rep)
+	if a.cfg.DryRun {
+		return rep, recErr
+	}
+	a.state.LastReconcile, a.state.LastError = a.cfg.Now().UTC(), ""
+	if recErr != nil {
+		a.state.LastError = recErr.Error()
+	}
 	if recErr == nil {
 		a.transitions(ctx, st, rep)
 	}
 	useErr := a.usage(ctx, st, rep)
-	return rep, errors.Join(recErr, useErr)
+	err = errors.Join(recErr, useErr)
+	a.lastResult = fmt.Sprintf("ok: %d allocations, %d changes, %d drift, %d records", rep.Allocations, len(rep.Applied), len(rep.Drift), rep.Records)
+	if err != nil {
+		a.lastResult = err.Error()
+	}
+	return rep, err
 }
 
 // call runs an API call with retries: network errors and 5xx answers are
@@ -255,8 +328,12 @@ func (a *Agent) desiredState(ctx context.Context) (*pactum.SiteState, error) {
 // its GrpTRESMins (GPU-hours as gres/gpu minutes, node-hours as node
 // minutes, or cpu minutes with cpusPerNode) and its suspension. Allocations
 // to remove are left out, so Reconcile removes their accounts.
+//
+// Every account carries the site's mark (slurm.Mark) at the start of its
+// description, so the agent knows its own accounts from the site's.
 func Tree(st *pactum.SiteState, cpusPerNode int) (slurm.Desired, error) {
-	d := slurm.Desired{Root: slurm.Account{Name: st.Root, Parent: "root", Description: "pactum", Organization: "pactum"}}
+	mark := slurm.Mark(st.Site)
+	d := slurm.Desired{Owner: mark, Root: slurm.Account{Name: st.Root, Parent: "root", Description: slurm.Marked(mark, "pactum"), Organization: "pactum"}}
 	orgs := map[string]bool{}
 	for _, x := range st.Allocations {
 		if x.Remove {
@@ -265,7 +342,7 @@ func Tree(st *pactum.SiteState, cpusPerNode int) (slurm.Desired, error) {
 		if !orgs[x.OrganizationAccount] {
 			orgs[x.OrganizationAccount] = true
 			d.Accounts = append(d.Accounts, slurm.DesiredAccount{Account: slurm.Account{Name: x.OrganizationAccount, Parent: st.Root,
-				Description: x.OrganizationName, Organization: x.OrganizationName}})
+				Description: slurm.Marked(mark, x.OrganizationName), Organization: x.OrganizationName}})
 		}
 		var limits slurm.TRES
 		var err error
@@ -278,112 +355,11 @@ func Tree(st *pactum.SiteState, cpusPerNode int) (slurm.Desired, error) {
 			return d, fmt.Errorf("allocation %s: %w", x.AllocationID, err)
 		}
 		d.Accounts = append(d.Accounts, slurm.DesiredAccount{
-			Account: slurm.Account{Name: x.Account, Parent: x.OrganizationAccount, Description: x.Title, Organization: x.OrganizationName},
+			Account: slurm.Account{Name: x.Account, Parent: x.OrganizationAccount, Description: slurm.Marked(mark, x.Title), Organization: x.OrganizationName},
 			Users:   x.Users, Limits: limits, Suspended: x.Suspended,
 		})
 	}
 	return d, d.Validate()
-}
-
-func (a *Agent) reconcile(ctx context.Context, st *pactum.SiteState, rep *Report) error {
-	if a.cfg.Root != "" {
-		st.Root = a.cfg.Root
-	}
-	d, err := Tree(st, a.cfg.CPUsPerNode)
-	if err != nil {
-		return fmt.Errorf("desired accounts: %w", err)
-	}
-	rctx, cancel := context.WithTimeout(ctx, a.cfg.ReconcileTimeout)
-	defer cancel()
-	p := *a.cfg.Reconcile
-	if p.Sleep == nil {
-		// Log each wait, so an operator watching a slurmdbd outage sees
-		// the agent retrying rather than hanging.
-		p.Sleep = func(ctx context.Context, dur time.Duration) error {
-			a.log.Warn("slurm unreachable; retrying reconciliation", "in", dur)
-			return retry.Sleep(ctx, dur)
-		}
-	}
-	r, err := slurm.Reconcile(rctx, a.cfg.Cluster, d, p)
-	if pactum.ErrorCode(err) == pactum.ECONFLICT {
-		// An account to remove still has jobs (Slurm refuses). Keep every
-		// account the tree drops, suspended, and remove it once its jobs
-		// are gone, in a later cycle.
-		var kept []string
-		d, kept, err = a.keepStale(rctx, d)
-		if err == nil {
-			var r2 slurm.Report
-			r2, err = slurm.Reconcile(rctx, a.cfg.Cluster, d, p)
-			r.Applied, r.Drift = append(r.Applied, r2.Applied...), append(r.Drift, r2.Drift...)
-			rep.Deferred = kept
-			a.log.Warn("removal deferred while jobs run; the accounts are suspended", "accounts", kept)
-		}
-	}
-	rep.Applied = append(rep.Applied, actions(r.Applied)...)
-	for _, x := range r.Applied {
-		a.log.Info("applied", "action", x.String())
-	}
-	if err != nil {
-		return err
-	}
-	// Drift is a change on the cluster to an account whose desired state
-	// did not change since it was last applied; otherwise the award
-	// changed and the action applies it.
-	want := map[string]AppliedAccount{d.Root.Name: {Parent: "root", Description: slurm.CleanText(d.Root.Description),
-		Organization: slurm.CleanText(d.Root.Organization), Users: []string{}}}
-	for _, x := range d.Accounts {
-		want[x.Name] = applied(x)
-	}
-	drift := r.Drift
-	for _, x := range r.Applied {
-		if x.Kind == slurm.ActAddUser || x.Kind == slurm.ActRemoveUser {
-			drift = append(drift, x)
-		}
-	}
-	for _, x := range drift {
-		last, ok := a.state.Applied[x.Account]
-		if !ok || !last.equal(want[x.Account]) {
-			continue
-		}
-		found := x.Found
-		if found == "" {
-			found = "users changed by hand"
-		}
-		item := pactum.DriftItem{Account: x.Account, Action: x.String(), Found: found}
-		rep.Drift = append(rep.Drift, item)
-		a.log.Warn("drift restored: the cluster was changed by hand", "account", x.Account, "found", found, "action", x.String())
-	}
-	a.state.Applied = want
-	if err := a.state.Save(a.cfg.StateDir, a.cfg.Now()); err != nil {
-		return err
-	}
-	if len(rep.Drift) > 0 {
-		a.reportDrift(ctx, rep.Drift)
-	}
-	return nil
-}
-
-// keepStale adds every account beneath the root that d drops, suspended,
-// with its users and limits as found.
-func (a *Agent) keepStale(ctx context.Context, d slurm.Desired) (slurm.Desired, []string, error) {
-	o, err := slurm.Observe(ctx, a.cfg.Cluster, d.Root.Name)
-	if err != nil {
-		return d, nil, err
-	}
-	wanted := map[string]bool{d.Root.Name: true}
-	for _, x := range d.Accounts {
-		wanted[x.Name] = true
-	}
-	var kept []string
-	for name, oa := range o.Accounts {
-		if wanted[name] {
-			continue
-		}
-		kept = append(kept, name)
-		d.Accounts = append(d.Accounts, slurm.DesiredAccount{Account: oa.Account, Users: oa.Users, Limits: oa.Limits, Suspended: true})
-	}
-	slices.Sort(kept)
-	return d, kept, nil
 }
 
 func actions(xs []slurm.Action) []string {
@@ -488,7 +464,7 @@ func (a *Agent) usage(ctx context.Context, st *pactum.SiteState, rep *Report) er
 	}
 	w := slurm.NextWindow(cursor, now, a.cfg.Overlap)
 	rep.Window = w
-	q := slurm.Query{Window: w}
+	q := slurm.Query{Window: w, Runs: true} // every run of a requeued job used its resources
 	if len(accounts) <= maxAccountArgs {
 		for acct := range accounts {
 			q.Accounts = append(q.Accounts, acct)

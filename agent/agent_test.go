@@ -536,7 +536,7 @@ func TestMalformedLineSkipped(t *testing.T) {
 }
 
 func TestTree(t *testing.T) {
-	st := &pactum.SiteState{Root: "pactum", Allocations: []pactum.DesiredAllocation{
+	st := &pactum.SiteState{Site: "CSC", Root: "pactum", Allocations: []pactum.DesiredAllocation{
 		{AllocationID: "1", Account: "a1", OrganizationAccount: "o1", OrganizationName: "Org One", Title: "LLM", Amount: 1000, Unit: pactum.UnitGPUHours, Users: []string{"ada"}},
 		{AllocationID: "2", Account: "a2", OrganizationAccount: "o1", OrganizationName: "Org One", Amount: 10.5, Unit: pactum.UnitNodeHours, Users: []string{}, Suspended: true},
 		{AllocationID: "3", Account: "a3", OrganizationAccount: "o2", OrganizationName: "Org Two", Amount: 5, Unit: pactum.UnitGPUHours, Remove: true},
@@ -557,6 +557,10 @@ func TestTree(t *testing.T) {
 	want := []string{"o1<pactum  ", "a1<o1 gres/gpu=60000 ada", "a2<o1 node=630  suspended"}
 	if !slices.Equal(got, want) || d.Root.Parent != "root" {
 		t.Errorf("tree:\n got %q\nwant %q", got, want)
+	}
+	// Every account carries the site's mark; the title follows it.
+	if d.Owner != "pactum:csc" || d.Accounts[1].Description != "pactum:csc llm" || d.Root.Description != "pactum:csc pactum" {
+		t.Errorf("marks: owner %q, a1 %q, root %q", d.Owner, d.Accounts[1].Description, d.Root.Description)
 	}
 	d, _ = agent.Tree(st, 128)
 	if d.Accounts[2].Limits.String() != "cpu=80640" {

@@ -44,11 +44,23 @@
 // allocation's start, before which none of pactum's accounts had jobs, so
 // a lost state directory costs a re-read, not usage.
 //
+// # Ownership and safety
+//
+// Every account the agent creates carries the site's mark (slurm.Mark) at
+// the start of its description; slurm.Plan never changes or removes an
+// account without it, and those found beneath the root are reported as
+// drift. An account the server stops listing is removed only after
+// Config.RemoveAfter cycles, and not at all while most of pactum's accounts
+// vanish at once, until Config.AcceptRemovals. Config.DryRun plans and
+// changes nothing; Preflight checks the token, the site and system, and
+// the Slurm configuration before Run starts.
+//
 // # Exhaustion
 //
-// The server, not the agent, decides exhaustion: at 100 % of the grant in
-// whole minutes, which is where Slurm's GrpTRESMins stops admitting jobs
-// (see pactum.ThresholdsReached). An exhausted allocation stays
-// provisioned and unsuspended, so jobs already queued under it show
-// Slurm's own reason (AssocGrpGRESMinutes) rather than a suspension.
+// The server decides exhaustion: at 100 % of the grant in whole minutes
+// (see pactum.ThresholdsReached). Slurm enforces it too, through each
+// allocation's QOS (slurm.Budget): NoDecay, DenyOnLimit, GrpTRESMins from
+// the usage pactum counted when the QOS was created, GrpTRESRunMins what is
+// left, and GrpJobs=GrpSubmitJobs=0 once the allocation is exhausted, so
+// plain sbatch is refused at once.
 package agent

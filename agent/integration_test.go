@@ -90,7 +90,11 @@ func realWorld(t *testing.T, rc *slurmtest.Real) (*world, *slurm.Client, string,
 	}
 	run := slurm.NewExecRunner(rc.Conf)
 	run.Dir = os.TempDir()
-	c := &slurm.Client{Runner: run}
+	cfg, err := (&slurm.Client{Runner: run}).Config(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &slurm.Client{Runner: run, Cluster: cfg["ClusterName"]}
 	root := fmt.Sprintf("pt%d", time.Now().UnixMilli()%1_000_000)
 	var jobs []string
 	t.Cleanup(func() {
@@ -98,11 +102,15 @@ func realWorld(t *testing.T, rc *slurmtest.Real) (*world, *slurm.Client, string,
 		for _, id := range jobs {
 			_ = c.Cancel(ctx, id)
 		}
+		as, _ := c.Associations(ctx, root)
 		err := retry.Do(ctx, retry.Policy{Initial: time.Second, Max: 2 * time.Second, Attempts: 30}, func(ctx context.Context) error {
 			return c.RemoveAccount(ctx, root)
 		})
 		if err != nil {
 			t.Errorf("cleanup: %v", err)
+		}
+		for _, a := range as { // the allocations' QOS
+			_ = run.Run(ctx, io.Discard, "sacctmgr", "-i", "remove", "qos", "where", "name="+a.Account)
 		}
 	})
 	return w, c, root, &jobs
@@ -122,9 +130,10 @@ func TestIntegrationSlurmdbdRestartDuringReconcile(t *testing.T) {
 	ctx := context.Background()
 	first := w.allocation(10)
 	real := func(cfg *agent.Config) {
-		cfg.Cluster, cfg.ClusterName, cfg.Root, cfg.Overlap = c, "pactum", root, 5*time.Minute
+		cfg.Cluster, cfg.ClusterName, cfg.Root, cfg.Overlap = c, c.Cluster, root, 5*time.Minute
 		cfg.Reconcile = &retry.Policy{Initial: 500 * time.Millisecond, Max: 2 * time.Second, Multiplier: 2}
 		cfg.ReconcileTimeout = 2 * time.Minute
+		cfg.MinUID, cfg.DenyUsers = -1, []string{} // the tests' jobs run as root
 	}
 	a := w.agent(real)
 	if rep := w.cycle(a); len(rep.Activated) != 1 {
@@ -139,7 +148,7 @@ func TestIntegrationSlurmdbdRestartDuringReconcile(t *testing.T) {
 	more := []*pactum.Allocation{w.allocation(20), w.allocation(30), w.allocation(40)}
 	a.Close()
 	fr := &faultRunner{Runner: c.Runner, t: t, real: rc, after: 3, down: 8 * time.Second, restored: make(chan struct{})}
-	b := w.agent(real, func(cfg *agent.Config) { cfg.Cluster = &slurm.Client{Runner: fr} })
+	b := w.agent(real, func(cfg *agent.Config) { cfg.Cluster = &slurm.Client{Runner: fr, Cluster: c.Cluster} })
 	start := time.Now()
 	rep := w.cycle(b)
 	select {

@@ -34,9 +34,31 @@ type State struct {
 	// tell drift (the cluster changed) from a changed award (the desired
 	// state changed).
 	Applied map[string]AppliedAccount `json:"applied"`
+	// Absent counts, for each of pactum's accounts on the cluster that the
+	// server's desired state no longer mentions, the cycles in a row it
+	// has been absent: it is removed only after Config.RemoveAfter.
+	Absent map[string]int `json:"absent,omitempty"`
+	// Deferred holds when each account's removal was first deferred
+	// because jobs remained (see Config.QueueGrace).
+	Deferred map[string]time.Time `json:"deferred,omitempty"`
+	// Held lists the accounts whose removal waits for confirmation
+	// (Config.AcceptRemovals), Foreign the accounts found beneath the root
+	// without pactum's mark, as of the last reconcile.
+	Held    []string `json:"held,omitempty"`
+	Foreign []string `json:"foreign,omitempty"`
+	// LastReconcile is when the last reconcile ended, LastError its
+	// failure ("" when it succeeded).
+	LastReconcile time.Time `json:"last_reconcile,omitzero"`
+	LastError     string    `json:"last_error,omitempty"`
 	// Saved is when the file was written.
 	Saved time.Time `json:"saved"`
+
+	existed bool // loaded from a file, not fresh
 }
+
+// Existed reports whether the state was read from a file: false on the
+// agent's first run on a cluster (or after its state was lost).
+func (st State) Existed() bool { return st.existed }
 
 // AppliedAccount is one account's settings as last applied.
 type AppliedAccount struct {
@@ -70,7 +92,7 @@ func (a AppliedAccount) equal(b AppliedAccount) bool {
 func LoadState(dir, site, cluster string) (*State, error) {
 	b, err := os.ReadFile(filepath.Join(dir, stateFile))
 	if errors.Is(err, fs.ErrNotExist) {
-		return &State{Version: stateVersion, Site: site, Cluster: cluster, Applied: map[string]AppliedAccount{}}, nil
+		return &State{Version: stateVersion, Site: site, Cluster: cluster, Applied: map[string]AppliedAccount{}, Absent: map[string]int{}}, nil
 	} else if err != nil {
 		return nil, fmt.Errorf("read agent state: %w", err)
 	}
@@ -88,6 +110,10 @@ func LoadState(dir, site, cluster string) (*State, error) {
 	if st.Applied == nil {
 		st.Applied = map[string]AppliedAccount{}
 	}
+	if st.Absent == nil {
+		st.Absent = map[string]int{}
+	}
+	st.existed = true
 	return &st, nil
 }
 

@@ -895,6 +895,27 @@ type Affiliation struct {
 	Until *openapi_types.Date `json:"until,omitempty"`
 }
 
+// AgentHeartbeat defines model for AgentHeartbeat.
+type AgentHeartbeat struct {
+	Cluster string `json:"cluster"`
+
+	// Holder The agent process, e.g. host:pid
+	Holder string `json:"holder"`
+
+	// Result The last cycle's outcome
+	Result *string `json:"result,omitempty"`
+}
+
+// AgentLease defines model for AgentLease.
+type AgentLease struct {
+	Cluster   string    `json:"cluster"`
+	ExpiresAt time.Time `json:"expires_at"`
+	Holder    string    `json:"holder"`
+	RenewedAt time.Time `json:"renewed_at"`
+	Result    string    `json:"result"`
+	Site      string    `json:"site"`
+}
+
 // Allocation defines model for Allocation.
 type Allocation struct {
 	Amount         float64         `json:"amount"`
@@ -1264,9 +1285,12 @@ type DeclaredConflict struct {
 
 // DesiredAllocation defines model for DesiredAllocation.
 type DesiredAllocation struct {
-	Account             string          `json:"account"`
-	AllocationId        string          `json:"allocation_id"`
-	Amount              float64         `json:"amount"`
+	Account      string  `json:"account"`
+	AllocationId string  `json:"allocation_id"`
+	Amount       float64 `json:"amount"`
+
+	// ChargeSeconds Usage pactum has counted against the grant, in the unit's seconds (GPU-seconds for GPU-hours)
+	ChargeSeconds       int64           `json:"charge_seconds"`
 	EndsAt              time.Time       `json:"ends_at"`
 	OrganizationAccount string          `json:"organization_account"`
 	OrganizationId      string          `json:"organization_id"`
@@ -2352,6 +2376,9 @@ type UpdateReviewerJSONRequestBody = ReviewerProfileInput
 // ReportDriftJSONRequestBody defines body for ReportDrift for application/json ContentType.
 type ReportDriftJSONRequestBody = DriftReport
 
+// AgentHeartbeatJSONRequestBody defines body for AgentHeartbeat for application/json ContentType.
+type AgentHeartbeatJSONRequestBody = AgentHeartbeat
+
 // IngestUsageJSONRequestBody defines body for IngestUsage for application/json ContentType.
 type IngestUsageJSONRequestBody = UsageBatch
 
@@ -2870,6 +2897,20 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/v1/sites/{site}/drift (the `ReportDrift` operationId).
 	ReportDrift(ctx context.Context, site Site, body ReportDriftJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AgentHeartbeatWithBody An agent takes or renews its lease on a cluster (one active agent per cluster) and reports its last result (the site's operators)
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/sites/{site}/heartbeat (the `AgentHeartbeat` operationId).
+	AgentHeartbeatWithBody(ctx context.Context, site Site, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AgentHeartbeat An agent takes or renews its lease on a cluster (one active agent per cluster) and reports its last result (the site's operators)
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/sites/{site}/heartbeat (the `AgentHeartbeat` operationId).
+	AgentHeartbeat(ctx context.Context, site Site, body AgentHeartbeatJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListSystems The EuroHPC systems catalogue
 	//
@@ -4119,6 +4160,40 @@ func (c *Client) ReportDriftWithBody(ctx context.Context, site Site, contentType
 // Corresponds with POST /api/v1/sites/{site}/drift (the `ReportDrift` operationId).
 func (c *Client) ReportDrift(ctx context.Context, site Site, body ReportDriftJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewReportDriftRequest(c.Server, site, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AgentHeartbeatWithBody An agent takes or renews its lease on a cluster (one active agent per cluster) and reports its last result (the site's operators)
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/sites/{site}/heartbeat (the `AgentHeartbeat` operationId).
+func (c *Client) AgentHeartbeatWithBody(ctx context.Context, site Site, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAgentHeartbeatRequestWithBody(c.Server, site, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AgentHeartbeat An agent takes or renews its lease on a cluster (one active agent per cluster) and reports its last result (the site's operators)
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/sites/{site}/heartbeat (the `AgentHeartbeat` operationId).
+func (c *Client) AgentHeartbeat(ctx context.Context, site Site, body AgentHeartbeatJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAgentHeartbeatRequest(c.Server, site, body)
 	if err != nil {
 		return nil, err
 	}
@@ -7227,6 +7302,53 @@ func NewReportDriftRequestWithBody(server string, site Site, contentType string,
 	return req, nil
 }
 
+// NewAgentHeartbeatRequest calls the generic AgentHeartbeat builder with application/json body
+func NewAgentHeartbeatRequest(server string, site Site, body AgentHeartbeatJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAgentHeartbeatRequestWithBody(server, site, "application/json", bodyReader)
+}
+
+// NewAgentHeartbeatRequestWithBody constructs an http.Request for the AgentHeartbeat method, with any body, and a specified content type
+func NewAgentHeartbeatRequestWithBody(server string, site Site, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "site", site, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/sites/%s/heartbeat", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewListSystemsRequest constructs an http.Request for the ListSystems method
 func NewListSystemsRequest(server string) (*http.Request, error) {
 	var err error
@@ -8320,6 +8442,20 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/v1/sites/{site}/drift (the `ReportDrift` operationId).
 	ReportDriftWithResponse(ctx context.Context, site Site, body ReportDriftJSONRequestBody, reqEditors ...RequestEditorFn) (*ReportDriftResponse, error)
+
+	// AgentHeartbeatWithBodyWithResponse An agent takes or renews its lease on a cluster (one active agent per cluster) and reports its last result (the site's operators)
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/sites/{site}/heartbeat (the `AgentHeartbeat` operationId).
+	AgentHeartbeatWithBodyWithResponse(ctx context.Context, site Site, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AgentHeartbeatResponse, error)
+
+	// AgentHeartbeatWithResponse An agent takes or renews its lease on a cluster (one active agent per cluster) and reports its last result (the site's operators)
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/sites/{site}/heartbeat (the `AgentHeartbeat` operationId).
+	AgentHeartbeatWithResponse(ctx context.Context, site Site, body AgentHeartbeatJSONRequestBody, reqEditors ...RequestEditorFn) (*AgentHeartbeatResponse, error)
 
 	// ListSystemsWithResponse The EuroHPC systems catalogue
 	//
@@ -12481,6 +12617,8 @@ type GetSiteDesiredStateResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooMany
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -12505,6 +12643,11 @@ func (r GetSiteDesiredStateResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r GetSiteDesiredStateResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetSiteDesiredStateResponse) GetJSON404() *NotFound {
+	return r.JSON404
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -12604,6 +12747,75 @@ func (r ReportDriftResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ReportDriftResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AgentHeartbeatResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AgentLease
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Invalid
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AgentHeartbeatResponse) GetJSON200() *AgentLease {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AgentHeartbeatResponse) GetJSON400() *Invalid {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AgentHeartbeatResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AgentHeartbeatResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r AgentHeartbeatResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r AgentHeartbeatResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AgentHeartbeatResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AgentHeartbeatResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AgentHeartbeatResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -14468,6 +14680,32 @@ func (c *ClientWithResponses) ReportDriftWithResponse(ctx context.Context, site 
 		return nil, err
 	}
 	return ParseReportDriftResponse(rsp)
+}
+
+// AgentHeartbeatWithBodyWithResponse An agent takes or renews its lease on a cluster (one active agent per cluster) and reports its last result (the site's operators)
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/sites/{site}/heartbeat (the `AgentHeartbeat` operationId).
+func (c *ClientWithResponses) AgentHeartbeatWithBodyWithResponse(ctx context.Context, site Site, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AgentHeartbeatResponse, error) {
+	rsp, err := c.AgentHeartbeatWithBody(ctx, site, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAgentHeartbeatResponse(rsp)
+}
+
+// AgentHeartbeatWithResponse An agent takes or renews its lease on a cluster (one active agent per cluster) and reports its last result (the site's operators)
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/sites/{site}/heartbeat (the `AgentHeartbeat` operationId).
+func (c *ClientWithResponses) AgentHeartbeatWithResponse(ctx context.Context, site Site, body AgentHeartbeatJSONRequestBody, reqEditors ...RequestEditorFn) (*AgentHeartbeatResponse, error) {
+	rsp, err := c.AgentHeartbeat(ctx, site, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAgentHeartbeatResponse(rsp)
 }
 
 // ListSystemsWithResponse The EuroHPC systems catalogue
@@ -18298,6 +18536,13 @@ func ParseGetSiteDesiredStateResponse(rsp *http.Response) (*GetSiteDesiredStateR
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooMany
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -18381,6 +18626,60 @@ func ParseReportDriftResponse(rsp *http.Response) (*ReportDriftResponse, error) 
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseAgentHeartbeatResponse parses an HTTP response from a AgentHeartbeatWithResponse call
+func ParseAgentHeartbeatResponse(rsp *http.Response) (*AgentHeartbeatResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AgentHeartbeatResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AgentLease
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	}
 
 	return response, nil

@@ -13,6 +13,7 @@ import (
 var siteRoutes = []route{
 	{"GET /api/v1/sites/{site}/desired", (*Server).handleGetDesiredState},
 	{"POST /api/v1/sites/{site}/drift", (*Server).handleReportDrift},
+	{"POST /api/v1/sites/{site}/heartbeat", (*Server).handleHeartbeat},
 }
 
 func (s *Server) handleGetDesiredState(w http.ResponseWriter, r *http.Request) {
@@ -39,4 +40,16 @@ func (s *Server) handleReportDrift(w http.ResponseWriter, r *http.Request) {
 	}
 	err := s.cfg.Sites.ReportDrift(r.Context(), r.PathValue("site"), in)
 	s.respond(w, r, http.StatusNoContent, nil, err)
+}
+
+func (s *Server) handleHeartbeat(w http.ResponseWriter, r *http.Request) {
+	if !s.configured(w, r, s.cfg.Sites != nil) {
+		return
+	}
+	var in pactum.AgentHeartbeat
+	if !s.readBody(w, r, &in) {
+		return
+	}
+	lease, err := s.cfg.Sites.Heartbeat(r.Context(), r.PathValue("site"), in)
+	s.respond(w, r, http.StatusOK, lease, err)
 }

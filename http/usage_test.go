@@ -96,6 +96,11 @@ func (c *agentCast) desiredState(t *testing.T) client.DesiredAllocation {
 	}
 	dr, err = c.alice.GetSiteDesiredStateWithResponse(ctx, "CSC", &client.GetSiteDesiredStateParams{})
 	want(t, dr, err, 403, dr.Body)
+	// A typo in the system is a 404, not an empty list an agent would
+	// apply by removing everything.
+	typo := "leonardo"
+	dr, err = c.op.GetSiteDesiredStateWithResponse(ctx, "CSC", &client.GetSiteDesiredStateParams{SystemId: &typo})
+	want(t, dr, err, 404, dr.Body)
 	return d
 }
 

@@ -81,8 +81,9 @@ type Accounting interface {
 	// Associations returns the associations of root and of every account
 	// beneath it, parents before children; none if root does not exist.
 	Associations(ctx context.Context, root string) ([]Association, error)
-	// Accounts returns every account beneath parent (not parent itself),
-	// parents before children.
+	// Accounts returns parent and every account beneath it, parents
+	// before children, with their descriptions and organizations; none
+	// if parent does not exist.
 	Accounts(ctx context.Context, parent string) ([]Account, error)
 }
 
@@ -90,9 +91,11 @@ type Accounting interface {
 // usable; set Runner.
 type Client struct {
 	Runner Runner
-	// Cluster, if set, is added to every sacctmgr and sacct command, for a
-	// slurmdbd that serves several clusters. Empty means the cluster in
-	// slurm.conf.
+	// Cluster is Slurm's ClusterName. Every sacctmgr command names it
+	// (cluster= or where cluster=), since one slurmdbd commonly serves
+	// several clusters and an unnamed command acts on all of them; the
+	// accounting methods refuse to run without it (EINVALID). sacct is
+	// given --clusters with it.
 	Cluster string
 }
 
@@ -102,6 +105,9 @@ var _ Accounting = (*Client)(nil)
 // nothing to do ("Nothing new added.", "Nothing modified", "Nothing
 // deleted"), which it signals with exit status 1 and which is success here.
 func (c *Client) sacctmgr(ctx context.Context, args ...string) (nothing bool, err error) {
+	if err := c.checkCluster(); err != nil {
+		return false, err
+	}
 	out, err := output(ctx, c.Runner, "sacctmgr", append([]string{"-i"}, args...)...)
 	if err == nil {
 		return false, nil
@@ -123,13 +129,17 @@ func (c *Client) sacctmgr(ctx context.Context, args ...string) (nothing bool, er
 	return false, err
 }
 
-// where returns the condition words "where name=X [cluster=C]".
-func (c *Client) where(key, val string) []string {
-	w := []string{"where", key + "=" + val}
-	if c.Cluster != "" {
-		w = append(w, "cluster="+c.Cluster)
+// checkCluster returns EINVALID unless the client names its cluster.
+func (c *Client) checkCluster() error {
+	if !pactum.ValidClusterName(c.Cluster) {
+		return pactum.Errorf(pactum.EINVALID, "The Slurm client needs its cluster's name (ClusterName) for sacctmgr, got %q.", c.Cluster)
 	}
-	return w
+	return nil
+}
+
+// where returns the condition words "where KEY=VAL cluster=C".
+func (c *Client) where(key, val string) []string {
+	return []string{"where", key + "=" + val, "cluster=" + c.Cluster}
 }
 
 // EnsureAccount implements Accounting.
@@ -155,8 +165,12 @@ func (c *Client) EnsureAccount(ctx context.Context, spec AccountSpec) error {
 	if o := CleanText(spec.Organization); o != "" {
 		args = append(args, "organization="+o)
 	}
-	if c.Cluster != "" {
-		args = append(args, "cluster="+c.Cluster)
+	args = append(args, "cluster="+c.Cluster)
+	if err := c.checkCluster(); err != nil {
+		return err
+	}
+	if err := c.checkEntity(ctx, spec.Name, CleanText(spec.Description)); err != nil {
+		return err
 	}
 	lim := TRES{}
 	for k, v := range spec.Limits {
@@ -235,6 +249,12 @@ func (c *Client) RemoveAccount(ctx context.Context, name string) error {
 	if name == "root" {
 		return pactum.Errorf(pactum.EINVALID, "Slurm's root account cannot be removed.")
 	}
+	if err := c.checkCluster(); err != nil {
+		return err
+	}
+	if err := c.releaseUsers(ctx, name, ""); err != nil {
+		return fmt.Errorf("remove account %s: %w", name, err)
+	}
 	args := append([]string{"remove", "account"}, c.where("name", name)...)
 	if _, err := c.sacctmgr(ctx, args...); err != nil {
 		return fmt.Errorf("remove account %s: %w", name, err)
@@ -250,10 +270,7 @@ func (c *Client) EnsureUser(ctx context.Context, account, user string) error {
 	if err := checkUser(user); err != nil {
 		return err
 	}
-	args := []string{"add", "user", user, "account=" + account}
-	if c.Cluster != "" {
-		args = append(args, "cluster="+c.Cluster)
-	}
+	args := []string{"add", "user", user, "account=" + account, "cluster=" + c.Cluster}
 	if _, err := c.sacctmgr(ctx, args...); err != nil {
 		return fmt.Errorf("add user %s to account %s: %w", user, account, err)
 	}
@@ -268,9 +285,10 @@ func (c *Client) RemoveUser(ctx context.Context, account, user string) error {
 	if err := checkUser(user); err != nil {
 		return err
 	}
-	args := append([]string{"remove", "user"}, c.where("name", user)...)
-	args = append(args, "account="+account)
-	if _, err := c.sacctmgr(ctx, args...); err != nil {
+	if err := c.checkCluster(); err != nil {
+		return err
+	}
+	if err := c.releaseUsers(ctx, account, user); err != nil {
 		return fmt.Errorf("remove user %s from account %s: %w", user, account, err)
 	}
 	return nil
@@ -321,6 +339,9 @@ const assocFormat = "format=Account,ParentName,User,GrpTRESMins,GrpJobs,GrpSubmi
 // Associations implements Accounting.
 func (c *Client) Associations(ctx context.Context, root string) ([]Association, error) {
 	if err := checkAccount(root); err != nil {
+		return nil, err
+	}
+	if err := c.checkCluster(); err != nil {
 		return nil, err
 	}
 	args := []string{"show", "assoc"}
@@ -389,37 +410,4 @@ func parseLimit(s string) (int64, error) {
 		return 0, fmt.Errorf("%q is not a count", s)
 	}
 	return n, nil
-}
-
-// Accounts implements Accounting.
-func (c *Client) Accounts(ctx context.Context, parent string) ([]Account, error) {
-	as, err := c.Associations(ctx, parent)
-	if err != nil {
-		return nil, err
-	}
-	args := []string{"show", "account", "format=Account,Description,Organization", "--parsable2", "--noheader"}
-	out, err := output(ctx, c.Runner, "sacctmgr", args...)
-	if err != nil {
-		return nil, fmt.Errorf("show accounts: %w", err)
-	}
-	info := map[string][2]string{}
-	for n, line := range strings.Split(string(out), "\n") {
-		if strings.TrimSpace(line) == "" {
-			continue
-		}
-		f := strings.Split(line, "|")
-		if len(f) != 3 {
-			return nil, fmt.Errorf("show accounts: line %d: %d fields, want 3: %q", n+1, len(f), line)
-		}
-		info[f[0]] = [2]string{f[1], f[2]}
-	}
-	accts := []Account{}
-	for _, a := range as {
-		if a.User != "" || a.Account == parent {
-			continue
-		}
-		i := info[a.Account]
-		accts = append(accts, Account{Name: a.Account, Parent: a.Parent, Description: i[0], Organization: i[1]})
-	}
-	return accts, nil
 }

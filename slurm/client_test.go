@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	pactum "github.com/pactum/pactum"
+	"github.com/pactum/pactum/retry"
 	"github.com/pactum/pactum/slurm"
 )
 
@@ -50,13 +51,20 @@ func (f *fakeRunner) Run(ctx context.Context, stdout io.Writer, name string, arg
 
 func newClient(answer func(string) reply) (*slurm.Client, *fakeRunner) {
 	f := &fakeRunner{answer: answer}
-	return &slurm.Client{Runner: f}, f
+	return &slurm.Client{Runner: f, Cluster: "lumi"}, f
 }
 
 func TestAccountingCommands(t *testing.T) {
 	ctx := context.Background()
-	c, f := newClient(nil)
-	c.Cluster = "lumi"
+	c, f := newClient(func(cmd string) reply {
+		switch {
+		case strings.HasPrefix(cmd, "sacctmgr show assoc where account=al-1"):
+			return reply{stdout: "al-1|org-b||||\nal-1||alice|||\n"}
+		case strings.HasPrefix(cmd, "sacctmgr show user"):
+			return reply{stdout: "al-1|al-1\nal-1|other\n"} // al-1 is alice's default; she has another account
+		}
+		return reply{}
+	})
 	steps := []func() error{
 		func() error {
 			return c.EnsureAccount(ctx, slurm.AccountSpec{Account: slurm.Account{Name: "al-1", Parent: "org-a", Description: "Allocation 1", Organization: "Org A"},
@@ -88,6 +96,14 @@ func TestAccountingCommands(t *testing.T) {
 		"sacctmgr -i modify account where name=al-1 cluster=lumi set GrpJobs=0 GrpSubmitJobs=0",
 		"sacctmgr -i modify account where name=al-1 cluster=lumi set GrpJobs=-1 GrpSubmitJobs=-1",
 		"sacctmgr -i add user alice account=al-1 cluster=lumi",
+		// Removing alice's default account: her other one becomes it first.
+		"sacctmgr show assoc where account=al-1 cluster=lumi withsubaccounts format=Account,ParentName,User,GrpTRESMins,GrpJobs,GrpSubmitJobs --parsable2 --noheader",
+		"sacctmgr show user withassoc where name=alice cluster=lumi format=DefaultAccount,Account --parsable2 --noheader",
+		"sacctmgr -i modify user where name=alice cluster=lumi set defaultaccount=other",
+		"sacctmgr -i remove user where name=alice cluster=lumi account=al-1",
+		"sacctmgr show assoc where account=al-1 cluster=lumi withsubaccounts format=Account,ParentName,User,GrpTRESMins,GrpJobs,GrpSubmitJobs --parsable2 --noheader",
+		"sacctmgr show user withassoc where name=alice cluster=lumi format=DefaultAccount,Account --parsable2 --noheader",
+		"sacctmgr -i modify user where name=alice cluster=lumi set defaultaccount=other",
 		"sacctmgr -i remove user where name=alice cluster=lumi account=al-1",
 		"sacctmgr -i remove account where name=al-1 cluster=lumi",
 	}
@@ -116,6 +132,40 @@ func TestAccountingValidatesFirst(t *testing.T) {
 	}
 	if len(f.calls) != 0 {
 		t.Errorf("commands ran despite invalid input: %v", f.calls)
+	}
+}
+
+// TestAccountingNamesItsCluster: without a cluster no sacctmgr command
+// runs, since an unnamed one acts on every cluster of the slurmdbd; an
+// account name held by an account pactum does not own is not reused.
+func TestAccountingNamesItsCluster(t *testing.T) {
+	ctx := context.Background()
+	c, f := newClient(func(cmd string) reply {
+		if strings.HasPrefix(cmd, "sacctmgr show account") {
+			return reply{stdout: "al-1|theirs|physics\n"}
+		}
+		return reply{}
+	})
+	c.Cluster = ""
+	for i, err := range []error{
+		c.EnsureAccount(ctx, slurm.AccountSpec{Account: slurm.Account{Name: "al-1"}}),
+		c.RemoveAccount(ctx, "al-1"), c.Suspend(ctx, "al-1"), c.EnsureUser(ctx, "al-1", "bob"),
+		func() error { _, err := c.Associations(ctx, "pactum"); return err }(),
+	} {
+		if pactum.ErrorCode(err) != pactum.EINVALID {
+			t.Errorf("call %d without a cluster: %v, want EINVALID", i, err)
+		}
+	}
+	if len(f.calls) != 0 {
+		t.Errorf("commands ran without a cluster: %v", f.calls)
+	}
+	c.Cluster = "lumi"
+	err := c.EnsureAccount(ctx, slurm.AccountSpec{Account: slurm.Account{Name: "al-1", Description: "pactum:csc x", Organization: "pactum:csc"}})
+	if pactum.ErrorCode(err) != pactum.ECONFLICT {
+		t.Errorf("EnsureAccount over a foreign account: %v, want ECONFLICT", err)
+	}
+	if len(f.calls) != 1 {
+		t.Errorf("commands = %v, want only the look-up", f.calls)
 	}
 }
 
@@ -156,7 +206,7 @@ func TestAccountingIdempotentAnswers(t *testing.T) {
 	if err := c.Suspend(ctx, "nosuch"); pactum.ErrorCode(err) != pactum.ENOTFOUND {
 		t.Errorf("suspend unknown account: %v, want ENOTFOUND", err)
 	}
-	if got := f.calls[len(f.calls)-1]; got != "sacctmgr show assoc where account=nosuch withsubaccounts format=Account,ParentName,User,GrpTRESMins,GrpJobs,GrpSubmitJobs --parsable2 --noheader" {
+	if got := f.calls[len(f.calls)-1]; got != "sacctmgr show assoc where account=nosuch cluster=lumi withsubaccounts format=Account,ParentName,User,GrpTRESMins,GrpJobs,GrpSubmitJobs --parsable2 --noheader" {
 		t.Errorf("existence check = %q", got)
 	}
 }
@@ -169,7 +219,9 @@ func TestAccountingErrors(t *testing.T) {
 			return reply{stderr: " This account 'nosuch' doesn't exist.\n        Contact your admin to add this account.", code: 1}
 		case strings.Contains(cmd, "remove account"):
 			return reply{stderr: " Error with request: Job(s) active, cancel job(s) before remove", code: 1}
-		case strings.Contains(cmd, "show"):
+		case strings.Contains(cmd, "show assoc where account=busy"):
+			return reply{}
+		case strings.Contains(cmd, "show assoc where account=pactum"):
 			return reply{stderr: "sacctmgr: error: slurm_persist_conn_open_without_init: failed to open persistent connection to host:127.0.0.1:6819: Connection refused\nsacctmgr: error: Sending PersistInit msg: Connection refused", code: 1}
 		}
 		return reply{stderr: "sacctmgr: error: slurmdb_format_tres_str: no TRES known by type gres/fpga", code: 1}
@@ -205,7 +257,7 @@ func TestAssociationsAndAccounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := &slurm.Observed{Root: "pactum", Accounts: map[string]*slurm.ObservedAccount{
-		"pactum": {Account: slurm.Account{Name: "pactum", Parent: "root"}, Limits: slurm.TRES{}, GrpJobs: -1, GrpSubmitJobs: -1},
+		"pactum": {Account: slurm.Account{Name: "pactum", Parent: "root", Description: "pactum", Organization: "pactum"}, Limits: slurm.TRES{}, GrpJobs: -1, GrpSubmitJobs: -1},
 		"org-a":  {Account: slurm.Account{Name: "org-a", Parent: "pactum", Description: "org a", Organization: "org a"}, Limits: slurm.TRES{}, GrpJobs: -1, GrpSubmitJobs: -1},
 		"al-1": {Account: slurm.Account{Name: "al-1", Parent: "org-a", Description: "allocation 1", Organization: "org a"}, Users: []string{"alice", "bob"},
 			Limits: slurm.TRES{"gres/gpu": 600, "cpu": 10}, GrpJobs: 0, GrpSubmitJobs: 0},
@@ -214,9 +266,9 @@ func TestAssociationsAndAccounts(t *testing.T) {
 		t.Errorf("observed (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff([]string{
-		"sacctmgr show assoc where account=pactum withsubaccounts format=Account,ParentName,User,GrpTRESMins,GrpJobs,GrpSubmitJobs --parsable2 --noheader",
-		"sacctmgr show assoc where account=pactum withsubaccounts format=Account,ParentName,User,GrpTRESMins,GrpJobs,GrpSubmitJobs --parsable2 --noheader",
-		"sacctmgr show account format=Account,Description,Organization --parsable2 --noheader",
+		"sacctmgr show assoc where account=pactum cluster=lumi withsubaccounts format=Account,ParentName,User,GrpTRESMins,GrpJobs,GrpSubmitJobs --parsable2 --noheader",
+		"sacctmgr show assoc where account=pactum cluster=lumi withsubaccounts format=Account,ParentName,User,GrpTRESMins,GrpJobs,GrpSubmitJobs --parsable2 --noheader",
+		"sacctmgr show account where name=pactum,org-a,al-1 format=Account,Description,Organization --parsable2 --noheader",
 	}, f.calls); diff != "" {
 		t.Errorf("commands (-want +got):\n%s", diff)
 	}
@@ -305,7 +357,7 @@ func TestJobStatus(t *testing.T) {
 	if _, err := c.JobStatus(ctx, "9; rm"); pactum.ErrorCode(err) != pactum.EINVALID {
 		t.Errorf("bad id: %v", err)
 	}
-	if got := f.calls[2]; got != "sacct -X -n -P -j 8 -o State,Reason" {
+	if got := f.calls[2]; got != "sacct -X -n -P -j 8 -o State,Reason --clusters=lumi" {
 		t.Errorf("fallback = %q", got)
 	}
 }
@@ -399,5 +451,44 @@ func TestExecRunner(t *testing.T) {
 	err = r.Run(ctx, io.Discard, "sacctmgr", "-c", "sleep 5")
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("timeout: %v", err)
+	}
+}
+
+// TestUsageRuns: with Runs, every run of a requeued job is its own ended
+// record (each used its GPUs), keyed stably, and the last keeps the job id.
+func TestUsageRuns(t *testing.T) {
+	lines := "7|7|c|a|u|REQUEUED|cpu=1,gres/gpu=1,node=1|20|2026-01-01T00:00:00|2026-01-01T00:00:00|2026-01-01T00:00:20\n" +
+		"7|7|c|a|u|NODE_FAIL|cpu=1,gres/gpu=1,node=1|15|2026-01-01T00:00:00|2026-01-01T00:01:00|2026-01-01T00:01:15\n" +
+		"7|7|c|a|u|COMPLETED|cpu=1,gres/gpu=1,node=1|30|2026-01-01T00:00:00|2026-01-01T00:02:00|2026-01-01T00:02:30\n" +
+		"8|8|c|a|u|RUNNING|cpu=1,gres/gpu=2,node=1|12|2026-01-01T00:00:00|2026-01-01T00:00:01|Unknown\n"
+	c, f := newClient(func(string) reply { return reply{stdout: lines} })
+	q := slurm.Query{Window: slurm.Window{Start: time.Unix(0, 0), End: time.Unix(3600, 0)}, Runs: true}
+	var got []string
+	if _, err := c.Usage(context.Background(), q, func(r *slurm.Record) error {
+		got = append(got, fmt.Sprintf("%s %d %v", r.JobID, r.GPUSeconds(), r.Final))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"7+1767225600 20 true", "7+1767225660 15 true", "7 30 true", "8 24 false"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("records (-want +got):\n%s", diff)
+	}
+	if !strings.Contains(f.calls[0], " --duplicates ") {
+		t.Errorf("command %q lacks --duplicates", f.calls[0])
+	}
+}
+
+// TestPermissionDeniedNotRetried: a refusal such as a missing
+// AdminLevel is not an outage: Reconcile gives up at once, with Slurm's
+// own text.
+func TestPermissionDeniedNotRetried(t *testing.T) {
+	c, f := newClient(func(cmd string) reply {
+		return reply{stderr: "sacctmgr: error: Access/permission denied", code: 1}
+	})
+	d := slurm.Desired{Owner: "pactum:csc", Root: slurm.Account{Name: "pactum", Description: "pactum:csc"}}
+	r, err := slurm.Reconcile(context.Background(), c, d, retry.Policy{Attempts: 10, Sleep: func(context.Context, time.Duration) error { return nil }})
+	if err == nil || !strings.Contains(err.Error(), "Access/permission denied") || r.Attempts != 1 || len(f.calls) != 1 {
+		t.Errorf("permission denied: %v after %d attempts, %d commands", err, r.Attempts, len(f.calls))
 	}
 }

@@ -48,6 +48,9 @@ func realSlurm(t *testing.T) *realCluster {
 		if strings.HasPrefix(line, "AccountingStorageEnforce") {
 			rc.safe = strings.Contains(line, "safe")
 		}
+		if k, v, ok := strings.Cut(line, "="); ok && strings.TrimSpace(k) == "ClusterName" {
+			rc.Cluster = strings.TrimSpace(v)
+		}
 	}
 	return rc
 }
@@ -159,8 +162,16 @@ func finalRecords(t *testing.T, c slurm.UsageReader, since time.Time, account st
 	}
 }
 
+// testMark is the owner's mark of the integration tests' trees.
+const testMark = "pactum:it"
+
+// tree returns a desired tree under root whose accounts all carry
+// testMark in front of their descriptions.
 func tree(root string, accts ...slurm.DesiredAccount) slurm.Desired {
-	return slurm.Desired{Root: slurm.Account{Name: root, Parent: "root", Description: "pactum integration test"}, Accounts: accts}
+	for i := range accts {
+		accts[i].Description = slurm.Marked(testMark, accts[i].Description)
+	}
+	return slurm.Desired{Owner: testMark, Root: slurm.Account{Name: root, Parent: "root", Description: slurm.Marked(testMark, "integration test")}, Accounts: accts}
 }
 
 // TestIntegrationGPUBudget provisions an award in GPU-hours, runs GPU jobs
@@ -370,7 +381,7 @@ func TestIntegrationIdempotentAndDrift(t *testing.T) {
 	if o, _ = slurm.Observe(ctx, rc, root); len(slurm.Plan(d, o)) != 0 || o.Accounts[root+"-a1"].Limits.String() != "gres/gpu=60000" {
 		t.Fatalf("not restored: %+v", o.Accounts[root+"-a1"])
 	}
-	if got := o.Accounts[org]; got.Description != "mistral ai" || got.Organization != "mistral ai" {
+	if got := o.Accounts[org]; got.Description != "pactum:it mistral ai" || got.Organization != "mistral ai" {
 		t.Errorf("org account as stored: %+v", got.Account)
 	}
 
@@ -381,7 +392,7 @@ func TestIntegrationIdempotentAndDrift(t *testing.T) {
 		t.Fatalf("expire: %v %v", err, r.Applied)
 	}
 	accts, err := rc.Accounts(ctx, root)
-	if err != nil || len(accts) != 2 {
+	if err != nil || len(accts) != 3 {
 		t.Fatalf("accounts after expiry: %v %v", accts, err)
 	}
 }
@@ -469,12 +480,12 @@ func TestIntegrationSlurmdbdRestart(t *testing.T) {
 
 	for i := 1; i <= 6; i++ {
 		d.Accounts = append(d.Accounts, slurm.DesiredAccount{
-			Account: slurm.Account{Name: fmt.Sprintf("%s-a%d", root, i), Parent: org},
+			Account: slurm.Account{Name: fmt.Sprintf("%s-a%d", root, i), Parent: org, Description: testMark},
 			Users:   []string{"root", fmt.Sprintf("user%d", i)}, Limits: slurm.TRES{"gres/gpu": int64(60 * i)}, Suspended: i%2 == 0,
 		})
 	}
 	fr := &faultRunner{ExecRunner: rc.run, t: t, ctl: ctl, dir: dir, after: 3, restored: make(chan struct{})}
-	faulty := &slurm.Client{Runner: fr}
+	faulty := &slurm.Client{Runner: fr, Cluster: rc.Cluster}
 	rctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	p := slurm.DefaultPolicy()

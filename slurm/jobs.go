@@ -192,3 +192,23 @@ func (c *Client) Cancel(ctx context.Context, id string) error {
 	}
 	return nil
 }
+
+// CancelPending cancels the jobs of account that are still pending (queued,
+// never started) and returns their ids; running jobs go on.
+func (c *Client) CancelPending(ctx context.Context, account string) ([]string, error) {
+	if err := checkAccount(account); err != nil {
+		return nil, err
+	}
+	out, err := output(ctx, c.Runner, "squeue", "-h", "-t", "PENDING", "-A", account, "-o", "%i")
+	if err != nil {
+		return nil, fmt.Errorf("pending jobs of %s: %w", account, err)
+	}
+	var ids []string
+	for _, id := range strings.Fields(string(out)) {
+		if err := c.Cancel(ctx, id); err != nil {
+			return ids, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}

@@ -129,3 +129,25 @@ func checkUser(name string) error {
 	}
 	return nil
 }
+
+// Mark returns pactum's mark for a site, as Slurm stores it: "pactum:" and
+// the site, e.g. "pactum:csc". It names the site only: Slurm keeps an
+// account's description once for every cluster of its slurmdbd, and an
+// organization's account is shared by the site's clusters; which cluster
+// an account is on is its association, which every command names.
+func Mark(site string) string { return CleanText("pactum:" + strings.ReplaceAll(site, " ", "-")) }
+
+// ValidMark reports whether s is a mark Mark can return.
+func ValidMark(s string) bool {
+	return strings.HasPrefix(s, "pactum:") && len(s) > len("pactum:") && !strings.ContainsAny(s, " ") && s == CleanText(s)
+}
+
+// Marked returns the description pactum gives an account: its mark, then
+// text, as Slurm stores it.
+func Marked(mark, text string) string { return CleanText(mark + " " + text) }
+
+// Owned reports whether an account's description (as Slurm stores it)
+// carries mark: it is pactum's, for that site.
+func Owned(description, mark string) bool {
+	return mark != "" && (description == mark || strings.HasPrefix(description, mark+" "))
+}

@@ -68,6 +68,13 @@ func (a Action) String() string {
 // that, so no one can submit under an account before its limits hold;
 // users are removed next and stale accounts last, children first. An
 // empty plan means the cluster matches. d must be valid (Validate).
+//
+// Plan touches only accounts that carry d.Owner's mark (Owned): an
+// existing root without it is used as a parent and left alone; a desired
+// account whose name an unmarked account holds is skipped with all its
+// desired descendants (Foreign reports both); an unmarked account beneath
+// the root is never removed, nor any account above it, nor those in
+// d.Keep and above them.
 func Plan(d Desired, o *Observed) []Action {
 	root := d.Root
 	if root.Parent == "" {
@@ -79,15 +86,22 @@ func Plan(d Desired, o *Observed) []Action {
 		}
 		return o.Accounts[name]
 	}
+	owned := func(h *ObservedAccount) bool { return Owned(h.Description, d.Owner) }
 	want := parentsFirst(root.Name, d.Accounts)
-
+	blocked := blockedAccounts(root.Name, d.Owner, want, o)
 	var acts []Action
 	if h := have(root.Name); h == nil {
 		acts = append(acts, Action{Kind: ActCreateAccount, Account: root.Name, Spec: AccountSpec{Account: root}})
-	} else if h.Parent != root.Parent {
+	} else if owned(h) && h.Parent != root.Parent {
 		acts = append(acts, Action{Kind: ActMoveAccount, Account: root.Name, Update: AccountUpdate{Parent: &root.Parent}, Drift: true, Found: "parent=" + h.Parent})
 	}
+	mine := want[:0:0]
 	for _, a := range want {
+		if !blocked[a.Name] {
+			mine = append(mine, a)
+		}
+	}
+	for _, a := range mine {
 		if have(a.Name) == nil {
 			acts = append(acts, createAction(a))
 		}
@@ -95,7 +109,7 @@ func Plan(d Desired, o *Observed) []Action {
 	// Existing accounts are corrected one kind of setting at a time, over
 	// all of them, so that every move precedes every limit change.
 	for _, correct := range [...]func(DesiredAccount, *ObservedAccount) (Action, bool){moveAction, updateAction, limitsAction, suspensionAction} {
-		for _, a := range want {
+		for _, a := range mine {
 			if h := have(a.Name); h != nil {
 				if x, ok := correct(a, h); ok {
 					acts = append(acts, x)
@@ -103,15 +117,49 @@ func Plan(d Desired, o *Observed) []Action {
 			}
 		}
 	}
-	for _, a := range want {
+	for _, a := range mine {
 		acts = append(acts, addUserActions(a, have(a.Name))...)
 	}
-	for _, a := range want {
+	for _, a := range mine {
 		if h := have(a.Name); h != nil {
 			acts = append(acts, removeUserActions(a, h)...)
 		}
 	}
-	return append(acts, removeActions(root.Name, want, o)...)
+	return append(acts, removeActions(d, want, o)...)
+}
+
+// blockedAccounts returns the desired accounts Plan must leave alone: those
+// whose name an account without the owner's mark holds on the cluster, and
+// every desired account beneath one of them.
+func blockedAccounts(root, owner string, want []DesiredAccount, o *Observed) map[string]bool {
+	blocked := map[string]bool{}
+	if o == nil {
+		return blocked
+	}
+	for _, a := range want { // parents first, so a parent's verdict is known
+		if h := o.Accounts[a.Name]; (h != nil && !Owned(h.Description, owner)) || blocked[a.Parent] {
+			blocked[a.Name] = true
+		}
+	}
+	return blocked
+}
+
+// Foreign lists the accounts Plan leaves alone for want of the owner's
+// mark: those beneath the root, and desired names held by such accounts,
+// each as "name (parent P, description D)", sorted. The root itself is
+// not listed: an existing root of the site's is used, not owned.
+func Foreign(d Desired, o *Observed) []string {
+	if o == nil {
+		return nil
+	}
+	var out []string
+	for name, h := range o.Accounts {
+		if name != d.Root.Name && !Owned(h.Description, d.Owner) {
+			out = append(out, fmt.Sprintf("%s (parent %s, description %q)", name, h.Parent, h.Description))
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // parentsFirst returns a copy of accounts sorted by depth beneath root,
@@ -243,19 +291,31 @@ func removeUserActions(a DesiredAccount, h *ObservedAccount) []Action {
 	return acts
 }
 
-// removeActions removes the observed accounts beneath root that are not
-// wanted, children before parents: deepest in the observed tree first.
-func removeActions(root string, want []DesiredAccount, o *Observed) []Action {
+// removeActions removes the observed accounts beneath the root that are
+// not wanted, children before parents (deepest in the observed tree
+// first), sparing those without the owner's mark, those in d.Keep and
+// every account above one of them.
+func removeActions(d Desired, want []DesiredAccount, o *Observed) []Action {
 	if o == nil {
 		return nil
 	}
+	root := d.Root.Name
 	wanted := map[string]bool{root: true}
 	for _, a := range want {
 		wanted[a.Name] = true
 	}
+	spared := map[string]bool{}
+	for _, h := range o.Accounts {
+		if !Owned(h.Description, d.Owner) || slices.Contains(d.Keep, h.Name) {
+			for p, n := h, 0; p != nil && p.Name != root && n < 1<<10; n++ {
+				spared[p.Name] = true
+				p = o.Accounts[p.Parent]
+			}
+		}
+	}
 	var stale []*ObservedAccount
 	for _, h := range o.Accounts {
-		if !wanted[h.Name] {
+		if !wanted[h.Name] && !spared[h.Name] {
 			stale = append(stale, h)
 		}
 	}

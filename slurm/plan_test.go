@@ -12,12 +12,13 @@ import (
 
 func desired() slurm.Desired {
 	return slurm.Desired{
-		Root: slurm.Account{Name: "pactum", Parent: "root", Description: "pactum"},
+		Owner: "pactum:csc",
+		Root:  slurm.Account{Name: "pactum", Parent: "root", Description: "pactum:csc"},
 		Accounts: []slurm.DesiredAccount{
 			// Listed children first on purpose: Plan must order parents first.
-			{Account: slurm.Account{Name: "al-1", Parent: "org-a", Description: "Allocation 1"}, Users: []string{"bob", "alice", "alice"}, Limits: slurm.TRES{"gres/gpu": 60000}},
-			{Account: slurm.Account{Name: "al-2", Parent: "org-a"}, Users: []string{"carol"}, Limits: slurm.TRES{"node": 600}, Suspended: true},
-			{Account: slurm.Account{Name: "org-a", Parent: "pactum", Description: "Org A", Organization: "Org A"}},
+			{Account: slurm.Account{Name: "al-1", Parent: "org-a", Description: "pactum:csc Allocation 1"}, Users: []string{"bob", "alice", "alice"}, Limits: slurm.TRES{"gres/gpu": 60000}},
+			{Account: slurm.Account{Name: "al-2", Parent: "org-a", Description: "pactum:csc"}, Users: []string{"carol"}, Limits: slurm.TRES{"node": 600}, Suspended: true},
+			{Account: slurm.Account{Name: "org-a", Parent: "pactum", Description: "pactum:csc Org A", Organization: "Org A"}},
 		},
 	}
 }
@@ -30,11 +31,12 @@ func obs(accts ...*slurm.ObservedAccount) *slurm.Observed {
 	return o
 }
 
+// oa is an observed account carrying pactum's mark for site csc.
 func oa(name, parent string, users []string, limits slurm.TRES, jobs, submit int64) *slurm.ObservedAccount {
 	if limits == nil {
 		limits = slurm.TRES{}
 	}
-	return &slurm.ObservedAccount{Account: slurm.Account{Name: name, Parent: parent}, Users: users, Limits: limits, GrpJobs: jobs, GrpSubmitJobs: submit}
+	return &slurm.ObservedAccount{Account: slurm.Account{Name: name, Parent: parent, Description: "pactum:csc"}, Users: users, Limits: limits, GrpJobs: jobs, GrpSubmitJobs: submit}
 }
 
 // converged is what the cluster holds once desired() is applied.
@@ -45,8 +47,8 @@ func converged() *slurm.Observed {
 		oa("al-1", "org-a", []string{"alice", "bob"}, slurm.TRES{"gres/gpu": 60000}, -1, -1),
 		oa("al-2", "org-a", []string{"carol"}, slurm.TRES{"node": 600}, 0, 0),
 	)
-	o.Accounts["org-a"].Description, o.Accounts["org-a"].Organization = "org a", "org a"
-	o.Accounts["al-1"].Description = "allocation 1"
+	o.Accounts["org-a"].Description, o.Accounts["org-a"].Organization = "pactum:csc org a", "org a"
+	o.Accounts["al-1"].Description = "pactum:csc allocation 1"
 	return o
 }
 
@@ -106,7 +108,7 @@ func TestPlanDriftAndChanges(t *testing.T) {
 	o.Accounts["al-1"].Limits = slurm.TRES{"gres/gpu": 99999, "cpu": 5} // changed and added by hand
 	o.Accounts["al-2"].GrpJobs = -1                                     // half resumed by hand
 	o.Accounts["org-a"].Parent = "root"                                 // moved by hand
-	o.Accounts["org-a"].Description = "something else"
+	o.Accounts["org-a"].Description = "pactum:csc something else"
 	o.Accounts["al-1"].Users = []string{"alice", "mallory"} // bob missing, mallory added
 	o.Accounts["old"] = oa("old", "org-a", []string{"x"}, nil, -1, -1)
 	o.Accounts["old-child"] = oa("old-child", "old", nil, nil, -1, -1)
@@ -147,19 +149,54 @@ func TestPlanResumeAndClearLimit(t *testing.T) {
 	}
 }
 
+// TestPlanOwnership: accounts without pactum's mark are never changed or
+// removed, whatever their parent, nor anything above them; a desired
+// name held by such an account is skipped with what lies beneath it; an
+// existing unmarked root is used as it is.
+func TestPlanOwnership(t *testing.T) {
+	o := converged()
+	o.Accounts["pactum"].Description, o.Accounts["pactum"].Parent = "eurohpc projects", "elsewhere" // the site's own root
+	o.Accounts["handmade"] = oa("handmade", "org-a", []string{"eve"}, slurm.TRES{"cpu": 1}, -1, -1)
+	o.Accounts["handmade"].Description = "handmade" // made by hand beneath pactum's, organization inherited
+	o.Accounts["handmade"].Organization = "pactum:csc"
+	o.Accounts["old"] = oa("old", "pactum", nil, nil, -1, -1) // pactum's, stale, but above a foreign one
+	o.Accounts["theirs"] = oa("theirs", "old", nil, nil, -1, -1)
+	o.Accounts["theirs"].Description = "physics"
+	o.Accounts["al-2"].Description = "someone else's al-2" // a desired name, held by a foreign account
+	o.Accounts["al-2"].Users = []string{"zed"}
+	o.Accounts["gone"] = oa("gone", "pactum", nil, nil, -1, -1) // pactum's, stale: removed
+	d := desired()
+	d.Accounts = append(d.Accounts, slurm.DesiredAccount{Account: slurm.Account{Name: "al-3", Parent: "al-2", Description: "pactum:csc"}})
+	acts := slurm.Plan(d, o)
+	if diff := cmp.Diff([]string{"remove_account gone"}, kinds(acts)); diff != "" {
+		t.Fatalf("plan (-want +got):\n%s", diff)
+	}
+	want := []string{`al-2 (parent org-a, description "someone else's al-2")`, `handmade (parent org-a, description "handmade")`, `theirs (parent old, description "physics")`}
+	if diff := cmp.Diff(want, slurm.Foreign(d, o)); diff != "" {
+		t.Errorf("foreign (-want +got):\n%s", diff)
+	}
+	// Kept accounts stay, with their parents.
+	d.Keep = []string{"gone"}
+	if acts := slurm.Plan(d, o); len(acts) != 0 {
+		t.Errorf("plan with gone kept: %v", kinds(acts))
+	}
+}
+
 func TestDesiredValidate(t *testing.T) {
 	d := desired()
 	if err := d.Validate(); err != nil {
 		t.Fatalf("valid tree rejected: %v", err)
 	}
+	m := "pactum:x"
 	bad := slurm.Desired{
-		Root: slurm.Account{Name: "root"},
+		Owner: m,
+		Root:  slurm.Account{Name: "root", Description: m},
 		Accounts: []slurm.DesiredAccount{
-			{Account: slurm.Account{Name: "Bad Name", Parent: "pactum"}},
-			{Account: slurm.Account{Name: "a", Parent: "b"}},
-			{Account: slurm.Account{Name: "b", Parent: "a"}},
-			{Account: slurm.Account{Name: "c", Parent: "nowhere"}, Users: []string{"Bob"}, Limits: slurm.TRES{"gpu": 1}},
-			{Account: slurm.Account{Name: "c", Parent: "root"}},
+			{Account: slurm.Account{Name: "Bad Name", Parent: "pactum", Description: "not marked"}},
+			{Account: slurm.Account{Name: "a", Parent: "b", Description: m}},
+			{Account: slurm.Account{Name: "b", Parent: "a", Description: m}},
+			{Account: slurm.Account{Name: "c", Parent: "nowhere", Description: m}, Users: []string{"Bob"}, Limits: slurm.TRES{"gpu": 1}},
+			{Account: slurm.Account{Name: "c", Parent: "root", Description: m}},
 		},
 	}
 	err := bad.Validate()
@@ -170,9 +207,14 @@ func TestDesiredValidate(t *testing.T) {
 	for _, f := range pactum.ErrorFields(err) {
 		fields = append(fields, f.Field)
 	}
-	want := []string{"root.name", "accounts[0].name", "accounts[3].users[0]", "accounts[3].limits.gpu", "accounts[4].name",
+	want := []string{"root.name", "accounts[0].name", "accounts[0].description", "accounts[3].users[0]", "accounts[3].limits.gpu", "accounts[4].name",
 		"accounts[0].parent", "accounts[1].parent", "accounts[2].parent", "accounts[3].parent"}
 	if diff := cmp.Diff(want, fields); diff != "" {
 		t.Errorf("fields (-want +got):\n%s", diff)
+	}
+	unowned := desired()
+	unowned.Owner = ""
+	if err := unowned.Validate(); pactum.ErrorCode(err) != pactum.EINVALID {
+		t.Errorf("a tree without an owner: %v", err)
 	}
 }

@@ -4,6 +4,7 @@ package slurm
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -18,6 +19,17 @@ import (
 type Desired struct {
 	Root     Account // e.g. {Name: "pactum", Parent: "root"}; Parent "" means "root"
 	Accounts []DesiredAccount
+	// Owner is pactum's mark for this site, e.g. "pactum:csc" (Mark):
+	// every account pactum creates carries it at the start of its
+	// description, and Plan never changes or removes an account without
+	// it, whatever its parent. The description, unlike the organization,
+	// is not inherited from the parent, so an account made by hand
+	// beneath pactum's is never taken for pactum's.
+	Owner string
+	// Keep names accounts beneath Root that must not be removed although
+	// Accounts does not list them (an allocation absent for too few
+	// cycles, or removals held for confirmation); their ancestors stay too.
+	Keep []string
 }
 
 // DesiredAccount is one account and what it must carry.
@@ -36,6 +48,8 @@ type DesiredAccount struct {
 func (d *Desired) Validate() error {
 	var v pactum.Validator
 	v.Check(ValidAccountName(d.Root.Name) && d.Root.Name != "root", "root.name", "must be a valid account name other than Slurm's root")
+	v.Check(ValidMark(d.Owner), "owner", "must be pactum's mark, e.g. pactum:csc")
+	v.Check(Owned(CleanText(d.Root.Description), d.Owner), "root.description", "must start with the owner's mark")
 	parent := map[string]string{}
 	for i, a := range d.Accounts {
 		f := fmt.Sprintf("accounts[%d]", i)
@@ -43,6 +57,7 @@ func (d *Desired) Validate() error {
 		v.Check(a.Name != d.Root.Name && a.Name != "root", f+".name", "%q is reserved", a.Name)
 		_, dup := parent[a.Name]
 		v.Check(!dup, f+".name", "%q is listed twice", a.Name)
+		v.Check(Owned(CleanText(a.Description), d.Owner), f+".description", "must start with the owner's mark")
 		parent[a.Name] = a.Parent
 		for j, u := range a.Users {
 			v.Check(ValidUserName(u), fmt.Sprintf("%s.users[%d]", f, j), "%q is not a valid user name", u)
@@ -102,7 +117,7 @@ func Observe(ctx context.Context, a Accounting, root string) (*Observed, error) 
 			oa.Users = append(oa.Users, x.User)
 		}
 	}
-	if len(o.Accounts) > 1 {
+	if len(o.Accounts) > 0 {
 		accts, err := a.Accounts(ctx, root)
 		if err != nil {
 			return nil, fmt.Errorf("observe %s: %w", root, err)
@@ -159,8 +174,20 @@ type Report struct {
 	// observation on accounts that already existed.
 	Drift []Action
 	// Applied lists every action carried out, over all attempts.
-	Applied  []Action
+	Applied []Action
+	// Foreign lists what the first successful observation found beneath
+	// the root without pactum's mark (see Foreign): left alone, reported.
+	Foreign  []string
 	Attempts int
+	// Planned is the plan of the first successful observation, which a
+	// dry run (Reconcile with DryRun) returns without applying it.
+	Planned []Action
+}
+
+// Options change how Reconcile works.
+type Options struct {
+	// DryRun observes and plans once, and applies nothing.
+	DryRun bool
 }
 
 // Reconcile makes the cluster match d: it observes, plans and applies,
@@ -172,6 +199,11 @@ type Report struct {
 // Slurm refuses for good (EINVALID, or ECONFLICT for removing an account
 // that still has jobs) ends it at once with that error.
 func Reconcile(ctx context.Context, a Accounting, d Desired, p retry.Policy) (Report, error) {
+	return ReconcileWith(ctx, a, d, p, Options{})
+}
+
+// ReconcileWith is Reconcile with options.
+func ReconcileWith(ctx context.Context, a Accounting, d Desired, p retry.Policy, opt Options) (Report, error) {
 	var r Report
 	if err := d.Validate(); err != nil {
 		return r, err
@@ -181,18 +213,19 @@ func Reconcile(ctx context.Context, a Accounting, d Desired, p retry.Policy) (Re
 		r.Attempts++
 		o, err := Observe(ctx, a, d.Root.Name)
 		if err != nil {
-			return err
+			return permanentUnlessTransient(err)
 		}
 		acts := Plan(d, o)
 		if !observed {
 			observed = true
+			r.Planned, r.Foreign = acts, Foreign(d, o)
 			for _, x := range acts {
 				if x.Drift {
 					r.Drift = append(r.Drift, x)
 				}
 			}
 		}
-		if len(acts) == 0 {
+		if len(acts) == 0 || opt.DryRun {
 			return nil
 		}
 		n, err := Apply(ctx, a, acts)
@@ -203,10 +236,10 @@ func Reconcile(ctx context.Context, a Accounting, d Desired, p retry.Policy) (Re
 			if c := pactum.ErrorCode(err); c == pactum.EINVALID || c == pactum.ECONFLICT {
 				return retry.Permanent(err)
 			}
-			return err
+			return permanentUnlessTransient(err)
 		}
 		if o, err = Observe(ctx, a, d.Root.Name); err != nil {
-			return err
+			return permanentUnlessTransient(err)
 		}
 		if left := Plan(d, o); len(left) > 0 {
 			return fmt.Errorf("not converged: %d actions left, first %s", len(left), left[0])
@@ -217,4 +250,17 @@ func Reconcile(ctx context.Context, a Accounting, d Desired, p retry.Policy) (Re
 		return r, fmt.Errorf("reconcile %s: %w", d.Root.Name, err)
 	}
 	return r, nil
+}
+
+// permanentUnlessTransient marks a failed Slurm command that is not an
+// outage (IsTransient), such as "permission denied" for a user without
+// AdminLevel=Operator, as not worth retrying: it is returned at once with
+// Slurm's own text. Errors that are not from a command (a fake cluster's,
+// a round that did not converge) are retried as before.
+func permanentUnlessTransient(err error) error {
+	var e *ExecError
+	if err == nil || !errors.As(err, &e) || IsTransient(err) {
+		return err
+	}
+	return retry.Permanent(err)
 }

@@ -135,8 +135,8 @@ func TestReconcileRidesOutAnOutage(t *testing.T) {
 	}
 	mustMatch(t, c)
 	accts, _ := c.Accounts(ctx, "root")
-	if len(accts) != 4 {
-		t.Errorf("accounts: %v, want exactly 4", accts)
+	if len(accts) != 5 {
+		t.Errorf("accounts: %v, want exactly 5 (root and its four)", accts)
 	}
 }
 

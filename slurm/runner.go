@@ -188,3 +188,10 @@ func output(ctx context.Context, r Runner, name string, args ...string) ([]byte,
 	}
 	return out.Bytes(), err
 }
+
+// IsCommandError reports whether err is a Slurm command that failed
+// (an *ExecError), as opposed to an error of the caller's.
+func IsCommandError(err error) bool {
+	var e *ExecError
+	return errors.As(err, &e)
+}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -41,6 +42,12 @@ type Query struct {
 	// Steps asks for job steps too (no --allocations); Parser.Steps must
 	// then be set to get them.
 	Steps bool
+	// Runs asks for every run of a requeued job (--duplicates): each run
+	// used its resources. Usage reports a run that a later one of the same
+	// job follows as its own, ended record, with the job id suffixed by
+	// "+" and the run's start (Unix seconds), so that re-reading it finds
+	// the same record; the last run keeps the plain job id.
+	Runs bool
 }
 
 // sacctTime is the form sacct reads; the runner sets TZ=UTC, so it is UTC.
@@ -74,6 +81,9 @@ func (q Query) Args(cluster string) ([]string, error) {
 	if cluster != "" {
 		args = append(args, "--clusters="+cluster)
 	}
+	if q.Runs {
+		args = append(args, "--duplicates")
+	}
 	return append(args, "--format="+SacctFormat), nil
 }
 
@@ -106,10 +116,31 @@ func (c *Client) Usage(ctx context.Context, q Query, fn func(*Record) error) ([]
 	p := NewParser(pr)
 	p.Steps = q.Steps
 	var fnErr error
+	var held *Record // with Runs: the previous record, until the next shows whether another run follows
 	for p.Next() {
-		if fnErr = fn(p.Record()); fnErr != nil {
-			break
+		r := p.Record()
+		if !q.Runs {
+			if fnErr = fn(r); fnErr != nil {
+				break
+			}
+			continue
 		}
+		if held != nil {
+			if held.JobID == r.JobID || held.State == "REQUEUED" {
+				earlierRun(held)
+			}
+			if fnErr = fn(held); fnErr != nil {
+				break
+			}
+		}
+		cp := *r
+		held = &cp
+	}
+	if held != nil && fnErr == nil {
+		if held.State == "REQUEUED" {
+			earlierRun(held)
+		}
+		fnErr = fn(held)
 	}
 	if fnErr != nil {
 		cancel()
@@ -140,4 +171,15 @@ func ParseAll(r io.Reader) ([]Record, []LineError, error) {
 		recs = append(recs, *p.Record())
 	}
 	return recs, p.Malformed(), p.Err()
+}
+
+// earlierRun makes r, a run of a requeued job that a later run follows,
+// a record of its own: ended, keyed by the job id and the run's start.
+func earlierRun(r *Record) {
+	at := r.Start
+	if at.IsZero() {
+		at = r.Submit
+	}
+	r.JobID += "+" + strconv.FormatInt(at.Unix(), 10)
+	r.Final = true
 }

@@ -147,11 +147,12 @@ func (q *queries) ListSiteAllocations(ctx context.Context, site string, systemID
 	if systemID != nil {
 		w.add("a.system_id = ?", *systemID)
 	}
-	query := strings.Replace(allocationSelect, " FROM", ", o.legal_name, p.title FROM", 1) +
-		` JOIN organizations o ON o.id = a.organization_id JOIN proposals p ON p.id = a.proposal_id` + w.String() + ` ORDER BY a.id`
+	query := strings.Replace(allocationSelect, " FROM", ", o.legal_name, p.title, COALESCE(t.charge_seconds, 0) FROM", 1) +
+		` JOIN organizations o ON o.id = a.organization_id JOIN proposals p ON p.id = a.proposal_id
+		LEFT JOIN usage_totals t ON t.allocation_id = a.id` + w.String() + ` ORDER BY a.id`
 	out, err := listAll(ctx, q.q, "desired state of "+site, query, w.args, func(row scanner, _ ...any) (pactum.SiteAllocation, error) {
 		var sa pactum.SiteAllocation
-		a, _, err := scanAllocation(row, &sa.OrganizationName, &sa.Title)
+		a, _, err := scanAllocation(row, &sa.OrganizationName, &sa.Title, &sa.ChargeSeconds)
 		sa.Allocation, sa.Acknowledged, sa.Members = a, []string{}, []string{}
 		return sa, err
 	})

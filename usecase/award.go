@@ -6,6 +6,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/pactum/pactum"
 )
@@ -99,6 +100,9 @@ func (a *App) Admission(ctx context.Context, allocationID string) (*pactum.Admis
 // (pactum.DesireSite), of one system when systemID is set: every
 // allocation not expired, and expired ones for pactum.RemovalGrace. The
 // site's operators, access managers and auditors; EFORBIDDEN otherwise.
+// ENOTFOUND when no system of the catalogue is hosted by site, or systemID
+// is not one of its systems: an agent given a typo must not read "no
+// allocations" and empty its cluster.
 func (a *App) DesiredState(ctx context.Context, site string, systemID *string) (*pactum.SiteState, error) {
 	u, err := actor(ctx)
 	if err != nil {
@@ -110,6 +114,9 @@ func (a *App) DesiredState(ctx context.Context, site string, systemID *string) (
 	now := a.now()
 	var allocs []pactum.SiteAllocation
 	err = pactum.View(ctx, a.store, func(q pactum.Queries) error {
+		if err := knownSite(ctx, q, site, systemID); err != nil {
+			return err
+		}
 		allocs, err = q.ListSiteAllocations(ctx, site, systemID, now.Add(-pactum.RemovalGrace))
 		return err
 	})
@@ -134,4 +141,61 @@ func (a *App) ReportDrift(ctx context.Context, site string, r pactum.DriftReport
 		return err
 	}
 	return a.update(ctx, u, func(tx pactum.Tx) error { return tx.Record("site.drift", "site", site, nil, r) })
+}
+
+// knownSite returns ENOTFOUND unless the catalogue has a system hosted by
+// site and, when systemID is set, that system is the site's.
+func knownSite(ctx context.Context, q pactum.Queries, site string, systemID *string) error {
+	systems, err := q.ListSystems(ctx)
+	if err != nil {
+		return err
+	}
+	found := false
+	for _, s := range systems {
+		if s.Site != site {
+			continue
+		}
+		found = true
+		if systemID != nil && s.ID == *systemID {
+			return nil
+		}
+	}
+	switch {
+	case !found:
+		return pactum.Errorf(pactum.ENOTFOUND, "No system of the catalogue is hosted by site %q.", site)
+	case systemID != nil:
+		return pactum.Errorf(pactum.ENOTFOUND, "Site %s hosts no system %q.", site, *systemID)
+	}
+	return nil
+}
+
+// Heartbeat takes or renews the lease of h.Holder on the site's cluster
+// (pactum.SiteService). The lease is not audited: it changes every minute
+// and says only which agent runs.
+func (a *App) Heartbeat(ctx context.Context, site string, h pactum.AgentHeartbeat) (*pactum.AgentLease, error) {
+	u, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if u.Role != pactum.RoleSiteOperator || u.Site != site {
+		return nil, pactum.Errorf(pactum.EFORBIDDEN, "Only the site's operators run its agents.")
+	}
+	if err := h.Validate(); err != nil {
+		return nil, err
+	}
+	var got *pactum.AgentLease
+	err = a.update(ctx, u, func(tx pactum.Tx) error {
+		now := tx.Now()
+		got, err = tx.ClaimAgentLease(ctx, pactum.AgentLease{Site: site, Cluster: h.Cluster, Holder: h.Holder, Result: h.Result,
+			RenewedAt: now, ExpiresAt: now.Add(pactum.AgentLeaseTTL)})
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if got.Holder != h.Holder {
+		return got, pactum.Errorf(pactum.ECONFLICT, "Another agent, %s, holds cluster %s of site %s until %s (its last result: %s); stop it, or wait for its lease to expire.",
+			got.Holder, h.Cluster, site, got.ExpiresAt.Format(time.RFC3339), got.Result)
+	}
+	return got, nil
 }

@@ -151,9 +151,18 @@ func TestDesiredState(t *testing.T) {
 		if c := byID[conditioned.ID]; !c.Suspended || !slices.Equal(c.Reasons, []string{"condition gpai.docs not met"}) {
 			t.Errorf("conditioned: %+v", c)
 		}
-		system := "leonardo-booster"
-		if st, err := aw.DesiredState(ops, "CSC", &system); err != nil || len(st.Allocations) != 0 {
-			t.Errorf("filtered by another site's system: %+v %v", st, err)
+		// A system of another site, or a typo, is not found: an agent
+		// must not read "no allocations" and empty its cluster.
+		for _, system := range []string{"leonardo-booster", "leonardo", "LUMI-G"} {
+			_, err := aw.DesiredState(ops, "CSC", &system)
+			wantCode(t, err, pactum.ENOTFOUND)
+		}
+		if _, err := aw.DesiredState(storetest.As(w.f.Auditor), "CSCX", nil); pactum.ErrorCode(err) != pactum.ENOTFOUND {
+			t.Errorf("unknown site: %v, want ENOTFOUND", err)
+		}
+		lumi := "lumi-g"
+		if st, err := aw.DesiredState(ops, "CSC", &lumi); err != nil || len(st.Allocations) != 2 {
+			t.Errorf("filtered by the site's system: %+v %v", st, err)
 		}
 		for _, u := range []*pactum.User{w.f.ApplicantA, w.f.Reviewer} {
 			_, err := aw.DesiredState(storetest.As(u), "CSC", nil)

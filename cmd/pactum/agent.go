@@ -38,6 +38,12 @@ non-zero if it failed, for tests and cron.`,
   pactum agent --site CSC --cluster lumi --system lumi-g --state-dir ./agent-state --once --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := applyConfigFile(cmd); err != nil {
+				return err
+			}
+			if err := requireAgentFlags(cmd); err != nil {
+				return err
+			}
 			cfg, err := agentConfig(cmd, e)
 			if err != nil {
 				return err
@@ -47,7 +53,24 @@ non-zero if it failed, for tests and cron.`,
 				return err
 			}
 			defer a.Close()
-			if once, _ := cmd.Flags().GetBool("once"); once {
+			if !a.State().Existed() && !cmd.Flags().Changed("dry-run") {
+				// First run on this cluster: show what would change, change
+				// nothing, and say how to go on.
+				cfg.Logger.Warn("first run on this cluster (no state in --state-dir): dry run; review the plan, then run with --dry-run=false")
+				a.Close()
+				cfg.DryRun = true
+				if a, err = agent.New(cfg); err != nil {
+					return err
+				}
+				if err := a.Preflight(cmd.Context()); err != nil {
+					return fmt.Errorf("preflight: %w", err)
+				}
+				return agentOnce(cmd, e, a)
+			}
+			if once, _ := cmd.Flags().GetBool("once"); once || cfg.DryRun {
+				if err := a.Preflight(cmd.Context()); err != nil {
+					return fmt.Errorf("preflight: %w", err)
+				}
 				return agentOnce(cmd, e, a)
 			}
 			cfg.Logger.Info("pactum agent running", "site", cfg.Site, "cluster", cfg.ClusterName, "interval", cfg.Interval, "state_dir", cfg.StateDir)
@@ -66,11 +89,18 @@ non-zero if it failed, for tests and cron.`,
 	cmd.Flags().Duration("reconcile-timeout", 5*time.Minute, "how long one cycle keeps retrying an unreachable Slurm")
 	cmd.Flags().String("slurm-conf", "", "path to slurm.conf (default $SLURM_CONF)")
 	cmd.Flags().Bool("once", false, "run one cycle and exit")
+	cmd.Flags().Bool("dry-run", false, "print the plan and change nothing (the default on the first run on a cluster: pass --dry-run=false to apply)")
+	cmd.Flags().Bool("accept-removals", false, "confirm removals held because the desired state suddenly lacks most of pactum's accounts")
+	cmd.Flags().Int("min-uid", 1000, "never give an allocation a local login below this UID (system accounts); -1 to allow any")
+	cmd.Flags().StringSlice("deny-users", []string{"root", "slurm"}, "logins never given to an allocation")
+	cmd.Flags().Duration("queue-grace", time.Hour, "how long queued jobs of an expired allocation wait before they are cancelled")
+	cmd.Flags().Int("remove-after", 3, "cycles an account must be absent from the desired state before it is removed")
+	cmd.Flags().String("config", "", "file of flag settings, one 'name = value' a line ('#' comments); flags on the command line win")
+	cmd.Flags().String("token-file", "", "file holding the API token (mode 0600 or stricter), instead of PACTUM_TOKEN")
 	cmd.Flags().String("log-level", "info", "log level: debug, info, warn, error")
 	cmd.Flags().String("log-format", "text", "log format: text or json")
 	jsonFlag(cmd)
-	_ = cmd.MarkFlagRequired("site")
-	_ = cmd.MarkFlagRequired("state-dir")
+	cmd.AddCommand(newAgentStatusCmd(e))
 	return cmd
 }
 
@@ -90,6 +120,9 @@ func agentConfig(cmd *cobra.Command, e *env) (agent.Config, error) {
 	} else if f != "text" {
 		return cfg, pactum.Errorf(pactum.EINVALID, "--log-format %q: use text or json", f)
 	}
+	if err := tokenFromFile(cmd); err != nil {
+		return cfg, err
+	}
 	api, err := apiClient(cmd, e)
 	if err != nil {
 		return cfg, err
@@ -101,7 +134,16 @@ func agentConfig(cmd *cobra.Command, e *env) (agent.Config, error) {
 			return cfg, err
 		}
 	}
-	cfg = agent.Config{API: api, Cluster: &slurm.Client{Runner: runner}, ClusterName: name, Logger: logger}
+	cfg = agent.Config{API: api, Cluster: &slurm.Client{Runner: runner, Cluster: name}, ClusterName: name, Logger: logger}
+	cfg.DryRun, _ = cmd.Flags().GetBool("dry-run")
+	cfg.AcceptRemovals, _ = cmd.Flags().GetBool("accept-removals")
+	cfg.RemoveAfter, _ = cmd.Flags().GetInt("remove-after")
+	cfg.MinUID, _ = cmd.Flags().GetInt("min-uid")
+	cfg.QueueGrace, _ = cmd.Flags().GetDuration("queue-grace")
+	cfg.DenyUsers, _ = cmd.Flags().GetStringSlice("deny-users")
+	if cfg.DenyUsers == nil {
+		cfg.DenyUsers = []string{}
+	}
 	cfg.Site, _ = cmd.Flags().GetString("site")
 	cfg.SystemID, _ = cmd.Flags().GetString("system")
 	cfg.Root, _ = cmd.Flags().GetString("root")
@@ -123,6 +165,19 @@ func agentOnce(cmd *cobra.Command, e *env, a *agent.Agent) error {
 			return werr
 		}
 	} else {
+		if rep.DryRun {
+			fmt.Fprintf(e.stdout, "DRY RUN: nothing was changed. %d allocations; plan (%d actions):\n", rep.Allocations, len(rep.Planned))
+			for _, x := range rep.Planned {
+				fmt.Fprintf(e.stdout, "  %s\n", x)
+			}
+			for _, f := range rep.Foreign {
+				fmt.Fprintf(e.stdout, "  left alone (not pactum's): %s\n", f)
+			}
+			for _, h := range rep.Held {
+				fmt.Fprintf(e.stdout, "  removal held: %s\n", h)
+			}
+			return err
+		}
 		fmt.Fprintf(e.stdout, "%d allocations; %d changes applied, %d drift restored, %d activated, %d expired; %d records posted (%d accepted, %d duplicate, %d rejected), %d malformed lines; cursor %s\n",
 			rep.Allocations, len(rep.Applied), len(rep.Drift), len(rep.Activated), len(rep.Expired), rep.Records, rep.Accepted,
 			rep.Duplicate, rep.Rejected, rep.Malformed, fmtTime(rep.Cursor))

@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -219,6 +220,11 @@ func (sc *slurmScene) provision() {
 	t := sc.t
 	sc.root = fmt.Sprintf("pc%d", time.Now().UnixMilli()%1_000_000)
 	sc.slurmc = &slurm.Client{Runner: slurm.NewExecRunner(sc.rc.Conf)}
+	cfg, err := sc.slurmc.Config(sc.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc.slurmc.Cluster = cfg["ClusterName"]
 	t.Cleanup(func() {
 		for _, id := range sc.jobs {
 			_ = sc.slurmc.Cancel(sc.ctx, id)
@@ -228,6 +234,9 @@ func (sc *slurmScene) provision() {
 		})
 		if err != nil {
 			t.Errorf("cleanup: %v", err)
+		}
+		if sc.account != "" { // the allocation's QOS
+			_ = sc.slurmc.Runner.Run(sc.ctx, io.Discard, "sacctmgr", "-i", "remove", "qos", "where", "name="+sc.account)
 		}
 	})
 	sc.state = t.TempDir()
@@ -303,31 +312,28 @@ func (sc *slurmScene) exhaust() usageSummary {
 	return s
 }
 
-// slurmEnforcesTheGrant: behind pactum's back, sbatch is accepted but
-// Slurm holds the job with its limit reason: the budget is enforced by the
-// cluster itself.
+// slurmEnforcesTheGrant: behind pactum's back, plain sbatch is refused
+// by Slurm itself once the agent has seen the allocation exhausted: its
+// QOS is blocked, so the grant is a hard budget on the cluster.
 func (sc *slurmScene) slurmEnforcesTheGrant(s usageSummary) {
 	t := sc.t
-	c, err := sc.slurmc.Submit(sc.ctx, slurm.SubmitRequest{Account: sc.account, GPUs: 1, Time: time.Minute, Wrap: "true", Output: "/dev/null", Dir: os.TempDir()})
+	sc.agentOnce()
+	qs, err := sc.slurmc.QOSes(sc.ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sc.jobs = append(sc.jobs, c)
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		st := sc.status(c)
-		if st.State != "PENDING" {
-			t.Fatalf("job %s is %s (%s), want PENDING", c, st.State, st.Reason)
-		}
-		if st.Reason == "AssocGrpGRESMinutes" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("job %s pending for %s", c, st.Reason)
-		}
-		time.Sleep(500 * time.Millisecond)
+	if q := qs[sc.account]; q == nil || q.GrpJobs != 0 || q.GrpSubmitJobs != 0 || !strings.Contains(q.Flags, "NoDecay") {
+		t.Fatalf("the exhausted allocation's QOS is not blocked: %+v", q)
 	}
-	t.Logf("grant %d GPU-s, used %d GPU-s in %d jobs; allocation %s; next job PENDING (AssocGrpGRESMinutes)", s.LimitSeconds, s.ChargeSeconds, s.Jobs, s.State)
+	c, err := sc.slurmc.Submit(sc.ctx, slurm.SubmitRequest{Account: sc.account, GPUs: 1, Time: time.Minute, Wrap: "true", Output: "/dev/null", Dir: os.TempDir()})
+	if err == nil {
+		sc.jobs = append(sc.jobs, c)
+		t.Fatalf("job %s accepted under an exhausted allocation", c)
+	}
+	if !strings.Contains(err.Error(), "QOSGrpSubmitJobsLimit") {
+		t.Fatalf("refused for another reason: %v", err)
+	}
+	t.Logf("grant %d GPU-s, used %d GPU-s in %d jobs; allocation %s; plain sbatch refused (QOSGrpSubmitJobsLimit)", s.LimitSeconds, s.ChargeSeconds, s.Jobs, s.State)
 }
 
 // agentOnce runs one cycle of the site's agent through the CLI.
@@ -335,7 +341,8 @@ func (sc *slurmScene) agentOnce() agentReport {
 	sc.t.Helper()
 	var rep agentReport
 	clu(sc.t, sc.site, &rep, "agent", "--once", "--json", "--site", "CSC", "--system", "lumi-g", "--root", sc.root,
-		"--state-dir", sc.state, "--overlap", "5m", "--log-level", "warn")
+		"--state-dir", sc.state, "--overlap", "5m", "--log-level", "warn", "--dry-run=false",
+		"--min-uid=-1", "--deny-users=") // the tests' jobs run as root
 	return rep
 }
 

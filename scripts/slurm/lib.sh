@@ -6,6 +6,7 @@
 
 T=${T:-/tmp/pactum-slurm}
 CLUSTER=${CLUSTER:-pactum}
+FOREIGN=${FOREIGN:-pactum-other}    # a second cluster registered in the same slurmdbd (no daemons)
 DBPORT=${DBPORT:-13306}          # private MariaDB, 127.0.0.1 only
 GPUS=${GPUS:-4}                  # fake GPUs given to the node as gres
 GPUTYPE=${GPUTYPE:-sim}          # typed gres (gres/gpu:sim) so typed AllocTRES is exercised

@@ -57,9 +57,15 @@ export PACTUM_SLURM_CONF=$SLURM_CONF
 export PACTUM_SLURM_DIR=$T
 export PACTUM_SLURM_CTL=$SLURM_DIR/ctl.sh
 export PACTUM_SLURM_GPUS=$GPUS
+export PACTUM_SLURM_FOREIGN=$FOREIGN
 EOT
   cat "$T/env"
 }
+
+# A second cluster in the same slurmdbd, as at most real sites: it has no
+# daemons of its own (only its accounting), and the agent's tests check that
+# nothing pactum does reaches it.
+add_foreign() { sacctmgr -i add cluster "$FOREIGN" >/dev/null 2>&1 || true; }
 
 # ---- 2. already up? ----------------------------------------------------------
 all_up() {
@@ -69,6 +75,7 @@ all_up() {
 }
 if [ "${FRESH:-0}" != 1 ] && [ -d "$T" ] && all_up; then
   log "slurm cluster under $T is already up"
+  add_foreign
   write_env
   exit 0
 fi
@@ -193,7 +200,8 @@ start_slurmdbd
 step "slurmdbd up"
 # register the cluster before slurmctld so the first start finds it
 sacctmgr -i add cluster "$CLUSTER" >/dev/null
-step "cluster $CLUSTER added"
+add_foreign
+step "clusters $CLUSTER and $FOREIGN added"
 
 # ---- 7. slurmctld + slurmd ---------------------------------------------------
 start_slurmctld

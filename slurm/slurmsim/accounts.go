@@ -266,7 +266,7 @@ func (c *Cluster) Accounts(ctx context.Context, parent string) ([]slurm.Account,
 	if _, ok := c.accounts[parent]; !ok {
 		return out, nil
 	}
-	for _, n := range c.subtree(parent)[1:] {
+	for _, n := range c.subtree(parent) {
 		out = append(out, c.accounts[n].Account)
 	}
 	return out, nil

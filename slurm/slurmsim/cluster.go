@@ -3,6 +3,7 @@
 package slurmsim
 
 import (
+	"context"
 	"fmt"
 	"sync"
 	"time"
@@ -31,6 +32,8 @@ type Cluster struct {
 	Fail func(op string) error
 	// Calls counts the calls of each operation, for assertions.
 	Calls map[string]int
+	// Settings override the configuration Config reports.
+	Settings map[string]string
 }
 
 // account is an account's association as slurmdbd keeps it, with the
@@ -110,4 +113,20 @@ func (c *Cluster) chain(acct string) []*account {
 		out = append(out, a)
 	}
 	return out
+}
+
+// Config implements slurm.ConfigReader: a configuration that enforces
+// budgets, unless the test changes Settings.
+func (c *Cluster) Config(ctx context.Context) (map[string]string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.enter("Config"); err != nil {
+		return nil, err
+	}
+	cfg := map[string]string{"ClusterName": c.name, "AccountingStorageEnforce": "associations,limits,qos,safe",
+		"PriorityType": "priority/multifactor", "AccountingStorageTRES": "cpu,mem,energy,node,billing,gres/gpu"}
+	for k, v := range c.Settings {
+		cfg[k] = v
+	}
+	return cfg, nil
 }

@@ -239,3 +239,22 @@ func (c *Cluster) Usage(ctx context.Context, q slurm.Query, fn func(*slurm.Recor
 	}
 	return []slurm.LineError{}, nil
 }
+
+// CancelPending cancels account's pending jobs, as slurm.Client does.
+func (c *Cluster) CancelPending(ctx context.Context, account string) ([]string, error) {
+	c.mu.Lock()
+	var ids []string
+	for id, j := range c.jobs {
+		if j.account == account && j.state == "PENDING" {
+			ids = append(ids, id)
+		}
+	}
+	c.mu.Unlock()
+	slices.Sort(ids)
+	for _, id := range ids {
+		if err := c.Cancel(ctx, id); err != nil {
+			return nil, err
+		}
+	}
+	return ids, nil
+}
