@@ -29,7 +29,8 @@ type AIActProfile struct {
 	EmotionSetting     string `json:"emotion_setting,omitempty"`
 	EmotionPurpose     string `json:"emotion_purpose,omitempty"`
 	// Art. 5(1)(g): biometric categorisation inferring race, political
-	// opinions, trade-union membership, religion, sex life or orientation.
+	// opinions, trade-union membership, religious or philosophical beliefs,
+	// sex life or sexual orientation (not sex as such).
 	// CategorisationPurpose "dataset_labelling" or "law_enforcement" are
 	// the exceptions; anything else is "other".
 	SensitiveBiometricCategorisation bool   `json:"sensitive_biometric_categorisation"`
@@ -37,14 +38,19 @@ type AIActProfile struct {
 	// Art. 5(1)(h): real-time remote biometric identification in publicly
 	// accessible spaces for law enforcement. RBIException is "victims",
 	// "imminent_threat" or "serious_crime_suspect" when claimed.
-	RemoteBiometricIdentification bool   `json:"remote_biometric_identification"`
-	RealTime                      bool   `json:"real_time"`
-	PubliclyAccessibleSpaces      bool   `json:"publicly_accessible_spaces"`
-	LawEnforcement                bool   `json:"law_enforcement"`
-	RBIException                  string `json:"rbi_exception,omitempty"`
+	RemoteBiometricIdentification bool `json:"remote_biometric_identification"`
+	RealTime                      bool `json:"real_time"`
+	PubliclyAccessibleSpaces      bool `json:"publicly_accessible_spaces"`
+	LawEnforcement                bool `json:"law_enforcement"`
+	// PublicCrimeReporting: the system is available to the public to
+	// report a crime, which the law-enforcement exception of Art. 50(1)
+	// does not cover.
+	PublicCrimeReporting bool   `json:"public_crime_reporting,omitempty"`
+	RBIException         string `json:"rbi_exception,omitempty"`
 
 	// AnnexIII lists the Annex III items the system falls under, as codes
-	// "1a" … "8b" (area number, item letter).
+	// "1a" … "8b" (area number, item letter); point 2, critical
+	// infrastructure, has no lettered items and is "2".
 	AnnexIII []string `json:"annex_iii,omitempty"`
 	// Derogation claims an Art. 6(3) derogation: "narrow_procedural_task",
 	// "improves_completed_activity", "detects_patterns" or
@@ -66,9 +72,10 @@ type AIActProfile struct {
 }
 
 // Annex III item codes, area number then item letter, as in the Annex.
+// Point 2 (critical infrastructure) has no lettered sub-points.
 var AnnexIIIItems = []string{
 	"1a", "1b", "1c",
-	"2a",
+	"2",
 	"3a", "3b", "3c", "3d",
 	"4a", "4b",
 	"5a", "5b", "5c", "5d",

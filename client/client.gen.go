@@ -773,33 +773,36 @@ func (e Unit) Valid() bool {
 
 // AIActProfile Facts for the AI Act screening; every flag defaults to false.
 type AIActProfile struct {
-	// AnnexIii Annex III item codes, 1a … 8b
-	AnnexIii                         *[]string                          `json:"annex_iii,omitempty"`
-	CategorisationPurpose            *AIActProfileCategorisationPurpose `json:"categorisation_purpose,omitempty"`
-	CrimeRiskPrediction              *bool                              `json:"crime_risk_prediction,omitempty"`
-	DeepFakes                        *bool                              `json:"deep_fakes,omitempty"`
-	Derogation                       *AIActProfileDerogation            `json:"derogation,omitempty"`
-	EmotionPurpose                   *AIActProfileEmotionPurpose        `json:"emotion_purpose,omitempty"`
-	EmotionRecognition               *bool                              `json:"emotion_recognition,omitempty"`
-	EmotionSetting                   *AIActProfileEmotionSetting        `json:"emotion_setting,omitempty"`
-	ExploitsVulnerabilities          *bool                              `json:"exploits_vulnerabilities,omitempty"`
-	HumanEditorialControl            *bool                              `json:"human_editorial_control,omitempty"`
-	InteractsWithPersons             *bool                              `json:"interacts_with_persons,omitempty"`
-	LawEnforcement                   *bool                              `json:"law_enforcement,omitempty"`
-	ManipulativeTechniques           *bool                              `json:"manipulative_techniques,omitempty"`
-	ProfilesNaturalPersons           *bool                              `json:"profiles_natural_persons,omitempty"`
-	PublicInterestText               *bool                              `json:"public_interest_text,omitempty"`
-	PubliclyAccessibleSpaces         *bool                              `json:"publicly_accessible_spaces,omitempty"`
-	RbiException                     *AIActProfileRbiException          `json:"rbi_exception,omitempty"`
-	RealTime                         *bool                              `json:"real_time,omitempty"`
-	RemoteBiometricIdentification    *bool                              `json:"remote_biometric_identification,omitempty"`
-	SafetyComponent                  *bool                              `json:"safety_component,omitempty"`
-	SensitiveBiometricCategorisation *bool                              `json:"sensitive_biometric_categorisation,omitempty"`
-	SignificantHarmLikely            *bool                              `json:"significant_harm_likely,omitempty"`
-	SocialScoring                    *bool                              `json:"social_scoring,omitempty"`
-	SolelyProfiling                  *bool                              `json:"solely_profiling,omitempty"`
-	SyntheticContent                 *bool                              `json:"synthetic_content,omitempty"`
-	UntargetedFaceScraping           *bool                              `json:"untargeted_face_scraping,omitempty"`
+	// AnnexIii Annex III item codes, 1a … 8b; point 2 has no sub-points and is 2
+	AnnexIii                *[]string                          `json:"annex_iii,omitempty"`
+	CategorisationPurpose   *AIActProfileCategorisationPurpose `json:"categorisation_purpose,omitempty"`
+	CrimeRiskPrediction     *bool                              `json:"crime_risk_prediction,omitempty"`
+	DeepFakes               *bool                              `json:"deep_fakes,omitempty"`
+	Derogation              *AIActProfileDerogation            `json:"derogation,omitempty"`
+	EmotionPurpose          *AIActProfileEmotionPurpose        `json:"emotion_purpose,omitempty"`
+	EmotionRecognition      *bool                              `json:"emotion_recognition,omitempty"`
+	EmotionSetting          *AIActProfileEmotionSetting        `json:"emotion_setting,omitempty"`
+	ExploitsVulnerabilities *bool                              `json:"exploits_vulnerabilities,omitempty"`
+	HumanEditorialControl   *bool                              `json:"human_editorial_control,omitempty"`
+	InteractsWithPersons    *bool                              `json:"interacts_with_persons,omitempty"`
+	LawEnforcement          *bool                              `json:"law_enforcement,omitempty"`
+	ManipulativeTechniques  *bool                              `json:"manipulative_techniques,omitempty"`
+	ProfilesNaturalPersons  *bool                              `json:"profiles_natural_persons,omitempty"`
+
+	// PublicCrimeReporting Available to the public to report a crime; Art. 50(1)'s law-enforcement exception does not cover it
+	PublicCrimeReporting             *bool                     `json:"public_crime_reporting,omitempty"`
+	PublicInterestText               *bool                     `json:"public_interest_text,omitempty"`
+	PubliclyAccessibleSpaces         *bool                     `json:"publicly_accessible_spaces,omitempty"`
+	RbiException                     *AIActProfileRbiException `json:"rbi_exception,omitempty"`
+	RealTime                         *bool                     `json:"real_time,omitempty"`
+	RemoteBiometricIdentification    *bool                     `json:"remote_biometric_identification,omitempty"`
+	SafetyComponent                  *bool                     `json:"safety_component,omitempty"`
+	SensitiveBiometricCategorisation *bool                     `json:"sensitive_biometric_categorisation,omitempty"`
+	SignificantHarmLikely            *bool                     `json:"significant_harm_likely,omitempty"`
+	SocialScoring                    *bool                     `json:"social_scoring,omitempty"`
+	SolelyProfiling                  *bool                     `json:"solely_profiling,omitempty"`
+	SyntheticContent                 *bool                     `json:"synthetic_content,omitempty"`
+	UntargetedFaceScraping           *bool                     `json:"untargeted_face_scraping,omitempty"`
 }
 
 // AIActProfileCategorisationPurpose defines model for AIActProfile.CategorisationPurpose.

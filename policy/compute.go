@@ -25,10 +25,14 @@ type estimates struct {
 	max, min                      float64
 	maxMethod                     string
 	disagreement                  float64
-	utilisation                   float64
-	totalGPUHours                 float64
-	systems                       []string
-	list                          []pactum.ComputeEstimate
+	// declaredDisagreement is how far the declared figure lies from the
+	// nearest independent estimate (6·P·D or hardware), as a ratio above
+	// one minus one; 0 without a declared figure or an independent one.
+	declaredDisagreement float64
+	utilisation          float64
+	totalGPUHours        float64
+	systems              []string
+	list                 []pactum.ComputeEstimate
 }
 
 // estimate computes the estimates of the GPAI guidelines, Annex A:
@@ -97,14 +101,27 @@ func estimate(p *pactum.Proposal, systems map[string]*pactum.System, defaultU fl
 		}
 	}
 	if e.flop6PD > 0 && e.flopHW > 0 {
-		hi, lo := math.Max(e.flop6PD, e.flopHW), math.Min(e.flop6PD, e.flopHW)
-		e.disagreement = hi/lo - 1
+		e.disagreement = spread(e.flop6PD, e.flopHW)
+	}
+	// A declared figure is flagged only when it disagrees with every
+	// independent estimate: agreeing with one of them is agreeing with a
+	// method the guidelines accept (S2 Annex A).
+	if e.flopDeclared > 0 {
+		e.declaredDisagreement = math.Inf(1)
+		for _, x := range []float64{e.flop6PD, e.flopHW} {
+			if x > 0 {
+				e.declaredDisagreement = math.Min(e.declaredDisagreement, spread(e.flopDeclared, x))
+			}
+		}
+		if math.IsInf(e.declaredDisagreement, 1) {
+			e.declaredDisagreement = 0
+		}
 	}
 	// Validation bounds every input far below overflow; a figure that is
 	// still not finite (a record stored before the bounds, a catalogue
 	// entry out of range) is refused here rather than screened, because
 	// ±Inf compares past every threshold and JSON cannot carry it.
-	for _, x := range []float64{e.flop6PD, e.flopHW, e.flopDeclared, e.totalGPUHours, e.disagreement, e.utilisation} {
+	for _, x := range []float64{e.flop6PD, e.flopHW, e.flopDeclared, e.totalGPUHours, e.disagreement, e.declaredDisagreement, e.utilisation} {
 		if math.IsInf(x, 0) || math.IsNaN(x) {
 			return e, &pactum.Error{Code: pactum.EINVALID,
 				Message: "The proposal's figures are too large to estimate its training compute.",
@@ -114,6 +131,9 @@ func estimate(p *pactum.Proposal, systems map[string]*pactum.System, defaultU fl
 	}
 	return e, nil
 }
+
+// spread is how far the larger of a and b exceeds the smaller: 0.3 is 30 %.
+func spread(a, b float64) float64 { return math.Max(a, b)/math.Min(a, b) - 1 }
 
 // fmtNum formats a number for messages: plain digits up to a trillion,
 // scientific notation beyond.

@@ -108,6 +108,7 @@ var facts = []fact{
 	{"compute.flop_max_method", cel.StringType, "which estimate flop_max is: 6PD, hardware or declared", func(c *screenCtx) ref.Val { return str(c.est.maxMethod) }},
 	{"compute.flop_min", cel.DoubleType, "the smallest available non-zero estimate", func(c *screenCtx) ref.Val { return dbl(c.est.min) }},
 	{"compute.disagreement", cel.DoubleType, "how far the larger of 6PD and hardware exceeds the smaller (0.3 = 30 %); 0 unless both exist", func(c *screenCtx) ref.Val { return dbl(c.est.disagreement) }},
+	{"compute.declared_disagreement", cel.DoubleType, "how far the declared figure lies from the nearer of 6PD and hardware (0.3 = 30 %); 0 without a declared and an independent estimate", func(c *screenCtx) ref.Val { return dbl(c.est.declaredDisagreement) }},
 	{"compute.utilisation", cel.DoubleType, "the utilisation the hardware estimate used", func(c *screenCtx) ref.Val { return dbl(c.est.utilisation) }},
 	{"compute.utilisation_declared", cel.BoolType, "the utilisation was declared rather than the default", func(c *screenCtx) ref.Val { return boolean(c.p.AIWork.Utilisation > 0) }},
 
@@ -127,6 +128,7 @@ var facts = []fact{
 	{"ai_act.real_time", cel.BoolType, "Art. 5(1)(h)", func(c *screenCtx) ref.Val { return boolean(c.p.AIAct.RealTime) }},
 	{"ai_act.publicly_accessible_spaces", cel.BoolType, "Art. 5(1)(h)", func(c *screenCtx) ref.Val { return boolean(c.p.AIAct.PubliclyAccessibleSpaces) }},
 	{"ai_act.law_enforcement", cel.BoolType, "used by or for law enforcement", func(c *screenCtx) ref.Val { return boolean(c.p.AIAct.LawEnforcement) }},
+	{"ai_act.public_crime_reporting", cel.BoolType, "available to the public to report a crime (outside the Art. 50(1) law-enforcement exception)", func(c *screenCtx) ref.Val { return boolean(c.p.AIAct.PublicCrimeReporting) }},
 	{"ai_act.rbi_exception", cel.StringType, "victims, imminent_threat, serious_crime_suspect or empty", func(c *screenCtx) ref.Val { return str(c.p.AIAct.RBIException) }},
 	{"ai_act.annex_iii", strList, "declared Annex III item codes such as 4a", func(c *screenCtx) ref.Val { return list(c.p.AIAct.AnnexIII) }},
 	{"ai_act.derogation", cel.StringType, "claimed Art. 6(3) derogation or empty", func(c *screenCtx) ref.Val { return str(c.p.AIAct.Derogation) }},

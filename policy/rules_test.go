@@ -60,6 +60,8 @@ func ruleCases() []ruleCase {
 		transparencyCases(),
 		gpaiCases(),
 		computeEstimateCases(),
+		systemicReviewCases(),
+		legalBasisCases(),
 		dataRightsCases(),
 		annexIIIItemCases(),
 		ethicsSectionCases(),

@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package policy_test
+
+import "github.com/pactum/pactum"
+
+// systemicReviewCases cover issue 10 point 3: no estimate at or within the
+// ±30 % margin of 1e25 FLOP is approved automatically, and a declared
+// figure that no independent estimate confirms is flagged. llmInput's 6PD
+// is 1.008e23, its hardware estimate 3.56e22.
+func systemicReviewCases() []ruleCase {
+	return []ruleCase{
+		{name: "declared 2e25 FLOP in the fast lane is never approved", base: llmInput,
+			edit:   work(func(w *pactum.AIWork) { w.PlannedTrainingFLOP = 2e25 }),
+			fire:   []string{"gpai.systemic_review", "compute.declared_disagrees", "gpai.systemic_notification"},
+			expect: pactum.OutcomeRefer},
+		{name: "declared 7.01e24 FLOP is within the margin", base: llmInput,
+			edit:   work(func(w *pactum.AIWork) { w.ParameterCount, w.PlannedTrainingFLOP = 0, 7.01e24 }),
+			fire:   []string{"gpai.systemic_review"},
+			quiet:  []string{"gpai.systemic_notification"},
+			expect: pactum.OutcomeRefer},
+		{name: "declared 6.99e24 FLOP is outside the margin", base: llmInput,
+			edit:  work(func(w *pactum.AIWork) { w.ParameterCount, w.PlannedTrainingFLOP = 0, 6.99e24 }),
+			quiet: []string{"gpai.systemic_review"}},
+		{name: "non-generative model above 1e25 FLOP is reviewed all the same", base: llmInput,
+			edit: work(func(w *pactum.AIWork) {
+				w.OutputModalities, w.ParameterCount, w.TrainingTokens = []string{"tabular"}, 7e10, 2.4e13
+			}),
+			fire:   []string{"gpai.systemic_review"},
+			quiet:  []string{"gpai.systemic_notification"},
+			expect: pactum.OutcomeRefer},
+		{name: "fine-tune whose cumulative compute nears 1e25", base: llmInput,
+			edit: work(func(w *pactum.AIWork) {
+				w.FineTune, w.BaseModel, w.BaseModelFLOP = true, "base-70b", 6.9e24 // + 1.008e23
+			}),
+			fire: []string{"gpai.systemic_review"}},
+		{name: "fine-tune whose cumulative compute stays below the margin", base: llmInput,
+			edit: work(func(w *pactum.AIWork) {
+				w.FineTune, w.BaseModel, w.BaseModelFLOP = true, "base-70b", 6.85e24
+			}),
+			quiet: []string{"gpai.systemic_review"}},
+		{name: "declared figure 39 % off the nearer estimate", base: llmInput,
+			edit: work(func(w *pactum.AIWork) { w.PlannedTrainingFLOP = 1.4e23 }),
+			fire: []string{"compute.declared_disagrees"}, expect: pactum.OutcomeRefer},
+		{name: "declared figure 29 % off the nearer estimate", base: llmInput,
+			edit:  work(func(w *pactum.AIWork) { w.PlannedTrainingFLOP = 1.3e23 }),
+			quiet: []string{"compute.declared_disagrees"}},
+	}
+}
+
+// legalBasisCases cover issue 10 point 8: the law-enforcement exceptions of
+// Art. 50(1) and 50(4) as the Article draws them, and Annex III point 2
+// without lettered sub-points.
+func legalBasisCases() []ruleCase {
+	return []ruleCase{
+		{name: "law-enforcement chatbot is exempt from Art. 50(1)",
+			edit:  ai(func(a *pactum.AIActProfile) { a.InteractsWithPersons, a.LawEnforcement = true, true }),
+			quiet: []string{"art50.1"}},
+		{name: "public crime-reporting chatbot is not exempt from Art. 50(1)",
+			edit: ai(func(a *pactum.AIActProfile) {
+				a.InteractsWithPersons, a.LawEnforcement, a.PublicCrimeReporting = true, true, true
+			}),
+			fire: []string{"art50.1"}},
+		{name: "deep fakes authorised by law for law enforcement",
+			edit:  ai(func(a *pactum.AIActProfile) { a.DeepFakes, a.LawEnforcement = true, true }),
+			quiet: []string{"art50.4_deep_fakes"}},
+		{name: "public-interest text for law enforcement",
+			edit:  ai(func(a *pactum.AIActProfile) { a.PublicInterestText, a.LawEnforcement = true, true }),
+			quiet: []string{"art50.4_text"}},
+		{name: "Annex III point 2 is coded 2",
+			edit: ai(func(a *pactum.AIActProfile) { a.AnnexIII = []string{"2"} }),
+			fire: []string{"annex3.2"}, expect: pactum.OutcomeRefer},
+	}
+}
