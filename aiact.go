@@ -23,8 +23,8 @@ type AIActProfile struct {
 	// Art. 5(1)(e): facial-recognition databases by untargeted scraping.
 	UntargetedFaceScraping bool `json:"untargeted_face_scraping"`
 	// Art. 5(1)(f): emotion recognition; EmotionSetting is "workplace",
-	// "education" or "other"; EmotionPurpose is "medical", "safety" or
-	// "other".
+	// "education" or "other"; EmotionPurpose is "medical", "safety",
+	// "medical_or_safety" (the questionnaire's answer) or "other".
 	EmotionRecognition bool   `json:"emotion_recognition"`
 	EmotionSetting     string `json:"emotion_setting,omitempty"`
 	EmotionPurpose     string `json:"emotion_purpose,omitempty"`
@@ -89,7 +89,7 @@ var Derogations = []string{"narrow_procedural_task", "improves_completed_activit
 
 func (a *AIActProfile) validate(v *Validator) {
 	oneOf(v, "ai_act.emotion_setting", a.EmotionSetting, "workplace", "education", "other")
-	oneOf(v, "ai_act.emotion_purpose", a.EmotionPurpose, "medical", "safety", "other")
+	oneOf(v, "ai_act.emotion_purpose", a.EmotionPurpose, "medical", "safety", "medical_or_safety", "other")
 	oneOf(v, "ai_act.categorisation_purpose", a.CategorisationPurpose, "dataset_labelling", "law_enforcement", "other")
 	oneOf(v, "ai_act.rbi_exception", a.RBIException, "victims", "imminent_threat", "serious_crime_suspect")
 	oneOf(v, "ai_act.derogation", a.Derogation, Derogations...)
@@ -194,4 +194,12 @@ type AIPactPledges struct {
 // Core reports whether all three core pledges are made.
 func (p *AIPactPledges) Core() bool {
 	return p.GovernanceStrategy && p.HighRiskMapping && p.AILiteracy
+}
+
+// Validate checks the profile on its own, as proposal validation does.
+// EINVALID naming every field at fault.
+func (a *AIActProfile) Validate() error {
+	var v Validator
+	a.validate(&v)
+	return v.Err("The AI Act profile is not valid.")
 }

@@ -156,6 +156,12 @@ type ProposalContent struct {
 	// is not worth doing: an allocation run refuses the proposal rather
 	// than cut it further. Zero means DefaultMinViableFraction.
 	MinViableFraction float64 `json:"min_viable_fraction,omitempty"`
+	// Questionnaire holds the answers to the ruleset's plain-language
+	// questions by question id: yes, no or unsure. When present, every
+	// question must be answered, and the answers add to AIAct the facts
+	// they establish (Questionnaire.Sets). Absent, AIAct alone is
+	// screened, as declared by an applicant who knows the AI Act.
+	Questionnaire map[string]Answer `json:"questionnaire,omitempty"`
 }
 
 // ProposalInput is everything an applicant writes: the call and access
@@ -369,6 +375,7 @@ func (p *Proposal) validate(v *Validator) {
 	v.Text("ai_work.data_provenance.description", w.DataProvenance.Description, true)
 
 	p.AIAct.validate(v)
+	validateAnswers(v, p.Questionnaire)
 	for _, s := range p.Ethics.Sections() {
 		v.Check(!s.Answer.Yes || strings.TrimSpace(s.Answer.Details) != "", "ethics."+s.Name+".details", "is required when the answer is yes")
 		v.Check(len(s.Answer.Details) <= 5000, "ethics."+s.Name+".details", "must be at most 5000 characters")

@@ -81,6 +81,7 @@ type Ruleset struct {
 	paramSrc    map[string]any
 	derived     []*derivedFact
 	rules       []*Rule
+	questions   []*question    // the questionnaire, in order
 	all         cel.Program    // every rule's condition as one list, see buildAll
 	acts        sync.Pool      // *activation, sized for this ruleset
 	index       map[string]int // activation slot by fact name
@@ -127,12 +128,20 @@ func canonicalHash(rs *Ruleset) string {
 		ID, Basis, Effect, Referral, When, Message, ValidFrom, ValidTo string
 	}
 	type cd struct{ Name, Expr string }
+	type cq struct {
+		ID, Section, Text, Basis, Referral string
+		Sets                               map[string]any
+	}
 	c := struct {
-		Version string
-		Params  map[string]any
-		Derived []cd
-		Rules   []cr
+		Version   string
+		Params    map[string]any
+		Derived   []cd
+		Rules     []cr
+		Questions []cq `json:",omitempty"`
 	}{Version: rs.version, Params: rs.paramSrc}
+	for _, q := range rs.questions {
+		c.Questions = append(c.Questions, cq{q.ID, q.Section, q.Text, q.Basis, q.Referral, q.Sets})
+	}
 	for _, d := range rs.derived {
 		c.Derived = append(c.Derived, cd{d.name, strings.TrimSpace(d.expr)})
 	}

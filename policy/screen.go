@@ -107,7 +107,11 @@ func (s *Screener) Screen(ctx context.Context, in *pactum.ScreeningInput) (*pact
 	if err != nil {
 		return nil, err
 	}
-	c := &screenCtx{in: in, p: in.Proposal, org: in.Organization, mode: in.Call.Mode(in.Proposal.Mode), est: est}
+	prof, extra, err := rs.profile(in.Proposal)
+	if err != nil {
+		return nil, err
+	}
+	c := &screenCtx{in: in, p: in.Proposal, org: in.Organization, mode: in.Call.Mode(in.Proposal.Mode), est: est, ai: prof}
 
 	act := rs.acts.Get().(*activation)
 	defer rs.putActivation(act)
@@ -127,12 +131,19 @@ func (s *Screener) Screen(ctx context.Context, in *pactum.ScreeningInput) (*pact
 	// Strongest effect first, then ruleset order: the reason for the
 	// outcome leads. fired is in ruleset order, so one pass per effect
 	// sorts it stably without a comparison sort.
-	findings := make([]pactum.Finding, 0, len(fired))
+	// The findings Go adds (the questionnaire's) follow the rules' of
+	// their effect.
+	findings := make([]pactum.Finding, 0, len(fired)+len(extra))
 	for rank := range len(effectOrder) {
 		for _, r := range fired {
 			if r.rank == rank {
 				findings = append(findings, pactum.Finding{RuleID: r.ID, Basis: r.Basis, Effect: r.Effect,
 					Message: r.msg.render(act), Referral: r.Referral})
+			}
+		}
+		for _, f := range extra {
+			if effectRank(f.Effect) == rank {
+				findings = append(findings, f)
 			}
 		}
 	}
