@@ -65,15 +65,18 @@ func (e AIActProfileDerogation) Valid() bool {
 
 // Defines values for AIActProfileEmotionPurpose.
 const (
-	AIActProfileEmotionPurposeMedical AIActProfileEmotionPurpose = "medical"
-	AIActProfileEmotionPurposeOther   AIActProfileEmotionPurpose = "other"
-	AIActProfileEmotionPurposeSafety  AIActProfileEmotionPurpose = "safety"
+	AIActProfileEmotionPurposeMedical         AIActProfileEmotionPurpose = "medical"
+	AIActProfileEmotionPurposeMedicalOrSafety AIActProfileEmotionPurpose = "medical_or_safety"
+	AIActProfileEmotionPurposeOther           AIActProfileEmotionPurpose = "other"
+	AIActProfileEmotionPurposeSafety          AIActProfileEmotionPurpose = "safety"
 )
 
 // Valid indicates whether the value is a known member of the AIActProfileEmotionPurpose enum.
 func (e AIActProfileEmotionPurpose) Valid() bool {
 	switch e {
 	case AIActProfileEmotionPurposeMedical:
+		return true
+	case AIActProfileEmotionPurposeMedicalOrSafety:
 		return true
 	case AIActProfileEmotionPurposeOther:
 		return true
@@ -261,6 +264,27 @@ func (e AllocationState) Valid() bool {
 	case PendingProvisioning:
 		return true
 	case Suspended:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for Answer.
+const (
+	No     Answer = "no"
+	Unsure Answer = "unsure"
+	Yes    Answer = "yes"
+)
+
+// Valid indicates whether the value is a known member of the Answer enum.
+func (e Answer) Valid() bool {
+	switch e {
+	case No:
+		return true
+	case Unsure:
+		return true
+	case Yes:
 		return true
 	default:
 		return false
@@ -458,19 +482,19 @@ func (e FindingEffect) Valid() bool {
 
 // Defines values for FindingReferral.
 const (
-	Ethics    FindingReferral = "ethics"
-	Legal     FindingReferral = "legal"
-	Technical FindingReferral = "technical"
+	FindingReferralEthics    FindingReferral = "ethics"
+	FindingReferralLegal     FindingReferral = "legal"
+	FindingReferralTechnical FindingReferral = "technical"
 )
 
 // Valid indicates whether the value is a known member of the FindingReferral enum.
 func (e FindingReferral) Valid() bool {
 	switch e {
-	case Ethics:
+	case FindingReferralEthics:
 		return true
-	case Legal:
+	case FindingReferralLegal:
 		return true
-	case Technical:
+	case FindingReferralTechnical:
 		return true
 	default:
 		return false
@@ -570,6 +594,54 @@ func (e ProposalState) Valid() bool {
 	case Submitted:
 		return true
 	case Withdrawn:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for QuestionReferral.
+const (
+	QuestionReferralEthics    QuestionReferral = "ethics"
+	QuestionReferralLegal     QuestionReferral = "legal"
+	QuestionReferralTechnical QuestionReferral = "technical"
+)
+
+// Valid indicates whether the value is a known member of the QuestionReferral enum.
+func (e QuestionReferral) Valid() bool {
+	switch e {
+	case QuestionReferralEthics:
+		return true
+	case QuestionReferralLegal:
+		return true
+	case QuestionReferralTechnical:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for QuestionSection.
+const (
+	GeneralPurpose QuestionSection = "general_purpose"
+	HighRisk       QuestionSection = "high_risk"
+	ProductSafety  QuestionSection = "product_safety"
+	Prohibited     QuestionSection = "prohibited"
+	Transparency   QuestionSection = "transparency"
+)
+
+// Valid indicates whether the value is a known member of the QuestionSection enum.
+func (e QuestionSection) Valid() bool {
+	switch e {
+	case GeneralPurpose:
+		return true
+	case HighRisk:
+		return true
+	case ProductSafety:
+		return true
+	case Prohibited:
+		return true
+	case Transparency:
 		return true
 	default:
 		return false
@@ -991,6 +1063,9 @@ type AllocationRunParams struct {
 
 // AllocationState defines model for AllocationState.
 type AllocationState string
+
+// Answer An answer to a questionnaire question; unsure refers the proposal to a person
+type Answer string
 
 // AssignInput defines model for AssignInput.
 type AssignInput struct {
@@ -1556,9 +1631,12 @@ type Proposal struct {
 	Override          *DecisionOverride `json:"override,omitempty"`
 
 	// Pledges The AI Pact pledges made; absent ones are not made.
-	Pledges   AIPactPledges      `json:"pledges"`
-	Requests  []ResourceRequest  `json:"requests"`
-	Screening *ScreeningDecision `json:"screening,omitempty"`
+	Pledges AIPactPledges `json:"pledges"`
+
+	// Questionnaire Answers by question id (GET /api/v1/questionnaire); when present, every question is answered
+	Questionnaire *map[string]Answer `json:"questionnaire,omitempty"`
+	Requests      []ResourceRequest  `json:"requests"`
+	Screening     *ScreeningDecision `json:"screening,omitempty"`
 
 	// Software The GPU software stack the work needs; absent means derived from the requested systems
 	Software    *Software     `json:"software,omitempty"`
@@ -1599,8 +1677,11 @@ type ProposalInput struct {
 	Mode              AccessMode `json:"mode"`
 
 	// Pledges The AI Pact pledges made; absent ones are not made.
-	Pledges  *AIPactPledges    `json:"pledges,omitempty"`
-	Requests []ResourceRequest `json:"requests"`
+	Pledges *AIPactPledges `json:"pledges,omitempty"`
+
+	// Questionnaire Answers by question id (GET /api/v1/questionnaire); when present, every question is answered
+	Questionnaire *map[string]Answer `json:"questionnaire,omitempty"`
+	Requests      []ResourceRequest  `json:"requests"`
 
 	// Software The GPU software stack the work needs; absent means derived from the requested systems
 	Software *Software `json:"software,omitempty"`
@@ -1619,6 +1700,36 @@ type ProposalList struct {
 
 // ProposalState defines model for ProposalState.
 type ProposalState string
+
+// Question defines model for Question.
+type Question struct {
+	Basis string `json:"basis"`
+
+	// Help Plain-language help quoting the provision
+	Help string `json:"help"`
+	Id   string `json:"id"`
+
+	// Referral The review an unsure answer asks for
+	Referral QuestionReferral `json:"referral"`
+	Section  QuestionSection  `json:"section"`
+
+	// Sets The AI Act profile facts a yes establishes
+	Sets map[string]interface{} `json:"sets"`
+	Text string                 `json:"text"`
+}
+
+// QuestionReferral The review an unsure answer asks for
+type QuestionReferral string
+
+// QuestionSection defines model for Question.Section.
+type QuestionSection string
+
+// Questionnaire defines model for Questionnaire.
+type Questionnaire struct {
+	Questions      []Question `json:"questions"`
+	RulesetHash    string     `json:"ruleset_hash"`
+	RulesetVersion string     `json:"ruleset_version"`
+}
 
 // ReasonInput defines model for ReasonInput.
 type ReasonInput struct {
@@ -2334,6 +2445,9 @@ type CreateOrganizationJSONRequestBody = OrganizationInput
 // CreateProposalJSONRequestBody defines body for CreateProposal for application/json ContentType.
 type CreateProposalJSONRequestBody = ProposalInput
 
+// ScreenProposalJSONRequestBody defines body for ScreenProposal for application/json ContentType.
+type ScreenProposalJSONRequestBody = ProposalInput
+
 // UpdateProposalJSONRequestBody defines body for UpdateProposal for application/json ContentType.
 type UpdateProposalJSONRequestBody = ProposalInput
 
@@ -2720,6 +2834,20 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/proposals (the `CreateProposal` operationId).
 	CreateProposal(ctx context.Context, params *CreateProposalParams, body CreateProposalJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ScreenProposalWithBody Dry run: screen a proposal as if submitted now, storing nothing (applicants)
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/proposals/screen (the `ScreenProposal` operationId).
+	ScreenProposalWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ScreenProposal Dry run: screen a proposal as if submitted now, storing nothing (applicants)
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/proposals/screen (the `ScreenProposal` operationId).
+	ScreenProposal(ctx context.Context, body ScreenProposalJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetProposal A proposal visible to the caller
 	//
 	// Corresponds with GET /api/v1/proposals/{id} (the `GetProposal` operationId).
@@ -2831,6 +2959,13 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/proposals/{id}/withdraw (the `WithdrawProposal` operationId).
 	WithdrawProposal(ctx context.Context, id ID, body WithdrawProposalJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetQuestionnaire The plain-language screening questionnaire of the ruleset in force
+	//
+	// Every question is answered yes, no or unsure in a proposal's questionnaire; the answers derive its AI Act profile.
+	//
+	// Corresponds with GET /api/v1/questionnaire (the `GetQuestionnaire` operationId).
+	GetQuestionnaire(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListReviewers Reviewers and their profiles (access managers and auditors all; reviewers themselves)
 	//
 	// Corresponds with GET /api/v1/reviewers (the `ListReviewers` operationId).
@@ -2854,6 +2989,11 @@ type ClientInterface interface {
 	//
 	// Corresponds with PUT /api/v1/reviewers/{id} (the `UpdateReviewer` operationId).
 	UpdateReviewer(ctx context.Context, id ID, body UpdateReviewerJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetProposalSchema JSON Schema (2020-12) of a proposal as POST /api/v1/proposals takes it
+	//
+	// Corresponds with GET /api/v1/schemas/proposal (the `GetProposalSchema` operationId).
+	GetProposalSchema(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetSiteDesiredState The state a site's scheduler must carry for its allocations (the site's operators, access managers, auditors)
 	//
@@ -3738,6 +3878,40 @@ func (c *Client) CreateProposal(ctx context.Context, params *CreateProposalParam
 	return c.Client.Do(req)
 }
 
+// ScreenProposalWithBody Dry run: screen a proposal as if submitted now, storing nothing (applicants)
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/proposals/screen (the `ScreenProposal` operationId).
+func (c *Client) ScreenProposalWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewScreenProposalRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ScreenProposal Dry run: screen a proposal as if submitted now, storing nothing (applicants)
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/proposals/screen (the `ScreenProposal` operationId).
+func (c *Client) ScreenProposal(ctx context.Context, body ScreenProposalJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewScreenProposalRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetProposal A proposal visible to the caller
 //
 // Corresponds with GET /api/v1/proposals/{id} (the `GetProposal` operationId).
@@ -4019,6 +4193,23 @@ func (c *Client) WithdrawProposal(ctx context.Context, id ID, body WithdrawPropo
 	return c.Client.Do(req)
 }
 
+// GetQuestionnaire The plain-language screening questionnaire of the ruleset in force
+//
+// Every question is answered yes, no or unsure in a proposal's questionnaire; the answers derive its AI Act profile.
+//
+// Corresponds with GET /api/v1/questionnaire (the `GetQuestionnaire` operationId).
+func (c *Client) GetQuestionnaire(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetQuestionnaireRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListReviewers Reviewers and their profiles (access managers and auditors all; reviewers themselves)
 //
 // Corresponds with GET /api/v1/reviewers (the `ListReviewers` operationId).
@@ -4073,6 +4264,21 @@ func (c *Client) UpdateReviewerWithBody(ctx context.Context, id ID, contentType 
 // Corresponds with PUT /api/v1/reviewers/{id} (the `UpdateReviewer` operationId).
 func (c *Client) UpdateReviewer(ctx context.Context, id ID, body UpdateReviewerJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateReviewerRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetProposalSchema JSON Schema (2020-12) of a proposal as POST /api/v1/proposals takes it
+//
+// Corresponds with GET /api/v1/schemas/proposal (the `GetProposalSchema` operationId).
+func (c *Client) GetProposalSchema(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetProposalSchemaRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -6463,6 +6669,46 @@ func NewCreateProposalRequestWithBody(server string, params *CreateProposalParam
 	return req, nil
 }
 
+// NewScreenProposalRequest calls the generic ScreenProposal builder with application/json body
+func NewScreenProposalRequest(server string, body ScreenProposalJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewScreenProposalRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewScreenProposalRequestWithBody constructs an http.Request for the ScreenProposal method, with any body, and a specified content type
+func NewScreenProposalRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/proposals/screen")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewGetProposalRequest constructs an http.Request for the GetProposal method
 func NewGetProposalRequest(server string, id ID) (*http.Request, error) {
 	var err error
@@ -6963,6 +7209,33 @@ func NewWithdrawProposalRequestWithBody(server string, id ID, contentType string
 	return req, nil
 }
 
+// NewGetQuestionnaireRequest constructs an http.Request for the GetQuestionnaire method
+func NewGetQuestionnaireRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/questionnaire")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListReviewersRequest constructs an http.Request for the ListReviewers method
 func NewListReviewersRequest(server string, params *ListReviewersParams) (*http.Request, error) {
 	var err error
@@ -7118,6 +7391,33 @@ func NewUpdateReviewerRequestWithBody(server string, id ID, contentType string, 
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetProposalSchemaRequest constructs an http.Request for the GetProposalSchema method
+func NewGetProposalSchemaRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/schemas/proposal")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -8150,6 +8450,20 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/proposals (the `CreateProposal` operationId).
 	CreateProposalWithResponse(ctx context.Context, params *CreateProposalParams, body CreateProposalJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateProposalResponse, error)
 
+	// ScreenProposalWithBodyWithResponse Dry run: screen a proposal as if submitted now, storing nothing (applicants)
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/proposals/screen (the `ScreenProposal` operationId).
+	ScreenProposalWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ScreenProposalResponse, error)
+
+	// ScreenProposalWithResponse Dry run: screen a proposal as if submitted now, storing nothing (applicants)
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/proposals/screen (the `ScreenProposal` operationId).
+	ScreenProposalWithResponse(ctx context.Context, body ScreenProposalJSONRequestBody, reqEditors ...RequestEditorFn) (*ScreenProposalResponse, error)
+
 	// GetProposalWithResponse A proposal visible to the caller
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -8275,6 +8589,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/proposals/{id}/withdraw (the `WithdrawProposal` operationId).
 	WithdrawProposalWithResponse(ctx context.Context, id ID, body WithdrawProposalJSONRequestBody, reqEditors ...RequestEditorFn) (*WithdrawProposalResponse, error)
 
+	// GetQuestionnaireWithResponse The plain-language screening questionnaire of the ruleset in force
+	//
+	// Every question is answered yes, no or unsure in a proposal's questionnaire; the answers derive its AI Act profile.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/questionnaire (the `GetQuestionnaire` operationId).
+	GetQuestionnaireWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetQuestionnaireResponse, error)
+
 	// ListReviewersWithResponse Reviewers and their profiles (access managers and auditors all; reviewers themselves)
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -8302,6 +8625,13 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PUT /api/v1/reviewers/{id} (the `UpdateReviewer` operationId).
 	UpdateReviewerWithResponse(ctx context.Context, id ID, body UpdateReviewerJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateReviewerResponse, error)
+
+	// GetProposalSchemaWithResponse JSON Schema (2020-12) of a proposal as POST /api/v1/proposals takes it
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/schemas/proposal (the `GetProposalSchema` operationId).
+	GetProposalSchemaWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetProposalSchemaResponse, error)
 
 	// GetSiteDesiredStateWithResponse The state a site's scheduler must carry for its allocations (the site's operators, access managers, auditors)
 	//
@@ -11216,6 +11546,89 @@ func (r CreateProposalResponse) ContentType() string {
 	return ""
 }
 
+// ScreenProposalResponse429Headers the declared response headers of an HTTP 429 response for ScreenProposal
+type ScreenProposalResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ScreenProposalResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ScreeningDecision
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Invalid
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooMany
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ScreenProposalResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ScreenProposalResponse) GetJSON200() *ScreeningDecision {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ScreenProposalResponse) GetJSON400() *Invalid {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ScreenProposalResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ScreenProposalResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ScreenProposalResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ScreenProposalResponse) GetJSON429() *TooMany {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r ScreenProposalResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ScreenProposalResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ScreenProposalResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ScreenProposalResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetProposalResponse429Headers the declared response headers of an HTTP 429 response for GetProposal
 type GetProposalResponse429Headers struct {
 	RetryAfter *int
@@ -12233,6 +12646,75 @@ func (r WithdrawProposalResponse) ContentType() string {
 	return ""
 }
 
+// GetQuestionnaireResponse429Headers the declared response headers of an HTTP 429 response for GetQuestionnaire
+type GetQuestionnaireResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GetQuestionnaireResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Questionnaire
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooMany
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetQuestionnaireResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetQuestionnaireResponse) GetJSON200() *Questionnaire {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetQuestionnaireResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetQuestionnaireResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetQuestionnaireResponse) GetJSON429() *TooMany {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetQuestionnaireResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetQuestionnaireResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetQuestionnaireResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetQuestionnaireResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListReviewersResponse429Headers the declared response headers of an HTTP 429 response for ListReviewers
 type ListReviewersResponse429Headers struct {
 	RetryAfter *int
@@ -12462,6 +12944,68 @@ func (r UpdateReviewerResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r UpdateReviewerResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetProposalSchemaResponse429Headers the declared response headers of an HTTP 429 response for GetProposalSchema
+type GetProposalSchemaResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GetProposalSchemaResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationschemaJSON200 the response for an HTTP 200 `application/schema+json` response
+	ApplicationschemaJSON200 *map[string]interface{}
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooMany
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetProposalSchemaResponse429Headers
+}
+
+// GetApplicationschemaJSON200 returns the response for an HTTP 200 `application/schema+json` response
+func (r GetProposalSchemaResponse) GetApplicationschemaJSON200() *map[string]interface{} {
+	return r.ApplicationschemaJSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetProposalSchemaResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetProposalSchemaResponse) GetJSON429() *TooMany {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetProposalSchemaResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetProposalSchemaResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetProposalSchemaResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetProposalSchemaResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -14155,6 +14699,32 @@ func (c *ClientWithResponses) CreateProposalWithResponse(ctx context.Context, pa
 	return ParseCreateProposalResponse(rsp)
 }
 
+// ScreenProposalWithBodyWithResponse Dry run: screen a proposal as if submitted now, storing nothing (applicants)
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/proposals/screen (the `ScreenProposal` operationId).
+func (c *ClientWithResponses) ScreenProposalWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ScreenProposalResponse, error) {
+	rsp, err := c.ScreenProposalWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseScreenProposalResponse(rsp)
+}
+
+// ScreenProposalWithResponse Dry run: screen a proposal as if submitted now, storing nothing (applicants)
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/proposals/screen (the `ScreenProposal` operationId).
+func (c *ClientWithResponses) ScreenProposalWithResponse(ctx context.Context, body ScreenProposalJSONRequestBody, reqEditors ...RequestEditorFn) (*ScreenProposalResponse, error) {
+	rsp, err := c.ScreenProposal(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseScreenProposalResponse(rsp)
+}
+
 // GetProposalWithResponse A proposal visible to the caller
 //
 // Returns a wrapper object for the known response body format(s).
@@ -14382,6 +14952,21 @@ func (c *ClientWithResponses) WithdrawProposalWithResponse(ctx context.Context, 
 	return ParseWithdrawProposalResponse(rsp)
 }
 
+// GetQuestionnaireWithResponse The plain-language screening questionnaire of the ruleset in force
+//
+// Every question is answered yes, no or unsure in a proposal's questionnaire; the answers derive its AI Act profile.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/questionnaire (the `GetQuestionnaire` operationId).
+func (c *ClientWithResponses) GetQuestionnaireWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetQuestionnaireResponse, error) {
+	rsp, err := c.GetQuestionnaire(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetQuestionnaireResponse(rsp)
+}
+
 // ListReviewersWithResponse Reviewers and their profiles (access managers and auditors all; reviewers themselves)
 //
 // Returns a wrapper object for the known response body format(s).
@@ -14432,6 +15017,19 @@ func (c *ClientWithResponses) UpdateReviewerWithResponse(ctx context.Context, id
 		return nil, err
 	}
 	return ParseUpdateReviewerResponse(rsp)
+}
+
+// GetProposalSchemaWithResponse JSON Schema (2020-12) of a proposal as POST /api/v1/proposals takes it
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/schemas/proposal (the `GetProposalSchema` operationId).
+func (c *ClientWithResponses) GetProposalSchemaWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetProposalSchemaResponse, error) {
+	rsp, err := c.GetProposalSchema(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetProposalSchemaResponse(rsp)
 }
 
 // GetSiteDesiredStateWithResponse The state a site's scheduler must carry for its allocations (the site's operators, access managers, auditors)
@@ -17142,6 +17740,80 @@ func ParseCreateProposalResponse(rsp *http.Response) (*CreateProposalResponse, e
 	return response, nil
 }
 
+// ParseScreenProposalResponse parses an HTTP response from a ScreenProposalWithResponse call
+func ParseScreenProposalResponse(rsp *http.Response) (*ScreenProposalResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ScreenProposalResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ScreeningDecision
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooMany
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ScreenProposalResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetProposalResponse parses an HTTP response from a GetProposalWithResponse call
 func ParseGetProposalResponse(rsp *http.Response) (*GetProposalResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -18051,6 +18723,66 @@ func ParseWithdrawProposalResponse(rsp *http.Response) (*WithdrawProposalRespons
 	return response, nil
 }
 
+// ParseGetQuestionnaireResponse parses an HTTP response from a GetQuestionnaireWithResponse call
+func ParseGetQuestionnaireResponse(rsp *http.Response) (*GetQuestionnaireResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetQuestionnaireResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Questionnaire
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooMany
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetQuestionnaireResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListReviewersResponse parses an HTTP response from a ListReviewersWithResponse call
 func ParseListReviewersResponse(rsp *http.Response) (*ListReviewersResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -18246,6 +18978,59 @@ func ParseUpdateReviewerResponse(rsp *http.Response) (*UpdateReviewerResponse, e
 	switch {
 	case rsp.StatusCode == 429:
 		var headers UpdateReviewerResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetProposalSchemaResponse parses an HTTP response from a GetProposalSchemaWithResponse call
+func ParseGetProposalSchemaResponse(rsp *http.Response) (*GetProposalSchemaResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetProposalSchemaResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest map[string]interface{}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationschemaJSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooMany
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetProposalSchemaResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

@@ -156,3 +156,7 @@ func (s *Screener) Screen(ctx context.Context, in *pactum.ScreeningInput) (*pact
 		ScreenedAt:     in.At,
 	}, nil
 }
+
+// Questionnaire returns the questionnaire of the screener's ruleset; nil
+// when it has none.
+func (s *Screener) Questionnaire() *pactum.Questionnaire { return s.rs.Questionnaire() }
