@@ -20,7 +20,7 @@ import (
 // The YAML documents. Keys are checked by hand against these sets so that a
 // misspelt key is reported with its rule, rather than silently ignored.
 var (
-	fileKeys    = []string{"version", "description", "params", "derived", "rules", "questions"}
+	fileKeys    = []string{"version", "description", "params", "derived", "rules", "questions", "text"}
 	ruleKeys    = []string{"id", "basis", "effect", "referral", "when", "message", "valid_from", "valid_to", "description"}
 	derivedKeys = []string{"name", "expr", "doc"}
 )
@@ -73,6 +73,7 @@ type sources struct {
 	derived                           []pendingDerived
 	rules                             []pendingRule
 	questions                         []pendingQuestion
+	text                              *pendingText
 }
 
 // yamlFiles returns the names of the *.yaml and *.yml files in the root of
@@ -145,6 +146,8 @@ func (l *loader) readFile(fsys fs.FS, name string, src *sources) {
 			src.derived = append(src.derived, l.readDerived(name, v)...)
 		case "rules":
 			src.rules = append(src.rules, l.readRules(name, v)...)
+		case "text":
+			l.readText(name, v, src)
 		case "questions":
 			src.questions = append(src.questions, l.readQuestions(name, v)...)
 		default:

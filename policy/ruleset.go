@@ -82,6 +82,8 @@ type Ruleset struct {
 	derived     []*derivedFact
 	rules       []*Rule
 	questions   []*question    // the questionnaire, in order
+	text        *textIndex     // the text checks; nil for none
+	textSrc     *textDoc       // the text checks as written, for the hash
 	all         cel.Program    // every rule's condition as one list, see buildAll
 	acts        sync.Pool      // *activation, sized for this ruleset
 	index       map[string]int // activation slot by fact name
@@ -137,8 +139,9 @@ func canonicalHash(rs *Ruleset) string {
 		Params    map[string]any
 		Derived   []cd
 		Rules     []cr
-		Questions []cq `json:",omitempty"`
-	}{Version: rs.version, Params: rs.paramSrc}
+		Questions []cq     `json:",omitempty"`
+		Text      *textDoc `json:",omitempty"`
+	}{Version: rs.version, Params: rs.paramSrc, Text: rs.textSrc}
 	for _, q := range rs.questions {
 		c.Questions = append(c.Questions, cq{q.ID, q.Section, q.Text, q.Basis, q.Referral, q.Sets})
 	}

@@ -111,6 +111,7 @@ func (s *Screener) Screen(ctx context.Context, in *pactum.ScreeningInput) (*pact
 	if err != nil {
 		return nil, err
 	}
+	extra = append(extra, rs.text.check(in.Proposal, prof)...)
 	c := &screenCtx{in: in, p: in.Proposal, org: in.Organization, mode: in.Call.Mode(in.Proposal.Mode), est: est, ai: prof}
 
 	act := rs.acts.Get().(*activation)
