@@ -42,6 +42,20 @@ type pendingQuestion struct {
 type question struct {
 	pactum.Question
 	set []func(*pactum.AIActProfile)
+	// has reports, fact by fact, whether a profile already says what a
+	// yes would establish.
+	has []func(*pactum.AIActProfile) bool
+}
+
+// holds reports whether profile a already says everything a yes to q
+// would establish.
+func (q *question) holds(a *pactum.AIActProfile) bool {
+	for _, h := range q.has {
+		if !h(a) {
+			return false
+		}
+	}
+	return true
 }
 
 // readQuestions decodes the list of questions v of file name.
@@ -107,38 +121,39 @@ func (l *loader) compileQuestions(rs *Ruleset, qs []pendingQuestion) {
 		if d.Referral != ReferralEthics && d.Referral != ReferralTechnical && d.Referral != ReferralLegal {
 			p.fail("referral %q: an unsure answer needs ethics, technical or legal", d.Referral)
 		}
-		set := compileSets(p, d.Sets)
+		set, has := compileSets(p, d.Sets)
 		if p.bad {
 			continue
 		}
 		rs.questions = append(rs.questions, &question{Question: pactum.Question{ID: d.ID, Section: d.Section,
 			Text: strings.TrimSpace(d.Text), Help: strings.TrimSpace(d.Help), Basis: strings.TrimSpace(d.Basis),
-			Referral: d.Referral, Sets: d.Sets}, set: set})
+			Referral: d.Referral, Sets: d.Sets}, set: set, has: has})
 	}
 }
 
 // compileSets turns a question's sets into setters, and checks that they
 // alone make a valid profile.
-func compileSets(p *ruleProblems, sets map[string]any) []func(*pactum.AIActProfile) {
+func compileSets(p *ruleProblems, sets map[string]any) ([]func(*pactum.AIActProfile), []func(*pactum.AIActProfile) bool) {
 	if len(sets) == 0 {
 		p.fail("sets is empty: a yes must establish at least one fact of the AI Act profile")
-		return nil
+		return nil, nil
 	}
 	var out []func(*pactum.AIActProfile)
+	var has []func(*pactum.AIActProfile) bool
 	for _, name := range sortedKeys(sets) {
 		i, ok := profileFields[name]
 		if !ok {
 			p.fail("sets: %q is not a field of the AI Act profile", name)
 			continue
 		}
-		if f := setter(i, sets[name]); f != nil {
-			out = append(out, f)
+		if f, h := setter(i, sets[name]); f != nil {
+			out, has = append(out, f), append(has, h)
 		} else {
 			p.fail("sets: %s = %v is not a value of the field's type (true for a flag, a string, or item codes for annex_iii)", name, sets[name])
 		}
 	}
 	if p.bad {
-		return nil
+		return nil, nil
 	}
 	var trial pactum.AIActProfile
 	for _, f := range out {
@@ -147,23 +162,29 @@ func compileSets(p *ruleProblems, sets map[string]any) []func(*pactum.AIActProfi
 	if err := trial.Validate(); err != nil {
 		p.fail("sets make an invalid profile: %s", fieldErrors(err))
 	}
-	return out
+	return out, has
 }
 
 // setter returns the function setting field i of the profile to v, nil
 // when v does not fit the field: true for a flag, a non-empty string for a
 // string, one code or a list of codes added to a list.
-func setter(i int, v any) func(*pactum.AIActProfile) {
+func setter(i int, v any) (func(*pactum.AIActProfile), func(*pactum.AIActProfile) bool) {
+	field := func(a *pactum.AIActProfile) reflect.Value { return reflect.ValueOf(a).Elem().Field(i) }
 	switch reflect.TypeFor[pactum.AIActProfile]().Field(i).Type.Kind() {
 	case reflect.Bool:
 		if b, ok := v.(bool); ok && b {
-			return func(a *pactum.AIActProfile) { reflect.ValueOf(a).Elem().Field(i).SetBool(true) }
+			return func(a *pactum.AIActProfile) { field(a).SetBool(true) },
+				func(a *pactum.AIActProfile) bool { return field(a).Bool() }
 		}
 	case reflect.String:
 		if s, ok := v.(string); ok && s != "" {
-			return func(a *pactum.AIActProfile) { reflect.ValueOf(a).Elem().Field(i).SetString(s) }
+			return func(a *pactum.AIActProfile) { field(a).SetString(s) },
+				func(a *pactum.AIActProfile) bool { return field(a).String() == s }
 		}
 	case reflect.Slice:
+		if reflect.TypeFor[pactum.AIActProfile]().Field(i).Name != "AnnexIII" {
+			return nil, nil // the only list of the profile
+		}
 		var codes []string
 		switch x := v.(type) {
 		case string:
@@ -172,25 +193,33 @@ func setter(i int, v any) func(*pactum.AIActProfile) {
 			for _, c := range x {
 				s, ok := c.(string)
 				if !ok {
-					return nil
+					return nil, nil
 				}
 				codes = append(codes, s)
 			}
 		default:
-			return nil
+			return nil, nil
 		}
 		return func(a *pactum.AIActProfile) {
-			f := reflect.ValueOf(a).Elem().Field(i)
-			list := f.Interface().([]string)
-			for _, c := range codes {
-				if !slices.Contains(list, c) {
-					list = append(list, c)
+				f := field(a)
+				list := f.Interface().([]string)
+				for _, c := range codes {
+					if !slices.Contains(list, c) {
+						list = append(list, c)
+					}
 				}
+				f.Set(reflect.ValueOf(list))
+			}, func(a *pactum.AIActProfile) bool {
+				list := a.AnnexIII // the only list field; compileSets checks the name
+				for _, c := range codes {
+					if !slices.Contains(list, c) {
+						return false
+					}
+				}
+				return true
 			}
-			f.Set(reflect.ValueOf(list))
-		}
 	}
-	return nil
+	return nil, nil
 }
 
 func fieldErrors(err error) string {

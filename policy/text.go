@@ -112,13 +112,15 @@ type textCheck struct {
 	full                       uint64 // mask of all groups
 }
 
-// textIndex finds terms by their first word: exact words in one map,
-// prefixes by their first three letters in another.
+// textIndex finds terms by a hash of the first three bytes of their first
+// word (the whole word when shorter): one array load per word of a text.
+// Words sharing a bucket are told apart by matchTerm, so collisions cost
+// only a comparison.
 type textIndex struct {
 	checks    []*textCheck
-	exact     map[string][]*textTerm
-	prefix    map[string][]*textTerm
+	buckets   [textBuckets][]*textTerm
 	negations map[string]bool
+	negBucket [textBuckets]bool // buckets holding a negation, to skip the map
 	window    int
 }
 
@@ -128,7 +130,7 @@ func (l *loader) compileText(rs *Ruleset, pt *pendingText) {
 		return
 	}
 	d := pt.doc
-	ix := &textIndex{exact: map[string][]*textTerm{}, prefix: map[string][]*textTerm{}, negations: map[string]bool{}, window: d.NegationWindow}
+	ix := &textIndex{negations: map[string]bool{}, window: d.NegationWindow}
 	if d.NegationWindow < 1 || d.NegationWindow > 10 {
 		l.errf(pt.file, pt.line, "", "text: negation_window must be between 1 and 10")
 	}
@@ -136,7 +138,10 @@ func (l *loader) compileText(rs *Ruleset, pt *pendingText) {
 		l.errf(pt.file, pt.line, "", "text: negations must list the words that negate a term")
 	}
 	for _, n := range d.Negations {
-		ix.negations[strings.ToLower(strings.TrimSpace(n))] = true
+		for _, w := range words(n) {
+			ix.negations[w] = true
+			ix.negBucket[bucketOf([]byte(w))] = true
+		}
 	}
 	questions := map[string]*question{}
 	for _, q := range rs.questions {
@@ -220,15 +225,27 @@ func (l *loader) compileTextCheck(file string, cd textCheckDoc, questions map[st
 		return nil
 	}
 	c.full = 1<<uint(c.groups) - 1
+	if len(ix.checks) >= 64 {
+		p.fail("at most 64 text checks")
+		return nil
+	}
 	for _, t := range terms {
 		t.check = len(ix.checks)
-		if w := t.words[0]; w.prefix {
-			ix.prefix[w.s[:3]] = append(ix.prefix[w.s[:3]], t)
-		} else {
-			ix.exact[w.s] = append(ix.exact[w.s], t)
-		}
+		k := bucketOf([]byte(t.words[0].s))
+		ix.buckets[k] = append(ix.buckets[k], t)
 	}
 	return c
+}
+
+const textBuckets = 4096 // a power of two
+
+// bucketOf hashes the first three bytes of a word (fewer when shorter).
+func bucketOf(w []byte) int {
+	h := uint32(min(len(w), 3))
+	for i := range min(len(w), 3) {
+		h = h*0x01000193 ^ uint32(w[i])
+	}
+	return int(h*0x9E3779B1>>20) & (textBuckets - 1)
 }
 
 // parseTerm splits a term into words as the matcher tokenises text.
@@ -242,12 +259,12 @@ func parseTerm(t string) ([]textWord, error) {
 		}
 		// A word the tokenizer splits ("re-offend") becomes that many
 		// words, so that the term matches the text as it is split.
-		toks := tokenize(nil, nil, f)
+		toks := words(f)
 		if len(toks) == 0 {
 			return nil, fmt.Errorf("%q has no letters or digits", f)
 		}
 		for i, tk := range toks {
-			w := textWord{s: tk.s, prefix: star && i == len(toks)-1}
+			w := textWord{s: tk, prefix: star && i == len(toks)-1}
 			if w.prefix && utf8.RuneCountInString(w.s) < 3 {
 				return nil, fmt.Errorf("a prefix needs at least three letters before the *")
 			}

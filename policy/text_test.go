@@ -60,6 +60,12 @@ func TestTextCheckAgreesWithAnswersAndProfile(t *testing.T) {
 		{"words in two sentences", func(in *pactum.ScreeningInput) {
 			in.Proposal.Summary = "Our customers are in recruitment. We rank search results."
 		}, false},
+		{"non-ASCII text", func(in *pactum.ScreeningInput) {
+			in.Proposal.Summary = "L’outil trie les Résumés — we Rank Job Applicants’ profiles für Kunden."
+		}, true},
+		{"non-ASCII text, negated", func(in *pactum.ScreeningInput) {
+			in.Proposal.Summary = "Grüße: we don’t rank job applicants."
+		}, false},
 		{"in the data description", func(in *pactum.ScreeningInput) {
 			in.Proposal.Summary = "Forecast grid load."
 			in.Proposal.AIWork.DataProvenance.Description = "CVs of job applicants, which the model learns to rank."

@@ -3,7 +3,7 @@
 package policy
 
 import (
-	"reflect"
+	"math/bits"
 	"slices"
 	"strings"
 	"sync"
@@ -13,67 +13,155 @@ import (
 	"github.com/pactum/pactum"
 )
 
-// token is one word of a text: lower case, a slice of the lowered text.
+// token is one word of a text: byte offsets into the lowered text, and
+// the sentence it belongs to.
 type token struct {
-	s          string
+	start, end int
 	sent       int // sentence number within the text
-	start, end int // byte offsets in the lowered text
 }
 
-// tokenize appends the words of s to dst: runs of letters and digits, with
-// apostrophes inside a word kept ("don't"). Hyphens, slashes and other
-// punctuation separate words; '.', '!', '?', ';' and line breaks end a
-// sentence ('.' only before a space or the end, so "2.5" stays one
-// sentence). s must already be lower case.
-func tokenize(dst []token, _ []byte, s string) []token {
+// scan appends s in lower case to buf and its words to toks, in one pass:
+// runs of letters and digits, with apostrophes inside a word kept
+// ("don't"). Hyphens, slashes and other punctuation separate words; '.',
+// '!', '?', ';' and line breaks end a sentence ('.' only before a space or
+// the end, so "2.5" stays one sentence). Token offsets are into buf, which
+// must be empty on entry. ASCII takes a table lookup per byte; other runes
+// are decoded and lowered.
+func scan(buf []byte, toks []token, s string) ([]byte, []token) {
+	if isASCII(s) {
+		return scanASCII(buf, toks, s)
+	}
+	buf = slices.Grow(buf[:0], len(s)+8)
 	sent, start := 0, -1
 	for i := 0; i < len(s); {
-		r, n := rune(s[i]), 1
-		if r >= utf8.RuneSelf {
+		c := s[i]
+		var word bool
+		var r rune
+		end := len(buf) // where this character starts in buf
+		if c < utf8.RuneSelf {
+			c = lowerByte[c]
+			buf = append(buf, c)
+			word, r = wordByte[c], rune(c)
+			i++
+			if word && start >= 0 {
+				continue // the common case: inside an ASCII word
+			}
+		} else {
+			var n int
 			r, n = utf8.DecodeRuneInString(s[i:])
+			if r == '’' {
+				r = '\''
+			}
+			r = unicode.ToLower(r)
+			buf = utf8.AppendRune(buf, r)
+			word = unicode.IsLetter(r) || unicode.IsDigit(r)
+			i += n
 		}
-		word := r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r >= utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r))
-		if !word && (r == '\'' || r == '’') && start >= 0 && i+n < len(s) && isWordByte(s[i+n]) {
+		if !word && r == '\'' && start >= 0 && i < len(s) && (wordByte[lowerByte[s[i]&0x7f]] || s[i] >= utf8.RuneSelf) {
 			word = true // an apostrophe inside a word
 		}
 		if word {
 			if start < 0 {
-				start = i
+				start = end
 			}
-		} else {
-			if start >= 0 {
-				dst = append(dst, token{s: s[start:i], sent: sent, start: start, end: i})
-				start = -1
-			}
-			switch r {
-			case '!', '?', ';', '\n':
+			continue
+		}
+		if start >= 0 {
+			toks = append(toks, token{start: start, end: end, sent: sent})
+			start = -1
+		}
+		switch r {
+		case '!', '?', ';', '\n':
+			sent++
+		case '.':
+			if i == len(s) || s[i] == ' ' || s[i] == '\n' {
 				sent++
-			case '.':
-				if i+1 == len(s) || s[i+1] == ' ' || s[i+1] == '\n' {
-					sent++
-				}
 			}
 		}
-		i += n
 	}
 	if start >= 0 {
-		dst = append(dst, token{s: s[start:], sent: sent, start: start, end: len(s)})
+		toks = append(toks, token{start: start, end: len(buf), sent: sent})
 	}
-	return dst
+	return buf, toks
 }
 
-func isWordByte(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c >= utf8.RuneSelf
-}
-
-// lower returns s in lower case, without allocating when it already is.
-func lower(s string) string {
+func isASCII(s string) bool {
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c >= utf8.RuneSelf || c >= 'A' && c <= 'Z' {
-			return strings.ToLower(s)
+		if s[i] >= utf8.RuneSelf {
+			return false
 		}
 	}
-	return s
+	return true
+}
+
+// scanASCII is scan for ASCII text, most proposals: it lowers the text in
+// one pass by index and finds the words in a second, both table lookups.
+func scanASCII(buf []byte, toks []token, s string) ([]byte, []token) {
+	buf = slices.Grow(buf[:0], len(s))[:len(s)]
+	for i := 0; i < len(s); i++ {
+		buf[i] = lowerByte[s[i]]
+	}
+	sent, start := 0, -1
+	for i := 0; i < len(buf); i++ {
+		c := buf[i]
+		if wordByte[c] {
+			if start < 0 {
+				start = i
+			}
+			continue
+		}
+		if c == '\'' && start >= 0 && i+1 < len(buf) && wordByte[buf[i+1]] {
+			continue // an apostrophe inside a word
+		}
+		if start >= 0 {
+			toks = append(toks, token{start: start, end: i, sent: sent})
+			start = -1
+		}
+		switch c {
+		case '!', '?', ';', '\n':
+			sent++
+		case '.':
+			if i+1 == len(buf) || buf[i+1] == ' ' || buf[i+1] == '\n' {
+				sent++
+			}
+		}
+	}
+	if start >= 0 {
+		toks = append(toks, token{start: start, end: len(buf), sent: sent})
+	}
+	return buf, toks
+}
+
+// lowerByte lowers ASCII letters.
+var lowerByte = func() (t [128]byte) {
+	for c := range t {
+		t[c] = byte(c)
+		if c >= 'A' && c <= 'Z' {
+			t[c] = byte(c) + 'a' - 'A'
+		}
+	}
+	return t
+}()
+
+// wordByte marks the ASCII bytes of words in lowered text.
+var wordByte = func() (t [256]bool) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = true
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	return t
+}()
+
+// words splits s into lower-case words as the matcher does, for terms.
+func words(s string) []string {
+	b, toks := scan(nil, nil, s)
+	var out []string
+	for _, t := range toks {
+		out = append(out, string(b[t.start:t.end]))
+	}
+	return out
 }
 
 // textHit is one term found in one sentence of one field.
@@ -84,11 +172,14 @@ type textHit struct {
 }
 
 type textScratch struct {
+	buf  []byte
 	toks []token
 	hits []textHit
 }
 
-var textScratchPool = sync.Pool{New: func() any { return &textScratch{toks: make([]token, 0, 256), hits: make([]textHit, 0, 16)} }}
+var textScratchPool = sync.Pool{New: func() any {
+	return &textScratch{buf: make([]byte, 0, 1024), toks: make([]token, 0, 256), hits: make([]textHit, 0, 16)}
+}}
 
 // textFields are the proposal's free texts the checks read, with the names
 // the findings give them.
@@ -102,40 +193,58 @@ func (ix *textIndex) check(p *pactum.Proposal, prof *pactum.AIActProfile) []pact
 		return nil
 	}
 	sc := textScratchPool.Get().(*textScratch)
-	defer func() { sc.toks, sc.hits = sc.toks[:0], sc.hits[:0]; textScratchPool.Put(sc) }()
-	texts := [...]string{lower(p.Title), lower(p.Summary), lower(p.AIWork.IntendedUse), lower(p.AIWork.DataProvenance.Description)}
+	texts := [...]string{p.Title, p.Summary, p.AIWork.IntendedUse, p.AIWork.DataProvenance.Description}
 	var out []pactum.Finding
-	for f, text := range texts {
-		sc.toks = tokenize(sc.toks[:0], nil, text)
-		sc.hits = ix.find(sc.toks, f, sc.hits[:0])
-		if len(sc.hits) == 0 {
-			continue
+	var done uint64 // checks decided: referred, or found to agree
+	for f, raw := range texts {
+		sc.buf, sc.toks = scan(sc.buf[:0], sc.toks[:0], raw)
+		text := sc.buf
+		sc.hits = ix.find(text, sc.toks, f, sc.hits[:0])
+		var hit uint64
+		for _, h := range sc.hits {
+			hit |= 1 << uint(h.term.check)
 		}
-		for ci, c := range ix.checks {
+		for todo := hit &^ done; todo != 0; todo &= todo - 1 {
+			ci := bits.TrailingZeros64(todo)
+			c := ix.checks[ci]
 			h, ok := fired(sc.hits, ci, c.full)
-			if !ok || agrees(c, p, prof) || hasFinding(out, c.ID) {
+			if !ok {
 				continue
 			}
-			out = append(out, c.finding(p, text, sc.toks, h, textFieldNames[f]))
+			done |= 1 << uint(ci)
+			if !agrees(c, p, prof) {
+				out = append(out, c.finding(p, text, sc.toks, h, textFieldNames[f]))
+			}
 		}
 	}
+	sc.toks, sc.hits = sc.toks[:0], sc.hits[:0]
+	textScratchPool.Put(sc)
 	return out
 }
 
 // find appends the terms found in toks, skipping negated ones.
-func (ix *textIndex) find(toks []token, field int, hits []textHit) []textHit {
+func (ix *textIndex) find(b []byte, toks []token, field int, hits []textHit) []textHit {
+	lastNeg := -1 << 30 // the last negation seen
 	for i, t := range toks {
-		cands := ix.exact[t.s]
-		if len(t.s) >= 3 {
-			if more := ix.prefix[t.s[:3]]; len(more) > 0 {
-				cands = append(slices.Clip(cands), more...)
-			}
+		w := b[t.start:t.end]
+		k := bucketOf(w)
+		// A term's negation must precede it, so the token itself is
+		// matched before it may count as one.
+		if cands := ix.buckets[k]; len(cands) > 0 {
+			negated := i-lastNeg <= ix.window && toks[lastNeg].sent == t.sent
+			hits = ix.findTerms(b, toks, i, cands, negated, field, hits)
 		}
-		for _, term := range cands {
-			last, ok := matchTerm(toks, i, term.words)
-			if ok && !ix.negated(toks, i) {
-				hits = append(hits, textHit{term: term, field: field, sent: t.sent, first: i, last: last})
-			}
+		if ix.negBucket[k] && ix.negations[string(w)] {
+			lastNeg = i
+		}
+	}
+	return hits
+}
+
+func (ix *textIndex) findTerms(b []byte, toks []token, i int, cands []*textTerm, negated bool, field int, hits []textHit) []textHit {
+	for _, term := range cands {
+		if last, ok := matchTerm(b, toks, i, term.words); ok && !negated {
+			hits = append(hits, textHit{term: term, field: field, sent: toks[i].sent, first: i, last: last})
 		}
 	}
 	return hits
@@ -143,28 +252,18 @@ func (ix *textIndex) find(toks []token, field int, hits []textHit) []textHit {
 
 // matchTerm reports whether words match toks from i on, within one
 // sentence, and the index of the last token matched.
-func matchTerm(toks []token, i int, words []textWord) (int, bool) {
+func matchTerm(b []byte, toks []token, i int, words []textWord) (int, bool) {
 	if i+len(words) > len(toks) {
 		return 0, false
 	}
 	for k, w := range words {
 		t := toks[i+k]
-		if t.sent != toks[i].sent || !(t.s == w.s || w.prefix && strings.HasPrefix(t.s, w.s)) {
+		tw := b[t.start:t.end]
+		if t.sent != toks[i].sent || !(string(tw) == w.s || w.prefix && len(tw) >= len(w.s) && string(tw[:len(w.s)]) == w.s) {
 			return 0, false
 		}
 	}
 	return i + len(words) - 1, true
-}
-
-// negated reports whether a negation precedes token i within the window,
-// in its sentence.
-func (ix *textIndex) negated(toks []token, i int) bool {
-	for k := i - 1; k >= 0 && k >= i-ix.window && toks[k].sent == toks[i].sent; k-- {
-		if ix.negations[toks[k].s] {
-			return true
-		}
-	}
-	return false
 }
 
 // fired returns the hits of check ci in the first sentence where every
@@ -175,18 +274,24 @@ func fired(hits []textHit, ci int, full uint64) ([]textHit, bool) {
 			continue
 		}
 		var mask uint64
-		var in []textHit
 		for _, o := range hits[i:] {
 			if o.term.check == ci && o.sent == h.sent {
-				if mask&(1<<uint(o.term.group)) == 0 {
-					in = append(in, o)
-				}
 				mask |= 1 << uint(o.term.group)
 			}
 		}
-		if mask == full {
-			return in, true
+		if mask != full {
+			continue
 		}
+		// The first hit of each group, for the message.
+		var in []textHit
+		mask = 0
+		for _, o := range hits[i:] {
+			if o.term.check == ci && o.sent == h.sent && mask&(1<<uint(o.term.group)) == 0 {
+				in = append(in, o)
+				mask |= 1 << uint(o.term.group)
+			}
+		}
+		return in, true
 	}
 	return nil, false
 }
@@ -196,24 +301,7 @@ func fired(hits []textHit, ci int, full uint64) ([]textHit, bool) {
 // profile to which a yes would add nothing.
 func agrees(c *textCheck, p *pactum.Proposal, prof *pactum.AIActProfile) bool {
 	for _, q := range c.questions {
-		if a := p.Questionnaire[q.ID]; a == pactum.AnswerYes || a == pactum.AnswerUnsure {
-			return true
-		}
-		trial := *prof
-		trial.AnnexIII = slices.Clone(prof.AnnexIII)
-		for _, f := range q.set {
-			f(&trial)
-		}
-		if reflect.DeepEqual(&trial, prof) {
-			return true
-		}
-	}
-	return false
-}
-
-func hasFinding(fs []pactum.Finding, checkID string) bool {
-	for _, f := range fs {
-		if f.RuleID == "text."+checkID {
+		if a := p.Questionnaire[q.ID]; a == pactum.AnswerYes || a == pactum.AnswerUnsure || q.holds(prof) {
 			return true
 		}
 	}
@@ -222,7 +310,8 @@ func hasFinding(fs []pactum.Finding, checkID string) bool {
 
 // finding words the referral: the field, the words quoted, the question
 // they contradict and how it was answered, and the legal basis.
-func (c *textCheck) finding(p *pactum.Proposal, text string, toks []token, hits []textHit, field string) pactum.Finding {
+func (c *textCheck) finding(p *pactum.Proposal, b []byte, toks []token, hits []textHit, field string) pactum.Finding {
+	text := string(b)
 	first, last := hits[0].first, hits[0].last
 	words := make([]string, 0, len(hits))
 	for _, h := range hits {
