@@ -90,8 +90,10 @@ func TestScreenCommandTextAndFlags(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "org.json"), []byte(org))
 	out, err = execute(t, newScreenCmd(), "--org", filepath.Join(dir, "org.json"), "--rules", "../../policy/rules",
 		"--at", "2026-09-01", filepath.Join(dir, "p.json"))
-	if err != nil {
-		t.Fatalf("screen: %v\n%s", err, out)
+	// A deny is printed and exits with the check status.
+	var deniedErr *exitError
+	if !errors.As(err, &deniedErr) || deniedErr.code != exitCheck {
+		t.Fatalf("screen of a denied proposal: %v\n%s", err, out)
 	}
 	if !strings.Contains(out, "Outcome:  DENY") || !strings.Contains(out, "elig.establishment") {
 		t.Errorf("US organization not denied:\n%s", out)
