@@ -103,19 +103,13 @@ func estimate(p *pactum.Proposal, systems map[string]*pactum.System, defaultU fl
 	if e.flop6PD > 0 && e.flopHW > 0 {
 		e.disagreement = spread(e.flop6PD, e.flopHW)
 	}
-	// A declared figure is flagged only when it disagrees with every
-	// independent estimate: agreeing with one of them is agreeing with a
-	// method the guidelines accept (S2 Annex A).
-	if e.flopDeclared > 0 {
-		e.declaredDisagreement = math.Inf(1)
-		for _, x := range []float64{e.flop6PD, e.flopHW} {
-			if x > 0 {
-				e.declaredDisagreement = math.Min(e.declaredDisagreement, spread(e.flopDeclared, x))
-			}
-		}
-		if math.IsInf(e.declaredDisagreement, 1) {
-			e.declaredDisagreement = 0
-		}
+	// A declared figure is flagged only when it disagrees with both
+	// independent estimates: agreeing with one of them is agreeing with a
+	// method the guidelines accept (S2 Annex A). With the hardware
+	// estimate alone there is no flag, since it counts the whole request
+	// as training, experiments and evaluation included.
+	if e.flopDeclared > 0 && e.flop6PD > 0 && e.flopHW > 0 {
+		e.declaredDisagreement = math.Min(spread(e.flopDeclared, e.flop6PD), spread(e.flopDeclared, e.flopHW))
 	}
 	// Validation bounds every input far below overflow; a figure that is
 	// still not finite (a record stored before the bounds, a catalogue

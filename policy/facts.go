@@ -109,7 +109,7 @@ var facts = []fact{
 	{"compute.flop_max_method", cel.StringType, "which estimate flop_max is: 6PD, hardware or declared", func(c *screenCtx) ref.Val { return str(c.est.maxMethod) }},
 	{"compute.flop_min", cel.DoubleType, "the smallest available non-zero estimate", func(c *screenCtx) ref.Val { return dbl(c.est.min) }},
 	{"compute.disagreement", cel.DoubleType, "how far the larger of 6PD and hardware exceeds the smaller (0.3 = 30 %); 0 unless both exist", func(c *screenCtx) ref.Val { return dbl(c.est.disagreement) }},
-	{"compute.declared_disagreement", cel.DoubleType, "how far the declared figure lies from the nearer of 6PD and hardware (0.3 = 30 %); 0 without a declared and an independent estimate", func(c *screenCtx) ref.Val { return dbl(c.est.declaredDisagreement) }},
+	{"compute.declared_disagreement", cel.DoubleType, "how far the declared figure lies from the nearer of 6PD and hardware (0.3 = 30 %); 0 unless all three exist", func(c *screenCtx) ref.Val { return dbl(c.est.declaredDisagreement) }},
 	{"compute.utilisation", cel.DoubleType, "the utilisation the hardware estimate used", func(c *screenCtx) ref.Val { return dbl(c.est.utilisation) }},
 	{"compute.utilisation_declared", cel.BoolType, "the utilisation was declared rather than the default", func(c *screenCtx) ref.Val { return boolean(c.p.AIWork.Utilisation > 0) }},
 

@@ -45,6 +45,9 @@ func systemicReviewCases() []ruleCase {
 		{name: "declared figure 29 % off the nearer estimate", base: llmInput,
 			edit:  work(func(w *pactum.AIWork) { w.PlannedTrainingFLOP = 1.3e23 }),
 			quiet: []string{"compute.declared_disagrees"}},
+		{name: "declared figure far from the hardware estimate alone", base: llmInput,
+			edit:  work(func(w *pactum.AIWork) { w.ParameterCount, w.PlannedTrainingFLOP = 0, 1e21 }),
+			quiet: []string{"compute.declared_disagrees"}},
 	}
 }
 

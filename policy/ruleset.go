@@ -54,6 +54,10 @@ func (r *Rule) AppliesOn(t time.Time) bool { return r.appliesOnDay(dayNumber(t))
 
 func (r *Rule) appliesOnDay(d int64) bool { return r.from <= d && d <= r.to }
 
+// startsWithin reports whether the rule comes into force after day d and
+// by day end.
+func (r *Rule) startsWithin(d, end int64) bool { return r.from > d && r.from <= end }
+
 // dayNumber is t's UTC date as days since 1970-01-01, so that validity is
 // two integer comparisons per rule.
 func dayNumber(t time.Time) int64 {
