@@ -59,6 +59,9 @@ type AIActProfile struct {
 	// ProfilesNaturalPersons: an Annex III system that profiles natural
 	// persons is always high-risk (Art. 6(3), last subparagraph).
 	ProfilesNaturalPersons bool `json:"profiles_natural_persons"`
+	// FraudDetection: the system detects financial fraud, which Annex III
+	// point 5(b) excepts from creditworthiness assessment.
+	FraudDetection bool `json:"fraud_detection,omitempty"`
 	// SafetyComponent: a safety component of (or itself) an Annex I product
 	// that needs third-party conformity assessment (Art. 6(1)).
 	SafetyComponent bool `json:"safety_component"`

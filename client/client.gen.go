@@ -855,11 +855,14 @@ type AIActProfile struct {
 	EmotionRecognition      *bool                              `json:"emotion_recognition,omitempty"`
 	EmotionSetting          *AIActProfileEmotionSetting        `json:"emotion_setting,omitempty"`
 	ExploitsVulnerabilities *bool                              `json:"exploits_vulnerabilities,omitempty"`
-	HumanEditorialControl   *bool                              `json:"human_editorial_control,omitempty"`
-	InteractsWithPersons    *bool                              `json:"interacts_with_persons,omitempty"`
-	LawEnforcement          *bool                              `json:"law_enforcement,omitempty"`
-	ManipulativeTechniques  *bool                              `json:"manipulative_techniques,omitempty"`
-	ProfilesNaturalPersons  *bool                              `json:"profiles_natural_persons,omitempty"`
+
+	// FraudDetection Detects financial fraud, excepted from Annex III point 5(b)
+	FraudDetection         *bool `json:"fraud_detection,omitempty"`
+	HumanEditorialControl  *bool `json:"human_editorial_control,omitempty"`
+	InteractsWithPersons   *bool `json:"interacts_with_persons,omitempty"`
+	LawEnforcement         *bool `json:"law_enforcement,omitempty"`
+	ManipulativeTechniques *bool `json:"manipulative_techniques,omitempty"`
+	ProfilesNaturalPersons *bool `json:"profiles_natural_persons,omitempty"`
 
 	// PublicCrimeReporting Available to the public to report a crime; Art. 50(1)'s law-enforcement exception does not cover it
 	PublicCrimeReporting             *bool                     `json:"public_crime_reporting,omitempty"`

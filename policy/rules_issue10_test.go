@@ -75,3 +75,50 @@ func legalBasisCases() []ruleCase {
 			fire: []string{"annex3.2"}, expect: pactum.OutcomeRefer},
 	}
 }
+
+// exceptionCases cover issue 10 point 6: every exception taken or test
+// passed leaves an info finding with its basis.
+func exceptionCases() []ruleCase {
+	return []ruleCase{
+		{name: "established in the EU", fire: []string{"elig.establishment_passed"}},
+		{name: "established outside the EU and associated countries",
+			edit:  func(in *pactum.ScreeningInput) { in.Organization.Country = "US" },
+			quiet: []string{"elig.establishment_passed"}},
+		{name: "SME in an SME-only mode", fire: []string{"elig.sme_passed"}},
+		{name: "large company in an SME-only mode",
+			edit:  func(in *pactum.ScreeningInput) { in.Organization.Staff = 400 },
+			quiet: []string{"elig.sme_passed"}},
+		{name: "emotions at work for safety", at: "2026-09-01",
+			edit: ai(func(a *pactum.AIActProfile) {
+				a.EmotionRecognition, a.EmotionSetting, a.EmotionPurpose = true, "workplace", "safety"
+			}),
+			fire: []string{"art5.1f_exception"}, quiet: []string{"art5.1f"}},
+		{name: "emotions outside work and education",
+			edit: ai(func(a *pactum.AIActProfile) {
+				a.EmotionRecognition, a.EmotionSetting, a.EmotionPurpose = true, "other", "safety"
+			}),
+			quiet: []string{"art5.1f_exception"}},
+		{name: "biometric categorisation to label lawful datasets",
+			edit: ai(func(a *pactum.AIActProfile) {
+				a.SensitiveBiometricCategorisation, a.CategorisationPurpose = true, "dataset_labelling"
+			}),
+			fire: []string{"art5.1g_exception"}, quiet: []string{"art5.1g"}},
+		{name: "biometric categorisation for another purpose",
+			edit: ai(func(a *pactum.AIActProfile) {
+				a.SensitiveBiometricCategorisation, a.CategorisationPurpose = true, "other"
+			}),
+			quiet: []string{"art5.1g_exception"}},
+		{name: "fraud detection is carved out of 5(b)",
+			edit: ai(func(a *pactum.AIActProfile) { a.FraudDetection = true }),
+			fire: []string{"annex3.5b_fraud_detection"}, expect: pactum.OutcomeApprove},
+		{name: "fraud detection beside credit scoring",
+			edit:  ai(func(a *pactum.AIActProfile) { a.FraudDetection, a.AnnexIII = true, []string{"5b"} }),
+			quiet: []string{"annex3.5b_fraud_detection"}},
+		{name: "fine-tune under a third of its base", base: llmInput,
+			edit: work(func(w *pactum.AIWork) { w.FineTune, w.BaseModel, w.BaseModelFLOP = true, "base-7b", 3.03e23 }),
+			fire: []string{"gpai.modifier_below_third"}, quiet: []string{"gpai.modifier"}},
+		{name: "fine-tune over a third of its base", base: llmInput,
+			edit:  work(func(w *pactum.AIWork) { w.FineTune, w.BaseModel, w.BaseModelFLOP = true, "base-7b", 3e23 }),
+			quiet: []string{"gpai.modifier_below_third"}},
+	}
+}
