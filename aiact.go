@@ -59,6 +59,10 @@ type AIActProfile struct {
 	// ProfilesNaturalPersons: an Annex III system that profiles natural
 	// persons is always high-risk (Art. 6(3), last subparagraph).
 	ProfilesNaturalPersons bool `json:"profiles_natural_persons"`
+	// NarrowTaskRebuttal justifies that a model above the indicative GPAI
+	// threshold is trained for a narrow task and so not general-purpose
+	// (GPAI guidelines §20); empty for no rebuttal.
+	NarrowTaskRebuttal string `json:"narrow_task_rebuttal,omitempty"`
 	// FraudDetection: the system detects financial fraud, which Annex III
 	// point 5(b) excepts from creditworthiness assessment.
 	FraudDetection bool `json:"fraud_detection,omitempty"`
@@ -104,6 +108,8 @@ func (a *AIActProfile) validate(v *Validator) {
 		seen[c] = true
 	}
 	v.Check(!a.EmotionRecognition || a.EmotionSetting != "", "ai_act.emotion_setting", "is required when emotion_recognition is set")
+	v.Check(len(a.NarrowTaskRebuttal) <= 2000, "ai_act.narrow_task_rebuttal", "must be at most 2000 characters")
+	v.Text("ai_act.narrow_task_rebuttal", a.NarrowTaskRebuttal, true)
 }
 
 // oneOf checks that an optional enumerated field, when set, takes one of

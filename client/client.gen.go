@@ -862,7 +862,10 @@ type AIActProfile struct {
 	InteractsWithPersons   *bool `json:"interacts_with_persons,omitempty"`
 	LawEnforcement         *bool `json:"law_enforcement,omitempty"`
 	ManipulativeTechniques *bool `json:"manipulative_techniques,omitempty"`
-	ProfilesNaturalPersons *bool `json:"profiles_natural_persons,omitempty"`
+
+	// NarrowTaskRebuttal Why a model above 1e23 FLOP is trained for a narrow task and not general-purpose (GPAI guidelines §20)
+	NarrowTaskRebuttal     *string `json:"narrow_task_rebuttal,omitempty"`
+	ProfilesNaturalPersons *bool   `json:"profiles_natural_persons,omitempty"`
 
 	// PublicCrimeReporting Available to the public to report a crime; Art. 50(1)'s law-enforcement exception does not cover it
 	PublicCrimeReporting             *bool                     `json:"public_crime_reporting,omitempty"`

@@ -122,3 +122,34 @@ func exceptionCases() []ruleCase {
 			quiet: []string{"gpai.modifier_below_third"}},
 	}
 }
+
+// gpaiScopeCases cover issue 10 point 5: the narrow-task rebuttal and the
+// generative modalities of the GPAI guidelines. llmInput's 6PD is 1.008e23.
+func gpaiScopeCases() []ruleCase {
+	return []ruleCase{
+		{name: "narrow model above 1e23 rebuts GPAI status", base: llmInput,
+			edit: ai(func(a *pactum.AIActProfile) {
+				a.NarrowTaskRebuttal = "Trained only to transcribe Estonian speech; it performs no other task."
+			}),
+			fire:  []string{"gpai.narrow_rebuttal"},
+			quiet: []string{"gpai.art53_documentation", "gpai.art53_copyright", "gpai.art53_summary"}},
+		{name: "narrow model below 1e23 needs no rebuttal", base: llmInput,
+			edit: both(work(func(w *pactum.AIWork) { w.TrainingTokens = 2.38e12 }),
+				ai(func(a *pactum.AIActProfile) { a.NarrowTaskRebuttal = "Speech recognition only." })),
+			quiet: []string{"gpai.narrow_rebuttal"}},
+		{name: "text-to-speech declared as audio is general-purpose", base: llmInput,
+			edit: work(func(w *pactum.AIWork) { w.ModelType, w.OutputModalities = "speech", []string{"audio"} }),
+			fire: []string{"gpai.art53_copyright", "art50.2"}},
+		{name: "image upscaler is not general-purpose", base: llmInput,
+			edit: work(func(w *pactum.AIWork) {
+				w.ModelType, w.InputModalities, w.OutputModalities = "vision", []string{"image"}, []string{"image"}
+			}),
+			fire:  []string{"art50.2"},
+			quiet: []string{"gpai.art53_copyright", "gpai.art53_documentation"}},
+		{name: "text-to-image is general-purpose", base: llmInput,
+			edit: work(func(w *pactum.AIWork) {
+				w.ModelType, w.InputModalities, w.OutputModalities = "diffusion", []string{"text"}, []string{"image"}
+			}),
+			fire: []string{"gpai.art53_copyright"}},
+	}
+}

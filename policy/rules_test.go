@@ -63,6 +63,7 @@ func ruleCases() []ruleCase {
 		systemicReviewCases(),
 		legalBasisCases(),
 		exceptionCases(),
+		gpaiScopeCases(),
 		dataRightsCases(),
 		annexIIIItemCases(),
 		ethicsSectionCases(),
