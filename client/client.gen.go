@@ -913,6 +913,9 @@ type AIWork struct {
 	BaseModelSystemicRisk *bool    `json:"base_model_systemic_risk,omitempty"`
 	CivilianOnly          bool     `json:"civilian_only,omitempty"`
 
+	// ComputeSplit Shares of the request (0–1, summing to 1); the hardware estimate counts pre-training and fine-tuning
+	ComputeSplit *ComputeSplit `json:"compute_split,omitempty"`
+
 	// DataProvenance Flags absent are false.
 	DataProvenance      DataProvenance  `json:"data_provenance"`
 	FineTune            bool            `json:"fine_tune,omitempty"`
@@ -925,8 +928,11 @@ type AIWork struct {
 	OutputModalities    []Modality      `json:"output_modalities"`
 	ParameterCount      float64         `json:"parameter_count,omitempty"`
 	PlannedTrainingFlop float64         `json:"planned_training_flop,omitempty"`
-	Purpose             AIWorkPurpose   `json:"purpose"`
-	TrainingTokens      float64         `json:"training_tokens,omitempty"`
+
+	// PriorTrainingFlop Compute already spent training the same model elsewhere; the thresholds are cumulative
+	PriorTrainingFlop *float64      `json:"prior_training_flop,omitempty"`
+	Purpose           AIWorkPurpose `json:"purpose"`
+	TrainingTokens    float64       `json:"training_tokens,omitempty"`
 
 	// Utilisation Declared model FLOP utilisation 0–1; 0 for the documented default
 	Utilisation *float64 `json:"utilisation,omitempty"`
@@ -1230,6 +1236,14 @@ type ComputeEstimate struct {
 	Assumptions *string `json:"assumptions,omitempty"`
 	Flop        float64 `json:"flop"`
 	Method      string  `json:"method"`
+}
+
+// ComputeSplit Shares of the request (0–1, summing to 1); the hardware estimate counts pre-training and fine-tuning
+type ComputeSplit struct {
+	EvaluationInference float64 `json:"evaluation_inference"`
+	Experiments         float64 `json:"experiments"`
+	FineTuning          float64 `json:"fine_tuning"`
+	PreTraining         float64 `json:"pre_training"`
 }
 
 // ConditionStatus defines model for ConditionStatus.

@@ -15,6 +15,7 @@ const (
 	Method6PD      = "6PD"
 	MethodHardware = "hardware"
 	MethodDeclared = "declared"
+	MethodPrior    = "prior" // compute already spent, added to the others
 )
 
 // estimates holds the training-compute figures of one proposal. Computing
@@ -30,6 +31,7 @@ type estimates struct {
 	// one minus one; 0 without a declared figure or an independent one.
 	declaredDisagreement float64
 	utilisation          float64
+	trainingShare, prior float64
 	totalGPUHours        float64
 	systems              []string
 	list                 []pactum.ComputeEstimate
@@ -77,10 +79,17 @@ func estimate(p *pactum.Proposal, systems map[string]*pactum.System, defaultU fl
 				" tokens; dense-transformer approximation (GPAI guidelines C(2025) 5045, Annex A)",
 		})
 	}
+	e.trainingShare = w.ComputeSplit.TrainingShare()
+	e.flopHW *= e.trainingShare
 	if e.flopHW > 0 {
+		share := "; the whole request counted as training"
+		if w.ComputeSplit != nil {
+			share = "; its training share " + fmtPercent(e.trainingShare) + " (pre-training and fine-tuning; " +
+				"evaluation, inference and experiments not counted, GPAI guidelines Annex A)"
+		}
 		e.list = append(e.list, pactum.ComputeEstimate{
 			Method: MethodHardware, FLOP: e.flopHW,
-			Assumptions: string(hw) + " (dense BF16 peak), " + uSource + "; the whole request counted as training",
+			Assumptions: string(hw) + " (dense BF16 peak), " + uSource + share,
 		})
 	}
 	if w.PlannedTrainingFLOP > 0 {
@@ -99,6 +108,15 @@ func estimate(p *pactum.Proposal, systems map[string]*pactum.System, defaultU fl
 		if e.min == 0 || x.FLOP < e.min {
 			e.min = x.FLOP
 		}
+	}
+	// Compute already spent on the same model counts toward the cumulative
+	// thresholds: it is added to the figures thresholds read.
+	if w.PriorTrainingFLOP > 0 && e.max > 0 {
+		e.prior = w.PriorTrainingFLOP
+		e.max += e.prior
+		e.min += e.prior
+		e.list = append(e.list, pactum.ComputeEstimate{Method: MethodPrior, FLOP: e.prior,
+			Assumptions: "compute already spent on the same model, declared; added to every estimate for the cumulative thresholds (AI Act Art. 51(2))"})
 	}
 	if e.flop6PD > 0 && e.flopHW > 0 {
 		e.disagreement = spread(e.flop6PD, e.flopHW)

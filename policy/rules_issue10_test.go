@@ -153,3 +153,26 @@ func gpaiScopeCases() []ruleCase {
 			fire: []string{"gpai.art53_copyright"}},
 	}
 }
+
+// computeShareCases cover issue 10 point 4: the hardware estimate counts
+// the training share, and prior compute on the same model counts toward the
+// cumulative thresholds. cleanInput's 6PD (3.54e22) matches its hardware
+// estimate (3.56e22).
+func computeShareCases() []ruleCase {
+	half := &pactum.ComputeSplit{PreTraining: 0.5, Experiments: 0.3, EvaluationInference: 0.2}
+	return []ruleCase{
+		{name: "hardware estimate counts only the training share",
+			edit: work(func(w *pactum.AIWork) { w.ComputeSplit = half }),
+			fire: []string{"compute.estimates_disagree"}},
+		{name: "a split that is all training changes nothing",
+			edit:  work(func(w *pactum.AIWork) { w.ComputeSplit = &pactum.ComputeSplit{PreTraining: 0.7, FineTuning: 0.3} }),
+			quiet: []string{"compute.estimates_disagree"}},
+		{name: "prior compute takes the model past 1e25", base: llmInput,
+			edit: work(func(w *pactum.AIWork) { w.PriorTrainingFLOP = 9.95e24 }),
+			fire: []string{"gpai.systemic_notification", "gpai.systemic_review"}, expect: pactum.OutcomeRefer},
+		{name: "prior compute leaves the model below 1e25", base: llmInput,
+			edit:  work(func(w *pactum.AIWork) { w.PriorTrainingFLOP = 9.85e24 }),
+			fire:  []string{"gpai.systemic_review"},
+			quiet: []string{"gpai.systemic_notification"}},
+	}
+}

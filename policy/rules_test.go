@@ -64,6 +64,7 @@ func ruleCases() []ruleCase {
 		legalBasisCases(),
 		exceptionCases(),
 		gpaiScopeCases(),
+		computeShareCases(),
 		dataRightsCases(),
 		annexIIIItemCases(),
 		ethicsSectionCases(),

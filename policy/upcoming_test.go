@@ -47,3 +47,34 @@ func TestRulesComingIntoForceDuringTheAllocation(t *testing.T) {
 		}
 	}
 }
+
+// TestEstimatesTrainingShareAndPrior checks the figures behind point 4: the
+// hardware estimate scaled by the training share, and prior compute listed
+// and added to the threshold figure.
+func TestEstimatesTrainingShareAndPrior(t *testing.T) {
+	s := policy.NewScreener(mustDefault(t))
+	in := cleanInput()
+	base := mustScreen(t, s, in)
+	in.Proposal.AIWork.ComputeSplit = &pactum.ComputeSplit{PreTraining: 0.4, FineTuning: 0.1, Experiments: 0.5}
+	in.Proposal.AIWork.PriorTrainingFLOP = 1e22
+	d := mustScreen(t, s, in)
+	byMethod := func(d *pactum.ScreeningDecision) map[string]pactum.ComputeEstimate {
+		out := map[string]pactum.ComputeEstimate{}
+		for _, e := range d.Estimates {
+			out[e.Method] = e
+		}
+		return out
+	}
+	b, a := byMethod(base), byMethod(d)
+	if hw := a[policy.MethodHardware]; hw.FLOP < 0.499*b[policy.MethodHardware].FLOP || hw.FLOP > 0.501*b[policy.MethodHardware].FLOP ||
+		!strings.Contains(hw.Assumptions, "training share 50 %") {
+		t.Errorf("hardware estimate %+v, base %+v", hw, b[policy.MethodHardware])
+	}
+	if p := a[policy.MethodPrior]; p.FLOP != 1e22 || !strings.Contains(p.Assumptions, "Art. 51(2)") {
+		t.Errorf("prior estimate %+v", p)
+	}
+	in.Proposal.AIWork.ComputeSplit = &pactum.ComputeSplit{PreTraining: 0.4}
+	if err := in.Proposal.Validate(); err == nil || !strings.Contains(err.Error(), "") {
+		t.Error("a split that does not sum to 1 is accepted")
+	}
+}
