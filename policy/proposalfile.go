@@ -80,6 +80,12 @@ ai_work:
   fine_tune: false
   base_model: ""             # for a fine-tune: the model you start from
   base_model_flop: 0         # its training compute, when known
+  prior_training_flop: 0     # compute already spent training this model elsewhere (thresholds are cumulative)
+  compute_split:             # how the request divides; the hardware estimate counts pre-training and fine-tuning
+    pre_training: 0.7
+    fine_tuning: 0.1
+    evaluation_inference: 0.1
+    experiments: 0.1
   intended_use: Who will use the model, for what, and who decides on its outputs.
   purpose: product_development  # research, product_development or both
   intends_eu_market: true
@@ -92,8 +98,12 @@ ai_work:
     tdm_opt_outs_honoured: true
     description: Where the training data comes from and how it was obtained.
 # The AI Act profile follows from your answers below; declare facts here only
-# if you know the AI Act (see /api/v1/schemas/proposal, AIActProfile).
-ai_act: {}
+# if you know the AI Act (see /api/v1/schemas/proposal, AIActProfile). A model
+# above 1e23 FLOP that generates language, or images or video from text, is
+# presumed general-purpose; if it is trained for one narrow task (speech
+# recognition, text-to-speech, upscaling, weather, music …), say why here:
+ai_act:
+  narrow_task_rebuttal: ""
 ethics:                      # Horizon Europe ethics issues table: details required for yes
   personal_data: {"yes": false}
 pledges:                     # the three AI Pact core pledges (required for the playground and fast lane)
