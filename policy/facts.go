@@ -136,6 +136,7 @@ var facts = []fact{
 	{"ai_act.annex_iii", strList, "declared Annex III item codes such as 4a", func(c *screenCtx) ref.Val { return list(c.ai.AnnexIII) }},
 	{"ai_act.derogation", cel.StringType, "claimed Art. 6(3) derogation or empty", func(c *screenCtx) ref.Val { return str(c.ai.Derogation) }},
 	{"ai_act.profiles_natural_persons", cel.BoolType, "Art. 6(3) last subparagraph", func(c *screenCtx) ref.Val { return boolean(c.ai.ProfilesNaturalPersons) }},
+	{"ai_act.narrow_task", cel.BoolType, "a narrow-task rebuttal of GPAI status is given", func(c *screenCtx) ref.Val { return boolean(c.ai.NarrowTaskRebuttal != "") }},
 	{"ai_act.narrow_task_rebuttal", cel.StringType, "justification that the model is trained for a narrow task (GPAI guidelines §20); empty for none", func(c *screenCtx) ref.Val { return str(c.ai.NarrowTaskRebuttal) }},
 	{"ai_act.fraud_detection", cel.BoolType, "detects financial fraud (Annex III 5(b) carve-out)", func(c *screenCtx) ref.Val { return boolean(c.ai.FraudDetection) }},
 	{"ai_act.safety_component", cel.BoolType, "Art. 6(1), Annex I", func(c *screenCtx) ref.Val { return boolean(c.ai.SafetyComponent) }},
