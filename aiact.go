@@ -23,13 +23,14 @@ type AIActProfile struct {
 	// Art. 5(1)(e): facial-recognition databases by untargeted scraping.
 	UntargetedFaceScraping bool `json:"untargeted_face_scraping"`
 	// Art. 5(1)(f): emotion recognition; EmotionSetting is "workplace",
-	// "education" or "other"; EmotionPurpose is "medical", "safety" or
-	// "other".
+	// "education" or "other"; EmotionPurpose is "medical", "safety",
+	// "medical_or_safety" (the questionnaire's answer) or "other".
 	EmotionRecognition bool   `json:"emotion_recognition"`
 	EmotionSetting     string `json:"emotion_setting,omitempty"`
 	EmotionPurpose     string `json:"emotion_purpose,omitempty"`
 	// Art. 5(1)(g): biometric categorisation inferring race, political
-	// opinions, trade-union membership, religion, sex life or orientation.
+	// opinions, trade-union membership, religious or philosophical beliefs,
+	// sex life or sexual orientation (not sex as such).
 	// CategorisationPurpose "dataset_labelling" or "law_enforcement" are
 	// the exceptions; anything else is "other".
 	SensitiveBiometricCategorisation bool   `json:"sensitive_biometric_categorisation"`
@@ -37,14 +38,19 @@ type AIActProfile struct {
 	// Art. 5(1)(h): real-time remote biometric identification in publicly
 	// accessible spaces for law enforcement. RBIException is "victims",
 	// "imminent_threat" or "serious_crime_suspect" when claimed.
-	RemoteBiometricIdentification bool   `json:"remote_biometric_identification"`
-	RealTime                      bool   `json:"real_time"`
-	PubliclyAccessibleSpaces      bool   `json:"publicly_accessible_spaces"`
-	LawEnforcement                bool   `json:"law_enforcement"`
-	RBIException                  string `json:"rbi_exception,omitempty"`
+	RemoteBiometricIdentification bool `json:"remote_biometric_identification"`
+	RealTime                      bool `json:"real_time"`
+	PubliclyAccessibleSpaces      bool `json:"publicly_accessible_spaces"`
+	LawEnforcement                bool `json:"law_enforcement"`
+	// PublicCrimeReporting: the system is available to the public to
+	// report a crime, which the law-enforcement exception of Art. 50(1)
+	// does not cover.
+	PublicCrimeReporting bool   `json:"public_crime_reporting,omitempty"`
+	RBIException         string `json:"rbi_exception,omitempty"`
 
 	// AnnexIII lists the Annex III items the system falls under, as codes
-	// "1a" … "8b" (area number, item letter).
+	// "1a" … "8b" (area number, item letter); point 2, critical
+	// infrastructure, has no lettered items and is "2".
 	AnnexIII []string `json:"annex_iii,omitempty"`
 	// Derogation claims an Art. 6(3) derogation: "narrow_procedural_task",
 	// "improves_completed_activity", "detects_patterns" or
@@ -53,6 +59,13 @@ type AIActProfile struct {
 	// ProfilesNaturalPersons: an Annex III system that profiles natural
 	// persons is always high-risk (Art. 6(3), last subparagraph).
 	ProfilesNaturalPersons bool `json:"profiles_natural_persons"`
+	// NarrowTaskRebuttal justifies that a model above the indicative GPAI
+	// threshold is trained for a narrow task and so not general-purpose
+	// (GPAI guidelines §20); empty for no rebuttal.
+	NarrowTaskRebuttal string `json:"narrow_task_rebuttal,omitempty"`
+	// FraudDetection: the system detects financial fraud, which Annex III
+	// point 5(b) excepts from creditworthiness assessment.
+	FraudDetection bool `json:"fraud_detection,omitempty"`
 	// SafetyComponent: a safety component of (or itself) an Annex I product
 	// that needs third-party conformity assessment (Art. 6(1)).
 	SafetyComponent bool `json:"safety_component"`
@@ -66,9 +79,10 @@ type AIActProfile struct {
 }
 
 // Annex III item codes, area number then item letter, as in the Annex.
+// Point 2 (critical infrastructure) has no lettered sub-points.
 var AnnexIIIItems = []string{
 	"1a", "1b", "1c",
-	"2a",
+	"2",
 	"3a", "3b", "3c", "3d",
 	"4a", "4b",
 	"5a", "5b", "5c", "5d",
@@ -82,7 +96,7 @@ var Derogations = []string{"narrow_procedural_task", "improves_completed_activit
 
 func (a *AIActProfile) validate(v *Validator) {
 	oneOf(v, "ai_act.emotion_setting", a.EmotionSetting, "workplace", "education", "other")
-	oneOf(v, "ai_act.emotion_purpose", a.EmotionPurpose, "medical", "safety", "other")
+	oneOf(v, "ai_act.emotion_purpose", a.EmotionPurpose, "medical", "safety", "medical_or_safety", "other")
 	oneOf(v, "ai_act.categorisation_purpose", a.CategorisationPurpose, "dataset_labelling", "law_enforcement", "other")
 	oneOf(v, "ai_act.rbi_exception", a.RBIException, "victims", "imminent_threat", "serious_crime_suspect")
 	oneOf(v, "ai_act.derogation", a.Derogation, Derogations...)
@@ -94,6 +108,8 @@ func (a *AIActProfile) validate(v *Validator) {
 		seen[c] = true
 	}
 	v.Check(!a.EmotionRecognition || a.EmotionSetting != "", "ai_act.emotion_setting", "is required when emotion_recognition is set")
+	v.Check(len(a.NarrowTaskRebuttal) <= 2000, "ai_act.narrow_task_rebuttal", "must be at most 2000 characters")
+	v.Text("ai_act.narrow_task_rebuttal", a.NarrowTaskRebuttal, true)
 }
 
 // oneOf checks that an optional enumerated field, when set, takes one of
@@ -187,4 +203,12 @@ type AIPactPledges struct {
 // Core reports whether all three core pledges are made.
 func (p *AIPactPledges) Core() bool {
 	return p.GovernanceStrategy && p.HighRiskMapping && p.AILiteracy
+}
+
+// Validate checks the profile on its own, as proposal validation does.
+// EINVALID naming every field at fault.
+func (a *AIActProfile) Validate() error {
+	var v Validator
+	a.validate(&v)
+	return v.Err("The AI Act profile is not valid.")
 }

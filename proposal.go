@@ -128,6 +128,31 @@ type AIWork struct {
 	// 2021/1173 Art. 16); EuroHPC access is for civilian use only.
 	CivilianOnly   bool           `json:"civilian_only"`
 	DataProvenance DataProvenance `json:"data_provenance"`
+	// ComputeSplit states how the requested compute divides; the hardware
+	// estimate counts only its training share (pre-training and
+	// fine-tuning), as the GPAI guidelines count training compute. Nil
+	// counts the whole request as training.
+	ComputeSplit *ComputeSplit `json:"compute_split,omitempty"`
+	// PriorTrainingFLOP is compute already spent training the same model
+	// elsewhere: the thresholds are cumulative (Art. 51(2)), so it is added
+	// to every estimate. Zero for none.
+	PriorTrainingFLOP float64 `json:"prior_training_flop,omitempty"`
+}
+
+// ComputeSplit divides a request into shares (0–1, summing to 1).
+type ComputeSplit struct {
+	PreTraining         float64 `json:"pre_training"`
+	FineTuning          float64 `json:"fine_tuning"`
+	EvaluationInference float64 `json:"evaluation_inference"`
+	Experiments         float64 `json:"experiments"`
+}
+
+// TrainingShare is the share of the request that trains the model.
+func (s *ComputeSplit) TrainingShare() float64 {
+	if s == nil {
+		return 1
+	}
+	return s.PreTraining + s.FineTuning
 }
 
 // ProposalContent is what an applicant writes about the work beside its
@@ -156,6 +181,12 @@ type ProposalContent struct {
 	// is not worth doing: an allocation run refuses the proposal rather
 	// than cut it further. Zero means DefaultMinViableFraction.
 	MinViableFraction float64 `json:"min_viable_fraction,omitempty"`
+	// Questionnaire holds the answers to the ruleset's plain-language
+	// questions by question id: yes, no or unsure. When present, every
+	// question must be answered, and the answers add to AIAct the facts
+	// they establish (Questionnaire.Sets). Absent, AIAct alone is
+	// screened, as declared by an applicant who knows the AI Act.
+	Questionnaire map[string]Answer `json:"questionnaire,omitempty"`
 }
 
 // ProposalInput is everything an applicant writes: the call and access
@@ -355,6 +386,15 @@ func (p *Proposal) validate(v *Validator) {
 	v.Check(len(w.BaseModel) <= 300, "ai_work.base_model", "must be at most 300 characters")
 	v.Text("ai_work.base_model", w.BaseModel, false)
 	v.Check(inRange(w.BaseModelFLOP, 0, MaxTrainingFLOP), "ai_work.base_model_flop", "must be between 0 and %g", float64(MaxTrainingFLOP))
+	v.Check(inRange(w.PriorTrainingFLOP, 0, MaxTrainingFLOP), "ai_work.prior_training_flop", "must be between 0 and %g", float64(MaxTrainingFLOP))
+	if s := w.ComputeSplit; s != nil {
+		ok := true
+		for _, x := range []float64{s.PreTraining, s.FineTuning, s.EvaluationInference, s.Experiments} {
+			ok = ok && inRange(x, 0, 1)
+		}
+		sum := s.PreTraining + s.FineTuning + s.EvaluationInference + s.Experiments
+		v.Check(ok && sum > 0.99 && sum < 1.01, "ai_work.compute_split", "shares must each be between 0 and 1 and sum to 1")
+	}
 	v.Check(strings.TrimSpace(w.IntendedUse) != "", "ai_work.intended_use", "is required")
 	v.Check(len(w.IntendedUse) <= 5000, "ai_work.intended_use", "must be at most 5000 characters")
 	v.Text("ai_work.intended_use", w.IntendedUse, true)
@@ -369,6 +409,7 @@ func (p *Proposal) validate(v *Validator) {
 	v.Text("ai_work.data_provenance.description", w.DataProvenance.Description, true)
 
 	p.AIAct.validate(v)
+	validateAnswers(v, p.Questionnaire)
 	for _, s := range p.Ethics.Sections() {
 		v.Check(!s.Answer.Yes || strings.TrimSpace(s.Answer.Details) != "", "ethics."+s.Name+".details", "is required when the answer is yes")
 		v.Check(len(s.Answer.Details) <= 5000, "ethics."+s.Name+".details", "must be at most 5000 characters")

@@ -65,15 +65,18 @@ func (e AIActProfileDerogation) Valid() bool {
 
 // Defines values for AIActProfileEmotionPurpose.
 const (
-	AIActProfileEmotionPurposeMedical AIActProfileEmotionPurpose = "medical"
-	AIActProfileEmotionPurposeOther   AIActProfileEmotionPurpose = "other"
-	AIActProfileEmotionPurposeSafety  AIActProfileEmotionPurpose = "safety"
+	AIActProfileEmotionPurposeMedical         AIActProfileEmotionPurpose = "medical"
+	AIActProfileEmotionPurposeMedicalOrSafety AIActProfileEmotionPurpose = "medical_or_safety"
+	AIActProfileEmotionPurposeOther           AIActProfileEmotionPurpose = "other"
+	AIActProfileEmotionPurposeSafety          AIActProfileEmotionPurpose = "safety"
 )
 
 // Valid indicates whether the value is a known member of the AIActProfileEmotionPurpose enum.
 func (e AIActProfileEmotionPurpose) Valid() bool {
 	switch e {
 	case AIActProfileEmotionPurposeMedical:
+		return true
+	case AIActProfileEmotionPurposeMedicalOrSafety:
 		return true
 	case AIActProfileEmotionPurposeOther:
 		return true
@@ -261,6 +264,27 @@ func (e AllocationState) Valid() bool {
 	case PendingProvisioning:
 		return true
 	case Suspended:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for Answer.
+const (
+	No     Answer = "no"
+	Unsure Answer = "unsure"
+	Yes    Answer = "yes"
+)
+
+// Valid indicates whether the value is a known member of the Answer enum.
+func (e Answer) Valid() bool {
+	switch e {
+	case No:
+		return true
+	case Unsure:
+		return true
+	case Yes:
 		return true
 	default:
 		return false
@@ -458,19 +482,19 @@ func (e FindingEffect) Valid() bool {
 
 // Defines values for FindingReferral.
 const (
-	Ethics    FindingReferral = "ethics"
-	Legal     FindingReferral = "legal"
-	Technical FindingReferral = "technical"
+	FindingReferralEthics    FindingReferral = "ethics"
+	FindingReferralLegal     FindingReferral = "legal"
+	FindingReferralTechnical FindingReferral = "technical"
 )
 
 // Valid indicates whether the value is a known member of the FindingReferral enum.
 func (e FindingReferral) Valid() bool {
 	switch e {
-	case Ethics:
+	case FindingReferralEthics:
 		return true
-	case Legal:
+	case FindingReferralLegal:
 		return true
-	case Technical:
+	case FindingReferralTechnical:
 		return true
 	default:
 		return false
@@ -570,6 +594,54 @@ func (e ProposalState) Valid() bool {
 	case Submitted:
 		return true
 	case Withdrawn:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for QuestionReferral.
+const (
+	QuestionReferralEthics    QuestionReferral = "ethics"
+	QuestionReferralLegal     QuestionReferral = "legal"
+	QuestionReferralTechnical QuestionReferral = "technical"
+)
+
+// Valid indicates whether the value is a known member of the QuestionReferral enum.
+func (e QuestionReferral) Valid() bool {
+	switch e {
+	case QuestionReferralEthics:
+		return true
+	case QuestionReferralLegal:
+		return true
+	case QuestionReferralTechnical:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for QuestionSection.
+const (
+	GeneralPurpose QuestionSection = "general_purpose"
+	HighRisk       QuestionSection = "high_risk"
+	ProductSafety  QuestionSection = "product_safety"
+	Prohibited     QuestionSection = "prohibited"
+	Transparency   QuestionSection = "transparency"
+)
+
+// Valid indicates whether the value is a known member of the QuestionSection enum.
+func (e QuestionSection) Valid() bool {
+	switch e {
+	case GeneralPurpose:
+		return true
+	case HighRisk:
+		return true
+	case ProductSafety:
+		return true
+	case Prohibited:
+		return true
+	case Transparency:
 		return true
 	default:
 		return false
@@ -773,33 +845,42 @@ func (e Unit) Valid() bool {
 
 // AIActProfile Facts for the AI Act screening; every flag defaults to false.
 type AIActProfile struct {
-	// AnnexIii Annex III item codes, 1a … 8b
-	AnnexIii                         *[]string                          `json:"annex_iii,omitempty"`
-	CategorisationPurpose            *AIActProfileCategorisationPurpose `json:"categorisation_purpose,omitempty"`
-	CrimeRiskPrediction              *bool                              `json:"crime_risk_prediction,omitempty"`
-	DeepFakes                        *bool                              `json:"deep_fakes,omitempty"`
-	Derogation                       *AIActProfileDerogation            `json:"derogation,omitempty"`
-	EmotionPurpose                   *AIActProfileEmotionPurpose        `json:"emotion_purpose,omitempty"`
-	EmotionRecognition               *bool                              `json:"emotion_recognition,omitempty"`
-	EmotionSetting                   *AIActProfileEmotionSetting        `json:"emotion_setting,omitempty"`
-	ExploitsVulnerabilities          *bool                              `json:"exploits_vulnerabilities,omitempty"`
-	HumanEditorialControl            *bool                              `json:"human_editorial_control,omitempty"`
-	InteractsWithPersons             *bool                              `json:"interacts_with_persons,omitempty"`
-	LawEnforcement                   *bool                              `json:"law_enforcement,omitempty"`
-	ManipulativeTechniques           *bool                              `json:"manipulative_techniques,omitempty"`
-	ProfilesNaturalPersons           *bool                              `json:"profiles_natural_persons,omitempty"`
-	PublicInterestText               *bool                              `json:"public_interest_text,omitempty"`
-	PubliclyAccessibleSpaces         *bool                              `json:"publicly_accessible_spaces,omitempty"`
-	RbiException                     *AIActProfileRbiException          `json:"rbi_exception,omitempty"`
-	RealTime                         *bool                              `json:"real_time,omitempty"`
-	RemoteBiometricIdentification    *bool                              `json:"remote_biometric_identification,omitempty"`
-	SafetyComponent                  *bool                              `json:"safety_component,omitempty"`
-	SensitiveBiometricCategorisation *bool                              `json:"sensitive_biometric_categorisation,omitempty"`
-	SignificantHarmLikely            *bool                              `json:"significant_harm_likely,omitempty"`
-	SocialScoring                    *bool                              `json:"social_scoring,omitempty"`
-	SolelyProfiling                  *bool                              `json:"solely_profiling,omitempty"`
-	SyntheticContent                 *bool                              `json:"synthetic_content,omitempty"`
-	UntargetedFaceScraping           *bool                              `json:"untargeted_face_scraping,omitempty"`
+	// AnnexIii Annex III item codes, 1a … 8b; point 2 has no sub-points and is 2
+	AnnexIii                *[]string                          `json:"annex_iii,omitempty"`
+	CategorisationPurpose   *AIActProfileCategorisationPurpose `json:"categorisation_purpose,omitempty"`
+	CrimeRiskPrediction     *bool                              `json:"crime_risk_prediction,omitempty"`
+	DeepFakes               *bool                              `json:"deep_fakes,omitempty"`
+	Derogation              *AIActProfileDerogation            `json:"derogation,omitempty"`
+	EmotionPurpose          *AIActProfileEmotionPurpose        `json:"emotion_purpose,omitempty"`
+	EmotionRecognition      *bool                              `json:"emotion_recognition,omitempty"`
+	EmotionSetting          *AIActProfileEmotionSetting        `json:"emotion_setting,omitempty"`
+	ExploitsVulnerabilities *bool                              `json:"exploits_vulnerabilities,omitempty"`
+
+	// FraudDetection Detects financial fraud, excepted from Annex III point 5(b)
+	FraudDetection         *bool `json:"fraud_detection,omitempty"`
+	HumanEditorialControl  *bool `json:"human_editorial_control,omitempty"`
+	InteractsWithPersons   *bool `json:"interacts_with_persons,omitempty"`
+	LawEnforcement         *bool `json:"law_enforcement,omitempty"`
+	ManipulativeTechniques *bool `json:"manipulative_techniques,omitempty"`
+
+	// NarrowTaskRebuttal Why a model above 1e23 FLOP is trained for a narrow task and not general-purpose (GPAI guidelines §20)
+	NarrowTaskRebuttal     *string `json:"narrow_task_rebuttal,omitempty"`
+	ProfilesNaturalPersons *bool   `json:"profiles_natural_persons,omitempty"`
+
+	// PublicCrimeReporting Available to the public to report a crime; Art. 50(1)'s law-enforcement exception does not cover it
+	PublicCrimeReporting             *bool                     `json:"public_crime_reporting,omitempty"`
+	PublicInterestText               *bool                     `json:"public_interest_text,omitempty"`
+	PubliclyAccessibleSpaces         *bool                     `json:"publicly_accessible_spaces,omitempty"`
+	RbiException                     *AIActProfileRbiException `json:"rbi_exception,omitempty"`
+	RealTime                         *bool                     `json:"real_time,omitempty"`
+	RemoteBiometricIdentification    *bool                     `json:"remote_biometric_identification,omitempty"`
+	SafetyComponent                  *bool                     `json:"safety_component,omitempty"`
+	SensitiveBiometricCategorisation *bool                     `json:"sensitive_biometric_categorisation,omitempty"`
+	SignificantHarmLikely            *bool                     `json:"significant_harm_likely,omitempty"`
+	SocialScoring                    *bool                     `json:"social_scoring,omitempty"`
+	SolelyProfiling                  *bool                     `json:"solely_profiling,omitempty"`
+	SyntheticContent                 *bool                     `json:"synthetic_content,omitempty"`
+	UntargetedFaceScraping           *bool                     `json:"untargeted_face_scraping,omitempty"`
 }
 
 // AIActProfileCategorisationPurpose defines model for AIActProfile.CategorisationPurpose.
@@ -832,6 +913,9 @@ type AIWork struct {
 	BaseModelSystemicRisk *bool    `json:"base_model_systemic_risk,omitempty"`
 	CivilianOnly          bool     `json:"civilian_only,omitempty"`
 
+	// ComputeSplit Shares of the request (0–1, summing to 1); the hardware estimate counts pre-training and fine-tuning
+	ComputeSplit *ComputeSplit `json:"compute_split,omitempty"`
+
 	// DataProvenance Flags absent are false.
 	DataProvenance      DataProvenance  `json:"data_provenance"`
 	FineTune            bool            `json:"fine_tune,omitempty"`
@@ -844,8 +928,11 @@ type AIWork struct {
 	OutputModalities    []Modality      `json:"output_modalities"`
 	ParameterCount      float64         `json:"parameter_count,omitempty"`
 	PlannedTrainingFlop float64         `json:"planned_training_flop,omitempty"`
-	Purpose             AIWorkPurpose   `json:"purpose"`
-	TrainingTokens      float64         `json:"training_tokens,omitempty"`
+
+	// PriorTrainingFlop Compute already spent training the same model elsewhere; the thresholds are cumulative
+	PriorTrainingFlop *float64      `json:"prior_training_flop,omitempty"`
+	Purpose           AIWorkPurpose `json:"purpose"`
+	TrainingTokens    float64       `json:"training_tokens,omitempty"`
 
 	// Utilisation Declared model FLOP utilisation 0–1; 0 for the documented default
 	Utilisation *float64 `json:"utilisation,omitempty"`
@@ -1010,6 +1097,9 @@ type AllocationRunParams struct {
 // AllocationState defines model for AllocationState.
 type AllocationState string
 
+// Answer An answer to a questionnaire question; unsure refers the proposal to a person
+type Answer string
+
 // AssignInput defines model for AssignInput.
 type AssignInput struct {
 	Stage AssignInputStage `json:"stage"`
@@ -1167,6 +1257,14 @@ type ComputeEstimate struct {
 	Assumptions *string `json:"assumptions,omitempty"`
 	Flop        float64 `json:"flop"`
 	Method      string  `json:"method"`
+}
+
+// ComputeSplit Shares of the request (0–1, summing to 1); the hardware estimate counts pre-training and fine-tuning
+type ComputeSplit struct {
+	EvaluationInference float64 `json:"evaluation_inference"`
+	Experiments         float64 `json:"experiments"`
+	FineTuning          float64 `json:"fine_tuning"`
+	PreTraining         float64 `json:"pre_training"`
 }
 
 // ConditionStatus defines model for ConditionStatus.
@@ -1577,9 +1675,12 @@ type Proposal struct {
 	Override          *DecisionOverride `json:"override,omitempty"`
 
 	// Pledges The AI Pact pledges made; absent ones are not made.
-	Pledges   AIPactPledges      `json:"pledges"`
-	Requests  []ResourceRequest  `json:"requests"`
-	Screening *ScreeningDecision `json:"screening,omitempty"`
+	Pledges AIPactPledges `json:"pledges"`
+
+	// Questionnaire Answers by question id (GET /api/v1/questionnaire); when present, every question is answered
+	Questionnaire *map[string]Answer `json:"questionnaire,omitempty"`
+	Requests      []ResourceRequest  `json:"requests"`
+	Screening     *ScreeningDecision `json:"screening,omitempty"`
 
 	// Software The GPU software stack the work needs; absent means derived from the requested systems
 	Software    *Software     `json:"software,omitempty"`
@@ -1620,8 +1721,11 @@ type ProposalInput struct {
 	Mode              AccessMode `json:"mode"`
 
 	// Pledges The AI Pact pledges made; absent ones are not made.
-	Pledges  *AIPactPledges    `json:"pledges,omitempty"`
-	Requests []ResourceRequest `json:"requests"`
+	Pledges *AIPactPledges `json:"pledges,omitempty"`
+
+	// Questionnaire Answers by question id (GET /api/v1/questionnaire); when present, every question is answered
+	Questionnaire *map[string]Answer `json:"questionnaire,omitempty"`
+	Requests      []ResourceRequest  `json:"requests"`
 
 	// Software The GPU software stack the work needs; absent means derived from the requested systems
 	Software *Software `json:"software,omitempty"`
@@ -1640,6 +1744,36 @@ type ProposalList struct {
 
 // ProposalState defines model for ProposalState.
 type ProposalState string
+
+// Question defines model for Question.
+type Question struct {
+	Basis string `json:"basis"`
+
+	// Help Plain-language help quoting the provision
+	Help string `json:"help"`
+	Id   string `json:"id"`
+
+	// Referral The review an unsure answer asks for
+	Referral QuestionReferral `json:"referral"`
+	Section  QuestionSection  `json:"section"`
+
+	// Sets The AI Act profile facts a yes establishes
+	Sets map[string]interface{} `json:"sets"`
+	Text string                 `json:"text"`
+}
+
+// QuestionReferral The review an unsure answer asks for
+type QuestionReferral string
+
+// QuestionSection defines model for Question.Section.
+type QuestionSection string
+
+// Questionnaire defines model for Questionnaire.
+type Questionnaire struct {
+	Questions      []Question `json:"questions"`
+	RulesetHash    string     `json:"ruleset_hash"`
+	RulesetVersion string     `json:"ruleset_version"`
+}
 
 // ReasonInput defines model for ReasonInput.
 type ReasonInput struct {
@@ -2355,6 +2489,9 @@ type CreateOrganizationJSONRequestBody = OrganizationInput
 // CreateProposalJSONRequestBody defines body for CreateProposal for application/json ContentType.
 type CreateProposalJSONRequestBody = ProposalInput
 
+// ScreenProposalJSONRequestBody defines body for ScreenProposal for application/json ContentType.
+type ScreenProposalJSONRequestBody = ProposalInput
+
 // UpdateProposalJSONRequestBody defines body for UpdateProposal for application/json ContentType.
 type UpdateProposalJSONRequestBody = ProposalInput
 
@@ -2744,6 +2881,20 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/proposals (the `CreateProposal` operationId).
 	CreateProposal(ctx context.Context, params *CreateProposalParams, body CreateProposalJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ScreenProposalWithBody Dry run: screen a proposal as if submitted now, storing nothing (applicants)
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/proposals/screen (the `ScreenProposal` operationId).
+	ScreenProposalWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ScreenProposal Dry run: screen a proposal as if submitted now, storing nothing (applicants)
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/proposals/screen (the `ScreenProposal` operationId).
+	ScreenProposal(ctx context.Context, body ScreenProposalJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetProposal A proposal visible to the caller
 	//
 	// Corresponds with GET /api/v1/proposals/{id} (the `GetProposal` operationId).
@@ -2855,6 +3006,13 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/proposals/{id}/withdraw (the `WithdrawProposal` operationId).
 	WithdrawProposal(ctx context.Context, id ID, body WithdrawProposalJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetQuestionnaire The plain-language screening questionnaire of the ruleset in force
+	//
+	// Every question is answered yes, no or unsure in a proposal's questionnaire; the answers derive its AI Act profile.
+	//
+	// Corresponds with GET /api/v1/questionnaire (the `GetQuestionnaire` operationId).
+	GetQuestionnaire(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListReviewers Reviewers and their profiles (access managers and auditors all; reviewers themselves)
 	//
 	// Corresponds with GET /api/v1/reviewers (the `ListReviewers` operationId).
@@ -2878,6 +3036,11 @@ type ClientInterface interface {
 	//
 	// Corresponds with PUT /api/v1/reviewers/{id} (the `UpdateReviewer` operationId).
 	UpdateReviewer(ctx context.Context, id ID, body UpdateReviewerJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetProposalSchema JSON Schema (2020-12) of a proposal as POST /api/v1/proposals takes it
+	//
+	// Corresponds with GET /api/v1/schemas/proposal (the `GetProposalSchema` operationId).
+	GetProposalSchema(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetSiteDesiredState The state a site's scheduler must carry for its allocations (the site's operators, access managers, auditors)
 	//
@@ -3776,6 +3939,40 @@ func (c *Client) CreateProposal(ctx context.Context, params *CreateProposalParam
 	return c.Client.Do(req)
 }
 
+// ScreenProposalWithBody Dry run: screen a proposal as if submitted now, storing nothing (applicants)
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/proposals/screen (the `ScreenProposal` operationId).
+func (c *Client) ScreenProposalWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewScreenProposalRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ScreenProposal Dry run: screen a proposal as if submitted now, storing nothing (applicants)
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/proposals/screen (the `ScreenProposal` operationId).
+func (c *Client) ScreenProposal(ctx context.Context, body ScreenProposalJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewScreenProposalRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetProposal A proposal visible to the caller
 //
 // Corresponds with GET /api/v1/proposals/{id} (the `GetProposal` operationId).
@@ -4057,6 +4254,23 @@ func (c *Client) WithdrawProposal(ctx context.Context, id ID, body WithdrawPropo
 	return c.Client.Do(req)
 }
 
+// GetQuestionnaire The plain-language screening questionnaire of the ruleset in force
+//
+// Every question is answered yes, no or unsure in a proposal's questionnaire; the answers derive its AI Act profile.
+//
+// Corresponds with GET /api/v1/questionnaire (the `GetQuestionnaire` operationId).
+func (c *Client) GetQuestionnaire(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetQuestionnaireRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListReviewers Reviewers and their profiles (access managers and auditors all; reviewers themselves)
 //
 // Corresponds with GET /api/v1/reviewers (the `ListReviewers` operationId).
@@ -4111,6 +4325,21 @@ func (c *Client) UpdateReviewerWithBody(ctx context.Context, id ID, contentType 
 // Corresponds with PUT /api/v1/reviewers/{id} (the `UpdateReviewer` operationId).
 func (c *Client) UpdateReviewer(ctx context.Context, id ID, body UpdateReviewerJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateReviewerRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetProposalSchema JSON Schema (2020-12) of a proposal as POST /api/v1/proposals takes it
+//
+// Corresponds with GET /api/v1/schemas/proposal (the `GetProposalSchema` operationId).
+func (c *Client) GetProposalSchema(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetProposalSchemaRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -6535,6 +6764,46 @@ func NewCreateProposalRequestWithBody(server string, params *CreateProposalParam
 	return req, nil
 }
 
+// NewScreenProposalRequest calls the generic ScreenProposal builder with application/json body
+func NewScreenProposalRequest(server string, body ScreenProposalJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewScreenProposalRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewScreenProposalRequestWithBody constructs an http.Request for the ScreenProposal method, with any body, and a specified content type
+func NewScreenProposalRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/proposals/screen")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewGetProposalRequest constructs an http.Request for the GetProposal method
 func NewGetProposalRequest(server string, id ID) (*http.Request, error) {
 	var err error
@@ -7035,6 +7304,33 @@ func NewWithdrawProposalRequestWithBody(server string, id ID, contentType string
 	return req, nil
 }
 
+// NewGetQuestionnaireRequest constructs an http.Request for the GetQuestionnaire method
+func NewGetQuestionnaireRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/questionnaire")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListReviewersRequest constructs an http.Request for the ListReviewers method
 func NewListReviewersRequest(server string, params *ListReviewersParams) (*http.Request, error) {
 	var err error
@@ -7190,6 +7486,33 @@ func NewUpdateReviewerRequestWithBody(server string, id ID, contentType string, 
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetProposalSchemaRequest constructs an http.Request for the GetProposalSchema method
+func NewGetProposalSchemaRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/schemas/proposal")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -8269,6 +8592,20 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/proposals (the `CreateProposal` operationId).
 	CreateProposalWithResponse(ctx context.Context, params *CreateProposalParams, body CreateProposalJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateProposalResponse, error)
 
+	// ScreenProposalWithBodyWithResponse Dry run: screen a proposal as if submitted now, storing nothing (applicants)
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/proposals/screen (the `ScreenProposal` operationId).
+	ScreenProposalWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ScreenProposalResponse, error)
+
+	// ScreenProposalWithResponse Dry run: screen a proposal as if submitted now, storing nothing (applicants)
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/proposals/screen (the `ScreenProposal` operationId).
+	ScreenProposalWithResponse(ctx context.Context, body ScreenProposalJSONRequestBody, reqEditors ...RequestEditorFn) (*ScreenProposalResponse, error)
+
 	// GetProposalWithResponse A proposal visible to the caller
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -8394,6 +8731,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/proposals/{id}/withdraw (the `WithdrawProposal` operationId).
 	WithdrawProposalWithResponse(ctx context.Context, id ID, body WithdrawProposalJSONRequestBody, reqEditors ...RequestEditorFn) (*WithdrawProposalResponse, error)
 
+	// GetQuestionnaireWithResponse The plain-language screening questionnaire of the ruleset in force
+	//
+	// Every question is answered yes, no or unsure in a proposal's questionnaire; the answers derive its AI Act profile.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/questionnaire (the `GetQuestionnaire` operationId).
+	GetQuestionnaireWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetQuestionnaireResponse, error)
+
 	// ListReviewersWithResponse Reviewers and their profiles (access managers and auditors all; reviewers themselves)
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -8421,6 +8767,13 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PUT /api/v1/reviewers/{id} (the `UpdateReviewer` operationId).
 	UpdateReviewerWithResponse(ctx context.Context, id ID, body UpdateReviewerJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateReviewerResponse, error)
+
+	// GetProposalSchemaWithResponse JSON Schema (2020-12) of a proposal as POST /api/v1/proposals takes it
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/schemas/proposal (the `GetProposalSchema` operationId).
+	GetProposalSchemaWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetProposalSchemaResponse, error)
 
 	// GetSiteDesiredStateWithResponse The state a site's scheduler must carry for its allocations (the site's operators, access managers, auditors)
 	//
@@ -11349,6 +11702,89 @@ func (r CreateProposalResponse) ContentType() string {
 	return ""
 }
 
+// ScreenProposalResponse429Headers the declared response headers of an HTTP 429 response for ScreenProposal
+type ScreenProposalResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ScreenProposalResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ScreeningDecision
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Invalid
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooMany
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ScreenProposalResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ScreenProposalResponse) GetJSON200() *ScreeningDecision {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ScreenProposalResponse) GetJSON400() *Invalid {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ScreenProposalResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ScreenProposalResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ScreenProposalResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ScreenProposalResponse) GetJSON429() *TooMany {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r ScreenProposalResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ScreenProposalResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ScreenProposalResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ScreenProposalResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetProposalResponse429Headers the declared response headers of an HTTP 429 response for GetProposal
 type GetProposalResponse429Headers struct {
 	RetryAfter *int
@@ -12366,6 +12802,75 @@ func (r WithdrawProposalResponse) ContentType() string {
 	return ""
 }
 
+// GetQuestionnaireResponse429Headers the declared response headers of an HTTP 429 response for GetQuestionnaire
+type GetQuestionnaireResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GetQuestionnaireResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Questionnaire
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooMany
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetQuestionnaireResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetQuestionnaireResponse) GetJSON200() *Questionnaire {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetQuestionnaireResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetQuestionnaireResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetQuestionnaireResponse) GetJSON429() *TooMany {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetQuestionnaireResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetQuestionnaireResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetQuestionnaireResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetQuestionnaireResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListReviewersResponse429Headers the declared response headers of an HTTP 429 response for ListReviewers
 type ListReviewersResponse429Headers struct {
 	RetryAfter *int
@@ -12595,6 +13100,68 @@ func (r UpdateReviewerResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r UpdateReviewerResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetProposalSchemaResponse429Headers the declared response headers of an HTTP 429 response for GetProposalSchema
+type GetProposalSchemaResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GetProposalSchemaResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationschemaJSON200 the response for an HTTP 200 `application/schema+json` response
+	ApplicationschemaJSON200 *map[string]interface{}
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooMany
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetProposalSchemaResponse429Headers
+}
+
+// GetApplicationschemaJSON200 returns the response for an HTTP 200 `application/schema+json` response
+func (r GetProposalSchemaResponse) GetApplicationschemaJSON200() *map[string]interface{} {
+	return r.ApplicationschemaJSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetProposalSchemaResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetProposalSchemaResponse) GetJSON429() *TooMany {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetProposalSchemaResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetProposalSchemaResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetProposalSchemaResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetProposalSchemaResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -14364,6 +14931,32 @@ func (c *ClientWithResponses) CreateProposalWithResponse(ctx context.Context, pa
 	return ParseCreateProposalResponse(rsp)
 }
 
+// ScreenProposalWithBodyWithResponse Dry run: screen a proposal as if submitted now, storing nothing (applicants)
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/proposals/screen (the `ScreenProposal` operationId).
+func (c *ClientWithResponses) ScreenProposalWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ScreenProposalResponse, error) {
+	rsp, err := c.ScreenProposalWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseScreenProposalResponse(rsp)
+}
+
+// ScreenProposalWithResponse Dry run: screen a proposal as if submitted now, storing nothing (applicants)
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/proposals/screen (the `ScreenProposal` operationId).
+func (c *ClientWithResponses) ScreenProposalWithResponse(ctx context.Context, body ScreenProposalJSONRequestBody, reqEditors ...RequestEditorFn) (*ScreenProposalResponse, error) {
+	rsp, err := c.ScreenProposal(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseScreenProposalResponse(rsp)
+}
+
 // GetProposalWithResponse A proposal visible to the caller
 //
 // Returns a wrapper object for the known response body format(s).
@@ -14591,6 +15184,21 @@ func (c *ClientWithResponses) WithdrawProposalWithResponse(ctx context.Context, 
 	return ParseWithdrawProposalResponse(rsp)
 }
 
+// GetQuestionnaireWithResponse The plain-language screening questionnaire of the ruleset in force
+//
+// Every question is answered yes, no or unsure in a proposal's questionnaire; the answers derive its AI Act profile.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/questionnaire (the `GetQuestionnaire` operationId).
+func (c *ClientWithResponses) GetQuestionnaireWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetQuestionnaireResponse, error) {
+	rsp, err := c.GetQuestionnaire(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetQuestionnaireResponse(rsp)
+}
+
 // ListReviewersWithResponse Reviewers and their profiles (access managers and auditors all; reviewers themselves)
 //
 // Returns a wrapper object for the known response body format(s).
@@ -14641,6 +15249,19 @@ func (c *ClientWithResponses) UpdateReviewerWithResponse(ctx context.Context, id
 		return nil, err
 	}
 	return ParseUpdateReviewerResponse(rsp)
+}
+
+// GetProposalSchemaWithResponse JSON Schema (2020-12) of a proposal as POST /api/v1/proposals takes it
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/schemas/proposal (the `GetProposalSchema` operationId).
+func (c *ClientWithResponses) GetProposalSchemaWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetProposalSchemaResponse, error) {
+	rsp, err := c.GetProposalSchema(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetProposalSchemaResponse(rsp)
 }
 
 // GetSiteDesiredStateWithResponse The state a site's scheduler must carry for its allocations (the site's operators, access managers, auditors)
@@ -17377,6 +17998,80 @@ func ParseCreateProposalResponse(rsp *http.Response) (*CreateProposalResponse, e
 	return response, nil
 }
 
+// ParseScreenProposalResponse parses an HTTP response from a ScreenProposalWithResponse call
+func ParseScreenProposalResponse(rsp *http.Response) (*ScreenProposalResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ScreenProposalResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ScreeningDecision
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooMany
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ScreenProposalResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetProposalResponse parses an HTTP response from a GetProposalWithResponse call
 func ParseGetProposalResponse(rsp *http.Response) (*GetProposalResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -18286,6 +18981,66 @@ func ParseWithdrawProposalResponse(rsp *http.Response) (*WithdrawProposalRespons
 	return response, nil
 }
 
+// ParseGetQuestionnaireResponse parses an HTTP response from a GetQuestionnaireWithResponse call
+func ParseGetQuestionnaireResponse(rsp *http.Response) (*GetQuestionnaireResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetQuestionnaireResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Questionnaire
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooMany
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetQuestionnaireResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListReviewersResponse parses an HTTP response from a ListReviewersWithResponse call
 func ParseListReviewersResponse(rsp *http.Response) (*ListReviewersResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -18481,6 +19236,59 @@ func ParseUpdateReviewerResponse(rsp *http.Response) (*UpdateReviewerResponse, e
 	switch {
 	case rsp.StatusCode == 429:
 		var headers UpdateReviewerResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetProposalSchemaResponse parses an HTTP response from a GetProposalSchemaWithResponse call
+func ParseGetProposalSchemaResponse(rsp *http.Response) (*GetProposalSchemaResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetProposalSchemaResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest map[string]interface{}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationschemaJSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooMany
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetProposalSchemaResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

@@ -41,6 +41,9 @@ type Config struct {
 	Reviewers      pactum.ReviewerService
 	AllocationRuns pactum.AllocationRunService
 	Notifications  pactum.NotificationService
+	// Screening serves the questionnaire and the dry run of screening;
+	// nil leaves their endpoints answering 500.
+	Screening pactum.ScreeningService
 
 	// Idempotency keeps answers to requests sent with an Idempotency-Key
 	// header, making retries safe; nil disables the header.
@@ -88,6 +91,7 @@ type Services interface {
 	pactum.UsageService
 	pactum.AwardService
 	pactum.SiteService
+	pactum.ScreeningService
 }
 
 // Serve sets every service of the configuration to s.
@@ -95,6 +99,7 @@ func (c *Config) Serve(s Services) {
 	c.Systems, c.Organizations, c.Users, c.Calls, c.Proposals, c.Allocations, c.Audit = s, s, s, s, s, s, s
 	c.Reviews, c.Reviewers, c.AllocationRuns, c.Notifications = s, s, s, s
 	c.Usage, c.Awards, c.Sites = s, s, s
+	c.Screening = s
 }
 
 // Server is pactum's HTTP API.

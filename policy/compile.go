@@ -40,6 +40,8 @@ func compile(fsys fs.FS) (*Ruleset, []Problem) {
 	rs.names = newNameTable(rs.index)
 	rs.acts.New = rs.newActivation
 	l.compileRules(rs, env, progOpts, src.rules)
+	l.compileQuestions(rs, src.questions)
+	l.compileText(rs, src.text)
 	if len(src.rules) == 0 {
 		l.errf("", 0, "", "the ruleset has no rules")
 	}

@@ -15,6 +15,7 @@ const (
 	Method6PD      = "6PD"
 	MethodHardware = "hardware"
 	MethodDeclared = "declared"
+	MethodPrior    = "prior" // compute already spent, added to the others
 )
 
 // estimates holds the training-compute figures of one proposal. Computing
@@ -25,10 +26,15 @@ type estimates struct {
 	max, min                      float64
 	maxMethod                     string
 	disagreement                  float64
-	utilisation                   float64
-	totalGPUHours                 float64
-	systems                       []string
-	list                          []pactum.ComputeEstimate
+	// declaredDisagreement is how far the declared figure lies from the
+	// nearest independent estimate (6·P·D or hardware), as a ratio above
+	// one minus one; 0 without a declared figure or an independent one.
+	declaredDisagreement float64
+	utilisation          float64
+	trainingShare, prior float64
+	totalGPUHours        float64
+	systems              []string
+	list                 []pactum.ComputeEstimate
 }
 
 // estimate computes the estimates of the GPAI guidelines, Annex A:
@@ -73,10 +79,17 @@ func estimate(p *pactum.Proposal, systems map[string]*pactum.System, defaultU fl
 				" tokens; dense-transformer approximation (GPAI guidelines C(2025) 5045, Annex A)",
 		})
 	}
+	e.trainingShare = w.ComputeSplit.TrainingShare()
+	e.flopHW *= e.trainingShare
 	if e.flopHW > 0 {
+		share := "; the whole request counted as training"
+		if w.ComputeSplit != nil {
+			share = "; its training share " + fmtPercent(e.trainingShare) + " (pre-training and fine-tuning; " +
+				"evaluation, inference and experiments not counted, GPAI guidelines Annex A)"
+		}
 		e.list = append(e.list, pactum.ComputeEstimate{
 			Method: MethodHardware, FLOP: e.flopHW,
-			Assumptions: string(hw) + " (dense BF16 peak), " + uSource + "; the whole request counted as training",
+			Assumptions: string(hw) + " (dense BF16 peak), " + uSource + share,
 		})
 	}
 	if w.PlannedTrainingFLOP > 0 {
@@ -96,15 +109,31 @@ func estimate(p *pactum.Proposal, systems map[string]*pactum.System, defaultU fl
 			e.min = x.FLOP
 		}
 	}
+	// Compute already spent on the same model counts toward the cumulative
+	// thresholds: it is added to the figures thresholds read.
+	if w.PriorTrainingFLOP > 0 && e.max > 0 {
+		e.prior = w.PriorTrainingFLOP
+		e.max += e.prior
+		e.min += e.prior
+		e.list = append(e.list, pactum.ComputeEstimate{Method: MethodPrior, FLOP: e.prior,
+			Assumptions: "compute already spent on the same model, declared; added to every estimate for the cumulative thresholds (AI Act Art. 51(2))"})
+	}
 	if e.flop6PD > 0 && e.flopHW > 0 {
-		hi, lo := math.Max(e.flop6PD, e.flopHW), math.Min(e.flop6PD, e.flopHW)
-		e.disagreement = hi/lo - 1
+		e.disagreement = spread(e.flop6PD, e.flopHW)
+	}
+	// A declared figure is flagged only when it disagrees with both
+	// independent estimates: agreeing with one of them is agreeing with a
+	// method the guidelines accept (S2 Annex A). With the hardware
+	// estimate alone there is no flag, since it counts the whole request
+	// as training, experiments and evaluation included.
+	if e.flopDeclared > 0 && e.flop6PD > 0 && e.flopHW > 0 {
+		e.declaredDisagreement = math.Min(spread(e.flopDeclared, e.flop6PD), spread(e.flopDeclared, e.flopHW))
 	}
 	// Validation bounds every input far below overflow; a figure that is
 	// still not finite (a record stored before the bounds, a catalogue
 	// entry out of range) is refused here rather than screened, because
 	// ±Inf compares past every threshold and JSON cannot carry it.
-	for _, x := range []float64{e.flop6PD, e.flopHW, e.flopDeclared, e.totalGPUHours, e.disagreement, e.utilisation} {
+	for _, x := range []float64{e.flop6PD, e.flopHW, e.flopDeclared, e.totalGPUHours, e.disagreement, e.declaredDisagreement, e.utilisation} {
 		if math.IsInf(x, 0) || math.IsNaN(x) {
 			return e, &pactum.Error{Code: pactum.EINVALID,
 				Message: "The proposal's figures are too large to estimate its training compute.",
@@ -114,6 +143,9 @@ func estimate(p *pactum.Proposal, systems map[string]*pactum.System, defaultU fl
 	}
 	return e, nil
 }
+
+// spread is how far the larger of a and b exceeds the smaller: 0.3 is 30 %.
+func spread(a, b float64) float64 { return math.Max(a, b)/math.Min(a, b) - 1 }
 
 // fmtNum formats a number for messages: plain digits up to a trillion,
 // scientific notation beyond.

@@ -27,11 +27,14 @@ type ScreeningFile struct {
 	At string `json:"at,omitempty"`
 }
 
-// ReadScreeningFile decodes a screening file, rejecting unknown keys so a
-// misspelt fact is not silently "no". Errors are EINVALID.
+// ReadScreeningFile decodes a screening file, JSON or YAML, rejecting
+// unknown keys so a misspelt fact is not silently "no". Errors are EINVALID.
 func ReadScreeningFile(r io.Reader) (*ScreeningFile, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
+		return nil, err
+	}
+	if data, err = ToJSON(data); err != nil {
 		return nil, err
 	}
 	var probe map[string]json.RawMessage

@@ -98,6 +98,21 @@ func mustScreen(tb testing.TB, s *policy.Screener, in *pactum.ScreeningInput) *p
 	return d
 }
 
+// passedTests are the info findings that say a refusal does not apply;
+// every eligible proposal has them.
+var passedTests = map[string]bool{"elig.establishment_passed": true, "elig.sme_passed": true}
+
+// beyondPassed returns the findings other than passedTests.
+func beyondPassed(d *pactum.ScreeningDecision) []pactum.Finding {
+	var out []pactum.Finding
+	for _, f := range d.Findings {
+		if !passedTests[f.RuleID] {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 func firedIDs(d *pactum.ScreeningDecision) map[string]bool {
 	out := map[string]bool{}
 	for _, f := range d.Findings {

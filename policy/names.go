@@ -20,7 +20,7 @@ type nameCell struct {
 	slot int
 }
 
-const nameTableSize = 2048 // a power of two, ~20× the number of names
+const nameTableSize = 4096 // a power of two, ~30× the number of names
 
 func newNameTable(index map[string]int) *nameTable {
 	t := &nameTable{byName: index}

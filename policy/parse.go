@@ -20,7 +20,7 @@ import (
 // The YAML documents. Keys are checked by hand against these sets so that a
 // misspelt key is reported with its rule, rather than silently ignored.
 var (
-	fileKeys    = []string{"version", "description", "params", "derived", "rules"}
+	fileKeys    = []string{"version", "description", "params", "derived", "rules", "questions", "text"}
 	ruleKeys    = []string{"id", "basis", "effect", "referral", "when", "message", "valid_from", "valid_to", "description"}
 	derivedKeys = []string{"name", "expr", "doc"}
 )
@@ -72,6 +72,8 @@ type sources struct {
 	params                            map[string]pendingParam
 	derived                           []pendingDerived
 	rules                             []pendingRule
+	questions                         []pendingQuestion
+	text                              *pendingText
 }
 
 // yamlFiles returns the names of the *.yaml and *.yml files in the root of
@@ -144,6 +146,10 @@ func (l *loader) readFile(fsys fs.FS, name string, src *sources) {
 			src.derived = append(src.derived, l.readDerived(name, v)...)
 		case "rules":
 			src.rules = append(src.rules, l.readRules(name, v)...)
+		case "text":
+			l.readText(name, v, src)
+		case "questions":
+			src.questions = append(src.questions, l.readQuestions(name, v)...)
 		default:
 			l.errf(name, k.Line, "", "unknown key %q (allowed: %s)", k.Value, strings.Join(fileKeys, ", "))
 		}

@@ -54,6 +54,10 @@ func (r *Rule) AppliesOn(t time.Time) bool { return r.appliesOnDay(dayNumber(t))
 
 func (r *Rule) appliesOnDay(d int64) bool { return r.from <= d && d <= r.to }
 
+// startsWithin reports whether the rule comes into force after day d and
+// by day end.
+func (r *Rule) startsWithin(d, end int64) bool { return r.from > d && r.from <= end }
+
 // dayNumber is t's UTC date as days since 1970-01-01, so that validity is
 // two integer comparisons per rule.
 func dayNumber(t time.Time) int64 {
@@ -81,6 +85,9 @@ type Ruleset struct {
 	paramSrc    map[string]any
 	derived     []*derivedFact
 	rules       []*Rule
+	questions   []*question    // the questionnaire, in order
+	text        *textIndex     // the text checks; nil for none
+	textSrc     *textDoc       // the text checks as written, for the hash
 	all         cel.Program    // every rule's condition as one list, see buildAll
 	acts        sync.Pool      // *activation, sized for this ruleset
 	index       map[string]int // activation slot by fact name
@@ -127,12 +134,21 @@ func canonicalHash(rs *Ruleset) string {
 		ID, Basis, Effect, Referral, When, Message, ValidFrom, ValidTo string
 	}
 	type cd struct{ Name, Expr string }
+	type cq struct {
+		ID, Section, Text, Basis, Referral string
+		Sets                               map[string]any
+	}
 	c := struct {
-		Version string
-		Params  map[string]any
-		Derived []cd
-		Rules   []cr
-	}{Version: rs.version, Params: rs.paramSrc}
+		Version   string
+		Params    map[string]any
+		Derived   []cd
+		Rules     []cr
+		Questions []cq     `json:",omitempty"`
+		Text      *textDoc `json:",omitempty"`
+	}{Version: rs.version, Params: rs.paramSrc, Text: rs.textSrc}
+	for _, q := range rs.questions {
+		c.Questions = append(c.Questions, cq{q.ID, q.Section, q.Text, q.Basis, q.Referral, q.Sets})
+	}
 	for _, d := range rs.derived {
 		c.Derived = append(c.Derived, cd{d.name, strings.TrimSpace(d.expr)})
 	}

@@ -53,35 +53,57 @@ func (rs *Ruleset) putActivation(a *activation) {
 	rs.acts.Put(a)
 }
 
-// evalRules returns the rules valid on day d whose conditions hold. It runs
-// the combined program; only if that fails does it evaluate the applicable
-// rules one by one, so that a failing rule not valid on d does not fail the
-// screening and a failing applicable one is named.
-func (rs *Ruleset) evalRules(act *activation, d int64) ([]*Rule, error) {
-	fired := make([]*Rule, 0, 16)
+// evalRules returns the rules valid on day d whose conditions hold, and
+// those whose conditions hold that come into force after d and by day end,
+// the end of the allocation period. It runs the combined program; only if
+// that fails does it evaluate the rules one by one, so that a failing rule
+// valid neither on d nor later in the period does not fail the screening
+// and a failing applicable one is named.
+func (rs *Ruleset) evalRules(act *activation, d, end int64) (fired, upcoming []*Rule, err error) {
+	fired = make([]*Rule, 0, 16)
 	if v, _, err := rs.all.Eval(act); err == nil {
 		if l, ok := v.(traits.Lister); ok && int(l.Size().(types.Int)) == len(rs.rules) {
 			for i, r := range rs.rules {
-				if r.appliesOnDay(d) && l.Get(types.Int(i)) == types.True {
-					fired = append(fired, r)
+				if (r.appliesOnDay(d) || r.startsWithin(d, end)) && l.Get(types.Int(i)) == types.True {
+					if r.appliesOnDay(d) {
+						fired = append(fired, r)
+					} else {
+						upcoming = append(upcoming, r)
+					}
 				}
 			}
-			return fired, nil
+			return fired, upcoming, nil
 		}
 	}
 	for _, r := range rs.rules {
-		if !r.appliesOnDay(d) {
+		if !r.appliesOnDay(d) && !r.startsWithin(d, end) {
 			continue
 		}
 		v, _, err := r.prg.Eval(act)
 		if err != nil {
-			return nil, fmt.Errorf("policy: rule %s: %w", r.ID, err)
+			return nil, nil, fmt.Errorf("policy: rule %s: %w", r.ID, err)
 		}
 		if v == types.True {
-			fired = append(fired, r)
+			if r.appliesOnDay(d) {
+				fired = append(fired, r)
+			} else {
+				upcoming = append(upcoming, r)
+			}
 		}
 	}
-	return fired, nil
+	return fired, upcoming, nil
+}
+
+// upcomingFinding is the condition a rule coming into force during the
+// allocation period attaches: the award is conditional on complying from
+// that date, whatever the rule's own effect, since on the decision date it
+// does not yet apply.
+func upcomingFinding(r *Rule, act *activation) pactum.Finding {
+	return pactum.Finding{RuleID: r.ID + ".from_" + r.ValidFrom.String(), Basis: r.Basis + " (applies from " + r.ValidFrom.String() + ")",
+		Effect: pactum.EffectCondition,
+		Message: "From " + r.ValidFrom.String() + ", within the requested allocation period, " + r.Basis +
+			" applies to this work (" + string(r.Effect) + " from that date): " + r.msg.render(act) +
+			" The award is conditional on compliance from that date; work it would forbid must stop by then."}
 }
 
 // Screen evaluates every rule that applies on in.At and returns the
@@ -107,7 +129,12 @@ func (s *Screener) Screen(ctx context.Context, in *pactum.ScreeningInput) (*pact
 	if err != nil {
 		return nil, err
 	}
-	c := &screenCtx{in: in, p: in.Proposal, org: in.Organization, mode: in.Call.Mode(in.Proposal.Mode), est: est}
+	prof, extra, err := rs.profile(in.Proposal)
+	if err != nil {
+		return nil, err
+	}
+	extra = append(extra, rs.text.check(in.Proposal, prof)...)
+	c := &screenCtx{in: in, p: in.Proposal, org: in.Organization, mode: in.Call.Mode(in.Proposal.Mode), est: est, ai: prof}
 
 	act := rs.acts.Get().(*activation)
 	defer rs.putActivation(act)
@@ -120,19 +147,33 @@ func (s *Screener) Screen(ctx context.Context, in *pactum.ScreeningInput) (*pact
 		act.slots[d.slot] = v
 	}
 
-	fired, err := rs.evalRules(act, dayNumber(in.At))
+	// Rules that come into force during the allocation period (from the
+	// decision to its requested end) attach a condition.
+	start := dayNumber(in.At)
+	end := dayNumber(in.At.AddDate(0, max(in.Proposal.DurationMonths, 0), 0))
+	fired, upcoming, err := rs.evalRules(act, start, end)
 	if err != nil {
 		return nil, err
+	}
+	for _, r := range upcoming {
+		extra = append(extra, upcomingFinding(r, act))
 	}
 	// Strongest effect first, then ruleset order: the reason for the
 	// outcome leads. fired is in ruleset order, so one pass per effect
 	// sorts it stably without a comparison sort.
-	findings := make([]pactum.Finding, 0, len(fired))
+	// The findings Go adds (the questionnaire's) follow the rules' of
+	// their effect.
+	findings := make([]pactum.Finding, 0, len(fired)+len(extra))
 	for rank := range len(effectOrder) {
 		for _, r := range fired {
 			if r.rank == rank {
 				findings = append(findings, pactum.Finding{RuleID: r.ID, Basis: r.Basis, Effect: r.Effect,
 					Message: r.msg.render(act), Referral: r.Referral})
+			}
+		}
+		for _, f := range extra {
+			if effectRank(f.Effect) == rank {
+				findings = append(findings, f)
 			}
 		}
 	}
@@ -145,3 +186,7 @@ func (s *Screener) Screen(ctx context.Context, in *pactum.ScreeningInput) (*pact
 		ScreenedAt:     in.At,
 	}, nil
 }
+
+// Questionnaire returns the questionnaire of the screener's ruleset; nil
+// when it has none.
+func (s *Screener) Questionnaire() *pactum.Questionnaire { return s.rs.Questionnaire() }

@@ -48,7 +48,7 @@ var exitClasses = []struct {
 	{exitDenied, []string{pactum.EUNAUTHORIZED, pactum.EFORBIDDEN}, "unauthorized or forbidden: no token, a bad token, or a role that may not do this"},
 	{exitConflict, []string{pactum.ECONFLICT}, "conflict with the current state: an illegal transition, a duplicate"},
 	{exitServer, []string{codeNetwork, pactum.EINTERNAL, pactum.ETOOMANY}, "network or server: no answer, a server error, or too many requests (retry later)"},
-	{exitCheck, []string{codeCheck}, "a check failed: audit verify found a broken chain or checkpoint, rules lint found problems"},
+	{exitCheck, []string{codeCheck}, "a check failed: audit verify found a broken chain or checkpoint, rules lint found problems, screen or proposals check: the proposal would be denied"},
 }
 
 // exitStatus is the exit status for an error code.

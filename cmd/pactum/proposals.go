@@ -15,23 +15,24 @@ import (
 func newProposalsCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{Use: "proposals", Short: "Write, submit, decide and list proposals"}
 	cmd.AddCommand(newProposalsCreateCmd(e), newProposalsUpdateCmd(e), newProposalsListCmd(e), newProposalsShowCmd(e),
-		newProposalsSubmitCmd(e), newProposalsDecideCmd(e), newProposalsConfirmOverrideCmd(e), newProposalsWithdrawCmd(e))
+		newProposalsSubmitCmd(e), newProposalsDecideCmd(e), newProposalsConfirmOverrideCmd(e), newProposalsWithdrawCmd(e),
+		newProposalsTemplateCmd(e), newProposalsCheckCmd(e))
 	return cmd
 }
 
 func newProposalsCreateCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "create --file FILE",
-		Short: "Write a draft from a JSON file (applicants); --submit to submit at once",
-		Long: `Write a proposal from a JSON file in the API's ProposalInput schema (see
-/api/v1/openapi.json). With --submit it is created and submitted in one step:
+		Short: "Write a draft from a YAML or JSON file (applicants); --submit to submit at once",
+		Long: `Write a proposal from a YAML or JSON file in the API's ProposalInput schema (see
+/api/v1/schemas/proposal; 'pactum proposals template' writes a commented example). With --submit it is created and submitted in one step:
 screened at once and routed (approved in the fast lane, to review, or refused).`,
 		Example: `  pactum proposals create --file proposal.json
   pactum proposals create --file proposal.json --submit --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			path, _ := cmd.Flags().GetString("file")
-			body, err := readJSONFile(e, path)
+			body, err := readProposalFile(e, path)
 			if err != nil {
 				return err
 			}
@@ -44,7 +45,7 @@ screened at once and routed (approved in the fast lane, to review, or refused).`
 			})
 		},
 	}
-	cmd.Flags().String("file", "", "proposal JSON file, - for standard input (required)")
+	cmd.Flags().String("file", "", "proposal file, YAML or JSON (pactum proposals template), - for standard input (required)")
 	cmd.Flags().Bool("submit", false, "submit at once")
 	cmd.Flags().String("idempotency-key", "", "a unique key (e.g. a UUID) that makes re-running this command safe: the same key never creates a second proposal")
 	_ = cmd.MarkFlagRequired("file")
@@ -57,7 +58,7 @@ func newProposalsUpdateCmd(e *env) *cobra.Command {
 		Use: "update ID --file FILE", Short: "Replace a draft's content from a JSON file", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path, _ := cmd.Flags().GetString("file")
-			body, err := readJSONFile(e, path)
+			body, err := readProposalFile(e, path)
 			if err != nil {
 				return err
 			}
@@ -68,7 +69,7 @@ func newProposalsUpdateCmd(e *env) *cobra.Command {
 			})
 		},
 	}
-	cmd.Flags().String("file", "", "proposal JSON file, - for standard input (required)")
+	cmd.Flags().String("file", "", "proposal file, YAML or JSON (pactum proposals template), - for standard input (required)")
 	_ = cmd.MarkFlagRequired("file")
 	jsonFlag(cmd)
 	return cmd

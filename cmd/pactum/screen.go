@@ -25,7 +25,10 @@ func newScreenCmd() *cobra.Command {
 the decision: approve, refer or deny, with every finding, its legal basis and
 its message, and the training-compute estimates.
 
-FILE holds JSON in the API's schema, either
+Exits with status 7 when the decision is deny, so that scripts stop on it;
+0 for approve and refer.
+
+FILE holds JSON or YAML in the API's schema, either
   {"proposal": {...}, "organization": {...}, "call": {...}, "systems": [...], "at": "2026-09-01"}
 where only "proposal" is required, or a bare proposal object. The
 organization comes from the file or --org FILE; the call from the file,
@@ -49,9 +52,14 @@ standard input.`,
 			if asJSON, _ := cmd.Flags().GetBool("json"); asJSON {
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
-				return enc.Encode(d)
+				err = enc.Encode(d)
+			} else {
+				err = policy.WriteDecision(cmd.OutOrStdout(), d)
 			}
-			return policy.WriteDecision(cmd.OutOrStdout(), d)
+			if err != nil {
+				return err
+			}
+			return denied(d)
 		},
 	}
 	cmd.Flags().String("rules", "", "ruleset directory (default: the ruleset built into pactum)")
