@@ -88,6 +88,11 @@ type Config struct {
 	// root and slurm). See siteUsers.
 	MinUID    int
 	DenyUsers []string
+	// LoginMap, when not nil, is the site's say on logins (ParseLoginMap):
+	// pactum's username → the login the site gives that person. A
+	// username it lacks gets no login at the site; usage read back is
+	// attributed to the username again. Nil: the username is the login.
+	LoginMap map[string]string
 	// Grace is how long a cycle in progress may finish after the agent is
 	// told to stop (default 30 s).
 	Grace  time.Duration
@@ -514,7 +519,9 @@ func (a *Agent) usage(ctx context.Context, st *pactum.SiteState, rep *Report) er
 		if !accounts[r.Account] {
 			return nil
 		}
-		batch = append(batch, UsageInput(r))
+		in := UsageInput(r)
+		in.Username = a.pactumUsername(in.Username)
+		batch = append(batch, in)
 		if len(batch) == a.cfg.BatchSize {
 			return post()
 		}

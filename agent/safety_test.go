@@ -248,3 +248,77 @@ func TestOneAgentPerCluster(t *testing.T) {
 		t.Errorf("the first agent, back: %v", err)
 	}
 }
+
+// TestSiteLoginMap: with a login map, the site decides the login: the
+// mapped login joins the allocation, never pactum's username, and a person
+// the map lacks gets none.
+func TestSiteLoginMap(t *testing.T) {
+	w := newWorld(t)
+	if _, err := w.uc.SetUsername(storetest.As(w.f.Manager), w.f.ApplicantA.ID, "ada"); err != nil {
+		t.Fatal(err)
+	}
+	al := w.allocation(100)
+	acct := pactum.AllocationAccount(al.ID)
+	m, err := agent.ParseLoginMap(strings.NewReader("# pactum username, site login\nada  u1234\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.cycle(w.agent(func(c *agent.Config) { c.LoginMap = m }))
+	if _, users := w.assoc(acct); !slices.Equal(users, []string{"u1234"}) {
+		t.Errorf("users %v, want the site's login u1234", users)
+	}
+
+	w2 := newWorld(t)
+	if _, err := w2.uc.SetUsername(storetest.As(w2.f.Manager), w2.f.ApplicantA.ID, "ada"); err != nil {
+		t.Fatal(err)
+	}
+	al2 := w2.allocation(100)
+	w2.cycle(w2.agent(func(c *agent.Config) { c.LoginMap = map[string]string{} }))
+	if _, users := w2.assoc(pactum.AllocationAccount(al2.ID)); len(users) != 0 {
+		t.Errorf("users %v, want none for a person the map lacks", users)
+	}
+	if !strings.Contains(w2.logs.String(), "not in the site's login map") {
+		t.Errorf("no warning:\n%s", w2.logs)
+	}
+}
+
+func TestParseLoginMap(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"ada u1\n\n# c\nbob u2", ""},
+		{"ada", "two words"},
+		{"ada u1 extra", "two words"},
+		{"ada u1\nada u2", "mapped twice"},
+		{"ada u1\nbob u1", "already given to ada"},
+		{"ada \x1b[2J", "letters"},
+		{"ada r\u00e9mi", "letters"},
+	} {
+		m, err := agent.ParseLoginMap(strings.NewReader(tc.in))
+		switch {
+		case tc.want == "" && (err != nil || m["ada"] != "u1" || m["bob"] != "u2"):
+			t.Errorf("%q: %v %v", tc.in, m, err)
+		case tc.want != "" && (pactum.ErrorCode(err) != pactum.EINVALID || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%q: %v, want invalid …%s…", tc.in, err, tc.want)
+		}
+	}
+}
+
+func FuzzParseLoginMap(f *testing.F) {
+	f.Add("ada u1\nbob u2\n# x\n")
+	f.Add("ada u1\nada u2")
+	f.Fuzz(func(t *testing.T, in string) {
+		m, err := agent.ParseLoginMap(strings.NewReader(in))
+		if err != nil {
+			if pactum.ErrorCode(err) != pactum.EINVALID {
+				t.Fatalf("untyped error %v", err)
+			}
+			return
+		}
+		seen := map[string]bool{}
+		for u, l := range m {
+			if u == "" || l == "" || seen[l] || strings.ContainsAny(u+l, " \t\n\x00") {
+				t.Fatalf("bad pair %q → %q in %v", u, l, m)
+			}
+			seen[l] = true
+		}
+	})
+}

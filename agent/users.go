@@ -10,8 +10,9 @@ import (
 	"github.com/pactum/pactum"
 )
 
-// siteUsers drops from st the logins the site does not let pactum give to
-// anyone: those in Config.DenyUsers (root and slurm by default) and local
+// siteUsers turns st's usernames into the site's logins (Config.LoginMap,
+// when the site keeps one; a username it lacks is dropped) and drops the
+// logins the site does not let pactum give to anyone: those in Config.DenyUsers (root and slurm by default) and local
 // accounts whose UID is below Config.MinUID (system accounts; 1000 by
 // default). An access manager maps people to logins; the site has the last
 // word on which logins an allocation may carry. Each refusal is logged
@@ -21,13 +22,20 @@ import (
 func (a *Agent) siteUsers(st *pactum.SiteState) {
 	for i := range st.Allocations {
 		x := &st.Allocations[i]
-		x.Users = slices.DeleteFunc(slices.Clone(x.Users), func(name string) bool {
-			if why := a.refuseLogin(name); why != "" {
-				a.log.Warn("login refused: not given to any allocation", "login", name, "allocation", x.AllocationID, "why", why)
-				return true
+		logins := []string{}
+		for _, name := range x.Users {
+			login, ok := a.siteLogin(name)
+			if !ok {
+				a.log.Warn("user not in the site's login map: no login given", "username", name, "allocation", x.AllocationID)
+				continue
 			}
-			return false
-		})
+			if why := a.refuseLogin(login); why != "" {
+				a.log.Warn("login refused: not given to any allocation", "login", login, "allocation", x.AllocationID, "why", why)
+				continue
+			}
+			logins = append(logins, login)
+		}
+		x.Users = logins
 	}
 }
 

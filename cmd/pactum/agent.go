@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 	"time"
 
@@ -93,6 +94,7 @@ non-zero if it failed, for tests and cron.`,
 	cmd.Flags().Bool("accept-removals", false, "confirm removals held because the desired state suddenly lacks most of pactum's accounts")
 	cmd.Flags().Int("min-uid", 1000, "never give an allocation a local login below this UID (system accounts); -1 to allow any")
 	cmd.Flags().StringSlice("deny-users", []string{"root", "slurm"}, "logins never given to an allocation")
+	cmd.Flags().String("login-map", "", "the site's login map, lines of \"USERNAME LOGIN\": the login each pactum user gets here (unlisted users get none); without it the username is the login")
 	cmd.Flags().Duration("queue-grace", time.Hour, "how long queued jobs of an expired allocation wait before they are cancelled")
 	cmd.Flags().Int("remove-after", 3, "cycles an account must be absent from the desired state before it is removed")
 	cmd.Flags().String("config", "", "file of flag settings, one 'name = value' a line ('#' comments); flags on the command line win")
@@ -143,6 +145,17 @@ func agentConfig(cmd *cobra.Command, e *env) (agent.Config, error) {
 	cfg.DenyUsers, _ = cmd.Flags().GetStringSlice("deny-users")
 	if cfg.DenyUsers == nil {
 		cfg.DenyUsers = []string{}
+	}
+	if path, _ := cmd.Flags().GetString("login-map"); path != "" {
+		f, err := os.Open(path)
+		if err != nil {
+			return cfg, pactum.Errorf(pactum.EINVALID, "--login-map: %v", err)
+		}
+		cfg.LoginMap, err = agent.ParseLoginMap(f)
+		f.Close()
+		if err != nil {
+			return cfg, err
+		}
 	}
 	cfg.Site, _ = cmd.Flags().GetString("site")
 	cfg.SystemID, _ = cmd.Flags().GetString("system")
