@@ -104,7 +104,8 @@ type Config struct {
 // for its site and posts the cluster's usage back. Create it with New.
 type Agent struct {
 	cfg        Config
-	lastResult string // the last cycle's outcome, for the heartbeat
+	usernames  map[string]string // Config.LoginMap inverted: site login → username
+	lastResult string            // the last cycle's outcome, for the heartbeat
 	log        *slog.Logger
 	state      *State
 	unlock     func()
@@ -164,7 +165,7 @@ func New(cfg Config) (*Agent, error) {
 		unlock()
 		return nil, err
 	}
-	return &Agent{cfg: cfg, log: log, state: st, unlock: unlock}, nil
+	return &Agent{cfg: cfg, usernames: invert(cfg.LoginMap), log: log, state: st, unlock: unlock}, nil
 }
 
 // Close releases the state directory.

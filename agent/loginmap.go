@@ -70,12 +70,21 @@ func (a *Agent) siteLogin(username string) (string, bool) {
 }
 
 // pactumUsername is the username whose site login is login, for usage
-// records: the server attributes usage to its own usernames.
+// records: the server attributes usage to its own usernames. It runs per
+// usage record, hence the inverted map built once in New.
 func (a *Agent) pactumUsername(login string) string {
-	for u, l := range a.cfg.LoginMap {
-		if l == login {
-			return u
-		}
+	if u, ok := a.usernames[login]; ok {
+		return u
 	}
 	return login
+}
+
+// invert maps a login map's logins back to usernames (ParseLoginMap
+// guarantees one username per login).
+func invert(m map[string]string) map[string]string {
+	out := make(map[string]string, len(m))
+	for u, l := range m {
+		out[l] = u
+	}
+	return out
 }

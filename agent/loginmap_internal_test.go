@@ -8,7 +8,7 @@ import "testing"
 // to the pactum username the map gave it; without a map the login is the
 // username.
 func TestUsageAttributedToUsername(t *testing.T) {
-	a := &Agent{cfg: Config{LoginMap: map[string]string{"ada": "u1234"}}}
+	a := &Agent{usernames: invert(map[string]string{"ada": "u1234"})}
 	if got := a.pactumUsername("u1234"); got != "ada" {
 		t.Errorf("u1234 → %q, want ada", got)
 	}

@@ -34,26 +34,41 @@ func (a *App) VerifyAudit(ctx context.Context) (*pactum.AuditReport, error) {
 func VerifyAudit(ctx context.Context, s pactum.Store, pins ...*audit.Checkpoint) (*pactum.AuditReport, error) {
 	var rep *pactum.AuditReport
 	err := pactum.View(ctx, s, func(q pactum.Queries) error {
-		seq, hash, err := q.GetAuditHead(ctx)
-		if pactum.ErrorCode(err) == pactum.ENOTFOUND {
-			rep = &pactum.AuditReport{OK: false, FirstBad: &pactum.AuditProblem{Reason: "the audit head record is missing"}}
-			return nil
-		} else if err != nil {
-			return err
-		}
-		v := audit.NewVerifier()
-		for _, p := range pins {
-			v.Pin(p.Seq, p.Hash)
-		}
-		// Hashing runs beside the reading (audit.Pipe).
-		pipe := audit.NewPipe(v.AddRow)
-		err = q.ScanAuditRows(ctx, pipe.Add)
-		pipe.Close()
-		if err != nil {
-			return err
-		}
-		rep = v.Report(seq, hash)
-		return nil
+		var err error
+		rep, err = verifyChain(ctx, q, pins, nil)
+		return err
 	})
 	return rep, err
+}
+
+// verifyChain checks the chain as q sees it against its head record and
+// pins, handing each verified row to also (when not nil) as it goes: the
+// one walk that plain verification and --state share. Hashing and also run
+// beside the reading (audit.Pipe); the walk stops at the first bad row.
+func verifyChain(ctx context.Context, q pactum.Queries, pins []*audit.Checkpoint, also func(*pactum.AuditRow)) (*pactum.AuditReport, error) {
+	seq, hash, err := q.GetAuditHead(ctx)
+	if pactum.ErrorCode(err) == pactum.ENOTFOUND {
+		return &pactum.AuditReport{OK: false, FirstBad: &pactum.AuditProblem{Reason: "the audit head record is missing"}}, nil
+	} else if err != nil {
+		return nil, err
+	}
+	v := audit.NewVerifier()
+	for _, p := range pins {
+		v.Pin(p.Seq, p.Hash)
+	}
+	pipe := audit.NewPipe(func(r *pactum.AuditRow) bool {
+		if !v.AddRow(r) {
+			return false
+		}
+		if also != nil {
+			also(r)
+		}
+		return true
+	})
+	err = q.ScanAuditRows(ctx, pipe.Add)
+	pipe.Close()
+	if err != nil {
+		return nil, err
+	}
+	return v.Report(seq, hash), nil
 }

@@ -65,41 +65,23 @@ func VerifyAuditState(ctx context.Context, s pactum.Store, progress VerifyAuditP
 	}
 	var rep *pactum.AuditReport
 	err := pactum.View(ctx, s, func(q pactum.Queries) error {
-		seq, hash, err := q.GetAuditHead(ctx)
-		if pactum.ErrorCode(err) == pactum.ENOTFOUND {
-			rep = &pactum.AuditReport{OK: false, FirstBad: &pactum.AuditProblem{Reason: "the audit head record is missing"}}
-			return nil
-		} else if err != nil {
-			return err
-		}
-		v := audit.NewVerifier()
-		for _, p := range pins {
-			v.Pin(p.Seq, p.Hash)
-		}
 		replay := audit.NewReplay(writes)
 		var n int64
-		// Hashing and replaying run beside the reading (audit.Pipe).
-		pipe := audit.NewPipe(func(r *pactum.AuditRow) bool {
-			if !v.AddRow(r) {
-				return false
-			}
+		var err error
+		rep, err = verifyChain(ctx, q, pins, func(r *pactum.AuditRow) {
 			replay.Add(r)
 			if n++; n%progressEvery == 0 {
 				progress("events", n)
 			}
-			return true
 		})
-		err = q.ScanAuditRows(ctx, pipe.Add)
-		pipe.Close()
-		if err != nil {
+		if err != nil || !rep.OK {
 			return err
 		}
-		if rep = v.Report(seq, hash); !rep.OK {
-			return nil
+		if rep.State, err = compareState(ctx, q, replay, progress); err != nil {
+			return err
 		}
-		rep.State, err = compareState(ctx, q, replay, progress)
 		rep.OK = rep.State.OK
-		return err
+		return nil
 	})
 	return rep, err
 }
