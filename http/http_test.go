@@ -261,53 +261,8 @@ func TestBadInput(t *testing.T) {
 		}
 		before := events()
 
-		t.Run("MalformedProposal", func(t *testing.T) {
-			body := proposalJSON(t, callID, func(p *pactum.Proposal) {
-				p.Title = ""
-				p.Requests = []pactum.ResourceRequest{{SystemID: "karolina-gpu", Amount: -1}}
-				p.DurationMonths = 99
-			})
-			code, m := e.raw(t, "POST", "/api/v1/proposals?submit=true", secret, "application/json", body)
-			if code != 400 {
-				t.Fatalf("got %d: %v", code, m)
-			}
-			f := fieldsOf(m)
-			// Values of the right shape break the domain's rules: each is
-			// named (the API document's checks pass them).
-			for _, name := range []string{"title", "requests[0].amount", "requests[0].system_id", "duration_months"} {
-				if f[name] == "" {
-					t.Errorf("no error for %s in %v", name, f)
-				}
-			}
-		})
-		t.Run("SchemaViolations", func(t *testing.T) {
-			// Values the API document refuses are named by JSON path,
-			// array elements by index, all in one answer.
-			body := proposalJSON(t, callID, func(p *pactum.Proposal) {
-				p.AIWork.Purpose = "world domination"
-				p.Requests = append(p.Requests, pactum.ResourceRequest{SystemID: "lumi-g", Amount: 1},
-					pactum.ResourceRequest{SystemID: "mn5-acc", Amount: 2.5})
-			})
-			body = bytes.Replace(body, []byte(`"amount":2.5`), []byte(`"amount":"lots"`), 1)
-			body = bytes.Replace(body, []byte(`"duration_months":3`), []byte(`"duration_months":"three"`), 1)
-			code, m := e.raw(t, "POST", "/api/v1/proposals", secret, "application/json", body)
-			f := fieldsOf(m)
-			if code != 400 || !strings.Contains(f["requests[2].amount"], "number") || !strings.Contains(f["duration_months"], "integer") ||
-				!strings.Contains(f["ai_work.purpose"], "research") {
-				t.Fatalf("got %d: %v", code, m)
-			}
-			// A date that is no date names its field.
-			org := `{"legal_name":"Dated SA","country":"FR","registration_number":"R1","founded_on":"2022-13-45","staff":3,"turnover_eur":1,"balance_sheet_eur":1}`
-			code, m = e.raw(t, "POST", "/api/v1/organizations", e.token, "application/json", []byte(org))
-			if f := fieldsOf(m); code != 400 || !strings.Contains(f["founded_on"], "date") {
-				t.Fatalf("bad date: got %d: %v", code, m)
-			}
-			code, m = e.raw(t, "POST", "/api/v1/users/"+tr.JSON200.Id+"/tokens", secret, "application/json",
-				[]byte(`{"name":"t","expires_at":"next week"}`))
-			if f := fieldsOf(m); code != 400 || !strings.Contains(f["expires_at"], "date and time") {
-				t.Fatalf("bad date-time: got %d: %v", code, m)
-			}
-		})
+		t.Run("MalformedProposal", func(t *testing.T) { badProposalDomain(t, e, callID, secret) })
+		t.Run("SchemaViolations", func(t *testing.T) { badProposalSchema(t, e, callID, tr.JSON200.Id, secret) })
 		t.Run("UnknownField", func(t *testing.T) {
 			body := bytes.Replace(proposalJSON(t, callID, nil), []byte(`"title"`), []byte(`"state":"approved","title"`), 1)
 			code, m := e.raw(t, "POST", "/api/v1/proposals", secret, "application/json", body)
@@ -378,6 +333,59 @@ func TestBadInput(t *testing.T) {
 			t.Errorf("refused requests left %d proposals", pl.JSON200.Total)
 		}
 	})
+}
+
+// badProposalDomain: values of the right shape that break the domain's
+// rules are each named in one 400.
+func badProposalDomain(t *testing.T, e *env, callID, secret string) {
+	body := proposalJSON(t, callID, func(p *pactum.Proposal) {
+		p.Title = ""
+		p.Requests = []pactum.ResourceRequest{{SystemID: "karolina-gpu", Amount: -1}}
+		p.DurationMonths = 99
+	})
+	code, m := e.raw(t, "POST", "/api/v1/proposals?submit=true", secret, "application/json", body)
+	if code != 400 {
+		t.Fatalf("got %d: %v", code, m)
+	}
+	f := fieldsOf(m)
+	// Values of the right shape break the domain's rules: each is
+	// named (the API document's checks pass them).
+	for _, name := range []string{"title", "requests[0].amount", "requests[0].system_id", "duration_months"} {
+		if f[name] == "" {
+			t.Errorf("no error for %s in %v", name, f)
+		}
+	}
+}
+
+// badProposalSchema: values the API document refuses are named by JSON
+// path, array elements by index, all in one answer.
+func badProposalSchema(t *testing.T, e *env, callID, userID, secret string) {
+	// Values the API document refuses are named by JSON path,
+	// array elements by index, all in one answer.
+	body := proposalJSON(t, callID, func(p *pactum.Proposal) {
+		p.AIWork.Purpose = "world domination"
+		p.Requests = append(p.Requests, pactum.ResourceRequest{SystemID: "lumi-g", Amount: 1},
+			pactum.ResourceRequest{SystemID: "mn5-acc", Amount: 2.5})
+	})
+	body = bytes.Replace(body, []byte(`"amount":2.5`), []byte(`"amount":"lots"`), 1)
+	body = bytes.Replace(body, []byte(`"duration_months":3`), []byte(`"duration_months":"three"`), 1)
+	code, m := e.raw(t, "POST", "/api/v1/proposals", secret, "application/json", body)
+	f := fieldsOf(m)
+	if code != 400 || !strings.Contains(f["requests[2].amount"], "number") || !strings.Contains(f["duration_months"], "integer") ||
+		!strings.Contains(f["ai_work.purpose"], "research") {
+		t.Fatalf("got %d: %v", code, m)
+	}
+	// A date that is no date names its field.
+	org := `{"legal_name":"Dated SA","country":"FR","registration_number":"R1","founded_on":"2022-13-45","staff":3,"turnover_eur":1,"balance_sheet_eur":1}`
+	code, m = e.raw(t, "POST", "/api/v1/organizations", e.token, "application/json", []byte(org))
+	if f := fieldsOf(m); code != 400 || !strings.Contains(f["founded_on"], "date") {
+		t.Fatalf("bad date: got %d: %v", code, m)
+	}
+	code, m = e.raw(t, "POST", "/api/v1/users/"+userID+"/tokens", secret, "application/json",
+		[]byte(`{"name":"t","expires_at":"next week"}`))
+	if f := fieldsOf(m); code != 400 || !strings.Contains(f["expires_at"], "date and time") {
+		t.Fatalf("bad date-time: got %d: %v", code, m)
+	}
 }
 
 func TestIdempotencyKey(t *testing.T) {

@@ -27,21 +27,22 @@ type replay struct {
 // that has a GET of its own. A retry of any other endpoint whose answer was
 // lost learns what was changed from an error that names it (see recovered).
 var replays = map[string]replay{
-	"POST /api/v1/proposals":                    {http.StatusCreated, "/api/v1/proposals/{id}", false},
-	"PUT /api/v1/proposals/{id}":                {http.StatusOK, "/api/v1/proposals/{id}", true},
-	"POST /api/v1/proposals/{id}/submit":        {http.StatusOK, "/api/v1/proposals/{id}", true},
-	"POST /api/v1/proposals/{id}/decision":      {http.StatusOK, "/api/v1/proposals/{id}", true},
-	"POST /api/v1/proposals/{id}/withdraw":      {http.StatusOK, "/api/v1/proposals/{id}", true},
-	"POST /api/v1/calls":                        {http.StatusCreated, "/api/v1/calls/{id}", false},
-	"POST /api/v1/organizations":                {http.StatusCreated, "/api/v1/organizations/{id}", false},
-	"POST /api/v1/users":                        {http.StatusCreated, "/api/v1/users/{id}", false},
-	"PUT /api/v1/users/{id}/username":           {http.StatusOK, "/api/v1/users/{id}", true},
-	"PUT /api/v1/reviewers/{id}":                {http.StatusOK, "/api/v1/reviewers/{id}", true},
-	"POST /api/v1/allocations/{id}/transition":  {http.StatusOK, "/api/v1/allocations/{id}", true},
-	"POST /api/v1/calls/{id}/allocation-runs":   {http.StatusCreated, "/api/v1/allocation-runs/{id}", false},
-	"POST /api/v1/allocation-runs/{id}/publish": {http.StatusOK, "/api/v1/allocation-runs/{id}", true},
-	"POST /api/v1/sites/{site}/drift":           {http.StatusNoContent, "", false},
-	"DELETE /api/v1/tokens/{id}":                {http.StatusNoContent, "", false},
+	"POST /api/v1/proposals":                       {http.StatusCreated, "/api/v1/proposals/{id}", false},
+	"PUT /api/v1/proposals/{id}":                   {http.StatusOK, "/api/v1/proposals/{id}", true},
+	"POST /api/v1/proposals/{id}/submit":           {http.StatusOK, "/api/v1/proposals/{id}", true},
+	"POST /api/v1/proposals/{id}/decision":         {http.StatusOK, "/api/v1/proposals/{id}", true},
+	"POST /api/v1/proposals/{id}/withdraw":         {http.StatusOK, "/api/v1/proposals/{id}", true},
+	"POST /api/v1/proposals/{id}/override/confirm": {http.StatusOK, "/api/v1/proposals/{id}", true},
+	"POST /api/v1/calls":                           {http.StatusCreated, "/api/v1/calls/{id}", false},
+	"POST /api/v1/organizations":                   {http.StatusCreated, "/api/v1/organizations/{id}", false},
+	"POST /api/v1/users":                           {http.StatusCreated, "/api/v1/users/{id}", false},
+	"PUT /api/v1/users/{id}/username":              {http.StatusOK, "/api/v1/users/{id}", true},
+	"PUT /api/v1/reviewers/{id}":                   {http.StatusOK, "/api/v1/reviewers/{id}", true},
+	"POST /api/v1/allocations/{id}/transition":     {http.StatusOK, "/api/v1/allocations/{id}", true},
+	"POST /api/v1/calls/{id}/allocation-runs":      {http.StatusCreated, "/api/v1/allocation-runs/{id}", false},
+	"POST /api/v1/allocation-runs/{id}/publish":    {http.StatusOK, "/api/v1/allocation-runs/{id}", true},
+	"POST /api/v1/sites/{site}/drift":              {http.StatusNoContent, "", false},
+	"DELETE /api/v1/tokens/{id}":                   {http.StatusNoContent, "", false},
 }
 
 // replayStatus is the status a request answers with once its work has
