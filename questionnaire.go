@@ -63,6 +63,21 @@ func (q *Questionnaire) Template() map[string]Answer {
 	return out
 }
 
+// Answers returns an answer for every question: yes to the questions named
+// in yes, no to the others. It is how a program that knows its AI Act
+// profile (the demo, tests, an integration) answers in full; an id that is
+// not a question is returned too, so the screener refuses it by name.
+func (q *Questionnaire) Answers(yes ...string) map[string]Answer {
+	out := make(map[string]Answer, len(q.Questions)+len(yes))
+	for _, x := range q.Questions {
+		out[x.ID] = AnswerNo
+	}
+	for _, id := range yes {
+		out[id] = AnswerYes
+	}
+	return out
+}
+
 // MaxQuestions bounds the answers a proposal may carry.
 const MaxQuestions = 200
 

@@ -23,6 +23,11 @@ type startup struct {
 	peer [][4]int
 	// reply is the applicant's reply to the reviews.
 	reply string
+	// yes are the questionnaire's questions the applicant answers yes;
+	// every other question is answered no. The answers, not declared AI
+	// Act codes, give the proposal its AI Act profile, as for an applicant
+	// who has never read the Act.
+	yes []string
 }
 
 // reviewer is one of the demo's reviewers with the profile they write.
@@ -75,12 +80,12 @@ func alephLingua() startup {
 		org: pactum.Organization{LegalName: "Aleph Lingua GmbH", Country: "DE", RegistrationNumber: "HRB 221904 (München)",
 			FoundedOn: pactum.MustDate("2022-03-01"), Staff: 24, TurnoverEUR: 2_100_000, BalanceSheetEUR: 3_400_000},
 		applicant: pactum.User{Email: "ada@aleph-lingua.example", Name: "Ada Berger"},
+		yes:       []string{"talks_with_people", "generates_content"},
 		proposal: pactum.Proposal{ProposalInput: pactum.ProposalInput{Mode: pactum.ModeFastLane, Title: "Lex-7B: a European legal-domain language model", ProposalContent: pactum.ProposalContent{
 			Summary:        "Continued pre-training of an open 7B model on 150B tokens of European legal text, then instruction tuning.",
 			Requests:       []pactum.ResourceRequest{{SystemID: "leonardo-booster", Amount: 20000, StorageTB: 40}},
 			DurationMonths: 3,
 			AIWork:         w,
-			AIAct:          pactum.AIActProfile{InteractsWithPersons: true, SyntheticContent: true},
 			Pledges:        corePledges,
 		}}},
 	}
@@ -99,13 +104,12 @@ func sentimo() startup {
 		org: pactum.Organization{LegalName: "Sentimo Analytics Oy", Country: "FI", RegistrationNumber: "3145926-1",
 			FoundedOn: pactum.MustDate("2021-09-14"), Staff: 18, TurnoverEUR: 1_200_000, BalanceSheetEUR: 900_000},
 		applicant: pactum.User{Email: "eero@sentimo.example", Name: "Eero Laine"},
+		yes:       []string{"recognises_emotions_workplace", "worker_management", "profiles_people"},
 		proposal: pactum.Proposal{ProposalInput: pactum.ProposalInput{Mode: pactum.ModeFastLane, Title: "Workforce mood analytics from call-centre video", ProposalContent: pactum.ProposalContent{
 			Summary:        "Train a multimodal model that infers employees' emotions from video and voice during calls.",
 			Requests:       []pactum.ResourceRequest{{SystemID: "mn5-acc", Amount: 8000, StorageTB: 30}},
 			DurationMonths: 2,
 			AIWork:         w,
-			AIAct: pactum.AIActProfile{EmotionRecognition: true, EmotionSetting: "workplace", EmotionPurpose: "other", AnnexIII: []string{"1c", "4b"},
-				ProfilesNaturalPersons: true},
 			Ethics: pactum.EthicsAssessment{Humans: pactum.EthicsAnswer{Yes: true, Details: "Employees are recorded at work."},
 				PersonalData: pactum.EthicsAnswer{Yes: true, Details: "Video and voice of identifiable employees."}},
 			Pledges: corePledges,
@@ -126,12 +130,12 @@ func medScan() startup {
 		org: pactum.Organization{LegalName: "MedScan Diagnostics S.r.l.", Country: "IT", RegistrationNumber: "MI-2611458",
 			FoundedOn: pactum.MustDate("2019-05-20"), Staff: 45, TurnoverEUR: 4_800_000, BalanceSheetEUR: 6_100_000},
 		applicant: pactum.User{Email: "giulia@medscan.example", Name: "Giulia Conti"},
+		yes:       []string{"product_safety_component"},
 		proposal: pactum.Proposal{ProposalInput: pactum.ProposalInput{Mode: pactum.ModeFastLane, Title: "StrokeTriage: CT triage model for acute stroke", ProposalContent: pactum.ProposalContent{
 			Summary:        "Train a 3D vision transformer on pseudonymised CT studies to prioritise suspected strokes.",
 			Requests:       []pactum.ResourceRequest{{SystemID: "leonardo-booster", Amount: 12000, StorageTB: 120}},
 			DurationMonths: 3,
 			AIWork:         w,
-			AIAct:          pactum.AIActProfile{SafetyComponent: true},
 			Ethics: pactum.EthicsAssessment{
 				Humans:       pactum.EthicsAnswer{Yes: true, Details: "Retrospective patient data; approved by the hospitals' ethics committees (ref. CE-2025-114)."},
 				PersonalData: pactum.EthicsAnswer{Yes: true, Details: "Health data (GDPR Art. 9), pseudonymised at source; DPIA completed."}},
@@ -157,12 +161,12 @@ func voxa() startup {
 		org: pactum.Organization{LegalName: "Voxa Speech, Lda.", Country: "PT", RegistrationNumber: "516234871",
 			FoundedOn: pactum.MustDate("2023-01-10"), Staff: 12, TurnoverEUR: 600_000, BalanceSheetEUR: 1_100_000},
 		applicant: pactum.User{Email: "ines@voxa.example", Name: "Inês Rocha"},
+		yes:       []string{"generates_content", "talks_with_people"},
 		proposal: pactum.Proposal{ProposalInput: pactum.ProposalInput{Mode: pactum.ModeFastLane, Title: "Voxa-TTS: expressive speech synthesis for 24 EU languages", ProposalContent: pactum.ProposalContent{
 			Summary:        "Train a 1.2B-parameter multilingual TTS model with prosody control.",
 			Requests:       []pactum.ResourceRequest{{SystemID: "mn5-acc", Amount: 6000, StorageTB: 25}},
 			DurationMonths: 2,
 			AIWork:         w,
-			AIAct:          pactum.AIActProfile{SyntheticContent: true, InteractsWithPersons: true},
 			Pledges:        corePledges,
 		}}},
 	}
@@ -203,12 +207,12 @@ func atlas() startup {
 		org: pactum.Organization{LegalName: "Atlas Foundation Models SAS", Country: "FR", RegistrationNumber: "912 345 678 RCS Paris",
 			FoundedOn: pactum.MustDate("2023-06-01"), Staff: 120, TurnoverEUR: 30_000_000, BalanceSheetEUR: 55_000_000},
 		applicant: pactum.User{Email: "claire@atlas-models.example", Name: "Claire Dubois"},
+		yes:       []string{"talks_with_people", "generates_content"},
 		proposal: pactum.Proposal{ProposalInput: pactum.ProposalInput{Mode: pactum.ModeLargeScale, Title: "Atlas-70B: an open multilingual foundation model", ProposalContent: pactum.ProposalContent{
 			Summary:           "Pre-train a 70B dense transformer on 2T tokens covering all 24 official EU languages.",
 			Requests:          []pactum.ResourceRequest{{SystemID: "jupiter-booster", Amount: 1_200_000, StorageTB: 800}},
 			DurationMonths:    12,
 			AIWork:            w,
-			AIAct:             pactum.AIActProfile{InteractsWithPersons: true, SyntheticContent: true},
 			Ethics:            pactum.EthicsAssessment{PersonalData: pactum.EthicsAnswer{Yes: true, Details: "Web text may contain personal data; PII filtering and opt-out handling documented."}},
 			Pledges:           corePledges,
 			MinViableFraction: 0.75,
@@ -235,12 +239,12 @@ func nordHire() startup {
 		org: pactum.Organization{LegalName: "NordHire AB", Country: "SE", RegistrationNumber: "559321-4567",
 			FoundedOn: pactum.MustDate("2020-11-02"), Staff: 35, TurnoverEUR: 3_500_000, BalanceSheetEUR: 2_800_000},
 		applicant: pactum.User{Email: "sara@nordhire.example", Name: "Sara Lindqvist"},
+		yes:       []string{"recruitment", "profiles_people"},
 		proposal: pactum.Proposal{ProposalInput: pactum.ProposalInput{Mode: pactum.ModeFastLane, Title: "Candidate ranking model for recruiters", ProposalContent: pactum.ProposalContent{
 			Summary:        "Fine-tune a 3B model to score and rank applicants for vacancies.",
 			Requests:       []pactum.ResourceRequest{{SystemID: "lumi-g", Amount: 16000, StorageTB: 10}},
 			DurationMonths: 3,
 			AIWork:         w,
-			AIAct:          pactum.AIActProfile{AnnexIII: []string{"4a"}, ProfilesNaturalPersons: true},
 			Ethics:         pactum.EthicsAssessment{PersonalData: pactum.EthicsAnswer{Yes: true, Details: "CVs and hiring outcomes of identifiable applicants."}},
 			Pledges:        corePledges,
 		}}},
@@ -260,12 +264,12 @@ func pacificFrontier() startup {
 		org: pactum.Organization{LegalName: "Pacific Frontier AI, Inc.", Country: "US", RegistrationNumber: "DE-7712345",
 			FoundedOn: pactum.MustDate("2021-04-12"), Staff: 60, TurnoverEUR: 9_000_000, BalanceSheetEUR: 12_000_000},
 		applicant: pactum.User{Email: "sam@pacificfrontier.example", Name: "Sam Carter"},
+		yes:       []string{"talks_with_people", "generates_content"},
 		proposal: pactum.Proposal{ProposalInput: pactum.ProposalInput{Mode: pactum.ModeFastLane, Title: "Frontier-13B chat assistant", ProposalContent: pactum.ProposalContent{
 			Summary:        "Pre-train a 13B chat model.",
 			Requests:       []pactum.ResourceRequest{{SystemID: "leonardo-booster", Amount: 40000, StorageTB: 50}},
 			DurationMonths: 3,
 			AIWork:         w,
-			AIAct:          pactum.AIActProfile{InteractsWithPersons: true, SyntheticContent: true},
 			Pledges:        corePledges,
 		}}},
 	}

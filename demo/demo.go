@@ -196,9 +196,18 @@ func (sc *scenario) newUser(in client.UserInput, token, step string) (*client.Cl
 
 // submit has the applicants submit; screening routes each at once.
 func (sc *scenario) submit() error {
+	qr, err := sc.mgr.GetQuestionnaireWithResponse(sc.ctx)
+	if err := expect(qr, err, 200, "read the questionnaire"); err != nil {
+		return err
+	}
+	var q pactum.Questionnaire
+	for _, x := range qr.JSON200.Questions {
+		q.Questions = append(q.Questions, pactum.Question{ID: x.Id})
+	}
 	for _, a := range sc.actors {
 		p := a.s.proposal
 		p.CallID = sc.res.CallID
+		p.Questionnaire = q.Answers(a.s.yes...)
 		in, err := client.FromProposal(&p.ProposalInput)
 		if err != nil {
 			return err

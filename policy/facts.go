@@ -183,13 +183,24 @@ type FactInfo struct {
 
 // activation is the flat, per-screening variable binding: one slot per
 // fact, then one per derived fact, indexed through the ruleset's shared,
-// read-only name table. Facts are computed on first use: most conditions
-// short-circuit on their first term, so most facts of a proposal are never
-// read, and not boxing them saves a third of a screening.
+// read-only name table. Facts and derived facts are computed on first use:
+// most conditions short-circuit on their first term, so most facts of a
+// proposal are never read, and not boxing them saves a third of a
+// screening; a derived fact no condition reaches is never evaluated, which
+// saves its program's fixed cost.
 type activation struct {
-	slots []ref.Val
-	names *nameTable
-	c     *screenCtx
+	slots   []ref.Val
+	names   *nameTable
+	derived []*derivedFact // by slot - len(facts)
+	c       *screenCtx
+	// frame is the CEL execution frame over this activation, made once
+	// per screening and passed to every program's Eval: a program given
+	// an activation makes and closes a frame of its own on every call,
+	// which cost more than a derived fact's whole evaluation. Programs
+	// never change the frame they are given (comprehensions push child
+	// frames), so one frame serves a derived fact evaluated while a
+	// condition is being evaluated.
+	frame *interpreter.ExecutionFrame
 }
 
 func (a *activation) ResolveName(name string) (any, bool) {
@@ -200,14 +211,25 @@ func (a *activation) ResolveName(name string) (any, bool) {
 	return a.slot(i), true
 }
 
-// slot returns slot i, computing an input fact on first use. Derived slots
-// are filled before any rule runs.
+// slot returns slot i, computing an input or derived fact on first use. A
+// derived fact reads only facts and earlier derived facts (each extends the
+// environment of the next), so the recursion ends. A derived fact that
+// fails is an error value naming it, which fails the condition reading it.
 func (a *activation) slot(i int) ref.Val {
 	v := a.slots[i]
-	if v == nil && i < len(facts) {
-		v = facts[i].get(a.c)
-		a.slots[i] = v
+	if v != nil {
+		return v
 	}
+	if i < len(facts) {
+		v = facts[i].get(a.c)
+	} else {
+		d := a.derived[i-len(facts)]
+		var err error
+		if v, _, err = d.prg.Eval(a.frame); err != nil {
+			v = types.NewErr("derived fact %s: %v", d.name, err)
+		}
+	}
+	a.slots[i] = v
 	return v
 }
 

@@ -4,6 +4,8 @@ package policy_test
 
 import (
 	"context"
+	"maps"
+	"sync"
 	"testing"
 	"time"
 
@@ -41,7 +43,7 @@ func testCall() *pactum.Call {
 // its 6PD estimate within 1 % of the hardware estimate of 20,000 H100-hours) by a young German SME with all core pledges and a clean ethics
 // table. Cases change one or two facts of it.
 func cleanInput() *pactum.ScreeningInput {
-	return &pactum.ScreeningInput{
+	in := &pactum.ScreeningInput{
 		Proposal: &pactum.Proposal{ID: "p-1", OrganizationID: "o-1", ProposalInput: pactum.ProposalInput{CallID: "call-1", Mode: pactum.ModeFastLane, Title: "Grid load forecasting", ProposalContent: pactum.ProposalContent{
 			Summary:        "Forecast grid load.",
 			Requests:       []pactum.ResourceRequest{{SystemID: "mn5-acc", Amount: 20000}},
@@ -61,7 +63,22 @@ func cleanInput() *pactum.ScreeningInput {
 		Systems: testSystems(),
 		At:      day("2026-09-01"),
 	}
+	in.Proposal.Questionnaire = allNo()
+	return in
 }
+
+// allNo answers every question of the default ruleset no: the answers of
+// an applicant whose work touches none of them. Cases that need a yes set
+// it, or declare the fact in the profile.
+func allNo() map[string]pactum.Answer { return maps.Clone(defaultAnswers()) }
+
+var defaultAnswers = sync.OnceValue(func() map[string]pactum.Answer {
+	rs, err := policy.Default()
+	if err != nil {
+		panic(err)
+	}
+	return rs.Questionnaire().Answers()
+})
 
 // llmInput is a typical fast-lane language-model proposal: 7B parameters on
 // 2.4T tokens (6PD = 1.008e23, just above the GPAI criterion), 20,000

@@ -249,19 +249,46 @@ func (rs *Ruleset) Questionnaire() *pactum.Questionnaire {
 
 // profile returns the AI Act profile to screen: the declared one, plus
 // what the questionnaire's "yes" answers establish, and a refer finding for
-// every "unsure", naming the question. Without answers it is the declared
-// profile itself. EINVALID when answers are missing or answer no question
-// of the ruleset: there is no default answer.
+// every "unsure", naming the question. EINVALID when the questionnaire is
+// missing, an answer is missing, or one answers no question of the
+// ruleset: there is no default answer. Only a ruleset without questions
+// screens the declared profile alone.
 func (rs *Ruleset) profile(p *pactum.Proposal) (*pactum.AIActProfile, []pactum.Finding, error) {
-	if p.Questionnaire == nil {
-		return &p.AIAct, nil, nil
+	if len(rs.questions) == 0 {
+		return &p.AIAct, nil, nil // a ruleset without a questionnaire reads the declared profile
 	}
+	if p.Questionnaire == nil {
+		// No silent default: the declared profile alone would let an
+		// applicant who does not know the AI Act pass by leaving it empty.
+		var v pactum.Validator
+		v.Add("questionnaire", "must answer every question of ruleset %s yes, no or unsure (GET /api/v1/questionnaire "+
+			"lists them; `pactum proposals template` writes them all)", rs.version)
+		return nil, nil, v.Err("The proposal has no questionnaire.")
+	}
+	// One pass: each answer is looked up once, checked and applied; the
+	// profile is thrown away if any is missing.
+	prof := p.AIAct
+	prof.AnnexIII = slices.Clone(prof.AnnexIII)
 	var v pactum.Validator
+	var unsure []pactum.Finding
 	for _, q := range rs.questions {
-		if !p.Questionnaire[q.ID].Valid() {
+		switch p.Questionnaire[q.ID] {
+		case pactum.AnswerNo:
+		case pactum.AnswerYes:
+			for _, f := range q.set {
+				f(&prof)
+			}
+		case pactum.AnswerUnsure:
+			unsure = append(unsure, pactum.Finding{RuleID: "questionnaire." + q.ID, Basis: q.Basis,
+				Effect: pactum.EffectRefer, Referral: q.Referral,
+				Message: "The question \u201c" + q.Text + "\u201d is answered unsure. A person will go through it with " +
+					"you before the proposal is decided."})
+		default:
 			v.Add("questionnaire."+q.ID, "must be answered yes, no or unsure: %s", q.Text)
 		}
 	}
+	// Every question answered and no more answers than questions: then
+	// none is unknown.
 	if len(p.Questionnaire) > len(rs.questions) || v.Err("") != nil {
 		known := make(map[string]bool, len(rs.questions))
 		for _, q := range rs.questions {
@@ -275,22 +302,6 @@ func (rs *Ruleset) profile(p *pactum.Proposal) (*pactum.AIActProfile, []pactum.F
 	}
 	if err := v.Err("The questionnaire is not answered in full."); err != nil {
 		return nil, nil, err
-	}
-	prof := p.AIAct
-	prof.AnnexIII = slices.Clone(prof.AnnexIII)
-	var unsure []pactum.Finding
-	for _, q := range rs.questions {
-		switch p.Questionnaire[q.ID] {
-		case pactum.AnswerYes:
-			for _, f := range q.set {
-				f(&prof)
-			}
-		case pactum.AnswerUnsure:
-			unsure = append(unsure, pactum.Finding{RuleID: "questionnaire." + q.ID, Basis: q.Basis,
-				Effect: pactum.EffectRefer, Referral: q.Referral,
-				Message: "The question \u201c" + q.Text + "\u201d is answered unsure. A person will go through it with " +
-					"you before the proposal is decided."})
-		}
 	}
 	return &prof, unsure, nil
 }

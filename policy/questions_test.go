@@ -134,6 +134,22 @@ func TestQuestionnaireHasNoDefault(t *testing.T) {
 	}
 }
 
+// TestQuestionnaireIsRequired: a proposal without the questionnaire is
+// refused, naming the field, whatever its declared profile says, so leaving
+// the AI Act fields as they come cannot pass screening.
+func TestQuestionnaireIsRequired(t *testing.T) {
+	s := policy.NewScreener(mustDefault(t))
+	for name, answers := range map[string]map[string]pactum.Answer{"missing": nil, "empty": {}} {
+		in := cleanInput()
+		in.Proposal.Questionnaire = answers
+		_, err := s.Screen(context.Background(), in)
+		var e *pactum.Error
+		if !errors.As(err, &e) || e.Code != pactum.EINVALID || len(e.Fields) == 0 || !strings.HasPrefix(e.Fields[0].Field, "questionnaire") {
+			t.Errorf("%s: err = %v, want EINVALID naming the questionnaire", name, err)
+		}
+	}
+}
+
 // TestQuestionnaireCoversTheAct checks every Annex III item and every Art.
 // 5 practice can be reached from some question, and every question's help
 // names its provision.

@@ -9,6 +9,7 @@ import (
 	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/common/types/ref"
 	"cel.dev/cel-go/common/types/traits"
+	"cel.dev/cel-go/interpreter"
 
 	"github.com/pactum/pactum"
 )
@@ -42,7 +43,7 @@ func effectRank(e pactum.Effect) int {
 }
 
 func (rs *Ruleset) newActivation() any {
-	return &activation{slots: make([]ref.Val, rs.slots), names: rs.names}
+	return &activation{slots: make([]ref.Val, rs.slots), names: rs.names, derived: rs.derived}
 }
 
 // putActivation clears an activation and returns it to the pool: the slots
@@ -50,6 +51,10 @@ func (rs *Ruleset) newActivation() any {
 func (rs *Ruleset) putActivation(a *activation) {
 	clear(a.slots)
 	a.c = nil
+	if a.frame != nil {
+		a.frame.Close()
+		a.frame = nil
+	}
 	rs.acts.Put(a)
 }
 
@@ -61,7 +66,7 @@ func (rs *Ruleset) putActivation(a *activation) {
 // and a failing applicable one is named.
 func (rs *Ruleset) evalRules(act *activation, d, end int64) (fired, upcoming []*Rule, err error) {
 	fired = make([]*Rule, 0, 16)
-	if v, _, err := rs.all.Eval(act); err == nil {
+	if v, _, err := rs.all.Eval(act.frame); err == nil {
 		if l, ok := v.(traits.Lister); ok && int(l.Size().(types.Int)) == len(rs.rules) {
 			for i, r := range rs.rules {
 				if (r.appliesOnDay(d) || r.startsWithin(d, end)) && l.Get(types.Int(i)) == types.True {
@@ -79,7 +84,7 @@ func (rs *Ruleset) evalRules(act *activation, d, end int64) (fired, upcoming []*
 		if !r.appliesOnDay(d) && !r.startsWithin(d, end) {
 			continue
 		}
-		v, _, err := r.prg.Eval(act)
+		v, _, err := r.prg.Eval(act.frame)
 		if err != nil {
 			return nil, nil, fmt.Errorf("policy: rule %s: %w", r.ID, err)
 		}
@@ -139,12 +144,8 @@ func (s *Screener) Screen(ctx context.Context, in *pactum.ScreeningInput) (*pact
 	act := rs.acts.Get().(*activation)
 	defer rs.putActivation(act)
 	act.c = c
-	for _, d := range rs.derived {
-		v, _, err := d.prg.Eval(act)
-		if err != nil {
-			return nil, fmt.Errorf("policy: derived fact %s: %w", d.name, err)
-		}
-		act.slots[d.slot] = v
+	if act.frame, err = interpreter.NewExecutionFrame(act); err != nil {
+		return nil, fmt.Errorf("policy: %w", err)
 	}
 
 	// Rules that come into force during the allocation period (from the

@@ -114,11 +114,15 @@ type textCheck struct {
 
 // textIndex finds terms by a hash of the first three bytes of their first
 // word (the whole word when shorter): one array load per word of a text.
-// Words sharing a bucket are told apart by matchTerm, so collisions cost
-// only a comparison.
+// Words sharing a bucket are told apart first by their packed first bytes
+// (termKey), contiguous in the bucket so that rejecting one costs a mask
+// and a compare without following a pointer; only the rare candidate that
+// passes is matched word by word (matchTerm).
 type textIndex struct {
 	checks    []*textCheck
-	buckets   [textBuckets][]*textTerm
+	keys      []termKey              // grouped by bucket
+	start     [textBuckets + 1]int32 // bucket k holds keys[start[k]:start[k+1]]
+	pending   [][]termKey            // per bucket, while compiling
 	negations map[string]bool
 	negBucket [textBuckets]bool // buckets holding a negation, to skip the map
 	window    int
@@ -130,7 +134,7 @@ func (l *loader) compileText(rs *Ruleset, pt *pendingText) {
 		return
 	}
 	d := pt.doc
-	ix := &textIndex{negations: map[string]bool{}, window: d.NegationWindow}
+	ix := &textIndex{negations: map[string]bool{}, window: d.NegationWindow, pending: make([][]termKey, textBuckets)}
 	if d.NegationWindow < 1 || d.NegationWindow > 10 {
 		l.errf(pt.file, pt.line, "", "text: negation_window must be between 1 and 10")
 	}
@@ -156,6 +160,14 @@ func (l *loader) compileText(rs *Ruleset, pt *pendingText) {
 			ix.checks = append(ix.checks, c)
 		}
 	}
+	// One flat array and a small table of offsets, rather than a slice
+	// header per bucket: the table a word's lookup touches stays in cache.
+	for k, b := range ix.pending {
+		ix.start[k] = int32(len(ix.keys))
+		ix.keys = append(ix.keys, b...)
+	}
+	ix.start[textBuckets] = int32(len(ix.keys))
+	ix.pending = nil
 	rs.text = ix
 	// The hash covers the checks as written, without descriptions.
 	src := d
@@ -232,7 +244,7 @@ func (l *loader) compileTextCheck(file string, cd textCheckDoc, questions map[st
 	for _, t := range terms {
 		t.check = len(ix.checks)
 		k := bucketOf([]byte(t.words[0].s))
-		ix.buckets[k] = append(ix.buckets[k], t)
+		ix.pending[k] = append(ix.pending[k], newTermKey(t))
 	}
 	return c
 }

@@ -33,8 +33,8 @@ func readCorpus(t *testing.T, path string) []corpusItem {
 }
 
 // textLabels screens text as the summary of an otherwise clean proposal
-// with no questionnaire and an empty AI Act profile, and returns the labels
-// of the text checks that referred it.
+// with every question answered no and an empty AI Act profile, and
+// returns the labels of the text checks that referred it.
 func textLabels(t *testing.T, s *policy.Screener, labelOf map[string]string, text string) map[string]bool {
 	t.Helper()
 	in := cleanInput()

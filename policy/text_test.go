@@ -46,8 +46,8 @@ func TestTextCheckAgreesWithAnswersAndProfile(t *testing.T) {
 		edit func(in *pactum.ScreeningInput)
 		want bool // text.recruitment fires
 	}{
-		{"no questionnaire, empty profile", func(in *pactum.ScreeningInput) {}, true},
-		{"no questionnaire, 4a declared", func(in *pactum.ScreeningInput) { in.Proposal.AIAct.AnnexIII = []string{"4a"} }, false},
+		{"all no, empty profile", func(in *pactum.ScreeningInput) {}, true},
+		{"all no, 4a declared", func(in *pactum.ScreeningInput) { in.Proposal.AIAct.AnnexIII = []string{"4a"} }, false},
 		{"answered yes", func(in *pactum.ScreeningInput) {
 			in.Proposal.Questionnaire = answerAll(t, pactum.AnswerNo, map[string]pactum.Answer{"recruitment": pactum.AnswerYes})
 		}, false},

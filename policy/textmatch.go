@@ -3,6 +3,7 @@
 package policy
 
 import (
+	"encoding/binary"
 	"math/bits"
 	"slices"
 	"strings"
@@ -25,11 +26,12 @@ type token struct {
 // ("don't"). Hyphens, slashes and other punctuation separate words; '.',
 // '!', '?', ';' and line breaks end a sentence ('.' only before a space or
 // the end, so "2.5" stays one sentence). Token offsets are into buf, which
-// must be empty on entry. ASCII takes a table lookup per byte; other runes
-// are decoded and lowered.
+// must be empty on entry. ASCII text, most proposals, takes one table
+// lookup per byte (scanASCII); text with other runes is decoded and
+// lowered rune by rune.
 func scan(buf []byte, toks []token, s string) ([]byte, []token) {
-	if isASCII(s) {
-		return scanASCII(buf, toks, s)
+	if b, t, ok := scanASCII(buf, toks, s); ok {
+		return b, t
 	}
 	buf = slices.Grow(buf[:0], len(s)+8)
 	sent, start := 0, -1
@@ -57,7 +59,7 @@ func scan(buf []byte, toks []token, s string) ([]byte, []token) {
 			word = unicode.IsLetter(r) || unicode.IsDigit(r)
 			i += n
 		}
-		if !word && r == '\'' && start >= 0 && i < len(s) && (wordByte[lowerByte[s[i]&0x7f]] || s[i] >= utf8.RuneSelf) {
+		if !word && r == '\'' && start >= 0 && i < len(s) && (wordByte[lowerByte[s[i]]] || s[i] >= utf8.RuneSelf) {
 			word = true // an apostrophe inside a word
 		}
 		if word {
@@ -85,32 +87,27 @@ func scan(buf []byte, toks []token, s string) ([]byte, []token) {
 	return buf, toks
 }
 
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return false
-		}
-	}
-	return true
-}
-
-// scanASCII is scan for ASCII text, most proposals: it lowers the text in
-// one pass by index and finds the words in a second, both table lookups.
-func scanASCII(buf []byte, toks []token, s string) ([]byte, []token) {
+// scanASCII is scan for ASCII text: it lowers and splits in one pass, a
+// table lookup per byte. It gives up, returning false, at the first byte
+// that is not ASCII; the caller then scans s again rune by rune.
+func scanASCII(buf []byte, toks []token, s string) ([]byte, []token, bool) {
 	buf = slices.Grow(buf[:0], len(s))[:len(s)]
-	for i := 0; i < len(s); i++ {
-		buf[i] = lowerByte[s[i]]
-	}
+	toks0 := len(toks)
 	sent, start := 0, -1
-	for i := 0; i < len(buf); i++ {
-		c := buf[i]
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			return buf[:0], toks[:toks0], false
+		}
+		c = lowerByte[c]
+		buf[i] = c
 		if wordByte[c] {
 			if start < 0 {
 				start = i
 			}
 			continue
 		}
-		if c == '\'' && start >= 0 && i+1 < len(buf) && wordByte[buf[i+1]] {
+		if c == '\'' && start >= 0 && i+1 < len(s) && wordByte[lowerByte[s[i+1]]] {
 			continue // an apostrophe inside a word
 		}
 		if start >= 0 {
@@ -121,7 +118,7 @@ func scanASCII(buf []byte, toks []token, s string) ([]byte, []token) {
 		case '!', '?', ';', '\n':
 			sent++
 		case '.':
-			if i+1 == len(buf) || buf[i+1] == ' ' || buf[i+1] == '\n' {
+			if i+1 == len(s) || s[i+1] == ' ' || s[i+1] == '\n' {
 				sent++
 			}
 		}
@@ -129,11 +126,11 @@ func scanASCII(buf []byte, toks []token, s string) ([]byte, []token) {
 	if start >= 0 {
 		toks = append(toks, token{start: start, end: len(buf), sent: sent})
 	}
-	return buf, toks
+	return buf, toks, true
 }
 
-// lowerByte lowers ASCII letters.
-var lowerByte = func() (t [128]byte) {
+// lowerByte lowers ASCII letters and leaves every other byte as it is.
+var lowerByte = func() (t [256]byte) {
 	for c := range t {
 		t[c] = byte(c)
 		if c >= 'A' && c <= 'Z' {
@@ -230,7 +227,8 @@ func (ix *textIndex) find(b []byte, toks []token, field int, hits []textHit) []t
 		k := bucketOf(w)
 		// A term's negation must precede it, so the token itself is
 		// matched before it may count as one.
-		if cands := ix.buckets[k]; len(cands) > 0 {
+		if lo, hi := ix.start[k], ix.start[k+1]; lo < hi {
+			cands := ix.keys[lo:hi]
 			negated := i-lastNeg <= ix.window && toks[lastNeg].sent == t.sent
 			hits = ix.findTerms(b, toks, i, cands, negated, field, hits)
 		}
@@ -241,13 +239,54 @@ func (ix *textIndex) find(b []byte, toks []token, field int, hits []textHit) []t
 	return hits
 }
 
-func (ix *textIndex) findTerms(b []byte, toks []token, i int, cands []*textTerm, negated bool, field int, hits []textHit) []textHit {
-	for _, term := range cands {
-		if last, ok := matchTerm(b, toks, i, term.words); ok && !negated {
-			hits = append(hits, textHit{term: term, field: field, sent: toks[i].sent, first: i, last: last})
+func (ix *textIndex) findTerms(b []byte, toks []token, i int, cands []termKey, negated bool, field int, hits []textHit) []textHit {
+	if negated {
+		return hits
+	}
+	t := toks[i]
+	n := t.end - t.start
+	packed := pack(b[t.start:t.end])
+	for k := range cands {
+		c := &cands[k]
+		if packed&c.mask != c.key || n < int(c.n) || !c.prefix && n != int(c.n) {
+			continue
+		}
+		if last, ok := matchTerm(b, toks, i, c.term.words); ok {
+			hits = append(hits, textHit{term: c.term, field: field, sent: t.sent, first: i, last: last})
 		}
 	}
 	return hits
+}
+
+// termKey is a term as its bucket holds it: the first word's first eight
+// bytes packed little-endian (key) with the mask of the bytes it has, its
+// length, and whether it is a prefix. A token whose packed bytes under the
+// mask differ, or whose length cannot match, is not the term.
+type termKey struct {
+	key, mask uint64
+	n         uint16
+	prefix    bool
+	term      *textTerm
+}
+
+func newTermKey(t *textTerm) termKey {
+	w := t.words[0]
+	m := min(len(w.s), 8)
+	return termKey{key: pack([]byte(w.s)), mask: ^uint64(0) >> (64 - 8*m), n: uint16(min(len(w.s), 1<<16-1)),
+		prefix: w.prefix, term: t}
+}
+
+// pack returns the first eight bytes of w little-endian, zero beyond its
+// end.
+func pack(w []byte) uint64 {
+	if len(w) >= 8 {
+		return binary.LittleEndian.Uint64(w)
+	}
+	var x uint64
+	for i := len(w) - 1; i >= 0; i-- {
+		x = x<<8 | uint64(w[i])
+	}
+	return x
 }
 
 // matchTerm reports whether words match toks from i on, within one

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/pactum/pactum/sqlstore/storetest"
 )
 
 // cli runs the pactum command in-process and returns its exit code and
@@ -103,7 +105,8 @@ func lexProposal(callID string) map[string]any {
 			"intended_use": "Drafting for lawyers.", "purpose": "product_development", "intends_eu_market": true, "open_weights": false,
 			"civilian_only": true, "data_provenance": map[string]any{"sources": []string{"licensed"}, "personal_data": false,
 				"special_category_data": false, "tdm_opt_outs_honoured": true, "description": "Licensed case law."}},
-		"pledges": map[string]any{"governance_strategy": true, "high_risk_mapping": true, "ai_literacy": true}}
+		"pledges":       map[string]any{"governance_strategy": true, "high_risk_mapping": true, "ai_literacy": true},
+		"questionnaire": storetest.Answers()}
 }
 
 // jsonFile writes v as JSON to a new file and returns its path.

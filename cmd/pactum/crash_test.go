@@ -67,6 +67,9 @@ func crashAndRecover(t *testing.T, bin string, store []string) {
 	l := &load{url: srv.url, token: app["PACTUM_TOKEN"], call: call.ID, acked: map[string]string{}, unacked: map[string]bool{}}
 
 	l.run(crashAfter, srv.kill)
+	if l.refused != "" {
+		t.Fatalf("a submission was refused: %s", l.refused)
+	}
 	t.Logf("killed with %d submissions acknowledged, %d unacknowledged", len(l.acked), len(l.unacked))
 	if len(l.acked) < crashAfter {
 		t.Fatalf("only %d submissions acknowledged before the kill", len(l.acked))
@@ -118,6 +121,7 @@ type load struct {
 	next             int
 	acked            map[string]string
 	unacked          map[string]bool
+	refused          string // the answer that stopped a client, if one was refused
 }
 
 func (l *load) title(key string) string { return "Lex-7B " + key }
@@ -185,6 +189,14 @@ func (l *load) run(n int, kill func()) {
 				l.mu.Unlock()
 				if code == 0 {
 					return // the server is gone
+				}
+				if code >= 400 && code < 500 && code != http.StatusConflict && code != http.StatusTooManyRequests {
+					// A refused request would be refused forever: stop
+					// rather than spin until the test times out.
+					l.mu.Lock()
+					l.refused = fmt.Sprintf("HTTP %d: %s", code, b)
+					l.mu.Unlock()
+					return
 				}
 				if enough {
 					once.Do(kill)

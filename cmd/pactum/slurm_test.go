@@ -23,6 +23,7 @@ import (
 	"github.com/pactum/pactum/retry"
 	"github.com/pactum/pactum/slurm"
 	"github.com/pactum/pactum/slurm/slurmtest"
+	"github.com/pactum/pactum/sqlstore/storetest"
 )
 
 // clu runs the CLI and fails the test unless it exits 0; with into, it
@@ -161,8 +162,8 @@ func (sc *slurmScene) award() {
 			"intended_use": "Drafting for lawyers.", "purpose": "research", "intends_eu_market": true, "open_weights": false,
 			"civilian_only": true, "data_provenance": map[string]any{"sources": []string{"licensed"}, "personal_data": false,
 				"special_category_data": false, "tdm_opt_outs_honoured": true, "description": "Licensed case law."}},
-		"ai_act":  map[string]any{"interacts_with_persons": true, "synthetic_content": true},
-		"pledges": map[string]any{"governance_strategy": true, "high_risk_mapping": true, "ai_literacy": true}}
+		"questionnaire": storetest.Answers("talks_with_people", "generates_content"),
+		"pledges":       map[string]any{"governance_strategy": true, "high_risk_mapping": true, "ai_literacy": true}}
 	file := filepath.Join(t.TempDir(), "p.json")
 	b, _ := json.Marshal(p)
 	if err := os.WriteFile(file, b, 0o600); err != nil {

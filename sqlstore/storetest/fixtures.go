@@ -4,6 +4,7 @@ package storetest
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/pactum/pactum/allocate"
 	"github.com/pactum/pactum/catalog"
 	"github.com/pactum/pactum/mock"
+	"github.com/pactum/pactum/policy"
 	"github.com/pactum/pactum/solver"
 	"github.com/pactum/pactum/sqlstore"
 	"github.com/pactum/pactum/usecase"
@@ -98,9 +100,11 @@ func Seed(tb testing.TB, db *sqlstore.DB, now time.Time) *Fixture {
 }
 
 // NewProposal returns a valid fast-lane proposal for callID: a 7B language
-// model on Leonardo, 20,000 GPU-hours, no ethics issues.
+// model on Leonardo, 20,000 GPU-hours, no ethics issues, the questionnaire
+// of the default ruleset answered (yes: it talks with people and generates
+// content; no to the rest).
 func NewProposal(callID string) *pactum.Proposal {
-	return &pactum.Proposal{ProposalInput: pactum.ProposalInput{CallID: callID, Mode: pactum.ModeFastLane, Title: "Legal-domain 7B language model", ProposalContent: pactum.ProposalContent{
+	p := &pactum.Proposal{ProposalInput: pactum.ProposalInput{CallID: callID, Mode: pactum.ModeFastLane, Title: "Legal-domain 7B language model", ProposalContent: pactum.ProposalContent{
 		Summary:        "Continued pre-training of an open 7B model on European legal texts.",
 		Requests:       []pactum.ResourceRequest{{SystemID: "leonardo-booster", Amount: 20000, StorageTB: 20}},
 		DurationMonths: 3,
@@ -109,10 +113,23 @@ func NewProposal(callID string) *pactum.Proposal {
 			IntendedUse: "Drafting assistance for lawyers.", Purpose: "product_development", IntendsEUMarket: true,
 			CivilianOnly: true, DataProvenance: pactum.DataProvenance{Sources: []string{"public_datasets", "licensed"},
 				TDMOptOutsHonoured: true, Description: "EUR-Lex and licensed case law."}},
-		AIAct:   pactum.AIActProfile{InteractsWithPersons: true, SyntheticContent: true},
 		Pledges: pactum.AIPactPledges{GovernanceStrategy: true, HighRiskMapping: true, AILiteracy: true},
 	}}}
+	p.Questionnaire = Answers("talks_with_people", "generates_content")
+	return p
 }
+
+// Answers answers the default ruleset's questionnaire: yes to the questions
+// named, no to the others.
+func Answers(yes ...string) map[string]pactum.Answer { return defaultQuestionnaire().Answers(yes...) }
+
+var defaultQuestionnaire = sync.OnceValue(func() *pactum.Questionnaire {
+	rs, err := policy.Default()
+	if err != nil {
+		panic(err)
+	}
+	return rs.Questionnaire()
+})
 
 // SeedCatalogue loads the EuroHPC systems catalogue into db.
 func SeedCatalogue(tb testing.TB, db *sqlstore.DB) {
