@@ -11,7 +11,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -34,16 +33,22 @@ import (
 // writer.
 const clients = 16
 
-// setup starts a server on SQLite over a fresh data directory with a call,
-// and returns the base URL, applicant tokens and the database path.
-func setup(b *testing.B) (string, []string, string, string) {
+// setup starts a server on a fresh database of dialect (SQLite in a new
+// data directory, or a new PostgreSQL database when PACTUM_TEST_POSTGRES
+// names a server) with a call, and returns the base URL, applicant
+// tokens, the SQLite file's path ("" on PostgreSQL) and the call.
+func setup(b *testing.B, dialect string) (string, []string, string, string) {
 	b.Helper()
-	path := filepath.Join(b.TempDir(), "pactum.db")
-	db, err := sqlstore.Open(context.Background(), path, sqlstore.Options{})
+	dsn := storetest.DSN(b, dialect)
+	db, err := sqlstore.Open(context.Background(), dsn, sqlstore.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { db.Close() })
+	path := ""
+	if dialect == sqlstore.SQLite {
+		path = dsn
+	}
 	rs, err := policy.Default()
 	if err != nil {
 		b.Fatal(err)
@@ -93,9 +98,17 @@ func body(b *testing.B, callID string) []byte {
 // BenchmarkSubmitHTTP measures POST /api/v1/proposals?submit=true: JSON
 // decoding, token authentication, validation, screening against the full
 // ruleset, routing, the approval's allocation and five audit events, all in
-// one SQLite transaction, from 16 concurrent clients over loopback.
+// one transaction, from 16 concurrent clients over loopback, on each
+// engine (sub-benchmarks sqlite and postgres; PostgreSQL needs
+// PACTUM_TEST_POSTGRES, as the store tests do).
 func BenchmarkSubmitHTTP(b *testing.B) {
-	url, tokens, path, callID := setup(b)
+	for _, dialect := range storetest.Dialects {
+		b.Run(dialect, func(b *testing.B) { benchSubmitHTTP(b, dialect) })
+	}
+}
+
+func benchSubmitHTTP(b *testing.B, dialect string) {
+	url, tokens, path, callID := setup(b, dialect)
 	payload := body(b, callID)
 	transport := &http.Transport{MaxIdleConnsPerHost: clients}
 	hc := &http.Client{Transport: transport, Timeout: 30 * time.Second}
@@ -143,7 +156,7 @@ func BenchmarkSubmitHTTP(b *testing.B) {
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "submissions/s")
 	b.ReportMetric(ms(latencies[len(latencies)/2]), "p50-ms")
 	b.ReportMetric(ms(latencies[len(latencies)*99/100]), "p99-ms")
-	if st, err := os.Stat(path + "-wal"); err == nil {
+	if st, err := os.Stat(path + "-wal"); path != "" && err == nil {
 		b.ReportMetric(float64(st.Size())/(1<<20), "wal-MiB")
 	}
 }
@@ -158,6 +171,8 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 // hashing. "tx" gives
 // each submission its own transaction, as a naive store would; "grouped"
 // commits up to 64 submissions at once, as pactum's writer does.
+// SQLite only: on PostgreSQL the comparable floor is pgbench on the same
+// server (scripts/bench/pgbench.sh).
 func BenchmarkBareInsert(b *testing.B) {
 	for _, group := range []int{1, 64} {
 		name := "tx"
@@ -169,7 +184,7 @@ func BenchmarkBareInsert(b *testing.B) {
 }
 
 func bareInsert(b *testing.B, group int) {
-	_, _, path, callID := setup(b)
+	_, _, path, callID := setup(b, sqlstore.SQLite)
 	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)"+
 		"&_pragma=foreign_keys(1)&_pragma=cache_size(-32768)&_txlock=immediate")
 	if err != nil {
