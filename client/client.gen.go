@@ -1677,7 +1677,7 @@ type Proposal struct {
 	// Pledges The AI Pact pledges made; absent ones are not made.
 	Pledges AIPactPledges `json:"pledges"`
 
-	// Questionnaire Answers by question id (GET /api/v1/questionnaire); when present, every question is answered
+	// Questionnaire Answers by question id (GET /api/v1/questionnaire). A draft may leave it out; to be submitted or screened every question is answered yes, no or unsure
 	Questionnaire *map[string]Answer `json:"questionnaire,omitempty"`
 	Requests      []ResourceRequest  `json:"requests"`
 	Screening     *ScreeningDecision `json:"screening,omitempty"`
@@ -1723,7 +1723,7 @@ type ProposalInput struct {
 	// Pledges The AI Pact pledges made; absent ones are not made.
 	Pledges *AIPactPledges `json:"pledges,omitempty"`
 
-	// Questionnaire Answers by question id (GET /api/v1/questionnaire); when present, every question is answered
+	// Questionnaire Answers by question id (GET /api/v1/questionnaire). A draft may leave it out; to be submitted or screened every question is answered yes, no or unsure
 	Questionnaire *map[string]Answer `json:"questionnaire,omitempty"`
 	Requests      []ResourceRequest  `json:"requests"`
 

@@ -195,11 +195,10 @@ type activation struct {
 	c       *screenCtx
 	// frame is the CEL execution frame over this activation, made once
 	// per screening and passed to every program's Eval: a program given
-	// an activation makes and closes a frame of its own on every call,
-	// which cost more than a derived fact's whole evaluation. Programs
-	// never change the frame they are given (comprehensions push child
-	// frames), so one frame serves a derived fact evaluated while a
-	// condition is being evaluated.
+	// an activation takes a frame from a pool and returns it on every
+	// call. Programs never change the frame they are given
+	// (comprehensions push child frames), so one frame also serves a
+	// derived fact evaluated while a condition is being evaluated.
 	frame *interpreter.ExecutionFrame
 }
 
