@@ -106,6 +106,23 @@ func mustDefault(tb testing.TB) *policy.Ruleset {
 	return rs
 }
 
+// checkFires reports each rule of fire that d's findings lack and each of
+// quiet they hold.
+func checkFires(t *testing.T, d *pactum.ScreeningDecision, fire, quiet []string) {
+	t.Helper()
+	got := firedIDs(d)
+	for _, id := range fire {
+		if !got[id] {
+			t.Errorf("rule %s did not fire; findings: %v", id, ids(d))
+		}
+	}
+	for _, id := range quiet {
+		if got[id] {
+			t.Errorf("rule %s fired; it should not", id)
+		}
+	}
+}
+
 func mustScreen(tb testing.TB, s *policy.Screener, in *pactum.ScreeningInput) *pactum.ScreeningDecision {
 	tb.Helper()
 	d, err := s.Screen(context.Background(), in)

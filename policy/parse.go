@@ -48,17 +48,19 @@ var (
 	nameRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
 )
 
-type pendingRule struct {
-	doc  ruleDoc
+// pending is one entry of a ruleset file, decoded but not yet compiled,
+// with where it was written.
+type pending[D any] struct {
+	doc  D
 	file string
 	line int
 }
 
-type pendingDerived struct {
-	doc  derivedDoc
-	file string
-	line int
-}
+type (
+	pendingRule     = pending[ruleDoc]
+	pendingDerived  = pending[derivedDoc]
+	pendingQuestion = pending[questionDoc]
+)
 
 type pendingParam struct {
 	value any
@@ -143,13 +145,13 @@ func (l *loader) readFile(fsys fs.FS, name string, src *sources) {
 		case "params":
 			l.readParams(name, v, src.params)
 		case "derived":
-			src.derived = append(src.derived, l.readDerived(name, v)...)
+			src.derived = append(src.derived, readList[derivedDoc](l, name, k.Value, v, "derived fact", derivedKeys)...)
 		case "rules":
-			src.rules = append(src.rules, l.readRules(name, v)...)
+			src.rules = append(src.rules, readList[ruleDoc](l, name, k.Value, v, "rule", ruleKeys)...)
 		case "text":
 			l.readText(name, v, src)
 		case "questions":
-			src.questions = append(src.questions, l.readQuestions(name, v)...)
+			src.questions = append(src.questions, readList[questionDoc](l, name, k.Value, v, "question", questionKeys)...)
 		default:
 			l.errf(name, k.Line, "", "unknown key %q (allowed: %s)", k.Value, strings.Join(fileKeys, ", "))
 		}
@@ -196,46 +198,25 @@ func (l *loader) readParams(name string, v *yaml.Node, params map[string]pending
 	}
 }
 
-// readDerived decodes the list of derived facts v of file name, leaving
-// out (and reporting) the malformed ones.
-func (l *loader) readDerived(name string, v *yaml.Node) []pendingDerived {
+// readList decodes the list v under key of file name, entries of one kind
+// (what: "rule", "question" …), leaving out and reporting, with the entry's id
+// when it has one, those with unknown keys or that do not decode.
+func readList[D any](l *loader, name, key string, v *yaml.Node, what string, keys []string) []pending[D] {
 	if v.Kind != yaml.SequenceNode {
-		l.errf(name, v.Line, "", "derived must be a list")
+		l.errf(name, v.Line, "", "%s must be a list", key)
 		return nil
 	}
-	var out []pendingDerived
+	var out []pending[D]
 	for _, n := range v.Content {
-		var d derivedDoc
-		if !checkKeys(l, name, n, "derived fact", derivedKeys) {
+		var d D
+		if !checkKeys(l, name, n, what, keys) {
 			continue
 		}
 		if err := n.Decode(&d); err != nil {
-			l.errf(name, n.Line, "", "derived fact: %v", err)
+			l.errf(name, n.Line, ruleIDOf(n), "%s: %v", what, err)
 			continue
 		}
-		out = append(out, pendingDerived{d, name, n.Line})
-	}
-	return out
-}
-
-// readRules decodes the list of rules v of file name, leaving out (and
-// reporting, with the rule's id when it has one) the malformed ones.
-func (l *loader) readRules(name string, v *yaml.Node) []pendingRule {
-	if v.Kind != yaml.SequenceNode {
-		l.errf(name, v.Line, "", "rules must be a list")
-		return nil
-	}
-	var out []pendingRule
-	for _, n := range v.Content {
-		var d ruleDoc
-		if !checkKeys(l, name, n, "rule", ruleKeys) {
-			continue
-		}
-		if err := n.Decode(&d); err != nil {
-			l.errf(name, n.Line, ruleIDOf(n), "%v", err)
-			continue
-		}
-		out = append(out, pendingRule{d, name, n.Line})
+		out = append(out, pending[D]{d, name, n.Line})
 	}
 	return out
 }

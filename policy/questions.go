@@ -8,8 +8,6 @@ import (
 	"slices"
 	"strings"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/pactum/pactum"
 )
 
@@ -31,12 +29,6 @@ type questionDoc struct {
 	Sets     map[string]any `yaml:"sets"`
 }
 
-type pendingQuestion struct {
-	doc  questionDoc
-	file string
-	line int
-}
-
 // question is a compiled question: the data served to applicants and the
 // setters a "yes" runs on the profile.
 type question struct {
@@ -56,27 +48,6 @@ func (q *question) holds(a *pactum.AIActProfile) bool {
 		}
 	}
 	return true
-}
-
-// readQuestions decodes the list of questions v of file name.
-func (l *loader) readQuestions(name string, v *yaml.Node) []pendingQuestion {
-	if v.Kind != yaml.SequenceNode {
-		l.errf(name, v.Line, "", "questions must be a list")
-		return nil
-	}
-	var out []pendingQuestion
-	for _, n := range v.Content {
-		var d questionDoc
-		if !checkKeys(l, name, n, "question", questionKeys) {
-			continue
-		}
-		if err := n.Decode(&d); err != nil {
-			l.errf(name, n.Line, ruleIDOf(n), "question: %v", err)
-			continue
-		}
-		out = append(out, pendingQuestion{d, name, n.Line})
-	}
-	return out
 }
 
 // profileFields maps the AI Act profile's JSON names to field indexes.

@@ -17,10 +17,9 @@ import (
 // then applies the exceptions.
 func answerAll(tb testing.TB, a pactum.Answer, except map[string]pactum.Answer) map[string]pactum.Answer {
 	tb.Helper()
-	q := mustDefault(tb).Questionnaire()
-	out := map[string]pactum.Answer{}
-	for _, x := range q.Questions {
-		out[x.ID] = a
+	out := allNo()
+	for id := range out {
+		out[id] = a
 	}
 	for id, v := range except {
 		if _, ok := out[id]; !ok {
@@ -83,17 +82,7 @@ func TestQuestionnaireDerivesTheProfile(t *testing.T) {
 			in := withAnswers(t, yes)
 			in.At = day("2027-09-01") // every provision applies
 			d := mustScreen(t, s, in)
-			got := firedIDs(d)
-			for _, id := range tc.fire {
-				if !got[id] {
-					t.Errorf("%s did not fire; findings %v", id, ids(d))
-				}
-			}
-			for _, id := range tc.quiet {
-				if got[id] {
-					t.Errorf("%s fired", id)
-				}
-			}
+			checkFires(t, d, tc.fire, tc.quiet)
 			if d.Outcome != tc.outcome {
 				t.Errorf("outcome %s, want %s; findings %v", d.Outcome, tc.outcome, ids(d))
 			}

@@ -435,17 +435,7 @@ func TestRules(t *testing.T) {
 				t.Fatalf("the case's proposal is invalid: %v", err)
 			}
 			d := mustScreen(t, s, in)
-			got := firedIDs(d)
-			for _, id := range tc.fire {
-				if !got[id] {
-					t.Errorf("rule %s did not fire; findings: %v", id, ids(d))
-				}
-			}
-			for _, id := range tc.quiet {
-				if got[id] {
-					t.Errorf("rule %s fired; it should not", id)
-				}
-			}
+			checkFires(t, d, tc.fire, tc.quiet)
 			if tc.expect != "" && d.Outcome != tc.expect {
 				t.Errorf("outcome = %s, want %s; findings: %v", d.Outcome, tc.expect, ids(d))
 			}

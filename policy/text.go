@@ -57,11 +57,7 @@ type textCheckDoc struct {
 	bad         bool // malformed, already reported
 }
 
-type pendingText struct {
-	doc  textDoc
-	file string
-	line int
-}
+type pendingText = pending[textDoc]
 
 // readText decodes the text mapping v of file name; one file may declare it.
 func (l *loader) readText(name string, v *yaml.Node, src *sources) {
@@ -122,7 +118,6 @@ type textIndex struct {
 	checks    []*textCheck
 	keys      []termKey              // grouped by bucket
 	start     [textBuckets + 1]int32 // bucket k holds keys[start[k]:start[k+1]]
-	pending   [][]termKey            // per bucket, while compiling
 	negations map[string]bool
 	negBucket [textBuckets]bool // buckets holding a negation, to skip the map
 	window    int
@@ -134,7 +129,7 @@ func (l *loader) compileText(rs *Ruleset, pt *pendingText) {
 		return
 	}
 	d := pt.doc
-	ix := &textIndex{negations: map[string]bool{}, window: d.NegationWindow, pending: make([][]termKey, textBuckets)}
+	ix := &textIndex{negations: map[string]bool{}, window: d.NegationWindow}
 	if d.NegationWindow < 1 || d.NegationWindow > 10 {
 		l.errf(pt.file, pt.line, "", "text: negation_window must be between 1 and 10")
 	}
@@ -152,22 +147,29 @@ func (l *loader) compileText(rs *Ruleset, pt *pendingText) {
 		questions[q.ID] = q
 	}
 	seen := map[string]bool{}
+	buckets := make([][]termKey, textBuckets)
 	for _, cd := range d.Checks {
 		if cd.bad {
 			continue
 		}
-		if c := l.compileTextCheck(pt.file, cd, questions, seen, ix); c != nil {
-			ix.checks = append(ix.checks, c)
+		c, terms := l.compileTextCheck(pt.file, cd, questions, seen, ix)
+		if c == nil {
+			continue
 		}
+		for _, t := range terms {
+			t.check = len(ix.checks)
+			k := bucketOf([]byte(t.words[0].s))
+			buckets[k] = append(buckets[k], newTermKey(t))
+		}
+		ix.checks = append(ix.checks, c)
 	}
 	// One flat array and a small table of offsets, rather than a slice
 	// header per bucket: the table a word's lookup touches stays in cache.
-	for k, b := range ix.pending {
+	for k, b := range buckets {
 		ix.start[k] = int32(len(ix.keys))
 		ix.keys = append(ix.keys, b...)
 	}
 	ix.start[textBuckets] = int32(len(ix.keys))
-	ix.pending = nil
 	rs.text = ix
 	// The hash covers the checks as written, without descriptions.
 	src := d
@@ -178,9 +180,9 @@ func (l *loader) compileText(rs *Ruleset, pt *pendingText) {
 	rs.textSrc = &src
 }
 
-// compileTextCheck checks one text check and indexes its terms; nil when
-// it has problems.
-func (l *loader) compileTextCheck(file string, cd textCheckDoc, questions map[string]*question, seen map[string]bool, ix *textIndex) *textCheck {
+// compileTextCheck checks one text check and returns it with its terms;
+// nil when it has problems.
+func (l *loader) compileTextCheck(file string, cd textCheckDoc, questions map[string]*question, seen map[string]bool, ix *textIndex) (*textCheck, []*textTerm) {
 	p := &ruleProblems{l: l, file: file, line: cd.line, id: "text." + cd.ID}
 	if !nameRE.MatchString(cd.ID) {
 		p.fail("text check id %q: lower-case letters, digits and underscores", cd.ID)
@@ -234,19 +236,14 @@ func (l *loader) compileTextCheck(file string, cd textCheckDoc, questions map[st
 		}
 	}
 	if p.bad {
-		return nil
+		return nil, nil
 	}
 	c.full = 1<<uint(c.groups) - 1
 	if len(ix.checks) >= 64 {
 		p.fail("at most 64 text checks")
-		return nil
+		return nil, nil
 	}
-	for _, t := range terms {
-		t.check = len(ix.checks)
-		k := bucketOf([]byte(t.words[0].s))
-		ix.pending[k] = append(ix.pending[k], newTermKey(t))
-	}
-	return c
+	return c, terms
 }
 
 const textBuckets = 4096 // a power of two

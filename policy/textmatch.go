@@ -72,19 +72,27 @@ func scan(buf []byte, toks []token, s string) ([]byte, []token) {
 			toks = append(toks, token{start: start, end: end, sent: sent})
 			start = -1
 		}
-		switch r {
-		case '!', '?', ';', '\n':
+		if endsSentence(r, s, i) {
 			sent++
-		case '.':
-			if i == len(s) || s[i] == ' ' || s[i] == '\n' {
-				sent++
-			}
 		}
 	}
 	if start >= 0 {
 		toks = append(toks, token{start: start, end: len(buf), sent: sent})
 	}
 	return buf, toks
+}
+
+// endsSentence reports whether r, followed in s by the byte at next, ends
+// a sentence: '!', '?', ';' and a line break always, '.' only before a
+// space, a line break or the end (so "2.5" does not).
+func endsSentence(r rune, s string, next int) bool {
+	switch r {
+	case '!', '?', ';', '\n':
+		return true
+	case '.':
+		return next == len(s) || s[next] == ' ' || s[next] == '\n'
+	}
+	return false
 }
 
 // scanASCII is scan for ASCII text: it lowers and splits in one pass, a
@@ -114,13 +122,8 @@ func scanASCII(buf []byte, toks []token, s string) ([]byte, []token, bool) {
 			toks = append(toks, token{start: start, end: i, sent: sent})
 			start = -1
 		}
-		switch c {
-		case '!', '?', ';', '\n':
+		if endsSentence(rune(c), s, i+1) {
 			sent++
-		case '.':
-			if i+1 == len(s) || s[i+1] == ' ' || s[i+1] == '\n' {
-				sent++
-			}
 		}
 	}
 	if start >= 0 {
@@ -264,7 +267,7 @@ func (ix *textIndex) findTerms(b []byte, toks []token, i int, cands []termKey, n
 // mask differ, or whose length cannot match, is not the term.
 type termKey struct {
 	key, mask uint64
-	n         uint16
+	n         int32
 	prefix    bool
 	term      *textTerm
 }
@@ -272,7 +275,7 @@ type termKey struct {
 func newTermKey(t *textTerm) termKey {
 	w := t.words[0]
 	m := min(len(w.s), 8)
-	return termKey{key: pack([]byte(w.s)), mask: ^uint64(0) >> (64 - 8*m), n: uint16(min(len(w.s), 1<<16-1)),
+	return termKey{key: pack([]byte(w.s)), mask: ^uint64(0) >> (64 - 8*m), n: int32(len(w.s)),
 		prefix: w.prefix, term: t}
 }
 
