@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -43,18 +44,8 @@ func (a *App) SubmitNewProposal(ctx context.Context, p *pactum.Proposal) error {
 	if err != nil {
 		return err
 	}
-	return a.update(ctx, u, func(tx pactum.Tx) error {
-		tx.Adopt(append([]*pactum.AuditEvent{created}, events...))
-		if err := settle(ctx, tx, p, call, systems); err != nil {
-			return err
-		}
-		if err := tx.InsertProposal(ctx, p); err != nil {
-			return err
-		}
-		if err := recordRoute(tx, p); err != nil {
-			return err
-		}
-		return afterRouting(ctx, tx, p, call, systems)
+	return a.route(ctx, u, p, call, systems, append([]*pactum.AuditEvent{created}, events...), func(tx pactum.Tx) error {
+		return tx.InsertProposal(ctx, p)
 	})
 }
 
@@ -87,20 +78,10 @@ func (a *App) SubmitProposal(ctx context.Context, id string) (*pactum.Proposal, 
 	if err != nil {
 		return nil, err
 	}
-	err = a.update(ctx, u, func(tx pactum.Tx) error {
-		tx.Adopt(events)
-		if err := settle(ctx, tx, p, call, systems); err != nil {
-			return err
-		}
+	err = a.route(ctx, u, p, call, systems, events, func(tx pactum.Tx) error {
 		// The version guard makes a concurrent second submission (or
 		// edit) fail with a conflict instead of screening twice.
-		if err := saveState(ctx, tx, p, oldVersion); err != nil {
-			return err
-		}
-		if err := recordRoute(tx, p); err != nil {
-			return err
-		}
-		return afterRouting(ctx, tx, p, call, systems)
+		return saveState(ctx, tx, p, oldVersion)
 	})
 	if err != nil {
 		return nil, err
@@ -152,32 +133,80 @@ func (a *App) screen(ctx context.Context, u *pactum.User, p *pactum.Proposal, ca
 	return []*pactum.AuditEvent{submitted, screening}, nil
 }
 
-// settle routes a screened proposal inside the write transaction: refused,
-// to review, or, in a mode with automatic approval and a clean screening,
-// approved, when the call's capacity still has room for it (else a person
-// decides). It records nothing: the caller writes the row, then records
-// the route (recordRoute), so that the event holds the row as written.
-func settle(ctx context.Context, tx pactum.Tx, p *pactum.Proposal, call *pactum.Call, systems map[string]*pactum.System) error {
+// route settles a screened proposal's route and writes it in one
+// transaction: write stores the proposal's row, then its route is recorded
+// and followed (a review track, or allocations). An automatic approval's
+// capacity is reserved last, just before the commit: the call's grant row
+// per system is the one row every automatic approval in the call updates,
+// so its lock, held until commit, is held for as few statements as
+// possible (on PostgreSQL, where transactions run side by side, taking it
+// first queued every submission behind the previous one's writes). When
+// the capacity is short, the transaction is run once more with the
+// proposal routed to review and the shortfall as a finding.
+func (a *App) route(ctx context.Context, u *pactum.User, p *pactum.Proposal, call *pactum.Call,
+	systems map[string]*pactum.System, events []*pactum.AuditEvent, write func(tx pactum.Tx) error) error {
+	saved, findings := *p, len(p.Screening.Findings)
+	var short error
+	for {
+		err := a.update(ctx, u, func(tx pactum.Tx) error {
+			tx.Adopt(events)
+			if err := settle(p, call, short); err != nil {
+				return err
+			}
+			if err := write(tx); err != nil {
+				return err
+			}
+			if err := recordRoute(tx, p); err != nil {
+				return err
+			}
+			if err := afterRouting(ctx, tx, p, call, systems); err != nil {
+				return err
+			}
+			if p.State != pactum.ProposalApproved {
+				return nil
+			}
+			if err := reserve(ctx, tx, call.ID, systems, p.Decision.Grants); err != nil {
+				if pactum.ErrorCode(err) == pactum.ECONFLICT && short == nil {
+					return &capacityShort{err}
+				}
+				return err
+			}
+			return nil
+		})
+		var cs *capacityShort
+		if !errors.As(err, &cs) {
+			return err
+		}
+		*p = saved
+		p.Screening.Findings = p.Screening.Findings[:findings]
+		short = cs.err
+	}
+}
+
+// capacityShort ends a submission's transaction whose automatic approval
+// found the capacity short, for route to run it again routed to review.
+type capacityShort struct{ err error }
+
+func (c *capacityShort) Error() string { return c.err.Error() }
+
+// settle routes a screened proposal: approved in the fast lane (its
+// capacity reserved by route), rejected, or to review. short, when not
+// nil, is the capacity shortfall an automatic approval met: the proposal
+// goes to review instead, with the shortfall as a finding.
+func settle(p *pactum.Proposal, call *pactum.Call, short error) error {
 	d := p.Screening
 	at := *p.SubmittedAt
 	route := pactum.Route(call.Mode(p.Mode), d)
-	switch route {
-	case pactum.ProposalApproved:
+	switch {
+	case route == pactum.ProposalApproved && short != nil:
+		route = pactum.ProposalInReview
+		d.Findings = append(d.Findings, pactum.CapacityFinding(short))
+	case route == pactum.ProposalApproved:
 		p.Decision = pactum.AutoApproval(p, at)
-		if err := reserve(ctx, tx, call.ID, systems, p.Decision.Grants); err != nil {
-			if pactum.ErrorCode(err) != pactum.ECONFLICT {
-				return err
-			}
-			route, p.Decision = pactum.ProposalInReview, nil
-			d.Findings = append(d.Findings, pactum.CapacityFinding(err))
-		}
-	case pactum.ProposalRejected:
+	case route == pactum.ProposalRejected:
 		p.Decision = pactum.ScreeningRefusal(d, at)
 	}
-	if err := p.Transition(route); err != nil {
-		return err
-	}
-	return nil
+	return p.Transition(route)
 }
 
 // recordRoute records a settled proposal's route, once its row is written:
