@@ -51,6 +51,10 @@ type AuditReport struct {
 	Events   int64         `json:"events"`
 	HeadHash string        `json:"head_hash"`
 	FirstBad *AuditProblem `json:"first_bad,omitempty"`
+	// Pending counts events committed but not yet sealed into the chain
+	// (PostgreSQL seals shortly after commit); they are not verified, and
+	// --state replays them after the chain.
+	Pending int64 `json:"pending,omitempty"`
 	// State is the comparison of the replayed log with the tables, when
 	// asked for (audit verify --state); OK is false when it fails.
 	State *AuditStateReport `json:"state,omitempty"`

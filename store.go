@@ -34,6 +34,12 @@ type Store interface {
 	Begin(ctx context.Context, actor *User) (Tx, error)
 	// Ping checks that the database answers, for health checks.
 	Ping(ctx context.Context) error
+	// SealAudit returns once every audit event committed so far is in the
+	// chain. A store may chain events shortly after their commit (the
+	// PostgreSQL store does, so that writers do not queue on the chain's
+	// head); readers of the chain that must see every committed event call
+	// it first.
+	SealAudit(ctx context.Context) error
 }
 
 // Update runs fn as one write transaction of s on behalf of actor:
@@ -418,6 +424,11 @@ type AuditQueries interface {
 	// The row and its slices are reused: they are valid only during the
 	// call.
 	ScanAuditRows(ctx context.Context, fn func(*AuditRow) bool) error
+	// ScanPendingAudit calls fn with every event committed but not yet
+	// sealed into the chain, in the order it will be sealed, until fn
+	// returns false; its chain fields are empty. A store that seals in the
+	// writing transaction has none.
+	ScanPendingAudit(ctx context.Context, fn func(*AuditEvent) bool) error
 	// ScanStateRows calls fn with every row of the table that holds
 	// subjects of subjectType (organization, user, system, call, proposal,
 	// allocation, review, assignment, conflict, reviewer), as the domain

@@ -13,7 +13,9 @@
 //
 // SubmitHTTP, AuditVerify and the allocation run (usecase) run on SQLite
 // and, when PACTUM_TEST_POSTGRES names a server (scripts/postgres/up.sh
-// prints it), on PostgreSQL too, side by side in one run. BareInsert and
+// prints it), on PostgreSQL too, side by side in one run; SubmitHTTP also
+// runs two server instances on the one PostgreSQL database
+// (postgres-2inst). BareInsert and
 // Sacct's store step are SQLite's floors and run on SQLite only.
 //
 // Package-level benchmarks (screening, parsing, solving) live beside their

@@ -6,7 +6,6 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -36,8 +35,8 @@ func sacctLines() int {
 const sacctAllocations = 500
 
 // sacctWorld is a sacct file whose jobs run under real allocation accounts
-// and a closed SQLite database holding those allocations, which each
-// storing run copies.
+// and a closed database holding those allocations, which each storing run
+// copies (storetest.CopyDSN).
 type sacctWorld struct {
 	dir      string
 	file     string
@@ -47,10 +46,10 @@ type sacctWorld struct {
 	stats    slurmsim.SacctStats
 }
 
-func newSacctWorld(b *testing.B) *sacctWorld {
+func newSacctWorld(b *testing.B, dialect string) *sacctWorld {
 	b.Helper()
 	w := &sacctWorld{dir: b.TempDir()}
-	w.template = filepath.Join(w.dir, "template.db")
+	w.template = storetest.DSN(b, dialect)
 	db, err := sqlstore.Open(context.Background(), w.template, sqlstore.Options{})
 	if err != nil {
 		b.Fatal(err)
@@ -118,7 +117,9 @@ func rates(b *testing.B, records int) {
 //   - read: the file line by line, the floor;
 //   - parse: slurm.Parser into records, as the agent does;
 //   - store: parse, convert (agent.UsageInput, the agent's own mapping)
-//     and ingest into a fresh SQLite database through
+//     and ingest into a fresh database, SQLite (store, store-2) and
+//     PostgreSQL when PACTUM_TEST_POSTGRES names one (postgres/store,
+//     postgres/store-2), through
 //     usecase.App.IngestUsage, the code path behind
 //     POST /api/v1/usage, in batches of pactum.MaxUsageBatch, with the
 //     totals, thresholds and exhaustion that come with it.
@@ -126,7 +127,7 @@ func rates(b *testing.B, records int) {
 // Run: go test -run '^$' -bench Sacct -benchtime 1x ./bench/
 func BenchmarkSacct(b *testing.B) {
 	oneOp(b)
-	sacct := newSacctWorld(b)
+	sacct := newSacctWorld(b, sqlstore.SQLite)
 	b.Run("read", func(b *testing.B) {
 		oneOp(b)
 		b.SetBytes(sacct.size)
@@ -177,18 +178,25 @@ func BenchmarkSacct(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) { benchStore(b, sacct, inflight) })
 	}
+	b.Run(sqlstore.Postgres, func(b *testing.B) {
+		oneOp(b)
+		pg := newSacctWorld(b, sqlstore.Postgres)
+		for _, inflight := range []int{1, 2} {
+			name := "store"
+			if inflight > 1 {
+				name = fmt.Sprintf("store-%d", inflight)
+			}
+			b.Run(name, func(b *testing.B) { benchStore(b, pg, inflight) })
+		}
+	})
 }
 
 func benchStore(b *testing.B, sacct *sacctWorld, inflight int) {
 	oneOp(b)
 	b.SetBytes(sacct.size)
-	for i := range b.N {
+	for range b.N {
 		b.StopTimer()
-		path := filepath.Join(sacct.dir, fmt.Sprintf("run-%d-%d.db", inflight, i))
-		if err := copyFile(sacct.template, path); err != nil {
-			b.Fatal(err)
-		}
-		db, err := sqlstore.Open(context.Background(), path, sqlstore.Options{})
+		db, err := sqlstore.Open(context.Background(), storetest.CopyDSN(b, sacct.template), sqlstore.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -260,7 +268,6 @@ func benchStore(b *testing.B, sacct *sacctWorld, inflight int) {
 			b.Fatalf("stored %d of %d records", accepted, sacct.stats.Allocations)
 		}
 		db.Close()
-		os.Remove(path)
 		b.StartTimer()
 	}
 	rates(b, sacct.stats.Allocations)
@@ -273,21 +280,4 @@ func firstProblem(res *pactum.UsageIngest) pactum.UsageResult {
 		}
 	}
 	return pactum.UsageResult{}
-}
-
-func copyFile(from, to string) error {
-	in, err := os.Open(from)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.Create(to)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }

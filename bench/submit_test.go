@@ -26,6 +26,7 @@ import (
 	"github.com/pactum/pactum/policy"
 	"github.com/pactum/pactum/sqlstore"
 	"github.com/pactum/pactum/sqlstore/storetest"
+	"github.com/pactum/pactum/usecase"
 )
 
 // clients is how many concurrent API clients submit; enough to keep both
@@ -39,12 +40,16 @@ const clients = 16
 // tokens, the SQLite file's path ("" on PostgreSQL) and the call.
 func setup(b *testing.B, dialect string) (string, []string, string, string) {
 	b.Helper()
+	urls, tokens, path, callID := setupInstances(b, dialect, 1)
+	return urls[0], tokens, path, callID
+}
+
+// setupInstances is setup with n server instances on the one database,
+// each with its own store handle (pool, audit sequencer) and HTTP server,
+// as n processes behind a load balancer would be; it returns their URLs.
+func setupInstances(b *testing.B, dialect string, n int) ([]string, []string, string, string) {
+	b.Helper()
 	dsn := storetest.DSN(b, dialect)
-	db, err := sqlstore.Open(context.Background(), dsn, sqlstore.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
 	path := ""
 	if dialect == sqlstore.SQLite {
 		path = dsn
@@ -53,18 +58,32 @@ func setup(b *testing.B, dialect string) (string, []string, string, string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	users := storetest.App(b, db, policy.NewScreener(rs), nil)
-	cfg := pactumhttp.Config{}
-	cfg.Serve(users)
-	srv, err := pactumhttp.NewServer(cfg)
-	if err != nil {
-		b.Fatal(err)
+	var urls []string
+	var first *sqlstore.DB
+	var users *usecase.App
+	for range n {
+		db, err := sqlstore.Open(context.Background(), dsn, sqlstore.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { db.Close() })
+		app := storetest.App(b, db, policy.NewScreener(rs), nil)
+		cfg := pactumhttp.Config{}
+		cfg.Serve(app)
+		srv, err := pactumhttp.NewServer(cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := srv.Open("127.0.0.1:0"); err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { srv.Close() })
+		urls = append(urls, srv.URL())
+		if first == nil {
+			first, users = db, app
+		}
 	}
-	if err := srv.Open("127.0.0.1:0"); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { srv.Close() })
-	f := storetest.Seed(b, db, time.Now())
+	f := storetest.Seed(b, first, time.Now())
 	var tokens []string
 	for _, u := range []*pactum.User{f.ApplicantA, f.ApplicantB} {
 		_, secret, err := users.CreateToken(storetest.As(u), u.ID, "bench", nil)
@@ -73,7 +92,7 @@ func setup(b *testing.B, dialect string) (string, []string, string, string) {
 		}
 		tokens = append(tokens, secret)
 	}
-	return srv.URL(), tokens, path, f.Call.ID
+	return urls, tokens, path, f.Call.ID
 }
 
 // body is the proposal every submission sends: the fixture's fast-lane
@@ -101,14 +120,21 @@ func body(b *testing.B, callID string) []byte {
 // one transaction, from 16 concurrent clients over loopback, on each
 // engine (sub-benchmarks sqlite and postgres; PostgreSQL needs
 // PACTUM_TEST_POSTGRES, as the store tests do).
+//
+// postgres-2inst runs two server instances on the one PostgreSQL database, the
+// clients taking turns between them. On one machine the instances share
+// its cores with each other and with PostgreSQL, so this measures that two
+// instances add no contention of their own, not the gain of a second
+// machine.
 func BenchmarkSubmitHTTP(b *testing.B) {
 	for _, dialect := range storetest.Dialects {
-		b.Run(dialect, func(b *testing.B) { benchSubmitHTTP(b, dialect) })
+		b.Run(dialect, func(b *testing.B) { benchSubmitHTTP(b, dialect, 1) })
 	}
+	b.Run(sqlstore.Postgres+"-2inst", func(b *testing.B) { benchSubmitHTTP(b, sqlstore.Postgres, 2) })
 }
 
-func benchSubmitHTTP(b *testing.B, dialect string) {
-	url, tokens, path, callID := setup(b, dialect)
+func benchSubmitHTTP(b *testing.B, dialect string, instances int) {
+	urls, tokens, path, callID := setupInstances(b, dialect, instances)
 	payload := body(b, callID)
 	transport := &http.Transport{MaxIdleConnsPerHost: clients}
 	hc := &http.Client{Transport: transport, Timeout: 30 * time.Second}
@@ -123,6 +149,7 @@ func benchSubmitHTTP(b *testing.B, dialect string) {
 		go func() {
 			defer wg.Done()
 			token := "Bearer " + tokens[w%len(tokens)]
+			url := urls[w%len(urls)]
 			for {
 				i := next.Add(1) - 1
 				if i >= int64(b.N) {

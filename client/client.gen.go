@@ -1192,6 +1192,9 @@ type AuditReport struct {
 	FirstBad *AuditProblem `json:"first_bad,omitempty"`
 	HeadHash string        `json:"head_hash"`
 	Ok       bool          `json:"ok"`
+
+	// Pending Events committed but not yet sealed into the chain (PostgreSQL seals them just after commit); not verified
+	Pending *int64 `json:"pending,omitempty"`
 }
 
 // Call defines model for Call.

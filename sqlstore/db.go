@@ -78,6 +78,9 @@ type DB struct {
 	// on PostgreSQL).
 	group *groupCommit
 	ckpt  *checkpointer
+	// seq seals committed audit events into the chain (PostgreSQL; nil on
+	// SQLite, whose writer seals in its transaction).
+	seq *sequencer
 	// buckets caches usage bucket ids (see usage.go).
 	buckets bucketCache
 
@@ -120,6 +123,8 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 	}
 	if db.dialect == SQLite {
 		db.group = newGroupCommit(db)
+	} else {
+		db.seq = newSequencer(db)
 	}
 	db.queries = queries{q: db.r, dialect: db.dialect}
 	return db, nil
@@ -233,6 +238,9 @@ func (db *DB) Close() error {
 		db.ckpt.close()
 		db.ckpt = nil
 	}
+	if db.seq != nil {
+		db.seq.close() // kept: a Commit racing Close finds it stopped
+	}
 	errs := []error{db.closeInstance()}
 	db.stmtMu.Lock()
 	for _, st := range db.stmts {
@@ -285,7 +293,15 @@ func newID() string { return uuid.Must(uuid.NewV7()).String() }
 // beginRead starts a read-only transaction, for reads that need a
 // consistent view across several queries.
 func (db *DB) beginRead(ctx context.Context) (*sql.Tx, error) {
-	tx, err := db.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: db.dialect == Postgres})
+	// On PostgreSQL a read-only transaction is one snapshot only at
+	// repeatable read: at the default, read committed, each statement sees
+	// what had committed when it began, so the audit head and the events
+	// read after it could come from either side of a sequencer round.
+	opts := &sql.TxOptions{}
+	if db.dialect == Postgres {
+		opts = &sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead}
+	}
+	tx, err := db.r.BeginTx(ctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("begin read: %w", err)
 	}

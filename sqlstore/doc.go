@@ -15,10 +15,25 @@
 // differs, so each engine has its own goose migrations under migrations/.
 //
 // A use case begins its transaction (Begin), reads and writes through it,
-// and commits it; the audit events it recorded are sealed into the hash
-// chain in that same transaction. On SQLite, use cases that arrive
-// together share one commit (group.go); a background checkpointer keeps
-// the write-ahead log short (checkpoint.go).
+// and commits it; the audit events it recorded are stored in that same
+// transaction. How they join the hash chain differs, because the two
+// engines run writers differently:
+//
+//   - SQLite has one writer. Use cases that arrive together share one
+//     commit (group.go), and their events are chained in it, the chain's
+//     head held in memory for the group. A background checkpointer keeps
+//     the write-ahead log short (checkpoint.go).
+//   - PostgreSQL runs writers side by side, on one or several server
+//     instances. Chaining in the transaction would make each wait for the
+//     previous one's commit on the head row, so a transaction stores its
+//     events as pending and a sequencer chains them, in order, just after
+//     commit (sequencer.go, which gives the reasons and the guarantees).
+//     Group commit, the other design, would keep one writer per instance
+//     and still queue the instances on the head row.
+//
+// The capacity a call grants per system is likewise spread over several
+// rows, each with a share, so that concurrent approvals rarely wait for
+// one row lock (capacity.go).
 //
 // Idempotency keys (idempotency.go) are the API's bookkeeping, kept here
 // because a key's claim must be marked done in the same transaction as the

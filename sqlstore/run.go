@@ -26,7 +26,7 @@ func (q *queries) GetRunSnapshot(ctx context.Context, callID string) (*pactum.Ru
 		return nil, err
 	}
 	snap := &pactum.RunSnapshot{Call: call, Systems: systems, Granted: map[string]float64{}, Candidates: []pactum.RunCandidate{}}
-	if err := eachRow(ctx, q.q, `SELECT system_id, granted FROM call_grants WHERE call_id = $1`, []any{callID}, func(rows *sql.Rows) error {
+	if err := eachRow(ctx, q.q, `SELECT system_id, SUM(granted) FROM call_grant_shards WHERE call_id = $1 GROUP BY system_id`, []any{callID}, func(rows *sql.Rows) error {
 		var id string
 		var g float64
 		if err := rows.Scan(&id, &g); err != nil {

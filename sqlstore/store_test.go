@@ -46,6 +46,9 @@ func newID() string { return uuid.Must(uuid.NewV7()).String() }
 
 func (s *store) events(t *testing.T) int64 {
 	t.Helper()
+	if err := s.db.SealAudit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	seq, _, err := s.db.GetAuditHead(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -200,6 +203,9 @@ func TestAdoptedEventsComeFirst(t *testing.T) {
 			return nil
 		})
 		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.db.SealAudit(ctx); err != nil {
 			t.Fatal(err)
 		}
 		evs, _, err := s.db.ListAuditEvents(ctx, pactum.AuditFilter{AfterSeq: before})

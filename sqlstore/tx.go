@@ -16,8 +16,8 @@ import (
 )
 
 // Tx is one use case's write transaction: its queries run cached prepared
-// statements, and its audit events are sealed into the chain when it
-// commits, so the change and its record land together or not at all.
+// statements, and its audit events are stored in the same transaction, so
+// the change and its record land together or not at all.
 //
 // On PostgreSQL it is a transaction of its own. On SQLite, use cases that
 // arrive together share one transaction and one commit (group.go): each
@@ -44,9 +44,12 @@ type Tx struct {
 	// SQLite the writer has one connection, which the transaction holds).
 	unprepared []string
 	// head, when set, is the chain's end as the group commit holds it in
-	// memory for the duration of its transaction; nil means read and lock
-	// the head row (PostgreSQL).
+	// memory for the duration of its transaction (SQLite); nil means the
+	// sequencer chains the events after commit (PostgreSQL).
 	head *chainHead
+	// pending is set once the events were written for the sequencer to
+	// seal (PostgreSQL): Commit then asks it for a round.
+	pending bool
 	// req is the group-commit request the transaction runs for (SQLite).
 	req   *writeRequest
 	ended bool
@@ -90,9 +93,11 @@ func (db *DB) newTx(ctx context.Context, sqlTx *sql.Tx, actor *pactum.User) *Tx 
 	return tx
 }
 
-// Commit seals the transaction's audit events into the chain and commits.
-// On SQLite it returns once the group's commit is durable; an error means
-// nothing of the use case was kept.
+// Commit stores the transaction's audit events and commits; an error
+// means nothing of the use case was kept. On SQLite it returns once the
+// group's commit is durable, its events chained. On PostgreSQL it returns
+// once its own commit is durable; the sequencer chains the events just
+// after (SealPending waits for that).
 func (tx *Tx) Commit() error {
 	if tx.ended {
 		return errEnded
@@ -117,6 +122,9 @@ func (tx *Tx) Commit() error {
 	}
 	tx.finish()
 	tx.done()
+	if tx.pending {
+		tx.db.seq.wake()
+	}
 	return nil
 }
 
@@ -179,38 +187,63 @@ func (db *DB) write(ctx context.Context, actor *pactum.User, fn func(tx *Tx) err
 	return pactum.Update(ctx, db, actor, func(tx pactum.Tx) error { return fn(tx.(*Tx)) })
 }
 
-// seal appends the queued events to the chain, and marks the claim of the
-// idempotent request the transaction runs for (markIdempotent). Taking the head row first
-// (UPDATE … RETURNING) locks it on PostgreSQL, so concurrent writers append
-// one after another and the chain never forks; SQLite serialises writers.
-// Events are stamped here, in chain order, so event times never go back.
+// seal stamps the queued events and stores them, and marks the claim of
+// the idempotent request the transaction runs for (markIdempotent). Events
+// are stamped here, at the end of the use case.
+//
+// On SQLite the group commit holds the chain's head in memory (tx.head),
+// and the events are chained here, in the writer's transaction. On
+// PostgreSQL they are written as one pending row and chained after commit
+// by the sequencer (sequencer.go says why), so that concurrent writers
+// never queue on the head row.
 func (tx *Tx) seal(ctx context.Context) error {
 	if len(tx.events) == 0 {
 		return tx.markIdempotent(ctx)
 	}
-	var seq int64
-	var prev string
-	if tx.head != nil {
-		seq, prev = tx.head.seq, tx.head.hash
-	} else if err := tx.QueryRowContext(ctx, `UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash`).Scan(&seq, &prev); err != nil {
-		return fmt.Errorf("audit head: %w", err)
-	}
 	at := tx.db.stamp()
 	for _, e := range tx.events {
-		seq++
-		e.Seq, e.At = seq, at
+		e.At = at
 		if e.ID == "" {
 			e.ID = newID()
 		}
+	}
+	if tx.head == nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO audit_pending (events) VALUES ($1)`, encodePending(tx.events)); err != nil {
+			return fmt.Errorf("audit insert: %w", mapError(err))
+		}
+		tx.pending = true
+		return tx.markIdempotent(ctx)
+	}
+	seq, prev := tx.head.seq, tx.head.hash
+	for _, e := range tx.events {
+		seq++
+		e.Seq = seq
 		audit.Seal(prev, e)
 		prev = e.Hash
 	}
-	// One statement for up to maxEventRows events, as many as needed
-	// beyond: a use case recording many events (a usage batch that crosses
-	// thresholds for hundreds of allocations) then runs a few cached
-	// statements instead of parsing one with thousands of parameters.
-	args := make([]any, 0, 11*min(len(tx.events), maxEventRows))
-	for rest := tx.events; len(rest) > 0; {
+	if err := insertEvents(ctx, tx, tx.events); err != nil {
+		return err
+	}
+	if err := tx.markIdempotent(ctx); err != nil {
+		return err
+	}
+	tx.head.seq, tx.head.hash = seq, prev // the group writes the row once
+	return nil
+}
+
+// execer runs a statement: a Tx (cached statements) or a plain *sql.Tx.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// insertEvents inserts sealed events. One statement for up to maxEventRows
+// events, as many as needed beyond: a use case recording many events (a
+// usage batch that crosses thresholds for hundreds of allocations) then
+// runs a few cached statements instead of parsing one with thousands of
+// parameters.
+func insertEvents(ctx context.Context, tx execer, events []*pactum.AuditEvent) error {
+	args := make([]any, 0, 11*min(len(events), maxEventRows))
+	for rest := events; len(rest) > 0; {
 		n := min(len(rest), maxEventRows)
 		args = args[:0]
 		for _, e := range rest[:n] {
@@ -220,16 +253,6 @@ func (tx *Tx) seal(ctx context.Context) error {
 			return fmt.Errorf("audit insert: %w", mapError(err))
 		}
 		rest = rest[n:]
-	}
-	if err := tx.markIdempotent(ctx); err != nil {
-		return err
-	}
-	if tx.head != nil {
-		tx.head.seq, tx.head.hash = seq, prev // the group writes the row once
-		return nil
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1`, seq, prev); err != nil {
-		return fmt.Errorf("audit head update: %w", err)
 	}
 	return nil
 }

@@ -9,19 +9,26 @@ import (
 	"github.com/pactum/pactum/audit"
 )
 
-// FindAuditEvents lists events in chain order. Access managers and auditors
-// only; EFORBIDDEN otherwise.
+// FindAuditEvents lists events in chain order, every event committed
+// before the call included. Access managers and auditors only; EFORBIDDEN
+// otherwise.
 func (a *App) FindAuditEvents(ctx context.Context, f pactum.AuditFilter) ([]*pactum.AuditEvent, int, error) {
 	if _, err := reader(ctx, "read the audit log"); err != nil {
+		return nil, 0, err
+	}
+	if err := a.store.SealAudit(ctx); err != nil {
 		return nil, 0, err
 	}
 	return a.store.ListAuditEvents(ctx, f)
 }
 
-// VerifyAudit walks the whole chain and reports the first bad event.
-// Access managers and auditors only.
+// VerifyAudit seals the events committed so far and walks the whole chain,
+// reporting the first bad event. Access managers and auditors only.
 func (a *App) VerifyAudit(ctx context.Context) (*pactum.AuditReport, error) {
 	if _, err := reader(ctx, "read the audit log"); err != nil {
+		return nil, err
+	}
+	if err := a.store.SealAudit(ctx); err != nil {
 		return nil, err
 	}
 	return VerifyAudit(ctx, a.store)
@@ -43,7 +50,10 @@ func VerifyAudit(ctx context.Context, s pactum.Store, pins ...*audit.Checkpoint)
 
 // verifyChain checks the chain as q sees it against its head record and
 // pins, handing each verified row to also (when not nil) as it goes: the
-// one walk that plain verification and --state share. Hashing and also run
+// one walk that plain verification and --state share. Events committed
+// but not yet sealed (PostgreSQL's sequencer runs just after commit) are
+// counted, and handed to also after the chain, in the order they will be
+// sealed: the tables already hold what they record. Hashing and also run
 // beside the reading (audit.Pipe); the walk stops at the first bad row.
 func verifyChain(ctx context.Context, q pactum.Queries, pins []*audit.Checkpoint, also func(*pactum.AuditRow)) (*pactum.AuditReport, error) {
 	seq, hash, err := q.GetAuditHead(ctx)
@@ -70,5 +80,17 @@ func verifyChain(ctx context.Context, q pactum.Queries, pins []*audit.Checkpoint
 	if err != nil {
 		return nil, err
 	}
-	return v.Report(seq, hash), nil
+	rep := v.Report(seq, hash)
+	err = q.ScanPendingAudit(ctx, func(e *pactum.AuditEvent) bool {
+		rep.Pending++
+		if also != nil {
+			also(&pactum.AuditRow{ID: []byte(e.ID), ActorID: []byte(e.ActorID), Action: []byte(e.Action),
+				SubjectType: []byte(e.SubjectType), SubjectID: []byte(e.SubjectID), Before: e.Before, After: e.After})
+		}
+		return true
+	})
+	if err != nil {
+		return nil, err
+	}
+	return rep, nil
 }

@@ -20,7 +20,7 @@ import (
 // snapshots), allocation runs (the log keeps a summary and the input
 // hash; what a run decides is published as audited proposal decisions and
 // allocations), condition acknowledgements (append-only, each an event of
-// its own), proposal_requests and call_grants (indexes derived from
+// its own), proposal_requests and call_grant_shards (indexes derived from
 // proposals and decisions), and usage: records arrive in bulk from the
 // sites' accounting, each batch audited as one usage.ingest event with its
 // counts, and are checked against the sites' own accounting, not the log.

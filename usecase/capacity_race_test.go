@@ -63,7 +63,7 @@ func TestConcurrentAutoApprovals(t *testing.T) {
 			t.Errorf("allocations: %g node-hours in %d rows, want 7500 in 15", total, count)
 		}
 		var granted float64
-		if err := raw.QueryRow(`SELECT granted FROM call_grants WHERE system_id = 'karolina-gpu'`).Scan(&granted); err != nil || granted != 7500 {
+		if err := raw.QueryRow(`SELECT SUM(granted) FROM call_grant_shards WHERE system_id = 'karolina-gpu'`).Scan(&granted); err != nil || granted != 7500 {
 			t.Errorf("running total %g (%v), want 7500", granted, err)
 		}
 		if r, err := usecase.VerifyAudit(context.Background(), w.db); err != nil || !r.OK {

@@ -469,7 +469,7 @@ func TestConcurrentDecisions(t *testing.T) {
 			t.Errorf("allocations: %g node-hours in %d rows, want 7500 in 15", total, count)
 		}
 		var granted float64
-		if err := raw.QueryRow(`SELECT granted FROM call_grants WHERE system_id = 'karolina-gpu'`).Scan(&granted); err != nil || granted != 7500 {
+		if err := raw.QueryRow(`SELECT SUM(granted) FROM call_grant_shards WHERE system_id = 'karolina-gpu'`).Scan(&granted); err != nil || granted != 7500 {
 			t.Errorf("running total %g (%v), want 7500", granted, err)
 		}
 		list, _, err := w.uc.FindProposals(storetest.As(w.f.Manager), pactum.ProposalFilter{State: ptr(pactum.ProposalInReview)})

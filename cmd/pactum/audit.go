@@ -287,6 +287,9 @@ func newAuditEventsCmd(e *env) *cobra.Command {
 func printReport(e *env, r *pactum.AuditReport) {
 	if r.FirstBad == nil {
 		fmt.Fprintf(e.stdout, "Audit chain OK: %d events, head %s.\n", r.Events, r.HeadHash)
+		if r.Pending > 0 {
+			fmt.Fprintf(e.stdout, "%d more events are committed and not yet sealed into the chain (they are sealed within a second of commit).\n", r.Pending)
+		}
 		if r.State != nil {
 			printStateReport(e, r.State)
 		}

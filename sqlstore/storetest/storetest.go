@@ -73,6 +73,51 @@ func DSN(tb testing.TB, dialect string) string {
 	return ""
 }
 
+// CopyDSN returns a copy of the database dsn names, made for tb and
+// removed when it ends: a file copy for SQLite, CREATE DATABASE … TEMPLATE
+// for PostgreSQL (which needs every connection to dsn closed). Benchmarks
+// seed a database once and run on copies of it.
+func CopyDSN(tb testing.TB, dsn string) string {
+	tb.Helper()
+	if !strings.HasPrefix(dsn, "postgres://") {
+		data, err := os.ReadFile(dsn)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		to := filepath.Join(tb.TempDir(), "copy.db")
+		if err := os.WriteFile(to, data, 0o600); err != nil {
+			tb.Fatal(err)
+		}
+		return to
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	from := strings.TrimPrefix(u.Path, "/")
+	name := "pactum_t_" + strings.ToLower(rand.Text()[:12])
+	admin, err := sql.Open("pgx", os.Getenv("PACTUM_TEST_POSTGRES"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name+" TEMPLATE "+from); err != nil {
+		admin.Close()
+		tb.Fatalf("copy test database: %v", err)
+	}
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if _, err := admin.ExecContext(ctx, "DROP DATABASE "+name+" WITH (FORCE)"); err != nil {
+			tb.Errorf("drop test database: %v", err)
+		}
+		admin.Close()
+	})
+	u.Path = "/" + name
+	return u.String()
+}
+
 // Open opens a fresh migrated database for dialect, closed when tb ends.
 func Open(tb testing.TB, dialect string, opt sqlstore.Options) *sqlstore.DB {
 	tb.Helper()
