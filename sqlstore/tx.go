@@ -50,6 +50,11 @@ type Tx struct {
 	// pending is set once the events were written for the sequencer to
 	// seal (PostgreSQL): Commit then asks it for a round.
 	pending bool
+	// usageNew holds the jobs GetUsageRecords found not stored, which
+	// PutUsageRecords may copy in without a conflict check.
+	usageNew map[usageKey]bool
+	// conn is the connection a PostgreSQL transaction runs on.
+	conn *sql.Conn
 	// req is the group-commit request the transaction runs for (SQLite).
 	req   *writeRequest
 	ended bool
@@ -80,11 +85,20 @@ func (db *DB) begin(ctx context.Context, actor *pactum.User) (*Tx, error) {
 	if db.dialect == SQLite {
 		return db.group.begin(ctx, actor)
 	}
-	sqlTx, err := db.w.BeginTx(ctx, nil)
+	// The transaction runs on a connection of its own, so that bulk
+	// writes can use the connection's COPY protocol (copyFrom).
+	conn, err := db.w.Conn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("begin: %w", err)
 	}
-	return db.newTx(ctx, sqlTx, actor), nil
+	sqlTx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	tx := db.newTx(ctx, sqlTx, actor)
+	tx.conn = conn
+	return tx, nil
 }
 
 func (db *DB) newTx(ctx context.Context, sqlTx *sql.Tx, actor *pactum.User) *Tx {
@@ -336,4 +350,8 @@ func (tx *Tx) finish() {
 		tx.db.stmtMu.Unlock()
 	}
 	tx.unprepared = nil
+	if tx.conn != nil {
+		tx.conn.Close() // back to the pool
+		tx.conn = nil
+	}
 }

@@ -72,6 +72,20 @@ func (tx *Tx) LockUsageCluster(ctx context.Context, cluster string) error {
 // order, that spares the lookup of nearly every key.
 func (tx *Tx) GetUsageRecords(ctx context.Context, cluster string, jobIDs []string) (map[string]*pactum.UsageRecord, error) {
 	out := map[string]*pactum.UsageRecord{}
+	// Whatever this returns, the jobs asked about and not found are new:
+	// the caller holds the cluster's lock (LockUsageCluster), so none can
+	// be stored before PutUsageRecords, which copies them in without a
+	// conflict check (copyUsageRecords).
+	defer func() {
+		if tx.usageNew == nil {
+			tx.usageNew = map[usageKey]bool{}
+		}
+		for _, j := range jobIDs {
+			if out[j] == nil {
+				tx.usageNew[usageKey{cluster, j}] = true
+			}
+		}
+	}()
 	var maxKey sql.NullString
 	if err := tx.QueryRowContext(ctx, `SELECT MAX(job_id) FROM usage_records WHERE cluster = $1`, cluster).Scan(&maxKey); err != nil {
 		return nil, fmt.Errorf("look up usage records: %w", err)
@@ -260,10 +274,34 @@ func (tx *Tx) PutUsageRecords(ctx context.Context, recs []*pactum.UsageRecord) e
 	for b, k := range need {
 		idOf[b] = ids[k]
 	}
+	upsert := recs
+	if tx.dialect == Postgres {
+		// New jobs are copied in; the others replace their stored record.
+		var fresh []int
+		upsert = nil
+		bucketOf := bucket
+		bucket = nil
+		for i, r := range recs {
+			if tx.usageNew[usageKey{r.Cluster, r.JobID}] {
+				fresh = append(fresh, i)
+			} else {
+				upsert = append(upsert, r)
+				bucket = append(bucket, bucketOf[i])
+			}
+		}
+		if err := tx.copyUsageRecords(ctx, len(fresh), func(k int) (*pactum.UsageRecord, int64) {
+			return recs[fresh[k]], idOf[bucketOf[fresh[k]]]
+		}); err != nil {
+			return err
+		}
+		for _, i := range fresh {
+			delete(tx.usageNew, usageKey{recs[i].Cluster, recs[i].JobID}) // stored now
+		}
+	}
 	args := make([]any, 0, nRecordCols*maxBulkRows)
-	err = chunks(len(recs), bulkStatements[tx.db.dialect].records, func(stmt string, from, to int) error {
+	err = chunks(len(upsert), bulkStatements[tx.db.dialect].records, func(stmt string, from, to int) error {
 		args = args[:0]
-		for i, r := range recs[from:to] {
+		for i, r := range upsert[from:to] {
 			args = append(args, r.Cluster, r.JobID, idOf[bucket[from+i]], r.State, r.Final,
 				unixArg(r.StartAt), unixArg(r.EndAt), r.ElapsedSeconds, r.GPUSeconds, r.NodeSeconds, r.CPUSeconds)
 		}
@@ -272,6 +310,36 @@ func (tx *Tx) PutUsageRecords(ctx context.Context, recs []*pactum.UsageRecord) e
 	})
 	if err != nil {
 		return fmt.Errorf("write usage records: %w", mapError(err))
+	}
+	return nil
+}
+
+// usageKey names a job's record.
+type usageKey struct{ cluster, job string }
+
+// usageRecordColumns are usage_records' columns, in the order the bulk
+// statements write them.
+var usageRecordColumns = []string{"cluster", "job_id", "bucket", "state", "final", "start_at", "end_at", "elapsed",
+	"gpu_seconds", "node_seconds", "cpu_seconds"}
+
+// copyUsageRecords writes n records of jobs not stored yet (row(k) gives
+// the k-th and its bucket) with COPY: binary rows, no statement to parse or
+// plan, where multi-row INSERTs with bound parameters, as on SQLite, cost
+// PostgreSQL a parse and plan of thousands of parameters each. The jobs
+// were looked up in this transaction under the cluster's lock and found
+// missing (GetUsageRecords); should one be stored after all, the key
+// conflict fails the batch rather than double-count it.
+func (tx *Tx) copyUsageRecords(ctx context.Context, n int, row func(k int) (*pactum.UsageRecord, int64)) error {
+	if n == 0 {
+		return nil
+	}
+	err := tx.copyFrom(ctx, "usage_records", usageRecordColumns, n, func(k int) []any {
+		r, bucket := row(k)
+		return []any{r.Cluster, r.JobID, bucket, r.State, r.Final, unixArg(r.StartAt), unixArg(r.EndAt),
+			r.ElapsedSeconds, r.GPUSeconds, r.NodeSeconds, r.CPUSeconds}
+	})
+	if err != nil {
+		return fmt.Errorf("write usage records: %w", err)
 	}
 	return nil
 }
