@@ -333,6 +333,13 @@ func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *s
 // connection is free again. The cache grows only to the number of distinct
 // queries in the code.
 func (tx *Tx) finish() {
+	if tx.conn != nil {
+		// Back to the pool first: preparing below takes a connection, and
+		// transactions that each held theirs while waiting for another
+		// would exhaust the pool and wait forever.
+		tx.conn.Close()
+		tx.conn = nil
+	}
 	for _, q := range tx.unprepared {
 		if tx.db.cachedStmt(q) != nil {
 			continue
@@ -350,8 +357,4 @@ func (tx *Tx) finish() {
 		tx.db.stmtMu.Unlock()
 	}
 	tx.unprepared = nil
-	if tx.conn != nil {
-		tx.conn.Close() // back to the pool
-		tx.conn = nil
-	}
 }
