@@ -363,6 +363,22 @@ func (w *where) add(cond string, arg any) {
 	w.conds = append(w.conds, strings.ReplaceAll(cond, "?", fmt.Sprintf("$%d", len(w.args))))
 }
 
+// addEach adds a condition whose placeholders take args in order.
+func (w *where) addEach(cond string, args ...any) {
+	var b strings.Builder
+	for _, arg := range args {
+		i := strings.IndexByte(cond, '?')
+		if i < 0 {
+			break
+		}
+		w.args = append(w.args, arg)
+		fmt.Fprintf(&b, "%s$%d", cond[:i], len(w.args))
+		cond = cond[i+1:]
+	}
+	b.WriteString(cond)
+	w.conds = append(w.conds, b.String())
+}
+
 func (w *where) String() string {
 	if len(w.conds) == 0 {
 		return ""

@@ -457,13 +457,17 @@ func (q *queries) GetUsageTotals(ctx context.Context, allocationID string) (*pac
 }
 
 // ListUsageRecords lists an allocation's job records, latest started first.
-// It scans the records table (see migration 00005: no index on it but its
-// key, for the sake of ingestion).
+// On PostgreSQL one user's page reads the index on each bucket's records
+// (migration 00110); SQLite scans the records table (no index but its key,
+// for the sake of ingestion).
 func (q *queries) ListUsageRecords(ctx context.Context, f pactum.UsageFilter) ([]*pactum.UsageRecord, int, error) {
 	var w where
-	w.add("r.bucket IN (SELECT id FROM usage_buckets WHERE allocation_id = ?)", f.AllocationID)
 	if f.Username != nil {
-		w.add("b.username = ?", *f.Username)
+		// One bucket: its records are read from the index
+		// usage_records_bucket in page order.
+		w.addEach("r.bucket = (SELECT id FROM usage_buckets WHERE allocation_id = ? AND username = ?)", f.AllocationID, *f.Username)
+	} else {
+		w.add("r.bucket IN (SELECT id FROM usage_buckets WHERE allocation_id = ?)", f.AllocationID)
 	}
 	if f.Final != nil {
 		w.add("r.final = ?", *f.Final)
