@@ -48,30 +48,18 @@ func BenchmarkScale(b *testing.B) {
 	}
 	manager := storetest.As(users[0])
 	var allocations []string
-	state := pactum.AllocationActive
-	for offset := 0; ; offset += 1000 {
-		as, _, err := app.FindAllocations(manager, pactum.AllocationFilter{State: &state, Limit: 1000, Offset: offset})
-		if err != nil {
-			b.Fatal(err)
-		}
-		for _, a := range as {
-			allocations = append(allocations, a.ID)
-		}
-		if len(as) < 1000 {
-			break
-		}
-	}
-	exhausted := pactum.AllocationExhausted
-	for offset := 0; ; offset += 1000 {
-		as, _, err := app.FindAllocations(manager, pactum.AllocationFilter{State: &exhausted, Limit: 1000, Offset: offset})
-		if err != nil {
-			b.Fatal(err)
-		}
-		for _, a := range as {
-			allocations = append(allocations, a.ID)
-		}
-		if len(as) < 1000 {
-			break
+	for _, state := range []pactum.AllocationState{pactum.AllocationActive, pactum.AllocationExhausted} {
+		for offset := 0; ; offset += 1000 {
+			as, _, err := app.FindAllocations(manager, pactum.AllocationFilter{State: &state, Limit: 1000, Offset: offset})
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, a := range as {
+				allocations = append(allocations, a.ID)
+			}
+			if len(as) < 1000 {
+				break
+			}
 		}
 	}
 	if len(allocations) == 0 {

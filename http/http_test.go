@@ -20,6 +20,7 @@ import (
 	"github.com/pactum/pactum/policy"
 	"github.com/pactum/pactum/sqlstore"
 	"github.com/pactum/pactum/sqlstore/storetest"
+	"github.com/pactum/pactum/usecase"
 )
 
 // env is a running server on 127.0.0.1:0 over a fresh database.
@@ -54,6 +55,24 @@ func newEnvWith(t *testing.T, dialect string, opt sqlstore.Options, edit func(*p
 		t.Fatal(err)
 	}
 	uc := storetest.App(t, db, policy.NewScreener(rs), clock.Now)
+	url := serve(t, db, uc, clock, edit)
+	storetest.SeedCatalogue(t, db)
+	_, token, err := uc.Bootstrap(context.Background(), "mara@eurohpc.example", "Mara Manager")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mgr, err := client.New(url, token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &env{url: url, db: db, dsn: dsn, manager: mgr, token: token, clock: clock}
+}
+
+// serve starts an HTTP server for uc over db, configured as in production
+// but for clock and edit (when not nil), closed when t ends, and returns
+// its URL.
+func serve(t *testing.T, db *sqlstore.DB, uc *usecase.App, clock *storetest.Clock, edit func(*pactumhttp.Config)) string {
+	t.Helper()
 	cfg := pactumhttp.Config{Health: db.Ping, Now: clock.Now, Idempotency: sqlstore.NewIdempotencyService(db)}
 	cfg.Serve(uc)
 	if edit != nil {
@@ -67,16 +86,7 @@ func newEnvWith(t *testing.T, dialect string, opt sqlstore.Options, edit func(*p
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	storetest.SeedCatalogue(t, db)
-	_, token, err := uc.Bootstrap(context.Background(), "mara@eurohpc.example", "Mara Manager")
-	if err != nil {
-		t.Fatal(err)
-	}
-	mgr, err := client.New(srv.URL(), token)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &env{url: srv.URL(), db: db, dsn: dsn, manager: mgr, token: token, clock: clock}
+	return srv.URL()
 }
 
 // strict decodes body into T refusing unknown fields: the contract test that

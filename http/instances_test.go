@@ -15,7 +15,6 @@ import (
 
 	"github.com/pactum/pactum"
 	"github.com/pactum/pactum/client"
-	pactumhttp "github.com/pactum/pactum/http"
 	"github.com/pactum/pactum/policy"
 	"github.com/pactum/pactum/sqlstore"
 	"github.com/pactum/pactum/sqlstore/storetest"
@@ -37,17 +36,7 @@ func (e *env) instance(t *testing.T) (string, *sqlstore.DB) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := pactumhttp.Config{Health: db.Ping, Now: e.clock.Now, Idempotency: sqlstore.NewIdempotencyService(db)}
-	cfg.Serve(storetest.App(t, db, policy.NewScreener(rs), e.clock.Now))
-	srv, err := pactumhttp.NewServer(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Open("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	return srv.URL(), db
+	return serve(t, db, storetest.App(t, db, policy.NewScreener(rs), e.clock.Now), e.clock, nil), db
 }
 
 // TestTwoInstances runs two server instances on one PostgreSQL database and

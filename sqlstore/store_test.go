@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"testing"
 	"time"
@@ -292,6 +293,70 @@ func TestReserveCapacity(t *testing.T) {
 		}
 		if short := reserve(pactum.Grant{SystemID: "leonardo-booster", Amount: 100}); short != nil {
 			t.Fatalf("the last 100 GPU-hours: %+v", short)
+		}
+	})
+}
+
+// TestCapacityShards: the call's total on a system is kept in shards, each
+// with a share of the capacity. Grants much smaller than a share fill the
+// system to its capacity exactly — none is refused while room is left in
+// another shard — and the next is refused naming the whole total; a
+// catalogue change of the capacity applies to the shares at once, down and
+// up.
+func TestCapacityShards(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, dialect string) {
+		s := newStore(t, dialect)
+		ctx := context.Background()
+		karolina, err := s.db.GetSystem(ctx, "karolina-gpu")
+		if err != nil {
+			t.Fatal(err)
+		}
+		capacity := karolina.CapacityPerPeriod
+		each := capacity / 40
+		reserve := func(amount float64) *pactum.CapacityShortfall {
+			t.Helper()
+			var short *pactum.CapacityShortfall
+			err := pactum.Update(ctx, s.db, s.f.Manager, func(tx pactum.Tx) error {
+				var err error
+				short, err = tx.ReserveCapacity(ctx, s.f.Call.ID, []pactum.Grant{{SystemID: "karolina-gpu", Amount: amount}})
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return short
+		}
+		for i := range 40 {
+			if short := reserve(each); short != nil {
+				t.Fatalf("grant %d of 40, each a fortieth of the capacity: %+v", i+1, short)
+			}
+		}
+		short := reserve(1)
+		if short == nil || math.Abs(short.Granted-capacity) > 1e-6 {
+			t.Fatalf("a grant beyond the capacity: %+v, want refused with %g granted", short, capacity)
+		}
+		setCapacity := func(c float64) {
+			t.Helper()
+			k := *karolina
+			k.CapacityPerPeriod = c
+			if err := s.uc.UpsertSystems(pactum.NewContextWithUser(ctx, pactum.SystemUser()), []*pactum.System{&k}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		setCapacity(capacity + 10)
+		if short := reserve(10); short != nil {
+			t.Fatalf("after the capacity grew by 10: %+v", short)
+		}
+		setCapacity(capacity / 2)
+		if short := reserve(1); short == nil || math.Abs(short.Granted-capacity-10) > 1e-6 {
+			t.Fatalf("after the capacity shrank below the total: %+v", short)
+		}
+		snap, err := s.db.GetRunSnapshot(ctx, s.f.Call.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.Abs(snap.Granted["karolina-gpu"]-capacity-10) > 1e-6 {
+			t.Fatalf("running total %g, want %g", snap.Granted["karolina-gpu"], capacity+10)
 		}
 	})
 }
