@@ -69,6 +69,9 @@ var sites = []struct{ system, site, cluster string }{
 	{"leonardo-booster", "CINECA", "leonardo"},
 }
 
+// jobRun is how many consecutive jobs one allocation runs.
+const jobRun = 20
+
 // grant is each proposal's request: small enough that 100,000 proposals fit
 // the two systems' capacity for the period.
 const grant = 40.0
@@ -242,7 +245,11 @@ func run(ctx context.Context, dsn string, nOrgs, nProps int, nRecords int64, nUs
 	}
 	batch := map[string][]pactum.UsageRecordInput{}
 	for n := range nRecords {
-		a := accounts[(n*7919)%int64(len(accounts))] // a prime stride spreads jobs over allocations
+		// Jobs come in runs of jobRun from one allocation, the runs spread
+		// over all allocations by a prime stride: a batch then holds about
+		// a thousand allocations' jobs, as a site's hour of accounting
+		// does, and every allocation runs about as many jobs in the year.
+		a := accounts[((n/jobRun)*7919)%int64(len(accounts))]
 		job := jobs[a.cluster]
 		jobs[a.cluster]++
 		start := year.Add(time.Duration(n*span/max(nRecords, 1)) * time.Second)
