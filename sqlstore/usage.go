@@ -70,13 +70,16 @@ func (tx *Tx) LockUsageCluster(ctx context.Context, cluster string) error {
 // their allocation and user. Job ids above the cluster's greatest stored
 // one cannot be stored: in a backlog of new jobs, which arrive in id
 // order, that spares the lookup of nearly every key.
-func (tx *Tx) GetUsageRecords(ctx context.Context, cluster string, jobIDs []string) (map[string]*pactum.UsageRecord, error) {
+func (tx *Tx) GetUsageRecords(ctx context.Context, cluster string, jobIDs []string) (_ map[string]*pactum.UsageRecord, err error) {
 	out := map[string]*pactum.UsageRecord{}
 	// Whatever this returns, the jobs asked about and not found are new:
 	// the caller holds the cluster's lock (LockUsageCluster), so none can
 	// be stored before PutUsageRecords, which copies them in without a
 	// conflict check (copyUsageRecords).
 	defer func() {
+		if err != nil {
+			return // the lookup is incomplete: nothing is known new
+		}
 		if tx.usageNew == nil {
 			tx.usageNew = map[usageKey]bool{}
 		}
@@ -100,7 +103,7 @@ func (tx *Tx) GetUsageRecords(ctx context.Context, cluster string, jobIDs []stri
 		}
 	}
 	bucketOf := map[string]int64{}
-	err := lookup(ctx, tx, bulkStatements[tx.db.dialect].lookupRecords, []any{cluster}, old, func(rows *sql.Rows) error {
+	err = lookup(ctx, tx, bulkStatements[tx.db.dialect].lookupRecords, []any{cluster}, old, func(rows *sql.Rows) error {
 		r := &pactum.UsageRecord{Cluster: cluster}
 		var bucket int64
 		var start, end sql.NullInt64
