@@ -113,7 +113,7 @@ func (s *sequencer) loop() {
 			return
 		}
 		start := time.Now()
-		if _, err := s.db.SealPending(ctx); err != nil && ctx.Err() == nil {
+		if _, err := s.db.sealAll(ctx); err != nil && ctx.Err() == nil {
 			s.db.logger.Error("audit sequencer: sealing failed; the events stay pending for a later round", "err", err)
 		}
 		select {
@@ -135,14 +135,14 @@ func (db *DB) SealAudit(ctx context.Context) error {
 	if db.dialect != Postgres {
 		return nil
 	}
-	_, err := db.SealPending(ctx)
+	_, err := db.sealAll(ctx)
 	return err
 }
 
-// SealPending runs sealing rounds until none is left, and returns how
+// sealAll runs sealing rounds until none is left, and returns how
 // many transactions' events it sealed. It may run beside the sequencer
 // and other instances': rounds take turns on the head row.
-func (db *DB) SealPending(ctx context.Context) (int, error) {
+func (db *DB) sealAll(ctx context.Context) (int, error) {
 	total := 0
 	for {
 		n, err := db.sealPending(ctx, sealBatch)

@@ -111,7 +111,7 @@ func (db *DB) newTx(ctx context.Context, sqlTx *sql.Tx, actor *pactum.User) *Tx 
 // means nothing of the use case was kept. On SQLite it returns once the
 // group's commit is durable, its events chained. On PostgreSQL it returns
 // once its own commit is durable; the sequencer chains the events just
-// after (SealPending waits for that).
+// after (SealAudit waits for that).
 func (tx *Tx) Commit() error {
 	if tx.ended {
 		return errEnded

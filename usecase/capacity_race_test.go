@@ -53,19 +53,7 @@ func TestConcurrentAutoApprovals(t *testing.T) {
 		if states[pactum.ProposalApproved] != 15 || states[pactum.ProposalInReview] != 15 {
 			t.Fatalf("states %v, want 15 approved and 15 in review", states)
 		}
-		raw := w.raw(t)
-		var total float64
-		var count int
-		if err := raw.QueryRow(`SELECT COALESCE(SUM(amount), 0), COUNT(*) FROM allocations WHERE system_id = 'karolina-gpu'`).Scan(&total, &count); err != nil {
-			t.Fatal(err)
-		}
-		if total != 7500 || count != 15 {
-			t.Errorf("allocations: %g node-hours in %d rows, want 7500 in 15", total, count)
-		}
-		var granted float64
-		if err := raw.QueryRow(`SELECT SUM(granted) FROM call_grant_shards WHERE system_id = 'karolina-gpu'`).Scan(&granted); err != nil || granted != 7500 {
-			t.Errorf("running total %g (%v), want 7500", granted, err)
-		}
+		w.wantKarolinaFull(t)
 		if r, err := usecase.VerifyAudit(context.Background(), w.db); err != nil || !r.OK {
 			t.Errorf("audit after concurrent submissions: %+v %v", r, err)
 		}

@@ -63,6 +63,25 @@ func (w *world) raw(t *testing.T) *sql.DB {
 	return db
 }
 
+// wantKarolinaFull fails unless Karolina's 7,500 node-hours are taken
+// exactly, by 15 allocations of 500, and the call's running total says so.
+func (w *world) wantKarolinaFull(t *testing.T) {
+	t.Helper()
+	raw := w.raw(t)
+	var total float64
+	var count int
+	if err := raw.QueryRow(`SELECT COALESCE(SUM(amount), 0), COUNT(*) FROM allocations WHERE system_id = 'karolina-gpu'`).Scan(&total, &count); err != nil {
+		t.Fatal(err)
+	}
+	if total != 7500 || count != 15 {
+		t.Errorf("allocations: %g node-hours in %d rows, want 7500 in 15", total, count)
+	}
+	var granted float64
+	if err := raw.QueryRow(`SELECT SUM(granted) FROM call_grant_shards WHERE system_id = 'karolina-gpu'`).Scan(&granted); err != nil || granted != 7500 {
+		t.Errorf("running total %g (%v), want 7500", granted, err)
+	}
+}
+
 // submitAsking has applicant A submit a proposal to the fixture's call
 // asking for r alone, and returns it as submitted.
 func (w *world) submitAsking(t *testing.T, r pactum.ResourceRequest) *pactum.Proposal {
@@ -459,19 +478,7 @@ func TestConcurrentDecisions(t *testing.T) {
 		if ok != 15 || conflicts != 15 {
 			t.Fatalf("accepted %d, conflicts %d; want 15 and 15", ok, conflicts)
 		}
-		raw := w.raw(t)
-		var total float64
-		var count int
-		if err := raw.QueryRow(`SELECT COALESCE(SUM(amount), 0), COUNT(*) FROM allocations WHERE system_id = 'karolina-gpu'`).Scan(&total, &count); err != nil {
-			t.Fatal(err)
-		}
-		if total != 7500 || count != 15 {
-			t.Errorf("allocations: %g node-hours in %d rows, want 7500 in 15", total, count)
-		}
-		var granted float64
-		if err := raw.QueryRow(`SELECT SUM(granted) FROM call_grant_shards WHERE system_id = 'karolina-gpu'`).Scan(&granted); err != nil || granted != 7500 {
-			t.Errorf("running total %g (%v), want 7500", granted, err)
-		}
+		w.wantKarolinaFull(t)
 		list, _, err := w.uc.FindProposals(storetest.As(w.f.Manager), pactum.ProposalFilter{State: ptr(pactum.ProposalInReview)})
 		if err != nil || len(list) != 15 {
 			t.Errorf("%d proposals still in review (%v), want 15", len(list), err)

@@ -43,31 +43,7 @@ func DSN(tb testing.TB, dialect string) string {
 			}
 			tb.Skip("PostgreSQL tests need PACTUM_TEST_POSTGRES (scripts/postgres/up.sh prints it)")
 		}
-		db, err := sql.Open("pgx", admin)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		name := "pactum_t_" + strings.ToLower(rand.Text()[:12])
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := db.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-			db.Close()
-			tb.Fatalf("create test database: %v", err)
-		}
-		tb.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			if _, err := db.ExecContext(ctx, "DROP DATABASE "+name+" WITH (FORCE)"); err != nil {
-				tb.Errorf("drop test database: %v", err)
-			}
-			db.Close()
-		})
-		u, err := url.Parse(admin)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		u.Path = "/" + name
-		return u.String()
+		return newDatabase(tb, admin, "")
 	}
 	tb.Fatalf("unknown dialect %q", dialect)
 	return ""
@@ -94,26 +70,41 @@ func CopyDSN(tb testing.TB, dsn string) string {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	from := strings.TrimPrefix(u.Path, "/")
-	name := "pactum_t_" + strings.ToLower(rand.Text()[:12])
-	admin, err := sql.Open("pgx", os.Getenv("PACTUM_TEST_POSTGRES"))
+	return newDatabase(tb, os.Getenv("PACTUM_TEST_POSTGRES"), strings.TrimPrefix(u.Path, "/"))
+}
+
+// newDatabase creates a PostgreSQL database on the server admin names —
+// empty, or a copy of template when it is not "" — drops it when tb ends,
+// and returns its URL.
+func newDatabase(tb testing.TB, admin, template string) string {
+	tb.Helper()
+	db, err := sql.Open("pgx", admin)
 	if err != nil {
 		tb.Fatal(err)
 	}
+	name := "pactum_t_" + strings.ToLower(rand.Text()[:12])
+	create := "CREATE DATABASE " + name
+	if template != "" {
+		create += " TEMPLATE " + template
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name+" TEMPLATE "+from); err != nil {
-		admin.Close()
-		tb.Fatalf("copy test database: %v", err)
+	if _, err := db.ExecContext(ctx, create); err != nil {
+		db.Close()
+		tb.Fatalf("create test database: %v", err)
 	}
 	tb.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		if _, err := admin.ExecContext(ctx, "DROP DATABASE "+name+" WITH (FORCE)"); err != nil {
+		if _, err := db.ExecContext(ctx, "DROP DATABASE "+name+" WITH (FORCE)"); err != nil {
 			tb.Errorf("drop test database: %v", err)
 		}
-		admin.Close()
+		db.Close()
 	})
+	u, err := url.Parse(admin)
+	if err != nil {
+		tb.Fatal(err)
+	}
 	u.Path = "/" + name
 	return u.String()
 }
