@@ -35,6 +35,18 @@ const (
 	MaxNodes       = 100_000
 	MaxGPUsPerNode = 64
 	MaxPeakTFLOPS  = 100_000
+	// MaxTDPWatts bounds an accelerator's rated power: 10 kW, ten times
+	// the largest GPU module sold (about 1 kW).
+	MaxTDPWatts = 10_000
+	// MaxNodeOverhead and MaxPUE bound the factors on top of the GPUs'
+	// power: a node drawing three times its GPUs' power is a CPU node,
+	// and a PUE of 3 an air-cooled server room of the 2000s; anything
+	// above is a typing slip.
+	MaxNodeOverhead = 3
+	MaxPUE          = 3
+	// MaxGridGCO2PerKWh bounds a grid's carbon intensity: 2,000 g/kWh,
+	// above lignite's (about 1,100), the dirtiest source there is.
+	MaxGridGCO2PerKWh = 2_000
 	// CallWindowYears bounds how far from now a call's opening and cut-off
 	// may lie, either way.
 	CallWindowYears = 5

@@ -67,6 +67,15 @@ func systemCase(name, field string, change func(s *pactum.System)) boundCase {
 	return boundCase{name, func() error { s := validSystem(); change(s); return s.Validate() }, field}
 }
 
+// energyCase is systemCase on a system with every energy figure given.
+func energyCase(name, field string, change func(s *pactum.System)) boundCase {
+	return systemCase(name, field, func(s *pactum.System) {
+		s.TDPWattsPerGPU, s.NodeOverhead, s.PUE, s.GridGCO2PerKWh = 700, 1.3, 1.08, 174
+		s.MFULow, s.MFUHigh, s.EnergySource = 0.35, 0.45, "TDP: NVIDIA (2022); PUE: BSC (2024)"
+		change(s)
+	})
+}
+
 func TestNumericBounds(t *testing.T) {
 	cases := []boundCase{
 		proposalCase("valid proposal", "", func(p *pactum.Proposal) {}),
@@ -109,6 +118,21 @@ func TestNumericBounds(t *testing.T) {
 		systemCase("capacity 1e300", "capacity_per_period", func(s *pactum.System) { s.CapacityPerPeriod = 1e300 }),
 		systemCase("nodes 2^40", "nodes", func(s *pactum.System) { s.Nodes = 1 << 40 }),
 		systemCase("GPUs per node 1000", "gpus_per_node", func(s *pactum.System) { s.GPUsPerNode = 1000 }),
+		energyCase("energy figures", "", func(s *pactum.System) {}),
+		energyCase("one MFU figure", "", func(s *pactum.System) { s.MFULow = s.MFUHigh }),
+		energyCase("TDP 1e300", "tdp_watts_per_gpu", func(s *pactum.System) { s.TDPWattsPerGPU = 1e300 }),
+		energyCase("TDP negative", "tdp_watts_per_gpu", func(s *pactum.System) { s.TDPWattsPerGPU = -400 }),
+		energyCase("overhead below 1", "node_overhead", func(s *pactum.System) { s.NodeOverhead = 0.8 }),
+		energyCase("PUE below 1", "pue", func(s *pactum.System) { s.PUE = 0.95 }),
+		energyCase("PUE NaN", "pue", func(s *pactum.System) { s.PUE = math.NaN() }),
+		energyCase("PUE 12", "pue", func(s *pactum.System) { s.PUE = 12 }),
+		energyCase("grid negative", "grid_gco2_per_kwh", func(s *pactum.System) { s.GridGCO2PerKWh = -1 }),
+		energyCase("grid in kg", "grid_gco2_per_kwh", func(s *pactum.System) { s.GridGCO2PerKWh = 174000 }),
+		energyCase("MFU band upside down", "mfu_high", func(s *pactum.System) { s.MFULow, s.MFUHigh = 0.45, 0.35 }),
+		energyCase("MFU as a percentage", "mfu_high", func(s *pactum.System) { s.MFUHigh = 45 }),
+		energyCase("half an MFU band", "mfu_low", func(s *pactum.System) { s.MFULow = 0 }),
+		energyCase("figures without a source", "energy_source", func(s *pactum.System) { s.EnergySource = " " }),
+		energyCase("a source of two lines", "energy_source", func(s *pactum.System) { s.EnergySource = "PUE: BSC\nTDP: NVIDIA" }),
 
 		{"run cap 1e200", func() error { return (&pactum.AllocationRunInput{OrgCapGPUHours: ptr(1e200)}).Validate() }, "org_cap_gpu_hours"},
 		{"run share NaN", func() error { return (&pactum.AllocationRunInput{OrgCapShare: ptr(math.NaN())}).Validate() }, "org_cap_share"},

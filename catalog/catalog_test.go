@@ -30,6 +30,38 @@ func TestSystems(t *testing.T) {
 	}
 }
 
+// TestSystemsEnergy: every system carries the energy and utilisation
+// figures with their source (zero is "not catalogued", which the embedded
+// catalogue must never be), and the figures the reference gives are those
+// in the file.
+func TestSystemsEnergy(t *testing.T) {
+	systems, err := catalog.Systems()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range systems {
+		if s.TDPWattsPerGPU == 0 || s.NodeOverhead < 1 || s.PUE < 1 || s.GridGCO2PerKWh == 0 || !s.HasMFUBand() || s.EnergySource == "" {
+			t.Errorf("%s: energy figures missing: %+v", s.ID, s)
+		}
+	}
+	byID := pactum.SystemsByID(systems)
+	lumi, mn5 := byID["lumi-g"], byID["mn5-acc"]
+	// 500 W per MI250X module, two GCDs per module; Poro 34B's measured
+	// 18 % MFU inside LUMI's band.
+	if lumi.TDPWattsPerGPU != 250 || lumi.PUE != 1.04 || lumi.MFULow > 0.18 {
+		t.Errorf("lumi-g: %+v", lumi)
+	}
+	// LUMI's operator average, 1.24 kW per GPU node (rack input, running
+	// or idle), must stay below the catalogue's upper bound of GPUs × TDP ×
+	// node overhead.
+	if bound := float64(lumi.GPUsPerNode) * lumi.TDPWattsPerGPU * lumi.NodeOverhead; bound < 1240 {
+		t.Errorf("lumi-g: node bound %g W is below the measured 1,240 W", bound)
+	}
+	if mn5.TDPWattsPerGPU != 700 || mn5.PUE != 1.08 {
+		t.Errorf("mn5-acc: %+v", mn5)
+	}
+}
+
 func TestModes(t *testing.T) {
 	modes, err := catalog.Modes()
 	if err != nil {

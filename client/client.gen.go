@@ -2018,19 +2018,40 @@ type System struct {
 	CapacityPerPeriod float64 `json:"capacity_per_period"`
 	Country           string  `json:"country"`
 
+	// EnergySource Where the power, PUE, grid and MFU figures come from, with years; which are assumptions
+	EnergySource string `json:"energy_source"`
+
 	// GpusPerNode GPUs as the scheduler sees them (LUMI-G counts GCDs)
-	GpusPerNode int    `json:"gpus_per_node"`
-	Id          string `json:"id"`
-	Name        string `json:"name"`
-	Nodes       int    `json:"nodes"`
-	Partition   string `json:"partition"`
+	GpusPerNode int `json:"gpus_per_node"`
+
+	// GridGco2PerKwh Carbon intensity of the system's electricity in gCO2e/kWh; 0 when not catalogued
+	GridGco2PerKwh float64 `json:"grid_gco2_per_kwh"`
+	Id             string  `json:"id"`
+
+	// MfuHigh Fast end of the planning band of model FLOP utilisation (0-1); 0 when not catalogued
+	MfuHigh float64 `json:"mfu_high"`
+
+	// MfuLow Slow end of the planning band of model FLOP utilisation (0-1); 0 when not catalogued
+	MfuLow float64 `json:"mfu_low"`
+	Name   string  `json:"name"`
+
+	// NodeOverhead Factor (at least 1) by which a node's power exceeds its GPUs' (CPUs, memory, network); 0 when not catalogued
+	NodeOverhead float64 `json:"node_overhead"`
+	Nodes        int     `json:"nodes"`
+	Partition    string  `json:"partition"`
 
 	// PeakTflopsPerGpu Dense BF16 peak per scheduler GPU
-	PeakTflopsPerGpu float64         `json:"peak_tflops_per_gpu"`
-	Scheduler        SystemScheduler `json:"scheduler"`
-	Site             string          `json:"site"`
-	Software         SystemSoftware  `json:"software"`
-	Unit             Unit            `json:"unit"`
+	PeakTflopsPerGpu float64 `json:"peak_tflops_per_gpu"`
+
+	// Pue The site's power usage effectiveness (at least 1); 0 when not catalogued
+	Pue       float64         `json:"pue"`
+	Scheduler SystemScheduler `json:"scheduler"`
+	Site      string          `json:"site"`
+	Software  SystemSoftware  `json:"software"`
+
+	// TdpWattsPerGpu Rated power per scheduler GPU in watts (LUMI-G: half a 500 W MI250X module); 0 when not catalogued
+	TdpWattsPerGpu float64 `json:"tdp_watts_per_gpu"`
+	Unit           Unit    `json:"unit"`
 }
 
 // SystemScheduler defines model for System.Scheduler.

@@ -11,7 +11,8 @@ import (
 	"github.com/pactum/pactum"
 )
 
-const systemColumns = `id, name, site, country, partition_name, accelerator, nodes, gpus_per_node, peak_tflops_per_gpu, unit, capacity_per_period, software, scheduler`
+const systemColumns = `id, name, site, country, partition_name, accelerator, nodes, gpus_per_node, peak_tflops_per_gpu, unit, capacity_per_period, software, scheduler,
+	tdp_watts_per_gpu, node_overhead, pue, grid_gco2_per_kwh, mfu_low, mfu_high, energy_source`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -23,7 +24,8 @@ type querier interface {
 func scanSystem(row scanner, extra ...any) (*pactum.System, error) {
 	var s pactum.System
 	if err := row.Scan(append([]any{&s.ID, &s.Name, &s.Site, &s.Country, &s.Partition, &s.Accelerator, &s.Nodes, &s.GPUsPerNode,
-		&s.PeakTFLOPSPerGPU, &s.Unit, &s.CapacityPerPeriod, &s.Software, &s.Scheduler}, extra...)...); err != nil {
+		&s.PeakTFLOPSPerGPU, &s.Unit, &s.CapacityPerPeriod, &s.Software, &s.Scheduler,
+		&s.TDPWattsPerGPU, &s.NodeOverhead, &s.PUE, &s.GridGCO2PerKWh, &s.MFULow, &s.MFUHigh, &s.EnergySource}, extra...)...); err != nil {
 		return nil, err
 	}
 	return &s, nil
@@ -57,14 +59,18 @@ func (q *queries) GetSystem(ctx context.Context, id string) (*pactum.System, err
 // UpsertSystem adds or replaces a catalogue entry.
 func (tx *Tx) UpsertSystem(ctx context.Context, sys *pactum.System) error {
 	if _, err := tx.ExecContext(ctx, `INSERT INTO systems (`+systemColumns+`, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
 		ON CONFLICT (id) DO UPDATE SET name = excluded.name, site = excluded.site, country = excluded.country,
 			partition_name = excluded.partition_name, accelerator = excluded.accelerator, nodes = excluded.nodes,
 			gpus_per_node = excluded.gpus_per_node, peak_tflops_per_gpu = excluded.peak_tflops_per_gpu,
 			unit = excluded.unit, capacity_per_period = excluded.capacity_per_period, software = excluded.software,
-			scheduler = excluded.scheduler, updated_at = excluded.updated_at`,
+			scheduler = excluded.scheduler, tdp_watts_per_gpu = excluded.tdp_watts_per_gpu,
+			node_overhead = excluded.node_overhead, pue = excluded.pue, grid_gco2_per_kwh = excluded.grid_gco2_per_kwh,
+			mfu_low = excluded.mfu_low, mfu_high = excluded.mfu_high, energy_source = excluded.energy_source,
+			updated_at = excluded.updated_at`,
 		sys.ID, sys.Name, sys.Site, sys.Country, sys.Partition, sys.Accelerator, sys.Nodes, sys.GPUsPerNode,
-		sys.PeakTFLOPSPerGPU, sys.Unit, sys.CapacityPerPeriod, sys.Software, sys.Scheduler, tx.now); err != nil {
+		sys.PeakTFLOPSPerGPU, sys.Unit, sys.CapacityPerPeriod, sys.Software, sys.Scheduler,
+		sys.TDPWattsPerGPU, sys.NodeOverhead, sys.PUE, sys.GridGCO2PerKWh, sys.MFULow, sys.MFUHigh, sys.EnergySource, tx.now); err != nil {
 		return fmt.Errorf("upsert system %s: %w", sys.ID, mapError(err))
 	}
 	return nil

@@ -129,6 +129,13 @@ func checkReadCommands(t *testing.T, w *cliWorld, proposal string) {
 			t.Errorf("%v --json: exit %d %s %s", args, code, out, stderr)
 		}
 	}
+	// A system's detail shows its energy figures and their source.
+	_, out, _ := cli(t, w.app, "systems", "show", "lumi-g")
+	for _, want := range []string{"TDP per GPU:", "250 W", "PUE:", "1.04", "0.18–0.35", "energy source:", "Poro 34B"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("systems show lumi-g lacks %q:\n%s", want, out)
+		}
+	}
 }
 
 // checkWithdraw: a draft can be withdrawn; withdrawing it again is a

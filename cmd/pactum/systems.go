@@ -43,6 +43,21 @@ func newSystemsShowCmd(e *env) *cobra.Command {
 			{"partition", s.Partition}, {"accelerator", s.Accelerator}, {"nodes", strconv.Itoa(s.Nodes)},
 			{"gpus per node", strconv.Itoa(s.GpusPerNode)}, {"peak TFLOP/s per GPU (BF16)", fmtNum(s.PeakTflopsPerGpu)},
 			{"unit", string(s.Unit)}, {"capacity per period", fmtNum(s.CapacityPerPeriod)}, {"software", string(s.Software)},
-			{"scheduler", string(s.Scheduler)}})
+			{"scheduler", string(s.Scheduler)},
+			{"TDP per GPU", orUnknown(s.TdpWattsPerGpu, fmtNum(s.TdpWattsPerGpu)+" W")},
+			{"node overhead", orUnknown(s.NodeOverhead, "×"+fmtNum(s.NodeOverhead))},
+			{"PUE", orUnknown(s.Pue, fmtNum(s.Pue))},
+			{"grid intensity", orUnknown(s.GridGco2PerKwh, fmtNum(s.GridGco2PerKwh)+" gCO2e/kWh")},
+			{"MFU planning band", orUnknown(s.MfuHigh, fmtNum(s.MfuLow)+"–"+fmtNum(s.MfuHigh))},
+			{"energy source", str(&s.EnergySource)}})
 	})
+}
+
+// orUnknown returns text, or "-" when the figure it shows is zero: the
+// catalogue entry does not know it.
+func orUnknown(x float64, text string) string {
+	if x == 0 {
+		return "-"
+	}
+	return text
 }
