@@ -95,7 +95,7 @@ With --json, an error is printed to standard error as JSON too:
 		newMeCmd(e), newSystemsCmd(e), newOrgsCmd(e), newUsersCmd(e), newTokensCmd(e),
 		newCallsCmd(e), newProposalsCmd(e), newAllocationsCmd(e),
 		newReviewsCmd(e), newReviewersCmd(e), newAllocateCmd(e), newNotificationsCmd(e),
-		newAgentCmd(e), newJobCmd(e),
+		newAgentCmd(e), newJobCmd(e), newEstimateCmd(e),
 	)
 	for _, c := range extraCommands() {
 		root.AddCommand(c)
