@@ -518,7 +518,8 @@ func TestMalformedLineSkipped(t *testing.T) {
 	w := newWorld(t)
 	al := w.allocation(100)
 	acct := pactum.AllocationAccount(al.ID)
-	text := "501|501|lumi|" + acct + "|ada|COMPLETED|billing=8,cpu=8,gres/gpu=2,mem=64000M,node=1|600|2026-11-26T08:00:00|2026-11-26T08:00:10|2026-11-26T08:10:10\n" +
+	text := "JobIDRaw|JobID|Cluster|Account|User|State|AllocTRES|ElapsedRaw|Submit|Start|End\n" +
+		"501|501|lumi|" + acct + "|ada|COMPLETED|billing=8,cpu=8,gres/gpu=2,mem=64000M,node=1|600|2026-11-26T08:00:00|2026-11-26T08:00:10|2026-11-26T08:10:10\n" +
 		"502|502|lumi|" + acct + "|ada|COMPLETED|cpu=8,gres/gpu=two,node=1|600|2026-11-26T08:00:00|2026-11-26T08:00:10|2026-11-26T08:10:10\n" +
 		"503|503|lumi|" + acct + "|ada|RUNNING|cpu=4,gres/gpu=1,node=1|60|2026-11-26T08:58:00|2026-11-26T08:59:00|Unknown\n" +
 		"504|504|lumi|a-stranger|ada|COMPLETED|cpu=4,gres/gpu=1,node=1|60|2026-11-26T08:58:00|2026-11-26T08:59:00|2026-11-26T09:00:00\n"
@@ -527,7 +528,7 @@ func TestMalformedLineSkipped(t *testing.T) {
 	if rep.Malformed != 1 || rep.Records != 2 || rep.Accepted != 2 {
 		t.Fatalf("report: %+v", rep)
 	}
-	if !strings.Contains(w.logs.String(), "malformed sacct line skipped") || !strings.Contains(w.logs.String(), "line=2") {
+	if !strings.Contains(w.logs.String(), "malformed sacct line skipped") || !strings.Contains(w.logs.String(), "line=3") {
 		t.Errorf("the malformed line is not logged with its number:\n%s", w.logs)
 	}
 	if s := w.summary(al); s.GPUSeconds != 2*600+60 || s.Jobs != 2 {

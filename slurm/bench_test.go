@@ -77,10 +77,13 @@ func report(b *testing.B, lines, records int) {
 	b.ReportMetric(0, "ns/op") // one op is a whole file; the rates say more
 }
 
-var benchKinds = []struct {
-	name  string
-	steps bool
-}{{"allocations", false}, {"with-steps", true}}
+// benchKind is a file to read and how: with steps in it, folded or not.
+type benchKind struct {
+	name        string
+	steps, fold bool
+}
+
+var benchKinds = []benchKind{{"allocations", false, false}, {"with-steps", true, false}}
 
 // BenchmarkReadFile only reads each file line by line: the floor that
 // parsing is measured against.
@@ -113,9 +116,10 @@ func BenchmarkReadFile(b *testing.B) {
 // BenchmarkParse parses each file into allocation records as the agent
 // does (steps skipped): "allocations" is what sacct --allocations gives
 // the agent, 1,000,000 records; "with-steps" has 1,000,000 lines of which
-// about a quarter are jobs.
+// about a quarter are jobs; "with-steps-folded" reads the same lines with
+// FoldSteps, as the agent does with Query.StepStats.
 func BenchmarkParse(b *testing.B) {
-	for _, k := range benchKinds {
+	for _, k := range append(benchKinds, benchKind{"with-steps-folded", true, true}) {
 		b.Run(k.name, func(b *testing.B) {
 			bf := sacctFile(b, k.steps)
 			b.SetBytes(bf.size)
@@ -127,15 +131,19 @@ func BenchmarkParse(b *testing.B) {
 					b.Fatal(err)
 				}
 				p := slurm.NewParser(f)
-				n, gpuSec := 0, int64(0)
+				p.FoldSteps = k.fold
+				n, gpuSec, util := 0, int64(0), int64(0)
 				for p.Next() {
 					n++
-					gpuSec += p.Record().GPUSeconds()
+					r := p.Record()
+					gpuSec += r.GPUSeconds()
+					util += max(r.GPUUtil, 0)
 				}
 				f.Close()
-				if p.Err() != nil || n != bf.stats.Allocations || p.MalformedCount() != 0 || gpuSec != bf.stats.GPUSeconds {
-					b.Fatalf("parsed %d records (want %d), %d GPU-s (want %d), %d malformed: %v",
-						n, bf.stats.Allocations, gpuSec, bf.stats.GPUSeconds, p.MalformedCount(), p.Err())
+				if p.Err() != nil || n != bf.stats.Allocations || p.MalformedCount() != 0 || gpuSec != bf.stats.GPUSeconds ||
+					k.fold && util != bf.stats.GPUUtil {
+					b.Fatalf("parsed %d records (want %d), %d GPU-s (want %d), GPU utilisation %d (want %d), %d malformed: %v",
+						n, bf.stats.Allocations, gpuSec, bf.stats.GPUSeconds, util, bf.stats.GPUUtil, p.MalformedCount(), p.Err())
 				}
 			}
 			report(b, bf.stats.Lines, bf.stats.Allocations)
@@ -154,16 +162,34 @@ func TestWriteSacct(t *testing.T) {
 	if a.String() != b.String() || sa != sb {
 		t.Fatal("the same seed gave different output")
 	}
-	if sa.Lines != 20_000 || strings.Count(a.String(), "\n") != 20_000 || sa.Allocations+sa.Steps != sa.Lines {
+	if sa.Lines != 20_000 || strings.Count(a.String(), "\n") != 20_000 || 1+sa.Allocations+sa.Steps != sa.Lines {
 		t.Fatalf("stats %+v", sa)
 	}
+	if !strings.HasPrefix(a.String(), strings.ReplaceAll(slurm.SacctFormat, ",", "|")+"\n") {
+		t.Fatalf("no header line: %.200q", a.String())
+	}
 	p := slurm.NewParser(strings.NewReader(a.String()))
-	var n, arrays, pendingRanges, running int
-	var gpuSec int64
+	p.FoldSteps = true
+	var n, arrays, pendingRanges, running, energy, comments, pipes, utilJobs int
+	var gpuSec, joules, util int64
 	for p.Next() {
 		r := p.Record()
 		n++
 		gpuSec += r.GPUSeconds()
+		if r.EnergyJoules > 0 {
+			energy++
+			joules += r.EnergyJoules
+		}
+		if r.Comment != "" {
+			comments++
+		}
+		if strings.Contains(r.Comment, "|") {
+			pipes++
+		}
+		if r.GPUUtil >= 0 {
+			utilJobs++
+			util += r.GPUUtil
+		}
 		if r.ArrayJobID != "" {
 			arrays++
 		}
@@ -178,7 +204,12 @@ func TestWriteSacct(t *testing.T) {
 		t.Fatalf("parsed %d/%d records, %d/%d GPU-s, %d/%d array tasks, %d malformed: %v",
 			n, sa.Allocations, gpuSec, sa.GPUSeconds, arrays, sa.ArrayTasks, p.MalformedCount(), p.Malformed())
 	}
-	if pendingRanges == 0 || running == 0 || sa.Steps < sa.Allocations {
-		t.Errorf("not realistic enough: %d pending ranges, %d running, %d steps for %d jobs", pendingRanges, running, sa.Steps, sa.Allocations)
+	if energy != sa.Energy || joules != sa.EnergyJoules || comments != sa.Comments || pipes != sa.PipeComments || utilJobs != sa.GPUUtilJobs || util != sa.GPUUtil {
+		t.Fatalf("parsed %d/%d energies, %d/%d J, %d/%d comments, %d/%d with '|', %d/%d GPU utilisations summing to %d/%d",
+			energy, sa.Energy, joules, sa.EnergyJoules, comments, sa.Comments, pipes, sa.PipeComments, utilJobs, sa.GPUUtilJobs, util, sa.GPUUtil)
+	}
+	if pendingRanges == 0 || running == 0 || sa.Steps < sa.Allocations || sa.Energy == 0 || sa.Energy == sa.Allocations || sa.PipeComments == 0 || sa.GPUUtilJobs == 0 {
+		t.Errorf("not realistic enough: %d pending ranges, %d running, %d steps, %d energies, %d comments with '|', %d GPU utilisations for %d jobs",
+			pendingRanges, running, sa.Steps, sa.Energy, sa.PipeComments, sa.GPUUtilJobs, sa.Allocations)
 	}
 }

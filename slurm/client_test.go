@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -293,11 +294,11 @@ func TestSubmit(t *testing.T) {
 		}
 		return reply{stdout: "42;lumi\n"}
 	})
-	id, err := c.Submit(ctx, slurm.SubmitRequest{Account: "al-1", Script: "/home/a/train.sh", Args: []string{"--epochs", "3"}, GPUs: 8, Time: 90*time.Minute + time.Second, Name: "train", Output: "/tmp/o-%j", Dir: "/home/a", Partition: "standard-g"})
+	id, err := c.Submit(ctx, slurm.SubmitRequest{Account: "al-1", Script: "/home/a/train.sh", Args: []string{"--epochs", "3"}, GPUs: 8, Time: 90*time.Minute + time.Second, Name: "train", Output: "/tmp/o-%j", Dir: "/home/a", Partition: "standard-g", Comment: "pactum:model=demo-7b@1;phase=pre-training"})
 	if err != nil || id != "42" {
 		t.Fatalf("Submit = %q, %v", id, err)
 	}
-	if want := "sbatch --parsable --account=al-1 --gres=gpu:8 --time=91 --job-name=train --output=/tmp/o-%j --chdir=/home/a --partition=standard-g /home/a/train.sh --epochs 3"; f.calls[0] != want {
+	if want := "sbatch --parsable --account=al-1 --gres=gpu:8 --time=91 --job-name=train --output=/tmp/o-%j --chdir=/home/a --partition=standard-g --comment=pactum:model=demo-7b@1;phase=pre-training /home/a/train.sh --epochs 3"; f.calls[0] != want {
 		t.Errorf("command\n got %q\nwant %q", f.calls[0], want)
 	}
 	if _, err := c.Submit(ctx, slurm.SubmitRequest{Account: "al-1", Wrap: "sleep 1"}); err != nil || f.calls[1] != "sbatch --parsable --account=al-1 --wrap=sleep 1" {
@@ -320,6 +321,8 @@ func TestSubmit(t *testing.T) {
 		{Account: "al-1", Script: "--uid=0"},
 		{Account: "al-1", Wrap: "x", Args: []string{"y"}},
 		{Account: "al-1", Wrap: "x", GPUs: -1},
+		{Account: "al-1", Wrap: "x", Comment: "phase=a\nb"},
+		{Account: "al-1", Wrap: "x", Comment: strings.Repeat("c", slurm.MaxComment+1)},
 	} {
 		if _, err := c.Submit(ctx, bad); pactum.ErrorCode(err) != pactum.EINVALID {
 			t.Errorf("%+v: %v, want EINVALID", bad, err)
@@ -374,9 +377,16 @@ func TestUsageQuery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "--allusers --parsable2 --noheader --noconvert --allocations --starttime=2026-11-26T09:00:00 --endtime=2026-11-26T12:00:00 --accounts=al-1,al-2 --clusters=lumi --format=JobIDRaw,JobID,Cluster,Account,User,State,AllocTRES,ElapsedRaw,Submit,Start,End"
+	want := "--allusers --parsable2 --noconvert --allocations --starttime=2026-11-26T09:00:00 --endtime=2026-11-26T12:00:00 --accounts=al-1,al-2 --clusters=lumi --format=JobIDRaw,JobID,Cluster,Account,User,State,AllocTRES,ElapsedRaw,Submit,Start,End,ConsumedEnergyRaw,TRESUsageInTot,Comment"
 	if got := strings.Join(args, " "); got != want {
 		t.Errorf("args\n got %s\nwant %s", got, want)
+	}
+	args, err = slurm.Query{Window: w, StepStats: true}.Args("")
+	if err != nil || slices.Contains(args, "--allocations") || slices.Contains(args, "--noheader") {
+		t.Errorf("StepStats args %v, %v: want the steps, and the header", args, err)
+	}
+	if _, err := (slurm.Query{Window: w, Steps: true, StepStats: true}).Args(""); err == nil {
+		t.Error("Steps with StepStats accepted")
 	}
 	if _, err := (slurm.Query{}).Args(""); err == nil {
 		t.Error("empty window accepted")
@@ -386,8 +396,12 @@ func TestUsageQuery(t *testing.T) {
 	}
 }
 
+// header11 is the header of sacct's listing in the eleven columns pactum
+// asked for before it read energy, GPU utilisation and comments.
+const header11 = "JobIDRaw|JobID|Cluster|Account|User|State|AllocTRES|ElapsedRaw|Submit|Start|End\n"
+
 func TestUsageStreams(t *testing.T) {
-	lines := "1|1|c|a|u|COMPLETED|cpu=1,gres/gpu=2,node=1|30|2026-01-01T00:00:00|2026-01-01T00:00:00|2026-01-01T00:00:30\n" +
+	lines := header11 + "1|1|c|a|u|COMPLETED|cpu=1,gres/gpu=2,node=1|30|2026-01-01T00:00:00|2026-01-01T00:00:00|2026-01-01T00:00:30\n" +
 		"1.batch|1.batch|c|a||COMPLETED|cpu=1,gres/gpu=2,node=1|30|2026-01-01T00:00:00|2026-01-01T00:00:00|2026-01-01T00:00:30\n" +
 		"bad line\n" +
 		"2|2|c|a|u|RUNNING|cpu=1,gres/gpu=1,node=1|12|2026-01-01T00:00:00|2026-01-01T00:00:01|Unknown\n"
@@ -404,8 +418,8 @@ func TestUsageStreams(t *testing.T) {
 	if diff := cmp.Diff([]string{"1 60 true", "2 12 false"}, got); diff != "" {
 		t.Errorf("records (-want +got):\n%s", diff)
 	}
-	if len(bad) != 1 || bad[0].Line != 3 {
-		t.Errorf("malformed = %v, want line 3", bad)
+	if len(bad) != 1 || bad[0].Line != 4 {
+		t.Errorf("malformed = %v, want line 4", bad)
 	}
 	if !strings.HasPrefix(f.calls[0], "sacct --allusers") {
 		t.Errorf("command %q", f.calls[0])
@@ -420,6 +434,47 @@ func TestUsageStreams(t *testing.T) {
 	})
 	if _, err := c2.Usage(context.Background(), q, func(*slurm.Record) error { return nil }); !slurm.IsTransient(err) {
 		t.Errorf("sacct with slurmdbd down: %v, want transient", err)
+	}
+	// A listing whose header lacks a column is refused whole, and says
+	// which column.
+	c3, _ := newClient(func(string) reply { return reply{stdout: strings.Replace(lines, "|Account|", "|", 1)} })
+	n := 0
+	_, err = c3.Usage(context.Background(), q, func(*slurm.Record) error { n++; return nil })
+	var he *slurm.HeaderError
+	if !errors.As(err, &he) || he.Column != "Account" || n != 0 || slurm.IsTransient(err) {
+		t.Errorf("header without Account: %v after %d records", err, n)
+	}
+}
+
+// TestUsageStepStats: with StepStats, sacct lists steps and Usage returns
+// each allocation once, with its steps' GPU utilisation, also when Runs
+// holds a record back.
+func TestUsageStepStats(t *testing.T) {
+	lines := strings.ReplaceAll(slurm.SacctFormat, ",", "|") + "\n" +
+		"7|7|c|a|u|REQUEUED|cpu=1,gres/gpu=2,node=1|100|2026-01-01T00:00:00|2026-01-01T00:00:00|2026-01-01T00:01:40|||\n" +
+		"7.batch|7.batch|c|a||CANCELLED|cpu=1,gres/gpu=2,node=1|100|2026-01-01T00:00:00|2026-01-01T00:00:00|2026-01-01T00:01:40|0|cpu=00:01:00,gres/gpuutil=150,mem=10M||\n" +
+		"7|7|c|a|u|COMPLETED|cpu=1,gres/gpu=2,node=1|50|2026-01-01T00:00:00|2026-01-01T00:02:00|2026-01-01T00:02:50|||\n" +
+		"7.batch|7.batch|c|a||COMPLETED|cpu=1,gres/gpu=2,node=1|50|2026-01-01T00:00:00|2026-01-01T00:02:00|2026-01-01T00:02:50|0|cpu=00:00:50,mem=10M||\n" +
+		"7.0|7.0|c|a||COMPLETED|cpu=1,gres/gpu=2,node=1|25|2026-01-01T00:00:00|2026-01-01T00:02:05|2026-01-01T00:02:30|0|cpu=00:00:25,gres/gpuutil=199,mem=10M||\n" +
+		"8|8|c|a|u|RUNNING|cpu=1,gres/gpu=2,node=1|12|2026-01-01T00:00:00|2026-01-01T00:00:01|Unknown|||\n" +
+		"8.extern|8.extern|c|a||RUNNING|cpu=1,gres/gpu=2,node=1|12|2026-01-01T00:00:00|2026-01-01T00:00:01|Unknown|0|cpu=00:00:00,mem=0||\n"
+	c, f := newClient(func(string) reply { return reply{stdout: lines} })
+	q := slurm.Query{Window: slurm.Window{Start: time.Unix(0, 0), End: time.Unix(3600, 0)}, Runs: true, StepStats: true}
+	var got []string
+	if _, err := c.Usage(context.Background(), q, func(r *slurm.Record) error {
+		got = append(got, fmt.Sprintf("%s %d %d", r.JobID, r.Elapsed, r.GPUUtil))
+		r.JobID, r.GPUUtil = "scribbled", 9 // the caller may change the record it is lent
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// Job 7's second run: 199 × 25 s over 50 s is 99.5, rounded up.
+	want := []string{"7+1767225600 100 150", "7 50 100", "8 12 -1"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("records (-want +got):\n%s", diff)
+	}
+	if strings.Contains(f.calls[0], "--allocations") {
+		t.Errorf("command %q asks for allocations only", f.calls[0])
 	}
 }
 
@@ -457,7 +512,7 @@ func TestExecRunner(t *testing.T) {
 // TestUsageRuns: with Runs, every run of a requeued job is its own ended
 // record (each used its GPUs), keyed stably, and the last keeps the job id.
 func TestUsageRuns(t *testing.T) {
-	lines := "7|7|c|a|u|REQUEUED|cpu=1,gres/gpu=1,node=1|20|2026-01-01T00:00:00|2026-01-01T00:00:00|2026-01-01T00:00:20\n" +
+	lines := header11 + "7|7|c|a|u|REQUEUED|cpu=1,gres/gpu=1,node=1|20|2026-01-01T00:00:00|2026-01-01T00:00:00|2026-01-01T00:00:20\n" +
 		"7|7|c|a|u|NODE_FAIL|cpu=1,gres/gpu=1,node=1|15|2026-01-01T00:00:00|2026-01-01T00:01:00|2026-01-01T00:01:15\n" +
 		"7|7|c|a|u|COMPLETED|cpu=1,gres/gpu=1,node=1|30|2026-01-01T00:00:00|2026-01-01T00:02:00|2026-01-01T00:02:30\n" +
 		"8|8|c|a|u|RUNNING|cpu=1,gres/gpu=2,node=1|12|2026-01-01T00:00:00|2026-01-01T00:00:01|Unknown\n"

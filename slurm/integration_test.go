@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	pactum "github.com/pactum/pactum"
 	"github.com/pactum/pactum/retry"
 	"github.com/pactum/pactum/slurm"
@@ -29,9 +30,10 @@ import (
 
 type realCluster struct {
 	*slurm.Client
-	conf string
-	run  *slurm.ExecRunner
-	safe bool
+	conf     string
+	run      *slurm.ExecRunner
+	safe     bool
+	comments bool // AccountingStoreFlags=job_comment: sacct reports comments
 }
 
 func realSlurm(t *testing.T) *realCluster {
@@ -47,6 +49,9 @@ func realSlurm(t *testing.T) *realCluster {
 	for _, line := range strings.Split(out.String(), "\n") {
 		if strings.HasPrefix(line, "AccountingStorageEnforce") {
 			rc.safe = strings.Contains(line, "safe")
+		}
+		if strings.HasPrefix(line, "AccountingStoreFlags") {
+			rc.comments = strings.Contains(line, "job_comment")
 		}
 		if k, v, ok := strings.Cut(line, "="); ok && strings.TrimSpace(k) == "ClusterName" {
 			rc.Cluster = strings.TrimSpace(v)
@@ -578,5 +583,56 @@ func TestIntegrationNodeMinutes(t *testing.T) {
 	}
 	if nh, _ := slurm.Charge(&r, pactum.UnitNodeHours); nh != float64(r.Elapsed)/3600 {
 		t.Errorf("charge %v node-hours", nh)
+	}
+}
+
+// TestIntegrationComment submits a job with a comment, as pactum marks a
+// model's training jobs, and reads the comment back through sacct, also
+// with the steps' statistics folded in (StepStats). Slurm 22.05 here
+// gathers neither energy (no acct_gather_energy plugin) nor GPU
+// utilisation (gres/gpuutil came in 23.02, and the GPUs are fake), so
+// both are unknown.
+func TestIntegrationComment(t *testing.T) {
+	rc := realSlurm(t)
+	if !rc.comments {
+		msg := "the cluster keeps no job comments (AccountingStoreFlags lacks job_comment): run scripts/slurm/up.sh again, which adds it"
+		if os.Getenv("PACTUM_REQUIRE_SLURM") == "1" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	ctx := context.Background()
+	var jobs []string
+	root := rc.tree(t, "comment", &jobs)
+	alloc := root + "-al"
+	d := tree(root, slurm.DesiredAccount{Account: slurm.Account{Name: alloc, Parent: root}, Users: []string{"root"}})
+	if _, err := slurm.Reconcile(ctx, rc, d, slurm.DefaultPolicy()); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	const comment = "pactum:model=demo-7b@1;phase=pre-training"
+	id, err := rc.Submit(ctx, slurm.SubmitRequest{Account: alloc, GPUs: 1, Time: time.Minute, Wrap: "sleep 2", Output: "/dev/null", Comment: comment})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs = append(jobs, id)
+	if st := waitJob(t, rc, id, time.Minute); st.State != "COMPLETED" {
+		t.Fatalf("job: %+v", st)
+	}
+	r := finalRecords(t, rc, start, alloc, id)[id]
+	if r.Comment != comment || r.GPUs != 1 || r.EnergyJoules != -1 || r.GPUUtil != -1 || r.Cluster != rc.Cluster {
+		t.Fatalf("record %+v, want comment %q, 1 GPU, energy and utilisation unknown", r, comment)
+	}
+	q := slurm.Query{Window: slurm.Window{Start: start.Add(-time.Minute), End: time.Now().Add(time.Minute)}, Accounts: []string{alloc}, StepStats: true}
+	var got []slurm.Record
+	bad, err := rc.Usage(ctx, q, func(r *slurm.Record) error {
+		got = append(got, *r)
+		return nil
+	})
+	if err != nil || len(bad) > 0 || len(got) != 1 {
+		t.Fatalf("with StepStats: %v, malformed %v, records %+v", err, bad, got)
+	}
+	if diff := cmp.Diff(r, got[0]); diff != "" {
+		t.Errorf("with StepStats, the record differs (-allocations +steps folded):\n%s", diff)
 	}
 }

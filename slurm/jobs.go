@@ -29,6 +29,11 @@ type SubmitRequest struct {
 	Dir    string        // --chdir
 	// Partition is --partition; empty for the default.
 	Partition string
+	// Comment is --comment: at most MaxComment bytes (slurmctld's limit),
+	// without control characters, which would make the job's sacct line
+	// malformed. sacct reports it only where Slurm keeps comments in
+	// accounting (AccountingStoreFlags=job_comment).
+	Comment string
 }
 
 // JobStatus is a job's state and Slurm's reason for it, e.g. PENDING with
@@ -72,6 +77,8 @@ func (req SubmitRequest) Command() ([]string, error) {
 	v.Check(req.GPUs >= 0, "gpus", "must not be negative")
 	v.Check(req.Time >= 0, "time", "must not be negative")
 	v.Check(!strings.HasPrefix(req.Script, "-"), "script", "must not start with '-'")
+	v.Check(len(req.Comment) <= MaxComment, "comment", "is %d bytes long; Slurm keeps at most %d", len(req.Comment), MaxComment)
+	v.Check(!strings.ContainsFunc(req.Comment, func(c rune) bool { return c < ' ' || c == 0x7f }), "comment", "must not contain control characters")
 	if err := v.Err("The job cannot be submitted."); err != nil {
 		return nil, err
 	}
@@ -93,6 +100,9 @@ func (req SubmitRequest) Command() ([]string, error) {
 	}
 	if req.Partition != "" {
 		args = append(args, "--partition="+req.Partition)
+	}
+	if req.Comment != "" {
+		args = append(args, "--comment="+req.Comment)
 	}
 	if req.Wrap != "" {
 		return append(args, "--wrap="+req.Wrap), nil

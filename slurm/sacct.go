@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -42,6 +43,11 @@ type Query struct {
 	// Steps asks for job steps too (no --allocations); Parser.Steps must
 	// then be set to get them.
 	Steps bool
+	// StepStats asks for the steps (no --allocations) for what sacct
+	// reports only on their lines, TRESUsageInTot, and folds them into
+	// their allocations' records (Parser.FoldSteps): records carry
+	// GPUUtil, and steps are not returned. Not with Steps.
+	StepStats bool
 	// Runs asks for every run of a requeued job (--duplicates): each run
 	// used its resources. Usage reports a run that a later one of the same
 	// job follows as its own, ended record, with the job id suffixed by
@@ -53,18 +59,22 @@ type Query struct {
 // sacctTime is the form sacct reads; the runner sets TZ=UTC, so it is UTC.
 const sacctTime = "2006-01-02T15:04:05"
 
-// Args returns sacct's arguments for q: all users, parsable, no header,
-// no unit conversion, SacctFormat, and no --state (a state filter would
-// change the window's meaning to "in that state at that time"), nor
-// --duplicates (a requeued job is reported once, as its last run) nor
-// --truncate (records carry whole-job totals, so re-reading a job
-// replaces its record instead of adding to it). cluster may be "".
+// Args returns sacct's arguments for q: all users, parsable with the
+// header line that Parser reads the columns by, no unit conversion,
+// SacctFormat, and no --state (a state filter would change the window's
+// meaning to "in that state at that time"), nor --duplicates (a requeued
+// job is reported once, as its last run) nor --truncate (records carry
+// whole-job totals, so re-reading a job replaces its record instead of
+// adding to it). cluster may be "".
 func (q Query) Args(cluster string) ([]string, error) {
 	if q.Start.IsZero() || q.End.IsZero() || q.End.Before(q.Start) {
 		return nil, fmt.Errorf("sacct window %v–%v: need a start before the end", q.Start, q.End)
 	}
-	args := []string{"--allusers", "--parsable2", "--noheader", "--noconvert"}
-	if !q.Steps {
+	if q.Steps && q.StepStats {
+		return nil, errors.New("sacct query: Steps returns the steps that StepStats folds into their allocations; ask for one")
+	}
+	args := []string{"--allusers", "--parsable2", "--noconvert"}
+	if !q.Steps && !q.StepStats {
 		args = append(args, "--allocations")
 	}
 	args = append(args,
@@ -114,7 +124,7 @@ func (c *Client) Usage(ctx context.Context, q Query, fn func(*Record) error) ([]
 		done <- err
 	}()
 	p := NewParser(pr)
-	p.Steps = q.Steps
+	p.Steps, p.FoldSteps = q.Steps, q.StepStats
 	var fnErr error
 	var held *Record // with Runs: the previous record, until the next shows whether another run follows
 	for p.Next() {
@@ -156,14 +166,14 @@ func (c *Client) Usage(ctx context.Context, q Query, fn func(*Record) error) ([]
 		return p.Malformed(), fmt.Errorf("sacct: %w", runErr)
 	}
 	if err := p.Err(); err != nil && !errors.Is(err, io.ErrClosedPipe) {
-		return p.Malformed(), fmt.Errorf("read sacct output: %w", err)
+		return p.Malformed(), fmt.Errorf("sacct output: %w", err)
 	}
 	return p.Malformed(), nil
 }
 
-// ParseAll parses a whole sacct listing (allocations only) and returns the
-// good records and the malformed lines; the error is only for a failed
-// read.
+// ParseAll parses a whole sacct listing, header first (allocations only),
+// and returns the good records and the malformed lines; the error is for
+// a failed read or a refused header (*HeaderError).
 func ParseAll(r io.Reader) ([]Record, []LineError, error) {
 	p := NewParser(r)
 	recs := []Record{}
@@ -171,6 +181,35 @@ func ParseAll(r io.Reader) ([]Record, []LineError, error) {
 		recs = append(recs, *p.Record())
 	}
 	return recs, p.Malformed(), p.Err()
+}
+
+// ParseFile streams the allocation records of a sacct dump at path (sacct
+// --parsable2 with its header, any --format that has the required
+// columns; see Parser) to fn, the record reused as in Usage, and returns
+// the malformed lines. cluster names the cluster of a dump without a
+// Cluster column, "" for none. Steps in the dump, as without
+// --allocations, are folded into their allocations (Parser.FoldSteps).
+// A dump made with --duplicates lists each run of a requeued job under
+// the same job id; unlike Usage with Runs, ParseFile does not tell them
+// apart. It stops at fn's first error and returns it; a refused header is
+// a *HeaderError.
+func ParseFile(path, cluster string, fn func(*Record) error) ([]LineError, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	p := NewParser(f)
+	p.FoldSteps, p.Cluster = true, cluster
+	for p.Next() {
+		if err := fn(p.Record()); err != nil {
+			return p.Malformed(), err
+		}
+	}
+	if err := p.Err(); err != nil {
+		return p.Malformed(), fmt.Errorf("%s: %w", path, err)
+	}
+	return p.Malformed(), nil
 }
 
 // earlierRun makes r, a run of a requeued job that a later run follows,

@@ -75,6 +75,14 @@ all_up() {
 }
 if [ "${FRESH:-0}" != 1 ] && [ -d "$T" ] && all_up; then
   log "slurm cluster under $T is already up"
+  # A cluster made before comments were kept gets the flag in place:
+  # slurmctld rereads it on reconfigure, and a rebuild would lose the
+  # accounting database.
+  if ! grep -q '^AccountingStoreFlags=.*job_comment' "$SLURM_CONF"; then
+    echo 'AccountingStoreFlags=job_comment' >> "$SLURM_CONF"
+    scontrol reconfigure
+    log "added AccountingStoreFlags=job_comment to $SLURM_CONF"
+  fi
   add_foreign
   write_env
   exit 0
@@ -166,6 +174,8 @@ AccountingStorageTRES=gres/gpu,gres/gpu:$GPUTYPE
 JobAcctGatherType=jobacct_gather/linux
 JobAcctGatherFrequency=2
 JobCompType=jobcomp/none
+# sbatch --comment reaches sacct's Comment column only with this flag
+AccountingStoreFlags=job_comment
 # GrpTRESMins needs priority/multifactor; no decay and no reset make it a hard
 # budget; usage of running jobs is folded in every minute.
 PriorityType=priority/multifactor

@@ -27,6 +27,7 @@ type job struct {
 	end     time.Time
 	elapsed int64
 	charged int64 // seconds already added to the accounts' usage
+	comment string
 }
 
 // Submit implements slurm.Jobs. The job stays PENDING or RUNNING until
@@ -55,7 +56,7 @@ func (c *Cluster) Submit(ctx context.Context, req slurm.SubmitRequest) (string, 
 	}
 	limit = (limit + time.Minute - 1) / time.Minute * time.Minute
 	j := &job{id: strconv.Itoa(c.nextID), account: req.Account, user: c.User, limit: limit,
-		alloc: slurm.TRES{"cpu": 1, "node": 1, slurm.TRESGPU: int64(req.GPUs)}, state: "PENDING", submit: c.stamp()}
+		alloc: slurm.TRES{"cpu": 1, "node": 1, slurm.TRESGPU: int64(req.GPUs)}, state: "PENDING", submit: c.stamp(), comment: req.Comment}
 	c.nextID++
 	c.jobs[j.id] = j
 	c.schedule()
@@ -213,8 +214,11 @@ func (c *Cluster) Usage(ctx context.Context, q slurm.Query, fn func(*slurm.Recor
 		if len(q.Accounts) > 0 && !slices.Contains(q.Accounts, j.account) {
 			continue
 		}
+		// No energy gathering, nor GPUs to measure: as on Slurm 22.05
+		// with the comments kept (AccountingStoreFlags=job_comment).
 		r := slurm.Record{Cluster: c.name, JobID: j.id, ArrayTaskID: -1, Account: j.account, User: j.user,
-			State: j.state, Elapsed: j.elapsed, Submit: j.submit, Start: j.start, End: j.end}
+			State: j.state, Elapsed: j.elapsed, Submit: j.submit, Start: j.start, End: j.end,
+			EnergyJoules: -1, GPUUtil: -1, Comment: j.comment}
 		switch j.state {
 		case "PENDING", "RUNNING":
 		default:
