@@ -14,6 +14,7 @@ const (
 	NotifyReviewAssigned = "review.assigned" // to a reviewer: a review is due
 	NotifyReplyOpen      = "review.reply"    // to an applicant: the reviews are in; you may reply
 	NotifyDecision       = "proposal.decision"
+	NotifyComputeAlert   = "compute.alert" // a model's compute reached a fraction of an AI Act threshold
 )
 
 // Notification is a message to a user, listed by the API; pactum sends no

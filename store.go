@@ -85,6 +85,7 @@ type Queries interface {
 	ReviewerQueries
 	AllocationQueries
 	UsageQueries
+	ModelQueries
 	RunQueries
 	NotificationQueries
 	AuditQueries
@@ -120,6 +121,7 @@ type Tx interface {
 	ReviewerWrites
 	AllocationWrites
 	UsageWrites
+	ModelWrites
 	RunWrites
 	NotificationWrites
 	AgentWrites
@@ -374,6 +376,48 @@ type UsageWrites interface {
 	InsertUsageThreshold(ctx context.Context, allocationID string, t UsageThreshold) (bool, error)
 	// AddClusterRecords counts n more records kept for cluster.
 	AddClusterRecords(ctx context.Context, cluster string, n int64, at time.Time) error
+}
+
+// ModelQueries read models and their running compute totals.
+type ModelQueries interface {
+	// GetModel returns one model or ENOTFOUND.
+	GetModel(ctx context.Context, id string) (*Model, error)
+	// ListModels lists models by organization, name and version.
+	ListModels(ctx context.Context, f ModelFilter) ([]*Model, int, error)
+	// ListModelUsage returns a model's running totals with each
+	// allocation's system, by allocation and phase.
+	ListModelUsage(ctx context.Context, modelNum int64) ([]ModelUsageRow, error)
+	// ListModelAllocations returns the allocations a model's jobs ran
+	// under, each with its charge so far.
+	ListModelAllocations(ctx context.Context, modelNum int64) ([]AllocationCharge, error)
+	// ListModelDays returns a model's training compute per day, by day.
+	ListModelDays(ctx context.Context, modelNum int64) ([]ModelDay, error)
+	// ListOrganizationUsage returns the running totals of every model
+	// (and of unattributed jobs) of an organization, with each
+	// allocation's system.
+	ListOrganizationUsage(ctx context.Context, orgID string) ([]ModelUsageRow, error)
+	// ListAllocationModelUsage sums an allocation's usage per model label
+	// ("" for unattributed) and phase.
+	ListAllocationModelUsage(ctx context.Context, allocationID string) ([]ModelShare, error)
+	// ListComputeAlerts returns the alerts recorded for subject, by
+	// threshold and fraction.
+	ListComputeAlerts(ctx context.Context, subject string) ([]ComputeAlert, error)
+}
+
+// ModelWrites store models and add to their running totals.
+type ModelWrites interface {
+	// InsertModel stores a new model and sets its Num; ECONFLICT when its
+	// organization has the name and version.
+	InsertModel(ctx context.Context, m *Model) error
+	// AddModelUsage adds deltas to the running totals and to the daily
+	// training series, in one lock order.
+	AddModelUsage(ctx context.Context, deltas []ModelUsageDelta, days []ModelDay) error
+	// AddComputeTotals adds FLOP to the cumulative totals of subjects
+	// ("model:NUM", "org:ID") and returns each total afterwards.
+	AddComputeTotals(ctx context.Context, add map[string]float64, at time.Time) (map[string]float64, error)
+	// InsertComputeAlert records an alert unless it is on file, and
+	// reports whether it was new.
+	InsertComputeAlert(ctx context.Context, a ComputeAlert) (bool, error)
 }
 
 // RunQueries read allocation runs and what they are computed from.

@@ -42,6 +42,17 @@ type UsageRecordInput struct {
 	GPUSeconds     int64      `json:"gpu_seconds"`
 	NodeSeconds    int64      `json:"node_seconds"`
 	CPUSeconds     int64      `json:"cpu_seconds"`
+	// Model and Phase are the job's claim, read from its comment
+	// (ParseJobLabel): a model label "NAME@VERSION" of the allocation's
+	// organization and what the job did for it; "" when unlabelled.
+	Model string `json:"model,omitempty"`
+	Phase Phase  `json:"phase,omitempty"`
+	// EnergyJoules is the energy Slurm measured for the job
+	// (ConsumedEnergyRaw), 0 when not measured.
+	EnergyJoules int64 `json:"energy_joules,omitempty"`
+	// GPUUtil is the mean per-GPU utilisation Slurm measured (gres/gpuutil,
+	// 0–1), nil when not measured.
+	GPUUtil *float64 `json:"gpu_util,omitempty"`
 }
 
 // UsageRecord is one job's usage as the server stores it: the job as its
@@ -54,6 +65,14 @@ type UsageRecord struct {
 	// ChargeSeconds is what the job costs its allocation: GPUSeconds for a
 	// GPU-hour award, NodeSeconds for a node-hour award.
 	ChargeSeconds int64 `json:"charge_seconds"`
+	// ModelNum is the model the claim resolved to among the allocation's
+	// organization's models (Model.Num), 0 when unattributed; Model keeps
+	// the label only when it resolved.
+	ModelNum int64 `json:"-"`
+	// FLOP and EnergyJ are the job's compute and energy (without the
+	// site's PUE) as computed at ingestion (ComputeJob).
+	FLOP    float64 `json:"flop"`
+	EnergyJ float64 `json:"energy_j"`
 }
 
 // maxUsageSeconds bounds every seconds field: a million GPUs for a year is
@@ -85,6 +104,14 @@ func (r *UsageRecordInput) Validate() string {
 		return "seconds must be between 0 and 2^50"
 	case r.StartAt != nil && r.EndAt != nil && r.EndAt.Before(*r.StartAt):
 		return "end_at is before start_at"
+	case r.Model != "" && !validLabel(r.Model):
+		return "model must be a model label NAME@VERSION"
+	case r.Phase != PhaseNone && !r.Phase.Valid():
+		return "phase must be one of pre-training, fine-tuning, synthetic-data, evaluation, inference, other"
+	case r.EnergyJoules < 0 || r.EnergyJoules > 1<<62:
+		return "energy_joules must be between 0 and 2^62"
+	case r.GPUUtil != nil && !inRange(*r.GPUUtil, 0, 1):
+		return "gpu_util must be between 0 and 1"
 	}
 	return ""
 }
@@ -189,7 +216,21 @@ func MergeUsage(stored, in *UsageRecord) (UsageStatus, string) {
 func sameUsage(a, b *UsageRecord) bool {
 	return a.Final == b.Final && a.State == b.State && a.AllocationID == b.AllocationID && a.Username == b.Username &&
 		a.ElapsedSeconds == b.ElapsedSeconds && a.GPUSeconds == b.GPUSeconds && a.NodeSeconds == b.NodeSeconds &&
-		a.CPUSeconds == b.CPUSeconds && timeEq(a.StartAt, b.StartAt) && timeEq(a.EndAt, b.EndAt)
+		a.CPUSeconds == b.CPUSeconds && timeEq(a.StartAt, b.StartAt) && timeEq(a.EndAt, b.EndAt) &&
+		a.ModelNum == b.ModelNum && a.Phase == b.Phase && a.EnergyJoules == b.EnergyJoules && utilEq(a.GPUUtil, b.GPUUtil)
+}
+
+func utilEq(a, b *float64) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	// Stored as a 4-byte real on some engines: equal to 10^-6.
+	return math.Abs(*a-*b) < 1e-6
+}
+
+func validLabel(s string) bool {
+	_, v, ok := ParseModelLabel(s)
+	return ok && v != ""
 }
 
 // timeEq compares job times to the second, the resolution they are kept
@@ -295,7 +336,10 @@ type UsageSummary struct {
 	Percent    float64          `json:"percent"`
 	Thresholds []UsageThreshold `json:"thresholds"`
 	Users      []UserUsage      `json:"users"`
-	UpdatedAt  *time.Time       `json:"updated_at,omitempty"`
+	// Models splits the usage by model and phase as the jobs claimed it;
+	// a model "" holds the unattributed jobs.
+	Models    []ModelShare `json:"models"`
+	UpdatedAt *time.Time   `json:"updated_at,omitempty"`
 }
 
 // Fill derives Used and Percent from the totals, for the summary and each

@@ -63,6 +63,13 @@ type Config struct {
 	// that many CPUs per node instead of node minutes (for clusters that
 	// share nodes by core; see slurm.CPULimitsFor).
 	CPUsPerNode int
+	// GPUUtilisation reads the jobs' steps for the GPU utilisation Slurm
+	// gathers (gres/gpuutil, Slurm 23.02 and later with AutoDetect=nvml
+	// or rsmi; slurm.Query.StepStats), so that a job's FLOP is computed
+	// from measured utilisation rather than a declared one. Off by
+	// default: without it sacct returns one line per job instead of
+	// several.
+	GPUUtilisation bool
 	// DryRun observes and plans but changes nothing: not the cluster, not
 	// the server's allocations, not the state file. The plan is in the
 	// Report.
@@ -470,7 +477,7 @@ func (a *Agent) usage(ctx context.Context, st *pactum.SiteState, rep *Report) er
 	}
 	w := slurm.NextWindow(cursor, now, a.cfg.Overlap)
 	rep.Window = w
-	q := slurm.Query{Window: w, Runs: true} // every run of a requeued job used its resources
+	q := slurm.Query{Window: w, Runs: true, StepStats: a.cfg.GPUUtilisation} // every run of a requeued job used its resources
 	if len(accounts) <= maxAccountArgs {
 		for acct := range accounts {
 			q.Accounts = append(q.Accounts, acct)

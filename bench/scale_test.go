@@ -23,7 +23,10 @@ import (
 //   - totals: an allocation's usage summary (its totals, its users' and
 //     its thresholds), as GET /api/v1/allocations/{id}/usage;
 //   - user-page: the first page (50) of one cluster user's records under
-//     one allocation, as GET /api/v1/allocations/{id}/usage/records.
+//     one allocation, as GET /api/v1/allocations/{id}/usage/records;
+//   - model-compute: one model's supervision record (cumulative compute
+//     and energy, burn rate, thresholds, its organization's upper bound),
+//     as GET /api/v1/models/{id}/compute.
 //
 // Each op is one query for a random allocation of the database (and one of
 // its users); p50 and p99 are over the ops.
@@ -69,6 +72,19 @@ func BenchmarkScale(b *testing.B) {
 	if n, err := countRecords(ctx, dsn); err == nil {
 		b.Logf("%d usage records, %d allocations", n, len(allocations))
 	}
+	var models []string
+	for offset := 0; ; offset += 1000 {
+		ms, _, err := app.FindModels(manager, pactum.ModelFilter{Limit: 1000, Offset: offset})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, m := range ms {
+			models = append(models, m.ID)
+		}
+		if len(ms) < 1000 {
+			break
+		}
+	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	b.Run("totals", func(b *testing.B) {
 		latencies(b, func() time.Duration {
@@ -77,6 +93,20 @@ func BenchmarkScale(b *testing.B) {
 				b.Fatal(err)
 			}
 			return time.Since(t0)
+		})
+	})
+	b.Run("model-compute", func(b *testing.B) {
+		if len(models) == 0 {
+			b.Skip("the database holds no model: generate it with this version of bench/scalegen")
+		}
+		latencies(b, func() time.Duration {
+			t0 := time.Now()
+			mc, err := app.ModelCompute(manager, models[rng.IntN(len(models))])
+			d := time.Since(t0)
+			if err != nil || mc.Training.FLOP <= 0 {
+				b.Fatalf("model compute: %v (training %v)", err, mc)
+			}
+			return d
 		})
 	})
 	b.Run("user-page", func(b *testing.B) {

@@ -543,6 +543,48 @@ func (e Modality) Valid() bool {
 	}
 }
 
+// Defines values for ModelComputeCrossingsReachedBy.
+const (
+	Band       ModelComputeCrossingsReachedBy = "band"
+	Estimate   ModelComputeCrossingsReachedBy = "estimate"
+	UpperBound ModelComputeCrossingsReachedBy = "upper-bound"
+)
+
+// Valid indicates whether the value is a known member of the ModelComputeCrossingsReachedBy enum.
+func (e ModelComputeCrossingsReachedBy) Valid() bool {
+	switch e {
+	case Band:
+		return true
+	case Estimate:
+		return true
+	case UpperBound:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ModelComputeNotificationTrigger.
+const (
+	Margin    ModelComputeNotificationTrigger = "margin"
+	Met       ModelComputeNotificationTrigger = "met"
+	Projected ModelComputeNotificationTrigger = "projected"
+)
+
+// Valid indicates whether the value is a known member of the ModelComputeNotificationTrigger enum.
+func (e ModelComputeNotificationTrigger) Valid() bool {
+	switch e {
+	case Margin:
+		return true
+	case Met:
+		return true
+	case Projected:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for NotificationKind.
 const (
 	NotifyDecision       NotificationKind = "proposal.decision"
@@ -558,6 +600,39 @@ func (e NotificationKind) Valid() bool {
 	case NotifyReplyOpen:
 		return true
 	case NotifyReviewAssigned:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for Phase.
+const (
+	PhaseEmpty         Phase = ""
+	PhaseEvaluation    Phase = "evaluation"
+	PhaseFineTuning    Phase = "fine-tuning"
+	PhaseInference     Phase = "inference"
+	PhaseOther         Phase = "other"
+	PhasePreTraining   Phase = "pre-training"
+	PhaseSyntheticData Phase = "synthetic-data"
+)
+
+// Valid indicates whether the value is a known member of the Phase enum.
+func (e Phase) Valid() bool {
+	switch e {
+	case PhaseEmpty:
+		return true
+	case PhaseEvaluation:
+		return true
+	case PhaseFineTuning:
+		return true
+	case PhaseInference:
+		return true
+	case PhaseOther:
+		return true
+	case PhasePreTraining:
+		return true
+	case PhaseSyntheticData:
 		return true
 	default:
 		return false
@@ -1255,6 +1330,15 @@ type CallModeInput struct {
 	Rolling             *bool      `json:"rolling,omitempty"`
 }
 
+// ComputeAlert defines model for ComputeAlert.
+type ComputeAlert struct {
+	CrossedAt time.Time `json:"crossed_at"`
+	Flop      float64   `json:"flop"`
+	Fraction  float64   `json:"fraction"`
+	Subject   string    `json:"subject"`
+	Threshold float64   `json:"threshold"`
+}
+
 // ComputeEstimate defines model for ComputeEstimate.
 type ComputeEstimate struct {
 	Assumptions *string `json:"assumptions,omitempty"`
@@ -1549,6 +1633,144 @@ type InstanceSystem struct {
 // Modality defines model for Modality.
 type Modality string
 
+// Model defines model for Model.
+type Model struct {
+	BaseModel             *string   `json:"base_model,omitempty"`
+	BaseModelFlop         *float64  `json:"base_model_flop,omitempty"`
+	BaseModelSystemicRisk *bool     `json:"base_model_systemic_risk,omitempty"`
+	CreatedAt             time.Time `json:"created_at"`
+	CreatedBy             string    `json:"created_by"`
+	DeclaredMfu           *float64  `json:"declared_mfu,omitempty"`
+	Id                    string    `json:"id"`
+	Name                  string    `json:"name"`
+	OrganizationId        string    `json:"organization_id"`
+	ParameterCount        *float64  `json:"parameter_count,omitempty"`
+	PriorTrainingFlop     *float64  `json:"prior_training_flop,omitempty"`
+	TrainingTokens        *float64  `json:"training_tokens,omitempty"`
+	Version               string    `json:"version"`
+}
+
+// ModelCompute defines model for ModelCompute.
+type ModelCompute struct {
+	Alerts []ComputeAlert `json:"alerts"`
+	At     time.Time      `json:"at"`
+
+	// AuditSeq The audit chain position the figures reflect
+	AuditSeq           int64   `json:"audit_seq"`
+	BurnRateFlopPerDay float64 `json:"burn_rate_flop_per_day"`
+	BurnWindowDays     int     `json:"burn_window_days"`
+	Co2eKg             float64 `json:"co2e_kg"`
+	Crossings          []struct {
+		Basis       string                          `json:"basis"`
+		Name        string                          `json:"name"`
+		ProjectedAt *time.Time                      `json:"projected_at,omitempty"`
+		Reached     bool                            `json:"reached"`
+		ReachedBy   *ModelComputeCrossingsReachedBy `json:"reached_by,omitempty"`
+		Threshold   float64                         `json:"threshold"`
+		WithinGrant bool                            `json:"within_grant"`
+	} `json:"crossings"`
+	Cumulative          ModelFigure `json:"cumulative"`
+	EnergyMeasuredShare float64     `json:"energy_measured_share"`
+	EnergyMethod        string      `json:"energy_method"`
+	EnergyMwh           float64     `json:"energy_mwh"`
+	FirstDay            *time.Time  `json:"first_day,omitempty"`
+	Flags               []string    `json:"flags"`
+	GpuHours            float64     `json:"gpu_hours"`
+	LastDay             *time.Time  `json:"last_day,omitempty"`
+	MeasuredShare       float64     `json:"measured_share"`
+	Model               Model       `json:"model"`
+	Notification        *struct {
+		Basis        string                          `json:"basis"`
+		Cumulative   ModelFigure                     `json:"cumulative"`
+		DueBy        *time.Time                      `json:"due_by,omitempty"`
+		FirstDay     *time.Time                      `json:"first_day,omitempty"`
+		GpuHours     float64                         `json:"gpu_hours"`
+		KnownAt      *time.Time                      `json:"known_at,omitempty"`
+		LastDay      *time.Time                      `json:"last_day,omitempty"`
+		Model        string                          `json:"model"`
+		Organization string                          `json:"organization"`
+		SixPd        *ModelFigure                    `json:"six_pd,omitempty"`
+		Systems      []string                        `json:"systems"`
+		Text         string                          `json:"text"`
+		Trigger      ModelComputeNotificationTrigger `json:"trigger"`
+	} `json:"notification,omitempty"`
+	Phases []struct {
+		EnergyMwh float64  `json:"energy_mwh"`
+		Flop      float64  `json:"flop"`
+		GpuHours  float64  `json:"gpu_hours"`
+		Jobs      int64    `json:"jobs"`
+		Phase     Phase    `json:"phase"`
+		Systems   []string `json:"systems"`
+		Training  bool     `json:"training"`
+	} `json:"phases"`
+	RemainingGrantFlop float64      `json:"remaining_grant_flop"`
+	SixPd              *ModelFigure `json:"six_pd,omitempty"`
+	Systems            []struct {
+		Co2eKg    float64 `json:"co2e_kg"`
+		Country   string  `json:"country"`
+		EnergyMwh float64 `json:"energy_mwh"`
+		Flop      float64 `json:"flop"`
+		GpuHours  float64 `json:"gpu_hours"`
+		Site      string  `json:"site"`
+		SystemId  string  `json:"system_id"`
+	} `json:"systems"`
+	Training   ModelFigure `json:"training"`
+	UpperBound ModelFigure `json:"upper_bound"`
+}
+
+// ModelComputeCrossingsReachedBy defines model for ModelCompute.Crossings.ReachedBy.
+type ModelComputeCrossingsReachedBy string
+
+// ModelComputeNotificationTrigger defines model for ModelCompute.Notification.Trigger.
+type ModelComputeNotificationTrigger string
+
+// ModelFigure defines model for ModelFigure.
+type ModelFigure struct {
+	// Display Two significant figures
+	Display string  `json:"display"`
+	Flop    float64 `json:"flop"`
+
+	// High +30 %
+	High float64 `json:"high"`
+
+	// Low −30 %
+	Low    float64 `json:"low"`
+	Method string  `json:"method"`
+}
+
+// ModelInput defines model for ModelInput.
+type ModelInput struct {
+	BaseModel             *string  `json:"base_model,omitempty"`
+	BaseModelFlop         *float64 `json:"base_model_flop,omitempty"`
+	BaseModelSystemicRisk *bool    `json:"base_model_systemic_risk,omitempty"`
+	DeclaredMfu           *float64 `json:"declared_mfu,omitempty"`
+	Name                  string   `json:"name"`
+
+	// OrganizationId Required for access managers; an applicant's own otherwise
+	OrganizationId    *string  `json:"organization_id,omitempty"`
+	ParameterCount    *float64 `json:"parameter_count,omitempty"`
+	PriorTrainingFlop *float64 `json:"prior_training_flop,omitempty"`
+	TrainingTokens    *float64 `json:"training_tokens,omitempty"`
+	Version           string   `json:"version"`
+}
+
+// ModelList defines model for ModelList.
+type ModelList struct {
+	Items []Model `json:"items"`
+	Total int     `json:"total"`
+}
+
+// ModelShare defines model for ModelShare.
+type ModelShare struct {
+	Flop     float64 `json:"flop"`
+	GpuHours float64 `json:"gpu_hours"`
+	Jobs     int64   `json:"jobs"`
+
+	// Model NAME@VERSION; empty for unattributed jobs
+	Model string `json:"model"`
+	Phase Phase  `json:"phase"`
+}
+
 // Notification defines model for Notification.
 type Notification struct {
 	Body       string           `json:"body"`
@@ -1654,6 +1876,9 @@ type PanelEntryList struct {
 type PanelInput struct {
 	Adjustments *[]PanelAdjustment `json:"adjustments,omitempty"`
 }
+
+// Phase defines model for Phase.
+type Phase string
 
 // Proposal defines model for Proposal.
 type Proposal struct {
@@ -2160,13 +2385,23 @@ type UsageRecord struct {
 	CpuSeconds     int64      `json:"cpu_seconds"`
 	ElapsedSeconds int64      `json:"elapsed_seconds"`
 	EndAt          *time.Time `json:"end_at,omitempty"`
-	Final          bool       `json:"final"`
-	GpuSeconds     int64      `json:"gpu_seconds"`
-	JobId          string     `json:"job_id"`
-	NodeSeconds    int64      `json:"node_seconds"`
-	StartAt        *time.Time `json:"start_at,omitempty"`
-	State          string     `json:"state"`
-	Username       string     `json:"username"`
+
+	// EnergyJ The job's energy, measured or estimated, without the site's PUE
+	EnergyJ      *float64 `json:"energy_j,omitempty"`
+	EnergyJoules *int64   `json:"energy_joules,omitempty"`
+	Final        bool     `json:"final"`
+
+	// Flop The job's compute as computed at ingestion (without the ±30 % band)
+	Flop        *float64   `json:"flop,omitempty"`
+	GpuSeconds  int64      `json:"gpu_seconds"`
+	GpuUtil     *float64   `json:"gpu_util,omitempty"`
+	JobId       string     `json:"job_id"`
+	Model       *string    `json:"model,omitempty"`
+	NodeSeconds int64      `json:"node_seconds"`
+	Phase       *Phase     `json:"phase,omitempty"`
+	StartAt     *time.Time `json:"start_at,omitempty"`
+	State       string     `json:"state"`
+	Username    string     `json:"username"`
 }
 
 // UsageRecordInput defines model for UsageRecordInput.
@@ -2175,13 +2410,23 @@ type UsageRecordInput struct {
 	CpuSeconds     int64      `json:"cpu_seconds"`
 	ElapsedSeconds int64      `json:"elapsed_seconds"`
 	EndAt          *time.Time `json:"end_at,omitempty"`
-	Final          bool       `json:"final"`
-	GpuSeconds     int64      `json:"gpu_seconds"`
-	JobId          string     `json:"job_id"`
-	NodeSeconds    int64      `json:"node_seconds"`
-	StartAt        *time.Time `json:"start_at,omitempty"`
-	State          string     `json:"state"`
-	Username       string     `json:"username"`
+
+	// EnergyJoules Energy Slurm measured (ConsumedEnergyRaw); 0 when not measured
+	EnergyJoules *int64 `json:"energy_joules,omitempty"`
+	Final        bool   `json:"final"`
+	GpuSeconds   int64  `json:"gpu_seconds"`
+
+	// GpuUtil Mean per-GPU utilisation Slurm measured (gres/gpuutil)
+	GpuUtil *float64 `json:"gpu_util,omitempty"`
+	JobId   string   `json:"job_id"`
+
+	// Model The job's claimed model, NAME@VERSION, from its comment
+	Model       *string    `json:"model,omitempty"`
+	NodeSeconds int64      `json:"node_seconds"`
+	Phase       *Phase     `json:"phase,omitempty"`
+	StartAt     *time.Time `json:"start_at,omitempty"`
+	State       string     `json:"state"`
+	Username    string     `json:"username"`
 }
 
 // UsageRecordList defines model for UsageRecordList.
@@ -2212,7 +2457,10 @@ type UsageSummary struct {
 
 	// LimitSeconds The grant in charge-seconds as the scheduler enforces it (whole minutes)
 	LimitSeconds int64 `json:"limit_seconds"`
-	NodeSeconds  int64 `json:"node_seconds"`
+
+	// Models Usage by claimed model and phase; model empty for unattributed jobs
+	Models      *[]ModelShare `json:"models,omitempty"`
+	NodeSeconds int64         `json:"node_seconds"`
 
 	// Percent charge_seconds against limit_seconds
 	Percent    float64          `json:"percent"`
@@ -2407,6 +2655,18 @@ type ListConflictsParams struct {
 	Offset *Offset `form:"offset,omitempty" json:"offset,omitempty"`
 }
 
+// ListModelsParams defines parameters for ListModels.
+type ListModelsParams struct {
+	OrganizationId *string `form:"organization_id,omitempty" json:"organization_id,omitempty"`
+
+	// Label NAME or NAME@VERSION
+	Label *string `form:"label,omitempty" json:"label,omitempty"`
+
+	// Limit Page size (default 100, at most 1000)
+	Limit  *Limit  `form:"limit,omitempty" json:"limit,omitempty"`
+	Offset *Offset `form:"offset,omitempty" json:"offset,omitempty"`
+}
+
 // ListNotificationsParams defines parameters for ListNotifications.
 type ListNotificationsParams struct {
 	UserId     *string `form:"user_id,omitempty" json:"user_id,omitempty"`
@@ -2506,6 +2766,9 @@ type SetRubricJSONRequestBody = Rubric
 
 // WaiveConflictJSONRequestBody defines body for WaiveConflict for application/json ContentType.
 type WaiveConflictJSONRequestBody = ReasonInput
+
+// CreateModelJSONRequestBody defines body for CreateModel for application/json ContentType.
+type CreateModelJSONRequestBody = ModelInput
 
 // CreateOrganizationJSONRequestBody defines body for CreateOrganization for application/json ContentType.
 type CreateOrganizationJSONRequestBody = OrganizationInput
@@ -2846,6 +3109,40 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/v1/me (the `GetMe` operationId).
 	GetMe(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListModels The models the caller may see (applicants their organization's; access managers and auditors all)
+	//
+	// Corresponds with GET /api/v1/models (the `ListModels` operationId).
+	ListModels(ctx context.Context, params *ListModelsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateModelWithBody Register a model that jobs can be attributed to (applicants for their organization, access managers for any)
+	//
+	// Jobs name a model as NAME@VERSION in their Slurm comment (pactum job submit --model); the site agent
+	// reads it back from sacct, and the server counts the job for the model only if the model belongs to the
+	// organization holding the allocation.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/models (the `CreateModel` operationId).
+	CreateModelWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateModel Register a model that jobs can be attributed to (applicants for their organization, access managers for any)
+	//
+	// Jobs name a model as NAME@VERSION in their Slurm comment (pactum job submit --model); the site agent
+	// reads it back from sacct, and the server counts the job for the model only if the model belongs to the
+	// organization holding the allocation.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/models (the `CreateModel` operationId).
+	CreateModel(ctx context.Context, body CreateModelJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetModelCompute A model's cumulative training compute, energy, burn rate and AI Act thresholds, with the Art. 52 draft when due
+	//
+	// {id} is the model's ID, or for an applicant NAME@VERSION of their organization's model.
+	//
+	// Corresponds with GET /api/v1/models/{id}/compute (the `GetModelCompute` operationId).
+	GetModelCompute(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListNotifications Your notifications, newest first (access managers and auditors may name a user)
 	//
@@ -3795,6 +4092,80 @@ func (c *Client) WaiveConflict(ctx context.Context, id ID, body WaiveConflictJSO
 // Corresponds with GET /api/v1/me (the `GetMe` operationId).
 func (c *Client) GetMe(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetMeRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListModels The models the caller may see (applicants their organization's; access managers and auditors all)
+//
+// Corresponds with GET /api/v1/models (the `ListModels` operationId).
+func (c *Client) ListModels(ctx context.Context, params *ListModelsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListModelsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateModelWithBody Register a model that jobs can be attributed to (applicants for their organization, access managers for any)
+//
+// Jobs name a model as NAME@VERSION in their Slurm comment (pactum job submit --model); the site agent
+// reads it back from sacct, and the server counts the job for the model only if the model belongs to the
+// organization holding the allocation.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/models (the `CreateModel` operationId).
+func (c *Client) CreateModelWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateModelRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateModel Register a model that jobs can be attributed to (applicants for their organization, access managers for any)
+//
+// Jobs name a model as NAME@VERSION in their Slurm comment (pactum job submit --model); the site agent
+// reads it back from sacct, and the server counts the job for the model only if the model belongs to the
+// organization holding the allocation.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/models (the `CreateModel` operationId).
+func (c *Client) CreateModel(ctx context.Context, body CreateModelJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateModelRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetModelCompute A model's cumulative training compute, energy, burn rate and AI Act thresholds, with the Art. 52 draft when due
+//
+// {id} is the model's ID, or for an applicant NAME@VERSION of their organization's model.
+//
+// Corresponds with GET /api/v1/models/{id}/compute (the `GetModelCompute` operationId).
+func (c *Client) GetModelCompute(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetModelComputeRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -6277,6 +6648,170 @@ func NewGetMeRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewListModelsRequest constructs an http.Request for the ListModels method
+func NewListModelsRequest(server string, params *ListModelsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/models")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.OrganizationId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "organization_id", *params.OrganizationId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Label != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "label", *params.Label, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Offset != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "offset", *params.Offset, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateModelRequest calls the generic CreateModel builder with application/json body
+func NewCreateModelRequest(server string, body CreateModelJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateModelRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCreateModelRequestWithBody constructs an http.Request for the CreateModel method, with any body, and a specified content type
+func NewCreateModelRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/models")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetModelComputeRequest constructs an http.Request for the GetModelCompute method
+func NewGetModelComputeRequest(server string, id ID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/models/%s/compute", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListNotificationsRequest constructs an http.Request for the ListNotifications method
 func NewListNotificationsRequest(server string, params *ListNotificationsParams) (*http.Request, error) {
 	var err error
@@ -8545,6 +9080,44 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/v1/me (the `GetMe` operationId).
 	GetMeWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetMeResponse, error)
+
+	// ListModelsWithResponse The models the caller may see (applicants their organization's; access managers and auditors all)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/models (the `ListModels` operationId).
+	ListModelsWithResponse(ctx context.Context, params *ListModelsParams, reqEditors ...RequestEditorFn) (*ListModelsResponse, error)
+
+	// CreateModelWithBodyWithResponse Register a model that jobs can be attributed to (applicants for their organization, access managers for any)
+	//
+	// Jobs name a model as NAME@VERSION in their Slurm comment (pactum job submit --model); the site agent
+	// reads it back from sacct, and the server counts the job for the model only if the model belongs to the
+	// organization holding the allocation.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/models (the `CreateModel` operationId).
+	CreateModelWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateModelResponse, error)
+
+	// CreateModelWithResponse Register a model that jobs can be attributed to (applicants for their organization, access managers for any)
+	//
+	// Jobs name a model as NAME@VERSION in their Slurm comment (pactum job submit --model); the site agent
+	// reads it back from sacct, and the server counts the job for the model only if the model belongs to the
+	// organization holding the allocation.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/models (the `CreateModel` operationId).
+	CreateModelWithResponse(ctx context.Context, body CreateModelJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateModelResponse, error)
+
+	// GetModelComputeWithResponse A model's cumulative training compute, energy, burn rate and AI Act thresholds, with the Art. 52 draft when due
+	//
+	// {id} is the model's ID, or for an applicant NAME@VERSION of their organization's model.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/models/{id}/compute (the `GetModelCompute` operationId).
+	GetModelComputeWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*GetModelComputeResponse, error)
 
 	// ListNotificationsWithResponse Your notifications, newest first (access managers and auditors may name a user)
 	//
@@ -11154,6 +11727,248 @@ func (r GetMeResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetMeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListModelsResponse429Headers the declared response headers of an HTTP 429 response for ListModels
+type ListModelsResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ListModelsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ModelList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Invalid
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooMany
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListModelsResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListModelsResponse) GetJSON200() *ModelList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListModelsResponse) GetJSON400() *Invalid {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListModelsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListModelsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListModelsResponse) GetJSON429() *TooMany {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r ListModelsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListModelsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListModelsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListModelsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateModelResponse429Headers the declared response headers of an HTTP 429 response for CreateModel
+type CreateModelResponse429Headers struct {
+	RetryAfter *int
+}
+
+type CreateModelResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Model
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Invalid
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooMany
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *CreateModelResponse429Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateModelResponse) GetJSON201() *Model {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateModelResponse) GetJSON400() *Invalid {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateModelResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateModelResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateModelResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CreateModelResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r CreateModelResponse) GetJSON429() *TooMany {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateModelResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateModelResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateModelResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateModelResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetModelComputeResponse429Headers the declared response headers of an HTTP 429 response for GetModelCompute
+type GetModelComputeResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GetModelComputeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ModelCompute
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Invalid
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooMany
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetModelComputeResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetModelComputeResponse) GetJSON200() *ModelCompute {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetModelComputeResponse) GetJSON400() *Invalid {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetModelComputeResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetModelComputeResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetModelComputeResponse) GetJSON429() *TooMany {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetModelComputeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetModelComputeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetModelComputeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetModelComputeResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -14825,6 +15640,68 @@ func (c *ClientWithResponses) GetMeWithResponse(ctx context.Context, reqEditors 
 	return ParseGetMeResponse(rsp)
 }
 
+// ListModelsWithResponse The models the caller may see (applicants their organization's; access managers and auditors all)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/models (the `ListModels` operationId).
+func (c *ClientWithResponses) ListModelsWithResponse(ctx context.Context, params *ListModelsParams, reqEditors ...RequestEditorFn) (*ListModelsResponse, error) {
+	rsp, err := c.ListModels(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListModelsResponse(rsp)
+}
+
+// CreateModelWithBodyWithResponse Register a model that jobs can be attributed to (applicants for their organization, access managers for any)
+//
+// Jobs name a model as NAME@VERSION in their Slurm comment (pactum job submit --model); the site agent
+// reads it back from sacct, and the server counts the job for the model only if the model belongs to the
+// organization holding the allocation.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/models (the `CreateModel` operationId).
+func (c *ClientWithResponses) CreateModelWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateModelResponse, error) {
+	rsp, err := c.CreateModelWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateModelResponse(rsp)
+}
+
+// CreateModelWithResponse Register a model that jobs can be attributed to (applicants for their organization, access managers for any)
+//
+// Jobs name a model as NAME@VERSION in their Slurm comment (pactum job submit --model); the site agent
+// reads it back from sacct, and the server counts the job for the model only if the model belongs to the
+// organization holding the allocation.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/models (the `CreateModel` operationId).
+func (c *ClientWithResponses) CreateModelWithResponse(ctx context.Context, body CreateModelJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateModelResponse, error) {
+	rsp, err := c.CreateModel(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateModelResponse(rsp)
+}
+
+// GetModelComputeWithResponse A model's cumulative training compute, energy, burn rate and AI Act thresholds, with the Art. 52 draft when due
+//
+// {id} is the model's ID, or for an applicant NAME@VERSION of their organization's model.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/models/{id}/compute (the `GetModelCompute` operationId).
+func (c *ClientWithResponses) GetModelComputeWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*GetModelComputeResponse, error) {
+	rsp, err := c.GetModelCompute(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetModelComputeResponse(rsp)
+}
+
 // ListNotificationsWithResponse Your notifications, newest first (access managers and auditors may name a user)
 //
 // Returns a wrapper object for the known response body format(s).
@@ -17521,6 +18398,221 @@ func ParseGetMeResponse(rsp *http.Response) (*GetMeResponse, error) {
 	switch {
 	case rsp.StatusCode == 429:
 		var headers GetMeResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListModelsResponse parses an HTTP response from a ListModelsWithResponse call
+func ParseListModelsResponse(rsp *http.Response) (*ListModelsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListModelsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ModelList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooMany
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ListModelsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateModelResponse parses an HTTP response from a CreateModelWithResponse call
+func ParseCreateModelResponse(rsp *http.Response) (*CreateModelResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateModelResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Model
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooMany
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers CreateModelResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetModelComputeResponse parses an HTTP response from a GetModelComputeWithResponse call
+func ParseGetModelComputeResponse(rsp *http.Response) (*GetModelComputeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetModelComputeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ModelCompute
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooMany
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetModelComputeResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

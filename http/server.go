@@ -44,6 +44,9 @@ type Config struct {
 	// Screening serves the questionnaire and the dry run of screening;
 	// nil leaves their endpoints answering 500.
 	Screening pactum.ScreeningService
+	// Models serves supervision of compute; nil leaves its endpoints
+	// answering 500.
+	Models pactum.ModelService
 
 	// Idempotency keeps answers to requests sent with an Idempotency-Key
 	// header, making retries safe; nil disables the header.
@@ -92,6 +95,7 @@ type Services interface {
 	pactum.AwardService
 	pactum.SiteService
 	pactum.ScreeningService
+	pactum.ModelService
 }
 
 // Serve sets every service of the configuration to s.
@@ -100,6 +104,7 @@ func (c *Config) Serve(s Services) {
 	c.Reviews, c.Reviewers, c.AllocationRuns, c.Notifications = s, s, s, s
 	c.Usage, c.Awards, c.Sites = s, s, s
 	c.Screening = s
+	c.Models = s
 }
 
 // Server is pactum's HTTP API.

@@ -38,6 +38,7 @@ func TestSiteAgentAPI(t *testing.T) {
 		d := c.desiredState(t)
 		c.admission(t, d)
 		c.usage(t, d)
+		c.models(t, d)
 		c.drift(t, d)
 	})
 }
@@ -189,6 +190,48 @@ func (c *agentCast) usage(t *testing.T, d client.DesiredAllocation) {
 	want(t, rr, err, 200, rr.Body)
 	if recs := strict[client.UsageRecordList](t, rr.Body); recs.Total != 1 || recs.Items[0].ChargeSeconds != 8*1800 {
 		t.Fatalf("Ada's records: %+v", recs)
+	}
+}
+
+// models registers Ada's model, ingests a job that claims it, and reads
+// the model's compute record, strictly against the document.
+func (c *agentCast) models(t *testing.T, d client.DesiredAllocation) {
+	ctx, alice := c.ctx, c.alice
+	mr, err := alice.CreateModelWithResponse(ctx, client.ModelInput{Name: "lex", Version: "2", ParameterCount: ptr(1e9), TrainingTokens: ptr(1e11)})
+	want(t, mr, err, 201, mr.Body)
+	m := strict[client.Model](t, mr.Body)
+	mr, err = c.bob.CreateModelWithResponse(ctx, client.ModelInput{Name: "lex", Version: "2", OrganizationId: &m.OrganizationId})
+	want(t, mr, err, 403, mr.Body)
+	start := c.clock.Now().Add(-time.Hour)
+	phase := client.PhasePreTraining
+	batch := client.UsageBatch{Cluster: "lumi", Records: []client.UsageRecordInput{
+		{JobId: "7100", Account: d.Account, Username: "ada", State: "RUNNING", StartAt: &start, ElapsedSeconds: 3600,
+			GpuSeconds: 8 * 3600, NodeSeconds: 3600, CpuSeconds: 56 * 3600, Model: ptr("lex@2"), Phase: &phase,
+			GpuUtil: ptr(0.8), EnergyJoules: ptr(int64(4_000_000))},
+	}}
+	ir, err := c.op.IngestUsageWithResponse(ctx, batch)
+	want(t, ir, err, 200, ir.Body)
+	if res := strict[client.UsageIngest](t, ir.Body); res.Accepted != 1 {
+		t.Fatalf("ingest: %+v", res)
+	}
+	cr, err := alice.GetModelComputeWithResponse(ctx, m.Id)
+	want(t, cr, err, 200, cr.Body)
+	mc := strict[client.ModelCompute](t, cr.Body)
+	if mc.Training.Flop != 8*3600*191.5e12*0.8 || mc.MeasuredShare != 1 || mc.SixPd == nil || mc.SixPd.Flop != 6e20 ||
+		len(mc.Crossings) != 2 || mc.EnergyMeasuredShare != 1 {
+		t.Errorf("compute: %+v", mc)
+	}
+	cr, err = c.bob.GetModelComputeWithResponse(ctx, m.Id)
+	want(t, cr, err, 404, cr.Body)
+	lr, err := c.manager.ListModelsWithResponse(ctx, &client.ListModelsParams{Label: ptr("lex@2")})
+	want(t, lr, err, 200, lr.Body)
+	if l := strict[client.ModelList](t, lr.Body); l.Total != 1 || l.Items[0].Id != m.Id {
+		t.Errorf("manager's list: %+v", l)
+	}
+	sr, err := alice.GetAllocationUsageWithResponse(ctx, c.alloc.Id)
+	want(t, sr, err, 200, sr.Body)
+	if sum := strict[client.UsageSummary](t, sr.Body); sum.Models == nil || len(*sum.Models) != 2 {
+		t.Errorf("the allocation's usage by model: %+v", sum.Models)
 	}
 }
 

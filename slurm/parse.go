@@ -95,8 +95,9 @@ type Record struct {
 	// Parser.FoldSteps (Query.StepStats). See GPUUtilisation.
 	GPUUtil int64
 	// Comment is the job's comment (sbatch --comment), at most MaxComment
-	// bytes without control characters; Slurm keeps it in accounting only
-	// with AccountingStoreFlags=job_comment.
+	// bytes without control characters ("" for one that is not: the
+	// record is kept, its comment dropped, see DroppedComments); Slurm
+	// keeps it in accounting only with AccountingStoreFlags=job_comment.
 	Comment string
 }
 
@@ -205,8 +206,11 @@ type Parser struct {
 	line     int
 	bad      []LineError
 	badCount int
-	err      error
-	skipRest bool
+	// droppedComments counts the comments dropped as too long or with
+	// control characters.
+	droppedComments int
+	err             error
+	skipRest        bool
 
 	// recs are the record Record returns and, with FoldSteps, the
 	// allocation whose steps are being read (pend, while pending).
@@ -407,6 +411,11 @@ func (p *Parser) Malformed() []LineError {
 // MalformedCount returns how many lines were skipped, all of them.
 func (p *Parser) MalformedCount() int { return p.badCount }
 
+// DroppedComments returns how many records lost their comment for being
+// longer than MaxComment or holding control characters: the records were
+// kept, their claims (a model label) were not.
+func (p *Parser) DroppedComments() int { return p.droppedComments }
+
 // readHeader maps the columns of header line b, or says why it cannot.
 func (p *Parser) readHeader(b []byte) error {
 	names := strings.Split(SacctFormat, ",") // in column order
@@ -497,8 +506,6 @@ var (
 	errUsage   = errors.New("usage (AllocTRES × ElapsedRaw) out of range")
 	errEnergy  = errors.New("bad ConsumedEnergyRaw")
 	errGPUUtil = errors.New("bad gres/gpuutil in TRESUsageInTot")
-	errLong    = fmt.Errorf("Comment longer than %d bytes", MaxComment)
-	errControl = errors.New("control character in Comment")
 )
 
 // split cuts line b into p.fields, one per header column, and reports
@@ -685,14 +692,13 @@ func (p *Parser) parse(b []byte) (*Record, error) {
 	if !ok {
 		return nil, errGPUUtil
 	}
+	// The comment is the user's to write: one that is too long or holds
+	// control characters is dropped, never the line, since refusing the
+	// line would let a user keep a job's usage from being charged.
 	comment := f[col[colComment]]
-	if len(comment) > MaxComment {
-		return nil, errLong
-	}
-	for _, c := range comment {
-		if c < ' ' || c == 0x7f {
-			return nil, errControl
-		}
+	if len(comment) > MaxComment || bytes.ContainsFunc(comment, func(c rune) bool { return c < ' ' || c == 0x7f }) {
+		comment = nil
+		p.droppedComments++
 	}
 	cluster := p.Cluster
 	if c := f[col[colCluster]]; len(c) > 0 {

@@ -326,7 +326,7 @@ func TestParseComment(t *testing.T) {
 	ours := strings.ReplaceAll(slurm.SacctFormat, ",", "|") + "\n"
 	tests := []struct {
 		name, in string
-		want     string // the comment; "!" for a malformed line
+		want     string // the comment; "!" for a malformed line, "-" for a record kept without its comment
 	}{
 		{"plain", ours + job + "|||pactum:model=m-3@1;phase=pre-training\n", "pactum:model=m-3@1;phase=pre-training"},
 		{"with '|', last column", ours + job + "|||pactum:model=m-3@1;note=a|b||c\n", "pactum:model=m-3@1;note=a|b||c"},
@@ -335,9 +335,11 @@ func TestParseComment(t *testing.T) {
 		{"too few fields", ours + job + "||\n", "!"},
 		{"too many fields without Comment", header11 + job + "|x\n", "!"},
 		{"1024 bytes", ours + job + "|||" + strings.Repeat("é", 512) + "\n", strings.Repeat("é", 512)},
-		{"1025 bytes", ours + job + "|||" + strings.Repeat("x", 1025) + "\n", "!"},
-		{"a tab", ours + job + "|||phase=a\tb\n", "!"},
-		{"DEL", ours + job + "|||phase=a\x7f\n", "!"},
+		// A user's comment must never keep the job's usage from being
+		// charged: a bad one is dropped, the record kept.
+		{"1025 bytes", ours + job + "|||" + strings.Repeat("x", 1025) + "\n", "-"},
+		{"a tab", ours + job + "|||phase=a\tb\n", "-"},
+		{"DEL", ours + job + "|||phase=a\x7f\n", "-"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -351,6 +353,12 @@ func TestParseComment(t *testing.T) {
 			}
 			if len(got) != 1 || p.MalformedCount() != 0 {
 				t.Fatalf("got %+v, malformed %v", got, p.Malformed())
+			}
+			if tt.want == "-" {
+				if got[0].Comment != "" || p.DroppedComments() != 1 || got[0].Elapsed != 10 {
+					t.Errorf("record %+v (%d comments dropped), want it kept without its comment", got[0], p.DroppedComments())
+				}
+				return
 			}
 			if r := got[0]; r.Comment != tt.want || r.JobID != "1" || r.Account != "a" || r.Elapsed != 10 || r.End.IsZero() {
 				t.Errorf("record %+v, want comment %q", r, tt.want)

@@ -107,11 +107,14 @@ func (tx *Tx) GetUsageRecords(ctx context.Context, cluster string, jobIDs []stri
 		r := &pactum.UsageRecord{Cluster: cluster}
 		var bucket int64
 		var start, end sql.NullInt64
+		var phase int
+		var util sql.NullFloat64
 		if err := rows.Scan(&r.JobID, &bucket, &r.State, &r.Final, &start, &end, &r.ElapsedSeconds,
-			&r.GPUSeconds, &r.NodeSeconds, &r.CPUSeconds); err != nil {
+			&r.GPUSeconds, &r.NodeSeconds, &r.CPUSeconds, &r.ModelNum, &phase, &util, &r.EnergyJoules, &r.FLOP, &r.EnergyJ); err != nil {
 			return err
 		}
 		r.StartAt, r.EndAt = unixPtr(start), unixPtr(end)
+		r.Phase, r.GPUUtil = pactum.PhaseOfCode(phase), floatPtr(util)
 		out[r.JobID], bucketOf[r.JobID] = r, bucket
 		return nil
 	})
@@ -306,7 +309,8 @@ func (tx *Tx) PutUsageRecords(ctx context.Context, recs []*pactum.UsageRecord) e
 		args = args[:0]
 		for i, r := range upsert[from:to] {
 			args = append(args, r.Cluster, r.JobID, idOf[bucket[from+i]], r.State, r.Final,
-				unixArg(r.StartAt), unixArg(r.EndAt), r.ElapsedSeconds, r.GPUSeconds, r.NodeSeconds, r.CPUSeconds)
+				unixArg(r.StartAt), unixArg(r.EndAt), r.ElapsedSeconds, r.GPUSeconds, r.NodeSeconds, r.CPUSeconds,
+				r.ModelNum, r.Phase.Code(), floatArg(r.GPUUtil), r.EnergyJoules, r.FLOP, r.EnergyJ)
 		}
 		_, err := tx.ExecContext(ctx, stmt, args...)
 		return err
@@ -323,7 +327,7 @@ type usageKey struct{ cluster, job string }
 // usageRecordColumns are usage_records' columns, in the order the bulk
 // statements write them.
 var usageRecordColumns = []string{"cluster", "job_id", "bucket", "state", "final", "start_at", "end_at", "elapsed",
-	"gpu_seconds", "node_seconds", "cpu_seconds"}
+	"gpu_seconds", "node_seconds", "cpu_seconds", "model_num", "phase", "gpu_util", "energy_raw", "flop", "energy_j"}
 
 // copyUsageRecords writes n records of jobs not stored yet (row(k) gives
 // the k-th and its bucket) with COPY: binary rows, no statement to parse or
@@ -339,7 +343,8 @@ func (tx *Tx) copyUsageRecords(ctx context.Context, n int, row func(k int) (*pac
 	err := tx.copyFrom(ctx, "usage_records", usageRecordColumns, n, func(k int) []any {
 		r, bucket := row(k)
 		return []any{r.Cluster, r.JobID, bucket, r.State, r.Final, unixArg(r.StartAt), unixArg(r.EndAt),
-			r.ElapsedSeconds, r.GPUSeconds, r.NodeSeconds, r.CPUSeconds}
+			r.ElapsedSeconds, r.GPUSeconds, r.NodeSeconds, r.CPUSeconds, int64(r.ModelNum), int64(r.Phase.Code()),
+			float32Arg(r.GPUUtil), r.EnergyJoules, r.FLOP, r.EnergyJ}
 	})
 	if err != nil {
 		return fmt.Errorf("write usage records: %w", err)
@@ -476,16 +481,22 @@ func (q *queries) ListUsageRecords(ctx context.Context, f pactum.UsageFilter) ([
 		w.add("r.final = ?", *f.Final)
 	}
 	query := `SELECT r.cluster, r.job_id, b.allocation_id, b.username, r.state, r.final, r.start_at, r.end_at, r.elapsed, r.gpu_seconds,
-		r.node_seconds, r.cpu_seconds, COUNT(*) OVER () FROM usage_records r JOIN usage_buckets b ON b.id = r.bucket` + w.String() +
+		r.node_seconds, r.cpu_seconds, r.model_num, COALESCE(m.name || '@' || m.version, ''), r.phase, r.gpu_util, r.energy_raw,
+		r.flop, r.energy_j, COUNT(*) OVER ()
+		FROM usage_records r JOIN usage_buckets b ON b.id = r.bucket LEFT JOIN models m ON m.num = r.model_num` + w.String() +
 		` ORDER BY COALESCE(r.start_at, 0) DESC, r.job_id DESC` + w.page(f.Limit, f.Offset)
 	return listPage(ctx, q.q, "find usage records", query, w.args, func(row scanner, extra ...any) (*pactum.UsageRecord, error) {
 		r := &pactum.UsageRecord{}
 		var start, end sql.NullInt64
+		var phase int
+		var util sql.NullFloat64
 		if err := row.Scan(append([]any{&r.Cluster, &r.JobID, &r.AllocationID, &r.Username, &r.State, &r.Final, &start, &end,
-			&r.ElapsedSeconds, &r.GPUSeconds, &r.NodeSeconds, &r.CPUSeconds}, extra...)...); err != nil {
+			&r.ElapsedSeconds, &r.GPUSeconds, &r.NodeSeconds, &r.CPUSeconds, &r.ModelNum, &r.Model, &phase, &util,
+			&r.EnergyJoules, &r.FLOP, &r.EnergyJ}, extra...)...); err != nil {
 			return nil, err
 		}
 		r.StartAt, r.EndAt = unixPtr(start), unixPtr(end)
+		r.Phase, r.GPUUtil = pactum.PhaseOfCode(phase), floatPtr(util)
 		return r, nil
 	})
 }
@@ -503,4 +514,27 @@ func unixPtr(n sql.NullInt64) *time.Time {
 	}
 	t := time.Unix(n.Int64, 0).UTC()
 	return &t
+}
+
+func floatArg(f *float64) any {
+	if f == nil {
+		return nil
+	}
+	return *f
+}
+
+// float32Arg is floatArg for COPY into a REAL column, which pgx's binary
+// copy wants as a float32.
+func float32Arg(f *float64) any {
+	if f == nil {
+		return nil
+	}
+	return float32(*f)
+}
+
+func floatPtr(n sql.NullFloat64) *float64 {
+	if !n.Valid {
+		return nil
+	}
+	return &n.Float64
 }

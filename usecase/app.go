@@ -27,6 +27,10 @@ type Config struct {
 	// so that times read before a transaction agree with those in it.
 	Now    func() time.Time
 	Logger *slog.Logger
+	// AlertFractions are the fractions of the AI Act's compute thresholds
+	// at which a model's (or an organization's upper bound's) cumulative
+	// compute is alerted on; pactum.DefaultAlertFractions when nil.
+	AlertFractions []float64
 }
 
 // App runs pactum's use cases. Create it with New; it is safe for
@@ -39,6 +43,8 @@ type App struct {
 	clock     func() time.Time
 	logger    *slog.Logger
 	cache     refCache
+	// alertFractions: Config.AlertFractions.
+	alertFractions []float64
 }
 
 // The App implements every service of the domain.
@@ -55,6 +61,7 @@ var (
 	_ pactum.ReviewerService      = (*App)(nil)
 	_ pactum.AllocationRunService = (*App)(nil)
 	_ pactum.UsageService         = (*App)(nil)
+	_ pactum.ModelService         = (*App)(nil)
 	_ pactum.NotificationService  = (*App)(nil)
 	_ pactum.AuditService         = (*App)(nil)
 )
@@ -67,6 +74,10 @@ func New(cfg Config) *App {
 	}
 	if a.logger == nil {
 		a.logger = slog.New(slog.DiscardHandler)
+	}
+	a.alertFractions = cfg.AlertFractions
+	if a.alertFractions == nil {
+		a.alertFractions = pactum.DefaultAlertFractions
 	}
 	return a
 }

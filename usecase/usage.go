@@ -27,6 +27,11 @@ type batch struct {
 	// transaction: their unit, amount and site never change; their state
 	// is read again inside it where it matters.
 	allocs map[string]*pactum.Allocation
+	// models holds the models the batch's claims resolved to, by Num.
+	models map[int64]*pactum.Model
+	// notes holds, by index into recs, what became of a model claim
+	// that resolved to no model.
+	notes map[int]string
 }
 
 // IngestUsage stores a batch of records from one cluster in one
@@ -56,7 +61,10 @@ func (a *App) IngestUsage(ctx context.Context, b pactum.UsageBatch) (*pactum.Usa
 	if err != nil {
 		return nil, err
 	}
-	if err := a.update(ctx, u, func(tx pactum.Tx) error { return ingest(ctx, tx, u, bt) }); err != nil {
+	if err := a.attribute(ctx, bt); err != nil {
+		return nil, err
+	}
+	if err := a.update(ctx, u, func(tx pactum.Tx) error { return a.ingest(ctx, tx, u, bt) }); err != nil {
 		return nil, err
 	}
 	res := bt.res
@@ -150,7 +158,7 @@ func index[K comparable](of map[K]int32, list *[]K, k K) int32 {
 
 // ingest is the write use case: it merges the prepared records with what is
 // stored and writes the differences.
-func ingest(ctx context.Context, tx pactum.Tx, u *pactum.User, bt *batch) error {
+func (a *App) ingest(ctx context.Context, tx pactum.Tx, u *pactum.User, bt *batch) error {
 	// A use case runs once, but start from the prepared state anyway, so
 	// that the results can only ever describe the attempt that committed.
 	for _, i := range bt.at {
@@ -203,6 +211,20 @@ func ingest(ctx context.Context, tx pactum.Tx, u *pactum.User, bt *batch) error 
 	if err := tx.AddClusterRecords(ctx, bt.cluster, added, tx.Now()); err != nil {
 		return err
 	}
+	modelDeltas, days, flop, err := bt.modelDeltas(ctx, tx, order, latest, stored)
+	if err != nil {
+		return err
+	}
+	if err := tx.AddModelUsage(ctx, modelDeltas, days); err != nil {
+		return err
+	}
+	flopAfter, err := tx.AddComputeTotals(ctx, flop, tx.Now())
+	if err != nil {
+		return err
+	}
+	if err := a.crossComputeAlerts(ctx, tx, bt, flop, flopAfter); err != nil {
+		return err
+	}
 	// One event per batch, not per job: the records are the ledger; the
 	// event says who changed it, when, and by how much per allocation.
 	return tx.Record("usage.ingest", "cluster", bt.cluster, nil, map[string]any{
@@ -240,6 +262,9 @@ func (bt *batch) merge(stored map[string]*pactum.UsageRecord) (order, latest []i
 		status, reason := pactum.MergeUsage(prev, rec)
 		out := &bt.res.Results[bt.at[k]]
 		out.Status, out.Reason = status, reason
+		if reason == "" {
+			out.Reason = bt.notes[k] // the claim's fate, if it had one
+		}
 		if status != pactum.UsageAccepted {
 			continue
 		}
@@ -377,7 +402,8 @@ func (a *App) FindUsageSummary(ctx context.Context, allocationID string) (*pactu
 			return err
 		}
 		sum.SystemID, sum.State, sum.Unit, sum.Amount, sum.LimitSeconds = al.SystemID, al.State, al.Unit, al.Amount, al.LimitSeconds()
-		return nil
+		sum.Models, err = q.ListAllocationModelUsage(ctx, al.ID)
+		return err
 	})
 	if err != nil {
 		return nil, err

@@ -2,12 +2,13 @@
 
 // Command scalegen fills a database with a federation year at scale, for
 // the benchmarks that measure pactum at that size (bench.BenchmarkScale):
-// organizations, each with an applicant; fast-lane proposals submitted
+// organizations, each with an applicant and a model; fast-lane proposals submitted
 // through the use cases, screened against the full ruleset and approved
 // into allocations on LUMI-G and Leonardo, which the hosting sites'
 // operators activate; and a year of job accounting on the two clusters,
-// ingested through the same use case as POST /api/v1/usage, in batches of
-// pactum.MaxUsageBatch.
+// seven jobs in ten claiming their organization's model (pre-training,
+// fine-tuning or evaluation), ingested through the same use case as POST
+// /api/v1/usage, in batches of pactum.MaxUsageBatch.
 //
 // It runs every step through the use cases, as the API would, so that the
 // database is one pactum could have written: audit chain, totals,
@@ -140,6 +141,11 @@ func run(ctx context.Context, dsn string, nOrgs, nProps int, nRecords int64, nUs
 		if err := app.CreateUser(sys, applicants[i]); err != nil {
 			return err
 		}
+		// Each organization trains one model, which most of its jobs
+		// claim (see the record loop).
+		if _, err := app.CreateModel(storetest.As(applicants[i]), &pactum.Model{Name: fmt.Sprintf("m-%04d", i), Version: "1"}); err != nil {
+			return fmt.Errorf("model %d: %w", i, err)
+		}
 	}
 	step("people", t0)
 
@@ -178,7 +184,11 @@ func run(ctx context.Context, dsn string, nOrgs, nProps int, nRecords int64, nUs
 
 	// Activation by each site, and the accounts its jobs run under.
 	t0 = time.Now()
-	type account struct{ name, cluster string }
+	model := map[string]string{}
+	for i, a := range applicants {
+		model[a.OrganizationID] = fmt.Sprintf("m-%04d@1", i)
+	}
+	type account struct{ name, cluster, model string }
 	var accounts []account
 	for _, s := range sites {
 		op := storetest.As(operators[s.system])
@@ -195,7 +205,7 @@ func run(ctx context.Context, dsn string, nOrgs, nProps int, nRecords int64, nUs
 				if _, err := app.TransitionAllocation(op, al.ID, pactum.AllocationActive, "scalegen"); err != nil {
 					return err
 				}
-				accounts = append(accounts, account{pactum.AllocationAccount(al.ID), s.cluster})
+				accounts = append(accounts, account{pactum.AllocationAccount(al.ID), s.cluster, model[al.OrganizationID]})
 			}
 		}
 	}
@@ -256,9 +266,19 @@ func run(ctx context.Context, dsn string, nOrgs, nProps int, nRecords int64, nUs
 		elapsed := 60 + (n*37)%3540
 		gpus := 1 + (n*13)%8
 		end := start.Add(time.Duration(elapsed) * time.Second)
-		batch[a.cluster] = append(batch[a.cluster], pactum.UsageRecordInput{JobID: fmt.Sprint(job), Account: a.name,
+		rec := pactum.UsageRecordInput{JobID: fmt.Sprint(job), Account: a.name,
 			Username: fmt.Sprintf("u%d", (n*31)%int64(nUsers)), State: "COMPLETED", Final: true, StartAt: &start, EndAt: &end,
-			ElapsedSeconds: elapsed, GPUSeconds: elapsed * gpus, NodeSeconds: elapsed, CPUSeconds: elapsed * gpus * 8})
+			ElapsedSeconds: elapsed, GPUSeconds: elapsed * gpus, NodeSeconds: elapsed, CPUSeconds: elapsed * gpus * 8}
+		// Seven jobs in ten claim the organization's model (five
+		// pre-training, one fine-tuning, one evaluation); the rest are
+		// unattributed. One in five reports measured energy.
+		if p := phases[n%10]; p != pactum.PhaseNone {
+			rec.Model, rec.Phase = a.model, p
+		}
+		if n%5 == 0 {
+			rec.EnergyJoules = elapsed * 1200
+		}
+		batch[a.cluster] = append(batch[a.cluster], rec)
 		if len(batch[a.cluster]) == pactum.MaxUsageBatch {
 			queues[a.cluster] <- batch[a.cluster]
 			batch[a.cluster] = make([]pactum.UsageRecordInput, 0, pactum.MaxUsageBatch)
@@ -292,6 +312,10 @@ func run(ctx context.Context, dsn string, nOrgs, nProps int, nRecords int64, nUs
 	fmt.Fprintf(os.Stderr, "total        %8.1f s; database %.2f GB\n", time.Since(started).Seconds(), float64(size)/1e9)
 	return nil
 }
+
+// phases is the phase the n-th record claims, by n mod 10.
+var phases = [10]pactum.Phase{pactum.PhasePreTraining, pactum.PhasePreTraining, pactum.PhasePreTraining, pactum.PhasePreTraining,
+	pactum.PhasePreTraining, pactum.PhaseFineTuning, pactum.PhaseEvaluation}
 
 // progress prints done of total every ten seconds until stopped.
 func progress(what string, done *atomic.Int64, total int64) (stop func()) {

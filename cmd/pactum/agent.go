@@ -86,6 +86,7 @@ non-zero if it failed, for tests and cron.`,
 	cmd.Flags().Duration("interval", time.Minute, "time between cycles")
 	cmd.Flags().Duration("overlap", 15*time.Minute, "how far before the cursor each sacct read starts")
 	cmd.Flags().Int("batch", 5000, "records per POST")
+	cmd.Flags().Bool("gpu-util", false, "read job steps for the GPU utilisation Slurm gathers (gres/gpuutil, Slurm 23.02+), so FLOP is computed from measured utilisation")
 	cmd.Flags().Int("cpus-per-node", 0, "enforce node-hour awards as cpu minutes at this many CPUs per node (default: node minutes)")
 	cmd.Flags().Duration("reconcile-timeout", 5*time.Minute, "how long one cycle keeps retrying an unreachable Slurm")
 	cmd.Flags().String("slurm-conf", "", "path to slurm.conf (default $SLURM_CONF)")
@@ -165,6 +166,7 @@ func agentConfig(cmd *cobra.Command, e *env) (agent.Config, error) {
 	cfg.Overlap, _ = cmd.Flags().GetDuration("overlap")
 	cfg.BatchSize, _ = cmd.Flags().GetInt("batch")
 	cfg.CPUsPerNode, _ = cmd.Flags().GetInt("cpus-per-node")
+	cfg.GPUUtilisation, _ = cmd.Flags().GetBool("gpu-util")
 	cfg.ReconcileTimeout, _ = cmd.Flags().GetDuration("reconcile-timeout")
 	return cfg, nil
 }

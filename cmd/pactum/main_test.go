@@ -28,6 +28,50 @@ func TestCLIAgainstServer(t *testing.T) {
 	t.Run("ReadCommands", func(t *testing.T) { checkReadCommands(t, w, proposal) })
 	t.Run("Withdraw", func(t *testing.T) { checkWithdraw(t, w) })
 	t.Run("Refusals", func(t *testing.T) { checkRefusals(t, w) })
+	t.Run("Models", func(t *testing.T) { checkModels(t, w) })
+}
+
+// checkModels: an applicant registers a model, lists it and reads its
+// compute record in both forms; bad and repeated labels are refused with
+// the matching exit status.
+func checkModels(t *testing.T, w *cliWorld) {
+	code, out, stderr := cli(t, w.app, "models", "create", "aleph-7b@1", "--params", "7e9", "--tokens", "2e12", "--mfu", "0.35")
+	if code != 0 || !strings.Contains(out, "--model aleph-7b@1") {
+		t.Fatalf("models create: %d %s %s", code, out, stderr)
+	}
+	if code, _, stderr := cli(t, w.app, "models", "create", "aleph-7b@1"); code != exitConflict || !strings.Contains(stderr, "already has a model aleph-7b@1") {
+		t.Errorf("repeated model: %d %s", code, stderr)
+	}
+	if code, _, stderr := cli(t, w.app, "models", "create", "aleph 7b"); code != exitInvalid || !strings.Contains(stderr, "NAME@VERSION") {
+		t.Errorf("bad label: %d %s", code, stderr)
+	}
+	if code, _, stderr := cli(t, w.app, "models", "create", "x@1", "--mfu", "3"); code != exitInvalid || !strings.Contains(stderr, "declared_mfu") {
+		t.Errorf("bad MFU: %d %s", code, stderr)
+	}
+	code, out, _ = cli(t, w.app, "models", "list")
+	if code != 0 || !strings.Contains(out, "aleph-7b@1") {
+		t.Errorf("models list: %d %s", code, out)
+	}
+	code, out, stderr = cli(t, w.app, "models", "compute", "aleph-7b@1")
+	if code != 0 || !strings.Contains(out, "6·P·D (declared)") || !strings.Contains(out, "8.4e+22 FLOP (±30 %: 5.9e+22–1.1e+23)") ||
+		!strings.Contains(out, "1.0e+25 FLOP (systemic-risk)") {
+		t.Errorf("models compute: %d %s %s", code, out, stderr)
+	}
+	var mc struct {
+		SixPD struct {
+			FLOP float64 `json:"flop"`
+		} `json:"six_pd"`
+		Crossings []struct {
+			Name string `json:"name"`
+		} `json:"crossings"`
+	}
+	code, out, _ = cli(t, w.app, "models", "compute", "aleph-7b@1", "--json")
+	if code != 0 || json.Unmarshal([]byte(out), &mc) != nil || mc.SixPD.FLOP != 8.4e22 || len(mc.Crossings) != 2 {
+		t.Errorf("models compute --json: %d %s", code, out)
+	}
+	if code, _, stderr := cli(t, w.mgr, "models", "compute", "aleph-7b@1"); code != exitInvalid || !strings.Contains(stderr, "by its ID") {
+		t.Errorf("a manager naming a model by label: %d %s", code, stderr)
+	}
 }
 
 // initOnce initialises the database in dir and returns the first access

@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/pactum/pactum"
+)
+
+const modelColumns = `num, id, organization_id, name, version, base_model, base_model_flop, base_model_systemic_risk,
+	prior_training_flop, parameter_count, training_tokens, declared_mfu, created_at, created_by`
+
+func scanModel(row scanner, extra ...any) (*pactum.Model, error) {
+	var m pactum.Model
+	if err := row.Scan(append([]any{&m.Num, &m.ID, &m.OrganizationID, &m.Name, &m.Version, &m.BaseModel, &m.BaseModelFLOP,
+		&m.BaseModelSystemicRisk, &m.PriorTrainingFLOP, &m.ParameterCount, &m.TrainingTokens, &m.DeclaredMFU,
+		&m.CreatedAt, &m.CreatedBy}, extra...)...); err != nil {
+		return nil, err
+	}
+	m.CreatedAt = m.CreatedAt.UTC()
+	return &m, nil
+}
+
+// InsertModel stores a new model and sets its Num; ECONFLICT when its
+// organization has the name and version.
+func (tx *Tx) InsertModel(ctx context.Context, m *pactum.Model) error {
+	err := tx.QueryRowContext(ctx, `INSERT INTO models (id, organization_id, name, version, base_model, base_model_flop,
+		base_model_systemic_risk, prior_training_flop, parameter_count, training_tokens, declared_mfu, created_at, created_by)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING num`,
+		m.ID, m.OrganizationID, m.Name, m.Version, m.BaseModel, m.BaseModelFLOP, m.BaseModelSystemicRisk, m.PriorTrainingFLOP,
+		m.ParameterCount, m.TrainingTokens, m.DeclaredMFU, m.CreatedAt, m.CreatedBy).Scan(&m.Num)
+	if err != nil {
+		if isConflict(err) {
+			return pactum.Errorf(pactum.ECONFLICT, "The organization already has a model %s.", m.Label())
+		}
+		return fmt.Errorf("insert model: %w", mapError(err))
+	}
+	return nil
+}
+
+// GetModel returns one model or ENOTFOUND.
+func (q *queries) GetModel(ctx context.Context, id string) (*pactum.Model, error) {
+	m, err := scanModel(q.q.QueryRowContext(ctx, `SELECT `+modelColumns+` FROM models WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, pactum.Errorf(pactum.ENOTFOUND, "Model %q not found.", id)
+	} else if err != nil {
+		return nil, fmt.Errorf("find model %s: %w", id, err)
+	}
+	return m, nil
+}
+
+// ListModels lists models by organization, name and version.
+func (q *queries) ListModels(ctx context.Context, f pactum.ModelFilter) ([]*pactum.Model, int, error) {
+	var w where
+	if f.OrganizationID != nil {
+		w.add("organization_id = ?", *f.OrganizationID)
+	}
+	if f.Label != nil {
+		name, version, _ := pactum.ParseModelLabel(*f.Label)
+		w.add("name = ?", name)
+		if version != "" {
+			w.add("version = ?", version)
+		}
+	}
+	query := `SELECT ` + modelColumns + `, COUNT(*) OVER () FROM models` + w.String() +
+		` ORDER BY organization_id, name, version` + w.page(f.Limit, f.Offset)
+	return listPage(ctx, q.q, "find models", query, w.args, scanModel)
+}
+
+const modelUsageColumns = `u.model_num, u.allocation_id, u.phase, u.organization_id, u.jobs, u.gpu_seconds,
+	u.gpu_seconds_measured, u.flop_measured, u.flop_declared, u.energy_gpu_seconds, u.energy_measured_j,
+	u.energy_estimated_j, u.energy_implausible, a.system_id`
+
+func scanModelUsage(row scanner, _ ...any) (pactum.ModelUsageRow, error) {
+	var r pactum.ModelUsageRow
+	var phase int
+	err := row.Scan(&r.ModelNum, &r.AllocationID, &phase, &r.OrganizationID, &r.Jobs, &r.GPUSeconds,
+		&r.GPUSecondsMeasured, &r.FLOPMeasured, &r.FLOPDeclared, &r.EnergyGPUSeconds, &r.EnergyMeasuredJ,
+		&r.EnergyEstimatedJ, &r.EnergyImplausible, &r.SystemID)
+	r.Phase = pactum.PhaseOfCode(phase)
+	return r, err
+}
+
+// ListModelUsage returns a model's running totals with each allocation's
+// system, by allocation and phase: its primary key's order.
+func (q *queries) ListModelUsage(ctx context.Context, modelNum int64) ([]pactum.ModelUsageRow, error) {
+	return listAll(ctx, q.q, "model usage", `SELECT `+modelUsageColumns+` FROM model_usage u
+		JOIN allocations a ON a.id = u.allocation_id WHERE u.model_num = $1 ORDER BY u.allocation_id, u.phase`,
+		[]any{modelNum}, scanModelUsage)
+}
+
+// ListModelDays returns a model's training compute per day.
+func (q *queries) ListModelDays(ctx context.Context, modelNum int64) ([]pactum.ModelDay, error) {
+	return listAll(ctx, q.q, "model days", `SELECT model_num, day, gpu_seconds, flop FROM model_days WHERE model_num = $1 ORDER BY day`,
+		[]any{modelNum}, func(row scanner, _ ...any) (pactum.ModelDay, error) {
+			var d pactum.ModelDay
+			err := row.Scan(&d.ModelNum, &d.Day, &d.GPUSeconds, &d.FLOP)
+			return d, err
+		})
+}
+
+// ListOrganizationUsage returns an organization's running totals: every
+// model's and the unattributed jobs'.
+func (q *queries) ListOrganizationUsage(ctx context.Context, orgID string) ([]pactum.ModelUsageRow, error) {
+	return listAll(ctx, q.q, "organization usage", `SELECT `+modelUsageColumns+` FROM model_usage u
+		JOIN allocations a ON a.id = u.allocation_id WHERE u.organization_id = $1 ORDER BY u.model_num, u.allocation_id, u.phase`,
+		[]any{orgID}, scanModelUsage)
+}
+
+// AddModelUsage adds deltas to the running totals and days to the daily
+// series, each sorted by key so that concurrent batches on PostgreSQL
+// take the rows' locks in one order.
+func (tx *Tx) AddModelUsage(ctx context.Context, deltas []pactum.ModelUsageDelta, days []pactum.ModelDay) error {
+	deltas = slices.Clone(deltas)
+	slices.SortFunc(deltas, func(a, b pactum.ModelUsageDelta) int {
+		switch {
+		case a.ModelNum != b.ModelNum:
+			return cmpInt(a.ModelNum, b.ModelNum)
+		case a.AllocationID != b.AllocationID:
+			return strings.Compare(a.AllocationID, b.AllocationID)
+		}
+		return cmpInt(int64(a.Phase.Code()), int64(b.Phase.Code()))
+	})
+	args := make([]any, 0, 14*maxBulkRows)
+	err := chunks(len(deltas), bulkStatements[tx.db.dialect].modelUsage, func(stmt string, from, to int) error {
+		args = args[:0]
+		for _, d := range deltas[from:to] {
+			args = append(args, d.ModelNum, d.AllocationID, d.Phase.Code(), d.OrganizationID, d.Jobs, d.GPUSeconds,
+				d.GPUSecondsMeasured, d.FLOPMeasured, d.FLOPDeclared, d.EnergyGPUSeconds, d.EnergyMeasuredJ,
+				d.EnergyEstimatedJ, d.EnergyImplausible)
+		}
+		_, err := tx.ExecContext(ctx, stmt, args...)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("model usage totals: %w", mapError(err))
+	}
+	days = slices.Clone(days)
+	slices.SortFunc(days, func(a, b pactum.ModelDay) int {
+		if a.ModelNum != b.ModelNum {
+			return cmpInt(a.ModelNum, b.ModelNum)
+		}
+		return cmpInt(a.Day, b.Day)
+	})
+	err = chunks(len(days), bulkStatements[tx.db.dialect].modelDays, func(stmt string, from, to int) error {
+		args = args[:0]
+		for _, d := range days[from:to] {
+			args = append(args, d.ModelNum, d.Day, d.GPUSeconds, d.FLOP)
+		}
+		_, err := tx.ExecContext(ctx, stmt, args...)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("model days: %w", mapError(err))
+	}
+	return nil
+}
+
+func cmpInt(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// AddComputeTotals adds FLOP to subjects' cumulative totals, in subject
+// order, and returns each total afterwards.
+func (tx *Tx) AddComputeTotals(ctx context.Context, add map[string]float64, at time.Time) (map[string]float64, error) {
+	out := make(map[string]float64, len(add))
+	for _, s := range slices.Sorted(maps.Keys(add)) {
+		var total float64
+		if err := tx.QueryRowContext(ctx, `INSERT INTO compute_totals (subject, flop, updated_at) VALUES ($1, $2, $3)
+			ON CONFLICT (subject) DO UPDATE SET flop = compute_totals.flop + excluded.flop, updated_at = excluded.updated_at
+			RETURNING flop`, s, add[s], at).Scan(&total); err != nil {
+			return nil, fmt.Errorf("compute total of %s: %w", s, mapError(err))
+		}
+		out[s] = total
+	}
+	return out, nil
+}
+
+// InsertComputeAlert records an alert unless it is on file.
+func (tx *Tx) InsertComputeAlert(ctx context.Context, a pactum.ComputeAlert) (bool, error) {
+	var s string
+	err := tx.QueryRowContext(ctx, `INSERT INTO compute_alerts (subject, threshold, fraction, flop, crossed_at) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (subject, threshold, fraction) DO NOTHING RETURNING subject`, a.Subject, a.Threshold, a.Fraction, a.FLOP, a.CrossedAt).Scan(&s)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	} else if err != nil {
+		return false, fmt.Errorf("compute alert %s: %w", a.Subject, err)
+	}
+	return true, nil
+}
+
+// ListComputeAlerts returns subject's alerts by threshold and fraction.
+func (q *queries) ListComputeAlerts(ctx context.Context, subject string) ([]pactum.ComputeAlert, error) {
+	return listAll(ctx, q.q, "compute alerts", `SELECT subject, threshold, fraction, flop, crossed_at FROM compute_alerts
+		WHERE subject = $1 ORDER BY threshold, fraction`, []any{subject}, func(row scanner, _ ...any) (pactum.ComputeAlert, error) {
+		var a pactum.ComputeAlert
+		err := row.Scan(&a.Subject, &a.Threshold, &a.Fraction, &a.FLOP, &a.CrossedAt)
+		a.CrossedAt = a.CrossedAt.UTC()
+		return a, err
+	})
+}
+
+// ListAllocationModelUsage sums an allocation's usage per model label and
+// phase, unattributed ("") first.
+func (q *queries) ListAllocationModelUsage(ctx context.Context, allocationID string) ([]pactum.ModelShare, error) {
+	return listAll(ctx, q.q, "allocation model usage", `SELECT COALESCE(m.name || '@' || m.version, ''), u.phase, SUM(u.jobs),
+		SUM(u.gpu_seconds), SUM(u.flop_measured + u.flop_declared)
+		FROM model_usage u LEFT JOIN models m ON m.num = u.model_num WHERE u.allocation_id = $1
+		GROUP BY m.name, m.version, u.phase ORDER BY 1, 2`, []any{allocationID}, func(row scanner, _ ...any) (pactum.ModelShare, error) {
+		var s pactum.ModelShare
+		var phase int
+		var gpuSeconds int64
+		err := row.Scan(&s.Model, &phase, &s.Jobs, &gpuSeconds, &s.FLOP)
+		s.Phase, s.GPUHours = pactum.PhaseOfCode(phase), float64(gpuSeconds)/3600
+		return s, err
+	})
+}
+
+// ListModelAllocations returns the allocations a model's jobs ran under,
+// each with the charge used so far, in one query.
+func (q *queries) ListModelAllocations(ctx context.Context, modelNum int64) ([]pactum.AllocationCharge, error) {
+	query := strings.Replace(allocationSelect, " s.site FROM ", " s.site, t.charge_seconds FROM ", 1)
+	return listAll(ctx, q.q, "model allocations", query+` LEFT JOIN usage_totals t ON t.allocation_id = a.id
+		WHERE a.id IN (SELECT allocation_id FROM model_usage WHERE model_num = $1) ORDER BY a.id`, []any{modelNum},
+		func(row scanner, _ ...any) (pactum.AllocationCharge, error) {
+			var charge sql.NullInt64
+			a, _, err := scanAllocation(row, &charge)
+			return pactum.AllocationCharge{Allocation: a, ChargeSeconds: charge.Int64}, err
+		})
+}

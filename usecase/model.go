@@ -1,0 +1,434 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package usecase
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pactum/pactum"
+)
+
+// CreateModel registers a model of an organization: applicants for their
+// own (the organization is theirs whatever the input says, EFORBIDDEN if
+// the input names another), access managers for any (ENOTFOUND for an
+// unknown organization). EINVALID for a bad model, ECONFLICT when the
+// organization already has the name and version.
+func (a *App) CreateModel(ctx context.Context, in *pactum.Model) (*pactum.Model, error) {
+	u, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m := *in
+	switch u.Role {
+	case pactum.RoleApplicant:
+		if m.OrganizationID != "" && m.OrganizationID != u.OrganizationID {
+			return nil, pactum.Errorf(pactum.EFORBIDDEN, "Applicants register models of their own organization only.")
+		}
+		m.OrganizationID = u.OrganizationID
+	case pactum.RoleAccessManager:
+		if m.OrganizationID == "" {
+			return nil, invalid("The model is not valid.", "organization_id", "is required")
+		}
+	default:
+		return nil, pactum.Errorf(pactum.EFORBIDDEN, "Only applicants and access managers register models.")
+	}
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
+	err = a.update(ctx, u, func(tx pactum.Tx) error {
+		if _, err := tx.GetOrganization(ctx, m.OrganizationID); err != nil {
+			return err
+		}
+		m.ID, m.CreatedAt, m.CreatedBy = newID(), tx.Now(), u.ID
+		if err := tx.InsertModel(ctx, &m); err != nil {
+			return err
+		}
+		return tx.Record("model.create", "model", m.ID, nil, &m)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+// FindModels lists the models the caller may see: an applicant their
+// organization's, access managers and auditors anyone's; EFORBIDDEN for
+// the other roles.
+func (a *App) FindModels(ctx context.Context, f pactum.ModelFilter) ([]*pactum.Model, int, error) {
+	u, err := actor(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	switch {
+	case pactum.CanReadAll(u):
+	case u.Role == pactum.RoleApplicant:
+		f.OrganizationID = &u.OrganizationID
+	default:
+		return nil, 0, pactum.Errorf(pactum.EFORBIDDEN, "Only applicants, access managers and auditors see models.")
+	}
+	return a.store.ListModels(ctx, f)
+}
+
+// visibleModel returns model id (or NAME@VERSION of the caller's
+// organization) if the caller may see it, ENOTFOUND otherwise.
+func visibleModel(ctx context.Context, q pactum.Queries, u *pactum.User, ref string) (*pactum.Model, error) {
+	var m *pactum.Model
+	if strings.Contains(ref, "@") {
+		if u.Role != pactum.RoleApplicant {
+			return nil, pactum.Errorf(pactum.EINVALID, "Name a model by its ID (only applicants may use NAME@VERSION, for their own organization's).")
+		}
+		list, _, err := q.ListModels(ctx, pactum.ModelFilter{OrganizationID: &u.OrganizationID, Label: &ref, Limit: 2})
+		if err != nil {
+			return nil, err
+		}
+		for _, x := range list {
+			if x.Label() == ref {
+				m = x
+			}
+		}
+	} else {
+		var err error
+		if m, err = q.GetModel(ctx, ref); err != nil && pactum.ErrorCode(err) != pactum.ENOTFOUND {
+			return nil, err
+		}
+	}
+	if m == nil || !pactum.CanSeeModel(u, m.OrganizationID) {
+		return nil, pactum.Errorf(pactum.ENOTFOUND, "Model %q not found.", ref)
+	}
+	return m, nil
+}
+
+// ModelCompute reports a model's supervision record: cumulative training
+// compute by the hardware method (measured or declared utilisation) and
+// by 6·P·D, with the ±30 % band and two significant figures; energy and
+// CO₂e; the burn rate and the projected crossings; the organization's
+// upper bound; flags; alerts; and the Art. 52 draft when due. All read on
+// one snapshot, at the audit position it reports. ENOTFOUND for a model
+// the caller may not see.
+func (a *App) ModelCompute(ctx context.Context, ref string) (*pactum.ModelCompute, error) {
+	u, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.store.SealAudit(ctx); err != nil {
+		return nil, err
+	}
+	var mc *pactum.ModelCompute
+	err = pactum.View(ctx, a.store, func(q pactum.Queries) error {
+		m, err := visibleModel(ctx, q, u, ref)
+		if err != nil {
+			return err
+		}
+		rows, err := q.ListModelUsage(ctx, m.Num)
+		if err != nil {
+			return err
+		}
+		org, err := q.ListOrganizationUsage(ctx, m.OrganizationID)
+		if err != nil {
+			return err
+		}
+		days, err := q.ListModelDays(ctx, m.Num)
+		if err != nil {
+			return err
+		}
+		systems, err := systemMap(ctx, q)
+		if err != nil {
+			return err
+		}
+		charged, err := q.ListModelAllocations(ctx, m.Num)
+		if err != nil {
+			return err
+		}
+		allocs := make([]pactum.ModelAllocation, len(charged))
+		for i, c := range charged {
+			allocs[i] = pactum.ModelAllocation{Allocation: c.Allocation,
+				RemainingGPUSeconds: remainingGPUSeconds(c.Allocation, c.ChargeSeconds, systems[c.Allocation.SystemID])}
+		}
+		seq, _, err := q.GetAuditHead(ctx)
+		if err != nil {
+			return err
+		}
+		mc = pactum.BuildModelCompute(m, rows, org, days, systems, allocs, a.now())
+		mc.AuditSeq = seq
+		for _, s := range []string{pactum.ModelSubject(m.Num), pactum.OrganizationSubject(m.OrganizationID)} {
+			al, err := q.ListComputeAlerts(ctx, s)
+			if err != nil {
+				return err
+			}
+			mc.Alerts = append(mc.Alerts, al...)
+		}
+		if mc.Alerts == nil {
+			mc.Alerts = []pactum.ComputeAlert{}
+		}
+		o, err := q.GetOrganization(ctx, m.OrganizationID)
+		if err != nil {
+			return err
+		}
+		mc.Notification = pactum.Art52Draft(mc, o.LegalName, knownAt(mc.Alerts, pactum.ModelSubject(m.Num)))
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return mc, nil
+}
+
+// knownAt is when subject's estimate first reached the systemic-risk
+// threshold's margin (the alert at 0.7 of it, the ±30 % band's reach).
+func knownAt(alerts []pactum.ComputeAlert, subject string) *time.Time {
+	for i := range alerts {
+		al := &alerts[i]
+		if al.Subject == subject && al.Threshold == pactum.SystemicRiskThresholdFLOP && al.Fraction >= 1/(1+pactum.EstimateMargin)-0.01 {
+			return &al.CrossedAt
+		}
+	}
+	return nil
+}
+
+// remainingGPUSeconds is what is left of an allocation's grant, in
+// GPU-seconds; 0 for an allocation that no longer runs jobs.
+func remainingGPUSeconds(al *pactum.Allocation, charged int64, sys *pactum.System) int64 {
+	switch al.State {
+	case pactum.AllocationActive, pactum.AllocationPending, pactum.AllocationSuspended:
+	default:
+		return 0
+	}
+	left := al.LimitSeconds() - charged
+	if left <= 0 {
+		return 0
+	}
+	if al.Unit == pactum.UnitNodeHours && sys != nil {
+		left *= int64(sys.GPUsPerNode)
+	}
+	return left
+}
+
+// attribute resolves the batch's model claims against the models of each
+// allocation's organization and computes each record's FLOP and energy on
+// its allocation's system. A claim naming no model of that organization
+// leaves the job unattributed, with a note in its result.
+func (a *App) attribute(ctx context.Context, bt *batch) error {
+	if len(bt.recs) == 0 {
+		return nil
+	}
+	systems, err := a.systems(ctx)
+	if err != nil {
+		return err
+	}
+	byOrg := map[string]map[string]*pactum.Model{}
+	for k := range bt.recs {
+		r := &bt.recs[k]
+		al := bt.allocs[r.AllocationID]
+		var m *pactum.Model
+		if r.Model != "" {
+			models, ok := byOrg[al.OrganizationID]
+			if !ok {
+				list, _, err := a.store.ListModels(ctx, pactum.ModelFilter{OrganizationID: &al.OrganizationID, Limit: 1000})
+				if err != nil {
+					return err
+				}
+				models = make(map[string]*pactum.Model, len(list))
+				for _, x := range list {
+					models[x.Label()] = x
+				}
+				byOrg[al.OrganizationID] = models
+			}
+			if m = models[r.Model]; m == nil {
+				if bt.notes == nil {
+					bt.notes = map[int]string{}
+				}
+				bt.notes[k] = fmt.Sprintf("model %s is not a model of the allocation's organization; the job is counted as unattributed", r.Model)
+				r.Model = ""
+			} else {
+				r.ModelNum = m.Num
+				if bt.models == nil {
+					bt.models = map[int64]*pactum.Model{}
+				}
+				bt.models[m.Num] = m
+			}
+		}
+		sys := systems[al.SystemID]
+		if sys == nil {
+			return fmt.Errorf("allocation %s: system %s is not in the catalogue", al.ID, al.SystemID)
+		}
+		mfu := 0.0
+		if m != nil {
+			mfu = m.DeclaredMFU
+		}
+		pactum.FillCompute(r, sys, mfu)
+	}
+	return nil
+}
+
+// modelDeltas returns how the running model totals change when the
+// written records replace the stored ones, the training compute added per
+// model and day, and the FLOP added per model (training phases) and per
+// organization (everything). A job's day is the day it ended, or today
+// for a running job: a backlog of last year's jobs lands on its days.
+func (bt *batch) modelDeltas(ctx context.Context, tx pactum.Tx, order, latest []int32, stored map[string]*pactum.UsageRecord) (
+	[]pactum.ModelUsageDelta, []pactum.ModelDay, map[string]float64, error) {
+	today := tx.Now().Unix() / 86400
+	sums := map[pactum.ModelUsageKey]*pactum.ModelUsageDelta{}
+	type dayKey struct{ model, day int64 }
+	days := map[dayKey]*pactum.ModelDay{}
+	totals := map[string]float64{}
+	add := func(r *pactum.UsageRecord, sign, day int64) error {
+		al, err := bt.allocation(ctx, tx, r.AllocationID)
+		if err != nil {
+			return err
+		}
+		k := pactum.ModelUsageKey{OrganizationID: al.OrganizationID, ModelNum: r.ModelNum, AllocationID: r.AllocationID, Phase: r.Phase}
+		d := sums[k]
+		if d == nil {
+			d = &pactum.ModelUsageDelta{ModelUsageKey: k}
+			sums[k] = d
+		}
+		d.Jobs += sign
+		d.GPUSeconds += sign * r.GPUSeconds
+		d.JobCompute.Add(pactum.RecordCompute(r), sign)
+		s := float64(sign)
+		totals[pactum.OrganizationSubject(al.OrganizationID)] += s * r.FLOP
+		if r.ModelNum != 0 && r.Phase.Training() {
+			totals[pactum.ModelSubject(r.ModelNum)] += s * r.FLOP
+			dk := dayKey{r.ModelNum, day}
+			md := days[dk]
+			if md == nil {
+				md = &pactum.ModelDay{ModelNum: r.ModelNum, Day: day}
+				days[dk] = md
+			}
+			md.GPUSeconds += sign * r.GPUSeconds
+			md.FLOP += s * r.FLOP
+		}
+		return nil
+	}
+	for _, j := range order {
+		rec := &bt.recs[latest[j]-1]
+		day := today
+		if rec.Final && rec.EndAt != nil {
+			day = rec.EndAt.Unix() / 86400
+		}
+		// The stored record's share moves to the new record's day: the
+		// daily series sums to the model's total whatever the order.
+		if old := stored[bt.jobs[j]]; old != nil {
+			if err := add(old, -1, day); err != nil {
+				return nil, nil, nil, err
+			}
+		}
+		if err := add(rec, 1, day); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	out := make([]pactum.ModelUsageDelta, 0, len(sums))
+	for _, d := range sums {
+		if d.Jobs != 0 || d.GPUSeconds != 0 || d.JobCompute != (pactum.JobCompute{}) {
+			out = append(out, *d)
+		}
+	}
+	outDays := make([]pactum.ModelDay, 0, len(days))
+	for _, d := range days {
+		if d.GPUSeconds != 0 || d.FLOP != 0 {
+			outDays = append(outDays, *d)
+		}
+	}
+	for s, v := range totals {
+		if v == 0 {
+			delete(totals, s)
+		}
+	}
+	return out, outDays, totals, nil
+}
+
+// crossComputeAlerts records the alerts that the batch's additions to
+// cumulative compute reached for the first time: on a model's estimate
+// (with its declared base and prior compute) and on an organization's
+// upper bound. Each is an audit event; the model's creator and, for the
+// systemic-risk threshold and any upper bound, the access managers are
+// notified.
+func (a *App) crossComputeAlerts(ctx context.Context, tx pactum.Tx, bt *batch, added, after map[string]float64) error {
+	for _, subject := range sortedKeys(added) {
+		offset, label := 0.0, ""
+		var m *pactum.Model
+		if num, ok := strings.CutPrefix(subject, "model:"); ok {
+			n, _ := strconv.ParseInt(num, 10, 64)
+			if m = bt.models[n]; m == nil {
+				continue // a stored record's model, going down only
+			}
+			offset, label = m.BaseModelFLOP+m.PriorTrainingFLOP, m.Label()
+		}
+		for _, tf := range pactum.AlertsCrossed(after[subject]-added[subject], after[subject], offset, a.alertFractions) {
+			al := pactum.ComputeAlert{Subject: subject, Threshold: tf[0], Fraction: tf[1], FLOP: after[subject] + offset, CrossedAt: tx.Now()}
+			isNew, err := tx.InsertComputeAlert(ctx, al)
+			if err != nil {
+				return err
+			}
+			if !isNew {
+				continue
+			}
+			subjType, subjID := "organization", strings.TrimPrefix(subject, "org:")
+			if m != nil {
+				subjType, subjID = "model", m.ID
+			}
+			if err := tx.Record("compute.threshold_alert", subjType, subjID, nil, al); err != nil {
+				return err
+			}
+			if err := a.notifyAlert(ctx, tx, m, label, al); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// notifyAlert tells the model's creator of an alert on its estimate, and
+// the access managers of the systemic-risk threshold's and of every upper
+// bound's.
+func (a *App) notifyAlert(ctx context.Context, tx pactum.Tx, m *pactum.Model, label string, al pactum.ComputeAlert) error {
+	thr := "10^23 FLOP (general-purpose model)"
+	if al.Threshold >= pactum.SystemicRiskThresholdFLOP {
+		thr = "10^25 FLOP (systemic risk, AI Act Art. 51(2))"
+	}
+	var to []string
+	var subject, body string
+	if m != nil {
+		subject = fmt.Sprintf("Model %s reached %.0f %% of %s", label, al.Fraction*100, thr)
+		body = fmt.Sprintf("The cumulative training compute of %s is now %s FLOP (±30 %%), %.0f %% of %s. ", label, pactum.TwoSF(al.FLOP), al.Fraction*100, thr)
+		if al.Threshold >= pactum.SystemicRiskThresholdFLOP && al.Fraction >= 1/(1+pactum.EstimateMargin)-0.01 {
+			body += "The provider must notify the Commission within two weeks of meeting the threshold or of knowing it will be met (Art. 52(1)): see the draft in pactum models compute. "
+		}
+		to = append(to, m.CreatedBy)
+	} else {
+		subject = fmt.Sprintf("An organization's upper bound reached %.0f %% of %s", al.Fraction*100, thr)
+		body = fmt.Sprintf("Counting every GPU-hour of organization %s as training of one model gives %s FLOP. Check how its jobs are labelled. ",
+			strings.TrimPrefix(al.Subject, "org:"), pactum.TwoSF(al.FLOP))
+	}
+	if m == nil || al.Threshold >= pactum.SystemicRiskThresholdFLOP {
+		role := pactum.RoleAccessManager
+		managers, _, err := tx.ListUsers(ctx, pactum.Scope{All: true}, pactum.UserFilter{Role: &role, Limit: 1000})
+		if err != nil {
+			return err
+		}
+		for _, u := range managers {
+			to = append(to, u.ID)
+		}
+	}
+	for _, id := range to {
+		if err := notify(ctx, tx, &pactum.Notification{UserID: id, Kind: pactum.NotifyComputeAlert, Subject: subject, Body: body}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
