@@ -51,6 +51,10 @@ type agentReport struct {
 }
 
 type usageSummary struct {
+	Models []struct {
+		Model string `json:"model"`
+		Jobs  int64  `json:"jobs"`
+	} `json:"models"`
 	State         string `json:"state"`
 	Jobs          int64  `json:"jobs"`
 	GPUSeconds    int64  `json:"gpu_seconds"`
@@ -271,11 +275,17 @@ func (sc *slurmScene) holdUntilConditionsMet() {
 	}
 }
 
-// accountOneJob: a 2-GPU job runs 45 s; the agent reads it while running,
-// then ended: 90 GPU-s, 75 % of the grant.
+// accountOneJob: a 2-GPU job of Ada's model runs 45 s; the agent reads
+// it while running, then ended: 90 GPU-s, 75 % of the grant, attributed
+// to the model through the job's comment as sacct reports it.
 func (sc *slurmScene) accountOneJob() {
 	t := sc.t
-	a := sc.submit(2, "45")
+	clu(t, sc.ada, nil, "models", "create", "lex@1", "--json")
+	if code, _, stderr := cli(t, sc.ada, "job", "submit", "--allocation", sc.alloc, "--model", "nosuch@1", "--phase", "pre-training",
+		"--", sc.script, "1"); code != exitNotFound || !strings.Contains(stderr, "no model nosuch@1") {
+		t.Errorf("a job for a model the organization does not have: %d %s", code, stderr)
+	}
+	a := sc.submit(2, "45", "--model", "lex@1", "--phase", "pre-training")
 	deadline := time.Now().Add(time.Minute)
 	for sc.status(a).State != "RUNNING" && time.Now().Before(deadline) {
 		time.Sleep(time.Second)
@@ -290,6 +300,20 @@ func (sc *slurmScene) accountOneJob() {
 	if s.Jobs != 1 || s.GPUSeconds > 100 || s.LimitSeconds != 120 || len(s.Thresholds) != 1 || s.Thresholds[0].Percent != 75 || s.State != "active" {
 		t.Fatalf("after job 1: %+v", s)
 	}
+	var mc struct {
+		GPUHours float64 `json:"gpu_hours"`
+		Training struct {
+			FLOP float64 `json:"flop"`
+		} `json:"training"`
+		Phases []struct {
+			Phase string `json:"phase"`
+			Jobs  int64  `json:"jobs"`
+		} `json:"phases"`
+	}
+	clu(t, sc.ada, &mc, "models", "compute", "lex@1", "--json")
+	if mc.GPUHours != float64(s.GPUSeconds)/3600 || mc.Training.FLOP <= 0 || len(mc.Phases) != 1 || mc.Phases[0].Phase != "pre-training" || mc.Phases[0].Jobs != 1 {
+		t.Errorf("the model's compute after its job, read back from sacct: %+v (the allocation used %d GPU-s)", mc, s.GPUSeconds)
+	}
 }
 
 // exhaust: a 1-GPU job runs 31 s and usage reaches the grant; pactum
@@ -298,6 +322,10 @@ func (sc *slurmScene) exhaust() usageSummary {
 	t := sc.t
 	sc.waitEnd(sc.submit(1, "31"))
 	s := sc.agentUntil("exhaustion", func(s usageSummary) bool { return s.State == "exhausted" })
+	// The second job claimed no model: the allocation shows it as such.
+	if len(s.Models) != 2 || s.Models[0].Model != "" || s.Models[0].Jobs != 1 || s.Models[1].Model != "lex@1" {
+		t.Errorf("the allocation's usage by model: %+v", s.Models)
+	}
 	if s.Jobs != 2 || s.ChargeSeconds < 120 || len(s.Thresholds) != 3 {
 		t.Fatalf("at the grant: %+v", s)
 	}
@@ -349,13 +377,14 @@ func (sc *slurmScene) agentOnce() agentReport {
 
 // submit submits the job script for seconds on gpus GPUs as Ada, through
 // the CLI, and returns its id.
-func (sc *slurmScene) submit(gpus int, seconds string) string {
+func (sc *slurmScene) submit(gpus int, seconds string, flags ...string) string {
 	sc.t.Helper()
 	var j struct {
 		JobID string `json:"job_id"`
 	}
-	clu(sc.t, sc.ada, &j, "job", "submit", "--allocation", sc.alloc, "--gpus", fmt.Sprint(gpus), "--time", "1m", "--output", "/dev/null",
-		"--chdir", os.TempDir(), "--json", "--", sc.script, seconds)
+	args := append([]string{"job", "submit", "--allocation", sc.alloc, "--gpus", fmt.Sprint(gpus), "--time", "1m", "--output", "/dev/null",
+		"--chdir", os.TempDir(), "--json"}, flags...)
+	clu(sc.t, sc.ada, &j, append(args, "--", sc.script, seconds)...)
 	sc.jobs = append(sc.jobs, j.JobID)
 	return j.JobID
 }
