@@ -42,41 +42,6 @@ func (s *System) PUEOrOne() float64 {
 	return 1
 }
 
-// RecordCompute splits a stored record's FLOP and energy by method, as
-// ComputeJob did when it was ingested: the FLOP is measured when Slurm
-// reported the utilisation, the energy when Slurm's figure was taken
-// (EnergyJ equals it). Applied to the old and the new record of a job,
-// it gives the running totals' change exactly.
-func RecordCompute(r *UsageRecord) JobCompute {
-	var c JobCompute
-	if r.GPUUtil != nil {
-		c.FLOPMeasured, c.GPUSecondsMeasured = r.FLOP, r.GPUSeconds
-	} else {
-		c.FLOPDeclared = r.FLOP
-	}
-	switch {
-	case r.EnergyJoules > 0 && r.EnergyJ == float64(r.EnergyJoules):
-		c.EnergyMeasuredJ, c.EnergyGPUSeconds = r.EnergyJ, r.GPUSeconds
-	default:
-		c.EnergyEstimatedJ = r.EnergyJ
-		if r.EnergyJoules > 0 {
-			c.EnergyImplausible = 1
-		}
-	}
-	return c
-}
-
-// FillCompute sets r's FLOP and EnergyJ on sys with the declared mfu (0:
-// the system's planning middle).
-func FillCompute(r *UsageRecord, sys *System, mfu float64) {
-	util := -1.0
-	if r.GPUUtil != nil {
-		util = *r.GPUUtil
-	}
-	c := ComputeJob(sys, r.GPUSeconds, r.NodeSeconds, util, r.EnergyJoules, mfu)
-	r.FLOP, r.EnergyJ = c.FLOP(), c.EnergyMeasuredJ+c.EnergyEstimatedJ
-}
-
 // ModelSubject and OrganizationSubject name compute totals and alerts.
 func ModelSubject(num int64) string        { return fmt.Sprintf("model:%d", num) }
 func OrganizationSubject(id string) string { return "org:" + id }
@@ -113,10 +78,12 @@ type ModelAllocation struct {
 const BurnWindowDays = 7
 
 // BuildModelCompute derives a model's supervision record from its running
-// totals (rows), its organization's (org, for the upper bound), its daily
-// training series, the catalogue and the allocations it ran on. now is the
-// report's time. It is pure: the same inputs give the same record.
-func BuildModelCompute(m *Model, rows, org []ModelUsageRow, days []ModelDay, systems map[string]*System, allocs []ModelAllocation, now time.Time) *ModelCompute {
+// totals (rows), its organization's (org, for the upper bound, with mfuOf
+// the declared MFU of each of the organization's models by Num), its
+// daily training series, the catalogue and the allocations it ran on. now
+// is the report's time. It is pure: the same inputs give the same record.
+func BuildModelCompute(m *Model, rows, org []ModelUsageRow, mfuOf map[int64]float64, days []ModelDay, systems map[string]*System,
+	allocs []ModelAllocation, now time.Time) *ModelCompute {
 	mc := &ModelCompute{Model: m, At: now, BurnWindow: BurnWindowDays, Phases: []PhaseUsage{}, Systems: []SystemUsage{},
 		Crossings: []Crossing{}, Flags: []string{}}
 	today := now.Unix() / 86400
@@ -132,8 +99,8 @@ func BuildModelCompute(m *Model, rows, org []ModelUsageRow, days []ModelDay, sys
 		if sys != nil {
 			pue, co2 = sys.PUEOrOne(), sys.GridGCO2PerKWh
 		}
-		flop := r.FLOPMeasured + r.FLOPDeclared
-		e := (r.EnergyMeasuredJ + r.EnergyEstimatedJ) * pue
+		flop := ModelFLOP(sys, m.DeclaredMFU, r.GPUSeconds, r.UsageBasis)
+		e := ModelEnergyJ(sys, r.GPUSeconds, r.UsageBasis) * pue
 		p := phases[r.Phase]
 		if p == nil {
 			p = &PhaseUsage{Phase: r.Phase, Training: r.Phase.Training(), SystemsIDs: []string{}}
@@ -166,7 +133,7 @@ func BuildModelCompute(m *Model, rows, org []ModelUsageRow, days []ModelDay, sys
 			s.FLOP += flop
 			training += flop
 			trainingGPUs += r.GPUSeconds
-			measuredGPUs += r.GPUSecondsMeasured
+			measuredGPUs += r.UtilGPUSeconds
 		}
 	}
 	first, last := int64(math.MaxInt64), int64(-1)
@@ -209,7 +176,7 @@ func BuildModelCompute(m *Model, rows, org []ModelUsageRow, days []ModelDay, sys
 	}
 	var upper float64
 	for _, r := range org {
-		upper += r.FLOPMeasured + r.FLOPDeclared
+		upper += ModelFLOP(systems[r.SystemID], mfuOf[r.ModelNum], r.GPUSeconds, r.UsageBasis)
 	}
 	mc.UpperBound = NewFigure(upper+offset, "every GPU-hour of the organization, any model, phase or none, counted as training of this model")
 	if last >= 0 {

@@ -230,43 +230,36 @@ func ParseJobLabel(comment string) (model string, phase Phase) {
 	return model, phase
 }
 
-// JobCompute is what one job's usage contributes to its model, as
-// computed at ingestion with the catalogue of the job's system.
-type JobCompute struct {
-	// FLOPMeasured is GPU-seconds × peak × the utilisation Slurm measured
-	// (gres/gpuutil), for jobs that have it; GPUSecondsMeasured is their
-	// GPU-seconds.
-	FLOPMeasured       float64
-	GPUSecondsMeasured int64
-	// FLOPDeclared is GPU-seconds × peak × the declared MFU (or the
-	// system's planning middle) for the other jobs.
-	FLOPDeclared float64
-	// EnergyMeasuredJ is Slurm's node energy (ConsumedEnergyRaw) where it
-	// was measured and plausible, EnergyGPUSeconds their GPU-seconds;
-	// EnergyEstimatedJ is TDP × GPU-seconds × node overhead for the rest.
-	// Neither includes the site's PUE, applied when reported.
-	EnergyMeasuredJ  float64
-	EnergyGPUSeconds int64
-	EnergyEstimatedJ float64
-	// EnergyImplausible counts measurements refused as implausible (0 is
-	// "not measured" and is not counted).
+// UsageBasis is what a job's usage contributes to its model's figures
+// besides its GPU-seconds: only what was measured, never a derived
+// figure, so that running totals of it change by exact differences and
+// the FLOP and energy are computed when read, with the catalogue and the
+// model's declared MFU of that moment (ModelFLOP, ModelEnergyJ).
+type UsageBasis struct {
+	// UtilGPUSeconds are the GPU-seconds whose utilisation Slurm measured
+	// (gres/gpuutil), UtilWeighted their sum weighted by it (GPU-seconds ×
+	// utilisation): their FLOP is UtilWeighted × peak.
+	UtilGPUSeconds int64
+	UtilWeighted   float64
+	// EnergyGPUSeconds are the GPU-seconds whose node energy Slurm
+	// measured plausibly (ConsumedEnergyRaw), EnergyMeasuredJ that
+	// energy; the other GPU-seconds are estimated from the catalogue.
+	// EnergyImplausible counts readings refused as implausible (0 is "not
+	// measured" and is not counted).
+	EnergyGPUSeconds  int64
+	EnergyMeasuredJ   float64
 	EnergyImplausible int64
 }
 
-// Add adds o to c.
-func (c *JobCompute) Add(o JobCompute, sign int64) {
+// Add adds sign × o to b.
+func (b *UsageBasis) Add(o UsageBasis, sign int64) {
 	s := float64(sign)
-	c.FLOPMeasured += s * o.FLOPMeasured
-	c.GPUSecondsMeasured += sign * o.GPUSecondsMeasured
-	c.FLOPDeclared += s * o.FLOPDeclared
-	c.EnergyMeasuredJ += s * o.EnergyMeasuredJ
-	c.EnergyGPUSeconds += sign * o.EnergyGPUSeconds
-	c.EnergyEstimatedJ += s * o.EnergyEstimatedJ
-	c.EnergyImplausible += sign * o.EnergyImplausible
+	b.UtilGPUSeconds += sign * o.UtilGPUSeconds
+	b.UtilWeighted += s * o.UtilWeighted
+	b.EnergyGPUSeconds += sign * o.EnergyGPUSeconds
+	b.EnergyMeasuredJ += s * o.EnergyMeasuredJ
+	b.EnergyImplausible += sign * o.EnergyImplausible
 }
-
-// FLOP is the job's compute by either method.
-func (c *JobCompute) FLOP() float64 { return c.FLOPMeasured + c.FLOPDeclared }
 
 // maxNodeWatts bounds a plausible measured node power: the densest GPU
 // nodes of the scheme draw a few kW (LUMI-G about 1.2 kW average per node
@@ -275,33 +268,45 @@ func (c *JobCompute) FLOP() float64 { return c.FLOPMeasured + c.FLOPDeclared }
 // and the estimate used.
 const maxNodeWatts = 15000
 
-// ComputeJob computes a job's contribution on sys: gpuSeconds, nodeSeconds
-// from its record, util the measured GPU utilisation (<0 unknown),
-// energyJ Slurm's energy (≤0 unknown), mfu the declared utilisation (0:
-// the system's planning middle).
-func ComputeJob(sys *System, gpuSeconds, nodeSeconds int64, util float64, energyJ int64, mfu float64) JobCompute {
-	var c JobCompute
-	peak := sys.PeakTFLOPSPerGPU * 1e12
-	if util >= 0 {
-		c.FLOPMeasured = float64(gpuSeconds) * peak * math.Min(util, 1)
-		c.GPUSecondsMeasured = gpuSeconds
-	} else {
-		if mfu <= 0 {
-			mfu = sys.PlanningMFU()
-		}
-		c.FLOPDeclared = float64(gpuSeconds) * peak * mfu
+// RecordBasis is a record's UsageBasis: from its measured utilisation and
+// energy alone, so that the same record always gives the same basis.
+func RecordBasis(r *UsageRecordInput) UsageBasis {
+	var b UsageBasis
+	if r.GPUUtil != nil {
+		b.UtilGPUSeconds = r.GPUSeconds
+		b.UtilWeighted = float64(r.GPUSeconds) * math.Min(math.Max(*r.GPUUtil, 0), 1)
 	}
 	switch {
-	case energyJ > 0 && float64(energyJ) <= float64(nodeSeconds)*maxNodeWatts:
-		c.EnergyMeasuredJ = float64(energyJ)
-		c.EnergyGPUSeconds = gpuSeconds
-	default:
-		if energyJ > 0 {
-			c.EnergyImplausible = 1
-		}
-		c.EnergyEstimatedJ = float64(gpuSeconds) * sys.TDPWattsPerGPU * sys.NodeOverheadOrOne()
+	case r.EnergyJoules > 0 && float64(r.EnergyJoules) <= float64(r.NodeSeconds)*maxNodeWatts:
+		b.EnergyGPUSeconds, b.EnergyMeasuredJ = r.GPUSeconds, float64(r.EnergyJoules)
+	case r.EnergyJoules > 0:
+		b.EnergyImplausible = 1
 	}
-	return c
+	return b
+}
+
+// ModelFLOP is the compute of gpuSeconds on sys with basis b: measured
+// utilisation where there was one, else the declared mfu, else (mfu 0)
+// the system's planning middle; the GPU-seconds × peak × utilisation of
+// the AI Act guidelines' hardware method.
+func ModelFLOP(sys *System, mfu float64, gpuSeconds int64, b UsageBasis) float64 {
+	if sys == nil {
+		return 0
+	}
+	if mfu <= 0 {
+		mfu = sys.PlanningMFU()
+	}
+	return sys.PeakTFLOPSPerGPU * 1e12 * (b.UtilWeighted + float64(gpuSeconds-b.UtilGPUSeconds)*mfu)
+}
+
+// ModelEnergyJ is the IT energy of gpuSeconds on sys with basis b, without
+// the site's PUE: Slurm's measurement where it was plausible, else GPU TDP
+// × GPU-seconds × the node overhead.
+func ModelEnergyJ(sys *System, gpuSeconds int64, b UsageBasis) float64 {
+	if sys == nil {
+		return b.EnergyMeasuredJ
+	}
+	return b.EnergyMeasuredJ + float64(gpuSeconds-b.EnergyGPUSeconds)*sys.TDPWattsPerGPU*sys.NodeOverheadOrOne()
 }
 
 // ModelUsageKey names a running total of model compute: one model (0 for
@@ -316,7 +321,8 @@ type ModelUsageKey struct {
 // ModelDay is a model's training compute on one day (days since
 // 1970-01-01 UTC): the day a job ended, or the day its running record was
 // read. The burn rate and the first and last days of training come from
-// these, one row per day whatever the allocations.
+// these, one row per day whatever the allocations. Its FLOP is computed
+// when ingested, with the parameters of that moment.
 type ModelDay struct {
 	ModelNum   int64
 	Day        int64
@@ -329,7 +335,7 @@ type ModelUsageDelta struct {
 	ModelUsageKey
 	Jobs       int64
 	GPUSeconds int64
-	JobCompute
+	UsageBasis
 }
 
 // ModelUsageRow is one running total as stored, with the system of its

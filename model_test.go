@@ -52,39 +52,47 @@ func FuzzParseJobLabel(f *testing.F) {
 	})
 }
 
-func TestComputeJob(t *testing.T) {
+func TestModelFLOPAndEnergy(t *testing.T) {
 	sys := &System{PeakTFLOPSPerGPU: 989, TDPWattsPerGPU: 700, NodeOverhead: 1.3, PUE: 1.1, MFULow: 0.35, MFUHigh: 0.45}
-	// Declared MFU when Slurm measured nothing; the planning middle
-	// when nothing was declared.
-	if c := ComputeJob(sys, 3600, 900, -1, 0, 0.5); c.FLOPDeclared != 3600*989e12*0.5 || c.FLOPMeasured != 0 {
-		t.Errorf("declared: %+v", c)
+	rec := func(util *float64, energy int64) UsageRecordInput {
+		return UsageRecordInput{GPUSeconds: 3600, NodeSeconds: 900, GPUUtil: util, EnergyJoules: energy}
 	}
-	if c := ComputeJob(sys, 3600, 900, -1, 0, 0); math.Abs(c.FLOPDeclared-3600*989e12*0.40) > 1e6 {
-		t.Errorf("planning: %+v", c)
+	none := rec(nil, 0)
+	// The declared MFU when Slurm measured nothing; the planning middle
+	// when nothing was declared.
+	if got := ModelFLOP(sys, 0.5, 3600, RecordBasis(&none)); got != 3600*989e12*0.5 {
+		t.Errorf("declared: %g", got)
+	}
+	if got := ModelFLOP(sys, 0, 3600, RecordBasis(&none)); math.Abs(got-3600*989e12*0.40) > 1e6 {
+		t.Errorf("planning: %g", got)
 	}
 	// Measured utilisation wins, capped at 1.
-	if c := ComputeJob(sys, 3600, 900, 1.7, 0, 0.5); c.FLOPMeasured != 3600*989e12 || c.GPUSecondsMeasured != 3600 || c.FLOPDeclared != 0 {
-		t.Errorf("measured: %+v", c)
+	u := 1.7
+	over := rec(&u, 0)
+	if b := RecordBasis(&over); b.UtilGPUSeconds != 3600 || ModelFLOP(sys, 0.5, 3600, b) != 3600*989e12 {
+		t.Errorf("measured: %+v", b)
 	}
-	// Energy: a plausible reading is kept; 0 is "not measured"; an
-	// absurd one is counted and replaced by the estimate.
-	if c := ComputeJob(sys, 3600, 900, -1, 2_000_000, 0); c.EnergyMeasuredJ != 2e6 || c.EnergyEstimatedJ != 0 || c.EnergyGPUSeconds != 3600 {
-		t.Errorf("measured energy: %+v", c)
-	}
+	// Energy: a plausible reading is kept; 0 is "not measured"; an absurd
+	// one is counted and replaced by the estimate.
 	est := 3600 * 700 * 1.3
-	if c := ComputeJob(sys, 3600, 900, -1, 0, 0); c.EnergyEstimatedJ != est || c.EnergyImplausible != 0 {
-		t.Errorf("estimated energy: %+v", c)
+	measured := rec(nil, 2_000_000)
+	if b := RecordBasis(&measured); b.EnergyGPUSeconds != 3600 || ModelEnergyJ(sys, 3600, b) != 2e6 {
+		t.Errorf("measured energy: %+v", b)
 	}
-	if c := ComputeJob(sys, 3600, 900, -1, 1e17, 0); c.EnergyEstimatedJ != est || c.EnergyImplausible != 1 || c.EnergyMeasuredJ != 0 {
-		t.Errorf("absurd energy: %+v", c)
+	if b := RecordBasis(&none); ModelEnergyJ(sys, 3600, b) != est || b.EnergyImplausible != 0 {
+		t.Errorf("estimated energy: %+v", b)
 	}
-	// RecordCompute splits a stored record the same way.
-	util := 0.6
-	r := &UsageRecord{UsageRecordInput: UsageRecordInput{GPUSeconds: 3600, NodeSeconds: 900, GPUUtil: &util, EnergyJoules: 1e17}}
-	FillCompute(r, sys, 0)
-	c := RecordCompute(r)
-	if c.FLOPMeasured != r.FLOP || c.EnergyEstimatedJ != est || c.EnergyImplausible != 1 {
-		t.Errorf("record compute: %+v from %+v", c, r)
+	absurd := rec(nil, 1e17)
+	if b := RecordBasis(&absurd); ModelEnergyJ(sys, 3600, b) != est || b.EnergyImplausible != 1 || b.EnergyMeasuredJ != 0 {
+		t.Errorf("absurd energy: %+v", b)
+	}
+	// Bases add and subtract exactly.
+	var sum UsageBasis
+	sum.Add(RecordBasis(&measured), 1)
+	sum.Add(RecordBasis(&over), 1)
+	sum.Add(RecordBasis(&measured), -1)
+	if sum != RecordBasis(&over) {
+		t.Errorf("sum %+v, want %+v", sum, RecordBasis(&over))
 	}
 }
 
@@ -111,14 +119,15 @@ func TestBuildModelComputeProjection(t *testing.T) {
 	day := now.Unix() / 86400
 	sys := &System{ID: "s", PeakTFLOPSPerGPU: 1000, MFULow: 0.4, MFUHigh: 0.4}
 	m := &Model{ID: "m", Name: "m", Version: "1"}
+	// 7e23 FLOP at 1e15 FLOP/s × 0.4: 1.75e9 GPU-seconds.
 	rows := []ModelUsageRow{{SystemID: "s", ModelUsageDelta: ModelUsageDelta{ModelUsageKey: ModelUsageKey{Phase: PhasePreTraining},
-		GPUSeconds: 7, JobCompute: JobCompute{FLOPDeclared: 7e23}}}}
+		GPUSeconds: 1.75e9}}}
 	var days []ModelDay
 	for d := int64(0); d < 9; d++ { // 1e23 a day for a week, and before it
 		days = append(days, ModelDay{Day: day - d, GPUSeconds: 1, FLOP: 1e23})
 	}
 	al := &Allocation{SystemID: "s"}
-	mc := BuildModelCompute(m, rows, rows, days, map[string]*System{"s": sys}, []ModelAllocation{{Allocation: al, RemainingGPUSeconds: 1e10}}, now)
+	mc := BuildModelCompute(m, rows, rows, nil, days, map[string]*System{"s": sys}, []ModelAllocation{{Allocation: al, RemainingGPUSeconds: 1e10}}, now)
 	if math.Abs(mc.Training.FLOP-7e23) > 1e9 || math.Abs(mc.BurnRate-1e23) > 1e9 {
 		t.Fatalf("training %g, burn %g", mc.Training.FLOP, mc.BurnRate)
 	}
@@ -134,7 +143,7 @@ func TestBuildModelComputeProjection(t *testing.T) {
 	if math.Abs(mc.RemainingGrantFLOP-4e24) > 1e9 || sr.WithinGrant || Art52Draft(mc, "Org", nil) != nil {
 		t.Errorf("remaining %g, within grant %v", mc.RemainingGrantFLOP, sr.WithinGrant)
 	}
-	mc = BuildModelCompute(m, rows, rows, days, map[string]*System{"s": sys}, []ModelAllocation{{Allocation: al, RemainingGPUSeconds: 3e10}}, now)
+	mc = BuildModelCompute(m, rows, rows, nil, days, map[string]*System{"s": sys}, []ModelAllocation{{Allocation: al, RemainingGPUSeconds: 3e10}}, now)
 	n := Art52Draft(mc, "Org", nil)
 	if !mc.Crossings[1].WithinGrant || n == nil || n.Trigger != "projected" || n.DueBy != nil {
 		t.Errorf("projected within the grant: %+v, draft %+v", mc.Crossings[1], n)

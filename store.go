@@ -396,9 +396,9 @@ type ModelQueries interface {
 	// (and of unattributed jobs) of an organization, with each
 	// allocation's system.
 	ListOrganizationUsage(ctx context.Context, orgID string) ([]ModelUsageRow, error)
-	// ListAllocationModelUsage sums an allocation's usage per model label
-	// ("" for unattributed) and phase.
-	ListAllocationModelUsage(ctx context.Context, allocationID string) ([]ModelShare, error)
+	// ListAllocationModelUsage returns an allocation's running totals
+	// per model (0 for unattributed jobs) and phase.
+	ListAllocationModelUsage(ctx context.Context, allocationID string) ([]ModelUsageRow, error)
 	// ListComputeAlerts returns the alerts recorded for subject, by
 	// threshold and fraction.
 	ListComputeAlerts(ctx context.Context, subject string) ([]ComputeAlert, error)

@@ -70,7 +70,7 @@ type UsageRecord struct {
 	// the label only when it resolved.
 	ModelNum int64 `json:"-"`
 	// FLOP and EnergyJ are the job's compute and energy (without the
-	// site's PUE) as computed at ingestion (ComputeJob).
+	// site's PUE), computed when read (ModelFLOP, ModelEnergyJ).
 	FLOP    float64 `json:"flop"`
 	EnergyJ float64 `json:"energy_j"`
 }

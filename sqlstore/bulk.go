@@ -9,7 +9,7 @@ import (
 	"strings"
 )
 
-const nRecordCols = 17
+const nRecordCols = 14
 
 // Bulk statements have a few fixed shapes, so that the statement cache holds
 // a handful of them whatever the batch sizes: lookups take keysPerLookup
@@ -23,7 +23,7 @@ const nRecordCols = 17
 // 80 % of a bulk load's time. Anonymous "?" parameters bind by position.
 const (
 	keysPerLookup = 500
-	// maxBulkRows × 17 = 17408 parameters, below SQLite's 32766 and
+	// maxBulkRows × 14 = 14336 parameters, below SQLite's 32766 and
 	// PostgreSQL's 65535. Fewer, larger statements are cheaper: SQLite
 	// journals each page a statement touches.
 	maxBulkRows = 1024
@@ -109,7 +109,7 @@ func multiRow(dialect, head string, cols int, suffix, tail string) []string {
 func newBulkSQL(dialect string) *bulkSQL {
 	return &bulkSQL{
 		lookupRecords: lookupSQL(dialect, `SELECT job_id, bucket, state, final, start_at, end_at, elapsed, gpu_seconds, node_seconds, cpu_seconds,
-			model_num, phase, gpu_util, energy_raw, flop, energy_j FROM usage_records WHERE cluster = %s AND job_id IN`, 1),
+			claim, gpu_util, energy_raw FROM usage_records WHERE cluster = %s AND job_id IN`, 1),
 		lookupAllocations: lookupSQL(dialect, allocationSelect+` WHERE a.id IN`, 0),
 		lookupBuckets:     lookupSQL(dialect, `SELECT id, allocation_id, username FROM usage_buckets WHERE allocation_id IN`, 0),
 		bucketsByID:       lookupSQL(dialect, `SELECT id, allocation_id, username FROM usage_buckets WHERE id IN`, 0),
@@ -117,12 +117,11 @@ func newBulkSQL(dialect string) *bulkSQL {
 			2, ", 0, 0, 0, 0", ` ON CONFLICT (allocation_id, username) DO NOTHING`),
 		// A record is replaced whole: MergeUsage decided that it may be.
 		records: multiRow(dialect, `INSERT INTO usage_records (cluster, job_id, bucket, state, final, start_at, end_at, elapsed,
-			gpu_seconds, node_seconds, cpu_seconds, model_num, phase, gpu_util, energy_raw, flop, energy_j) VALUES `, nRecordCols, "",
+			gpu_seconds, node_seconds, cpu_seconds, claim, gpu_util, energy_raw) VALUES `, nRecordCols, "",
 			` ON CONFLICT (cluster, job_id) DO UPDATE SET bucket = excluded.bucket, state = excluded.state, final = excluded.final,
 			start_at = excluded.start_at, end_at = excluded.end_at, elapsed = excluded.elapsed, gpu_seconds = excluded.gpu_seconds,
-			node_seconds = excluded.node_seconds, cpu_seconds = excluded.cpu_seconds, model_num = excluded.model_num,
-			phase = excluded.phase, gpu_util = excluded.gpu_util, energy_raw = excluded.energy_raw, flop = excluded.flop,
-			energy_j = excluded.energy_j`),
+			node_seconds = excluded.node_seconds, cpu_seconds = excluded.cpu_seconds, claim = excluded.claim,
+			gpu_util = excluded.gpu_util, energy_raw = excluded.energy_raw`),
 		// Totals add the batch's differences; per allocation they return
 		// the new charge, which thresholds are measured on.
 		buckets: multiRow(dialect, `INSERT INTO usage_buckets (allocation_id, username, jobs, gpu_seconds, node_seconds, cpu_seconds) VALUES `, 6, "",
@@ -138,16 +137,13 @@ func newBulkSQL(dialect string) *bulkSQL {
 			` ON CONFLICT (model_num, day) DO UPDATE SET gpu_seconds = model_days.gpu_seconds + excluded.gpu_seconds,
 			flop = model_days.flop + excluded.flop`),
 		modelUsage: multiRow(dialect, `INSERT INTO model_usage (model_num, allocation_id, phase, organization_id, jobs, gpu_seconds,
-			gpu_seconds_measured, flop_measured, flop_declared, energy_gpu_seconds, energy_measured_j, energy_estimated_j,
-			energy_implausible) VALUES `, 13, "",
+			util_gpu_seconds, util_weighted, energy_gpu_seconds, energy_measured_j, energy_implausible) VALUES `, 11, "",
 			` ON CONFLICT (model_num, allocation_id, phase) DO UPDATE SET jobs = model_usage.jobs + excluded.jobs,
 			gpu_seconds = model_usage.gpu_seconds + excluded.gpu_seconds,
-			gpu_seconds_measured = model_usage.gpu_seconds_measured + excluded.gpu_seconds_measured,
-			flop_measured = model_usage.flop_measured + excluded.flop_measured,
-			flop_declared = model_usage.flop_declared + excluded.flop_declared,
+			util_gpu_seconds = model_usage.util_gpu_seconds + excluded.util_gpu_seconds,
+			util_weighted = model_usage.util_weighted + excluded.util_weighted,
 			energy_gpu_seconds = model_usage.energy_gpu_seconds + excluded.energy_gpu_seconds,
 			energy_measured_j = model_usage.energy_measured_j + excluded.energy_measured_j,
-			energy_estimated_j = model_usage.energy_estimated_j + excluded.energy_estimated_j,
 			energy_implausible = model_usage.energy_implausible + excluded.energy_implausible`),
 	}
 }

@@ -76,15 +76,13 @@ func (q *queries) ListModels(ctx context.Context, f pactum.ModelFilter) ([]*pact
 }
 
 const modelUsageColumns = `u.model_num, u.allocation_id, u.phase, u.organization_id, u.jobs, u.gpu_seconds,
-	u.gpu_seconds_measured, u.flop_measured, u.flop_declared, u.energy_gpu_seconds, u.energy_measured_j,
-	u.energy_estimated_j, u.energy_implausible, a.system_id`
+	u.util_gpu_seconds, u.util_weighted, u.energy_gpu_seconds, u.energy_measured_j, u.energy_implausible, a.system_id`
 
 func scanModelUsage(row scanner, _ ...any) (pactum.ModelUsageRow, error) {
 	var r pactum.ModelUsageRow
 	var phase int
 	err := row.Scan(&r.ModelNum, &r.AllocationID, &phase, &r.OrganizationID, &r.Jobs, &r.GPUSeconds,
-		&r.GPUSecondsMeasured, &r.FLOPMeasured, &r.FLOPDeclared, &r.EnergyGPUSeconds, &r.EnergyMeasuredJ,
-		&r.EnergyEstimatedJ, &r.EnergyImplausible, &r.SystemID)
+		&r.UtilGPUSeconds, &r.UtilWeighted, &r.EnergyGPUSeconds, &r.EnergyMeasuredJ, &r.EnergyImplausible, &r.SystemID)
 	r.Phase = pactum.PhaseOfCode(phase)
 	return r, err
 }
@@ -129,13 +127,12 @@ func (tx *Tx) AddModelUsage(ctx context.Context, deltas []pactum.ModelUsageDelta
 		}
 		return cmpInt(int64(a.Phase.Code()), int64(b.Phase.Code()))
 	})
-	args := make([]any, 0, 14*maxBulkRows)
+	args := make([]any, 0, 11*maxBulkRows)
 	err := chunks(len(deltas), bulkStatements[tx.db.dialect].modelUsage, func(stmt string, from, to int) error {
 		args = args[:0]
 		for _, d := range deltas[from:to] {
 			args = append(args, d.ModelNum, d.AllocationID, d.Phase.Code(), d.OrganizationID, d.Jobs, d.GPUSeconds,
-				d.GPUSecondsMeasured, d.FLOPMeasured, d.FLOPDeclared, d.EnergyGPUSeconds, d.EnergyMeasuredJ,
-				d.EnergyEstimatedJ, d.EnergyImplausible)
+				d.UtilGPUSeconds, d.UtilWeighted, d.EnergyGPUSeconds, d.EnergyMeasuredJ, d.EnergyImplausible)
 		}
 		_, err := tx.ExecContext(ctx, stmt, args...)
 		return err
@@ -214,20 +211,12 @@ func (q *queries) ListComputeAlerts(ctx context.Context, subject string) ([]pact
 	})
 }
 
-// ListAllocationModelUsage sums an allocation's usage per model label and
-// phase, unattributed ("") first.
-func (q *queries) ListAllocationModelUsage(ctx context.Context, allocationID string) ([]pactum.ModelShare, error) {
-	return listAll(ctx, q.q, "allocation model usage", `SELECT COALESCE(m.name || '@' || m.version, ''), u.phase, SUM(u.jobs),
-		SUM(u.gpu_seconds), SUM(u.flop_measured + u.flop_declared)
-		FROM model_usage u LEFT JOIN models m ON m.num = u.model_num WHERE u.allocation_id = $1
-		GROUP BY m.name, m.version, u.phase ORDER BY 1, 2`, []any{allocationID}, func(row scanner, _ ...any) (pactum.ModelShare, error) {
-		var s pactum.ModelShare
-		var phase int
-		var gpuSeconds int64
-		err := row.Scan(&s.Model, &phase, &s.Jobs, &gpuSeconds, &s.FLOP)
-		s.Phase, s.GPUHours = pactum.PhaseOfCode(phase), float64(gpuSeconds)/3600
-		return s, err
-	})
+// ListAllocationModelUsage returns an allocation's running totals per
+// model and phase.
+func (q *queries) ListAllocationModelUsage(ctx context.Context, allocationID string) ([]pactum.ModelUsageRow, error) {
+	return listAll(ctx, q.q, "allocation model usage", `SELECT `+modelUsageColumns+` FROM model_usage u
+		JOIN allocations a ON a.id = u.allocation_id WHERE u.allocation_id = $1 ORDER BY u.model_num, u.phase`,
+		[]any{allocationID}, scanModelUsage)
 }
 
 // ListModelAllocations returns the allocations a model's jobs ran under,

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -107,14 +108,15 @@ func (tx *Tx) GetUsageRecords(ctx context.Context, cluster string, jobIDs []stri
 		r := &pactum.UsageRecord{Cluster: cluster}
 		var bucket int64
 		var start, end sql.NullInt64
-		var phase int
+		var claim int64
 		var util sql.NullFloat64
+		var energy sql.NullInt64
 		if err := rows.Scan(&r.JobID, &bucket, &r.State, &r.Final, &start, &end, &r.ElapsedSeconds,
-			&r.GPUSeconds, &r.NodeSeconds, &r.CPUSeconds, &r.ModelNum, &phase, &util, &r.EnergyJoules, &r.FLOP, &r.EnergyJ); err != nil {
+			&r.GPUSeconds, &r.NodeSeconds, &r.CPUSeconds, &claim, &util, &energy); err != nil {
 			return err
 		}
 		r.StartAt, r.EndAt = unixPtr(start), unixPtr(end)
-		r.Phase, r.GPUUtil = pactum.PhaseOfCode(phase), floatPtr(util)
+		setClaim(&r.UsageRecordInput, &r.ModelNum, claim, util, energy)
 		out[r.JobID], bucketOf[r.JobID] = r, bucket
 		return nil
 	})
@@ -310,7 +312,7 @@ func (tx *Tx) PutUsageRecords(ctx context.Context, recs []*pactum.UsageRecord) e
 		for i, r := range upsert[from:to] {
 			args = append(args, r.Cluster, r.JobID, idOf[bucket[from+i]], r.State, r.Final,
 				unixArg(r.StartAt), unixArg(r.EndAt), r.ElapsedSeconds, r.GPUSeconds, r.NodeSeconds, r.CPUSeconds,
-				r.ModelNum, r.Phase.Code(), floatArg(r.GPUUtil), r.EnergyJoules, r.FLOP, r.EnergyJ)
+				claimOf(r), utilArg(r.GPUUtil), energyArg(r.EnergyJoules))
 		}
 		_, err := tx.ExecContext(ctx, stmt, args...)
 		return err
@@ -327,7 +329,7 @@ type usageKey struct{ cluster, job string }
 // usageRecordColumns are usage_records' columns, in the order the bulk
 // statements write them.
 var usageRecordColumns = []string{"cluster", "job_id", "bucket", "state", "final", "start_at", "end_at", "elapsed",
-	"gpu_seconds", "node_seconds", "cpu_seconds", "model_num", "phase", "gpu_util", "energy_raw", "flop", "energy_j"}
+	"gpu_seconds", "node_seconds", "cpu_seconds", "claim", "gpu_util", "energy_raw"}
 
 // copyUsageRecords writes n records of jobs not stored yet (row(k) gives
 // the k-th and its bucket) with COPY: binary rows, no statement to parse or
@@ -343,8 +345,7 @@ func (tx *Tx) copyUsageRecords(ctx context.Context, n int, row func(k int) (*pac
 	err := tx.copyFrom(ctx, "usage_records", usageRecordColumns, n, func(k int) []any {
 		r, bucket := row(k)
 		return []any{r.Cluster, r.JobID, bucket, r.State, r.Final, unixArg(r.StartAt), unixArg(r.EndAt),
-			r.ElapsedSeconds, r.GPUSeconds, r.NodeSeconds, r.CPUSeconds, int64(r.ModelNum), int64(r.Phase.Code()),
-			float32Arg(r.GPUUtil), r.EnergyJoules, r.FLOP, r.EnergyJ}
+			r.ElapsedSeconds, r.GPUSeconds, r.NodeSeconds, r.CPUSeconds, claimOf(r), utilArg(r.GPUUtil), energyArg(r.EnergyJoules)}
 	})
 	if err != nil {
 		return fmt.Errorf("write usage records: %w", err)
@@ -481,22 +482,21 @@ func (q *queries) ListUsageRecords(ctx context.Context, f pactum.UsageFilter) ([
 		w.add("r.final = ?", *f.Final)
 	}
 	query := `SELECT r.cluster, r.job_id, b.allocation_id, b.username, r.state, r.final, r.start_at, r.end_at, r.elapsed, r.gpu_seconds,
-		r.node_seconds, r.cpu_seconds, r.model_num, COALESCE(m.name || '@' || m.version, ''), r.phase, r.gpu_util, r.energy_raw,
-		r.flop, r.energy_j, COUNT(*) OVER ()
-		FROM usage_records r JOIN usage_buckets b ON b.id = r.bucket LEFT JOIN models m ON m.num = r.model_num` + w.String() +
+		r.node_seconds, r.cpu_seconds, r.claim, r.gpu_util, r.energy_raw, COUNT(*) OVER ()
+		FROM usage_records r JOIN usage_buckets b ON b.id = r.bucket` + w.String() +
 		` ORDER BY COALESCE(r.start_at, 0) DESC, r.job_id DESC` + w.page(f.Limit, f.Offset)
 	return listPage(ctx, q.q, "find usage records", query, w.args, func(row scanner, extra ...any) (*pactum.UsageRecord, error) {
 		r := &pactum.UsageRecord{}
 		var start, end sql.NullInt64
-		var phase int
+		var claim int64
 		var util sql.NullFloat64
+		var energy sql.NullInt64
 		if err := row.Scan(append([]any{&r.Cluster, &r.JobID, &r.AllocationID, &r.Username, &r.State, &r.Final, &start, &end,
-			&r.ElapsedSeconds, &r.GPUSeconds, &r.NodeSeconds, &r.CPUSeconds, &r.ModelNum, &r.Model, &phase, &util,
-			&r.EnergyJoules, &r.FLOP, &r.EnergyJ}, extra...)...); err != nil {
+			&r.ElapsedSeconds, &r.GPUSeconds, &r.NodeSeconds, &r.CPUSeconds, &claim, &util, &energy}, extra...)...); err != nil {
 			return nil, err
 		}
 		r.StartAt, r.EndAt = unixPtr(start), unixPtr(end)
-		r.Phase, r.GPUUtil = pactum.PhaseOfCode(phase), floatPtr(util)
+		setClaim(&r.UsageRecordInput, &r.ModelNum, claim, util, energy)
 		return r, nil
 	})
 }
@@ -516,25 +516,39 @@ func unixPtr(n sql.NullInt64) *time.Time {
 	return &t
 }
 
-func floatArg(f *float64) any {
-	if f == nil {
-		return nil
+// A record's claim is one column: the model it resolved to times 8 plus
+// its phase's code (see migration 00130).
+const claimPhases = 8
+
+func claimOf(r *pactum.UsageRecord) int64 { return r.ModelNum*claimPhases + int64(r.Phase.Code()) }
+
+// setClaim unpacks a stored claim and measurements into r and its model
+// num. The label (r.Model) is the caller's to fill.
+func setClaim(r *pactum.UsageRecordInput, modelNum *int64, claim int64, util sql.NullFloat64, energy sql.NullInt64) {
+	*modelNum, r.Phase = claim/claimPhases, pactum.PhaseOfCode(int(claim%claimPhases))
+	if util.Valid {
+		// Stored as a 4-byte real: rounded to 10^-6, as it was compared
+		// (pactum.MergeUsage).
+		u := math.Round(util.Float64*1e6) / 1e6
+		r.GPUUtil = &u
 	}
-	return *f
+	r.EnergyJoules = energy.Int64
 }
 
-// float32Arg is floatArg for COPY into a REAL column, which pgx's binary
-// copy wants as a float32.
-func float32Arg(f *float64) any {
+// utilArg is a utilisation for a REAL column: a float32, which is also
+// what pgx's binary COPY wants for it.
+func utilArg(f *float64) any {
 	if f == nil {
 		return nil
 	}
 	return float32(*f)
 }
 
-func floatPtr(n sql.NullFloat64) *float64 {
-	if !n.Valid {
+// energyArg stores "not measured" (0) as NULL: a NULL takes a bit of the
+// row's null bitmap, a 0 eight bytes.
+func energyArg(j int64) any {
+	if j <= 0 {
 		return nil
 	}
-	return &n.Float64
+	return j
 }

@@ -5,6 +5,7 @@ package usecase
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -136,6 +137,10 @@ func (a *App) ModelCompute(ctx context.Context, ref string) (*pactum.ModelComput
 		if err != nil {
 			return err
 		}
+		mfuOf, err := declaredMFUs(ctx, q, m.OrganizationID)
+		if err != nil {
+			return err
+		}
 		systems, err := systemMap(ctx, q)
 		if err != nil {
 			return err
@@ -153,7 +158,7 @@ func (a *App) ModelCompute(ctx context.Context, ref string) (*pactum.ModelComput
 		if err != nil {
 			return err
 		}
-		mc = pactum.BuildModelCompute(m, rows, org, days, systems, allocs, a.now())
+		mc = pactum.BuildModelCompute(m, rows, org, mfuOf, days, systems, allocs, a.now())
 		mc.AuditSeq = seq
 		for _, s := range []string{pactum.ModelSubject(m.Num), pactum.OrganizationSubject(m.OrganizationID)} {
 			al, err := q.ListComputeAlerts(ctx, s)
@@ -209,60 +214,72 @@ func remainingGPUSeconds(al *pactum.Allocation, charged int64, sys *pactum.Syste
 }
 
 // attribute resolves the batch's model claims against the models of each
-// allocation's organization and computes each record's FLOP and energy on
-// its allocation's system. A claim naming no model of that organization
+// allocation's organization. A claim naming no model of that organization
 // leaves the job unattributed, with a note in its result.
 func (a *App) attribute(ctx context.Context, bt *batch) error {
 	if len(bt.recs) == 0 {
 		return nil
 	}
-	systems, err := a.systems(ctx)
-	if err != nil {
+	var err error
+	if bt.systems, err = a.systems(ctx); err != nil {
 		return err
 	}
+	bt.models = map[int64]*pactum.Model{}
+	// One query per organization whose jobs claim a model: a batch holds
+	// few, and most hold a handful of models.
 	byOrg := map[string]map[string]*pactum.Model{}
 	for k := range bt.recs {
 		r := &bt.recs[k]
+		if r.Model == "" {
+			continue
+		}
 		al := bt.allocs[r.AllocationID]
-		var m *pactum.Model
-		if r.Model != "" {
-			models, ok := byOrg[al.OrganizationID]
-			if !ok {
-				list, _, err := a.store.ListModels(ctx, pactum.ModelFilter{OrganizationID: &al.OrganizationID, Limit: 1000})
-				if err != nil {
-					return err
-				}
-				models = make(map[string]*pactum.Model, len(list))
-				for _, x := range list {
-					models[x.Label()] = x
-				}
-				byOrg[al.OrganizationID] = models
+		models, ok := byOrg[al.OrganizationID]
+		if !ok {
+			all, err := organizationModels(ctx, a.store, al.OrganizationID)
+			if err != nil {
+				return err
 			}
-			if m = models[r.Model]; m == nil {
-				if bt.notes == nil {
-					bt.notes = map[int]string{}
-				}
-				bt.notes[k] = fmt.Sprintf("model %s is not a model of the allocation's organization; the job is counted as unattributed", r.Model)
-				r.Model = ""
-			} else {
-				r.ModelNum = m.Num
-				if bt.models == nil {
-					bt.models = map[int64]*pactum.Model{}
-				}
+			models = make(map[string]*pactum.Model, len(all))
+			for _, m := range all {
+				models[m.Label()] = m
 				bt.models[m.Num] = m
 			}
+			byOrg[al.OrganizationID] = models
 		}
-		sys := systems[al.SystemID]
-		if sys == nil {
-			return fmt.Errorf("allocation %s: system %s is not in the catalogue", al.ID, al.SystemID)
+		m := models[r.Model]
+		if m == nil {
+			if bt.notes == nil {
+				bt.notes = map[int]string{}
+			}
+			bt.notes[k] = fmt.Sprintf("model %s is not a model of the allocation's organization; the job is counted as unattributed", r.Model)
+			r.Model = ""
+			continue
 		}
-		mfu := 0.0
+		r.ModelNum = m.Num
+	}
+	return nil
+}
+
+// flop is a record's compute as the running totals count it at ingestion:
+// with the catalogue and the model's declared MFU of now.
+func (bt *batch) flop(ctx context.Context, tx pactum.Tx, r *pactum.UsageRecord, al *pactum.Allocation) (float64, error) {
+	mfu := 0.0
+	if r.ModelNum != 0 {
+		m := bt.models[r.ModelNum]
+		if m == nil { // a stored record's model that no claim of the batch names
+			all, err := organizationModels(ctx, tx, al.OrganizationID)
+			if err != nil {
+				return 0, err
+			}
+			maps.Copy(bt.models, all)
+			m = bt.models[r.ModelNum]
+		}
 		if m != nil {
 			mfu = m.DeclaredMFU
 		}
-		pactum.FillCompute(r, sys, mfu)
 	}
-	return nil
+	return pactum.ModelFLOP(bt.systems[al.SystemID], mfu, r.GPUSeconds, pactum.RecordBasis(&r.UsageRecordInput)), nil
 }
 
 // modelDeltas returns how the running model totals change when the
@@ -276,7 +293,7 @@ func (bt *batch) modelDeltas(ctx context.Context, tx pactum.Tx, order, latest []
 	sums := map[pactum.ModelUsageKey]*pactum.ModelUsageDelta{}
 	type dayKey struct{ model, day int64 }
 	days := map[dayKey]*pactum.ModelDay{}
-	totals := map[string]float64{}
+	orgFLOP, modelFLOP := map[string]float64{}, map[int64]float64{}
 	add := func(r *pactum.UsageRecord, sign, day int64) error {
 		al, err := bt.allocation(ctx, tx, r.AllocationID)
 		if err != nil {
@@ -290,11 +307,15 @@ func (bt *batch) modelDeltas(ctx context.Context, tx pactum.Tx, order, latest []
 		}
 		d.Jobs += sign
 		d.GPUSeconds += sign * r.GPUSeconds
-		d.JobCompute.Add(pactum.RecordCompute(r), sign)
+		d.UsageBasis.Add(pactum.RecordBasis(&r.UsageRecordInput), sign)
+		flop, err := bt.flop(ctx, tx, r, al)
+		if err != nil {
+			return err
+		}
 		s := float64(sign)
-		totals[pactum.OrganizationSubject(al.OrganizationID)] += s * r.FLOP
+		orgFLOP[al.OrganizationID] += s * flop
 		if r.ModelNum != 0 && r.Phase.Training() {
-			totals[pactum.ModelSubject(r.ModelNum)] += s * r.FLOP
+			modelFLOP[r.ModelNum] += s * flop
 			dk := dayKey{r.ModelNum, day}
 			md := days[dk]
 			if md == nil {
@@ -302,7 +323,7 @@ func (bt *batch) modelDeltas(ctx context.Context, tx pactum.Tx, order, latest []
 				days[dk] = md
 			}
 			md.GPUSeconds += sign * r.GPUSeconds
-			md.FLOP += s * r.FLOP
+			md.FLOP += s * flop
 		}
 		return nil
 	}
@@ -325,7 +346,7 @@ func (bt *batch) modelDeltas(ctx context.Context, tx pactum.Tx, order, latest []
 	}
 	out := make([]pactum.ModelUsageDelta, 0, len(sums))
 	for _, d := range sums {
-		if d.Jobs != 0 || d.GPUSeconds != 0 || d.JobCompute != (pactum.JobCompute{}) {
+		if d.Jobs != 0 || d.GPUSeconds != 0 || d.UsageBasis != (pactum.UsageBasis{}) {
 			out = append(out, *d)
 		}
 	}
@@ -335,9 +356,15 @@ func (bt *batch) modelDeltas(ctx context.Context, tx pactum.Tx, order, latest []
 			outDays = append(outDays, *d)
 		}
 	}
-	for s, v := range totals {
-		if v == 0 {
-			delete(totals, s)
+	totals := make(map[string]float64, len(orgFLOP)+len(modelFLOP))
+	for id, v := range orgFLOP {
+		if v != 0 {
+			totals[pactum.OrganizationSubject(id)] = v
+		}
+	}
+	for n, v := range modelFLOP {
+		if v != 0 {
+			totals[pactum.ModelSubject(n)] = v
 		}
 	}
 	return out, outDays, totals, nil
@@ -430,5 +457,60 @@ func sortedKeys[V any](m map[string]V) []string {
 		out = append(out, k)
 	}
 	slices.Sort(out)
+	return out
+}
+
+// organizationModels returns an organization's models by Num.
+func organizationModels(ctx context.Context, q pactum.Queries, orgID string) (map[int64]*pactum.Model, error) {
+	out := map[int64]*pactum.Model{}
+	for offset := 0; ; offset += 1000 {
+		list, _, err := q.ListModels(ctx, pactum.ModelFilter{OrganizationID: &orgID, Limit: 1000, Offset: offset})
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range list {
+			out[m.Num] = m
+		}
+		if len(list) < 1000 {
+			return out, nil
+		}
+	}
+}
+
+// declaredMFUs returns the declared MFU of an organization's models by Num.
+func declaredMFUs(ctx context.Context, q pactum.Queries, orgID string) (map[int64]float64, error) {
+	models, err := organizationModels(ctx, q, orgID)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]float64, len(models))
+	for n, m := range models {
+		out[n] = m.DeclaredMFU
+	}
+	return out, nil
+}
+
+// modelShares derives an allocation's usage by model and phase from its
+// running totals, with each model's label and declared MFU.
+func modelShares(rows []pactum.ModelUsageRow, models map[int64]*pactum.Model, sys *pactum.System) []pactum.ModelShare {
+	out := make([]pactum.ModelShare, 0, len(rows))
+	for _, r := range rows {
+		if r.Jobs == 0 && r.GPUSeconds == 0 {
+			continue
+		}
+		sh := pactum.ModelShare{Phase: r.Phase, Jobs: r.Jobs, GPUHours: float64(r.GPUSeconds) / 3600}
+		mfu := 0.0
+		if m := models[r.ModelNum]; m != nil {
+			sh.Model, mfu = m.Label(), m.DeclaredMFU
+		}
+		sh.FLOP = pactum.ModelFLOP(sys, mfu, r.GPUSeconds, r.UsageBasis)
+		out = append(out, sh)
+	}
+	slices.SortFunc(out, func(a, b pactum.ModelShare) int {
+		if c := strings.Compare(a.Model, b.Model); c != 0 {
+			return c
+		}
+		return a.Phase.Code() - b.Phase.Code()
+	})
 	return out
 }

@@ -32,6 +32,8 @@ type batch struct {
 	// notes holds, by index into recs, what became of a model claim
 	// that resolved to no model.
 	notes map[int]string
+	// systems is the catalogue, for the FLOP the running totals add.
+	systems map[string]*pactum.System
 }
 
 // IngestUsage stores a batch of records from one cluster in one
@@ -402,8 +404,20 @@ func (a *App) FindUsageSummary(ctx context.Context, allocationID string) (*pactu
 			return err
 		}
 		sum.SystemID, sum.State, sum.Unit, sum.Amount, sum.LimitSeconds = al.SystemID, al.State, al.Unit, al.Amount, al.LimitSeconds()
-		sum.Models, err = q.ListAllocationModelUsage(ctx, al.ID)
-		return err
+		rows, err := q.ListAllocationModelUsage(ctx, al.ID)
+		if err != nil {
+			return err
+		}
+		models, err := organizationModels(ctx, q, al.OrganizationID)
+		if err != nil {
+			return err
+		}
+		systems, err := systemMap(ctx, q)
+		if err != nil {
+			return err
+		}
+		sum.Models = modelShares(rows, models, systems[al.SystemID])
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -424,9 +438,24 @@ func (a *App) FindUsageRecords(ctx context.Context, f pactum.UsageFilter) ([]*pa
 	if err != nil {
 		return nil, 0, err
 	}
+	models, err := organizationModels(ctx, a.store, al.OrganizationID)
+	if err != nil {
+		return nil, 0, err
+	}
+	systems, err := a.systems(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	sys := systems[al.SystemID]
 	for _, r := range recs {
 		r.Account = pactum.AllocationAccount(al.ID)
 		r.ChargeSeconds = pactum.ChargeSeconds(al.Unit, r.GPUSeconds, r.NodeSeconds)
+		mfu := 0.0
+		if m := models[r.ModelNum]; m != nil {
+			r.Model, mfu = m.Label(), m.DeclaredMFU
+		}
+		b := pactum.RecordBasis(&r.UsageRecordInput)
+		r.FLOP, r.EnergyJ = pactum.ModelFLOP(sys, mfu, r.GPUSeconds, b), pactum.ModelEnergyJ(sys, r.GPUSeconds, b)
 	}
 	return recs, total, nil
 }

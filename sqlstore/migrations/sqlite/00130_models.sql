@@ -1,19 +1,22 @@
 -- SPDX-License-Identifier: EUPL-1.2
 -- Supervision of compute (model.go). Models are registered by their
 -- organization; num is their compact key in the usage tables. A job's
--- record keeps the model its claim resolved to (0: none), its phase code
--- (pactum.Phase.Code), Slurm's measured GPU utilisation and energy when
--- there were any, and the FLOP and energy computed at ingestion, so that
--- replacing a running job's record changes the totals by exactly the
--- difference even if the catalogue or the model's declared MFU changed
--- in between.
+-- record keeps its claim as one integer, the model it resolved to (0:
+-- none) times 8 plus its phase code (pactum.Phase.Code), and Slurm's
+-- measured GPU utilisation and energy when there were any (NULL
+-- otherwise): measurements only, never derived figures, and as few
+-- columns as that takes, since every column of usage_records costs
+-- ingestion (BenchmarkSacct).
 --
--- model_usage holds running totals per (model, allocation, phase), and
+-- model_usage holds running totals of the measurements per (model,
+-- allocation, phase), from which a model's FLOP and energy are computed
+-- when read, with the catalogue and the declared MFU of that moment; and
 -- model_days each model's training compute per day (the day a job ended,
 -- or its running record was read): a model's figures and its burn rate
--- are sums over a few hundred rows, never a scan of the records. compute_totals holds each
--- model's cumulative training FLOP and each organization's upper bound
--- (every GPU-hour counted), updated in the ingesting transaction, for the
+-- are sums over a few hundred rows, never a scan of the records.
+-- compute_totals holds each model's cumulative training FLOP and each
+-- organization's upper bound (every GPU-hour counted), added to in the
+-- ingesting transaction with the parameters of that moment, for the
 -- alerts in compute_alerts, recorded once each.
 -- +goose Up
 CREATE TABLE models (
@@ -34,12 +37,9 @@ CREATE TABLE models (
     UNIQUE (organization_id, name, version)
 );
 
-ALTER TABLE usage_records ADD COLUMN model_num INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE usage_records ADD COLUMN phase INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE usage_records ADD COLUMN claim INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE usage_records ADD COLUMN gpu_util REAL;
-ALTER TABLE usage_records ADD COLUMN energy_raw INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE usage_records ADD COLUMN flop REAL NOT NULL DEFAULT 0;
-ALTER TABLE usage_records ADD COLUMN energy_j REAL NOT NULL DEFAULT 0;
+ALTER TABLE usage_records ADD COLUMN energy_raw INTEGER;
 
 CREATE TABLE model_usage (
     model_num            INTEGER NOT NULL,
@@ -48,12 +48,10 @@ CREATE TABLE model_usage (
     organization_id      TEXT NOT NULL,
     jobs                 INTEGER NOT NULL,
     gpu_seconds          INTEGER NOT NULL,
-    gpu_seconds_measured INTEGER NOT NULL,
-    flop_measured        REAL NOT NULL,
-    flop_declared        REAL NOT NULL,
+    util_gpu_seconds     INTEGER NOT NULL,
+    util_weighted        REAL NOT NULL,
     energy_gpu_seconds   INTEGER NOT NULL,
     energy_measured_j    REAL NOT NULL,
-    energy_estimated_j   REAL NOT NULL,
     energy_implausible   INTEGER NOT NULL,
     PRIMARY KEY (model_num, allocation_id, phase)
 ) WITHOUT ROWID;
@@ -88,10 +86,7 @@ DROP TABLE compute_alerts;
 DROP TABLE compute_totals;
 DROP TABLE model_days;
 DROP TABLE model_usage;
-ALTER TABLE usage_records DROP COLUMN energy_j;
-ALTER TABLE usage_records DROP COLUMN flop;
 ALTER TABLE usage_records DROP COLUMN energy_raw;
 ALTER TABLE usage_records DROP COLUMN gpu_util;
-ALTER TABLE usage_records DROP COLUMN phase;
-ALTER TABLE usage_records DROP COLUMN model_num;
+ALTER TABLE usage_records DROP COLUMN claim;
 DROP TABLE models;
