@@ -116,7 +116,9 @@ type Model struct {
 	// scheme (the thresholds are cumulative).
 	PriorTrainingFLOP float64 `json:"prior_training_flop,omitempty"`
 	// ParameterCount and TrainingTokens, when declared, give the
-	// architecture-based estimate 6·P·D beside the measured one.
+	// architecture-based estimate 6·P·D beside the measured one: the
+	// tokens of this model's own training (on the scheme), since the base
+	// model's and prior compute are declared apart and added to both.
 	ParameterCount float64 `json:"parameter_count,omitempty"`
 	TrainingTokens float64 `json:"training_tokens,omitempty"`
 	// DeclaredMFU is the model FLOP utilisation the provider declares for

@@ -2,7 +2,11 @@
 
 package demo
 
-import "github.com/pactum/pactum"
+import (
+	"time"
+
+	"github.com/pactum/pactum"
+)
 
 // startup is one applicant organization of the demo with its proposal and
 // what the access manager will do if it reaches review.
@@ -28,6 +32,23 @@ type startup struct {
 	// Act codes, give the proposal its AI Act profile, as for an applicant
 	// who has never read the Act.
 	yes []string
+	// model is the model the startup registers and trains, nil for none:
+	// its jobs then run unattributed.
+	model *modelPlan
+}
+
+// modelPlan is a model and the jobs that train it on each system.
+type modelPlan struct {
+	model pactum.Model
+	jobs  map[string][]demoJob // by system ID
+}
+
+// demoJob is a job the demo runs on a simulated cluster.
+type demoJob struct {
+	gpus    int
+	runs    time.Duration
+	phase   pactum.Phase
+	comment string // for a job without a model's claim
 }
 
 // reviewer is one of the demo's reviewers with the profile they write.
@@ -77,6 +98,8 @@ func alephLingua() startup {
 	w.DataProvenance = pactum.DataProvenance{Sources: []string{"public_datasets", "licensed"}, TDMOptOutsHonoured: true,
 		Description: "EUR-Lex, national gazettes and case law licensed from two publishers; no personal data beyond public judgments, pseudonymised."}
 	return startup{
+		model: &modelPlan{model: pactum.Model{Name: "lex-7b", Version: "1", ParameterCount: 7e9, TrainingTokens: 150e9},
+			jobs: map[string][]demoJob{"leonardo-booster": {{gpus: 8, runs: 3 * time.Hour, phase: pactum.PhasePreTraining}}}},
 		org: pactum.Organization{LegalName: "Aleph Lingua GmbH", Country: "DE", RegistrationNumber: "HRB 221904 (München)",
 			FoundedOn: pactum.MustDate("2022-03-01"), Staff: 24, TurnoverEUR: 2_100_000, BalanceSheetEUR: 3_400_000},
 		applicant: pactum.User{Email: "ada@aleph-lingua.example", Name: "Ada Berger"},
@@ -204,13 +227,24 @@ func atlas() startup {
 	w.DataProvenance = pactum.DataProvenance{Sources: []string{"web_crawl", "public_datasets", "licensed"}, TDMOptOutsHonoured: true,
 		PersonalData: true, Description: "Filtered Common Crawl (robots.txt and TDM opt-outs honoured), Wikipedia, licensed news archives."}
 	return startup{
+		// Atlas-70B v2 continues the pre-training of v1, which took
+		// 7.4·10^24 FLOP at another centre, on JUPITER and MareNostrum 5:
+		// the model approaches 10^25, and pactum drafts the provider's
+		// Art. 52 notification.
+		model: &modelPlan{model: pactum.Model{Name: "atlas-70b", Version: "2", BaseModel: "atlas-70b@1 (trained elsewhere)",
+			PriorTrainingFLOP: 7.4e24, ParameterCount: 70e9, TrainingTokens: 1e12, DeclaredMFU: 0.38},
+			jobs: map[string][]demoJob{
+				"jupiter-booster": {{gpus: 1024, runs: 10 * 24 * time.Hour, phase: pactum.PhasePreTraining},
+					{gpus: 64, runs: 12 * time.Hour, phase: pactum.PhaseEvaluation}},
+				"mn5-acc": {{gpus: 128, runs: 8 * 24 * time.Hour, phase: pactum.PhasePreTraining}},
+			}},
 		org: pactum.Organization{LegalName: "Atlas Foundation Models SAS", Country: "FR", RegistrationNumber: "912 345 678 RCS Paris",
 			FoundedOn: pactum.MustDate("2023-06-01"), Staff: 120, TurnoverEUR: 30_000_000, BalanceSheetEUR: 55_000_000},
 		applicant: pactum.User{Email: "claire@atlas-models.example", Name: "Claire Dubois"},
 		yes:       []string{"talks_with_people", "generates_content"},
 		proposal: pactum.Proposal{ProposalInput: pactum.ProposalInput{Mode: pactum.ModeLargeScale, Title: "Atlas-70B: an open multilingual foundation model", ProposalContent: pactum.ProposalContent{
 			Summary:           "Pre-train a 70B dense transformer on 2T tokens covering all 24 official EU languages.",
-			Requests:          []pactum.ResourceRequest{{SystemID: "jupiter-booster", Amount: 1_200_000, StorageTB: 800}},
+			Requests:          []pactum.ResourceRequest{{SystemID: "jupiter-booster", Amount: 1_200_000, StorageTB: 800}, {SystemID: "mn5-acc", Amount: 40_000, StorageTB: 50}},
 			DurationMonths:    12,
 			AIWork:            w,
 			Ethics:            pactum.EthicsAssessment{PersonalData: pactum.EthicsAnswer{Yes: true, Details: "Web text may contain personal data; PII filtering and opt-out handling documented."}},

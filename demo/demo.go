@@ -10,8 +10,10 @@
 // proposal and the manager the fast lane's referrals once their reviews are
 // in; allocations are created; each hosting site's
 // agent provisions them on a simulated Slurm cluster and accounts a job per
-// allocation; the audit chain is
-// verified. It knows nothing of storage.
+// allocation, the jobs of the startups' models claiming them; each model's
+// cumulative compute is read against the AI Act's thresholds (one, trained
+// on two systems, nears 10^25 FLOP and gets its Art. 52 notification
+// drafted); the audit chain is verified. It knows nothing of storage.
 package demo
 
 import (
@@ -51,8 +53,10 @@ type Result struct {
 	// Review summarises the review workflow and the allocation run.
 	Review *ReviewSummary `json:"review"`
 	// Sites is what each system's site agent did on its simulated cluster.
-	Sites []SiteRun           `json:"sites"`
-	Audit *pactum.AuditReport `json:"audit"`
+	Sites []SiteRun `json:"sites"`
+	// Models are the models the startups trained, as supervised.
+	Models []ModelRun          `json:"models"`
+	Audit  *pactum.AuditReport `json:"audit"`
 }
 
 // SystemGranted is what was awarded on one system.
@@ -101,7 +105,7 @@ func Run(ctx context.Context, serverURL, managerToken string, opt Options) (*Res
 		return nil, err
 	}
 	for _, step := range []func() error{sc.openCall, sc.register, sc.submit, sc.review, sc.decideReferrals, sc.probe,
-		sc.summarise, sc.runSites, sc.verifyAudit} {
+		sc.summarise, sc.registerModels, sc.runSites, sc.supervise, sc.verifyAudit} {
 		if err := step(); err != nil {
 			return nil, err
 		}
@@ -409,6 +413,21 @@ func (r *Result) WriteText(w io.Writer) error {
 		for _, s := range r.Sites {
 			fmt.Fprintf(w, "  %-8s %-18s %d allocations provisioned and activated, %d jobs accounted, %d duplicates on re-read\n",
 				s.Site, s.System, s.Activated, s.Accepted, s.Duplicate)
+		}
+	}
+	if len(r.Models) > 0 {
+		fmt.Fprintln(w, "\nModels trained (cumulative training compute against the AI Act's thresholds, ±30 %):")
+		for _, m := range r.Models {
+			fmt.Fprintf(w, "  %s (%s) on %s: %s GPU-hours of training\n", m.Model, m.Organization, strings.Join(m.Systems, ", "), fmtNum(m.GPUHours))
+			fmt.Fprintf(w, "    training %s FLOP; cumulative %s FLOP\n", m.Training, m.Cumulative)
+			if m.SixPD != "" {
+				fmt.Fprintf(w, "    6·P·D (declared) %s FLOP\n", m.SixPD)
+			}
+			fmt.Fprintf(w, "    upper bound (every GPU-hour of the organization) %s FLOP; energy %.2g MWh, %.2g t CO₂e\n", m.UpperBound, m.EnergyMWh, m.CO2eTonnes)
+			fmt.Fprintf(w, "    %s\n", strings.Join(m.Thresholds, "; "))
+			if m.Notification != "" {
+				fmt.Fprintf(w, "    Art. 52 notification drafted (%s), due by %s\n", m.Notification, orDash(m.DueBy))
+			}
 		}
 	}
 	fmt.Fprintln(w, "\nChecks:")

@@ -180,9 +180,17 @@ func (st *siteStage) cycle() (*agent.Report, error) {
 
 // member returns the client of the applicant whose organization holds al.
 func (st *siteStage) member(al client.Allocation) *client.ClientWithResponses {
+	if a := st.actor(al); a != nil {
+		return a.c
+	}
+	return nil
+}
+
+// actor is the applicant of al's organization.
+func (st *siteStage) actor(al client.Allocation) *actor {
 	for _, a := range st.actors {
 		if a.orgID == al.OrganizationId {
-			return a.c
+			return a
 		}
 	}
 	return nil
@@ -206,19 +214,34 @@ func (st *siteStage) meetConditions() error {
 	return nil
 }
 
-// runJobs has each allocation run an 8-GPU job for three hours.
+// runJobs runs each allocation's jobs: those of its organization's model
+// plan on this system, each claiming the model and its phase in its
+// comment as pactum job submit writes it; otherwise one unattributed 8-GPU
+// job of three hours.
 func (st *siteStage) runJobs() (int, error) {
 	jobs := 0
 	for _, al := range st.allocs {
 		st.cluster.User = st.usernames[al.OrganizationId]
-		id, err := st.cluster.Submit(st.ctx, slurm.SubmitRequest{Account: pactum.AllocationAccount(al.Id), GPUs: 8, Time: 4 * time.Hour, Wrap: "train.sh"})
-		if err != nil {
-			return jobs, fmt.Errorf("demo: submit on %s: %w", st.system, err)
+		plan := []demoJob{{gpus: 8, runs: 3 * time.Hour}}
+		label := ""
+		if a := st.actor(al); a != nil && a.s.model != nil && len(a.s.model.jobs[st.system]) > 0 {
+			plan, label = a.s.model.jobs[st.system], a.s.model.model.Label()
 		}
-		if err := st.cluster.Finish(id, 3*time.Hour, ""); err != nil {
-			return jobs, err
+		for _, j := range plan {
+			comment := j.comment
+			if label != "" {
+				comment = pactum.JobLabel(label, j.phase)
+			}
+			id, err := st.cluster.Submit(st.ctx, slurm.SubmitRequest{Account: pactum.AllocationAccount(al.Id), GPUs: j.gpus,
+				Time: j.runs + time.Hour, Wrap: "train.sh", Comment: comment})
+			if err != nil {
+				return jobs, fmt.Errorf("demo: submit on %s: %w", st.system, err)
+			}
+			if err := st.cluster.Finish(id, j.runs, ""); err != nil {
+				return jobs, err
+			}
+			jobs++
 		}
-		jobs++
 	}
 	return jobs, nil
 }

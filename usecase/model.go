@@ -331,7 +331,9 @@ func (bt *batch) modelDeltas(ctx context.Context, tx pactum.Tx, order, latest []
 		rec := &bt.recs[latest[j]-1]
 		day := today
 		if rec.Final && rec.EndAt != nil {
-			day = rec.EndAt.Unix() / 86400
+			// A cluster's clock ahead of the server's must not put
+			// compute into days that have not come.
+			day = min(rec.EndAt.Unix()/86400, today)
 		}
 		// The stored record's share moves to the new record's day: the
 		// daily series sums to the model's total whatever the order.
