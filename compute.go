@@ -131,6 +131,7 @@ func BuildModelCompute(m *Model, rows, org []ModelUsageRow, mfuOf map[int64]floa
 		implausible += r.EnergyImplausible
 		if r.Phase.Training() {
 			s.FLOP += flop
+			s.TrainingGPUHours += float64(r.GPUSeconds) / 3600
 			training += flop
 			trainingGPUs += r.GPUSeconds
 			measuredGPUs += r.UtilGPUSeconds

@@ -384,13 +384,16 @@ type PhaseUsage struct {
 
 // SystemUsage is a model's (or organization's) use of one system.
 type SystemUsage struct {
-	SystemID  string  `json:"system_id"`
-	Site      string  `json:"site"`
-	Country   string  `json:"country"`
-	GPUHours  float64 `json:"gpu_hours"`
-	FLOP      float64 `json:"flop"`
-	EnergyMWh float64 `json:"energy_mwh"`
-	CO2eKg    float64 `json:"co2e_kg"`
+	SystemID string  `json:"system_id"`
+	Site     string  `json:"site"`
+	Country  string  `json:"country"`
+	GPUHours float64 `json:"gpu_hours"`
+	// TrainingGPUHours are those of the training phases, whose compute
+	// FLOP is.
+	TrainingGPUHours float64 `json:"training_gpu_hours"`
+	FLOP             float64 `json:"flop"`
+	EnergyMWh        float64 `json:"energy_mwh"`
+	CO2eKg           float64 `json:"co2e_kg"`
 }
 
 // Crossing is a compute threshold and where the model stands against it.
@@ -485,6 +488,7 @@ type ModelService interface {
 	// ModelCompute reports a model's supervision record; ENOTFOUND for a
 	// model the caller may not see.
 	ModelCompute(ctx context.Context, id string) (*ModelCompute, error)
+	ModelDocumenter
 }
 
 // AllocationCharge is an allocation with the charge-seconds used so far.

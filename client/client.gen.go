@@ -585,6 +585,27 @@ func (e ModelComputeNotificationTrigger) Valid() bool {
 	}
 }
 
+// Defines values for ModelDocumentationAudience.
+const (
+	ModelDocumentationAudienceAiOffice          ModelDocumentationAudience = "ai-office"
+	ModelDocumentationAudienceDownstream        ModelDocumentationAudience = "downstream"
+	ModelDocumentationAudienceNationalAuthority ModelDocumentationAudience = "national-authority"
+)
+
+// Valid indicates whether the value is a known member of the ModelDocumentationAudience enum.
+func (e ModelDocumentationAudience) Valid() bool {
+	switch e {
+	case ModelDocumentationAudienceAiOffice:
+		return true
+	case ModelDocumentationAudienceDownstream:
+		return true
+	case ModelDocumentationAudienceNationalAuthority:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for NotificationKind.
 const (
 	NotifyDecision       NotificationKind = "proposal.decision"
@@ -912,6 +933,45 @@ func (e Unit) Valid() bool {
 	case GpuHours:
 		return true
 	case NodeHours:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetModelDocumentationParamsAudience.
+const (
+	GetModelDocumentationParamsAudienceAiOffice          GetModelDocumentationParamsAudience = "ai-office"
+	GetModelDocumentationParamsAudienceDownstream        GetModelDocumentationParamsAudience = "downstream"
+	GetModelDocumentationParamsAudienceNationalAuthority GetModelDocumentationParamsAudience = "national-authority"
+)
+
+// Valid indicates whether the value is a known member of the GetModelDocumentationParamsAudience enum.
+func (e GetModelDocumentationParamsAudience) Valid() bool {
+	switch e {
+	case GetModelDocumentationParamsAudienceAiOffice:
+		return true
+	case GetModelDocumentationParamsAudienceDownstream:
+		return true
+	case GetModelDocumentationParamsAudienceNationalAuthority:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetModelDocumentationParamsFormat.
+const (
+	Html GetModelDocumentationParamsFormat = "html"
+	Json GetModelDocumentationParamsFormat = "json"
+)
+
+// Valid indicates whether the value is a known member of the GetModelDocumentationParamsFormat enum.
+func (e GetModelDocumentationParamsFormat) Valid() bool {
+	switch e {
+	case Html:
+		return true
+	case Json:
 		return true
 	default:
 		return false
@@ -1706,13 +1766,14 @@ type ModelCompute struct {
 	RemainingGrantFlop float64      `json:"remaining_grant_flop"`
 	SixPd              *ModelFigure `json:"six_pd,omitempty"`
 	Systems            []struct {
-		Co2eKg    float64 `json:"co2e_kg"`
-		Country   string  `json:"country"`
-		EnergyMwh float64 `json:"energy_mwh"`
-		Flop      float64 `json:"flop"`
-		GpuHours  float64 `json:"gpu_hours"`
-		Site      string  `json:"site"`
-		SystemId  string  `json:"system_id"`
+		Co2eKg           float64 `json:"co2e_kg"`
+		Country          string  `json:"country"`
+		EnergyMwh        float64 `json:"energy_mwh"`
+		Flop             float64 `json:"flop"`
+		GpuHours         float64 `json:"gpu_hours"`
+		Site             string  `json:"site"`
+		SystemId         string  `json:"system_id"`
+		TrainingGpuHours float64 `json:"training_gpu_hours"`
 	} `json:"systems"`
 	Training   ModelFigure `json:"training"`
 	UpperBound ModelFigure `json:"upper_bound"`
@@ -1723,6 +1784,42 @@ type ModelComputeCrossingsReachedBy string
 
 // ModelComputeNotificationTrigger defines model for ModelCompute.Notification.Trigger.
 type ModelComputeNotificationTrigger string
+
+// ModelDocumentation defines model for ModelDocumentation.
+type ModelDocumentation struct {
+	Audience  ModelDocumentationAudience `json:"audience"`
+	AuditHash string                     `json:"audit_hash"`
+	AuditSeq  int64                      `json:"audit_seq"`
+	Compute   *struct {
+		Flop   string `json:"flop"`
+		Method string `json:"method"`
+	} `json:"compute,omitempty"`
+	Energy *struct {
+		Methodology string `json:"methodology"`
+		Mwh         string `json:"mwh"`
+	} `json:"energy,omitempty"`
+	Form         string    `json:"form"`
+	GeneratedAt  time.Time `json:"generated_at"`
+	Model        string    `json:"model"`
+	ModelId      string    `json:"model_id"`
+	Notes        []string  `json:"notes"`
+	Provider     string    `json:"provider"`
+	PublicKey    *string   `json:"public_key,omitempty"`
+	Signature    *string   `json:"signature,omitempty"`
+	TrainingTime *struct {
+		Band         *string `json:"band,omitempty"`
+		From         *string `json:"from,omitempty"`
+		HardwareDays *[]struct {
+			Accelerator string  `json:"accelerator"`
+			GpuDays     float64 `json:"gpu_days"`
+		} `json:"hardware_days,omitempty"`
+		To            *string  `json:"to,omitempty"`
+		WallClockDays *float64 `json:"wall_clock_days,omitempty"`
+	} `json:"training_time,omitempty"`
+}
+
+// ModelDocumentationAudience defines model for ModelDocumentation.Audience.
+type ModelDocumentationAudience string
 
 // ModelFigure defines model for ModelFigure.
 type ModelFigure struct {
@@ -2667,6 +2764,20 @@ type ListModelsParams struct {
 	Offset *Offset `form:"offset,omitempty" json:"offset,omitempty"`
 }
 
+// GetModelDocumentationParams defines parameters for GetModelDocumentation.
+type GetModelDocumentationParams struct {
+	Audience *GetModelDocumentationParamsAudience `form:"audience,omitempty" json:"audience,omitempty"`
+
+	// Format html for a printable page
+	Format *GetModelDocumentationParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+}
+
+// GetModelDocumentationParamsAudience defines parameters for GetModelDocumentation.
+type GetModelDocumentationParamsAudience string
+
+// GetModelDocumentationParamsFormat defines parameters for GetModelDocumentation.
+type GetModelDocumentationParamsFormat string
+
 // ListNotificationsParams defines parameters for ListNotifications.
 type ListNotificationsParams struct {
 	UserId     *string `form:"user_id,omitempty" json:"user_id,omitempty"`
@@ -3143,6 +3254,16 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/v1/models/{id}/compute (the `GetModelCompute` operationId).
 	GetModelCompute(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetModelDocumentation The compute, training time and energy part of a model's documentation (Model Documentation Form), signed
+	//
+	// For the AI Office (FLOP to two significant figures with the method, wall-clock and hardware days, MWh),
+	// national competent authorities (orders of magnitude and bands) or downstream providers (no compute or
+	// energy). The figures are computed at the stated audit position and signed with the server's audit
+	// checkpoint key (pactum serve --document-key); check them with pactum models verify-document.
+	//
+	// Corresponds with GET /api/v1/models/{id}/documentation (the `GetModelDocumentation` operationId).
+	GetModelDocumentation(ctx context.Context, id ID, params *GetModelDocumentationParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListNotifications Your notifications, newest first (access managers and auditors may name a user)
 	//
@@ -4166,6 +4287,26 @@ func (c *Client) CreateModel(ctx context.Context, body CreateModelJSONRequestBod
 // Corresponds with GET /api/v1/models/{id}/compute (the `GetModelCompute` operationId).
 func (c *Client) GetModelCompute(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetModelComputeRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetModelDocumentation The compute, training time and energy part of a model's documentation (Model Documentation Form), signed
+//
+// For the AI Office (FLOP to two significant figures with the method, wall-clock and hardware days, MWh),
+// national competent authorities (orders of magnitude and bands) or downstream providers (no compute or
+// energy). The figures are computed at the stated audit position and signed with the server's audit
+// checkpoint key (pactum serve --document-key); check them with pactum models verify-document.
+//
+// Corresponds with GET /api/v1/models/{id}/documentation (the `GetModelDocumentation` operationId).
+func (c *Client) GetModelDocumentation(ctx context.Context, id ID, params *GetModelDocumentationParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetModelDocumentationRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -6812,6 +6953,79 @@ func NewGetModelComputeRequest(server string, id ID) (*http.Request, error) {
 	return req, nil
 }
 
+// NewGetModelDocumentationRequest constructs an http.Request for the GetModelDocumentation method
+func NewGetModelDocumentationRequest(server string, id ID, params *GetModelDocumentationParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/models/%s/documentation", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Audience != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "audience", *params.Audience, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListNotificationsRequest constructs an http.Request for the ListNotifications method
 func NewListNotificationsRequest(server string, params *ListNotificationsParams) (*http.Request, error) {
 	var err error
@@ -9118,6 +9332,18 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/v1/models/{id}/compute (the `GetModelCompute` operationId).
 	GetModelComputeWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*GetModelComputeResponse, error)
+
+	// GetModelDocumentationWithResponse The compute, training time and energy part of a model's documentation (Model Documentation Form), signed
+	//
+	// For the AI Office (FLOP to two significant figures with the method, wall-clock and hardware days, MWh),
+	// national competent authorities (orders of magnitude and bands) or downstream providers (no compute or
+	// energy). The figures are computed at the stated audit position and signed with the server's audit
+	// checkpoint key (pactum serve --document-key); check them with pactum models verify-document.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/models/{id}/documentation (the `GetModelDocumentation` operationId).
+	GetModelDocumentationWithResponse(ctx context.Context, id ID, params *GetModelDocumentationParams, reqEditors ...RequestEditorFn) (*GetModelDocumentationResponse, error)
 
 	// ListNotificationsWithResponse Your notifications, newest first (access managers and auditors may name a user)
 	//
@@ -11969,6 +12195,82 @@ func (r GetModelComputeResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetModelComputeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetModelDocumentationResponse429Headers the declared response headers of an HTTP 429 response for GetModelDocumentation
+type GetModelDocumentationResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GetModelDocumentationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ModelDocumentation
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Invalid
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooMany
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetModelDocumentationResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetModelDocumentationResponse) GetJSON200() *ModelDocumentation {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetModelDocumentationResponse) GetJSON400() *Invalid {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetModelDocumentationResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetModelDocumentationResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetModelDocumentationResponse) GetJSON429() *TooMany {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetModelDocumentationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetModelDocumentationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetModelDocumentationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetModelDocumentationResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -15702,6 +16004,24 @@ func (c *ClientWithResponses) GetModelComputeWithResponse(ctx context.Context, i
 	return ParseGetModelComputeResponse(rsp)
 }
 
+// GetModelDocumentationWithResponse The compute, training time and energy part of a model's documentation (Model Documentation Form), signed
+//
+// For the AI Office (FLOP to two significant figures with the method, wall-clock and hardware days, MWh),
+// national competent authorities (orders of magnitude and bands) or downstream providers (no compute or
+// energy). The figures are computed at the stated audit position and signed with the server's audit
+// checkpoint key (pactum serve --document-key); check them with pactum models verify-document.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/models/{id}/documentation (the `GetModelDocumentation` operationId).
+func (c *ClientWithResponses) GetModelDocumentationWithResponse(ctx context.Context, id ID, params *GetModelDocumentationParams, reqEditors ...RequestEditorFn) (*GetModelDocumentationResponse, error) {
+	rsp, err := c.GetModelDocumentation(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetModelDocumentationResponse(rsp)
+}
+
 // ListNotificationsWithResponse Your notifications, newest first (access managers and auditors may name a user)
 //
 // Returns a wrapper object for the known response body format(s).
@@ -18613,6 +18933,76 @@ func ParseGetModelComputeResponse(rsp *http.Response) (*GetModelComputeResponse,
 	switch {
 	case rsp.StatusCode == 429:
 		var headers GetModelComputeResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetModelDocumentationResponse parses an HTTP response from a GetModelDocumentationWithResponse call
+func ParseGetModelDocumentationResponse(rsp *http.Response) (*GetModelDocumentationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetModelDocumentationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ModelDocumentation
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooMany
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case rsp.StatusCode == 200:
+		// Content-type (text/html) unsupported
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetModelDocumentationResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

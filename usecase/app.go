@@ -31,6 +31,10 @@ type Config struct {
 	// at which a model's (or an organization's upper bound's) cumulative
 	// compute is alerted on; pactum.DefaultAlertFractions when nil.
 	AlertFractions []float64
+	// DocumentKey is the audit checkpoint key (base64 Ed25519, from
+	// pactum audit keygen) that signs model documentation; "" leaves it
+	// unsigned.
+	DocumentKey string
 }
 
 // App runs pactum's use cases. Create it with New; it is safe for
@@ -45,6 +49,7 @@ type App struct {
 	cache     refCache
 	// alertFractions: Config.AlertFractions.
 	alertFractions []float64
+	documentKey    string
 }
 
 // The App implements every service of the domain.
@@ -75,7 +80,7 @@ func New(cfg Config) *App {
 	if a.logger == nil {
 		a.logger = slog.New(slog.DiscardHandler)
 	}
-	a.alertFractions = cfg.AlertFractions
+	a.alertFractions, a.documentKey = cfg.AlertFractions, cfg.DocumentKey
 	if a.alertFractions == nil {
 		a.alertFractions = pactum.DefaultAlertFractions
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pactum/pactum"
+	"github.com/pactum/pactum/audit"
 )
 
 // CreateModel registers a model of an organization: applicants for their
@@ -112,6 +113,52 @@ func visibleModel(ctx context.Context, q pactum.Queries, u *pactum.User, ref str
 // one snapshot, at the audit position it reports. ENOTFOUND for a model
 // the caller may not see.
 func (a *App) ModelCompute(ctx context.Context, ref string) (*pactum.ModelCompute, error) {
+	r, err := a.modelRecord(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	return r.mc, nil
+}
+
+// ModelDocumentation returns the compute, time and energy part of a
+// model's documentation for audience, at the audit position it was
+// computed at, signed with Config.DocumentKey when there is one. Whoever
+// may see the model's compute; ENOTFOUND otherwise, EINVALID for an
+// unknown audience.
+func (a *App) ModelDocumentation(ctx context.Context, ref string, audience pactum.DocAudience) (*pactum.ModelDocumentation, error) {
+	if !audience.Valid() {
+		return nil, invalid("Unknown audience.", "audience", "must be ai-office, national-authority or downstream")
+	}
+	r, err := a.modelRecord(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	d := pactum.BuildModelDocumentation(r.mc, r.provider, r.systems, audience, r.mc.AuditSeq, r.hash)
+	if a.documentKey != "" {
+		pub, err := audit.PublicKey(a.documentKey)
+		if err != nil {
+			return nil, fmt.Errorf("document key: %w", err)
+		}
+		d.PublicKey = pub // part of what is signed
+		if _, d.Signature, err = audit.SignDocument(a.documentKey, d.Payload()); err != nil {
+			return nil, err
+		}
+	} else {
+		d.Notes = append(d.Notes, "Unsigned: this server has no document key (pactum serve --document-key).")
+	}
+	return d, nil
+}
+
+// modelRecord is a model's supervision record with what documentation
+// adds to it.
+type modelRecord struct {
+	mc       *pactum.ModelCompute
+	hash     string
+	provider string
+	systems  map[string]*pactum.System
+}
+
+func (a *App) modelRecord(ctx context.Context, ref string) (*modelRecord, error) {
 	u, err := actor(ctx)
 	if err != nil {
 		return nil, err
@@ -120,6 +167,7 @@ func (a *App) ModelCompute(ctx context.Context, ref string) (*pactum.ModelComput
 		return nil, err
 	}
 	var mc *pactum.ModelCompute
+	out := &modelRecord{}
 	err = pactum.View(ctx, a.store, func(q pactum.Queries) error {
 		m, err := visibleModel(ctx, q, u, ref)
 		if err != nil {
@@ -154,10 +202,11 @@ func (a *App) ModelCompute(ctx context.Context, ref string) (*pactum.ModelComput
 			allocs[i] = pactum.ModelAllocation{Allocation: c.Allocation,
 				RemainingGPUSeconds: remainingGPUSeconds(c.Allocation, c.ChargeSeconds, systems[c.Allocation.SystemID])}
 		}
-		seq, _, err := q.GetAuditHead(ctx)
+		seq, hash, err := q.GetAuditHead(ctx)
 		if err != nil {
 			return err
 		}
+		out.hash, out.systems = hash, systems
 		mc = pactum.BuildModelCompute(m, rows, org, mfuOf, days, systems, allocs, a.now())
 		mc.AuditSeq = seq
 		for _, s := range []string{pactum.ModelSubject(m.Num), pactum.OrganizationSubject(m.OrganizationID)} {
@@ -175,12 +224,14 @@ func (a *App) ModelCompute(ctx context.Context, ref string) (*pactum.ModelComput
 			return err
 		}
 		mc.Notification = pactum.Art52Draft(mc, o.LegalName, knownAt(mc.Alerts, pactum.ModelSubject(m.Num)))
+		out.provider = o.LegalName
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return mc, nil
+	out.mc = mc
+	return out, nil
 }
 
 // knownAt is when subject's estimate first reached the systemic-risk

@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"github.com/pactum/pactum"
+	"github.com/pactum/pactum/audit"
 	"github.com/pactum/pactum/sqlstore/storetest"
+	"github.com/pactum/pactum/usecase"
 )
 
 func (w *world) model(t *testing.T, u *pactum.User, m pactum.Model) *pactum.Model {
@@ -257,7 +259,46 @@ func TestSystemicRiskAlert(t *testing.T) {
 		if !found && mc.UpperBound.FLOP-m.PriorTrainingFLOP >= 0.5e23 {
 			t.Errorf("no alert on the organization's upper bound of %g", mc.UpperBound.FLOP)
 		}
+		checkDocumentation(t, w, m, mc)
 	})
+}
+
+// checkDocumentation: the model's documentation at each audience's
+// granularity, signed over the audit position it states.
+func checkDocumentation(t *testing.T, w *world, m *pactum.Model, mc *pactum.ModelCompute) {
+	priv, pub, err := audit.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	uc := usecase.New(usecase.Config{Store: w.db, Screener: w.screener, Now: w.clock.Now, DocumentKey: priv})
+	ctx := storetest.As(w.f.ApplicantA)
+	aio, err := uc.ModelDocumentation(ctx, m.ID, pactum.AudienceAIOffice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aio.Compute == nil || aio.Compute.FLOP != mc.Cumulative.Display || aio.Energy == nil || aio.TrainingTime == nil ||
+		len(aio.TrainingTime.HardwareDays) != 1 || aio.TrainingTime.HardwareDays[0].GPUDays != 1024*30 || aio.AuditSeq < mc.AuditSeq {
+		t.Errorf("for the AI Office: %+v %+v %+v", aio, aio.Compute, aio.TrainingTime)
+	}
+	if err := audit.VerifyDocument(aio.PublicKey, aio.Signature, aio.Payload(), pub); err != nil {
+		t.Errorf("signature: %v", err)
+	}
+	aio.Compute.FLOP = "1.0e+24"
+	if audit.VerifyDocument(aio.PublicKey, aio.Signature, aio.Payload(), pub) == nil {
+		t.Error("a changed figure still verifies")
+	}
+	nca, err := uc.ModelDocumentation(ctx, m.ID, pactum.AudienceNationalAuthority)
+	if err != nil || nca.Compute.FLOP != "10^25" || nca.TrainingTime.Band != "less than 1 month" || nca.TrainingTime.WallClockDays != 0 {
+		t.Errorf("for national authorities: %+v %v", nca, err)
+	}
+	dp, err := uc.ModelDocumentation(ctx, m.ID, pactum.AudienceDownstream)
+	if err != nil || dp.Compute != nil || dp.Energy != nil || dp.TrainingTime != nil {
+		t.Errorf("for downstream providers: %+v %v", dp, err)
+	}
+	_, err = uc.ModelDocumentation(ctx, m.ID, "press")
+	wantCode(t, err, pactum.EINVALID)
+	_, err = uc.ModelDocumentation(storetest.As(w.f.ApplicantB), m.ID, pactum.AudienceAIOffice)
+	wantCode(t, err, pactum.ENOTFOUND)
 }
 
 func containsKind(ns []*pactum.Notification, kind string) bool {

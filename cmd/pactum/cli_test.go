@@ -52,13 +52,13 @@ func as(t *testing.T, mgr map[string]string, email, role string, extra ...string
 // serveData runs `pactum serve` on the database in dir, in-process and in
 // the background, until the test ends, and returns its URL. The server
 // must then stop with exit status 0.
-func serveData(t *testing.T, dir string) string {
+func serveData(t *testing.T, dir string, flags ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var sout, serr syncBuffer
 	done := make(chan int)
 	go func() {
-		done <- run(ctx, []string{"serve", "--data", dir, "--addr", "127.0.0.1:0", "--log-level", "warn"}, strings.NewReader(""), &sout, &serr, os.Getenv)
+		done <- run(ctx, append([]string{"serve", "--data", dir, "--addr", "127.0.0.1:0", "--log-level", "warn"}, flags...), strings.NewReader(""), &sout, &serr, os.Getenv)
 	}()
 	t.Cleanup(func() {
 		cancel()

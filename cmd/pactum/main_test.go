@@ -4,9 +4,13 @@ package main
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pactum/pactum/audit"
 )
 
 // cutoffAhead is a call cut-off two years from now: far enough that the
@@ -214,5 +218,47 @@ func checkRefusals(t *testing.T, w *cliWorld) {
 	}
 	if code, _, stderr := cli(t, map[string]string{"PACTUM_SERVER": "http://127.0.0.1:1", "PACTUM_TOKEN": "pct_x"}, "proposals", "list"); code != exitServer || !strings.Contains(stderr, "cannot reach") {
 		t.Errorf("no server: %d %s", code, stderr)
+	}
+}
+
+// TestModelDocumentationSigned: a server given the audit checkpoint key
+// signs a model's documentation; it verifies offline with the public key,
+// and fails with exit 7 when changed or held to another key.
+func TestModelDocumentationSigned(t *testing.T) {
+	dir := t.TempDir()
+	key := filepath.Join(t.TempDir(), "audit.key")
+	pub := strings.TrimSpace(clu(t, nil, nil, "audit", "keygen", "--out", key))
+	if code, _, stderr := cli(t, nil, "serve", "--data", dir, "--document-key", filepath.Join(dir, "nope")); code != exitInvalid || !strings.Contains(stderr, "--document-key") {
+		t.Errorf("a server with a missing key: %d %s", code, stderr)
+	}
+	token := initOnce(t, dir)
+	mgr := map[string]string{"PACTUM_SERVER": serveData(t, dir, "--document-key", key), "PACTUM_TOKEN": token}
+	app, _ := as(t, mgr, "ada@aleph.example", "applicant", "--org", createAleph(t, mgr))
+	clu(t, app, nil, "models", "create", "lex@1", "--params", "1e9", "--tokens", "1e11")
+	doc := filepath.Join(t.TempDir(), "lex.json")
+	if err := os.WriteFile(doc, []byte(clu(t, app, nil, "models", "document", "lex@1")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out := clu(t, nil, nil, "models", "verify-document", doc, "--trust", pub); !strings.Contains(out, "signature OK") {
+		t.Errorf("verify: %s", out)
+	}
+	_, other, err := audit.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := cli(t, nil, "models", "verify-document", doc, "--trust", other); code != exitCheck || !strings.Contains(stderr, "not the trusted key") {
+		t.Errorf("another key: %d %s", code, stderr)
+	}
+	data, _ := os.ReadFile(doc)
+	forged := strings.Replace(string(data), `"audit_seq":`, `"audit_seq":1`, 1)
+	if err := os.WriteFile(doc, []byte(forged), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := cli(t, nil, "models", "verify-document", doc, "--trust", pub); code != exitCheck || !strings.Contains(stderr, "does not verify") {
+		t.Errorf("a changed document: %d %s", code, stderr)
+	}
+	if out := clu(t, app, nil, "models", "document", "lex@1", "--audience", "national-authority", "--html"); !strings.Contains(out, "<!DOCTYPE html>") ||
+		!strings.Contains(out, "national-authority") || !strings.Contains(out, "Signed with key") {
+		t.Errorf("printable page: %s", out)
 	}
 }

@@ -4,19 +4,22 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/pactum/pactum"
+	"github.com/pactum/pactum/audit"
 	"github.com/pactum/pactum/client"
 )
 
 func newModelsCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{Use: "models", Aliases: []string{"model"}, Short: "Register models and follow their training compute against the AI Act thresholds"}
-	cmd.AddCommand(newModelsCreateCmd(e), newModelsListCmd(e), newModelsComputeCmd(e))
+	cmd.AddCommand(newModelsCreateCmd(e), newModelsListCmd(e), newModelsComputeCmd(e), newModelsDocumentCmd(e), newModelsVerifyDocumentCmd(e))
 	return cmd
 }
 
@@ -183,3 +186,75 @@ func orEmpty[T any](p *T) T {
 	}
 	return *p
 }
+
+func newModelsDocumentCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "document ID|NAME@VERSION",
+		Short: "The compute, training time and energy part of a model's documentation (AI Act Model Documentation Form)",
+		Long: `Print the compute, training time and energy part of a model's documentation,
+as the Commission's Model Documentation Form asks it of the audience: the AI
+Office (FLOP to two significant figures with the method, wall-clock and
+hardware days, MWh), national competent authorities (orders of magnitude and
+bands) or downstream providers (none of these). The figures are computed at the
+audit position they state and signed with the server's audit checkpoint key;
+anyone can check the JSON form with 'pactum models verify-document'.`,
+		Example: `  pactum models document atlas-70b@2 > atlas-70b-2.json
+  pactum models document atlas-70b@2 --audience national-authority --html > atlas.html`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			aud, _ := cmd.Flags().GetString("audience")
+			if !pactum.DocAudience(aud).Valid() {
+				return pactum.Errorf(pactum.EINVALID, "--audience %q: use ai-office, national-authority or downstream.", aud)
+			}
+			html, _ := cmd.Flags().GetBool("html")
+			params := &client.GetModelDocumentationParams{Audience: ptrTo(client.GetModelDocumentationParamsAudience(aud))}
+			if html {
+				params.Format = ptrTo(client.Html)
+			}
+			return call(cmd, e, func(ctx context.Context, c *client.ClientWithResponses) (*client.GetModelDocumentationResponse, error) {
+				return c.GetModelDocumentationWithResponse(ctx, args[0], params)
+			}, func(resp *client.GetModelDocumentationResponse) error {
+				_, err := e.stdout.Write(resp.Body) // the document as signed, or the page
+				return err
+			})
+		},
+	}
+	cmd.Flags().String("audience", string(pactum.AudienceAIOffice), "ai-office, national-authority or downstream")
+	cmd.Flags().Bool("html", false, "a printable HTML page instead of the signed JSON")
+	return cmd
+}
+
+func newModelsVerifyDocumentCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "verify-document FILE --trust PUBLIC_KEY",
+		Short: "Check a model documentation's signature, offline",
+		Long: `Check that a model documentation (the JSON of 'pactum models document') was
+signed by the holder of the audit checkpoint key and not changed since. The
+public key is the one 'pactum audit keygen' printed, which the scheme
+publishes; the document's audit position can then be held to the audit chain
+(pactum audit verify --checkpoint).`,
+		Example: `  pactum models verify-document atlas-70b-2.json --trust "$(cat audit.pub)"`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			trust, _ := cmd.Flags().GetString("trust")
+			data, err := os.ReadFile(args[0])
+			if err != nil {
+				return pactum.Errorf(pactum.EINVALID, "%v", err)
+			}
+			var d pactum.ModelDocumentation
+			if err := json.Unmarshal(data, &d); err != nil {
+				return pactum.Errorf(pactum.EINVALID, "%s is not a model documentation: %v", args[0], err)
+			}
+			if err := audit.VerifyDocument(d.PublicKey, d.Signature, d.Payload(), strings.TrimSpace(trust)); err != nil {
+				return &exitError{code: exitCheck, err: fmt.Errorf("%s: %w", args[0], err)}
+			}
+			fmt.Fprintf(e.stdout, "%s: signature OK. %s for %s, figures at audit event %d (%s).\n", args[0], d.Model, d.Audience, d.AuditSeq, d.AuditHash)
+			return nil
+		},
+	}
+	cmd.Flags().String("trust", "", "the base64 public key the document must be signed with (required)")
+	_ = cmd.MarkFlagRequired("trust")
+	return cmd
+}
+
+func ptrTo[T any](v T) *T { return &v }

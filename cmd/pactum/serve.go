@@ -5,11 +5,15 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/pactum/pactum"
+	"github.com/pactum/pactum/audit"
 	pactumhttp "github.com/pactum/pactum/http"
+	"github.com/pactum/pactum/usecase"
 )
 
 func newLogger(e *env, level string) (*slog.Logger, error) {
@@ -50,7 +54,11 @@ an access manager's or auditor's token unless --metrics-public.`,
 			}
 			addr, _ := cmd.Flags().GetString("addr")
 			rules, _ := cmd.Flags().GetString("rules")
-			a, err := openApp(cmd.Context(), dsn, logger, rules, nil)
+			docKey, err := documentKey(cmd)
+			if err != nil {
+				return err
+			}
+			a, err := openApp(cmd.Context(), dsn, logger, rules, nil, func(c *usecase.Config) { c.DocumentKey = docKey })
 			if err != nil {
 				return err
 			}
@@ -80,6 +88,7 @@ an access manager's or auditor's token unless --metrics-public.`,
 	cmd.Flags().Int("rate-limit", d.Requests, "requests each user may send per --rate-window (0: no limit); more are answered 429 with Retry-After")
 	cmd.Flags().Duration("rate-window", d.Window, "the window of --rate-limit")
 	cmd.Flags().Int("max-in-flight", d.InFlight, "requests each user may have running at once (0: no cap); more are answered 429")
+	cmd.Flags().String("document-key", "", "audit checkpoint key file (pactum audit keygen) that signs model documentation (default: unsigned)")
 	cmd.Flags().Bool("metrics-public", false, "serve /metrics without a token (default: an access manager's or auditor's token is needed, since the API faces the internet)")
 	return cmd
 }
@@ -142,3 +151,21 @@ manager exists.`,
 
 // stderrIsTerminal reports whether progress lines are worth printing.
 func stderrIsTerminal(e *env) bool { return e.stderrTTY }
+
+// documentKey reads and checks --document-key: a server must not start
+// with a key that cannot sign.
+func documentKey(cmd *cobra.Command) (string, error) {
+	path, _ := cmd.Flags().GetString("document-key")
+	if path == "" {
+		return "", nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", pactum.Errorf(pactum.EINVALID, "--document-key: %v", err)
+	}
+	key := strings.TrimSpace(string(data))
+	if _, err := audit.PublicKey(key); err != nil {
+		return "", pactum.Errorf(pactum.EINVALID, "--document-key %s: %v (make one with pactum audit keygen)", path, err)
+	}
+	return key, nil
+}

@@ -57,7 +57,7 @@ type app struct {
 
 // openApp opens the database, seeds the systems catalogue (a no-op when
 // unchanged) and wires the use cases on clock now (time.Now when nil).
-func openApp(ctx context.Context, dsn string, logger *slog.Logger, rulesDir string, now func() time.Time) (*app, error) {
+func openApp(ctx context.Context, dsn string, logger *slog.Logger, rulesDir string, now func() time.Time, opts ...func(*usecase.Config)) (*app, error) {
 	if now == nil {
 		now = time.Now
 	}
@@ -65,7 +65,7 @@ func openApp(ctx context.Context, dsn string, logger *slog.Logger, rulesDir stri
 	if err != nil {
 		return nil, err
 	}
-	a, err := wire(ctx, db, logger, rulesDir, now)
+	a, err := wire(ctx, db, logger, rulesDir, now, opts...)
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -73,7 +73,7 @@ func openApp(ctx context.Context, dsn string, logger *slog.Logger, rulesDir stri
 	return a, nil
 }
 
-func wire(ctx context.Context, db *sqlstore.DB, logger *slog.Logger, rulesDir string, now func() time.Time) (*app, error) {
+func wire(ctx context.Context, db *sqlstore.DB, logger *slog.Logger, rulesDir string, now func() time.Time, opts ...func(*usecase.Config)) (*app, error) {
 	var rs *policy.Ruleset
 	var err error
 	if rulesDir != "" {
@@ -92,12 +92,16 @@ func wire(ctx context.Context, db *sqlstore.DB, logger *slog.Logger, rulesDir st
 	if err != nil {
 		return nil, err
 	}
-	uc := usecase.New(usecase.Config{
+	cfg := usecase.Config{
 		Store: db, Screener: policy.NewScreener(rs),
 		// No time limit: a run must be reproducible from its inputs.
 		Allocator: allocate.New(solver.Options{}),
 		Rubric:    rubric, Now: now, Logger: logger,
-	})
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	uc := usecase.New(cfg)
 	a := &app{db: db, uc: uc, ruleset: rs, registry: prometheus.NewRegistry()}
 	sys := pactum.NewContextWithUser(ctx, pactum.SystemUser())
 	if err := uc.UpsertSystems(sys, systems); err != nil {
