@@ -4,6 +4,7 @@ package pactum
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -151,7 +152,7 @@ func BuildModelCompute(m *Model, rows, org []ModelUsageRow, mfuOf map[int64]floa
 			mc.Phases = append(mc.Phases, *p)
 		}
 	}
-	for _, id := range sortedKeys(bySystem) {
+	for _, id := range slices.Sorted(maps.Keys(bySystem)) {
 		mc.Systems = append(mc.Systems, *bySystem[id])
 	}
 	mc.GPUHours = float64(trainingGPUs) / 3600
@@ -279,15 +280,6 @@ func energyMethod(measured float64, implausible int64) string {
 		fmt.Fprintf(&b, "; %d implausible measurements replaced by the estimate", implausible)
 	}
 	return b.String()
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }
 
 // Art52Notification is the draft of the notification a provider owes the

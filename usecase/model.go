@@ -430,7 +430,7 @@ func (bt *batch) modelDeltas(ctx context.Context, tx pactum.Tx, order, latest []
 // systemic-risk threshold and any upper bound, the access managers are
 // notified.
 func (a *App) crossComputeAlerts(ctx context.Context, tx pactum.Tx, bt *batch, added, after map[string]float64) error {
-	for _, subject := range sortedKeys(added) {
+	for _, subject := range slices.Sorted(maps.Keys(added)) {
 		offset, label := 0.0, ""
 		var m *pactum.Model
 		if num, ok := strings.CutPrefix(subject, "model:"); ok {
@@ -502,15 +502,6 @@ func (a *App) notifyAlert(ctx context.Context, tx pactum.Tx, m *pactum.Model, la
 		}
 	}
 	return nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }
 
 // organizationModels returns an organization's models by Num.

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pactum/pactum"
 	"github.com/pactum/pactum/audit"
 )
 
@@ -33,6 +34,54 @@ func TestCLIAgainstServer(t *testing.T) {
 	t.Run("Withdraw", func(t *testing.T) { checkWithdraw(t, w) })
 	t.Run("Refusals", func(t *testing.T) { checkRefusals(t, w) })
 	t.Run("Models", func(t *testing.T) { checkModels(t, w) })
+	t.Run("UsageImport", func(t *testing.T) { checkUsageImport(t, w) })
+}
+
+// checkUsageImport: CINECA's operator imports a sacct dump of another
+// column order, with a step line, a job of another account and a
+// malformed line; importing it again changes nothing; a dump without the
+// Account column is refused, naming it.
+func checkUsageImport(t *testing.T, w *cliWorld) {
+	ops, _ := as(t, w.mgr, "ops@cineca.example", "site_operator", "--site", "CINECA")
+	var allocs struct {
+		Items []struct {
+			ID string `json:"id"`
+		} `json:"items"`
+	}
+	cliJSON(t, w.app, &allocs, "allocations", "list", "--json")
+	acct := pactum.AllocationAccount(allocs.Items[0].ID)
+	dir := t.TempDir()
+	dump := filepath.Join(dir, "leonardo.txt")
+	lines := "User|Account|JobIDRaw|State|ElapsedRaw|AllocTRES|Comment|End\n" +
+		"ada|" + acct + "|101|COMPLETED|3600|cpu=32,gres/gpu=4,node=1|pactum:model=lex@9;phase=pre-training|2026-11-01T10:00:00\n" +
+		"|" + acct + "|101.batch|COMPLETED|3600|cpu=32,gres/gpu=4,node=1||2026-11-01T10:00:00\n" +
+		"bob|someone-else|102|COMPLETED|60|cpu=1,node=1||2026-11-01T10:00:00\n" +
+		"ada|" + acct + "|103|COMPLETED|not-a-number|cpu=1,node=1||2026-11-01T10:00:00\n"
+	if err := os.WriteFile(dump, []byte(lines), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var sum struct {
+		Records, Accepted, Duplicate, Rejected, Malformed int
+		Problems                                          []string
+	}
+	cliJSON(t, ops, &sum, "usage", "import", dump, "--cluster", "leonardo", "--json")
+	if sum.Records != 2 || sum.Accepted != 1 || sum.Rejected != 1 || sum.Malformed != 1 || len(sum.Problems) != 2 {
+		t.Errorf("import: %+v", sum)
+	}
+	cliJSON(t, ops, &sum, "usage", "import", dump, "--cluster", "leonardo", "--json")
+	if sum.Accepted != 0 || sum.Duplicate != 1 {
+		t.Errorf("import again: %+v", sum)
+	}
+	bad := filepath.Join(dir, "bad.txt")
+	if err := os.WriteFile(bad, []byte("User|JobIDRaw|State|ElapsedRaw|AllocTRES\nada|1|COMPLETED|1|node=1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := cli(t, ops, "usage", "import", bad, "--cluster", "leonardo"); code != exitInvalid || !strings.Contains(stderr, "Account") {
+		t.Errorf("a dump without Account: %d %s", code, stderr)
+	}
+	if code, _, stderr := cli(t, w.app, "usage", "import", dump, "--cluster", "leonardo"); code != exitDenied || !strings.Contains(stderr, "site operators") {
+		t.Errorf("an applicant importing: %d %s", code, stderr)
+	}
 }
 
 // checkModels: an applicant registers a model, lists it and reads its
