@@ -280,8 +280,11 @@ func TestModelDocumentationSigned(t *testing.T) {
 	if code, _, stderr := cli(t, nil, "serve", "--data", dir, "--document-key", filepath.Join(dir, "nope")); code != exitInvalid || !strings.Contains(stderr, "--document-key") {
 		t.Errorf("a server with a missing key: %d %s", code, stderr)
 	}
+	if code, _, stderr := cli(t, nil, "serve", "--data", dir, "--alert-fractions", "0.5,2"); code != exitInvalid || !strings.Contains(stderr, "2 is not a fraction") {
+		t.Errorf("a server with a bad alert fraction: %d %s", code, stderr)
+	}
 	token := initOnce(t, dir)
-	mgr := map[string]string{"PACTUM_SERVER": serveData(t, dir, "--document-key", key), "PACTUM_TOKEN": token}
+	mgr := map[string]string{"PACTUM_SERVER": serveData(t, dir, "--document-key", key, "--alert-fractions", "0.5,1"), "PACTUM_TOKEN": token}
 	app, _ := as(t, mgr, "ada@aleph.example", "applicant", "--org", createAleph(t, mgr))
 	clu(t, app, nil, "models", "create", "lex@1", "--params", "1e9", "--tokens", "1e11")
 	doc := filepath.Join(t.TempDir(), "lex.json")

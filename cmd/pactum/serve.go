@@ -58,7 +58,13 @@ an access manager's or auditor's token unless --metrics-public.`,
 			if err != nil {
 				return err
 			}
-			a, err := openApp(cmd.Context(), dsn, logger, rules, nil, func(c *usecase.Config) { c.DocumentKey = docKey })
+			fractions, err := alertFractions(cmd)
+			if err != nil {
+				return err
+			}
+			a, err := openApp(cmd.Context(), dsn, logger, rules, nil, func(c *usecase.Config) {
+				c.DocumentKey, c.AlertFractions = docKey, fractions
+			})
 			if err != nil {
 				return err
 			}
@@ -88,6 +94,7 @@ an access manager's or auditor's token unless --metrics-public.`,
 	cmd.Flags().Int("rate-limit", d.Requests, "requests each user may send per --rate-window (0: no limit); more are answered 429 with Retry-After")
 	cmd.Flags().Duration("rate-window", d.Window, "the window of --rate-limit")
 	cmd.Flags().Int("max-in-flight", d.InFlight, "requests each user may have running at once (0: no cap); more are answered 429")
+	cmd.Flags().Float64Slice("alert-fractions", pactum.DefaultAlertFractions, "fractions of the AI Act's 10^23 and 10^25 FLOP thresholds at which a model's cumulative compute is alerted on")
 	cmd.Flags().String("document-key", "", "audit checkpoint key file (pactum audit keygen) that signs model documentation (default: unsigned)")
 	cmd.Flags().Bool("metrics-public", false, "serve /metrics without a token (default: an access manager's or auditor's token is needed, since the API faces the internet)")
 	return cmd
@@ -168,4 +175,19 @@ func documentKey(cmd *cobra.Command) (string, error) {
 		return "", pactum.Errorf(pactum.EINVALID, "--document-key %s: %v (make one with pactum audit keygen)", path, err)
 	}
 	return key, nil
+}
+
+// alertFractions reads --alert-fractions: each in (0, 1], as many as make
+// sense.
+func alertFractions(cmd *cobra.Command) ([]float64, error) {
+	fs, _ := cmd.Flags().GetFloat64Slice("alert-fractions")
+	if len(fs) == 0 || len(fs) > 20 {
+		return nil, pactum.Errorf(pactum.EINVALID, "--alert-fractions: give between 1 and 20 fractions, e.g. 0.5,0.9,1")
+	}
+	for _, f := range fs {
+		if !(f > 0 && f <= 1) {
+			return nil, pactum.Errorf(pactum.EINVALID, "--alert-fractions: %g is not a fraction in (0, 1]", f)
+		}
+	}
+	return fs, nil
 }
