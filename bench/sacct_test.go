@@ -42,6 +42,10 @@ type sacctWorld struct {
 	file     string
 	size     int64
 	template string
+	// bareFile holds the same jobs without energy or model claims, as a
+	// site that gathers neither reports them.
+	bareFile string
+	bareSize int64
 	operator *pactum.User
 	stats    slurmsim.SacctStats
 }
@@ -76,24 +80,30 @@ func newSacctWorld(b *testing.B, dialect string) *sacctWorld {
 		}
 		accounts = append(accounts, pactum.AllocationAccount(as[0].ID))
 	}
-	w.file = filepath.Join(w.dir, "sacct.txt")
-	out, err := os.Create(w.file)
+	w.file, w.size, w.stats = writeSacct(b, filepath.Join(w.dir, "sacct.txt"), accounts, false)
+	w.bareFile, w.bareSize, _ = writeSacct(b, filepath.Join(w.dir, "sacct-bare.txt"), accounts, true)
+	return w
+}
+
+// writeSacct writes the benchmark's sacct file at path: the same jobs,
+// bare or with energy and model claims (slurmsim.SacctOptions.Bare).
+func writeSacct(b *testing.B, path string, accounts []string, bare bool) (string, int64, slurmsim.SacctStats) {
+	out, err := os.Create(path)
 	if err != nil {
 		b.Fatal(err)
 	}
-	w.stats, err = slurmsim.WriteSacct(out, slurmsim.SacctOptions{Lines: sacctLines(), Seed: 1, Accounts: accounts})
+	stats, err := slurmsim.WriteSacct(out, slurmsim.SacctOptions{Lines: sacctLines(), Seed: 1, Accounts: accounts, Bare: bare})
 	if cerr := out.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
 		b.Fatal(err)
 	}
-	fi, err := os.Stat(w.file)
+	fi, err := os.Stat(path)
 	if err != nil {
 		b.Fatal(err)
 	}
-	w.size = fi.Size()
-	return w
+	return path, fi.Size(), stats
 }
 
 // oneOp skips a run asked for many iterations (-benchtime 20000x, meant
@@ -170,30 +180,28 @@ func BenchmarkSacct(b *testing.B) {
 	})
 	// store: one batch in flight, as one agent posts; store-2: two, as
 	// the server takes posts from two agents (or one that pipelines):
-	// preparing one batch then overlaps with writing the other.
-	for _, inflight := range []int{1, 2} {
-		name := "store"
-		if inflight > 1 {
-			name = fmt.Sprintf("store-%d", inflight)
-		}
-		b.Run(name, func(b *testing.B) { benchStore(b, sacct, inflight) })
-	}
-	b.Run(sqlstore.Postgres, func(b *testing.B) {
-		oneOp(b)
-		pg := newSacctWorld(b, sqlstore.Postgres)
+	// preparing one batch then overlaps with writing the other;
+	// store-bare: one, of the same jobs without energy or model claims.
+	stores := func(b *testing.B, w *sacctWorld) {
 		for _, inflight := range []int{1, 2} {
 			name := "store"
 			if inflight > 1 {
 				name = fmt.Sprintf("store-%d", inflight)
 			}
-			b.Run(name, func(b *testing.B) { benchStore(b, pg, inflight) })
+			b.Run(name, func(b *testing.B) { benchStore(b, w, w.file, w.size, inflight) })
 		}
+		b.Run("store-bare", func(b *testing.B) { benchStore(b, w, w.bareFile, w.bareSize, 1) })
+	}
+	stores(b, sacct)
+	b.Run(sqlstore.Postgres, func(b *testing.B) {
+		oneOp(b)
+		stores(b, newSacctWorld(b, sqlstore.Postgres))
 	})
 }
 
-func benchStore(b *testing.B, sacct *sacctWorld, inflight int) {
+func benchStore(b *testing.B, sacct *sacctWorld, file string, size int64, inflight int) {
 	oneOp(b)
-	b.SetBytes(sacct.size)
+	b.SetBytes(size)
 	for range b.N {
 		b.StopTimer()
 		db, err := sqlstore.Open(context.Background(), storetest.CopyDSN(b, sacct.template), sqlstore.Options{})
@@ -211,7 +219,7 @@ func benchStore(b *testing.B, sacct *sacctWorld, inflight int) {
 		errc := make(chan error, 1+inflight)
 		go func() {
 			defer close(batches)
-			f, err := os.Open(sacct.file)
+			f, err := os.Open(file)
 			if err != nil {
 				errc <- err
 				return

@@ -279,31 +279,43 @@ func (a *App) attribute(ctx context.Context, bt *batch) error {
 	// One query per organization whose jobs claim a model: a batch holds
 	// few, and most hold a handful of models.
 	byOrg := map[string]map[string]*pactum.Model{}
+	notes := map[string]string{} // one message per unresolved label
+	var lastAlloc, lastLabel string
+	var lastModel *pactum.Model
 	for k := range bt.recs {
 		r := &bt.recs[k]
 		if r.Model == "" {
 			continue
 		}
-		al := bt.allocs[r.AllocationID]
-		models, ok := byOrg[al.OrganizationID]
-		if !ok {
-			all, err := organizationModels(ctx, a.store, al.OrganizationID)
-			if err != nil {
-				return err
+		m := lastModel
+		if r.AllocationID != lastAlloc || r.Model != lastLabel { // runs of one allocation's jobs share a claim
+			al := bt.allocs[r.AllocationID]
+			models, ok := byOrg[al.OrganizationID]
+			if !ok {
+				all, err := organizationModels(ctx, a.store, al.OrganizationID)
+				if err != nil {
+					return err
+				}
+				models = make(map[string]*pactum.Model, len(all))
+				for _, m := range all {
+					models[m.Label()] = m
+					bt.models[m.Num] = m
+				}
+				byOrg[al.OrganizationID] = models
 			}
-			models = make(map[string]*pactum.Model, len(all))
-			for _, m := range all {
-				models[m.Label()] = m
-				bt.models[m.Num] = m
-			}
-			byOrg[al.OrganizationID] = models
+			m = models[r.Model]
+			lastAlloc, lastLabel, lastModel = r.AllocationID, r.Model, m
 		}
-		m := models[r.Model]
 		if m == nil {
 			if bt.notes == nil {
 				bt.notes = map[int]string{}
 			}
-			bt.notes[k] = fmt.Sprintf("model %s is not a model of the allocation's organization; the job is counted as unattributed", r.Model)
+			note, ok := notes[r.Model]
+			if !ok {
+				note = fmt.Sprintf("model %s is not a model of the allocation's organization; the job is counted as unattributed", r.Model)
+				notes[r.Model] = note
+			}
+			bt.notes[k] = note
 			r.Model = ""
 			continue
 		}
@@ -344,17 +356,33 @@ func (bt *batch) modelDeltas(ctx context.Context, tx pactum.Tx, order, latest []
 	sums := map[pactum.ModelUsageKey]*pactum.ModelUsageDelta{}
 	type dayKey struct{ model, day int64 }
 	days := map[dayKey]*pactum.ModelDay{}
-	orgFLOP, modelFLOP := map[string]float64{}, map[int64]float64{}
+	orgFLOP, modelFLOP := map[string]*float64{}, map[int64]float64{}
+	// A batch's jobs come in runs of one allocation, model and phase: the
+	// previous record's total and organization's sum are reused, sparing
+	// a hash of the key's strings per record.
+	var last *pactum.ModelUsageDelta
+	var lastOrg *float64
 	add := func(r *pactum.UsageRecord, sign, day int64) error {
 		al, err := bt.allocation(ctx, tx, r.AllocationID)
 		if err != nil {
 			return err
 		}
-		k := pactum.ModelUsageKey{OrganizationID: al.OrganizationID, ModelNum: r.ModelNum, AllocationID: r.AllocationID, Phase: r.Phase}
-		d := sums[k]
-		if d == nil {
-			d = &pactum.ModelUsageDelta{ModelUsageKey: k}
-			sums[k] = d
+		d := last
+		if d == nil || d.AllocationID != r.AllocationID || d.ModelNum != r.ModelNum || d.Phase != r.Phase {
+			k := pactum.ModelUsageKey{OrganizationID: al.OrganizationID, ModelNum: r.ModelNum, AllocationID: r.AllocationID, Phase: r.Phase}
+			if d = sums[k]; d == nil {
+				d = &pactum.ModelUsageDelta{ModelUsageKey: k}
+				sums[k] = d
+			}
+			if last == nil || last.OrganizationID != al.OrganizationID {
+				f, ok := orgFLOP[al.OrganizationID]
+				if !ok {
+					f = new(float64)
+					orgFLOP[al.OrganizationID] = f
+				}
+				lastOrg = f
+			}
+			last = d
 		}
 		d.Jobs += sign
 		d.GPUSeconds += sign * r.GPUSeconds
@@ -364,7 +392,7 @@ func (bt *batch) modelDeltas(ctx context.Context, tx pactum.Tx, order, latest []
 			return err
 		}
 		s := float64(sign)
-		orgFLOP[al.OrganizationID] += s * flop
+		*lastOrg += s * flop
 		if r.ModelNum != 0 && r.Phase.Training() {
 			modelFLOP[r.ModelNum] += s * flop
 			dk := dayKey{r.ModelNum, day}
@@ -411,8 +439,8 @@ func (bt *batch) modelDeltas(ctx context.Context, tx pactum.Tx, order, latest []
 	}
 	totals := make(map[string]float64, len(orgFLOP)+len(modelFLOP))
 	for id, v := range orgFLOP {
-		if v != 0 {
-			totals[pactum.OrganizationSubject(id)] = v
+		if *v != 0 {
+			totals[pactum.OrganizationSubject(id)] = *v
 		}
 	}
 	for n, v := range modelFLOP {

@@ -45,6 +45,11 @@ type SacctOptions struct {
 	// them; empty means 500 accounts "al-0" … "al-499". Storage benchmarks
 	// pass real allocation accounts so the records can be ingested.
 	Accounts []string
+	// Bare leaves ConsumedEnergyRaw and Comment empty, as at a site that
+	// gathers no energy and whose jobs claim no model: the same jobs as
+	// without it (the draws are made and dropped), for comparing the cost
+	// of those columns.
+	Bare bool
 }
 
 // WriteSacct writes realistic "sacct --parsable2 --noconvert" output in
@@ -145,7 +150,25 @@ func (g *sacctWriter) job(raw, base int64) sacctJob {
 	}
 	g.energy(&j)
 	g.comment(&j)
+	if g.o.Bare {
+		g.bare(&j)
+	}
 	return j
+}
+
+// bare drops j's energy and comment, and their counts.
+func (g *sacctWriter) bare(j *sacctJob) {
+	if e, err := strconv.ParseInt(j.energy, 10, 64); err == nil && e > 0 {
+		g.st.EnergyJoules -= e
+		g.st.Energy--
+	}
+	if j.comment != "" {
+		g.st.Comments--
+		if strings.Contains(j.comment, "|") {
+			g.st.PipeComments--
+		}
+	}
+	j.energy, j.comment = "", ""
 }
 
 // energy draws j's ConsumedEnergyRaw: joules at 300–550 W per GPU (the
