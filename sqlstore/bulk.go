@@ -11,6 +11,10 @@ import (
 
 const nRecordCols = 14
 
+// nBareRecordCols are the columns of a record without a claim or
+// measurement (recordsBare).
+const nBareRecordCols = 11
+
 // Bulk statements have a few fixed shapes, so that the statement cache holds
 // a handful of them whatever the batch sizes: lookups take keysPerLookup
 // keys (the last chunk padded by repeating a key), and multi-row upserts
@@ -38,6 +42,7 @@ type bulkSQL struct {
 	bucketsByID       string // buckets by id
 	newBuckets        []string
 	records           []string
+	recordsBare       []string // records without a claim or measurement
 	buckets           []string
 	totals            []string
 	modelUsage        []string
@@ -122,6 +127,14 @@ func newBulkSQL(dialect string) *bulkSQL {
 			start_at = excluded.start_at, end_at = excluded.end_at, elapsed = excluded.elapsed, gpu_seconds = excluded.gpu_seconds,
 			node_seconds = excluded.node_seconds, cpu_seconds = excluded.cpu_seconds, claim = excluded.claim,
 			gpu_util = excluded.gpu_util, energy_raw = excluded.energy_raw`),
+		// Most sites report no energy and most jobs claim no model: their
+		// records skip three parameters each (a fifth of a bulk load's
+		// binding), the columns keeping or returning to their defaults.
+		recordsBare: multiRow(dialect, `INSERT INTO usage_records (cluster, job_id, bucket, state, final, start_at, end_at, elapsed,
+			gpu_seconds, node_seconds, cpu_seconds) VALUES `, nBareRecordCols, "",
+			` ON CONFLICT (cluster, job_id) DO UPDATE SET bucket = excluded.bucket, state = excluded.state, final = excluded.final,
+			start_at = excluded.start_at, end_at = excluded.end_at, elapsed = excluded.elapsed, gpu_seconds = excluded.gpu_seconds,
+			node_seconds = excluded.node_seconds, cpu_seconds = excluded.cpu_seconds, claim = 0, gpu_util = NULL, energy_raw = NULL`),
 		// Totals add the batch's differences; per allocation they return
 		// the new charge, which thresholds are measured on.
 		buckets: multiRow(dialect, `INSERT INTO usage_buckets (allocation_id, username, jobs, gpu_seconds, node_seconds, cpu_seconds) VALUES `, 6, "",

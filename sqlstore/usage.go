@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"math/bits"
 	"slices"
 	"strings"
 	"sync"
@@ -307,12 +308,19 @@ func (tx *Tx) PutUsageRecords(ctx context.Context, recs []*pactum.UsageRecord) e
 		}
 	}
 	args := make([]any, 0, nRecordCols*maxBulkRows)
-	err = chunks(len(upsert), bulkStatements[tx.db.dialect].records, func(stmt string, from, to int) error {
+	bulk := bulkStatements[tx.db.dialect]
+	err = chunks(len(upsert), bulk.records, func(stmt string, from, to int) error {
 		args = args[:0]
+		bare := allBare(upsert[from:to])
+		if bare {
+			stmt = bulk.recordsBare[bits.Len(uint(to-from))-1]
+		}
 		for i, r := range upsert[from:to] {
 			args = append(args, r.Cluster, r.JobID, idOf[bucket[from+i]], r.State, r.Final,
-				unixArg(r.StartAt), unixArg(r.EndAt), r.ElapsedSeconds, r.GPUSeconds, r.NodeSeconds, r.CPUSeconds,
-				claimOf(r), utilArg(r.GPUUtil), energyArg(r.EnergyJoules))
+				unixArg(r.StartAt), unixArg(r.EndAt), r.ElapsedSeconds, r.GPUSeconds, r.NodeSeconds, r.CPUSeconds)
+			if !bare {
+				args = append(args, claimOf(r), utilArg(r.GPUUtil), energyArg(r.EnergyJoules))
+			}
 		}
 		_, err := tx.ExecContext(ctx, stmt, args...)
 		return err
@@ -321,6 +329,21 @@ func (tx *Tx) PutUsageRecords(ctx context.Context, recs []*pactum.UsageRecord) e
 		return fmt.Errorf("write usage records: %w", mapError(err))
 	}
 	return nil
+}
+
+// bare reports whether r has no claim and no measurement, so that its
+// record is written without those columns (bulkSQL.recordsBare).
+func bare(r *pactum.UsageRecord) bool {
+	return r.ModelNum == 0 && r.Phase == pactum.PhaseNone && r.GPUUtil == nil && r.EnergyJoules <= 0
+}
+
+func allBare(recs []*pactum.UsageRecord) bool {
+	for _, r := range recs {
+		if !bare(r) {
+			return false
+		}
+	}
+	return true
 }
 
 // usageKey names a job's record.
@@ -342,10 +365,25 @@ func (tx *Tx) copyUsageRecords(ctx context.Context, n int, row func(k int) (*pac
 	if n == 0 {
 		return nil
 	}
-	err := tx.copyFrom(ctx, "usage_records", usageRecordColumns, n, func(k int) []any {
+	cols := usageRecordColumns
+	plain := true // every record bare: copied without those columns
+	for k := range n {
+		if r, _ := row(k); !bare(r) {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		cols = cols[:nBareRecordCols]
+	}
+	err := tx.copyFrom(ctx, "usage_records", cols, n, func(k int) []any {
 		r, bucket := row(k)
-		return []any{r.Cluster, r.JobID, bucket, r.State, r.Final, unixArg(r.StartAt), unixArg(r.EndAt),
-			r.ElapsedSeconds, r.GPUSeconds, r.NodeSeconds, r.CPUSeconds, claimOf(r), utilArg(r.GPUUtil), energyArg(r.EnergyJoules)}
+		vals := []any{r.Cluster, r.JobID, bucket, r.State, r.Final, unixArg(r.StartAt), unixArg(r.EndAt),
+			r.ElapsedSeconds, r.GPUSeconds, r.NodeSeconds, r.CPUSeconds}
+		if !plain {
+			vals = append(vals, claimOf(r), utilArg(r.GPUUtil), energyArg(r.EnergyJoules))
+		}
+		return vals
 	})
 	if err != nil {
 		return fmt.Errorf("write usage records: %w", err)

@@ -191,6 +191,24 @@ func TestModelAttribution(t *testing.T) {
 		if !near(mc.BurnRate, 3*pre/pactum.BurnWindowDays) {
 			t.Errorf("burn rate = %g, want %g", mc.BurnRate, 3*pre/pactum.BurnWindowDays)
 		}
+		// A running job whose claim and energy are gone from a later read
+		// (the comment was cleared) is stored bare, and leaves the model.
+		measured := labelled(job(acct, "8", "ada", false, 8, 600), "aleph-7b@1", pactum.PhasePreTraining)
+		measured.EnergyJoules = 100_000
+		w.ingest(t, w.f.Operator, measured)
+		w.ingest(t, w.f.Operator, job(acct, "8", "ada", false, 8, 1200))
+		recs, _, err = w.uc.FindUsageRecords(storetest.As(w.f.ApplicantA), pactum.UsageFilter{AllocationID: al.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range recs {
+			if r.JobID == "8" && (r.Model != "" || r.Phase != pactum.PhaseNone || r.EnergyJoules != 0 || r.ElapsedSeconds != 1200) {
+				t.Errorf("record 8 after a bare read: %+v", r)
+			}
+		}
+		if mc := w.compute(t, w.f.ApplicantA, m.ID); mc.Phases[0].Jobs != 1 || !near(mc.Training.FLOP, 3*pre) {
+			t.Errorf("the model after its job left it: %+v, training %g", mc.Phases, mc.Training.FLOP)
+		}
 	})
 }
 
