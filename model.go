@@ -371,6 +371,17 @@ func TwoSF(x float64) string {
 	return strconv.FormatFloat(x, 'e', 1, 64)
 }
 
+// TwoSFPlain formats x to two significant figures without an exponent,
+// for quantities people read as plain numbers ("220", "0.013" MWh).
+func TwoSFPlain(x float64) string {
+	if x == 0 || math.IsNaN(x) || math.IsInf(x, 0) {
+		return strconv.FormatFloat(x, 'g', -1, 64)
+	}
+	p := math.Pow(10, math.Floor(math.Log10(math.Abs(x)))-1)
+	v, _ := strconv.ParseFloat(strconv.FormatFloat(math.Round(x/p)*p, 'g', 2, 64), 64)
+	return strconv.FormatFloat(v, 'f', -1, 64)
+}
+
 // PhaseUsage is a model's use in one phase.
 type PhaseUsage struct {
 	Phase      Phase    `json:"phase"`

@@ -149,3 +149,16 @@ func TestBuildModelComputeProjection(t *testing.T) {
 		t.Errorf("projected within the grant: %+v, draft %+v", mc.Crossings[1], n)
 	}
 }
+
+func TestTwoSF(t *testing.T) {
+	for x, want := range map[float64]string{3.8e25: "3.8e+25", 0: "0", 1.04e23: "1.0e+23"} {
+		if got := TwoSF(x); got != want {
+			t.Errorf("TwoSF(%g) = %s, want %s", x, got, want)
+		}
+	}
+	for x, want := range map[float64]string{221.7: "220", 0.01349: "0.013", 0: "0", 7: "7", 1049: "1000", 96.6: "97"} {
+		if got := TwoSFPlain(x); got != want {
+			t.Errorf("TwoSFPlain(%g) = %s, want %s", x, got, want)
+		}
+	}
+}

@@ -148,7 +148,7 @@ func BuildModelDocumentation(mc *ModelCompute, provider string, systems map[stri
 		d.Compute = &DocCompute{FLOP: orderOfMagnitude(mc.Cumulative.FLOP), Method: mc.Cumulative.Method}
 	}
 	d.TrainingTime = t
-	d.Energy = &DocEnergy{MWh: TwoSF(mc.EnergyMWh), Methodology: mc.EnergyMethod + "; all of the model's jobs on the scheme, evaluation included"}
+	d.Energy = &DocEnergy{MWh: TwoSFPlain(mc.EnergyMWh), Methodology: mc.EnergyMethod + "; all of the model's jobs on the scheme, evaluation included"}
 	if mc.MeasuredShare < 1 {
 		d.Notes = append(d.Notes, fmt.Sprintf("%.0f %% of training GPU-hours had their utilisation measured by Slurm; the rest use a declared or planning MFU.", mc.MeasuredShare*100))
 	}

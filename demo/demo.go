@@ -423,7 +423,8 @@ func (r *Result) WriteText(w io.Writer) error {
 			if m.SixPD != "" {
 				fmt.Fprintf(w, "    6·P·D (declared) %s FLOP\n", m.SixPD)
 			}
-			fmt.Fprintf(w, "    upper bound (every GPU-hour of the organization) %s FLOP; energy %.2g MWh, %.2g t CO₂e\n", m.UpperBound, m.EnergyMWh, m.CO2eTonnes)
+			fmt.Fprintf(w, "    upper bound (every GPU-hour of the organization) %s FLOP; energy %s MWh, %s t CO₂e\n", m.UpperBound,
+				pactum.TwoSFPlain(m.EnergyMWh), pactum.TwoSFPlain(m.CO2eTonnes))
 			fmt.Fprintf(w, "    %s\n", strings.Join(m.Thresholds, "; "))
 			if m.Notification != "" {
 				fmt.Fprintf(w, "    Art. 52 notification drafted (%s), due by %s\n", m.Notification, orDash(m.DueBy))

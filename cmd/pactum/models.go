@@ -139,7 +139,7 @@ func printModelCompute(e *env, mc *client.ModelCompute) error {
 	}
 	kv = append(kv, [2]string{"upper bound", fig(mc.UpperBound) + " — every GPU-hour of the organization"},
 		[2]string{"training GPU-hours", fmtNum(mc.GpuHours)},
-		[2]string{"energy", fmt.Sprintf("%.2g MWh, %.2g t CO₂e (%s)", mc.EnergyMwh, mc.Co2eKg/1000, mc.EnergyMethod)},
+		[2]string{"energy", fmt.Sprintf("%s MWh, %s t CO₂e (%s)", pactum.TwoSFPlain(mc.EnergyMwh), pactum.TwoSFPlain(mc.Co2eKg/1000), mc.EnergyMethod)},
 		[2]string{"burn rate", fmt.Sprintf("%s FLOP/day over the last %d days", pactum.TwoSF(mc.BurnRateFlopPerDay), mc.BurnWindowDays)},
 		[2]string{"remaining grant", pactum.TwoSF(mc.RemainingGrantFlop) + " FLOP at the planning utilisation"})
 	for _, c := range mc.Crossings {
@@ -165,8 +165,8 @@ func printModelCompute(e *env, mc *client.ModelCompute) error {
 			if name == "" {
 				name = "(none)"
 			}
-			fmt.Fprintf(e.stdout, "%-16s %-9s %5d %10s  %-8s %6.2g  %s\n", name, yesNo(p.Training), p.Jobs, fmtNum(p.GpuHours),
-				pactum.TwoSF(p.Flop), p.EnergyMwh, strings.Join(p.Systems, ","))
+			fmt.Fprintf(e.stdout, "%-16s %-9s %5d %10s  %-8s %6s  %s\n", name, yesNo(p.Training), p.Jobs, fmtNum(p.GpuHours),
+				pactum.TwoSF(p.Flop), pactum.TwoSFPlain(p.EnergyMwh), strings.Join(p.Systems, ","))
 		}
 	}
 	for _, f := range mc.Flags {
