@@ -33,8 +33,14 @@ type estimates struct {
 	utilisation          float64
 	trainingShare, prior float64
 	totalGPUHours        float64
-	systems              []string
-	list                 []pactum.ComputeEstimate
+	// target is the training compute the request is checked against (the
+	// declared figure, else 6·P·D), deliverLow and deliverHigh what the
+	// requested hours' training share delivers at the low and high ends of
+	// each system's planning MFU band; all 0 when there is no target or a
+	// requested system has no band in the catalogue.
+	target, deliverLow, deliverHigh float64
+	systems                         []string
+	list                            []pactum.ComputeEstimate
 }
 
 // estimate computes the estimates of the GPAI guidelines, Annex A:
@@ -121,6 +127,21 @@ func estimate(p *pactum.Proposal, systems map[string]*pactum.System, defaultU fl
 	if e.flop6PD > 0 && e.flopHW > 0 {
 		e.disagreement = spread(e.flop6PD, e.flopHW)
 	}
+	e.target = e.flopDeclared
+	if e.target == 0 {
+		e.target = e.flop6PD
+	}
+	if e.target > 0 {
+		for _, r := range p.Requests {
+			s := systems[r.SystemID]
+			if !s.HasMFUBand() {
+				e.deliverLow, e.deliverHigh = 0, 0
+				break
+			}
+			e.deliverLow += s.PeakFLOP(r.Amount, s.MFULow) * e.trainingShare
+			e.deliverHigh += s.PeakFLOP(r.Amount, s.MFUHigh) * e.trainingShare
+		}
+	}
 	// A declared figure is flagged only when it disagrees with both
 	// independent estimates: agreeing with one of them is agreeing with a
 	// method the guidelines accept (S2 Annex A). With the hardware
@@ -133,7 +154,8 @@ func estimate(p *pactum.Proposal, systems map[string]*pactum.System, defaultU fl
 	// still not finite (a record stored before the bounds, a catalogue
 	// entry out of range) is refused here rather than screened, because
 	// ±Inf compares past every threshold and JSON cannot carry it.
-	for _, x := range []float64{e.flop6PD, e.flopHW, e.flopDeclared, e.totalGPUHours, e.disagreement, e.declaredDisagreement, e.utilisation} {
+	for _, x := range []float64{e.flop6PD, e.flopHW, e.flopDeclared, e.totalGPUHours, e.disagreement, e.declaredDisagreement, e.utilisation,
+		e.deliverLow, e.deliverHigh} {
 		if math.IsInf(x, 0) || math.IsNaN(x) {
 			return e, &pactum.Error{Code: pactum.EINVALID,
 				Message: "The proposal's figures are too large to estimate its training compute.",

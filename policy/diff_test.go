@@ -33,7 +33,7 @@ func omnibusRuleset(t *testing.T) *policy.Ruleset {
 			s = strings.ReplaceAll(s, "valid_from: 2026-08-02", "valid_from: 2027-12-02")
 		}
 		if path == "00-ruleset.yaml" {
-			s = strings.Replace(s, `version: "2026.11-1"`, `version: "omnibus"`, 1)
+			s = strings.Replace(s, `version: "2026.12-1"`, `version: "omnibus"`, 1)
 		}
 		m[path] = &fstest.MapFile{Data: []byte(s)}
 		return nil

@@ -48,7 +48,7 @@
 //
 // Every *.yaml file in the ruleset directory is a mapping with any of:
 //
-//	version: "2026.11-1"          # exactly one file declares it
+//	version: "2026.12-1"          # exactly one file declares it
 //	description: …
 //	params:                        # constants, usable as params.NAME
 //	  gpai_flop_threshold: 1.0e23  # numbers, strings, booleans, lists of strings

@@ -104,6 +104,9 @@ var facts = []fact{
 
 	{"compute.flop_6pd", cel.DoubleType, "6·P·D estimate; 0 when parameters or tokens are missing", func(c *screenCtx) ref.Val { return dbl(c.est.flop6PD) }},
 	{"compute.flop_hardware", cel.DoubleType, "GPUs × seconds × peak × utilisation over the requests", func(c *screenCtx) ref.Val { return dbl(c.est.flopHW) }},
+	{"compute.training_target", cel.DoubleType, "the training compute the requested hours are checked against: the declared figure, else 6·P·D; 0 for neither", func(c *screenCtx) ref.Val { return dbl(c.est.target) }},
+	{"compute.deliverable_low", cel.DoubleType, "training FLOP the requested hours' training share delivers at the low end of each system's MFU band; 0 without a target or a band", func(c *screenCtx) ref.Val { return dbl(c.est.deliverLow) }},
+	{"compute.deliverable_high", cel.DoubleType, "the same at the high end of the band", func(c *screenCtx) ref.Val { return dbl(c.est.deliverHigh) }},
 	{"compute.flop_declared", cel.DoubleType, "the applicant's own estimate; 0 when not given", func(c *screenCtx) ref.Val { return dbl(c.est.flopDeclared) }},
 	{"compute.flop_max", cel.DoubleType, "the largest available estimate plus any prior compute, used for thresholds", func(c *screenCtx) ref.Val { return dbl(c.est.max) }},
 	{"compute.flop_max_method", cel.StringType, "which estimate flop_max is: 6PD, hardware or declared", func(c *screenCtx) ref.Val { return str(c.est.maxMethod) }},

@@ -20,8 +20,11 @@ func day(s string) time.Time { return pactum.MustDate(s).Time() }
 // node-hour system (8 A100 per node), with the peaks of the reference.
 func testSystems() map[string]*pactum.System {
 	return map[string]*pactum.System{
+		// Its MFU band brackets the 0.5 of the guidelines' worked examples,
+		// so that cleanInput's request fits its planned compute.
 		"mn5-acc": {ID: "mn5-acc", Name: "MareNostrum 5 ACC", Site: "BSC", Country: "ES", Nodes: 1120, GPUsPerNode: 4,
-			PeakTFLOPSPerGPU: 989.4, Unit: pactum.UnitGPUHours, CapacityPerPeriod: 1e7, Software: "cuda", Scheduler: "slurm"},
+			PeakTFLOPSPerGPU: 989.4, Unit: pactum.UnitGPUHours, CapacityPerPeriod: 1e7, Software: "cuda", Scheduler: "slurm",
+			MFULow: 0.45, MFUHigh: 0.55},
 		"karolina-gpu": {ID: "karolina-gpu", Name: "Karolina GPU", Site: "IT4I", Country: "CZ", Nodes: 72, GPUsPerNode: 8,
 			PeakTFLOPSPerGPU: 312, Unit: pactum.UnitNodeHours, CapacityPerPeriod: 7500, Software: "cuda", Scheduler: "pbs"},
 	}

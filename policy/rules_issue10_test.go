@@ -51,6 +51,24 @@ func systemicReviewCases() []ruleCase {
 	}
 }
 
+// hoursCases cover issue 12 point 6: requested GPU-hours that cannot
+// deliver the planned training compute, or far exceed it, are flagged.
+// cleanInput's 20,000 H100-hours deliver 3.21e22 to 3.92e22 FLOP at the
+// test band 0.45–0.55.
+func hoursCases() []ruleCase {
+	tokens := func(d float64) func(*pactum.ScreeningInput) {
+		return work(func(w *pactum.AIWork) { w.TrainingTokens = d })
+	}
+	return []ruleCase{
+		{name: "6PD 4.2e22 FLOP is more than the hours deliver", edit: tokens(7e12), fire: []string{"compute.hours_insufficient"}},
+		{name: "6PD 3.9e22 FLOP fits the hours at the band's high end", edit: tokens(6.5e12), quiet: []string{"compute.hours_insufficient"}},
+		{name: "6PD 1.02e22 FLOP is less than a third of what the hours deliver", edit: tokens(1.7e12), fire: []string{"compute.hours_excessive"}},
+		{name: "6PD 1.08e22 FLOP is just over a third", edit: tokens(1.8e12), quiet: []string{"compute.hours_excessive"}},
+		{name: "a declared figure is the one checked", edit: work(func(w *pactum.AIWork) { w.PlannedTrainingFLOP = 5e22 }),
+			fire: []string{"compute.hours_insufficient"}},
+	}
+}
+
 // legalBasisCases cover issue 10 point 8: the law-enforcement exceptions of
 // Art. 50(1) and 50(4) as the Article draws them, and Annex III point 2
 // without lettered sub-points.

@@ -61,6 +61,7 @@ func ruleCases() []ruleCase {
 		gpaiCases(),
 		computeEstimateCases(),
 		systemicReviewCases(),
+		hoursCases(),
 		legalBasisCases(),
 		exceptionCases(),
 		gpaiScopeCases(),
