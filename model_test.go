@@ -162,3 +162,19 @@ func TestTwoSF(t *testing.T) {
 		}
 	}
 }
+
+func TestUsageFlags(t *testing.T) {
+	shares := []ModelShare{{Phase: PhasePreTraining, GPUHours: 10}, {Phase: PhaseEvaluation, GPUHours: 8}, {Phase: PhaseInference, GPUHours: 3}, {GPUHours: 100}}
+	p := &Proposal{}
+	if f := UsageFlags(p, shares); len(f) != 1 {
+		t.Errorf("11 labelled non-training hours against 10 training: %v", f)
+	}
+	// Unattributed hours are not labels: they do not count either way.
+	if f := UsageFlags(p, shares[:2]); len(f) != 0 {
+		t.Errorf("8 against 10: %v", f)
+	}
+	p.AIWork.ComputeSplit = &ComputeSplit{PreTraining: 0.2, EvaluationInference: 0.8}
+	if f := UsageFlags(p, shares); len(f) != 0 {
+		t.Errorf("an allocation granted mostly for evaluation: %v", f)
+	}
+}

@@ -338,8 +338,11 @@ type UsageSummary struct {
 	Users      []UserUsage      `json:"users"`
 	// Models splits the usage by model and phase as the jobs claimed it;
 	// a model "" holds the unattributed jobs.
-	Models    []ModelShare `json:"models"`
-	UpdatedAt *time.Time   `json:"updated_at,omitempty"`
+	Models []ModelShare `json:"models"`
+	// Flags are findings for the access managers in plain words
+	// (UsageFlags).
+	Flags     []string   `json:"flags"`
+	UpdatedAt *time.Time `json:"updated_at,omitempty"`
 }
 
 // Fill derives Used and Percent from the totals, for the summary and each

@@ -2549,8 +2549,11 @@ type UsageSummary struct {
 	// ChargeSeconds GPU-seconds for a GPU-hour award, node-seconds for a node-hour award
 	ChargeSeconds int64 `json:"charge_seconds"`
 	CpuSeconds    int64 `json:"cpu_seconds"`
-	GpuSeconds    int64 `json:"gpu_seconds"`
-	Jobs          int64 `json:"jobs"`
+
+	// Flags Findings for the access managers, e.g. a pre-training allocation whose hours are mostly labelled as other work
+	Flags      *[]string `json:"flags,omitempty"`
+	GpuSeconds int64     `json:"gpu_seconds"`
+	Jobs       int64     `json:"jobs"`
 
 	// LimitSeconds The grant in charge-seconds as the scheduler enforces it (whole minutes)
 	LimitSeconds int64 `json:"limit_seconds"`

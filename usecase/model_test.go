@@ -209,6 +209,16 @@ func TestModelAttribution(t *testing.T) {
 		if mc := w.compute(t, w.f.ApplicantA, m.ID); mc.Phases[0].Jobs != 1 || !near(mc.Training.FLOP, 3*pre) {
 			t.Errorf("the model after its job left it: %+v, training %g", mc.Phases, mc.Training.FLOP)
 		}
+		// Granted for training (the proposal has no compute split), the
+		// allocation is flagged once its labelled hours are mostly
+		// evaluation.
+		if f := w.summary(t, al).Flags; len(f) != 0 {
+			t.Errorf("flags before: %v", f)
+		}
+		w.ingest(t, w.f.Operator, labelled(job(acct, "9", "ada", true, 8, 5*3600), "aleph-7b@1", pactum.PhaseEvaluation))
+		if f := w.summary(t, al).Flags; len(f) != 1 || !strings.Contains(f[0], "label 48 GPU-hours as evaluation") {
+			t.Errorf("flags after 40 more GPU-hours of evaluation: %v", f)
+		}
 	})
 }
 

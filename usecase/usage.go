@@ -417,6 +417,11 @@ func (a *App) FindUsageSummary(ctx context.Context, allocationID string) (*pactu
 			return err
 		}
 		sum.Models = modelShares(rows, models, systems[al.SystemID])
+		p, err := q.GetProposal(ctx, al.ProposalID)
+		if err != nil {
+			return err
+		}
+		sum.Flags = pactum.UsageFlags(p, sum.Models)
 		return nil
 	})
 	if err != nil {
