@@ -244,6 +244,11 @@ func modelFlags(mc *ModelCompute, phases map[Phase]*PhaseUsage) []string {
 		flags = append(flags, "The organization's upper bound reaches 10^25 FLOP although this model's estimate does not: "+
 			"check how the organization's jobs are labelled.")
 	}
+	if t := mc.Model.ModifierThreshold(); t > 0 && mc.Training.FLOP > t {
+		flags = append(flags, fmt.Sprintf("The modification's training compute, %s FLOP, is more than a third of the base model's "+
+			"(threshold %s FLOP): the organization is the provider of a general-purpose model for its modification "+
+			"(Commission GPAI guidelines §60–70).", TwoSF(mc.Training.FLOP), TwoSF(t)))
+	}
 	if c := mc.Crossings[len(mc.Crossings)-1]; c.Reached || c.WithinGrant {
 		flags = append(flags, "Systemic-risk threshold: the provider owes the Commission a notification within two weeks (Art. 52(1)); "+
 			"see the notification draft.")

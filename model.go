@@ -102,15 +102,17 @@ type Model struct {
 	Name           string `json:"name"`
 	Version        string `json:"version"`
 	// BaseModel names the model this one modifies (fine-tunes, continues
-	// training), "" for a model trained from scratch: "NAME@VERSION" of
-	// one of the organization's pactum models, or any other name.
+	// training), "" for a model trained from scratch. It is a declared
+	// name, not resolved to a pactum model: its compute is declared in
+	// BaseModelFLOP.
 	BaseModel string `json:"base_model,omitempty"`
 	// BaseModelFLOP is the base model's training compute as declared by
 	// its provider, 0 when unknown; it counts towards this model's
 	// cumulative compute.
 	BaseModelFLOP float64 `json:"base_model_flop,omitempty"`
 	// BaseModelSystemicRisk: the base model is a general-purpose model
-	// with systemic risk (it changes the modifier's threshold).
+	// with systemic risk. When BaseModelFLOP is unknown it sets the
+	// modifier's threshold (ModifierThreshold).
 	BaseModelSystemicRisk bool `json:"base_model_systemic_risk,omitempty"`
 	// PriorTrainingFLOP is compute spent training this model outside the
 	// scheme (the thresholds are cumulative).
@@ -524,7 +526,8 @@ func CanSeeModel(u *User, orgID string) bool {
 // ComputeAlert records that a subject's cumulative compute reached a
 // fraction of a threshold, once.
 type ComputeAlert struct {
-	// Subject is "model:ID" for a model's estimate, "org:ID" for an
+	// Subject is "model:ID" for a model's estimate (stored as "model:NUM",
+	// the model's compact key, and shown with its ID), "org:ID" for an
 	// organization's upper bound.
 	Subject   string    `json:"subject"`
 	Threshold float64   `json:"threshold"`
@@ -533,12 +536,39 @@ type ComputeAlert struct {
 	CrossedAt time.Time `json:"crossed_at"`
 }
 
+// ModifierThreshold is the training compute above which an organization
+// modifying m's base model becomes the provider of a general-purpose
+// model for its modification (Commission GPAI guidelines §60–70): a third
+// of the base model's compute, or, when that is unknown, a third of
+// 10^25 FLOP for a base model with systemic risk and of 10^23 otherwise.
+// 0 for a model without a base model.
+func (m *Model) ModifierThreshold() float64 {
+	switch {
+	case m.BaseModel == "":
+		return 0
+	case m.BaseModelFLOP > 0:
+		return m.BaseModelFLOP / 3
+	case m.BaseModelSystemicRisk:
+		return SystemicRiskThresholdFLOP / 3
+	}
+	return GPAIThresholdFLOP / 3
+}
+
+// MarginFraction is the fraction of a threshold from which the figure's
+// +30 % band reaches it (1/1.3): from there the threshold may already be
+// met, the provider "knows it will be", and Art. 52's two weeks run.
+const MarginFraction = 1 / (1 + EstimateMargin)
+
 // DefaultAlertFractions are the fractions of each threshold at which an
-// alert is recorded: half way, at the ±30 % estimation margin's reach
-// (0.7, the reference rules' "near threshold"), where the +30 % band
-// reaches it (0.77, from then on the threshold may already be met),
-// close, and met.
-var DefaultAlertFractions = []float64{0.5, 0.7, 0.77, 0.9, 1}
+// alert is recorded: half way, the reference rules' "near threshold"
+// (0.7), the margin's reach (MarginFraction), close, and met.
+var DefaultAlertFractions = []float64{0.5, 0.7, MarginFraction, 0.9, 1}
+
+// Notifiable reports whether the alert starts the clock of an Art. 52
+// notification: the systemic-risk threshold, at or past the margin.
+func (a ComputeAlert) Notifiable() bool {
+	return a.Threshold >= SystemicRiskThresholdFLOP && a.Fraction >= MarginFraction
+}
 
 // ComputeThresholds are the thresholds alerts watch, in order.
 var ComputeThresholds = []float64{GPAIThresholdFLOP, SystemicRiskThresholdFLOP}

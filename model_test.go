@@ -4,6 +4,7 @@ package pactum
 
 import (
 	"math"
+	"strings"
 	"testing"
 	"time"
 )
@@ -176,5 +177,35 @@ func TestUsageFlags(t *testing.T) {
 	p.AIWork.ComputeSplit = &ComputeSplit{PreTraining: 0.2, EvaluationInference: 0.8}
 	if f := UsageFlags(p, shares); len(f) != 0 {
 		t.Errorf("an allocation granted mostly for evaluation: %v", f)
+	}
+}
+
+func TestModifierThreshold(t *testing.T) {
+	for _, tc := range []struct {
+		m    Model
+		want float64
+	}{
+		{Model{}, 0},
+		{Model{BaseModel: "llama-3@8b", BaseModelFLOP: 1.2e24}, 4e23},
+		{Model{BaseModel: "frontier", BaseModelSystemicRisk: true}, 1e25 / 3},
+		{Model{BaseModel: "small"}, 1e23 / 3},
+	} {
+		if got := tc.m.ModifierThreshold(); math.Abs(got-tc.want) > 1e9 {
+			t.Errorf("%+v: %g, want %g", tc.m, got, tc.want)
+		}
+	}
+	// A fine-tune past a third of its base model's compute is flagged.
+	sys := &System{ID: "s", PeakTFLOPSPerGPU: 1000, MFULow: 0.4, MFUHigh: 0.4}
+	rows := []ModelUsageRow{{SystemID: "s", ModelUsageDelta: ModelUsageDelta{ModelUsageKey: ModelUsageKey{Phase: PhaseFineTuning}, GPUSeconds: 1e8}}}
+	for base, flagged := range map[float64]bool{1e23: true, 2e23: false} { // 4e22 FLOP of fine-tuning
+		m := &Model{Name: "m", Version: "1", BaseModel: "b", BaseModelFLOP: base}
+		mc := BuildModelCompute(m, rows, rows, nil, nil, map[string]*System{"s": sys}, nil, time.Now())
+		got := false
+		for _, f := range mc.Flags {
+			got = got || strings.Contains(f, "more than a third")
+		}
+		if got != flagged {
+			t.Errorf("base %g: flagged %v, want %v (%v)", base, got, flagged, mc.Flags)
+		}
 	}
 }

@@ -107,11 +107,12 @@ func (d *ModelDocumentation) Payload() []byte {
 }
 
 // BuildModelDocumentation fills the Form's compute, time and energy part
-// for audience from mc, at audit position (seq, hash).
-func BuildModelDocumentation(mc *ModelCompute, provider string, systems map[string]*System, audience DocAudience, seq int64, hash string) *ModelDocumentation {
+// for audience from mc, computed at audit position mc.AuditSeq, whose
+// event's hash is hash.
+func BuildModelDocumentation(mc *ModelCompute, provider string, systems map[string]*System, audience DocAudience, hash string) *ModelDocumentation {
 	d := &ModelDocumentation{Form: "AI Act Model Documentation Form: computational resources, training time, energy (Annex XI 1(2)(d)-(e))",
 		Audience: audience, Model: mc.Model.Label(), ModelID: mc.Model.ID, Provider: provider, GeneratedAt: mc.At,
-		AuditSeq: seq, AuditHash: hash, Notes: []string{}}
+		AuditSeq: mc.AuditSeq, AuditHash: hash, Notes: []string{}}
 	if audience == AudienceDownstream {
 		d.Notes = append(d.Notes, "The Form gives downstream providers no compute or energy figures.")
 		return d

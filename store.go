@@ -384,6 +384,8 @@ type ModelQueries interface {
 	GetModel(ctx context.Context, id string) (*Model, error)
 	// ListModels lists models by organization, name and version.
 	ListModels(ctx context.Context, f ModelFilter) ([]*Model, int, error)
+	// ListModelsOf returns every model of the organizations orgIDs.
+	ListModelsOf(ctx context.Context, orgIDs []string) ([]*Model, error)
 	// ListModelUsage returns a model's running totals with each
 	// allocation's system, by allocation and phase.
 	ListModelUsage(ctx context.Context, modelNum int64) ([]ModelUsageRow, error)

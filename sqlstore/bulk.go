@@ -47,6 +47,8 @@ type bulkSQL struct {
 	totals            []string
 	modelUsage        []string
 	modelDays         []string
+	lookupModels      string // models by organization
+	computeTotals     []string
 }
 
 var bulkStatements = map[string]*bulkSQL{SQLite: newBulkSQL(SQLite), Postgres: newBulkSQL(Postgres)}
@@ -146,6 +148,12 @@ func newBulkSQL(dialect string) *bulkSQL {
 			gpu_seconds = usage_totals.gpu_seconds + excluded.gpu_seconds, node_seconds = usage_totals.node_seconds + excluded.node_seconds,
 			cpu_seconds = usage_totals.cpu_seconds + excluded.cpu_seconds, charge_seconds = usage_totals.charge_seconds + excluded.charge_seconds,
 			updated_at = excluded.updated_at RETURNING allocation_id, charge_seconds`),
+		lookupModels: lookupSQL(dialect, `SELECT `+modelColumns+` FROM models WHERE organization_id IN`, 0),
+		// Cumulative FLOP per subject, returned after the addition: alerts
+		// are checked on it.
+		computeTotals: multiRow(dialect, `INSERT INTO compute_totals (subject, flop, updated_at) VALUES `, 3, "",
+			` ON CONFLICT (subject) DO UPDATE SET flop = compute_totals.flop + excluded.flop, updated_at = excluded.updated_at
+			RETURNING subject, flop`),
 		modelDays: multiRow(dialect, `INSERT INTO model_days (model_num, day, gpu_seconds, flop) VALUES `, 4, "",
 			` ON CONFLICT (model_num, day) DO UPDATE SET gpu_seconds = model_days.gpu_seconds + excluded.gpu_seconds,
 			flop = model_days.flop + excluded.flop`),

@@ -172,17 +172,47 @@ func cmpInt(a, b int64) int {
 }
 
 // AddComputeTotals adds FLOP to subjects' cumulative totals, in subject
-// order, and returns each total afterwards.
+// order (one lock order for concurrent batches), a few multi-row
+// statements per batch, and returns each total afterwards.
 func (tx *Tx) AddComputeTotals(ctx context.Context, add map[string]float64, at time.Time) (map[string]float64, error) {
+	subjects := slices.Sorted(maps.Keys(add))
 	out := make(map[string]float64, len(add))
-	for _, s := range slices.Sorted(maps.Keys(add)) {
-		var total float64
-		if err := tx.QueryRowContext(ctx, `INSERT INTO compute_totals (subject, flop, updated_at) VALUES ($1, $2, $3)
-			ON CONFLICT (subject) DO UPDATE SET flop = compute_totals.flop + excluded.flop, updated_at = excluded.updated_at
-			RETURNING flop`, s, add[s], at).Scan(&total); err != nil {
-			return nil, fmt.Errorf("compute total of %s: %w", s, mapError(err))
+	args := make([]any, 0, 3*maxBulkRows)
+	err := chunks(len(subjects), bulkStatements[tx.db.dialect].computeTotals, func(stmt string, from, to int) error {
+		args = args[:0]
+		for _, s := range subjects[from:to] {
+			args = append(args, s, add[s], at)
 		}
-		out[s] = total
+		return eachRow(ctx, tx, stmt, args, func(rows *sql.Rows) error {
+			var s string
+			var total float64
+			if err := rows.Scan(&s, &total); err != nil {
+				return err
+			}
+			out[s] = total
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("compute totals: %w", mapError(err))
+	}
+	return out, nil
+}
+
+// ListModelsOf returns the models of the organizations orgIDs, a query
+// per few hundred organizations: a usage batch resolves its claims with it.
+func (q *queries) ListModelsOf(ctx context.Context, orgIDs []string) ([]*pactum.Model, error) {
+	out := []*pactum.Model{}
+	err := lookup(ctx, q.q, bulkStatements[q.dialect].lookupModels, nil, orgIDs, func(rows *sql.Rows) error {
+		m, err := scanModel(rows)
+		if err != nil {
+			return err
+		}
+		out = append(out, m)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("find models: %w", err)
 	}
 	return out, nil
 }

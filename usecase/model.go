@@ -133,7 +133,7 @@ func (a *App) ModelDocumentation(ctx context.Context, ref string, audience pactu
 	if err != nil {
 		return nil, err
 	}
-	d := pactum.BuildModelDocumentation(r.mc, r.provider, r.systems, audience, r.mc.AuditSeq, r.hash)
+	d := pactum.BuildModelDocumentation(r.mc, r.provider, r.systems, audience, r.hash)
 	if a.documentKey != "" {
 		pub, err := audit.PublicKey(a.documentKey)
 		if err != nil {
@@ -209,6 +209,7 @@ func (a *App) modelRecord(ctx context.Context, ref string) (*modelRecord, error)
 		out.hash, out.systems = hash, systems
 		mc = pactum.BuildModelCompute(m, rows, org, mfuOf, days, systems, allocs, a.now())
 		mc.AuditSeq = seq
+		mc.Alerts = []pactum.ComputeAlert{}
 		for _, s := range []string{pactum.ModelSubject(m.Num), pactum.OrganizationSubject(m.OrganizationID)} {
 			al, err := q.ListComputeAlerts(ctx, s)
 			if err != nil {
@@ -216,14 +217,17 @@ func (a *App) modelRecord(ctx context.Context, ref string) (*modelRecord, error)
 			}
 			mc.Alerts = append(mc.Alerts, al...)
 		}
-		if mc.Alerts == nil {
-			mc.Alerts = []pactum.ComputeAlert{}
+		known := knownAt(mc.Alerts, pactum.ModelSubject(m.Num))
+		for i := range mc.Alerts {
+			if mc.Alerts[i].Subject == pactum.ModelSubject(m.Num) {
+				mc.Alerts[i].Subject = "model:" + m.ID // the compact key is the store's
+			}
 		}
 		o, err := q.GetOrganization(ctx, m.OrganizationID)
 		if err != nil {
 			return err
 		}
-		mc.Notification = pactum.Art52Draft(mc, o.LegalName, knownAt(mc.Alerts, pactum.ModelSubject(m.Num)))
+		mc.Notification = pactum.Art52Draft(mc, o.LegalName, known)
 		out.provider = o.LegalName
 		return nil
 	})
@@ -235,11 +239,11 @@ func (a *App) modelRecord(ctx context.Context, ref string) (*modelRecord, error)
 }
 
 // knownAt is when subject's estimate first reached the systemic-risk
-// threshold's margin (the alert at 0.7 of it, the ±30 % band's reach).
+// threshold's margin (ComputeAlert.Notifiable).
 func knownAt(alerts []pactum.ComputeAlert, subject string) *time.Time {
 	for i := range alerts {
 		al := &alerts[i]
-		if al.Subject == subject && al.Threshold == pactum.SystemicRiskThresholdFLOP && al.Fraction >= 1/(1+pactum.EstimateMargin)-0.01 {
+		if al.Subject == subject && al.Notifiable() {
 			return &al.CrossedAt
 		}
 	}
@@ -276,9 +280,32 @@ func (a *App) attribute(ctx context.Context, bt *batch) error {
 		return err
 	}
 	bt.models = map[int64]*pactum.Model{}
-	// One query per organization whose jobs claim a model: a batch holds
-	// few, and most hold a handful of models.
+	// The models of every organization whose jobs claim one, in one
+	// query: a site's batch spans hundreds of organizations.
+	var orgs []string
+	seen := map[string]bool{}
+	for k := range bt.recs {
+		if r := &bt.recs[k]; r.Model != "" {
+			if org := bt.allocs[r.AllocationID].OrganizationID; !seen[org] {
+				seen[org] = true
+				orgs = append(orgs, org)
+			}
+		}
+	}
 	byOrg := map[string]map[string]*pactum.Model{}
+	if len(orgs) > 0 {
+		list, err := a.store.ListModelsOf(ctx, orgs)
+		if err != nil {
+			return err
+		}
+		for _, m := range list {
+			if byOrg[m.OrganizationID] == nil {
+				byOrg[m.OrganizationID] = map[string]*pactum.Model{}
+			}
+			byOrg[m.OrganizationID][m.Label()] = m
+			bt.models[m.Num] = m
+		}
+	}
 	notes := map[string]string{} // one message per unresolved label
 	var lastAlloc, lastLabel string
 	var lastModel *pactum.Model
@@ -289,21 +316,7 @@ func (a *App) attribute(ctx context.Context, bt *batch) error {
 		}
 		m := lastModel
 		if r.AllocationID != lastAlloc || r.Model != lastLabel { // runs of one allocation's jobs share a claim
-			al := bt.allocs[r.AllocationID]
-			models, ok := byOrg[al.OrganizationID]
-			if !ok {
-				all, err := organizationModels(ctx, a.store, al.OrganizationID)
-				if err != nil {
-					return err
-				}
-				models = make(map[string]*pactum.Model, len(all))
-				for _, m := range all {
-					models[m.Label()] = m
-					bt.models[m.Num] = m
-				}
-				byOrg[al.OrganizationID] = models
-			}
-			m = models[r.Model]
+			m = byOrg[bt.allocs[r.AllocationID].OrganizationID][r.Model]
 			lastAlloc, lastLabel, lastModel = r.AllocationID, r.Model, m
 		}
 		if m == nil {
@@ -331,11 +344,13 @@ func (bt *batch) flop(ctx context.Context, tx pactum.Tx, r *pactum.UsageRecord, 
 	if r.ModelNum != 0 {
 		m := bt.models[r.ModelNum]
 		if m == nil { // a stored record's model that no claim of the batch names
-			all, err := organizationModels(ctx, tx, al.OrganizationID)
+			list, err := tx.ListModelsOf(ctx, []string{al.OrganizationID})
 			if err != nil {
 				return 0, err
 			}
-			maps.Copy(bt.models, all)
+			for _, x := range list {
+				bt.models[x.Num] = x
+			}
 			m = bt.models[r.ModelNum]
 		}
 		if m != nil {
@@ -505,7 +520,7 @@ func (a *App) notifyAlert(ctx context.Context, tx pactum.Tx, m *pactum.Model, la
 	if m != nil {
 		subject = fmt.Sprintf("Model %s reached %.0f %% of %s", label, al.Fraction*100, thr)
 		body = fmt.Sprintf("The cumulative training compute of %s is now %s FLOP (±30 %%), %.0f %% of %s. ", label, pactum.TwoSF(al.FLOP), al.Fraction*100, thr)
-		if al.Threshold >= pactum.SystemicRiskThresholdFLOP && al.Fraction >= 1/(1+pactum.EstimateMargin)-0.01 {
+		if al.Notifiable() {
 			body += "The provider must notify the Commission within two weeks of meeting the threshold or of knowing it will be met (Art. 52(1)): see the draft in pactum models compute. "
 		}
 		to = append(to, m.CreatedBy)
@@ -534,19 +549,15 @@ func (a *App) notifyAlert(ctx context.Context, tx pactum.Tx, m *pactum.Model, la
 
 // organizationModels returns an organization's models by Num.
 func organizationModels(ctx context.Context, q pactum.Queries, orgID string) (map[int64]*pactum.Model, error) {
-	out := map[int64]*pactum.Model{}
-	for offset := 0; ; offset += 1000 {
-		list, _, err := q.ListModels(ctx, pactum.ModelFilter{OrganizationID: &orgID, Limit: 1000, Offset: offset})
-		if err != nil {
-			return nil, err
-		}
-		for _, m := range list {
-			out[m.Num] = m
-		}
-		if len(list) < 1000 {
-			return out, nil
-		}
+	list, err := q.ListModelsOf(ctx, []string{orgID})
+	if err != nil {
+		return nil, err
 	}
+	out := make(map[int64]*pactum.Model, len(list))
+	for _, m := range list {
+		out[m.Num] = m
+	}
+	return out, nil
 }
 
 // declaredMFUs returns the declared MFU of an organization's models by Num.
