@@ -130,6 +130,22 @@ func parseAllocTRES(tres []byte) (allocTRES, bool) {
 	return t, true
 }
 
+// jobState reports whether st is a job state as sacct prints them:
+// upper-case letters and '_' (OUT_OF_MEMORY), at most 32. The server
+// accepts no other, and a stray byte (a '\r' from a mangled dump) must not
+// pass for one.
+func jobState(st []byte) bool {
+	if len(st) == 0 || len(st) > 32 {
+		return false
+	}
+	for _, c := range st {
+		if !(c >= 'A' && c <= 'Z' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
 // finalState reports whether a job in state st has ended for good.
 // REQUEUED is not final: the job runs again under the same id.
 func finalState(st []byte) bool {

@@ -350,7 +350,7 @@ var (
 	errElapsed = errors.New("bad ElapsedRaw")
 	errTime    = errors.New("bad time")
 	errTRES    = errors.New("bad AllocTRES")
-	errState   = errors.New("empty State")
+	errState   = errors.New("bad State: want an upper-case job state such as COMPLETED")
 	errUsage   = errors.New("usage (AllocTRES × ElapsedRaw) out of range")
 	errEnergy  = errors.New("bad ConsumedEnergyRaw")
 	errGPUUtil = errors.New("bad gres/gpuutil in TRESUsageInTot")
@@ -509,7 +509,7 @@ func (p *Parser) parse(b []byte) (*Record, error) {
 	if k := bytes.IndexByte(st, ' '); k >= 0 {
 		st = st[:k] // "CANCELLED by 0"
 	}
-	if len(st) == 0 {
+	if !jobState(st) {
 		return nil, errState
 	}
 	t, ok := p.tres(f[col[colAllocTRES]])
