@@ -126,7 +126,7 @@ func (l *loader) compileDerived(rs *Ruleset, env *cel.Env, progOpts []cel.Progra
 		}
 		rs.index[full] = slot
 		rs.derived = append(rs.derived, &derivedFact{name: full, expr: d.Expr, doc: d.Doc, file: pd.file, line: pd.line,
-			typ: ast.OutputType(), slot: slot, prg: prg})
+			typ: ast.OutputType(), slot: slot, prg: prg, native: compileNativeDerived(rs, full, ast)})
 		slot++
 	}
 	rs.slots = slot
@@ -175,7 +175,7 @@ func (l *loader) compileRule(rs *Ruleset, env *cel.Env, progOpts []cel.ProgramOp
 		p.fail("no message for the applicant")
 	}
 	from, to := checkValidity(p, d)
-	prg := compileCondition(p, env, progOpts, d.When)
+	prg, ast := compileCondition(p, env, progOpts, d.When)
 	tpl, err := parseTemplate(d.Message, rs)
 	if err != nil {
 		p.fail("message: %v", err)
@@ -185,7 +185,7 @@ func (l *loader) compileRule(rs *Ruleset, env *cel.Env, progOpts []cel.ProgramOp
 	}
 	r := &Rule{ID: d.ID, Basis: strings.TrimSpace(d.Basis), Effect: eff, Referral: d.Referral,
 		When: d.When, Message: strings.TrimSpace(d.Message), ValidFrom: from, ValidTo: to,
-		Description: strings.TrimSpace(d.Description), File: pr.file, Line: pr.line, prg: prg, msg: tpl,
+		Description: strings.TrimSpace(d.Description), File: pr.file, Line: pr.line, prg: prg, msg: tpl, native: compileNativeBool(rs, ast),
 		from: math.MinInt64, to: math.MaxInt64, rank: effectRank(eff)}
 	if !from.IsZero() {
 		r.from = dayNumber(from.Time())
@@ -249,27 +249,28 @@ func checkValidity(p *ruleProblems, d ruleDoc) (from, to pactum.Date) {
 }
 
 // compileCondition compiles the rule's condition, which must be a CEL bool
-// over the facts, parameters and derived facts; nil when it is not.
-func compileCondition(p *ruleProblems, env *cel.Env, progOpts []cel.ProgramOption, when string) cel.Program {
+// over the facts, parameters and derived facts, and its checked AST; nils
+// when it is not.
+func compileCondition(p *ruleProblems, env *cel.Env, progOpts []cel.ProgramOption, when string) (cel.Program, *cel.Ast) {
 	if strings.TrimSpace(when) == "" {
 		p.fail("no condition (when)")
-		return nil
+		return nil, nil
 	}
 	ast, iss := env.Compile(when)
 	if iss.Err() != nil {
 		p.fail("the condition does not compile: %s", oneLine(iss.Err().Error()))
-		return nil
+		return nil, nil
 	}
 	if !ast.OutputType().IsExactType(cel.BoolType) {
 		p.fail("the condition must be a bool, not %s", ast.OutputType())
-		return nil
+		return nil, nil
 	}
 	prg, err := env.Program(ast, progOpts...)
 	if err != nil {
 		p.fail("the condition cannot be planned: %v", err)
-		return nil
+		return nil, nil
 	}
-	return prg
+	return prg, ast
 }
 
 // buildAll compiles every rule's condition into one program that returns a
@@ -301,6 +302,10 @@ func (rs *Ruleset) buildAll(env *cel.Env, opts []cel.ProgramOption) error {
 		return err
 	}
 	rs.all = prg
+	rs.allNative = true
+	for _, r := range rs.rules {
+		rs.allNative = rs.allNative && r.native != nil
+	}
 	return nil
 }
 

@@ -59,6 +59,9 @@ func FuzzScreeningFile(f *testing.F) {
 			wantInvalid(t, err)
 			return
 		}
+		if msg, err := policy.NativeMismatch(rs, in); err != nil || msg != "" {
+			t.Fatalf("native and CEL disagree: %s %v", msg, err)
+		}
 		if d.Outcome != pactum.OutcomeOf(d.Findings) {
 			t.Fatalf("outcome %s does not follow from the findings %v", d.Outcome, d.Findings)
 		}
@@ -131,6 +134,10 @@ func FuzzLoadRuleset(f *testing.F) {
 				t.Fatalf("rule %s loaded twice", r.ID)
 			}
 			ids[r.ID] = true
+		}
+		// The arbitrary rule's native form, if it has one, agrees with CEL.
+		if msg, err := policy.NativeMismatch(rs, in); err != nil || msg != "" {
+			t.Fatalf("native and CEL disagree: %s %v", msg, err)
 		}
 		d, err := policy.NewScreener(rs).Screen(context.Background(), in)
 		if err != nil {

@@ -44,6 +44,7 @@ type Rule struct {
 	order    int // load order, for a stable finding order
 	rank     int // effectRank(Effect)
 	prg      cel.Program
+	native   boolFn // prg compiled to Go; nil when outside the native subset
 	msg      template
 	from, to int64 // validity as days since 1970-01-01, inclusive
 }
@@ -73,6 +74,7 @@ type derivedFact struct {
 	typ                   *cel.Type
 	slot                  int
 	prg                   cel.Program
+	native                func(*activation) value // prg compiled to Go; nil when outside the native subset
 }
 
 // Ruleset is a loaded, compiled ruleset. It is immutable and safe for
@@ -89,6 +91,7 @@ type Ruleset struct {
 	text        *textIndex     // the text checks; nil for none
 	textSrc     *textDoc       // the text checks as written, for the hash
 	all         cel.Program    // every rule's condition as one list, see buildAll
+	allNative   bool           // every rule has a native condition
 	acts        sync.Pool      // *activation, sized for this ruleset
 	index       map[string]int // activation slot by fact name
 	names       *nameTable     // the same, for fast lookup while screening

@@ -9,7 +9,6 @@ import (
 	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/common/types/ref"
 	"cel.dev/cel-go/common/types/traits"
-	"cel.dev/cel-go/interpreter"
 
 	"github.com/pactum/pactum"
 )
@@ -43,13 +42,22 @@ func effectRank(e pactum.Effect) int {
 }
 
 func (rs *Ruleset) newActivation() any {
-	return &activation{slots: make([]ref.Val, rs.slots), names: rs.names, derived: rs.derived}
+	return &activation{vals: make([]value, rs.slots), set: make([]int32, 0, rs.slots), slots: make([]ref.Val, rs.slots),
+		names: rs.names, derived: rs.derived}
 }
 
 // putActivation clears an activation and returns it to the pool: the slots
-// are the largest allocation of a screening.
+// are the largest allocation of a screening. It clears only the slots that
+// were set, a fraction of them.
 func (rs *Ruleset) putActivation(a *activation) {
-	clear(a.slots)
+	for _, i := range a.set {
+		a.vals[i] = value{}
+	}
+	a.set = a.set[:0]
+	if a.boxed {
+		clear(a.slots)
+		a.boxed = false
+	}
 	a.c = nil
 	if a.frame != nil {
 		a.frame.Close()
@@ -60,13 +68,36 @@ func (rs *Ruleset) putActivation(a *activation) {
 
 // evalRules returns the rules valid on day d whose conditions hold, and
 // those whose conditions hold that come into force after d and by day end,
-// the end of the allocation period. It runs the combined program; only if
-// that fails does it evaluate the rules one by one, so that a failing rule
-// valid neither on d nor later in the period does not fail the screening
-// and a failing applicable one is named.
+// the end of the allocation period. When every condition is native it runs
+// those of the rules that apply; otherwise it runs the combined CEL
+// program, and only if that fails does it evaluate the rules one by one,
+// so that a failing rule valid neither on d nor later in the period does
+// not fail the screening and a failing applicable one is named.
 func (rs *Ruleset) evalRules(act *activation, d, end int64) (fired, upcoming []*Rule, err error) {
 	fired = make([]*Rule, 0, 16)
-	if v, _, err := rs.all.Eval(act.frame); err == nil {
+	if rs.allNative {
+		for _, r := range rs.rules {
+			now := r.appliesOnDay(d)
+			if !now && !r.startsWithin(d, end) {
+				continue
+			}
+			ok, err := r.native(act)
+			switch {
+			case err != nil:
+				return nil, nil, fmt.Errorf("policy: rule %s: %w", r.ID, err)
+			case ok && now:
+				fired = append(fired, r)
+			case ok:
+				upcoming = append(upcoming, r)
+			}
+		}
+		return fired, upcoming, nil
+	}
+	frame, err := act.celFrame()
+	if err != nil {
+		return nil, nil, fmt.Errorf("policy: %w", err)
+	}
+	if v, _, err := rs.all.Eval(frame); err == nil {
 		if l, ok := v.(traits.Lister); ok && int(l.Size().(types.Int)) == len(rs.rules) {
 			for i, r := range rs.rules {
 				if (r.appliesOnDay(d) || r.startsWithin(d, end)) && l.Get(types.Int(i)) == types.True {
@@ -84,7 +115,7 @@ func (rs *Ruleset) evalRules(act *activation, d, end int64) (fired, upcoming []*
 		if !r.appliesOnDay(d) && !r.startsWithin(d, end) {
 			continue
 		}
-		v, _, err := r.prg.Eval(act.frame)
+		v, _, err := r.prg.Eval(frame)
 		if err != nil {
 			return nil, nil, fmt.Errorf("policy: rule %s: %w", r.ID, err)
 		}
@@ -130,23 +161,13 @@ func (s *Screener) Screen(ctx context.Context, in *pactum.ScreeningInput) (*pact
 		return nil, pactum.Errorf(pactum.EINVALID, "Screening needs the decision date.")
 	}
 	rs := s.rs
-	est, err := estimate(in.Proposal, in.Systems, rs.defaultU)
+	c, extra, err := rs.screenContext(in)
 	if err != nil {
 		return nil, err
 	}
-	prof, extra, err := rs.profile(in.Proposal)
-	if err != nil {
-		return nil, err
-	}
-	extra = append(extra, rs.text.check(in.Proposal, prof)...)
-	c := &screenCtx{in: in, p: in.Proposal, org: in.Organization, mode: in.Call.Mode(in.Proposal.Mode), est: est, ai: prof}
-
 	act := rs.acts.Get().(*activation)
 	defer rs.putActivation(act)
 	act.c = c
-	if act.frame, err = interpreter.NewExecutionFrame(act); err != nil {
-		return nil, fmt.Errorf("policy: %w", err)
-	}
 
 	// Rules that come into force during the allocation period (from the
 	// decision to its requested end) attach a condition.
@@ -181,11 +202,28 @@ func (s *Screener) Screen(ctx context.Context, in *pactum.ScreeningInput) (*pact
 	return &pactum.ScreeningDecision{
 		Outcome:        pactum.OutcomeOf(findings),
 		Findings:       findings,
-		Estimates:      est.list,
+		Estimates:      c.est.list,
 		RulesetVersion: rs.version,
 		RulesetHash:    rs.hash,
 		ScreenedAt:     in.At,
 	}, nil
+}
+
+// screenContext computes what the facts read: the compute estimates and
+// the AI Act profile (with the questionnaire's findings), and adds the text
+// checks' findings. Errors as Screen's.
+func (rs *Ruleset) screenContext(in *pactum.ScreeningInput) (*screenCtx, []pactum.Finding, error) {
+	est, err := estimate(in.Proposal, in.Systems, rs.defaultU)
+	if err != nil {
+		return nil, nil, err
+	}
+	prof, extra, err := rs.profile(in.Proposal)
+	if err != nil {
+		return nil, nil, err
+	}
+	extra = append(extra, rs.text.check(in.Proposal, prof)...)
+	return &screenCtx{in: in, p: in.Proposal, org: in.Organization, mode: in.Call.Mode(in.Proposal.Mode), est: est, ai: prof},
+		extra, nil
 }
 
 // Questionnaire returns the questionnaire of the screener's ruleset; nil

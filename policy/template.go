@@ -4,12 +4,8 @@ package policy
 
 import (
 	"fmt"
-	"reflect"
 	"strconv"
 	"strings"
-
-	"cel.dev/cel-go/common/types"
-	"cel.dev/cel-go/common/types/ref"
 )
 
 // template is a parsed rule message. Messages may quote facts, so that the
@@ -25,8 +21,8 @@ type template struct {
 
 type tplPart struct {
 	text   string
-	slot   int     // activation slot, or -1
-	val    ref.Val // a parameter's constant value, when slot is -1 and val != nil
+	slot   int    // activation slot, or -1
+	val    *value // a parameter's constant value, when slot is -1 and val != nil
 	format string
 }
 
@@ -68,7 +64,8 @@ func parseTemplate(s string, rs *Ruleset) (template, error) {
 		if slot, ok := rs.index[name]; ok {
 			p.slot = slot
 		} else if k, isParam := strings.CutPrefix(name, "params."); isParam && rs.params[k] != nil {
-			p.val = rs.params[k]
+			v := unbox(rs.params[k])
+			p.val = &v
 		} else {
 			return t, fmt.Errorf("{{%s}} names no fact, derived fact or parameter", name)
 		}
@@ -94,7 +91,7 @@ func (t template) render(a *activation) string {
 	for _, p := range t.parts {
 		switch {
 		case p.slot >= 0:
-			b = appendVal(b, a.slot(p.slot), p.format)
+			b = appendVal(b, a.val(p.slot), p.format)
 		case p.val != nil:
 			b = appendVal(b, p.val, p.format)
 		default:
@@ -104,34 +101,33 @@ func (t template) render(a *activation) string {
 	return string(b)
 }
 
-var stringsType = reflect.TypeOf([]string{})
-
-func formatVal(v ref.Val, format string) string { return string(appendVal(nil, v, format)) }
-
-func appendVal(b []byte, v ref.Val, format string) []byte {
-	switch x := v.(type) {
-	case nil:
-		return append(b, '?')
-	case types.Double:
+func appendVal(b []byte, v *value, format string) []byte {
+	switch v.k {
+	case kNum:
 		switch format {
 		case "flop":
-			return appendFLOP(b, float64(x))
+			return appendFLOP(b, v.f)
 		case "percent":
-			return append(strconv.AppendFloat(b, float64(x)*100, 'f', 0, 64), " %"...)
+			return append(strconv.AppendFloat(b, v.f*100, 'f', 0, 64), " %"...)
 		}
-		return appendNum(b, float64(x))
-	case types.Int:
-		return strconv.AppendInt(b, int64(x), 10)
-	case types.String:
-		return append(b, x...)
-	case types.Bool:
-		if x {
+		return appendNum(b, v.f)
+	case kInt:
+		return strconv.AppendInt(b, v.i, 10)
+	case kStr:
+		return append(b, v.s...)
+	case kBool:
+		if v.b {
 			return append(b, "yes"...)
 		}
 		return append(b, "no"...)
+	case kList:
+		for i, s := range v.l {
+			if i > 0 {
+				b = append(b, ", "...)
+			}
+			b = append(b, s...)
+		}
+		return b
 	}
-	if s, err := v.ConvertToNative(stringsType); err == nil {
-		return append(b, strings.Join(s.([]string), ", ")...)
-	}
-	return fmt.Append(b, v.Value())
+	return append(b, '?')
 }
