@@ -103,11 +103,19 @@ func newRunBench(b *testing.B, dialect string, n int) *runBench {
 // transaction).
 //
 //	go test -run '^$' -bench AllocationRun -benchtime 1x ./usecase/
+//
+// on SQLite and, when PACTUM_TEST_POSTGRES names a server, PostgreSQL.
 func BenchmarkAllocationRun(b *testing.B) {
+	for _, dialect := range storetest.Dialects {
+		b.Run(dialect, func(b *testing.B) { benchAllocationRun(b, dialect) })
+	}
+}
+
+func benchAllocationRun(b *testing.B, dialect string) {
 	const n = 2000
 	for range b.N {
 		b.StopTimer()
-		rb := newRunBench(b, sqlstore.SQLite, n)
+		rb := newRunBench(b, dialect, n)
 		b.StartTimer()
 		start := time.Now()
 		run, err := rb.runs.CreateAllocationRun(rb.mgr, rb.callID, pactum.AllocationRunInput{})
