@@ -116,7 +116,8 @@ func multiRow(dialect, head string, cols int, suffix, tail string) []string {
 func newBulkSQL(dialect string) *bulkSQL {
 	return &bulkSQL{
 		lookupRecords: lookupSQL(dialect, `SELECT job_id, bucket, state, final, start_at, end_at, elapsed, gpu_seconds, node_seconds, cpu_seconds,
-			claim, gpu_util, energy_raw FROM usage_records WHERE cluster = %s AND job_id IN`, 1),
+			claim, gpu_util, energy_raw, `+map[string]string{SQLite: "0", Postgres: "period"}[dialect]+
+			` FROM usage_records WHERE cluster = %s AND job_id IN`, 1),
 		lookupAllocations: lookupSQL(dialect, allocationSelect+` WHERE a.id IN`, 0),
 		lookupBuckets:     lookupSQL(dialect, `SELECT id, allocation_id, username FROM usage_buckets WHERE allocation_id IN`, 0),
 		bucketsByID:       lookupSQL(dialect, `SELECT id, allocation_id, username FROM usage_buckets WHERE id IN`, 0),

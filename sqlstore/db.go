@@ -83,6 +83,9 @@ type DB struct {
 	seq *sequencer
 	// buckets caches usage bucket ids (see usage.go).
 	buckets bucketCache
+	// parts caches the months usage_records has partitions for
+	// (PostgreSQL; partition.go).
+	parts partitionSet
 
 	// inst identifies this process to the claims it makes (instance.go).
 	inst instance
@@ -124,6 +127,10 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 	if db.dialect == SQLite {
 		db.group = newGroupCommit(db)
 	} else {
+		if err := db.openPartitions(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
 		db.seq = newSequencer(db)
 	}
 	db.queries = queries{q: db.r, dialect: db.dialect}

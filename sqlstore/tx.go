@@ -53,6 +53,10 @@ type Tx struct {
 	// usageNew holds the jobs GetUsageRecords found not stored, which
 	// PutUsageRecords may copy in without a conflict check.
 	usageNew map[usageKey]bool
+	// usagePeriods holds the partition month of each stored job
+	// GetUsageRecords found (PostgreSQL), where PutUsageRecords replaces
+	// its record.
+	usagePeriods map[usageKey]int32
 	// conn is the connection a PostgreSQL transaction runs on.
 	conn *sql.Conn
 	// req is the group-commit request the transaction runs for (SQLite).

@@ -77,7 +77,7 @@ func (tx *Tx) GetUsageRecords(ctx context.Context, cluster string, jobIDs []stri
 	// Whatever this returns, the jobs asked about and not found are new:
 	// the caller holds the cluster's lock (LockUsageCluster), so none can
 	// be stored before PutUsageRecords, which copies them in without a
-	// conflict check (copyUsageRecords).
+	// conflict check (putUsageRecordsPG).
 	defer func() {
 		if err != nil {
 			return // the lookup is incomplete: nothing is known new
@@ -112,13 +112,20 @@ func (tx *Tx) GetUsageRecords(ctx context.Context, cluster string, jobIDs []stri
 		var claim int64
 		var util sql.NullFloat64
 		var energy sql.NullInt64
+		var period int32
 		if err := rows.Scan(&r.JobID, &bucket, &r.State, &r.Final, &start, &end, &r.ElapsedSeconds,
-			&r.GPUSeconds, &r.NodeSeconds, &r.CPUSeconds, &claim, &util, &energy); err != nil {
+			&r.GPUSeconds, &r.NodeSeconds, &r.CPUSeconds, &claim, &util, &energy, &period); err != nil {
 			return err
 		}
 		r.StartAt, r.EndAt = unixPtr(start), unixPtr(end)
 		setClaim(&r.UsageRecordInput, &r.ModelNum, claim, util, energy)
 		out[r.JobID], bucketOf[r.JobID] = r, bucket
+		if tx.dialect == Postgres {
+			if tx.usagePeriods == nil {
+				tx.usagePeriods = map[usageKey]int32{}
+			}
+			tx.usagePeriods[usageKey{cluster, r.JobID}] = period
+		}
 		return nil
 	})
 	if err != nil {
@@ -283,30 +290,10 @@ func (tx *Tx) PutUsageRecords(ctx context.Context, recs []*pactum.UsageRecord) e
 	for b, k := range need {
 		idOf[b] = ids[k]
 	}
-	upsert := recs
 	if tx.dialect == Postgres {
-		// New jobs are copied in; the others replace their stored record.
-		var fresh []int
-		upsert = nil
-		bucketOf := bucket
-		bucket = nil
-		for i, r := range recs {
-			if tx.usageNew[usageKey{r.Cluster, r.JobID}] {
-				fresh = append(fresh, i)
-			} else {
-				upsert = append(upsert, r)
-				bucket = append(bucket, bucketOf[i])
-			}
-		}
-		if err := tx.copyUsageRecords(ctx, len(fresh), func(k int) (*pactum.UsageRecord, int64) {
-			return recs[fresh[k]], idOf[bucketOf[fresh[k]]]
-		}); err != nil {
-			return err
-		}
-		for _, i := range fresh {
-			delete(tx.usageNew, usageKey{recs[i].Cluster, recs[i].JobID}) // stored now
-		}
+		return tx.putUsageRecordsPG(ctx, recs, func(i int) int64 { return idOf[bucket[i]] })
 	}
+	upsert := recs
 	args := make([]any, 0, nRecordCols*maxBulkRows)
 	bulk := bulkStatements[tx.db.dialect]
 	err = chunks(len(upsert), bulk.records, func(stmt string, from, to int) error {
@@ -354,39 +341,129 @@ type usageKey struct{ cluster, job string }
 var usageRecordColumns = []string{"cluster", "job_id", "bucket", "state", "final", "start_at", "end_at", "elapsed",
 	"gpu_seconds", "node_seconds", "cpu_seconds", "claim", "gpu_util", "energy_raw"}
 
-// copyUsageRecords writes n records of jobs not stored yet (row(k) gives
-// the k-th and its bucket) with COPY: binary rows, no statement to parse or
+// putUsageRecordsPG writes recs on PostgreSQL, each to its month's
+// partition (partition.go) by COPY: binary rows, no statement to parse or
 // plan, where multi-row INSERTs with bound parameters, as on SQLite, cost
-// PostgreSQL a parse and plan of thousands of parameters each. The jobs
-// were looked up in this transaction under the cluster's lock and found
-// missing (GetUsageRecords); should one be stored after all, the key
-// conflict fails the batch rather than double-count it.
-func (tx *Tx) copyUsageRecords(ctx context.Context, n int, row func(k int) (*pactum.UsageRecord, int64)) error {
-	if n == 0 {
-		return nil
+// PostgreSQL a parse and plan of thousands of parameters each. A stored
+// job's record is first deleted from the partition GetUsageRecords found
+// it in, and goes back to that partition. A new job's record was looked up
+// in this transaction under the cluster's lock and found missing, so
+// nothing else can store it meanwhile; should it be stored after all in
+// the same month, the key conflict fails the batch rather than double-count
+// it. bucketOf(i) is recs[i]'s bucket.
+func (tx *Tx) putUsageRecordsPG(ctx context.Context, recs []*pactum.UsageRecord, bucketOf func(i int) int64) error {
+	if err := tx.placeUnknown(ctx, recs); err != nil {
+		return err
 	}
-	cols := usageRecordColumns
-	plain := true // every record bare: copied without those columns
-	for k := range n {
-		if r, _ := row(k); !bare(r) {
-			plain = false
-			break
+	periods := make([]int32, len(recs))
+	type place struct {
+		cluster string
+		period  int32
+	}
+	stale := map[place][]string{}
+	for i, r := range recs {
+		k := usageKey{r.Cluster, r.JobID}
+		if p, ok := tx.usagePeriods[k]; ok {
+			periods[i] = p
+			stale[place{r.Cluster, p}] = append(stale[place{r.Cluster, p}], r.JobID)
+		} else {
+			periods[i] = usagePeriod(r, tx.now)
 		}
 	}
-	if plain {
-		cols = cols[:nBareRecordCols]
+	if err := tx.ensurePartitions(ctx, periods); err != nil {
+		return err
 	}
-	err := tx.copyFrom(ctx, "usage_records", cols, n, func(k int) []any {
-		r, bucket := row(k)
-		vals := []any{r.Cluster, r.JobID, bucket, r.State, r.Final, unixArg(r.StartAt), unixArg(r.EndAt),
+	places := slices.SortedFunc(maps.Keys(stale), func(a, b place) int {
+		if c := strings.Compare(a.cluster, b.cluster); c != 0 {
+			return c
+		}
+		return int(a.period) - int(b.period)
+	})
+	for _, pl := range places {
+		jobs := stale[pl]
+		res, err := tx.ExecContext(ctx, `DELETE FROM usage_records WHERE period = $1 AND cluster = $2 AND job_id = ANY($3)`,
+			pl.period, pl.cluster, jobs)
+		if err != nil {
+			return fmt.Errorf("replace usage records: %w", mapError(err))
+		}
+		if n, err := res.RowsAffected(); err != nil || n != int64(len(jobs)) {
+			return fmt.Errorf("replace usage records: %d of %d found in %s (%v)", n, len(jobs), partitionName(pl.period), err)
+		}
+	}
+	cols := usageRecordColumns
+	plain := allBare(recs) // every record bare: copied without those columns
+	if plain {
+		cols = append(cols[:nBareRecordCols:nBareRecordCols], "period")
+	} else {
+		cols = append(cols[:len(cols):len(cols)], "period")
+	}
+	err := tx.copyFrom(ctx, "usage_records", cols, len(recs), func(i int) []any {
+		r := recs[i]
+		vals := []any{r.Cluster, r.JobID, bucketOf(i), r.State, r.Final, unixArg(r.StartAt), unixArg(r.EndAt),
 			r.ElapsedSeconds, r.GPUSeconds, r.NodeSeconds, r.CPUSeconds}
 		if !plain {
 			vals = append(vals, claimOf(r), utilArg(r.GPUUtil), energyArg(r.EnergyJoules))
 		}
-		return vals
+		return append(vals, periods[i])
 	})
 	if err != nil {
 		return fmt.Errorf("write usage records: %w", err)
+	}
+	if tx.usagePeriods == nil {
+		tx.usagePeriods = map[usageKey]int32{}
+	}
+	for i, r := range recs {
+		k := usageKey{r.Cluster, r.JobID}
+		delete(tx.usageNew, k) // stored now
+		tx.usagePeriods[k] = periods[i]
+	}
+	return nil
+}
+
+// placeUnknown finds, across the partitions, the stored records of those
+// of recs' jobs that GetUsageRecords did not look up in this transaction,
+// and notes their partitions (or that they are new). The ingest always
+// looks up first; this keeps PutUsageRecords' contract, to replace any
+// stored record, for every caller.
+func (tx *Tx) placeUnknown(ctx context.Context, recs []*pactum.UsageRecord) error {
+	unknown := map[string][]string{} // by cluster
+	for _, r := range recs {
+		k := usageKey{r.Cluster, r.JobID}
+		if _, ok := tx.usagePeriods[k]; !ok && !tx.usageNew[k] {
+			unknown[r.Cluster] = append(unknown[r.Cluster], r.JobID)
+		}
+	}
+	for _, cluster := range slices.Sorted(maps.Keys(unknown)) {
+		jobs := unknown[cluster]
+		rows, err := tx.QueryContext(ctx, `SELECT job_id, period FROM usage_records WHERE cluster = $1 AND job_id = ANY($2)`, cluster, jobs)
+		if err != nil {
+			return fmt.Errorf("look up usage records: %w", mapError(err))
+		}
+		if tx.usagePeriods == nil {
+			tx.usagePeriods = map[usageKey]int32{}
+		}
+		if tx.usageNew == nil {
+			tx.usageNew = map[usageKey]bool{}
+		}
+		found := map[string]bool{}
+		for rows.Next() {
+			var job string
+			var period int32
+			if err := rows.Scan(&job, &period); err != nil {
+				rows.Close()
+				return fmt.Errorf("look up usage records: %w", err)
+			}
+			tx.usagePeriods[usageKey{cluster, job}] = period
+			found[job] = true
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return fmt.Errorf("look up usage records: %w", err)
+		}
+		for _, j := range jobs {
+			if !found[j] {
+				tx.usageNew[usageKey{cluster, j}] = true
+			}
+		}
 	}
 	return nil
 }
