@@ -133,7 +133,7 @@ func newDraft(u *pactum.User, p *pactum.Proposal, now time.Time) (*pactum.AuditE
 	p.OrganizationID = u.OrganizationID
 	p.ApplicantID = u.ID
 	p.State = pactum.ProposalDraft
-	p.Screening, p.Decision, p.SubmittedAt, p.DecisionDueAt = nil, nil, nil, nil
+	p.Screening, p.Decision, p.SubmittedAt, p.DecisionDueAt, p.TimeToTrain = nil, nil, nil, nil, nil
 	p.CreatedAt, p.UpdatedAt, p.Version = now, now, 1
 	return pactum.NewAuditEvent(u.ID, "proposal.create", "proposal", p.ID, nil, p)
 }
@@ -185,7 +185,7 @@ func (a *App) UpdateProposal(ctx context.Context, p *pactum.Proposal) error {
 	err = a.update(ctx, u, func(tx pactum.Tx) error {
 		p.OrganizationID, p.ApplicantID, p.State = old.OrganizationID, old.ApplicantID, old.State
 		p.CreatedAt, p.UpdatedAt, p.Version = old.CreatedAt, tx.Now(), old.Version+1
-		p.Screening, p.Decision, p.SubmittedAt, p.DecisionDueAt = nil, nil, nil, nil
+		p.Screening, p.Decision, p.SubmittedAt, p.DecisionDueAt, p.TimeToTrain = nil, nil, nil, nil, nil
 		// The version guard refuses the update if the draft changed since
 		// it was read.
 		if err := tx.UpdateProposalContent(ctx, p, old.Version); err != nil {
