@@ -629,19 +629,25 @@ func (e ModelDocumentationAudience) Valid() bool {
 
 // Defines values for NotificationKind.
 const (
+	NotifyComputeAlert   NotificationKind = "compute.alert"
 	NotifyDecision       NotificationKind = "proposal.decision"
 	NotifyReplyOpen      NotificationKind = "review.reply"
 	NotifyReviewAssigned NotificationKind = "review.assigned"
+	NotifyUsageFlag      NotificationKind = "usage.flag"
 )
 
 // Valid indicates whether the value is a known member of the NotificationKind enum.
 func (e NotificationKind) Valid() bool {
 	switch e {
+	case NotifyComputeAlert:
+		return true
 	case NotifyDecision:
 		return true
 	case NotifyReplyOpen:
 		return true
 	case NotifyReviewAssigned:
+		return true
+	case NotifyUsageFlag:
 		return true
 	default:
 		return false

@@ -37,6 +37,7 @@ const (
 // indexed by k for 1<<k rows.
 type bulkSQL struct {
 	lookupAllocations string // allocations by id
+	phaseUsage        string // labelled GPU-seconds by allocation and phase, of allocations without a flag
 	lookupRecords     string // stored records by job id
 	lookupBuckets     string // buckets by allocation
 	bucketsByID       string // buckets by id
@@ -118,6 +119,9 @@ func newBulkSQL(dialect string) *bulkSQL {
 		lookupRecords: lookupSQL(dialect, `SELECT job_id, bucket, state, final, start_at, end_at, elapsed, gpu_seconds, node_seconds, cpu_seconds,
 			claim, gpu_util, energy_raw FROM usage_records WHERE cluster = %s AND job_id IN`, 1),
 		lookupAllocations: lookupSQL(dialect, allocationSelect+` WHERE a.id IN`, 0),
+		phaseUsage: lookupSQL(dialect, `SELECT u.allocation_id, u.phase, SUM(u.gpu_seconds) FROM model_usage u
+			WHERE NOT EXISTS (SELECT 1 FROM usage_flags f WHERE f.allocation_id = u.allocation_id AND f.kind = %s)
+			AND u.allocation_id IN`, 1) + ` GROUP BY u.allocation_id, u.phase ORDER BY u.allocation_id, u.phase`,
 		lookupBuckets:     lookupSQL(dialect, `SELECT id, allocation_id, username FROM usage_buckets WHERE allocation_id IN`, 0),
 		bucketsByID:       lookupSQL(dialect, `SELECT id, allocation_id, username FROM usage_buckets WHERE id IN`, 0),
 		newBuckets: multiRow(dialect, `INSERT INTO usage_buckets (allocation_id, username, jobs, gpu_seconds, node_seconds, cpu_seconds) VALUES `,
