@@ -122,8 +122,8 @@ func newBulkSQL(dialect string) *bulkSQL {
 		phaseUsage: lookupSQL(dialect, `SELECT u.allocation_id, u.phase, SUM(u.gpu_seconds) FROM model_usage u
 			WHERE NOT EXISTS (SELECT 1 FROM usage_flags f WHERE f.allocation_id = u.allocation_id AND f.kind = %s)
 			AND u.allocation_id IN`, 1) + ` GROUP BY u.allocation_id, u.phase ORDER BY u.allocation_id, u.phase`,
-		lookupBuckets:     lookupSQL(dialect, `SELECT id, allocation_id, username FROM usage_buckets WHERE allocation_id IN`, 0),
-		bucketsByID:       lookupSQL(dialect, `SELECT id, allocation_id, username FROM usage_buckets WHERE id IN`, 0),
+		lookupBuckets: lookupSQL(dialect, `SELECT id, allocation_id, username FROM usage_buckets WHERE allocation_id IN`, 0),
+		bucketsByID:   lookupSQL(dialect, `SELECT id, allocation_id, username FROM usage_buckets WHERE id IN`, 0),
 		newBuckets: multiRow(dialect, `INSERT INTO usage_buckets (allocation_id, username, jobs, gpu_seconds, node_seconds, cpu_seconds) VALUES `,
 			2, ", 0, 0, 0, 0", ` ON CONFLICT (allocation_id, username) DO NOTHING`),
 		// A record is replaced whole: MergeUsage decided that it may be.
