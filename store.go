@@ -198,6 +198,9 @@ type CallWrites interface {
 // ProposalQueries read proposals.
 type ProposalQueries interface {
 	GetProposal(ctx context.Context, id string) (*Proposal, error)
+	// ListProposalsByID returns the proposals among ids, in any order;
+	// one statement for up to hundreds of ids.
+	ListProposalsByID(ctx context.Context, ids []string) ([]*Proposal, error)
 	// ListProposals lists proposals, newest first.
 	ListProposals(ctx context.Context, s Scope, f ProposalFilter) ([]*Proposal, int, error)
 	// GetProposalAccess returns the facts CanSeeProposalWith needs beyond

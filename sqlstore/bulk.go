@@ -38,6 +38,7 @@ const (
 type bulkSQL struct {
 	lookupAllocations string // allocations by id
 	phaseUsage        string // labelled GPU-seconds by allocation and phase, of allocations without a flag
+	lookupProposals   string // proposals by id
 	lookupRecords     string // stored records by job id
 	lookupBuckets     string // buckets by allocation
 	bucketsByID       string // buckets by id
@@ -119,6 +120,7 @@ func newBulkSQL(dialect string) *bulkSQL {
 		lookupRecords: lookupSQL(dialect, `SELECT job_id, bucket, state, final, start_at, end_at, elapsed, gpu_seconds, node_seconds, cpu_seconds,
 			claim, gpu_util, energy_raw FROM usage_records WHERE cluster = %s AND job_id IN`, 1),
 		lookupAllocations: lookupSQL(dialect, allocationSelect+` WHERE a.id IN`, 0),
+		lookupProposals:   lookupSQL(dialect, `SELECT `+proposalColumns+` FROM proposals WHERE id IN`, 0),
 		phaseUsage: lookupSQL(dialect, `SELECT u.allocation_id, u.phase, SUM(u.gpu_seconds) FROM model_usage u
 			WHERE NOT EXISTS (SELECT 1 FROM usage_flags f WHERE f.allocation_id = u.allocation_id AND f.kind = %s)
 			AND u.allocation_id IN`, 1) + ` GROUP BY u.allocation_id, u.phase ORDER BY u.allocation_id, u.phase`,

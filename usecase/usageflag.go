@@ -4,6 +4,7 @@ package usecase
 
 import (
 	"context"
+	"fmt"
 	"slices"
 
 	"github.com/pactum/pactum"
@@ -20,9 +21,10 @@ import (
 //
 // The ingest path stays cheap: only allocations whose labels moved
 // towards other work (more other hours, or fewer training hours) are
-// looked at, all in one query that leaves out those already on file; the
-// proposal is read, and the flag written and notified, only the first
-// time, once per allocation for good.
+// looked at, all in one query that leaves out those already on file. Only
+// the first time an allocation's labels are mostly other work are its
+// proposal read (all of the batch's in one query) and its flag written
+// and notified, once per allocation for good.
 func (a *App) flagNotAsAsked(ctx context.Context, tx pactum.Tx, bt *batch, deltas []pactum.ModelUsageDelta) error {
 	var ids []string
 	seen := map[string]bool{}
@@ -43,15 +45,34 @@ func (a *App) flagNotAsAsked(ctx context.Context, tx pactum.Tx, bt *batch, delta
 		return err
 	}
 	flags := pactum.MostlyOtherWork(rows, tx.Now())
+	if len(flags) == 0 {
+		return nil
+	}
+	// The first time only: the grants' proposals, in one query.
+	allocs := make([]*pactum.Allocation, len(flags))
+	var pids []string
 	for i := range flags {
-		f := &flags[i]
-		al, err := bt.allocation(ctx, tx, f.AllocationID)
+		al, err := bt.allocation(ctx, tx, flags[i].AllocationID)
 		if err != nil {
 			return err
 		}
-		p, err := tx.GetProposal(ctx, al.ProposalID)
-		if err != nil {
-			return err
+		allocs[i] = al
+		pids = append(pids, al.ProposalID)
+	}
+	list, err := tx.ListProposalsByID(ctx, pids)
+	if err != nil {
+		return err
+	}
+	proposals := make(map[string]*pactum.Proposal, len(list))
+	for _, p := range list {
+		proposals[p.ID] = p
+	}
+	var managers []*pactum.User
+	for i := range flags {
+		f, al := &flags[i], allocs[i]
+		p := proposals[al.ProposalID]
+		if p == nil {
+			return fmt.Errorf("allocation %s: proposal %s not found", al.ID, al.ProposalID)
 		}
 		f.RaiseNotAsAsked(p.PreTrainingShare())
 		isNew, err := tx.InsertUsageFlag(ctx, *f)
@@ -64,10 +85,11 @@ func (a *App) flagNotAsAsked(ctx context.Context, tx pactum.Tx, bt *batch, delta
 		if err := tx.Record("allocation.usage_flag", "allocation", al.ID, nil, f); err != nil {
 			return err
 		}
-		role := pactum.RoleAccessManager
-		managers, _, err := tx.ListUsers(ctx, pactum.Scope{All: true}, pactum.UserFilter{Role: &role, Limit: 1000})
-		if err != nil {
-			return err
+		if managers == nil {
+			role := pactum.RoleAccessManager
+			if managers, _, err = tx.ListUsers(ctx, pactum.Scope{All: true}, pactum.UserFilter{Role: &role, Limit: 1000}); err != nil {
+				return err
+			}
 		}
 		to := []string{p.ApplicantID}
 		for _, m := range managers {
