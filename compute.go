@@ -365,31 +365,24 @@ func Art52Draft(mc *ModelCompute, orgName string, knownAt *time.Time) *Art52Noti
 // UsageFlags are the findings an allocation's usage by claimed phase
 // raises: an allocation granted mostly for pre-training (the proposal's
 // compute split, or no split, which counts the whole request as training)
-// whose labelled GPU-hours are mostly evaluation, inference or other work.
-// Labels are the applicant's claims, and training hidden under another
-// phase would escape the model's figures (the organization's upper bound
-// still counts it).
+// whose labelled GPU-hours are mostly evaluation, inference or other work
+// (NotAsAsked). Labels are the applicant's claims, and training hidden
+// under another phase would escape the model's figures (the
+// organization's upper bound still counts it).
 func UsageFlags(p *Proposal, shares []ModelShare) []string {
-	flags := []string{}
 	if p == nil {
-		return flags
+		return []string{}
 	}
-	if s := p.AIWork.ComputeSplit; s != nil && s.PreTraining < 0.5 {
-		return flags
-	}
-	var training, other float64
-	for _, sh := range shares {
-		switch {
-		case sh.Phase.Training():
-			training += sh.GPUHours
-		case sh.Phase != PhaseNone:
-			other += sh.GPUHours
-		}
-	}
-	if other > training {
-		flags = append(flags, fmt.Sprintf("This allocation was granted mostly for pre-training, but its jobs label %.0f GPU-hours as "+
-			"evaluation, inference or other work and %.0f as training: check the labels (the organization's upper bound counts them all).",
-			other, training))
+	return UsageFlagsOf(p.PreTrainingShare(), shares)
+}
+
+// UsageFlagsOf is UsageFlags for a grant of pre-training share
+// preTrainingShare (Allocation.PreTrainingShare).
+func UsageFlagsOf(preTrainingShare float64, shares []ModelShare) []string {
+	flags := []string{}
+	training, other := LabelledHours(shares)
+	if f := NotAsAsked(preTrainingShare, training, other); f != "" {
+		flags = append(flags, f)
 	}
 	return flags
 }

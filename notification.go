@@ -15,6 +15,7 @@ const (
 	NotifyReplyOpen      = "review.reply"    // to an applicant: the reviews are in; you may reply
 	NotifyDecision       = "proposal.decision"
 	NotifyComputeAlert   = "compute.alert" // a model's compute reached a fraction of an AI Act threshold
+	NotifyUsageFlag      = "usage.flag"    // an allocation's usage is not what it was granted for (UsageFlag)
 )
 
 // Notification is a message to a user, listed by the API; pactum sends no

@@ -84,6 +84,10 @@ type ResourceRequest struct {
 	// Support describes the application support wanted from the site, if
 	// any.
 	Support string `json:"support,omitempty"`
+	// GPUs is how many GPUs (as the scheduler counts them) the training
+	// jobs on this system will use, at most the system's; zero means "not
+	// stated": the time to train is then shown on DefaultJobGPUs.
+	GPUs int `json:"gpus,omitempty"`
 }
 
 // DataProvenance describes the training data.
@@ -210,6 +214,10 @@ type Proposal struct {
 
 	State     ProposalState      `json:"state"`
 	Screening *ScreeningDecision `json:"screening,omitempty"`
+	// TimeToTrain is the training target timed on the requested systems
+	// (PlanTraining), derived from the content and the catalogue whenever
+	// a proposal is returned; never stored. Nil without a target.
+	TimeToTrain *TrainingPlan `json:"time_to_train,omitempty"`
 	// Decision is the access manager's decision after review, or the
 	// automatic one of the fast lane.
 	Decision *ProposalDecision `json:"decision,omitempty"`
@@ -347,6 +355,7 @@ func (p *Proposal) validate(v *Validator) {
 		v.Check(inRange(r.StorageTB, 0, MaxStorageTB), f+".storage_tb", "must be between 0 and %g", float64(MaxStorageTB))
 		v.Check(len(r.Support) <= 2000, f+".support", "must be at most 2000 characters")
 		v.Text(f+".support", r.Support, true)
+		v.Check(r.GPUs >= 0 && r.GPUs <= MaxNodes*MaxGPUsPerNode, f+".gpus", "must be positive (or absent for the default)")
 	}
 	v.Check(p.DurationMonths >= 1 && p.DurationMonths <= 36, "duration_months", "must be between 1 and 36")
 	v.Check(p.Software == "" || p.Software == SoftwareCUDA || p.Software == SoftwareROCm || p.Software == SoftwareAny,
@@ -440,10 +449,15 @@ func (p *Proposal) ValidateAgainst(c *Call, systems map[string]*System) error {
 			continue
 		}
 		f := "requests[" + itoa(i) + "].system_id"
-		if systems[r.SystemID] == nil {
+		s := systems[r.SystemID]
+		if s == nil {
 			v.Add(f, "names no system in the catalogue: %q", r.SystemID)
+			continue
 		} else if c != nil && !c.OffersSystem(r.SystemID) {
 			v.Add(f, "names system %q, which the call does not offer", r.SystemID)
+		}
+		if total := s.Nodes * s.GPUsPerNode; r.GPUs > total {
+			v.Add("requests["+itoa(i)+"].gpus", "must be at most %d, the GPUs of %s (%d nodes × %d)", total, s.ID, s.Nodes, s.GPUsPerNode)
 		}
 	}
 	return v.Err("The proposal is not valid.")

@@ -198,6 +198,9 @@ type CallWrites interface {
 // ProposalQueries read proposals.
 type ProposalQueries interface {
 	GetProposal(ctx context.Context, id string) (*Proposal, error)
+	// ListProposalsByID returns the proposals among ids, in any order;
+	// one statement for up to hundreds of ids.
+	ListProposalsByID(ctx context.Context, ids []string) ([]*Proposal, error)
 	// ListProposals lists proposals, newest first.
 	ListProposals(ctx context.Context, s Scope, f ProposalFilter) ([]*Proposal, int, error)
 	// GetProposalAccess returns the facts CanSeeProposalWith needs beyond
@@ -404,6 +407,13 @@ type ModelQueries interface {
 	// ListComputeAlerts returns the alerts recorded for subject, by
 	// threshold and fraction.
 	ListComputeAlerts(ctx context.Context, subject string) ([]ComputeAlert, error)
+	// ListAllocationPhaseUsage returns the labelled GPU-seconds of the
+	// allocations among ids by allocation and phase, all models together,
+	// leaving out those with a usage flag of kind on file; one statement
+	// for a batch's allocations.
+	ListAllocationPhaseUsage(ctx context.Context, kind string, ids []string) ([]AllocationPhaseUsage, error)
+	// ListUsageFlags returns an allocation's recorded usage flags by kind.
+	ListUsageFlags(ctx context.Context, allocationID string) ([]UsageFlag, error)
 }
 
 // ModelWrites store models and add to their running totals.
@@ -420,6 +430,9 @@ type ModelWrites interface {
 	// InsertComputeAlert records an alert unless it is on file, and
 	// reports whether it was new.
 	InsertComputeAlert(ctx context.Context, a ComputeAlert) (bool, error)
+	// InsertUsageFlag records a usage flag unless one of its allocation
+	// and kind is on file, and reports whether it was new.
+	InsertUsageFlag(ctx context.Context, f UsageFlag) (bool, error)
 }
 
 // RunQueries read allocation runs and what they are computed from.

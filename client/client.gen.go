@@ -501,6 +501,27 @@ func (e FindingReferral) Valid() bool {
 	}
 }
 
+// Defines values for HoursCheckVerdict.
+const (
+	HoursCheckVerdictExcessive    HoursCheckVerdict = "excessive"
+	HoursCheckVerdictInsufficient HoursCheckVerdict = "insufficient"
+	HoursCheckVerdictPlausible    HoursCheckVerdict = "plausible"
+)
+
+// Valid indicates whether the value is a known member of the HoursCheckVerdict enum.
+func (e HoursCheckVerdict) Valid() bool {
+	switch e {
+	case HoursCheckVerdictExcessive:
+		return true
+	case HoursCheckVerdictInsufficient:
+		return true
+	case HoursCheckVerdictPlausible:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Modality.
 const (
 	ModalityAudio      Modality = "audio"
@@ -608,19 +629,25 @@ func (e ModelDocumentationAudience) Valid() bool {
 
 // Defines values for NotificationKind.
 const (
+	NotifyComputeAlert   NotificationKind = "compute.alert"
 	NotifyDecision       NotificationKind = "proposal.decision"
 	NotifyReplyOpen      NotificationKind = "review.reply"
 	NotifyReviewAssigned NotificationKind = "review.assigned"
+	NotifyUsageFlag      NotificationKind = "usage.flag"
 )
 
 // Valid indicates whether the value is a known member of the NotificationKind enum.
 func (e NotificationKind) Valid() bool {
 	switch e {
+	case NotifyComputeAlert:
+		return true
 	case NotifyDecision:
 		return true
 	case NotifyReplyOpen:
 		return true
 	case NotifyReviewAssigned:
+		return true
+	case NotifyUsageFlag:
 		return true
 	default:
 		return false
@@ -915,6 +942,63 @@ func (e SystemSoftware) Valid() bool {
 	case Cuda:
 		return true
 	case Rocm:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SystemTrainingPlanGpusSource.
+const (
+	Default   SystemTrainingPlanGpusSource = "default"
+	Requested SystemTrainingPlanGpusSource = "requested"
+)
+
+// Valid indicates whether the value is a known member of the SystemTrainingPlanGpusSource enum.
+func (e SystemTrainingPlanGpusSource) Valid() bool {
+	switch e {
+	case Default:
+		return true
+	case Requested:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TrainingPlanFlopMethod.
+const (
+	Declared TrainingPlanFlopMethod = "declared"
+	N6PD     TrainingPlanFlopMethod = "6PD"
+)
+
+// Valid indicates whether the value is a known member of the TrainingPlanFlopMethod enum.
+func (e TrainingPlanFlopMethod) Valid() bool {
+	switch e {
+	case Declared:
+		return true
+	case N6PD:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TrainingPlanVerdict.
+const (
+	TrainingPlanVerdictExcessive    TrainingPlanVerdict = "excessive"
+	TrainingPlanVerdictInsufficient TrainingPlanVerdict = "insufficient"
+	TrainingPlanVerdictPlausible    TrainingPlanVerdict = "plausible"
+)
+
+// Valid indicates whether the value is a known member of the TrainingPlanVerdict enum.
+func (e TrainingPlanVerdict) Valid() bool {
+	switch e {
+	case TrainingPlanVerdictExcessive:
+		return true
+	case TrainingPlanVerdictInsufficient:
+		return true
+	case TrainingPlanVerdictPlausible:
 		return true
 	default:
 		return false
@@ -1650,6 +1734,26 @@ type Health struct {
 	Status string `json:"status"`
 }
 
+// HoursCheck defines model for HoursCheck.
+type HoursCheck struct {
+	DeliverableFlopHigh float64           `json:"deliverable_flop_high"`
+	DeliverableFlopLow  float64           `json:"deliverable_flop_low"`
+	Flop                float64           `json:"flop"`
+	Message             string            `json:"message"`
+	MfuHigh             float64           `json:"mfu_high"`
+	MfuLow              float64           `json:"mfu_low"`
+	NeededGpuHoursFast  float64           `json:"needed_gpu_hours_fast"`
+	NeededGpuHoursSlow  float64           `json:"needed_gpu_hours_slow"`
+	RequestedGpuHours   float64           `json:"requested_gpu_hours"`
+	SystemId            string            `json:"system_id"`
+	TrainingGpuHours    float64           `json:"training_gpu_hours"`
+	TrainingShare       float64           `json:"training_share"`
+	Verdict             HoursCheckVerdict `json:"verdict"`
+}
+
+// HoursCheckVerdict defines model for HoursCheck.Verdict.
+type HoursCheckVerdict string
+
 // InstanceOrgCap defines model for InstanceOrgCap.
 type InstanceOrgCap struct {
 	Cap   float64 `json:"cap"`
@@ -2013,6 +2117,9 @@ type Proposal struct {
 	SubmittedAt *time.Time    `json:"submitted_at,omitempty"`
 	Summary     string        `json:"summary"`
 	Team        *[]TeamMember `json:"team,omitempty"`
+
+	// TimeToTrain The training target (declared, else 6·P·D) timed on the requested systems at the ends of their MFU bands; derived whenever a proposal is returned, absent without a target
+	TimeToTrain *TrainingPlan `json:"time_to_train,omitempty"`
 	Title       string        `json:"title"`
 	UpdatedAt   time.Time     `json:"updated_at"`
 	Version     int           `json:"version"`
@@ -2127,6 +2234,9 @@ type ReplyInput struct {
 type ResourceRequest struct {
 	// Amount In the system's unit
 	Amount float64 `json:"amount"`
+
+	// Gpus GPUs the training jobs on this system will use, as the scheduler counts them, at most the system's; absent, the time to train is shown on the GPUs that use the request up evenly over its months, in whole nodes
+	Gpus int `json:"gpus,omitempty"`
 
 	// StorageTb Absent means none
 	StorageTb float64 `json:"storage_tb,omitempty"`
@@ -2399,6 +2509,20 @@ type SystemList struct {
 	Total int      `json:"total"`
 }
 
+// SystemTrainingPlan defines model for SystemTrainingPlan.
+type SystemTrainingPlan struct {
+	Check      HoursCheck                   `json:"check"`
+	GpusSource SystemTrainingPlanGpusSource `json:"gpus_source"`
+
+	// Share The part of the target timed here, by what each system's hours deliver at the middle of its band
+	Share    float64      `json:"share"`
+	SystemId string       `json:"system_id"`
+	Time     TrainingTime `json:"time"`
+}
+
+// SystemTrainingPlanGpusSource defines model for SystemTrainingPlan.GpusSource.
+type SystemTrainingPlanGpusSource string
+
 // TeamMember defines model for TeamMember.
 type TeamMember struct {
 	Email string `json:"email"`
@@ -2448,6 +2572,48 @@ type TokenInput struct {
 type TokenList struct {
 	Items []Token `json:"items"`
 	Total int     `json:"total"`
+}
+
+// TrainingPlan The training target (declared, else 6·P·D) timed on the requested systems at the ends of their MFU bands; derived whenever a proposal is returned, absent without a target
+type TrainingPlan struct {
+	// DaysFast Wall-clock days at the bands' high MFU, the longest system's
+	DaysFast float64 `json:"days_fast"`
+
+	// DaysSlow Wall-clock days at the bands' low MFU, the longest system's
+	DaysSlow   float64                `json:"days_slow"`
+	Flop       float64                `json:"flop"`
+	FlopMethod TrainingPlanFlopMethod `json:"flop_method"`
+	Message    string                 `json:"message"`
+	Systems    []SystemTrainingPlan   `json:"systems"`
+
+	// Verdict Whether the requested hours together fit the target; absent when a system cannot be timed
+	Verdict *TrainingPlanVerdict `json:"verdict,omitempty"`
+}
+
+// TrainingPlanFlopMethod defines model for TrainingPlan.FlopMethod.
+type TrainingPlanFlopMethod string
+
+// TrainingPlanVerdict Whether the requested hours together fit the target; absent when a system cannot be timed
+type TrainingPlanVerdict string
+
+// TrainingPoint defines model for TrainingPoint.
+type TrainingPoint struct {
+	Days     float64 `json:"days"`
+	GpuHours float64 `json:"gpu_hours"`
+	Mfu      float64 `json:"mfu"`
+}
+
+// TrainingTime defines model for TrainingTime.
+type TrainingTime struct {
+	Fast             TrainingPoint `json:"fast"`
+	Flop             float64       `json:"flop"`
+	Gpus             int           `json:"gpus"`
+	Method           string        `json:"method"`
+	PeakTflopsPerGpu float64       `json:"peak_tflops_per_gpu"`
+	Slow             TrainingPoint `json:"slow"`
+	Source           string        `json:"source"`
+	SystemId         string        `json:"system_id"`
+	Typical          TrainingPoint `json:"typical"`
 }
 
 // TransitionInput defines model for TransitionInput.

@@ -281,9 +281,9 @@ func TestBadInput(t *testing.T) {
 			}
 		})
 		t.Run("NestedUnknownField", func(t *testing.T) {
-			body := bytes.Replace(proposalJSON(t, callID, nil), []byte(`"system_id"`), []byte(`"gpus":8,"system_id"`), 1)
+			body := bytes.Replace(proposalJSON(t, callID, nil), []byte(`"system_id"`), []byte(`"gpu_count":8,"system_id"`), 1)
 			code, m := e.raw(t, "POST", "/api/v1/proposals", secret, "application/json", body)
-			if code != 400 || fieldsOf(m)["requests[0].gpus"] == "" {
+			if code != 400 || fieldsOf(m)["requests[0].gpu_count"] == "" {
 				t.Fatalf("got %d: %v", code, m)
 			}
 		})

@@ -37,6 +37,8 @@ const (
 // indexed by k for 1<<k rows.
 type bulkSQL struct {
 	lookupAllocations string // allocations by id
+	phaseUsage        string // labelled GPU-seconds by allocation and phase, of allocations without a flag
+	lookupProposals   string // proposals by id
 	lookupRecords     string // stored records by job id
 	lookupBuckets     string // buckets by allocation
 	bucketsByID       string // buckets by id
@@ -119,8 +121,12 @@ func newBulkSQL(dialect string) *bulkSQL {
 			claim, gpu_util, energy_raw, `+map[string]string{SQLite: "0", Postgres: "period"}[dialect]+
 			` FROM usage_records WHERE cluster = %s AND job_id IN`, 1),
 		lookupAllocations: lookupSQL(dialect, allocationSelect+` WHERE a.id IN`, 0),
-		lookupBuckets:     lookupSQL(dialect, `SELECT id, allocation_id, username FROM usage_buckets WHERE allocation_id IN`, 0),
-		bucketsByID:       lookupSQL(dialect, `SELECT id, allocation_id, username FROM usage_buckets WHERE id IN`, 0),
+		lookupProposals:   lookupSQL(dialect, `SELECT `+proposalColumns+` FROM proposals WHERE id IN`, 0),
+		phaseUsage: lookupSQL(dialect, `SELECT u.allocation_id, u.phase, SUM(u.gpu_seconds) FROM model_usage u
+			WHERE NOT EXISTS (SELECT 1 FROM usage_flags f WHERE f.allocation_id = u.allocation_id AND f.kind = %s)
+			AND u.allocation_id IN`, 1) + ` GROUP BY u.allocation_id, u.phase ORDER BY u.allocation_id, u.phase`,
+		lookupBuckets: lookupSQL(dialect, `SELECT id, allocation_id, username FROM usage_buckets WHERE allocation_id IN`, 0),
+		bucketsByID:   lookupSQL(dialect, `SELECT id, allocation_id, username FROM usage_buckets WHERE id IN`, 0),
 		newBuckets: multiRow(dialect, `INSERT INTO usage_buckets (allocation_id, username, jobs, gpu_seconds, node_seconds, cpu_seconds) VALUES `,
 			2, ", 0, 0, 0, 0", ` ON CONFLICT (allocation_id, username) DO NOTHING`),
 		// A record is replaced whole: MergeUsage decided that it may be.

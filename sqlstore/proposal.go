@@ -67,6 +67,24 @@ func (q *queries) GetProposal(ctx context.Context, id string) (*pactum.Proposal,
 	return p, nil
 }
 
+// ListProposalsByID returns the proposals among ids, in chunks of
+// keysPerLookup ids (one statement shape).
+func (q *queries) ListProposalsByID(ctx context.Context, ids []string) ([]*pactum.Proposal, error) {
+	var out []*pactum.Proposal
+	err := lookup(ctx, q.q, bulkStatements[q.dialect].lookupProposals, nil, ids, func(rows *sql.Rows) error {
+		p, err := scanProposal(rows)
+		if err != nil {
+			return err
+		}
+		out = append(out, p)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("find proposals: %w", err)
+	}
+	return out, nil
+}
+
 // GetProposalAccess looks up the assignment, conflict and site facts of
 // pactum.ProposalAccess.
 func (q *queries) GetProposalAccess(ctx context.Context, proposalID, reviewerID, site string) (pactum.ProposalAccess, error) {

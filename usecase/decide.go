@@ -56,7 +56,7 @@ func (a *App) DecideProposal(ctx context.Context, id string, in pactum.DecisionI
 	if err != nil {
 		return nil, err
 	}
-	return p, nil
+	return a.timed(ctx, p, nil)
 }
 
 // mayDecide reads what pactum.MayDecide needs about p and asks it. It

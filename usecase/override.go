@@ -76,5 +76,5 @@ func (a *App) ConfirmOverride(ctx context.Context, id string) (*pactum.Proposal,
 	if err != nil {
 		return nil, err
 	}
-	return p, nil
+	return a.timed(ctx, p, nil)
 }

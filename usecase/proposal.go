@@ -16,7 +16,8 @@ func (a *App) FindProposalByID(ctx context.Context, id string) (*pactum.Proposal
 	if err != nil {
 		return nil, err
 	}
-	return visibleProposal(ctx, a.store, u, id)
+	p, err := visibleProposal(ctx, a.store, u, id)
+	return a.timed(ctx, p, err)
 }
 
 // visibleProposal loads a proposal u may see, or ENOTFOUND.
@@ -76,7 +77,14 @@ func (a *App) FindProposals(ctx context.Context, f pactum.ProposalFilter) ([]*pa
 	if err != nil {
 		return nil, 0, err
 	}
-	return a.store.ListProposals(ctx, pactum.ProposalScope(u), f)
+	list, total, err := a.store.ListProposals(ctx, pactum.ProposalScope(u), f)
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := a.withTimeToTrain(ctx, list...); err != nil {
+		return nil, 0, err
+	}
+	return list, total, nil
 }
 
 // applicant returns the caller if they may write proposals.
@@ -125,7 +133,7 @@ func newDraft(u *pactum.User, p *pactum.Proposal, now time.Time) (*pactum.AuditE
 	p.OrganizationID = u.OrganizationID
 	p.ApplicantID = u.ID
 	p.State = pactum.ProposalDraft
-	p.Screening, p.Decision, p.SubmittedAt, p.DecisionDueAt = nil, nil, nil, nil
+	p.Screening, p.Decision, p.SubmittedAt, p.DecisionDueAt, p.TimeToTrain = nil, nil, nil, nil, nil
 	p.CreatedAt, p.UpdatedAt, p.Version = now, now, 1
 	return pactum.NewAuditEvent(u.ID, "proposal.create", "proposal", p.ID, nil, p)
 }
@@ -145,10 +153,14 @@ func (a *App) CreateProposal(ctx context.Context, p *pactum.Proposal) error {
 	if err != nil {
 		return err
 	}
-	return a.update(ctx, u, func(tx pactum.Tx) error {
+	err = a.update(ctx, u, func(tx pactum.Tx) error {
 		tx.Adopt([]*pactum.AuditEvent{created})
 		return tx.InsertProposal(ctx, p)
 	})
+	if err != nil {
+		return err
+	}
+	return a.withTimeToTrain(ctx, p)
 }
 
 // UpdateProposal replaces the content of a draft. Its applicant's
@@ -170,10 +182,10 @@ func (a *App) UpdateProposal(ctx context.Context, p *pactum.Proposal) error {
 	if _, _, err := a.checkContent(ctx, p); err != nil {
 		return err
 	}
-	return a.update(ctx, u, func(tx pactum.Tx) error {
+	err = a.update(ctx, u, func(tx pactum.Tx) error {
 		p.OrganizationID, p.ApplicantID, p.State = old.OrganizationID, old.ApplicantID, old.State
 		p.CreatedAt, p.UpdatedAt, p.Version = old.CreatedAt, tx.Now(), old.Version+1
-		p.Screening, p.Decision, p.SubmittedAt, p.DecisionDueAt = nil, nil, nil, nil
+		p.Screening, p.Decision, p.SubmittedAt, p.DecisionDueAt, p.TimeToTrain = nil, nil, nil, nil, nil
 		// The version guard refuses the update if the draft changed since
 		// it was read.
 		if err := tx.UpdateProposalContent(ctx, p, old.Version); err != nil {
@@ -181,6 +193,10 @@ func (a *App) UpdateProposal(ctx context.Context, p *pactum.Proposal) error {
 		}
 		return tx.Record("proposal.update", "proposal", p.ID, old, p)
 	})
+	if err != nil {
+		return err
+	}
+	return a.withTimeToTrain(ctx, p)
 }
 
 // WithdrawProposal withdraws an open proposal. Its applicant's
@@ -208,10 +224,7 @@ func (a *App) WithdrawProposal(ctx context.Context, id, reason string) (*pactum.
 		}
 		return tx.Record("proposal.withdraw", "proposal", p.ID, pactum.StateChange{State: from}, pactum.Noted(p, map[string]any{"reason": reason}))
 	})
-	if err != nil {
-		return nil, err
-	}
-	return p, nil
+	return a.timed(ctx, p, err)
 }
 
 // saveState writes a proposal's state and decisions as a new version.

@@ -44,9 +44,14 @@ func (a *App) SubmitNewProposal(ctx context.Context, p *pactum.Proposal) error {
 	if err != nil {
 		return err
 	}
-	return a.route(ctx, u, p, call, systems, append([]*pactum.AuditEvent{created}, events...), func(tx pactum.Tx) error {
+	err = a.route(ctx, u, p, call, systems, append([]*pactum.AuditEvent{created}, events...), func(tx pactum.Tx) error {
 		return tx.InsertProposal(ctx, p)
 	})
+	if err != nil {
+		return err
+	}
+	p.TimeToTrain = pactum.PlanTraining(p, systems)
+	return nil
 }
 
 // SubmitProposal submits a draft: it is screened at once and routed
@@ -86,6 +91,7 @@ func (a *App) SubmitProposal(ctx context.Context, id string) (*pactum.Proposal, 
 	if err != nil {
 		return nil, err
 	}
+	p.TimeToTrain = pactum.PlanTraining(p, systems)
 	return p, nil
 }
 

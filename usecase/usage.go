@@ -220,6 +220,9 @@ func (a *App) ingest(ctx context.Context, tx pactum.Tx, u *pactum.User, bt *batc
 	if err := tx.AddModelUsage(ctx, modelDeltas, days); err != nil {
 		return err
 	}
+	if err := a.flagNotAsAsked(ctx, tx, bt, modelDeltas); err != nil {
+		return err
+	}
 	flopAfter, err := tx.AddComputeTotals(ctx, flop, tx.Now())
 	if err != nil {
 		return err

@@ -6,6 +6,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -176,7 +178,13 @@ func printProposal(e *env, p *client.Proposal) error {
 		kv = append(kv, [2]string{"decision", verdict + ": " + d.Reason}, [2]string{"granted", joinComma(gs)})
 	}
 	kv = append(kv, overrideLines(p)...)
+	if t := p.TimeToTrain; t != nil {
+		kv = append(kv, [2]string{"time to train", t.Message})
+	}
 	if err := keyValues(e.stdout, kv); err != nil {
+		return err
+	}
+	if err := printTimeToTrain(e, p.TimeToTrain); err != nil {
 		return err
 	}
 	if p.Screening != nil && len(p.Screening.Findings) > 0 {
@@ -188,4 +196,27 @@ func printProposal(e *env, p *client.Proposal) error {
 		return e.table([]string{"EFFECT", "RULE", "BASIS", "MESSAGE"}, rows)
 	}
 	return nil
+}
+
+// printTimeToTrain prints a proposal's training time per requested
+// system: its GPUs (stated or default), the days at the fast and slow ends
+// of its MFU band, the GPU-hours its part needs and the verdict on the
+// hours requested there.
+func printTimeToTrain(e *env, t *client.TrainingPlan) error {
+	if t == nil || len(t.Systems) == 0 {
+		return nil
+	}
+	fmt.Fprintln(e.stdout, "\nTime to train:")
+	var rows [][]string
+	for _, s := range t.Systems {
+		gpus := fmtNum(float64(s.Time.Gpus))
+		if s.GpusSource == client.Default {
+			gpus += " (default)"
+		}
+		rows = append(rows, []string{s.SystemId, fmtNum(math.Round(s.Share*100)) + " %", gpus,
+			fmtDays(s.Time.Fast.Days) + "–" + fmtDays(s.Time.Slow.Days),
+			fmtNum(math.Round(s.Check.NeededGpuHoursFast)) + "–" + fmtNum(math.Round(s.Check.NeededGpuHoursSlow)),
+			fmtNum(math.Round(s.Check.TrainingGpuHours)), strings.ToUpper(string(s.Check.Verdict))})
+	}
+	return e.table([]string{"SYSTEM", "SHARE", "GPUS", "DAYS (FAST–SLOW)", "GPU-H NEEDED", "GPU-H FOR TRAINING", "HOURS"}, rows)
 }
