@@ -116,6 +116,35 @@ func (r *UsageRecordInput) Validate() string {
 	return ""
 }
 
+// earliestJobTime bounds job times from below: no job of a EuroHPC system
+// ran before it (Slurm itself dates from 2002).
+var earliestJobTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// maxClockSkew is how far a job time may lie after the server's clock: a
+// site's clock may run ahead, but not by a day.
+const maxClockSkew = 24 * time.Hour
+
+// CheckTimes checks the record's job times against the server's clock now
+// and returns a caller-safe reason, or "" when they are plausible: not
+// before 2000 and not more than a day in the future. Beyond the sense of
+// it, a time is what the store files a record under (PostgreSQL keeps a
+// partition per month), so absurd times must not reach it.
+func (r *UsageRecordInput) CheckTimes(now time.Time) string {
+	for _, t := range []struct {
+		name string
+		at   *time.Time
+	}{{"start_at", r.StartAt}, {"end_at", r.EndAt}} {
+		switch {
+		case t.at == nil:
+		case t.at.Before(earliestJobTime):
+			return t.name + " is before 2000, earlier than any job of a EuroHPC system"
+		case t.at.After(now.Add(maxClockSkew)):
+			return t.name + " is more than a day in the future"
+		}
+	}
+	return ""
+}
+
 func validJobID(s string) bool {
 	if s == "" || len(s) > 64 {
 		return false

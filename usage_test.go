@@ -156,6 +156,27 @@ func TestUsernamesAndRecords(t *testing.T) {
 	}
 }
 
+func TestUsageCheckTimes(t *testing.T) {
+	now := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	at := func(t time.Time) *time.Time { return &t }
+	for _, tc := range []struct {
+		start, end *time.Time
+		want       string
+	}{
+		{nil, nil, ""},
+		{at(time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)), at(now.Add(24 * time.Hour)), ""},
+		{at(time.Date(1999, 12, 31, 23, 59, 59, 0, time.UTC)), nil, "start_at is before 2000"},
+		{nil, at(time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)), "end_at is before 2000"},
+		{at(now), at(now.Add(24*time.Hour + time.Second)), "end_at is more than a day in the future"},
+		{at(time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)), nil, "start_at is more than a day in the future"},
+	} {
+		r := pactum.UsageRecordInput{StartAt: tc.start, EndAt: tc.end}
+		if got := r.CheckTimes(now); !strings.HasPrefix(got, tc.want) || (tc.want == "") != (got == "") {
+			t.Errorf("start %v end %v: %q, want %q", tc.start, tc.end, got, tc.want)
+		}
+	}
+}
+
 func TestAdmitAndDesire(t *testing.T) {
 	now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 	a := &pactum.Allocation{ID: "0190f3c2-7b1a-7c3d-9e4f-0123456789ab", OrganizationID: "org", SystemID: "lumi-g", Amount: 10,

@@ -92,10 +92,15 @@ func (a *App) prepare(ctx context.Context, u *pactum.User, b *pactum.UsageBatch)
 		allocs: map[string]*pactum.Allocation{}}
 	byAccount := map[string]*pactum.Allocation{}
 	var ids []string
+	now := a.clock()
 	for i := range b.Records {
 		r := &b.Records[i]
 		bt.res.Results[i].JobID = r.JobID
-		if reason := r.Validate(); reason != "" {
+		reason := r.Validate()
+		if reason == "" {
+			reason = r.CheckTimes(now)
+		}
+		if reason != "" {
 			bt.res.Results[i].Status, bt.res.Results[i].Reason = pactum.UsageRejected, reason
 			continue
 		}
