@@ -141,7 +141,10 @@ const partitionsAhead = 2
 
 // openPartitions learns the existing partitions and makes those of the
 // previous, current and next months, in a transaction of its own
-// (PostgreSQL, after the migrations).
+// (PostgreSQL, after the migrations). Making them is an optimisation (a
+// write makes the partition it needs), so a failure there is logged and
+// does not stop the opening: an auditor verifying the chain with read-only
+// credentials opens the database too.
 func (db *DB) openPartitions(ctx context.Context) error {
 	rows, err := db.w.QueryContext(ctx, `SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
 		WHERE i.inhparent = 'usage_records'::regclass`)
@@ -170,7 +173,14 @@ func (db *DB) openPartitions(ctx context.Context) error {
 	for p := first - 1; p <= first+partitionsAhead; p++ {
 		want = append(want, p)
 	}
-	missing := db.parts.missing(want)
+	if err := db.makeAhead(ctx, db.parts.missing(want)); err != nil {
+		db.logger.Warn("usage partitions not made ahead; writes will make them", "err", err)
+	}
+	return nil
+}
+
+// makeAhead makes the partitions of missing in a transaction of its own.
+func (db *DB) makeAhead(ctx context.Context, missing []int32) error {
 	if len(missing) == 0 {
 		return nil
 	}

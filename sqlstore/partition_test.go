@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -128,6 +129,31 @@ func TestUsagePartitions(t *testing.T) {
 				t.Errorf("no partition %s after opening in January 2027: %v", p, parts)
 			}
 		}
+		// An auditor with read-only credentials still opens the database
+		// (to verify the chain) in a month with no partition made ahead.
+		ro := "ro_" + strings.TrimPrefix(dsn[strings.LastIndex(dsn, "/")+1:strings.Index(dsn, "?")], "pactum_")
+		for _, q := range []string{`CREATE ROLE ` + ro + ` LOGIN`, `GRANT SELECT ON ALL TABLES IN SCHEMA public TO ` + ro} {
+			if _, err := raw.ExecContext(ctx, q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		t.Cleanup(func() {
+			for _, q := range []string{`DROP OWNED BY ` + ro, `DROP ROLE ` + ro} {
+				if _, err := raw.ExecContext(context.Background(), q); err != nil {
+					t.Log(err)
+				}
+			}
+		})
+		clock.T = time.Date(2030, 7, 1, 0, 0, 0, 0, time.UTC)
+		auditor, err := sqlstore.Open(ctx, strings.Replace(dsn, "postgres@", ro+"@", 1), sqlstore.Options{Now: clock.Now})
+		if err != nil {
+			t.Fatalf("read-only open: %v", err)
+		}
+		auditor.Close()
+		if partitions(t, raw)["usage_records_2030_07"] {
+			t.Error("a read-only user made a partition")
+		}
+		clock.T = time.Date(2027, 1, 10, 0, 0, 0, 0, time.UTC)
 		// Two instances store jobs of the same new month at once, on two
 		// clusters (so not in turns on one cluster's lock).
 		var wg sync.WaitGroup
