@@ -15,6 +15,7 @@ const (
 	NotifyReplyOpen      = "review.reply"    // to an applicant: the reviews are in; you may reply
 	NotifyDecision       = "proposal.decision"
 	NotifyComputeAlert   = "compute.alert" // a model's compute reached a fraction of an AI Act threshold
+	NotifyModelHold      = "model.hold"    // a model is held until an access manager acknowledges, or released
 )
 
 // Notification is a message to a user, listed by the API; pactum sends no

@@ -228,6 +228,9 @@ func (a *App) modelRecord(ctx context.Context, ref string) (*modelRecord, error)
 			return err
 		}
 		mc.Notification = pactum.Art52Draft(mc, o.LegalName, known)
+		if mc.Hold, err = q.GetModelHold(ctx, m.ID); err != nil && pactum.ErrorCode(err) != pactum.ENOTFOUND {
+			return err
+		}
 		out.provider = o.LegalName
 		return nil
 	})
@@ -501,6 +504,11 @@ func (a *App) crossComputeAlerts(ctx context.Context, tx pactum.Tx, bt *batch, a
 			}
 			if err := a.notifyAlert(ctx, tx, m, label, al); err != nil {
 				return err
+			}
+			if m != nil && al.Notifiable() {
+				if err := a.holdModel(ctx, tx, m, al); err != nil {
+					return err
+				}
 			}
 		}
 	}
