@@ -181,4 +181,9 @@ type CallService interface {
 	FindCallByID(ctx context.Context, id string) (*Call, error)
 	// FindCalls lists calls, newest first, and the total matching.
 	FindCalls(ctx context.Context, f CallFilter) ([]*Call, int, error)
+	// SetCallHoldModels turns the call's term HoldModelsAtSystemicRisk on
+	// or off, from now on: for the models held already, the sites hold
+	// or release their jobs under the call's allocations accordingly.
+	// Access managers only (EFORBIDDEN); ENOTFOUND for an unknown call.
+	SetCallHoldModels(ctx context.Context, id string, hold bool) (*Call, error)
 }

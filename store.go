@@ -193,6 +193,9 @@ type CallQueries interface {
 // CallWrites open calls.
 type CallWrites interface {
 	InsertCall(ctx context.Context, c *Call) error
+	// SetCallHoldModels writes the call's HoldModelsAtSystemicRisk;
+	// ENOTFOUND for an unknown call.
+	SetCallHoldModels(ctx context.Context, id string, hold bool) error
 }
 
 // ProposalQueries read proposals.

@@ -69,3 +69,18 @@ func (q *queries) ListCalls(ctx context.Context, f pactum.CallFilter) ([]*pactum
 	query := `SELECT ` + callColumns + `, COUNT(*) OVER () FROM calls` + w.String() + ` ORDER BY id DESC` + w.page(f.Limit, f.Offset)
 	return listPage(ctx, q.q, "find calls", query, w.args, scanCall)
 }
+
+// SetCallHoldModels writes the call's HoldModelsAtSystemicRisk; ENOTFOUND
+// for an unknown call.
+func (tx *Tx) SetCallHoldModels(ctx context.Context, id string, hold bool) error {
+	res, err := tx.ExecContext(ctx, `UPDATE calls SET hold_models_at_systemic_risk = $1 WHERE id = $2`, hold, id)
+	if err != nil {
+		return fmt.Errorf("update call %s: %w", id, mapError(err))
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("update call %s: %w", id, err)
+	} else if n == 0 {
+		return pactum.Errorf(pactum.ENOTFOUND, "Call %q not found.", id)
+	}
+	return nil
+}
