@@ -44,8 +44,12 @@ func (h *ModelHold) Held() bool { return h != nil && h.AcknowledgedAt == nil }
 
 // HoldReason says why a model is held, for the hold and its notices.
 func HoldReason(label string, al ComputeAlert) string {
-	return "The cumulative training compute of " + label + " reached " + TwoSF(al.FLOP) +
-		" FLOP, within the ±30 % margin of 10^25 FLOP (AI Act Art. 51(2)); the call's terms hold the model's further jobs until an access manager acknowledges."
+	where := "within the ±30 % margin of 10^25 FLOP"
+	if al.Fraction >= 1 {
+		where = "at or above 10^25 FLOP"
+	}
+	return "The cumulative training compute of " + label + " reached " + TwoSF(al.FLOP) + " FLOP, " + where +
+		" (AI Act Art. 51(2)); the call's terms hold the model's further jobs until an access manager acknowledges."
 }
 
 // ModelHoldService releases held models.
