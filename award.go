@@ -112,6 +112,10 @@ type Admission struct {
 	Reasons  []string `json:"reasons"`
 	// Unmet lists the rule IDs of conditions not yet acknowledged.
 	Unmet []string `json:"unmet"`
+	// HeldModels are the models (NAME@VERSION) whose jobs the allocation
+	// does not accept until an access manager acknowledges their hold
+	// (ModelHold); jobs of other models, or of none, are admitted.
+	HeldModels []string `json:"held_models"`
 }
 
 // Admit applies the rules for running jobs under a at now: the allocation
@@ -119,7 +123,7 @@ type Admission struct {
 // is a member (an applicant of its organization with a cluster username).
 func Admit(a *Allocation, conds []ConditionStatus, caller *User, now time.Time) *Admission {
 	ad := &Admission{AllocationID: a.ID, SystemID: a.SystemID, State: a.State, Account: AllocationAccount(a.ID),
-		Reasons: []string{}, Unmet: []string{}}
+		Reasons: []string{}, Unmet: []string{}, HeldModels: []string{}}
 	switch a.State {
 	case AllocationActive:
 	case AllocationPending:
@@ -190,6 +194,11 @@ type DesiredAllocation struct {
 	// allocation's Slurm budget from it, so a recreated account or QOS
 	// never starts from zero.
 	ChargeSeconds int64 `json:"charge_seconds"`
+	// HeldModels are the models (NAME@VERSION) whose pending jobs under
+	// Account the agent holds (scontrol hold) until their hold is
+	// acknowledged (ModelHold); it releases the jobs it held once a model
+	// is no longer listed.
+	HeldModels []string `json:"held_models"`
 }
 
 // Desire derives what the scheduler must carry for a at now: an account
@@ -329,6 +338,10 @@ func DesireSite(site string, allocs []SiteAllocation, now time.Time) *SiteState 
 		}
 		d := Desire(sa.Allocation, sa.OrganizationName, sa.Title, conds, sa.Members, now)
 		d.ChargeSeconds = sa.ChargeSeconds
+		d.HeldModels = slices.Clone(sa.HeldModels)
+		if d.HeldModels == nil {
+			d.HeldModels = []string{}
+		}
 		st.Allocations = append(st.Allocations, d)
 	}
 	return st

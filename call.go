@@ -94,7 +94,12 @@ type Call struct {
 	CutoffAt    time.Time  `json:"cutoff_at"`
 	Modes       []CallMode `json:"modes"`
 	SystemIDs   []string   `json:"system_ids"`
-	CreatedAt   time.Time  `json:"created_at"`
+	// HoldModelsAtSystemicRisk makes it a term of the call's awards that
+	// a model of the allocation's organization is held when it reaches
+	// the systemic-risk threshold's margin, until an access manager
+	// acknowledges (modelhold.go). Off by default.
+	HoldModelsAtSystemicRisk bool      `json:"hold_models_at_systemic_risk"`
+	CreatedAt                time.Time `json:"created_at"`
 }
 
 // IsOpen reports whether proposals may be submitted at t.
@@ -176,4 +181,9 @@ type CallService interface {
 	FindCallByID(ctx context.Context, id string) (*Call, error)
 	// FindCalls lists calls, newest first, and the total matching.
 	FindCalls(ctx context.Context, f CallFilter) ([]*Call, int, error)
+	// SetCallHoldModels turns the call's term HoldModelsAtSystemicRisk on
+	// or off, from now on: for the models held already, the sites hold
+	// or release their jobs under the call's allocations accordingly.
+	// Access managers only (EFORBIDDEN); ENOTFOUND for an unknown call.
+	SetCallHoldModels(ctx context.Context, id string, hold bool) (*Call, error)
 }

@@ -478,6 +478,8 @@ type ModelCompute struct {
 	// Notification is the Art. 52 draft, when the model meets or will
 	// meet the systemic-risk threshold.
 	Notification *Art52Notification `json:"notification,omitempty"`
+	// Hold is the model's hold, when a call's terms held it (ModelHold).
+	Hold *ModelHold `json:"hold,omitempty"`
 }
 
 // ModelShare is one model's (or, Model "", unattributed) use of an
@@ -502,6 +504,7 @@ type ModelService interface {
 	// model the caller may not see.
 	ModelCompute(ctx context.Context, id string) (*ModelCompute, error)
 	ModelDocumenter
+	ModelHoldService
 }
 
 // AllocationCharge is an allocation with the charge-seconds used so far.

@@ -16,6 +16,7 @@ const (
 	NotifyDecision       = "proposal.decision"
 	NotifyComputeAlert   = "compute.alert" // a model's compute reached a fraction of an AI Act threshold
 	NotifyUsageFlag      = "usage.flag"    // an allocation's usage is not what it was granted for (UsageFlag)
+	NotifyModelHold      = "model.hold"    // a model is held until an access manager acknowledges, or released
 )
 
 // Notification is a message to a user, listed by the API; pactum sends no

@@ -193,6 +193,9 @@ type CallQueries interface {
 // CallWrites open calls.
 type CallWrites interface {
 	InsertCall(ctx context.Context, c *Call) error
+	// SetCallHoldModels writes the call's HoldModelsAtSystemicRisk;
+	// ENOTFOUND for an unknown call.
+	SetCallHoldModels(ctx context.Context, id string, hold bool) error
 }
 
 // ProposalQueries read proposals.
@@ -414,6 +417,17 @@ type ModelQueries interface {
 	ListAllocationPhaseUsage(ctx context.Context, kind string, ids []string) ([]AllocationPhaseUsage, error)
 	// ListUsageFlags returns an allocation's recorded usage flags by kind.
 	ListUsageFlags(ctx context.Context, allocationID string) ([]UsageFlag, error)
+	// GetModelHold returns a model's hold, acknowledged or not; ENOTFOUND
+	// when it was never held.
+	GetModelHold(ctx context.Context, modelID string) (*ModelHold, error)
+	// HoldingCall returns a call that holds models
+	// (Call.HoldModelsAtSystemicRisk) of which the organization has an
+	// allocation not expired, "" when there is none.
+	HoldingCall(ctx context.Context, orgID string) (string, error)
+	// ListHeldModels returns the labels of the models held (not
+	// acknowledged) under an allocation: its organization's, when its
+	// call holds models; none otherwise.
+	ListHeldModels(ctx context.Context, allocationID string) ([]string, error)
 }
 
 // ModelWrites store models and add to their running totals.
@@ -433,6 +447,12 @@ type ModelWrites interface {
 	// InsertUsageFlag records a usage flag unless one of its allocation
 	// and kind is on file, and reports whether it was new.
 	InsertUsageFlag(ctx context.Context, f UsageFlag) (bool, error)
+	// InsertModelHold records a model's hold unless it has one (held or
+	// acknowledged), and reports whether it did.
+	InsertModelHold(ctx context.Context, h *ModelHold) (bool, error)
+	// AcknowledgeModelHold writes h's acknowledgement; ECONFLICT when the
+	// hold is acknowledged already.
+	AcknowledgeModelHold(ctx context.Context, h *ModelHold) error
 }
 
 // RunQueries read allocation runs and what they are computed from.
@@ -534,6 +554,9 @@ type SiteAllocation struct {
 	// ChargeSeconds is the usage counted against the allocation so far,
 	// in its unit's seconds (UsageSummary.ChargeSeconds).
 	ChargeSeconds int64
+	// HeldModels are the labels of the organization's held models when
+	// the allocation's call holds models (Call.HoldModelsAtSystemicRisk).
+	HeldModels []string
 }
 
 // UsageDelta is a change to usage totals: of one cluster user under an

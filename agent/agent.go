@@ -210,6 +210,11 @@ type Report struct {
 	// Cancelled lists queued jobs of expired allocations cancelled after
 	// Config.QueueGrace.
 	Cancelled []string `json:"cancelled"`
+	// JobsHeld lists the pending jobs held this cycle because their model
+	// is held (DesiredAllocation.HeldModels), JobsReleased those the agent
+	// had held and released because their model no longer is.
+	JobsHeld     []string `json:"jobs_held"`
+	JobsReleased []string `json:"jobs_released"`
 	// Activated and Expired list the allocations the agent moved.
 	Activated []string     `json:"activated"`
 	Expired   []string     `json:"expired"`
@@ -244,7 +249,7 @@ func (a *Agent) Run(ctx context.Context) error {
 			a.log.Error("cycle failed; retrying at the next one", "err", err, "in", a.cfg.Interval)
 		} else {
 			a.log.Info("cycle", "allocations", rep.Allocations, "applied", len(rep.Applied), "drift", len(rep.Drift),
-				"activated", len(rep.Activated), "expired", len(rep.Expired), "records", rep.Records, "accepted", rep.Accepted,
+				"activated", len(rep.Activated), "expired", len(rep.Expired), "jobs_held", len(rep.JobsHeld), "jobs_released", len(rep.JobsReleased), "records", rep.Records, "accepted", rep.Accepted,
 				"duplicate", rep.Duplicate, "rejected", rep.Rejected, "malformed", rep.Malformed, "cursor", rep.Cursor)
 		}
 		if retry.Sleep(ctx, a.cfg.Interval) != nil {
@@ -260,7 +265,8 @@ func (a *Agent) Run(ctx context.Context) error {
 // one failing does not skip the other, and the error joins both.
 func (a *Agent) Cycle(ctx context.Context) (*Report, error) {
 	rep := &Report{Applied: []string{}, Drift: []pactum.DriftItem{}, Deferred: []string{}, Activated: []string{}, Expired: []string{},
-		DryRun: a.cfg.DryRun, Planned: []string{}, Foreign: []string{}, Absent: []string{}, Held: []string{}, Cancelled: []string{}}
+		DryRun: a.cfg.DryRun, Planned: []string{}, Foreign: []string{}, Absent: []string{}, Held: []string{}, Cancelled: []string{},
+		JobsHeld: []string{}, JobsReleased: []string{}}
 	if !a.cfg.DryRun {
 		// One agent per cluster: without the lease, do nothing.
 		if err := a.heartbeat(ctx); err != nil {
@@ -275,6 +281,9 @@ func (a *Agent) Cycle(ctx context.Context) (*Report, error) {
 	rep.Allocations = len(st.Allocations)
 	a.siteUsers(st)
 	recErr := a.reconcile(ctx, st, rep)
+	// Holding jobs does not wait for the accounts: a held model's jobs
+	// are held even while an unrelated account fails to reconcile.
+	recErr = errors.Join(recErr, a.holdJobs(ctx, st, rep))
 	if a.cfg.DryRun {
 		return rep, recErr
 	}

@@ -46,6 +46,9 @@ type State struct {
 	// without pactum's mark, as of the last reconcile.
 	Held    []string `json:"held,omitempty"`
 	Foreign []string `json:"foreign,omitempty"`
+	// HeldJobs are the jobs the agent held because their model was held
+	// (holds.go), by job id, for it to release once the model is not.
+	HeldJobs map[string]HeldJob `json:"held_jobs,omitempty"`
 	// LastReconcile is when the last reconcile ended, LastError its
 	// failure ("" when it succeeded).
 	LastReconcile time.Time `json:"last_reconcile,omitzero"`

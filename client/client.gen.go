@@ -1179,6 +1179,9 @@ type Admission struct {
 	AllocationId string `json:"allocation_id"`
 	Allowed      bool   `json:"allowed"`
 
+	// HeldModels Models (NAME@VERSION) whose jobs the allocation does not accept until their hold is acknowledged
+	HeldModels *[]string `json:"held_models,omitempty"`
+
 	// Reasons Why not, each a sentence the user can act on
 	Reasons  []string        `json:"reasons"`
 	State    AllocationState `json:"state"`
@@ -1418,24 +1421,30 @@ type AuditReport struct {
 
 // Call defines model for Call.
 type Call struct {
-	CreatedAt   time.Time  `json:"created_at"`
-	CutoffAt    time.Time  `json:"cutoff_at"`
-	Description string     `json:"description"`
-	Id          string     `json:"id"`
-	Modes       []CallMode `json:"modes"`
-	OpensAt     time.Time  `json:"opens_at"`
-	SystemIds   []string   `json:"system_ids"`
-	Title       string     `json:"title"`
+	CreatedAt   time.Time `json:"created_at"`
+	CutoffAt    time.Time `json:"cutoff_at"`
+	Description string    `json:"description"`
+
+	// HoldModelsAtSystemicRisk The call holds models at the systemic-risk margin (see updateCall)
+	HoldModelsAtSystemicRisk bool       `json:"hold_models_at_systemic_risk"`
+	Id                       string     `json:"id"`
+	Modes                    []CallMode `json:"modes"`
+	OpensAt                  time.Time  `json:"opens_at"`
+	SystemIds                []string   `json:"system_ids"`
+	Title                    string     `json:"title"`
 }
 
 // CallInput defines model for CallInput.
 type CallInput struct {
-	CutoffAt    time.Time       `json:"cutoff_at"`
-	Description *string         `json:"description,omitempty"`
-	Modes       []CallModeInput `json:"modes"`
-	OpensAt     time.Time       `json:"opens_at"`
-	SystemIds   []string        `json:"system_ids"`
-	Title       string          `json:"title"`
+	CutoffAt    time.Time `json:"cutoff_at"`
+	Description *string   `json:"description,omitempty"`
+
+	// HoldModelsAtSystemicRisk Hold a model's jobs under the call's allocations when it reaches the systemic-risk margin, until an access manager acknowledges
+	HoldModelsAtSystemicRisk *bool           `json:"hold_models_at_systemic_risk,omitempty"`
+	Modes                    []CallModeInput `json:"modes"`
+	OpensAt                  time.Time       `json:"opens_at"`
+	SystemIds                []string        `json:"system_ids"`
+	Title                    string          `json:"title"`
 }
 
 // CallList defines model for CallList.
@@ -1472,6 +1481,11 @@ type CallModeInput struct {
 	RequiresAiPact      *bool      `json:"requires_ai_pact,omitempty"`
 	RequiresSme         *bool      `json:"requires_sme,omitempty"`
 	Rolling             *bool      `json:"rolling,omitempty"`
+}
+
+// CallUpdate defines model for CallUpdate.
+type CallUpdate struct {
+	HoldModelsAtSystemicRisk *bool `json:"hold_models_at_systemic_risk,omitempty"`
 }
 
 // ComputeAlert defines model for ComputeAlert.
@@ -1619,8 +1633,11 @@ type DesiredAllocation struct {
 	Amount       float64 `json:"amount"`
 
 	// ChargeSeconds Usage pactum has counted against the grant, in the unit's seconds (GPU-seconds for GPU-hours)
-	ChargeSeconds       int64           `json:"charge_seconds"`
-	EndsAt              time.Time       `json:"ends_at"`
+	ChargeSeconds int64     `json:"charge_seconds"`
+	EndsAt        time.Time `json:"ends_at"`
+
+	// HeldModels Models (NAME@VERSION) whose pending jobs under the account the agent holds until their hold is acknowledged
+	HeldModels          *[]string       `json:"held_models,omitempty"`
 	OrganizationAccount string          `json:"organization_account"`
 	OrganizationId      string          `json:"organization_id"`
 	OrganizationName    string          `json:"organization_name"`
@@ -1840,6 +1857,7 @@ type ModelCompute struct {
 	FirstDay            *time.Time  `json:"first_day,omitempty"`
 	Flags               []string    `json:"flags"`
 	GpuHours            float64     `json:"gpu_hours"`
+	Hold                *ModelHold  `json:"hold,omitempty"`
 	LastDay             *time.Time  `json:"last_day,omitempty"`
 	MeasuredShare       float64     `json:"measured_share"`
 	Model               Model       `json:"model"`
@@ -1937,6 +1955,30 @@ type ModelFigure struct {
 	// Low −30 %
 	Low    float64 `json:"low"`
 	Method string  `json:"method"`
+}
+
+// ModelHold defines model for ModelHold.
+type ModelHold struct {
+	// AcknowledgedAt Absent while held
+	AcknowledgedAt *time.Time `json:"acknowledged_at,omitempty"`
+	AcknowledgedBy *string    `json:"acknowledged_by,omitempty"`
+
+	// CallId The call whose terms held the model
+	CallId string    `json:"call_id"`
+	HeldAt time.Time `json:"held_at"`
+
+	// Model NAME@VERSION
+	Model          string  `json:"model"`
+	ModelId        string  `json:"model_id"`
+	Note           *string `json:"note,omitempty"`
+	OrganizationId string  `json:"organization_id"`
+	Reason         string  `json:"reason"`
+}
+
+// ModelHoldAck defines model for ModelHoldAck.
+type ModelHoldAck struct {
+	// Note What was checked, e.g. the provider's notification to the AI Office
+	Note string `json:"note"`
 }
 
 // ModelInput defines model for ModelInput.
@@ -2933,6 +2975,12 @@ type ListModelsParams struct {
 	Offset *Offset `form:"offset,omitempty" json:"offset,omitempty"`
 }
 
+// AcknowledgeModelHoldParams defines parameters for AcknowledgeModelHold.
+type AcknowledgeModelHoldParams struct {
+	// IdempotencyKey Makes a retry safe (see the API description)
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // GetModelDocumentationParams defines parameters for GetModelDocumentation.
 type GetModelDocumentationParams struct {
 	Audience *GetModelDocumentationParamsAudience `form:"audience,omitempty" json:"audience,omitempty"`
@@ -3032,6 +3080,9 @@ type RecuseJSONRequestBody = ReasonInput
 // CreateCallJSONRequestBody defines body for CreateCall for application/json ContentType.
 type CreateCallJSONRequestBody = CallInput
 
+// UpdateCallJSONRequestBody defines body for UpdateCall for application/json ContentType.
+type UpdateCallJSONRequestBody = CallUpdate
+
 // CreateAllocationRunJSONRequestBody defines body for CreateAllocationRun for application/json ContentType.
 type CreateAllocationRunJSONRequestBody = AllocationRunInput
 
@@ -3049,6 +3100,9 @@ type WaiveConflictJSONRequestBody = ReasonInput
 
 // CreateModelJSONRequestBody defines body for CreateModel for application/json ContentType.
 type CreateModelJSONRequestBody = ModelInput
+
+// AcknowledgeModelHoldJSONRequestBody defines body for AcknowledgeModelHold for application/json ContentType.
+type AcknowledgeModelHoldJSONRequestBody = ModelHoldAck
 
 // CreateOrganizationJSONRequestBody defines body for CreateOrganization for application/json ContentType.
 type CreateOrganizationJSONRequestBody = OrganizationInput
@@ -3300,6 +3354,28 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/calls/{id} (the `GetCall` operationId).
 	GetCall(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// UpdateCallWithBody Change a call's hold term (access managers; audit-logged)
+	//
+	// Only hold_models_at_systemic_risk may change once a call is open: when on, a model of an organization holding
+	// one of the call's allocations is held when it reaches the systemic-risk threshold's margin, and its jobs under
+	// the call's allocations wait until an access manager acknowledges (POST /api/v1/models/{id}/acknowledge).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /api/v1/calls/{id} (the `UpdateCall` operationId).
+	UpdateCallWithBody(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateCall Change a call's hold term (access managers; audit-logged)
+	//
+	// Only hold_models_at_systemic_risk may change once a call is open: when on, a model of an organization holding
+	// one of the call's allocations is held when it reaches the systemic-risk threshold's margin, and its jobs under
+	// the call's allocations wait until an access manager acknowledges (POST /api/v1/models/{id}/acknowledge).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /api/v1/calls/{id} (the `UpdateCall` operationId).
+	UpdateCall(ctx context.Context, id ID, body UpdateCallJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// CreateAllocationRunWithBody Solve the call's allocation problem and store the result as a draft (access managers); nothing is decided until it is published
 	//
 	// Takes any type of body and a specified content type.
@@ -3416,6 +3492,28 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/v1/models (the `CreateModel` operationId).
 	CreateModel(ctx context.Context, body CreateModelJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AcknowledgeModelHoldWithBody Release a held model with a note (access managers; audit-logged)
+	//
+	// A model is held when a call's terms say so (hold_models_at_systemic_risk) and it reaches the systemic-risk
+	// threshold's margin; the sites hold its pending jobs under that call's allocations until this acknowledgement.
+	// 409 for a model that was never held; acknowledging again returns the first acknowledgement unchanged.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/models/{id}/acknowledge (the `AcknowledgeModelHold` operationId).
+	AcknowledgeModelHoldWithBody(ctx context.Context, id ID, params *AcknowledgeModelHoldParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AcknowledgeModelHold Release a held model with a note (access managers; audit-logged)
+	//
+	// A model is held when a call's terms say so (hold_models_at_systemic_risk) and it reaches the systemic-risk
+	// threshold's margin; the sites hold its pending jobs under that call's allocations until this acknowledgement.
+	// 409 for a model that was never held; acknowledging again returns the first acknowledgement unchanged.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/models/{id}/acknowledge (the `AcknowledgeModelHold` operationId).
+	AcknowledgeModelHold(ctx context.Context, id ID, params *AcknowledgeModelHoldParams, body AcknowledgeModelHoldJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetModelCompute A model's cumulative training compute, energy, burn rate and AI Act thresholds, with the Art. 52 draft when due
 	//
@@ -4162,6 +4260,48 @@ func (c *Client) GetCall(ctx context.Context, id ID, reqEditors ...RequestEditor
 	return c.Client.Do(req)
 }
 
+// UpdateCallWithBody Change a call's hold term (access managers; audit-logged)
+//
+// Only hold_models_at_systemic_risk may change once a call is open: when on, a model of an organization holding
+// one of the call's allocations is held when it reaches the systemic-risk threshold's margin, and its jobs under
+// the call's allocations wait until an access manager acknowledges (POST /api/v1/models/{id}/acknowledge).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /api/v1/calls/{id} (the `UpdateCall` operationId).
+func (c *Client) UpdateCallWithBody(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateCallRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateCall Change a call's hold term (access managers; audit-logged)
+//
+// Only hold_models_at_systemic_risk may change once a call is open: when on, a model of an organization holding
+// one of the call's allocations is held when it reaches the systemic-risk threshold's margin, and its jobs under
+// the call's allocations wait until an access manager acknowledges (POST /api/v1/models/{id}/acknowledge).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /api/v1/calls/{id} (the `UpdateCall` operationId).
+func (c *Client) UpdateCall(ctx context.Context, id ID, body UpdateCallJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateCallRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // CreateAllocationRunWithBody Solve the call's allocation problem and store the result as a draft (access managers); nothing is decided until it is published
 //
 // Takes any type of body and a specified content type.
@@ -4439,6 +4579,48 @@ func (c *Client) CreateModelWithBody(ctx context.Context, contentType string, bo
 // Corresponds with POST /api/v1/models (the `CreateModel` operationId).
 func (c *Client) CreateModel(ctx context.Context, body CreateModelJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreateModelRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AcknowledgeModelHoldWithBody Release a held model with a note (access managers; audit-logged)
+//
+// A model is held when a call's terms say so (hold_models_at_systemic_risk) and it reaches the systemic-risk
+// threshold's margin; the sites hold its pending jobs under that call's allocations until this acknowledgement.
+// 409 for a model that was never held; acknowledging again returns the first acknowledgement unchanged.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/models/{id}/acknowledge (the `AcknowledgeModelHold` operationId).
+func (c *Client) AcknowledgeModelHoldWithBody(ctx context.Context, id ID, params *AcknowledgeModelHoldParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAcknowledgeModelHoldRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AcknowledgeModelHold Release a held model with a note (access managers; audit-logged)
+//
+// A model is held when a call's terms say so (hold_models_at_systemic_risk) and it reaches the systemic-risk
+// threshold's margin; the sites hold its pending jobs under that call's allocations until this acknowledgement.
+// 409 for a model that was never held; acknowledging again returns the first acknowledgement unchanged.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/models/{id}/acknowledge (the `AcknowledgeModelHold` operationId).
+func (c *Client) AcknowledgeModelHold(ctx context.Context, id ID, params *AcknowledgeModelHoldParams, body AcknowledgeModelHoldJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAcknowledgeModelHoldRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -6526,6 +6708,53 @@ func NewGetCallRequest(server string, id ID) (*http.Request, error) {
 	return req, nil
 }
 
+// NewUpdateCallRequest calls the generic UpdateCall builder with application/json body
+func NewUpdateCallRequest(server string, id ID, body UpdateCallJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateCallRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewUpdateCallRequestWithBody constructs an http.Request for the UpdateCall method, with any body, and a specified content type
+func NewUpdateCallRequestWithBody(server string, id ID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/calls/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewCreateAllocationRunRequest calls the generic CreateAllocationRun builder with application/json body
 func NewCreateAllocationRunRequest(server string, id ID, body CreateAllocationRunJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -7084,6 +7313,68 @@ func NewCreateModelRequestWithBody(server string, contentType string, body io.Re
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewAcknowledgeModelHoldRequest calls the generic AcknowledgeModelHold builder with application/json body
+func NewAcknowledgeModelHoldRequest(server string, id ID, params *AcknowledgeModelHoldParams, body AcknowledgeModelHoldJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAcknowledgeModelHoldRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewAcknowledgeModelHoldRequestWithBody constructs an http.Request for the AcknowledgeModelHold method, with any body, and a specified content type
+func NewAcknowledgeModelHoldRequestWithBody(server string, id ID, params *AcknowledgeModelHoldParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/models/%s/acknowledge", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -9366,6 +9657,28 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/calls/{id} (the `GetCall` operationId).
 	GetCallWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*GetCallResponse, error)
 
+	// UpdateCallWithBodyWithResponse Change a call's hold term (access managers; audit-logged)
+	//
+	// Only hold_models_at_systemic_risk may change once a call is open: when on, a model of an organization holding
+	// one of the call's allocations is held when it reaches the systemic-risk threshold's margin, and its jobs under
+	// the call's allocations wait until an access manager acknowledges (POST /api/v1/models/{id}/acknowledge).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/v1/calls/{id} (the `UpdateCall` operationId).
+	UpdateCallWithBodyWithResponse(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateCallResponse, error)
+
+	// UpdateCallWithResponse Change a call's hold term (access managers; audit-logged)
+	//
+	// Only hold_models_at_systemic_risk may change once a call is open: when on, a model of an organization holding
+	// one of the call's allocations is held when it reaches the systemic-risk threshold's margin, and its jobs under
+	// the call's allocations wait until an access manager acknowledges (POST /api/v1/models/{id}/acknowledge).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/v1/calls/{id} (the `UpdateCall` operationId).
+	UpdateCallWithResponse(ctx context.Context, id ID, body UpdateCallJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateCallResponse, error)
+
 	// CreateAllocationRunWithBodyWithResponse Solve the call's allocation problem and store the result as a draft (access managers); nothing is decided until it is published
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -9492,6 +9805,28 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/v1/models (the `CreateModel` operationId).
 	CreateModelWithResponse(ctx context.Context, body CreateModelJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateModelResponse, error)
+
+	// AcknowledgeModelHoldWithBodyWithResponse Release a held model with a note (access managers; audit-logged)
+	//
+	// A model is held when a call's terms say so (hold_models_at_systemic_risk) and it reaches the systemic-risk
+	// threshold's margin; the sites hold its pending jobs under that call's allocations until this acknowledgement.
+	// 409 for a model that was never held; acknowledging again returns the first acknowledgement unchanged.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/models/{id}/acknowledge (the `AcknowledgeModelHold` operationId).
+	AcknowledgeModelHoldWithBodyWithResponse(ctx context.Context, id ID, params *AcknowledgeModelHoldParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AcknowledgeModelHoldResponse, error)
+
+	// AcknowledgeModelHoldWithResponse Release a held model with a note (access managers; audit-logged)
+	//
+	// A model is held when a call's terms say so (hold_models_at_systemic_risk) and it reaches the systemic-risk
+	// threshold's margin; the sites hold its pending jobs under that call's allocations until this acknowledgement.
+	// 409 for a model that was never held; acknowledging again returns the first acknowledgement unchanged.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/models/{id}/acknowledge (the `AcknowledgeModelHold` operationId).
+	AcknowledgeModelHoldWithResponse(ctx context.Context, id ID, params *AcknowledgeModelHoldParams, body AcknowledgeModelHoldJSONRequestBody, reqEditors ...RequestEditorFn) (*AcknowledgeModelHoldResponse, error)
 
 	// GetModelComputeWithResponse A model's cumulative training compute, energy, burn rate and AI Act thresholds, with the Art. 52 draft when due
 	//
@@ -11374,6 +11709,89 @@ func (r GetCallResponse) ContentType() string {
 	return ""
 }
 
+// UpdateCallResponse429Headers the declared response headers of an HTTP 429 response for UpdateCall
+type UpdateCallResponse429Headers struct {
+	RetryAfter *int
+}
+
+type UpdateCallResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Call
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Invalid
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooMany
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *UpdateCallResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateCallResponse) GetJSON200() *Call {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateCallResponse) GetJSON400() *Invalid {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateCallResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateCallResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateCallResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r UpdateCallResponse) GetJSON429() *TooMany {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateCallResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateCallResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateCallResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateCallResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // CreateAllocationRunResponse429Headers the declared response headers of an HTTP 429 response for CreateAllocationRun
 type CreateAllocationRunResponse429Headers struct {
 	RetryAfter *int
@@ -12288,6 +12706,96 @@ func (r CreateModelResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r CreateModelResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// AcknowledgeModelHoldResponse429Headers the declared response headers of an HTTP 429 response for AcknowledgeModelHold
+type AcknowledgeModelHoldResponse429Headers struct {
+	RetryAfter *int
+}
+
+type AcknowledgeModelHoldResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ModelHold
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Invalid
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooMany
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *AcknowledgeModelHoldResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AcknowledgeModelHoldResponse) GetJSON200() *ModelHold {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AcknowledgeModelHoldResponse) GetJSON400() *Invalid {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AcknowledgeModelHoldResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AcknowledgeModelHoldResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AcknowledgeModelHoldResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r AcknowledgeModelHoldResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r AcknowledgeModelHoldResponse) GetJSON429() *TooMany {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r AcknowledgeModelHoldResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AcknowledgeModelHoldResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AcknowledgeModelHoldResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AcknowledgeModelHoldResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -15929,6 +16437,40 @@ func (c *ClientWithResponses) GetCallWithResponse(ctx context.Context, id ID, re
 	return ParseGetCallResponse(rsp)
 }
 
+// UpdateCallWithBodyWithResponse Change a call's hold term (access managers; audit-logged)
+//
+// Only hold_models_at_systemic_risk may change once a call is open: when on, a model of an organization holding
+// one of the call's allocations is held when it reaches the systemic-risk threshold's margin, and its jobs under
+// the call's allocations wait until an access manager acknowledges (POST /api/v1/models/{id}/acknowledge).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/v1/calls/{id} (the `UpdateCall` operationId).
+func (c *ClientWithResponses) UpdateCallWithBodyWithResponse(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateCallResponse, error) {
+	rsp, err := c.UpdateCallWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateCallResponse(rsp)
+}
+
+// UpdateCallWithResponse Change a call's hold term (access managers; audit-logged)
+//
+// Only hold_models_at_systemic_risk may change once a call is open: when on, a model of an organization holding
+// one of the call's allocations is held when it reaches the systemic-risk threshold's margin, and its jobs under
+// the call's allocations wait until an access manager acknowledges (POST /api/v1/models/{id}/acknowledge).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/v1/calls/{id} (the `UpdateCall` operationId).
+func (c *ClientWithResponses) UpdateCallWithResponse(ctx context.Context, id ID, body UpdateCallJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateCallResponse, error) {
+	rsp, err := c.UpdateCall(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateCallResponse(rsp)
+}
+
 // CreateAllocationRunWithBodyWithResponse Solve the call's allocation problem and store the result as a draft (access managers); nothing is decided until it is published
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -16156,6 +16698,40 @@ func (c *ClientWithResponses) CreateModelWithResponse(ctx context.Context, body 
 		return nil, err
 	}
 	return ParseCreateModelResponse(rsp)
+}
+
+// AcknowledgeModelHoldWithBodyWithResponse Release a held model with a note (access managers; audit-logged)
+//
+// A model is held when a call's terms say so (hold_models_at_systemic_risk) and it reaches the systemic-risk
+// threshold's margin; the sites hold its pending jobs under that call's allocations until this acknowledgement.
+// 409 for a model that was never held; acknowledging again returns the first acknowledgement unchanged.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/models/{id}/acknowledge (the `AcknowledgeModelHold` operationId).
+func (c *ClientWithResponses) AcknowledgeModelHoldWithBodyWithResponse(ctx context.Context, id ID, params *AcknowledgeModelHoldParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AcknowledgeModelHoldResponse, error) {
+	rsp, err := c.AcknowledgeModelHoldWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAcknowledgeModelHoldResponse(rsp)
+}
+
+// AcknowledgeModelHoldWithResponse Release a held model with a note (access managers; audit-logged)
+//
+// A model is held when a call's terms say so (hold_models_at_systemic_risk) and it reaches the systemic-risk
+// threshold's margin; the sites hold its pending jobs under that call's allocations until this acknowledgement.
+// 409 for a model that was never held; acknowledging again returns the first acknowledgement unchanged.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/models/{id}/acknowledge (the `AcknowledgeModelHold` operationId).
+func (c *ClientWithResponses) AcknowledgeModelHoldWithResponse(ctx context.Context, id ID, params *AcknowledgeModelHoldParams, body AcknowledgeModelHoldJSONRequestBody, reqEditors ...RequestEditorFn) (*AcknowledgeModelHoldResponse, error) {
+	rsp, err := c.AcknowledgeModelHold(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAcknowledgeModelHoldResponse(rsp)
 }
 
 // GetModelComputeWithResponse A model's cumulative training compute, energy, burn rate and AI Act thresholds, with the Art. 52 draft when due
@@ -18227,6 +18803,80 @@ func ParseGetCallResponse(rsp *http.Response) (*GetCallResponse, error) {
 	return response, nil
 }
 
+// ParseUpdateCallResponse parses an HTTP response from a UpdateCallWithResponse call
+func ParseUpdateCallResponse(rsp *http.Response) (*UpdateCallResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateCallResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Call
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooMany
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers UpdateCallResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseCreateAllocationRunResponse parses an HTTP response from a CreateAllocationRunWithResponse call
 func ParseCreateAllocationRunResponse(rsp *http.Response) (*CreateAllocationRunResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -19035,6 +19685,87 @@ func ParseCreateModelResponse(rsp *http.Response) (*CreateModelResponse, error) 
 	switch {
 	case rsp.StatusCode == 429:
 		var headers CreateModelResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseAcknowledgeModelHoldResponse parses an HTTP response from a AcknowledgeModelHoldWithResponse call
+func ParseAcknowledgeModelHoldResponse(rsp *http.Response) (*AcknowledgeModelHoldResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AcknowledgeModelHoldResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ModelHold
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooMany
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers AcknowledgeModelHoldResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

@@ -18,6 +18,7 @@ var callRoutes = []route{
 	{"GET /api/v1/calls", (*Server).handleListCalls},
 	{"POST /api/v1/calls", (*Server).handleCreateCall},
 	{"GET /api/v1/calls/{id}", (*Server).handleGetCall},
+	{"PATCH /api/v1/calls/{id}", (*Server).handleUpdateCall},
 }
 
 // callModeInput names a mode and optionally overrides its default terms
@@ -41,6 +42,8 @@ type callInput struct {
 	CutoffAt    time.Time       `json:"cutoff_at"`
 	Modes       []callModeInput `json:"modes"`
 	SystemIDs   []string        `json:"system_ids"`
+	// HoldModelsAtSystemicRisk: see pactum.Call; off when absent.
+	HoldModelsAtSystemicRisk bool `json:"hold_models_at_systemic_risk"`
 }
 
 func (s *Server) handleCreateCall(w http.ResponseWriter, r *http.Request) {
@@ -48,7 +51,8 @@ func (s *Server) handleCreateCall(w http.ResponseWriter, r *http.Request) {
 	if !s.readBody(w, r, &in) {
 		return
 	}
-	c := &pactum.Call{Title: in.Title, Description: in.Description, OpensAt: in.OpensAt, CutoffAt: in.CutoffAt, SystemIDs: in.SystemIDs}
+	c := &pactum.Call{Title: in.Title, Description: in.Description, OpensAt: in.OpensAt, CutoffAt: in.CutoffAt, SystemIDs: in.SystemIDs,
+		HoldModelsAtSystemicRisk: in.HoldModelsAtSystemicRisk}
 	modes, err := callModes(in.Modes)
 	if err == nil {
 		c.Modes = modes
@@ -89,6 +93,25 @@ func setIf[T any](dst *T, v *T) {
 
 func (s *Server) handleGetCall(w http.ResponseWriter, r *http.Request) {
 	c, err := s.cfg.Calls.FindCallByID(r.Context(), r.PathValue("id"))
+	s.respond(w, r, http.StatusOK, c, err)
+}
+
+// callUpdate is what a call's PATCH may change: its hold term only (the
+// other terms bind the proposals already submitted).
+type callUpdate struct {
+	HoldModelsAtSystemicRisk *bool `json:"hold_models_at_systemic_risk"`
+}
+
+func (s *Server) handleUpdateCall(w http.ResponseWriter, r *http.Request) {
+	var in callUpdate
+	if !s.readBody(w, r, &in) {
+		return
+	}
+	if in.HoldModelsAtSystemicRisk == nil {
+		s.Error(w, r, pactum.Errorf(pactum.EINVALID, "Nothing to change: give hold_models_at_systemic_risk."))
+		return
+	}
+	c, err := s.cfg.Calls.SetCallHoldModels(r.Context(), r.PathValue("id"), *in.HoldModelsAtSystemicRisk)
 	s.respond(w, r, http.StatusOK, c, err)
 }
 

@@ -16,6 +16,24 @@ var modelRoutes = []route{
 	{"POST /api/v1/models", (*Server).handleCreateModel},
 	{"GET /api/v1/models/{id}/compute", (*Server).handleModelCompute},
 	{"GET /api/v1/models/{id}/documentation", (*Server).handleModelDocumentation},
+	{"POST /api/v1/models/{id}/acknowledge", (*Server).handleAcknowledgeModelHold},
+}
+
+type holdAckInput struct {
+	Note string `json:"note"`
+}
+
+// handleAcknowledgeModelHold releases a held model (access managers).
+func (s *Server) handleAcknowledgeModelHold(w http.ResponseWriter, r *http.Request) {
+	if !s.configured(w, r, s.cfg.Models != nil) {
+		return
+	}
+	var in holdAckInput
+	if !s.readBody(w, r, &in) {
+		return
+	}
+	h, err := s.cfg.Models.AcknowledgeModelHold(r.Context(), r.PathValue("id"), in.Note)
+	s.respond(w, r, http.StatusOK, h, err)
 }
 
 type modelInput struct {

@@ -63,6 +63,7 @@ type Jobs interface {
 type Cluster interface {
 	Accounting
 	Jobs
+	JobHolder
 	UsageReader
 }
 

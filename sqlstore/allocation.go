@@ -189,10 +189,15 @@ func (q *queries) ListSiteAllocations(ctx context.Context, site string, systemID
 		}); err != nil {
 		return nil, fmt.Errorf("members at %s: %w", site, err)
 	}
+	held, err := q.siteHeldModels(ctx, site)
+	if err != nil {
+		return nil, err
+	}
 	for i := range out {
 		if m := members[out[i].Allocation.OrganizationID]; m != nil {
 			out[i].Members = m
 		}
+		out[i].HeldModels = held[out[i].Allocation.ID]
 	}
 	return out, nil
 }

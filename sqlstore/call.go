@@ -12,12 +12,12 @@ import (
 	"github.com/pactum/pactum"
 )
 
-const callColumns = `id, title, description, opens_at, cutoff_at, modes, system_ids, created_at`
+const callColumns = `id, title, description, opens_at, cutoff_at, modes, system_ids, created_at, hold_models_at_systemic_risk`
 
 func scanCall(row scanner, extra ...any) (*pactum.Call, error) {
 	var c pactum.Call
 	var modes, systems string
-	dest := append([]any{&c.ID, &c.Title, &c.Description, &c.OpensAt, &c.CutoffAt, &modes, &systems, &c.CreatedAt}, extra...)
+	dest := append([]any{&c.ID, &c.Title, &c.Description, &c.OpensAt, &c.CutoffAt, &modes, &systems, &c.CreatedAt, &c.HoldModelsAtSystemicRisk}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
@@ -41,8 +41,8 @@ func (tx *Tx) InsertCall(ctx context.Context, c *pactum.Call) error {
 	if err != nil {
 		return fmt.Errorf("encode systems: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO calls (`+callColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		c.ID, c.Title, c.Description, c.OpensAt, c.CutoffAt, string(modes), string(sys), c.CreatedAt); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO calls (`+callColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		c.ID, c.Title, c.Description, c.OpensAt, c.CutoffAt, string(modes), string(sys), c.CreatedAt, c.HoldModelsAtSystemicRisk); err != nil {
 		return fmt.Errorf("insert call: %w", mapError(err))
 	}
 	return nil
@@ -68,4 +68,19 @@ func (q *queries) ListCalls(ctx context.Context, f pactum.CallFilter) ([]*pactum
 	}
 	query := `SELECT ` + callColumns + `, COUNT(*) OVER () FROM calls` + w.String() + ` ORDER BY id DESC` + w.page(f.Limit, f.Offset)
 	return listPage(ctx, q.q, "find calls", query, w.args, scanCall)
+}
+
+// SetCallHoldModels writes the call's HoldModelsAtSystemicRisk; ENOTFOUND
+// for an unknown call.
+func (tx *Tx) SetCallHoldModels(ctx context.Context, id string, hold bool) error {
+	res, err := tx.ExecContext(ctx, `UPDATE calls SET hold_models_at_systemic_risk = $1 WHERE id = $2`, hold, id)
+	if err != nil {
+		return fmt.Errorf("update call %s: %w", id, mapError(err))
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("update call %s: %w", id, err)
+	} else if n == 0 {
+		return pactum.Errorf(pactum.ENOTFOUND, "Call %q not found.", id)
+	}
+	return nil
 }

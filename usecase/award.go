@@ -93,7 +93,11 @@ func (a *App) Admission(ctx context.Context, allocationID string) (*pactum.Admis
 	if err != nil {
 		return nil, err
 	}
-	return pactum.Admit(al, conds, pactum.UserFromContext(ctx), a.now()), nil
+	ad := pactum.Admit(al, conds, pactum.UserFromContext(ctx), a.now())
+	if ad.HeldModels, err = a.store.ListHeldModels(ctx, al.ID); err != nil {
+		return nil, err
+	}
+	return ad, nil
 }
 
 // DesiredState returns the desired state of a site's allocations

@@ -12,7 +12,8 @@ import (
 
 // refCache keeps what every submission and every request reads: the
 // systems catalogue, calls, organizations, and authenticated tokens.
-// Calls never change once opened; the catalogue changes rarely, is dropped
+// Calls change little once opened (only their hold term,
+// SetCallHoldModels, which drops them here); the catalogue changes rarely, is dropped
 // here when this process changes it, and is re-read at least every
 // systemsTTL so that a change made through another server on the same
 // PostgreSQL database shows soon. Capacity checks never use it: the store
@@ -88,6 +89,12 @@ func systemMap(ctx context.Context, q pactum.Queries) (map[string]*pactum.System
 		return nil, err
 	}
 	return pactum.SystemsByID(list), nil
+}
+
+func (c *refCache) dropCall(id string) {
+	c.mu.Lock()
+	delete(c.calls, id)
+	c.mu.Unlock()
 }
 
 // call returns a call by ID, or ENOTFOUND.

@@ -54,3 +54,36 @@ func (a *App) FindCalls(ctx context.Context, f pactum.CallFilter) ([]*pactum.Cal
 	}
 	return a.store.ListCalls(ctx, f)
 }
+
+// SetCallHoldModels turns the call's term HoldModelsAtSystemicRisk on or
+// off, audit-logged with the call before and after. Access managers only
+// (EFORBIDDEN); ENOTFOUND for an unknown call. Setting what is set
+// changes nothing and records nothing.
+func (a *App) SetCallHoldModels(ctx context.Context, id string, hold bool) (*pactum.Call, error) {
+	u, err := manager(ctx, "change a call's terms")
+	if err != nil {
+		return nil, err
+	}
+	var out *pactum.Call
+	err = a.update(ctx, u, func(tx pactum.Tx) error {
+		c, err := tx.GetCall(ctx, id)
+		if err != nil {
+			return err
+		}
+		out = c
+		if c.HoldModelsAtSystemicRisk == hold {
+			return nil
+		}
+		before := *c
+		if err := tx.SetCallHoldModels(ctx, id, hold); err != nil {
+			return err
+		}
+		c.HoldModelsAtSystemicRisk = hold
+		return tx.Record("call.update", "call", c.ID, &before, c)
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.cache.dropCall(id)
+	return out, nil
+}

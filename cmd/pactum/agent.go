@@ -27,7 +27,10 @@ server (the cluster needs no inbound access), reconciles Slurm's accounts to it
 with sacctmgr (an account per organization and per allocation, members,
 GrpTRESMins from the grant, suspension, removal at expiry; drift made by hand
 is restored and reported), activates allocations once provisioned, and posts the
-jobs sacct reports since its last accepted read. A stopped slurmdbd or
+jobs sacct reports since its last accepted read. Pending jobs labelled with a
+model that a call's terms hold (see pactum calls update --hold-models) are held
+with scontrol hold, and released once an access manager acknowledges. A
+stopped slurmdbd or
 slurmctld is retried with backoff.
 
 Its token must belong to a site operator of --site. Its state (the usage cursor)
@@ -196,6 +199,12 @@ func agentOnce(cmd *cobra.Command, e *env, a *agent.Agent) error {
 		fmt.Fprintf(e.stdout, "%d allocations; %d changes applied, %d drift restored, %d activated, %d expired; %d records posted (%d accepted, %d duplicate, %d rejected), %d malformed lines; cursor %s\n",
 			rep.Allocations, len(rep.Applied), len(rep.Drift), len(rep.Activated), len(rep.Expired), rep.Records, rep.Accepted,
 			rep.Duplicate, rep.Rejected, rep.Malformed, fmtTime(rep.Cursor))
+		if len(rep.JobsHeld) > 0 {
+			fmt.Fprintf(e.stdout, "held pending jobs of held models: %s\n", strings.Join(rep.JobsHeld, ", "))
+		}
+		if len(rep.JobsReleased) > 0 {
+			fmt.Fprintf(e.stdout, "released jobs of acknowledged models: %s\n", strings.Join(rep.JobsReleased, ", "))
+		}
 	}
 	return err
 }

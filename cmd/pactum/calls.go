@@ -17,7 +17,7 @@ import (
 
 func newCallsCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{Use: "calls", Short: "Open and list calls"}
-	cmd.AddCommand(newCallsCreateCmd(e), newCallsListCmd(e), newCallsShowCmd(e))
+	cmd.AddCommand(newCallsCreateCmd(e), newCallsListCmd(e), newCallsShowCmd(e), newCallsUpdateCmd(e))
 	return cmd
 }
 
@@ -48,6 +48,7 @@ time-to-decision target default to the catalogue's terms for that mode.`,
 	cmd.Flags().String("cutoff", "", "cut-off, YYYY-MM-DD or RFC 3339 (required)")
 	cmd.Flags().StringSlice("mode", []string{"fast_lane"}, "access mode offered (repeat or comma-separate)")
 	cmd.Flags().StringSlice("system", nil, "system offered, e.g. leonardo-booster (repeat; required)")
+	cmd.Flags().Bool("hold-models", false, holdModelsHelp)
 	for _, f := range []string{"title", "cutoff", "system"} {
 		_ = cmd.MarkFlagRequired(f)
 	}
@@ -78,7 +79,42 @@ func callInputFromFlags(cmd *cobra.Command) (client.CallInput, error) {
 		in.Modes = append(in.Modes, client.CallModeInput{Mode: client.AccessMode(m)})
 	}
 	in.SystemIds, _ = cmd.Flags().GetStringSlice("system")
+	if hold, _ := cmd.Flags().GetBool("hold-models"); hold {
+		in.HoldModelsAtSystemicRisk = &hold
+	}
 	return in, nil
+}
+
+// holdModelsHelp describes the call's hold term.
+const holdModelsHelp = "hold a model's jobs under the call's allocations when it reaches the margin of 10^25 FLOP (AI Act Art. 52), until an access manager acknowledges (pactum models acknowledge)"
+
+func newCallsUpdateCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "update ID --hold-models=true|false",
+		Short: "Change a call's hold term (access managers)",
+		Long: `Turn the call's hold term on or off. With it on, a model of an organization
+holding one of the call's allocations is held when its cumulative training
+compute reaches the ±30 % margin of 10^25 FLOP: the sites hold its pending jobs
+under the call's allocations and pactum job submit refuses new ones there, until
+an access manager acknowledges with pactum models acknowledge. Turning it off
+releases the jobs of the models it held. The change is audit-logged.`,
+		Example: `  pactum calls update 0190f3c2-... --hold-models=true`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !cmd.Flags().Changed("hold-models") {
+				return pactum.Errorf(pactum.EINVALID, "Nothing to change: give --hold-models=true or --hold-models=false.")
+			}
+			hold, _ := cmd.Flags().GetBool("hold-models")
+			return call(cmd, e, func(ctx context.Context, c *client.ClientWithResponses) (*client.UpdateCallResponse, error) {
+				return c.UpdateCallWithResponse(ctx, args[0], client.CallUpdate{HoldModelsAtSystemicRisk: &hold})
+			}, func(resp *client.UpdateCallResponse) error {
+				return printCall(e, resp.JSON200)
+			})
+		},
+	}
+	cmd.Flags().Bool("hold-models", false, holdModelsHelp)
+	jsonFlag(cmd)
+	return cmd
 }
 
 func newCallsListCmd(e *env) *cobra.Command {
@@ -117,7 +153,8 @@ func newCallsShowCmd(e *env) *cobra.Command {
 
 func printCall(e *env, c *client.Call) error {
 	if err := keyValues(e.stdout, [][2]string{{"id", c.Id}, {"title", c.Title}, {"opens", fmtTime(c.OpensAt)},
-		{"cut-off", fmtTime(c.CutoffAt)}, {"systems", strings.Join(c.SystemIds, ", ")}}); err != nil {
+		{"cut-off", fmtTime(c.CutoffAt)}, {"systems", strings.Join(c.SystemIds, ", ")},
+		{"holds models at systemic risk", yesNo(c.HoldModelsAtSystemicRisk)}}); err != nil {
 		return err
 	}
 	fmt.Fprintln(e.stdout)

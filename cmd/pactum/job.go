@@ -55,6 +55,9 @@ beside it. Unattributed jobs stay visible as such.`,
 				return pactum.Errorf(pactum.ECONFLICT, "The job was not submitted: allocation %s does not accept your jobs now:\n  - %s",
 					id, strings.Join(ad.Reasons, "\n  - "))
 			}
+			if err := refuseHeld(ad, label); err != nil {
+				return err
+			}
 			if ad.Username != nil {
 				if u, err := user.Current(); err == nil && u.Username != *ad.Username {
 					return pactum.Errorf(pactum.EFORBIDDEN, "The job was not submitted: you are logged in as %s, but your pactum account's cluster username is %s.",

@@ -19,7 +19,8 @@ import (
 
 func newModelsCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{Use: "models", Aliases: []string{"model"}, Short: "Register models and follow their training compute against the AI Act thresholds"}
-	cmd.AddCommand(newModelsCreateCmd(e), newModelsListCmd(e), newModelsComputeCmd(e), newModelsDocumentCmd(e), newModelsVerifyDocumentCmd(e))
+	cmd.AddCommand(newModelsCreateCmd(e), newModelsListCmd(e), newModelsComputeCmd(e), newModelsDocumentCmd(e), newModelsVerifyDocumentCmd(e),
+		newModelsAcknowledgeCmd(e))
 	return cmd
 }
 
@@ -172,6 +173,7 @@ func printModelCompute(e *env, mc *client.ModelCompute) error {
 	for _, f := range mc.Flags {
 		fmt.Fprintf(e.stdout, "\n! %s\n", f)
 	}
+	printHold(e, mc.Hold)
 	if n := mc.Notification; n != nil {
 		fmt.Fprintf(e.stdout, "\nDraft notification to the Commission (Art. 52(1)):\n\n%s", n.Text)
 	}

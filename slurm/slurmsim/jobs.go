@@ -28,6 +28,7 @@ type job struct {
 	elapsed int64
 	charged int64 // seconds already added to the accounts' usage
 	comment string
+	held    bool // scontrol hold
 }
 
 // Submit implements slurm.Jobs. The job stays PENDING or RUNNING until
@@ -93,6 +94,9 @@ func (c *Cluster) schedule() {
 
 // blocked returns why j cannot start, or "".
 func (c *Cluster) blocked(j *job) string {
+	if j.held {
+		return "JobHeldAdmin"
+	}
 	for _, a := range c.chain(j.account) {
 		if a.grpJobs == 0 {
 			return "AssocGrpJobsLimit"
@@ -261,4 +265,48 @@ func (c *Cluster) CancelPending(ctx context.Context, account string) ([]string, 
 		}
 	}
 	return ids, nil
+}
+
+// PendingJobs implements slurm.JobHolder, as squeue lists them.
+func (c *Cluster) PendingJobs(ctx context.Context, accounts []string) ([]slurm.PendingJob, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.enter("PendingJobs"); err != nil {
+		return nil, err
+	}
+	var out []slurm.PendingJob
+	for _, j := range c.jobs {
+		if j.state == "PENDING" && slices.Contains(accounts, j.account) {
+			out = append(out, slurm.PendingJob{ID: j.id, Account: j.account, Reason: j.reason, Comment: j.comment})
+		}
+	}
+	slices.SortFunc(out, func(a, b slurm.PendingJob) int {
+		x, _ := strconv.Atoi(a.ID)
+		y, _ := strconv.Atoi(b.ID)
+		return cmp.Compare(x, y)
+	})
+	return out, nil
+}
+
+// Hold implements slurm.JobHolder: the job stays pending, JobHeldAdmin.
+func (c *Cluster) Hold(ctx context.Context, id string) error { return c.setHeld("Hold", id, true) }
+
+// Release implements slurm.JobHolder and schedules the released job.
+func (c *Cluster) Release(ctx context.Context, id string) error {
+	return c.setHeld("Release", id, false)
+}
+
+func (c *Cluster) setHeld(op, id string, held bool) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.enter(op); err != nil {
+		return err
+	}
+	j, ok := c.jobs[id]
+	if !ok || j.state != "PENDING" {
+		return pactum.Errorf(pactum.ECONFLICT, "Job %s is not pending.", id)
+	}
+	j.held = held
+	c.schedule()
+	return nil
 }
