@@ -167,7 +167,8 @@ func TestUsageCheckTimes(t *testing.T) {
 		{at(time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)), at(now.Add(24 * time.Hour)), ""},
 		{at(time.Date(1999, 12, 31, 23, 59, 59, 0, time.UTC)), nil, "start_at is before 2000"},
 		{nil, at(time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)), "end_at is before 2000"},
-		{at(now), at(now.Add(24*time.Hour + time.Second)), "end_at is more than a day in the future"},
+		{at(now.Add(24*time.Hour + time.Second)), nil, "start_at is more than a day in the future"},
+		{at(now), at(now.Add(30 * 24 * time.Hour)), ""}, // an end ahead of the clock files nothing
 		{at(time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)), nil, "start_at is more than a day in the future"},
 	} {
 		r := pactum.UsageRecordInput{StartAt: tc.start, EndAt: tc.end}

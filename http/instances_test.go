@@ -86,8 +86,12 @@ func TestTwoInstances(t *testing.T) {
 		wg.Go(func() {
 			r, err := clients[i%2].CreateProposalWithBodyWithResponse(ctx, &client.CreateProposalParams{Submit: ptr(true)},
 				"application/json", bytes.NewReader(body))
-			if err != nil || r.StatusCode() != 201 {
-				t.Errorf("submission %d on instance %d: %v %s", i, i%2+1, err, r.Body)
+			if err != nil {
+				t.Errorf("submission %d on instance %d: %v", i, i%2+1, err)
+				return
+			}
+			if r.StatusCode() != 201 || r.JSON201 == nil {
+				t.Errorf("submission %d on instance %d: %d %s", i, i%2+1, r.StatusCode(), r.Body)
 				return
 			}
 			states[i], ids[i] = string(r.JSON201.State), r.JSON201.Id
