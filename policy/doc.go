@@ -47,9 +47,9 @@
 // Eval has a fixed cost comparable to a simple condition), and fact names
 // resolve through a collision-free table built at load. Facts are computed
 // lazily on first read and activations are pooled. Screening a typical
-// proposal (150 words of text) against the full ruleset takes about 15 µs
-// of CPU at best on a shared two-core machine (BenchmarkScreen, -cpu 1;
-// 27 µs with CEL's interpreter), of which the text checks take 5–6 µs
+// proposal (150 words of text) against the full ruleset takes 18–20 µs on
+// a shared two-core machine (BenchmarkScreen, -cpu 1; 25–31 µs with CEL's
+// interpreter in the same runs), of which the text checks take 5–6 µs
 // (BenchmarkTextChecks).
 //
 // # Ruleset files
