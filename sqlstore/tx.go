@@ -353,12 +353,21 @@ func (tx *Tx) finish() {
 			continue // the query failed in the transaction too; nothing to cache
 		}
 		tx.db.stmtMu.Lock()
-		if _, ok := tx.db.stmts[q]; ok {
-			st.Close()
-		} else {
+		_, dup := tx.db.stmts[q]
+		if !dup {
 			tx.db.stmts[q] = st
 		}
 		tx.db.stmtMu.Unlock()
+		if dup {
+			// Closed outside the lock: Close waits for every connection
+			// the statement was prepared on to be free, and a transaction
+			// on one of them may itself be waiting (in PostgreSQL, for a
+			// row lock) on a transaction whose goroutine needs this lock
+			// to look a statement up. Closing under the lock deadlocked
+			// them all (TestTwoInstances stalled until the clients gave
+			// up).
+			st.Close()
+		}
 	}
 	tx.unprepared = nil
 }
