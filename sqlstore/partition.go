@@ -43,9 +43,10 @@ func partitionName(p int32) string {
 }
 
 // partitionSet caches the periods known to have a partition. It only
-// grows: partitions are never dropped by pactum (an operator archiving a
-// month detaches it, and a server restarted after that would make it
-// again, empty, if a record of that month arrived).
+// grows: pactum never drops a partition. An operator archiving a month
+// detaches its table and renames or drops it; a record of that month
+// arriving later makes the partition again, empty. (A detached table left
+// under its name would be attached again as it is, rows and all.)
 type partitionSet struct {
 	mu    sync.Mutex
 	known map[int32]bool
