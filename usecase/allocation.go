@@ -60,6 +60,10 @@ func (a *App) TransitionAllocation(ctx context.Context, id string, to pactum.All
 		return nil, err
 	}
 	var al *pactum.Allocation
+	// Forgotten after the commit too, so that an ingest that cached the
+	// old state while this ran does not keep it.
+	a.cache.dropAllocation(id)
+	defer a.cache.dropAllocation(id)
 	err = a.update(ctx, u, func(tx pactum.Tx) error {
 		var err error
 		al, err = transitionAllocation(ctx, tx, u, id, to, reason)

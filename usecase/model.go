@@ -338,27 +338,28 @@ func (a *App) attribute(ctx context.Context, bt *batch) error {
 	return nil
 }
 
-// flop is a record's compute as the running totals count it at ingestion:
-// with the catalogue and the model's declared MFU of now.
-func (bt *batch) flop(ctx context.Context, tx pactum.Tx, r *pactum.UsageRecord, al *pactum.Allocation) (float64, error) {
-	mfu := 0.0
-	if r.ModelNum != 0 {
-		m := bt.models[r.ModelNum]
-		if m == nil { // a stored record's model that no claim of the batch names
-			list, err := tx.ListModelsOf(ctx, []string{al.OrganizationID})
-			if err != nil {
-				return 0, err
-			}
-			for _, x := range list {
-				bt.models[x.Num] = x
-			}
-			m = bt.models[r.ModelNum]
-		}
-		if m != nil {
-			mfu = m.DeclaredMFU
-		}
+// mfu is the declared model FLOP utilisation of a record's model (0 for
+// none, or for a model that declares none), reading the models of al's
+// organization when no claim of the batch named this one.
+func (bt *batch) mfu(ctx context.Context, tx pactum.Tx, modelNum int64, al *pactum.Allocation) (float64, error) {
+	if modelNum == 0 {
+		return 0, nil
 	}
-	return pactum.ModelFLOP(bt.systems[al.SystemID], mfu, r.GPUSeconds, pactum.RecordBasis(&r.UsageRecordInput)), nil
+	m := bt.models[modelNum]
+	if m == nil { // a stored record's model that no claim of the batch names
+		list, err := tx.ListModelsOf(ctx, []string{al.OrganizationID})
+		if err != nil {
+			return 0, err
+		}
+		for _, x := range list {
+			bt.models[x.Num] = x
+		}
+		m = bt.models[modelNum]
+	}
+	if m == nil {
+		return 0, nil
+	}
+	return m.DeclaredMFU, nil
 }
 
 // modelDeltas returns how the running model totals change when the
@@ -378,13 +379,20 @@ func (bt *batch) modelDeltas(ctx context.Context, tx pactum.Tx, order, latest []
 	// a hash of the key's strings per record.
 	var last *pactum.ModelUsageDelta
 	var lastOrg *float64
+	// What the FLOP of a run's records depends on besides the record.
+	var sys *pactum.System
+	var mfu float64
 	add := func(r *pactum.UsageRecord, sign, day int64) error {
-		al, err := bt.allocation(ctx, tx, r.AllocationID)
-		if err != nil {
-			return err
-		}
 		d := last
 		if d == nil || d.AllocationID != r.AllocationID || d.ModelNum != r.ModelNum || d.Phase != r.Phase {
+			al, err := bt.allocation(ctx, tx, r.AllocationID)
+			if err != nil {
+				return err
+			}
+			if mfu, err = bt.mfu(ctx, tx, r.ModelNum, al); err != nil {
+				return err
+			}
+			sys = bt.systems[al.SystemID]
 			k := pactum.ModelUsageKey{OrganizationID: al.OrganizationID, ModelNum: r.ModelNum, AllocationID: r.AllocationID, Phase: r.Phase}
 			if d = sums[k]; d == nil {
 				d = &pactum.ModelUsageDelta{ModelUsageKey: k}
@@ -402,11 +410,9 @@ func (bt *batch) modelDeltas(ctx context.Context, tx pactum.Tx, order, latest []
 		}
 		d.Jobs += sign
 		d.GPUSeconds += sign * r.GPUSeconds
-		d.UsageBasis.Add(pactum.RecordBasis(&r.UsageRecordInput), sign)
-		flop, err := bt.flop(ctx, tx, r, al)
-		if err != nil {
-			return err
-		}
+		basis := pactum.RecordBasis(&r.UsageRecordInput)
+		d.UsageBasis.Add(basis, sign)
+		flop := pactum.ModelFLOP(sys, mfu, r.GPUSeconds, basis)
 		s := float64(sign)
 		*lastOrg += s * flop
 		if r.ModelNum != 0 && r.Phase.Training() {

@@ -111,7 +111,7 @@ func (a *App) prepare(ctx context.Context, u *pactum.User, b *pactum.UsageBatch)
 			}
 		}
 	}
-	hosted, err := a.store.ListHostedAllocations(ctx, ids)
+	hosted, err := a.hostedAllocations(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -138,8 +138,12 @@ func (a *App) prepare(ctx context.Context, u *pactum.User, b *pactum.UsageBatch)
 			out.Reason = fmt.Sprintf("account %s is not an allocation of site %s", in.Account, u.Site)
 			continue
 		}
-		bt.recs = append(bt.recs, pactum.UsageRecord{Cluster: b.Cluster, UsageRecordInput: *in, AllocationID: al.ID,
-			ChargeSeconds: pactum.ChargeSeconds(al.Unit, in.GPUSeconds, in.NodeSeconds)})
+		// Filled in place: a record is a few hundred bytes, and a
+		// composite literal appended is built and then copied.
+		bt.recs = bt.recs[:len(bt.recs)+1]
+		rec := &bt.recs[len(bt.recs)-1]
+		rec.Cluster, rec.UsageRecordInput, rec.AllocationID = b.Cluster, *in, al.ID
+		rec.ChargeSeconds = pactum.ChargeSeconds(al.Unit, in.GPUSeconds, in.NodeSeconds)
 		bt.at = append(bt.at, i)
 		bt.job = append(bt.job, index(jobOf, &bt.jobs, in.JobID))
 		bt.user = append(bt.user, index(userOf, &bt.users, userKey{al.ID, in.Username}))

@@ -352,6 +352,35 @@ func TestUsageAuthorization(t *testing.T) {
 	})
 }
 
+// TestUsageIngestAfterResume: ingest keeps the allocations it reads
+// before its transaction (App.hostedAllocations). Usage of a suspended
+// allocation is counted while it is suspended; once an access manager
+// resumes it, the next batch that reaches the grant must see it active and
+// exhaust it, not the suspended state the earlier batch read.
+func TestUsageIngestAfterResume(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, dialect string) {
+		w := newWorld(t, dialect)
+		a := w.allocation(t, 1) // 3600 GPU-seconds
+		w.activate(t, a)
+		acct := pactum.AllocationAccount(a.ID)
+		for _, to := range []pactum.AllocationState{pactum.AllocationSuspended, pactum.AllocationActive} {
+			if to == pactum.AllocationActive {
+				w.ingest(t, w.f.Operator, job(acct, "1", "alice", true, 1, 1000)) // a job that ran before the suspension
+				if s := w.summary(t, a); s.ChargeSeconds != 1000 || s.State != pactum.AllocationSuspended {
+					t.Fatalf("while suspended: %+v", s)
+				}
+			}
+			if _, err := w.uc.TransitionAllocation(storetest.As(w.f.Manager), a.ID, to, "test"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		w.ingest(t, w.f.Operator, job(acct, "2", "alice", true, 1, 2600)) // 3600: the grant
+		if s := w.summary(t, a); s.ChargeSeconds != 3600 || s.State != pactum.AllocationExhausted {
+			t.Fatalf("at the grant after the resumption: %+v", s)
+		}
+	})
+}
+
 // TestUsageConcurrentIngest posts the same records from several agents at
 // once, as retries after a timeout would: each job is counted once. 2500
 // records take every bulk statement shape, up to the 1024-row one.
