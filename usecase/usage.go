@@ -215,7 +215,7 @@ func (a *App) ingest(ctx context.Context, tx pactum.Tx, u *pactum.User, bt *batc
 		if err != nil {
 			return err
 		}
-		if err := crossThresholds(ctx, tx, u, al, after[d.AllocationID]-d.ChargeSeconds, after[d.AllocationID]); err != nil {
+		if err := a.crossThresholds(ctx, tx, u, al, after[d.AllocationID]-d.ChargeSeconds, after[d.AllocationID]); err != nil {
 			return err
 		}
 	}
@@ -353,7 +353,7 @@ func (bt *batch) deltas(order, latest []int32, stored map[string]*pactum.UsageRe
 // crossThresholds records the thresholds that usage going from before to
 // after reached for the first time, and exhausts the allocation at 100 %
 // if it is active now.
-func crossThresholds(ctx context.Context, tx pactum.Tx, u *pactum.User, al *pactum.Allocation, before, after int64) error {
+func (a *App) crossThresholds(ctx context.Context, tx pactum.Tx, u *pactum.User, al *pactum.Allocation, before, after int64) error {
 	if after <= before {
 		return nil // a job moved away: nothing is crossed upwards
 	}
@@ -387,7 +387,11 @@ func crossThresholds(ctx context.Context, tx pactum.Tx, u *pactum.User, al *pact
 		// reactivated while this batch ran is exhausted by the next.
 		return nil
 	}
-	// The state read before the transaction may be stale: read it again.
+	// The state read before the transaction may be stale (it may come
+	// from the cache): read it again, and have the next batch read it
+	// afresh too, so that an allocation exhausted now or before is not
+	// read again inside every later batch's transaction.
+	a.cache.dropAllocation(al.ID)
 	cur, _, err := tx.GetAllocation(ctx, al.ID)
 	if err != nil {
 		return err
