@@ -50,13 +50,15 @@ type Tx struct {
 	// pending is set once the events were written for the sequencer to
 	// seal (PostgreSQL): Commit then asks it for a round.
 	pending bool
-	// usageNew holds the jobs GetUsageRecords found not stored, which
-	// PutUsageRecords may copy in without a conflict check.
-	usageNew map[usageKey]bool
-	// usagePeriods holds the partition month of each stored job
-	// GetUsageRecords found (PostgreSQL), where PutUsageRecords replaces
-	// its record.
-	usagePeriods map[usageKey]int32
+	// usagePlaces holds, per cluster, where each job GetUsageRecords
+	// looked up in this transaction is stored (PostgreSQL): its partition
+	// month, where PutUsageRecords replaces its record, or periodNew for
+	// a job not stored, which PutUsageRecords may copy in without a
+	// conflict check. Keyed by cluster, then job, so that a batch's
+	// twenty thousand jobs hash one string each. PutUsageRecords forgets
+	// the clusters it wrote: a later write in the transaction looks its
+	// jobs up again (placeUnknown).
+	usagePlaces map[string]map[string]int32
 	// conn is the connection a PostgreSQL transaction runs on.
 	conn *sql.Conn
 	// req is the group-commit request the transaction runs for (SQLite).

@@ -77,20 +77,23 @@ func (tx *Tx) GetUsageRecords(ctx context.Context, cluster string, jobIDs []stri
 	// Whatever this returns, the jobs asked about and not found are new:
 	// the caller holds the cluster's lock (LockUsageCluster), so none can
 	// be stored before PutUsageRecords, which copies them in without a
-	// conflict check (putUsageRecordsPG).
-	defer func() {
-		if err != nil {
-			return // the lookup is incomplete: nothing is known new
-		}
-		if tx.usageNew == nil {
-			tx.usageNew = map[usageKey]bool{}
-		}
-		for _, j := range jobIDs {
-			if out[j] == nil {
-				tx.usageNew[usageKey{cluster, j}] = true
+	// conflict check (putUsageRecordsPG). SQLite's upsert needs no such
+	// bookkeeping.
+	var places map[string]int32
+	if tx.dialect == Postgres {
+		places = tx.placesOf(cluster, len(jobIDs))
+		defer func() {
+			if err != nil {
+				delete(tx.usagePlaces, cluster) // the lookup is incomplete: nothing is known new
+				return
 			}
-		}
-	}()
+			for _, j := range jobIDs {
+				if out[j] == nil {
+					places[j] = periodNew
+				}
+			}
+		}()
+	}
 	var maxKey sql.NullString
 	if err := tx.QueryRowContext(ctx, `SELECT MAX(job_id) FROM usage_records WHERE cluster = $1`, cluster).Scan(&maxKey); err != nil {
 		return nil, fmt.Errorf("look up usage records: %w", err)
@@ -120,11 +123,8 @@ func (tx *Tx) GetUsageRecords(ctx context.Context, cluster string, jobIDs []stri
 		r.StartAt, r.EndAt = unixPtr(start), unixPtr(end)
 		setClaim(&r.UsageRecordInput, &r.ModelNum, claim, util, energy)
 		out[r.JobID], bucketOf[r.JobID] = r, bucket
-		if tx.dialect == Postgres {
-			if tx.usagePeriods == nil {
-				tx.usagePeriods = map[usageKey]int32{}
-			}
-			tx.usagePeriods[usageKey{cluster, r.JobID}] = period
+		if places != nil {
+			places[r.JobID] = period
 		}
 		return nil
 	})
@@ -333,9 +333,6 @@ func allBare(recs []*pactum.UsageRecord) bool {
 	return true
 }
 
-// usageKey names a job's record.
-type usageKey struct{ cluster, job string }
-
 // usageRecordColumns are usage_records' columns, in the order the bulk
 // statements write them.
 var usageRecordColumns = []string{"cluster", "job_id", "bucket", "state", "final", "start_at", "end_at", "elapsed",
@@ -361,9 +358,12 @@ func (tx *Tx) putUsageRecordsPG(ctx context.Context, recs []*pactum.UsageRecord,
 		period  int32
 	}
 	stale := map[place][]string{}
+	var where map[string]int32
 	for i, r := range recs {
-		k := usageKey{r.Cluster, r.JobID}
-		if p, ok := tx.usagePeriods[k]; ok {
+		if i == 0 || r.Cluster != recs[i-1].Cluster {
+			where = tx.usagePlaces[r.Cluster]
+		}
+		if p := where[r.JobID]; p != periodNew {
 			periods[i] = p
 			stale[place{r.Cluster, p}] = append(stale[place{r.Cluster, p}], r.JobID)
 		} else {
@@ -409,13 +409,11 @@ func (tx *Tx) putUsageRecordsPG(ctx context.Context, recs []*pactum.UsageRecord,
 	if err != nil {
 		return fmt.Errorf("write usage records: %w", err)
 	}
-	if tx.usagePeriods == nil {
-		tx.usagePeriods = map[usageKey]int32{}
-	}
-	for i, r := range recs {
-		k := usageKey{r.Cluster, r.JobID}
-		delete(tx.usageNew, k) // stored now
-		tx.usagePeriods[k] = periods[i]
+	// Stored now, and placed: forgotten rather than updated job by job,
+	// which was a fifth of the ingest's own work; a later write in this
+	// transaction looks them up again (placeUnknown).
+	for _, r := range recs {
+		delete(tx.usagePlaces, r.Cluster)
 	}
 	return nil
 }
@@ -427,23 +425,21 @@ func (tx *Tx) putUsageRecordsPG(ctx context.Context, recs []*pactum.UsageRecord,
 // stored record, for every caller.
 func (tx *Tx) placeUnknown(ctx context.Context, recs []*pactum.UsageRecord) error {
 	unknown := map[string][]string{} // by cluster
-	for _, r := range recs {
-		k := usageKey{r.Cluster, r.JobID}
-		if _, ok := tx.usagePeriods[k]; !ok && !tx.usageNew[k] {
+	var places map[string]int32
+	for i, r := range recs {
+		if i == 0 || r.Cluster != recs[i-1].Cluster {
+			places = tx.usagePlaces[r.Cluster]
+		}
+		if _, ok := places[r.JobID]; !ok {
 			unknown[r.Cluster] = append(unknown[r.Cluster], r.JobID)
 		}
 	}
 	for _, cluster := range slices.Sorted(maps.Keys(unknown)) {
 		jobs := unknown[cluster]
+		places := tx.placesOf(cluster, len(jobs))
 		rows, err := tx.QueryContext(ctx, `SELECT job_id, period FROM usage_records WHERE cluster = $1 AND job_id = ANY($2)`, cluster, jobs)
 		if err != nil {
 			return fmt.Errorf("look up usage records: %w", mapError(err))
-		}
-		if tx.usagePeriods == nil {
-			tx.usagePeriods = map[usageKey]int32{}
-		}
-		if tx.usageNew == nil {
-			tx.usageNew = map[usageKey]bool{}
 		}
 		found := map[string]bool{}
 		for rows.Next() {
@@ -453,19 +449,38 @@ func (tx *Tx) placeUnknown(ctx context.Context, recs []*pactum.UsageRecord) erro
 				rows.Close()
 				return fmt.Errorf("look up usage records: %w", err)
 			}
-			tx.usagePeriods[usageKey{cluster, job}] = period
+			places[job] = period
 			found[job] = true
 		}
 		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			delete(tx.usagePlaces, cluster)
 			return fmt.Errorf("look up usage records: %w", err)
 		}
 		for _, j := range jobs {
 			if !found[j] {
-				tx.usageNew[usageKey{cluster, j}] = true
+				places[j] = periodNew
 			}
 		}
 	}
 	return nil
+}
+
+// periodNew marks a job found not stored in tx.usagePlaces: no month
+// is that far before 1970.
+const periodNew = math.MinInt32
+
+// placesOf returns cluster's places in tx.usagePlaces, made for n jobs
+// when there are none.
+func (tx *Tx) placesOf(cluster string, n int) map[string]int32 {
+	if tx.usagePlaces == nil {
+		tx.usagePlaces = map[string]map[string]int32{}
+	}
+	m := tx.usagePlaces[cluster]
+	if m == nil {
+		m = make(map[string]int32, n)
+		tx.usagePlaces[cluster] = m
+	}
+	return m
 }
 
 // AddUsageTotals adds deltas per (allocation, user) and per allocation, in

@@ -98,3 +98,56 @@ func TestUsageBulkShapes(t *testing.T) {
 		}
 	})
 }
+
+// TestUsageReplaceInOneTransaction writes the same jobs three times in one
+// transaction — without a lookup, again, and after one — as
+// PutUsageRecords' contract allows: each job keeps one record, the last
+// written, wherever its partition is (on PostgreSQL a write forgets where
+// it put the jobs, so the next one finds them again).
+func TestUsageReplaceInOneTransaction(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, dialect string) {
+		s := newStore(t, dialect)
+		ctx := context.Background()
+		_, a := s.approved(t)
+		version := func(v int64) []*pactum.UsageRecord {
+			var recs []*pactum.UsageRecord
+			for i := range 5 {
+				// Later versions start a month earlier: the job moves to
+				// another partition only if a write loses track of it.
+				start := t0.Add(-time.Hour - time.Duration(v)*31*24*time.Hour)
+				recs = append(recs, &pactum.UsageRecord{Cluster: "leonardo", AllocationID: a.ID, UsageRecordInput: pactum.UsageRecordInput{
+					JobID: fmt.Sprintf("j%d", i), Account: pactum.AllocationAccount(a.ID), Username: "user",
+					State: "RUNNING", StartAt: &start, ElapsedSeconds: 10 * v, GPUSeconds: 40 * v}})
+			}
+			return recs
+		}
+		jobs := []string{"j0", "j1", "j2", "j3", "j4"}
+		err := pactum.Update(ctx, s.db, s.f.Operator, func(tx pactum.Tx) error {
+			if err := tx.LockUsageCluster(ctx, "leonardo"); err != nil {
+				return err
+			}
+			if err := tx.PutUsageRecords(ctx, version(1)); err != nil {
+				return err
+			}
+			if err := tx.PutUsageRecords(ctx, version(2)); err != nil {
+				return err
+			}
+			if _, err := tx.GetUsageRecords(ctx, "leonardo", jobs); err != nil {
+				return err
+			}
+			return tx.PutUsageRecords(ctx, version(3))
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, total, err := s.db.ListUsageRecords(ctx, pactum.UsageFilter{AllocationID: a.ID, Limit: 100})
+		if err != nil || total != 5 || len(page) != 5 {
+			t.Fatalf("records: %d of %d (%v); want 5", len(page), total, err)
+		}
+		for _, r := range page {
+			if r.GPUSeconds != 120 {
+				t.Errorf("job %s: %d GPU-seconds, want the last version's 120", r.JobID, r.GPUSeconds)
+			}
+		}
+	})
+}
