@@ -57,7 +57,7 @@ type Tx struct {
 	// conflict check. Keyed by cluster, then job, so that a batch's
 	// twenty thousand jobs hash one string each. PutUsageRecords forgets
 	// the clusters it wrote: a later write in the transaction looks its
-	// jobs up again (placeUnknown).
+	// jobs up again (placeRecords).
 	usagePlaces map[string]map[string]int32
 	// conn is the connection a PostgreSQL transaction runs on.
 	conn *sql.Conn

@@ -349,22 +349,17 @@ var usageRecordColumns = []string{"cluster", "job_id", "bucket", "state", "final
 // the same month, the key conflict fails the batch rather than double-count
 // it. bucketOf(i) is recs[i]'s bucket.
 func (tx *Tx) putUsageRecordsPG(ctx context.Context, recs []*pactum.UsageRecord, bucketOf func(i int) int64) error {
-	if err := tx.placeUnknown(ctx, recs); err != nil {
+	periods, err := tx.placeRecords(ctx, recs)
+	if err != nil {
 		return err
 	}
-	periods := make([]int32, len(recs))
 	type place struct {
 		cluster string
 		period  int32
 	}
 	stale := map[place][]string{}
-	var where map[string]int32
 	for i, r := range recs {
-		if i == 0 || r.Cluster != recs[i-1].Cluster {
-			where = tx.usagePlaces[r.Cluster]
-		}
-		if p := where[r.JobID]; p != periodNew {
-			periods[i] = p
+		if p := periods[i]; p != periodNew {
 			stale[place{r.Cluster, p}] = append(stale[place{r.Cluster, p}], r.JobID)
 		} else {
 			periods[i] = usagePeriod(r, tx.now)
@@ -397,10 +392,13 @@ func (tx *Tx) putUsageRecordsPG(ctx context.Context, recs []*pactum.UsageRecord,
 	} else {
 		cols = append(cols[:len(cols):len(cols)], "period")
 	}
-	err := tx.copyFrom(ctx, "usage_records", cols, len(recs), func(i int) []any {
+	// One row's values at a time: pgx encodes a row before it asks for
+	// the next, so the slice is reused.
+	vals := make([]any, 0, len(cols))
+	err = tx.copyFrom(ctx, "usage_records", cols, len(recs), func(i int) []any {
 		r := recs[i]
-		vals := []any{r.Cluster, r.JobID, bucketOf(i), r.State, r.Final, unixArg(r.StartAt), unixArg(r.EndAt),
-			r.ElapsedSeconds, r.GPUSeconds, r.NodeSeconds, r.CPUSeconds}
+		vals = append(vals[:0], r.Cluster, r.JobID, bucketOf(i), r.State, r.Final, unixArg(r.StartAt), unixArg(r.EndAt),
+			r.ElapsedSeconds, r.GPUSeconds, r.NodeSeconds, r.CPUSeconds)
 		if !plain {
 			vals = append(vals, claimOf(r), utilArg(r.GPUUtil), energyArg(r.EnergyJoules))
 		}
@@ -411,58 +409,65 @@ func (tx *Tx) putUsageRecordsPG(ctx context.Context, recs []*pactum.UsageRecord,
 	}
 	// Stored now, and placed: forgotten rather than updated job by job,
 	// which was a fifth of the ingest's own work; a later write in this
-	// transaction looks them up again (placeUnknown).
+	// transaction looks them up again (placeRecords).
 	for _, r := range recs {
 		delete(tx.usagePlaces, r.Cluster)
 	}
 	return nil
 }
 
-// placeUnknown finds, across the partitions, the stored records of those
-// of recs' jobs that GetUsageRecords did not look up in this transaction,
-// and notes their partitions (or that they are new). The ingest always
-// looks up first; this keeps PutUsageRecords' contract, to replace any
-// stored record, for every caller.
-func (tx *Tx) placeUnknown(ctx context.Context, recs []*pactum.UsageRecord) error {
-	unknown := map[string][]string{} // by cluster
-	var places map[string]int32
+// placeRecords returns where each of recs' jobs is stored: its partition
+// month, or periodNew for a job not stored. Jobs GetUsageRecords looked up
+// in this transaction are known (one map lookup each); the others are
+// looked up across the partitions. The ingest always looks up first; this
+// keeps PutUsageRecords' contract, to replace any stored record, for every
+// caller.
+func (tx *Tx) placeRecords(ctx context.Context, recs []*pactum.UsageRecord) ([]int32, error) {
+	out := make([]int32, len(recs))
+	unknown := map[string][]int{} // by cluster, indexes into recs
+	var where map[string]int32
 	for i, r := range recs {
 		if i == 0 || r.Cluster != recs[i-1].Cluster {
-			places = tx.usagePlaces[r.Cluster]
+			where = tx.usagePlaces[r.Cluster]
 		}
-		if _, ok := places[r.JobID]; !ok {
-			unknown[r.Cluster] = append(unknown[r.Cluster], r.JobID)
+		p, ok := where[r.JobID]
+		if !ok {
+			unknown[r.Cluster] = append(unknown[r.Cluster], i)
 		}
+		out[i] = p
 	}
 	for _, cluster := range slices.Sorted(maps.Keys(unknown)) {
-		jobs := unknown[cluster]
-		places := tx.placesOf(cluster, len(jobs))
+		idx := unknown[cluster]
+		jobs := make([]string, len(idx))
+		for k, i := range idx {
+			jobs[k] = recs[i].JobID
+		}
 		rows, err := tx.QueryContext(ctx, `SELECT job_id, period FROM usage_records WHERE cluster = $1 AND job_id = ANY($2)`, cluster, jobs)
 		if err != nil {
-			return fmt.Errorf("look up usage records: %w", mapError(err))
+			return nil, fmt.Errorf("look up usage records: %w", mapError(err))
 		}
-		found := map[string]bool{}
+		found := map[string]int32{}
 		for rows.Next() {
 			var job string
 			var period int32
 			if err := rows.Scan(&job, &period); err != nil {
 				rows.Close()
-				return fmt.Errorf("look up usage records: %w", err)
+				return nil, fmt.Errorf("look up usage records: %w", err)
 			}
-			places[job] = period
-			found[job] = true
+			found[job] = period
 		}
 		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-			delete(tx.usagePlaces, cluster)
-			return fmt.Errorf("look up usage records: %w", err)
+			return nil, fmt.Errorf("look up usage records: %w", err)
 		}
-		for _, j := range jobs {
-			if !found[j] {
-				places[j] = periodNew
+		for _, i := range idx {
+			if p, ok := found[recs[i].JobID]; ok {
+				out[i] = p
+			} else {
+				out[i] = periodNew
 			}
 		}
 	}
-	return nil
+	return out, nil
 }
 
 // periodNew marks a job found not stored in tx.usagePlaces: no month
