@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Outcomes: what came out of an allocation's compute. The holder (a
@@ -107,6 +108,9 @@ func ParseDOI(s string) (string, error) {
 	}
 	if len(s) > MaxDOI+30 {
 		return bad("is too long")
+	}
+	if !utf8.ValidString(s) {
+		return bad("must be UTF-8 text")
 	}
 	d := strings.TrimSpace(s)
 	lower := strings.ToLower(d)
