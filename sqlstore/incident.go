@@ -18,8 +18,7 @@ import (
 const incidentSelect = `SELECT i.id, i.allocation_id, i.organization_id, i.call_id, COALESCE(i.model_id, ''),
 	COALESCE(m.name, ''), COALESCE(m.version, ''), i.systemic_risk, i.kind, i.severity, i.harm, i.title, i.description,
 	i.occurred_at, i.reported_at, i.reported_by, i.reporter_role, i.state, i.deadlines, i.due_at,
-	i.triaged_at, i.triaged_by, i.triage_note, i.closed_at, i.closed_by, i.outcome, i.updated_at, i.version
-	FROM incidents i JOIN allocations a ON a.id = i.allocation_id JOIN systems s ON s.id = a.system_id
+	i.triaged_at, i.triaged_by, i.triage_note, i.closed_at, i.closed_by, i.outcome, i.updated_at, i.version FROM incidents i JOIN allocations a ON a.id = i.allocation_id JOIN systems s ON s.id = a.system_id
 	LEFT JOIN models m ON m.id = i.model_id`
 
 // incidentScope are pactum.AllocationScope's conditions on incidents.

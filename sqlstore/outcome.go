@@ -15,8 +15,7 @@ import (
 
 // outcomeSelect joins the allocation's site, which visibility needs.
 const outcomeSelect = `SELECT o.id, o.allocation_id, o.organization_id, o.call_id, o.kind, o.fields, o.created_by,
-	o.created_at, o.updated_at, o.version
-	FROM outcomes o JOIN allocations a ON a.id = o.allocation_id JOIN systems s ON s.id = a.system_id`
+	o.created_at, o.updated_at, o.version FROM outcomes o JOIN allocations a ON a.id = o.allocation_id JOIN systems s ON s.id = a.system_id`
 
 func scanOutcome(row scanner, extra ...any) (*pactum.AllocationOutcome, error) {
 	var o pactum.AllocationOutcome
