@@ -382,6 +382,9 @@ type IncidentFilter struct {
 	OrganizationID *string
 	CallID         *string
 	State          *IncidentState
+	// Overdue lists only the incidents past their deadline and not
+	// closed, earliest due first (the use case sets OverdueAt to now).
+	Overdue bool
 	// OverdueAt lists only the incidents not closed whose DueAt is before
 	// it.
 	OverdueAt     *time.Time
@@ -405,7 +408,8 @@ type IncidentService interface {
 	ReportIncident(ctx context.Context, in IncidentInput) (*Incident, error)
 	// FindIncident returns one incident the caller may see, or ENOTFOUND.
 	FindIncident(ctx context.Context, id string) (*Incident, error)
-	// FindIncidents lists the incidents the caller may see, newest first.
+	// FindIncidents lists the incidents the caller may see, newest first
+	// (with f.Overdue, only the overdue ones, earliest due first).
 	FindIncidents(ctx context.Context, f IncidentFilter) ([]*Incident, int, error)
 	// FindOverdueIncidents lists the incidents past their deadline and not
 	// closed, earliest due first: access managers and auditors

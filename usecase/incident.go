@@ -137,8 +137,9 @@ func (a *App) FindIncident(ctx context.Context, id string) (*pactum.Incident, er
 	return a.visibleIncident(ctx, a.store, u, id)
 }
 
-// FindIncidents lists the incidents the caller may see, newest first:
-// scoped like allocations, so reviewers see none. Naming an allocation
+// FindIncidents lists the incidents the caller may see, newest first
+// (with f.Overdue, those past their deadline and not closed, earliest due
+// first): scoped like allocations, so reviewers see none. Naming an allocation
 // the caller may not see is ENOTFOUND.
 func (a *App) FindIncidents(ctx context.Context, f pactum.IncidentFilter) ([]*pactum.Incident, int, error) {
 	u, err := actor(ctx)
@@ -153,11 +154,15 @@ func (a *App) FindIncidents(ctx context.Context, f pactum.IncidentFilter) ([]*pa
 	if f.State != nil && !f.State.Valid() {
 		return nil, 0, invalid("The filter is not valid.", "state", "must be one of reported, triaged, closed")
 	}
+	now := a.now()
+	f.OverdueAt = nil
+	if f.Overdue {
+		f.OverdueAt = &now
+	}
 	list, total, err := a.store.ListIncidents(ctx, pactum.AllocationScope(u), f)
 	if err != nil {
 		return nil, 0, err
 	}
-	now := a.now()
 	for _, i := range list {
 		i.Overdue = i.IsOverdue(now)
 	}
