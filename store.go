@@ -514,7 +514,7 @@ type AuditQueries interface {
 	ScanPendingAudit(ctx context.Context, fn func(*AuditEvent) bool) error
 	// ScanStateRows calls fn with every row of the table that holds
 	// subjects of subjectType (organization, user, system, call, proposal,
-	// allocation, review, assignment, conflict, reviewer), as the domain
+	// allocation, review, assignment, conflict, reviewer, incident), as the domain
 	// value audit events snapshot, in id order, until fn returns false, and
 	// returns the table's name. EINVALID for another subject type.
 	ScanStateRows(ctx context.Context, subjectType string, fn func(id string, row any) bool) (string, error)

@@ -130,6 +130,15 @@ func TestIncidentLifecycle(t *testing.T) {
 				t.Errorf("%s snapshot: %+v %v", action, snap, err)
 			}
 		}
+		// audit verify --state proves the incidents table from the log,
+		// and finds a row changed behind its back.
+		wantStateOK(t, w.verifyState(t))
+		if _, err := w.raw(t).Exec(`UPDATE incidents SET outcome = 'nothing happened' WHERE id = '` + inc.ID + `'`); err != nil {
+			t.Fatal(err)
+		}
+		if r := w.verifyState(t); r.OK || r.State == nil || r.State.First == nil || r.State.First.Table != "incidents" || r.State.First.Field != "outcome" {
+			t.Errorf("a tampered incident: %+v", r.State)
+		}
 	})
 }
 
