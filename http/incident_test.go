@@ -32,6 +32,26 @@ func TestIncidentAPI(t *testing.T) {
 			!inc.DueAt.Equal(in.OccurredAt.Add(10*24*time.Hour)) || inc.Overdue {
 			t.Fatalf("incident: %+v", inc)
 		}
+		// A retry with the same Idempotency-Key reports once.
+		key := client.IdempotencyKey("report-1")
+		retry := in
+		retry.Title = "Retried report"
+		var first client.Incident
+		for i := range 2 {
+			rr, err = c.op.ReportIncidentWithResponse(ctx, &client.ReportIncidentParams{IdempotencyKey: &key}, retry)
+			want(t, rr, err, 201, rr.Body)
+			got := strict[client.Incident](t, rr.Body)
+			if i == 0 {
+				first = got
+			} else if got.Id != first.Id {
+				t.Fatalf("a retried report made a second incident: %s, %s", first.Id, got.Id)
+			}
+		}
+		lr0, err := mgr.ListIncidentsWithResponse(ctx, &client.ListIncidentsParams{AllocationId: &c.alloc.Id})
+		want(t, lr0, err, 200, lr0.Body)
+		if l := strict[client.IncidentList](t, lr0.Body); l.Total != 2 {
+			t.Fatalf("%d incidents after a retried report, want 2", l.Total)
+		}
 		rr, err = mgr.ReportIncidentWithResponse(ctx, &client.ReportIncidentParams{}, in)
 		want(t, rr, err, 403, rr.Body)
 		rr, err = c.bob.ReportIncidentWithResponse(ctx, &client.ReportIncidentParams{}, in)
@@ -46,7 +66,7 @@ func TestIncidentAPI(t *testing.T) {
 			want(t, gr, err, 200, gr.Body)
 			lr, err := u.ListIncidentsWithResponse(ctx, &client.ListIncidentsParams{AllocationId: &c.alloc.Id})
 			want(t, lr, err, 200, lr.Body)
-			if l := strict[client.IncidentList](t, lr.Body); l.Total != 1 {
+			if l := strict[client.IncidentList](t, lr.Body); l.Total != 2 {
 				t.Errorf("list: %+v", l)
 			}
 		}

@@ -95,6 +95,12 @@ func TestIncidentLifecycle(t *testing.T) {
 		if _, _, err := w.uc.FindOverdueIncidents(storetest.As(w.f.ApplicantA), 50, 0); pactum.ErrorCode(err) != pactum.EFORBIDDEN {
 			t.Errorf("an applicant listed overdue incidents: %v", err)
 		}
+		if list, n, err := w.uc.FindIncidents(storetest.As(w.f.ApplicantA), pactum.IncidentFilter{Overdue: true}); err != nil || n != 2 || !list[0].Overdue {
+			t.Errorf("the holder's overdue incidents: %d %v", n, err)
+		}
+		if _, n, err := w.uc.FindIncidents(storetest.As(w.f.ApplicantB), pactum.IncidentFilter{Overdue: true}); err != nil || n != 0 {
+			t.Errorf("another organization sees %d overdue incidents: %v", n, err)
+		}
 		if got, _ := w.uc.FindIncident(storetest.As(w.f.ApplicantA), inc.ID); !got.Overdue {
 			t.Error("show does not say overdue")
 		}
