@@ -264,9 +264,6 @@ func (g *visWorld) reviewFacts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(g.incidents) == 0 || len(g.incidents) == len(g.allocations) {
-		t.Fatalf("%d incidents on %d allocations: the check would prove little", len(g.incidents), len(g.allocations))
-	}
 }
 
 // notifications addresses a few notifications to random users.
@@ -285,9 +282,6 @@ func (g *visWorld) notifications(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
-	}
-	if len(g.incidents) == 0 || len(g.incidents) == len(g.allocations) {
-		t.Fatalf("%d incidents on %d allocations: the check would prove little", len(g.incidents), len(g.allocations))
 	}
 }
 
