@@ -147,8 +147,10 @@ type IncidentDeadline struct {
 //     recorded) within the days pactum's terms of access give its severity,
 //     from its report: critical 2, high 5, moderate 15, low 30. No statute
 //     sets these; they are the scheme's.
-//   - A serious incident of an AI system is reported to the market
-//     surveillance authority under AI Act Art. 73: within 2 days for a
+//   - A serious incident of a high-risk AI system is reported to the
+//     market surveillance authority under AI Act Art. 73 (pactum does not
+//     know whether the system is high-risk, so it names the duty for every
+//     serious incident): within 2 days for a
 //     widespread infringement or a serious and irreversible disruption of
 //     critical infrastructure (Art. 73(3)), 10 days in the event of death
 //     (Art. 73(4)), 15 days otherwise (Art. 73(2)). The Act counts from
@@ -183,7 +185,7 @@ func IncidentDeadlines(kind IncidentKind, severity IncidentSeverity, harm Incide
 		case HarmDeath:
 			days, basis = 10, "AI Act Art. 73(4)"
 		}
-		add("The provider (or deployer) of the AI system reports the serious incident to the market surveillance authority of the Member State where it occurred.",
+		add("The provider of a high-risk AI system (or its deployer) reports the serious incident to the market surveillance authority of the Member State where it occurred; pactum cannot tell whether the system is high-risk, so the duty is named for every serious incident.",
 			basis, days, "occurred_at", occurredAt)
 	}
 	if systemicRisk && (kind == IncidentSecurity || kind == IncidentSerious && harm.Valid()) {
