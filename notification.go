@@ -17,6 +17,7 @@ const (
 	NotifyComputeAlert   = "compute.alert" // a model's compute reached a fraction of an AI Act threshold
 	NotifyUsageFlag      = "usage.flag"    // an allocation's usage is not what it was granted for (UsageFlag)
 	NotifyModelHold      = "model.hold"    // a model is held until an access manager acknowledges, or released
+	NotifyIncident       = "incident"      // an incident was reported (to access managers), triaged or closed (to its reporter)
 )
 
 // Notification is a message to a user, listed by the API; pactum sends no

@@ -89,6 +89,8 @@ type Queries interface {
 	RunQueries
 	NotificationQueries
 	AuditQueries
+	IncidentQueries
+	OutcomeQueries
 }
 
 // Tx is one use case's write transaction: the reads, seeing its own
@@ -125,6 +127,8 @@ type Tx interface {
 	RunWrites
 	NotificationWrites
 	AgentWrites
+	IncidentWrites
+	OutcomeWrites
 }
 
 // SystemQueries read the systems catalogue.
@@ -510,7 +514,7 @@ type AuditQueries interface {
 	ScanPendingAudit(ctx context.Context, fn func(*AuditEvent) bool) error
 	// ScanStateRows calls fn with every row of the table that holds
 	// subjects of subjectType (organization, user, system, call, proposal,
-	// allocation, review, assignment, conflict, reviewer), as the domain
+	// allocation, review, assignment, conflict, reviewer, incident), as the domain
 	// value audit events snapshot, in id order, until fn returns false, and
 	// returns the table's name. EINVALID for another subject type.
 	ScanStateRows(ctx context.Context, subjectType string, fn func(id string, row any) bool) (string, error)
@@ -565,4 +569,48 @@ type UsageDelta struct {
 	AllocationID string
 	Username     string
 	UsageTotals
+}
+
+// IncidentQueries read incidents (incident.go).
+type IncidentQueries interface {
+	// GetIncident returns one incident (Overdue unset); ENOTFOUND when
+	// missing.
+	GetIncident(ctx context.Context, id string) (*Incident, error)
+	// ListIncidents lists incidents within s (scoped like allocations:
+	// organization, site), newest first; with f.OverdueAt, earliest due
+	// first.
+	ListIncidents(ctx context.Context, s Scope, f IncidentFilter) ([]*Incident, int, error)
+	// CountOpenIncidents counts an allocation's incidents that are not
+	// closed.
+	CountOpenIncidents(ctx context.Context, allocationID string) (int, error)
+	// GetAllocationCall returns the call an allocation was awarded in;
+	// ENOTFOUND for an unknown allocation.
+	GetAllocationCall(ctx context.Context, allocationID string) (string, error)
+}
+
+// IncidentWrites store incidents.
+type IncidentWrites interface {
+	InsertIncident(ctx context.Context, i *Incident) error
+	// UpdateIncident writes i's severity, state, deadlines, triage and
+	// closing; ECONFLICT when the stored version is not oldVersion.
+	UpdateIncident(ctx context.Context, i *Incident, oldVersion int) error
+}
+
+// OutcomeQueries read outcomes (outcome.go).
+type OutcomeQueries interface {
+	// GetOutcome returns one outcome; ENOTFOUND when missing.
+	GetOutcome(ctx context.Context, id string) (*AllocationOutcome, error)
+	// ListOutcomes lists outcomes within s (scoped like allocations),
+	// newest first.
+	ListOutcomes(ctx context.Context, s Scope, f OutcomeFilter) ([]*AllocationOutcome, int, error)
+}
+
+// OutcomeWrites store outcomes.
+type OutcomeWrites interface {
+	InsertOutcome(ctx context.Context, o *AllocationOutcome) error
+	// UpdateOutcome writes o's fields; ECONFLICT when the stored version
+	// is not oldVersion.
+	UpdateOutcome(ctx context.Context, o *AllocationOutcome, oldVersion int) error
+	// DeleteOutcome deletes an outcome; ENOTFOUND when missing.
+	DeleteOutcome(ctx context.Context, id string) error
 }

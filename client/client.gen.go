@@ -522,6 +522,123 @@ func (e HoursCheckVerdict) Valid() bool {
 	}
 }
 
+// Defines values for IncidentDeadlineFrom.
+const (
+	OccurredAt IncidentDeadlineFrom = "occurred_at"
+	ReportedAt IncidentDeadlineFrom = "reported_at"
+)
+
+// Valid indicates whether the value is a known member of the IncidentDeadlineFrom enum.
+func (e IncidentDeadlineFrom) Valid() bool {
+	switch e {
+	case OccurredAt:
+		return true
+	case ReportedAt:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for IncidentHarm.
+const (
+	IncidentHarmCriticalInfrastructure IncidentHarm = "critical_infrastructure"
+	IncidentHarmDeath                  IncidentHarm = "death"
+	IncidentHarmFundamentalRights      IncidentHarm = "fundamental_rights"
+	IncidentHarmHealth                 IncidentHarm = "health"
+	IncidentHarmPropertyEnvironment    IncidentHarm = "property_environment"
+	IncidentHarmWidespreadInfringement IncidentHarm = "widespread_infringement"
+)
+
+// Valid indicates whether the value is a known member of the IncidentHarm enum.
+func (e IncidentHarm) Valid() bool {
+	switch e {
+	case IncidentHarmCriticalInfrastructure:
+		return true
+	case IncidentHarmDeath:
+		return true
+	case IncidentHarmFundamentalRights:
+		return true
+	case IncidentHarmHealth:
+		return true
+	case IncidentHarmPropertyEnvironment:
+		return true
+	case IncidentHarmWidespreadInfringement:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for IncidentKind.
+const (
+	IncidentKindMisuse          IncidentKind = "misuse"
+	IncidentKindOther           IncidentKind = "other"
+	IncidentKindSecurity        IncidentKind = "security"
+	IncidentKindSeriousIncident IncidentKind = "serious_incident"
+)
+
+// Valid indicates whether the value is a known member of the IncidentKind enum.
+func (e IncidentKind) Valid() bool {
+	switch e {
+	case IncidentKindMisuse:
+		return true
+	case IncidentKindOther:
+		return true
+	case IncidentKindSecurity:
+		return true
+	case IncidentKindSeriousIncident:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for IncidentSeverity.
+const (
+	Critical IncidentSeverity = "critical"
+	High     IncidentSeverity = "high"
+	Low      IncidentSeverity = "low"
+	Moderate IncidentSeverity = "moderate"
+)
+
+// Valid indicates whether the value is a known member of the IncidentSeverity enum.
+func (e IncidentSeverity) Valid() bool {
+	switch e {
+	case Critical:
+		return true
+	case High:
+		return true
+	case Low:
+		return true
+	case Moderate:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for IncidentState.
+const (
+	Closed   IncidentState = "closed"
+	Reported IncidentState = "reported"
+	Triaged  IncidentState = "triaged"
+)
+
+// Valid indicates whether the value is a known member of the IncidentState enum.
+func (e IncidentState) Valid() bool {
+	switch e {
+	case Closed:
+		return true
+	case Reported:
+		return true
+	case Triaged:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Modality.
 const (
 	ModalityAudio      Modality = "audio"
@@ -648,6 +765,33 @@ func (e NotificationKind) Valid() bool {
 	case NotifyReviewAssigned:
 		return true
 	case NotifyUsageFlag:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for OutcomeKind.
+const (
+	OutcomeKindDataset     OutcomeKind = "dataset"
+	OutcomeKindFunding     OutcomeKind = "funding"
+	OutcomeKindModel       OutcomeKind = "model"
+	OutcomeKindProduct     OutcomeKind = "product"
+	OutcomeKindPublication OutcomeKind = "publication"
+)
+
+// Valid indicates whether the value is a known member of the OutcomeKind enum.
+func (e OutcomeKind) Valid() bool {
+	switch e {
+	case OutcomeKindDataset:
+		return true
+	case OutcomeKindFunding:
+		return true
+	case OutcomeKindModel:
+		return true
+	case OutcomeKindProduct:
+		return true
+	case OutcomeKindPublication:
 		return true
 	default:
 		return false
@@ -1488,6 +1632,12 @@ type CallUpdate struct {
 	HoldModelsAtSystemicRisk *bool `json:"hold_models_at_systemic_risk,omitempty"`
 }
 
+// CloseIncidentInput defines model for CloseIncidentInput.
+type CloseIncidentInput struct {
+	// Outcome What came of the incident
+	Outcome string `json:"outcome"`
+}
+
 // ComputeAlert defines model for ComputeAlert.
 type ComputeAlert struct {
 	CrossedAt time.Time `json:"crossed_at"`
@@ -1770,6 +1920,103 @@ type HoursCheck struct {
 
 // HoursCheckVerdict defines model for HoursCheck.Verdict.
 type HoursCheckVerdict string
+
+// Incident defines model for Incident.
+type Incident struct {
+	AllocationId string     `json:"allocation_id"`
+	CallId       string     `json:"call_id"`
+	ClosedAt     *time.Time `json:"closed_at,omitempty"`
+	ClosedBy     *string    `json:"closed_by,omitempty"`
+
+	// Deadlines Earliest first
+	Deadlines   []IncidentDeadline `json:"deadlines"`
+	Description string             `json:"description"`
+
+	// DueAt The earliest deadline
+	DueAt time.Time `json:"due_at"`
+
+	// Harm What a serious incident led to (AI Act Art. 3(49), 3(61)); required for serious_incident, absent otherwise
+	Harm *IncidentHarm `json:"harm,omitempty"`
+	Id   string        `json:"id"`
+	Kind IncidentKind  `json:"kind"`
+
+	// Model NAME@VERSION
+	Model          *string   `json:"model,omitempty"`
+	ModelId        *string   `json:"model_id,omitempty"`
+	OccurredAt     time.Time `json:"occurred_at"`
+	OrganizationId string    `json:"organization_id"`
+	Outcome        *string   `json:"outcome,omitempty"`
+
+	// Overdue Past due_at and not closed, when read
+	Overdue      bool             `json:"overdue"`
+	ReportedAt   time.Time        `json:"reported_at"`
+	ReportedBy   string           `json:"reported_by"`
+	ReporterRole Role             `json:"reporter_role"`
+	Severity     IncidentSeverity `json:"severity"`
+	State        IncidentState    `json:"state"`
+
+	// SystemicRisk The model had systemic risk at the report, so Art. 55(1)(c) applies
+	SystemicRisk bool       `json:"systemic_risk"`
+	Title        string     `json:"title"`
+	TriageNote   *string    `json:"triage_note,omitempty"`
+	TriagedAt    *time.Time `json:"triaged_at,omitempty"`
+	TriagedBy    *string    `json:"triaged_by,omitempty"`
+	UpdatedAt    time.Time  `json:"updated_at"`
+	Version      int        `json:"version"`
+}
+
+// IncidentDeadline defines model for IncidentDeadline.
+type IncidentDeadline struct {
+	// Basis The legal or contractual basis, e.g. AI Act Art. 73(2)
+	Basis string    `json:"basis"`
+	Days  int       `json:"days"`
+	DueAt time.Time `json:"due_at"`
+
+	// Duty What must be done, and by whom
+	Duty string               `json:"duty"`
+	From IncidentDeadlineFrom `json:"from"`
+}
+
+// IncidentDeadlineFrom defines model for IncidentDeadline.From.
+type IncidentDeadlineFrom string
+
+// IncidentHarm What a serious incident led to (AI Act Art. 3(49), 3(61)); required for serious_incident, absent otherwise
+type IncidentHarm string
+
+// IncidentInput defines model for IncidentInput.
+type IncidentInput struct {
+	AllocationId string `json:"allocation_id"`
+
+	// Description Multi-line text
+	Description string `json:"description"`
+
+	// Harm What a serious incident led to (AI Act Art. 3(49), 3(61)); required for serious_incident, absent otherwise
+	Harm *IncidentHarm `json:"harm,omitempty"`
+	Kind IncidentKind  `json:"kind"`
+
+	// ModelId A model of the allocation's organization the incident involves
+	ModelId *string `json:"model_id,omitempty"`
+
+	// OccurredAt At most a day in the future, within the last ten years
+	OccurredAt time.Time        `json:"occurred_at"`
+	Severity   IncidentSeverity `json:"severity"`
+	Title      string           `json:"title"`
+}
+
+// IncidentKind defines model for IncidentKind.
+type IncidentKind string
+
+// IncidentList defines model for IncidentList.
+type IncidentList struct {
+	Items []Incident `json:"items"`
+	Total int        `json:"total"`
+}
+
+// IncidentSeverity defines model for IncidentSeverity.
+type IncidentSeverity string
+
+// IncidentState defines model for IncidentState.
+type IncidentState string
 
 // InstanceOrgCap defines model for InstanceOrgCap.
 type InstanceOrgCap struct {
@@ -2073,6 +2320,74 @@ type OrganizationInput struct {
 type OrganizationList struct {
 	Items []Organization `json:"items"`
 	Total int            `json:"total"`
+}
+
+// Outcome defines model for Outcome.
+type Outcome struct {
+	AllocationId   string      `json:"allocation_id"`
+	AmountEur      *float64    `json:"amount_eur,omitempty"`
+	CallId         string      `json:"call_id"`
+	CreatedAt      time.Time   `json:"created_at"`
+	CreatedBy      string      `json:"created_by"`
+	Description    *string     `json:"description,omitempty"`
+	Doi            *string     `json:"doi,omitempty"`
+	Funder         *string     `json:"funder,omitempty"`
+	Id             string      `json:"id"`
+	Kind           OutcomeKind `json:"kind"`
+	Licence        *string     `json:"licence,omitempty"`
+	ModelId        *string     `json:"model_id,omitempty"`
+	OpenWeights    *bool       `json:"open_weights,omitempty"`
+	OrganizationId string      `json:"organization_id"`
+	Title          string      `json:"title"`
+	UpdatedAt      time.Time   `json:"updated_at"`
+	Url            *string     `json:"url,omitempty"`
+	Venue          *string     `json:"venue,omitempty"`
+	Version        int         `json:"version"`
+	Year           *int        `json:"year,omitempty"`
+}
+
+// OutcomeInput defines model for OutcomeInput.
+type OutcomeInput struct {
+	AllocationId string      `json:"allocation_id"`
+	AmountEur    *float64    `json:"amount_eur,omitempty"`
+	Description  *string     `json:"description,omitempty"`
+	Doi          *string     `json:"doi,omitempty"`
+	Funder       *string     `json:"funder,omitempty"`
+	Kind         OutcomeKind `json:"kind"`
+	Licence      *string     `json:"licence,omitempty"`
+	ModelId      *string     `json:"model_id,omitempty"`
+	OpenWeights  *bool       `json:"open_weights,omitempty"`
+	Title        string      `json:"title"`
+	Url          *string     `json:"url,omitempty"`
+	Venue        *string     `json:"venue,omitempty"`
+	Year         *int        `json:"year,omitempty"`
+}
+
+// OutcomeKind defines model for OutcomeKind.
+type OutcomeKind string
+
+// OutcomeList defines model for OutcomeList.
+type OutcomeList struct {
+	Items []Outcome `json:"items"`
+	Total int       `json:"total"`
+}
+
+// OutcomeUpdate defines model for OutcomeUpdate.
+type OutcomeUpdate struct {
+	AmountEur   *float64 `json:"amount_eur,omitempty"`
+	Description *string  `json:"description,omitempty"`
+	Doi         *string  `json:"doi,omitempty"`
+	Funder      *string  `json:"funder,omitempty"`
+	Licence     *string  `json:"licence,omitempty"`
+	ModelId     *string  `json:"model_id,omitempty"`
+	OpenWeights *bool    `json:"open_weights,omitempty"`
+	Title       string   `json:"title"`
+	Url         *string  `json:"url,omitempty"`
+	Venue       *string  `json:"venue,omitempty"`
+
+	// Version The version edited; 0 skips the check
+	Version *int `json:"version,omitempty"`
+	Year    *int `json:"year,omitempty"`
 }
 
 // OverrideDecision defines model for OverrideDecision.
@@ -2664,6 +2979,12 @@ type TransitionInput struct {
 	State  AllocationState `json:"state"`
 }
 
+// TriageInput defines model for TriageInput.
+type TriageInput struct {
+	Note     string            `json:"note"`
+	Severity *IncidentSeverity `json:"severity,omitempty"`
+}
+
 // Unit defines model for Unit.
 type Unit string
 
@@ -2963,6 +3284,37 @@ type ListConflictsParams struct {
 	Offset *Offset `form:"offset,omitempty" json:"offset,omitempty"`
 }
 
+// ListIncidentsParams defines parameters for ListIncidents.
+type ListIncidentsParams struct {
+	AllocationId   *string        `form:"allocation_id,omitempty" json:"allocation_id,omitempty"`
+	OrganizationId *string        `form:"organization_id,omitempty" json:"organization_id,omitempty"`
+	CallId         *string        `form:"call_id,omitempty" json:"call_id,omitempty"`
+	State          *IncidentState `form:"state,omitempty" json:"state,omitempty"`
+	Overdue        *bool          `form:"overdue,omitempty" json:"overdue,omitempty"`
+
+	// Limit Page size (default 100, at most 1000)
+	Limit  *Limit  `form:"limit,omitempty" json:"limit,omitempty"`
+	Offset *Offset `form:"offset,omitempty" json:"offset,omitempty"`
+}
+
+// ReportIncidentParams defines parameters for ReportIncident.
+type ReportIncidentParams struct {
+	// IdempotencyKey Makes a retry safe (see the API description)
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// CloseIncidentParams defines parameters for CloseIncident.
+type CloseIncidentParams struct {
+	// IdempotencyKey Makes a retry safe (see the API description)
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// TriageIncidentParams defines parameters for TriageIncident.
+type TriageIncidentParams struct {
+	// IdempotencyKey Makes a retry safe (see the API description)
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // ListModelsParams defines parameters for ListModels.
 type ListModelsParams struct {
 	OrganizationId *string `form:"organization_id,omitempty" json:"organization_id,omitempty"`
@@ -3013,6 +3365,38 @@ type ListOrganizationsParams struct {
 	// Limit Page size (default 100, at most 1000)
 	Limit  *Limit  `form:"limit,omitempty" json:"limit,omitempty"`
 	Offset *Offset `form:"offset,omitempty" json:"offset,omitempty"`
+}
+
+// ListOutcomesParams defines parameters for ListOutcomes.
+type ListOutcomesParams struct {
+	AllocationId   *string `form:"allocation_id,omitempty" json:"allocation_id,omitempty"`
+	OrganizationId *string `form:"organization_id,omitempty" json:"organization_id,omitempty"`
+
+	// CallId Access managers and auditors only
+	CallId *string      `form:"call_id,omitempty" json:"call_id,omitempty"`
+	Kind   *OutcomeKind `form:"kind,omitempty" json:"kind,omitempty"`
+
+	// Limit Page size (default 100, at most 1000)
+	Limit  *Limit  `form:"limit,omitempty" json:"limit,omitempty"`
+	Offset *Offset `form:"offset,omitempty" json:"offset,omitempty"`
+}
+
+// AddOutcomeParams defines parameters for AddOutcome.
+type AddOutcomeParams struct {
+	// IdempotencyKey Makes a retry safe (see the API description)
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// RemoveOutcomeParams defines parameters for RemoveOutcome.
+type RemoveOutcomeParams struct {
+	// IdempotencyKey Makes a retry safe (see the API description)
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// UpdateOutcomeParams defines parameters for UpdateOutcome.
+type UpdateOutcomeParams struct {
+	// IdempotencyKey Makes a retry safe (see the API description)
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
 // ListProposalsParams defines parameters for ListProposals.
@@ -3098,6 +3482,15 @@ type SetRubricJSONRequestBody = Rubric
 // WaiveConflictJSONRequestBody defines body for WaiveConflict for application/json ContentType.
 type WaiveConflictJSONRequestBody = ReasonInput
 
+// ReportIncidentJSONRequestBody defines body for ReportIncident for application/json ContentType.
+type ReportIncidentJSONRequestBody = IncidentInput
+
+// CloseIncidentJSONRequestBody defines body for CloseIncident for application/json ContentType.
+type CloseIncidentJSONRequestBody = CloseIncidentInput
+
+// TriageIncidentJSONRequestBody defines body for TriageIncident for application/json ContentType.
+type TriageIncidentJSONRequestBody = TriageInput
+
 // CreateModelJSONRequestBody defines body for CreateModel for application/json ContentType.
 type CreateModelJSONRequestBody = ModelInput
 
@@ -3106,6 +3499,12 @@ type AcknowledgeModelHoldJSONRequestBody = ModelHoldAck
 
 // CreateOrganizationJSONRequestBody defines body for CreateOrganization for application/json ContentType.
 type CreateOrganizationJSONRequestBody = OrganizationInput
+
+// AddOutcomeJSONRequestBody defines body for AddOutcome for application/json ContentType.
+type AddOutcomeJSONRequestBody = OutcomeInput
+
+// UpdateOutcomeJSONRequestBody defines body for UpdateOutcome for application/json ContentType.
+type UpdateOutcomeJSONRequestBody = OutcomeUpdate
 
 // CreateProposalJSONRequestBody defines body for CreateProposal for application/json ContentType.
 type CreateProposalJSONRequestBody = ProposalInput
@@ -3461,6 +3860,82 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/conflicts/{id}/waive (the `WaiveConflict` operationId).
 	WaiveConflict(ctx context.Context, id ID, body WaiveConflictJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListIncidents Incidents the caller may see, newest first (the holding organization, the hosting site, access managers, auditors)
+	//
+	// Scoped like allocations: reviewers and other organizations see none, and naming an allocation the caller
+	// may not see is 404. With overdue=true, only the incidents past their earliest deadline and not closed,
+	// earliest due first (for access managers and auditors: every overdue incident).
+	//
+	// Corresponds with GET /api/v1/incidents (the `ListIncidents` operationId).
+	ListIncidents(ctx context.Context, params *ListIncidentsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReportIncidentWithBody Report an incident on an allocation (members of the holding organization, operators of the hosting site)
+	//
+	// The deadlines are computed from kind, severity and harm, each with its legal basis: AI Act Art. 73 for a
+	// serious incident of an AI system (2 days for critical infrastructure or a widespread infringement, 10 for
+	// death, 15 otherwise, counted from the occurrence); Art. 55(1)(c) when the model named has systemic risk
+	// (10^25 FLOP reached, or held); the scheme's terms of access by severity. Access managers are notified.
+	// 404 for an allocation or model the caller may not see; 403 for access managers and auditors.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/incidents (the `ReportIncident` operationId).
+	ReportIncidentWithBody(ctx context.Context, params *ReportIncidentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReportIncident Report an incident on an allocation (members of the holding organization, operators of the hosting site)
+	//
+	// The deadlines are computed from kind, severity and harm, each with its legal basis: AI Act Art. 73 for a
+	// serious incident of an AI system (2 days for critical infrastructure or a widespread infringement, 10 for
+	// death, 15 otherwise, counted from the occurrence); Art. 55(1)(c) when the model named has systemic risk
+	// (10^25 FLOP reached, or held); the scheme's terms of access by severity. Access managers are notified.
+	// 404 for an allocation or model the caller may not see; 403 for access managers and auditors.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/incidents (the `ReportIncident` operationId).
+	ReportIncident(ctx context.Context, params *ReportIncidentParams, body ReportIncidentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetIncident One incident (404 unless the caller may see its allocation)
+	//
+	// Corresponds with GET /api/v1/incidents/{id} (the `GetIncident` operationId).
+	GetIncident(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CloseIncidentWithBody Close a triaged incident with its outcome (access managers; audit-logged, the reporter told)
+	//
+	// Closing again returns the first closing unchanged; closing an incident not yet triaged is 409.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/incidents/{id}/close (the `CloseIncident` operationId).
+	CloseIncidentWithBody(ctx context.Context, id ID, params *CloseIncidentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CloseIncident Close a triaged incident with its outcome (access managers; audit-logged, the reporter told)
+	//
+	// Closing again returns the first closing unchanged; closing an incident not yet triaged is 409.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/incidents/{id}/close (the `CloseIncident` operationId).
+	CloseIncident(ctx context.Context, id ID, params *CloseIncidentParams, body CloseIncidentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// TriageIncidentWithBody Triage a reported incident, optionally revising its severity (access managers; audit-logged, the reporter told)
+	//
+	// The same triage again returns the incident unchanged; a different one, or triaging a closed incident, is 409.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/incidents/{id}/triage (the `TriageIncident` operationId).
+	TriageIncidentWithBody(ctx context.Context, id ID, params *TriageIncidentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// TriageIncident Triage a reported incident, optionally revising its severity (access managers; audit-logged, the reporter told)
+	//
+	// The same triage again returns the incident unchanged; a different one, or triaging a closed incident, is 409.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/incidents/{id}/triage (the `TriageIncident` operationId).
+	TriageIncident(ctx context.Context, id ID, params *TriageIncidentParams, body TriageIncidentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetMe The user the token belongs to
 	//
 	// Corresponds with GET /api/v1/me (the `GetMe` operationId).
@@ -3570,6 +4045,61 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/v1/organizations/{id} (the `GetOrganization` operationId).
 	GetOrganization(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListOutcomes Outcomes of allocations the caller may see, newest first (per allocation, organization, or call for access managers and auditors)
+	//
+	// Corresponds with GET /api/v1/outcomes (the `ListOutcomes` operationId).
+	ListOutcomes(ctx context.Context, params *ListOutcomesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AddOutcomeWithBody Record what came of an allocation (members of the holding organization; audit-logged)
+	//
+	// Which fields apply depends on kind: publication (title, doi 10.NNNN/…, venue, year), model (title, url,
+	// licence, open_weights, optional model_id of the organization's model), dataset (title, url, licence,
+	// optional doi), product (title, optional url), funding (title, funder, amount_eur).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/outcomes (the `AddOutcome` operationId).
+	AddOutcomeWithBody(ctx context.Context, params *AddOutcomeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AddOutcome Record what came of an allocation (members of the holding organization; audit-logged)
+	//
+	// Which fields apply depends on kind: publication (title, doi 10.NNNN/…, venue, year), model (title, url,
+	// licence, open_weights, optional model_id of the organization's model), dataset (title, url, licence,
+	// optional doi), product (title, optional url), funding (title, funder, amount_eur).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/outcomes (the `AddOutcome` operationId).
+	AddOutcome(ctx context.Context, params *AddOutcomeParams, body AddOutcomeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RemoveOutcome Remove an outcome (members of the holding organization; audit-logged with the outcome removed)
+	//
+	// Corresponds with DELETE /api/v1/outcomes/{id} (the `RemoveOutcome` operationId).
+	RemoveOutcome(ctx context.Context, id ID, params *RemoveOutcomeParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetOutcome One outcome (404 unless the caller may see its allocation)
+	//
+	// Corresponds with GET /api/v1/outcomes/{id} (the `GetOutcome` operationId).
+	GetOutcome(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateOutcomeWithBody Replace an outcome's fields, its kind kept (members of the holding organization; audit-logged)
+	//
+	// version, if not 0, must be the outcome's current version (409 otherwise); sending the fields it has changes nothing.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/v1/outcomes/{id} (the `UpdateOutcome` operationId).
+	UpdateOutcomeWithBody(ctx context.Context, id ID, params *UpdateOutcomeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateOutcome Replace an outcome's fields, its kind kept (members of the holding organization; audit-logged)
+	//
+	// version, if not 0, must be the outcome's current version (409 otherwise); sending the fields it has changes nothing.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/v1/outcomes/{id} (the `UpdateOutcome` operationId).
+	UpdateOutcome(ctx context.Context, id ID, params *UpdateOutcomeParams, body UpdateOutcomeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListProposals Proposals visible to the caller, newest first
 	//
@@ -4517,6 +5047,162 @@ func (c *Client) WaiveConflict(ctx context.Context, id ID, body WaiveConflictJSO
 	return c.Client.Do(req)
 }
 
+// ListIncidents Incidents the caller may see, newest first (the holding organization, the hosting site, access managers, auditors)
+//
+// Scoped like allocations: reviewers and other organizations see none, and naming an allocation the caller
+// may not see is 404. With overdue=true, only the incidents past their earliest deadline and not closed,
+// earliest due first (for access managers and auditors: every overdue incident).
+//
+// Corresponds with GET /api/v1/incidents (the `ListIncidents` operationId).
+func (c *Client) ListIncidents(ctx context.Context, params *ListIncidentsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListIncidentsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReportIncidentWithBody Report an incident on an allocation (members of the holding organization, operators of the hosting site)
+//
+// The deadlines are computed from kind, severity and harm, each with its legal basis: AI Act Art. 73 for a
+// serious incident of an AI system (2 days for critical infrastructure or a widespread infringement, 10 for
+// death, 15 otherwise, counted from the occurrence); Art. 55(1)(c) when the model named has systemic risk
+// (10^25 FLOP reached, or held); the scheme's terms of access by severity. Access managers are notified.
+// 404 for an allocation or model the caller may not see; 403 for access managers and auditors.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/incidents (the `ReportIncident` operationId).
+func (c *Client) ReportIncidentWithBody(ctx context.Context, params *ReportIncidentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReportIncidentRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReportIncident Report an incident on an allocation (members of the holding organization, operators of the hosting site)
+//
+// The deadlines are computed from kind, severity and harm, each with its legal basis: AI Act Art. 73 for a
+// serious incident of an AI system (2 days for critical infrastructure or a widespread infringement, 10 for
+// death, 15 otherwise, counted from the occurrence); Art. 55(1)(c) when the model named has systemic risk
+// (10^25 FLOP reached, or held); the scheme's terms of access by severity. Access managers are notified.
+// 404 for an allocation or model the caller may not see; 403 for access managers and auditors.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/incidents (the `ReportIncident` operationId).
+func (c *Client) ReportIncident(ctx context.Context, params *ReportIncidentParams, body ReportIncidentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReportIncidentRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetIncident One incident (404 unless the caller may see its allocation)
+//
+// Corresponds with GET /api/v1/incidents/{id} (the `GetIncident` operationId).
+func (c *Client) GetIncident(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetIncidentRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CloseIncidentWithBody Close a triaged incident with its outcome (access managers; audit-logged, the reporter told)
+//
+// Closing again returns the first closing unchanged; closing an incident not yet triaged is 409.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/incidents/{id}/close (the `CloseIncident` operationId).
+func (c *Client) CloseIncidentWithBody(ctx context.Context, id ID, params *CloseIncidentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCloseIncidentRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CloseIncident Close a triaged incident with its outcome (access managers; audit-logged, the reporter told)
+//
+// Closing again returns the first closing unchanged; closing an incident not yet triaged is 409.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/incidents/{id}/close (the `CloseIncident` operationId).
+func (c *Client) CloseIncident(ctx context.Context, id ID, params *CloseIncidentParams, body CloseIncidentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCloseIncidentRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// TriageIncidentWithBody Triage a reported incident, optionally revising its severity (access managers; audit-logged, the reporter told)
+//
+// The same triage again returns the incident unchanged; a different one, or triaging a closed incident, is 409.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/incidents/{id}/triage (the `TriageIncident` operationId).
+func (c *Client) TriageIncidentWithBody(ctx context.Context, id ID, params *TriageIncidentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTriageIncidentRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// TriageIncident Triage a reported incident, optionally revising its severity (access managers; audit-logged, the reporter told)
+//
+// The same triage again returns the incident unchanged; a different one, or triaging a closed incident, is 409.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/incidents/{id}/triage (the `TriageIncident` operationId).
+func (c *Client) TriageIncident(ctx context.Context, id ID, params *TriageIncidentParams, body TriageIncidentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTriageIncidentRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetMe The user the token belongs to
 //
 // Corresponds with GET /api/v1/me (the `GetMe` operationId).
@@ -4767,6 +5453,131 @@ func (c *Client) CreateOrganization(ctx context.Context, body CreateOrganization
 // Corresponds with GET /api/v1/organizations/{id} (the `GetOrganization` operationId).
 func (c *Client) GetOrganization(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetOrganizationRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListOutcomes Outcomes of allocations the caller may see, newest first (per allocation, organization, or call for access managers and auditors)
+//
+// Corresponds with GET /api/v1/outcomes (the `ListOutcomes` operationId).
+func (c *Client) ListOutcomes(ctx context.Context, params *ListOutcomesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListOutcomesRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AddOutcomeWithBody Record what came of an allocation (members of the holding organization; audit-logged)
+//
+// Which fields apply depends on kind: publication (title, doi 10.NNNN/…, venue, year), model (title, url,
+// licence, open_weights, optional model_id of the organization's model), dataset (title, url, licence,
+// optional doi), product (title, optional url), funding (title, funder, amount_eur).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/outcomes (the `AddOutcome` operationId).
+func (c *Client) AddOutcomeWithBody(ctx context.Context, params *AddOutcomeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAddOutcomeRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AddOutcome Record what came of an allocation (members of the holding organization; audit-logged)
+//
+// Which fields apply depends on kind: publication (title, doi 10.NNNN/…, venue, year), model (title, url,
+// licence, open_weights, optional model_id of the organization's model), dataset (title, url, licence,
+// optional doi), product (title, optional url), funding (title, funder, amount_eur).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/outcomes (the `AddOutcome` operationId).
+func (c *Client) AddOutcome(ctx context.Context, params *AddOutcomeParams, body AddOutcomeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAddOutcomeRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RemoveOutcome Remove an outcome (members of the holding organization; audit-logged with the outcome removed)
+//
+// Corresponds with DELETE /api/v1/outcomes/{id} (the `RemoveOutcome` operationId).
+func (c *Client) RemoveOutcome(ctx context.Context, id ID, params *RemoveOutcomeParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRemoveOutcomeRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetOutcome One outcome (404 unless the caller may see its allocation)
+//
+// Corresponds with GET /api/v1/outcomes/{id} (the `GetOutcome` operationId).
+func (c *Client) GetOutcome(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetOutcomeRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateOutcomeWithBody Replace an outcome's fields, its kind kept (members of the holding organization; audit-logged)
+//
+// version, if not 0, must be the outcome's current version (409 otherwise); sending the fields it has changes nothing.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/v1/outcomes/{id} (the `UpdateOutcome` operationId).
+func (c *Client) UpdateOutcomeWithBody(ctx context.Context, id ID, params *UpdateOutcomeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateOutcomeRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateOutcome Replace an outcome's fields, its kind kept (members of the holding organization; audit-logged)
+//
+// version, if not 0, must be the outcome's current version (409 otherwise); sending the fields it has changes nothing.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/v1/outcomes/{id} (the `UpdateOutcome` operationId).
+func (c *Client) UpdateOutcome(ctx context.Context, id ID, params *UpdateOutcomeParams, body UpdateOutcomeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateOutcomeRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -7160,6 +7971,345 @@ func NewWaiveConflictRequestWithBody(server string, id ID, contentType string, b
 	return req, nil
 }
 
+// NewListIncidentsRequest constructs an http.Request for the ListIncidents method
+func NewListIncidentsRequest(server string, params *ListIncidentsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/incidents")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.AllocationId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "allocation_id", *params.AllocationId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.OrganizationId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "organization_id", *params.OrganizationId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.CallId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "call_id", *params.CallId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.State != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "state", *params.State, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Overdue != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "overdue", *params.Overdue, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Offset != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "offset", *params.Offset, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewReportIncidentRequest calls the generic ReportIncident builder with application/json body
+func NewReportIncidentRequest(server string, params *ReportIncidentParams, body ReportIncidentJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewReportIncidentRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewReportIncidentRequestWithBody constructs an http.Request for the ReportIncident method, with any body, and a specified content type
+func NewReportIncidentRequestWithBody(server string, params *ReportIncidentParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/incidents")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetIncidentRequest constructs an http.Request for the GetIncident method
+func NewGetIncidentRequest(server string, id ID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/incidents/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCloseIncidentRequest calls the generic CloseIncident builder with application/json body
+func NewCloseIncidentRequest(server string, id ID, params *CloseIncidentParams, body CloseIncidentJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCloseIncidentRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewCloseIncidentRequestWithBody constructs an http.Request for the CloseIncident method, with any body, and a specified content type
+func NewCloseIncidentRequestWithBody(server string, id ID, params *CloseIncidentParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/incidents/%s/close", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewTriageIncidentRequest calls the generic TriageIncident builder with application/json body
+func NewTriageIncidentRequest(server string, id ID, params *TriageIncidentParams, body TriageIncidentJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewTriageIncidentRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewTriageIncidentRequestWithBody constructs an http.Request for the TriageIncident method, with any body, and a specified content type
+func NewTriageIncidentRequestWithBody(server string, id ID, params *TriageIncidentParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/incidents/%s/triage", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewGetMeRequest constructs an http.Request for the GetMe method
 func NewGetMeRequest(server string) (*http.Request, error) {
 	var err error
@@ -7796,6 +8946,320 @@ func NewGetOrganizationRequest(server string, id ID) (*http.Request, error) {
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListOutcomesRequest constructs an http.Request for the ListOutcomes method
+func NewListOutcomesRequest(server string, params *ListOutcomesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/outcomes")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.AllocationId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "allocation_id", *params.AllocationId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.OrganizationId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "organization_id", *params.OrganizationId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.CallId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "call_id", *params.CallId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Kind != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "kind", *params.Kind, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Offset != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "offset", *params.Offset, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAddOutcomeRequest calls the generic AddOutcome builder with application/json body
+func NewAddOutcomeRequest(server string, params *AddOutcomeParams, body AddOutcomeJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAddOutcomeRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewAddOutcomeRequestWithBody constructs an http.Request for the AddOutcome method, with any body, and a specified content type
+func NewAddOutcomeRequestWithBody(server string, params *AddOutcomeParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/outcomes")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewRemoveOutcomeRequest constructs an http.Request for the RemoveOutcome method
+func NewRemoveOutcomeRequest(server string, id ID, params *RemoveOutcomeParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/outcomes/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetOutcomeRequest constructs an http.Request for the GetOutcome method
+func NewGetOutcomeRequest(server string, id ID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/outcomes/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateOutcomeRequest calls the generic UpdateOutcome builder with application/json body
+func NewUpdateOutcomeRequest(server string, id ID, params *UpdateOutcomeParams, body UpdateOutcomeJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateOutcomeRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewUpdateOutcomeRequestWithBody constructs an http.Request for the UpdateOutcome method, with any body, and a specified content type
+func NewUpdateOutcomeRequestWithBody(server string, id ID, params *UpdateOutcomeParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/outcomes/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -9770,6 +11234,86 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/conflicts/{id}/waive (the `WaiveConflict` operationId).
 	WaiveConflictWithResponse(ctx context.Context, id ID, body WaiveConflictJSONRequestBody, reqEditors ...RequestEditorFn) (*WaiveConflictResponse, error)
 
+	// ListIncidentsWithResponse Incidents the caller may see, newest first (the holding organization, the hosting site, access managers, auditors)
+	//
+	// Scoped like allocations: reviewers and other organizations see none, and naming an allocation the caller
+	// may not see is 404. With overdue=true, only the incidents past their earliest deadline and not closed,
+	// earliest due first (for access managers and auditors: every overdue incident).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/incidents (the `ListIncidents` operationId).
+	ListIncidentsWithResponse(ctx context.Context, params *ListIncidentsParams, reqEditors ...RequestEditorFn) (*ListIncidentsResponse, error)
+
+	// ReportIncidentWithBodyWithResponse Report an incident on an allocation (members of the holding organization, operators of the hosting site)
+	//
+	// The deadlines are computed from kind, severity and harm, each with its legal basis: AI Act Art. 73 for a
+	// serious incident of an AI system (2 days for critical infrastructure or a widespread infringement, 10 for
+	// death, 15 otherwise, counted from the occurrence); Art. 55(1)(c) when the model named has systemic risk
+	// (10^25 FLOP reached, or held); the scheme's terms of access by severity. Access managers are notified.
+	// 404 for an allocation or model the caller may not see; 403 for access managers and auditors.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/incidents (the `ReportIncident` operationId).
+	ReportIncidentWithBodyWithResponse(ctx context.Context, params *ReportIncidentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReportIncidentResponse, error)
+
+	// ReportIncidentWithResponse Report an incident on an allocation (members of the holding organization, operators of the hosting site)
+	//
+	// The deadlines are computed from kind, severity and harm, each with its legal basis: AI Act Art. 73 for a
+	// serious incident of an AI system (2 days for critical infrastructure or a widespread infringement, 10 for
+	// death, 15 otherwise, counted from the occurrence); Art. 55(1)(c) when the model named has systemic risk
+	// (10^25 FLOP reached, or held); the scheme's terms of access by severity. Access managers are notified.
+	// 404 for an allocation or model the caller may not see; 403 for access managers and auditors.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/incidents (the `ReportIncident` operationId).
+	ReportIncidentWithResponse(ctx context.Context, params *ReportIncidentParams, body ReportIncidentJSONRequestBody, reqEditors ...RequestEditorFn) (*ReportIncidentResponse, error)
+
+	// GetIncidentWithResponse One incident (404 unless the caller may see its allocation)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/incidents/{id} (the `GetIncident` operationId).
+	GetIncidentWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*GetIncidentResponse, error)
+
+	// CloseIncidentWithBodyWithResponse Close a triaged incident with its outcome (access managers; audit-logged, the reporter told)
+	//
+	// Closing again returns the first closing unchanged; closing an incident not yet triaged is 409.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/incidents/{id}/close (the `CloseIncident` operationId).
+	CloseIncidentWithBodyWithResponse(ctx context.Context, id ID, params *CloseIncidentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CloseIncidentResponse, error)
+
+	// CloseIncidentWithResponse Close a triaged incident with its outcome (access managers; audit-logged, the reporter told)
+	//
+	// Closing again returns the first closing unchanged; closing an incident not yet triaged is 409.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/incidents/{id}/close (the `CloseIncident` operationId).
+	CloseIncidentWithResponse(ctx context.Context, id ID, params *CloseIncidentParams, body CloseIncidentJSONRequestBody, reqEditors ...RequestEditorFn) (*CloseIncidentResponse, error)
+
+	// TriageIncidentWithBodyWithResponse Triage a reported incident, optionally revising its severity (access managers; audit-logged, the reporter told)
+	//
+	// The same triage again returns the incident unchanged; a different one, or triaging a closed incident, is 409.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/incidents/{id}/triage (the `TriageIncident` operationId).
+	TriageIncidentWithBodyWithResponse(ctx context.Context, id ID, params *TriageIncidentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*TriageIncidentResponse, error)
+
+	// TriageIncidentWithResponse Triage a reported incident, optionally revising its severity (access managers; audit-logged, the reporter told)
+	//
+	// The same triage again returns the incident unchanged; a different one, or triaging a closed incident, is 409.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/incidents/{id}/triage (the `TriageIncident` operationId).
+	TriageIncidentWithResponse(ctx context.Context, id ID, params *TriageIncidentParams, body TriageIncidentJSONRequestBody, reqEditors ...RequestEditorFn) (*TriageIncidentResponse, error)
+
 	// GetMeWithResponse The user the token belongs to
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -9897,6 +11441,67 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/v1/organizations/{id} (the `GetOrganization` operationId).
 	GetOrganizationWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*GetOrganizationResponse, error)
+
+	// ListOutcomesWithResponse Outcomes of allocations the caller may see, newest first (per allocation, organization, or call for access managers and auditors)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/outcomes (the `ListOutcomes` operationId).
+	ListOutcomesWithResponse(ctx context.Context, params *ListOutcomesParams, reqEditors ...RequestEditorFn) (*ListOutcomesResponse, error)
+
+	// AddOutcomeWithBodyWithResponse Record what came of an allocation (members of the holding organization; audit-logged)
+	//
+	// Which fields apply depends on kind: publication (title, doi 10.NNNN/…, venue, year), model (title, url,
+	// licence, open_weights, optional model_id of the organization's model), dataset (title, url, licence,
+	// optional doi), product (title, optional url), funding (title, funder, amount_eur).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/outcomes (the `AddOutcome` operationId).
+	AddOutcomeWithBodyWithResponse(ctx context.Context, params *AddOutcomeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddOutcomeResponse, error)
+
+	// AddOutcomeWithResponse Record what came of an allocation (members of the holding organization; audit-logged)
+	//
+	// Which fields apply depends on kind: publication (title, doi 10.NNNN/…, venue, year), model (title, url,
+	// licence, open_weights, optional model_id of the organization's model), dataset (title, url, licence,
+	// optional doi), product (title, optional url), funding (title, funder, amount_eur).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/outcomes (the `AddOutcome` operationId).
+	AddOutcomeWithResponse(ctx context.Context, params *AddOutcomeParams, body AddOutcomeJSONRequestBody, reqEditors ...RequestEditorFn) (*AddOutcomeResponse, error)
+
+	// RemoveOutcomeWithResponse Remove an outcome (members of the holding organization; audit-logged with the outcome removed)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/v1/outcomes/{id} (the `RemoveOutcome` operationId).
+	RemoveOutcomeWithResponse(ctx context.Context, id ID, params *RemoveOutcomeParams, reqEditors ...RequestEditorFn) (*RemoveOutcomeResponse, error)
+
+	// GetOutcomeWithResponse One outcome (404 unless the caller may see its allocation)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/outcomes/{id} (the `GetOutcome` operationId).
+	GetOutcomeWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*GetOutcomeResponse, error)
+
+	// UpdateOutcomeWithBodyWithResponse Replace an outcome's fields, its kind kept (members of the holding organization; audit-logged)
+	//
+	// version, if not 0, must be the outcome's current version (409 otherwise); sending the fields it has changes nothing.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/outcomes/{id} (the `UpdateOutcome` operationId).
+	UpdateOutcomeWithBodyWithResponse(ctx context.Context, id ID, params *UpdateOutcomeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateOutcomeResponse, error)
+
+	// UpdateOutcomeWithResponse Replace an outcome's fields, its kind kept (members of the holding organization; audit-logged)
+	//
+	// version, if not 0, must be the outcome's current version (409 otherwise); sending the fields it has changes nothing.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/outcomes/{id} (the `UpdateOutcome` operationId).
+	UpdateOutcomeWithResponse(ctx context.Context, id ID, params *UpdateOutcomeParams, body UpdateOutcomeJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateOutcomeResponse, error)
 
 	// ListProposalsWithResponse Proposals visible to the caller, newest first
 	//
@@ -12484,6 +14089,428 @@ func (r WaiveConflictResponse) ContentType() string {
 	return ""
 }
 
+// ListIncidentsResponse429Headers the declared response headers of an HTTP 429 response for ListIncidents
+type ListIncidentsResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ListIncidentsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *IncidentList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Invalid
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooMany
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListIncidentsResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListIncidentsResponse) GetJSON200() *IncidentList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListIncidentsResponse) GetJSON400() *Invalid {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListIncidentsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListIncidentsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListIncidentsResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListIncidentsResponse) GetJSON429() *TooMany {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r ListIncidentsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListIncidentsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListIncidentsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListIncidentsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ReportIncidentResponse429Headers the declared response headers of an HTTP 429 response for ReportIncident
+type ReportIncidentResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ReportIncidentResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Incident
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Invalid
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooMany
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ReportIncidentResponse429Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r ReportIncidentResponse) GetJSON201() *Incident {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ReportIncidentResponse) GetJSON400() *Invalid {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ReportIncidentResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ReportIncidentResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ReportIncidentResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r ReportIncidentResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ReportIncidentResponse) GetJSON429() *TooMany {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r ReportIncidentResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReportIncidentResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReportIncidentResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReportIncidentResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetIncidentResponse429Headers the declared response headers of an HTTP 429 response for GetIncident
+type GetIncidentResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GetIncidentResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Incident
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooMany
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetIncidentResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetIncidentResponse) GetJSON200() *Incident {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetIncidentResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetIncidentResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetIncidentResponse) GetJSON429() *TooMany {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetIncidentResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetIncidentResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetIncidentResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetIncidentResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CloseIncidentResponse429Headers the declared response headers of an HTTP 429 response for CloseIncident
+type CloseIncidentResponse429Headers struct {
+	RetryAfter *int
+}
+
+type CloseIncidentResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Incident
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Invalid
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooMany
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *CloseIncidentResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CloseIncidentResponse) GetJSON200() *Incident {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CloseIncidentResponse) GetJSON400() *Invalid {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CloseIncidentResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CloseIncidentResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CloseIncidentResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CloseIncidentResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r CloseIncidentResponse) GetJSON429() *TooMany {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r CloseIncidentResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CloseIncidentResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CloseIncidentResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CloseIncidentResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// TriageIncidentResponse429Headers the declared response headers of an HTTP 429 response for TriageIncident
+type TriageIncidentResponse429Headers struct {
+	RetryAfter *int
+}
+
+type TriageIncidentResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Incident
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Invalid
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooMany
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *TriageIncidentResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r TriageIncidentResponse) GetJSON200() *Incident {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r TriageIncidentResponse) GetJSON400() *Invalid {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r TriageIncidentResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r TriageIncidentResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r TriageIncidentResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r TriageIncidentResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r TriageIncidentResponse) GetJSON429() *TooMany {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r TriageIncidentResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r TriageIncidentResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r TriageIncidentResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r TriageIncidentResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetMeResponse429Headers the declared response headers of an HTTP 429 response for GetMe
 type GetMeResponse429Headers struct {
 	RetryAfter *int
@@ -13355,6 +15382,407 @@ func (r GetOrganizationResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetOrganizationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListOutcomesResponse429Headers the declared response headers of an HTTP 429 response for ListOutcomes
+type ListOutcomesResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ListOutcomesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *OutcomeList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Invalid
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooMany
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListOutcomesResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListOutcomesResponse) GetJSON200() *OutcomeList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListOutcomesResponse) GetJSON400() *Invalid {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListOutcomesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListOutcomesResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListOutcomesResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListOutcomesResponse) GetJSON429() *TooMany {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r ListOutcomesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListOutcomesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListOutcomesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListOutcomesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// AddOutcomeResponse429Headers the declared response headers of an HTTP 429 response for AddOutcome
+type AddOutcomeResponse429Headers struct {
+	RetryAfter *int
+}
+
+type AddOutcomeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Outcome
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Invalid
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooMany
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *AddOutcomeResponse429Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r AddOutcomeResponse) GetJSON201() *Outcome {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AddOutcomeResponse) GetJSON400() *Invalid {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AddOutcomeResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AddOutcomeResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AddOutcomeResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r AddOutcomeResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r AddOutcomeResponse) GetJSON429() *TooMany {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r AddOutcomeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AddOutcomeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AddOutcomeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AddOutcomeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RemoveOutcomeResponse429Headers the declared response headers of an HTTP 429 response for RemoveOutcome
+type RemoveOutcomeResponse429Headers struct {
+	RetryAfter *int
+}
+
+type RemoveOutcomeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooMany
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RemoveOutcomeResponse429Headers
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RemoveOutcomeResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RemoveOutcomeResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RemoveOutcomeResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r RemoveOutcomeResponse) GetJSON429() *TooMany {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r RemoveOutcomeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RemoveOutcomeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RemoveOutcomeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RemoveOutcomeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetOutcomeResponse429Headers the declared response headers of an HTTP 429 response for GetOutcome
+type GetOutcomeResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GetOutcomeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Outcome
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooMany
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetOutcomeResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetOutcomeResponse) GetJSON200() *Outcome {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetOutcomeResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetOutcomeResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetOutcomeResponse) GetJSON429() *TooMany {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetOutcomeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetOutcomeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetOutcomeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetOutcomeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateOutcomeResponse429Headers the declared response headers of an HTTP 429 response for UpdateOutcome
+type UpdateOutcomeResponse429Headers struct {
+	RetryAfter *int
+}
+
+type UpdateOutcomeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Outcome
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Invalid
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooMany
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *UpdateOutcomeResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateOutcomeResponse) GetJSON200() *Outcome {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateOutcomeResponse) GetJSON400() *Invalid {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateOutcomeResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateOutcomeResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateOutcomeResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r UpdateOutcomeResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r UpdateOutcomeResponse) GetJSON429() *TooMany {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateOutcomeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateOutcomeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateOutcomeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateOutcomeResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -16640,6 +19068,134 @@ func (c *ClientWithResponses) WaiveConflictWithResponse(ctx context.Context, id 
 	return ParseWaiveConflictResponse(rsp)
 }
 
+// ListIncidentsWithResponse Incidents the caller may see, newest first (the holding organization, the hosting site, access managers, auditors)
+//
+// Scoped like allocations: reviewers and other organizations see none, and naming an allocation the caller
+// may not see is 404. With overdue=true, only the incidents past their earliest deadline and not closed,
+// earliest due first (for access managers and auditors: every overdue incident).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/incidents (the `ListIncidents` operationId).
+func (c *ClientWithResponses) ListIncidentsWithResponse(ctx context.Context, params *ListIncidentsParams, reqEditors ...RequestEditorFn) (*ListIncidentsResponse, error) {
+	rsp, err := c.ListIncidents(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListIncidentsResponse(rsp)
+}
+
+// ReportIncidentWithBodyWithResponse Report an incident on an allocation (members of the holding organization, operators of the hosting site)
+//
+// The deadlines are computed from kind, severity and harm, each with its legal basis: AI Act Art. 73 for a
+// serious incident of an AI system (2 days for critical infrastructure or a widespread infringement, 10 for
+// death, 15 otherwise, counted from the occurrence); Art. 55(1)(c) when the model named has systemic risk
+// (10^25 FLOP reached, or held); the scheme's terms of access by severity. Access managers are notified.
+// 404 for an allocation or model the caller may not see; 403 for access managers and auditors.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/incidents (the `ReportIncident` operationId).
+func (c *ClientWithResponses) ReportIncidentWithBodyWithResponse(ctx context.Context, params *ReportIncidentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReportIncidentResponse, error) {
+	rsp, err := c.ReportIncidentWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReportIncidentResponse(rsp)
+}
+
+// ReportIncidentWithResponse Report an incident on an allocation (members of the holding organization, operators of the hosting site)
+//
+// The deadlines are computed from kind, severity and harm, each with its legal basis: AI Act Art. 73 for a
+// serious incident of an AI system (2 days for critical infrastructure or a widespread infringement, 10 for
+// death, 15 otherwise, counted from the occurrence); Art. 55(1)(c) when the model named has systemic risk
+// (10^25 FLOP reached, or held); the scheme's terms of access by severity. Access managers are notified.
+// 404 for an allocation or model the caller may not see; 403 for access managers and auditors.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/incidents (the `ReportIncident` operationId).
+func (c *ClientWithResponses) ReportIncidentWithResponse(ctx context.Context, params *ReportIncidentParams, body ReportIncidentJSONRequestBody, reqEditors ...RequestEditorFn) (*ReportIncidentResponse, error) {
+	rsp, err := c.ReportIncident(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReportIncidentResponse(rsp)
+}
+
+// GetIncidentWithResponse One incident (404 unless the caller may see its allocation)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/incidents/{id} (the `GetIncident` operationId).
+func (c *ClientWithResponses) GetIncidentWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*GetIncidentResponse, error) {
+	rsp, err := c.GetIncident(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetIncidentResponse(rsp)
+}
+
+// CloseIncidentWithBodyWithResponse Close a triaged incident with its outcome (access managers; audit-logged, the reporter told)
+//
+// Closing again returns the first closing unchanged; closing an incident not yet triaged is 409.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/incidents/{id}/close (the `CloseIncident` operationId).
+func (c *ClientWithResponses) CloseIncidentWithBodyWithResponse(ctx context.Context, id ID, params *CloseIncidentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CloseIncidentResponse, error) {
+	rsp, err := c.CloseIncidentWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCloseIncidentResponse(rsp)
+}
+
+// CloseIncidentWithResponse Close a triaged incident with its outcome (access managers; audit-logged, the reporter told)
+//
+// Closing again returns the first closing unchanged; closing an incident not yet triaged is 409.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/incidents/{id}/close (the `CloseIncident` operationId).
+func (c *ClientWithResponses) CloseIncidentWithResponse(ctx context.Context, id ID, params *CloseIncidentParams, body CloseIncidentJSONRequestBody, reqEditors ...RequestEditorFn) (*CloseIncidentResponse, error) {
+	rsp, err := c.CloseIncident(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCloseIncidentResponse(rsp)
+}
+
+// TriageIncidentWithBodyWithResponse Triage a reported incident, optionally revising its severity (access managers; audit-logged, the reporter told)
+//
+// The same triage again returns the incident unchanged; a different one, or triaging a closed incident, is 409.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/incidents/{id}/triage (the `TriageIncident` operationId).
+func (c *ClientWithResponses) TriageIncidentWithBodyWithResponse(ctx context.Context, id ID, params *TriageIncidentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*TriageIncidentResponse, error) {
+	rsp, err := c.TriageIncidentWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTriageIncidentResponse(rsp)
+}
+
+// TriageIncidentWithResponse Triage a reported incident, optionally revising its severity (access managers; audit-logged, the reporter told)
+//
+// The same triage again returns the incident unchanged; a different one, or triaging a closed incident, is 409.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/incidents/{id}/triage (the `TriageIncident` operationId).
+func (c *ClientWithResponses) TriageIncidentWithResponse(ctx context.Context, id ID, params *TriageIncidentParams, body TriageIncidentJSONRequestBody, reqEditors ...RequestEditorFn) (*TriageIncidentResponse, error) {
+	rsp, err := c.TriageIncident(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTriageIncidentResponse(rsp)
+}
+
 // GetMeWithResponse The user the token belongs to
 //
 // Returns a wrapper object for the known response body format(s).
@@ -16856,6 +19412,109 @@ func (c *ClientWithResponses) GetOrganizationWithResponse(ctx context.Context, i
 		return nil, err
 	}
 	return ParseGetOrganizationResponse(rsp)
+}
+
+// ListOutcomesWithResponse Outcomes of allocations the caller may see, newest first (per allocation, organization, or call for access managers and auditors)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/outcomes (the `ListOutcomes` operationId).
+func (c *ClientWithResponses) ListOutcomesWithResponse(ctx context.Context, params *ListOutcomesParams, reqEditors ...RequestEditorFn) (*ListOutcomesResponse, error) {
+	rsp, err := c.ListOutcomes(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListOutcomesResponse(rsp)
+}
+
+// AddOutcomeWithBodyWithResponse Record what came of an allocation (members of the holding organization; audit-logged)
+//
+// Which fields apply depends on kind: publication (title, doi 10.NNNN/…, venue, year), model (title, url,
+// licence, open_weights, optional model_id of the organization's model), dataset (title, url, licence,
+// optional doi), product (title, optional url), funding (title, funder, amount_eur).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/outcomes (the `AddOutcome` operationId).
+func (c *ClientWithResponses) AddOutcomeWithBodyWithResponse(ctx context.Context, params *AddOutcomeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddOutcomeResponse, error) {
+	rsp, err := c.AddOutcomeWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAddOutcomeResponse(rsp)
+}
+
+// AddOutcomeWithResponse Record what came of an allocation (members of the holding organization; audit-logged)
+//
+// Which fields apply depends on kind: publication (title, doi 10.NNNN/…, venue, year), model (title, url,
+// licence, open_weights, optional model_id of the organization's model), dataset (title, url, licence,
+// optional doi), product (title, optional url), funding (title, funder, amount_eur).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/outcomes (the `AddOutcome` operationId).
+func (c *ClientWithResponses) AddOutcomeWithResponse(ctx context.Context, params *AddOutcomeParams, body AddOutcomeJSONRequestBody, reqEditors ...RequestEditorFn) (*AddOutcomeResponse, error) {
+	rsp, err := c.AddOutcome(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAddOutcomeResponse(rsp)
+}
+
+// RemoveOutcomeWithResponse Remove an outcome (members of the holding organization; audit-logged with the outcome removed)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/v1/outcomes/{id} (the `RemoveOutcome` operationId).
+func (c *ClientWithResponses) RemoveOutcomeWithResponse(ctx context.Context, id ID, params *RemoveOutcomeParams, reqEditors ...RequestEditorFn) (*RemoveOutcomeResponse, error) {
+	rsp, err := c.RemoveOutcome(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRemoveOutcomeResponse(rsp)
+}
+
+// GetOutcomeWithResponse One outcome (404 unless the caller may see its allocation)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/outcomes/{id} (the `GetOutcome` operationId).
+func (c *ClientWithResponses) GetOutcomeWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*GetOutcomeResponse, error) {
+	rsp, err := c.GetOutcome(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetOutcomeResponse(rsp)
+}
+
+// UpdateOutcomeWithBodyWithResponse Replace an outcome's fields, its kind kept (members of the holding organization; audit-logged)
+//
+// version, if not 0, must be the outcome's current version (409 otherwise); sending the fields it has changes nothing.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/outcomes/{id} (the `UpdateOutcome` operationId).
+func (c *ClientWithResponses) UpdateOutcomeWithBodyWithResponse(ctx context.Context, id ID, params *UpdateOutcomeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateOutcomeResponse, error) {
+	rsp, err := c.UpdateOutcomeWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateOutcomeResponse(rsp)
+}
+
+// UpdateOutcomeWithResponse Replace an outcome's fields, its kind kept (members of the holding organization; audit-logged)
+//
+// version, if not 0, must be the outcome's current version (409 otherwise); sending the fields it has changes nothing.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/outcomes/{id} (the `UpdateOutcome` operationId).
+func (c *ClientWithResponses) UpdateOutcomeWithResponse(ctx context.Context, id ID, params *UpdateOutcomeParams, body UpdateOutcomeJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateOutcomeResponse, error) {
+	rsp, err := c.UpdateOutcome(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateOutcomeResponse(rsp)
 }
 
 // ListProposalsWithResponse Proposals visible to the caller, newest first
@@ -19497,6 +22156,383 @@ func ParseWaiveConflictResponse(rsp *http.Response) (*WaiveConflictResponse, err
 	return response, nil
 }
 
+// ParseListIncidentsResponse parses an HTTP response from a ListIncidentsWithResponse call
+func ParseListIncidentsResponse(rsp *http.Response) (*ListIncidentsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListIncidentsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest IncidentList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooMany
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ListIncidentsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseReportIncidentResponse parses an HTTP response from a ReportIncidentWithResponse call
+func ParseReportIncidentResponse(rsp *http.Response) (*ReportIncidentResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReportIncidentResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Incident
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooMany
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ReportIncidentResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetIncidentResponse parses an HTTP response from a GetIncidentWithResponse call
+func ParseGetIncidentResponse(rsp *http.Response) (*GetIncidentResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetIncidentResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Incident
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooMany
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetIncidentResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCloseIncidentResponse parses an HTTP response from a CloseIncidentWithResponse call
+func ParseCloseIncidentResponse(rsp *http.Response) (*CloseIncidentResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CloseIncidentResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Incident
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooMany
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers CloseIncidentResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseTriageIncidentResponse parses an HTTP response from a TriageIncidentWithResponse call
+func ParseTriageIncidentResponse(rsp *http.Response) (*TriageIncidentResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &TriageIncidentResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Incident
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooMany
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers TriageIncidentResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetMeResponse parses an HTTP response from a GetMeWithResponse call
 func ParseGetMeResponse(rsp *http.Response) (*GetMeResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -20250,6 +23286,365 @@ func ParseGetOrganizationResponse(rsp *http.Response) (*GetOrganizationResponse,
 	switch {
 	case rsp.StatusCode == 429:
 		var headers GetOrganizationResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListOutcomesResponse parses an HTTP response from a ListOutcomesWithResponse call
+func ParseListOutcomesResponse(rsp *http.Response) (*ListOutcomesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListOutcomesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest OutcomeList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooMany
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ListOutcomesResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseAddOutcomeResponse parses an HTTP response from a AddOutcomeWithResponse call
+func ParseAddOutcomeResponse(rsp *http.Response) (*AddOutcomeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AddOutcomeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Outcome
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooMany
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers AddOutcomeResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRemoveOutcomeResponse parses an HTTP response from a RemoveOutcomeWithResponse call
+func ParseRemoveOutcomeResponse(rsp *http.Response) (*RemoveOutcomeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RemoveOutcomeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooMany
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers RemoveOutcomeResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetOutcomeResponse parses an HTTP response from a GetOutcomeWithResponse call
+func ParseGetOutcomeResponse(rsp *http.Response) (*GetOutcomeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetOutcomeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Outcome
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooMany
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetOutcomeResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateOutcomeResponse parses an HTTP response from a UpdateOutcomeWithResponse call
+func ParseUpdateOutcomeResponse(rsp *http.Response) (*UpdateOutcomeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateOutcomeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Outcome
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooMany
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers UpdateOutcomeResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

@@ -47,6 +47,10 @@ type Config struct {
 	// Models serves supervision of compute; nil leaves its endpoints
 	// answering 500.
 	Models pactum.ModelService
+	// Incidents and Outcomes serve what happens after the award; nil
+	// leaves their endpoints answering 500.
+	Incidents pactum.IncidentService
+	Outcomes  pactum.OutcomeService
 
 	// Idempotency keeps answers to requests sent with an Idempotency-Key
 	// header, making retries safe; nil disables the header.
@@ -96,6 +100,8 @@ type Services interface {
 	pactum.SiteService
 	pactum.ScreeningService
 	pactum.ModelService
+	pactum.IncidentService
+	pactum.OutcomeService
 }
 
 // Serve sets every service of the configuration to s.
@@ -105,6 +111,7 @@ func (c *Config) Serve(s Services) {
 	c.Usage, c.Awards, c.Sites = s, s, s
 	c.Screening = s
 	c.Models = s
+	c.Incidents, c.Outcomes = s, s
 }
 
 // Server is pactum's HTTP API.

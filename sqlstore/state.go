@@ -54,6 +54,8 @@ var stateTables = map[string]stateTable{
 		rowOf(scanConflict, func(c *pactum.Conflict) string { return c.ID })},
 	"reviewer": {"reviewer_profiles", `SELECT ` + profileColumns + ` FROM users u JOIN reviewer_profiles p ON p.user_id = u.id ORDER BY u.id`,
 		rowOf(scanProfile, func(r *pactum.ReviewerProfile) string { return r.UserID })},
+	"incident": {"incidents", incidentSelect + ` ORDER BY i.id`,
+		rowOf(scanIncident, func(i *pactum.Incident) string { return i.ID })},
 }
 
 // ScanStateRows streams every row of the table that holds subjects of

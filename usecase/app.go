@@ -69,6 +69,8 @@ var (
 	_ pactum.ModelService         = (*App)(nil)
 	_ pactum.NotificationService  = (*App)(nil)
 	_ pactum.AuditService         = (*App)(nil)
+	_ pactum.IncidentService      = (*App)(nil)
+	_ pactum.OutcomeService       = (*App)(nil)
 )
 
 // New returns the use cases over cfg's store and adapters.

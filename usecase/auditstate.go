@@ -24,6 +24,8 @@ import (
 // proposals and decisions), and usage: records arrive in bulk from the
 // sites' accounting, each batch audited as one usage.ingest event with its
 // counts, and are checked against the sites' own accounting, not the log.
+// Outcomes are recorded whole too but not rebuilt: one removed leaves its
+// removal (After null) as its last event, which the replay does not fold.
 var stateWrites = []struct {
 	subjectType string
 	actions     []string
@@ -41,6 +43,7 @@ var stateWrites = []struct {
 	{"assignment", []string{"review.assign", "review.recuse", "assignment.submit"}},
 	{"conflict", []string{"conflict.detect", "conflict.waive"}},
 	{"reviewer", []string{"reviewer.update"}},
+	{"incident", []string{"incident.report", "incident.triage", "incident.close"}},
 }
 
 // VerifyAuditProgress is told, now and then during a long verification,

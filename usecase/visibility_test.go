@@ -49,6 +49,8 @@ type visWorld struct {
 	assignments []*pactum.Assignment
 	conflicts   []*pactum.Conflict
 	notes       []*pactum.Notification
+	incidents   []*pactum.Incident
+	outcomes    []*pactum.AllocationOutcome
 	siteOf      map[string]string // system → site
 }
 
@@ -82,7 +84,48 @@ func generate(t *testing.T, dialect string, seed uint64) *visWorld {
 	g.submissions(t)
 	g.reviewFacts(t)
 	g.notifications(t)
+	g.afterAward(t)
 	return g
+}
+
+// afterAward writes an incident and an outcome on about half the
+// allocations, straight to the store.
+func (g *visWorld) afterAward(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	err := pactum.Update(ctx, g.db, nil, func(tx pactum.Tx) error {
+		for _, a := range g.allocations {
+			if g.rng.IntN(2) == 0 {
+				continue
+			}
+			callID, err := tx.GetAllocationCall(ctx, a.ID)
+			if err != nil {
+				return err
+			}
+			now := tx.Now()
+			i := &pactum.Incident{ID: newTestID(), AllocationID: a.ID, OrganizationID: a.OrganizationID, CallID: callID,
+				Kind: pactum.IncidentMisuse, Severity: pactum.SeverityLow, Title: "t", Description: "d", OccurredAt: now, ReportedAt: now,
+				ReportedBy: g.f.ApplicantA.ID, ReporterRole: pactum.RoleApplicant, State: pactum.IncidentReported, UpdatedAt: now, Version: 1}
+			i.SetDeadlines()
+			if err := tx.InsertIncident(ctx, i); err != nil {
+				return err
+			}
+			o := &pactum.AllocationOutcome{ID: newTestID(), AllocationID: a.ID, OrganizationID: a.OrganizationID, CallID: callID,
+				Kind: pactum.OutcomeProduct, OutcomeFields: pactum.OutcomeFields{Title: "p"}, CreatedBy: g.f.ApplicantA.ID,
+				CreatedAt: now, UpdatedAt: now, Version: 1}
+			if err := tx.InsertOutcome(ctx, o); err != nil {
+				return err
+			}
+			g.incidents, g.outcomes = append(g.incidents, i), append(g.outcomes, o)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(g.incidents) == 0 || len(g.incidents) == len(g.allocations) {
+		t.Fatalf("%d incidents on %d allocations: the check would prove little", len(g.incidents), len(g.allocations))
+	}
 }
 
 func (g *visWorld) mkUser(t *testing.T, u *pactum.User) *pactum.User {
@@ -280,6 +323,30 @@ func (g *visWorld) check(t *testing.T, u *pactum.User) {
 	for _, a := range g.allocations {
 		_, err := g.uc.FindAllocationByID(ctx, a.ID)
 		single(t, "allocation "+a.ID, err, pactum.CanSeeAllocation(u, a, g.siteOf[a.SystemID]))
+	}
+
+	// Incidents and outcomes are seen by whoever sees their allocation.
+	allocOf := map[string]*pactum.Allocation{}
+	for _, a := range g.allocations {
+		allocOf[a.ID] = a
+	}
+	seesAlloc := func(id string) bool {
+		a := allocOf[id]
+		return pactum.CanSeeAllocation(u, a, g.siteOf[a.SystemID])
+	}
+	incs, _, err := g.uc.FindIncidents(ctx, pactum.IncidentFilter{Limit: page})
+	agree(t, "incidents", ids(incs, func(i *pactum.Incident) string { return i.ID }), err,
+		want(g.incidents, func(i *pactum.Incident) (string, bool) { return i.ID, seesAlloc(i.AllocationID) }))
+	for _, i := range g.incidents {
+		_, err := g.uc.FindIncident(ctx, i.ID)
+		single(t, "incident "+i.ID, err, seesAlloc(i.AllocationID))
+	}
+	outs, _, err := g.uc.FindOutcomes(ctx, pactum.OutcomeFilter{Limit: page})
+	agree(t, "outcomes", ids(outs, func(o *pactum.AllocationOutcome) string { return o.ID }), err,
+		want(g.outcomes, func(o *pactum.AllocationOutcome) (string, bool) { return o.ID, seesAlloc(o.AllocationID) }))
+	for _, o := range g.outcomes {
+		_, err := g.uc.FindOutcome(ctx, o.ID)
+		single(t, "outcome "+o.ID, err, seesAlloc(o.AllocationID))
 	}
 
 	orgs, _, err := g.uc.FindOrganizations(ctx, pactum.OrganizationFilter{Limit: page})

@@ -47,8 +47,8 @@ The chain proves the log, not the tables: a direct SQL edit of a row
 --state, the log is then replayed — every write of a covered table records
 the row's whole new value, and the last one of each row is what the table
 must hold — and compared with the tables: organizations, users, systems,
-calls, proposals, allocations, reviews, review_assignments, conflicts and
-reviewer_profiles. The first row that differs is named (table, id, field,
+calls, proposals, allocations, reviews, review_assignments, conflicts,
+reviewer_profiles and incidents. The first row that differs is named (table, id, field,
 the log's value and the table's), and rows only one side has are counted.
 Usage records are not replayed: they arrive in bulk from the sites'
 accounting, and are checked against it. Long runs report progress on

@@ -97,6 +97,7 @@ With --json, an error is printed to standard error as JSON too:
 		newReviewsCmd(e), newReviewersCmd(e), newAllocateCmd(e), newNotificationsCmd(e),
 		newAgentCmd(e), newJobCmd(e), newEstimateCmd(e),
 		newModelsCmd(e), newUsageImportGroupCmd(e),
+		newIncidentsCmd(e), newOutcomesCmd(e),
 	)
 	for _, c := range extraCommands() {
 		root.AddCommand(c)
