@@ -17,6 +17,7 @@ const (
 	NotifyComputeAlert   = "compute.alert" // a model's compute reached a fraction of an AI Act threshold
 	NotifyUsageFlag      = "usage.flag"    // an allocation's usage is not what it was granted for (UsageFlag)
 	NotifyModelHold      = "model.hold"    // a model is held until an access manager acknowledges, or released
+	NotifyObligation     = "obligation"    // an obligation is due soon, overdue, submitted, accepted or returned, or a breach declared or cleared
 )
 
 // Notification is a message to a user, listed by the API; pactum sends no
