@@ -24,7 +24,7 @@ type route struct {
 func apiRoutes() []route {
 	return slices.Concat(userRoutes, systemRoutes, organizationRoutes, callRoutes, proposalRoutes,
 		allocationRoutes, reviewerRoutes, reviewRoutes, allocationRunRoutes, notificationRoutes,
-		usageRoutes, awardRoutes, siteRoutes, auditRoutes, screeningRoutes, modelRoutes)
+		usageRoutes, awardRoutes, siteRoutes, auditRoutes, screeningRoutes, modelRoutes, obligationRoutes)
 }
 
 // Routes returns the patterns of every API endpoint, e.g. "GET /api/v1/me".

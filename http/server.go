@@ -47,6 +47,9 @@ type Config struct {
 	// Models serves supervision of compute; nil leaves its endpoints
 	// answering 500.
 	Models pactum.ModelService
+	// Obligations serves an award's obligations, compliance and
+	// breaches; nil leaves its endpoints answering 500.
+	Obligations pactum.ObligationService
 
 	// Idempotency keeps answers to requests sent with an Idempotency-Key
 	// header, making retries safe; nil disables the header.
@@ -96,6 +99,7 @@ type Services interface {
 	pactum.SiteService
 	pactum.ScreeningService
 	pactum.ModelService
+	pactum.ObligationService
 }
 
 // Serve sets every service of the configuration to s.
@@ -105,6 +109,7 @@ func (c *Config) Serve(s Services) {
 	c.Usage, c.Awards, c.Sites = s, s, s
 	c.Screening = s
 	c.Models = s
+	c.Obligations = s
 }
 
 // Server is pactum's HTTP API.
