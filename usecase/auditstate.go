@@ -31,7 +31,7 @@ var stateWrites = []struct {
 	{"organization", []string{"organization.create"}},
 	{"user", []string{"user.create", "user.set_username"}},
 	{"system", []string{"system.upsert"}},
-	{"call", []string{"call.create"}},
+	{"call", []string{"call.create", "call.update"}},
 	// proposal.submit and proposal.screen are steps in memory: the row is
 	// written once routed (proposal.route).
 	{"proposal", []string{"proposal.create", "proposal.update", "proposal.route", "proposal.withdraw", "proposal.decide", "proposal.override_request"}},

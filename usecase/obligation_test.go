@@ -299,6 +299,11 @@ func TestObligationDeadlines(t *testing.T) {
 		}
 		_, err = w.uc.DeclareBreach(storetest.As(w.f.Reviewer), al.ID, "no")
 		wantCode(t, err, pactum.ENOTFOUND)
+
+		// The log still proves the state tables (the call's term change included).
+		if r, err := usecase.VerifyAuditState(t.Context(), w.db, nil); err != nil || !r.OK {
+			t.Fatalf("audit state: %+v %v", r, err)
+		}
 	})
 }
 
