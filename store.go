@@ -580,7 +580,9 @@ type ObligationQueries interface {
 	// allocations) by due date, then ID, and the total matching.
 	ListObligations(ctx context.Context, s Scope, f ObligationFilter) ([]*Obligation, int, error)
 	// ListObligationsToSweep returns the IDs of pending obligations due
-	// at or before until, by due date, at most limit.
+	// at or before until, by due date, at most limit, leaving out those
+	// whose last notice (NoticeBreach when BreachAfterDays is set,
+	// NoticeOverdue otherwise) was sent.
 	ListObligationsToSweep(ctx context.Context, until time.Time, limit int) ([]string, error)
 	// FirstOverdueObligation returns the organization's pending
 	// obligation with the earliest due date before now, nil when none.

@@ -77,10 +77,14 @@ func (q *queries) ListObligations(ctx context.Context, s pactum.Scope, f pactum.
 }
 
 // ListObligationsToSweep returns the IDs of pending obligations due at or
-// before until, by due date.
+// before until, by due date, leaving out those whose last notice was sent
+// (breach when their terms breach, overdue otherwise): however many stay
+// overdue, they never crowd newer ones out of a sweep's batch.
 func (q *queries) ListObligationsToSweep(ctx context.Context, until time.Time, limit int) ([]string, error) {
 	return listAll(ctx, q.q, "obligations to sweep", `SELECT o.id FROM obligations o WHERE `+pendingStates+` AND o.due_at <= $1
-		ORDER BY o.due_at, o.id LIMIT $2`, []any{until.UTC(), limit}, func(row scanner, _ ...any) (string, error) {
+		AND NOT EXISTS (SELECT 1 FROM obligation_notices n WHERE n.obligation_id = o.id
+			AND n.notice = CASE WHEN o.breach_after_days > 0 THEN $2 ELSE $3 END)
+		ORDER BY o.due_at, o.id LIMIT $4`, []any{until.UTC(), pactum.NoticeBreach, pactum.NoticeOverdue, limit}, func(row scanner, _ ...any) (string, error) {
 		var id string
 		return id, row.Scan(&id)
 	})

@@ -114,6 +114,23 @@ func TestObligationStore(t *testing.T) {
 			}
 		}
 
+		// An obligation whose last notice was sent is swept no more.
+		late2 := late.DueAt.Add(time.Hour)
+		for _, n := range []string{pactum.NoticeOverdue, pactum.NoticeBreach} {
+			if ids, _ := s.db.ListObligationsToSweep(ctx, late2, 10); len(ids) != 1 || ids[0] != late.ID {
+				t.Errorf("before notice %s: to sweep %v", n, ids)
+			}
+			if err := pactum.Update(ctx, s.db, nil, func(tx pactum.Tx) error {
+				_, err := tx.InsertObligationNotice(ctx, late.ID, n, t0)
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if ids, _ := s.db.ListObligationsToSweep(ctx, late2, 10); len(ids) != 0 {
+			t.Errorf("after its breach notice: to sweep %v", ids)
+		}
+
 		// Breaches.
 		if b, err := s.db.GetBreach(ctx, al.ID); err != nil || b != nil {
 			t.Fatalf("no breach: %+v %v", b, err)

@@ -271,6 +271,12 @@ func (a *App) sweep(ctx context.Context, u *pactum.User) (*pactum.SweepResult, e
 			}
 			return nil
 		})
+		if pactum.ErrorCode(err) == pactum.ECONFLICT {
+			// Changed under the sweep (say, submitted): the next sweep
+			// looks again; nothing of this one was kept.
+			a.logger.Info("obligation sweep: changed concurrently, left for the next sweep", "obligation", id)
+			continue
+		}
 		if err != nil {
 			return r, fmt.Errorf("obligation %s: %w", id, err)
 		}
