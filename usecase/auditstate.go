@@ -20,7 +20,10 @@ import (
 // snapshots), allocation runs (the log keeps a summary and the input
 // hash; what a run decides is published as audited proposal decisions and
 // allocations), condition acknowledgements (append-only, each an event of
-// its own), proposal_requests and call_grant_shards (indexes derived from
+// its own), obligations, their notices and breaches (each change an event
+// of its own carrying the obligation's or breach's new value; notices are
+// keys that make the sweep send each once), proposal_requests and
+// call_grant_shards (indexes derived from
 // proposals and decisions), and usage: records arrive in bulk from the
 // sites' accounting, each batch audited as one usage.ingest event with its
 // counts, and are checked against the sites' own accounting, not the log.

@@ -362,3 +362,60 @@ func TestObligationSweepOnce(t *testing.T) {
 		}
 	})
 }
+
+// TestEthicsObligations: an award decided after an ethics review with
+// conditions owes a report on each condition by its own due date, besides
+// its mode's reports.
+func TestEthicsObligations(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, dialect string) {
+		w := newReviewWorld(t, dialect)
+		terms := *testTerms
+		terms.Modes = []pactum.ModeObligations{{Mode: pactum.ModeFastLane, Templates: []pactum.ObligationTemplate{
+			{Kind: pactum.ObligationFinalReport, Title: "Final report", DaysAfterEnd: 30},
+			{Kind: pactum.ObligationEthicsCondition, Title: "Ethics condition", DaysAfterStart: 45},
+		}}}
+		rubric, err := catalog.Rubric()
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.uc = usecase.New(usecase.Config{Store: w.db, Screener: w.screener, Allocator: allocate.New(solver.Options{}), Rubric: rubric,
+			Now: w.clock.Now, Obligations: &terms})
+		ethicist := w.reviewer(t, "ethics@uni.example", []string{pactum.EthicsExpertise, "gdpr"})
+		p := storetest.NewProposal(w.f.Call.ID)
+		p.Ethics.PersonalData.Yes, p.Ethics.PersonalData.Details = true, "Court decisions naming parties."
+		if err := w.uc.SubmitNewProposal(storetest.As(w.f.ApplicantA), p); err != nil || p.State != pactum.ProposalInReview {
+			t.Fatalf("submit: %s %v", p.State, err)
+		}
+		if _, err := w.uc.AssignReviewers(storetest.As(w.f.Manager), w.f.Call.ID, pactum.StageEthics); err != nil {
+			t.Fatal(err)
+		}
+		conds := []string{"Pseudonymise the case law before training.", "Name a data-protection contact."}
+		if _, err := w.uc.SubmitReview(storetest.As(ethicist), p.ID, pactum.ReviewInput{Recommendation: pactum.RecommendAcceptWithConditions,
+			Conditions: conds, CommentsForApplicant: "Acceptable with safeguards."}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.uc.DecideProposal(storetest.As(w.f.Manager), p.ID, pactum.DecisionInput{Accept: true, Reason: "Ethics passed."}); err != nil {
+			t.Fatal(err)
+		}
+		als, _, err := w.uc.FindAllocations(storetest.As(w.f.Manager), pactum.AllocationFilter{ProposalID: &p.ID})
+		if err != nil || len(als) == 0 {
+			t.Fatalf("allocations: %v %v", als, err)
+		}
+		obls := w.obligations(t, w.f.ApplicantA, als[0])
+		var ethics []string
+		for _, o := range obls {
+			if o.Kind == pactum.ObligationEthicsCondition {
+				ethics = append(ethics, o.Detail)
+				if want := als[0].StartsAt.AddDate(0, 0, 45); !o.DueAt.Equal(want) {
+					t.Errorf("ethics obligation due %s, want %s", o.DueAt, want)
+				}
+			}
+		}
+		slices.Sort(ethics)
+		want := slices.Clone(conds)
+		slices.Sort(want)
+		if len(obls) != 3 || !slices.Equal(ethics, want) {
+			t.Errorf("obligations %d, ethics %q, want 3 with %q", len(obls), ethics, want)
+		}
+	})
+}
