@@ -419,3 +419,34 @@ func TestEthicsObligations(t *testing.T) {
 		}
 	})
 }
+
+// TestObligationSweeper: the server's sweeper sweeps as the system on its
+// own, and returns once its context ends.
+func TestObligationSweeper(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, dialect string) {
+		w := newObligationWorld(t, dialect)
+		al := w.allocation(t, 1000)
+		w.clock.T = w.obligations(t, w.f.Manager, al)[0].DueAt.Add(time.Hour)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); w.uc.RunObligationSweeper(ctx, 10*time.Millisecond) }()
+		raw := w.raw(t)
+		deadline := time.Now().Add(10 * time.Second)
+		for count(t, raw, "obligation_notices WHERE notice = 'overdue'") == 0 {
+			if time.Now().After(deadline) {
+				t.Fatal("the sweeper did not mark the obligation overdue")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the sweeper did not stop with its context")
+		}
+		var actor string
+		if err := raw.QueryRow(`SELECT actor_id FROM audit_events WHERE action = 'obligation.overdue'`).Scan(&actor); err != nil || actor != pactum.SystemUserID {
+			t.Errorf("overdue recorded by %q (%v), want the system", actor, err)
+		}
+	})
+}
