@@ -236,6 +236,17 @@ func Desire(a *Allocation, orgName, title string, conds []ConditionStatus, membe
 	return d
 }
 
+// DesireBreach suspends d while breach b is in force, saying why
+// (BreachReason); the suspension lifts when the breach is cleared. A breach
+// is a flag of its own, like an unmet condition, not the allocation's
+// state: clearing it restores whatever the allocation was.
+func DesireBreach(d *DesiredAllocation, b *Breach) {
+	if b.Active() {
+		d.Suspended = true
+		d.Reasons = append(d.Reasons, BreachReason(b))
+	}
+}
+
 // SiteState is the desired state of every allocation a site hosts, as its
 // agent pulls it.
 type SiteState struct {
@@ -338,6 +349,7 @@ func DesireSite(site string, allocs []SiteAllocation, now time.Time) *SiteState 
 		}
 		d := Desire(sa.Allocation, sa.OrganizationName, sa.Title, conds, sa.Members, now)
 		d.ChargeSeconds = sa.ChargeSeconds
+		DesireBreach(&d, sa.Breach)
 		d.HeldModels = slices.Clone(sa.HeldModels)
 		if d.HeldModels == nil {
 			d.HeldModels = []string{}

@@ -98,8 +98,12 @@ type Call struct {
 	// a model of the allocation's organization is held when it reaches
 	// the systemic-risk threshold's margin, until an access manager
 	// acknowledges (modelhold.go). Off by default.
-	HoldModelsAtSystemicRisk bool      `json:"hold_models_at_systemic_risk"`
-	CreatedAt                time.Time `json:"created_at"`
+	HoldModelsAtSystemicRisk bool `json:"hold_models_at_systemic_risk"`
+	// BlockOverdueOrganizations makes the call refuse new proposals of an
+	// organization with an overdue obligation (obligation.go). Off by
+	// default.
+	BlockOverdueOrganizations bool      `json:"block_overdue_organizations"`
+	CreatedAt                 time.Time `json:"created_at"`
 }
 
 // IsOpen reports whether proposals may be submitted at t.
@@ -186,4 +190,8 @@ type CallService interface {
 	// or release their jobs under the call's allocations accordingly.
 	// Access managers only (EFORBIDDEN); ENOTFOUND for an unknown call.
 	SetCallHoldModels(ctx context.Context, id string, hold bool) (*Call, error)
+	// SetCallBlockOverdue turns the call's term BlockOverdueOrganizations
+	// on or off. Access managers only (EFORBIDDEN); ENOTFOUND for an
+	// unknown call.
+	SetCallBlockOverdue(ctx context.Context, id string, block bool) (*Call, error)
 }

@@ -18,6 +18,7 @@ const (
 	NotifyUsageFlag      = "usage.flag"    // an allocation's usage is not what it was granted for (UsageFlag)
 	NotifyModelHold      = "model.hold"    // a model is held until an access manager acknowledges, or released
 	NotifyIncident       = "incident"      // an incident was reported (to access managers), triaged or closed (to its reporter)
+	NotifyObligation     = "obligation"    // an obligation is due soon, overdue, submitted, accepted or returned, or a breach declared or cleared
 )
 
 // Notification is a message to a user, listed by the API; pactum sends no

@@ -91,6 +91,7 @@ type Queries interface {
 	AuditQueries
 	IncidentQueries
 	OutcomeQueries
+	ObligationQueries
 }
 
 // Tx is one use case's write transaction: the reads, seeing its own
@@ -129,6 +130,7 @@ type Tx interface {
 	AgentWrites
 	IncidentWrites
 	OutcomeWrites
+	ObligationWrites
 }
 
 // SystemQueries read the systems catalogue.
@@ -561,6 +563,8 @@ type SiteAllocation struct {
 	// HeldModels are the labels of the organization's held models when
 	// the allocation's call holds models (Call.HoldModelsAtSystemicRisk).
 	HeldModels []string
+	// Breach is the allocation's breach in force, nil when none.
+	Breach *Breach
 }
 
 // UsageDelta is a change to usage totals: of one cluster user under an
@@ -613,4 +617,46 @@ type OutcomeWrites interface {
 	UpdateOutcome(ctx context.Context, o *AllocationOutcome, oldVersion int) error
 	// DeleteOutcome deletes an outcome; ENOTFOUND when missing.
 	DeleteOutcome(ctx context.Context, id string) error
+}
+
+// ObligationQueries read obligations and breaches.
+type ObligationQueries interface {
+	// GetObligation returns an obligation and the site hosting its
+	// allocation's system, or ENOTFOUND.
+	GetObligation(ctx context.Context, id string) (*Obligation, string, error)
+	// ListObligations lists obligations within s (the scope of their
+	// allocations) by due date, then ID, and the total matching.
+	ListObligations(ctx context.Context, s Scope, f ObligationFilter) ([]*Obligation, int, error)
+	// ListObligationsToSweep returns the IDs of pending obligations due
+	// at or before until, by due date, at most limit, leaving out those
+	// whose last notice (NoticeBreach when BreachAfterDays is set,
+	// NoticeOverdue otherwise) was sent.
+	ListObligationsToSweep(ctx context.Context, until time.Time, limit int) ([]string, error)
+	// FirstOverdueObligation returns the organization's pending
+	// obligation with the earliest due date before now, nil when none.
+	FirstOverdueObligation(ctx context.Context, orgID string, now time.Time) (*Obligation, error)
+	// GetBreach returns an allocation's current or last breach, nil when
+	// none was ever declared.
+	GetBreach(ctx context.Context, allocationID string) (*Breach, error)
+}
+
+// ObligationWrites change obligations and breaches.
+type ObligationWrites interface {
+	InsertObligation(ctx context.Context, o *Obligation) error
+	// UpdateObligation writes o's state and submission fields, refusing
+	// a lost update (ECONFLICT when its version is no longer oldVersion).
+	UpdateObligation(ctx context.Context, o *Obligation, oldVersion int) error
+	// InsertObligationNotice records that notice was sent for an
+	// obligation, and reports whether it was new: false when it was
+	// recorded before, by this or any other instance.
+	InsertObligationNotice(ctx context.Context, obligationID, notice string, at time.Time) (bool, error)
+	// PutBreach records b as the allocation's breach unless one is in
+	// force, and reports whether it did.
+	PutBreach(ctx context.Context, b *Breach) (bool, error)
+	// ClearBreach writes b's clearance; ECONFLICT when no breach is in
+	// force.
+	ClearBreach(ctx context.Context, b *Breach) error
+	// SetCallBlockOverdue writes the call's BlockOverdueOrganizations;
+	// ENOTFOUND for an unknown call.
+	SetCallBlockOverdue(ctx context.Context, id string, block bool) error
 }

@@ -24,6 +24,9 @@ var modesJSON []byte
 //go:embed rubric.json
 var rubricJSON []byte
 
+//go:embed obligations.json
+var obligationsJSON []byte
+
 // Systems returns a fresh copy of the systems catalogue, validated.
 func Systems() ([]*pactum.System, error) {
 	var doc struct {
@@ -85,6 +88,24 @@ func Mode(m pactum.AccessMode) (pactum.CallMode, error) {
 		}
 	}
 	return pactum.CallMode{}, pactum.Errorf(pactum.EINVALID, "Unknown access mode %q.", m)
+}
+
+// Obligations returns a fresh copy of the access modes' obligation terms,
+// validated.
+func Obligations() (*pactum.ObligationTerms, error) { return ParseObligations(obligationsJSON) }
+
+// ParseObligations decodes and validates obligation terms in the format of
+// obligations.json (an operator's own file): unknown keys other than
+// "_comment" notes are errors, and every problem is named by its field.
+func ParseObligations(data []byte) (*pactum.ObligationTerms, error) {
+	var t pactum.ObligationTerms
+	if err := decodeLenient(data, &t); err != nil {
+		return nil, fmt.Errorf("obligation terms: %w", err)
+	}
+	if err := t.Validate(); err != nil {
+		return nil, err
+	}
+	return &t, nil
 }
 
 // Rubric returns a fresh copy of the default peer-review rubric, validated.

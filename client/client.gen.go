@@ -771,6 +771,54 @@ func (e NotificationKind) Valid() bool {
 	}
 }
 
+// Defines values for ObligationKind.
+const (
+	ObligationAcknowledgement ObligationKind = "acknowledgement"
+	ObligationEthicsCondition ObligationKind = "ethics_condition"
+	ObligationFinalReport     ObligationKind = "final_report"
+	ObligationProgressReport  ObligationKind = "progress_report"
+)
+
+// Valid indicates whether the value is a known member of the ObligationKind enum.
+func (e ObligationKind) Valid() bool {
+	switch e {
+	case ObligationAcknowledgement:
+		return true
+	case ObligationEthicsCondition:
+		return true
+	case ObligationFinalReport:
+		return true
+	case ObligationProgressReport:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ObligationState.
+const (
+	ObligationAccepted  ObligationState = "accepted"
+	ObligationOpen      ObligationState = "open"
+	ObligationReturned  ObligationState = "returned"
+	ObligationSubmitted ObligationState = "submitted"
+)
+
+// Valid indicates whether the value is a known member of the ObligationState enum.
+func (e ObligationState) Valid() bool {
+	switch e {
+	case ObligationAccepted:
+		return true
+	case ObligationOpen:
+		return true
+	case ObligationReturned:
+		return true
+	case ObligationSubmitted:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for OutcomeKind.
 const (
 	OutcomeKindDataset     OutcomeKind = "dataset"
@@ -1563,11 +1611,34 @@ type AuditReport struct {
 	Pending *int64 `json:"pending,omitempty"`
 }
 
+// Breach defines model for Breach.
+type Breach struct {
+	AllocationId string  `json:"allocation_id"`
+	Automatic    bool    `json:"automatic"`
+	ClearReason  *string `json:"clear_reason,omitempty"`
+
+	// ClearedAt Absent while in force
+	ClearedAt  *time.Time `json:"cleared_at,omitempty"`
+	ClearedBy  *string    `json:"cleared_by,omitempty"`
+	DeclaredAt time.Time  `json:"declared_at"`
+
+	// DeclaredBy Absent for a breach the sweep declared
+	DeclaredBy *string `json:"declared_by,omitempty"`
+	Reason     string  `json:"reason"`
+}
+
+// BreachInput defines model for BreachInput.
+type BreachInput struct {
+	Reason string `json:"reason"`
+}
+
 // Call defines model for Call.
 type Call struct {
-	CreatedAt   time.Time `json:"created_at"`
-	CutoffAt    time.Time `json:"cutoff_at"`
-	Description string    `json:"description"`
+	// BlockOverdueOrganizations The call refuses proposals of organizations with an overdue obligation (see updateCall)
+	BlockOverdueOrganizations bool      `json:"block_overdue_organizations"`
+	CreatedAt                 time.Time `json:"created_at"`
+	CutoffAt                  time.Time `json:"cutoff_at"`
+	Description               string    `json:"description"`
 
 	// HoldModelsAtSystemicRisk The call holds models at the systemic-risk margin (see updateCall)
 	HoldModelsAtSystemicRisk bool       `json:"hold_models_at_systemic_risk"`
@@ -1580,8 +1651,10 @@ type Call struct {
 
 // CallInput defines model for CallInput.
 type CallInput struct {
-	CutoffAt    time.Time `json:"cutoff_at"`
-	Description *string   `json:"description,omitempty"`
+	// BlockOverdueOrganizations Refuse new proposals of an organization with an overdue obligation
+	BlockOverdueOrganizations *bool     `json:"block_overdue_organizations,omitempty"`
+	CutoffAt                  time.Time `json:"cutoff_at"`
+	Description               *string   `json:"description,omitempty"`
 
 	// HoldModelsAtSystemicRisk Hold a model's jobs under the call's allocations when it reaches the systemic-risk margin, until an access manager acknowledges
 	HoldModelsAtSystemicRisk *bool           `json:"hold_models_at_systemic_risk,omitempty"`
@@ -1629,13 +1702,45 @@ type CallModeInput struct {
 
 // CallUpdate defines model for CallUpdate.
 type CallUpdate struct {
-	HoldModelsAtSystemicRisk *bool `json:"hold_models_at_systemic_risk,omitempty"`
+	BlockOverdueOrganizations *bool `json:"block_overdue_organizations,omitempty"`
+	HoldModelsAtSystemicRisk  *bool `json:"hold_models_at_systemic_risk,omitempty"`
 }
 
 // CloseIncidentInput defines model for CloseIncidentInput.
 type CloseIncidentInput struct {
 	// Outcome What came of the incident
 	Outcome string `json:"outcome"`
+}
+
+// Compliance defines model for Compliance.
+type Compliance struct {
+	AllocationId string  `json:"allocation_id"`
+	Breach       *Breach `json:"breach,omitempty"`
+
+	// Breached A breach is in force
+	Breached      bool              `json:"breached"`
+	Compliant     bool              `json:"compliant"`
+	Conditions    []ConditionStatus `json:"conditions"`
+	ConditionsMet bool              `json:"conditions_met"`
+
+	// Done Accepted
+	Done int `json:"done"`
+
+	// Due Pending before the due date
+	Due int `json:"due"`
+
+	// IncidentsOpen Incidents of the allocation not closed; any makes it not compliant
+	IncidentsOpen  int          `json:"incidents_open"`
+	Obligations    []Obligation `json:"obligations"`
+	OrganizationId string       `json:"organization_id"`
+
+	// Overdue Pending past the due date
+	Overdue int             `json:"overdue"`
+	Reasons []string        `json:"reasons"`
+	State   AllocationState `json:"state"`
+
+	// Submitted Awaiting an access manager
+	Submitted int `json:"submitted"`
 }
 
 // ComputeAlert defines model for ComputeAlert.
@@ -2282,6 +2387,57 @@ type NotificationList struct {
 	Total int            `json:"total"`
 }
 
+// Obligation defines model for Obligation.
+type Obligation struct {
+	AllocationId string `json:"allocation_id"`
+
+	// BreachAfterDays Days overdue after which the sweep declares a breach; 0 never
+	BreachAfterDays int       `json:"breach_after_days"`
+	CreatedAt       time.Time `json:"created_at"`
+
+	// Detail The ethics condition's text
+	Detail         *string        `json:"detail,omitempty"`
+	DueAt          time.Time      `json:"due_at"`
+	Id             string         `json:"id"`
+	Kind           ObligationKind `json:"kind"`
+	OrganizationId string         `json:"organization_id"`
+
+	// OutcomeId Links a final report to its recorded outcomes
+	OutcomeId *string `json:"outcome_id,omitempty"`
+
+	// OverdueAt When the sweep found it overdue
+	OverdueAt    *time.Time      `json:"overdue_at,omitempty"`
+	Report       *string         `json:"report,omitempty"`
+	ReturnReason *string         `json:"return_reason,omitempty"`
+	ReviewedAt   *time.Time      `json:"reviewed_at,omitempty"`
+	ReviewedBy   *string         `json:"reviewed_by,omitempty"`
+	State        ObligationState `json:"state"`
+	SubmittedAt  *time.Time      `json:"submitted_at,omitempty"`
+	SubmittedBy  *string         `json:"submitted_by,omitempty"`
+	Title        string          `json:"title"`
+	Version      int             `json:"version"`
+}
+
+// ObligationKind defines model for Obligation.Kind.
+type ObligationKind string
+
+// ObligationList defines model for ObligationList.
+type ObligationList struct {
+	Items []Obligation `json:"items"`
+	Total int          `json:"total"`
+}
+
+// ObligationReview defines model for ObligationReview.
+type ObligationReview struct {
+	Accept bool `json:"accept"`
+
+	// Reason Required to return
+	Reason string `json:"reason,omitempty"`
+}
+
+// ObligationState defines model for ObligationState.
+type ObligationState string
+
 // Organization defines model for Organization.
 type Organization struct {
 	BalanceSheetEur    int64              `json:"balance_sheet_eur"`
@@ -2799,6 +2955,23 @@ type SiteState struct {
 // Software The GPU software stack the work needs; absent means derived from the requested systems
 type Software string
 
+// SubmissionInput defines model for SubmissionInput.
+type SubmissionInput struct {
+	// OutcomeId Optional link of a final report to its recorded outcomes
+	OutcomeId string `json:"outcome_id,omitempty"`
+
+	// Report The report, or for an acknowledgement the publication's reference
+	Report string `json:"report"`
+}
+
+// SweepResult defines model for SweepResult.
+type SweepResult struct {
+	Breaches  int `json:"breaches"`
+	Checked   int `json:"checked"`
+	Overdue   int `json:"overdue"`
+	Reminders int `json:"reminders"`
+}
+
 // System defines model for System.
 type System struct {
 	Accelerator string `json:"accelerator"`
@@ -3226,6 +3399,18 @@ type ListAllocationsParams struct {
 	Offset *Offset `form:"offset,omitempty" json:"offset,omitempty"`
 }
 
+// DeclareBreachParams defines parameters for DeclareBreach.
+type DeclareBreachParams struct {
+	// IdempotencyKey Makes a retry safe (see the API description)
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// ClearBreachParams defines parameters for ClearBreach.
+type ClearBreachParams struct {
+	// IdempotencyKey Makes a retry safe (see the API description)
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // ListUsageRecordsParams defines parameters for ListUsageRecords.
 type ListUsageRecordsParams struct {
 	Username *string `form:"username,omitempty" json:"username,omitempty"`
@@ -3358,6 +3543,38 @@ type ListNotificationsParams struct {
 	Offset *Offset `form:"offset,omitempty" json:"offset,omitempty"`
 }
 
+// ListObligationsParams defines parameters for ListObligations.
+type ListObligationsParams struct {
+	AllocationId   *string          `form:"allocation_id,omitempty" json:"allocation_id,omitempty"`
+	OrganizationId *string          `form:"organization_id,omitempty" json:"organization_id,omitempty"`
+	State          *ObligationState `form:"state,omitempty" json:"state,omitempty"`
+
+	// Overdue Only obligations pending past their due date
+	Overdue *bool `form:"overdue,omitempty" json:"overdue,omitempty"`
+
+	// Limit Page size (default 100, at most 1000)
+	Limit  *Limit  `form:"limit,omitempty" json:"limit,omitempty"`
+	Offset *Offset `form:"offset,omitempty" json:"offset,omitempty"`
+}
+
+// SweepObligationsParams defines parameters for SweepObligations.
+type SweepObligationsParams struct {
+	// IdempotencyKey Makes a retry safe (see the API description)
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// ReviewObligationParams defines parameters for ReviewObligation.
+type ReviewObligationParams struct {
+	// IdempotencyKey Makes a retry safe (see the API description)
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// SubmitObligationParams defines parameters for SubmitObligation.
+type SubmitObligationParams struct {
+	// IdempotencyKey Makes a retry safe (see the API description)
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // ListOrganizationsParams defines parameters for ListOrganizations.
 type ListOrganizationsParams struct {
 	Country *string `form:"country,omitempty" json:"country,omitempty"`
@@ -3452,6 +3669,12 @@ type ListUsersParams struct {
 	Offset *Offset `form:"offset,omitempty" json:"offset,omitempty"`
 }
 
+// DeclareBreachJSONRequestBody defines body for DeclareBreach for application/json ContentType.
+type DeclareBreachJSONRequestBody = BreachInput
+
+// ClearBreachJSONRequestBody defines body for ClearBreach for application/json ContentType.
+type ClearBreachJSONRequestBody = BreachInput
+
 // AcknowledgeConditionJSONRequestBody defines body for AcknowledgeCondition for application/json ContentType.
 type AcknowledgeConditionJSONRequestBody = AcknowledgeInput
 
@@ -3496,6 +3719,12 @@ type CreateModelJSONRequestBody = ModelInput
 
 // AcknowledgeModelHoldJSONRequestBody defines body for AcknowledgeModelHold for application/json ContentType.
 type AcknowledgeModelHoldJSONRequestBody = ModelHoldAck
+
+// ReviewObligationJSONRequestBody defines body for ReviewObligation for application/json ContentType.
+type ReviewObligationJSONRequestBody = ObligationReview
+
+// SubmitObligationJSONRequestBody defines body for SubmitObligation for application/json ContentType.
+type SubmitObligationJSONRequestBody = SubmissionInput
 
 // CreateOrganizationJSONRequestBody defines body for CreateOrganization for application/json ContentType.
 type CreateOrganizationJSONRequestBody = OrganizationInput
@@ -3657,6 +3886,49 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/allocations/{id}/admission (the `GetAdmission` operationId).
 	GetAdmission(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// DeclareBreachWithBody Declare a breach of an allocation, suspending it at its site (access managers; audit-logged)
+	//
+	// The site's desired state marks the allocation suspended with the reason until the breach is cleared.
+	// Declaring while a breach is in force returns it unchanged.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/allocations/{id}/breach (the `DeclareBreach` operationId).
+	DeclareBreachWithBody(ctx context.Context, id ID, params *DeclareBreachParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeclareBreach Declare a breach of an allocation, suspending it at its site (access managers; audit-logged)
+	//
+	// The site's desired state marks the allocation suspended with the reason until the breach is cleared.
+	// Declaring while a breach is in force returns it unchanged.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/allocations/{id}/breach (the `DeclareBreach` operationId).
+	DeclareBreach(ctx context.Context, id ID, params *DeclareBreachParams, body DeclareBreachJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ClearBreachWithBody Clear an allocation's breach; its site resumes it (access managers; audit-logged)
+	//
+	// 409 when no breach was ever declared; clearing a cleared breach returns it unchanged.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/allocations/{id}/breach/clear (the `ClearBreach` operationId).
+	ClearBreachWithBody(ctx context.Context, id ID, params *ClearBreachParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ClearBreach Clear an allocation's breach; its site resumes it (access managers; audit-logged)
+	//
+	// 409 when no breach was ever declared; clearing a cleared breach returns it unchanged.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/allocations/{id}/breach/clear (the `ClearBreach` operationId).
+	ClearBreach(ctx context.Context, id ID, params *ClearBreachParams, body ClearBreachJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetCompliance An allocation's compliance: conditions, obligations due, overdue and done, breach
+	//
+	// Corresponds with GET /api/v1/allocations/{id}/compliance (the `GetCompliance` operationId).
+	GetCompliance(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListConditions The award's conditions and whether each is met
 	//
 	// Corresponds with GET /api/v1/allocations/{id}/conditions (the `ListConditions` operationId).
@@ -3753,22 +4025,28 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/calls/{id} (the `GetCall` operationId).
 	GetCall(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// UpdateCallWithBody Change a call's hold term (access managers; audit-logged)
+	// UpdateCallWithBody Change a call's hold or blocking term (access managers; audit-logged)
 	//
-	// Only hold_models_at_systemic_risk may change once a call is open: when on, a model of an organization holding
+	// Only hold_models_at_systemic_risk and block_overdue_organizations may change once a call is open. With
+	// hold_models_at_systemic_risk on, a model of an organization holding
 	// one of the call's allocations is held when it reaches the systemic-risk threshold's margin, and its jobs under
 	// the call's allocations wait until an access manager acknowledges (POST /api/v1/models/{id}/acknowledge).
+	// With block_overdue_organizations on, the call refuses (409, naming the obligation and its allocation) new
+	// proposals of an organization with an overdue obligation. Each term given is set in turn.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PATCH /api/v1/calls/{id} (the `UpdateCall` operationId).
 	UpdateCallWithBody(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// UpdateCall Change a call's hold term (access managers; audit-logged)
+	// UpdateCall Change a call's hold or blocking term (access managers; audit-logged)
 	//
-	// Only hold_models_at_systemic_risk may change once a call is open: when on, a model of an organization holding
+	// Only hold_models_at_systemic_risk and block_overdue_organizations may change once a call is open. With
+	// hold_models_at_systemic_risk on, a model of an organization holding
 	// one of the call's allocations is held when it reaches the systemic-risk threshold's margin, and its jobs under
 	// the call's allocations wait until an access manager acknowledges (POST /api/v1/models/{id}/acknowledge).
+	// With block_overdue_organizations on, the call refuses (409, naming the obligation and its allocation) new
+	// proposals of an organization with an overdue obligation. Each term given is set in turn.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -4016,6 +4294,61 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/v1/notifications/{id}/read (the `MarkNotificationRead` operationId).
 	MarkNotificationRead(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListObligations Obligations of the allocations the caller may see, by due date
+	//
+	// The holding organization's applicants, the hosting site's operators, access managers and auditors see an
+	// allocation's obligations; nobody else (reviewers never).
+	//
+	// Corresponds with GET /api/v1/obligations (the `ListObligations` operationId).
+	ListObligations(ctx context.Context, params *ListObligationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SweepObligations Send the reminders, overdue notices and automatic breaches due now, each once (access managers)
+	//
+	// The server sweeps periodically (pactum serve --sweep-interval); this runs a sweep now. Each reminder,
+	// escalation and breach is recorded under a unique key, so it happens once however many instances sweep.
+	//
+	// Corresponds with POST /api/v1/obligations/sweep (the `SweepObligations` operationId).
+	SweepObligations(ctx context.Context, params *SweepObligationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetObligation One obligation
+	//
+	// Corresponds with GET /api/v1/obligations/{id} (the `GetObligation` operationId).
+	GetObligation(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReviewObligationWithBody Accept a submitted obligation, or return it with a reason (access managers; audit-logged)
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/obligations/{id}/review (the `ReviewObligation` operationId).
+	ReviewObligationWithBody(ctx context.Context, id ID, params *ReviewObligationParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReviewObligation Accept a submitted obligation, or return it with a reason (access managers; audit-logged)
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/obligations/{id}/review (the `ReviewObligation` operationId).
+	ReviewObligation(ctx context.Context, id ID, params *ReviewObligationParams, body ReviewObligationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SubmitObligationWithBody Submit a report, or a publication's reference for an acknowledgement (applicants of the organization; audit-logged)
+	//
+	// An open or returned obligation becomes submitted, for an access manager to accept or return. 409 while a
+	// submission awaits review or after acceptance, unless it is the same submission again (returned unchanged).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/obligations/{id}/submit (the `SubmitObligation` operationId).
+	SubmitObligationWithBody(ctx context.Context, id ID, params *SubmitObligationParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SubmitObligation Submit a report, or a publication's reference for an acknowledgement (applicants of the organization; audit-logged)
+	//
+	// An open or returned obligation becomes submitted, for an access manager to accept or return. 409 while a
+	// submission awaits review or after acceptance, unless it is the same submission again (returned unchanged).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/obligations/{id}/submit (the `SubmitObligation` operationId).
+	SubmitObligation(ctx context.Context, id ID, params *SubmitObligationParams, body SubmitObligationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// Openapi This document, as JSON
 	//
@@ -4534,6 +4867,99 @@ func (c *Client) GetAdmission(ctx context.Context, id ID, reqEditors ...RequestE
 	return c.Client.Do(req)
 }
 
+// DeclareBreachWithBody Declare a breach of an allocation, suspending it at its site (access managers; audit-logged)
+//
+// The site's desired state marks the allocation suspended with the reason until the breach is cleared.
+// Declaring while a breach is in force returns it unchanged.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/allocations/{id}/breach (the `DeclareBreach` operationId).
+func (c *Client) DeclareBreachWithBody(ctx context.Context, id ID, params *DeclareBreachParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeclareBreachRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeclareBreach Declare a breach of an allocation, suspending it at its site (access managers; audit-logged)
+//
+// The site's desired state marks the allocation suspended with the reason until the breach is cleared.
+// Declaring while a breach is in force returns it unchanged.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/allocations/{id}/breach (the `DeclareBreach` operationId).
+func (c *Client) DeclareBreach(ctx context.Context, id ID, params *DeclareBreachParams, body DeclareBreachJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeclareBreachRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ClearBreachWithBody Clear an allocation's breach; its site resumes it (access managers; audit-logged)
+//
+// 409 when no breach was ever declared; clearing a cleared breach returns it unchanged.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/allocations/{id}/breach/clear (the `ClearBreach` operationId).
+func (c *Client) ClearBreachWithBody(ctx context.Context, id ID, params *ClearBreachParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewClearBreachRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ClearBreach Clear an allocation's breach; its site resumes it (access managers; audit-logged)
+//
+// 409 when no breach was ever declared; clearing a cleared breach returns it unchanged.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/allocations/{id}/breach/clear (the `ClearBreach` operationId).
+func (c *Client) ClearBreach(ctx context.Context, id ID, params *ClearBreachParams, body ClearBreachJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewClearBreachRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetCompliance An allocation's compliance: conditions, obligations due, overdue and done, breach
+//
+// Corresponds with GET /api/v1/allocations/{id}/compliance (the `GetCompliance` operationId).
+func (c *Client) GetCompliance(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetComplianceRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListConditions The award's conditions and whether each is met
 //
 // Corresponds with GET /api/v1/allocations/{id}/conditions (the `ListConditions` operationId).
@@ -4790,11 +5216,14 @@ func (c *Client) GetCall(ctx context.Context, id ID, reqEditors ...RequestEditor
 	return c.Client.Do(req)
 }
 
-// UpdateCallWithBody Change a call's hold term (access managers; audit-logged)
+// UpdateCallWithBody Change a call's hold or blocking term (access managers; audit-logged)
 //
-// Only hold_models_at_systemic_risk may change once a call is open: when on, a model of an organization holding
+// Only hold_models_at_systemic_risk and block_overdue_organizations may change once a call is open. With
+// hold_models_at_systemic_risk on, a model of an organization holding
 // one of the call's allocations is held when it reaches the systemic-risk threshold's margin, and its jobs under
 // the call's allocations wait until an access manager acknowledges (POST /api/v1/models/{id}/acknowledge).
+// With block_overdue_organizations on, the call refuses (409, naming the obligation and its allocation) new
+// proposals of an organization with an overdue obligation. Each term given is set in turn.
 //
 // Takes any type of body and a specified content type.
 //
@@ -4811,11 +5240,14 @@ func (c *Client) UpdateCallWithBody(ctx context.Context, id ID, contentType stri
 	return c.Client.Do(req)
 }
 
-// UpdateCall Change a call's hold term (access managers; audit-logged)
+// UpdateCall Change a call's hold or blocking term (access managers; audit-logged)
 //
-// Only hold_models_at_systemic_risk may change once a call is open: when on, a model of an organization holding
+// Only hold_models_at_systemic_risk and block_overdue_organizations may change once a call is open. With
+// hold_models_at_systemic_risk on, a model of an organization holding
 // one of the call's allocations is held when it reaches the systemic-risk threshold's margin, and its jobs under
 // the call's allocations wait until an access manager acknowledges (POST /api/v1/models/{id}/acknowledge).
+// With block_overdue_organizations on, the call refuses (409, naming the obligation and its allocation) new
+// proposals of an organization with an overdue obligation. Each term given is set in turn.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -5374,6 +5806,131 @@ func (c *Client) ListNotifications(ctx context.Context, params *ListNotification
 // Corresponds with POST /api/v1/notifications/{id}/read (the `MarkNotificationRead` operationId).
 func (c *Client) MarkNotificationRead(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewMarkNotificationReadRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListObligations Obligations of the allocations the caller may see, by due date
+//
+// The holding organization's applicants, the hosting site's operators, access managers and auditors see an
+// allocation's obligations; nobody else (reviewers never).
+//
+// Corresponds with GET /api/v1/obligations (the `ListObligations` operationId).
+func (c *Client) ListObligations(ctx context.Context, params *ListObligationsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListObligationsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SweepObligations Send the reminders, overdue notices and automatic breaches due now, each once (access managers)
+//
+// The server sweeps periodically (pactum serve --sweep-interval); this runs a sweep now. Each reminder,
+// escalation and breach is recorded under a unique key, so it happens once however many instances sweep.
+//
+// Corresponds with POST /api/v1/obligations/sweep (the `SweepObligations` operationId).
+func (c *Client) SweepObligations(ctx context.Context, params *SweepObligationsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSweepObligationsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetObligation One obligation
+//
+// Corresponds with GET /api/v1/obligations/{id} (the `GetObligation` operationId).
+func (c *Client) GetObligation(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetObligationRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReviewObligationWithBody Accept a submitted obligation, or return it with a reason (access managers; audit-logged)
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/obligations/{id}/review (the `ReviewObligation` operationId).
+func (c *Client) ReviewObligationWithBody(ctx context.Context, id ID, params *ReviewObligationParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReviewObligationRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReviewObligation Accept a submitted obligation, or return it with a reason (access managers; audit-logged)
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/obligations/{id}/review (the `ReviewObligation` operationId).
+func (c *Client) ReviewObligation(ctx context.Context, id ID, params *ReviewObligationParams, body ReviewObligationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReviewObligationRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SubmitObligationWithBody Submit a report, or a publication's reference for an acknowledgement (applicants of the organization; audit-logged)
+//
+// An open or returned obligation becomes submitted, for an access manager to accept or return. 409 while a
+// submission awaits review or after acceptance, unless it is the same submission again (returned unchanged).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/obligations/{id}/submit (the `SubmitObligation` operationId).
+func (c *Client) SubmitObligationWithBody(ctx context.Context, id ID, params *SubmitObligationParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSubmitObligationRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SubmitObligation Submit a report, or a publication's reference for an acknowledgement (applicants of the organization; audit-logged)
+//
+// An open or returned obligation becomes submitted, for an access manager to accept or return. 409 while a
+// submission awaits review or after acceptance, unless it is the same submission again (returned unchanged).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/obligations/{id}/submit (the `SubmitObligation` operationId).
+func (c *Client) SubmitObligation(ctx context.Context, id ID, params *SubmitObligationParams, body SubmitObligationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSubmitObligationRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -6770,6 +7327,164 @@ func NewGetAdmissionRequest(server string, id ID) (*http.Request, error) {
 	}
 
 	operationPath := fmt.Sprintf("/api/v1/allocations/%s/admission", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewDeclareBreachRequest calls the generic DeclareBreach builder with application/json body
+func NewDeclareBreachRequest(server string, id ID, params *DeclareBreachParams, body DeclareBreachJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewDeclareBreachRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewDeclareBreachRequestWithBody constructs an http.Request for the DeclareBreach method, with any body, and a specified content type
+func NewDeclareBreachRequestWithBody(server string, id ID, params *DeclareBreachParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/allocations/%s/breach", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewClearBreachRequest calls the generic ClearBreach builder with application/json body
+func NewClearBreachRequest(server string, id ID, params *ClearBreachParams, body ClearBreachJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewClearBreachRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewClearBreachRequestWithBody constructs an http.Request for the ClearBreach method, with any body, and a specified content type
+func NewClearBreachRequestWithBody(server string, id ID, params *ClearBreachParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/allocations/%s/breach/clear", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetComplianceRequest constructs an http.Request for the GetCompliance method
+func NewGetComplianceRequest(server string, id ID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/allocations/%s/compliance", pathParam0)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -8767,6 +9482,320 @@ func NewMarkNotificationReadRequest(server string, id ID) (*http.Request, error)
 	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListObligationsRequest constructs an http.Request for the ListObligations method
+func NewListObligationsRequest(server string, params *ListObligationsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/obligations")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.AllocationId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "allocation_id", *params.AllocationId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.OrganizationId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "organization_id", *params.OrganizationId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.State != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "state", *params.State, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Overdue != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "overdue", *params.Overdue, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Offset != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "offset", *params.Offset, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewSweepObligationsRequest constructs an http.Request for the SweepObligations method
+func NewSweepObligationsRequest(server string, params *SweepObligationsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/obligations/sweep")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetObligationRequest constructs an http.Request for the GetObligation method
+func NewGetObligationRequest(server string, id ID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/obligations/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewReviewObligationRequest calls the generic ReviewObligation builder with application/json body
+func NewReviewObligationRequest(server string, id ID, params *ReviewObligationParams, body ReviewObligationJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewReviewObligationRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewReviewObligationRequestWithBody constructs an http.Request for the ReviewObligation method, with any body, and a specified content type
+func NewReviewObligationRequestWithBody(server string, id ID, params *ReviewObligationParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/obligations/%s/review", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewSubmitObligationRequest calls the generic SubmitObligation builder with application/json body
+func NewSubmitObligationRequest(server string, id ID, params *SubmitObligationParams, body SubmitObligationJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSubmitObligationRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewSubmitObligationRequestWithBody constructs an http.Request for the SubmitObligation method, with any body, and a specified content type
+func NewSubmitObligationRequestWithBody(server string, id ID, params *SubmitObligationParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/obligations/%s/submit", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -11009,6 +12038,51 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/allocations/{id}/admission (the `GetAdmission` operationId).
 	GetAdmissionWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*GetAdmissionResponse, error)
 
+	// DeclareBreachWithBodyWithResponse Declare a breach of an allocation, suspending it at its site (access managers; audit-logged)
+	//
+	// The site's desired state marks the allocation suspended with the reason until the breach is cleared.
+	// Declaring while a breach is in force returns it unchanged.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/allocations/{id}/breach (the `DeclareBreach` operationId).
+	DeclareBreachWithBodyWithResponse(ctx context.Context, id ID, params *DeclareBreachParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DeclareBreachResponse, error)
+
+	// DeclareBreachWithResponse Declare a breach of an allocation, suspending it at its site (access managers; audit-logged)
+	//
+	// The site's desired state marks the allocation suspended with the reason until the breach is cleared.
+	// Declaring while a breach is in force returns it unchanged.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/allocations/{id}/breach (the `DeclareBreach` operationId).
+	DeclareBreachWithResponse(ctx context.Context, id ID, params *DeclareBreachParams, body DeclareBreachJSONRequestBody, reqEditors ...RequestEditorFn) (*DeclareBreachResponse, error)
+
+	// ClearBreachWithBodyWithResponse Clear an allocation's breach; its site resumes it (access managers; audit-logged)
+	//
+	// 409 when no breach was ever declared; clearing a cleared breach returns it unchanged.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/allocations/{id}/breach/clear (the `ClearBreach` operationId).
+	ClearBreachWithBodyWithResponse(ctx context.Context, id ID, params *ClearBreachParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ClearBreachResponse, error)
+
+	// ClearBreachWithResponse Clear an allocation's breach; its site resumes it (access managers; audit-logged)
+	//
+	// 409 when no breach was ever declared; clearing a cleared breach returns it unchanged.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/allocations/{id}/breach/clear (the `ClearBreach` operationId).
+	ClearBreachWithResponse(ctx context.Context, id ID, params *ClearBreachParams, body ClearBreachJSONRequestBody, reqEditors ...RequestEditorFn) (*ClearBreachResponse, error)
+
+	// GetComplianceWithResponse An allocation's compliance: conditions, obligations due, overdue and done, breach
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/allocations/{id}/compliance (the `GetCompliance` operationId).
+	GetComplianceWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*GetComplianceResponse, error)
+
 	// ListConditionsWithResponse The award's conditions and whether each is met
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -11121,22 +12195,28 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/calls/{id} (the `GetCall` operationId).
 	GetCallWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*GetCallResponse, error)
 
-	// UpdateCallWithBodyWithResponse Change a call's hold term (access managers; audit-logged)
+	// UpdateCallWithBodyWithResponse Change a call's hold or blocking term (access managers; audit-logged)
 	//
-	// Only hold_models_at_systemic_risk may change once a call is open: when on, a model of an organization holding
+	// Only hold_models_at_systemic_risk and block_overdue_organizations may change once a call is open. With
+	// hold_models_at_systemic_risk on, a model of an organization holding
 	// one of the call's allocations is held when it reaches the systemic-risk threshold's margin, and its jobs under
 	// the call's allocations wait until an access manager acknowledges (POST /api/v1/models/{id}/acknowledge).
+	// With block_overdue_organizations on, the call refuses (409, naming the obligation and its allocation) new
+	// proposals of an organization with an overdue obligation. Each term given is set in turn.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /api/v1/calls/{id} (the `UpdateCall` operationId).
 	UpdateCallWithBodyWithResponse(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateCallResponse, error)
 
-	// UpdateCallWithResponse Change a call's hold term (access managers; audit-logged)
+	// UpdateCallWithResponse Change a call's hold or blocking term (access managers; audit-logged)
 	//
-	// Only hold_models_at_systemic_risk may change once a call is open: when on, a model of an organization holding
+	// Only hold_models_at_systemic_risk and block_overdue_organizations may change once a call is open. With
+	// hold_models_at_systemic_risk on, a model of an organization holding
 	// one of the call's allocations is held when it reaches the systemic-risk threshold's margin, and its jobs under
 	// the call's allocations wait until an access manager acknowledges (POST /api/v1/models/{id}/acknowledge).
+	// With block_overdue_organizations on, the call refuses (409, naming the obligation and its allocation) new
+	// proposals of an organization with an overdue obligation. Each term given is set in turn.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -11406,6 +12486,67 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/v1/notifications/{id}/read (the `MarkNotificationRead` operationId).
 	MarkNotificationReadWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*MarkNotificationReadResponse, error)
+
+	// ListObligationsWithResponse Obligations of the allocations the caller may see, by due date
+	//
+	// The holding organization's applicants, the hosting site's operators, access managers and auditors see an
+	// allocation's obligations; nobody else (reviewers never).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/obligations (the `ListObligations` operationId).
+	ListObligationsWithResponse(ctx context.Context, params *ListObligationsParams, reqEditors ...RequestEditorFn) (*ListObligationsResponse, error)
+
+	// SweepObligationsWithResponse Send the reminders, overdue notices and automatic breaches due now, each once (access managers)
+	//
+	// The server sweeps periodically (pactum serve --sweep-interval); this runs a sweep now. Each reminder,
+	// escalation and breach is recorded under a unique key, so it happens once however many instances sweep.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/obligations/sweep (the `SweepObligations` operationId).
+	SweepObligationsWithResponse(ctx context.Context, params *SweepObligationsParams, reqEditors ...RequestEditorFn) (*SweepObligationsResponse, error)
+
+	// GetObligationWithResponse One obligation
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/obligations/{id} (the `GetObligation` operationId).
+	GetObligationWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*GetObligationResponse, error)
+
+	// ReviewObligationWithBodyWithResponse Accept a submitted obligation, or return it with a reason (access managers; audit-logged)
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/obligations/{id}/review (the `ReviewObligation` operationId).
+	ReviewObligationWithBodyWithResponse(ctx context.Context, id ID, params *ReviewObligationParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReviewObligationResponse, error)
+
+	// ReviewObligationWithResponse Accept a submitted obligation, or return it with a reason (access managers; audit-logged)
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/obligations/{id}/review (the `ReviewObligation` operationId).
+	ReviewObligationWithResponse(ctx context.Context, id ID, params *ReviewObligationParams, body ReviewObligationJSONRequestBody, reqEditors ...RequestEditorFn) (*ReviewObligationResponse, error)
+
+	// SubmitObligationWithBodyWithResponse Submit a report, or a publication's reference for an acknowledgement (applicants of the organization; audit-logged)
+	//
+	// An open or returned obligation becomes submitted, for an access manager to accept or return. 409 while a
+	// submission awaits review or after acceptance, unless it is the same submission again (returned unchanged).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/obligations/{id}/submit (the `SubmitObligation` operationId).
+	SubmitObligationWithBodyWithResponse(ctx context.Context, id ID, params *SubmitObligationParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SubmitObligationResponse, error)
+
+	// SubmitObligationWithResponse Submit a report, or a publication's reference for an acknowledgement (applicants of the organization; audit-logged)
+	//
+	// An open or returned obligation becomes submitted, for an access manager to accept or return. 409 while a
+	// submission awaits review or after acceptance, unless it is the same submission again (returned unchanged).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/obligations/{id}/submit (the `SubmitObligation` operationId).
+	SubmitObligationWithResponse(ctx context.Context, id ID, params *SubmitObligationParams, body SubmitObligationJSONRequestBody, reqEditors ...RequestEditorFn) (*SubmitObligationResponse, error)
 
 	// OpenapiWithResponse This document, as JSON
 	//
@@ -12389,6 +13530,248 @@ func (r GetAdmissionResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetAdmissionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeclareBreachResponse429Headers the declared response headers of an HTTP 429 response for DeclareBreach
+type DeclareBreachResponse429Headers struct {
+	RetryAfter *int
+}
+
+type DeclareBreachResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Breach
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Invalid
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooMany
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeclareBreachResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeclareBreachResponse) GetJSON200() *Breach {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeclareBreachResponse) GetJSON400() *Invalid {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeclareBreachResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeclareBreachResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeclareBreachResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DeclareBreachResponse) GetJSON429() *TooMany {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r DeclareBreachResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeclareBreachResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeclareBreachResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeclareBreachResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ClearBreachResponse429Headers the declared response headers of an HTTP 429 response for ClearBreach
+type ClearBreachResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ClearBreachResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Breach
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Invalid
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooMany
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ClearBreachResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ClearBreachResponse) GetJSON200() *Breach {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ClearBreachResponse) GetJSON400() *Invalid {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ClearBreachResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ClearBreachResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ClearBreachResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r ClearBreachResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ClearBreachResponse) GetJSON429() *TooMany {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r ClearBreachResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ClearBreachResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ClearBreachResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ClearBreachResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetComplianceResponse429Headers the declared response headers of an HTTP 429 response for GetCompliance
+type GetComplianceResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GetComplianceResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Compliance
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooMany
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetComplianceResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetComplianceResponse) GetJSON200() *Compliance {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetComplianceResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetComplianceResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetComplianceResponse) GetJSON429() *TooMany {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetComplianceResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetComplianceResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetComplianceResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetComplianceResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -15113,6 +16496,393 @@ func (r MarkNotificationReadResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r MarkNotificationReadResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListObligationsResponse429Headers the declared response headers of an HTTP 429 response for ListObligations
+type ListObligationsResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ListObligationsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ObligationList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Invalid
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooMany
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListObligationsResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListObligationsResponse) GetJSON200() *ObligationList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListObligationsResponse) GetJSON400() *Invalid {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListObligationsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListObligationsResponse) GetJSON429() *TooMany {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r ListObligationsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListObligationsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListObligationsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListObligationsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// SweepObligationsResponse429Headers the declared response headers of an HTTP 429 response for SweepObligations
+type SweepObligationsResponse429Headers struct {
+	RetryAfter *int
+}
+
+type SweepObligationsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SweepResult
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooMany
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *SweepObligationsResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SweepObligationsResponse) GetJSON200() *SweepResult {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r SweepObligationsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r SweepObligationsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r SweepObligationsResponse) GetJSON429() *TooMany {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r SweepObligationsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SweepObligationsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SweepObligationsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SweepObligationsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetObligationResponse429Headers the declared response headers of an HTTP 429 response for GetObligation
+type GetObligationResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GetObligationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Obligation
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooMany
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetObligationResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetObligationResponse) GetJSON200() *Obligation {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetObligationResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetObligationResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetObligationResponse) GetJSON429() *TooMany {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetObligationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetObligationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetObligationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetObligationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ReviewObligationResponse429Headers the declared response headers of an HTTP 429 response for ReviewObligation
+type ReviewObligationResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ReviewObligationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Obligation
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Invalid
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooMany
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ReviewObligationResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ReviewObligationResponse) GetJSON200() *Obligation {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ReviewObligationResponse) GetJSON400() *Invalid {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ReviewObligationResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ReviewObligationResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ReviewObligationResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r ReviewObligationResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ReviewObligationResponse) GetJSON429() *TooMany {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r ReviewObligationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReviewObligationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReviewObligationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReviewObligationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// SubmitObligationResponse429Headers the declared response headers of an HTTP 429 response for SubmitObligation
+type SubmitObligationResponse429Headers struct {
+	RetryAfter *int
+}
+
+type SubmitObligationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Obligation
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Invalid
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooMany
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *SubmitObligationResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SubmitObligationResponse) GetJSON200() *Obligation {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r SubmitObligationResponse) GetJSON400() *Invalid {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r SubmitObligationResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r SubmitObligationResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r SubmitObligationResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r SubmitObligationResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r SubmitObligationResponse) GetJSON429() *TooMany {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r SubmitObligationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SubmitObligationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SubmitObligationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SubmitObligationResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -18657,6 +20427,81 @@ func (c *ClientWithResponses) GetAdmissionWithResponse(ctx context.Context, id I
 	return ParseGetAdmissionResponse(rsp)
 }
 
+// DeclareBreachWithBodyWithResponse Declare a breach of an allocation, suspending it at its site (access managers; audit-logged)
+//
+// The site's desired state marks the allocation suspended with the reason until the breach is cleared.
+// Declaring while a breach is in force returns it unchanged.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/allocations/{id}/breach (the `DeclareBreach` operationId).
+func (c *ClientWithResponses) DeclareBreachWithBodyWithResponse(ctx context.Context, id ID, params *DeclareBreachParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DeclareBreachResponse, error) {
+	rsp, err := c.DeclareBreachWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeclareBreachResponse(rsp)
+}
+
+// DeclareBreachWithResponse Declare a breach of an allocation, suspending it at its site (access managers; audit-logged)
+//
+// The site's desired state marks the allocation suspended with the reason until the breach is cleared.
+// Declaring while a breach is in force returns it unchanged.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/allocations/{id}/breach (the `DeclareBreach` operationId).
+func (c *ClientWithResponses) DeclareBreachWithResponse(ctx context.Context, id ID, params *DeclareBreachParams, body DeclareBreachJSONRequestBody, reqEditors ...RequestEditorFn) (*DeclareBreachResponse, error) {
+	rsp, err := c.DeclareBreach(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeclareBreachResponse(rsp)
+}
+
+// ClearBreachWithBodyWithResponse Clear an allocation's breach; its site resumes it (access managers; audit-logged)
+//
+// 409 when no breach was ever declared; clearing a cleared breach returns it unchanged.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/allocations/{id}/breach/clear (the `ClearBreach` operationId).
+func (c *ClientWithResponses) ClearBreachWithBodyWithResponse(ctx context.Context, id ID, params *ClearBreachParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ClearBreachResponse, error) {
+	rsp, err := c.ClearBreachWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseClearBreachResponse(rsp)
+}
+
+// ClearBreachWithResponse Clear an allocation's breach; its site resumes it (access managers; audit-logged)
+//
+// 409 when no breach was ever declared; clearing a cleared breach returns it unchanged.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/allocations/{id}/breach/clear (the `ClearBreach` operationId).
+func (c *ClientWithResponses) ClearBreachWithResponse(ctx context.Context, id ID, params *ClearBreachParams, body ClearBreachJSONRequestBody, reqEditors ...RequestEditorFn) (*ClearBreachResponse, error) {
+	rsp, err := c.ClearBreach(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseClearBreachResponse(rsp)
+}
+
+// GetComplianceWithResponse An allocation's compliance: conditions, obligations due, overdue and done, breach
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/allocations/{id}/compliance (the `GetCompliance` operationId).
+func (c *ClientWithResponses) GetComplianceWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*GetComplianceResponse, error) {
+	rsp, err := c.GetCompliance(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetComplianceResponse(rsp)
+}
+
 // ListConditionsWithResponse The award's conditions and whether each is met
 //
 // Returns a wrapper object for the known response body format(s).
@@ -18865,11 +20710,14 @@ func (c *ClientWithResponses) GetCallWithResponse(ctx context.Context, id ID, re
 	return ParseGetCallResponse(rsp)
 }
 
-// UpdateCallWithBodyWithResponse Change a call's hold term (access managers; audit-logged)
+// UpdateCallWithBodyWithResponse Change a call's hold or blocking term (access managers; audit-logged)
 //
-// Only hold_models_at_systemic_risk may change once a call is open: when on, a model of an organization holding
+// Only hold_models_at_systemic_risk and block_overdue_organizations may change once a call is open. With
+// hold_models_at_systemic_risk on, a model of an organization holding
 // one of the call's allocations is held when it reaches the systemic-risk threshold's margin, and its jobs under
 // the call's allocations wait until an access manager acknowledges (POST /api/v1/models/{id}/acknowledge).
+// With block_overdue_organizations on, the call refuses (409, naming the obligation and its allocation) new
+// proposals of an organization with an overdue obligation. Each term given is set in turn.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -18882,11 +20730,14 @@ func (c *ClientWithResponses) UpdateCallWithBodyWithResponse(ctx context.Context
 	return ParseUpdateCallResponse(rsp)
 }
 
-// UpdateCallWithResponse Change a call's hold term (access managers; audit-logged)
+// UpdateCallWithResponse Change a call's hold or blocking term (access managers; audit-logged)
 //
-// Only hold_models_at_systemic_risk may change once a call is open: when on, a model of an organization holding
+// Only hold_models_at_systemic_risk and block_overdue_organizations may change once a call is open. With
+// hold_models_at_systemic_risk on, a model of an organization holding
 // one of the call's allocations is held when it reaches the systemic-risk threshold's margin, and its jobs under
 // the call's allocations wait until an access manager acknowledges (POST /api/v1/models/{id}/acknowledge).
+// With block_overdue_organizations on, the call refuses (409, naming the obligation and its allocation) new
+// proposals of an organization with an overdue obligation. Each term given is set in turn.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -19347,6 +21198,109 @@ func (c *ClientWithResponses) MarkNotificationReadWithResponse(ctx context.Conte
 		return nil, err
 	}
 	return ParseMarkNotificationReadResponse(rsp)
+}
+
+// ListObligationsWithResponse Obligations of the allocations the caller may see, by due date
+//
+// The holding organization's applicants, the hosting site's operators, access managers and auditors see an
+// allocation's obligations; nobody else (reviewers never).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/obligations (the `ListObligations` operationId).
+func (c *ClientWithResponses) ListObligationsWithResponse(ctx context.Context, params *ListObligationsParams, reqEditors ...RequestEditorFn) (*ListObligationsResponse, error) {
+	rsp, err := c.ListObligations(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListObligationsResponse(rsp)
+}
+
+// SweepObligationsWithResponse Send the reminders, overdue notices and automatic breaches due now, each once (access managers)
+//
+// The server sweeps periodically (pactum serve --sweep-interval); this runs a sweep now. Each reminder,
+// escalation and breach is recorded under a unique key, so it happens once however many instances sweep.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/obligations/sweep (the `SweepObligations` operationId).
+func (c *ClientWithResponses) SweepObligationsWithResponse(ctx context.Context, params *SweepObligationsParams, reqEditors ...RequestEditorFn) (*SweepObligationsResponse, error) {
+	rsp, err := c.SweepObligations(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSweepObligationsResponse(rsp)
+}
+
+// GetObligationWithResponse One obligation
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/obligations/{id} (the `GetObligation` operationId).
+func (c *ClientWithResponses) GetObligationWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*GetObligationResponse, error) {
+	rsp, err := c.GetObligation(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetObligationResponse(rsp)
+}
+
+// ReviewObligationWithBodyWithResponse Accept a submitted obligation, or return it with a reason (access managers; audit-logged)
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/obligations/{id}/review (the `ReviewObligation` operationId).
+func (c *ClientWithResponses) ReviewObligationWithBodyWithResponse(ctx context.Context, id ID, params *ReviewObligationParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReviewObligationResponse, error) {
+	rsp, err := c.ReviewObligationWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReviewObligationResponse(rsp)
+}
+
+// ReviewObligationWithResponse Accept a submitted obligation, or return it with a reason (access managers; audit-logged)
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/obligations/{id}/review (the `ReviewObligation` operationId).
+func (c *ClientWithResponses) ReviewObligationWithResponse(ctx context.Context, id ID, params *ReviewObligationParams, body ReviewObligationJSONRequestBody, reqEditors ...RequestEditorFn) (*ReviewObligationResponse, error) {
+	rsp, err := c.ReviewObligation(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReviewObligationResponse(rsp)
+}
+
+// SubmitObligationWithBodyWithResponse Submit a report, or a publication's reference for an acknowledgement (applicants of the organization; audit-logged)
+//
+// An open or returned obligation becomes submitted, for an access manager to accept or return. 409 while a
+// submission awaits review or after acceptance, unless it is the same submission again (returned unchanged).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/obligations/{id}/submit (the `SubmitObligation` operationId).
+func (c *ClientWithResponses) SubmitObligationWithBodyWithResponse(ctx context.Context, id ID, params *SubmitObligationParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SubmitObligationResponse, error) {
+	rsp, err := c.SubmitObligationWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSubmitObligationResponse(rsp)
+}
+
+// SubmitObligationWithResponse Submit a report, or a publication's reference for an acknowledgement (applicants of the organization; audit-logged)
+//
+// An open or returned obligation becomes submitted, for an access manager to accept or return. 409 while a
+// submission awaits review or after acceptance, unless it is the same submission again (returned unchanged).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/obligations/{id}/submit (the `SubmitObligation` operationId).
+func (c *ClientWithResponses) SubmitObligationWithResponse(ctx context.Context, id ID, params *SubmitObligationParams, body SubmitObligationJSONRequestBody, reqEditors ...RequestEditorFn) (*SubmitObligationResponse, error) {
+	rsp, err := c.SubmitObligation(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSubmitObligationResponse(rsp)
 }
 
 // OpenapiWithResponse This document, as JSON
@@ -20638,6 +22592,221 @@ func ParseGetAdmissionResponse(rsp *http.Response) (*GetAdmissionResponse, error
 	switch {
 	case rsp.StatusCode == 429:
 		var headers GetAdmissionResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeclareBreachResponse parses an HTTP response from a DeclareBreachWithResponse call
+func ParseDeclareBreachResponse(rsp *http.Response) (*DeclareBreachResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeclareBreachResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Breach
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooMany
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers DeclareBreachResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseClearBreachResponse parses an HTTP response from a ClearBreachWithResponse call
+func ParseClearBreachResponse(rsp *http.Response) (*ClearBreachResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ClearBreachResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Breach
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooMany
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ClearBreachResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetComplianceResponse parses an HTTP response from a GetComplianceWithResponse call
+func ParseGetComplianceResponse(rsp *http.Response) (*GetComplianceResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetComplianceResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Compliance
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooMany
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetComplianceResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -23059,6 +25228,348 @@ func ParseMarkNotificationReadResponse(rsp *http.Response) (*MarkNotificationRea
 	switch {
 	case rsp.StatusCode == 429:
 		var headers MarkNotificationReadResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListObligationsResponse parses an HTTP response from a ListObligationsWithResponse call
+func ParseListObligationsResponse(rsp *http.Response) (*ListObligationsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListObligationsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ObligationList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooMany
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ListObligationsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseSweepObligationsResponse parses an HTTP response from a SweepObligationsWithResponse call
+func ParseSweepObligationsResponse(rsp *http.Response) (*SweepObligationsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SweepObligationsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SweepResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooMany
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers SweepObligationsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetObligationResponse parses an HTTP response from a GetObligationWithResponse call
+func ParseGetObligationResponse(rsp *http.Response) (*GetObligationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetObligationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Obligation
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooMany
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetObligationResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseReviewObligationResponse parses an HTTP response from a ReviewObligationWithResponse call
+func ParseReviewObligationResponse(rsp *http.Response) (*ReviewObligationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReviewObligationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Obligation
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooMany
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ReviewObligationResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseSubmitObligationResponse parses an HTTP response from a SubmitObligationWithResponse call
+func ParseSubmitObligationResponse(rsp *http.Response) (*SubmitObligationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SubmitObligationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Obligation
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooMany
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers SubmitObligationResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

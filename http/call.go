@@ -44,6 +44,8 @@ type callInput struct {
 	SystemIDs   []string        `json:"system_ids"`
 	// HoldModelsAtSystemicRisk: see pactum.Call; off when absent.
 	HoldModelsAtSystemicRisk bool `json:"hold_models_at_systemic_risk"`
+	// BlockOverdueOrganizations: see pactum.Call; off when absent.
+	BlockOverdueOrganizations bool `json:"block_overdue_organizations"`
 }
 
 func (s *Server) handleCreateCall(w http.ResponseWriter, r *http.Request) {
@@ -52,7 +54,7 @@ func (s *Server) handleCreateCall(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := &pactum.Call{Title: in.Title, Description: in.Description, OpensAt: in.OpensAt, CutoffAt: in.CutoffAt, SystemIDs: in.SystemIDs,
-		HoldModelsAtSystemicRisk: in.HoldModelsAtSystemicRisk}
+		HoldModelsAtSystemicRisk: in.HoldModelsAtSystemicRisk, BlockOverdueOrganizations: in.BlockOverdueOrganizations}
 	modes, err := callModes(in.Modes)
 	if err == nil {
 		c.Modes = modes
@@ -96,22 +98,31 @@ func (s *Server) handleGetCall(w http.ResponseWriter, r *http.Request) {
 	s.respond(w, r, http.StatusOK, c, err)
 }
 
-// callUpdate is what a call's PATCH may change: its hold term only (the
-// other terms bind the proposals already submitted).
+// callUpdate is what a call's PATCH may change: its hold and blocking
+// terms only (the other terms bind the proposals already submitted).
 type callUpdate struct {
-	HoldModelsAtSystemicRisk *bool `json:"hold_models_at_systemic_risk"`
+	HoldModelsAtSystemicRisk  *bool `json:"hold_models_at_systemic_risk"`
+	BlockOverdueOrganizations *bool `json:"block_overdue_organizations"`
 }
 
+// handleUpdateCall sets each term given, one after the other.
 func (s *Server) handleUpdateCall(w http.ResponseWriter, r *http.Request) {
 	var in callUpdate
 	if !s.readBody(w, r, &in) {
 		return
 	}
-	if in.HoldModelsAtSystemicRisk == nil {
-		s.Error(w, r, pactum.Errorf(pactum.EINVALID, "Nothing to change: give hold_models_at_systemic_risk."))
+	if in.HoldModelsAtSystemicRisk == nil && in.BlockOverdueOrganizations == nil {
+		s.Error(w, r, pactum.Errorf(pactum.EINVALID, "Nothing to change: give hold_models_at_systemic_risk or block_overdue_organizations."))
 		return
 	}
-	c, err := s.cfg.Calls.SetCallHoldModels(r.Context(), r.PathValue("id"), *in.HoldModelsAtSystemicRisk)
+	var c *pactum.Call
+	var err error
+	if in.HoldModelsAtSystemicRisk != nil {
+		c, err = s.cfg.Calls.SetCallHoldModels(r.Context(), r.PathValue("id"), *in.HoldModelsAtSystemicRisk)
+	}
+	if err == nil && in.BlockOverdueOrganizations != nil {
+		c, err = s.cfg.Calls.SetCallBlockOverdue(r.Context(), r.PathValue("id"), *in.BlockOverdueOrganizations)
+	}
 	s.respond(w, r, http.StatusOK, c, err)
 }
 

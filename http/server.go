@@ -51,6 +51,9 @@ type Config struct {
 	// leaves their endpoints answering 500.
 	Incidents pactum.IncidentService
 	Outcomes  pactum.OutcomeService
+	// Obligations serves an award's obligations, compliance and
+	// breaches; nil leaves its endpoints answering 500.
+	Obligations pactum.ObligationService
 
 	// Idempotency keeps answers to requests sent with an Idempotency-Key
 	// header, making retries safe; nil disables the header.
@@ -102,6 +105,7 @@ type Services interface {
 	pactum.ModelService
 	pactum.IncidentService
 	pactum.OutcomeService
+	pactum.ObligationService
 }
 
 // Serve sets every service of the configuration to s.
@@ -112,6 +116,7 @@ func (c *Config) Serve(s Services) {
 	c.Screening = s
 	c.Models = s
 	c.Incidents, c.Outcomes = s, s
+	c.Obligations = s
 }
 
 // Server is pactum's HTTP API.

@@ -193,11 +193,16 @@ func (q *queries) ListSiteAllocations(ctx context.Context, site string, systemID
 	if err != nil {
 		return nil, err
 	}
+	breaches, err := q.siteBreaches(ctx, site)
+	if err != nil {
+		return nil, err
+	}
 	for i := range out {
 		if m := members[out[i].Allocation.OrganizationID]; m != nil {
 			out[i].Members = m
 		}
 		out[i].HeldModels = held[out[i].Allocation.ID]
+		out[i].Breach = breaches[out[i].Allocation.ID]
 	}
 	return out, nil
 }

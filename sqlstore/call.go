@@ -12,12 +12,14 @@ import (
 	"github.com/pactum/pactum"
 )
 
-const callColumns = `id, title, description, opens_at, cutoff_at, modes, system_ids, created_at, hold_models_at_systemic_risk`
+const callColumns = `id, title, description, opens_at, cutoff_at, modes, system_ids, created_at, hold_models_at_systemic_risk,
+	block_overdue_organizations`
 
 func scanCall(row scanner, extra ...any) (*pactum.Call, error) {
 	var c pactum.Call
 	var modes, systems string
-	dest := append([]any{&c.ID, &c.Title, &c.Description, &c.OpensAt, &c.CutoffAt, &modes, &systems, &c.CreatedAt, &c.HoldModelsAtSystemicRisk}, extra...)
+	dest := append([]any{&c.ID, &c.Title, &c.Description, &c.OpensAt, &c.CutoffAt, &modes, &systems, &c.CreatedAt, &c.HoldModelsAtSystemicRisk,
+		&c.BlockOverdueOrganizations}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
@@ -41,8 +43,9 @@ func (tx *Tx) InsertCall(ctx context.Context, c *pactum.Call) error {
 	if err != nil {
 		return fmt.Errorf("encode systems: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO calls (`+callColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		c.ID, c.Title, c.Description, c.OpensAt, c.CutoffAt, string(modes), string(sys), c.CreatedAt, c.HoldModelsAtSystemicRisk); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO calls (`+callColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		c.ID, c.Title, c.Description, c.OpensAt, c.CutoffAt, string(modes), string(sys), c.CreatedAt, c.HoldModelsAtSystemicRisk,
+		c.BlockOverdueOrganizations); err != nil {
 		return fmt.Errorf("insert call: %w", mapError(err))
 	}
 	return nil

@@ -121,7 +121,7 @@ func (a *App) PublishAllocationRun(ctx context.Context, id string) (*pactum.Allo
 		if err != nil {
 			return err
 		}
-		accepted, err := decideRun(ctx, tx, u, run, snap.Systems)
+		accepted, err := a.decideRun(ctx, tx, u, run, snap.Systems)
 		if err != nil {
 			return err
 		}
@@ -167,13 +167,13 @@ func (a *App) checkInputs(ctx context.Context, tx pactum.Tx, run *pactum.Allocat
 // decideRun decides every outcome of a run and notifies its applicant,
 // returning how many were accepted. systems is the catalogue the
 // transaction read with the run's inputs.
-func decideRun(ctx context.Context, tx pactum.Tx, u *pactum.User, run *pactum.AllocationRun, systems map[string]*pactum.System) (int, error) {
+func (a *App) decideRun(ctx context.Context, tx pactum.Tx, u *pactum.User, run *pactum.AllocationRun, systems map[string]*pactum.System) (int, error) {
 	accepted := 0
 	for _, o := range run.Outcomes {
 		d := pactum.CommitteeDecision(run, o, len(run.Outcomes))
 		p, err := tx.GetProposal(ctx, o.ProposalID)
 		if err == nil {
-			err = decide(ctx, tx, u, p, d, systems)
+			err = a.decide(ctx, tx, u, p, d, systems)
 		}
 		if err != nil {
 			return 0, fmt.Errorf("proposal %s: %w", o.ProposalID, err)

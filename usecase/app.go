@@ -35,6 +35,9 @@ type Config struct {
 	// pactum audit keygen) that signs model documentation; "" leaves it
 	// unsigned.
 	DocumentKey string
+	// Obligations are the access modes' obligation terms
+	// (catalog.Obligations in production); nil creates no obligations.
+	Obligations *pactum.ObligationTerms
 }
 
 // App runs pactum's use cases. Create it with New; it is safe for
@@ -50,6 +53,7 @@ type App struct {
 	// alertFractions: Config.AlertFractions.
 	alertFractions []float64
 	documentKey    string
+	obligations    *pactum.ObligationTerms
 }
 
 // The App implements every service of the domain.
@@ -71,6 +75,7 @@ var (
 	_ pactum.AuditService         = (*App)(nil)
 	_ pactum.IncidentService      = (*App)(nil)
 	_ pactum.OutcomeService       = (*App)(nil)
+	_ pactum.ObligationService    = (*App)(nil)
 )
 
 // New returns the use cases over cfg's store and adapters.
@@ -83,6 +88,7 @@ func New(cfg Config) *App {
 		a.logger = slog.New(slog.DiscardHandler)
 	}
 	a.alertFractions, a.documentKey = cfg.AlertFractions, cfg.DocumentKey
+	a.obligations = cfg.Obligations
 	if a.alertFractions == nil {
 		a.alertFractions = pactum.DefaultAlertFractions
 	}

@@ -20,7 +20,10 @@ import (
 // snapshots), allocation runs (the log keeps a summary and the input
 // hash; what a run decides is published as audited proposal decisions and
 // allocations), condition acknowledgements (append-only, each an event of
-// its own), proposal_requests and call_grant_shards (indexes derived from
+// its own), obligations, their notices and breaches (each change an event
+// of its own carrying the obligation's or breach's new value; notices are
+// keys that make the sweep send each once), proposal_requests and
+// call_grant_shards (indexes derived from
 // proposals and decisions), and usage: records arrive in bulk from the
 // sites' accounting, each batch audited as one usage.ingest event with its
 // counts, and are checked against the sites' own accounting, not the log.
@@ -33,7 +36,7 @@ var stateWrites = []struct {
 	{"organization", []string{"organization.create"}},
 	{"user", []string{"user.create", "user.set_username"}},
 	{"system", []string{"system.upsert"}},
-	{"call", []string{"call.create"}},
+	{"call", []string{"call.create", "call.update"}},
 	// proposal.submit and proposal.screen are steps in memory: the row is
 	// written once routed (proposal.route).
 	{"proposal", []string{"proposal.create", "proposal.update", "proposal.route", "proposal.withdraw", "proposal.decide", "proposal.override_request"}},

@@ -97,6 +97,14 @@ func (a *App) Admission(ctx context.Context, allocationID string) (*pactum.Admis
 	if ad.HeldModels, err = a.store.ListHeldModels(ctx, al.ID); err != nil {
 		return nil, err
 	}
+	b, err := a.store.GetBreach(ctx, al.ID)
+	if err != nil {
+		return nil, err
+	}
+	if b.Active() {
+		ad.Reasons = append(ad.Reasons, "The allocation is suspended: a breach is declared ("+b.Reason+"); no new jobs until an access manager clears it.")
+		ad.Allowed = false
+	}
 	return ad, nil
 }
 

@@ -51,7 +51,7 @@ func (a *App) DecideProposal(ctx context.Context, id string, in pactum.DecisionI
 		if err != nil {
 			return err
 		}
-		return decide(ctx, tx, u, p, in, systems)
+		return a.decide(ctx, tx, u, p, in, systems)
 	})
 	if err != nil {
 		return nil, err
@@ -95,7 +95,7 @@ func (a *App) mayDecide(ctx context.Context, tx pactum.Tx, p *pactum.Proposal) (
 // Whether p may be decided is the caller's question: DecideProposal asks
 // MayDecide, ConfirmOverride the override, and publishing an allocation
 // run decides the proposals its panel ranked.
-func decide(ctx context.Context, tx pactum.Tx, u *pactum.User, p *pactum.Proposal, in pactum.DecisionInput,
+func (a *App) decide(ctx context.Context, tx pactum.Tx, u *pactum.User, p *pactum.Proposal, in pactum.DecisionInput,
 	systems map[string]*pactum.System) error {
 	if err := in.Validate(p); err != nil {
 		return err
@@ -125,7 +125,7 @@ func decide(ctx context.Context, tx pactum.Tx, u *pactum.User, p *pactum.Proposa
 		return err
 	}
 	if in.Accept {
-		return createAllocations(ctx, tx, p, systems)
+		return a.createAllocations(ctx, tx, p, systems)
 	}
 	return nil
 }
@@ -150,7 +150,7 @@ func reserve(ctx context.Context, tx pactum.Tx, callID string, systems map[strin
 
 // createAllocations turns a proposal's decision into allocations awaiting
 // provisioning, with the award's conditions (pactum.AwardConditions).
-func createAllocations(ctx context.Context, tx pactum.Tx, p *pactum.Proposal, systems map[string]*pactum.System) error {
+func (a *App) createAllocations(ctx context.Context, tx pactum.Tx, p *pactum.Proposal, systems map[string]*pactum.System) error {
 	var ethics []*pactum.Review
 	if p.State == pactum.ProposalAccepted {
 		var err error
@@ -163,6 +163,9 @@ func createAllocations(ctx context.Context, tx pactum.Tx, p *pactum.Proposal, sy
 			return err
 		}
 		if err := tx.Record("allocation.create", "allocation", al.ID, nil, al); err != nil {
+			return err
+		}
+		if err := a.createObligations(ctx, tx, p, al); err != nil {
 			return err
 		}
 	}

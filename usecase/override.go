@@ -71,7 +71,7 @@ func (a *App) ConfirmOverride(ctx context.Context, id string) (*pactum.Proposal,
 		if err := tx.Record("proposal.override_confirm", "proposal", p.ID, nil, p.Override); err != nil {
 			return err
 		}
-		return decide(ctx, tx, u, p, p.Override.Input(), systems)
+		return a.decide(ctx, tx, u, p, p.Override.Input(), systems)
 	})
 	if err != nil {
 		return nil, err

@@ -156,6 +156,9 @@ func (a *App) route(ctx context.Context, u *pactum.User, p *pactum.Proposal, cal
 	for {
 		err := a.update(ctx, u, func(tx pactum.Tx) error {
 			tx.Adopt(events)
+			if err := blockOverdue(ctx, tx, call, p.OrganizationID); err != nil {
+				return err
+			}
 			if err := settle(p, call, short); err != nil {
 				return err
 			}
@@ -165,7 +168,7 @@ func (a *App) route(ctx context.Context, u *pactum.User, p *pactum.Proposal, cal
 			if err := recordRoute(tx, p); err != nil {
 				return err
 			}
-			if err := afterRouting(ctx, tx, p, call, systems); err != nil {
+			if err := a.afterRouting(ctx, tx, p, call, systems); err != nil {
 				return err
 			}
 			if p.State != pactum.ProposalApproved {
@@ -227,12 +230,12 @@ func recordRoute(tx pactum.Tx, p *pactum.Proposal) error {
 
 // afterRouting does what a routed proposal's state asks once its row is
 // written: a review track for one in review, allocations for one approved.
-func afterRouting(ctx context.Context, tx pactum.Tx, p *pactum.Proposal, call *pactum.Call, systems map[string]*pactum.System) error {
+func (a *App) afterRouting(ctx context.Context, tx pactum.Tx, p *pactum.Proposal, call *pactum.Call, systems map[string]*pactum.System) error {
 	switch p.State {
 	case pactum.ProposalInReview:
 		return openReview(ctx, tx, p, call)
 	case pactum.ProposalApproved:
-		return createAllocations(ctx, tx, p, systems)
+		return a.createAllocations(ctx, tx, p, systems)
 	}
 	return nil
 }

@@ -16,7 +16,8 @@ import (
 
 func newAllocationsCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{Use: "allocations", Aliases: []string{"allocs"}, Short: "List allocations and change their state"}
-	cmd.AddCommand(newAllocationsListCmd(e), newAllocationsShowCmd(e), newUsageCmd(e), newRecordsCmd(e), newConditionsCmd(e), newAdmissionCmd(e))
+	cmd.AddCommand(newAllocationsListCmd(e), newAllocationsShowCmd(e), newUsageCmd(e), newRecordsCmd(e), newConditionsCmd(e), newAdmissionCmd(e),
+		newComplianceCmd(e), newBreachCmd(e))
 	for _, t := range []struct{ verb, state, short string }{
 		{"activate", "active", "Mark provisioned and active (the system's site operator)"},
 		{"suspend", "suspended", "Suspend: no new jobs (site operator or access manager)"},

@@ -49,6 +49,7 @@ time-to-decision target default to the catalogue's terms for that mode.`,
 	cmd.Flags().StringSlice("mode", []string{"fast_lane"}, "access mode offered (repeat or comma-separate)")
 	cmd.Flags().StringSlice("system", nil, "system offered, e.g. leonardo-booster (repeat; required)")
 	cmd.Flags().Bool("hold-models", false, holdModelsHelp)
+	cmd.Flags().Bool("block-overdue", false, blockOverdueHelp)
 	for _, f := range []string{"title", "cutoff", "system"} {
 		_ = cmd.MarkFlagRequired(f)
 	}
@@ -82,37 +83,57 @@ func callInputFromFlags(cmd *cobra.Command) (client.CallInput, error) {
 	if hold, _ := cmd.Flags().GetBool("hold-models"); hold {
 		in.HoldModelsAtSystemicRisk = &hold
 	}
+	if block, _ := cmd.Flags().GetBool("block-overdue"); block {
+		in.BlockOverdueOrganizations = &block
+	}
 	return in, nil
 }
+
+// blockOverdueHelp describes the call's blocking term.
+const blockOverdueHelp = "refuse new proposals of an organization with an overdue obligation (pactum obligations list --overdue)"
 
 // holdModelsHelp describes the call's hold term.
 const holdModelsHelp = "hold a model's jobs under the call's allocations when it reaches the margin of 10^25 FLOP (AI Act Art. 52), until an access manager acknowledges (pactum models acknowledge)"
 
 func newCallsUpdateCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "update ID --hold-models=true|false",
-		Short: "Change a call's hold term (access managers)",
+		Use:   "update ID [--hold-models=true|false] [--block-overdue=true|false]",
+		Short: "Change a call's hold or blocking term (access managers)",
 		Long: `Turn the call's hold term on or off. With it on, a model of an organization
 holding one of the call's allocations is held when its cumulative training
 compute reaches the ±30 % margin of 10^25 FLOP: the sites hold its pending jobs
 under the call's allocations and pactum job submit refuses new ones there, until
 an access manager acknowledges with pactum models acknowledge. Turning it off
-releases the jobs of the models it held. The change is audit-logged.`,
-		Example: `  pactum calls update 0190f3c2-... --hold-models=true`,
-		Args:    cobra.ExactArgs(1),
+releases the jobs of the models it held.
+
+With --block-overdue=true the call refuses (exit status 5) new proposals of an
+organization that has an overdue obligation, naming the obligation and its
+allocation. Each change is audit-logged.`,
+		Example: `  pactum calls update 0190f3c2-... --hold-models=true
+  pactum calls update 0190f3c2-... --block-overdue=true`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if !cmd.Flags().Changed("hold-models") {
-				return pactum.Errorf(pactum.EINVALID, "Nothing to change: give --hold-models=true or --hold-models=false.")
+			if !cmd.Flags().Changed("hold-models") && !cmd.Flags().Changed("block-overdue") {
+				return pactum.Errorf(pactum.EINVALID, "Nothing to change: give --hold-models=true|false or --block-overdue=true|false.")
 			}
-			hold, _ := cmd.Flags().GetBool("hold-models")
+			var in client.CallUpdate
+			if cmd.Flags().Changed("hold-models") {
+				hold, _ := cmd.Flags().GetBool("hold-models")
+				in.HoldModelsAtSystemicRisk = &hold
+			}
+			if cmd.Flags().Changed("block-overdue") {
+				block, _ := cmd.Flags().GetBool("block-overdue")
+				in.BlockOverdueOrganizations = &block
+			}
 			return call(cmd, e, func(ctx context.Context, c *client.ClientWithResponses) (*client.UpdateCallResponse, error) {
-				return c.UpdateCallWithResponse(ctx, args[0], client.CallUpdate{HoldModelsAtSystemicRisk: &hold})
+				return c.UpdateCallWithResponse(ctx, args[0], in)
 			}, func(resp *client.UpdateCallResponse) error {
 				return printCall(e, resp.JSON200)
 			})
 		},
 	}
 	cmd.Flags().Bool("hold-models", false, holdModelsHelp)
+	cmd.Flags().Bool("block-overdue", false, blockOverdueHelp)
 	jsonFlag(cmd)
 	return cmd
 }
@@ -154,7 +175,8 @@ func newCallsShowCmd(e *env) *cobra.Command {
 func printCall(e *env, c *client.Call) error {
 	if err := keyValues(e.stdout, [][2]string{{"id", c.Id}, {"title", c.Title}, {"opens", fmtTime(c.OpensAt)},
 		{"cut-off", fmtTime(c.CutoffAt)}, {"systems", strings.Join(c.SystemIds, ", ")},
-		{"holds models at systemic risk", yesNo(c.HoldModelsAtSystemicRisk)}}); err != nil {
+		{"holds models at systemic risk", yesNo(c.HoldModelsAtSystemicRisk)},
+		{"refuses organizations with overdue obligations", yesNo(c.BlockOverdueOrganizations)}}); err != nil {
 		return err
 	}
 	fmt.Fprintln(e.stdout)

@@ -7,11 +7,13 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/pactum/pactum"
 	"github.com/pactum/pactum/audit"
+	"github.com/pactum/pactum/catalog"
 	pactumhttp "github.com/pactum/pactum/http"
 	"github.com/pactum/pactum/usecase"
 )
@@ -62,8 +64,19 @@ an access manager's or auditor's token unless --metrics-public.`,
 			if err != nil {
 				return err
 			}
+			terms, err := obligationTerms(cmd)
+			if err != nil {
+				return err
+			}
+			sweepEvery, _ := cmd.Flags().GetDuration("sweep-interval")
+			if sweepEvery < 0 {
+				return pactum.Errorf(pactum.EINVALID, "--sweep-interval %s: give a positive duration, or 0 not to sweep", sweepEvery)
+			}
 			a, err := openApp(cmd.Context(), dsn, logger, rules, nil, func(c *usecase.Config) {
 				c.DocumentKey, c.AlertFractions = docKey, fractions
+				if terms != nil {
+					c.Obligations = terms
+				}
 			})
 			if err != nil {
 				return err
@@ -81,8 +94,15 @@ an access manager's or auditor's token unless --metrics-public.`,
 				"ruleset", a.ruleset.Version(), "ruleset_hash", a.ruleset.Hash()[:12])
 			fmt.Fprintf(e.stdout, "pactum listening on %s (API at %s/api/v1, OpenAPI at %s/api/v1/openapi.json)\n",
 				srv.URL(), srv.URL(), srv.URL())
+			swept := make(chan struct{})
+			if sweepEvery > 0 {
+				go func() { defer close(swept); a.uc.RunObligationSweeper(cmd.Context(), sweepEvery) }()
+			} else {
+				close(swept)
+			}
 			<-cmd.Context().Done()
 			logger.Info("shutting down")
+			<-swept
 			return srv.Close()
 		},
 	}
@@ -96,8 +116,28 @@ an access manager's or auditor's token unless --metrics-public.`,
 	cmd.Flags().Int("max-in-flight", d.InFlight, "requests each user may have running at once (0: no cap); more are answered 429")
 	cmd.Flags().Float64Slice("alert-fractions", pactum.DefaultAlertFractions, "fractions of the AI Act's 10^23 and 10^25 FLOP thresholds at which a model's cumulative compute is alerted on")
 	cmd.Flags().String("document-key", "", "audit checkpoint key file (pactum audit keygen) that signs model documentation (default: unsigned)")
+	cmd.Flags().Duration("sweep-interval", time.Hour, "how often to send obligation reminders, overdue notices and automatic breaches (each once, also with several instances); 0 does not sweep")
+	cmd.Flags().String("obligations", "", "obligation terms file (the format of the embedded catalog/obligations.json) instead of the embedded terms")
 	cmd.Flags().Bool("metrics-public", false, "serve /metrics without a token (default: an access manager's or auditor's token is needed, since the API faces the internet)")
 	return cmd
+}
+
+// obligationTerms reads --obligations, nil when not given (the embedded
+// terms apply).
+func obligationTerms(cmd *cobra.Command) (*pactum.ObligationTerms, error) {
+	path, _ := cmd.Flags().GetString("obligations")
+	if path == "" {
+		return nil, nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, pactum.Errorf(pactum.EINVALID, "--obligations: %v", err)
+	}
+	t, err := catalog.ParseObligations(data)
+	if err != nil {
+		return nil, fmt.Errorf("--obligations %s: %w", path, err)
+	}
+	return t, nil
 }
 
 // serveLimits returns the per-user limits and the /metrics choice of serve's

@@ -92,11 +92,16 @@ func wire(ctx context.Context, db *sqlstore.DB, logger *slog.Logger, rulesDir st
 	if err != nil {
 		return nil, err
 	}
+	obligations, err := catalog.Obligations()
+	if err != nil {
+		return nil, err
+	}
 	cfg := usecase.Config{
 		Store: db, Screener: policy.NewScreener(rs),
 		// No time limit: a run must be reproducible from its inputs.
 		Allocator: allocate.New(solver.Options{}),
 		Rubric:    rubric, Now: now, Logger: logger,
+		Obligations: obligations,
 	}
 	for _, o := range opts {
 		o(&cfg)
