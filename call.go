@@ -185,13 +185,36 @@ type CallService interface {
 	FindCallByID(ctx context.Context, id string) (*Call, error)
 	// FindCalls lists calls, newest first, and the total matching.
 	FindCalls(ctx context.Context, f CallFilter) ([]*Call, int, error)
-	// SetCallHoldModels turns the call's term HoldModelsAtSystemicRisk on
-	// or off, from now on: for the models held already, the sites hold
-	// or release their jobs under the call's allocations accordingly.
-	// Access managers only (EFORBIDDEN); ENOTFOUND for an unknown call.
-	SetCallHoldModels(ctx context.Context, id string, hold bool) (*Call, error)
-	// SetCallBlockOverdue turns the call's term BlockOverdueOrganizations
-	// on or off. Access managers only (EFORBIDDEN); ENOTFOUND for an
-	// unknown call.
-	SetCallBlockOverdue(ctx context.Context, id string, block bool) (*Call, error)
+	// UpdateCallTerms changes the call's terms given in t, from now on, in
+	// one transaction: for the models held already, the sites hold or
+	// release their jobs under the call's allocations accordingly; an
+	// organization with an overdue obligation is refused from its next
+	// submission. Access managers only (EFORBIDDEN); ENOTFOUND for an
+	// unknown call; EINVALID when t changes nothing.
+	UpdateCallTerms(ctx context.Context, id string, t CallTerms) (*Call, error)
+}
+
+// CallTerms is a change of a call's terms (PATCH /api/v1/calls/{id}): a
+// nil term is left as it is.
+type CallTerms struct {
+	HoldModelsAtSystemicRisk  *bool `json:"hold_models_at_systemic_risk,omitempty"`
+	BlockOverdueOrganizations *bool `json:"block_overdue_organizations,omitempty"`
+}
+
+// Empty reports whether t names no term.
+func (t CallTerms) Empty() bool {
+	return t.HoldModelsAtSystemicRisk == nil && t.BlockOverdueOrganizations == nil
+}
+
+// Apply sets c's terms named in t and reports whether any changed.
+func (t CallTerms) Apply(c *Call) bool {
+	changed := false
+	set := func(term *bool, v *bool) {
+		if v != nil && *term != *v {
+			*term, changed = *v, true
+		}
+	}
+	set(&c.HoldModelsAtSystemicRisk, t.HoldModelsAtSystemicRisk)
+	set(&c.BlockOverdueOrganizations, t.BlockOverdueOrganizations)
+	return changed
 }

@@ -199,9 +199,9 @@ type CallQueries interface {
 // CallWrites open calls.
 type CallWrites interface {
 	InsertCall(ctx context.Context, c *Call) error
-	// SetCallHoldModels writes the call's HoldModelsAtSystemicRisk;
-	// ENOTFOUND for an unknown call.
-	SetCallHoldModels(ctx context.Context, id string, hold bool) error
+	// SetCallTerms writes c's terms (HoldModelsAtSystemicRisk,
+	// BlockOverdueOrganizations); ENOTFOUND for an unknown call.
+	SetCallTerms(ctx context.Context, c *Call) error
 }
 
 // ProposalQueries read proposals.
@@ -656,7 +656,4 @@ type ObligationWrites interface {
 	// ClearBreach writes b's clearance; ECONFLICT when no breach is in
 	// force.
 	ClearBreach(ctx context.Context, b *Breach) error
-	// SetCallBlockOverdue writes the call's BlockOverdueOrganizations;
-	// ENOTFOUND for an unknown call.
-	SetCallBlockOverdue(ctx context.Context, id string, block bool) error
 }

@@ -24,7 +24,7 @@ func TestIntegrationHoldModelJobs(t *testing.T) {
 	rc := slurmtest.RealCluster(t)
 	w, c, root, jobs := realWorld(t, rc)
 	ctx := context.Background()
-	if _, err := w.uc.SetCallHoldModels(storetest.As(w.f.Manager), w.f.Call.ID, true); err != nil {
+	if _, err := w.uc.UpdateCallTerms(storetest.As(w.f.Manager), w.f.Call.ID, pactum.CallTerms{HoldModelsAtSystemicRisk: ptr(true)}); err != nil {
 		t.Fatal(err)
 	}
 	big, err := w.uc.CreateModel(storetest.As(w.f.ApplicantA), &pactum.Model{Name: "big", Version: "2", PriorTrainingFLOP: 9.9e24})

@@ -33,7 +33,7 @@ func TestHoldModelJobs(t *testing.T) {
 	w := newWorld(t)
 	al := w.allocation(100)
 	acct := pactum.AllocationAccount(al.ID)
-	if _, err := w.uc.SetCallHoldModels(storetest.As(w.f.Manager), w.f.Call.ID, true); err != nil {
+	if _, err := w.uc.UpdateCallTerms(storetest.As(w.f.Manager), w.f.Call.ID, pactum.CallTerms{HoldModelsAtSystemicRisk: ptr(true)}); err != nil {
 		t.Fatal(err)
 	}
 	big, err := w.uc.CreateModel(storetest.As(w.f.ApplicantA), &pactum.Model{Name: "big", Version: "2", PriorTrainingFLOP: 9.9e24})

@@ -105,24 +105,13 @@ type callUpdate struct {
 	BlockOverdueOrganizations *bool `json:"block_overdue_organizations"`
 }
 
-// handleUpdateCall sets each term given, one after the other.
+// handleUpdateCall changes the terms given, in one use case.
 func (s *Server) handleUpdateCall(w http.ResponseWriter, r *http.Request) {
 	var in callUpdate
 	if !s.readBody(w, r, &in) {
 		return
 	}
-	if in.HoldModelsAtSystemicRisk == nil && in.BlockOverdueOrganizations == nil {
-		s.Error(w, r, pactum.Errorf(pactum.EINVALID, "Nothing to change: give hold_models_at_systemic_risk or block_overdue_organizations."))
-		return
-	}
-	var c *pactum.Call
-	var err error
-	if in.HoldModelsAtSystemicRisk != nil {
-		c, err = s.cfg.Calls.SetCallHoldModels(r.Context(), r.PathValue("id"), *in.HoldModelsAtSystemicRisk)
-	}
-	if err == nil && in.BlockOverdueOrganizations != nil {
-		c, err = s.cfg.Calls.SetCallBlockOverdue(r.Context(), r.PathValue("id"), *in.BlockOverdueOrganizations)
-	}
+	c, err := s.cfg.Calls.UpdateCallTerms(r.Context(), r.PathValue("id"), pactum.CallTerms(in))
 	s.respond(w, r, http.StatusOK, c, err)
 }
 

@@ -73,17 +73,17 @@ func (q *queries) ListCalls(ctx context.Context, f pactum.CallFilter) ([]*pactum
 	return listPage(ctx, q.q, "find calls", query, w.args, scanCall)
 }
 
-// SetCallHoldModels writes the call's HoldModelsAtSystemicRisk; ENOTFOUND
-// for an unknown call.
-func (tx *Tx) SetCallHoldModels(ctx context.Context, id string, hold bool) error {
-	res, err := tx.ExecContext(ctx, `UPDATE calls SET hold_models_at_systemic_risk = $1 WHERE id = $2`, hold, id)
+// SetCallTerms writes c's terms; ENOTFOUND for an unknown call.
+func (tx *Tx) SetCallTerms(ctx context.Context, c *pactum.Call) error {
+	res, err := tx.ExecContext(ctx, `UPDATE calls SET hold_models_at_systemic_risk = $1, block_overdue_organizations = $2 WHERE id = $3`,
+		c.HoldModelsAtSystemicRisk, c.BlockOverdueOrganizations, c.ID)
 	if err != nil {
-		return fmt.Errorf("update call %s: %w", id, mapError(err))
+		return fmt.Errorf("update call %s: %w", c.ID, mapError(err))
 	}
 	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("update call %s: %w", id, err)
+		return fmt.Errorf("update call %s: %w", c.ID, err)
 	} else if n == 0 {
-		return pactum.Errorf(pactum.ENOTFOUND, "Call %q not found.", id)
+		return pactum.Errorf(pactum.ENOTFOUND, "Call %q not found.", c.ID)
 	}
 	return nil
 }

@@ -211,18 +211,3 @@ func (tx *Tx) ClearBreach(ctx context.Context, b *pactum.Breach) error {
 	}
 	return nil
 }
-
-// SetCallBlockOverdue writes the call's BlockOverdueOrganizations;
-// ENOTFOUND for an unknown call.
-func (tx *Tx) SetCallBlockOverdue(ctx context.Context, id string, block bool) error {
-	res, err := tx.ExecContext(ctx, `UPDATE calls SET block_overdue_organizations = $1 WHERE id = $2`, block, id)
-	if err != nil {
-		return fmt.Errorf("update call %s: %w", id, mapError(err))
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("update call %s: %w", id, err)
-	} else if n == 0 {
-		return pactum.Errorf(pactum.ENOTFOUND, "Call %q not found.", id)
-	}
-	return nil
-}

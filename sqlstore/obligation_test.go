@@ -189,13 +189,17 @@ func TestObligationStore(t *testing.T) {
 		}
 
 		// The call's term.
-		err = pactum.Update(ctx, s.db, s.f.Manager, func(tx pactum.Tx) error { return tx.SetCallBlockOverdue(ctx, "nope", true) })
+		err = pactum.Update(ctx, s.db, s.f.Manager, func(tx pactum.Tx) error {
+			return tx.SetCallTerms(ctx, &pactum.Call{ID: "nope", BlockOverdueOrganizations: true})
+		})
 		wantCode(t, err, pactum.ENOTFOUND)
-		if err := pactum.Update(ctx, s.db, s.f.Manager, func(tx pactum.Tx) error { return tx.SetCallBlockOverdue(ctx, s.f.Call.ID, true) }); err != nil {
+		c := *s.f.Call
+		c.BlockOverdueOrganizations, c.HoldModelsAtSystemicRisk = true, true
+		if err := pactum.Update(ctx, s.db, s.f.Manager, func(tx pactum.Tx) error { return tx.SetCallTerms(ctx, &c) }); err != nil {
 			t.Fatal(err)
 		}
-		if c, err := s.db.GetCall(ctx, s.f.Call.ID); err != nil || !c.BlockOverdueOrganizations {
-			t.Errorf("call: %+v %v", c, err)
+		if got, err := s.db.GetCall(ctx, s.f.Call.ID); err != nil || !got.BlockOverdueOrganizations || !got.HoldModelsAtSystemicRisk {
+			t.Errorf("call: %+v %v", got, err)
 		}
 	})
 }

@@ -13,7 +13,7 @@ import (
 // refCache keeps what every submission and every request reads: the
 // systems catalogue, calls, organizations, and authenticated tokens.
 // Calls change little once opened (only their hold term,
-// SetCallHoldModels, which drops them here); the catalogue changes rarely, is dropped
+// UpdateCallTerms, which drops them here); the catalogue changes rarely, is dropped
 // here when this process changes it, and is re-read at least every
 // systemsTTL so that a change made through another server on the same
 // PostgreSQL database shows soon. Capacity checks never use it: the store

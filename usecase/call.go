@@ -55,14 +55,18 @@ func (a *App) FindCalls(ctx context.Context, f pactum.CallFilter) ([]*pactum.Cal
 	return a.store.ListCalls(ctx, f)
 }
 
-// SetCallHoldModels turns the call's term HoldModelsAtSystemicRisk on or
-// off, audit-logged with the call before and after. Access managers only
-// (EFORBIDDEN); ENOTFOUND for an unknown call. Setting what is set
-// changes nothing and records nothing.
-func (a *App) SetCallHoldModels(ctx context.Context, id string, hold bool) (*pactum.Call, error) {
+// UpdateCallTerms changes the call's terms given in t (pactum.CallTerms),
+// in one transaction, audit-logged with the call before and after.
+// Access managers only (EFORBIDDEN); ENOTFOUND for an unknown call;
+// EINVALID when t names no term. Setting what is set changes nothing and
+// records nothing, so a retry is harmless.
+func (a *App) UpdateCallTerms(ctx context.Context, id string, t pactum.CallTerms) (*pactum.Call, error) {
 	u, err := manager(ctx, "change a call's terms")
 	if err != nil {
 		return nil, err
+	}
+	if t.Empty() {
+		return nil, pactum.Errorf(pactum.EINVALID, "Nothing to change: give hold_models_at_systemic_risk or block_overdue_organizations.")
 	}
 	var out *pactum.Call
 	err = a.update(ctx, u, func(tx pactum.Tx) error {
@@ -71,14 +75,13 @@ func (a *App) SetCallHoldModels(ctx context.Context, id string, hold bool) (*pac
 			return err
 		}
 		out = c
-		if c.HoldModelsAtSystemicRisk == hold {
+		before := *c
+		if !t.Apply(c) {
 			return nil
 		}
-		before := *c
-		if err := tx.SetCallHoldModels(ctx, id, hold); err != nil {
+		if err := tx.SetCallTerms(ctx, c); err != nil {
 			return err
 		}
-		c.HoldModelsAtSystemicRisk = hold
 		return tx.Record("call.update", "call", c.ID, &before, c)
 	})
 	if err != nil {

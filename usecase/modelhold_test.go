@@ -73,10 +73,10 @@ func TestModelHold(t *testing.T) {
 		}
 
 		// Only access managers change the term.
-		if _, err := w.uc.SetCallHoldModels(storetest.As(w.f.ApplicantA), w.f.Call.ID, true); pactum.ErrorCode(err) != pactum.EFORBIDDEN {
+		if _, err := w.uc.UpdateCallTerms(storetest.As(w.f.ApplicantA), w.f.Call.ID, pactum.CallTerms{HoldModelsAtSystemicRisk: ptr(true)}); pactum.ErrorCode(err) != pactum.EFORBIDDEN {
 			t.Fatalf("an applicant set the call's term: %v", err)
 		}
-		c, err := w.uc.SetCallHoldModels(storetest.As(w.f.Manager), w.f.Call.ID, true)
+		c, err := w.uc.UpdateCallTerms(storetest.As(w.f.Manager), w.f.Call.ID, pactum.CallTerms{HoldModelsAtSystemicRisk: ptr(true)})
 		if err != nil || !c.HoldModelsAtSystemicRisk {
 			t.Fatalf("set term: %+v %v", c, err)
 		}
@@ -168,7 +168,7 @@ func TestModelHoldTermOff(t *testing.T) {
 		w := newWorld(t, dialect)
 		al := w.allocation(t, 1000)
 		w.activate(t, al)
-		if _, err := w.uc.SetCallHoldModels(storetest.As(w.f.Manager), w.f.Call.ID, true); err != nil {
+		if _, err := w.uc.UpdateCallTerms(storetest.As(w.f.Manager), w.f.Call.ID, pactum.CallTerms{HoldModelsAtSystemicRisk: ptr(true)}); err != nil {
 			t.Fatal(err)
 		}
 		big := w.model(t, w.f.ApplicantA, pactum.Model{Name: "big", Version: "2", PriorTrainingFLOP: 9.9e24})
@@ -176,7 +176,7 @@ func TestModelHoldTermOff(t *testing.T) {
 		if h := w.heldUnder(t, al); !slices.Equal(h, []string{"big@2"}) {
 			t.Fatalf("held: %v", h)
 		}
-		if _, err := w.uc.SetCallHoldModels(storetest.As(w.f.Manager), w.f.Call.ID, false); err != nil {
+		if _, err := w.uc.UpdateCallTerms(storetest.As(w.f.Manager), w.f.Call.ID, pactum.CallTerms{HoldModelsAtSystemicRisk: ptr(false)}); err != nil {
 			t.Fatal(err)
 		}
 		if h := w.heldUnder(t, al); len(h) != 0 {

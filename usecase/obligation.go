@@ -472,36 +472,3 @@ func (a *App) ClearBreach(ctx context.Context, allocationID, reason string) (*pa
 	}
 	return out, nil
 }
-
-// SetCallBlockOverdue turns the call's term BlockOverdueOrganizations on
-// or off, audit-logged with the call before and after. Access managers
-// only (EFORBIDDEN); ENOTFOUND for an unknown call. Setting what is set
-// changes nothing and records nothing.
-func (a *App) SetCallBlockOverdue(ctx context.Context, id string, block bool) (*pactum.Call, error) {
-	u, err := manager(ctx, "change a call's terms")
-	if err != nil {
-		return nil, err
-	}
-	var out *pactum.Call
-	err = a.update(ctx, u, func(tx pactum.Tx) error {
-		c, err := tx.GetCall(ctx, id)
-		if err != nil {
-			return err
-		}
-		out = c
-		if c.BlockOverdueOrganizations == block {
-			return nil
-		}
-		before := *c
-		if err := tx.SetCallBlockOverdue(ctx, id, block); err != nil {
-			return err
-		}
-		c.BlockOverdueOrganizations = block
-		return tx.Record("call.update", "call", c.ID, &before, c)
-	})
-	if err != nil {
-		return nil, err
-	}
-	a.cache.dropCall(id)
-	return out, nil
-}

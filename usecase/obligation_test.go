@@ -4,6 +4,7 @@ package usecase_test
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
 	"strings"
 	"sync"
@@ -231,10 +232,10 @@ func TestObligationDeadlines(t *testing.T) {
 		if err := w.uc.SubmitNewProposal(storetest.As(w.f.ApplicantA), p); err != nil {
 			t.Fatalf("without the term: %v", err)
 		}
-		if _, err := w.uc.SetCallBlockOverdue(storetest.As(w.f.ApplicantA), w.f.Call.ID, true); pactum.ErrorCode(err) != pactum.EFORBIDDEN {
+		if _, err := w.uc.UpdateCallTerms(storetest.As(w.f.ApplicantA), w.f.Call.ID, pactum.CallTerms{BlockOverdueOrganizations: ptr(true)}); pactum.ErrorCode(err) != pactum.EFORBIDDEN {
 			t.Fatalf("an applicant set the term: %v", err)
 		}
-		if c, err := w.uc.SetCallBlockOverdue(storetest.As(w.f.Manager), w.f.Call.ID, true); err != nil || !c.BlockOverdueOrganizations {
+		if c, err := w.uc.UpdateCallTerms(storetest.As(w.f.Manager), w.f.Call.ID, pactum.CallTerms{BlockOverdueOrganizations: ptr(true)}); err != nil || !c.BlockOverdueOrganizations {
 			t.Fatalf("set term: %+v %v", c, err)
 		}
 		err = w.uc.SubmitNewProposal(storetest.As(w.f.ApplicantA), storetest.NewProposal(w.f.Call.ID))
@@ -475,6 +476,38 @@ func TestComplianceIncidents(t *testing.T) {
 		}
 		if c, err := w.uc.Compliance(as, al.ID); err != nil || c.IncidentsOpen != 0 || !c.Compliant {
 			t.Fatalf("after closing: %+v %v", c, err)
+		}
+	})
+}
+
+// TestUpdateCallTerms: both terms change in one transaction with one
+// audit event; a change that names no term is refused, and setting what is
+// set records nothing.
+func TestUpdateCallTerms(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, dialect string) {
+		w := newWorld(t, dialect)
+		ms := storetest.As(w.f.Manager)
+		_, err := w.uc.UpdateCallTerms(ms, w.f.Call.ID, pactum.CallTerms{})
+		wantCode(t, err, pactum.EINVALID)
+		_, err = w.uc.UpdateCallTerms(ms, "no-such-call", pactum.CallTerms{HoldModelsAtSystemicRisk: ptr(true)})
+		wantCode(t, err, pactum.ENOTFOUND)
+		both := pactum.CallTerms{HoldModelsAtSystemicRisk: ptr(true), BlockOverdueOrganizations: ptr(true)}
+		for range 2 { // the retry changes nothing
+			c, err := w.uc.UpdateCallTerms(ms, w.f.Call.ID, both)
+			if err != nil || !c.HoldModelsAtSystemicRisk || !c.BlockOverdueOrganizations {
+				t.Fatalf("both terms: %+v %v", c, err)
+			}
+		}
+		evs := w.events(t, "call.update")
+		if len(evs) != 1 {
+			t.Fatalf("%d call.update events, want 1", len(evs))
+		}
+		var after pactum.Call
+		if err := json.Unmarshal(evs[0].After, &after); err != nil || !after.HoldModelsAtSystemicRisk || !after.BlockOverdueOrganizations {
+			t.Errorf("event's call after: %+v %v", after, err)
+		}
+		if c, err := w.uc.FindCallByID(ms, w.f.Call.ID); err != nil || !c.HoldModelsAtSystemicRisk || !c.BlockOverdueOrganizations {
+			t.Errorf("stored: %+v %v", c, err)
 		}
 	})
 }
