@@ -387,39 +387,17 @@ func (a *App) Compliance(ctx context.Context, allocationID string) (*pactum.Comp
 // unknown allocation); EINVALID without a reason. Declaring while a
 // breach is in force returns it unchanged.
 func (a *App) DeclareBreach(ctx context.Context, allocationID, reason string) (*pactum.Breach, error) {
-	u, err := actor(ctx)
-	if err != nil {
-		return nil, err
-	}
-	reason = strings.TrimSpace(reason)
-	var out *pactum.Breach
-	err = a.update(ctx, u, func(tx pactum.Tx) error {
-		al, _, err := visibleAllocation(ctx, tx, allocationID)
-		if err != nil {
-			return err
-		}
-		if !pactum.HasRole(u, pactum.RoleAccessManager) {
-			return pactum.Errorf(pactum.EFORBIDDEN, "Only access managers declare or clear a breach.")
-		}
-		if err := pactum.ValidateReason(reason); err != nil {
-			return err
-		}
+	return a.changeBreach(ctx, allocationID, reason, func(tx pactum.Tx, u *pactum.User, al *pactum.Allocation, reason string) (*pactum.Breach, error) {
 		b := &pactum.Breach{AllocationID: al.ID, Reason: reason, DeclaredBy: u.ID, DeclaredAt: tx.Now()}
 		isNew, err := tx.PutBreach(ctx, b)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if !isNew {
-			out, err = tx.GetBreach(ctx, al.ID) // in force already: a retry changes nothing
-			return err
+			return tx.GetBreach(ctx, al.ID) // in force already: a retry changes nothing
 		}
-		out = b
-		return a.breachDeclared(ctx, tx, b)
+		return b, a.breachDeclared(ctx, tx, b)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // ClearBreach clears the breach of an allocation with the access manager's
@@ -428,6 +406,35 @@ func (a *App) DeclareBreach(ctx context.Context, allocationID, reason string) (*
 // without a reason; ECONFLICT when no breach was ever declared. Clearing a
 // cleared breach returns it unchanged.
 func (a *App) ClearBreach(ctx context.Context, allocationID, reason string) (*pactum.Breach, error) {
+	return a.changeBreach(ctx, allocationID, reason, func(tx pactum.Tx, u *pactum.User, al *pactum.Allocation, reason string) (*pactum.Breach, error) {
+		b, err := tx.GetBreach(ctx, al.ID)
+		if err != nil {
+			return nil, err
+		}
+		if b == nil {
+			return nil, pactum.Errorf(pactum.ECONFLICT, "Allocation %s has no breach to clear.", al.ID)
+		}
+		if !b.Active() {
+			return b, nil // a retried request changes nothing
+		}
+		now := tx.Now()
+		b.ClearedAt, b.ClearedBy, b.ClearReason = &now, u.ID, reason
+		if err := tx.ClearBreach(ctx, b); err != nil {
+			return nil, err
+		}
+		if err := tx.Record("allocation.clear_breach", "allocation", al.ID, nil, b); err != nil {
+			return nil, err
+		}
+		return b, notifyOrganization(ctx, tx, al.OrganizationID, pactum.NotifyObligation, "Breach cleared: allocation "+al.ID+" resumes",
+			"An access manager cleared the breach of allocation "+al.ID+": "+reason+" Its site resumes the allocation at its next cycle.")
+	})
+}
+
+// changeBreach runs change in one transaction after the checks declaring
+// and clearing share: an allocation the caller may see (ENOTFOUND), an
+// access manager (EFORBIDDEN), a valid reason (EINVALID), trimmed.
+func (a *App) changeBreach(ctx context.Context, allocationID, reason string,
+	change func(tx pactum.Tx, u *pactum.User, al *pactum.Allocation, reason string) (*pactum.Breach, error)) (*pactum.Breach, error) {
 	u, err := actor(ctx)
 	if err != nil {
 		return nil, err
@@ -445,27 +452,8 @@ func (a *App) ClearBreach(ctx context.Context, allocationID, reason string) (*pa
 		if err := pactum.ValidateReason(reason); err != nil {
 			return err
 		}
-		b, err := tx.GetBreach(ctx, al.ID)
-		if err != nil {
-			return err
-		}
-		if b == nil {
-			return pactum.Errorf(pactum.ECONFLICT, "Allocation %s has no breach to clear.", al.ID)
-		}
-		out = b
-		if !b.Active() {
-			return nil // a retried request changes nothing
-		}
-		now := tx.Now()
-		b.ClearedAt, b.ClearedBy, b.ClearReason = &now, u.ID, reason
-		if err := tx.ClearBreach(ctx, b); err != nil {
-			return err
-		}
-		if err := tx.Record("allocation.clear_breach", "allocation", al.ID, nil, b); err != nil {
-			return err
-		}
-		return notifyOrganization(ctx, tx, al.OrganizationID, pactum.NotifyObligation, "Breach cleared: allocation "+al.ID+" resumes",
-			"An access manager cleared the breach of allocation "+al.ID+": "+reason+" Its site resumes the allocation at its next cycle.")
+		out, err = change(tx, u, al, reason)
+		return err
 	})
 	if err != nil {
 		return nil, err
