@@ -55,8 +55,11 @@ type Result struct {
 	// Sites is what each system's site agent did on its simulated cluster.
 	Sites []SiteRun `json:"sites"`
 	// Models are the models the startups trained, as supervised.
-	Models []ModelRun          `json:"models"`
-	Audit  *pactum.AuditReport `json:"audit"`
+	Models []ModelRun `json:"models"`
+	// After is what followed the awards: obligations, an outcome, an
+	// incident.
+	After *AfterAward         `json:"after"`
+	Audit *pactum.AuditReport `json:"audit"`
 }
 
 // SystemGranted is what was awarded on one system.
@@ -105,7 +108,7 @@ func Run(ctx context.Context, serverURL, managerToken string, opt Options) (*Res
 		return nil, err
 	}
 	for _, step := range []func() error{sc.openCall, sc.register, sc.submit, sc.review, sc.decideReferrals, sc.probe,
-		sc.summarise, sc.registerModels, sc.runSites, sc.supervise, sc.verifyAudit} {
+		sc.summarise, sc.registerModels, sc.runSites, sc.supervise, sc.afterAward, sc.verifyAudit} {
 		if err := step(); err != nil {
 			return nil, err
 		}
@@ -429,6 +432,16 @@ func (r *Result) WriteText(w io.Writer) error {
 			if m.Notification != "" {
 				fmt.Fprintf(w, "    Art. 52 notification drafted (%s), due by %s\n", m.Notification, orDash(m.DueBy))
 			}
+		}
+	}
+	if a := r.After; a != nil {
+		fmt.Fprint(w, "\nAfter the award: obligations created with the awards:")
+		for _, k := range sortedKeys(a.Obligations) {
+			fmt.Fprintf(w, " %d %s", a.Obligations[k], k)
+		}
+		fmt.Fprintln(w)
+		for _, s := range a.Steps {
+			fmt.Fprintf(w, "  %s\n", s)
 		}
 	}
 	fmt.Fprintln(w, "\nChecks:")

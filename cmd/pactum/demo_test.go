@@ -56,6 +56,10 @@ type demoResult struct {
 		Stages       []string `json:"stages"`
 	} `json:"proposals"`
 	Checks []struct{ OK bool } `json:"checks"`
+	After  struct {
+		Obligations map[string]int `json:"obligations"`
+		Steps       []string       `json:"steps"`
+	} `json:"after"`
 	Review struct {
 		Conflicts []string `json:"conflicts"`
 		Reviews   int      `json:"reviews"`
@@ -151,18 +155,22 @@ func checkDemoReview(t *testing.T, res *demoResult) {
 }
 
 // checkDemoSites: three invariants probed, one re-read check per site
-// agent and the supervision check; each system's site agent provisioned
+// agent, the supervision check and the two after the award (another
+// startup cannot read the incident; compliance follows it); each system's site agent provisioned
 // its allocations on a simulated cluster and accounted their jobs, once;
 // the model trained on two systems nears 10^25 FLOP and has its Art. 52
 // notification drafted; the audit chain verifies.
 func checkDemoSites(t *testing.T, res *demoResult) {
-	if res.Review.Reviews != 7 || len(res.Checks) != 3+len(res.Sites)+1 {
+	if res.Review.Reviews != 7 || len(res.Checks) != 3+len(res.Sites)+1+2 {
 		t.Errorf("%d reviews, %d checks", res.Review.Reviews, len(res.Checks))
 	}
 	for _, c := range res.Checks {
 		if !c.OK {
 			t.Errorf("demo check failed: %+v", res.Checks)
 		}
+	}
+	if a := res.After; a.Obligations["acknowledgement"] == 0 || a.Obligations["final_report"] == 0 || len(a.Steps) != 4 {
+		t.Errorf("after the award: %+v", a)
 	}
 	if len(res.Sites) != len(res.GrantedBySystem) {
 		t.Errorf("site agents ran for %d systems, want %d: %+v", len(res.Sites), len(res.GrantedBySystem), res.Sites)
