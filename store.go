@@ -89,6 +89,7 @@ type Queries interface {
 	RunQueries
 	NotificationQueries
 	AuditQueries
+	TransparencyQueries
 }
 
 // Tx is one use case's write transaction: the reads, seeing its own
@@ -125,6 +126,7 @@ type Tx interface {
 	RunWrites
 	NotificationWrites
 	AgentWrites
+	TransparencyWrites
 }
 
 // SystemQueries read the systems catalogue.
@@ -565,4 +567,37 @@ type UsageDelta struct {
 	AllocationID string
 	Username     string
 	UsageTotals
+}
+
+// TransparencyQueries read what the time to access and the transparency
+// report count, and the stored reports.
+type TransparencyQueries interface {
+	// ScanProposalTimings calls fn with the timing of every submitted
+	// proposal (of call callID, or every call for ""), by ID, until fn
+	// returns false; openOnly keeps those neither decided nor withdrawn.
+	ScanProposalTimings(ctx context.Context, callID string, openOnly bool, fn func(*ProposalTiming) bool) error
+	// ScanReportProposals calls fn with every proposal submitted in
+	// [from, until), by ID, until fn returns false. The proposals carry
+	// what ReportProposalOf reads (state, mode, organization, submission,
+	// content, screening, decision); fn must not keep them.
+	ScanReportProposals(ctx context.Context, from, until time.Time, fn func(*Proposal) bool) error
+	// ScanReportUsage calls fn with every running total of model usage
+	// (model_usage) of the allocations of the proposals submitted in
+	// [from, until): the proposal, the model's declared MFU (0 for none or
+	// unattributed) and the total with its system.
+	ScanReportUsage(ctx context.Context, from, until time.Time, fn func(proposalID string, mfu float64, r *ModelUsageRow) bool) error
+	// GetTransparencyReport returns a stored report or ENOTFOUND.
+	GetTransparencyReport(ctx context.Context, id string) (*TransparencyReport, error)
+	// ListTransparencyReports lists stored reports, newest first; only
+	// the published ones when publishedOnly.
+	ListTransparencyReports(ctx context.Context, publishedOnly bool) ([]*TransparencyReport, error)
+}
+
+// TransparencyWrites store transparency reports.
+type TransparencyWrites interface {
+	// InsertTransparencyReport stores a report as generated.
+	InsertTransparencyReport(ctx context.Context, r *TransparencyReport) error
+	// PublishTransparencyReport marks a report published at at by by;
+	// ECONFLICT when it already is, ENOTFOUND when it does not exist.
+	PublishTransparencyReport(ctx context.Context, id string, at time.Time, by string) error
 }
