@@ -398,4 +398,3 @@ func replayedTables(replay *audit.Replay, period pactum.Period, k int) ([]pactum
 	}
 	return pactum.BuildReportTables(ps, nil, k), nil
 }
-
