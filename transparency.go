@@ -264,16 +264,23 @@ func ReportProposalOf(p *Proposal, org *Organization, systems map[string]*System
 			flop = math.Max(flop, e.FLOP)
 		}
 	}
-	country, at := "", p.CreatedAt
+	at := p.CreatedAt
 	if p.SubmittedAt != nil {
 		at = *p.SubmittedAt
 	}
-	if org != nil {
-		country = org.Country
-	}
-	r.Dims = [6]string{string(p.Mode), string(RiskClassOf(p.Screening)), SizeBand(p.AIWork.ParameterCount), ComputeBand(flop),
-		country, Sector(org, at)}
+	r.Dims = [6]string{string(p.Mode), string(RiskClassOf(p.Screening)), SizeBand(p.AIWork.ParameterCount), ComputeBand(flop)}
+	r.SetOrganization(org, at)
 	return r
+}
+
+// SetOrganization fills in the dimensions that depend on the proposal's
+// organization o, as at its submission at: what ReportProposalOf does when
+// given o.
+func (r *ReportProposal) SetOrganization(o *Organization, at time.Time) {
+	r.Dims[4], r.Dims[5] = "", Sector(o, at)
+	if o != nil {
+		r.Dims[4] = o.Country
+	}
 }
 
 // ReportUsage is what an award's allocations used, to the report's time:

@@ -19,10 +19,10 @@ func TestWorkingDaysBetween(t *testing.T) {
 		{mon.Add(-time.Hour), 0},
 		{mon.Add(23 * time.Hour), 0},
 		{mon.AddDate(0, 0, 1), 1},
-		{mon.AddDate(0, 0, 4), 4},  // Friday
-		{mon.AddDate(0, 0, 5), 4},  // Saturday
-		{mon.AddDate(0, 0, 6), 4},  // Sunday
-		{mon.AddDate(0, 0, 7), 5},  // next Monday
+		{mon.AddDate(0, 0, 4), 4}, // Friday
+		{mon.AddDate(0, 0, 5), 4}, // Saturday
+		{mon.AddDate(0, 0, 6), 4}, // Sunday
+		{mon.AddDate(0, 0, 7), 5}, // next Monday
 		{mon.AddDate(0, 0, 14), 10},
 		{mon.AddDate(0, 0, 7).Add(-time.Minute), 4},
 	} {
@@ -43,8 +43,8 @@ func TestWorkingDaysBetween(t *testing.T) {
 
 func TestMeasureTimeToAccess(t *testing.T) {
 	sub := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC) // Monday
-	due := pactum.AddWorkingDays(sub, 4)             // Friday
-	late := sub.AddDate(0, 0, 8)                     // Tuesday after: 6 working days
+	due := pactum.AddWorkingDays(sub, 4)               // Friday
+	late := sub.AddDate(0, 0, 8)                       // Tuesday after: 6 working days
 	m := pactum.MeasureTimeToAccess(pactum.ProposalTiming{Mode: pactum.ModeFastLane, State: pactum.ProposalApproved,
 		SubmittedAt: sub, DecisionDueAt: due, DecidedAt: &late}, 4, sub.AddDate(0, 1, 0))
 	if !m.Decided || m.WorkingDays != 6 || m.WithinTarget || m.WorkingDaysOver != 2 || m.TargetWorkingDays != 4 {

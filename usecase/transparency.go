@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/pactum/pactum"
 	"github.com/pactum/pactum/audit"
@@ -21,7 +22,10 @@ func (a *App) OverdueProposals(ctx context.Context) ([]pactum.TimeToAccess, erro
 	now := a.now()
 	out := []pactum.TimeToAccess{}
 	err := pactum.View(ctx, a.store, func(q pactum.Queries) error {
-		targets := targetCache(q)
+		targets, err := targetCache(ctx, q)
+		if err != nil {
+			return err
+		}
 		return q.ScanProposalTimings(ctx, "", true, func(t *pactum.ProposalTiming) bool {
 			if !now.After(t.DecisionDueAt) {
 				return true
@@ -41,27 +45,33 @@ func (a *App) OverdueProposals(ctx context.Context) ([]pactum.TimeToAccess, erro
 	return out, nil
 }
 
-// targetCache returns each (call, mode)'s DecisionWorkingDays, reading
-// each call once.
-func targetCache(q pactum.Queries) func(callID string, m pactum.AccessMode) (int, error) {
+// targetCache reads every call first (a scan holds the transaction's
+// connection on PostgreSQL, so nothing may be read during it) and returns
+// each (call, mode)'s DecisionWorkingDays, 0 when the call no longer
+// offers the mode.
+func targetCache(ctx context.Context, q pactum.Queries) (func(callID string, m pactum.AccessMode) (int, error), error) {
 	calls := map[string]*pactum.Call{}
+	for off := 0; ; {
+		page, total, err := q.ListCalls(ctx, pactum.CallFilter{Limit: 500, Offset: off})
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range page {
+			calls[c.ID] = c
+		}
+		off += len(page)
+		if len(page) == 0 || off >= total {
+			break
+		}
+	}
 	return func(callID string, m pactum.AccessMode) (int, error) {
-		c, ok := calls[callID]
-		if !ok {
-			var err error
-			if c, err = q.GetCall(context.Background(), callID); err != nil && pactum.ErrorCode(err) != pactum.ENOTFOUND {
-				return 0, err
+		if c := calls[callID]; c != nil {
+			if cm := c.Mode(m); cm != nil {
+				return cm.DecisionWorkingDays, nil
 			}
-			calls[callID] = c
-		}
-		if c == nil {
-			return 0, nil
-		}
-		if cm := c.Mode(m); cm != nil {
-			return cm.DecisionWorkingDays, nil
 		}
 		return 0, nil
-	}
+	}, nil
 }
 
 // TimeToAccess summarises the time to access per mode and per call.
@@ -99,9 +109,12 @@ func (a *App) ScanTimeToAccess(ctx context.Context, callID string, fn func(*pact
 				return err
 			}
 		}
-		targets := targetCache(q)
+		targets, err := targetCache(ctx, q)
+		if err != nil {
+			return err
+		}
 		var ferr error
-		err := q.ScanProposalTimings(ctx, callID, false, func(t *pactum.ProposalTiming) bool {
+		err = q.ScanProposalTimings(ctx, callID, false, func(t *pactum.ProposalTiming) bool {
 			target, err := targets(t.CallID, t.Mode)
 			if err != nil {
 				ferr = err
@@ -202,25 +215,30 @@ func liveTables(ctx context.Context, q pactum.Queries, period pactum.Period, k i
 	if err != nil {
 		return nil, err
 	}
-	orgs := map[string]*pactum.Organization{}
+	// The organizations are read after the scan (it holds the
+	// connection on PostgreSQL): the proposals' dimensions that depend on
+	// them are filled in then.
 	var ps []pactum.ReportProposal
-	var ferr error
+	var subs []time.Time
 	err = q.ScanReportProposals(ctx, period.From.Time(), period.Until.Time(), func(p *pactum.Proposal) bool {
-		o, ok := orgs[p.OrganizationID]
-		if !ok {
-			if o, ferr = q.GetOrganization(ctx, p.OrganizationID); ferr != nil {
-				return false
-			}
-			orgs[p.OrganizationID] = o
-		}
-		ps = append(ps, pactum.ReportProposalOf(p, o, systems))
+		ps = append(ps, pactum.ReportProposalOf(p, nil, systems))
+		subs = append(subs, *p.SubmittedAt)
 		return true
 	})
-	if err == nil {
-		err = ferr
-	}
 	if err != nil {
 		return nil, err
+	}
+	orgs := map[string]*pactum.Organization{}
+	for i := range ps {
+		id := ps[i].OrganizationID
+		o, ok := orgs[id]
+		if !ok {
+			if o, err = q.GetOrganization(ctx, id); err != nil {
+				return nil, err
+			}
+			orgs[id] = o
+		}
+		ps[i].SetOrganization(o, subs[i])
 	}
 	usage := map[string]pactum.ReportUsage{}
 	err = q.ScanReportUsage(ctx, period.From.Time(), period.Until.Time(), func(id string, mfu float64, r *pactum.ModelUsageRow) bool {
