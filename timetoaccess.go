@@ -220,4 +220,9 @@ type TimeToAccessService interface {
 	// unknown call) or of every call's. Access managers and auditors
 	// only (EFORBIDDEN).
 	TimeToAccess(ctx context.Context, callID string) (*TimeToAccessReport, error)
+	// ScanTimeToAccess measures every submitted proposal (of callID, or
+	// every call's) and calls fn with each, by proposal ID, until fn
+	// returns false, holding one at a time: exports stream from it. Same
+	// callers and errors as TimeToAccess.
+	ScanTimeToAccess(ctx context.Context, callID string, fn func(*TimeToAccess) bool) error
 }
