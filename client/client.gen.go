@@ -1747,10 +1747,10 @@ type Distribution struct {
 	Decided           int     `json:"decided"`
 	Group             string  `json:"group"`
 	MaxWorkingDays    int     `json:"max_working_days"`
-	MedianWorkingDays float32 `json:"median_working_days"`
+	MedianWorkingDays float64 `json:"median_working_days"`
 	Overdue           int     `json:"overdue"`
-	P90WorkingDays    float32 `json:"p90_working_days"`
-	ShareWithinTarget float32 `json:"share_within_target"`
+	P90WorkingDays    float64 `json:"p90_working_days"`
+	ShareWithinTarget float64 `json:"share_within_target"`
 	Undecided         int     `json:"undecided"`
 }
 
@@ -2378,12 +2378,12 @@ type ReplyInput struct {
 type ReportCell struct {
 	AwardSuppressed bool     `json:"award_suppressed"`
 	Awards          *int     `json:"awards"`
-	EnergyMwh       *float32 `json:"energy_mwh"`
-	GpuHoursGranted *float32 `json:"gpu_hours_granted"`
-	GpuHoursUsed    *float32 `json:"gpu_hours_used"`
+	EnergyMwh       *float64 `json:"energy_mwh"`
+	GpuHoursGranted *float64 `json:"gpu_hours_granted"`
+	GpuHoursUsed    *float64 `json:"gpu_hours_used"`
 	Proposals       *int     `json:"proposals"`
 	Suppressed      bool     `json:"suppressed"`
-	TrainingFlop    *float32 `json:"training_flop"`
+	TrainingFlop    *float64 `json:"training_flop"`
 	Value           string   `json:"value"`
 }
 

@@ -96,7 +96,7 @@ With --json, an error is printed to standard error as JSON too:
 		newCallsCmd(e), newProposalsCmd(e), newAllocationsCmd(e),
 		newReviewsCmd(e), newReviewersCmd(e), newAllocateCmd(e), newNotificationsCmd(e),
 		newAgentCmd(e), newJobCmd(e), newEstimateCmd(e),
-		newModelsCmd(e), newUsageImportGroupCmd(e),
+		newModelsCmd(e), newUsageImportGroupCmd(e), newReportsCmd(e),
 	)
 	for _, c := range extraCommands() {
 		root.AddCommand(c)
