@@ -110,7 +110,6 @@ row per submitted proposal instead, as the server writes it.`,
 	return cmd
 }
 
-
 // streamCSV copies the server's CSV to standard output as it arrives, in
 // constant memory whatever the number of proposals.
 func streamCSV(cmd *cobra.Command, e *env, params *client.GetTimeToAccessParams) error {
