@@ -576,11 +576,13 @@ type TransparencyQueries interface {
 	// proposal (of call callID, or every call for ""), by ID, until fn
 	// returns false; openOnly keeps those neither decided nor withdrawn.
 	ScanProposalTimings(ctx context.Context, callID string, openOnly bool, fn func(*ProposalTiming) bool) error
-	// ScanReportProposals calls fn with every proposal submitted in
-	// [from, until), by ID, until fn returns false. The proposals carry
-	// what ReportProposalOf reads (state, mode, organization, submission,
-	// content, screening, decision); fn must not keep them.
-	ScanReportProposals(ctx context.Context, from, until time.Time, fn func(*Proposal) bool) error
+	// ScanReportFacts calls fn with the facts of every proposal submitted
+	// in [from, until), by ID, until fn returns false; fn must not keep
+	// them.
+	ScanReportFacts(ctx context.Context, from, until time.Time, fn func(*ProposalFacts) bool) error
+	// ListUnfilledProposalFacts returns up to limit IDs of proposals whose
+	// facts are not derived yet (submitted before the facts were kept).
+	ListUnfilledProposalFacts(ctx context.Context, limit int) ([]string, error)
 	// ScanReportUsage calls fn with every running total of model usage
 	// (model_usage) of the allocations of the proposals submitted in
 	// [from, until): the proposal, the model's declared MFU (0 for none or
@@ -595,6 +597,10 @@ type TransparencyQueries interface {
 
 // TransparencyWrites store transparency reports.
 type TransparencyWrites interface {
+	// PutProposalFacts writes a submitted proposal's facts (FactsOf),
+	// replacing any. The store writes them itself with every proposal row
+	// it writes; this fills those of older rows.
+	PutProposalFacts(ctx context.Context, f *ProposalFacts) error
 	// InsertTransparencyReport stores a report as generated.
 	InsertTransparencyReport(ctx context.Context, r *TransparencyReport) error
 	// PublishTransparencyReport marks a report published at at by by;

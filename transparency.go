@@ -246,30 +246,79 @@ type ReportProposal struct {
 // ReportDimensions are the report's tables, in order.
 var ReportDimensions = []string{"mode", "risk_class", "size_band", "compute_band", "country", "sector"}
 
-// ReportProposalOf derives p's report figures. org is p's organization,
-// systems the catalogue (GPU-hours of node-hour grants).
-func ReportProposalOf(p *Proposal, org *Organization, systems map[string]*System) ReportProposal {
-	r := ReportProposal{ID: p.ID, OrganizationID: p.OrganizationID}
-	if p.Decision != nil && p.Decision.Accept && (p.State == ProposalApproved || p.State == ProposalAccepted) {
-		r.Accepted = true
-		for _, g := range p.Decision.Grants {
-			if s := systems[g.SystemID]; s != nil {
-				r.GrantedGPUHrs += s.GPUHours(g.Amount)
-			}
+// ProposalFacts is what the time to access and the report take of a
+// submitted proposal, derived from it alone (FactsOf): the store keeps it
+// beside the proposal's row, so that neither decodes the proposal's
+// content and screening, and the verification derives it from the
+// proposals the audit log rebuilds.
+type ProposalFacts struct {
+	ProposalID     string
+	CallID         string
+	OrganizationID string
+	Mode           AccessMode
+	State          ProposalState
+	SubmittedAt    time.Time
+	DecisionDueAt  *time.Time
+	DecidedAt      *time.Time
+	// Accepted: the proposal was decided in favour (approved or
+	// accepted); Grants are then the decision's.
+	Accepted bool
+	Grants   []Grant
+	// RiskClass is RiskClassOf the screening; ParameterCount the declared
+	// parameters; EstimateFLOP the largest screening estimate of training
+	// compute.
+	RiskClass      RiskClass
+	ParameterCount float64
+	EstimateFLOP   float64
+}
+
+// FactsOf derives a submitted proposal's facts; ok is false for a
+// proposal never submitted.
+func FactsOf(p *Proposal) (f ProposalFacts, ok bool) {
+	if p.SubmittedAt == nil {
+		return f, false
+	}
+	f = ProposalFacts{ProposalID: p.ID, CallID: p.CallID, OrganizationID: p.OrganizationID, Mode: p.Mode, State: p.State,
+		SubmittedAt: p.SubmittedAt.UTC(), DecisionDueAt: p.DecisionDueAt, RiskClass: RiskClassOf(p.Screening),
+		ParameterCount: p.AIWork.ParameterCount, Grants: []Grant{}}
+	if p.Decision != nil {
+		at := p.Decision.DecidedAt.UTC()
+		f.DecidedAt = &at
+		if p.Decision.Accept && (p.State == ProposalApproved || p.State == ProposalAccepted) {
+			f.Accepted = true
+			f.Grants = append(f.Grants, p.Decision.Grants...)
 		}
 	}
-	var flop float64
 	if p.Screening != nil {
 		for _, e := range p.Screening.Estimates {
-			flop = math.Max(flop, e.FLOP)
+			f.EstimateFLOP = math.Max(f.EstimateFLOP, e.FLOP)
 		}
 	}
-	at := p.CreatedAt
-	if p.SubmittedAt != nil {
-		at = *p.SubmittedAt
+	return f, true
+}
+
+// Timing is the facts' part the time to access measures.
+func (f *ProposalFacts) Timing() ProposalTiming {
+	t := ProposalTiming{ProposalID: f.ProposalID, CallID: f.CallID, OrganizationID: f.OrganizationID, Mode: f.Mode, State: f.State,
+		SubmittedAt: f.SubmittedAt, DecisionDueAt: f.SubmittedAt, DecidedAt: f.DecidedAt}
+	if f.DecisionDueAt != nil {
+		t.DecisionDueAt = *f.DecisionDueAt
 	}
-	r.Dims = [6]string{string(p.Mode), string(RiskClassOf(p.Screening)), SizeBand(p.AIWork.ParameterCount), ComputeBand(flop)}
-	r.SetOrganization(org, at)
+	return t
+}
+
+// ReportProposalOf derives a proposal's report figures from its facts.
+// org is its organization, systems the catalogue (GPU-hours of node-hour
+// grants).
+func ReportProposalOf(f *ProposalFacts, org *Organization, systems map[string]*System) ReportProposal {
+	r := ReportProposal{ID: f.ProposalID, OrganizationID: f.OrganizationID, Accepted: f.Accepted}
+	for _, g := range f.Grants {
+		if s := systems[g.SystemID]; s != nil {
+			r.GrantedGPUHrs += s.GPUHours(g.Amount)
+		}
+	}
+	r.Dims = [6]string{string(f.Mode), string(f.RiskClass), SizeBand(f.ParameterCount), ComputeBand(f.EstimateFLOP)}
+	r.SetOrganization(org, f.SubmittedAt)
 	return r
 }
 

@@ -288,3 +288,30 @@ func TestBuildReportTablesSuppression(t *testing.T) {
 		t.Error("a changed grant went unnoticed")
 	}
 }
+
+func TestFactsOf(t *testing.T) {
+	sub := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	p := &pactum.Proposal{ID: "p1", OrganizationID: "o1", State: pactum.ProposalAccepted,
+		ProposalInput: pactum.ProposalInput{CallID: "c1", Mode: pactum.ModeLargeScale}, SubmittedAt: &sub,
+		Screening: &pactum.ScreeningDecision{Findings: []pactum.Finding{{RuleID: "annex3.4a", Effect: pactum.EffectRefer}},
+			Estimates: []pactum.ComputeEstimate{{FLOP: 2e23}, {FLOP: 3e24}}},
+		Decision: &pactum.ProposalDecision{Accept: true, Grants: []pactum.Grant{{SystemID: "lumi-g", Amount: 10}}, DecidedAt: sub.AddDate(0, 0, 3)}}
+	p.AIWork.ParameterCount = 7e9
+	if _, ok := pactum.FactsOf(&pactum.Proposal{}); ok {
+		t.Error("a draft has facts")
+	}
+	f, ok := pactum.FactsOf(p)
+	if !ok || !f.Accepted || f.RiskClass != pactum.RiskHigh || f.EstimateFLOP != 3e24 || f.DecidedAt == nil || len(f.Grants) != 1 {
+		t.Fatalf("facts: %+v", f)
+	}
+	sys := map[string]*pactum.System{"lumi-g": {ID: "lumi-g", Unit: pactum.UnitNodeHours, GPUsPerNode: 4}}
+	r := pactum.ReportProposalOf(&f, &pactum.Organization{Country: "FI", Staff: 5000}, sys)
+	if r.GrantedGPUHrs != 40 || r.Dims != [6]string{"large_scale", "high_risk", "1B-10B", "1e23-1e25", "FI", "other"} {
+		t.Errorf("report proposal: %+v", r)
+	}
+	// A rejection grants nothing, whatever its grants say.
+	p.State, p.Decision.Accept = pactum.ProposalRejected, false
+	if f, _ := pactum.FactsOf(p); f.Accepted || len(f.Grants) != 0 || f.DecidedAt == nil {
+		t.Errorf("rejected: %+v", f)
+	}
+}

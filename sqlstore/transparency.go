@@ -13,47 +13,102 @@ import (
 	"github.com/pactum/pactum"
 )
 
-// ScanProposalTimings streams the timing of submitted proposals by ID.
-// The decision's time is read from its JSON: the only part of it needed.
+const factsColumns = `proposal_id, call_id, organization_id, mode, state, submitted_at, decision_due_at, decided_at, accepted,
+	grants, risk_class, parameter_count, estimate_flop`
+
+// scanFacts reads a row of factsColumns into f, reusing its grants.
+func scanFacts(row scanner, f *pactum.ProposalFacts) error {
+	var due, decided sql.NullTime
+	var grants string
+	if err := row.Scan(&f.ProposalID, &f.CallID, &f.OrganizationID, &f.Mode, &f.State, &f.SubmittedAt, &due, &decided, &f.Accepted,
+		&grants, &f.RiskClass, &f.ParameterCount, &f.EstimateFLOP); err != nil {
+		return err
+	}
+	f.SubmittedAt, f.DecisionDueAt, f.DecidedAt = f.SubmittedAt.UTC(), timePtr(due), timePtr(decided)
+	f.Grants = f.Grants[:0]
+	if grants != "[]" {
+		if err := json.Unmarshal([]byte(grants), &f.Grants); err != nil {
+			return fmt.Errorf("proposal %s: grants: %w", f.ProposalID, err)
+		}
+	}
+	return nil
+}
+
+// putFacts writes p's facts if it was submitted: every write of a
+// proposal row calls it, in the same transaction.
+func (tx *Tx) putFacts(ctx context.Context, p *pactum.Proposal) error {
+	f, ok := pactum.FactsOf(p)
+	if !ok {
+		return nil
+	}
+	return tx.PutProposalFacts(ctx, &f)
+}
+
+// PutProposalFacts writes a proposal's facts, replacing any.
+func (tx *Tx) PutProposalFacts(ctx context.Context, f *pactum.ProposalFacts) error {
+	grants, err := json.Marshal(f.Grants)
+	if err != nil {
+		return fmt.Errorf("encode grants: %w", err)
+	}
+	if f.Grants == nil {
+		grants = []byte("[]")
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO proposal_facts (`+factsColumns+`, derived)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+		ON CONFLICT (proposal_id) DO UPDATE SET call_id = excluded.call_id, organization_id = excluded.organization_id,
+		mode = excluded.mode, state = excluded.state, submitted_at = excluded.submitted_at, decision_due_at = excluded.decision_due_at,
+		decided_at = excluded.decided_at, accepted = excluded.accepted, grants = excluded.grants, risk_class = excluded.risk_class,
+		parameter_count = excluded.parameter_count, estimate_flop = excluded.estimate_flop, derived = excluded.derived`,
+		f.ProposalID, f.CallID, f.OrganizationID, f.Mode, f.State, f.SubmittedAt, nullTime(f.DecisionDueAt), nullTime(f.DecidedAt),
+		f.Accepted, string(grants), f.RiskClass, f.ParameterCount, f.EstimateFLOP, true)
+	if err != nil {
+		return fmt.Errorf("proposal facts %s: %w", f.ProposalID, mapError(err))
+	}
+	return nil
+}
+
+// ListUnfilledProposalFacts returns IDs of facts not derived yet.
+func (q *queries) ListUnfilledProposalFacts(ctx context.Context, limit int) ([]string, error) {
+	out := []string{}
+	err := eachRow(ctx, q.q, `SELECT proposal_id FROM proposal_facts WHERE derived = $1 ORDER BY proposal_id LIMIT $2`,
+		[]any{false, limit}, func(rows *sql.Rows) error {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
+			out = append(out, id)
+			return nil
+		})
+	if err != nil {
+		return nil, fmt.Errorf("unfilled proposal facts: %w", err)
+	}
+	return out, nil
+}
+
+// ScanProposalTimings streams the timing of submitted proposals by ID,
+// from their facts.
 func (q *queries) ScanProposalTimings(ctx context.Context, callID string, openOnly bool, fn func(*pactum.ProposalTiming) bool) error {
-	query := `SELECT id, call_id, organization_id, mode, state, submitted_at, decision_due_at, decision FROM proposals
-		WHERE submitted_at IS NOT NULL`
+	query := `SELECT ` + factsColumns + ` FROM proposal_facts WHERE 1 = 1`
 	var args []any
 	if callID != "" {
 		args = append(args, callID)
 		query += ` AND call_id = $1`
 	}
 	if openOnly {
-		query += fmt.Sprintf(` AND state IN ('%s', '%s', '%s') AND decision IS NULL`,
+		query += fmt.Sprintf(` AND state IN ('%s', '%s', '%s') AND decided_at IS NULL`,
 			pactum.ProposalSubmitted, pactum.ProposalScreening, pactum.ProposalInReview)
 	}
-	rows, err := q.q.QueryContext(ctx, query+` ORDER BY id`, args...)
+	rows, err := q.q.QueryContext(ctx, query+` ORDER BY proposal_id`, args...)
 	if err != nil {
 		return fmt.Errorf("proposal timings: %w", err)
 	}
 	defer rows.Close()
-	var t pactum.ProposalTiming
-	var due sql.NullTime
-	var decision sql.NullString
-	var d struct {
-		DecidedAt time.Time `json:"decided_at"`
-	}
+	var f pactum.ProposalFacts
 	for rows.Next() {
-		if err := rows.Scan(&t.ProposalID, &t.CallID, &t.OrganizationID, &t.Mode, &t.State, &t.SubmittedAt, &due, &decision); err != nil {
+		if err := scanFacts(rows, &f); err != nil {
 			return fmt.Errorf("proposal timings: %w", err)
 		}
-		t.SubmittedAt, t.DecisionDueAt, t.DecidedAt = t.SubmittedAt.UTC(), t.SubmittedAt.UTC(), nil
-		if due.Valid {
-			t.DecisionDueAt = due.Time.UTC()
-		}
-		if decision.Valid {
-			d.DecidedAt = time.Time{}
-			if err := json.Unmarshal([]byte(decision.String), &d); err != nil {
-				return fmt.Errorf("proposal %s: decision: %w", t.ProposalID, err)
-			}
-			at := d.DecidedAt.UTC()
-			t.DecidedAt = &at
-		}
+		t := f.Timing()
 		if !fn(&t) {
 			return nil
 		}
@@ -61,50 +116,21 @@ func (q *queries) ScanProposalTimings(ctx context.Context, callID string, openOn
 	return rows.Err()
 }
 
-// ScanReportProposals streams the proposals submitted in [from, until)
-// with what the report reads of them. Of the content only the work's
-// declared parameters are decoded.
-func (q *queries) ScanReportProposals(ctx context.Context, from, until time.Time, fn func(*pactum.Proposal) bool) error {
-	rows, err := q.q.QueryContext(ctx, `SELECT id, organization_id, call_id, mode, state, content, screening, decision, submitted_at, created_at
-		FROM proposals WHERE submitted_at >= $1 AND submitted_at < $2 ORDER BY id`, from, until)
+// ScanReportFacts streams the facts of the proposals submitted in
+// [from, until), by ID.
+func (q *queries) ScanReportFacts(ctx context.Context, from, until time.Time, fn func(*pactum.ProposalFacts) bool) error {
+	rows, err := q.q.QueryContext(ctx, `SELECT `+factsColumns+` FROM proposal_facts
+		WHERE submitted_at >= $1 AND submitted_at < $2 ORDER BY proposal_id`, from, until)
 	if err != nil {
 		return fmt.Errorf("report proposals: %w", err)
 	}
 	defer rows.Close()
-	var content struct {
-		AIWork struct {
-			ParameterCount float64 `json:"parameter_count"`
-		} `json:"ai_work"`
-	}
-	var contentText []byte
-	var screening, decision sql.NullString
-	var submitted time.Time
+	var f pactum.ProposalFacts
 	for rows.Next() {
-		var p pactum.Proposal
-		if err := rows.Scan(&p.ID, &p.OrganizationID, &p.CallID, &p.Mode, &p.State, &contentText, &screening, &decision,
-			&submitted, &p.CreatedAt); err != nil {
+		if err := scanFacts(rows, &f); err != nil {
 			return fmt.Errorf("report proposals: %w", err)
 		}
-		content.AIWork.ParameterCount = 0
-		if err := json.Unmarshal(contentText, &content); err != nil {
-			return fmt.Errorf("proposal %s: content: %w", p.ID, err)
-		}
-		p.AIWork.ParameterCount = content.AIWork.ParameterCount
-		submitted = submitted.UTC()
-		p.SubmittedAt = &submitted
-		if screening.Valid {
-			p.Screening = new(pactum.ScreeningDecision)
-			if err := json.Unmarshal([]byte(screening.String), p.Screening); err != nil {
-				return fmt.Errorf("proposal %s: screening: %w", p.ID, err)
-			}
-		}
-		if decision.Valid {
-			p.Decision = new(pactum.ProposalDecision)
-			if err := json.Unmarshal([]byte(decision.String), p.Decision); err != nil {
-				return fmt.Errorf("proposal %s: decision: %w", p.ID, err)
-			}
-		}
-		if !fn(&p) {
+		if !fn(&f) {
 			return nil
 		}
 	}
@@ -114,10 +140,11 @@ func (q *queries) ScanReportProposals(ctx context.Context, from, until time.Time
 // ScanReportUsage streams the running totals of the allocations of the
 // proposals submitted in [from, until), with each model's declared MFU.
 func (q *queries) ScanReportUsage(ctx context.Context, from, until time.Time, fn func(string, float64, *pactum.ModelUsageRow) bool) error {
-	rows, err := q.q.QueryContext(ctx, `SELECT p.id, COALESCE(m.declared_mfu, 0), `+modelUsageColumns+`
-		FROM proposals p JOIN allocations a ON a.proposal_id = p.id JOIN model_usage u ON u.allocation_id = a.id
+	rows, err := q.q.QueryContext(ctx, `SELECT p.proposal_id, COALESCE(m.declared_mfu, 0), `+modelUsageColumns+`
+		FROM proposal_facts p JOIN allocations a ON a.proposal_id = p.proposal_id JOIN model_usage u ON u.allocation_id = a.id
 		LEFT JOIN models m ON m.num = u.model_num
-		WHERE p.submitted_at >= $1 AND p.submitted_at < $2 ORDER BY p.id, u.allocation_id, u.model_num, u.phase`, from, until)
+		WHERE p.submitted_at >= $1 AND p.submitted_at < $2 AND p.accepted = $3
+		ORDER BY p.proposal_id, u.allocation_id, u.model_num, u.phase`, from, until, true)
 	if err != nil {
 		return fmt.Errorf("report usage: %w", err)
 	}

@@ -19,6 +19,9 @@ func (a *App) OverdueProposals(ctx context.Context) ([]pactum.TimeToAccess, erro
 	if _, err := reader(ctx, "list overdue proposals"); err != nil {
 		return nil, err
 	}
+	if err := a.fillProposalFacts(ctx); err != nil {
+		return nil, err
+	}
 	now := a.now()
 	out := []pactum.TimeToAccess{}
 	err := pactum.View(ctx, a.store, func(q pactum.Queries) error {
@@ -102,6 +105,9 @@ func (a *App) ScanTimeToAccess(ctx context.Context, callID string, fn func(*pact
 	if len(callID) > 200 || strings.ContainsFunc(callID, func(r rune) bool { return r < ' ' }) {
 		return invalid("The call is not valid.", "call_id", "must be a call ID")
 	}
+	if err := a.fillProposalFacts(ctx); err != nil {
+		return err
+	}
 	now := a.now()
 	return pactum.View(ctx, a.store, func(q pactum.Queries) error {
 		if callID != "" {
@@ -130,6 +136,42 @@ func (a *App) ScanTimeToAccess(ctx context.Context, callID string, fn func(*pact
 	})
 }
 
+// factsFillBatch is how many proposals' facts one transaction fills.
+const factsFillBatch = 1000
+
+// fillProposalFacts derives the facts of proposals submitted before the
+// store kept them (migration 00190 copies what SQL can and marks them):
+// once, the first time a report or the time to access needs them. It
+// writes an index derived from the proposals, not a change of state, so
+// it is not audited, like proposal_requests.
+func (a *App) fillProposalFacts(ctx context.Context) error {
+	for {
+		ids, err := a.store.ListUnfilledProposalFacts(ctx, factsFillBatch)
+		if err != nil || len(ids) == 0 {
+			return err
+		}
+		filled := 0
+		err = a.update(ctx, nil, func(tx pactum.Tx) error {
+			ps, err := tx.ListProposalsByID(ctx, ids)
+			if err != nil {
+				return err
+			}
+			for _, p := range ps {
+				if f, ok := pactum.FactsOf(p); ok {
+					if err := tx.PutProposalFacts(ctx, &f); err != nil {
+						return err
+					}
+					filled++
+				}
+			}
+			return nil
+		})
+		if err != nil || filled == 0 {
+			return err
+		}
+	}
+}
+
 // CreateTransparencyReport computes a report and stores it unpublished.
 func (a *App) CreateTransparencyReport(ctx context.Context, in pactum.ReportInput) (*pactum.TransparencyReport, error) {
 	u, err := manager(ctx, "generate transparency reports")
@@ -146,6 +188,9 @@ func (a *App) CreateTransparencyReport(ctx context.Context, in pactum.ReportInpu
 	}
 	if k < pactum.MinReportK || k > pactum.MaxReportK {
 		return nil, invalid("The report is not valid.", "k", fmt.Sprintf("must be between %d and %d", pactum.MinReportK, pactum.MaxReportK))
+	}
+	if err := a.fillProposalFacts(ctx); err != nil {
+		return nil, err
 	}
 	r, err := a.computeReport(ctx, period, k)
 	if err != nil {
@@ -220,9 +265,9 @@ func liveTables(ctx context.Context, q pactum.Queries, period pactum.Period, k i
 	// them are filled in then.
 	var ps []pactum.ReportProposal
 	var subs []time.Time
-	err = q.ScanReportProposals(ctx, period.From.Time(), period.Until.Time(), func(p *pactum.Proposal) bool {
-		ps = append(ps, pactum.ReportProposalOf(p, nil, systems))
-		subs = append(subs, *p.SubmittedAt)
+	err = q.ScanReportFacts(ctx, period.From.Time(), period.Until.Time(), func(f *pactum.ProposalFacts) bool {
+		ps = append(ps, pactum.ReportProposalOf(f, nil, systems))
+		subs = append(subs, f.SubmittedAt)
 		return true
 	})
 	if err != nil {
@@ -409,10 +454,11 @@ func replayedTables(replay *audit.Replay, period pactum.Period, k int) ([]pactum
 		if err := json.Unmarshal(rep.After, &p); err != nil {
 			return nil, fmt.Errorf("proposal %s at event %d: %w", id, rep.Seq, err)
 		}
-		if p.SubmittedAt == nil || !period.Contains(*p.SubmittedAt) {
+		f, ok := pactum.FactsOf(&p)
+		if !ok || !period.Contains(f.SubmittedAt) {
 			continue
 		}
-		ps = append(ps, pactum.ReportProposalOf(&p, orgs[p.OrganizationID], systems))
+		ps = append(ps, pactum.ReportProposalOf(&f, orgs[p.OrganizationID], systems))
 	}
 	return pactum.BuildReportTables(ps, nil, k), nil
 }

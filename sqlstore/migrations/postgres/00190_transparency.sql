@@ -2,9 +2,13 @@
 -- Time to access and the public transparency report (timetoaccess.go,
 -- transparency.go). transparency_reports keeps each generated report whole
 -- (body: the JSON the API serves) with its period and audit position; a
--- report is immutable once published_at is set. proposals_submitted
--- serves the report's cohort (proposals submitted in a period) and the
--- time-to-access lists without scanning every proposal.
+-- report is immutable once published_at is set.
+-- proposal_facts is an index derived from each submitted proposal
+-- (pactum.FactsOf), written with its row: what the time to access and the
+-- report read, so they never decode proposals' content and screening. The
+-- rows of proposals submitted before this migration are inserted here
+-- with what SQL can copy; derived IS FALSE marks them until the store
+-- fills in the rest from the proposal (FillProposalFacts).
 -- +goose Up
 CREATE TABLE transparency_reports (
     id           TEXT PRIMARY KEY,
@@ -20,8 +24,30 @@ CREATE TABLE transparency_reports (
     published_by TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX transparency_reports_created ON transparency_reports (created_at, id);
-CREATE INDEX proposals_submitted ON proposals (submitted_at, id);
+
+CREATE TABLE proposal_facts (
+    proposal_id     TEXT PRIMARY KEY REFERENCES proposals (id),
+    call_id         TEXT NOT NULL,
+    organization_id TEXT NOT NULL,
+    mode            TEXT NOT NULL,
+    state           TEXT NOT NULL,
+    submitted_at    TIMESTAMPTZ NOT NULL,
+    decision_due_at TIMESTAMPTZ,
+    decided_at      TIMESTAMPTZ,
+    accepted        BOOLEAN NOT NULL,
+    grants          TEXT NOT NULL,
+    risk_class      TEXT NOT NULL,
+    parameter_count REAL NOT NULL,
+    estimate_flop   REAL NOT NULL,
+    derived         BOOLEAN NOT NULL
+);
+CREATE INDEX proposal_facts_submitted ON proposal_facts (submitted_at, proposal_id);
+CREATE INDEX proposal_facts_derived ON proposal_facts (derived);
+INSERT INTO proposal_facts (proposal_id, call_id, organization_id, mode, state, submitted_at, decision_due_at, accepted, grants,
+    risk_class, parameter_count, estimate_flop, derived)
+    SELECT id, call_id, organization_id, mode, state, submitted_at, decision_due_at, FALSE, '[]', '', 0, 0, FALSE
+    FROM proposals WHERE submitted_at IS NOT NULL;
 
 -- +goose Down
-DROP INDEX proposals_submitted;
+DROP TABLE proposal_facts;
 DROP TABLE transparency_reports;
