@@ -24,11 +24,12 @@ import (
 //     and the running totals of model usage of their allocations
 //     (model_usage): never the usage records, so their number does not
 //     matter to it;
+//
 //   - time-to-access: the distributions per mode and call over every
 //     submitted proposal, as GET /api/v1/reports/time-to-access.
 //
-//	go run ./bench/scalegen -db /tmp/scale.db -proposals 100000 -records 10000000
-//	PACTUM_BENCH_SCALE_DB=/tmp/scale.db go test -run '^$' -bench Transparency -benchtime 5x ./bench/
+//     go run ./bench/scalegen -db /tmp/scale.db -proposals 100000 -records 10000000
+//     PACTUM_BENCH_SCALE_DB=/tmp/scale.db go test -run '^$' -bench Transparency -benchtime 5x ./bench/
 func BenchmarkTransparency(b *testing.B) {
 	dsn := os.Getenv("PACTUM_BENCH_SCALE_DB")
 	if dsn == "" {
