@@ -45,7 +45,23 @@ import (
 // country) except in the case a table has one row, which these rules
 // suppress when it is small.
 //
-// Reproducibility: see TransparencyReport.Reproduced.
+// Reproducibility. A report states the audit event it was computed at
+// (AuditSeq) and the chain's hash there (AuditHead); it is computed on one
+// snapshot in which every committed change is sealed into the chain up to
+// that event (on PostgreSQL, where events are sealed just after commit, a
+// snapshot holding unsealed events is taken again). Verification replays
+// the log to AuditSeq, checks the chain's hash there, rebuilds the
+// organizations, systems and proposals from their snapshots (the events
+// that write their rows record the whole row), derives each proposal's
+// facts (FactsOf) and recomputes the tables: proposals, awards, GPU-hours
+// granted and every suppression flag must agree (CompareReproduced).
+// GPU-hours used, training FLOP and energy are not reproduced: usage
+// reaches pactum in bulk from the sites' accounting, each batch audited
+// as one usage.ingest event with its counts rather than its records, so
+// the log cannot rebuild the running totals they come from; they are the
+// totals at ComputedAt, held to the sites' own accounting instead. Their
+// suppression is reproduced, since it depends on awards only. The report
+// says so in its own text (ReportReproduced).
 
 // DefaultReportK is the smallest group a published figure may describe
 // unless the report says otherwise; MinReportK and MaxReportK bound it.
