@@ -58,6 +58,7 @@ func BenchmarkTransparency(b *testing.B) {
 	in := pactum.ReportInput{Period: period.From.String() + ".." + pactum.DateOf(period.Until.Time().AddDate(0, 0, -1)).String()}
 	b.Run("report", func(b *testing.B) {
 		var r *pactum.TransparencyReport
+		cpu := cpuTime()
 		for b.Loop() {
 			if r, err = app.CreateTransparencyReport(manager, in); err != nil {
 				b.Fatal(err)
@@ -67,6 +68,7 @@ func BenchmarkTransparency(b *testing.B) {
 		if total.Proposals == nil || *total.Proposals == 0 {
 			b.Fatalf("the report counts no proposal: %+v", total)
 		}
+		b.ReportMetric((cpuTime()-cpu).Seconds()/float64(b.N), "cpu-s/op")
 		b.ReportMetric(float64(*total.Proposals), "proposals")
 		if total.GPUHoursUsed != nil {
 			b.ReportMetric(*total.GPUHoursUsed, "gpu-hours-used")
@@ -74,6 +76,7 @@ func BenchmarkTransparency(b *testing.B) {
 	})
 	b.Run("time-to-access", func(b *testing.B) {
 		var r *pactum.TimeToAccessReport
+		cpu := cpuTime()
 		for b.Loop() {
 			if r, err = app.TimeToAccess(manager, ""); err != nil {
 				b.Fatal(err)
@@ -83,6 +86,7 @@ func BenchmarkTransparency(b *testing.B) {
 		for _, d := range r.ByMode {
 			n += d.Decided + d.Undecided
 		}
+		b.ReportMetric((cpuTime()-cpu).Seconds()/float64(b.N), "cpu-s/op")
 		b.ReportMetric(float64(n), "proposals")
 	})
 }

@@ -138,28 +138,63 @@ func (q *queries) ScanReportFacts(ctx context.Context, from, until time.Time, fn
 }
 
 // ScanReportUsage streams the running totals of the allocations of the
-// proposals submitted in [from, until), with each model's declared MFU.
+// accepted proposals submitted in [from, until), with each model's
+// declared MFU. It joins in memory, from three scans in key order (the
+// cohort's facts, the allocations' covering index allocations_report,
+// model_usage), rather than seeking allocations and facts for each of
+// the totals: on SQLite that read the pages of a large file at random.
+// The cohort is at most the proposals of the period.
 func (q *queries) ScanReportUsage(ctx context.Context, from, until time.Time, fn func(string, float64, *pactum.ModelUsageRow) bool) error {
-	rows, err := q.q.QueryContext(ctx, `SELECT p.proposal_id, COALESCE(m.declared_mfu, 0), `+modelUsageColumns+`
-		FROM proposal_facts p JOIN allocations a ON a.proposal_id = p.proposal_id JOIN model_usage u ON u.allocation_id = a.id
-		LEFT JOIN models m ON m.num = u.model_num
-		WHERE p.submitted_at >= $1 AND p.submitted_at < $2 AND p.accepted = $3
-		ORDER BY p.proposal_id, u.allocation_id, u.model_num, u.phase`, from, until, true)
+	cohort := map[string]bool{}
+	err := eachRow(ctx, q.q, `SELECT proposal_id FROM proposal_facts WHERE submitted_at >= $1 AND submitted_at < $2 AND accepted = $3`,
+		[]any{from, until, true}, func(rows *sql.Rows) error {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
+			cohort[id] = true
+			return nil
+		})
+	if err != nil {
+		return fmt.Errorf("report cohort: %w", err)
+	}
+	type alloc struct{ proposal, system string }
+	allocs := map[string]alloc{}
+	err = eachRow(ctx, q.q, `SELECT id, proposal_id, system_id FROM allocations`, nil, func(rows *sql.Rows) error {
+		var id string
+		var a alloc
+		if err := rows.Scan(&id, &a.proposal, &a.system); err != nil {
+			return err
+		}
+		if cohort[a.proposal] {
+			allocs[id] = a
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("report allocations: %w", err)
+	}
+	rows, err := q.q.QueryContext(ctx, `SELECT COALESCE(m.declared_mfu, 0), u.model_num, u.allocation_id, u.phase, u.organization_id,
+		u.jobs, u.gpu_seconds, u.util_gpu_seconds, u.util_weighted, u.energy_gpu_seconds, u.energy_measured_j, u.energy_implausible
+		FROM model_usage u LEFT JOIN models m ON m.num = u.model_num`)
 	if err != nil {
 		return fmt.Errorf("report usage: %w", err)
 	}
 	defer rows.Close()
-	var id string
 	var mfu float64
 	var r pactum.ModelUsageRow
 	var phase int
 	for rows.Next() {
-		if err := rows.Scan(&id, &mfu, &r.ModelNum, &r.AllocationID, &phase, &r.OrganizationID, &r.Jobs, &r.GPUSeconds,
-			&r.UtilGPUSeconds, &r.UtilWeighted, &r.EnergyGPUSeconds, &r.EnergyMeasuredJ, &r.EnergyImplausible, &r.SystemID); err != nil {
+		if err := rows.Scan(&mfu, &r.ModelNum, &r.AllocationID, &phase, &r.OrganizationID, &r.Jobs, &r.GPUSeconds,
+			&r.UtilGPUSeconds, &r.UtilWeighted, &r.EnergyGPUSeconds, &r.EnergyMeasuredJ, &r.EnergyImplausible); err != nil {
 			return fmt.Errorf("report usage: %w", err)
 		}
-		r.Phase = pactum.PhaseOfCode(phase)
-		if !fn(id, mfu, &r) {
+		a, ok := allocs[r.AllocationID]
+		if !ok {
+			continue
+		}
+		r.Phase, r.SystemID = pactum.PhaseOfCode(phase), a.system
+		if !fn(a.proposal, mfu, &r) {
 			return nil
 		}
 	}
