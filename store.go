@@ -584,10 +584,10 @@ type TransparencyQueries interface {
 	// facts are not derived yet (submitted before the facts were kept).
 	ListUnfilledProposalFacts(ctx context.Context, limit int) ([]string, error)
 	// ScanReportUsage calls fn with every running total of model usage
-	// (model_usage) of the allocations of the proposals submitted in
-	// [from, until): the proposal, the model's declared MFU (0 for none or
-	// unattributed) and the total with its system.
-	ScanReportUsage(ctx context.Context, from, until time.Time, fn func(proposalID string, mfu float64, r *ModelUsageRow) bool) error
+	// (model_usage) of the allocations of the proposals in cohort: the
+	// proposal, the model's declared MFU (0 for none or unattributed) and
+	// the total with its system.
+	ScanReportUsage(ctx context.Context, cohort map[string]bool, fn func(proposalID string, mfu float64, r *ModelUsageRow) bool) error
 	// GetTransparencyReport returns a stored report or ENOTFOUND.
 	GetTransparencyReport(ctx context.Context, id string) (*TransparencyReport, error)
 	// ListTransparencyReports lists stored reports, newest first; only

@@ -265,9 +265,13 @@ func liveTables(ctx context.Context, q pactum.Queries, period pactum.Period, k i
 	// them are filled in then.
 	var ps []pactum.ReportProposal
 	var subs []time.Time
+	awarded := map[string]bool{}
 	err = q.ScanReportFacts(ctx, period.From.Time(), period.Until.Time(), func(f *pactum.ProposalFacts) bool {
 		ps = append(ps, pactum.ReportProposalOf(f, nil, systems))
 		subs = append(subs, f.SubmittedAt)
+		if f.Accepted {
+			awarded[f.ProposalID] = true
+		}
 		return true
 	})
 	if err != nil {
@@ -286,7 +290,7 @@ func liveTables(ctx context.Context, q pactum.Queries, period pactum.Period, k i
 		ps[i].SetOrganization(o, subs[i])
 	}
 	usage := map[string]pactum.ReportUsage{}
-	err = q.ScanReportUsage(ctx, period.From.Time(), period.Until.Time(), func(id string, mfu float64, r *pactum.ModelUsageRow) bool {
+	err = q.ScanReportUsage(ctx, awarded, func(id string, mfu float64, r *pactum.ModelUsageRow) bool {
 		u := usage[id]
 		sys := systems[r.SystemID]
 		u.GPUHours += float64(r.GPUSeconds) / 3600
