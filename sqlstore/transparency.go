@@ -70,7 +70,7 @@ func (tx *Tx) PutProposalFacts(ctx context.Context, f *pactum.ProposalFacts) err
 // ListUnfilledProposalFacts returns IDs of facts not derived yet.
 func (q *queries) ListUnfilledProposalFacts(ctx context.Context, limit int) ([]string, error) {
 	out := []string{}
-	err := eachRow(ctx, q.q, `SELECT proposal_id FROM proposal_facts WHERE derived = $1 ORDER BY proposal_id LIMIT $2`,
+	err := eachRow(ctx, q.q, `SELECT proposal_id FROM proposal_facts WHERE derived = $1 LIMIT $2`,
 		[]any{false, limit}, func(rows *sql.Rows) error {
 			var id string
 			if err := rows.Scan(&id); err != nil {
