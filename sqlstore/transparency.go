@@ -16,15 +16,37 @@ import (
 const factsColumns = `proposal_id, call_id, organization_id, mode, state, submitted_at, decision_due_at, decided_at, accepted,
 	grants, risk_class, parameter_count, estimate_flop`
 
+// micros and fromMicros convert the facts' times, microseconds since
+// 1970 UTC (the precision both databases keep).
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+func microsPtr(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return t.UnixMicro()
+}
+
+func fromMicrosPtr(n sql.NullInt64) *time.Time {
+	if !n.Valid {
+		return nil
+	}
+	t := fromMicros(n.Int64)
+	return &t
+}
+
 // scanFacts reads a row of factsColumns into f, reusing its grants.
 func scanFacts(row scanner, f *pactum.ProposalFacts) error {
-	var due, decided sql.NullTime
+	var due, decided sql.NullInt64
+	var submitted int64
 	var grants string
-	if err := row.Scan(&f.ProposalID, &f.CallID, &f.OrganizationID, &f.Mode, &f.State, &f.SubmittedAt, &due, &decided, &f.Accepted,
+	if err := row.Scan(&f.ProposalID, &f.CallID, &f.OrganizationID, &f.Mode, &f.State, &submitted, &due, &decided, &f.Accepted,
 		&grants, &f.RiskClass, &f.ParameterCount, &f.EstimateFLOP); err != nil {
 		return err
 	}
-	f.SubmittedAt, f.DecisionDueAt, f.DecidedAt = f.SubmittedAt.UTC(), timePtr(due), timePtr(decided)
+	f.SubmittedAt, f.DecisionDueAt, f.DecidedAt = fromMicros(submitted), fromMicrosPtr(due), fromMicrosPtr(decided)
 	f.Grants = f.Grants[:0]
 	if grants != "[]" {
 		if err := json.Unmarshal([]byte(grants), &f.Grants); err != nil {
@@ -59,7 +81,7 @@ func (tx *Tx) PutProposalFacts(ctx context.Context, f *pactum.ProposalFacts) err
 		mode = excluded.mode, state = excluded.state, submitted_at = excluded.submitted_at, decision_due_at = excluded.decision_due_at,
 		decided_at = excluded.decided_at, accepted = excluded.accepted, grants = excluded.grants, risk_class = excluded.risk_class,
 		parameter_count = excluded.parameter_count, estimate_flop = excluded.estimate_flop, derived = excluded.derived`,
-		f.ProposalID, f.CallID, f.OrganizationID, f.Mode, f.State, f.SubmittedAt, nullTime(f.DecisionDueAt), nullTime(f.DecidedAt),
+		f.ProposalID, f.CallID, f.OrganizationID, f.Mode, f.State, micros(f.SubmittedAt), microsPtr(f.DecisionDueAt), microsPtr(f.DecidedAt),
 		f.Accepted, string(grants), f.RiskClass, f.ParameterCount, f.EstimateFLOP, true)
 	if err != nil {
 		return fmt.Errorf("proposal facts %s: %w", f.ProposalID, mapError(err))
@@ -121,19 +143,21 @@ func (q *queries) ScanProposalTimings(ctx context.Context, callID string, openOn
 // whose parsing was a fifth of its time).
 func (q *queries) ScanReportFacts(ctx context.Context, from, until time.Time, fn func(*pactum.ProposalFacts) bool) error {
 	rows, err := q.q.QueryContext(ctx, `SELECT proposal_id, organization_id, mode, state, submitted_at, accepted, grants, risk_class,
-		parameter_count, estimate_flop FROM proposal_facts WHERE submitted_at >= $1 AND submitted_at < $2 ORDER BY proposal_id`, from, until)
+		parameter_count, estimate_flop FROM proposal_facts WHERE submitted_at >= $1 AND submitted_at < $2 ORDER BY proposal_id`,
+		micros(from), micros(until))
 	if err != nil {
 		return fmt.Errorf("report proposals: %w", err)
 	}
 	defer rows.Close()
 	var f pactum.ProposalFacts
 	var grants string
+	var submitted int64
 	for rows.Next() {
-		if err := rows.Scan(&f.ProposalID, &f.OrganizationID, &f.Mode, &f.State, &f.SubmittedAt, &f.Accepted, &grants, &f.RiskClass,
+		if err := rows.Scan(&f.ProposalID, &f.OrganizationID, &f.Mode, &f.State, &submitted, &f.Accepted, &grants, &f.RiskClass,
 			&f.ParameterCount, &f.EstimateFLOP); err != nil {
 			return fmt.Errorf("report proposals: %w", err)
 		}
-		f.SubmittedAt = f.SubmittedAt.UTC()
+		f.SubmittedAt = fromMicros(submitted)
 		f.Grants = f.Grants[:0]
 		if grants != "[]" {
 			if err := json.Unmarshal([]byte(grants), &f.Grants); err != nil {
