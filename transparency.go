@@ -411,20 +411,30 @@ func (g *group) add(p *ReportProposal, u ReportUsage) {
 // and suppresses with k.
 func BuildReportTables(ps []ReportProposal, usage map[string]ReportUsage, k int) []ReportTable {
 	out := make([]ReportTable, len(ReportDimensions))
+	// Every table has the same total; usage is looked up once.
+	total := newGroup("total")
+	us := make([]ReportUsage, len(ps))
+	for i := range ps {
+		if ps[i].Accepted {
+			us[i] = usage[ps[i].ID]
+		}
+		total.add(&ps[i], us[i])
+	}
 	for d, dim := range ReportDimensions {
 		groups := map[string]*group{}
-		total := newGroup("total")
+		var last *group
 		for i := range ps {
 			p := &ps[i]
 			v := p.Dims[d]
-			g := groups[v]
-			if g == nil {
-				g = newGroup(v)
-				groups[v] = g
+			g := last
+			if g == nil || g.value != v {
+				if g = groups[v]; g == nil {
+					g = newGroup(v)
+					groups[v] = g
+				}
+				last = g
 			}
-			u := usage[p.ID]
-			g.add(p, u)
-			total.add(p, u)
+			g.add(p, us[i])
 		}
 		gs := make([]*group, 0, len(groups))
 		for _, v := range slices.Sorted(mapKeys(groups)) {

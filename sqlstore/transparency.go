@@ -152,18 +152,25 @@ func (q *queries) ScanReportFacts(ctx context.Context, from, until time.Time, fn
 	var f pactum.ProposalFacts
 	var grants string
 	var submitted int64
+	// Grants repeat (a mode's typical request): each distinct list is
+	// decoded once. fn must not keep f, so the lists may be shared.
+	decoded := map[string][]pactum.Grant{}
 	for rows.Next() {
 		if err := rows.Scan(&f.ProposalID, &f.OrganizationID, &f.Mode, &f.State, &submitted, &f.Accepted, &grants, &f.RiskClass,
 			&f.ParameterCount, &f.EstimateFLOP); err != nil {
 			return fmt.Errorf("report proposals: %w", err)
 		}
 		f.SubmittedAt = fromMicros(submitted)
-		f.Grants = f.Grants[:0]
-		if grants != "[]" {
-			if err := json.Unmarshal([]byte(grants), &f.Grants); err != nil {
+		g, ok := decoded[grants]
+		if !ok {
+			if err := json.Unmarshal([]byte(grants), &g); err != nil {
 				return fmt.Errorf("proposal %s: grants: %w", f.ProposalID, err)
 			}
+			if len(decoded) < 10_000 {
+				decoded[grants] = g
+			}
 		}
+		f.Grants = g
 		if !fn(&f) {
 			return nil
 		}
