@@ -586,7 +586,8 @@ type TransparencyQueries interface {
 	// ScanReportUsage calls fn with every running total of model usage
 	// (model_usage) of the allocations of the proposals in cohort: the
 	// proposal, the model's declared MFU (0 for none or unattributed) and
-	// the total with its system.
+	// the total with its system (its organization, jobs and implausible
+	// readings are left zero: the report does not count them).
 	ScanReportUsage(ctx context.Context, cohort map[string]bool, fn func(proposalID string, mfu float64, r *ModelUsageRow) bool) error
 	// GetTransparencyReport returns a stored report or ENOTFOUND.
 	GetTransparencyReport(ctx context.Context, id string) (*TransparencyReport, error)

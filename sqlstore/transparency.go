@@ -214,8 +214,9 @@ func (q *queries) ScanReportUsage(ctx context.Context, cohort map[string]bool, f
 	if err != nil {
 		return fmt.Errorf("report models: %w", err)
 	}
-	rows, err := q.q.QueryContext(ctx, `SELECT model_num, allocation_id, phase, organization_id, jobs, gpu_seconds, util_gpu_seconds,
-		util_weighted, energy_gpu_seconds, energy_measured_j, energy_implausible FROM model_usage`)
+	// Only the columns the figures need: each costs a conversion per row.
+	rows, err := q.q.QueryContext(ctx, `SELECT model_num, allocation_id, phase, gpu_seconds, util_gpu_seconds,
+		util_weighted, energy_gpu_seconds, energy_measured_j FROM model_usage`)
 	if err != nil {
 		return fmt.Errorf("report usage: %w", err)
 	}
@@ -223,8 +224,8 @@ func (q *queries) ScanReportUsage(ctx context.Context, cohort map[string]bool, f
 	var r pactum.ModelUsageRow
 	var phase int
 	for rows.Next() {
-		if err := rows.Scan(&r.ModelNum, &r.AllocationID, &phase, &r.OrganizationID, &r.Jobs, &r.GPUSeconds,
-			&r.UtilGPUSeconds, &r.UtilWeighted, &r.EnergyGPUSeconds, &r.EnergyMeasuredJ, &r.EnergyImplausible); err != nil {
+		if err := rows.Scan(&r.ModelNum, &r.AllocationID, &phase, &r.GPUSeconds,
+			&r.UtilGPUSeconds, &r.UtilWeighted, &r.EnergyGPUSeconds, &r.EnergyMeasuredJ); err != nil {
 			return fmt.Errorf("report usage: %w", err)
 		}
 		a, ok := allocs[r.AllocationID]
