@@ -25,6 +25,9 @@ import (
 //     (model_usage): never the usage records, so their number does not
 //     matter to it;
 //
+//   - verify: the report's verification, replaying the audit log to its
+//     position (every event, the usage batches' too) and recomputing;
+//
 //   - time-to-access: the distributions per mode and call over every
 //     submitted proposal, as GET /api/v1/reports/time-to-access.
 //
@@ -79,6 +82,19 @@ func BenchmarkTransparency(b *testing.B) {
 		if total.GPUHoursUsed != nil {
 			b.ReportMetric(*total.GPUHoursUsed, "gpu-hours-used")
 		}
+	})
+	b.Run("verify", func(b *testing.B) {
+		r, err := app.CreateTransparencyReport(manager, in)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for b.Loop() {
+			v, err := app.VerifyTransparencyReport(manager, r.ID)
+			if err != nil || !v.OK {
+				b.Fatalf("verify: %+v %v", v, err)
+			}
+		}
+		b.ReportMetric(float64(r.AuditSeq), "events")
 	})
 	b.Run("time-to-access", func(b *testing.B) {
 		var r *pactum.TimeToAccessReport
