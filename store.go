@@ -584,7 +584,8 @@ type TransparencyQueries interface {
 	// facts are not derived yet (submitted before the facts were kept).
 	ListUnfilledProposalFacts(ctx context.Context, limit int) ([]string, error)
 	// ScanReportUsage calls fn with every running total of model usage
-	// (model_usage) of the allocations of the proposals in cohort: the
+	// (model_usage) of the allocations of the proposals in cohort (of
+	// every allocation when cohort is nil): the
 	// proposal, the model's declared MFU (0 for none or unattributed) and
 	// the total with its system (its organization, jobs and implausible
 	// readings are left zero: the report does not count them).

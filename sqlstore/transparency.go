@@ -179,7 +179,8 @@ func (q *queries) ScanReportFacts(ctx context.Context, from, until time.Time, fn
 }
 
 // ScanReportUsage streams the running totals of the allocations of the
-// proposals in cohort, with each model's declared MFU. It joins in
+// proposals in cohort (every allocation's for nil), with each model's
+// declared MFU. It joins in
 // memory, from scans in key order (the allocations' covering index
 // allocations_report, the models, model_usage), rather than seeking an
 // allocation and a model for each of the totals: on SQLite that read the
@@ -193,7 +194,7 @@ func (q *queries) ScanReportUsage(ctx context.Context, cohort map[string]bool, f
 		if err := rows.Scan(&id, &a.proposal, &a.system); err != nil {
 			return err
 		}
-		if cohort[a.proposal] {
+		if cohort == nil || cohort[a.proposal] {
 			allocs[id] = a
 		}
 		return nil

@@ -236,7 +236,7 @@ func (a *App) computeReport(ctx context.Context, period pactum.Period, k int) (*
 			if err != nil {
 				return err
 			}
-			tables, err := liveTables(ctx, q, period, k)
+			tables, err := a.liveTables(ctx, q, period, k)
 			if err != nil {
 				return err
 			}
@@ -254,8 +254,63 @@ func (a *App) computeReport(ctx context.Context, period pactum.Period, k int) (*
 	return nil, pactum.Errorf(pactum.ECONFLICT, "The audit log is busy: events keep arriving faster than they are sealed. Try again.")
 }
 
+// reportUsage is what the usage reader of a report hands back.
+type reportUsage struct {
+	byProposal map[string]pactum.ReportUsage
+	err        error
+}
+
+// readReportUsage sums the usage totals of every allocation by proposal,
+// on a snapshot of its own.
+func (a *App) readReportUsage(ctx context.Context) reportUsage {
+	res := reportUsage{byProposal: map[string]pactum.ReportUsage{}}
+	res.err = pactum.View(ctx, a.store, func(uq pactum.Queries) error {
+		systems, err := systemMap(ctx, uq)
+		if err != nil {
+			return err
+		}
+		return uq.ScanReportUsage(ctx, nil, func(id string, mfu float64, r *pactum.ModelUsageRow) bool {
+			u := res.byProposal[id]
+			sys := systems[r.SystemID]
+			u.GPUHours += float64(r.GPUSeconds) / 3600
+			if r.Phase.Training() {
+				u.TrainingFLOP += pactum.ModelFLOP(sys, mfu, r.GPUSeconds, r.UsageBasis)
+			}
+			pue := 1.0
+			if sys != nil {
+				pue = sys.PUEOrOne()
+			}
+			u.EnergyMWh += pactum.ModelEnergyJ(sys, r.GPUSeconds, r.UsageBasis) * pue / 3.6e9
+			res.byProposal[id] = u
+			return true
+		})
+	})
+	return res
+}
+
 // liveTables tabulates the period from the tables, with the usage totals.
-func liveTables(ctx context.Context, q pactum.Queries, period pactum.Period, k int) ([]pactum.ReportTable, error) {
+// The usage totals are read meanwhile, on a snapshot of their own a few
+// milliseconds apart from q's: they are not reproduced from the log in
+// any case (ReportReproduced), and only the proposals awarded in q's
+// snapshot count (BuildReportTables reads usage of accepted proposals
+// only). Reading both at once saves a third of the report's time when a
+// core is free.
+func (a *App) liveTables(ctx context.Context, q pactum.Queries, period pactum.Period, k int) ([]pactum.ReportTable, error) {
+	usageDone := make(chan reportUsage, 1)
+	go func() { usageDone <- a.readReportUsage(ctx) }()
+	ps, err := reportProposals(ctx, q, period)
+	usage := <-usageDone
+	if err != nil {
+		return nil, err
+	}
+	if usage.err != nil {
+		return nil, usage.err
+	}
+	return pactum.BuildReportTables(ps, usage.byProposal, k), nil
+}
+
+// reportProposals reads the period's facts and their organizations.
+func reportProposals(ctx context.Context, q pactum.Queries, period pactum.Period) ([]pactum.ReportProposal, error) {
 	systems, err := systemMap(ctx, q)
 	if err != nil {
 		return nil, err
@@ -265,13 +320,9 @@ func liveTables(ctx context.Context, q pactum.Queries, period pactum.Period, k i
 	// them are filled in then.
 	var ps []pactum.ReportProposal
 	var subs []time.Time
-	awarded := map[string]bool{}
 	err = q.ScanReportFacts(ctx, period.From.Time(), period.Until.Time(), func(f *pactum.ProposalFacts) bool {
 		ps = append(ps, pactum.ReportProposalOf(f, nil, systems))
 		subs = append(subs, f.SubmittedAt)
-		if f.Accepted {
-			awarded[f.ProposalID] = true
-		}
 		return true
 	})
 	if err != nil {
@@ -289,26 +340,7 @@ func liveTables(ctx context.Context, q pactum.Queries, period pactum.Period, k i
 		}
 		ps[i].SetOrganization(o, subs[i])
 	}
-	usage := map[string]pactum.ReportUsage{}
-	err = q.ScanReportUsage(ctx, awarded, func(id string, mfu float64, r *pactum.ModelUsageRow) bool {
-		u := usage[id]
-		sys := systems[r.SystemID]
-		u.GPUHours += float64(r.GPUSeconds) / 3600
-		if r.Phase.Training() {
-			u.TrainingFLOP += pactum.ModelFLOP(sys, mfu, r.GPUSeconds, r.UsageBasis)
-		}
-		pue := 1.0
-		if sys != nil {
-			pue = sys.PUEOrOne()
-		}
-		u.EnergyMWh += pactum.ModelEnergyJ(sys, r.GPUSeconds, r.UsageBasis) * pue / 3.6e9
-		usage[id] = u
-		return true
-	})
-	if err != nil {
-		return nil, err
-	}
-	return pactum.BuildReportTables(ps, usage, k), nil
+	return ps, nil
 }
 
 // PublishTransparencyReport publishes a stored report.
