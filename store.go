@@ -92,6 +92,7 @@ type Queries interface {
 	IncidentQueries
 	OutcomeQueries
 	ObligationQueries
+	TransparencyQueries
 }
 
 // Tx is one use case's write transaction: the reads, seeing its own
@@ -131,6 +132,7 @@ type Tx interface {
 	IncidentWrites
 	OutcomeWrites
 	ObligationWrites
+	TransparencyWrites
 }
 
 // SystemQueries read the systems catalogue.
@@ -656,4 +658,45 @@ type ObligationWrites interface {
 	// ClearBreach writes b's clearance; ECONFLICT when no breach is in
 	// force.
 	ClearBreach(ctx context.Context, b *Breach) error
+}
+
+// TransparencyQueries read what the time to access and the transparency
+// report count, and the stored reports.
+type TransparencyQueries interface {
+	// ScanProposalTimings calls fn with the timing of every submitted
+	// proposal (of call callID, or every call for ""), by ID, until fn
+	// returns false; openOnly keeps those neither decided nor withdrawn.
+	ScanProposalTimings(ctx context.Context, callID string, openOnly bool, fn func(*ProposalTiming) bool) error
+	// ScanReportFacts calls fn with the facts of every proposal submitted
+	// in [from, until), by ID, until fn returns false; fn must not keep
+	// them.
+	ScanReportFacts(ctx context.Context, from, until time.Time, fn func(*ProposalFacts) bool) error
+	// ListUnfilledProposalFacts returns up to limit IDs of proposals whose
+	// facts are not derived yet (submitted before the facts were kept).
+	ListUnfilledProposalFacts(ctx context.Context, limit int) ([]string, error)
+	// ScanReportUsage calls fn with every running total of model usage
+	// (model_usage) of the allocations of the proposals in cohort (of
+	// every allocation when cohort is nil): the
+	// proposal, the model's declared MFU (0 for none or unattributed) and
+	// the total with its system (its organization, jobs and implausible
+	// readings are left zero: the report does not count them).
+	ScanReportUsage(ctx context.Context, cohort map[string]bool, fn func(proposalID string, mfu float64, r *ModelUsageRow) bool) error
+	// GetTransparencyReport returns a stored report or ENOTFOUND.
+	GetTransparencyReport(ctx context.Context, id string) (*TransparencyReport, error)
+	// ListTransparencyReports lists stored reports, newest first; only
+	// the published ones when publishedOnly.
+	ListTransparencyReports(ctx context.Context, publishedOnly bool) ([]*TransparencyReport, error)
+}
+
+// TransparencyWrites store transparency reports.
+type TransparencyWrites interface {
+	// PutProposalFacts writes a submitted proposal's facts (FactsOf),
+	// replacing any. The store writes them itself with every proposal row
+	// it writes; this fills those of older rows.
+	PutProposalFacts(ctx context.Context, f *ProposalFacts) error
+	// InsertTransparencyReport stores a report as generated.
+	InsertTransparencyReport(ctx context.Context, r *TransparencyReport) error
+	// PublishTransparencyReport marks a report published at at by by;
+	// ECONFLICT when it already is, ENOTFOUND when it does not exist.
+	PublishTransparencyReport(ctx context.Context, id string, at time.Time, by string) error
 }

@@ -984,6 +984,36 @@ func (e Recommendation) Valid() bool {
 	}
 }
 
+// Defines values for ReportTableDimension.
+const (
+	ComputeBand ReportTableDimension = "compute_band"
+	Country     ReportTableDimension = "country"
+	Mode        ReportTableDimension = "mode"
+	RiskClass   ReportTableDimension = "risk_class"
+	Sector      ReportTableDimension = "sector"
+	SizeBand    ReportTableDimension = "size_band"
+)
+
+// Valid indicates whether the value is a known member of the ReportTableDimension enum.
+func (e ReportTableDimension) Valid() bool {
+	switch e {
+	case ComputeBand:
+		return true
+	case Country:
+		return true
+	case Mode:
+		return true
+	case RiskClass:
+		return true
+	case Sector:
+		return true
+	case SizeBand:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ReviewStage.
 const (
 	StageDecision  ReviewStage = "decision"
@@ -1238,16 +1268,76 @@ func (e GetModelDocumentationParamsAudience) Valid() bool {
 
 // Defines values for GetModelDocumentationParamsFormat.
 const (
-	Html GetModelDocumentationParamsFormat = "html"
-	Json GetModelDocumentationParamsFormat = "json"
+	GetModelDocumentationParamsFormatHtml GetModelDocumentationParamsFormat = "html"
+	GetModelDocumentationParamsFormatJson GetModelDocumentationParamsFormat = "json"
 )
 
 // Valid indicates whether the value is a known member of the GetModelDocumentationParamsFormat enum.
 func (e GetModelDocumentationParamsFormat) Valid() bool {
 	switch e {
-	case Html:
+	case GetModelDocumentationParamsFormatHtml:
 		return true
-	case Json:
+	case GetModelDocumentationParamsFormatJson:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetPublicTransparencyReportParamsFormat.
+const (
+	GetPublicTransparencyReportParamsFormatCsv  GetPublicTransparencyReportParamsFormat = "csv"
+	GetPublicTransparencyReportParamsFormatHtml GetPublicTransparencyReportParamsFormat = "html"
+	GetPublicTransparencyReportParamsFormatJson GetPublicTransparencyReportParamsFormat = "json"
+)
+
+// Valid indicates whether the value is a known member of the GetPublicTransparencyReportParamsFormat enum.
+func (e GetPublicTransparencyReportParamsFormat) Valid() bool {
+	switch e {
+	case GetPublicTransparencyReportParamsFormatCsv:
+		return true
+	case GetPublicTransparencyReportParamsFormatHtml:
+		return true
+	case GetPublicTransparencyReportParamsFormatJson:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetTimeToAccessParamsFormat.
+const (
+	GetTimeToAccessParamsFormatCsv  GetTimeToAccessParamsFormat = "csv"
+	GetTimeToAccessParamsFormatJson GetTimeToAccessParamsFormat = "json"
+)
+
+// Valid indicates whether the value is a known member of the GetTimeToAccessParamsFormat enum.
+func (e GetTimeToAccessParamsFormat) Valid() bool {
+	switch e {
+	case GetTimeToAccessParamsFormatCsv:
+		return true
+	case GetTimeToAccessParamsFormatJson:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetTransparencyReportParamsFormat.
+const (
+	GetTransparencyReportParamsFormatCsv  GetTransparencyReportParamsFormat = "csv"
+	GetTransparencyReportParamsFormatHtml GetTransparencyReportParamsFormat = "html"
+	GetTransparencyReportParamsFormatJson GetTransparencyReportParamsFormat = "json"
+)
+
+// Valid indicates whether the value is a known member of the GetTransparencyReportParamsFormat enum.
+func (e GetTransparencyReportParamsFormat) Valid() bool {
+	switch e {
+	case GetTransparencyReportParamsFormatCsv:
+		return true
+	case GetTransparencyReportParamsFormatHtml:
+		return true
+	case GetTransparencyReportParamsFormatJson:
 		return true
 	default:
 		return false
@@ -1905,6 +1995,18 @@ type DesiredAllocation struct {
 	Title               string          `json:"title"`
 	Unit                Unit            `json:"unit"`
 	Users               []string        `json:"users"`
+}
+
+// Distribution defines model for Distribution.
+type Distribution struct {
+	Decided           int     `json:"decided"`
+	Group             string  `json:"group"`
+	MaxWorkingDays    int     `json:"max_working_days"`
+	MedianWorkingDays float64 `json:"median_working_days"`
+	Overdue           int     `json:"overdue"`
+	P90WorkingDays    float64 `json:"p90_working_days"`
+	ShareWithinTarget float64 `json:"share_within_target"`
+	Undecided         int     `json:"undecided"`
 }
 
 // DriftItem defines model for DriftItem.
@@ -2743,6 +2845,50 @@ type ReplyInput struct {
 	Text string `json:"text"`
 }
 
+// ReportCell defines model for ReportCell.
+type ReportCell struct {
+	AwardSuppressed bool     `json:"award_suppressed"`
+	Awards          *int     `json:"awards"`
+	EnergyMwh       *float64 `json:"energy_mwh"`
+	GpuHoursGranted *float64 `json:"gpu_hours_granted"`
+	GpuHoursUsed    *float64 `json:"gpu_hours_used"`
+	Proposals       *int     `json:"proposals"`
+	Suppressed      bool     `json:"suppressed"`
+	TrainingFlop    *float64 `json:"training_flop"`
+	Value           string   `json:"value"`
+}
+
+// ReportDifference defines model for ReportDifference.
+type ReportDifference struct {
+	Dimension string `json:"dimension"`
+	Field     string `json:"field"`
+	Log       string `json:"log"`
+	Report    string `json:"report"`
+	Value     string `json:"value"`
+}
+
+// ReportTable defines model for ReportTable.
+type ReportTable struct {
+	Dimension ReportTableDimension `json:"dimension"`
+	Rows      *[]ReportCell        `json:"rows"`
+	Total     ReportCell           `json:"total"`
+}
+
+// ReportTableDimension defines model for ReportTable.Dimension.
+type ReportTableDimension string
+
+// ReportVerification defines model for ReportVerification.
+type ReportVerification struct {
+	AuditSeq    int                `json:"audit_seq"`
+	ChainOk     bool               `json:"chain_ok"`
+	Compared    int                `json:"compared"`
+	Differences []ReportDifference `json:"differences"`
+	NotCompared []string           `json:"not_compared"`
+	Ok          bool               `json:"ok"`
+	Reason      *string            `json:"reason,omitempty"`
+	ReportId    string             `json:"report_id"`
+}
+
 // ResourceRequest defines model for ResourceRequest.
 type ResourceRequest struct {
 	// Amount In the system's unit
@@ -3065,6 +3211,36 @@ type TeamMember struct {
 	OrganizationId *string `json:"organization_id,omitempty"`
 }
 
+// TimeToAccess defines model for TimeToAccess.
+type TimeToAccess struct {
+	CallId            string     `json:"call_id"`
+	Decided           bool       `json:"decided"`
+	DecidedAt         *time.Time `json:"decided_at,omitempty"`
+	DecisionDueAt     time.Time  `json:"decision_due_at"`
+	Mode              string     `json:"mode"`
+	ProposalId        string     `json:"proposal_id"`
+	State             string     `json:"state"`
+	SubmittedAt       time.Time  `json:"submitted_at"`
+	TargetWorkingDays int        `json:"target_working_days"`
+	WithinTarget      bool       `json:"within_target"`
+	WorkingDays       int        `json:"working_days"`
+	WorkingDaysOver   int        `json:"working_days_over"`
+}
+
+// TimeToAccessList defines model for TimeToAccessList.
+type TimeToAccessList struct {
+	Items []TimeToAccess `json:"items"`
+	Total int            `json:"total"`
+}
+
+// TimeToAccessReport defines model for TimeToAccessReport.
+type TimeToAccessReport struct {
+	At     time.Time       `json:"at"`
+	ByCall *[]Distribution `json:"by_call"`
+	ByMode *[]Distribution `json:"by_mode"`
+	CallId *string         `json:"call_id,omitempty"`
+}
+
 // Token defines model for Token.
 type Token struct {
 	CreatedAt  time.Time  `json:"created_at"`
@@ -3150,6 +3326,48 @@ type TrainingTime struct {
 type TransitionInput struct {
 	Reason *string         `json:"reason,omitempty"`
 	State  AllocationState `json:"state"`
+}
+
+// TransparencyReport defines model for TransparencyReport.
+type TransparencyReport struct {
+	// AuditHead The chain's hash at audit_seq
+	AuditHead string `json:"audit_head"`
+
+	// AuditSeq The audit event the report was computed at
+	AuditSeq   int       `json:"audit_seq"`
+	ComputedAt time.Time `json:"computed_at"`
+	CreatedAt  time.Time `json:"created_at"`
+	CreatedBy  *string   `json:"created_by,omitempty"`
+	Id         string    `json:"id"`
+	K          int       `json:"k"`
+	Method     string    `json:"method"`
+	Period     struct {
+		From openapi_types.Date `json:"from"`
+
+		// Until exclusive
+		Until openapi_types.Date `json:"until"`
+	} `json:"period"`
+	PublishedAt *time.Time `json:"published_at,omitempty"`
+	PublishedBy *string    `json:"published_by,omitempty"`
+
+	// Reproduced What the audit log reproduces and what it does not, and why
+	Reproduced string         `json:"reproduced"`
+	Tables     *[]ReportTable `json:"tables"`
+}
+
+// TransparencyReportInput defines model for TransparencyReportInput.
+type TransparencyReportInput struct {
+	// K Smallest group of organizations a figure may describe (0: 5)
+	K *int `json:"k,omitempty"`
+
+	// Period YYYY, YYYY-Qn, YYYY-MM or YYYY-MM-DD..YYYY-MM-DD (proposals submitted in it)
+	Period string `json:"period"`
+}
+
+// TransparencyReportList defines model for TransparencyReportList.
+type TransparencyReportList struct {
+	Items []TransparencyReport `json:"items"`
+	Total int                  `json:"total"`
 }
 
 // TriageInput defines model for TriageInput.
@@ -3642,6 +3860,44 @@ type ListReviewsParams struct {
 	Stage *ReviewStage `form:"stage,omitempty" json:"stage,omitempty"`
 }
 
+// GetPublicTransparencyReportParams defines parameters for GetPublicTransparencyReport.
+type GetPublicTransparencyReportParams struct {
+	Format *GetPublicTransparencyReportParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+}
+
+// GetPublicTransparencyReportParamsFormat defines parameters for GetPublicTransparencyReport.
+type GetPublicTransparencyReportParamsFormat string
+
+// GetTimeToAccessParams defines parameters for GetTimeToAccess.
+type GetTimeToAccessParams struct {
+	// CallId One call's proposals (default every call's)
+	CallId *string                      `form:"call_id,omitempty" json:"call_id,omitempty"`
+	Format *GetTimeToAccessParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+}
+
+// GetTimeToAccessParamsFormat defines parameters for GetTimeToAccess.
+type GetTimeToAccessParamsFormat string
+
+// CreateTransparencyReportParams defines parameters for CreateTransparencyReport.
+type CreateTransparencyReportParams struct {
+	// IdempotencyKey Makes a retry safe (see the API description)
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// GetTransparencyReportParams defines parameters for GetTransparencyReport.
+type GetTransparencyReportParams struct {
+	Format *GetTransparencyReportParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+}
+
+// GetTransparencyReportParamsFormat defines parameters for GetTransparencyReport.
+type GetTransparencyReportParamsFormat string
+
+// PublishTransparencyReportParams defines parameters for PublishTransparencyReport.
+type PublishTransparencyReportParams struct {
+	// IdempotencyKey Makes a retry safe (see the API description)
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // ListReviewersParams defines parameters for ListReviewers.
 type ListReviewersParams struct {
 	// Expertise Only reviewers declaring this keyword
@@ -3755,6 +4011,9 @@ type SubmitReviewJSONRequestBody = ReviewInput
 
 // WithdrawProposalJSONRequestBody defines body for WithdrawProposal for application/json ContentType.
 type WithdrawProposalJSONRequestBody = WithdrawInput
+
+// CreateTransparencyReportJSONRequestBody defines body for CreateTransparencyReport for application/json ContentType.
+type CreateTransparencyReportJSONRequestBody = TransparencyReportInput
 
 // UpdateReviewerJSONRequestBody defines body for UpdateReviewer for application/json ContentType.
 type UpdateReviewerJSONRequestBody = ReviewerProfileInput
@@ -4578,12 +4837,72 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/proposals/{id}/withdraw (the `WithdrawProposal` operationId).
 	WithdrawProposal(ctx context.Context, id ID, body WithdrawProposalJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListPublicTransparencyReports The published transparency reports, newest first (no token; rate-limited per client address)
+	//
+	// Corresponds with GET /api/v1/public/transparency (the `ListPublicTransparencyReports` operationId).
+	ListPublicTransparencyReports(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetPublicTransparencyReport A published transparency report as JSON, CSV or a printable page (no token; 404 for an unpublished one)
+	//
+	// Corresponds with GET /api/v1/public/transparency/{id} (the `GetPublicTransparencyReport` operationId).
+	GetPublicTransparencyReport(ctx context.Context, id ID, params *GetPublicTransparencyReportParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetQuestionnaire The plain-language screening questionnaire of the ruleset in force
 	//
 	// Every question is answered yes, no or unsure in a proposal's questionnaire; the answers derive its AI Act profile.
 	//
 	// Corresponds with GET /api/v1/questionnaire (the `GetQuestionnaire` operationId).
 	GetQuestionnaire(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListOverdueProposals Open proposals past their mode's time-to-decision target, most overdue first (access managers, auditors)
+	//
+	// Working days are Monday to Friday; public holidays are not counted. The target runs from submission in
+	// modes with automatic approval and from the call's cut-off otherwise (decision_due_at).
+	//
+	// Corresponds with GET /api/v1/reports/overdue-proposals (the `ListOverdueProposals` operationId).
+	ListOverdueProposals(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetTimeToAccess Time from submission to decision per mode and per call (access managers, auditors)
+	//
+	// JSON: distributions (decided count, median, 90th percentile, maximum, share within target; open and
+	// overdue counts) per mode and per call. format=csv streams one row per submitted proposal instead.
+	//
+	// Corresponds with GET /api/v1/reports/time-to-access (the `GetTimeToAccess` operationId).
+	GetTimeToAccess(ctx context.Context, params *GetTimeToAccessParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListTransparencyReports Transparency reports, newest first (published ones; access managers and auditors also the unpublished)
+	//
+	// Corresponds with GET /api/v1/reports/transparency (the `ListTransparencyReports` operationId).
+	ListTransparencyReports(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateTransparencyReportWithBody Generate a transparency report of a period at the audit log's current position, unpublished (access managers; audit-logged)
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/reports/transparency (the `CreateTransparencyReport` operationId).
+	CreateTransparencyReportWithBody(ctx context.Context, params *CreateTransparencyReportParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateTransparencyReport Generate a transparency report of a period at the audit log's current position, unpublished (access managers; audit-logged)
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/reports/transparency (the `CreateTransparencyReport` operationId).
+	CreateTransparencyReport(ctx context.Context, params *CreateTransparencyReportParams, body CreateTransparencyReportJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetTransparencyReport A transparency report as JSON, CSV or a printable page (unpublished ones to access managers and auditors only)
+	//
+	// Corresponds with GET /api/v1/reports/transparency/{id} (the `GetTransparencyReport` operationId).
+	GetTransparencyReport(ctx context.Context, id ID, params *GetTransparencyReportParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PublishTransparencyReport Publish a report; from then on it never changes and anyone may read it (access managers; audit-logged)
+	//
+	// Corresponds with POST /api/v1/reports/transparency/{id}/publish (the `PublishTransparencyReport` operationId).
+	PublishTransparencyReport(ctx context.Context, id ID, params *PublishTransparencyReportParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// VerifyTransparencyReport Replay the audit log to the report's position and compare its reproduced figures (access managers, auditors)
+	//
+	// Corresponds with GET /api/v1/reports/transparency/{id}/verification (the `VerifyTransparencyReport` operationId).
+	VerifyTransparencyReport(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListReviewers Reviewers and their profiles (access managers and auditors all; reviewers themselves)
 	//
@@ -6509,6 +6828,36 @@ func (c *Client) WithdrawProposal(ctx context.Context, id ID, body WithdrawPropo
 	return c.Client.Do(req)
 }
 
+// ListPublicTransparencyReports The published transparency reports, newest first (no token; rate-limited per client address)
+//
+// Corresponds with GET /api/v1/public/transparency (the `ListPublicTransparencyReports` operationId).
+func (c *Client) ListPublicTransparencyReports(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListPublicTransparencyReportsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetPublicTransparencyReport A published transparency report as JSON, CSV or a printable page (no token; 404 for an unpublished one)
+//
+// Corresponds with GET /api/v1/public/transparency/{id} (the `GetPublicTransparencyReport` operationId).
+func (c *Client) GetPublicTransparencyReport(ctx context.Context, id ID, params *GetPublicTransparencyReportParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetPublicTransparencyReportRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetQuestionnaire The plain-language screening questionnaire of the ruleset in force
 //
 // Every question is answered yes, no or unsure in a proposal's questionnaire; the answers derive its AI Act profile.
@@ -6516,6 +6865,136 @@ func (c *Client) WithdrawProposal(ctx context.Context, id ID, body WithdrawPropo
 // Corresponds with GET /api/v1/questionnaire (the `GetQuestionnaire` operationId).
 func (c *Client) GetQuestionnaire(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetQuestionnaireRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListOverdueProposals Open proposals past their mode's time-to-decision target, most overdue first (access managers, auditors)
+//
+// Working days are Monday to Friday; public holidays are not counted. The target runs from submission in
+// modes with automatic approval and from the call's cut-off otherwise (decision_due_at).
+//
+// Corresponds with GET /api/v1/reports/overdue-proposals (the `ListOverdueProposals` operationId).
+func (c *Client) ListOverdueProposals(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListOverdueProposalsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetTimeToAccess Time from submission to decision per mode and per call (access managers, auditors)
+//
+// JSON: distributions (decided count, median, 90th percentile, maximum, share within target; open and
+// overdue counts) per mode and per call. format=csv streams one row per submitted proposal instead.
+//
+// Corresponds with GET /api/v1/reports/time-to-access (the `GetTimeToAccess` operationId).
+func (c *Client) GetTimeToAccess(ctx context.Context, params *GetTimeToAccessParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetTimeToAccessRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListTransparencyReports Transparency reports, newest first (published ones; access managers and auditors also the unpublished)
+//
+// Corresponds with GET /api/v1/reports/transparency (the `ListTransparencyReports` operationId).
+func (c *Client) ListTransparencyReports(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListTransparencyReportsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateTransparencyReportWithBody Generate a transparency report of a period at the audit log's current position, unpublished (access managers; audit-logged)
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/reports/transparency (the `CreateTransparencyReport` operationId).
+func (c *Client) CreateTransparencyReportWithBody(ctx context.Context, params *CreateTransparencyReportParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateTransparencyReportRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateTransparencyReport Generate a transparency report of a period at the audit log's current position, unpublished (access managers; audit-logged)
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/reports/transparency (the `CreateTransparencyReport` operationId).
+func (c *Client) CreateTransparencyReport(ctx context.Context, params *CreateTransparencyReportParams, body CreateTransparencyReportJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateTransparencyReportRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetTransparencyReport A transparency report as JSON, CSV or a printable page (unpublished ones to access managers and auditors only)
+//
+// Corresponds with GET /api/v1/reports/transparency/{id} (the `GetTransparencyReport` operationId).
+func (c *Client) GetTransparencyReport(ctx context.Context, id ID, params *GetTransparencyReportParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetTransparencyReportRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PublishTransparencyReport Publish a report; from then on it never changes and anyone may read it (access managers; audit-logged)
+//
+// Corresponds with POST /api/v1/reports/transparency/{id}/publish (the `PublishTransparencyReport` operationId).
+func (c *Client) PublishTransparencyReport(ctx context.Context, id ID, params *PublishTransparencyReportParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPublishTransparencyReportRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// VerifyTransparencyReport Replay the audit log to the report's position and compare its reproduced figures (access managers, auditors)
+//
+// Corresponds with GET /api/v1/reports/transparency/{id}/verification (the `VerifyTransparencyReport` operationId).
+func (c *Client) VerifyTransparencyReport(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewVerifyTransparencyReportRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -11030,6 +11509,94 @@ func NewWithdrawProposalRequestWithBody(server string, id ID, contentType string
 	return req, nil
 }
 
+// NewListPublicTransparencyReportsRequest constructs an http.Request for the ListPublicTransparencyReports method
+func NewListPublicTransparencyReportsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/public/transparency")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetPublicTransparencyReportRequest constructs an http.Request for the GetPublicTransparencyReport method
+func NewGetPublicTransparencyReportRequest(server string, id ID, params *GetPublicTransparencyReportParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/public/transparency/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetQuestionnaireRequest constructs an http.Request for the GetQuestionnaire method
 func NewGetQuestionnaireRequest(server string) (*http.Request, error) {
 	var err error
@@ -11040,6 +11607,325 @@ func NewGetQuestionnaireRequest(server string) (*http.Request, error) {
 	}
 
 	operationPath := fmt.Sprintf("/api/v1/questionnaire")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListOverdueProposalsRequest constructs an http.Request for the ListOverdueProposals method
+func NewListOverdueProposalsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/reports/overdue-proposals")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetTimeToAccessRequest constructs an http.Request for the GetTimeToAccess method
+func NewGetTimeToAccessRequest(server string, params *GetTimeToAccessParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/reports/time-to-access")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.CallId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "call_id", *params.CallId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListTransparencyReportsRequest constructs an http.Request for the ListTransparencyReports method
+func NewListTransparencyReportsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/reports/transparency")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateTransparencyReportRequest calls the generic CreateTransparencyReport builder with application/json body
+func NewCreateTransparencyReportRequest(server string, params *CreateTransparencyReportParams, body CreateTransparencyReportJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateTransparencyReportRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewCreateTransparencyReportRequestWithBody constructs an http.Request for the CreateTransparencyReport method, with any body, and a specified content type
+func NewCreateTransparencyReportRequestWithBody(server string, params *CreateTransparencyReportParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/reports/transparency")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetTransparencyReportRequest constructs an http.Request for the GetTransparencyReport method
+func NewGetTransparencyReportRequest(server string, id ID, params *GetTransparencyReportParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/reports/transparency/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPublishTransparencyReportRequest constructs an http.Request for the PublishTransparencyReport method
+func NewPublishTransparencyReportRequest(server string, id ID, params *PublishTransparencyReportParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/reports/transparency/%s/publish", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewVerifyTransparencyReportRequest constructs an http.Request for the VerifyTransparencyReport method
+func NewVerifyTransparencyReportRequest(server string, id ID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/reports/transparency/%s/verification", pathParam0)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -12804,6 +13690,20 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/proposals/{id}/withdraw (the `WithdrawProposal` operationId).
 	WithdrawProposalWithResponse(ctx context.Context, id ID, body WithdrawProposalJSONRequestBody, reqEditors ...RequestEditorFn) (*WithdrawProposalResponse, error)
 
+	// ListPublicTransparencyReportsWithResponse The published transparency reports, newest first (no token; rate-limited per client address)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/public/transparency (the `ListPublicTransparencyReports` operationId).
+	ListPublicTransparencyReportsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListPublicTransparencyReportsResponse, error)
+
+	// GetPublicTransparencyReportWithResponse A published transparency report as JSON, CSV or a printable page (no token; 404 for an unpublished one)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/public/transparency/{id} (the `GetPublicTransparencyReport` operationId).
+	GetPublicTransparencyReportWithResponse(ctx context.Context, id ID, params *GetPublicTransparencyReportParams, reqEditors ...RequestEditorFn) (*GetPublicTransparencyReportResponse, error)
+
 	// GetQuestionnaireWithResponse The plain-language screening questionnaire of the ruleset in force
 	//
 	// Every question is answered yes, no or unsure in a proposal's questionnaire; the answers derive its AI Act profile.
@@ -12812,6 +13712,68 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/v1/questionnaire (the `GetQuestionnaire` operationId).
 	GetQuestionnaireWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetQuestionnaireResponse, error)
+
+	// ListOverdueProposalsWithResponse Open proposals past their mode's time-to-decision target, most overdue first (access managers, auditors)
+	//
+	// Working days are Monday to Friday; public holidays are not counted. The target runs from submission in
+	// modes with automatic approval and from the call's cut-off otherwise (decision_due_at).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/reports/overdue-proposals (the `ListOverdueProposals` operationId).
+	ListOverdueProposalsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListOverdueProposalsResponse, error)
+
+	// GetTimeToAccessWithResponse Time from submission to decision per mode and per call (access managers, auditors)
+	//
+	// JSON: distributions (decided count, median, 90th percentile, maximum, share within target; open and
+	// overdue counts) per mode and per call. format=csv streams one row per submitted proposal instead.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/reports/time-to-access (the `GetTimeToAccess` operationId).
+	GetTimeToAccessWithResponse(ctx context.Context, params *GetTimeToAccessParams, reqEditors ...RequestEditorFn) (*GetTimeToAccessResponse, error)
+
+	// ListTransparencyReportsWithResponse Transparency reports, newest first (published ones; access managers and auditors also the unpublished)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/reports/transparency (the `ListTransparencyReports` operationId).
+	ListTransparencyReportsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListTransparencyReportsResponse, error)
+
+	// CreateTransparencyReportWithBodyWithResponse Generate a transparency report of a period at the audit log's current position, unpublished (access managers; audit-logged)
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/reports/transparency (the `CreateTransparencyReport` operationId).
+	CreateTransparencyReportWithBodyWithResponse(ctx context.Context, params *CreateTransparencyReportParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateTransparencyReportResponse, error)
+
+	// CreateTransparencyReportWithResponse Generate a transparency report of a period at the audit log's current position, unpublished (access managers; audit-logged)
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/reports/transparency (the `CreateTransparencyReport` operationId).
+	CreateTransparencyReportWithResponse(ctx context.Context, params *CreateTransparencyReportParams, body CreateTransparencyReportJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateTransparencyReportResponse, error)
+
+	// GetTransparencyReportWithResponse A transparency report as JSON, CSV or a printable page (unpublished ones to access managers and auditors only)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/reports/transparency/{id} (the `GetTransparencyReport` operationId).
+	GetTransparencyReportWithResponse(ctx context.Context, id ID, params *GetTransparencyReportParams, reqEditors ...RequestEditorFn) (*GetTransparencyReportResponse, error)
+
+	// PublishTransparencyReportWithResponse Publish a report; from then on it never changes and anyone may read it (access managers; audit-logged)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/reports/transparency/{id}/publish (the `PublishTransparencyReport` operationId).
+	PublishTransparencyReportWithResponse(ctx context.Context, id ID, params *PublishTransparencyReportParams, reqEditors ...RequestEditorFn) (*PublishTransparencyReportResponse, error)
+
+	// VerifyTransparencyReportWithResponse Replay the audit log to the report's position and compare its reproduced figures (access managers, auditors)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/reports/transparency/{id}/verification (the `VerifyTransparencyReport` operationId).
+	VerifyTransparencyReportWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*VerifyTransparencyReportResponse, error)
 
 	// ListReviewersWithResponse Reviewers and their profiles (access managers and auditors all; reviewers themselves)
 	//
@@ -18818,6 +19780,137 @@ func (r WithdrawProposalResponse) ContentType() string {
 	return ""
 }
 
+// ListPublicTransparencyReportsResponse429Headers the declared response headers of an HTTP 429 response for ListPublicTransparencyReports
+type ListPublicTransparencyReportsResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ListPublicTransparencyReportsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *TransparencyReportList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Invalid
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooMany
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListPublicTransparencyReportsResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListPublicTransparencyReportsResponse) GetJSON200() *TransparencyReportList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListPublicTransparencyReportsResponse) GetJSON400() *Invalid {
+	return r.JSON400
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListPublicTransparencyReportsResponse) GetJSON429() *TooMany {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r ListPublicTransparencyReportsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListPublicTransparencyReportsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListPublicTransparencyReportsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListPublicTransparencyReportsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetPublicTransparencyReportResponse429Headers the declared response headers of an HTTP 429 response for GetPublicTransparencyReport
+type GetPublicTransparencyReportResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GetPublicTransparencyReportResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *TransparencyReport
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Invalid
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooMany
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetPublicTransparencyReportResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetPublicTransparencyReportResponse) GetJSON200() *TransparencyReport {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetPublicTransparencyReportResponse) GetJSON400() *Invalid {
+	return r.JSON400
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetPublicTransparencyReportResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetPublicTransparencyReportResponse) GetJSON429() *TooMany {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetPublicTransparencyReportResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetPublicTransparencyReportResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetPublicTransparencyReportResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetPublicTransparencyReportResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetQuestionnaireResponse429Headers the declared response headers of an HTTP 429 response for GetQuestionnaire
 type GetQuestionnaireResponse429Headers struct {
 	RetryAfter *int
@@ -18881,6 +19974,552 @@ func (r GetQuestionnaireResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetQuestionnaireResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListOverdueProposalsResponse429Headers the declared response headers of an HTTP 429 response for ListOverdueProposals
+type ListOverdueProposalsResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ListOverdueProposalsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *TimeToAccessList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Invalid
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooMany
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListOverdueProposalsResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListOverdueProposalsResponse) GetJSON200() *TimeToAccessList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListOverdueProposalsResponse) GetJSON400() *Invalid {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListOverdueProposalsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListOverdueProposalsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListOverdueProposalsResponse) GetJSON429() *TooMany {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r ListOverdueProposalsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListOverdueProposalsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListOverdueProposalsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListOverdueProposalsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetTimeToAccessResponse429Headers the declared response headers of an HTTP 429 response for GetTimeToAccess
+type GetTimeToAccessResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GetTimeToAccessResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *TimeToAccessReport
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Invalid
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooMany
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetTimeToAccessResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetTimeToAccessResponse) GetJSON200() *TimeToAccessReport {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetTimeToAccessResponse) GetJSON400() *Invalid {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetTimeToAccessResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetTimeToAccessResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetTimeToAccessResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetTimeToAccessResponse) GetJSON429() *TooMany {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetTimeToAccessResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetTimeToAccessResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetTimeToAccessResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetTimeToAccessResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListTransparencyReportsResponse429Headers the declared response headers of an HTTP 429 response for ListTransparencyReports
+type ListTransparencyReportsResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ListTransparencyReportsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *TransparencyReportList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Invalid
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooMany
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListTransparencyReportsResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListTransparencyReportsResponse) GetJSON200() *TransparencyReportList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListTransparencyReportsResponse) GetJSON400() *Invalid {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListTransparencyReportsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListTransparencyReportsResponse) GetJSON429() *TooMany {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r ListTransparencyReportsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListTransparencyReportsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListTransparencyReportsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListTransparencyReportsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateTransparencyReportResponse429Headers the declared response headers of an HTTP 429 response for CreateTransparencyReport
+type CreateTransparencyReportResponse429Headers struct {
+	RetryAfter *int
+}
+
+type CreateTransparencyReportResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *TransparencyReport
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Invalid
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooMany
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *CreateTransparencyReportResponse429Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateTransparencyReportResponse) GetJSON201() *TransparencyReport {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateTransparencyReportResponse) GetJSON400() *Invalid {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateTransparencyReportResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateTransparencyReportResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CreateTransparencyReportResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r CreateTransparencyReportResponse) GetJSON429() *TooMany {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateTransparencyReportResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateTransparencyReportResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateTransparencyReportResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateTransparencyReportResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetTransparencyReportResponse429Headers the declared response headers of an HTTP 429 response for GetTransparencyReport
+type GetTransparencyReportResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GetTransparencyReportResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *TransparencyReport
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Invalid
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooMany
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetTransparencyReportResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetTransparencyReportResponse) GetJSON200() *TransparencyReport {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetTransparencyReportResponse) GetJSON400() *Invalid {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetTransparencyReportResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetTransparencyReportResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetTransparencyReportResponse) GetJSON429() *TooMany {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetTransparencyReportResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetTransparencyReportResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetTransparencyReportResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetTransparencyReportResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PublishTransparencyReportResponse429Headers the declared response headers of an HTTP 429 response for PublishTransparencyReport
+type PublishTransparencyReportResponse429Headers struct {
+	RetryAfter *int
+}
+
+type PublishTransparencyReportResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *TransparencyReport
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooMany
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PublishTransparencyReportResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PublishTransparencyReportResponse) GetJSON200() *TransparencyReport {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PublishTransparencyReportResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PublishTransparencyReportResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PublishTransparencyReportResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PublishTransparencyReportResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PublishTransparencyReportResponse) GetJSON429() *TooMany {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r PublishTransparencyReportResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PublishTransparencyReportResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PublishTransparencyReportResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PublishTransparencyReportResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// VerifyTransparencyReportResponse429Headers the declared response headers of an HTTP 429 response for VerifyTransparencyReport
+type VerifyTransparencyReportResponse429Headers struct {
+	RetryAfter *int
+}
+
+type VerifyTransparencyReportResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ReportVerification
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooMany
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *VerifyTransparencyReportResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r VerifyTransparencyReportResponse) GetJSON200() *ReportVerification {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r VerifyTransparencyReportResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r VerifyTransparencyReportResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r VerifyTransparencyReportResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r VerifyTransparencyReportResponse) GetJSON429() *TooMany {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r VerifyTransparencyReportResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r VerifyTransparencyReportResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r VerifyTransparencyReportResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r VerifyTransparencyReportResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -21763,6 +23402,32 @@ func (c *ClientWithResponses) WithdrawProposalWithResponse(ctx context.Context, 
 	return ParseWithdrawProposalResponse(rsp)
 }
 
+// ListPublicTransparencyReportsWithResponse The published transparency reports, newest first (no token; rate-limited per client address)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/public/transparency (the `ListPublicTransparencyReports` operationId).
+func (c *ClientWithResponses) ListPublicTransparencyReportsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListPublicTransparencyReportsResponse, error) {
+	rsp, err := c.ListPublicTransparencyReports(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListPublicTransparencyReportsResponse(rsp)
+}
+
+// GetPublicTransparencyReportWithResponse A published transparency report as JSON, CSV or a printable page (no token; 404 for an unpublished one)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/public/transparency/{id} (the `GetPublicTransparencyReport` operationId).
+func (c *ClientWithResponses) GetPublicTransparencyReportWithResponse(ctx context.Context, id ID, params *GetPublicTransparencyReportParams, reqEditors ...RequestEditorFn) (*GetPublicTransparencyReportResponse, error) {
+	rsp, err := c.GetPublicTransparencyReport(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetPublicTransparencyReportResponse(rsp)
+}
+
 // GetQuestionnaireWithResponse The plain-language screening questionnaire of the ruleset in force
 //
 // Every question is answered yes, no or unsure in a proposal's questionnaire; the answers derive its AI Act profile.
@@ -21776,6 +23441,116 @@ func (c *ClientWithResponses) GetQuestionnaireWithResponse(ctx context.Context, 
 		return nil, err
 	}
 	return ParseGetQuestionnaireResponse(rsp)
+}
+
+// ListOverdueProposalsWithResponse Open proposals past their mode's time-to-decision target, most overdue first (access managers, auditors)
+//
+// Working days are Monday to Friday; public holidays are not counted. The target runs from submission in
+// modes with automatic approval and from the call's cut-off otherwise (decision_due_at).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/reports/overdue-proposals (the `ListOverdueProposals` operationId).
+func (c *ClientWithResponses) ListOverdueProposalsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListOverdueProposalsResponse, error) {
+	rsp, err := c.ListOverdueProposals(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListOverdueProposalsResponse(rsp)
+}
+
+// GetTimeToAccessWithResponse Time from submission to decision per mode and per call (access managers, auditors)
+//
+// JSON: distributions (decided count, median, 90th percentile, maximum, share within target; open and
+// overdue counts) per mode and per call. format=csv streams one row per submitted proposal instead.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/reports/time-to-access (the `GetTimeToAccess` operationId).
+func (c *ClientWithResponses) GetTimeToAccessWithResponse(ctx context.Context, params *GetTimeToAccessParams, reqEditors ...RequestEditorFn) (*GetTimeToAccessResponse, error) {
+	rsp, err := c.GetTimeToAccess(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetTimeToAccessResponse(rsp)
+}
+
+// ListTransparencyReportsWithResponse Transparency reports, newest first (published ones; access managers and auditors also the unpublished)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/reports/transparency (the `ListTransparencyReports` operationId).
+func (c *ClientWithResponses) ListTransparencyReportsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListTransparencyReportsResponse, error) {
+	rsp, err := c.ListTransparencyReports(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListTransparencyReportsResponse(rsp)
+}
+
+// CreateTransparencyReportWithBodyWithResponse Generate a transparency report of a period at the audit log's current position, unpublished (access managers; audit-logged)
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/reports/transparency (the `CreateTransparencyReport` operationId).
+func (c *ClientWithResponses) CreateTransparencyReportWithBodyWithResponse(ctx context.Context, params *CreateTransparencyReportParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateTransparencyReportResponse, error) {
+	rsp, err := c.CreateTransparencyReportWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateTransparencyReportResponse(rsp)
+}
+
+// CreateTransparencyReportWithResponse Generate a transparency report of a period at the audit log's current position, unpublished (access managers; audit-logged)
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/reports/transparency (the `CreateTransparencyReport` operationId).
+func (c *ClientWithResponses) CreateTransparencyReportWithResponse(ctx context.Context, params *CreateTransparencyReportParams, body CreateTransparencyReportJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateTransparencyReportResponse, error) {
+	rsp, err := c.CreateTransparencyReport(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateTransparencyReportResponse(rsp)
+}
+
+// GetTransparencyReportWithResponse A transparency report as JSON, CSV or a printable page (unpublished ones to access managers and auditors only)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/reports/transparency/{id} (the `GetTransparencyReport` operationId).
+func (c *ClientWithResponses) GetTransparencyReportWithResponse(ctx context.Context, id ID, params *GetTransparencyReportParams, reqEditors ...RequestEditorFn) (*GetTransparencyReportResponse, error) {
+	rsp, err := c.GetTransparencyReport(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetTransparencyReportResponse(rsp)
+}
+
+// PublishTransparencyReportWithResponse Publish a report; from then on it never changes and anyone may read it (access managers; audit-logged)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/reports/transparency/{id}/publish (the `PublishTransparencyReport` operationId).
+func (c *ClientWithResponses) PublishTransparencyReportWithResponse(ctx context.Context, id ID, params *PublishTransparencyReportParams, reqEditors ...RequestEditorFn) (*PublishTransparencyReportResponse, error) {
+	rsp, err := c.PublishTransparencyReport(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePublishTransparencyReportResponse(rsp)
+}
+
+// VerifyTransparencyReportWithResponse Replay the audit log to the report's position and compare its reproduced figures (access managers, auditors)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/reports/transparency/{id}/verification (the `VerifyTransparencyReport` operationId).
+func (c *ClientWithResponses) VerifyTransparencyReportWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*VerifyTransparencyReportResponse, error) {
+	rsp, err := c.VerifyTransparencyReport(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseVerifyTransparencyReportResponse(rsp)
 }
 
 // ListReviewersWithResponse Reviewers and their profiles (access managers and auditors all; reviewers themselves)
@@ -27293,6 +29068,122 @@ func ParseWithdrawProposalResponse(rsp *http.Response) (*WithdrawProposalRespons
 	return response, nil
 }
 
+// ParseListPublicTransparencyReportsResponse parses an HTTP response from a ListPublicTransparencyReportsWithResponse call
+func ParseListPublicTransparencyReportsResponse(rsp *http.Response) (*ListPublicTransparencyReportsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListPublicTransparencyReportsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest TransparencyReportList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooMany
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ListPublicTransparencyReportsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetPublicTransparencyReportResponse parses an HTTP response from a GetPublicTransparencyReportWithResponse call
+func ParseGetPublicTransparencyReportResponse(rsp *http.Response) (*GetPublicTransparencyReportResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetPublicTransparencyReportResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest TransparencyReport
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooMany
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case rsp.StatusCode == 200:
+		// Content-type (text/html) unsupported
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetPublicTransparencyReportResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetQuestionnaireResponse parses an HTTP response from a GetQuestionnaireWithResponse call
 func ParseGetQuestionnaireResponse(rsp *http.Response) (*GetQuestionnaireResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -27340,6 +29231,495 @@ func ParseGetQuestionnaireResponse(rsp *http.Response) (*GetQuestionnaireRespons
 	switch {
 	case rsp.StatusCode == 429:
 		var headers GetQuestionnaireResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListOverdueProposalsResponse parses an HTTP response from a ListOverdueProposalsWithResponse call
+func ParseListOverdueProposalsResponse(rsp *http.Response) (*ListOverdueProposalsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListOverdueProposalsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest TimeToAccessList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooMany
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ListOverdueProposalsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetTimeToAccessResponse parses an HTTP response from a GetTimeToAccessWithResponse call
+func ParseGetTimeToAccessResponse(rsp *http.Response) (*GetTimeToAccessResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetTimeToAccessResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest TimeToAccessReport
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooMany
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case rsp.StatusCode == 200:
+		// Content-type (text/csv) unsupported
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetTimeToAccessResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListTransparencyReportsResponse parses an HTTP response from a ListTransparencyReportsWithResponse call
+func ParseListTransparencyReportsResponse(rsp *http.Response) (*ListTransparencyReportsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListTransparencyReportsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest TransparencyReportList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooMany
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ListTransparencyReportsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateTransparencyReportResponse parses an HTTP response from a CreateTransparencyReportWithResponse call
+func ParseCreateTransparencyReportResponse(rsp *http.Response) (*CreateTransparencyReportResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateTransparencyReportResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest TransparencyReport
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooMany
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers CreateTransparencyReportResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetTransparencyReportResponse parses an HTTP response from a GetTransparencyReportWithResponse call
+func ParseGetTransparencyReportResponse(rsp *http.Response) (*GetTransparencyReportResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetTransparencyReportResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest TransparencyReport
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooMany
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case rsp.StatusCode == 200:
+		// Content-type (text/html) unsupported
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetTransparencyReportResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePublishTransparencyReportResponse parses an HTTP response from a PublishTransparencyReportWithResponse call
+func ParsePublishTransparencyReportResponse(rsp *http.Response) (*PublishTransparencyReportResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PublishTransparencyReportResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest TransparencyReport
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooMany
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers PublishTransparencyReportResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseVerifyTransparencyReportResponse parses an HTTP response from a VerifyTransparencyReportWithResponse call
+func ParseVerifyTransparencyReportResponse(rsp *http.Response) (*VerifyTransparencyReportResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &VerifyTransparencyReportResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ReportVerification
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooMany
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers VerifyTransparencyReportResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

@@ -58,7 +58,9 @@ func TestOpenAPIAndProbes(t *testing.T) {
 				public := op.Security != nil && len(*op.Security) == 0
 				code, m := do(t, method, url, "")
 				switch {
-				case public && code != 200:
+				case public && code != 200 && !(code == 404 && strings.Contains(path, "{") && !strings.HasPrefix(errMessage(m), "No endpoint")):
+					// A public path with an ID may answer 404 for the
+					// made-up one: it is routed all the same.
 					t.Errorf("%s %s (no token needed): HTTP %d %v", method, path, code, m)
 				case !public && code != 401:
 					// Only a routed, authenticated handler answers 401.

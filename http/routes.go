@@ -25,14 +25,14 @@ func apiRoutes() []route {
 	return slices.Concat(userRoutes, systemRoutes, organizationRoutes, callRoutes, proposalRoutes,
 		allocationRoutes, reviewerRoutes, reviewRoutes, allocationRunRoutes, notificationRoutes,
 		usageRoutes, awardRoutes, siteRoutes, auditRoutes, screeningRoutes, modelRoutes,
-		incidentRoutes, outcomeRoutes, obligationRoutes)
+		incidentRoutes, outcomeRoutes, obligationRoutes, transparencyRoutes)
 }
 
 // Routes returns the patterns of every API endpoint, e.g. "GET /api/v1/me".
 // The OpenAPI test checks each is documented.
 func Routes() []string {
 	out := []string{"GET /livez", "GET /readyz", "GET /healthz", "GET /metrics", "GET /api/v1/openapi.json"}
-	for _, r := range apiRoutes() {
+	for _, r := range slices.Concat(apiRoutes(), publicRoutes) {
 		out = append(out, r.pattern)
 	}
 	return out
@@ -53,6 +53,16 @@ func (s *Server) routes(mux *http.ServeMux) error {
 			s.validated(w, r, op, limit, func(w http.ResponseWriter, r *http.Request) {
 				s.idempotent(w, r, u, func(w http.ResponseWriter, r *http.Request) { h(s, w, r) })
 			})
+		}))
+	}
+	for _, rt := range publicRoutes {
+		op, err := s.api.operation(rt.pattern)
+		if err != nil {
+			return err
+		}
+		h := rt.handler
+		mux.HandleFunc(rt.pattern, s.public(func(_ *Server, w http.ResponseWriter, r *http.Request) {
+			s.validated(w, r, op, MaxBodyBytes, func(w http.ResponseWriter, r *http.Request) { h(s, w, r) })
 		}))
 	}
 	return nil

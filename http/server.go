@@ -54,6 +54,10 @@ type Config struct {
 	// Obligations serves an award's obligations, compliance and
 	// breaches; nil leaves its endpoints answering 500.
 	Obligations pactum.ObligationService
+	// TimeToAccess and Transparency serve the time to access and the
+	// transparency reports; nil leaves their endpoints answering 500.
+	TimeToAccess pactum.TimeToAccessService
+	Transparency pactum.TransparencyService
 
 	// Idempotency keeps answers to requests sent with an Idempotency-Key
 	// header, making retries safe; nil disables the header.
@@ -106,6 +110,8 @@ type Services interface {
 	pactum.IncidentService
 	pactum.OutcomeService
 	pactum.ObligationService
+	pactum.TimeToAccessService
+	pactum.TransparencyService
 }
 
 // Serve sets every service of the configuration to s.
@@ -117,6 +123,7 @@ func (c *Config) Serve(s Services) {
 	c.Models = s
 	c.Incidents, c.Outcomes = s, s
 	c.Obligations = s
+	c.TimeToAccess, c.Transparency = s, s
 }
 
 // Server is pactum's HTTP API.

@@ -163,6 +163,9 @@ func (tx *Tx) InsertProposal(ctx context.Context, p *pactum.Proposal) error {
 		nullTime(p.SubmittedAt), nullTime(p.DecisionDueAt), p.CreatedAt, p.UpdatedAt, p.Version); err != nil {
 		return fmt.Errorf("insert proposal: %w", mapError(err))
 	}
+	if err := tx.putFacts(ctx, p); err != nil {
+		return err
+	}
 	return tx.insertRequests(ctx, p)
 }
 
@@ -230,7 +233,10 @@ func (tx *Tx) UpdateProposalState(ctx context.Context, p *pactum.Proposal, oldVe
 	res, err := tx.ExecContext(ctx, `UPDATE proposals SET state = $1, screening = $2, decision = $3, submitted_at = $4, decision_due_at = $5,
 		updated_at = $6, version = $7, decision_override = $10 WHERE id = $8 AND version = $9`,
 		p.State, screening, decision, nullTime(p.SubmittedAt), nullTime(p.DecisionDueAt), p.UpdatedAt, p.Version, p.ID, oldVersion, override)
-	return checkOneRow(res, err, "proposal", p.ID)
+	if err := checkOneRow(res, err, "proposal", p.ID); err != nil {
+		return err
+	}
+	return tx.putFacts(ctx, p)
 }
 
 // checkOneRow turns an UPDATE that matched no row into a conflict: the row's

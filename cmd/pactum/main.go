@@ -97,7 +97,7 @@ With --json, an error is printed to standard error as JSON too:
 		newReviewsCmd(e), newReviewersCmd(e), newAllocateCmd(e), newNotificationsCmd(e),
 		newAgentCmd(e), newJobCmd(e), newEstimateCmd(e),
 		newModelsCmd(e), newUsageImportGroupCmd(e), newObligationsCmd(e),
-		newIncidentsCmd(e), newOutcomesCmd(e),
+		newIncidentsCmd(e), newOutcomesCmd(e), newReportsCmd(e),
 	)
 	for _, c := range extraCommands() {
 		root.AddCommand(c)

@@ -211,7 +211,7 @@ anyone can check the JSON form with 'pactum models verify-document'.`,
 			html, _ := cmd.Flags().GetBool("html")
 			params := &client.GetModelDocumentationParams{Audience: ptrTo(client.GetModelDocumentationParamsAudience(aud))}
 			if html {
-				params.Format = ptrTo(client.Html)
+				params.Format = ptrTo(client.GetModelDocumentationParamsFormatHtml)
 			}
 			return call(cmd, e, func(ctx context.Context, c *client.ClientWithResponses) (*client.GetModelDocumentationResponse, error) {
 				return c.GetModelDocumentationWithResponse(ctx, args[0], params)

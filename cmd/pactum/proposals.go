@@ -18,7 +18,7 @@ func newProposalsCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{Use: "proposals", Short: "Write, submit, decide and list proposals"}
 	cmd.AddCommand(newProposalsCreateCmd(e), newProposalsUpdateCmd(e), newProposalsListCmd(e), newProposalsShowCmd(e),
 		newProposalsSubmitCmd(e), newProposalsDecideCmd(e), newProposalsConfirmOverrideCmd(e), newProposalsWithdrawCmd(e),
-		newProposalsTemplateCmd(e), newProposalsCheckCmd(e))
+		newProposalsTemplateCmd(e), newProposalsCheckCmd(e), newProposalsOverdueCmd(e))
 	return cmd
 }
 
