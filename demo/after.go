@@ -5,8 +5,10 @@ package demo
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
+	"github.com/pactum/pactum"
 	"github.com/pactum/pactum/client"
 )
 
@@ -56,7 +58,7 @@ func (sc *scenario) afterAward() error {
 	if err := expect(out, err, 201, "record an outcome"); err != nil {
 		return err
 	}
-	step("%s recorded a publication (doi:%s) as an outcome of allocation %s", org, doi, short(al.Id))
+	step("%s recorded a publication (doi:%s) as an outcome of allocation %s", org, doi, al.Id)
 	mine, err := holder.c.ListObligationsWithResponse(sc.ctx, &client.ListObligationsParams{AllocationId: &al.Id})
 	if err := expect(mine, err, 200, "list the holder's obligations"); err != nil {
 		return err
@@ -85,7 +87,7 @@ func (sc *scenario) afterAward() error {
 		return err
 	}
 	inc := ir.JSON201
-	step("%s reported a security incident on allocation %s; due by %s", org, short(al.Id), inc.DueAt.Format(time.DateOnly))
+	step("%s reported a security incident on allocation %s; due by %s", org, al.Id, inc.DueAt.Format(time.DateOnly))
 	before, err := sc.compliance(al.Id)
 	if err != nil {
 		return err
@@ -140,5 +142,116 @@ func (sc *scenario) compliance(allocationID string) (*client.Compliance, error) 
 
 func ptrTo[T any](v T) *T { return &v }
 
-// short is the first eight characters of an ID, as the demo prints them.
-func short(id string) string { return id[:min(8, len(id))] }
+// Transparency is the demo's time to access and its published report.
+type Transparency struct {
+	// TimeToAccess is one line per access mode: decided, median and
+	// share within the mode's target, in working days.
+	TimeToAccess []string `json:"time_to_access"`
+	ReportID     string   `json:"report_id"`
+	Period       string   `json:"period"`
+	K            int      `json:"k"`
+	// Totals is the report's total row; Suppressed counts the rows of its
+	// tables that show no figures because fewer than K organizations
+	// stand behind them.
+	Totals     string `json:"totals"`
+	Rows       int    `json:"rows"`
+	Suppressed int    `json:"suppressed"`
+	AuditSeq   int    `json:"audit_seq"`
+}
+
+// transparency measures the time to access of the call's proposals and
+// has the access manager create and publish the year's transparency
+// report, which anyone then reads without a token; the report is verified
+// against the audit log at the position it states.
+func (sc *scenario) transparency() error {
+	tr := &Transparency{}
+	sc.res.Transparency = tr
+	ta, err := sc.mgr.GetTimeToAccessWithResponse(sc.ctx, &client.GetTimeToAccessParams{CallId: &sc.res.CallID})
+	if err := expect(ta, err, 200, "time to access"); err != nil {
+		return err
+	}
+	if by := ta.JSON200.ByMode; by != nil {
+		for _, d := range *by {
+			tr.TimeToAccess = append(tr.TimeToAccess, fmt.Sprintf("%s: %d decided, median %.1f working days, %.0f %% within target, %d undecided",
+				d.Group, d.Decided, d.MedianWorkingDays, 100*d.ShareWithinTarget, d.Undecided))
+		}
+	}
+	tr.Period = fmt.Sprint(sc.now().Year())
+	cr, err := sc.mgr.CreateTransparencyReportWithResponse(sc.ctx, &client.CreateTransparencyReportParams{}, client.TransparencyReportInput{Period: tr.Period})
+	if err := expect(cr, err, 201, "create the transparency report"); err != nil {
+		return err
+	}
+	rep := cr.JSON201
+	tr.ReportID, tr.K, tr.AuditSeq = rep.Id, rep.K, rep.AuditSeq
+	if rep.Tables != nil {
+		for i, t := range *rep.Tables {
+			if i == 0 {
+				tr.Totals = cellLine(t.Total)
+			}
+			if t.Rows != nil {
+				for _, c := range *t.Rows {
+					tr.Rows++
+					if c.Suppressed {
+						tr.Suppressed++
+					}
+				}
+			}
+		}
+	}
+	public, err := client.NewClientWithResponses(sc.url)
+	if err != nil {
+		return err
+	}
+	before, err := public.GetPublicTransparencyReportWithResponse(sc.ctx, rep.Id, &client.GetPublicTransparencyReportParams{})
+	if err != nil {
+		return err
+	}
+	pr, err := sc.mgr.PublishTransparencyReportWithResponse(sc.ctx, rep.Id, &client.PublishTransparencyReportParams{})
+	if err := expect(pr, err, 200, "publish the transparency report"); err != nil {
+		return err
+	}
+	after, err := public.GetPublicTransparencyReportWithResponse(sc.ctx, rep.Id, &client.GetPublicTransparencyReportParams{})
+	if err != nil {
+		return err
+	}
+	sc.res.Checks = append(sc.res.Checks, Check{What: "anyone reads the transparency report without a token once it is published",
+		Result: fmt.Sprintf("HTTP %d before publishing, %d after", before.StatusCode(), after.StatusCode()),
+		OK:     before.StatusCode() == 404 && after.StatusCode() == 200})
+	vr, err := sc.mgr.VerifyTransparencyReportWithResponse(sc.ctx, rep.Id)
+	if err := expect(vr, err, 200, "verify the transparency report"); err != nil {
+		return err
+	}
+	v := vr.JSON200
+	sc.res.Checks = append(sc.res.Checks, Check{What: "the transparency report is recomputed from the audit log at the position it states",
+		Result: fmt.Sprintf("%d figures compared at event %d, %d differences; not reproduced from the log: %s", v.Compared, v.AuditSeq, len(v.Differences), strings.Join(v.NotCompared, ", ")),
+		OK:     v.Ok && v.ChainOk && len(v.Differences) == 0})
+	sc.progress("transparency report %s for %s published", rep.Id, tr.Period)
+	return nil
+}
+
+// cellLine is a report cell's figures in one line.
+func cellLine(c client.ReportCell) string {
+	if c.Suppressed {
+		return "suppressed"
+	}
+	var parts []string
+	if c.Proposals != nil {
+		parts = append(parts, fmt.Sprintf("%d proposals", *c.Proposals))
+	}
+	if c.Awards != nil {
+		parts = append(parts, fmt.Sprintf("%d awards", *c.Awards))
+	}
+	if c.GpuHoursGranted != nil {
+		parts = append(parts, fmtNum(*c.GpuHoursGranted)+" GPU-hours granted")
+	}
+	if c.GpuHoursUsed != nil {
+		parts = append(parts, fmtNum(*c.GpuHoursUsed)+" used")
+	}
+	if c.TrainingFlop != nil {
+		parts = append(parts, fmt.Sprintf("%.2g FLOP of training", *c.TrainingFlop))
+	}
+	if c.EnergyMwh != nil {
+		parts = append(parts, pactum.TwoSFPlain(*c.EnergyMwh)+" MWh")
+	}
+	return strings.Join(parts, ", ")
+}

@@ -58,8 +58,10 @@ type Result struct {
 	Models []ModelRun `json:"models"`
 	// After is what followed the awards: obligations, an outcome, an
 	// incident.
-	After *AfterAward         `json:"after"`
-	Audit *pactum.AuditReport `json:"audit"`
+	After *AfterAward `json:"after"`
+	// Transparency is the time to access and the published report.
+	Transparency *Transparency       `json:"transparency"`
+	Audit        *pactum.AuditReport `json:"audit"`
 }
 
 // SystemGranted is what was awarded on one system.
@@ -108,7 +110,7 @@ func Run(ctx context.Context, serverURL, managerToken string, opt Options) (*Res
 		return nil, err
 	}
 	for _, step := range []func() error{sc.openCall, sc.register, sc.submit, sc.review, sc.decideReferrals, sc.probe,
-		sc.summarise, sc.registerModels, sc.runSites, sc.supervise, sc.afterAward, sc.verifyAudit} {
+		sc.summarise, sc.registerModels, sc.runSites, sc.supervise, sc.afterAward, sc.transparency, sc.verifyAudit} {
 		if err := step(); err != nil {
 			return nil, err
 		}
@@ -443,6 +445,14 @@ func (r *Result) WriteText(w io.Writer) error {
 		for _, s := range a.Steps {
 			fmt.Fprintf(w, "  %s\n", s)
 		}
+	}
+	if t := r.Transparency; t != nil {
+		fmt.Fprintln(w, "\nTime to access (working days, against each mode's target):")
+		for _, l := range t.TimeToAccess {
+			fmt.Fprintf(w, "  %s\n", l)
+		}
+		fmt.Fprintf(w, "Transparency report %s for %s, published (k = %d, computed at audit event %d): %s; %d of %d rows suppressed\n",
+			t.ReportID, t.Period, t.K, t.AuditSeq, t.Totals, t.Suppressed, t.Rows)
 	}
 	fmt.Fprintln(w, "\nChecks:")
 	for _, c := range r.Checks {

@@ -60,6 +60,14 @@ type demoResult struct {
 		Obligations map[string]int `json:"obligations"`
 		Steps       []string       `json:"steps"`
 	} `json:"after"`
+	Transparency struct {
+		TimeToAccess []string `json:"time_to_access"`
+		ReportID     string   `json:"report_id"`
+		K            int      `json:"k"`
+		Totals       string   `json:"totals"`
+		Rows         int      `json:"rows"`
+		Suppressed   int      `json:"suppressed"`
+	} `json:"transparency"`
 	Review struct {
 		Conflicts []string `json:"conflicts"`
 		Reviews   int      `json:"reviews"`
@@ -155,13 +163,15 @@ func checkDemoReview(t *testing.T, res *demoResult) {
 }
 
 // checkDemoSites: three invariants probed, one re-read check per site
-// agent, the supervision check and the two after the award (another
-// startup cannot read the incident; compliance follows it); each system's site agent provisioned
+// agent, the supervision check, the two after the award (another
+// startup cannot read the incident; compliance follows it) and the two of
+// the transparency report (read without a token once published; verified
+// against the audit log); each system's site agent provisioned
 // its allocations on a simulated cluster and accounted their jobs, once;
 // the model trained on two systems nears 10^25 FLOP and has its Art. 52
 // notification drafted; the audit chain verifies.
 func checkDemoSites(t *testing.T, res *demoResult) {
-	if res.Review.Reviews != 7 || len(res.Checks) != 3+len(res.Sites)+1+2 {
+	if res.Review.Reviews != 7 || len(res.Checks) != 3+len(res.Sites)+1+2+2 {
 		t.Errorf("%d reviews, %d checks", res.Review.Reviews, len(res.Checks))
 	}
 	for _, c := range res.Checks {
@@ -171,6 +181,11 @@ func checkDemoSites(t *testing.T, res *demoResult) {
 	}
 	if a := res.After; a.Obligations["acknowledgement"] == 0 || a.Obligations["final_report"] == 0 || len(a.Steps) != 4 {
 		t.Errorf("after the award: %+v", a)
+	}
+	// Eight organizations and k = 5: the totals show, most rows do not.
+	if tr := res.Transparency; tr.ReportID == "" || tr.K != 5 || !strings.Contains(tr.Totals, "8 proposals") ||
+		tr.Suppressed == 0 || tr.Suppressed > tr.Rows || len(tr.TimeToAccess) == 0 {
+		t.Errorf("transparency: %+v", tr)
 	}
 	if len(res.Sites) != len(res.GrantedBySystem) {
 		t.Errorf("site agents ran for %d systems, want %d: %+v", len(res.Sites), len(res.GrantedBySystem), res.Sites)
