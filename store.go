@@ -188,6 +188,9 @@ type UserWrites interface {
 	// InsertToken stores t with the hash of its secret (never the secret).
 	InsertToken(ctx context.Context, t *Token, secretHash string) error
 	UpdateTokenRevoked(ctx context.Context, id string, at time.Time) error
+	// UpdateUserDeactivated sets (at non-nil) or clears a user's
+	// deactivation time.
+	UpdateUserDeactivated(ctx context.Context, userID string, at *time.Time) error
 	UpdateTokenUsed(ctx context.Context, id string, at time.Time) error
 }
 

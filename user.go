@@ -54,7 +54,13 @@ type User struct {
 	// adds it to the allocation's scheduler account.
 	Username  string    `json:"username,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
+	// DeactivatedAt is set while the user is deactivated (DeactivateUser):
+	// their tokens are refused and no token can be issued to them.
+	DeactivatedAt *time.Time `json:"deactivated_at,omitempty"`
 }
+
+// Active reports whether u may act (is not deactivated).
+func (u *User) Active() bool { return u.DeactivatedAt == nil }
 
 // Validate checks the user's own fields. Whether the organization exists is
 // the store's concern.
@@ -103,7 +109,40 @@ type Token struct {
 	ExpiresAt  *time.Time `json:"expires_at,omitempty"`
 	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
 	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
+	// Scope limits what the token may do; "" is read as ScopeFull.
+	Scope TokenScope `json:"scope"`
 }
+
+// TokenScope limits the requests a token may make, whatever its user's
+// role allows.
+type TokenScope string
+
+// The token scopes.
+const (
+	// ScopeFull: everything the user may do (the default).
+	ScopeFull TokenScope = "full"
+	// ScopeReadOnly: only reading requests (GET and HEAD).
+	ScopeReadOnly TokenScope = "read-only"
+	// ScopeSiteAgent: only the requests a site agent makes (desired
+	// state, heartbeat, drift, usage ingest, ...) and reading its own user.
+	ScopeSiteAgent TokenScope = "site-agent"
+)
+
+// TokenScopes lists the scopes, in a stable order for help texts.
+var TokenScopes = []TokenScope{ScopeFull, ScopeReadOnly, ScopeSiteAgent}
+
+// Valid reports whether s is one of the defined scopes.
+func (s TokenScope) Valid() bool {
+	return s == ScopeFull || s == ScopeReadOnly || s == ScopeSiteAgent
+}
+
+// Token lifetimes, unless the server is configured otherwise
+// (usecase.Config): a token created without an expiry expires after
+// DefaultTokenTTL; none may be valid for longer than MaxTokenTTL.
+const (
+	DefaultTokenTTL = 90 * 24 * time.Hour
+	MaxTokenTTL     = 365 * 24 * time.Hour
+)
 
 // UserFilter selects users. Nil fields match everything.
 type UserFilter struct {
@@ -127,8 +166,11 @@ type UserService interface {
 
 	// CreateToken issues a token for userID and returns it with its secret,
 	// which is not stored. Users may create their own tokens; access
-	// managers may create anyone's. ENOTFOUND for an unknown user.
-	CreateToken(ctx context.Context, userID, name string, expiresAt *time.Time) (*Token, string, error)
+	// managers may create anyone's. ENOTFOUND for an unknown user,
+	// ECONFLICT for a deactivated one; EINVALID for an expiry beyond the
+	// server's maximum or an unknown scope ("" is ScopeFull). A token
+	// without an expiry gets the server's default.
+	CreateToken(ctx context.Context, userID, name string, expiresAt *time.Time, scope TokenScope) (*Token, string, error)
 	// FindTokens lists the tokens of userID (never their secrets), under the
 	// same rule as CreateToken.
 	FindTokens(ctx context.Context, userID string) ([]*Token, error)
@@ -139,10 +181,19 @@ type UserService interface {
 	// Access managers only (EFORBIDDEN); ENOTFOUND for an unknown user,
 	// EINVALID for a bad name, ECONFLICT when another user has it.
 	SetUsername(ctx context.Context, userID, username string) (*User, error)
-	// Authenticate returns the user a token secret belongs to, or
-	// EUNAUTHORIZED for an unknown, revoked or expired secret. It needs no
-	// caller in ctx.
-	Authenticate(ctx context.Context, secret string) (*User, error)
+	// DeactivateUser makes a user unable to act: their tokens are refused
+	// at once and none can be issued to them. Access managers only
+	// (EFORBIDDEN); ENOTFOUND for an unknown user; ECONFLICT for the
+	// caller themself (so the last access manager stays). Deactivating a
+	// deactivated user is not an error.
+	DeactivateUser(ctx context.Context, userID string) (*User, error)
+	// ReactivateUser undoes DeactivateUser; their unrevoked, unexpired
+	// tokens work again. Access managers only; idempotent.
+	ReactivateUser(ctx context.Context, userID string) (*User, error)
+	// Authenticate returns the user a token secret belongs to and the
+	// token's scope, or EUNAUTHORIZED for an unknown, revoked or expired
+	// secret or a deactivated user. It needs no caller in ctx.
+	Authenticate(ctx context.Context, secret string) (*User, TokenScope, error)
 }
 
 type contextKey int

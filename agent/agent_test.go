@@ -94,7 +94,7 @@ func newWorldAt(t *testing.T, c *clock) *world {
 	}
 	t.Cleanup(func() { srv.Close() })
 	w.url = srv.URL()
-	if _, w.opToken, err = users.CreateToken(storetest.As(w.f.Operator), w.f.Operator.ID, "agent", nil); err != nil {
+	if _, w.opToken, err = users.CreateToken(storetest.As(w.f.Operator), w.f.Operator.ID, "agent", nil, ""); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := users.SetUsername(storetest.As(w.f.Manager), w.f.ApplicantA.ID, "ada"); err != nil {

@@ -162,7 +162,7 @@ func TestPreflight(t *testing.T) {
 			t.Errorf("site %s system %q: %v, want %s", c.site, c.system, err, c.code)
 		}
 	}
-	_, tok, err := w.uc.CreateToken(storetest.As(w.f.Manager), w.f.Manager.ID, "not an operator", nil)
+	_, tok, err := w.uc.CreateToken(storetest.As(w.f.Manager), w.f.Manager.ID, "not an operator", nil, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -86,7 +86,7 @@ func setupInstances(b *testing.B, dialect string, n int) ([]string, []string, st
 	f := storetest.Seed(b, first, time.Now())
 	var tokens []string
 	for _, u := range []*pactum.User{f.ApplicantA, f.ApplicantB} {
-		_, secret, err := users.CreateToken(storetest.As(u), u.ID, "bench", nil)
+		_, secret, err := users.CreateToken(storetest.As(u), u.ID, "bench", nil, "")
 		if err != nil {
 			b.Fatal(err)
 		}

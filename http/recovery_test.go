@@ -230,7 +230,7 @@ func TestIdempotencyRecoversActionsAndNamesTheRest(t *testing.T) {
 		c = crashAs(t, s, s.manager, "POST /api/v1/users/"+me.JSON200.Id+"/tokens", "token-1", tokBody)
 		var tok *pactum.Token
 		if err := c.run(t, s.clock, 201, func(ctx context.Context, app *usecase.App) error {
-			tok, _, err = app.CreateToken(ctx, me.JSON200.Id, "ci", nil)
+			tok, _, err = app.CreateToken(ctx, me.JSON200.Id, "ci", nil, "")
 			return err
 		}); err != nil {
 			t.Fatal(err)

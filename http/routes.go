@@ -49,7 +49,7 @@ func (s *Server) routes(mux *http.ServeMux) error {
 			return err
 		}
 		h, limit := rt.handler, bodyLimit(rt.pattern)
-		mux.HandleFunc(rt.pattern, s.authed(func(w http.ResponseWriter, r *http.Request, u *pactum.User) {
+		mux.HandleFunc(rt.pattern, s.authed(rt.pattern, func(w http.ResponseWriter, r *http.Request, u *pactum.User) {
 			s.validated(w, r, op, limit, func(w http.ResponseWriter, r *http.Request) {
 				s.idempotent(w, r, u, func(w http.ResponseWriter, r *http.Request) { h(s, w, r) })
 			})

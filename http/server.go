@@ -356,10 +356,19 @@ func bearerToken(auth string) (string, bool) {
 // authed wraps a handler that needs a caller: it resolves the bearer token
 // to a user, admits the request under the user's limits (429 past them),
 // puts the user in the request's context and hands it to h.
-func (s *Server) authed(h func(w http.ResponseWriter, r *http.Request, u *pactum.User)) http.HandlerFunc {
+// pattern is the route's ServeMux pattern, which the token's scope must
+// allow (scopeAllows).
+func (s *Server) authed(pattern string, h func(w http.ResponseWriter, r *http.Request, u *pactum.User)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		u, ok := s.authenticate(w, r)
-		if !ok || !s.admit(w, r, u.ID) {
+		u, scope, ok := s.authenticate(w, r)
+		if !ok {
+			return
+		}
+		if err := scopeAllows(scope, pattern, r, u); err != nil {
+			s.Error(w, r, err)
+			return
+		}
+		if !s.admit(w, r, u.ID) {
 			return
 		}
 		defer s.done(u.ID)
@@ -369,18 +378,18 @@ func (s *Server) authed(h func(w http.ResponseWriter, r *http.Request, u *pactum
 
 // authenticate resolves the request's bearer token to a user, or answers
 // 401 itself and reports false.
-func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (*pactum.User, bool) {
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (*pactum.User, pactum.TokenScope, bool) {
 	secret, ok := bearerToken(r.Header.Get("Authorization"))
 	if !ok {
 		s.Error(w, r, pactum.Errorf(pactum.EUNAUTHORIZED, "An API token is required: send Authorization: Bearer <token>."))
-		return nil, false
+		return nil, "", false
 	}
-	u, err := s.cfg.Users.Authenticate(r.Context(), secret)
+	u, scope, err := s.cfg.Users.Authenticate(r.Context(), secret)
 	if err != nil {
 		s.Error(w, r, err)
-		return nil, false
+		return nil, "", false
 	}
-	return u, true
+	return u, scope, true
 }
 
 // operatorsOnly serves next to access managers and auditors (pactum's
@@ -388,8 +397,12 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (*pactum.U
 // for a busy user.
 func (s *Server) operatorsOnly(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		u, ok := s.authenticate(w, r)
+		u, scope, ok := s.authenticate(w, r)
 		if !ok {
+			return
+		}
+		if err := scopeAllows(scope, "GET /metrics", r, u); err != nil {
+			s.Error(w, r, err)
 			return
 		}
 		if !pactum.CanReadAll(u) {

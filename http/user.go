@@ -20,6 +20,18 @@ var userRoutes = []route{
 	{"GET /api/v1/users/{id}/tokens", (*Server).handleListTokens},
 	{"POST /api/v1/users/{id}/tokens", (*Server).handleCreateToken},
 	{"DELETE /api/v1/tokens/{id}", (*Server).handleRevokeToken},
+	{"POST /api/v1/users/{id}/deactivate", (*Server).handleDeactivateUser},
+	{"POST /api/v1/users/{id}/reactivate", (*Server).handleReactivateUser},
+}
+
+func (s *Server) handleDeactivateUser(w http.ResponseWriter, r *http.Request) {
+	u, err := s.cfg.Users.DeactivateUser(r.Context(), r.PathValue("id"))
+	s.respond(w, r, http.StatusOK, u, err)
+}
+
+func (s *Server) handleReactivateUser(w http.ResponseWriter, r *http.Request) {
+	u, err := s.cfg.Users.ReactivateUser(r.Context(), r.PathValue("id"))
+	s.respond(w, r, http.StatusOK, u, err)
 }
 
 func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
@@ -77,8 +89,9 @@ func (s *Server) handleSetUsername(w http.ResponseWriter, r *http.Request) {
 }
 
 type tokenInput struct {
-	Name      string     `json:"name"`
-	ExpiresAt *time.Time `json:"expires_at"`
+	Name      string            `json:"name"`
+	ExpiresAt *time.Time        `json:"expires_at"`
+	Scope     pactum.TokenScope `json:"scope"`
 }
 
 // tokenCreated is the one response that carries a token's secret.
@@ -92,7 +105,7 @@ func (s *Server) handleCreateToken(w http.ResponseWriter, r *http.Request) {
 	if !s.readBody(w, r, &in) {
 		return
 	}
-	t, secret, err := s.cfg.Users.CreateToken(r.Context(), r.PathValue("id"), in.Name, in.ExpiresAt)
+	t, secret, err := s.cfg.Users.CreateToken(r.Context(), r.PathValue("id"), in.Name, in.ExpiresAt, in.Scope)
 	s.respond(w, r, http.StatusCreated, tokenCreated{Token: t, Secret: secret}, err)
 }
 

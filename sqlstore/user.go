@@ -12,16 +12,18 @@ import (
 	"github.com/pactum/pactum"
 )
 
-const userColumns = `id, email, name, role, organization_id, site, username, created_at`
+const userColumns = `id, email, name, role, organization_id, site, username, created_at, deactivated_at`
 
 func scanUser(row scanner, extra ...any) (*pactum.User, error) {
 	var u pactum.User
 	var org sql.NullString
-	dest := append([]any{&u.ID, &u.Email, &u.Name, &u.Role, &org, &u.Site, &u.Username, &u.CreatedAt}, extra...)
+	var deact sql.NullTime
+	dest := append([]any{&u.ID, &u.Email, &u.Name, &u.Role, &org, &u.Site, &u.Username, &u.CreatedAt, &deact}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
 	u.OrganizationID = org.String
+	u.DeactivatedAt = timePtr(deact)
 	u.CreatedAt = u.CreatedAt.UTC()
 	return &u, nil
 }
@@ -32,8 +34,8 @@ func (tx *Tx) InsertUser(ctx context.Context, u *pactum.User) error {
 	if u.OrganizationID != "" {
 		org = u.OrganizationID
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO users (`+userColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		u.ID, u.Email, u.Name, u.Role, org, u.Site, u.Username, u.CreatedAt); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO users (`+userColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		u.ID, u.Email, u.Name, u.Role, org, u.Site, u.Username, u.CreatedAt, nullTime(u.DeactivatedAt)); err != nil {
 		return fmt.Errorf("insert user: %w", mapError(err))
 	}
 	return nil
@@ -84,12 +86,18 @@ func (tx *Tx) UpdateUsername(ctx context.Context, userID, username string) error
 	return checkOneRow(res, err, "user", userID)
 }
 
-const tokenColumns = `id, user_id, name, prefix, created_at, expires_at, last_used_at, revoked_at`
+// UpdateUserDeactivated sets or (nil) clears a user's deactivation.
+func (tx *Tx) UpdateUserDeactivated(ctx context.Context, userID string, at *time.Time) error {
+	res, err := tx.ExecContext(ctx, `UPDATE users SET deactivated_at = $1 WHERE id = $2`, nullTime(at), userID)
+	return checkOneRow(res, err, "user", userID)
+}
+
+const tokenColumns = `id, user_id, name, prefix, created_at, expires_at, last_used_at, revoked_at, scope`
 
 func scanToken(row scanner, extra ...any) (*pactum.Token, error) {
 	var t pactum.Token
 	var exp, used, rev sql.NullTime
-	if err := row.Scan(append([]any{&t.ID, &t.UserID, &t.Name, &t.Prefix, &t.CreatedAt, &exp, &used, &rev}, extra...)...); err != nil {
+	if err := row.Scan(append([]any{&t.ID, &t.UserID, &t.Name, &t.Prefix, &t.CreatedAt, &exp, &used, &rev, &t.Scope}, extra...)...); err != nil {
 		return nil, err
 	}
 	t.CreatedAt = t.CreatedAt.UTC()
@@ -99,8 +107,12 @@ func scanToken(row scanner, extra ...any) (*pactum.Token, error) {
 
 // InsertToken stores a token with its secret's hash.
 func (tx *Tx) InsertToken(ctx context.Context, t *pactum.Token, secretHash string) error {
-	if _, err := tx.ExecContext(ctx, `INSERT INTO tokens (id, user_id, name, prefix, secret_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		t.ID, t.UserID, t.Name, t.Prefix, secretHash, t.CreatedAt, nullTime(t.ExpiresAt)); err != nil {
+	scope := t.Scope
+	if scope == "" {
+		scope = pactum.ScopeFull
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO tokens (id, user_id, name, prefix, secret_hash, created_at, expires_at, scope) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		t.ID, t.UserID, t.Name, t.Prefix, secretHash, t.CreatedAt, nullTime(t.ExpiresAt), string(scope)); err != nil {
 		return fmt.Errorf("insert token: %w", mapError(err))
 	}
 	return nil
@@ -126,10 +138,10 @@ func (q *queries) ListTokens(ctx context.Context, userID string) ([]*pactum.Toke
 func (q *queries) GetTokenByHash(ctx context.Context, hash string) (*pactum.Token, *pactum.User, error) {
 	t := &pactum.Token{}
 	var exp, rev, used sql.NullTime
-	u, err := scanUser(q.q.QueryRowContext(ctx, `SELECT u.id, u.email, u.name, u.role, u.organization_id, u.site, u.username, u.created_at,
-		t.id, t.user_id, t.name, t.prefix, t.created_at, t.expires_at, t.revoked_at, t.last_used_at
+	u, err := scanUser(q.q.QueryRowContext(ctx, `SELECT u.id, u.email, u.name, u.role, u.organization_id, u.site, u.username, u.created_at, u.deactivated_at,
+		t.id, t.user_id, t.name, t.prefix, t.created_at, t.expires_at, t.revoked_at, t.last_used_at, t.scope
 		FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.secret_hash = $1`, hash),
-		&t.ID, &t.UserID, &t.Name, &t.Prefix, &t.CreatedAt, &exp, &rev, &used)
+		&t.ID, &t.UserID, &t.Name, &t.Prefix, &t.CreatedAt, &exp, &rev, &used, &t.Scope)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, pactum.Errorf(pactum.ENOTFOUND, "No such token.")
 	} else if err != nil {

@@ -38,6 +38,12 @@ type Config struct {
 	// Obligations are the access modes' obligation terms
 	// (catalog.Obligations in production); nil creates no obligations.
 	Obligations *pactum.ObligationTerms
+	// TokenDefaultTTL is how long a token created without an expiry stays
+	// valid; 0: it never expires. TokenMaxTTL bounds every token's
+	// lifetime from its creation; 0: only pactum.TokenMaxYears. pactum
+	// serve sets pactum.DefaultTokenTTL and pactum.MaxTokenTTL unless told
+	// otherwise.
+	TokenDefaultTTL, TokenMaxTTL time.Duration
 }
 
 // App runs pactum's use cases. Create it with New; it is safe for
@@ -54,6 +60,8 @@ type App struct {
 	alertFractions []float64
 	documentKey    string
 	obligations    *pactum.ObligationTerms
+	// tokenDefaultTTL, tokenMaxTTL: Config's.
+	tokenDefaultTTL, tokenMaxTTL time.Duration
 }
 
 // The App implements every service of the domain.
@@ -80,7 +88,8 @@ var (
 
 // New returns the use cases over cfg's store and adapters.
 func New(cfg Config) *App {
-	a := &App{store: cfg.Store, screener: cfg.Screener, allocator: cfg.Allocator, rubric: cfg.Rubric, clock: cfg.Now, logger: cfg.Logger}
+	a := &App{store: cfg.Store, screener: cfg.Screener, allocator: cfg.Allocator, rubric: cfg.Rubric, clock: cfg.Now, logger: cfg.Logger,
+		tokenDefaultTTL: cfg.TokenDefaultTTL, tokenMaxTTL: cfg.TokenMaxTTL}
 	if a.clock == nil {
 		a.clock = time.Now
 	}

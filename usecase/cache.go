@@ -48,6 +48,7 @@ type cachedToken struct {
 	user      *pactum.User
 	tokenID   string
 	expiresAt *time.Time
+	scope     pactum.TokenScope
 	at        time.Time
 }
 
@@ -55,9 +56,10 @@ const (
 	systemsTTL = 30 * time.Second
 	orgsTTL    = 30 * time.Second
 	// tokenTTL bounds how long another server instance on the same
-	// PostgreSQL database may still accept a token revoked elsewhere, or
-	// see its user as they were; the instance that revokes the token or
-	// changes the user forgets it at once.
+	// PostgreSQL database may still accept a token revoked elsewhere (or
+	// a token of a user deactivated elsewhere), or see its user as they
+	// were; the instance that revokes the token or changes or deactivates
+	// the user forgets it at once.
 	tokenTTL  = 2 * time.Second
 	maxCalls  = 1024
 	maxOrgs   = 4096

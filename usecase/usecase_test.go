@@ -161,14 +161,14 @@ func TestTokens(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, dialect string) {
 		w := newWorld(t, dialect)
 		ctx := storetest.As(w.f.ApplicantA)
-		tok, secret, err := w.uc.CreateToken(ctx, w.f.ApplicantA.ID, "laptop", nil)
+		tok, secret, err := w.uc.CreateToken(ctx, w.f.ApplicantA.ID, "laptop", nil, "")
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !strings.HasPrefix(secret, usecase.TokenPrefix) || !strings.HasPrefix(secret, tok.Prefix) {
 			t.Fatalf("secret %q, prefix %q", secret, tok.Prefix)
 		}
-		u, err := w.uc.Authenticate(context.Background(), secret)
+		u, _, err := w.uc.Authenticate(context.Background(), secret)
 		if err != nil || u.ID != w.f.ApplicantA.ID {
 			t.Fatalf("authenticate: %v %v", u, err)
 		}
@@ -177,26 +177,26 @@ func TestTokens(t *testing.T) {
 		if err := w.raw(t).QueryRow("SELECT COUNT(*) FROM tokens WHERE secret_hash = $1 OR prefix = $1", secret).Scan(&n); err != nil || n != 0 {
 			t.Fatalf("secret stored in clear (%d rows, %v)", n, err)
 		}
-		_, err = w.uc.Authenticate(context.Background(), secret+"x")
+		_, _, err = w.uc.Authenticate(context.Background(), secret+"x")
 		wantCode(t, err, pactum.EUNAUTHORIZED)
 
 		// Someone else's tokens are invisible.
-		_, _, err = w.uc.CreateToken(storetest.As(w.f.ApplicantB), w.f.ApplicantA.ID, "steal", nil)
+		_, _, err = w.uc.CreateToken(storetest.As(w.f.ApplicantB), w.f.ApplicantA.ID, "steal", nil, "")
 		wantCode(t, err, pactum.ENOTFOUND)
 
 		if err := w.uc.RevokeToken(ctx, tok.ID); err != nil {
 			t.Fatal(err)
 		}
-		_, err = w.uc.Authenticate(context.Background(), secret)
+		_, _, err = w.uc.Authenticate(context.Background(), secret)
 		wantCode(t, err, pactum.EUNAUTHORIZED)
 
 		exp := t0.Add(time.Hour)
-		_, s2, err := w.uc.CreateToken(ctx, w.f.ApplicantA.ID, "short", &exp)
+		_, s2, err := w.uc.CreateToken(ctx, w.f.ApplicantA.ID, "short", &exp, "")
 		if err != nil {
 			t.Fatal(err)
 		}
 		w.clock.Advance(2 * time.Hour)
-		_, err = w.uc.Authenticate(context.Background(), s2)
+		_, _, err = w.uc.Authenticate(context.Background(), s2)
 		wantCode(t, err, pactum.EUNAUTHORIZED)
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -107,8 +108,11 @@ func canManageTokens(u *pactum.User, userID string) bool {
 // shown this once: only its SHA-256 is stored. Tokens carry 130 random
 // bits, so a fast hash is as safe as a slow one and keeps authentication
 // cheap on every request. Users create their own tokens, access managers
-// anyone's; ENOTFOUND otherwise or for an unknown user.
-func (a *App) CreateToken(ctx context.Context, userID, name string, expiresAt *time.Time) (*pactum.Token, string, error) {
+// anyone's; ENOTFOUND otherwise or for an unknown user, ECONFLICT for a
+// deactivated user. A token without an expiry expires after the server's
+// default lifetime (Config.TokenDefaultTTL); one beyond its maximum
+// (Config.TokenMaxTTL) is EINVALID on expires_at. scope "" is full.
+func (a *App) CreateToken(ctx context.Context, userID, name string, expiresAt *time.Time, scope pactum.TokenScope) (*pactum.Token, string, error) {
 	caller, err := actor(ctx)
 	if err != nil {
 		return nil, "", err
@@ -116,23 +120,44 @@ func (a *App) CreateToken(ctx context.Context, userID, name string, expiresAt *t
 	if !canManageTokens(caller, userID) {
 		return nil, "", pactum.Errorf(pactum.ENOTFOUND, "User %q not found.", userID)
 	}
+	now := a.clock()
+	if scope == "" {
+		scope = pactum.ScopeFull
+	}
 	var v pactum.Validator
 	name = strings.TrimSpace(name)
 	v.Check(name != "" && len(name) <= 100, "name", "is required (at most 100 characters)")
 	v.Text("name", name, false)
-	v.Check(expiresAt == nil || expiresAt.After(a.clock()), "expires_at", "must be in the future")
-	v.Check(expiresAt == nil || !expiresAt.After(a.clock().AddDate(pactum.TokenMaxYears, 0, 0)), "expires_at",
+	v.Check(scope.Valid(), "scope", "must be one of full, read-only, site-agent")
+	v.Check(expiresAt == nil || expiresAt.After(now), "expires_at", "must be in the future")
+	v.Check(expiresAt == nil || !expiresAt.After(now.AddDate(pactum.TokenMaxYears, 0, 0)), "expires_at",
 		"must be at most %d years ahead", pactum.TokenMaxYears)
+	if a.tokenMaxTTL > 0 {
+		v.Check(expiresAt == nil || !expiresAt.After(now.Add(a.tokenMaxTTL)), "expires_at",
+			"must be at most %s ahead (the server's maximum token lifetime)", days(a.tokenMaxTTL))
+	}
 	if err := v.Err("The token is not valid."); err != nil {
 		return nil, "", err
+	}
+	if expiresAt == nil && a.tokenDefaultTTL > 0 {
+		ttl := a.tokenDefaultTTL
+		if a.tokenMaxTTL > 0 && ttl > a.tokenMaxTTL {
+			ttl = a.tokenMaxTTL
+		}
+		e := now.Add(ttl)
+		expiresAt = &e
 	}
 	secret := TokenPrefix + strings.ToLower(rand.Text())
 	var t *pactum.Token
 	err = a.update(ctx, caller, func(tx pactum.Tx) error {
-		if _, err := tx.GetUser(ctx, userID); err != nil {
+		u, err := tx.GetUser(ctx, userID)
+		if err != nil {
 			return err
 		}
-		t = &pactum.Token{ID: newID(), UserID: userID, Name: name, Prefix: secret[:len(TokenPrefix)+6], CreatedAt: tx.Now()}
+		if !u.Active() {
+			return pactum.Errorf(pactum.ECONFLICT, "User %s is deactivated: reactivate them before giving them a token.", u.Email)
+		}
+		t = &pactum.Token{ID: newID(), UserID: userID, Name: name, Prefix: secret[:len(TokenPrefix)+6], CreatedAt: tx.Now(), Scope: scope}
 		if expiresAt != nil {
 			e := expiresAt.UTC().Truncate(time.Microsecond)
 			t.ExpiresAt = &e
@@ -146,6 +171,18 @@ func (a *App) CreateToken(ctx context.Context, userID, name string, expiresAt *t
 		return nil, "", err
 	}
 	return t, secret, nil
+}
+
+// days writes d in days when it is a whole number of them ("90 days").
+func days(d time.Duration) string {
+	if d%(24*time.Hour) == 0 {
+		n := int(d / (24 * time.Hour))
+		if n == 1 {
+			return "1 day"
+		}
+		return strconv.Itoa(n) + " days"
+	}
+	return d.String()
 }
 
 // FindTokens lists the tokens of userID, newest first, never their
@@ -189,43 +226,116 @@ func (a *App) RevokeToken(ctx context.Context, tokenID string) error {
 	})
 }
 
-// Authenticate returns the user a token secret belongs to, or EUNAUTHORIZED
-// for an unknown, revoked or expired secret. It needs no caller. A token
-// seen in the last tokenTTL is answered from memory (its expiry is still
-// checked); revoking it here forgets it at once.
-func (a *App) Authenticate(ctx context.Context, secret string) (*pactum.User, error) {
+// tokenUseEvery is how often a token's last use is written: enough to
+// spot stale tokens, without a write on every request.
+const tokenUseEvery = time.Minute
+
+// Authenticate returns the user a token secret belongs to and the token's
+// scope, or EUNAUTHORIZED for an unknown, revoked or expired secret or a
+// deactivated user (with no detail: the caller may not be the token's
+// owner). It needs no caller. A token seen in the last tokenTTL is answered
+// from memory (its expiry is still checked); revoking it or deactivating
+// its user here forgets it at once, on another instance within tokenTTL.
+func (a *App) Authenticate(ctx context.Context, secret string) (*pactum.User, pactum.TokenScope, error) {
 	if !strings.HasPrefix(secret, TokenPrefix) {
-		return nil, pactum.Errorf(pactum.EUNAUTHORIZED, "Invalid API token.")
+		return nil, "", pactum.Errorf(pactum.EUNAUTHORIZED, "Invalid API token.")
 	}
 	hash := hashSecret(secret)
 	now := a.clock()
 	if e, ok := a.cache.token(hash); ok {
 		if e.expiresAt != nil && !now.Before(*e.expiresAt) {
-			return nil, pactum.Errorf(pactum.EUNAUTHORIZED, "This API token expired at %s.", e.expiresAt.UTC().Format(time.RFC3339))
+			return nil, "", pactum.Errorf(pactum.EUNAUTHORIZED, "This API token expired at %s.", e.expiresAt.UTC().Format(time.RFC3339))
 		}
-		return e.user, nil
+		return e.user, e.scope, nil
 	}
 	t, u, err := a.store.GetTokenByHash(ctx, hash)
 	if pactum.ErrorCode(err) == pactum.ENOTFOUND {
-		return nil, pactum.Errorf(pactum.EUNAUTHORIZED, "Invalid API token.")
+		return nil, "", pactum.Errorf(pactum.EUNAUTHORIZED, "Invalid API token.")
 	} else if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if t.RevokedAt != nil {
-		return nil, pactum.Errorf(pactum.EUNAUTHORIZED, "This API token was revoked.")
+		return nil, "", pactum.Errorf(pactum.EUNAUTHORIZED, "This API token was revoked.")
 	}
 	if t.ExpiresAt != nil && !now.Before(*t.ExpiresAt) {
-		return nil, pactum.Errorf(pactum.EUNAUTHORIZED, "This API token expired at %s.", t.ExpiresAt.UTC().Format(time.RFC3339))
+		return nil, "", pactum.Errorf(pactum.EUNAUTHORIZED, "This API token expired at %s.", t.ExpiresAt.UTC().Format(time.RFC3339))
 	}
-	// Record use at most every five minutes: enough to spot stale tokens,
-	// without a write on every request.
-	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) > 5*time.Minute {
+	if !u.Active() {
+		// Not cached: it must stay refused, and reactivation must work
+		// at once.
+		return nil, "", pactum.Errorf(pactum.EUNAUTHORIZED, "Invalid API token.")
+	}
+	if t.Scope == "" {
+		t.Scope = pactum.ScopeFull
+	}
+	// Record use at most every tokenUseEvery. Between writes the token is
+	// answered from the cache (tokenTTL), so this read-and-compare costs a
+	// store read, not a write, per tokenTTL.
+	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) >= tokenUseEvery {
 		err := a.update(ctx, nil, func(tx pactum.Tx) error { return tx.UpdateTokenUsed(ctx, t.ID, tx.Now()) })
 		if err != nil {
 			a.logger.Warn("record token use", "token", t.ID, "err", err)
 		}
 	}
-	a.cache.putToken(hash, cachedToken{user: u, tokenID: t.ID, expiresAt: t.ExpiresAt, at: time.Now()})
+	a.cache.putToken(hash, cachedToken{user: u, tokenID: t.ID, expiresAt: t.ExpiresAt, scope: t.Scope, at: time.Now()})
+	return u, t.Scope, nil
+}
+
+// DeactivateUser makes a user unable to act: their tokens are refused at
+// once on this instance (within tokenTTL on another server on the same
+// PostgreSQL database) and no token can be issued to them; their tokens
+// are kept, so reactivation restores them. Access managers only
+// (EFORBIDDEN); ENOTFOUND for an unknown user; ECONFLICT for the caller
+// themself, which also keeps the last access manager active. Deactivating
+// a deactivated user changes nothing.
+func (a *App) DeactivateUser(ctx context.Context, userID string) (*pactum.User, error) {
+	caller, err := manager(ctx, "deactivate users")
+	if err != nil {
+		return nil, err
+	}
+	if caller.ID == userID {
+		return nil, pactum.Errorf(pactum.ECONFLICT, "You cannot deactivate yourself; another access manager can.")
+	}
+	return a.setUserActive(ctx, caller, userID, false)
+}
+
+// ReactivateUser undoes DeactivateUser: the user's unrevoked, unexpired
+// tokens work again. Access managers only (EFORBIDDEN); ENOTFOUND for an
+// unknown user; reactivating an active user changes nothing.
+func (a *App) ReactivateUser(ctx context.Context, userID string) (*pactum.User, error) {
+	caller, err := manager(ctx, "reactivate users")
+	if err != nil {
+		return nil, err
+	}
+	return a.setUserActive(ctx, caller, userID, true)
+}
+
+func (a *App) setUserActive(ctx context.Context, caller *pactum.User, userID string, active bool) (*pactum.User, error) {
+	defer a.cache.dropUser(userID)
+	var u *pactum.User
+	err := a.update(ctx, caller, func(tx pactum.Tx) error {
+		var err error
+		if u, err = tx.GetUser(ctx, userID); err != nil {
+			return err
+		}
+		if u.Active() == active {
+			return nil
+		}
+		before := *u
+		kind := "user.reactivate"
+		u.DeactivatedAt = nil
+		if !active {
+			now := tx.Now()
+			u.DeactivatedAt, kind = &now, "user.deactivate"
+		}
+		if err := tx.UpdateUserDeactivated(ctx, userID, u.DeactivatedAt); err != nil {
+			return err
+		}
+		return tx.Record(kind, "user", u.ID, before, u)
+	})
+	if err != nil {
+		return nil, err
+	}
 	return u, nil
 }
 
@@ -286,7 +396,7 @@ func (a *App) Bootstrap(ctx context.Context, email, name string) (*pactum.User, 
 	if err := a.CreateUser(sys, u); err != nil {
 		return nil, "", err
 	}
-	_, secret, err := a.CreateToken(sys, u.ID, "bootstrap", nil)
+	_, secret, err := a.CreateToken(sys, u.ID, "bootstrap", nil, pactum.ScopeFull)
 	if err != nil {
 		return nil, "", err
 	}

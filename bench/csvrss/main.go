@@ -63,7 +63,7 @@ func run(ctx context.Context, dsn string) error {
 	if err != nil || len(users) != 1 {
 		return fmt.Errorf("the scalegen manager: %v (%d found)", err, len(users))
 	}
-	_, secret, err := app.CreateToken(pactum.NewContextWithUser(ctx, users[0]), users[0].ID, "csvrss", nil)
+	_, secret, err := app.CreateToken(pactum.NewContextWithUser(ctx, users[0]), users[0].ID, "csvrss", nil, "")
 	if err != nil {
 		return err
 	}
