@@ -1188,6 +1188,27 @@ func (e SystemTrainingPlanGpusSource) Valid() bool {
 	}
 }
 
+// Defines values for TokenScope.
+const (
+	Full      TokenScope = "full"
+	ReadOnly  TokenScope = "read-only"
+	SiteAgent TokenScope = "site-agent"
+)
+
+// Valid indicates whether the value is a known member of the TokenScope enum.
+func (e TokenScope) Valid() bool {
+	switch e {
+	case Full:
+		return true
+	case ReadOnly:
+		return true
+	case SiteAgent:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for TrainingPlanFlopMethod.
 const (
 	Declared TrainingPlanFlopMethod = "declared"
@@ -3243,14 +3264,19 @@ type TimeToAccessReport struct {
 
 // Token defines model for Token.
 type Token struct {
-	CreatedAt  time.Time  `json:"created_at"`
-	ExpiresAt  *time.Time `json:"expires_at,omitempty"`
-	Id         string     `json:"id"`
+	CreatedAt time.Time  `json:"created_at"`
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	Id        string     `json:"id"`
+
+	// LastUsedAt Written at most once a minute
 	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
 	Name       string     `json:"name"`
 	Prefix     string     `json:"prefix"`
 	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
-	UserId     string     `json:"user_id"`
+
+	// Scope What the token may do, within its user's rights: full (default), read-only (only GET and HEAD requests), site-agent (only the site agent's requests: its site's desired state, heartbeat and drift, usage ingest, allocation transitions, and reading its own user). Other requests are refused with 403 naming the scope.
+	Scope  *TokenScope `json:"scope,omitempty"`
+	UserId string      `json:"user_id"`
 }
 
 // TokenCreated defines model for TokenCreated.
@@ -3263,6 +3289,9 @@ type TokenCreated struct {
 	Prefix     string     `json:"prefix"`
 	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
 
+	// Scope What the token may do, within its user's rights: full (default), read-only (only GET and HEAD requests), site-agent (only the site agent's requests: its site's desired state, heartbeat and drift, usage ingest, allocation transitions, and reading its own user). Other requests are refused with 403 naming the scope.
+	Scope *TokenScope `json:"scope,omitempty"`
+
 	// Secret Shown once; only its hash is stored
 	Secret string `json:"secret"`
 	UserId string `json:"user_id"`
@@ -3270,8 +3299,12 @@ type TokenCreated struct {
 
 // TokenInput defines model for TokenInput.
 type TokenInput struct {
+	// ExpiresAt Default: the server's default token lifetime (pactum serve --token-ttl); at most its maximum (--token-max-ttl)
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 	Name      string     `json:"name"`
+
+	// Scope What the token may do, within its user's rights: full (default), read-only (only GET and HEAD requests), site-agent (only the site agent's requests: its site's desired state, heartbeat and drift, usage ingest, allocation transitions, and reading its own user). Other requests are refused with 403 naming the scope.
+	Scope *TokenScope `json:"scope,omitempty"`
 }
 
 // TokenList defines model for TokenList.
@@ -3279,6 +3312,9 @@ type TokenList struct {
 	Items []Token `json:"items"`
 	Total int     `json:"total"`
 }
+
+// TokenScope What the token may do, within its user's rights: full (default), read-only (only GET and HEAD requests), site-agent (only the site agent's requests: its site's desired state, heartbeat and drift, usage ingest, allocation transitions, and reading its own user). Other requests are refused with 403 naming the scope.
+type TokenScope string
 
 // TrainingPlan The training target (declared, else 6·P·D) timed on the requested systems at the ends of their MFU bands; derived whenever a proposal is returned, absent without a target
 type TrainingPlan struct {
@@ -3504,14 +3540,17 @@ type UsageThreshold struct {
 
 // User defines model for User.
 type User struct {
-	CreatedAt      time.Time `json:"created_at"`
-	Email          string    `json:"email"`
-	Id             string    `json:"id"`
-	Name           string    `json:"name"`
-	OrganizationId *string   `json:"organization_id,omitempty"`
-	Role           Role      `json:"role"`
-	Site           *string   `json:"site,omitempty"`
-	Username       *string   `json:"username,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+
+	// DeactivatedAt Set while the user is deactivated: their tokens are refused
+	DeactivatedAt  *time.Time `json:"deactivated_at,omitempty"`
+	Email          string     `json:"email"`
+	Id             string     `json:"id"`
+	Name           string     `json:"name"`
+	OrganizationId *string    `json:"organization_id,omitempty"`
+	Role           Role       `json:"role"`
+	Site           *string    `json:"site,omitempty"`
+	Username       *string    `json:"username,omitempty"`
 }
 
 // UserInput defines model for UserInput.
@@ -5026,6 +5065,20 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/v1/users/{id} (the `GetUser` operationId).
 	GetUser(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeactivateUser Deactivate a user (access managers)
+	//
+	// The user's tokens are refused at once (on another server instance on the same database within two seconds, the token cache's lifetime) and no token can be issued to them; their tokens are kept for reactivation. Idempotent; audit-logged. 409 for oneself, so the last access manager stays.
+	//
+	// Corresponds with POST /api/v1/users/{id}/deactivate (the `DeactivateUser` operationId).
+	DeactivateUser(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReactivateUser Reactivate a deactivated user (access managers)
+	//
+	// Their unrevoked, unexpired tokens work again. Idempotent; audit-logged.
+	//
+	// Corresponds with POST /api/v1/users/{id}/reactivate (the `ReactivateUser` operationId).
+	ReactivateUser(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListTokens A user's API tokens (never their secrets)
 	//
@@ -7308,6 +7361,40 @@ func (c *Client) CreateUser(ctx context.Context, body CreateUserJSONRequestBody,
 // Corresponds with GET /api/v1/users/{id} (the `GetUser` operationId).
 func (c *Client) GetUser(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetUserRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeactivateUser Deactivate a user (access managers)
+//
+// The user's tokens are refused at once (on another server instance on the same database within two seconds, the token cache's lifetime) and no token can be issued to them; their tokens are kept for reactivation. Idempotent; audit-logged. 409 for oneself, so the last access manager stays.
+//
+// Corresponds with POST /api/v1/users/{id}/deactivate (the `DeactivateUser` operationId).
+func (c *Client) DeactivateUser(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeactivateUserRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReactivateUser Reactivate a deactivated user (access managers)
+//
+// Their unrevoked, unexpired tokens work again. Idempotent; audit-logged.
+//
+// Corresponds with POST /api/v1/users/{id}/reactivate (the `ReactivateUser` operationId).
+func (c *Client) ReactivateUser(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReactivateUserRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -12595,6 +12682,74 @@ func NewGetUserRequest(server string, id ID) (*http.Request, error) {
 	return req, nil
 }
 
+// NewDeactivateUserRequest constructs an http.Request for the DeactivateUser method
+func NewDeactivateUserRequest(server string, id ID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/users/%s/deactivate", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewReactivateUserRequest constructs an http.Request for the ReactivateUser method
+func NewReactivateUserRequest(server string, id ID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/users/%s/reactivate", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListTokensRequest constructs an http.Request for the ListTokens method
 func NewListTokensRequest(server string, id ID) (*http.Request, error) {
 	var err error
@@ -13915,6 +14070,24 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/v1/users/{id} (the `GetUser` operationId).
 	GetUserWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*GetUserResponse, error)
+
+	// DeactivateUserWithResponse Deactivate a user (access managers)
+	//
+	// The user's tokens are refused at once (on another server instance on the same database within two seconds, the token cache's lifetime) and no token can be issued to them; their tokens are kept for reactivation. Idempotent; audit-logged. 409 for oneself, so the last access manager stays.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/users/{id}/deactivate (the `DeactivateUser` operationId).
+	DeactivateUserWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*DeactivateUserResponse, error)
+
+	// ReactivateUserWithResponse Reactivate a deactivated user (access managers)
+	//
+	// Their unrevoked, unexpired tokens work again. Idempotent; audit-logged.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/users/{id}/reactivate (the `ReactivateUser` operationId).
+	ReactivateUserWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*ReactivateUserResponse, error)
 
 	// ListTokensWithResponse A user's API tokens (never their secrets)
 	//
@@ -21548,6 +21721,165 @@ func (r GetUserResponse) ContentType() string {
 	return ""
 }
 
+// DeactivateUserResponse429Headers the declared response headers of an HTTP 429 response for DeactivateUser
+type DeactivateUserResponse429Headers struct {
+	RetryAfter *int
+}
+
+type DeactivateUserResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *User
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooMany
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeactivateUserResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeactivateUserResponse) GetJSON200() *User {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeactivateUserResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeactivateUserResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeactivateUserResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r DeactivateUserResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DeactivateUserResponse) GetJSON429() *TooMany {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r DeactivateUserResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeactivateUserResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeactivateUserResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeactivateUserResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ReactivateUserResponse429Headers the declared response headers of an HTTP 429 response for ReactivateUser
+type ReactivateUserResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ReactivateUserResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *User
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooMany
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ReactivateUserResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ReactivateUserResponse) GetJSON200() *User {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ReactivateUserResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ReactivateUserResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ReactivateUserResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ReactivateUserResponse) GetJSON429() *TooMany {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r ReactivateUserResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReactivateUserResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReactivateUserResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReactivateUserResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListTokensResponse429Headers the declared response headers of an HTTP 429 response for ListTokens
 type ListTokensResponse429Headers struct {
 	RetryAfter *int
@@ -21633,6 +21965,8 @@ type CreateTokenResponse struct {
 	JSON401 *Unauthorized
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *TooLarge
 	// JSON429 the response for an HTTP 429 `application/json` response
@@ -21659,6 +21993,11 @@ func (r CreateTokenResponse) GetJSON401() *Unauthorized {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r CreateTokenResponse) GetJSON404() *NotFound {
 	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CreateTokenResponse) GetJSON409() *Conflict {
+	return r.JSON409
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -23806,6 +24145,36 @@ func (c *ClientWithResponses) GetUserWithResponse(ctx context.Context, id ID, re
 		return nil, err
 	}
 	return ParseGetUserResponse(rsp)
+}
+
+// DeactivateUserWithResponse Deactivate a user (access managers)
+//
+// The user's tokens are refused at once (on another server instance on the same database within two seconds, the token cache's lifetime) and no token can be issued to them; their tokens are kept for reactivation. Idempotent; audit-logged. 409 for oneself, so the last access manager stays.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/users/{id}/deactivate (the `DeactivateUser` operationId).
+func (c *ClientWithResponses) DeactivateUserWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*DeactivateUserResponse, error) {
+	rsp, err := c.DeactivateUser(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeactivateUserResponse(rsp)
+}
+
+// ReactivateUserWithResponse Reactivate a deactivated user (access managers)
+//
+// Their unrevoked, unexpired tokens work again. Idempotent; audit-logged.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/users/{id}/reactivate (the `ReactivateUser` operationId).
+func (c *ClientWithResponses) ReactivateUserWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*ReactivateUserResponse, error) {
+	rsp, err := c.ReactivateUser(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReactivateUserResponse(rsp)
 }
 
 // ListTokensWithResponse A user's API tokens (never their secrets)
@@ -30629,6 +30998,147 @@ func ParseGetUserResponse(rsp *http.Response) (*GetUserResponse, error) {
 	return response, nil
 }
 
+// ParseDeactivateUserResponse parses an HTTP response from a DeactivateUserWithResponse call
+func ParseDeactivateUserResponse(rsp *http.Response) (*DeactivateUserResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeactivateUserResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest User
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooMany
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers DeactivateUserResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseReactivateUserResponse parses an HTTP response from a ReactivateUserWithResponse call
+func ParseReactivateUserResponse(rsp *http.Response) (*ReactivateUserResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReactivateUserResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest User
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooMany
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ReactivateUserResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListTokensResponse parses an HTTP response from a ListTokensWithResponse call
 func ParseListTokensResponse(rsp *http.Response) (*ListTokensResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -30730,6 +31240,13 @@ func ParseCreateTokenResponse(rsp *http.Response) (*CreateTokenResponse, error) 
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest TooLarge
