@@ -188,14 +188,19 @@ func (sc *scenario) register() error {
 	return nil
 }
 
-// newUser creates a user and a token named token for them, and returns a
-// client acting as them; step names the creation in errors.
-func (sc *scenario) newUser(in client.UserInput, token, step string) (*client.ClientWithResponses, string, error) {
+// newUser creates a user and a token named token for them (of scope, when
+// given; full otherwise), and returns a client acting as them; step names
+// the creation in errors.
+func (sc *scenario) newUser(in client.UserInput, token, step string, scope ...client.TokenScope) (*client.ClientWithResponses, string, error) {
 	ur, err := sc.mgr.CreateUserWithResponse(sc.ctx, in)
 	if err := expect(ur, err, 201, step); err != nil {
 		return nil, "", err
 	}
-	tr, err := sc.mgr.CreateTokenWithResponse(sc.ctx, ur.JSON201.Id, client.TokenInput{Name: token})
+	ti := client.TokenInput{Name: token}
+	if len(scope) > 0 {
+		ti.Scope = &scope[0]
+	}
+	tr, err := sc.mgr.CreateTokenWithResponse(sc.ctx, ur.JSON201.Id, ti)
 	if err := expect(tr, err, 201, "issue a token for "+in.Email); err != nil {
 		return nil, "", err
 	}

@@ -159,7 +159,7 @@ func (st *siteStage) start() error {
 	email := "ops-" + st.system + "@" + strings.ToLower(st.site) + ".example"
 	site := st.site
 	api, _, err := st.newUser(client.UserInput{Email: email, Name: site + " operations", Role: client.SiteOperator, Site: &site},
-		"agent", "create the operator of "+site)
+		"agent", "create the operator of "+site, client.SiteAgent) // the agent's token makes only its requests
 	if err != nil {
 		return err
 	}

@@ -25,5 +25,5 @@ func newMeCmd(e *env) *cobra.Command {
 
 func printUser(e *env, u *client.User) error {
 	return keyValues(e.stdout, [][2]string{{"id", u.Id}, {"email", u.Email}, {"name", u.Name}, {"role", string(u.Role)},
-		{"organization", str(u.OrganizationId)}, {"site", str(u.Site)}, {"username", str(u.Username)}, {"created", fmtTime(u.CreatedAt)}})
+		{"organization", str(u.OrganizationId)}, {"site", str(u.Site)}, {"username", str(u.Username)}, {"created", fmtTime(u.CreatedAt)}, {"state", userState(*u)}})
 }

@@ -72,8 +72,13 @@ an access manager's or auditor's token unless --metrics-public.`,
 			if sweepEvery < 0 {
 				return pactum.Errorf(pactum.EINVALID, "--sweep-interval %s: give a positive duration, or 0 not to sweep", sweepEvery)
 			}
+			tokenTTL, tokenMaxTTL, err := tokenLifetimes(cmd)
+			if err != nil {
+				return err
+			}
 			a, err := openApp(cmd.Context(), dsn, logger, rules, nil, func(c *usecase.Config) {
 				c.DocumentKey, c.AlertFractions = docKey, fractions
+				c.TokenDefaultTTL, c.TokenMaxTTL = tokenTTL, tokenMaxTTL
 				if terms != nil {
 					c.Obligations = terms
 				}
@@ -108,6 +113,8 @@ an access manager's or auditor's token unless --metrics-public.`,
 	}
 	storeFlags(cmd)
 	cmd.Flags().String("addr", "127.0.0.1:8080", "address to listen on (HOST:PORT)")
+	cmd.Flags().String("token-ttl", "90d", "lifetime of an API token created without an expiry (30d, 2w, 12h)")
+	cmd.Flags().String("token-max-ttl", "365d", "longest lifetime an API token may be given (30d, 2w, 12h)")
 	cmd.Flags().String("log-level", "info", "log level: debug, info, warn, error")
 	cmd.Flags().String("rules", "", "screening ruleset directory instead of the embedded one")
 	d := pactumhttp.DefaultLimits
@@ -230,4 +237,22 @@ func alertFractions(cmd *cobra.Command) ([]float64, error) {
 		}
 	}
 	return fs, nil
+}
+
+// tokenLifetimes reads --token-ttl and --token-max-ttl; the default may not
+// exceed the maximum.
+func tokenLifetimes(cmd *cobra.Command) (def, maxTTL time.Duration, err error) {
+	for _, f := range []struct {
+		name string
+		d    *time.Duration
+	}{{"token-ttl", &def}, {"token-max-ttl", &maxTTL}} {
+		s, _ := cmd.Flags().GetString(f.name)
+		if *f.d, err = parseLifetime(s); err != nil {
+			return 0, 0, pactum.Errorf(pactum.EINVALID, "--%s %q: %v", f.name, s, err)
+		}
+	}
+	if def > maxTTL {
+		return 0, 0, pactum.Errorf(pactum.EINVALID, "--token-ttl %s is longer than --token-max-ttl %s", def, maxTTL)
+	}
+	return def, maxTTL, nil
 }

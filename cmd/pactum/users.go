@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -14,8 +15,45 @@ import (
 
 func newUsersCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{Use: "users", Short: "Create and list users"}
-	cmd.AddCommand(newUsersCreateCmd(e), newUsersListCmd(e), newSetUsernameCmd(e))
+	cmd.AddCommand(newUsersCreateCmd(e), newUsersListCmd(e), newSetUsernameCmd(e),
+		newUserStateCmd(e, true), newUserStateCmd(e, false))
 	return cmd
+}
+
+// newUserStateCmd is users deactivate (deactivate) or users reactivate.
+func newUserStateCmd(e *env, deactivate bool) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "reactivate USER_ID",
+		Short: "Reactivate a deactivated user (access managers): their tokens work again",
+		Args:  cobra.ExactArgs(1),
+	}
+	if deactivate {
+		cmd.Use, cmd.Short = "deactivate USER_ID", "Deactivate a user (access managers): their tokens stop working at once"
+		cmd.Long = `Deactivate a user: their tokens are refused at once (by another server on the
+same PostgreSQL database within two seconds) and no token can be issued to
+them. Their tokens are kept: reactivating them restores the tokens. You cannot
+deactivate yourself.`
+	}
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if deactivate {
+			return call(cmd, e, func(ctx context.Context, c *client.ClientWithResponses) (*client.DeactivateUserResponse, error) {
+				return c.DeactivateUserWithResponse(ctx, args[0])
+			}, func(resp *client.DeactivateUserResponse) error { return printUser(e, resp.JSON200) })
+		}
+		return call(cmd, e, func(ctx context.Context, c *client.ClientWithResponses) (*client.ReactivateUserResponse, error) {
+			return c.ReactivateUserWithResponse(ctx, args[0])
+		}, func(resp *client.ReactivateUserResponse) error { return printUser(e, resp.JSON200) })
+	}
+	jsonFlag(cmd)
+	return cmd
+}
+
+// userState is "deactivated" or "active".
+func userState(u client.User) string {
+	if u.DeactivatedAt != nil {
+		return "deactivated"
+	}
+	return "active"
 }
 
 func newUsersCreateCmd(e *env) *cobra.Command {
@@ -71,9 +109,9 @@ func newUsersListCmd(e *env) *cobra.Command {
 		},
 		page: func(r *client.ListUsersResponse) ([]client.User, int) { return r.JSON200.Items, r.JSON200.Total },
 		cols: columns[client.User]{
-			header: []string{"ID", "EMAIL", "NAME", "ROLE", "ORGANIZATION", "SITE"},
+			header: []string{"ID", "EMAIL", "NAME", "ROLE", "ORGANIZATION", "SITE", "STATE"},
 			row: func(u client.User) []string {
-				return []string{u.Id, u.Email, u.Name, string(u.Role), str(u.OrganizationId), str(u.Site)}
+				return []string{u.Id, u.Email, u.Name, string(u.Role), str(u.OrganizationId), str(u.Site), userState(u)}
 			},
 		},
 		paged: true,
@@ -125,8 +163,9 @@ func newTokensCreateCmd(e *env) *cobra.Command {
 		Use:   "create",
 		Short: "Issue a token (for yourself, or, as access manager, for --user)",
 		Long:  "Issue an API token. The secret is printed once; pactum stores only its SHA-256.",
-		Example: `  pactum tokens create --name laptop
-  pactum tokens create --user USER_ID --name site-agent --expires 2027-06-30`,
+		Example: `  pactum tokens create --name laptop --expires-in 30d
+  pactum tokens create --name dashboards --scope read-only
+  pactum tokens create --user USER_ID --name agent --scope site-agent --expires 2027-06-30`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			in := client.TokenInput{}
@@ -136,24 +175,48 @@ func newTokensCreateCmd(e *env) *cobra.Command {
 				if err != nil {
 					return nil, err
 				}
-				if exp, _ := cmd.Flags().GetString("expires"); exp != "" {
+				exp, _ := cmd.Flags().GetString("expires")
+				within, _ := cmd.Flags().GetString("expires-in")
+				if exp != "" && within != "" {
+					return nil, pactum.Errorf(pactum.EINVALID, "Give --expires or --expires-in, not both.")
+				}
+				if exp != "" {
 					t, err := parseTime(exp)
 					if err != nil {
 						return nil, pactum.Errorf(pactum.EINVALID, "--expires %q: %v", exp, err)
 					}
 					in.ExpiresAt = &t
 				}
+				if within != "" {
+					d, err := parseLifetime(within)
+					if err != nil {
+						return nil, pactum.Errorf(pactum.EINVALID, "--expires-in %q: %v", within, err)
+					}
+					// From this machine's clock: the server checks
+					// the result against its maximum.
+					t := time.Now().Add(d).UTC()
+					in.ExpiresAt = &t
+				}
+				if s, _ := cmd.Flags().GetString("scope"); s != "" {
+					scope := client.TokenScope(s)
+					if !scope.Valid() {
+						return nil, pactum.Errorf(pactum.EINVALID, "--scope %q: give full, read-only or site-agent", s)
+					}
+					in.Scope = &scope
+				}
 				return c.CreateTokenWithResponse(ctx, user, in)
 			}, func(resp *client.CreateTokenResponse) error {
 				t := resp.JSON201
-				fmt.Fprintf(e.stdout, "Token %s (%s) for user %s, expires %s.\nSecret (shown once): %s\n", t.Id, t.Name, t.UserId, fmtTimePtr(t.ExpiresAt), t.Secret)
+				fmt.Fprintf(e.stdout, "Token %s (%s, scope %s) for user %s, expires %s.\nSecret (shown once): %s\n", t.Id, t.Name, scopeOf(t.Scope), t.UserId, fmtTimePtr(t.ExpiresAt), t.Secret)
 				return nil
 			})
 		},
 	}
 	cmd.Flags().String("name", "", "what the token is for (required)")
 	cmd.Flags().String("user", "", "user ID (default: yourself)")
-	cmd.Flags().String("expires", "", "expiry, YYYY-MM-DD or RFC 3339 (default: never)")
+	cmd.Flags().String("expires", "", "expiry, YYYY-MM-DD or RFC 3339 (default: the server's default lifetime, 90 days unless configured)")
+	cmd.Flags().String("expires-in", "", "lifetime from now instead of --expires: 30d, 2w, 12h (at most the server's maximum, 365 days unless configured)")
+	cmd.Flags().String("scope", "", "full (default), read-only (GET only) or site-agent (only the site agent's requests)")
 	_ = cmd.MarkFlagRequired("name")
 	jsonFlag(cmd)
 	return cmd
@@ -172,9 +235,9 @@ func newTokensListCmd(e *env) *cobra.Command {
 		},
 		page: func(r *client.ListTokensResponse) ([]client.Token, int) { return r.JSON200.Items, r.JSON200.Total },
 		cols: columns[client.Token]{
-			header: []string{"ID", "NAME", "PREFIX", "CREATED", "EXPIRES", "LAST USED", "REVOKED"},
+			header: []string{"ID", "NAME", "PREFIX", "SCOPE", "CREATED", "EXPIRES", "LAST USED", "REVOKED"},
 			row: func(t client.Token) []string {
-				return []string{t.Id, t.Name, t.Prefix + "…", fmtTime(t.CreatedAt), fmtTimePtr(t.ExpiresAt), fmtTimePtr(t.LastUsedAt), fmtTimePtr(t.RevokedAt)}
+				return []string{t.Id, t.Name, t.Prefix + "…", scopeOf(t.Scope), fmtTime(t.CreatedAt), fmtTimePtr(t.ExpiresAt), fmtTimePtr(t.LastUsedAt), fmtTimePtr(t.RevokedAt)}
 			},
 		},
 	})
@@ -196,4 +259,12 @@ func newTokensRevokeCmd(e *env) *cobra.Command {
 			return nil
 		},
 	}
+}
+
+// scopeOf is a token's scope, full when the server did not say.
+func scopeOf(s *client.TokenScope) string {
+	if s == nil {
+		return string(client.Full)
+	}
+	return string(*s)
 }
