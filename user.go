@@ -114,7 +114,9 @@ type Token struct {
 }
 
 // TokenScope limits the requests a token may make, whatever its user's
-// role allows.
+// role allows. It is a limit of the API's front door, enforced where
+// requests arrive (package http, scopeAllows); the use cases judge the user
+// as ever.
 type TokenScope string
 
 // The token scopes.
