@@ -86,3 +86,14 @@ func TestUsersDeactivateAndScopedTokens(t *testing.T) {
 		t.Errorf("tokens list does not show scopes:\n%s", out)
 	}
 }
+
+// TestServeTokenLifetimeFlags: serve refuses a default token lifetime
+// longer than the maximum, and a lifetime it cannot read, before serving.
+func TestServeTokenLifetimeFlags(t *testing.T) {
+	for _, flags := range [][]string{{"--token-ttl", "400d"}, {"--token-max-ttl", "1y"}, {"--token-ttl", "0d"}} {
+		args := append([]string{"serve", "--data", t.TempDir(), "--addr", "127.0.0.1:0"}, flags...)
+		if code, _, stderr := cli(t, nil, args...); code != exitInvalid || !strings.Contains(stderr, "--token-") {
+			t.Errorf("serve %v: exit %d %s", flags, code, stderr)
+		}
+	}
+}
