@@ -19,25 +19,7 @@ import (
 func TestIncidentMigrationDown(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, dialect string) {
 		ctx := context.Background()
-		dsn := storetest.DSN(t, dialect)
-		db, err := sqlstore.Open(ctx, dsn, sqlstore.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		db.Close()
-		driver, gd := "sqlite", goose.DialectSQLite3
-		if dialect == sqlstore.Postgres {
-			driver, gd = "pgx", goose.DialectPostgres
-		}
-		raw, err := sql.Open(driver, dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer raw.Close()
-		p, err := goose.NewProvider(gd, raw, os.DirFS("migrations/"+dialect))
-		if err != nil {
-			t.Fatal(err)
-		}
+		raw, p := migrated(t, dialect)
 		if _, err := p.DownTo(ctx, 170); err != nil {
 			t.Fatalf("down: %v", err)
 		}
@@ -52,4 +34,31 @@ func TestIncidentMigrationDown(t *testing.T) {
 			t.Fatalf("outcomes after up: %d %v", n, err)
 		}
 	})
+}
+
+// migrated returns a database of dialect migrated to the latest version,
+// opened without pactum's store, and the goose provider of its
+// migrations, for tests that take a migration down and up again.
+func migrated(t *testing.T, dialect string) (*sql.DB, *goose.Provider) {
+	t.Helper()
+	dsn := storetest.DSN(t, dialect)
+	db, err := sqlstore.Open(context.Background(), dsn, sqlstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	driver, gd := "sqlite", goose.DialectSQLite3
+	if dialect == sqlstore.Postgres {
+		driver, gd = "pgx", goose.DialectPostgres
+	}
+	raw, err := sql.Open(driver, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { raw.Close() })
+	p, err := goose.NewProvider(gd, raw, os.DirFS("migrations/"+dialect))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw, p
 }

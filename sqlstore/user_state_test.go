@@ -5,11 +5,8 @@ package sqlstore_test
 import (
 	"context"
 	"database/sql"
-	"os"
 	"testing"
 	"time"
-
-	"github.com/pressly/goose/v3"
 
 	"github.com/pactum/pactum"
 	"github.com/pactum/pactum/sqlstore"
@@ -81,25 +78,7 @@ func TestUserStateAndTokenScope(t *testing.T) {
 func TestUserStateMigration(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, dialect string) {
 		ctx := context.Background()
-		dsn := storetest.DSN(t, dialect)
-		db, err := sqlstore.Open(ctx, dsn, sqlstore.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		db.Close()
-		driver, gd := "sqlite", goose.DialectSQLite3
-		if dialect == sqlstore.Postgres {
-			driver, gd = "pgx", goose.DialectPostgres
-		}
-		raw, err := sql.Open(driver, dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer raw.Close()
-		p, err := goose.NewProvider(gd, raw, os.DirFS("migrations/"+dialect))
-		if err != nil {
-			t.Fatal(err)
-		}
+		raw, p := migrated(t, dialect)
 		if _, err := p.DownTo(ctx, 190); err != nil {
 			t.Fatalf("down: %v", err)
 		}
