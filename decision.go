@@ -127,16 +127,26 @@ func AwardConditions(p *Proposal, ethics []*Review) []Finding {
 // reviews must be the ones that count (ReviewQueries.ListCountedReviews).
 func EthicsConditions(reviews []*Review) []Finding {
 	var out []Finding
-	seen := map[string]bool{}
+	seen := map[string]int{}
 	for _, r := range reviews {
 		if r.Stage != StageEthics || r.Recommendation != RecommendAcceptWithConditions {
 			continue
 		}
-		for _, c := range r.Conditions {
-			if !seen[c] {
-				seen[c] = true
-				out = append(out, Finding{RuleID: "ethics.review", Basis: "Ethics review of the proposal", Effect: EffectCondition, Message: c})
+		for i, c := range r.Conditions {
+			due := 0
+			if i < len(r.ConditionDueDays) {
+				due = r.ConditionDueDays[i]
 			}
+			if j, ok := seen[c]; ok {
+				// Two reviewers set the same condition: the earlier
+				// deadline holds.
+				if due > 0 && (out[j].DueDays == 0 || due < out[j].DueDays) {
+					out[j].DueDays = due
+				}
+				continue
+			}
+			seen[c] = len(out)
+			out = append(out, Finding{RuleID: "ethics.review", Basis: "Ethics review of the proposal", Effect: EffectCondition, Message: c, DueDays: due})
 		}
 	}
 	return out

@@ -224,13 +224,20 @@ func (o *Obligation) Pending() bool {
 // IsOverdue reports whether o is pending past its due date at now.
 func (o *Obligation) IsOverdue(now time.Time) bool { return o.Pending() && !now.Before(o.DueAt) }
 
+// DefaultEthicsConditionTitle names an ethics condition's obligation when
+// the mode's terms have no template for one but the ethics review set its
+// own deadline.
+const DefaultEthicsConditionTitle = "Report on how the ethics condition is met"
+
 // NewObligations instantiates mode terms m for allocation al: one
-// obligation per template, and for the ethics-condition template one per
-// ethics condition al carries (none when it carries none). Due dates are
-// whole seconds.
+// obligation per template other than the ethics condition's, then one per
+// ethics condition al carries, due when the ethics review said (its
+// DueDays after the start) or else as the mode's ethics-condition template
+// says (none when the mode has no such template and the review set no
+// date). Due dates are whole seconds.
 func NewObligations(al *Allocation, m *ModeObligations, now time.Time, newID func() string) []*Obligation {
 	if m == nil {
-		return nil
+		m = &ModeObligations{} // the ethics reviewer's own deadlines still hold
 	}
 	var out []*Obligation
 	mk := func(t ObligationTemplate, title, detail string) {
@@ -247,15 +254,28 @@ func NewObligations(al *Allocation, m *ModeObligations, now time.Time, newID fun
 			Title: title, Detail: detail, DueAt: due.UTC().Truncate(time.Second), BreachAfterDays: m.BreachAfterDays,
 			State: ObligationOpen, CreatedAt: now, Version: 1})
 	}
+	var ethics *ObligationTemplate
 	for _, t := range m.Templates {
-		if t.Kind != ObligationEthicsCondition {
-			mk(t, t.Title, "")
+		if t.Kind == ObligationEthicsCondition {
+			ethics = &t
 			continue
 		}
-		for _, c := range al.Conditions {
-			if c.RuleID == "ethics.review" {
-				mk(t, t.Title, c.Message)
+		mk(t, t.Title, "")
+	}
+	for _, c := range al.Conditions {
+		if c.RuleID != "ethics.review" {
+			continue
+		}
+		switch {
+		case c.DueDays > 0:
+			// The ethics reviewer's own deadline beats the mode's.
+			t := ObligationTemplate{Kind: ObligationEthicsCondition, Title: DefaultEthicsConditionTitle, DaysAfterStart: c.DueDays}
+			if ethics != nil {
+				t.Title = ethics.Title
 			}
+			mk(t, t.Title, c.Message)
+		case ethics != nil:
+			mk(*ethics, ethics.Title, c.Message)
 		}
 	}
 	return out

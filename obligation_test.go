@@ -61,6 +61,66 @@ func TestNewObligations(t *testing.T) {
 	}
 }
 
+// TestNewObligationsReviewerDeadline: an ethics condition whose review set
+// its own deadline is due then, with or without the mode's ethics
+// template, and even when the mode has no terms; the others keep the
+// template's date.
+func TestNewObligationsReviewerDeadline(t *testing.T) {
+	n := 0
+	ids := func() string { n++; return fmt.Sprint("o", n) }
+	al := oblAllocation()
+	al.Conditions[2].DueDays = 10
+	withTemplate := &pactum.ModeObligations{Mode: pactum.ModeFastLane, Templates: []pactum.ObligationTemplate{
+		{Kind: pactum.ObligationEthicsCondition, Title: "Ethics", DaysAfterStart: 30}}}
+	without := &pactum.ModeObligations{Mode: pactum.ModeFastLane, BreachAfterDays: 7, Templates: []pactum.ObligationTemplate{
+		{Kind: pactum.ObligationFinalReport, Title: "Final", DaysAfterEnd: 60}}}
+	type got struct {
+		detail, title string
+		due           time.Time
+	}
+	cases := []struct {
+		name string
+		m    *pactum.ModeObligations
+		want []got
+	}{
+		{"template", withTemplate, []got{
+			{"Publish the data-protection impact assessment.", "Ethics", oblT0.AddDate(0, 0, 30)},
+			{"Name a contact for the ethics board.", "Ethics", oblT0.AddDate(0, 0, 10)}}},
+		{"no ethics template", without, []got{
+			{"Name a contact for the ethics board.", pactum.DefaultEthicsConditionTitle, oblT0.AddDate(0, 0, 10)}}},
+		{"no terms", nil, []got{
+			{"Name a contact for the ethics board.", pactum.DefaultEthicsConditionTitle, oblT0.AddDate(0, 0, 10)}}},
+	}
+	for _, c := range cases {
+		var ethics []got
+		for _, o := range pactum.NewObligations(al, c.m, oblT0, ids) {
+			if o.Kind == pactum.ObligationEthicsCondition {
+				ethics = append(ethics, got{o.Detail, o.Title, o.DueAt})
+			}
+		}
+		if !slices.Equal(ethics, c.want) {
+			t.Errorf("%s: ethics obligations %v, want %v", c.name, ethics, c.want)
+		}
+	}
+}
+
+// TestEthicsConditionsDeadline: a review's deadlines pair with its
+// conditions; a condition two reviews set keeps the earlier deadline.
+func TestEthicsConditionsDeadline(t *testing.T) {
+	r1 := &pactum.Review{Stage: pactum.StageEthics, Recommendation: pactum.RecommendAcceptWithConditions,
+		Conditions: []string{"A", "B", "C"}, ConditionDueDays: []int{0, 40, 20}}
+	r2 := &pactum.Review{Stage: pactum.StageEthics, Recommendation: pactum.RecommendAcceptWithConditions,
+		Conditions: []string{"B", "A", "C", "D"}, ConditionDueDays: []int{30, 15, 0, 5}}
+	r3 := &pactum.Review{Stage: pactum.StageEthics, Recommendation: pactum.RecommendAcceptWithConditions, Conditions: []string{"E"}}
+	var got []string
+	for _, f := range pactum.EthicsConditions([]*pactum.Review{r1, r2, r3}) {
+		got = append(got, fmt.Sprint(f.Message, f.DueDays))
+	}
+	if want := []string{"A15", "B30", "C20", "D5", "E0"}; !slices.Equal(got, want) {
+		t.Errorf("conditions %v, want %v", got, want)
+	}
+}
+
 // TestObligationNotices: the most urgent reminder whose day has come, once
 // pending; overdue past the due date; breach after the grace period when
 // the terms set one; nothing once submitted or accepted.

@@ -265,7 +265,11 @@ type Review struct {
 	Systems []SystemAssessment `json:"systems,omitempty"`
 	// Conditions are an ethics review's obligations; they join the
 	// screening's conditions on the award.
-	Conditions           []string       `json:"conditions,omitempty"`
+	Conditions []string `json:"conditions,omitempty"`
+	// ConditionDueDays, when given, pairs with Conditions: the days after
+	// the allocation starts by which the holder reports how each is met
+	// (0: when the mode's obligation terms say).
+	ConditionDueDays     []int          `json:"condition_due_days,omitempty"`
 	Recommendation       Recommendation `json:"recommendation"`
 	CommentsForApplicant string         `json:"comments_for_applicant"`
 	// ConfidentialComments are for the panel and access managers only.
@@ -275,11 +279,16 @@ type Review struct {
 	Version              int       `json:"version"`
 }
 
+// MaxConditionDueDays bounds an ethics condition's own due date: about
+// three years, the longest allocation period.
+const MaxConditionDueDays = 1100
+
 // ReviewInput is what a reviewer writes.
 type ReviewInput struct {
 	Scores               []CriterionScore   `json:"scores,omitempty"`
 	Systems              []SystemAssessment `json:"systems,omitempty"`
 	Conditions           []string           `json:"conditions,omitempty"`
+	ConditionDueDays     []int              `json:"condition_due_days,omitempty"`
 	Recommendation       Recommendation     `json:"recommendation"`
 	CommentsForApplicant string             `json:"comments_for_applicant"`
 	ConfidentialComments string             `json:"confidential_comments,omitempty"`
@@ -322,8 +331,15 @@ func (in *ReviewInput) Validate(rc ReviewContext) error {
 			v.Check(strings.TrimSpace(c) != "" && len(c) <= 1000, "conditions["+itoa(i)+"]", "must be a sentence of at most 1000 characters")
 			v.Text("conditions["+itoa(i)+"]", c, true)
 		}
+		v.Check(len(in.ConditionDueDays) == 0 || len(in.ConditionDueDays) == len(in.Conditions), "condition_due_days",
+			"must give one number of days per condition (0 for the mode's default), or be left out")
+		for i, d := range in.ConditionDueDays {
+			v.Check(d >= 0 && d <= MaxConditionDueDays, "condition_due_days["+itoa(i)+"]",
+				"must be between 0 (the mode's default) and %d days after the allocation starts", MaxConditionDueDays)
+		}
 	} else {
 		v.Check(len(in.Conditions) == 0, "conditions", "are only for ethics reviews")
+		v.Check(len(in.ConditionDueDays) == 0, "condition_due_days", "are only for ethics reviews")
 	}
 	if rc.Stage == StagePeer {
 		scored := map[string]bool{}

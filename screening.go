@@ -38,6 +38,10 @@ type Finding struct {
 	// Referral names the review a refer finding asks for: "ethics",
 	// "technical" or "legal".
 	Referral string `json:"referral,omitempty"`
+	// DueDays is an ethics review's own deadline for a condition: the
+	// holder reports how it is met within this many days of the
+	// allocation's start. 0 leaves it to the mode's obligation terms.
+	DueDays int `json:"due_days,omitempty"`
 }
 
 // ComputeEstimate is one estimate of a proposal's training compute.

@@ -2105,7 +2105,10 @@ type FieldError struct {
 // Finding defines model for Finding.
 type Finding struct {
 	// Basis The legal basis, e.g. AI Act Art. 5(1)(f)
-	Basis    string           `json:"basis"`
+	Basis string `json:"basis"`
+
+	// DueDays An ethics review's own deadline for the condition, in days after the allocation starts
+	DueDays  *int             `json:"due_days,omitempty"`
 	Effect   FindingEffect    `json:"effect"`
 	Message  string           `json:"message"`
 	Referral *FindingReferral `json:"referral,omitempty"`
@@ -2927,6 +2930,7 @@ type ResourceRequest struct {
 // Review defines model for Review.
 type Review struct {
 	CommentsForApplicant string         `json:"comments_for_applicant"`
+	ConditionDueDays     *[]int         `json:"condition_due_days,omitempty"`
 	Conditions           *[]string      `json:"conditions,omitempty"`
 	ConfidentialComments *string        `json:"confidential_comments,omitempty"`
 	Id                   string         `json:"id"`
@@ -2953,6 +2957,9 @@ type Review struct {
 // ReviewInput defines model for ReviewInput.
 type ReviewInput struct {
 	CommentsForApplicant string `json:"comments_for_applicant"`
+
+	// ConditionDueDays One per condition, in order: the days after the allocation starts by which the holder reports how it is met; 0 (or leaving the list out) takes the date from the mode's obligation terms
+	ConditionDueDays *[]int `json:"condition_due_days,omitempty"`
 
 	// Conditions Ethics reviews with accept_with_conditions only
 	Conditions *[]string `json:"conditions,omitempty"`

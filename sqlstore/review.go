@@ -177,6 +177,7 @@ type reviewBody struct {
 	Scores               []pactum.CriterionScore   `json:"scores,omitempty"`
 	Systems              []pactum.SystemAssessment `json:"systems,omitempty"`
 	Conditions           []string                  `json:"conditions,omitempty"`
+	ConditionDueDays     []int                     `json:"condition_due_days,omitempty"`
 	CommentsForApplicant string                    `json:"comments_for_applicant"`
 	ConfidentialComments string                    `json:"confidential_comments,omitempty"`
 }
@@ -195,7 +196,7 @@ func scanReview(row scanner, _ ...any) (*pactum.Review, error) {
 	if err := json.Unmarshal([]byte(body), &b); err != nil {
 		return nil, fmt.Errorf("review %s: body: %w", r.ID, err)
 	}
-	r.Scores, r.Systems, r.Conditions = b.Scores, b.Systems, b.Conditions
+	r.Scores, r.Systems, r.Conditions, r.ConditionDueDays = b.Scores, b.Systems, b.Conditions, b.ConditionDueDays
 	r.CommentsForApplicant, r.ConfidentialComments = b.CommentsForApplicant, b.ConfidentialComments
 	if score.Valid {
 		r.Score = &score.Float64
@@ -208,7 +209,7 @@ func reviewJSON(r *pactum.Review) (score any, body string, err error) {
 	if r.Score != nil {
 		score = *r.Score
 	}
-	b, err := json.Marshal(reviewBody{Scores: r.Scores, Systems: r.Systems, Conditions: r.Conditions,
+	b, err := json.Marshal(reviewBody{Scores: r.Scores, Systems: r.Systems, Conditions: r.Conditions, ConditionDueDays: r.ConditionDueDays,
 		CommentsForApplicant: r.CommentsForApplicant, ConfidentialComments: r.ConfidentialComments})
 	if err != nil {
 		return nil, "", fmt.Errorf("encode review: %w", err)

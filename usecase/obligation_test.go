@@ -391,8 +391,16 @@ func TestEthicsObligations(t *testing.T) {
 			t.Fatal(err)
 		}
 		conds := []string{"Pseudonymise the case law before training.", "Name a data-protection contact."}
-		if _, err := w.uc.SubmitReview(storetest.As(ethicist), p.ID, pactum.ReviewInput{Recommendation: pactum.RecommendAcceptWithConditions,
-			Conditions: conds, CommentsForApplicant: "Acceptable with safeguards."}); err != nil {
+		in := pactum.ReviewInput{Recommendation: pactum.RecommendAcceptWithConditions,
+			Conditions: conds, ConditionDueDays: []int{0, 20, 5}, CommentsForApplicant: "Acceptable with safeguards."}
+		if _, err := w.uc.SubmitReview(storetest.As(ethicist), p.ID, in); pactum.ErrorCode(err) != pactum.EINVALID ||
+			!strings.Contains(err.Error(), "condition_due_days") {
+			t.Fatalf("a deadline per condition is required; got %v", err)
+		}
+		// The second condition's reviewer deadline (20 days) beats the
+		// mode's 45; the first keeps the mode's.
+		in.ConditionDueDays = []int{0, 20}
+		if _, err := w.uc.SubmitReview(storetest.As(ethicist), p.ID, in); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := w.uc.DecideProposal(storetest.As(w.f.Manager), p.ID, pactum.DecisionInput{Accept: true, Reason: "Ethics passed."}); err != nil {
@@ -407,7 +415,11 @@ func TestEthicsObligations(t *testing.T) {
 		for _, o := range obls {
 			if o.Kind == pactum.ObligationEthicsCondition {
 				ethics = append(ethics, o.Detail)
-				if want := als[0].StartsAt.AddDate(0, 0, 45); !o.DueAt.Equal(want) {
+				days := 45
+				if o.Detail == conds[1] {
+					days = 20
+				}
+				if want := als[0].StartsAt.AddDate(0, 0, days); !o.DueAt.Equal(want) {
 					t.Errorf("ethics obligation due %s, want %s", o.DueAt, want)
 				}
 			}

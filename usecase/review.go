@@ -243,7 +243,7 @@ func saveReview(ctx context.Context, tx pactum.Tx, u *pactum.User, p *pactum.Pro
 	rubric *pactum.Rubric, in pactum.ReviewInput) (*pactum.Review, error) {
 	now := tx.Now()
 	r := &pactum.Review{ProposalID: p.ID, Stage: stage, ReviewerID: u.ID, Site: site, Scores: in.Scores, Systems: in.Systems,
-		Conditions: in.Conditions, Recommendation: in.Recommendation, CommentsForApplicant: in.CommentsForApplicant,
+		Conditions: in.Conditions, ConditionDueDays: in.ConditionDueDays, Recommendation: in.Recommendation, CommentsForApplicant: in.CommentsForApplicant,
 		ConfidentialComments: in.ConfidentialComments, SubmittedAt: now, UpdatedAt: now, Version: 1}
 	if rubric != nil {
 		w := rubric.Weighted(in.Scores)

@@ -6,9 +6,13 @@ import (
 	"math"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pactum/pactum"
+	"github.com/pactum/pactum/client"
 )
 
 // TestCLIReviewAndAllocate drives the review workflow and an allocation run
@@ -207,5 +211,29 @@ func (w *reviewFlow) publish(t *testing.T, run string) {
 	}
 	if code, out, _ := cli(t, w.mgr, "reviews", "conflicts", "--proposal", w.proposal); code != 0 || !strings.Contains(out, "same_organization") {
 		t.Errorf("conflicts: %d %s", code, out)
+	}
+}
+
+// TestReviewConditionDays: --condition-days pairs with --condition in
+// order, and a miscount is refused before anything is sent.
+func TestReviewConditionDays(t *testing.T) {
+	parse := func(args ...string) (client.ReviewInput, error) {
+		cmd := newReviewsSubmitCmd(&env{})
+		if err := cmd.ParseFlags(args); err != nil {
+			t.Fatal(err)
+		}
+		return reviewInputFromFlags(cmd)
+	}
+	in, err := parse("--recommend", "accept_with_conditions", "--condition", "Keep the data in the EU.",
+		"--condition", "Publish a model card.", "--condition-days", "0", "--condition-days", "60")
+	if err != nil || in.ConditionDueDays == nil || !slices.Equal(*in.ConditionDueDays, []int{0, 60}) || len(deref(in.Conditions)) != 2 {
+		t.Fatalf("parsed %+v, %v", in, err)
+	}
+	if _, err := parse("--condition", "Keep the data in the EU.", "--condition-days", "30,40"); pactum.ErrorCode(err) != pactum.EINVALID ||
+		!strings.Contains(err.Error(), "--condition-days") {
+		t.Errorf("miscount: %v", err)
+	}
+	if in, err := parse("--condition", "Keep the data in the EU."); err != nil || in.ConditionDueDays != nil {
+		t.Errorf("no days: %+v %v", in.ConditionDueDays, err)
 	}
 }

@@ -92,6 +92,7 @@ review as a JSON file in the API's ReviewInput schema, or with flags.`,
 		Example: `  pactum reviews submit ID --score excellence=4 --score impact=4 --score implementation=3 \
     --score responsibility=5 --recommend accept --comments "Convincing scaling plan."
   pactum reviews submit ID --recommend accept_with_conditions --condition "Keep the data in the EU." \
+    --condition "Publish a model card before release." --condition-days 0 --condition-days 60 \
     --comments "Acceptable with safeguards."
   pactum reviews submit ID --assess leonardo-booster=feasible --recommend accept --comments "Runs on Leonardo."
   pactum reviews submit ID --file review.json`,
@@ -117,6 +118,7 @@ review as a JSON file in the API's ReviewInput schema, or with flags.`,
 	cmd.Flags().String("comments", "", "comments for the applicant (required)")
 	cmd.Flags().String("confidential", "", "comments for the panel and access managers only")
 	cmd.Flags().StringArray("condition", nil, "an ethics condition (repeat)")
+	cmd.Flags().IntSlice("condition-days", nil, "for each --condition in order, the days after the allocation starts by which the holder reports how it is met (0: the mode's default)")
 	cmd.Flags().StringSlice("assess", nil, "SYSTEM=feasible|infeasible|unfit for a technical assessment (repeat)")
 	jsonFlag(cmd)
 	return cmd
@@ -150,8 +152,15 @@ func reviewInputFromFlags(cmd *cobra.Command) (client.ReviewInput, error) {
 	if s, _ := cmd.Flags().GetString("confidential"); s != "" {
 		in.ConfidentialComments = &s
 	}
-	if conds, _ := cmd.Flags().GetStringArray("condition"); len(conds) > 0 {
+	conds, _ := cmd.Flags().GetStringArray("condition")
+	if len(conds) > 0 {
 		in.Conditions = &conds
+	}
+	if days, _ := cmd.Flags().GetIntSlice("condition-days"); len(days) > 0 {
+		if len(days) != len(conds) {
+			return in, pactum.Errorf(pactum.EINVALID, "--condition-days: give one per --condition (%d conditions, %d day counts); 0 takes the mode's default", len(conds), len(days))
+		}
+		in.ConditionDueDays = &days
 	}
 	scores, _ := cmd.Flags().GetStringSlice("score")
 	for _, s := range scores {
@@ -292,7 +301,11 @@ func printReview(e *env, r *client.Review) error {
 		kv = append(kv, [2]string{"system " + a.SystemId, fmt.Sprintf("feasible %s, software fits %s, scalability shown %s",
 			yesNo(a.Feasible), yesNo(a.SoftwareFits), yesNo(a.ScalabilityEvidence))})
 	}
+	days := deref(r.ConditionDueDays)
 	for i, c := range deref(r.Conditions) {
+		if i < len(days) && days[i] > 0 {
+			c += fmt.Sprintf(" (report within %d days of the start)", days[i])
+		}
 		kv = append(kv, [2]string{fmt.Sprintf("condition %d", i+1), c})
 	}
 	kv = append(kv, [2]string{"for the applicant", r.CommentsForApplicant})
