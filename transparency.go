@@ -55,13 +55,16 @@ import (
 // that write their rows record the whole row), derives each proposal's
 // facts (FactsOf) and recomputes the tables: proposals, awards, GPU-hours
 // granted and every suppression flag must agree (CompareReproduced).
-// GPU-hours used, training FLOP and energy are not reproduced: usage
-// reaches pactum in bulk from the sites' accounting, each batch audited
-// as one usage.ingest event with its counts rather than its records, so
-// the log cannot rebuild the running totals they come from; they are the
-// totals at ComputedAt, held to the sites' own accounting instead. Their
-// suppression is reproduced, since it depends on awards only. The report
-// says so in its own text (ReportReproduced).
+// GPU-hours used are reproduced too when the report read the usage totals
+// at its audit position (UsageAtSeq): each usage.ingest event records the
+// GPU-seconds its batch added to each allocation, so the log sums to the
+// totals. Training FLOP and energy are not: they depend on each job's
+// phase, model, utilisation and measured energy, which reach pactum in
+// bulk from the sites' accounting and are audited per batch by their
+// counts, not per record; they are the totals at ComputedAt, held to the
+// sites' own accounting instead. Their suppression is reproduced, since
+// it depends on awards only. The report says so in its own text
+// (ReportReproduced).
 
 // DefaultReportK is the smallest group a published figure may describe
 // unless the report says otherwise; MinReportK and MaxReportK bound it.
@@ -535,7 +538,12 @@ type TransparencyReport struct {
 	AuditSeq  int64  `json:"audit_seq"`
 	AuditHead string `json:"audit_head"`
 	// ComputedAt is the time of the usage totals the report read.
-	ComputedAt  time.Time     `json:"computed_at"`
+	ComputedAt time.Time `json:"computed_at"`
+	// UsageAtSeq: the usage totals were read at AuditSeq too, so GPU-hours
+	// used can be reproduced from the log. False for a report computed
+	// while usage kept arriving, and for reports made before pactum
+	// recorded GPU-seconds in each usage.ingest event.
+	UsageAtSeq  bool          `json:"usage_at_seq,omitempty"`
 	Tables      []ReportTable `json:"tables"`
 	Method      string        `json:"method"`
 	Reproduced  string        `json:"reproduced"`
@@ -555,11 +563,12 @@ const (
 		"fewer than k organizations shows no award figures. So that no suppressed row can be recovered from the total, each " +
 		"table suppresses further rows, smallest first, until its suppressed rows are at least two and hold at least k " +
 		"organizations together; a table of fewer than k organizations suppresses its total and every row."
-	ReportReproduced = "Reproduced from the audit log: proposals, awards, GPU-hours granted and every suppression, recomputed " +
-		"from the organizations, systems and proposals the log rebuilds up to audit_seq (whose hash is audit_head) " +
-		"and compared figure by figure by `pactum reports transparency verify`. Not reproduced: GPU-hours used, training FLOP " +
-		"and energy. Usage reaches pactum in bulk from the sites' accounting, each batch audited as one event with its counts, " +
-		"not its records; these figures come from the running totals at computed_at, checked against the sites' own accounting."
+	ReportReproduced = "Reproduced from the audit log: proposals, awards, GPU-hours granted, GPU-hours used (when usage_at_seq " +
+		"is true) and every suppression, recomputed from the organizations, systems, proposals and allocations the log rebuilds " +
+		"up to audit_seq (whose hash is audit_head) and the GPU-seconds each usage batch added to each allocation, and compared " +
+		"figure by figure by `pactum reports transparency verify`. Not reproduced: training FLOP and energy. Usage reaches pactum " +
+		"in bulk from the sites' accounting, each batch audited as one event with its totals per allocation, not its records; " +
+		"these figures come from the running totals at computed_at, checked against the sites' own accounting."
 )
 
 // ReportDifference is one figure that a verification found different.
@@ -588,9 +597,10 @@ type ReportVerification struct {
 
 // CompareReproduced holds the reproduced figures of got (recomputed) to
 // those of want (the report): the rows of each table, their suppression,
-// proposals, awards and GPU-hours granted (to 1e-9 relative). It returns
-// how many figures it compared and the differences.
-func CompareReproduced(want, got []ReportTable) (int, []ReportDifference) {
+// proposals, awards and GPU-hours granted (to 1e-9 relative), and GPU-hours
+// used when used is true. It returns how many figures it compared and the
+// differences.
+func CompareReproduced(want, got []ReportTable, used bool) (int, []ReportDifference) {
 	var diffs []ReportDifference
 	n := 0
 	note := func(dim, val, field string, a, b string) {
@@ -635,6 +645,13 @@ func CompareReproduced(want, got []ReportTable) (int, []ReportDifference) {
 				fb = fa
 			}
 			note(w.Dimension, name, "gpu_hours_granted", fa, fb)
+			if used {
+				fa, fb := fmtFloat(b.GPUHoursUsed), fmtFloat(a.GPUHoursUsed)
+				if b.GPUHoursUsed != nil && a.GPUHoursUsed != nil && closeTo(*b.GPUHoursUsed, *a.GPUHoursUsed) {
+					fb = fa
+				}
+				note(w.Dimension, name, "gpu_hours_used", fa, fb)
+			}
 		}
 		for _, v := range slices.Sorted(mapKeys(gc)) {
 			if _, ok := wc[v]; !ok {

@@ -3396,6 +3396,9 @@ type TransparencyReport struct {
 	// Reproduced What the audit log reproduces and what it does not, and why
 	Reproduced string         `json:"reproduced"`
 	Tables     *[]ReportTable `json:"tables"`
+
+	// UsageAtSeq The usage totals were read at audit_seq too, so GPU-hours used are reproduced from the log
+	UsageAtSeq *bool `json:"usage_at_seq,omitempty"`
 }
 
 // TransparencyReportInput defines model for TransparencyReportInput.

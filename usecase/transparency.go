@@ -217,9 +217,12 @@ const reportPositionTries = 5
 // computeReport computes the report on one snapshot whose audit position
 // accounts for every change it sees: on PostgreSQL events reach the chain
 // shortly after their commit, so a snapshot holding events not yet
-// sealed is taken again after sealing.
+// sealed is taken again after sealing. The usage totals, read on a
+// snapshot of their own alongside, count as at the same position when
+// that snapshot's position is the same (UsageAtSeq); if usage kept
+// arriving until the last try, the report says they are not.
 func (a *App) computeReport(ctx context.Context, period pactum.Period, k int) (*pactum.TransparencyReport, error) {
-	for range reportPositionTries {
+	for try := range reportPositionTries {
 		if err := a.store.SealAudit(ctx); err != nil {
 			return nil, err
 		}
@@ -236,12 +239,17 @@ func (a *App) computeReport(ctx context.Context, period pactum.Period, k int) (*
 			if err != nil {
 				return err
 			}
-			tables, err := a.liveTables(ctx, q, period, k)
+			tables, usageAt, err := a.liveTables(ctx, q, period, k)
 			if err != nil {
 				return err
 			}
+			atSeq := usageAt.seq == seq && usageAt.head == head
+			if !atSeq && try < reportPositionTries-1 {
+				pending = true
+				return nil
+			}
 			r = &pactum.TransparencyReport{Period: period, K: k, AuditSeq: seq, AuditHead: head, ComputedAt: a.now(),
-				Tables: tables, Method: pactum.ReportMethod, Reproduced: pactum.ReportReproduced}
+				UsageAtSeq: atSeq, Tables: tables, Method: pactum.ReportMethod, Reproduced: pactum.ReportReproduced}
 			return nil
 		})
 		if err != nil {
@@ -257,14 +265,34 @@ func (a *App) computeReport(ctx context.Context, period pactum.Period, k int) (*
 // reportUsage is what the usage reader of a report hands back.
 type reportUsage struct {
 	byProposal map[string]pactum.ReportUsage
-	err        error
+	// at is the audit position of the snapshot the totals were read on;
+	// seq -1 when events were still to be sealed in it.
+	at  auditPosition
+	err error
+}
+
+// auditPosition is a snapshot's audit head.
+type auditPosition struct {
+	seq  int64
+	head string
 }
 
 // readReportUsage sums the usage totals of every allocation by proposal,
-// on a snapshot of its own.
+// on a snapshot of its own, and says at which audit position.
 func (a *App) readReportUsage(ctx context.Context) reportUsage {
-	res := reportUsage{byProposal: map[string]pactum.ReportUsage{}}
+	res := reportUsage{byProposal: map[string]pactum.ReportUsage{}, at: auditPosition{seq: -1}}
 	res.err = pactum.View(ctx, a.store, func(uq pactum.Queries) error {
+		pending := false
+		if err := uq.ScanPendingAudit(ctx, func(*pactum.AuditEvent) bool { pending = true; return false }); err != nil {
+			return err
+		}
+		if !pending {
+			seq, head, err := uq.GetAuditHead(ctx)
+			if err != nil {
+				return err
+			}
+			res.at = auditPosition{seq, head}
+		}
 		systems, err := systemMap(ctx, uq)
 		if err != nil {
 			return err
@@ -290,23 +318,23 @@ func (a *App) readReportUsage(ctx context.Context) reportUsage {
 
 // liveTables tabulates the period from the tables, with the usage totals.
 // The usage totals are read meanwhile, on a snapshot of their own a few
-// milliseconds apart from q's: they are not reproduced from the log in
-// any case (ReportReproduced), and only the proposals awarded in q's
-// snapshot count (BuildReportTables reads usage of accepted proposals
+// milliseconds apart from q's, whose audit position it returns: the
+// caller holds it to q's (computeReport). Only the proposals awarded in
+// q's snapshot count (BuildReportTables reads usage of accepted proposals
 // only). Reading both at once saves a third of the report's time when a
 // core is free.
-func (a *App) liveTables(ctx context.Context, q pactum.Queries, period pactum.Period, k int) ([]pactum.ReportTable, error) {
+func (a *App) liveTables(ctx context.Context, q pactum.Queries, period pactum.Period, k int) ([]pactum.ReportTable, auditPosition, error) {
 	usageDone := make(chan reportUsage, 1)
 	go func() { usageDone <- a.readReportUsage(ctx) }()
 	ps, err := reportProposals(ctx, q, period)
 	usage := <-usageDone
 	if err != nil {
-		return nil, err
+		return nil, usage.at, err
 	}
 	if usage.err != nil {
-		return nil, usage.err
+		return nil, usage.at, usage.err
 	}
-	return pactum.BuildReportTables(ps, usage.byProposal, k), nil
+	return pactum.BuildReportTables(ps, usage.byProposal, k), usage.at, nil
 }
 
 // reportProposals reads the period's facts and their organizations.
@@ -392,7 +420,7 @@ func reportWrites() map[string][]string {
 	writes := map[string][]string{}
 	for _, w := range stateWrites {
 		switch w.subjectType {
-		case "organization", "system", "proposal":
+		case "organization", "system", "proposal", "allocation":
 			writes[w.subjectType] = w.actions
 		}
 	}
@@ -400,7 +428,10 @@ func reportWrites() map[string][]string {
 }
 
 // VerifyTransparencyReport replays the audit log to the report's position
-// and recomputes its reproduced figures.
+// and recomputes its reproduced figures: GPU-hours used too when the
+// report read its usage at that position and every usage batch in the log
+// up to it records its GPU-seconds per allocation (pactum before 2026-12
+// recorded only the charge).
 func (a *App) VerifyTransparencyReport(ctx context.Context, id string) (*pactum.ReportVerification, error) {
 	if _, err := reader(ctx, "verify transparency reports"); err != nil {
 		return nil, err
@@ -409,13 +440,15 @@ func (a *App) VerifyTransparencyReport(ctx context.Context, id string) (*pactum.
 	if err != nil {
 		return nil, err
 	}
-	v := &pactum.ReportVerification{ReportID: r.ID, AuditSeq: r.AuditSeq, Differences: []pactum.ReportDifference{},
-		NotCompared: []string{"gpu_hours_used", "training_flop", "energy_mwh"}}
+	v := &pactum.ReportVerification{ReportID: r.ID, AuditSeq: r.AuditSeq, Differences: []pactum.ReportDifference{}}
 	var tables []pactum.ReportTable
+	used := r.UsageAtSeq
 	err = pactum.View(ctx, a.store, func(q pactum.Queries) error {
 		replay := audit.NewReplay(reportWrites())
 		ver := audit.NewVerifier()
+		gpuSeconds := map[string]int64{} // by allocation
 		var last int64
+		var bad error
 		err := q.ScanAuditRows(ctx, func(row *pactum.AuditRow) bool {
 			if row.Seq > r.AuditSeq {
 				return false
@@ -425,8 +458,26 @@ func (a *App) VerifyTransparencyReport(ctx context.Context, id string) (*pactum.
 				return false
 			}
 			replay.Add(row)
+			if used && string(row.Action) == "usage.ingest" {
+				var ev struct {
+					GPUSeconds map[string]int64 `json:"gpu_seconds"`
+				}
+				if err := json.Unmarshal(row.After, &ev); err != nil {
+					bad = fmt.Errorf("usage.ingest event %d: %w", row.Seq, err)
+					return false
+				}
+				if ev.GPUSeconds == nil {
+					used = false // a batch from before GPU-seconds were recorded
+				}
+				for id, s := range ev.GPUSeconds {
+					gpuSeconds[id] += s
+				}
+			}
 			return true
 		})
+		if err == nil {
+			err = bad
+		}
 		if err != nil {
 			return err
 		}
@@ -443,14 +494,24 @@ func (a *App) VerifyTransparencyReport(ctx context.Context, id string) (*pactum.
 			return nil
 		}
 		v.ChainOK = true
-		tables, err = replayedTables(replay, r.Period, r.K)
+		var usage map[string]pactum.ReportUsage
+		if used {
+			if usage, err = replayedUsage(replay, gpuSeconds); err != nil {
+				return err
+			}
+		}
+		tables, err = replayedTables(replay, r.Period, r.K, usage)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
+	v.NotCompared = []string{"training_flop", "energy_mwh"}
+	if !used {
+		v.NotCompared = append([]string{"gpu_hours_used"}, v.NotCompared...)
+	}
 	if v.ChainOK {
-		v.Compared, v.Differences = pactum.CompareReproduced(r.Tables, tables)
+		v.Compared, v.Differences = pactum.CompareReproduced(r.Tables, tables, used)
 		if v.Differences == nil {
 			v.Differences = []pactum.ReportDifference{}
 		}
@@ -462,9 +523,31 @@ func (a *App) VerifyTransparencyReport(ctx context.Context, id string) (*pactum.
 	return v, nil
 }
 
-// replayedTables tabulates the period from the rows the log rebuilt; usage
-// is not in the log, so its figures are zero and not compared.
-func replayedTables(replay *audit.Replay, period pactum.Period, k int) ([]pactum.ReportTable, error) {
+// replayedUsage sums the GPU-seconds the log's usage batches added to each
+// allocation into GPU-hours used by proposal, through the allocations the
+// log rebuilt.
+func replayedUsage(replay *audit.Replay, gpuSeconds map[string]int64) (map[string]pactum.ReportUsage, error) {
+	out := map[string]pactum.ReportUsage{}
+	for _, id := range replay.Rest("allocation") {
+		rep, _ := replay.Take("allocation", id)
+		var al struct {
+			ProposalID string `json:"proposal_id"`
+		}
+		if err := json.Unmarshal(rep.After, &al); err != nil {
+			return nil, fmt.Errorf("allocation %s at event %d: %w", id, rep.Seq, err)
+		}
+		if s := gpuSeconds[id]; s != 0 {
+			u := out[al.ProposalID]
+			u.GPUHours += float64(s) / 3600
+			out[al.ProposalID] = u
+		}
+	}
+	return out, nil
+}
+
+// replayedTables tabulates the period from the rows the log rebuilt, with
+// usage (GPU-hours used only; nil when it is not compared).
+func replayedTables(replay *audit.Replay, period pactum.Period, k int, usage map[string]pactum.ReportUsage) ([]pactum.ReportTable, error) {
 	systems := map[string]*pactum.System{}
 	for _, id := range replay.Rest("system") {
 		rep, _ := replay.Take("system", id)
@@ -496,5 +579,5 @@ func replayedTables(replay *audit.Replay, period pactum.Period, k int) ([]pactum
 		}
 		ps = append(ps, pactum.ReportProposalOf(&f, orgs[p.OrganizationID], systems))
 	}
-	return pactum.BuildReportTables(ps, nil, k), nil
+	return pactum.BuildReportTables(ps, usage, k), nil
 }

@@ -4,6 +4,7 @@ package usecase_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -170,8 +171,32 @@ func TestTransparencyReport(t *testing.T) {
 		// Later changes do not disturb the verification at the position.
 		w.allocation(t, 10)
 		v, err := w.uc.VerifyTransparencyReport(storetest.As(w.f.Auditor), r2.ID)
-		if err != nil || !v.OK || !v.ChainOK || v.Compared == 0 || len(v.NotCompared) != 3 {
-			t.Fatalf("verify: %+v %v", v, err)
+		if err != nil || !v.OK || !v.ChainOK || v.Compared == 0 || !r2.UsageAtSeq ||
+			!slices.Equal(v.NotCompared, []string{"training_flop", "energy_mwh"}) {
+			t.Fatalf("verify: %+v %v (usage at seq %v)", v, err, r2.UsageAtSeq)
+		}
+		// GPU-hours used are reproduced from the usage batches' events: a
+		// report that claims other usage fails on exactly that figure.
+		if _, err := w.raw(t).Exec(`UPDATE transparency_reports SET body = REPLACE(body, '"gpu_hours_used":4,', '"gpu_hours_used":5,') WHERE id = $1`, r2.ID); err != nil {
+			t.Fatal(err)
+		}
+		v, err = w.uc.VerifyTransparencyReport(storetest.As(w.f.Auditor), r2.ID)
+		if err != nil || v.OK || len(v.Differences) == 0 {
+			t.Fatalf("altered usage verifies: %+v %v", v, err)
+		}
+		for _, d := range v.Differences {
+			if d.Field != "gpu_hours_used" || d.Report != "5" || d.Log != "4" {
+				t.Errorf("difference %+v, want gpu_hours_used 5 against 4", d)
+			}
+		}
+		// A report that read its usage elsewhere than at its position does
+		// not compare it.
+		if _, err := w.raw(t).Exec(`UPDATE transparency_reports SET body = REPLACE(body, '"usage_at_seq":true,', '') WHERE id = $1`, r2.ID); err != nil {
+			t.Fatal(err)
+		}
+		v, err = w.uc.VerifyTransparencyReport(storetest.As(w.f.Auditor), r2.ID)
+		if err != nil || !v.OK || !slices.Equal(v.NotCompared, []string{"gpu_hours_used", "training_flop", "energy_mwh"}) {
+			t.Fatalf("verify without usage: %+v %v", v, err)
 		}
 		if _, err := w.uc.VerifyTransparencyReport(storetest.As(w.f.ApplicantA), r2.ID); pactum.ErrorCode(err) != pactum.EFORBIDDEN {
 			t.Errorf("applicant verifies: %v", err)

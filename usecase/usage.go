@@ -209,8 +209,10 @@ func (a *App) ingest(ctx context.Context, tx pactum.Tx, u *pactum.User, bt *batc
 		return err
 	}
 	charged := make(map[string]int64, len(allocs))
+	gpu := make(map[string]int64, len(allocs))
 	for _, d := range allocs {
 		charged[d.AllocationID] = d.ChargeSeconds
+		gpu[d.AllocationID] = d.GPUSeconds
 		al, err := bt.allocation(ctx, tx, d.AllocationID)
 		if err != nil {
 			return err
@@ -240,9 +242,11 @@ func (a *App) ingest(ctx context.Context, tx pactum.Tx, u *pactum.User, bt *batc
 		return err
 	}
 	// One event per batch, not per job: the records are the ledger; the
-	// event says who changed it, when, and by how much per allocation.
+	// event says who changed it, when, and by how much per allocation
+	// (GPU-seconds too, from which a transparency report's GPU-hours used
+	// are reproduced).
 	return tx.Record("usage.ingest", "cluster", bt.cluster, nil, map[string]any{
-		"written": len(written), "new": added, "charge_seconds": charged,
+		"written": len(written), "new": added, "charge_seconds": charged, "gpu_seconds": gpu,
 	})
 }
 
