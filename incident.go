@@ -303,7 +303,8 @@ type IncidentInput struct {
 	Harm        IncidentHarm     `json:"harm,omitempty"`
 	Title       string           `json:"title"`
 	Description string           `json:"description"`
-	OccurredAt  time.Time        `json:"occurred_at"`
+	// OccurredAt is when it happened; zero, when it is reported.
+	OccurredAt time.Time `json:"occurred_at"`
 }
 
 // Bounds of an incident's text.
@@ -344,7 +345,7 @@ func ValidateIncident(in *IncidentInput, now time.Time) error {
 	v.Text("description", in.Description, true)
 	switch {
 	case in.OccurredAt.IsZero():
-		v.Add("occurred_at", "is required")
+		// Left out: it happened when it is reported (ReportIncident).
 	case in.OccurredAt.After(now.Add(IncidentFutureSlack)):
 		v.Add("occurred_at", "must not be more than a day in the future")
 	case in.OccurredAt.Before(now.Add(-IncidentPastLimit)):

@@ -141,10 +141,13 @@ func TestValidateIncident(t *testing.T) {
 	bad("huge description", func(i *IncidentInput) { i.Description = strings.Repeat("x", MaxIncidentDescription+1) }, "description")
 	bad("huge title", func(i *IncidentInput) { i.Title = strings.Repeat("x", MaxIncidentTitle+1) }, "title")
 	bad("future", func(i *IncidentInput) { i.OccurredAt = now.Add(25 * time.Hour) }, "occurred_at")
-	bad("zero time", func(i *IncidentInput) { i.OccurredAt = time.Time{} }, "occurred_at")
 	bad("ancient", func(i *IncidentInput) { i.OccurredAt = now.AddDate(-11, 0, 0) }, "occurred_at")
 	bad("huge id", func(i *IncidentInput) { i.AllocationID = strings.Repeat("a", 101) }, "allocation_id")
 	in := ok
+	in.OccurredAt = time.Time{} // left out: the time of the report
+	if err := ValidateIncident(&in, now); err != nil {
+		t.Errorf("no time: %v", err)
+	}
 	in.OccurredAt = now.Add(23 * time.Hour) // within a day: clocks differ
 	if err := ValidateIncident(&in, now); err != nil {
 		t.Errorf("less than a day ahead: %v", err)

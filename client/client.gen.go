@@ -2228,8 +2228,8 @@ type IncidentInput struct {
 	// ModelId A model of the allocation's organization the incident involves
 	ModelId *string `json:"model_id,omitempty"`
 
-	// OccurredAt At most a day in the future, within the last ten years
-	OccurredAt time.Time        `json:"occurred_at"`
+	// OccurredAt At most a day in the future, within the last ten years; left out, the time of the report
+	OccurredAt *time.Time       `json:"occurred_at,omitempty"`
 	Severity   IncidentSeverity `json:"severity"`
 	Title      string           `json:"title"`
 }

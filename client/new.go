@@ -13,11 +13,22 @@ import (
 // New returns a client for the pactum server at server (e.g.
 // http://127.0.0.1:8080) that authenticates with an API token.
 func New(server, token string) (*ClientWithResponses, error) {
+	return NewIdempotent(server, token, "")
+}
+
+// NewIdempotent is New whose every POST, PUT, PATCH and DELETE carries
+// Idempotency-Key: key (none when key is empty), so that sending the same
+// change again with the same key does it once: the server answers the
+// repeat with the first answer.
+func NewIdempotent(server, token, key string) (*ClientWithResponses, error) {
 	return NewClientWithResponses(strings.TrimRight(server, "/"),
 		WithHTTPClient(&http.Client{Timeout: 60 * time.Second}),
 		WithRequestEditorFn(func(_ context.Context, req *http.Request) error {
 			req.Header.Set("Authorization", "Bearer "+token)
 			req.Header.Set("User-Agent", "pactum-client")
+			if key != "" && req.Method != http.MethodGet && req.Method != http.MethodHead && req.Header.Get("Idempotency-Key") == "" {
+				req.Header.Set("Idempotency-Key", key)
+			}
 			return nil
 		}))
 }

@@ -82,7 +82,7 @@ func (sc *scenario) afterAward() error {
 	ir, err := holder.c.ReportIncidentWithResponse(sc.ctx, &client.ReportIncidentParams{}, client.IncidentInput{AllocationId: al.Id,
 		Kind: client.IncidentKindSecurity, Severity: client.High, Title: "Access token leaked",
 		Description: "A team member's pactum token was pushed to a public repository; it was revoked within the hour.",
-		OccurredAt:  sc.now().Add(-3 * time.Hour)})
+		OccurredAt:  ptrTo(sc.now().Add(-3 * time.Hour))})
 	if err := expect(ir, err, 201, "report an incident"); err != nil {
 		return err
 	}

@@ -24,7 +24,7 @@ func TestIncidentAPI(t *testing.T) {
 
 		in := client.IncidentInput{AllocationId: c.alloc.Id, Kind: client.IncidentKindSeriousIncident, Severity: client.Low,
 			Harm: ptr(client.IncidentHarmDeath), Title: "Fatal advice", Description: "A deployed assistant trained here gave fatal advice.",
-			OccurredAt: s.clock.Now().Add(-time.Hour)}
+			OccurredAt: ptr(s.clock.Now().Add(-time.Hour))}
 		rr, err := alice.ReportIncidentWithResponse(ctx, &client.ReportIncidentParams{}, in)
 		want(t, rr, err, 201, rr.Body)
 		inc := strict[client.Incident](t, rr.Body)
@@ -57,7 +57,7 @@ func TestIncidentAPI(t *testing.T) {
 		rr, err = c.bob.ReportIncidentWithResponse(ctx, &client.ReportIncidentParams{}, in)
 		want(t, rr, err, 404, rr.Body)
 		bad := in
-		bad.Harm, bad.OccurredAt, bad.Title = nil, s.clock.Now().Add(72*time.Hour), "x\u202ey"
+		bad.Harm, bad.OccurredAt, bad.Title = nil, ptr(s.clock.Now().Add(72*time.Hour)), "x\u202ey"
 		rr, err = alice.ReportIncidentWithResponse(ctx, &client.ReportIncidentParams{}, bad)
 		want(t, rr, err, 400, rr.Body)
 

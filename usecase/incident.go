@@ -44,6 +44,9 @@ func (a *App) ReportIncident(ctx context.Context, in pactum.IncidentInput) (*pac
 			return err
 		}
 		now := tx.Now()
+		if in.OccurredAt.IsZero() {
+			in.OccurredAt = now
+		}
 		inc := &pactum.Incident{ID: newID(), AllocationID: al.ID, OrganizationID: al.OrganizationID, CallID: callID,
 			Kind: in.Kind, Severity: in.Severity, Harm: in.Harm, Title: strings.TrimSpace(in.Title), Description: in.Description,
 			OccurredAt: in.OccurredAt.UTC().Truncate(time.Microsecond), ReportedAt: now, ReportedBy: u.ID, ReporterRole: u.Role,

@@ -31,7 +31,25 @@ func apiClient(cmd *cobra.Command, e *env) (*client.ClientWithResponses, error) 
 	if token == "" {
 		return nil, pactum.Errorf(pactum.EUNAUTHORIZED, "No API token: pass --token or set PACTUM_TOKEN (pactum init prints the first one).")
 	}
-	return client.New(server, token)
+	key, _ := cmd.Flags().GetString("idempotency-key")
+	if err := checkIdempotencyKey(key); err != nil {
+		return nil, err
+	}
+	return client.NewIdempotent(server, token, key)
+}
+
+// checkIdempotencyKey refuses a key the server would refuse, before
+// anything is sent.
+func checkIdempotencyKey(key string) error {
+	if len(key) > 255 {
+		return pactum.Errorf(pactum.EINVALID, "--idempotency-key: at most 255 characters")
+	}
+	for _, r := range key {
+		if r < 0x21 || r > 0x7e {
+			return pactum.Errorf(pactum.EINVALID, "--idempotency-key: printable ASCII without spaces only (e.g. a UUID)")
+		}
+	}
+	return nil
 }
 
 // call runs one API request for a command: it builds the client, sends the

@@ -80,13 +80,15 @@ for standard input). The access managers are notified.`,
 				}
 				desc = text
 			}
-			when := time.Now().UTC()
+			// Left out, the server takes the time of the report: the
+			// request stays the same when re-run with --idempotency-key.
+			var when *time.Time
 			if s, _ := f.GetString("occurred"); s != "" {
 				t, err := parseWhen("occurred", s)
 				if err != nil {
 					return err
 				}
-				when = t
+				when = &t
 			}
 			in := client.IncidentInput{AllocationId: alloc, Kind: client.IncidentKind(kind), Severity: client.IncidentSeverity(sev),
 				Title: title, Description: desc, OccurredAt: when, ModelId: optString(cmd, "model")}

@@ -58,6 +58,25 @@ func TestIncidentAndOutcomeCommands(t *testing.T) {
 		"--title", "Mining", "--description", "Somebody mined coins.", "--occurred", "yesterday"); code != exitInvalid || !strings.Contains(stderr, "--occurred") {
 		t.Errorf("bad time: %d %s", code, stderr)
 	}
+	// Re-running a report with the same --idempotency-key (say, after a
+	// timeout) reports once; a bad key is refused before anything is sent.
+	var first, again struct {
+		ID string `json:"id"`
+	}
+	misuse := []string{"incidents", "report", "--allocation", alloc, "--kind", "misuse", "--severity", "low", "--title", "Mining",
+		"--description", "Somebody mined coins on the allocation.", "--idempotency-key", "01J-mining-report", "--json"}
+	clu(t, ada, &first, misuse...)
+	clu(t, ada, &again, misuse...)
+	var mining struct {
+		Total int `json:"total"`
+	}
+	clu(t, ada, &mining, "incidents", "list", "--allocation", alloc, "--json")
+	if first.ID == "" || again.ID != first.ID || mining.Total != 2 {
+		t.Errorf("same key twice: %q then %q, %d incidents (want the first again and 2 in all)", first.ID, again.ID, mining.Total)
+	}
+	if code, _, stderr := cli(t, ada, "incidents", "list", "--idempotency-key", "two words"); code != exitInvalid || !strings.Contains(stderr, "--idempotency-key") {
+		t.Errorf("bad key: %d %s", code, stderr)
+	}
 	if code, _, _ := cli(t, mgr, "incidents", "report", "--allocation", alloc, "--kind", "misuse", "--severity", "low",
 		"--title", "Mining", "--description", "Somebody mined coins."); code != exitDenied {
 		t.Errorf("an access manager reported: %d", code)

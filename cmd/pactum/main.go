@@ -90,6 +90,7 @@ With --json, an error is printed to standard error as JSON too:
 	}
 	root.PersistentFlags().String("server", "", "pactum server URL (default $PACTUM_SERVER, else http://127.0.0.1:8080)")
 	root.PersistentFlags().String("token", "", "API token (default $PACTUM_TOKEN)")
+	root.PersistentFlags().String("idempotency-key", "", "a unique key (e.g. a UUID) sent with the command's change: re-running the command with the same key within 24 hours changes nothing twice and prints the first answer")
 	root.AddCommand(
 		newServeCmd(e), newInitCmd(e), newDemoCmd(e), newAuditCmd(e),
 		newMeCmd(e), newSystemsCmd(e), newOrgsCmd(e), newUsersCmd(e), newTokensCmd(e),

@@ -49,7 +49,6 @@ screened at once and routed (approved in the fast lane, to review, or refused).`
 	}
 	cmd.Flags().String("file", "", "proposal file, YAML or JSON (pactum proposals template), - for standard input (required)")
 	cmd.Flags().Bool("submit", false, "submit at once")
-	cmd.Flags().String("idempotency-key", "", "a unique key (e.g. a UUID) that makes re-running this command safe: the same key never creates a second proposal")
 	_ = cmd.MarkFlagRequired("file")
 	jsonFlag(cmd)
 	return cmd
