@@ -56,6 +56,13 @@ var stateTables = map[string]stateTable{
 		rowOf(scanProfile, func(r *pactum.ReviewerProfile) string { return r.UserID })},
 	"incident": {"incidents", incidentSelect + ` ORDER BY i.id`,
 		rowOf(scanIncident, func(i *pactum.Incident) string { return i.ID })},
+	"obligation": {"obligations", obligationSelect + ` ORDER BY o.id`, func(s scanner) (string, any, error) {
+		o, _, err := scanObligation(s)
+		if err != nil {
+			return "", nil, err
+		}
+		return o.ID, o, nil
+	}},
 }
 
 // ScanStateRows streams every row of the table that holds subjects of

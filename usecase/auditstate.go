@@ -20,9 +20,9 @@ import (
 // snapshots), allocation runs (the log keeps a summary and the input
 // hash; what a run decides is published as audited proposal decisions and
 // allocations), condition acknowledgements (append-only, each an event of
-// its own), obligations, their notices and breaches (each change an event
-// of its own carrying the obligation's or breach's new value; notices are
-// keys that make the sweep send each once), proposal_requests and
+// its own), obligation notices and breaches (notices are keys that make
+// the sweep send each once; each breach and its clearing is an event of
+// its own carrying the breach), proposal_requests and
 // call_grant_shards (indexes derived from
 // proposals and decisions), and usage: records arrive in bulk from the
 // sites' accounting, each batch audited as one usage.ingest event with its
@@ -47,6 +47,7 @@ var stateWrites = []struct {
 	{"conflict", []string{"conflict.detect", "conflict.waive"}},
 	{"reviewer", []string{"reviewer.update"}},
 	{"incident", []string{"incident.report", "incident.triage", "incident.close"}},
+	{"obligation", []string{"obligation.create", "obligation.submit", "obligation.accept", "obligation.return", "obligation.overdue"}},
 }
 
 // VerifyAuditProgress is told, now and then during a long verification,

@@ -89,8 +89,8 @@ func TestAuditState(t *testing.T) {
 			w := newStateWorld(t, dialect)
 			r := w.verifyState(t)
 			wantStateOK(t, r)
-			if n := len(r.State.Subjects); n != 11 {
-				t.Errorf("compared %d kinds of subject, want 11: %+v", n, r.State.Subjects)
+			if n := len(r.State.Subjects); n != 12 {
+				t.Errorf("compared %d kinds of subject, want 12: %+v", n, r.State.Subjects)
 			}
 		})
 		t.Run("AllocationAmount", func(t *testing.T) {

@@ -172,6 +172,15 @@ func TestObligations(t *testing.T) {
 		if err != nil || c.Done != 1 || c.Due != 1 || c.Overdue != 0 || !c.Compliant {
 			t.Errorf("compliance %+v %v", c, err)
 		}
+		// audit verify --state proves the obligations table from the log,
+		// and finds a report changed behind its back.
+		wantStateOK(t, w.verifyState(t))
+		if _, err := w.raw(t).Exec(`UPDATE obligations SET report = 'All of the grant is used.' WHERE id = $1`, progress.ID); err != nil {
+			t.Fatal(err)
+		}
+		if r := w.verifyState(t); r.OK || r.State == nil || r.State.First == nil || r.State.First.Table != "obligations" || r.State.First.Field != "report" {
+			t.Errorf("a tampered obligation: %+v", r.State)
+		}
 	})
 }
 
