@@ -1,0 +1,299 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package web
+
+import (
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/pactum/pactum"
+)
+
+// homePage is the start page: what the signed-in person has to do and
+// watch, by role.
+type homePage struct {
+	Proposals   []*pactum.Proposal
+	Allocations []allocationRow
+	Obligations []*pactum.Obligation
+	Calls       []*pactum.Call
+	Overdue     []pactum.TimeToAccess
+	Queue       *reviewQueue
+	Unread      int
+	Notices     []*pactum.Notification
+}
+
+// allocationRow is an allocation with its usage, for lists.
+type allocationRow struct {
+	*pactum.Allocation
+	Usage *pactum.UsageSummary
+}
+
+// reviewQueue counts a reviewer's assignments.
+type reviewQueue struct {
+	Assigned, Done, Recused int
+	Due                     []*pactum.Assignment
+}
+
+// listLimit bounds each list on a page; the page links to the rest.
+const listLimit = 50
+
+func (p *Portal) home(r *http.Request, v *view) (string, error) {
+	ctx, u, s := r.Context(), v.User, p.cfg.Services
+	v.Title, v.Nav = "Overview", "home"
+	d := &homePage{}
+	v.Data = d
+	notes, n, err := s.FindNotifications(ctx, pactum.NotificationFilter{Unread: true, Limit: 5})
+	if err != nil {
+		return "", err
+	}
+	d.Notices, d.Unread = notes, n
+	switch u.Role {
+	case pactum.RoleApplicant:
+		if d.Proposals, _, err = s.FindProposals(ctx, pactum.ProposalFilter{Limit: listLimit}); err != nil {
+			return "", err
+		}
+		if d.Allocations, err = p.allocationRows(r, pactum.AllocationFilter{Limit: listLimit}); err != nil {
+			return "", err
+		}
+		if d.Obligations, err = p.pendingObligations(r); err != nil {
+			return "", err
+		}
+	case pactum.RoleReviewer:
+		q := &reviewQueue{}
+		as, _, err := s.FindAssignments(ctx, pactum.AssignmentFilter{ReviewerID: &u.ID, Limit: 1000})
+		if err != nil {
+			return "", err
+		}
+		for _, a := range as {
+			switch a.State {
+			case pactum.AssignmentAssigned:
+				q.Assigned++
+				q.Due = append(q.Due, a)
+			case pactum.AssignmentSubmitted:
+				q.Done++
+			case pactum.AssignmentRecused:
+				q.Recused++
+			}
+		}
+		d.Queue = q
+	case pactum.RoleAccessManager, pactum.RoleAuditor:
+		if d.Calls, _, err = s.FindCalls(ctx, pactum.CallFilter{Limit: listLimit}); err != nil {
+			return "", err
+		}
+		if d.Overdue, err = s.OverdueProposals(ctx); err != nil {
+			return "", err
+		}
+		if d.Obligations, err = p.pendingObligations(r); err != nil {
+			return "", err
+		}
+	case pactum.RoleSiteOperator:
+		if d.Allocations, err = p.allocationRows(r, pactum.AllocationFilter{Limit: listLimit}); err != nil {
+			return "", err
+		}
+	}
+	return "home", nil
+}
+
+// allocationRows lists the allocations the caller may see, each with its
+// usage.
+func (p *Portal) allocationRows(r *http.Request, f pactum.AllocationFilter) ([]allocationRow, error) {
+	ctx, s := r.Context(), p.cfg.Services
+	als, _, err := s.FindAllocations(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	rows := make([]allocationRow, len(als))
+	for i, al := range als {
+		rows[i].Allocation = al
+		if rows[i].Usage, err = s.FindUsageSummary(ctx, al.ID); err != nil && pactum.ErrorCode(err) != pactum.ENOTFOUND {
+			return nil, err
+		}
+	}
+	return rows, nil
+}
+
+// pendingObligations lists the obligations still to be submitted that
+// the caller may see, soonest due first.
+func (p *Portal) pendingObligations(r *http.Request) ([]*pactum.Obligation, error) {
+	var out []*pactum.Obligation
+	for _, st := range []pactum.ObligationState{pactum.ObligationOpen, pactum.ObligationReturned} {
+		os, _, err := p.cfg.Services.FindObligations(r.Context(), pactum.ObligationFilter{State: &st, Limit: listLimit})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, os...)
+	}
+	slices.SortStableFunc(out, func(a, b *pactum.Obligation) int { return a.DueAt.Compare(b.DueAt) })
+	return out, nil
+}
+
+// proposalPage is a proposal with its way through the scheme.
+type proposalPage struct {
+	P        *pactum.Proposal
+	Timeline []step
+}
+
+// step is one point of a proposal's timeline.
+type step struct {
+	Label string
+	At    *time.Time
+	// Done, Current: passed, or where the proposal stands.
+	Done, Current bool
+	Note          string
+}
+
+func (p *Portal) proposal(r *http.Request, v *view) (string, error) {
+	ctx := r.Context()
+	pr, err := p.cfg.Services.FindProposalByID(ctx, r.PathValue("id"))
+	if err != nil {
+		return "", err
+	}
+	var track *pactum.ReviewTrack
+	if pr.State == pactum.ProposalInReview {
+		if track, err = p.cfg.Services.FindReviewTrack(ctx, pr.ID); err != nil && pactum.ErrorCode(err) != pactum.ENOTFOUND {
+			return "", err
+		}
+	}
+	v.Title, v.Nav = pr.Title, "proposals"
+	v.Data = &proposalPage{P: pr, Timeline: timeline(pr, track)}
+	return "proposal", nil
+}
+
+// timeline lays out where p stands: submitted, screened, each review
+// stage, decided (with the target date while undecided).
+func timeline(p *pactum.Proposal, track *pactum.ReviewTrack) []step {
+	var out []step
+	submitted := p.SubmittedAt != nil
+	out = append(out, step{Label: "Submitted", At: p.SubmittedAt, Done: submitted, Current: !submitted})
+	screened := p.Screening != nil
+	sc := step{Label: "Screened", Done: screened}
+	if screened {
+		sc.Note = "Outcome: " + string(p.Screening.Outcome)
+	}
+	out = append(out, sc)
+	if track != nil {
+		reached := false
+		for _, st := range track.Stages {
+			s := step{Label: stageLabel(st) + " review"}
+			switch {
+			case st == track.Stage:
+				s.Current, reached = true, true
+				at := track.StageStartedAt
+				s.At = &at
+			case !reached:
+				s.Done = true
+			}
+			out = append(out, s)
+		}
+	}
+	decided := p.Decision != nil || p.State == pactum.ProposalApproved || p.State == pactum.ProposalAccepted || p.State == pactum.ProposalRejected
+	d := step{Label: "Decision", Done: decided, Current: !decided && p.State != pactum.ProposalDraft && track == nil}
+	switch {
+	case decided:
+		d.Note = "Outcome: " + string(p.State)
+	case p.DecisionDueAt != nil:
+		d.Note = "Target: " + p.DecisionDueAt.UTC().Format("2 January 2006")
+	}
+	if p.Decision != nil {
+		at := p.Decision.DecidedAt
+		d.At = &at
+	}
+	out = append(out, d)
+	return out
+}
+
+func stageLabel(s pactum.ReviewStage) string {
+	switch s {
+	case pactum.StageTechnical:
+		return "Technical"
+	case pactum.StageEthics:
+		return "Ethics"
+	case pactum.StagePeer:
+		return "Peer"
+	}
+	return string(s)
+}
+
+// allocationPage is an allocation: its usage against the grant, its
+// conditions and obligations.
+type allocationPage struct {
+	A           *pactum.Allocation
+	Usage       *pactum.UsageSummary
+	Chart       usageChart
+	Conditions  []pactum.ConditionStatus
+	Obligations []*pactum.Obligation
+}
+
+func (p *Portal) allocation(r *http.Request, v *view) (string, error) {
+	ctx, s := r.Context(), p.cfg.Services
+	al, err := s.FindAllocationByID(ctx, r.PathValue("id"))
+	if err != nil {
+		return "", err
+	}
+	d := &allocationPage{A: al}
+	if d.Usage, err = s.FindUsageSummary(ctx, al.ID); err != nil && pactum.ErrorCode(err) != pactum.ENOTFOUND {
+		return "", err
+	}
+	d.Chart = newUsageChart(d.Usage)
+	if d.Conditions, err = s.FindConditions(ctx, al.ID); err != nil {
+		return "", err
+	}
+	if d.Obligations, _, err = s.FindObligations(ctx, pactum.ObligationFilter{AllocationID: &al.ID, Limit: listLimit}); err != nil {
+		return "", err
+	}
+	v.Title, v.Nav, v.Data = "Allocation on "+al.SystemID, "allocations", d
+	return "allocation", nil
+}
+
+// auditPage is a page of the audit log, newest last.
+type auditPage struct {
+	Events      []*pactum.AuditEvent
+	Total       int
+	SubjectType string
+	SubjectID   string
+	Offset      int
+	Next, Prev  string
+}
+
+// auditPageSize is how many events one page of the log shows.
+const auditPageSize = 100
+
+func (p *Portal) audit(r *http.Request, v *view) (string, error) {
+	q := r.URL.Query()
+	f := pactum.AuditFilter{Limit: auditPageSize}
+	d := &auditPage{SubjectType: q.Get("subject_type"), SubjectID: q.Get("subject_id")}
+	if d.SubjectType != "" {
+		f.SubjectType = &d.SubjectType
+	}
+	if d.SubjectID != "" {
+		f.SubjectID = &d.SubjectID
+	}
+	if o := q.Get("offset"); o != "" {
+		n, err := strconv.Atoi(o)
+		if err != nil || n < 0 || n > 1<<40 {
+			return "", pactum.Errorf(pactum.EINVALID, "offset: a whole number of events, 0 or more.")
+		}
+		d.Offset, f.Offset = n, n
+	}
+	var err error
+	if d.Events, d.Total, err = p.cfg.Services.FindAuditEvents(r.Context(), f); err != nil {
+		return "", err
+	}
+	link := func(off int) string {
+		u := *r.URL
+		qq := u.Query()
+		qq.Set("offset", strconv.Itoa(off))
+		u.RawQuery = qq.Encode()
+		return u.RequestURI()
+	}
+	if d.Offset+len(d.Events) < d.Total {
+		d.Next = link(d.Offset + auditPageSize)
+	}
+	if d.Offset > 0 {
+		d.Prev = link(max(0, d.Offset-auditPageSize))
+	}
+	v.Title, v.Nav, v.Data = "Audit log", "audit", d
+	return "audit", nil
+}

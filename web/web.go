@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package web
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/pactum/pactum"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Prefix is where the portal is served.
+const Prefix = "/portal/"
+
+// Services are the use cases the portal reads (usecase.App implements
+// them all).
+type Services interface {
+	pactum.ProposalService
+	pactum.CallService
+	pactum.AllocationService
+	pactum.UsageService
+	pactum.ObligationService
+	pactum.NotificationService
+	pactum.AuditService
+	pactum.TimeToAccessService
+	FindAssignments(ctx context.Context, f pactum.AssignmentFilter) ([]*pactum.Assignment, int, error)
+	FindConditions(ctx context.Context, allocationID string) ([]pactum.ConditionStatus, error)
+	FindReviewTrack(ctx context.Context, proposalID string) (*pactum.ReviewTrack, error)
+}
+
+// Config is what the portal needs.
+type Config struct {
+	Services Services
+	// Session returns the user a request is signed in as and the
+	// session's CSRF token for forms, or an error: EUNAUTHORIZED when
+	// there is no session (the portal sends the browser to SignInURL),
+	// EFORBIDDEN for a state-changing request without the CSRF token.
+	Session func(r *http.Request) (*pactum.User, string, error)
+	// SignInURL is where a browser without a session is sent, with
+	// ?next= the page it asked for; empty: the page says sign-in is not
+	// enabled.
+	SignInURL string
+	Logger    *slog.Logger
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+// Portal serves the portal's pages under Prefix.
+type Portal struct {
+	cfg   Config
+	pages map[string]*template.Template
+	mux   *http.ServeMux
+}
+
+// New parses the templates and returns the portal. It fails only on a
+// template that does not parse: a programming error.
+func New(cfg Config) (*Portal, error) {
+	if cfg.Services == nil || cfg.Session == nil {
+		return nil, errors.New("web: Services and Session are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	p := &Portal{cfg: cfg, pages: map[string]*template.Template{}, mux: http.NewServeMux()}
+	names, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range names {
+		base := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
+		if base == "layout" {
+			continue
+		}
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", n)
+		if err != nil {
+			return nil, fmt.Errorf("web: template %s: %w", n, err)
+		}
+		p.pages[base] = t
+	}
+	static, err := fs.Sub(staticFS, "static")
+	if err != nil {
+		return nil, err
+	}
+	p.mux.Handle("GET "+Prefix+"static/", http.StripPrefix(Prefix+"static/", staticHandler(static)))
+	p.mux.HandleFunc("GET "+Prefix+"{$}", p.page(p.home))
+	p.mux.HandleFunc("GET "+Prefix+"proposals/{id}", p.page(p.proposal))
+	p.mux.HandleFunc("GET "+Prefix+"allocations/{id}", p.page(p.allocation))
+	p.mux.HandleFunc("GET "+Prefix+"audit", p.page(p.audit))
+	return p, nil
+}
+
+// ServeHTTP serves the portal, with its security headers on every answer.
+func (p *Portal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	// Scripts and styles from this server only: no inline script, no
+	// eval (htmx's is off, see layout.html), no framing.
+	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
+		"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("X-Frame-Options", "DENY")
+	p.mux.ServeHTTP(w, r)
+}
+
+// staticHandler serves the embedded assets, cacheable: their names change
+// with their content (htmx's carries its version).
+func staticHandler(fsys fs.FS) http.Handler {
+	files := http.FileServerFS(fsys)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=86400")
+		files.ServeHTTP(w, r)
+	})
+}
+
+// view is what a page handler hands to its template.
+type view struct {
+	Title string
+	User  *pactum.User
+	CSRF  string
+	Now   time.Time
+	// Nav marks the current section in the navigation.
+	Nav  string
+	Data any
+}
+
+// handler renders one page for a signed-in user: it returns the page's
+// template name and data, or an error the portal shows as a page.
+type handler func(r *http.Request, v *view) (string, error)
+
+// page wraps h: the session first (no session: to sign-in), then h, then
+// the template, rendered into a buffer so that a failing template never
+// sends half a page.
+func (p *Portal) page(h handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		u, csrf, err := p.cfg.Session(r)
+		if err != nil {
+			if pactum.ErrorCode(err) == pactum.EUNAUTHORIZED && p.cfg.SignInURL != "" && r.Method == http.MethodGet {
+				http.Redirect(w, r, p.cfg.SignInURL+"?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+				return
+			}
+			p.fail(w, r, nil, err)
+			return
+		}
+		v := &view{User: u, CSRF: csrf, Now: p.cfg.Now()}
+		ctx := pactum.NewContextWithUser(r.Context(), u)
+		name, err := h(r.WithContext(ctx), v)
+		if err != nil {
+			p.fail(w, r, v, err)
+			return
+		}
+		p.render(w, r, http.StatusOK, name, v)
+	}
+}
+
+// render executes the named page into a buffer, then sends it.
+func (p *Portal) render(w http.ResponseWriter, r *http.Request, status int, name string, v *view) {
+	t := p.pages[name]
+	if t == nil {
+		p.cfg.Logger.Error("portal: no such page", "page", name)
+		http.Error(w, "Internal error.", http.StatusInternalServerError)
+		return
+	}
+	var buf bytes.Buffer
+	if err := t.Execute(&buf, v); err != nil {
+		p.cfg.Logger.Error("portal: render", "page", name, "path", r.URL.Path, "err", err)
+		http.Error(w, "Internal error.", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// errorPage is the error template's data.
+type errorPage struct {
+	Status  int
+	Message string
+}
+
+// fail shows err as a page with the status the API would answer, and the
+// same message; internal errors are logged and not shown.
+func (p *Portal) fail(w http.ResponseWriter, r *http.Request, v *view, err error) {
+	status := http.StatusInternalServerError
+	msg := "Something went wrong on our side; it has been logged."
+	switch pactum.ErrorCode(err) {
+	case pactum.EINVALID:
+		status, msg = http.StatusBadRequest, pactum.ErrorMessage(err)
+	case pactum.ENOTFOUND:
+		status, msg = http.StatusNotFound, pactum.ErrorMessage(err)
+	case pactum.EFORBIDDEN:
+		status, msg = http.StatusForbidden, pactum.ErrorMessage(err)
+	case pactum.ECONFLICT:
+		status, msg = http.StatusConflict, pactum.ErrorMessage(err)
+	case pactum.EUNAUTHORIZED:
+		status, msg = http.StatusUnauthorized, pactum.ErrorMessage(err)
+	default:
+		p.cfg.Logger.Error("portal", "path", r.URL.Path, "err", err)
+	}
+	if v == nil {
+		v = &view{Now: p.cfg.Now()}
+	}
+	v.Title, v.Data = http.StatusText(status), errorPage{Status: status, Message: msg}
+	p.render(w, r, status, "error", v)
+}
