@@ -78,7 +78,9 @@ func TestIdentityLinksAndSessions(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := update(func(tx pactum.Tx) error { return tx.InsertSession(ctx, &pactum.Session{ID: "s4", UserID: "u2", CreatedAt: t0, ExpiresAt: t0, LastSeenAt: t0}, "hashs1") }); pactum.ErrorCode(err) != pactum.ECONFLICT {
+		if err := update(func(tx pactum.Tx) error {
+			return tx.InsertSession(ctx, &pactum.Session{ID: "s4", UserID: "u2", CreatedAt: t0, ExpiresAt: t0, LastSeenAt: t0}, "hashs1")
+		}); pactum.ErrorCode(err) != pactum.ECONFLICT {
 			t.Errorf("a session with another's hash: %v", err)
 		}
 		gs, gu, err := db.GetSessionByHash(ctx, "hashs1")
