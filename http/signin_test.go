@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -240,7 +241,16 @@ func newSignInEnv(t *testing.T, dialect string) *signInEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	handler = srv.Handler()
+	// A page as the portal will have one: RequireSession in front.
+	mux := http.NewServeMux()
+	mux.Handle("/portal/form", srv.RequireSession(func(w http.ResponseWriter, r *http.Request, u *pactum.User, csrf string) {
+		if pactum.UserFromContext(r.Context()) != u {
+			t.Error("the user is not in the request's context")
+		}
+		fmt.Fprintf(w, "%s %s %s", r.Method, u.ID, csrf)
+	}))
+	mux.Handle("/", srv.Handler())
+	handler = mux
 	return e
 }
 
@@ -412,6 +422,25 @@ func TestSignInFlow(t *testing.T) {
 		if code, body, _ := b.do(t, "POST", "/api/v1/users/"+ada.ID+"/tokens", strings.NewReader(`{"name":"ci"}`),
 			map[string]string{"Content-Type": "application/json", "Authorization": "Bearer " + created.Secret}); code != 201 {
 			t.Fatalf("bearer token beside the cookie: %d %s", code, body)
+		}
+
+		// A portal page: any method with the session, state-changing
+		// ones only with the CSRF token (form field or header).
+		if code, body, _ := b.do(t, "GET", "/portal/form", nil, nil); code != 200 || body != "GET "+ada.ID+" "+csrf {
+			t.Errorf("portal GET: %d %s", code, body)
+		}
+		formType := map[string]string{"Content-Type": "application/x-www-form-urlencoded"}
+		if code, body, _ := b.do(t, "POST", "/portal/form", strings.NewReader("title=x"), formType); code != 403 {
+			t.Errorf("portal POST without CSRF: %d %s", code, body)
+		}
+		if code, body, _ := b.do(t, "POST", "/portal/form", strings.NewReader(url.Values{"csrf_token": {csrf}}.Encode()), formType); code != 200 {
+			t.Errorf("portal POST with CSRF: %d %s", code, body)
+		}
+		if code, body, _ := b.do(t, "DELETE", "/portal/form", nil, map[string]string{"X-CSRF-Token": csrf}); code != 200 {
+			t.Errorf("portal DELETE with CSRF header: %d %s", code, body)
+		}
+		if code, _, _ := e.browser(t, tls).do(t, "GET", "/portal/form", nil, nil); code != 401 {
+			t.Errorf("portal without a session: %d", code)
 		}
 
 		// Later sign-ins find the link by subject.
