@@ -138,6 +138,12 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 		s.authError(w, r, err)
 		return
 	}
+	// A session this browser had before ends: one browser, one session.
+	if old, err := r.Cookie(SessionCookie); err == nil && old.Value != "" {
+		if err := s.cfg.SignIn.Sessions.SignOut(r.Context(), old.Value); err != nil {
+			s.logger.Warn("end the previous session", "err", err)
+		}
+	}
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: secret, Path: "/", Expires: sess.ExpiresAt,
 		Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 	next := flow.Next

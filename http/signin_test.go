@@ -114,8 +114,18 @@ func newTestOP(t *testing.T, redirectURI string) *testOP {
 	return o
 }
 
+// subjectOf is the provider's subject for a test's name of a person:
+// name@myaccessid.org, as MyAccessID's look, unless the name has an @.
+func subjectOf(name string) string {
+	if strings.Contains(name, "@") {
+		return name
+	}
+	return name + "@myaccessid.org"
+}
+
 // addUser adds a person to the provider.
 func (o *testOP) addUser(sub, email string, verified bool, assurance ...string) {
+	sub = subjectOf(sub)
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.users[sub] = &storage.User{ID: sub, Username: sub, Password: "pw", FirstName: "Test", LastName: sub, Email: email, EmailVerified: verified}
@@ -127,7 +137,7 @@ func (o *testOP) addUser(sub, email string, verified bool, assurance ...string) 
 func (o *testOP) signInAs(sub string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	o.next = sub
+	o.next = subjectOf(sub)
 }
 
 // token serves the provider's token endpoint, re-signing the ID token
@@ -230,7 +240,7 @@ func newSignInEnv(t *testing.T, dialect string) *signInEnv {
 
 	// Discovery happens here, over HTTP, from the provider's document.
 	rp, err := oidc.New(context.Background(), oidc.Config{Issuer: e.op.srv.URL, ClientID: testClientID, ClientSecret: testClientSecret,
-		RedirectURL: e.url + "/auth/callback"})
+		RedirectURL: e.url + "/auth/callback", SubjectSuffix: "@myaccessid.org"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -443,6 +453,20 @@ func TestSignInFlow(t *testing.T) {
 			t.Errorf("portal without a session: %d", code)
 		}
 
+		// Signing in again in the same browser ends its previous session.
+		if code, _, _ := b.signIn(t, "ada-sub"); code != 200 {
+			t.Fatalf("sign in again: %d", code)
+		}
+		if b.cookie(pactumhttp.SessionCookie) == secret {
+			t.Fatal("the session secret did not change at sign-in")
+		}
+		if _, _, err := e.uc.AuthenticateSession(context.Background(), secret); pactum.ErrorCode(err) != pactum.EUNAUTHORIZED {
+			t.Errorf("the previous session still works: %v", err)
+		}
+		secret = b.cookie(pactumhttp.SessionCookie)
+		_, _, h = b.do(t, "GET", "/api/v1/me", nil, nil)
+		csrf = h.Get("X-CSRF-Token")
+
 		// Later sign-ins find the link by subject.
 		b2 := e.browser(t, tls)
 		if code, body, _ := b2.signIn(t, "ada-sub"); code != 200 || !strings.Contains(body, ada.ID) {
@@ -493,11 +517,15 @@ func TestSignInRefusals(t *testing.T) {
 		e.op.addUser("ada", "ada@aleph.example", true)
 		e.op.addUser("ada-twin", "ada@aleph.example", true)
 		e.op.addUser("rui-low", "rui@review.example", true, iapLow)
+		e.op.addUser("test@myaccessid.org", "ada@aleph.example", true)
+		e.op.addUser("ada@elsewhere.example", "ada@aleph.example", true)
 
 		for _, c := range []struct {
 			sub, want string
 			code      int
 		}{
+			{"test@myaccessid.org", "not one of its personal identities", 401},
+			{"ada@elsewhere.example", "must end in @myaccessid.org", 401},
 			{"unverified", "not verified", 403},
 			{"stranger", "Ask an access manager to invite you", 403},
 			{"ada", "", 200},

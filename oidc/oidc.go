@@ -47,6 +47,10 @@ type Config struct {
 	// AssuranceClaim names the claim holding assurance values;
 	// DefaultAssuranceClaim when "".
 	AssuranceClaim string
+	// SubjectSuffix, when set, is the ending every subject must have
+	// (MyAccessID's are <hex>@myaccessid.org): a subject without it, or
+	// the bare suffix's test@ account, is refused.
+	SubjectSuffix string
 	// HTTPClient talks to the provider; a client with a 15-second
 	// timeout when nil.
 	HTTPClient *http.Client
@@ -173,6 +177,9 @@ func (rp *RelyingParty) Finish(ctx context.Context, f Flow, state, code string) 
 	id, err := MapClaims(idt.Issuer, claims, rp.cfg.AssuranceClaim)
 	if err != nil {
 		return nil, err
+	}
+	if sfx := rp.cfg.SubjectSuffix; sfx != "" && (!strings.HasSuffix(id.Subject, sfx) || id.Subject == sfx || id.Subject == "test"+sfx) {
+		return nil, pactum.Errorf(pactum.EUNAUTHORIZED, "Sign-in failed: the identity provider's subject %q is not one of its personal identities (it must end in %s).", id.Subject, sfx)
 	}
 	return id, nil
 }

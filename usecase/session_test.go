@@ -10,6 +10,7 @@ import (
 
 	"github.com/pactum/pactum"
 	"github.com/pactum/pactum/catalog"
+	"github.com/pactum/pactum/sqlstore"
 	"github.com/pactum/pactum/sqlstore/storetest"
 	"github.com/pactum/pactum/usecase"
 )
@@ -247,5 +248,44 @@ func TestSessionEnds(t *testing.T) {
 			t.Errorf("deactivation's revocation not in the audit log: %q", got)
 		}
 		signIn()
+	})
+}
+
+// TestSessionTwoInstances: a deactivation or sign-out on one server is
+// seen at once by another on the same database (sessions are not cached).
+func TestSessionTwoInstances(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, dialect string) {
+		w, uc := signInWorld(t, dialect)
+		ctx := context.Background()
+		db2, err := sqlstore.Open(ctx, w.dsn, sqlstore.Options{Now: w.clock.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db2.Close()
+		other := storetest.App(t, db2, nil, w.clock.Now)
+		ada := &pactum.Identity{Issuer: issuer, Subject: "aaa", Email: w.f.ApplicantA.Email, EmailVerified: true}
+		_, _, s1, err := uc.SignIn(ctx, ada)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, s2, err := uc.SignIn(ctx, ada)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range []string{s1, s2} {
+			if _, _, err := other.AuthenticateSession(ctx, s); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := uc.SignOut(ctx, s1); err != nil {
+			t.Fatal(err)
+		}
+		_, _, err = other.AuthenticateSession(ctx, s1)
+		wantCode(t, err, pactum.EUNAUTHORIZED)
+		if _, err := uc.DeactivateUser(storetest.As(w.f.Manager), w.f.ApplicantA.ID); err != nil {
+			t.Fatal(err)
+		}
+		_, _, err = other.AuthenticateSession(ctx, s2)
+		wantCode(t, err, pactum.EUNAUTHORIZED)
 	})
 }

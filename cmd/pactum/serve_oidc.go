@@ -34,6 +34,7 @@ func signInFlags(cmd *cobra.Command) {
 	f.StringSlice("oidc-scopes", []string{"openid", "email", "profile"}, "scopes to ask the provider for (MyAccessID: add eduperson_assurance or aarc for assurance)")
 	f.String("oidc-assurance-claim", oidc.DefaultAssuranceClaim, "claim (ID token or userinfo) holding the identity's assurance values")
 	f.StringArray("oidc-min-assurance", nil, "minimum assurance of a role, ROLE=VALUE[,VALUE...] (all needed; the acr counts too), e.g. reviewer=https://refeds.org/assurance/IAP/medium; repeatable")
+	f.String("oidc-subject-suffix", "", "refuse subjects not ending in this, e.g. @myaccessid.org (MyAccessID's test@ account too)")
 	f.Duration("session-ttl", pactum.DefaultSessionTTL, "how long a sign-in session lasts")
 	f.Duration("session-idle", pactum.DefaultSessionIdle, "a sign-in session ends after this long without a request")
 	f.String("after-login", "", "path a browser goes to after signing in (default /api/v1/me)")
@@ -80,6 +81,7 @@ func signInConfig(ctx context.Context, cmd *cobra.Command, sessions pactum.Sessi
 	scopes, _ := cmd.Flags().GetStringSlice("oidc-scopes")
 	claim, _ := cmd.Flags().GetString("oidc-assurance-claim")
 	after, _ := cmd.Flags().GetString("after-login")
+	suffix, _ := cmd.Flags().GetString("oidc-subject-suffix")
 	if clientID == "" || redirect == "" {
 		return nil, pactum.Errorf(pactum.EINVALID, "--oidc-issuer needs --oidc-client-id and --oidc-redirect-url too")
 	}
@@ -106,7 +108,7 @@ func signInConfig(ctx context.Context, cmd *cobra.Command, sessions pactum.Sessi
 	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	rp, err := oidc.New(dctx, oidc.Config{Issuer: issuer, ClientID: clientID, ClientSecret: secret, RedirectURL: redirect,
-		Scopes: scopes, AssuranceClaim: claim})
+		Scopes: scopes, AssuranceClaim: claim, SubjectSuffix: suffix})
 	if err != nil {
 		return nil, err
 	}
