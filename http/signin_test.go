@@ -583,6 +583,10 @@ func TestSignInTamperedAnswers(t *testing.T) {
 				c["nonce"] = "replayed"
 				return nil
 			}},
+			{name: "ID token bound to another access token", want: "access token does not belong", tamper: func(c map[string]any) *rsa.PrivateKey {
+				c["at_hash"] = "AAAAAAAAAAAAAAAAAAAAAA"
+				return nil
+			}},
 			{name: "wrong state", want: "state mismatch", beforeCallback: func(_ *browser, r *http.Request) {
 				q := r.URL.Query()
 				q.Set("state", "attacker")

@@ -152,6 +152,13 @@ func (rp *RelyingParty) Finish(ctx context.Context, f Flow, state, code string) 
 	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(f.Nonce)) != 1 {
 		return nil, pactum.Errorf(pactum.EUNAUTHORIZED, "Sign-in failed: the ID token was not issued for this sign-in (nonce mismatch).")
 	}
+	// The access token reads userinfo: when the ID token binds one
+	// (at_hash), it must be this one.
+	if idt.AccessTokenHash != "" {
+		if err := idt.VerifyAccessToken(tok.AccessToken); err != nil {
+			return nil, pactum.Errorf(pactum.EUNAUTHORIZED, "Sign-in failed: the access token does not belong to the ID token (%v).", err)
+		}
+	}
 	var claims map[string]json.RawMessage
 	if err := idt.Claims(&claims); err != nil {
 		return nil, pactum.Errorf(pactum.EUNAUTHORIZED, "Sign-in failed: the ID token's claims cannot be read (%v).", err)
