@@ -79,6 +79,7 @@ type Queries interface {
 	SystemQueries
 	OrganizationQueries
 	UserQueries
+	SessionQueries
 	CallQueries
 	ProposalQueries
 	ReviewQueries
@@ -119,6 +120,7 @@ type Tx interface {
 	SystemWrites
 	OrganizationWrites
 	UserWrites
+	SessionWrites
 	CallWrites
 	ProposalWrites
 	ReviewWrites

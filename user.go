@@ -184,7 +184,8 @@ type UserService interface {
 	// EINVALID for a bad name, ECONFLICT when another user has it.
 	SetUsername(ctx context.Context, userID, username string) (*User, error)
 	// DeactivateUser makes a user unable to act: their tokens are refused
-	// at once and none can be issued to them. Access managers only
+	// at once, their sign-in sessions end, and no token can be issued to
+	// them. Access managers only
 	// (EFORBIDDEN); ENOTFOUND for an unknown user; ECONFLICT for the
 	// caller themself (so the last access manager stays). Deactivating a
 	// deactivated user is not an error.

@@ -86,6 +86,10 @@ type Config struct {
 	// Registry receives the server's metrics and is served at /metrics;
 	// a fresh registry when nil.
 	Registry *prometheus.Registry
+	// SignIn enables browser sign-in through an OpenID provider
+	// (/auth/login, /auth/callback, /auth/logout) and session cookies on
+	// the API (session.go); nil leaves both off.
+	SignIn *SignInConfig
 }
 
 // Services is every service the API serves: what one value implementing
@@ -199,6 +203,7 @@ func NewServer(cfg Config) (*Server, error) {
 	if err := s.routes(mux); err != nil {
 		return nil, err
 	}
+	s.registerSignIn(mux)
 	s.mux = mux
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, http.StatusNotFound, &pactum.Error{Code: pactum.ENOTFOUND, Message: fmt.Sprintf("No endpoint %s %s.", r.Method, r.URL.Path)})
@@ -380,6 +385,17 @@ func (s *Server) authed(pattern string, h func(w http.ResponseWriter, r *http.Re
 // 401 itself and reports false.
 func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (*pactum.User, pactum.TokenScope, bool) {
 	secret, ok := bearerToken(r.Header.Get("Authorization"))
+	if !ok && r.Header.Get("Authorization") == "" && s.hasSessionCookie(r) {
+		// A signed-in browser (session.go): full scope, CSRF token on
+		// every state-changing request.
+		u, csrf, err := s.SessionUser(r)
+		if err != nil {
+			s.Error(w, r, err)
+			return nil, "", false
+		}
+		w.Header().Set(CSRFHeader, csrf)
+		return u, pactum.ScopeFull, true
+	}
 	if !ok {
 		s.Error(w, r, pactum.Errorf(pactum.EUNAUTHORIZED, "An API token is required: send Authorization: Bearer <token>."))
 		return nil, "", false

@@ -44,6 +44,13 @@ type Config struct {
 	// serve sets pactum.DefaultTokenTTL and pactum.MaxTokenTTL unless told
 	// otherwise.
 	TokenDefaultTTL, TokenMaxTTL time.Duration
+	// SessionTTL and SessionIdle end a sign-in session that long after
+	// sign-in, or after that long without a request;
+	// pactum.DefaultSessionTTL and pactum.DefaultSessionIdle when 0.
+	SessionTTL, SessionIdle time.Duration
+	// Assurance is the minimum assurance per role for signing in through
+	// an OpenID provider; nil requires none.
+	Assurance pactum.AssurancePolicy
 }
 
 // App runs pactum's use cases. Create it with New; it is safe for
@@ -62,6 +69,9 @@ type App struct {
 	obligations    *pactum.ObligationTerms
 	// tokenDefaultTTL, tokenMaxTTL: Config's.
 	tokenDefaultTTL, tokenMaxTTL time.Duration
+	// sessionTTL, sessionIdle, assurance: Config's.
+	sessionTTL, sessionIdle time.Duration
+	assurance               pactum.AssurancePolicy
 }
 
 // The App implements every service of the domain.
@@ -84,6 +94,7 @@ var (
 	_ pactum.IncidentService      = (*App)(nil)
 	_ pactum.OutcomeService       = (*App)(nil)
 	_ pactum.ObligationService    = (*App)(nil)
+	_ pactum.SessionService       = (*App)(nil)
 )
 
 // New returns the use cases over cfg's store and adapters.
@@ -98,6 +109,13 @@ func New(cfg Config) *App {
 	}
 	a.alertFractions, a.documentKey = cfg.AlertFractions, cfg.DocumentKey
 	a.obligations = cfg.Obligations
+	a.sessionTTL, a.sessionIdle, a.assurance = cfg.SessionTTL, cfg.SessionIdle, cfg.Assurance
+	if a.sessionTTL <= 0 {
+		a.sessionTTL = pactum.DefaultSessionTTL
+	}
+	if a.sessionIdle <= 0 {
+		a.sessionIdle = pactum.DefaultSessionIdle
+	}
 	if a.alertFractions == nil {
 		a.alertFractions = pactum.DefaultAlertFractions
 	}

@@ -281,8 +281,9 @@ func (a *App) Authenticate(ctx context.Context, secret string) (*pactum.User, pa
 	return u, t.Scope, nil
 }
 
-// DeactivateUser makes a user unable to act: their tokens are refused at
-// once on this instance (within tokenTTL on another server on the same
+// DeactivateUser makes a user unable to act: their sign-in sessions end
+// at once on every instance (revoked, and never cached); their tokens are
+// refused at once on this instance (within tokenTTL on another server on the same
 // PostgreSQL database) and no token can be issued to them; their tokens
 // are kept, so reactivation restores them. Access managers only
 // (EFORBIDDEN); ENOTFOUND for an unknown user; ECONFLICT for the caller
@@ -327,6 +328,17 @@ func (a *App) setUserActive(ctx context.Context, caller *pactum.User, userID str
 		if !active {
 			now := tx.Now()
 			u.DeactivatedAt, kind = &now, "user.deactivate"
+			// Their sign-in sessions end for good: reactivation
+			// restores tokens, not browsers left signed in.
+			n, err := tx.RevokeUserSessions(ctx, userID, now)
+			if err != nil {
+				return err
+			}
+			if n > 0 {
+				if err := tx.Record("session.revoke_all", "user", u.ID, nil, map[string]int{"sessions": n}); err != nil {
+					return err
+				}
+			}
 		}
 		if err := tx.UpdateUserDeactivated(ctx, userID, u.DeactivatedAt); err != nil {
 			return err

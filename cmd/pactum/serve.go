@@ -76,17 +76,24 @@ an access manager's or auditor's token unless --metrics-public.`,
 			if err != nil {
 				return err
 			}
+			signInOpts, err := signInUseCases(cmd)
+			if err != nil {
+				return err
+			}
 			a, err := openApp(cmd.Context(), dsn, logger, rules, nil, func(c *usecase.Config) {
 				c.DocumentKey, c.AlertFractions = docKey, fractions
 				c.TokenDefaultTTL, c.TokenMaxTTL = tokenTTL, tokenMaxTTL
 				if terms != nil {
 					c.Obligations = terms
 				}
-			})
+			}, signInOpts)
 			if err != nil {
 				return err
 			}
 			defer a.Close()
+			if a.cfg.SignIn, err = signInConfig(cmd.Context(), cmd, a.uc, logger); err != nil {
+				return err
+			}
 			a.cfg.Limits, a.cfg.PublicMetrics = serveLimits(cmd)
 			srv, err := pactumhttp.NewServer(a.cfg)
 			if err != nil {
@@ -125,6 +132,7 @@ an access manager's or auditor's token unless --metrics-public.`,
 	cmd.Flags().String("document-key", "", "audit checkpoint key file (pactum audit keygen) that signs model documentation (default: unsigned)")
 	cmd.Flags().Duration("sweep-interval", time.Hour, "how often to send obligation reminders, overdue notices and automatic breaches (each once, also with several instances); 0 does not sweep")
 	cmd.Flags().String("obligations", "", "obligation terms file (the format of the embedded catalog/obligations.json) instead of the embedded terms")
+	signInFlags(cmd)
 	cmd.Flags().Bool("metrics-public", false, "serve /metrics without a token (default: an access manager's or auditor's token is needed, since the API faces the internet)")
 	return cmd
 }
