@@ -212,6 +212,14 @@ func NewServer(cfg Config) (*Server, error) {
 	return s, nil
 }
 
+// HandlePortal serves the portal (package web) under prefix, such as
+// "/portal/", with the server's request logging and metrics, and sends
+// the site's root there. Call it before Open.
+func (s *Server) HandlePortal(prefix string, h http.Handler) {
+	s.mux.Handle(prefix, h)
+	s.mux.Handle("GET /{$}", http.RedirectHandler(prefix, http.StatusSeeOther))
+}
+
 // openapiJSON converts the embedded YAML document to JSON once.
 func openapiJSON() ([]byte, error) {
 	var doc any

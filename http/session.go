@@ -59,7 +59,7 @@ type SignInConfig struct {
 	Provider OpenIDProvider
 	Sessions pactum.SessionService
 	// AfterLogin is where a signed-in browser goes when /auth/login was
-	// given no next path; /api/v1/me when "".
+	// given no next path; the portal (/portal/) when "".
 	AfterLogin string
 	// AfterLogout is where /auth/logout sends the browser; with "" it
 	// answers a short text.
@@ -151,7 +151,7 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 		next = s.cfg.SignIn.AfterLogin
 	}
 	if next == "" {
-		next = "/api/v1/me"
+		next = "/portal/"
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }

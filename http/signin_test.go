@@ -246,7 +246,8 @@ func newSignInEnv(t *testing.T, dialect string) *signInEnv {
 	}
 	cfg := pactumhttp.Config{Health: db.Ping, Now: e.clock.Now}
 	cfg.Serve(e.uc)
-	cfg.SignIn = &pactumhttp.SignInConfig{Provider: rp, Sessions: e.uc}
+	// The portal is not mounted here: after sign-in, the API tells who.
+	cfg.SignIn = &pactumhttp.SignInConfig{Provider: rp, Sessions: e.uc, AfterLogin: "/api/v1/me"}
 	srv, err := pactumhttp.NewServer(cfg)
 	if err != nil {
 		t.Fatal(err)

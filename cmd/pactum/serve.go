@@ -99,6 +99,9 @@ an access manager's or auditor's token unless --metrics-public.`,
 			if err != nil {
 				return err
 			}
+			if err := mountPortal(srv, a.uc, a.cfg.SignIn != nil, logger); err != nil {
+				return err
+			}
 			if err := srv.Open(addr); err != nil {
 				return err
 			}

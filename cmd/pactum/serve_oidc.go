@@ -37,7 +37,7 @@ func signInFlags(cmd *cobra.Command) {
 	f.String("oidc-subject-suffix", "", "refuse subjects not ending in this, e.g. @myaccessid.org (MyAccessID's test@ account too)")
 	f.Duration("session-ttl", pactum.DefaultSessionTTL, "how long a sign-in session lasts")
 	f.Duration("session-idle", pactum.DefaultSessionIdle, "a sign-in session ends after this long without a request")
-	f.String("after-login", "", "path a browser goes to after signing in (default /api/v1/me)")
+	f.String("after-login", "", "path a browser goes to after signing in (default the portal, /portal/)")
 }
 
 // signInUseCases reads the flags the use cases need: session lifetimes

@@ -4,6 +4,7 @@ package main
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -67,15 +68,37 @@ func TestServeSignIn(t *testing.T) {
 		loc.Query().Get("code_challenge_method") != "S256" || loc.Query().Get("redirect_uri") != "http://127.0.0.1/auth/callback" {
 		t.Fatalf("%d %s", resp.StatusCode, loc)
 	}
-	// Without an issuer there is no sign-in.
+	// The site's root is the portal, whose pages send a browser without
+	// a session to sign in, coming back to the page it asked for.
+	for path, want := range map[string]string{"/": "/portal/", "/portal/audit": "/auth/login?next=%2Fportal%2Faudit"} {
+		resp, err := c.Get(srv + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != want {
+			t.Errorf("%s: %d to %q, want %q", path, resp.StatusCode, resp.Header.Get("Location"), want)
+		}
+	}
+	// Without an issuer there is no sign-in, and the portal says so.
 	dir2 := t.TempDir()
 	initOnce(t, dir2)
-	resp, err = c.Get(serveData(t, dir2) + "/auth/login")
+	srv2 := serveData(t, dir2)
+	resp, err = c.Get(srv2 + "/auth/login")
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusNotFound {
 		t.Errorf("sign-in off: /auth/login answered %d", resp.StatusCode)
+	}
+	resp, err = c.Get(srv2 + "/portal/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(string(body), "Sign-in is not enabled") {
+		t.Errorf("portal without sign-in: %d %s", resp.StatusCode, body)
 	}
 }
