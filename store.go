@@ -121,6 +121,7 @@ type Tx interface {
 	OrganizationWrites
 	UserWrites
 	SessionWrites
+	SignInLinkWrites
 	CallWrites
 	ProposalWrites
 	ReviewWrites

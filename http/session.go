@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"html/template"
 	"net/http"
 	"strings"
 	"time"
@@ -58,6 +59,10 @@ type OpenIDProvider interface {
 type SignInConfig struct {
 	Provider OpenIDProvider
 	Sessions pactum.SessionService
+	// Links, when set, serves one-time sign-in links at /auth/link
+	// (pactum.SignInLinkService): the demo's, and an operator's way in
+	// while the provider is away. Provider may then be nil.
+	Links pactum.SignInLinkService
 	// AfterLogin is where a signed-in browser goes when /auth/login was
 	// given no next path; the portal (/portal/) when "".
 	AfterLogin string
@@ -74,12 +79,56 @@ type signInFlow struct {
 
 // registerSignIn adds the /auth/ endpoints when sign-in is configured.
 func (s *Server) registerSignIn(mux *http.ServeMux) {
-	if s.cfg.SignIn == nil || s.cfg.SignIn.Provider == nil || s.cfg.SignIn.Sessions == nil {
+	if s.cfg.SignIn == nil || s.cfg.SignIn.Sessions == nil || (s.cfg.SignIn.Provider == nil && s.cfg.SignIn.Links == nil) {
 		return
 	}
-	mux.HandleFunc("GET /auth/login", s.handleLogin)
-	mux.HandleFunc("GET /auth/callback", s.handleCallback)
+	if s.cfg.SignIn.Provider != nil {
+		mux.HandleFunc("GET /auth/login", s.handleLogin)
+		mux.HandleFunc("GET /auth/callback", s.handleCallback)
+	}
+	if s.cfg.SignIn.Links != nil {
+		mux.HandleFunc("GET /auth/link", s.handleLinkPage)
+		mux.HandleFunc("POST /auth/link", s.handleLink)
+	}
 	mux.HandleFunc("POST /auth/logout", s.handleLogout)
+}
+
+// linkPage asks before using a sign-in link: a GET changes nothing, so a
+// mail scanner or a browser's prefetch that opens the link does not spend
+// it; the person's button press (a POST) does.
+var linkPage = template.Must(template.New("link").Parse(`<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Sign in · pactum</title><link rel="stylesheet" href="/portal/static/pactum.css"></head>
+<body><main id="main"><h1>Sign in to pactum</h1>
+<p>This one-time link signs you in once. It stops working after that, or when it expires.</p>
+<form method="post" action="/auth/link"><input type="hidden" name="code" value="{{.}}">
+<button type="submit">Sign in</button></form></main></body></html>
+`))
+
+func (s *Server) handleLinkPage(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	code := r.URL.Query().Get("code")
+	if code == "" || len(code) > 100 {
+		s.authError(w, r, pactum.Errorf(pactum.EINVALID, "This sign-in link is incomplete: copy the whole link."))
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if err := linkPage.Execute(w, code); err != nil {
+		s.logger.Error("sign-in link page", "err", err)
+	}
+}
+
+func (s *Server) handleLink(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	r.Body = http.MaxBytesReader(w, r.Body, 4096)
+	_, sess, secret, err := s.cfg.SignIn.Links.RedeemSignInLink(r.Context(), r.PostFormValue("code"))
+	if err != nil {
+		s.authError(w, r, err)
+		return
+	}
+	s.startSession(w, r, sess, secret, "")
 }
 
 // localPath reports whether p is a path on this server (not another
@@ -138,6 +187,13 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 		s.authError(w, r, err)
 		return
 	}
+	s.startSession(w, r, sess, secret, flow.Next)
+}
+
+// startSession gives the browser its new session's cookie, ends the
+// session it had before, and sends it on to next (a local path), or to
+// AfterLogin, or to the portal.
+func (s *Server) startSession(w http.ResponseWriter, r *http.Request, sess *pactum.Session, secret, next string) {
 	// A session this browser had before ends: one browser, one session.
 	if old, err := r.Cookie(SessionCookie); err == nil && old.Value != "" {
 		if err := s.cfg.SignIn.Sessions.SignOut(r.Context(), old.Value); err != nil {
@@ -146,7 +202,6 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: secret, Path: "/", Expires: sess.ExpiresAt,
 		Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode})
-	next := flow.Next
 	if next == "" || !localPath(next) {
 		next = s.cfg.SignIn.AfterLogin
 	}

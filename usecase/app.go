@@ -95,6 +95,7 @@ var (
 	_ pactum.OutcomeService       = (*App)(nil)
 	_ pactum.ObligationService    = (*App)(nil)
 	_ pactum.SessionService       = (*App)(nil)
+	_ pactum.SignInLinkService    = (*App)(nil)
 )
 
 // New returns the use cases over cfg's store and adapters.

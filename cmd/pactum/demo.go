@@ -3,10 +3,12 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -15,6 +17,7 @@ import (
 	"github.com/pactum/pactum"
 	"github.com/pactum/pactum/demo"
 	pactumhttp "github.com/pactum/pactum/http"
+	"github.com/pactum/pactum/usecase"
 )
 
 func newDemoCmd(e *env) *cobra.Command {
@@ -78,8 +81,14 @@ func runDemo(cmd *cobra.Command, e *env) error {
 	if err != nil {
 		return err
 	}
+	// The demo's people sign in to the portal with one-time links
+	// (printed with --serve); there is no identity provider here.
+	a.cfg.SignIn = &pactumhttp.SignInConfig{Sessions: a.uc, Links: a.uc}
 	srv, err := pactumhttp.NewServer(a.cfg)
 	if err != nil {
+		return err
+	}
+	if err := mountPortal(srv, a.uc, false, slog.New(slog.DiscardHandler)); err != nil {
 		return err
 	}
 	addr, _ := cmd.Flags().GetString("addr")
@@ -96,11 +105,48 @@ func runDemo(cmd *cobra.Command, e *env) error {
 		return err
 	}
 	if serve, _ := cmd.Flags().GetBool("serve"); serve {
-		fmt.Fprintf(e.stderr, "\nThe server keeps running at %s. As the access manager (%s):\n\n  export PACTUM_SERVER=%s PACTUM_TOKEN=%s\n  pactum proposals list\n\nPress Ctrl-C to stop.\n",
-			srv.URL(), mgr.Email, srv.URL(), token)
+		links, err := demoSignInLinks(ctx, a.uc, srv.URL())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stderr, "\nThe server keeps running at %s. The portal is at %s/portal/; sign in as one of the demo's people\n(each link works once, for %s):\n\n",
+			srv.URL(), srv.URL(), demoLinkTTL)
+		for _, l := range links {
+			fmt.Fprintf(e.stderr, "  %-15s %-34s %s\n", l.role, l.email, l.url)
+		}
+		fmt.Fprintf(e.stderr, "\nAs the access manager (%s) from the command line:\n\n  export PACTUM_SERVER=%s PACTUM_TOKEN=%s\n  pactum proposals list\n\nPress Ctrl-C to stop.\n",
+			mgr.Email, srv.URL(), token)
 		<-ctx.Done()
 	}
 	return nil
+}
+
+// demoLinkTTL is how long the demo's sign-in links work.
+const demoLinkTTL = 12 * time.Hour
+
+// demoLink is a sign-in link for one of the demo's people.
+type demoLink struct{ role, email, url string }
+
+// demoSignInLinks makes a one-time sign-in link for the first person of
+// each role, as the operator does (the system identity).
+func demoSignInLinks(ctx context.Context, uc *usecase.App, base string) ([]demoLink, error) {
+	sys := pactum.NewContextWithUser(ctx, pactum.SystemUser())
+	var out []demoLink
+	for _, role := range []pactum.Role{pactum.RoleApplicant, pactum.RoleReviewer, pactum.RoleAccessManager, pactum.RoleSiteOperator, pactum.RoleAuditor} {
+		us, _, err := uc.FindUsers(sys, pactum.UserFilter{Role: &role, Limit: 1})
+		if err != nil {
+			return nil, err
+		}
+		if len(us) == 0 {
+			continue
+		}
+		_, code, err := uc.CreateSignInLink(sys, us[0].ID, demoLinkTTL)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, demoLink{role: strings.ReplaceAll(string(role), "_", " "), email: us[0].Email, url: base + "/auth/link?code=" + code})
+	}
+	return out, nil
 }
 
 // demoDir returns --data, or a new temporary directory. It refuses a
