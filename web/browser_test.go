@@ -16,6 +16,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/pactum/pactum"
+	"github.com/pactum/pactum/mock"
 	pactumhttp "github.com/pactum/pactum/http"
 	"github.com/pactum/pactum/sqlstore"
 	"github.com/pactum/pactum/sqlstore/storetest"
@@ -115,7 +116,16 @@ type servedPortal struct {
 func newServedPortal(t *testing.T) *servedPortal {
 	t.Helper()
 	db := storetest.Open(t, "sqlite", sqlstore.Options{})
-	sp := &servedPortal{f: storetest.Seed(t, db, time.Now().UTC()), app: storetest.App(t, db, nil, nil)}
+	// Proposals on personal data go to ethics review; the rest pass.
+	screener := &mock.Screener{ScreenFn: func(_ context.Context, in *pactum.ScreeningInput) (*pactum.ScreeningDecision, error) {
+		f := []pactum.Finding{}
+		if in.Proposal.Ethics.PersonalData.Yes {
+			f = append(f, pactum.Finding{RuleID: "ethics.personal_data", Basis: "Horizon Europe ethics", Effect: pactum.EffectRefer,
+				Referral: "ethics", Message: "Personal data: ethics review."})
+		}
+		return &pactum.ScreeningDecision{Outcome: pactum.OutcomeOf(f), Findings: f, RulesetVersion: "t", RulesetHash: "h", ScreenedAt: in.At}, nil
+	}}
+	sp := &servedPortal{f: storetest.Seed(t, db, time.Now().UTC()), app: storetest.App(t, db, screener, nil)}
 	cfg := pactumhttp.Config{SignIn: &pactumhttp.SignInConfig{Sessions: sp.app, Links: sp.app}}
 	cfg.Serve(sp.app)
 	srv, err := pactumhttp.NewServer(cfg)
@@ -171,6 +181,23 @@ func TestPortalInBrowser(t *testing.T) {
 	if err != nil || len(als) != 1 {
 		t.Fatalf("allocations %v %v", als, err)
 	}
+	// A second proposal, on personal data, waits for its ethics review.
+	eth := &pactum.User{Email: "ethics@uni.example", Name: "Eva Ethicist", Role: pactum.RoleReviewer}
+	if err := w.app.CreateUser(storetest.As(pactum.SystemUser()), eth); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.app.UpdateReviewerProfile(storetest.As(eth), &pactum.ReviewerProfile{UserID: eth.ID, Expertise: []string{pactum.EthicsExpertise}}); err != nil {
+		t.Fatal(err)
+	}
+	p2 := storetest.NewProposal(w.f.Call.ID)
+	p2.Title = "Clinical-notes summariser"
+	p2.Ethics.PersonalData.Yes, p2.Ethics.PersonalData.Details = true, "Pseudonymised clinical notes."
+	if err := w.app.SubmitNewProposal(as, p2); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.app.AssignReviewers(storetest.As(w.f.Manager), w.f.Call.ID, pactum.StageEthics); err != nil {
+		t.Fatal(err)
+	}
 	dir := screenshotDir(t)
 	pages := []struct {
 		name string
@@ -180,7 +207,8 @@ func TestPortalInBrowser(t *testing.T) {
 		{"applicant-overview", w.f.ApplicantA, "/portal/"},
 		{"applicant-proposal", w.f.ApplicantA, "/portal/proposals/" + p.ID},
 		{"applicant-allocation", w.f.ApplicantA, "/portal/allocations/" + als[0].ID},
-		{"reviewer-overview", w.f.Reviewer, "/portal/"},
+		{"reviewer-overview", eth, "/portal/"},
+		{"reviewer-review-form", eth, "/portal/proposals/" + p2.ID},
 		{"manager-overview", w.f.Manager, "/portal/"},
 		{"operator-overview", w.f.Operator, "/portal/"},
 		{"auditor-audit-log", w.f.Auditor, "/portal/audit"},

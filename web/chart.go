@@ -122,6 +122,7 @@ var funcs = template.FuncMap{
 	"datetime": func(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 UTC") },
 	"label":    func(s any) string { return strings.ReplaceAll(fmt.Sprint(s), "_", " ") },
 	"unit":     unitLabel,
+	"scores":   func() []int { return []int{0, 1, 2, 3, 4, 5} },
 	"overdue":  func(o *pactum.Obligation, now time.Time) bool { return o.IsOverdue(now) },
 	"short": func(s string) string {
 		if len(s) > 8 {

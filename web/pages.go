@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/pactum/pactum"
@@ -133,6 +134,14 @@ func (p *Portal) pendingObligations(r *http.Request) ([]*pactum.Obligation, erro
 type proposalPage struct {
 	P        *pactum.Proposal
 	Timeline []step
+	Stage    pactum.ReviewStage
+	// Form is the caller's review form, when they have a review due.
+	Form     *reviewForm
+	Reviews  []*pactum.Review
+	Reply    *pactum.Reply
+	CanReply bool
+	// Done names what the person just did ("review", "reply").
+	Done string
 }
 
 // step is one point of a proposal's timeline.
@@ -157,7 +166,11 @@ func (p *Portal) proposal(r *http.Request, v *view) (string, error) {
 		}
 	}
 	v.Title, v.Nav = pr.Title, "proposals"
-	v.Data = &proposalPage{P: pr, Timeline: timeline(pr, track)}
+	d := &proposalPage{P: pr, Timeline: timeline(pr, track), Done: r.URL.Query().Get("done")}
+	if err := p.reviewPart(r, v, d, track); err != nil {
+		return "", err
+	}
+	v.Data = d
 	return "proposal", nil
 }
 
@@ -176,7 +189,10 @@ func timeline(p *pactum.Proposal, track *pactum.ReviewTrack) []step {
 	if track != nil {
 		reached := false
 		for _, st := range track.Stages {
-			s := step{Label: stageLabel(st) + " review"}
+			if st == pactum.StageDecision {
+				continue // the last step, below
+			}
+			s := step{Label: stageLabel(st)}
 			switch {
 			case st == track.Stage:
 				s.Current, reached = true, true
@@ -189,7 +205,8 @@ func timeline(p *pactum.Proposal, track *pactum.ReviewTrack) []step {
 		}
 	}
 	decided := p.Decision != nil || p.State == pactum.ProposalApproved || p.State == pactum.ProposalAccepted || p.State == pactum.ProposalRejected
-	d := step{Label: "Decision", Done: decided, Current: !decided && p.State != pactum.ProposalDraft && track == nil}
+	d := step{Label: "Decision", Done: decided,
+		Current: !decided && p.State != pactum.ProposalDraft && (track == nil || track.Stage == pactum.StageDecision)}
 	switch {
 	case decided:
 		d.Note = "Outcome: " + string(p.State)
@@ -207,11 +224,15 @@ func timeline(p *pactum.Proposal, track *pactum.ReviewTrack) []step {
 func stageLabel(s pactum.ReviewStage) string {
 	switch s {
 	case pactum.StageTechnical:
-		return "Technical"
+		return "Technical review"
 	case pactum.StageEthics:
-		return "Ethics"
+		return "Ethics review"
 	case pactum.StagePeer:
-		return "Peer"
+		return "Peer review"
+	case pactum.StageReply:
+		return "Your reply"
+	case pactum.StagePanel:
+		return "Panel ranking"
 	}
 	return string(s)
 }
@@ -296,4 +317,101 @@ func (p *Portal) audit(r *http.Request, v *view) (string, error) {
 	}
 	v.Title, v.Nav, v.Data = "Audit log", "audit", d
 	return "audit", nil
+}
+
+// reviewForm is what the proposal page needs to show the caller's review
+// form: the open assignment, the stage and, for peer review, the rubric.
+type reviewForm struct {
+	Assignment *pactum.Assignment
+	Stage      pactum.ReviewStage
+	Rubric     *pactum.Rubric
+}
+
+// reviewPart fills the proposal page's review parts: the caller's open
+// assignment with its form (reviewers), the reviews the caller may read,
+// and the reply (the applicant, while the reply stage is open).
+func (p *Portal) reviewPart(r *http.Request, v *view, d *proposalPage, track *pactum.ReviewTrack) error {
+	ctx, s, u, pr := r.Context(), p.cfg.Services, v.User, d.P
+	if track != nil {
+		d.Stage = track.Stage
+	}
+	if u.Role == pactum.RoleReviewer && track != nil {
+		st := pactum.AssignmentAssigned
+		as, _, err := s.FindAssignments(ctx, pactum.AssignmentFilter{ProposalID: &pr.ID, ReviewerID: &u.ID, Stage: &track.Stage, State: &st, Limit: 1})
+		if err != nil {
+			return err
+		}
+		if len(as) == 1 {
+			f := &reviewForm{Assignment: as[0], Stage: track.Stage}
+			if track.Stage == pactum.StagePeer {
+				if f.Rubric, err = s.FindRubric(ctx, pr.CallID); err != nil {
+					return err
+				}
+			}
+			d.Form = f
+		}
+	}
+	reviews, err := s.FindReviews(ctx, pr.ID, pactum.ReviewFilter{})
+	if err != nil && pactum.ErrorCode(err) != pactum.ENOTFOUND && pactum.ErrorCode(err) != pactum.EFORBIDDEN {
+		return err
+	}
+	d.Reviews = reviews
+	if u.Role == pactum.RoleApplicant {
+		d.CanReply = track != nil && track.Stage == pactum.StageReply
+		if d.Reply, err = s.FindReply(ctx, pr.ID); err != nil && pactum.ErrorCode(err) != pactum.ENOTFOUND {
+			return err
+		}
+	}
+	return nil
+}
+
+// submitReview sends the review form to the use case.
+func (p *Portal) submitReview(r *http.Request, v *view) (string, error) {
+	id := r.PathValue("id")
+	f := r.PostForm
+	in := pactum.ReviewInput{Recommendation: pactum.Recommendation(f.Get("recommendation")),
+		CommentsForApplicant: f.Get("comments_for_applicant"), ConfidentialComments: f.Get("confidential_comments")}
+	for _, line := range strings.Split(f.Get("conditions"), "\n") {
+		if c := strings.TrimSpace(line); c != "" {
+			in.Conditions = append(in.Conditions, c)
+		}
+	}
+	for key, vals := range f {
+		crit, ok := strings.CutPrefix(key, "score.")
+		if !ok || len(vals) != 1 || vals[0] == "" {
+			continue
+		}
+		n, err := strconv.Atoi(vals[0])
+		if err != nil {
+			return "", invalidField("scores", "give each criterion a score from 0 to 5")
+		}
+		in.Scores = append(in.Scores, pactum.CriterionScore{Criterion: crit, Score: n})
+	}
+	slices.SortFunc(in.Scores, func(a, b pactum.CriterionScore) int { return strings.Compare(a.Criterion, b.Criterion) })
+	if _, err := p.cfg.Services.SubmitReview(r.Context(), id, in); err != nil {
+		return "", err
+	}
+	return Prefix + "proposals/" + id + "?done=review", nil
+}
+
+// submitReply sends the applicant's reply to the use case.
+func (p *Portal) submitReply(r *http.Request, v *view) (string, error) {
+	id := r.PathValue("id")
+	if _, err := p.cfg.Services.SubmitReply(r.Context(), id, r.PostForm.Get("text")); err != nil {
+		return "", err
+	}
+	return Prefix + "proposals/" + id + "?done=reply", nil
+}
+
+// recuse takes the reviewer off the proposal, with the reason.
+func (p *Portal) recuse(r *http.Request, v *view) (string, error) {
+	if _, err := p.cfg.Services.Recuse(r.Context(), r.PostForm.Get("assignment"), r.PostForm.Get("reason")); err != nil {
+		return "", err
+	}
+	return Prefix + "?done=recused", nil
+}
+
+// invalidField is EINVALID naming one field.
+func invalidField(field, msg string) error {
+	return &pactum.Error{Code: pactum.EINVALID, Message: "The form is not complete.", Fields: []pactum.FieldError{{Field: field, Message: msg}}}
 }

@@ -39,9 +39,11 @@ type Services interface {
 	pactum.NotificationService
 	pactum.AuditService
 	pactum.TimeToAccessService
+	pactum.ReviewService
 	FindAssignments(ctx context.Context, f pactum.AssignmentFilter) ([]*pactum.Assignment, int, error)
+	Recuse(ctx context.Context, assignmentID, reason string) (*pactum.Assignment, error)
 	FindConditions(ctx context.Context, allocationID string) ([]pactum.ConditionStatus, error)
-	FindReviewTrack(ctx context.Context, proposalID string) (*pactum.ReviewTrack, error)
+	FindReply(ctx context.Context, proposalID string) (*pactum.Reply, error)
 }
 
 // Config is what the portal needs.
@@ -105,6 +107,9 @@ func New(cfg Config) (*Portal, error) {
 	p.mux.HandleFunc("GET "+Prefix+"proposals/{id}", p.page(p.proposal))
 	p.mux.HandleFunc("GET "+Prefix+"allocations/{id}", p.page(p.allocation))
 	p.mux.HandleFunc("GET "+Prefix+"audit", p.page(p.audit))
+	p.mux.HandleFunc("POST "+Prefix+"proposals/{id}/review", p.action(p.submitReview, p.proposal))
+	p.mux.HandleFunc("POST "+Prefix+"proposals/{id}/reply", p.action(p.submitReply, p.proposal))
+	p.mux.HandleFunc("POST "+Prefix+"proposals/{id}/recuse", p.action(p.recuse, p.proposal))
 	return p, nil
 }
 
@@ -140,6 +145,10 @@ type view struct {
 	// Nav marks the current section in the navigation.
 	Nav  string
 	Data any
+	// Form holds a refused form's values, to fill it again; Problem says
+	// why it was refused.
+	Form    url.Values
+	Problem *problem
 }
 
 // handler renders one page for a signed-in user: it returns the page's
@@ -171,6 +180,71 @@ func (p *Portal) page(h handler) http.HandlerFunc {
 	}
 }
 
+// maxForm bounds a form's body.
+const maxForm = 256 << 10
+
+// action wraps a form's handler h: the session (which for a POST checks
+// the CSRF token), the form, then h, which returns where to go next. A
+// refusal the person can fix (EINVALID, ECONFLICT, EFORBIDDEN) shows the
+// form's page again (page) with the message and the fields named, with
+// the status the API would give; anything else is an error page.
+func (p *Portal) action(h func(r *http.Request, v *view) (string, error), page handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		u, csrf, err := p.cfg.Session(r)
+		if err != nil {
+			p.fail(w, r, nil, err)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+		if err := r.ParseForm(); err != nil {
+			p.fail(w, r, nil, pactum.Errorf(pactum.EINVALID, "The form could not be read: it is too large or malformed."))
+			return
+		}
+		v := &view{User: u, CSRF: csrf, Now: p.cfg.Now(), Form: r.PostForm}
+		r = r.WithContext(pactum.NewContextWithUser(r.Context(), u))
+		next, err := h(r, v)
+		if err == nil {
+			http.Redirect(w, r, next, http.StatusSeeOther)
+			return
+		}
+		code := pactum.ErrorCode(err)
+		if code != pactum.EINVALID && code != pactum.ECONFLICT && code != pactum.EFORBIDDEN {
+			p.fail(w, r, v, err)
+			return
+		}
+		v.Problem = &problem{Message: pactum.ErrorMessage(err), Fields: pactum.ErrorFields(err)}
+		name, perr := page(r, v)
+		if perr != nil {
+			p.fail(w, r, v, perr)
+			return
+		}
+		p.render(w, r, statusOf(code), name, v)
+	}
+}
+
+// problem is a refused form's message and the fields it names.
+type problem struct {
+	Message string
+	Fields  []pactum.FieldError
+}
+
+// statusOf is the HTTP status of an error code, as the API answers it.
+func statusOf(code string) int {
+	switch code {
+	case pactum.EINVALID:
+		return http.StatusBadRequest
+	case pactum.ENOTFOUND:
+		return http.StatusNotFound
+	case pactum.EFORBIDDEN:
+		return http.StatusForbidden
+	case pactum.ECONFLICT:
+		return http.StatusConflict
+	case pactum.EUNAUTHORIZED:
+		return http.StatusUnauthorized
+	}
+	return http.StatusInternalServerError
+}
+
 // render executes the named page into a buffer, then sends it.
 func (p *Portal) render(w http.ResponseWriter, r *http.Request, status int, name string, v *view) {
 	t := p.pages[name]
@@ -200,20 +274,10 @@ type errorPage struct {
 // fail shows err as a page with the status the API would answer, and the
 // same message; internal errors are logged and not shown.
 func (p *Portal) fail(w http.ResponseWriter, r *http.Request, v *view, err error) {
-	status := http.StatusInternalServerError
-	msg := "Something went wrong on our side; it has been logged."
-	switch pactum.ErrorCode(err) {
-	case pactum.EINVALID:
-		status, msg = http.StatusBadRequest, pactum.ErrorMessage(err)
-	case pactum.ENOTFOUND:
-		status, msg = http.StatusNotFound, pactum.ErrorMessage(err)
-	case pactum.EFORBIDDEN:
-		status, msg = http.StatusForbidden, pactum.ErrorMessage(err)
-	case pactum.ECONFLICT:
-		status, msg = http.StatusConflict, pactum.ErrorMessage(err)
-	case pactum.EUNAUTHORIZED:
-		status, msg = http.StatusUnauthorized, pactum.ErrorMessage(err)
-	default:
+	status := statusOf(pactum.ErrorCode(err))
+	msg := pactum.ErrorMessage(err)
+	if status == http.StatusInternalServerError {
+		msg = "Something went wrong on our side; it has been logged."
 		p.cfg.Logger.Error("portal", "path", r.URL.Path, "err", err)
 	}
 	if v == nil {

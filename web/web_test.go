@@ -3,15 +3,20 @@
 package web_test
 
 import (
+	"context"
 	"io"
+	"log/slog"
+	"os"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/pactum/pactum"
+	"github.com/pactum/pactum/mock"
 	"github.com/pactum/pactum/sqlstore"
 	"github.com/pactum/pactum/sqlstore/storetest"
 	"github.com/pactum/pactum/usecase"
@@ -22,21 +27,24 @@ import (
 // layer is a table of signed-in users by cookie value: the portal's own
 // behaviour is under test here, sign-in is tested in package http.
 type portalWorld struct {
+	db    *sqlstore.DB
 	f     *storetest.Fixture
 	app   *usecase.App
 	srv   *httptest.Server
 	users map[string]*pactum.User
 }
 
-func newPortalWorld(t *testing.T, dialect string) *portalWorld {
+// newPortalWorld serves the portal over the fixture world, screening with
+// screener (approving everything when nil).
+func newPortalWorld(t *testing.T, dialect string, screener pactum.Screener) *portalWorld {
 	t.Helper()
 	db := storetest.Open(t, dialect, sqlstore.Options{})
 	now := time.Now().UTC()
-	w := &portalWorld{f: storetest.Seed(t, db, now), app: storetest.App(t, db, nil, nil), users: map[string]*pactum.User{}}
+	w := &portalWorld{db: db, f: storetest.Seed(t, db, now), app: storetest.App(t, db, screener, nil), users: map[string]*pactum.User{}}
 	for _, u := range []*pactum.User{w.f.ApplicantA, w.f.ApplicantB, w.f.Manager, w.f.Reviewer, w.f.Auditor, w.f.Operator} {
 		w.users["s-"+u.ID] = u
 	}
-	p, err := web.New(web.Config{Services: w.app, SignInURL: "/auth/login", Session: func(r *http.Request) (*pactum.User, string, error) {
+	p, err := web.New(web.Config{Services: w.app, SignInURL: "/auth/login", Logger: slog.New(slog.NewTextHandler(os.Stderr, nil)), Session: func(r *http.Request) (*pactum.User, string, error) {
 		c, err := r.Cookie("s")
 		if err != nil || w.users[c.Value] == nil {
 			return nil, "", pactum.Errorf(pactum.EUNAUTHORIZED, "not signed in")
@@ -104,7 +112,7 @@ func wantPage(t *testing.T, resp *http.Response, body string, wants ...string) {
 // sign-in.
 func TestPortalPages(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, dialect string) {
-		w := newPortalWorld(t, dialect)
+		w := newPortalWorld(t, dialect, nil)
 		ctx := storetest.As(w.f.ApplicantA)
 		p := storetest.NewProposal(w.f.Call.ID)
 		if err := w.app.SubmitNewProposal(ctx, p); err != nil {
@@ -165,6 +173,87 @@ func TestPortalPages(t *testing.T) {
 		resp, body = w.get(t, nil, "/portal/static/htmx-2.0.11.min.js")
 		if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Header.Get("Content-Type"), "javascript") || !strings.Contains(body, "htmx") {
 			t.Errorf("htmx: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+	})
+}
+
+// post sends a form as u and returns the answer, not following redirects.
+func (w *portalWorld) post(t *testing.T, u *pactum.User, path string, form url.Values) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, w.srv.URL+path, strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.AddCookie(&http.Cookie{Name: "s", Value: "s-" + u.ID})
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+// TestPortalReview: an ethics reviewer sees the form of the review due on
+// the proposal page; a review the use case refuses comes back with its
+// message, the field named and what was typed kept; a good one is saved
+// and shown; another applicant cannot review; the reviewer can recuse.
+func TestPortalReview(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, dialect string) {
+		referring := &mock.Screener{ScreenFn: func(_ context.Context, in *pactum.ScreeningInput) (*pactum.ScreeningDecision, error) {
+			f := []pactum.Finding{{RuleID: "ethics.personal_data", Basis: "Horizon Europe ethics", Effect: pactum.EffectRefer,
+				Referral: "ethics", Message: "Personal data: ethics review."}}
+			return &pactum.ScreeningDecision{Outcome: pactum.OutcomeOf(f), Findings: f, RulesetVersion: "t", RulesetHash: "h", ScreenedAt: in.At}, nil
+		}}
+		w := newPortalWorld(t, dialect, referring)
+		sys := storetest.As(pactum.SystemUser())
+		eth := &pactum.User{Email: "ethics@uni.example", Name: "Eva Ethicist", Role: pactum.RoleReviewer}
+		if err := w.app.CreateUser(sys, eth); err != nil {
+			t.Fatal(err)
+		}
+		w.users["s-"+eth.ID] = eth
+		if err := w.app.UpdateReviewerProfile(storetest.As(eth), &pactum.ReviewerProfile{UserID: eth.ID, Expertise: []string{pactum.EthicsExpertise}}); err != nil {
+			t.Fatal(err)
+		}
+		p := storetest.NewProposal(w.f.Call.ID)
+		if err := w.app.SubmitNewProposal(storetest.As(w.f.ApplicantA), p); err != nil || p.State != pactum.ProposalInReview {
+			t.Fatalf("submit: %s %v", p.State, err)
+		}
+		if _, err := w.app.AssignReviewers(storetest.As(w.f.Manager), w.f.Call.ID, pactum.StageEthics); err != nil {
+			t.Fatal(err)
+		}
+		page := "/portal/proposals/" + p.ID
+		resp, body := w.get(t, eth, page)
+		wantPage(t, resp, body, "Your ethics review", `action="/portal/proposals/`+p.ID+`/review"`, "Accept with conditions", `name="csrf_token"`, "Recuse")
+
+		resp, body = w.post(t, eth, page+"/review", url.Values{"recommendation": {"accept_with_conditions"}, "conditions": {"Pseudonymise the records."},
+			"comments_for_applicant": {""}, "confidential_comments": {"Kept <b>typed</b>."}})
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, `role="alert"`) || !strings.Contains(body, "comments for applicant") ||
+			!strings.Contains(body, "Pseudonymise the records.") || !strings.Contains(body, "Kept &lt;b&gt;typed&lt;/b&gt;.") {
+			t.Fatalf("refused review: %d\n%s", resp.StatusCode, body)
+		}
+		resp, _ = w.post(t, eth, page+"/review", url.Values{"recommendation": {"accept_with_conditions"}, "conditions": {"Pseudonymise the records.\nName a contact."},
+			"comments_for_applicant": {"Acceptable with safeguards."}})
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != page+"?done=review" {
+			t.Fatalf("review: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		resp, body = w.get(t, eth, page+"?done=review")
+		wantPage(t, resp, body, "Your review is saved", "Acceptable with safeguards.", "Condition: Name a contact.")
+		rs, err := w.app.FindReviews(storetest.As(w.f.Manager), p.ID, pactum.ReviewFilter{})
+		if err != nil || len(rs) != 1 || len(rs[0].Conditions) != 2 || rs[0].ReviewerID != eth.ID {
+			t.Fatalf("stored reviews %+v %v", rs, err)
+		}
+		if resp, _ = w.post(t, w.f.ApplicantB, page+"/review", url.Values{"recommendation": {"accept"}, "comments_for_applicant": {"x"}}); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("another applicant reviews: %d", resp.StatusCode)
+		}
+		as, _, err := w.app.FindAssignments(storetest.As(w.f.Manager), pactum.AssignmentFilter{ProposalID: &p.ID, ReviewerID: &eth.ID})
+		if err != nil || len(as) != 1 {
+			t.Fatalf("assignments %v %v", as, err)
+		}
+		if resp, _ = w.post(t, eth, page+"/recuse", url.Values{"assignment": {as[0].ID}, "reason": {"My sister works there."}}); resp.StatusCode != http.StatusSeeOther {
+			t.Errorf("recuse: %d", resp.StatusCode)
 		}
 	})
 }
