@@ -16,8 +16,8 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/pactum/pactum"
-	"github.com/pactum/pactum/mock"
 	pactumhttp "github.com/pactum/pactum/http"
+	"github.com/pactum/pactum/mock"
 	"github.com/pactum/pactum/sqlstore"
 	"github.com/pactum/pactum/sqlstore/storetest"
 	"github.com/pactum/pactum/usecase"
