@@ -126,6 +126,7 @@ an access manager's or auditor's token unless --metrics-public.`,
 	cmd.Flags().Duration("sweep-interval", time.Hour, "how often to send obligation reminders, overdue notices and automatic breaches (each once, also with several instances); 0 does not sweep")
 	cmd.Flags().String("obligations", "", "obligation terms file (the format of the embedded catalog/obligations.json) instead of the embedded terms")
 	cmd.Flags().Bool("metrics-public", false, "serve /metrics without a token (default: an access manager's or auditor's token is needed, since the API faces the internet)")
+	withSettings(e, cmd)
 	return cmd
 }
 
