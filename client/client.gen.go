@@ -2048,6 +2048,9 @@ type Error struct {
 	Code    ErrorCode     `json:"code"`
 	Fields  *[]FieldError `json:"fields,omitempty"`
 	Message string        `json:"message"`
+
+	// RequestId The request's ID (its X-Request-Id header, echoed in the response's): quote it to the operator, who finds the request in the server's log by it.
+	RequestId *string `json:"request_id,omitempty"`
 }
 
 // ErrorCode defines model for Error.Code.

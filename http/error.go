@@ -31,7 +31,14 @@ func ErrorStatus(code string) int {
 
 // errorBody is the JSON shape of every error response.
 type errorBody struct {
-	Error *pactum.Error `json:"error"`
+	Error errorJSON `json:"error"`
+}
+
+// errorJSON is a domain error with the request's ID, which a user quotes
+// to the operator and the operator finds in the logs.
+type errorJSON struct {
+	*pactum.Error
+	RequestID string `json:"request_id,omitempty"`
 }
 
 // Error writes err as a JSON error response. Internal errors are logged with
@@ -48,5 +55,5 @@ func (s *Server) writeError(w http.ResponseWriter, status int, e *pactum.Error) 
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="pactum"`)
 	}
-	writeJSON(w, status, errorBody{Error: e})
+	writeJSON(w, status, errorBody{Error: errorJSON{Error: e, RequestID: w.Header().Get(RequestIDHeader)}})
 }

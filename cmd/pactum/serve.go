@@ -49,8 +49,7 @@ an access manager's or auditor's token unless --metrics-public.`,
 			if err != nil {
 				return err
 			}
-			level, _ := cmd.Flags().GetString("log-level")
-			logger, err := newLogger(e, level)
+			logger, err := serveLogger(e, cmd)
 			if err != nil {
 				return err
 			}
@@ -126,6 +125,7 @@ an access manager's or auditor's token unless --metrics-public.`,
 	cmd.Flags().Duration("sweep-interval", time.Hour, "how often to send obligation reminders, overdue notices and automatic breaches (each once, also with several instances); 0 does not sweep")
 	cmd.Flags().String("obligations", "", "obligation terms file (the format of the embedded catalog/obligations.json) instead of the embedded terms")
 	cmd.Flags().Bool("metrics-public", false, "serve /metrics without a token (default: an access manager's or auditor's token is needed, since the API faces the internet)")
+	serveOpsFlags(cmd)
 	withSettings(e, cmd)
 	return cmd
 }
