@@ -44,6 +44,13 @@ type Config struct {
 	// serve sets pactum.DefaultTokenTTL and pactum.MaxTokenTTL unless told
 	// otherwise.
 	TokenDefaultTTL, TokenMaxTTL time.Duration
+	// AgentSilentAfter is how long a site's agent may go without contact
+	// before ListAgents shows it silent; pactum.DefaultAgentSilentAfter
+	// when 0.
+	AgentSilentAfter time.Duration
+	// Observer learns what use cases did once it is committed (metrics);
+	// nil observes nothing.
+	Observer Observer
 }
 
 // App runs pactum's use cases. Create it with New; it is safe for
@@ -62,6 +69,8 @@ type App struct {
 	obligations    *pactum.ObligationTerms
 	// tokenDefaultTTL, tokenMaxTTL: Config's.
 	tokenDefaultTTL, tokenMaxTTL time.Duration
+	agentSilentAfter             time.Duration
+	observer                     Observer
 }
 
 // The App implements every service of the domain.
@@ -98,6 +107,13 @@ func New(cfg Config) *App {
 	}
 	a.alertFractions, a.documentKey = cfg.AlertFractions, cfg.DocumentKey
 	a.obligations = cfg.Obligations
+	a.agentSilentAfter, a.observer = cfg.AgentSilentAfter, cfg.Observer
+	if a.agentSilentAfter <= 0 {
+		a.agentSilentAfter = pactum.DefaultAgentSilentAfter
+	}
+	if a.observer == nil {
+		a.observer = noObserver{}
+	}
 	if a.alertFractions == nil {
 		a.alertFractions = pactum.DefaultAlertFractions
 	}

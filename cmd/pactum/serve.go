@@ -75,7 +75,11 @@ an access manager's or auditor's token unless --metrics-public.`,
 			if err != nil {
 				return err
 			}
-			a, err := openApp(cmd.Context(), dsn, logger, rules, nil, func(c *usecase.Config) {
+			silentAfter, err := agentSilentAfter(cmd)
+			if err != nil {
+				return err
+			}
+			a, err := openApp(cmd.Context(), dsn, logger, rules, nil, silentAfter, func(c *usecase.Config) {
 				c.DocumentKey, c.AlertFractions = docKey, fractions
 				c.TokenDefaultTTL, c.TokenMaxTTL = tokenTTL, tokenMaxTTL
 				if terms != nil {

@@ -5,13 +5,19 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/pactum/pactum"
+	"github.com/pactum/pactum/usecase"
 )
 
-// serveOpsFlags adds serve's flags for running it: the log's format.
+// serveOpsFlags adds serve's flags for running it: the log's format and
+// the agents' silence threshold.
 func serveOpsFlags(cmd *cobra.Command) {
 	cmd.Flags().String("log-format", "text", "log format: text (key=value lines) or json (one object a line, for a log collector)")
+	cmd.Flags().Duration("agent-silent-after", pactum.DefaultAgentSilentAfter, "how long a site's agent may go without a heartbeat before it is shown silent (pactum sites agents, /metrics)")
 }
 
 // serveLogger returns serve's logger of --log-level and --log-format.
@@ -30,4 +36,13 @@ func serveLogger(e *env, cmd *cobra.Command) (*slog.Logger, error) {
 		return slog.New(slog.NewJSONHandler(e.stderr, opts)), nil
 	}
 	return nil, fmt.Errorf("--log-format %q: use text or json", format)
+}
+
+// agentSilentAfter returns the use-case option of --agent-silent-after.
+func agentSilentAfter(cmd *cobra.Command) (func(*usecase.Config), error) {
+	d, _ := cmd.Flags().GetDuration("agent-silent-after")
+	if d < time.Minute || d > 30*24*time.Hour {
+		return nil, pactum.Errorf(pactum.EINVALID, "--agent-silent-after %s: give between 1m and 720h", d)
+	}
+	return func(c *usecase.Config) { c.AgentSilentAfter = d }, nil
 }
