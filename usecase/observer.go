@@ -36,8 +36,8 @@ const (
 
 type noObserver struct{}
 
-func (noObserver) ProposalSubmitted(*pactum.Proposal)                               {}
-func (noObserver) ProposalDecided(*pactum.Proposal, string)                         {}
+func (noObserver) ProposalSubmitted(*pactum.Proposal)                         {}
+func (noObserver) ProposalDecided(*pactum.Proposal, string)                   {}
 func (noObserver) UsageIngested(string, *pactum.UsageIngest, []time.Duration) {}
 
 // observeSubmission tells the observer of a committed submission, and of
