@@ -205,6 +205,7 @@ manager exists.`,
 	cmd.Flags().String("name", "", "their name (default: the e-mail's local part)")
 	_ = cmd.MarkFlagRequired("email")
 	jsonFlag(cmd)
+	withStoreEnv(e, cmd)
 	return cmd
 }
 

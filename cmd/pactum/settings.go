@@ -85,7 +85,9 @@ func envName(flag string) string {
 func applySettings(fs *pflag.FlagSet, getenv func(string) string, readFile func(string) ([]byte, error)) error {
 	var file map[string][]string
 	path, _ := fs.GetString("config")
-	if !fs.Changed("config") {
+	if fs.Lookup("config") == nil {
+		path = "" // a command without a settings file (withStoreEnv)
+	} else if !fs.Changed("config") {
 		path = getenv(envName("config"))
 	}
 	if path != "" {
@@ -305,4 +307,29 @@ func dbFromFile(fs *pflag.FlagSet, readFile func(string) ([]byte, error)) error 
 		return pactum.Errorf(pactum.EINVALID, "--db-file %s: give one line, the database URL", f.Value.String())
 	}
 	return fs.Set("db", dsn)
+}
+
+// withStoreEnv makes cmd (init) read --data and --db also from PACTUM_DATA,
+// PACTUM_DB and --db-file / PACTUM_DB_FILE, as serve does: the same
+// service environment initialises and serves the database. Only these: a
+// command's other flags (init's --email) are not settings.
+func withStoreEnv(e *env, cmd *cobra.Command) {
+	cmd.Flags().String("db-file", "", "file holding the database URL instead of --db, so that its password stays off the command line")
+	prev := cmd.PreRunE
+	cmd.PreRunE = func(cmd *cobra.Command, args []string) error {
+		store := pflag.NewFlagSet("store", pflag.ContinueOnError)
+		for _, name := range exclusiveSettings[0] {
+			store.AddFlag(cmd.Flags().Lookup(name))
+		}
+		if err := applySettings(store, e.getenv, os.ReadFile); err != nil {
+			return err
+		}
+		if err := dbFromFile(cmd.Flags(), os.ReadFile); err != nil {
+			return err
+		}
+		if prev != nil {
+			return prev(cmd, args)
+		}
+		return nil
+	}
 }

@@ -184,3 +184,50 @@ func FuzzParseSettings(f *testing.F) {
 		}
 	})
 }
+
+// TestDeployExampleSettings: the example settings file shipped in deploy/
+// is one serve accepts, key by key, and the help names every setting.
+func TestDeployExampleSettings(t *testing.T) {
+	e := &env{getenv: func(string) string { return "" }}
+	cmd := newServeCmd(e)
+	env := map[string]string{"PACTUM_CONFIG": filepath.Join("..", "..", "deploy", "pactum.yaml")}
+	if err := applySettings(cmd.LocalFlags(), func(k string) string { return env[k] }, os.ReadFile); err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range map[string]string{"log-format": "json", "agent-silent-after": "15m0s", "addr": "127.0.0.1:8080"} {
+		if got := cmd.Flags().Lookup(k).Value.String(); got != want {
+			t.Errorf("%s = %q, want %q", k, got, want)
+		}
+	}
+	if _, err := alertFractions(cmd); err != nil {
+		t.Error(err)
+	}
+	if !strings.Contains(cmd.Long, "PACTUM_CONFIG") || !strings.Contains(cmd.Long, "PGPASSFILE") {
+		t.Error("serve --help does not explain the settings")
+	}
+}
+
+// TestInitStoreEnv: init finds its database in PACTUM_DATA, or in the
+// file PACTUM_DB_FILE names, as serve does; its other flags are not read
+// from the environment, and PACTUM_CONFIG does not apply to it.
+func TestInitStoreEnv(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"PACTUM_DATA": dir, "PACTUM_EMAIL": "env@example.org", "PACTUM_CONFIG": filepath.Join(dir, "missing.yaml")}
+	if code, _, stderr := cli(t, env, "init", "--email", "mara@eurohpc.example", "--json"); code != 0 {
+		t.Fatalf("init from PACTUM_DATA: %d %s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "pactum.db")); err != nil {
+		t.Errorf("no database in PACTUM_DATA: %v", err)
+	}
+	if code, _, stderr := cli(t, env, "init"); code != exitInvalid || !strings.Contains(stderr, "email") {
+		t.Errorf("init took --email from PACTUM_EMAIL: %d %s", code, stderr)
+	}
+	dsnFile := filepath.Join(t.TempDir(), "db-url")
+	if err := os.WriteFile(dsnFile, []byte("sqlite:"+filepath.Join(dir, "pactum.db")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := cli(t, map[string]string{"PACTUM_DB_FILE": dsnFile}, "init", "--email", "other@example.org")
+	if code == 0 || !strings.Contains(stderr, "already has an access manager") {
+		t.Errorf("init from PACTUM_DB_FILE did not find the database: %d %s", code, stderr)
+	}
+}
