@@ -46,7 +46,8 @@ type errorJSON struct {
 func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
 	code := pactum.ErrorCode(err)
 	if code == pactum.EINTERNAL {
-		s.logger.Error("internal error", slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("err", err))
+		s.logger.Error("internal error", slog.String("request_id", RequestID(r.Context())), slog.String("method", r.Method),
+			slog.String("path", r.URL.Path), slog.Any("err", err))
 	}
 	s.writeError(w, ErrorStatus(code), &pactum.Error{Code: code, Message: pactum.ErrorMessage(err), Fields: pactum.ErrorFields(err)})
 }

@@ -83,6 +83,7 @@ func TestRequestLog(t *testing.T) {
 	var logs lockedBuffer
 	e := newEnvWith(t, sqlstore.SQLite, sqlstore.Options{}, func(c *pactumhttp.Config) {
 		c.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+		c.Sites = nil // GET /api/v1/agents answers 500: an internal error to trace
 	})
 
 	resp, body := getWithID(t, e.url+"/api/v1/me", e.token, "proxy-4711")
@@ -119,12 +120,26 @@ func TestRequestLog(t *testing.T) {
 		t.Fatalf("bad token: %d, header %q, body %s", resp.StatusCode, id, body)
 	}
 
+	// An internal error: the caller gets the ID, the log has the detail
+	// under the same ID.
+	resp, body = getWithID(t, e.url+"/api/v1/agents", e.token, "trace-500")
+	if err := json.Unmarshal(body, &eb); err != nil || resp.StatusCode != 500 || eb.Error.RequestID != "trace-500" {
+		t.Errorf("internal error: %d %s", resp.StatusCode, body)
+	}
+	internal := logs.lines(t, "internal error")
+	if len(internal) != 1 || internal[0]["request_id"] != "trace-500" || !strings.Contains(internal[0]["err"].(string), "no usage accounting") {
+		t.Errorf("internal error logged: %v", internal)
+	}
+
 	byID := map[string]map[string]any{}
 	for _, l := range logs.lines(t, "request") {
 		byID[l["request_id"].(string)] = l
 	}
 	if l := byID["proxy-4711"]; l == nil || l["user"] != me.ID || l["status"] != 200.0 || l["route"] != "GET /api/v1/me" || l["duration"] == nil {
 		t.Errorf("request log of proxy-4711: %v", l)
+	}
+	if l := byID["trace-500"]; l == nil || l["level"] != "ERROR" || l["status"] != 500.0 {
+		t.Errorf("request log of the internal error: %v", l)
 	}
 	if byID[generated] == nil {
 		t.Errorf("no log line with the generated ID %s", generated)
