@@ -241,3 +241,46 @@ func TestListAgents(t *testing.T) {
 		wantCode(t, err, pactum.EUNAUTHORIZED)
 	})
 }
+
+// TestObservedOverride: a manager's override request decides nothing and
+// is not counted; its confirmation is a decision by override, with the
+// time from submission.
+func TestObservedOverride(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, dialect string) {
+		w := newReviewWorld(t, dialect)
+		reg := w.observed(t)
+		a, b := storetest.As(w.f.Manager), w.user(t, &pactum.User{Email: "second@eurohpc.example", Name: "Second Manager", Role: pactum.RoleAccessManager})
+		p := w.submit(t, w.f.ApplicantA, largeScale(w.f.Call.ID, "JUPITER-scale pre-training", 0.5, req("mn5-acc", 300000)))
+		if got := metric(t, reg, `pactum_screenings_total{outcome="approve",route="in_review"}`); got != 1 {
+			t.Errorf("screened to review = %v", got)
+		}
+		decision := pactum.DecisionInput{Accept: true, Reason: "Emergency grant.", Grants: []pactum.Grant{{SystemID: "mn5-acc", Amount: 150000}},
+			Override: &pactum.OverrideInput{Justification: "MareNostrum 5 maintenance window: the run must start before the panel meets."}}
+		if _, err := w.uc.DecideProposal(a, p.ID, decision); err != nil {
+			t.Fatal(err)
+		}
+		if got := metric(t, reg, `pactum_time_to_decision_seconds{by="override"}`); got != -1 {
+			t.Errorf("an override request counted as a decision: %v", got)
+		}
+		w.clock.Advance(48 * time.Hour)
+		if _, err := w.uc.ConfirmOverride(storetest.As(b), p.ID); err != nil {
+			t.Fatal(err)
+		}
+		if got := metric(t, reg, `pactum_decisions_total{by="override",outcome="accepted"}`); got != 1 {
+			t.Errorf("decisions by override = %v", got)
+		}
+		if got := metric(t, reg, `pactum_decisions_total{by="manager",outcome="accepted"}`); got != -1 {
+			t.Errorf("the override request counted as a manager's decision: %v", got)
+		}
+		mf, _ := reg.Gather()
+		for _, f := range mf {
+			if f.GetName() == "pactum_time_to_decision_seconds" {
+				for _, m := range f.GetMetric() {
+					if m.GetLabel()[0].GetValue() == "override" && m.GetHistogram().GetSampleSum() != (48*time.Hour).Seconds() {
+						t.Errorf("time to decision by override: %v s", m.GetHistogram().GetSampleSum())
+					}
+				}
+			}
+		}
+	})
+}
