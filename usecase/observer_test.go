@@ -284,3 +284,31 @@ func TestObservedOverride(t *testing.T) {
 		}
 	})
 }
+
+// TestObservedAllocationRun: publishing a run counts one decision by
+// allocation run per proposal it decided; a refused publication counts
+// nothing.
+func TestObservedAllocationRun(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, dialect string) {
+		s := newContestedRun(t, dialect)
+		reg := s.observed(t)
+		s.submitAndReview(t)
+		if got := metric(t, reg, `pactum_proposals_submitted_total{mode="large_scale"}`); got != 7 {
+			t.Errorf("submissions = %v", got)
+		}
+		s.solveTwice(t)
+		s.publish(t) // the second publication is refused
+		total := 0.0
+		for _, outcome := range []string{"accepted", "rejected"} {
+			if v := metric(t, reg, `pactum_decisions_total{by="allocation_run",outcome="`+outcome+`"}`); v > 0 {
+				total += v
+			}
+		}
+		if total != float64(len(s.run.Outcomes)) || total != 7 {
+			t.Errorf("decisions by allocation run = %v, want the run's %d outcomes", total, len(s.run.Outcomes))
+		}
+		if got := metric(t, reg, `pactum_decisions_total{by="allocation_run",outcome="rejected"}`); got < 1 {
+			t.Errorf("D2's refusal not counted: %v", got)
+		}
+	})
+}
