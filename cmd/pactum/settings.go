@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -41,7 +42,8 @@ Keep the database password off the command line: give --db without it
 (postgres://pactum@db.example/pactum) and set PGPASSWORD or a PGPASSFILE
 (~/.pgpass by default), or put the whole URL in a file readable only by
 pactum's user and name it with --db-file (or PACTUM_DB_FILE), or set
-PACTUM_DB in the service's environment file.`
+PACTUM_DB in the service's environment file. A settings file or --db-file
+holding a password that every user of the machine may read is refused.`
 
 // exclusiveSettings are flags that say the same thing in different ways:
 // one set at a higher level hides the others at lower levels.
@@ -97,6 +99,9 @@ func applySettings(fs *pflag.FlagSet, getenv func(string) string, readFile func(
 		}
 		if file, err = parseSettings(data); err != nil {
 			return pactum.Errorf(pactum.EINVALID, "--config %s: %v", path, err)
+		}
+		if err := passwordExposed(path, file); err != nil {
+			return err
 		}
 		for _, k := range sortedKeys(file) {
 			if f := fs.Lookup(k); f == nil || !settable(f) {
@@ -289,6 +294,31 @@ func plainValue(s string) error {
 	return nil
 }
 
+// passwordExposed refuses a settings file that holds a database password
+// (in db) while every user of the machine may read it.
+func passwordExposed(path string, file map[string][]string) error {
+	vals := file["db"]
+	if len(vals) != 1 || !hasPassword(vals[0]) {
+		return nil
+	}
+	fi, err := os.Stat(path)
+	if err != nil || fi.Mode().Perm()&0o004 == 0 {
+		return nil
+	}
+	return pactum.Errorf(pactum.EINVALID, "--config %s holds the database password and every user may read it: chmod o-r it, or move the URL to a file of its own (db-file) or the password to PGPASSFILE.", path)
+}
+
+// hasPassword reports whether a database URL or libpq string carries a
+// password.
+func hasPassword(dsn string) bool {
+	if u, err := url.Parse(dsn); err == nil && u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			return true
+		}
+	}
+	return strings.Contains(dsn, "password=")
+}
+
 // dbFromFile resolves --db-file: the file's one line becomes --db.
 func dbFromFile(fs *pflag.FlagSet, readFile func(string) ([]byte, error)) error {
 	f := fs.Lookup("db-file")
@@ -305,6 +335,9 @@ func dbFromFile(fs *pflag.FlagSet, readFile func(string) ([]byte, error)) error 
 	dsn := strings.TrimSpace(string(data))
 	if dsn == "" || strings.ContainsAny(dsn, "\n\r") || plainValue(dsn) != nil {
 		return pactum.Errorf(pactum.EINVALID, "--db-file %s: give one line, the database URL", f.Value.String())
+	}
+	if fi, err := os.Stat(f.Value.String()); err == nil && fi.Mode().Perm()&0o004 != 0 && hasPassword(dsn) {
+		return pactum.Errorf(pactum.EINVALID, "--db-file %s holds the database password and every user may read it: chmod o-r it.", f.Value.String())
 	}
 	return fs.Set("db", dsn)
 }

@@ -231,3 +231,47 @@ func TestInitStoreEnv(t *testing.T) {
 		t.Errorf("init from PACTUM_DB_FILE did not find the database: %d %s", code, stderr)
 	}
 }
+
+// TestSettingsFileWithPassword: a world-readable settings file holding
+// the database password is refused; readable by its owner and group only,
+// it is accepted.
+func TestSettingsFileWithPassword(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "pactum.yaml")
+	if err := os.WriteFile(path, []byte("db: postgres://pactum:s3cret@db/pactum\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := applySettings(settingsFlags(t, "--config", path), func(string) string { return "" }, os.ReadFile)
+	if err == nil || !strings.Contains(err.Error(), "every user may read it") || strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("world-readable password: %v", err)
+	}
+	if err := os.Chmod(path, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if err := applySettings(settingsFlags(t, "--config", path), func(string) string { return "" }, os.ReadFile); err != nil {
+		t.Errorf("0640: %v", err)
+	}
+	dsnFile := filepath.Join(t.TempDir(), "db-url")
+	if err := os.WriteFile(dsnFile, []byte("postgres://pactum:s3cret@db/pactum\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dsnFile, 0o604); err != nil {
+		t.Fatal(err)
+	}
+	if err := dbFromFile(settingsFlags(t, "--db-file", dsnFile), os.ReadFile); err == nil || !strings.Contains(err.Error(), "every user may read it") {
+		t.Errorf("world-readable --db-file: %v", err)
+	}
+	if err := os.Chmod(dsnFile, 0o400); err != nil {
+		t.Fatal(err)
+	}
+	if err := dbFromFile(settingsFlags(t, "--db-file", dsnFile), os.ReadFile); err != nil {
+		t.Errorf("0400 --db-file: %v", err)
+	}
+	for dsn, want := range map[string]bool{"postgres://pactum@db/pactum": false, "postgres://pactum:x@db/pactum": true, "host=db password=x": true, "sqlite:/var/lib/pactum/pactum.db": false} {
+		if hasPassword(dsn) != want {
+			t.Errorf("hasPassword(%q) = %v", dsn, !want)
+		}
+	}
+}
