@@ -122,3 +122,20 @@ func TestServeOperations(t *testing.T) {
 		t.Errorf("no log line of the heartbeat with its user:\n%s", serr.String())
 	}
 }
+
+type statusOnly int
+
+func (s statusOnly) StatusCode() int { return int(s) }
+
+// TestServerErrorShowsRequestID: the CLI prints a server error with the
+// request ID to quote; a client error (the user's own to fix) without.
+func TestServerErrorShowsRequestID(t *testing.T) {
+	err := ok(statusOnly(500), []byte(`{"error":{"code":"internal","message":"Internal error.","request_id":"abc123"}}`))
+	if got := errorText(err); got != "Internal error. (request ID abc123: quote it to the server's operator)" {
+		t.Errorf("500: %q", got)
+	}
+	err = ok(statusOnly(400), []byte(`{"error":{"code":"invalid","message":"Bad.","request_id":"abc124"}}`))
+	if got := errorText(err); got != "Bad." {
+		t.Errorf("400: %q", got)
+	}
+}
