@@ -76,7 +76,8 @@ func quiet(route string) bool {
 }
 
 // logRequest writes the request's log line: its ID, method, path, route,
-// status, duration and authenticated user (empty before authentication).
+// status, duration in milliseconds and authenticated user (empty before
+// authentication).
 func (s *Server) logRequest(r *http.Request, info *requestInfo, route string, status int, d time.Duration) {
 	level := slog.LevelInfo
 	switch {
@@ -94,16 +95,16 @@ func (s *Server) logRequest(r *http.Request, info *requestInfo, route string, st
 	}
 	s.logger.LogAttrs(r.Context(), level, "request",
 		slog.String("request_id", info.id), slog.String("method", r.Method), slog.String("path", r.URL.Path),
-		slog.String("route", route), slog.Int("status", status), slog.Duration("duration", d),
+		slog.String("route", route), slog.Int("status", status), slog.Float64("duration_ms", float64(d.Microseconds())/1000),
 		slog.String("user", user), slog.String("remote", r.RemoteAddr))
 }
 
 // LogAuthFailure logs a refused sign-in or token at warning level: how
-// the caller tried (method: "token", "oidc", …), why it failed, the
+// the caller tried (auth: "token", "oidc", …), why it failed, the
 // request's ID and the client's address. Never pass a secret in reason;
 // token failures pass the error's message, which names no token.
-func (s *Server) LogAuthFailure(r *http.Request, method, reason string) {
-	attrs := []slog.Attr{slog.String("request_id", RequestID(r.Context())), slog.String("method", method),
+func (s *Server) LogAuthFailure(r *http.Request, auth, reason string) {
+	attrs := []slog.Attr{slog.String("request_id", RequestID(r.Context())), slog.String("auth", auth),
 		slog.String("reason", reason), slog.String("path", r.URL.Path), slog.String("remote", r.RemoteAddr)}
 	if fwd := r.Header.Get("X-Forwarded-For"); fwd != "" {
 		if len(fwd) > 200 {

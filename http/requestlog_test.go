@@ -135,7 +135,7 @@ func TestRequestLog(t *testing.T) {
 	for _, l := range logs.lines(t, "request") {
 		byID[l["request_id"].(string)] = l
 	}
-	if l := byID["proxy-4711"]; l == nil || l["user"] != me.ID || l["status"] != 200.0 || l["route"] != "GET /api/v1/me" || l["duration"] == nil {
+	if l := byID["proxy-4711"]; l == nil || l["user"] != me.ID || l["status"] != 200.0 || l["route"] != "GET /api/v1/me" || l["duration_ms"] == nil {
 		t.Errorf("request log of proxy-4711: %v", l)
 	}
 	if l := byID["trace-500"]; l == nil || l["level"] != "ERROR" || l["status"] != 500.0 {
@@ -148,7 +148,7 @@ func TestRequestLog(t *testing.T) {
 		t.Errorf("request log of the refused token: %v", l)
 	}
 	fails := logs.lines(t, "authentication failed")
-	if len(fails) != 1 || fails[0]["request_id"] != id || fails[0]["method"] != "token" || fails[0]["reason"] != "Invalid API token." {
+	if len(fails) != 1 || fails[0]["request_id"] != id || fails[0]["auth"] != "token" || fails[0]["reason"] != "Invalid API token." {
 		t.Errorf("authentication failures logged: %v", fails)
 	}
 	if strings.Contains(logs.String(), secret) {
