@@ -304,6 +304,12 @@ type SiteService interface {
 	// heartbeat; ECONFLICT, naming the holder, while another agent's lease
 	// (AgentLeaseTTL) has not expired.
 	Heartbeat(ctx context.Context, site string, h AgentHeartbeat) (*AgentLease, error)
+	// ListAgents returns the sites' agents as last heard from
+	// (AgentStatuses), of one site when site is not "": every site for
+	// access managers and auditors; their own site for site operators
+	// (ENOTFOUND for another); EFORBIDDEN for other roles. ENOTFOUND for a
+	// site the catalogue does not know.
+	ListAgents(ctx context.Context, site string) ([]AgentStatus, error)
 }
 
 // AwardService handles an award's conditions and who may run jobs under it.

@@ -94,6 +94,7 @@ type Queries interface {
 	OutcomeQueries
 	ObligationQueries
 	TransparencyQueries
+	AgentQueries
 }
 
 // Tx is one use case's write transaction: the reads, seeing its own

@@ -225,6 +225,27 @@ func (e AccessMode) Valid() bool {
 	}
 }
 
+// Defines values for AgentStatusState.
+const (
+	Never  AgentStatusState = "never"
+	Ok     AgentStatusState = "ok"
+	Silent AgentStatusState = "silent"
+)
+
+// Valid indicates whether the value is a known member of the AgentStatusState enum.
+func (e AgentStatusState) Valid() bool {
+	switch e {
+	case Never:
+		return true
+	case Ok:
+		return true
+	case Silent:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for AllocationRunState.
 const (
 	RunDraft     AllocationRunState = "draft"
@@ -1528,6 +1549,38 @@ type AgentLease struct {
 	Site      string    `json:"site"`
 }
 
+// AgentStatus defines model for AgentStatus.
+type AgentStatus struct {
+	// Cluster Absent for a site whose agents never made contact
+	Cluster *string `json:"cluster,omitempty"`
+
+	// Holder The agent process of the last heartbeat
+	Holder *string `json:"holder,omitempty"`
+
+	// LastContact The last heartbeat
+	LastContact *time.Time `json:"last_contact,omitempty"`
+
+	// Result The last heartbeat's result of its cycle
+	Result *string `json:"result,omitempty"`
+
+	// Silent state is silent: the agent made contact once, but not within the threshold
+	Silent bool `json:"silent"`
+
+	// SilentAfterSeconds The threshold applied
+	SilentAfterSeconds int64            `json:"silent_after_seconds"`
+	Site               string           `json:"site"`
+	State              AgentStatusState `json:"state"`
+}
+
+// AgentStatusState defines model for AgentStatus.State.
+type AgentStatusState string
+
+// AgentStatusList defines model for AgentStatusList.
+type AgentStatusList struct {
+	Items []AgentStatus `json:"items"`
+	Total int           `json:"total"`
+}
+
 // Allocation defines model for Allocation.
 type Allocation struct {
 	Amount         float64         `json:"amount"`
@@ -2048,6 +2101,9 @@ type Error struct {
 	Code    ErrorCode     `json:"code"`
 	Fields  *[]FieldError `json:"fields,omitempty"`
 	Message string        `json:"message"`
+
+	// RequestId The request's ID (its X-Request-Id header, echoed in the response's): quote it to the operator, who finds the request in the server's log by it.
+	RequestId *string `json:"request_id,omitempty"`
 }
 
 // ErrorCode defines model for Error.Code.
@@ -3645,6 +3701,12 @@ type TooMany = ErrorResponse
 // Unauthorized defines model for Unauthorized.
 type Unauthorized = ErrorResponse
 
+// ListAgentsParams defines parameters for ListAgents.
+type ListAgentsParams struct {
+	// Site Only this site's agents
+	Site *string `form:"site,omitempty" json:"site,omitempty"`
+}
+
 // ListAllocationRunsParams defines parameters for ListAllocationRuns.
 type ListAllocationRunsParams struct {
 	CallId *string `form:"call_id,omitempty" json:"call_id,omitempty"`
@@ -4158,6 +4220,13 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 
 // The interface specification for the client above.
 type ClientInterface interface {
+
+	// ListAgents Each site's agent as last heard from, and whether it has gone silent (access managers and auditors: every site; site operators: their own)
+	//
+	// One item per cluster whose agent ever sent a heartbeat, and one of state never for a site of the catalogue whose agents never did. An agent is silent when its last heartbeat is older than the server's threshold (pactum serve --agent-silent-after).
+	//
+	// Corresponds with GET /api/v1/agents (the `ListAgents` operationId).
+	ListAgents(ctx context.Context, params *ListAgentsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListAllocationRuns Allocation runs, newest first, without their outcomes (access managers and auditors)
 	//
@@ -5142,6 +5211,23 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /readyz (the `Ready` operationId).
 	Ready(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+}
+
+// ListAgents Each site's agent as last heard from, and whether it has gone silent (access managers and auditors: every site; site operators: their own)
+//
+// One item per cluster whose agent ever sent a heartbeat, and one of state never for a site of the catalogue whose agents never did. An agent is silent when its last heartbeat is older than the server's threshold (pactum serve --agent-silent-after).
+//
+// Corresponds with GET /api/v1/agents (the `ListAgents` operationId).
+func (c *Client) ListAgents(ctx context.Context, params *ListAgentsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListAgentsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
 }
 
 // ListAllocationRuns Allocation runs, newest first, without their outcomes (access managers and auditors)
@@ -7556,6 +7642,60 @@ func (c *Client) Ready(ctx context.Context, reqEditors ...RequestEditorFn) (*htt
 		return nil, err
 	}
 	return c.Client.Do(req)
+}
+
+// NewListAgentsRequest constructs an http.Request for the ListAgents method
+func NewListAgentsRequest(server string, params *ListAgentsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/agents")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Site != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "site", *params.Site, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
 }
 
 // NewListAllocationRunsRequest constructs an http.Request for the ListAllocationRuns method
@@ -13040,6 +13180,15 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
+	// ListAgentsWithResponse Each site's agent as last heard from, and whether it has gone silent (access managers and auditors: every site; site operators: their own)
+	//
+	// One item per cluster whose agent ever sent a heartbeat, and one of state never for a site of the catalogue whose agents never did. An agent is silent when its last heartbeat is older than the server's threshold (pactum serve --agent-silent-after).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/agents (the `ListAgents` operationId).
+	ListAgentsWithResponse(ctx context.Context, params *ListAgentsParams, reqEditors ...RequestEditorFn) (*ListAgentsResponse, error)
+
 	// ListAllocationRunsWithResponse Allocation runs, newest first, without their outcomes (access managers and auditors)
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -14161,6 +14310,89 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /readyz (the `Ready` operationId).
 	ReadyWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ReadyResponse, error)
+}
+
+// ListAgentsResponse429Headers the declared response headers of an HTTP 429 response for ListAgents
+type ListAgentsResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ListAgentsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AgentStatusList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Invalid
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooMany
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListAgentsResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListAgentsResponse) GetJSON200() *AgentStatusList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListAgentsResponse) GetJSON400() *Invalid {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListAgentsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListAgentsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListAgentsResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListAgentsResponse) GetJSON429() *TooMany {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r ListAgentsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListAgentsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListAgentsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListAgentsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
 }
 
 // ListAllocationRunsResponse429Headers the declared response headers of an HTTP 429 response for ListAllocationRuns
@@ -22331,6 +22563,21 @@ func (r ReadyResponse) ContentType() string {
 	return ""
 }
 
+// ListAgentsWithResponse Each site's agent as last heard from, and whether it has gone silent (access managers and auditors: every site; site operators: their own)
+//
+// One item per cluster whose agent ever sent a heartbeat, and one of state never for a site of the catalogue whose agents never did. An agent is silent when its last heartbeat is older than the server's threshold (pactum serve --agent-silent-after).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/agents (the `ListAgents` operationId).
+func (c *ClientWithResponses) ListAgentsWithResponse(ctx context.Context, params *ListAgentsParams, reqEditors ...RequestEditorFn) (*ListAgentsResponse, error) {
+	rsp, err := c.ListAgents(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListAgentsResponse(rsp)
+}
+
 // ListAllocationRunsWithResponse Allocation runs, newest first, without their outcomes (access managers and auditors)
 //
 // Returns a wrapper object for the known response body format(s).
@@ -24309,6 +24556,80 @@ func (c *ClientWithResponses) ReadyWithResponse(ctx context.Context, reqEditors 
 		return nil, err
 	}
 	return ParseReadyResponse(rsp)
+}
+
+// ParseListAgentsResponse parses an HTTP response from a ListAgentsWithResponse call
+func ParseListAgentsResponse(rsp *http.Response) (*ListAgentsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListAgentsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AgentStatusList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooMany
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ListAgentsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
 }
 
 // ParseListAllocationRunsResponse parses an HTTP response from a ListAllocationRunsWithResponse call

@@ -31,7 +31,14 @@ func ErrorStatus(code string) int {
 
 // errorBody is the JSON shape of every error response.
 type errorBody struct {
-	Error *pactum.Error `json:"error"`
+	Error errorJSON `json:"error"`
+}
+
+// errorJSON is a domain error with the request's ID, which a user quotes
+// to the operator and the operator finds in the logs.
+type errorJSON struct {
+	*pactum.Error
+	RequestID string `json:"request_id,omitempty"`
 }
 
 // Error writes err as a JSON error response. Internal errors are logged with
@@ -39,7 +46,8 @@ type errorBody struct {
 func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
 	code := pactum.ErrorCode(err)
 	if code == pactum.EINTERNAL {
-		s.logger.Error("internal error", slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("err", err))
+		s.logger.Error("internal error", slog.String("request_id", RequestID(r.Context())), slog.String("method", r.Method),
+			slog.String("path", r.URL.Path), slog.Any("err", err))
 	}
 	s.writeError(w, ErrorStatus(code), &pactum.Error{Code: code, Message: pactum.ErrorMessage(err), Fields: pactum.ErrorFields(err)})
 }
@@ -48,5 +56,5 @@ func (s *Server) writeError(w http.ResponseWriter, status int, e *pactum.Error) 
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="pactum"`)
 	}
-	writeJSON(w, status, errorBody{Error: e})
+	writeJSON(w, status, errorBody{Error: errorJSON{Error: e, RequestID: w.Header().Get(RequestIDHeader)}})
 }

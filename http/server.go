@@ -307,9 +307,10 @@ func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
+		r, info := beginRequest(w, r)
 		defer func() {
 			if v := recover(); v != nil {
-				s.logger.Error("panic", "method", r.Method, "path", r.URL.Path, "panic", v)
+				s.logger.Error("panic", "request_id", info.id, "method", r.Method, "path", r.URL.Path, "panic", v)
 				if sw.status == 0 {
 					s.writeError(sw, http.StatusInternalServerError, &pactum.Error{Code: pactum.EINTERNAL, Message: "Internal error."})
 				}
@@ -321,7 +322,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			d := time.Since(start)
 			s.requests.WithLabelValues(route, strconv.Itoa(sw.status)).Inc()
 			s.latency.WithLabelValues(route).Observe(d.Seconds())
-			s.logger.Debug("request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "duration", d)
+			s.logRequest(r, info, route, sw.status, d)
 		}()
 		next.ServeHTTP(sw, r)
 	})
@@ -410,9 +411,11 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (*pactum.U
 	}
 	u, scope, err := s.cfg.Users.Authenticate(r.Context(), secret)
 	if err != nil {
+		s.LogAuthFailure(r, "token", pactum.ErrorMessage(err))
 		s.Error(w, r, err)
 		return nil, "", false
 	}
+	setRequestUser(r.Context(), u.ID)
 	return u, scope, true
 }
 

@@ -29,3 +29,22 @@ func (tx *Tx) ClaimAgentLease(ctx context.Context, l pactum.AgentLease) (*pactum
 	got.RenewedAt, got.ExpiresAt = got.RenewedAt.UTC(), got.ExpiresAt.UTC()
 	return &got, nil
 }
+
+// ListAgentLeases implements pactum.AgentQueries.
+func (q *queries) ListAgentLeases(ctx context.Context) ([]pactum.AgentLease, error) {
+	rows, err := q.q.QueryContext(ctx, `SELECT site, cluster, holder, result, renewed_at, expires_at FROM agent_leases ORDER BY site, cluster`)
+	if err != nil {
+		return nil, fmt.Errorf("list agent leases: %w", mapError(err))
+	}
+	defer rows.Close()
+	var out []pactum.AgentLease
+	for rows.Next() {
+		var l pactum.AgentLease
+		if err := rows.Scan(&l.Site, &l.Cluster, &l.Holder, &l.Result, &l.RenewedAt, &l.ExpiresAt); err != nil {
+			return nil, fmt.Errorf("list agent leases: %w", err)
+		}
+		l.RenewedAt, l.ExpiresAt = l.RenewedAt.UTC(), l.ExpiresAt.UTC()
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}

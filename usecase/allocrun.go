@@ -108,7 +108,9 @@ func (a *App) PublishAllocationRun(ctx context.Context, id string) (*pactum.Allo
 		return nil, err
 	}
 	var run *pactum.AllocationRun
+	var decided []*pactum.Proposal
 	err = a.update(ctx, u, func(tx pactum.Tx) error {
+		decided = nil
 		var in *pactum.AllocationRunInput
 		var err error
 		if run, in, err = tx.GetRun(ctx, id); err != nil {
@@ -121,7 +123,7 @@ func (a *App) PublishAllocationRun(ctx context.Context, id string) (*pactum.Allo
 		if err != nil {
 			return err
 		}
-		accepted, err := a.decideRun(ctx, tx, u, run, snap.Systems)
+		accepted, err := a.decideRun(ctx, tx, u, run, snap.Systems, &decided)
 		if err != nil {
 			return err
 		}
@@ -138,6 +140,9 @@ func (a *App) PublishAllocationRun(ctx context.Context, id string) (*pactum.Allo
 	})
 	if err != nil {
 		return nil, err
+	}
+	for _, p := range decided {
+		a.observer.ProposalDecided(p, DecidedByAllocationRun)
 	}
 	return run, nil
 }
@@ -165,9 +170,11 @@ func (a *App) checkInputs(ctx context.Context, tx pactum.Tx, run *pactum.Allocat
 }
 
 // decideRun decides every outcome of a run and notifies its applicant,
-// returning how many were accepted. systems is the catalogue the
-// transaction read with the run's inputs.
-func (a *App) decideRun(ctx context.Context, tx pactum.Tx, u *pactum.User, run *pactum.AllocationRun, systems map[string]*pactum.System) (int, error) {
+// returning how many were accepted and appending each decided proposal to
+// decided. systems is the catalogue the transaction read with the run's
+// inputs.
+func (a *App) decideRun(ctx context.Context, tx pactum.Tx, u *pactum.User, run *pactum.AllocationRun, systems map[string]*pactum.System,
+	decided *[]*pactum.Proposal) (int, error) {
 	accepted := 0
 	for _, o := range run.Outcomes {
 		d := pactum.CommitteeDecision(run, o, len(run.Outcomes))
@@ -178,6 +185,7 @@ func (a *App) decideRun(ctx context.Context, tx pactum.Tx, u *pactum.User, run *
 		if err != nil {
 			return 0, fmt.Errorf("proposal %s: %w", o.ProposalID, err)
 		}
+		*decided = append(*decided, p)
 		if d.Accept {
 			accepted++
 		}

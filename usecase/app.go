@@ -51,6 +51,13 @@ type Config struct {
 	// Assurance is the minimum assurance per role for signing in through
 	// an OpenID provider; nil requires none.
 	Assurance pactum.AssurancePolicy
+	// AgentSilentAfter is how long a site's agent may go without contact
+	// before ListAgents shows it silent; pactum.DefaultAgentSilentAfter
+	// when 0.
+	AgentSilentAfter time.Duration
+	// Observer learns what use cases did once it is committed (metrics);
+	// nil observes nothing.
+	Observer Observer
 }
 
 // App runs pactum's use cases. Create it with New; it is safe for
@@ -72,6 +79,8 @@ type App struct {
 	// sessionTTL, sessionIdle, assurance: Config's.
 	sessionTTL, sessionIdle time.Duration
 	assurance               pactum.AssurancePolicy
+	agentSilentAfter        time.Duration
+	observer                Observer
 }
 
 // The App implements every service of the domain.
@@ -116,6 +125,13 @@ func New(cfg Config) *App {
 	}
 	if a.sessionIdle <= 0 {
 		a.sessionIdle = pactum.DefaultSessionIdle
+	}
+	a.agentSilentAfter, a.observer = cfg.AgentSilentAfter, cfg.Observer
+	if a.agentSilentAfter <= 0 {
+		a.agentSilentAfter = pactum.DefaultAgentSilentAfter
+	}
+	if a.observer == nil {
+		a.observer = noObserver{}
 	}
 	if a.alertFractions == nil {
 		a.alertFractions = pactum.DefaultAlertFractions

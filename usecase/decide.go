@@ -56,6 +56,9 @@ func (a *App) DecideProposal(ctx context.Context, id string, in pactum.DecisionI
 	if err != nil {
 		return nil, err
 	}
+	if in.Override == nil {
+		a.observer.ProposalDecided(p, DecidedByManager)
+	}
 	return a.timed(ctx, p, nil)
 }
 

@@ -76,5 +76,6 @@ func (a *App) ConfirmOverride(ctx context.Context, id string) (*pactum.Proposal,
 	if err != nil {
 		return nil, err
 	}
+	a.observer.ProposalDecided(p, DecidedByOverride)
 	return a.timed(ctx, p, nil)
 }

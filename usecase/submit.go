@@ -50,6 +50,7 @@ func (a *App) SubmitNewProposal(ctx context.Context, p *pactum.Proposal) error {
 	if err != nil {
 		return err
 	}
+	a.observeSubmission(p)
 	p.TimeToTrain = pactum.PlanTraining(p, systems)
 	return nil
 }
@@ -91,6 +92,7 @@ func (a *App) SubmitProposal(ctx context.Context, id string) (*pactum.Proposal, 
 	if err != nil {
 		return nil, err
 	}
+	a.observeSubmission(p)
 	p.TimeToTrain = pactum.PlanTraining(p, systems)
 	return p, nil
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/pactum/pactum"
 )
@@ -70,16 +71,22 @@ func (a *App) IngestUsage(ctx context.Context, b pactum.UsageBatch) (*pactum.Usa
 		return nil, err
 	}
 	res := bt.res
-	for _, r := range res.Results {
+	now := a.now()
+	var lags []time.Duration
+	for i, r := range res.Results {
 		switch r.Status {
 		case pactum.UsageAccepted:
 			res.Accepted++
+			if end := b.Records[i].EndAt; end != nil && b.Records[i].Final {
+				lags = append(lags, now.Sub(*end))
+			}
 		case pactum.UsageDuplicate:
 			res.Duplicate++
 		default:
 			res.Rejected++
 		}
 	}
+	a.observer.UsageIngested(b.Cluster, res, lags)
 	return res, nil
 }
 

@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -182,11 +183,17 @@ func (c columns[T]) print(e *env, items []T) error {
 type apiError struct {
 	status int
 	body   pactum.Error
+	// requestID is the server's ID of the request, shown with server
+	// errors for the user to quote to the operator.
+	requestID string
 }
 
 func (e *apiError) Error() string {
 	var b strings.Builder
 	b.WriteString(e.body.Message)
+	if e.status >= 500 && e.requestID != "" {
+		fmt.Fprintf(&b, " (request ID %s: quote it to the server's operator)", e.requestID)
+	}
 	for _, f := range e.body.Fields {
 		fmt.Fprintf(&b, "\n  %s: %s", f.Field, f.Message)
 	}
@@ -228,7 +235,13 @@ func ok(resp response, body []byte) error {
 	if pe == nil {
 		pe = &pactum.Error{Code: "http", Message: fmt.Sprintf("The server answered %d: %s", code, strings.TrimSpace(string(body)))}
 	}
-	return &apiError{status: code, body: *pe}
+	var withID struct {
+		Error struct {
+			RequestID string `json:"request_id"`
+		} `json:"error"`
+	}
+	_ = json.Unmarshal(body, &withID)
+	return &apiError{status: code, body: *pe, requestID: withID.Error.RequestID}
 }
 
 // errorText is what the CLI prints for err.

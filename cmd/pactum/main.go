@@ -99,6 +99,7 @@ With --json, an error is printed to standard error as JSON too:
 		newAgentCmd(e), newJobCmd(e), newEstimateCmd(e),
 		newModelsCmd(e), newUsageImportGroupCmd(e), newObligationsCmd(e),
 		newIncidentsCmd(e), newOutcomesCmd(e), newReportsCmd(e),
+		newSitesCmd(e),
 	)
 	for _, c := range extraCommands() {
 		root.AddCommand(c)

@@ -49,8 +49,7 @@ an access manager's or auditor's token unless --metrics-public.`,
 			if err != nil {
 				return err
 			}
-			level, _ := cmd.Flags().GetString("log-level")
-			logger, err := newLogger(e, level)
+			logger, err := serveLogger(e, cmd)
 			if err != nil {
 				return err
 			}
@@ -80,7 +79,11 @@ an access manager's or auditor's token unless --metrics-public.`,
 			if err != nil {
 				return err
 			}
-			a, err := openApp(cmd.Context(), dsn, logger, rules, nil, func(c *usecase.Config) {
+			silentAfter, err := agentSilentAfter(cmd)
+			if err != nil {
+				return err
+			}
+			a, err := openApp(cmd.Context(), dsn, logger, rules, nil, silentAfter, func(c *usecase.Config) {
 				c.DocumentKey, c.AlertFractions = docKey, fractions
 				c.TokenDefaultTTL, c.TokenMaxTTL = tokenTTL, tokenMaxTTL
 				if terms != nil {
@@ -137,6 +140,8 @@ an access manager's or auditor's token unless --metrics-public.`,
 	cmd.Flags().String("obligations", "", "obligation terms file (the format of the embedded catalog/obligations.json) instead of the embedded terms")
 	signInFlags(cmd)
 	cmd.Flags().Bool("metrics-public", false, "serve /metrics without a token (default: an access manager's or auditor's token is needed, since the API faces the internet)")
+	serveOpsFlags(cmd)
+	withSettings(e, cmd)
 	return cmd
 }
 
@@ -211,6 +216,7 @@ manager exists.`,
 	cmd.Flags().String("name", "", "their name (default: the e-mail's local part)")
 	_ = cmd.MarkFlagRequired("email")
 	jsonFlag(cmd)
+	withStoreEnv(e, cmd)
 	return cmd
 }
 

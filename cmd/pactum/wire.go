@@ -16,6 +16,7 @@ import (
 	"github.com/pactum/pactum/allocate"
 	"github.com/pactum/pactum/catalog"
 	pactumhttp "github.com/pactum/pactum/http"
+	"github.com/pactum/pactum/metrics"
 	"github.com/pactum/pactum/policy"
 	"github.com/pactum/pactum/solver"
 	"github.com/pactum/pactum/sqlstore"
@@ -103,11 +104,22 @@ func wire(ctx context.Context, db *sqlstore.DB, logger *slog.Logger, rulesDir st
 		Rubric:    rubric, Now: now, Logger: logger,
 		Obligations: obligations,
 	}
+	registry := prometheus.NewRegistry()
+	domain, err := metrics.New(registry, now)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Observer = domain
 	for _, o := range opts {
 		o(&cfg)
 	}
 	uc := usecase.New(cfg)
-	a := &app{db: db, uc: uc, ruleset: rs, registry: prometheus.NewRegistry()}
+	a := &app{db: db, uc: uc, ruleset: rs, registry: registry}
+	if err := metrics.RegisterAgents(registry, func(ctx context.Context) ([]pactum.AgentStatus, error) {
+		return uc.ListAgents(pactum.NewContextWithUser(ctx, pactum.SystemUser()), "")
+	}, logger); err != nil {
+		return nil, err
+	}
 	sys := pactum.NewContextWithUser(ctx, pactum.SystemUser())
 	if err := uc.UpsertSystems(sys, systems); err != nil {
 		return nil, fmt.Errorf("seed systems catalogue: %w", err)
