@@ -94,6 +94,11 @@ func TestObligations(t *testing.T) {
 		if want := al.EndsAt.AddDate(0, 0, 30); !obls[1].DueAt.Equal(want) {
 			t.Errorf("final report due %s, want %s", obls[1].DueAt, want)
 		}
+		// On PostgreSQL events are chained into audit_events just after
+		// commit: seal before counting them there.
+		if err := w.db.SealAudit(t.Context()); err != nil {
+			t.Fatal(err)
+		}
 		if n := count(t, w.raw(t), "audit_events WHERE action = 'obligation.create'"); n != 2 {
 			t.Errorf("%d obligation.create events, want 2", n)
 		}
