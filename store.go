@@ -172,6 +172,11 @@ type UserQueries interface {
 	// GetTokenByHash returns the token whose secret hashes to hash and
 	// its user; ENOTFOUND for none.
 	GetTokenByHash(ctx context.Context, hash string) (*Token, *User, error)
+	// GetAuthEpoch returns a count the store raises with every change
+	// that ends a credential or changes its user (a token revoked, a user
+	// deactivated, reactivated or renamed), on whichever instance: a
+	// token remembered at an older epoch must be read again.
+	GetAuthEpoch(ctx context.Context) (int64, error)
 	GetToken(ctx context.Context, id string) (*Token, error)
 	// ListTokens lists a user's tokens, newest first.
 	ListTokens(ctx context.Context, userID string) ([]*Token, error)
