@@ -2126,6 +2126,10 @@ type Grant struct {
 
 // Health defines model for Health.
 type Health struct {
+	// Reason Why not ready: disk full, or database unavailable
+	Reason *string `json:"reason,omitempty"`
+
+	// Status ok, or unavailable
 	Status string `json:"status"`
 }
 
@@ -3634,6 +3638,9 @@ type TooMany = ErrorResponse
 
 // Unauthorized defines model for Unauthorized.
 type Unauthorized = ErrorResponse
+
+// Unavailable defines model for Unavailable.
+type Unavailable = ErrorResponse
 
 // ListAllocationRunsParams defines parameters for ListAllocationRuns.
 type ListAllocationRunsParams struct {

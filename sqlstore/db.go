@@ -56,6 +56,9 @@ type Options struct {
 	// same), and a schema other than this binary's is refused with
 	// ErrSchema.
 	ReadOnly bool
+	// MinFreeBytes is the free space below which Ping (readiness) reports
+	// a SQLite database's disk full; MinFreeBytes (64 MiB) when 0.
+	MinFreeBytes uint64
 }
 
 // ErrSchema is returned by Open when the database's schema is not one this
@@ -106,6 +109,10 @@ type DB struct {
 
 	// ro: opened with Options.ReadOnly.
 	ro bool
+	// path is the SQLite file ("" on PostgreSQL); diskFree measures the
+	// free space of its filesystem (a field, so tests can fill the disk).
+	path    string
+	minFree uint64
 
 	// inst identifies this process to the claims it makes (instance.go).
 	inst instance
@@ -119,9 +126,12 @@ type DB struct {
 // postgresql://…) or a SQLite file path, optionally prefixed with "sqlite:".
 func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 	db := &DB{now: opt.Now, logger: opt.Logger, dsn: dsn, stmts: map[string]*sql.Stmt{}, buckets: newBucketCache(),
-		inst: instance{id: newID()}, ro: opt.ReadOnly}
+		inst: instance{id: newID()}, ro: opt.ReadOnly, minFree: opt.MinFreeBytes}
 	if db.now == nil {
 		db.now = time.Now
+	}
+	if db.minFree == 0 {
+		db.minFree = MinFreeBytes
 	}
 	if db.logger == nil {
 		db.logger = slog.New(slog.DiscardHandler)
@@ -228,6 +238,7 @@ func (db *DB) openSQLite(path string, opt Options) error {
 		return pactum.Errorf(pactum.EINVALID, "A SQLite database path is required.")
 	}
 	db.dialect = SQLite
+	db.path = path
 	// synchronous=NORMAL in WAL mode keeps the database consistent across
 	// a crash and loses at most the last transactions on power loss,
 	// the usual trade for an embedded server.
@@ -608,7 +619,8 @@ func (w *where) page(l, offset int) string {
 	return fmt.Sprintf(" LIMIT $%d OFFSET $%d", len(w.args)-1, len(w.args))
 }
 
-// Ping checks that the database answers a query, for readiness probes. It
+// Ping checks that the database answers a query, and on SQLite that its
+// disk has room (ErrDiskFull below MinFreeBytes), for readiness probes. It
 // runs on a connection of its own, so it answers while user queries hold
 // every connection of the pools; at most one second.
 func (db *DB) Ping(ctx context.Context) error {
@@ -624,7 +636,7 @@ func (db *DB) Ping(ctx context.Context) error {
 	if err := db.probe.QueryRowContext(ctx, q).Scan(&v); err != nil {
 		return fmt.Errorf("database: %w", err)
 	}
-	return nil
+	return db.checkDisk(ctx)
 }
 
 // listPage runs a list query whose last column is COUNT(*) OVER () and

@@ -4,7 +4,9 @@ package sqlstore_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -234,5 +236,37 @@ func TestConcurrentMigrations(t *testing.T) {
 		if err != nil {
 			t.Errorf("instance %d: %v", i, err)
 		}
+	}
+}
+
+// TestUnavailableErrors: a full SQLite database (its page limit reached, as
+// a full disk would) and an unreachable PostgreSQL server are errors to
+// retry later, not bugs; a constraint violation is neither.
+func TestUnavailableErrors(t *testing.T) {
+	raw, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "full.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	raw.SetMaxOpenConns(1)
+	for _, q := range []string{`CREATE TABLE t (x TEXT UNIQUE)`, `PRAGMA max_page_count = 4`} {
+		if _, err := raw.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var full error
+	for i := 0; full == nil && i < 1000; i++ {
+		_, full = raw.Exec(`INSERT INTO t VALUES ($1)`, strings.Repeat("x", 1000)+fmt.Sprint(i))
+	}
+	if full == nil || !sqlstore.Unavailable(full) {
+		t.Fatalf("a full database: %v, want an unavailable error", full)
+	}
+	_, dup := raw.Exec(`INSERT INTO t VALUES ($1)`, strings.Repeat("x", 1000)+"0")
+	if dup == nil || sqlstore.Unavailable(dup) {
+		t.Fatalf("a duplicate: %v, want an error that is not unavailability", dup)
+	}
+	_, err = sqlstore.Open(context.Background(), "postgres://nobody@127.0.0.1:1/none?connect_timeout=2", sqlstore.Options{})
+	if !errors.Is(err, sqlstore.ErrUnreachable) || !sqlstore.Unavailable(err) {
+		t.Fatalf("an unreachable server: %v", err)
 	}
 }

@@ -116,6 +116,7 @@ func wire(ctx context.Context, db *sqlstore.DB, logger *slog.Logger, rulesDir st
 	a.cfg = pactumhttp.Config{
 		Idempotency: sqlstore.NewIdempotencyService(db),
 		Health:      db.Ping,
+		Unavailable: sqlstore.Unavailable,
 		Logger:      logger,
 		Registry:    a.registry,
 		Now:         now,
