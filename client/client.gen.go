@@ -1885,12 +1885,15 @@ type ConditionStatus struct {
 	Basis          string     `json:"basis"`
 
 	// Effect condition (as in Finding)
-	Effect    string  `json:"effect"`
-	Message   string  `json:"message"`
-	Met       bool    `json:"met"`
-	Referral  *string `json:"referral,omitempty"`
-	RuleId    string  `json:"rule_id"`
-	Statement *string `json:"statement,omitempty"`
+	Effect string `json:"effect"`
+
+	// GraceUntil For an allocation running before award conditions existed: until then the condition not being met does not stop its jobs
+	GraceUntil *time.Time `json:"grace_until,omitempty"`
+	Message    string     `json:"message"`
+	Met        bool       `json:"met"`
+	Referral   *string    `json:"referral,omitempty"`
+	RuleId     string     `json:"rule_id"`
+	Statement  *string    `json:"statement,omitempty"`
 }
 
 // ConditionStatusList defines model for ConditionStatusList.
