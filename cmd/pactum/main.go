@@ -98,7 +98,7 @@ With --json, an error is printed to standard error as JSON too:
 		newAgentCmd(e), newJobCmd(e), newEstimateCmd(e),
 		newModelsCmd(e), newUsageImportGroupCmd(e), newObligationsCmd(e),
 		newIncidentsCmd(e), newOutcomesCmd(e), newReportsCmd(e),
-		newMigrateCmd(e),
+		newMigrateCmd(e), newBackupCmd(e), newRestoreCmd(e), newAdminCmd(e),
 	)
 	for _, c := range extraCommands() {
 		root.AddCommand(c)
