@@ -259,4 +259,3 @@ they are deactivated.`,
 	_ = cmd.MarkFlagRequired("email")
 	return cmd
 }
-
