@@ -270,3 +270,21 @@ func TestUnavailableErrors(t *testing.T) {
 		t.Fatalf("an unreachable server: %v", err)
 	}
 }
+
+// FuzzIsPostgresDSN: whatever --db is given, the choice of engine does not
+// panic, a sqlite: prefix is always SQLite and a postgres URL always
+// PostgreSQL.
+func FuzzIsPostgresDSN(f *testing.F) {
+	for _, s := range []string{"host=db dbname=x", "./pactum.db", "postgres://u@h/d", "sqlite:host=x", "=", " user = x", "a=b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		pg := sqlstore.IsPostgresDSN(s)
+		if strings.HasPrefix(s, "sqlite:") && pg {
+			t.Fatalf("%q: a sqlite: DSN taken for PostgreSQL", s)
+		}
+		if (strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")) && !pg {
+			t.Fatalf("%q: a PostgreSQL URL taken for SQLite", s)
+		}
+	})
+}

@@ -5,11 +5,13 @@ package main
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pactum/pactum"
 	"github.com/pactum/pactum/sqlstore"
@@ -160,4 +162,58 @@ func sqlstoreEvents(db *sqlstore.DB, fn func(action string, after []byte)) error
 		fn(e.Action, e.After)
 	}
 	return nil
+}
+
+// TestNewerSchemaCLI: a database a newer pactum upgraded is refused by
+// serve, migrate and the offline tools, each naming the versions; migrate
+// --check reports it with exit 5.
+func TestNewerSchemaCLI(t *testing.T) {
+	dir := t.TempDir()
+	initOnce(t, dir)
+	var v struct {
+		Binary int64 `json:"binary_schema"`
+		DB     int64 `json:"database_schema"`
+	}
+	cliJSON(t, nil, &v, "migrate", "--check", "--data", dir, "--json")
+	if v.Binary != sqlstore.SchemaVersion() || v.DB != v.Binary {
+		t.Fatalf("migrate --check: %+v", v)
+	}
+	raw, err := sql.Open("sqlite", filepath.Join(dir, "pactum.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec(`INSERT INTO goose_db_version (version_id, is_applied) VALUES ($1, 1)`, sqlstore.SchemaVersion()+10); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	if code, _, _ := cli(t, nil, "migrate", "--check", "--data", dir); code != exitConflict {
+		t.Errorf("migrate --check of a newer schema: exit %d", code)
+	}
+	for _, args := range [][]string{
+		{"serve", "--data", dir, "--addr", "127.0.0.1:0"},
+		{"migrate", "--data", dir},
+		{"audit", "verify", "--data", dir},
+	} {
+		code, _, stderr := cli(t, nil, args...)
+		if code != exitOther || !strings.Contains(stderr, "newer than this pactum's") {
+			t.Errorf("%s on a newer schema: exit %d %s", args[0], code, stderr)
+		}
+	}
+}
+
+// TestOpenWaiting: serve's open retries an unreachable database until
+// --db-wait runs out, and gives up at once on any other error.
+func TestOpenWaiting(t *testing.T) {
+	var logs strings.Builder
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
+	_, err := openWaiting(context.Background(), "postgres://nobody@127.0.0.1:1/none?connect_timeout=1",
+		sqlstore.Options{Logger: logger}, 1500*time.Millisecond)
+	if !errors.Is(err, sqlstore.ErrUnreachable) || strings.Count(logs.String(), "retrying") < 1 {
+		t.Fatalf("unreachable: %v, logged %q", err, logs.String())
+	}
+	logs.Reset()
+	_, err = openWaiting(context.Background(), filepath.Join(t.TempDir(), "missing-dir", "x.db"), sqlstore.Options{Logger: logger}, time.Minute)
+	if err == nil || errors.Is(err, sqlstore.ErrUnreachable) || strings.Contains(logs.String(), "retrying") {
+		t.Fatalf("another error: %v, logged %q", err, logs.String())
+	}
 }
