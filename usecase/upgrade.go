@@ -36,6 +36,8 @@ type CarryReport struct {
 //     organization's applicants are told now, with the date.
 //
 // Each change is audit-logged (review.open; allocation.condition_grace).
+// Instances starting together on one database each try; the one whose
+// insert conflicts leaves it to the other.
 func (a *App) CarryForward(ctx context.Context) (*CarryReport, error) {
 	sys := pactum.SystemUser()
 	rep := &CarryReport{Reviews: []string{}, Graces: []string{}}
@@ -65,7 +67,9 @@ func (a *App) CarryForward(ctx context.Context) (*CarryReport, error) {
 			placed = true
 			return openReview(ctx, tx, p, call)
 		})
-		if err != nil {
+		if pactum.ErrorCode(err) == pactum.ECONFLICT {
+			continue // another instance starting at the same time placed it
+		} else if err != nil {
 			return rep, fmt.Errorf("place proposal %s on its review track: %w", id, err)
 		}
 		if placed {
@@ -114,7 +118,9 @@ func (a *App) CarryForward(ctx context.Context) (*CarryReport, error) {
 				al.ID + " RULE_ID --statement TEXT"
 			return notifyOrganization(ctx, tx, al.OrganizationID, pactum.NotifyObligation, subject, body)
 		})
-		if err != nil {
+		if pactum.ErrorCode(err) == pactum.ECONFLICT {
+			continue // given by another instance starting at the same time
+		} else if err != nil {
 			return rep, fmt.Errorf("grace for allocation %s: %w", al.ID, err)
 		}
 		if given {

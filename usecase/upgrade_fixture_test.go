@@ -21,6 +21,7 @@ import (
 	"github.com/pactum/pactum/mock"
 	"github.com/pactum/pactum/sqlstore"
 	"github.com/pactum/pactum/sqlstore/storetest"
+	"github.com/pactum/pactum/usecase"
 )
 
 // loadFixture makes schema 3 with the migrations, loads
@@ -321,4 +322,65 @@ func kept(old, now any) bool {
 		return true
 	}
 	return reflect.DeepEqual(old, now)
+}
+
+// TestCarryForwardTwoInstances: two instances starting together on an
+// upgraded database both carry it forward without failing, and each row is
+// placed once.
+func TestCarryForwardTwoInstances(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, dialect string) {
+		ctx := context.Background()
+		dsn := loadFixture(t, dialect)
+		sys := pactum.NewContextWithUser(ctx, pactum.SystemUser())
+		var apps []*usecase.App
+		var dbs []*sqlstore.DB
+		for range 2 {
+			db, err := sqlstore.Open(ctx, dsn, sqlstore.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			dbs = append(dbs, db)
+			apps = append(apps, storetest.App(t, db, mock.Approving(), nil))
+		}
+		reps := make([]*usecase.CarryReport, 2)
+		errs := make([]error, 2)
+		done := make(chan int)
+		for i := range 2 {
+			go func() { reps[i], errs[i] = apps[i].CarryForward(sys); done <- i }()
+		}
+		<-done
+		<-done
+		reviews, graces := 0, 0
+		for i := range 2 {
+			if errs[i] != nil {
+				t.Fatalf("instance %d: %v", i, errs[i])
+			}
+			reviews += len(reps[i].Reviews)
+			graces += len(reps[i].Graces)
+		}
+		again, err := apps[0].CarryForward(sys)
+		if err != nil || len(again.Reviews)+len(again.Graces) != 0 {
+			t.Fatalf("a third run: %+v %v", again, err)
+		}
+		if reviews != 1 || graces == 0 {
+			t.Fatalf("placed %d review tracks and %d graces between the two", reviews, graces)
+		}
+		if err := dbs[0].SealAudit(ctx); err != nil {
+			t.Fatal(err)
+		}
+		evs, _, err := dbs[0].ListAuditEvents(ctx, pactum.AuditFilter{Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, e := range evs {
+			if e.Action == "allocation.condition_grace" {
+				n++
+			}
+		}
+		if n != graces {
+			t.Errorf("%d grace events for %d graces", n, graces)
+		}
+	})
 }
