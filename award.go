@@ -75,6 +75,36 @@ type ConditionStatus struct {
 	Statement      string     `json:"statement,omitempty"`
 	AcknowledgedBy string     `json:"acknowledged_by,omitempty"`
 	AcknowledgedAt *time.Time `json:"acknowledged_at,omitempty"`
+	// GraceUntil is set for an allocation that was running before award
+	// conditions existed (ConditionGrace): until then, the condition not
+	// being met does not stop its jobs.
+	GraceUntil *time.Time `json:"grace_until,omitempty"`
+}
+
+// ConditionGrace is how long an allocation that was running before award
+// conditions existed keeps running with its conditions unacknowledged,
+// counted from the upgrade that brought them; its applicants are told at
+// the start (App.CarryForward).
+const ConditionGrace = 30 * 24 * time.Hour
+
+// WithGrace sets every condition's grace period to until (nil: none).
+func WithGrace(conds []ConditionStatus, until *time.Time) []ConditionStatus {
+	for i := range conds {
+		conds[i].GraceUntil = until
+	}
+	return conds
+}
+
+// Binding returns the unmet conditions that stop jobs at now: those not
+// within a grace period.
+func Binding(conds []ConditionStatus, now time.Time) []ConditionStatus {
+	var out []ConditionStatus
+	for _, c := range Unmet(conds) {
+		if c.GraceUntil == nil || !now.Before(*c.GraceUntil) {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // ValidateStatement checks an acknowledgement's statement: the holder's own
@@ -146,6 +176,9 @@ func Admit(a *Allocation, conds []ConditionStatus, caller *User, now time.Time) 
 	}
 	for _, c := range Unmet(conds) {
 		ad.Unmet = append(ad.Unmet, c.RuleID)
+		if c.GraceUntil != nil && now.Before(*c.GraceUntil) {
+			continue // listed as unmet, but not binding yet
+		}
 		ad.Reasons = append(ad.Reasons, fmt.Sprintf("Award condition %s (%s) is not met: %s Acknowledge it with: pactum allocations conditions ack %s %s --statement TEXT",
 			c.RuleID, c.Basis, c.Message, a.ID, c.RuleID))
 	}
@@ -229,7 +262,7 @@ func Desire(a *Allocation, orgName, title string, conds []ConditionStatus, membe
 		d.Suspended = true
 		d.Reasons = append(d.Reasons, "suspended")
 	}
-	for _, c := range Unmet(conds) {
+	for _, c := range Binding(conds, now) {
 		d.Suspended = true
 		d.Reasons = append(d.Reasons, "condition "+c.RuleID+" not met")
 	}
@@ -351,7 +384,7 @@ func DesireSite(site string, allocs []SiteAllocation, now time.Time) *SiteState 
 	for _, sa := range allocs {
 		conds := make([]ConditionStatus, len(sa.Allocation.Conditions))
 		for i, f := range sa.Allocation.Conditions {
-			conds[i] = ConditionStatus{Finding: f, Met: slices.Contains(sa.Acknowledged, f.RuleID)}
+			conds[i] = ConditionStatus{Finding: f, Met: slices.Contains(sa.Acknowledged, f.RuleID), GraceUntil: sa.GraceUntil}
 		}
 		d := Desire(sa.Allocation, sa.OrganizationName, sa.Title, conds, sa.Members, now)
 		d.ChargeSeconds = sa.ChargeSeconds

@@ -18,6 +18,7 @@ const (
 	ENOTFOUND     = "not_found"    // no such thing, or not visible to the caller
 	EUNAUTHORIZED = "unauthorized" // no or bad credentials
 	ETOOMANY      = "too_many"     // the caller sent too many requests; retry later
+	EUNAVAILABLE  = "unavailable"  // the database cannot serve for now (outage, disk full); retry later
 )
 
 // Error is an application error with a code from the vocabulary above, a

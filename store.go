@@ -176,6 +176,21 @@ type UserQueries interface {
 	// GetTokenByHash returns the token whose secret hashes to hash and
 	// its user; ENOTFOUND for none.
 	GetTokenByHash(ctx context.Context, hash string) (*Token, *User, error)
+	// GetAuthEpoch returns a count the store raises with every change
+	// that ends a credential or changes its user (a token revoked, a user
+	// deactivated, reactivated or renamed), on whichever instance: a
+	// token remembered at an older epoch must be read again.
+	GetAuthEpoch(ctx context.Context) (int64, error)
+	// GetConditionGrace returns the end of an allocation's grace period for
+	// its conditions (ConditionGrace), nil when it has none.
+	GetConditionGrace(ctx context.Context, allocationID string) (*time.Time, error)
+	// ListStrandedReviews lists the IDs of proposals in review that have
+	// no review track: rows written before review stages existed.
+	ListStrandedReviews(ctx context.Context) ([]string, error)
+	// ListAllocationsBeforeConditions lists the allocations, not expired
+	// and without a grace period, created before this database first
+	// enforced award conditions (its upgrade to schema 4).
+	ListAllocationsBeforeConditions(ctx context.Context) ([]*Allocation, error)
 	GetToken(ctx context.Context, id string) (*Token, error)
 	// ListTokens lists a user's tokens, newest first.
 	ListTokens(ctx context.Context, userID string) ([]*Token, error)
@@ -192,6 +207,10 @@ type UserWrites interface {
 	// InsertToken stores t with the hash of its secret (never the secret).
 	InsertToken(ctx context.Context, t *Token, secretHash string) error
 	UpdateTokenRevoked(ctx context.Context, id string, at time.Time) error
+	// InsertConditionGrace gives an allocation a grace period for its
+	// conditions until until, noticed at noticedAt; ECONFLICT when it
+	// has one.
+	InsertConditionGrace(ctx context.Context, allocationID string, until, noticedAt time.Time) error
 	// UpdateUserDeactivated sets (at non-nil) or clears a user's
 	// deactivation time.
 	UpdateUserDeactivated(ctx context.Context, userID string, at *time.Time) error
@@ -574,6 +593,9 @@ type SiteAllocation struct {
 	HeldModels []string
 	// Breach is the allocation's breach in force, nil when none.
 	Breach *Breach
+	// GraceUntil ends the allocation's grace period for its conditions
+	// (ConditionGrace), nil when it has none.
+	GraceUntil *time.Time
 }
 
 // UsageDelta is a change to usage totals: of one cluster user under an

@@ -138,12 +138,22 @@ func jsonOrString(b []byte) json.RawMessage {
 
 // sameJSON reports whether two JSON values are equal as values: objects
 // regardless of key order, numbers as numbers, RFC 3339 times as instants
-// to the microsecond; absent equals null.
+// to the microsecond; absent equals null. A field absent on one side —
+// as an object key, at any depth — equals its zero value (null, false, 0,
+// "", [] or {}) on the other: an event logged by an older pactum lacks
+// the fields added since, which its rows read as zero after the upgrade.
 func sameJSON(a, b json.RawMessage) bool {
 	if bytes.Equal(a, b) {
 		return true
 	}
 	var va, vb any
+	if len(a) == 0 || len(b) == 0 {
+		// An absent field.
+		if len(b) == 0 {
+			a, b = b, a
+		}
+		return json.Unmarshal(b, &vb) == nil && zeroValue(vb)
+	}
 	if len(a) > 0 && json.Unmarshal(a, &va) != nil {
 		return false
 	}
@@ -157,12 +167,20 @@ func sameValue(a, b any) bool {
 	switch a := a.(type) {
 	case map[string]any:
 		b, ok := b.(map[string]any)
-		if !ok || len(a) != len(b) {
+		if !ok {
 			return false
 		}
 		for k, v := range a {
 			w, ok := b[k]
+			if !ok && zeroValue(v) {
+				continue
+			}
 			if !ok || !sameValue(v, w) {
+				return false
+			}
+		}
+		for k, w := range b {
+			if _, ok := a[k]; !ok && !zeroValue(w) {
 				return false
 			}
 		}
@@ -192,6 +210,26 @@ func sameValue(a, b any) bool {
 	default:
 		return a == b
 	}
+}
+
+// zeroValue reports whether a decoded JSON value is its type's zero: null,
+// false, 0, "", [] or {}.
+func zeroValue(v any) bool {
+	switch v := v.(type) {
+	case nil:
+		return true
+	case bool:
+		return !v
+	case float64:
+		return v == 0
+	case string:
+		return v == ""
+	case []any:
+		return len(v) == 0
+	case map[string]any:
+		return len(v) == 0
+	}
+	return false
 }
 
 // fieldsOf lists the JSON keys of a struct type (through pointers and

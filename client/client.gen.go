@@ -1938,12 +1938,15 @@ type ConditionStatus struct {
 	Basis          string     `json:"basis"`
 
 	// Effect condition (as in Finding)
-	Effect    string  `json:"effect"`
-	Message   string  `json:"message"`
-	Met       bool    `json:"met"`
-	Referral  *string `json:"referral,omitempty"`
-	RuleId    string  `json:"rule_id"`
-	Statement *string `json:"statement,omitempty"`
+	Effect string `json:"effect"`
+
+	// GraceUntil For an allocation running before award conditions existed: until then the condition not being met does not stop its jobs
+	GraceUntil *time.Time `json:"grace_until,omitempty"`
+	Message    string     `json:"message"`
+	Met        bool       `json:"met"`
+	Referral   *string    `json:"referral,omitempty"`
+	RuleId     string     `json:"rule_id"`
+	Statement  *string    `json:"statement,omitempty"`
 }
 
 // ConditionStatusList defines model for ConditionStatusList.
@@ -2185,6 +2188,10 @@ type Grant struct {
 
 // Health defines model for Health.
 type Health struct {
+	// Reason Why not ready: disk full, or database unavailable
+	Reason *string `json:"reason,omitempty"`
+
+	// Status ok, or unavailable
 	Status string `json:"status"`
 }
 
@@ -3700,6 +3707,9 @@ type TooMany = ErrorResponse
 
 // Unauthorized defines model for Unauthorized.
 type Unauthorized = ErrorResponse
+
+// Unavailable defines model for Unavailable.
+type Unavailable = ErrorResponse
 
 // ListAgentsParams defines parameters for ListAgents.
 type ListAgentsParams struct {

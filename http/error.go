@@ -5,6 +5,7 @@ package http
 import (
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/pactum/pactum"
 )
@@ -19,7 +20,12 @@ var codes = map[string]int{
 	pactum.ENOTFOUND:     http.StatusNotFound,
 	pactum.EUNAUTHORIZED: http.StatusUnauthorized,
 	pactum.ETOOMANY:      http.StatusTooManyRequests,
+	pactum.EUNAVAILABLE:  http.StatusServiceUnavailable,
 }
+
+// retryAfterSeconds is the Retry-After of a 503: a database restarting or
+// a disk being cleared takes seconds at least.
+const retryAfterSeconds = "5"
 
 // ErrorStatus returns the HTTP status for a domain error code.
 func ErrorStatus(code string) int {
@@ -45,6 +51,14 @@ type errorJSON struct {
 // their detail and shown to the caller only as "Internal error.".
 func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
 	code := pactum.ErrorCode(err)
+	if code == pactum.EINTERNAL && s.cfg.Unavailable != nil && s.cfg.Unavailable(err) {
+		s.logger.Warn("database unavailable", slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("err", err))
+		err = pactum.Errorf(pactum.EUNAVAILABLE, "The service is unavailable for a moment (its database cannot serve); retry after the seconds Retry-After gives.")
+		code = pactum.EUNAVAILABLE
+	}
+	if code == pactum.EUNAVAILABLE {
+		w.Header().Set("Retry-After", retryAfterSeconds)
+	}
 	if code == pactum.EINTERNAL {
 		s.logger.Error("internal error", slog.String("request_id", RequestID(r.Context())), slog.String("method", r.Method),
 			slog.String("path", r.URL.Path), slog.Any("err", err))
@@ -57,4 +71,13 @@ func (s *Server) writeError(w http.ResponseWriter, status int, e *pactum.Error) 
 		w.Header().Set("WWW-Authenticate", `Bearer realm="pactum"`)
 	}
 	writeJSON(w, status, errorBody{Error: errorJSON{Error: e, RequestID: w.Header().Get(RequestIDHeader)}})
+}
+
+// readyReason says why readiness failed, without internals: a full disk is
+// named (an operator can act on it), anything else is the database.
+func readyReason(err error) string {
+	if strings.Contains(err.Error(), "disk full") {
+		return "disk full"
+	}
+	return "database unavailable"
 }

@@ -73,6 +73,10 @@ type Config struct {
 	// queries (sqlstore's Ping has a connection of its own). Nil means
 	// always ready. /livez never calls it.
 	Health func(context.Context) error
+	// Unavailable reports whether an error means the database cannot
+	// serve for now (unreachable, shutting down, disk full): such errors
+	// are answered 503 with Retry-After instead of 500. Nil: none is.
+	Unavailable func(error) bool
 	// Limits cap each user's request rate and concurrency; the zero value
 	// sets no limits (pactum serve passes DefaultLimits or its flags).
 	Limits Limits
@@ -338,14 +342,15 @@ func (s *Server) handleLive(w http.ResponseWriter, r *http.Request) {
 // handleReady answers whether the server can serve requests: the database
 // answers (cfg.Health). /healthz is the same, for existing probes.
 func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
-	status, state := http.StatusOK, "ok"
+	status, body := http.StatusOK, map[string]string{"status": "ok"}
 	if s.cfg.Health != nil {
 		if err := s.cfg.Health(r.Context()); err != nil {
 			s.logger.Warn("health check failed", "err", err)
-			status, state = http.StatusServiceUnavailable, "unavailable"
+			status, body = http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": readyReason(err)}
+			w.Header().Set("Retry-After", retryAfterSeconds)
 		}
 	}
-	s.respond(w, r, status, map[string]string{"status": state}, nil)
+	s.respond(w, r, status, body, nil)
 }
 
 func (s *Server) handleOpenAPI(w http.ResponseWriter, r *http.Request) {

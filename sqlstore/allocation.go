@@ -197,7 +197,14 @@ func (q *queries) ListSiteAllocations(ctx context.Context, site string, systemID
 	if err != nil {
 		return nil, err
 	}
+	graces, err := q.siteGraces(ctx, site)
+	if err != nil {
+		return nil, err
+	}
 	for i := range out {
+		if g, ok := graces[out[i].Allocation.ID]; ok {
+			out[i].GraceUntil = &g
+		}
 		if m := members[out[i].Allocation.OrganizationID]; m != nil {
 			out[i].Members = m
 		}

@@ -21,6 +21,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
@@ -49,7 +50,26 @@ type Options struct {
 	// MaxConns caps PostgreSQL connections (default 16); Ping keeps one
 	// more of its own.
 	MaxConns int
+	// ReadOnly opens the database for reading only, for offline tools
+	// (audit verify, rules diff): nothing is created, written or migrated
+	// (a SQLite file whose permissions forbid writing is read all the
+	// same), and a schema other than this binary's is refused with
+	// ErrSchema.
+	ReadOnly bool
+	// MinFreeBytes is the free space below which Ping (readiness) reports
+	// a SQLite database's disk full; MinFreeBytes (64 MiB) when 0.
+	MinFreeBytes uint64
 }
+
+// ErrSchema is returned by Open when the database's schema is not one this
+// binary may use: newer than its newest migration (a newer pactum wrote it:
+// an older binary must not run on it and write), or, read-only, older
+// (offline tools never migrate).
+var ErrSchema = errors.New("database schema")
+
+// ErrUnreachable is returned by Open (wrapped) when the database does not
+// answer: a server may wait and retry.
+var ErrUnreachable = errors.New("database unreachable")
 
 // DB is a handle on the store. Create it with Open, close it with Close.
 type DB struct {
@@ -87,6 +107,13 @@ type DB struct {
 	// (PostgreSQL; partition.go).
 	parts partitionSet
 
+	// ro: opened with Options.ReadOnly.
+	ro bool
+	// path is the SQLite file ("" on PostgreSQL); diskFree measures the
+	// free space of its filesystem (a field, so tests can fill the disk).
+	path    string
+	minFree uint64
+
 	// inst identifies this process to the claims it makes (instance.go).
 	inst instance
 
@@ -99,16 +126,19 @@ type DB struct {
 // postgresql://…) or a SQLite file path, optionally prefixed with "sqlite:".
 func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 	db := &DB{now: opt.Now, logger: opt.Logger, dsn: dsn, stmts: map[string]*sql.Stmt{}, buckets: newBucketCache(),
-		inst: instance{id: newID()}}
+		inst: instance{id: newID()}, ro: opt.ReadOnly, minFree: opt.MinFreeBytes}
 	if db.now == nil {
 		db.now = time.Now
+	}
+	if db.minFree == 0 {
+		db.minFree = MinFreeBytes
 	}
 	if db.logger == nil {
 		db.logger = slog.New(slog.DiscardHandler)
 	}
 	var err error
 	switch {
-	case strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://"):
+	case IsPostgresDSN(dsn):
 		err = db.openPostgres(dsn, opt)
 	default:
 		err = db.openSQLite(strings.TrimPrefix(dsn, "sqlite:"), opt)
@@ -118,7 +148,18 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 	}
 	if err := db.w.PingContext(ctx); err != nil {
 		db.Close()
+		if db.dialect == Postgres {
+			err = fmt.Errorf("%w: %w", ErrUnreachable, err)
+		}
 		return nil, fmt.Errorf("connect to %s database: %w", db.dialect, err)
+	}
+	if opt.ReadOnly {
+		if err := db.checkSchema(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
+		db.queries = queries{q: db.r, dialect: db.dialect}
+		return db, nil
 	}
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
@@ -149,17 +190,67 @@ func DataDirDSN(dir string) (string, error) {
 	return filepath.Join(dir, "pactum.db"), nil
 }
 
+// IsPostgresDSN reports whether dsn names a PostgreSQL database: a
+// postgres:// or postgresql:// URL, or a libpq keyword/value string
+// ("host=db dbname=pactum user=pactum"). Anything else is a SQLite path.
+func IsPostgresDSN(dsn string) bool {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		return true
+	}
+	if strings.HasPrefix(dsn, "sqlite:") {
+		return false
+	}
+	// A keyword string: its first word is one of libpq's keywords
+	// followed by "=". A file named so is given as sqlite:NAME.
+	k, _, ok := strings.Cut(strings.TrimSpace(dsn), "=")
+	if !ok {
+		return false
+	}
+	switch strings.TrimSpace(k) {
+	case "host", "hostaddr", "port", "dbname", "user", "password", "passfile", "sslmode", "service",
+		"connect_timeout", "application_name", "sslrootcert", "sslcert", "sslkey", "target_session_attrs", "options":
+		return true
+	}
+	return false
+}
+
+// createPrivate creates the SQLite file at path, if missing, with mode 0600
+// whatever the umask and the directory's mode: it holds token hashes and
+// personal data. SQLite gives its -wal and -shm files the database file's
+// mode.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("create sqlite %s: %w", path, err)
+	}
+	if err := f.Chmod(0o600); err != nil { // the umask may have taken bits off, never added
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
 func (db *DB) openSQLite(path string, opt Options) error {
 	if path == "" {
 		return pactum.Errorf(pactum.EINVALID, "A SQLite database path is required.")
 	}
 	db.dialect = SQLite
+	db.path = path
 	// synchronous=NORMAL in WAL mode keeps the database consistent across
 	// a crash and loses at most the last transactions on power loss,
 	// the usual trade for an embedded server.
 	params := "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)" +
 		"&_pragma=synchronous(NORMAL)&_pragma=cache_size(-32768)&_pragma=temp_store(MEMORY)&_time_format=sqlite"
 	u := "file:" + (&url.URL{Path: path}).EscapedPath()
+	if opt.ReadOnly {
+		return db.openSQLiteReadOnly(path, u)
+	}
+	if err := createPrivate(path); err != nil {
+		return err
+	}
 	// The writer never checkpoints (wal_autocheckpoint=0): copying the WAL
 	// into the database and syncing it would stall every write queued
 	// behind it. A background checkpointer does it instead.
@@ -210,8 +301,49 @@ func probePool(p *sql.DB) *sql.DB {
 	return p
 }
 
+// openSQLiteReadOnly opens path for reading only. The file must exist; it
+// is read where it is, or, when SQLite cannot read it in place without
+// writing (a WAL database whose directory or file is read-only: the reader
+// needs the -shm file), as an immutable file: an auditor's copy does not
+// change under the reader.
+func (db *DB) openSQLiteReadOnly(path, u string) error {
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	params := "mode=ro&_pragma=busy_timeout(10000)&_pragma=query_only(1)&_time_format=sqlite"
+	try := func(extra string) (*sql.DB, error) {
+		r, err := sql.Open("sqlite", u+"?"+params+extra)
+		if err != nil {
+			return nil, err
+		}
+		var v int
+		if err := r.QueryRow("SELECT COUNT(*) FROM sqlite_master").Scan(&v); err != nil {
+			r.Close()
+			return nil, err
+		}
+		return r, nil
+	}
+	r, err := try("")
+	if err != nil {
+		if r, err = try("&immutable=1"); err != nil {
+			return fmt.Errorf("open sqlite %s read-only: %w", path, err)
+		}
+	}
+	r.SetMaxOpenConns(4)
+	r.SetMaxIdleConns(4)
+	db.w, db.r, db.probe = r, r, r
+	return nil
+}
+
 func (db *DB) openPostgres(dsn string, opt Options) error {
 	db.dialect = Postgres
+	if opt.ReadOnly {
+		// Every transaction read-only, enforced by the server.
+		var err error
+		if dsn, err = withRuntimeParam(dsn, "default_transaction_read_only", "on"); err != nil {
+			return err
+		}
+	}
 	p, err := sql.Open("pgx", dsn)
 	if err != nil {
 		return fmt.Errorf("open postgres: %w", err)
@@ -258,7 +390,7 @@ func (db *DB) Close() error {
 	if db.r != nil && db.r != db.w {
 		errs = append(errs, db.r.Close())
 	}
-	if db.probe != nil {
+	if db.probe != nil && db.probe != db.w {
 		errs = append(errs, db.probe.Close())
 	}
 	if db.w != nil {
@@ -276,9 +408,25 @@ func (db *DB) migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}
-	p, err := goose.NewProvider(dialect, db.w, fsys)
+	var opts []goose.ProviderOption
+	if db.dialect == Postgres {
+		// Instances starting together take turns: the first migrates, the
+		// others wait for its session lock (polled each second, up to ten
+		// minutes) and then find nothing to do.
+		l, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 600), lock.WithUnlockTimeout(1, 60))
+		if err != nil {
+			return fmt.Errorf("migrations: %w", err)
+		}
+		opts = append(opts, goose.WithSessionLocker(l))
+	}
+	p, err := goose.NewProvider(dialect, db.w, fsys, opts...)
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
+	}
+	// A database migrated by a newer pactum is refused before anything is
+	// written: this binary does not know what its tables mean now.
+	if err := db.checkSchema(ctx); err != nil {
+		return err
 	}
 	results, err := p.Up(ctx)
 	if err != nil {
@@ -286,6 +434,78 @@ func (db *DB) migrate(ctx context.Context) error {
 	}
 	for _, r := range results {
 		db.logger.Info("migrated", "dialect", db.dialect, "version", r.Source.Version, "path", r.Source.Path, "duration", r.Duration)
+	}
+	return nil
+}
+
+func (db *DB) readOnly() bool { return db.ro }
+
+// withRuntimeParam adds a run-time parameter to a PostgreSQL URL or
+// keyword/value string.
+func withRuntimeParam(dsn, key, value string) (string, error) {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		u, err := url.Parse(dsn)
+		if err != nil {
+			return "", pactum.Errorf(pactum.EINVALID, "The database URL does not parse: %v", err)
+		}
+		q := u.Query()
+		q.Set(key, value)
+		u.RawQuery = q.Encode()
+		return u.String(), nil
+	}
+	return dsn + " " + key + "=" + value, nil
+}
+
+// SchemaVersion returns the newest schema version this binary knows (its
+// last migration), the same on both engines.
+func SchemaVersion() int64 {
+	var v int64
+	entries, _ := fs.ReadDir(migrations, "migrations/"+SQLite)
+	for _, e := range entries {
+		var n int64
+		if _, err := fmt.Sscanf(e.Name(), "%d_", &n); err == nil && n > v {
+			v = n
+		}
+	}
+	return v
+}
+
+// DBSchemaVersion returns the newest migration applied to the database, 0
+// for a database pactum has not created.
+func (db *DB) DBSchemaVersion(ctx context.Context) (int64, error) {
+	var exists bool
+	q := `SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'goose_db_version'`
+	if db.dialect == Postgres {
+		q = `SELECT to_regclass('goose_db_version') IS NOT NULL`
+	}
+	if err := db.r.QueryRowContext(ctx, q).Scan(&exists); err != nil {
+		return 0, fmt.Errorf("read schema version: %w", err)
+	}
+	if !exists {
+		return 0, nil
+	}
+	var v int64
+	if err := db.r.QueryRowContext(ctx, `SELECT COALESCE(MAX(version_id), 0) FROM goose_db_version WHERE is_applied`).Scan(&v); err != nil {
+		return 0, fmt.Errorf("read schema version: %w", err)
+	}
+	return v, nil
+}
+
+// checkSchema refuses a database whose schema is newer than this binary's,
+// and, read-only, one that is older.
+func (db *DB) checkSchema(ctx context.Context) error {
+	have, err := db.DBSchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	want := SchemaVersion()
+	switch {
+	case have > want:
+		return fmt.Errorf("%w: the database is at schema version %d, newer than this pactum's %d: a newer pactum has upgraded it; run that release (or newer), never an older one", ErrSchema, have, want)
+	case db.readOnly() && have == 0:
+		return fmt.Errorf("%w: the database has no pactum schema (nothing is created by a read-only tool)", ErrSchema)
+	case db.readOnly() && have < want:
+		return fmt.Errorf("%w: the database is at schema version %d, older than this pactum's %d, and read-only tools never migrate: use the pactum release that wrote it, or upgrade a copy (pactum migrate --data COPY) and read that", ErrSchema, have, want)
 	}
 	return nil
 }
@@ -399,7 +619,8 @@ func (w *where) page(l, offset int) string {
 	return fmt.Sprintf(" LIMIT $%d OFFSET $%d", len(w.args)-1, len(w.args))
 }
 
-// Ping checks that the database answers a query, for readiness probes. It
+// Ping checks that the database answers a query, and on SQLite that its
+// disk has room (ErrDiskFull below MinFreeBytes), for readiness probes. It
 // runs on a connection of its own, so it answers while user queries hold
 // every connection of the pools; at most one second.
 func (db *DB) Ping(ctx context.Context) error {
@@ -415,7 +636,7 @@ func (db *DB) Ping(ctx context.Context) error {
 	if err := db.probe.QueryRowContext(ctx, q).Scan(&v); err != nil {
 		return fmt.Errorf("database: %w", err)
 	}
-	return nil
+	return db.checkDisk(ctx)
 }
 
 // listPage runs a list query whose last column is COUNT(*) OVER () and

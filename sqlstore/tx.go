@@ -88,6 +88,9 @@ func (db *DB) Begin(ctx context.Context, actor *pactum.User) (pactum.Tx, error) 
 }
 
 func (db *DB) begin(ctx context.Context, actor *pactum.User) (*Tx, error) {
+	if db.ro {
+		return nil, errors.New("the database is open read-only")
+	}
 	if db.dialect == SQLite {
 		return db.group.begin(ctx, actor)
 	}

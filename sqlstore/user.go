@@ -83,13 +83,19 @@ func (q *queries) CountUsers(ctx context.Context, role pactum.Role) (int, error)
 // UpdateUsername sets a user's cluster username.
 func (tx *Tx) UpdateUsername(ctx context.Context, userID, username string) error {
 	res, err := tx.ExecContext(ctx, `UPDATE users SET username = $1 WHERE id = $2`, username, userID)
-	return checkOneRow(res, err, "user", userID)
+	if err := checkOneRow(res, err, "user", userID); err != nil {
+		return err
+	}
+	return tx.bumpAuthEpoch(ctx)
 }
 
 // UpdateUserDeactivated sets or (nil) clears a user's deactivation.
 func (tx *Tx) UpdateUserDeactivated(ctx context.Context, userID string, at *time.Time) error {
 	res, err := tx.ExecContext(ctx, `UPDATE users SET deactivated_at = $1 WHERE id = $2`, nullTime(at), userID)
-	return checkOneRow(res, err, "user", userID)
+	if err := checkOneRow(res, err, "user", userID); err != nil {
+		return err
+	}
+	return tx.bumpAuthEpoch(ctx)
 }
 
 const tokenColumns = `id, user_id, name, prefix, created_at, expires_at, last_used_at, revoked_at, scope`
@@ -155,7 +161,10 @@ func (q *queries) GetTokenByHash(ctx context.Context, hash string) (*pactum.Toke
 // UpdateTokenRevoked revokes a token at at.
 func (tx *Tx) UpdateTokenRevoked(ctx context.Context, id string, at time.Time) error {
 	res, err := tx.ExecContext(ctx, `UPDATE tokens SET revoked_at = $1 WHERE id = $2`, at, id)
-	return checkOneRow(res, err, "token", id)
+	if err := checkOneRow(res, err, "token", id); err != nil {
+		return err
+	}
+	return tx.bumpAuthEpoch(ctx)
 }
 
 // UpdateTokenUsed records a token's use at at.
@@ -179,4 +188,23 @@ func timePtr(t sql.NullTime) *time.Time {
 	}
 	x := t.Time.UTC()
 	return &x
+}
+
+// bumpAuthEpoch counts a change that ends a credential or changes its
+// user (migration 00240): instances holding tokens in memory see the new
+// epoch on their next request and read the token afresh.
+func (tx *Tx) bumpAuthEpoch(ctx context.Context) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE auth_epoch SET epoch = epoch + 1 WHERE id = 1`); err != nil {
+		return fmt.Errorf("count credential change: %w", err)
+	}
+	return nil
+}
+
+// GetAuthEpoch returns the count of credential changes (bumpAuthEpoch).
+func (q *queries) GetAuthEpoch(ctx context.Context) (int64, error) {
+	var e int64
+	if err := q.q.QueryRowContext(ctx, `SELECT epoch FROM auth_epoch WHERE id = 1`).Scan(&e); err != nil {
+		return 0, fmt.Errorf("read credential epoch: %w", err)
+	}
+	return e, nil
 }

@@ -29,7 +29,11 @@ func (a *App) conditions(ctx context.Context, allocationID string) (*pactum.Allo
 	if err != nil {
 		return nil, nil, err
 	}
-	return al, pactum.ConditionStatuses(al, acks), nil
+	grace, err := a.store.GetConditionGrace(ctx, al.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return al, pactum.WithGrace(pactum.ConditionStatuses(al, acks), grace), nil
 }
 
 // AcknowledgeCondition meets a condition with the caller's statement,

@@ -50,17 +50,21 @@ type cachedToken struct {
 	expiresAt *time.Time
 	scope     pactum.TokenScope
 	at        time.Time
+	// epoch is the store's credential epoch the entry was read at; an
+	// entry of another epoch is read again (App.Authenticate).
+	epoch int64
 }
 
 const (
 	systemsTTL = 30 * time.Second
 	orgsTTL    = 30 * time.Second
-	// tokenTTL bounds how long another server instance on the same
-	// PostgreSQL database may still accept a token revoked elsewhere (or
-	// a token of a user deactivated elsewhere), or see its user as they
-	// were; the instance that revokes the token or changes or deactivates
-	// the user forgets it at once.
-	tokenTTL  = 2 * time.Second
+	// tokenTTL bounds how long a token is answered from memory. A token
+	// revoked or a user deactivated or changed on any instance is read
+	// afresh at once all the same: every change raises the store's
+	// credential epoch, which each request compares (App.Authenticate);
+	// the TTL only bounds what the epoch does not cover (a user's role
+	// changed by hand in SQL).
+	tokenTTL  = 30 * time.Second
 	maxCalls  = 1024
 	maxOrgs   = 4096
 	maxTokens = 4096

@@ -234,15 +234,22 @@ const tokenUseEvery = time.Minute
 // scope, or EUNAUTHORIZED for an unknown, revoked or expired secret or a
 // deactivated user (with no detail: the caller may not be the token's
 // owner). It needs no caller. A token seen in the last tokenTTL is answered
-// from memory (its expiry is still checked); revoking it or deactivating
-// its user here forgets it at once, on another instance within tokenTTL.
+// from memory (its expiry is still checked) as long as the store's
+// credential epoch has not moved since: revoking it or deactivating its
+// user, on this instance or another on the same database, refuses it on
+// the next request. The epoch is one primary-key read per request, where
+// a cache miss reads the token and its user and may record its use.
 func (a *App) Authenticate(ctx context.Context, secret string) (*pactum.User, pactum.TokenScope, error) {
 	if !strings.HasPrefix(secret, TokenPrefix) {
 		return nil, "", pactum.Errorf(pactum.EUNAUTHORIZED, "Invalid API token.")
 	}
 	hash := hashSecret(secret)
 	now := a.clock()
-	if e, ok := a.cache.token(hash); ok {
+	epoch, err := a.store.GetAuthEpoch(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	if e, ok := a.cache.token(hash); ok && e.epoch == epoch {
 		if e.expiresAt != nil && !now.Before(*e.expiresAt) {
 			return nil, "", pactum.Errorf(pactum.EUNAUTHORIZED, "This API token expired at %s.", e.expiresAt.UTC().Format(time.RFC3339))
 		}
@@ -277,14 +284,13 @@ func (a *App) Authenticate(ctx context.Context, secret string) (*pactum.User, pa
 			a.logger.Warn("record token use", "token", t.ID, "err", err)
 		}
 	}
-	a.cache.putToken(hash, cachedToken{user: u, tokenID: t.ID, expiresAt: t.ExpiresAt, scope: t.Scope, at: time.Now()})
+	a.cache.putToken(hash, cachedToken{user: u, tokenID: t.ID, expiresAt: t.ExpiresAt, scope: t.Scope, at: time.Now(), epoch: epoch})
 	return u, t.Scope, nil
 }
 
 // DeactivateUser makes a user unable to act: their sign-in sessions end
 // at once on every instance (revoked, and never cached); their tokens are
-// refused at once on this instance (within tokenTTL on another server on the same
-// PostgreSQL database) and no token can be issued to them; their tokens
+// refused at once, on every server on the same database, and no token can be issued to them; their tokens
 // are kept, so reactivation restores them. Access managers only
 // (EFORBIDDEN); ENOTFOUND for an unknown user; ECONFLICT for the caller
 // themself, which also keeps the last access manager active. Deactivating

@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"os"
 	"strconv"
 	"strings"
@@ -17,7 +16,6 @@ import (
 	"github.com/pactum/pactum"
 	"github.com/pactum/pactum/audit"
 	"github.com/pactum/pactum/client"
-	"github.com/pactum/pactum/sqlstore"
 	"github.com/pactum/pactum/usecase"
 )
 
@@ -62,7 +60,7 @@ it does not, 1 on other errors.`,
   pactum audit verify --data ./pactum-data --checkpoint cp-2026-11-26.json --trust "$(cat audit.pub)"`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			dsn, err := dsnFromFlags(cmd)
+			dsn, err := readOnlyDSN(cmd)
 			if err != nil {
 				return err
 			}
@@ -134,7 +132,7 @@ func checkpointsFromFlags(cmd *cobra.Command) ([]*audit.Checkpoint, error) {
 // must also match every checkpoint in pins.
 // With state, the replayed log is also compared with the tables.
 func verifyStoredAudit(ctx context.Context, dsn string, state bool, progress usecase.VerifyAuditProgress, pins ...*audit.Checkpoint) (*pactum.AuditReport, error) {
-	db, err := sqlstore.Open(ctx, dsn, sqlstore.Options{Logger: slog.New(slog.DiscardHandler)})
+	db, err := openReadOnly(ctx, dsn)
 	if err != nil {
 		return nil, err
 	}
@@ -148,7 +146,7 @@ func verifyStoredAudit(ctx context.Context, dsn string, state bool, progress use
 // storedAuditHead verifies the audit chain of the database dsn and, when
 // it verifies, returns its head: the last event's sequence number and hash.
 func storedAuditHead(ctx context.Context, dsn string) (r *pactum.AuditReport, seq int64, hash string, err error) {
-	db, err := sqlstore.Open(ctx, dsn, sqlstore.Options{Logger: slog.New(slog.DiscardHandler)})
+	db, err := openReadOnly(ctx, dsn)
 	if err != nil {
 		return nil, 0, "", err
 	}
@@ -206,7 +204,7 @@ detects any rewrite of the history before them.`,
 		Example: `  pactum audit checkpoint --data ./pactum-data --key audit.key --out cp-$(date +%F).json`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			dsn, err := dsnFromFlags(cmd)
+			dsn, err := readOnlyDSN(cmd)
 			if err != nil {
 				return err
 			}

@@ -47,7 +47,7 @@ var exitClasses = []struct {
 	{exitNotFound, []string{pactum.ENOTFOUND}, "not found (or not visible to you)"},
 	{exitDenied, []string{pactum.EUNAUTHORIZED, pactum.EFORBIDDEN}, "unauthorized or forbidden: no token, a bad token, or a role that may not do this"},
 	{exitConflict, []string{pactum.ECONFLICT}, "conflict with the current state: an illegal transition, a duplicate"},
-	{exitServer, []string{codeNetwork, pactum.EINTERNAL, pactum.ETOOMANY}, "network or server: no answer, a server error, or too many requests (retry later)"},
+	{exitServer, []string{codeNetwork, pactum.EINTERNAL, pactum.ETOOMANY, pactum.EUNAVAILABLE}, "network or server: no answer, a server error, too many requests or the server's database unavailable (retry later)"},
 	{exitCheck, []string{codeCheck}, "a check failed: audit verify found a broken chain or checkpoint, rules lint found problems, screen or proposals check: the proposal would be denied"},
 }
 

@@ -3,12 +3,9 @@
 package main
 
 import (
-	"log/slog"
-
 	"github.com/spf13/cobra"
 
 	"github.com/pactum/pactum"
-	"github.com/pactum/pactum/sqlstore"
 	"github.com/pactum/pactum/usecase"
 )
 
@@ -21,11 +18,11 @@ func extraCommands() []*cobra.Command {
 // storedInputs loads the submitted proposals of the database named by
 // --data or --db, for `rules diff`.
 func storedInputs(cmd *cobra.Command) ([]*pactum.ScreeningInput, error) {
-	dsn, err := dsnFromFlags(cmd)
+	dsn, err := readOnlyDSN(cmd)
 	if err != nil {
 		return nil, pactum.Errorf(pactum.EINVALID, "Name the stored proposals with --data DIR or --db URL, or a file with --inputs.")
 	}
-	db, err := sqlstore.Open(cmd.Context(), dsn, sqlstore.Options{Logger: slog.New(slog.DiscardHandler)})
+	db, err := openReadOnly(cmd.Context(), dsn)
 	if err != nil {
 		return nil, err
 	}

@@ -100,6 +100,7 @@ With --json, an error is printed to standard error as JSON too:
 		newModelsCmd(e), newUsageImportGroupCmd(e), newObligationsCmd(e),
 		newIncidentsCmd(e), newOutcomesCmd(e), newReportsCmd(e),
 		newSitesCmd(e),
+		newMigrateCmd(e), newBackupCmd(e), newRestoreCmd(e), newAdminCmd(e),
 	)
 	for _, c := range extraCommands() {
 		root.AddCommand(c)

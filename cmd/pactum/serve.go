@@ -83,7 +83,8 @@ an access manager's or auditor's token unless --metrics-public.`,
 			if err != nil {
 				return err
 			}
-			a, err := openApp(cmd.Context(), dsn, logger, rules, nil, silentAfter, func(c *usecase.Config) {
+			dbWait, _ := cmd.Flags().GetDuration("db-wait")
+			a, err := openAppWaiting(cmd.Context(), dsn, logger, rules, dbWait, silentAfter, func(c *usecase.Config) {
 				c.DocumentKey, c.AlertFractions = docKey, fractions
 				c.TokenDefaultTTL, c.TokenMaxTTL = tokenTTL, tokenMaxTTL
 				if terms != nil {
@@ -125,6 +126,7 @@ an access manager's or auditor's token unless --metrics-public.`,
 		},
 	}
 	storeFlags(cmd)
+	dbWaitFlag(cmd)
 	cmd.Flags().String("addr", "127.0.0.1:8080", "address to listen on (HOST:PORT)")
 	cmd.Flags().String("token-ttl", "90d", "lifetime of an API token created without an expiry (30d, 2w, 12h)")
 	cmd.Flags().String("token-max-ttl", "365d", "longest lifetime an API token may be given (30d, 2w, 12h)")

@@ -124,10 +124,14 @@ func wire(ctx context.Context, db *sqlstore.DB, logger *slog.Logger, rulesDir st
 	if err := uc.UpsertSystems(sys, systems); err != nil {
 		return nil, fmt.Errorf("seed systems catalogue: %w", err)
 	}
+	if _, err := uc.CarryForward(sys); err != nil {
+		return nil, fmt.Errorf("carry rows of an older pactum forward: %w", err)
+	}
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.cfg = pactumhttp.Config{
 		Idempotency: sqlstore.NewIdempotencyService(db),
 		Health:      db.Ping,
+		Unavailable: sqlstore.Unavailable,
 		Logger:      logger,
 		Registry:    a.registry,
 		Now:         now,
