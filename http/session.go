@@ -319,6 +319,9 @@ func (s *Server) SessionUser(r *http.Request) (*pactum.User, string, error) {
 	}
 	c, err := r.Cookie(SessionCookie)
 	if err != nil || c.Value == "" {
+		if s.cfg.SignIn.Provider == nil {
+			return nil, "", pactum.Errorf(pactum.EUNAUTHORIZED, "You are not signed in. This server has no identity provider: ask its operator for a one-time sign-in link (pactum admin sign-in-link).")
+		}
 		return nil, "", pactum.Errorf(pactum.EUNAUTHORIZED, "You are not signed in: sign in at /auth/login.")
 	}
 	u, _, err := s.cfg.SignIn.Sessions.AuthenticateSession(r.Context(), c.Value)

@@ -200,7 +200,7 @@ func copyPrivate(from, to string) error {
 
 func newAdminCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{Use: "admin", Short: "Tools for the machine's operator, run on the database's host"}
-	cmd.AddCommand(newAdminRecoverCmd(e))
+	cmd.AddCommand(newAdminRecoverCmd(e), newAdminSignInLinkCmd(e))
 	return cmd
 }
 

@@ -98,12 +98,18 @@ an access manager's or auditor's token unless --metrics-public.`,
 			if a.cfg.SignIn, err = signInConfig(cmd.Context(), cmd, a.uc, logger); err != nil {
 				return err
 			}
+			// Sessions serve the portal; besides the provider (if any), the
+			// operator's one-time sign-in links open them.
+			if a.cfg.SignIn == nil {
+				a.cfg.SignIn = &pactumhttp.SignInConfig{Sessions: a.uc}
+			}
+			a.cfg.SignIn.Links = a.uc
 			a.cfg.Limits, a.cfg.PublicMetrics = serveLimits(cmd)
 			srv, err := pactumhttp.NewServer(a.cfg)
 			if err != nil {
 				return err
 			}
-			if err := mountPortal(srv, a.uc, a.cfg.SignIn != nil, logger); err != nil {
+			if err := mountPortal(srv, a.uc, a.cfg.SignIn.Provider != nil, logger); err != nil {
 				return err
 			}
 			if err := srv.Open(addr); err != nil {

@@ -80,7 +80,8 @@ func TestServeSignIn(t *testing.T) {
 			t.Errorf("%s: %d to %q, want %q", path, resp.StatusCode, resp.Header.Get("Location"), want)
 		}
 	}
-	// Without an issuer there is no sign-in, and the portal says so.
+	// Without an issuer there is no provider's sign-in; the portal asks for
+	// the operator's sign-in link.
 	dir2 := t.TempDir()
 	initOnce(t, dir2)
 	srv2 := serveData(t, dir2)
@@ -98,7 +99,7 @@ func TestServeSignIn(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(string(body), "Sign-in is not enabled") {
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(string(body), "pactum admin sign-in-link") {
 		t.Errorf("portal without sign-in: %d %s", resp.StatusCode, body)
 	}
 }
