@@ -21,6 +21,8 @@ type homePage struct {
 	Calls       []*pactum.Call
 	Overdue     []pactum.TimeToAccess
 	Queue       *reviewQueue
+	Agents      []pactum.AgentStatus
+	Reports     []*pactum.TransparencyReport
 	Unread      int
 	Notices     []*pactum.Notification
 }
@@ -89,8 +91,17 @@ func (p *Portal) home(r *http.Request, v *view) (string, error) {
 		if d.Obligations, err = p.pendingObligations(r); err != nil {
 			return "", err
 		}
+		if d.Agents, err = s.ListAgents(ctx, ""); err != nil {
+			return "", err
+		}
+		if d.Reports, err = s.FindTransparencyReports(ctx); err != nil {
+			return "", err
+		}
 	case pactum.RoleSiteOperator:
 		if d.Allocations, err = p.allocationRows(r, pactum.AllocationFilter{Limit: listLimit}); err != nil {
+			return "", err
+		}
+		if d.Agents, err = s.ListAgents(ctx, ""); err != nil {
 			return "", err
 		}
 	}
@@ -270,6 +281,8 @@ func (p *Portal) allocation(r *http.Request, v *view) (string, error) {
 
 // auditPage is a page of the audit log, newest last.
 type auditPage struct {
+	// Verified is the chain's verification, when asked for (?verify=1).
+	Verified    *pactum.AuditReport
 	Events      []*pactum.AuditEvent
 	Total       int
 	SubjectType string
@@ -301,6 +314,11 @@ func (p *Portal) audit(r *http.Request, v *view) (string, error) {
 	var err error
 	if d.Events, d.Total, err = p.cfg.Services.FindAuditEvents(r.Context(), f); err != nil {
 		return "", err
+	}
+	if q.Get("verify") == "1" {
+		if d.Verified, err = p.cfg.Services.VerifyAudit(r.Context()); err != nil {
+			return "", err
+		}
 	}
 	link := func(off int) string {
 		u := *r.URL

@@ -44,6 +44,8 @@ type Services interface {
 	Recuse(ctx context.Context, assignmentID, reason string) (*pactum.Assignment, error)
 	FindConditions(ctx context.Context, allocationID string) ([]pactum.ConditionStatus, error)
 	FindReply(ctx context.Context, proposalID string) (*pactum.Reply, error)
+	ListAgents(ctx context.Context, site string) ([]pactum.AgentStatus, error)
+	FindTransparencyReports(ctx context.Context) ([]*pactum.TransparencyReport, error)
 }
 
 // Config is what the portal needs.

@@ -136,7 +136,7 @@ func TestPortalPages(t *testing.T) {
 		resp, body = w.get(t, w.f.Reviewer, "/portal/")
 		wantPage(t, resp, body, "Your reviews")
 		resp, body = w.get(t, w.f.Operator, "/portal/")
-		wantPage(t, resp, body, "Olli Operator")
+		wantPage(t, resp, body, "Olli Operator", "Site agents", "<td>CSC</td>", "never")
 
 		resp, body = w.get(t, w.f.ApplicantA, "/portal/proposals/"+p.ID)
 		wantPage(t, resp, body, p.Title, "Submitted", "Screened", "Outcome: approve", "Decision", "leonardo-booster")
@@ -153,7 +153,9 @@ func TestPortalPages(t *testing.T) {
 			t.Errorf("another organization reads the allocation: %d", resp.StatusCode)
 		}
 		resp, body = w.get(t, w.f.Auditor, "/portal/audit")
-		wantPage(t, resp, body, "proposal.create", "Audit events")
+		wantPage(t, resp, body, "proposal.create", "Audit events", "Verify the whole chain now")
+		resp, body = w.get(t, w.f.Auditor, "/portal/audit?verify=1")
+		wantPage(t, resp, body, "The chain verifies")
 		resp, body = w.get(t, w.f.Auditor, "/portal/audit?subject_type=proposal&subject_id="+p.ID)
 		wantPage(t, resp, body, p.ID[len(p.ID)-8:])
 		if strings.Contains(body, "organization.create") {
