@@ -210,6 +210,7 @@ func TestPortalInBrowser(t *testing.T) {
 		{"reviewer-overview", eth, "/portal/"},
 		{"reviewer-review-form", eth, "/portal/proposals/" + p2.ID},
 		{"manager-overview", w.f.Manager, "/portal/"},
+		{"manager-call", w.f.Manager, "/portal/calls/" + w.f.Call.ID},
 		{"operator-overview", w.f.Operator, "/portal/"},
 		{"auditor-audit-log", w.f.Auditor, "/portal/audit"},
 		{"not-found", w.f.ApplicantB, "/portal/proposals/" + p.ID},

@@ -123,6 +123,13 @@ var funcs = template.FuncMap{
 	"label":    func(s any) string { return strings.ReplaceAll(fmt.Sprint(s), "_", " ") },
 	"unit":     unitLabel,
 	"scores":   func() []int { return []int{0, 1, 2, 3, 4, 5} },
+	// count says "1 proposal", "2 proposals".
+	"count": func(n int, word string) string {
+		if n == 1 {
+			return "1 " + word
+		}
+		return number(float64(n)) + " " + word + "s"
+	},
 	"overdue":  func(o *pactum.Obligation, now time.Time) bool { return o.IsOverdue(now) },
 	"short": func(s string) string {
 		if len(s) > 8 {

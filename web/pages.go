@@ -433,3 +433,126 @@ func (p *Portal) recuse(r *http.Request, v *view) (string, error) {
 func invalidField(field, msg string) error {
 	return &pactum.Error{Code: pactum.EINVALID, Message: "The form is not complete.", Fields: []pactum.FieldError{{Field: field, Message: msg}}}
 }
+
+// callPage is a call as an access manager runs it: what is asked of each
+// system against what it can give, the proposals (filtered), the panel's
+// ranking.
+type callPage struct {
+	C         *pactum.Call
+	Demand    []systemDemand
+	Proposals []*pactum.Proposal
+	Total     int
+	State     string
+	Mode      string
+	States    []pactum.ProposalState
+	Ranking   []*pactum.PanelEntry
+}
+
+// systemDemand is one system's requested and granted amounts in a call
+// against its capacity, with bars for the chart (in user units of
+// chartWidth, on a common scale).
+type systemDemand struct {
+	SystemID                     string
+	Capacity, Requested, Granted float64
+	CapBar, ReqBar, GrantBar     float64
+	Over                         bool
+}
+
+// proposalsPerRead is how many proposals the call page reads at a time.
+const proposalsPerRead = 1000
+
+func (p *Portal) call(r *http.Request, v *view) (string, error) {
+	ctx, s := r.Context(), p.cfg.Services
+	c, err := s.FindCallByID(ctx, r.PathValue("id"))
+	if err != nil {
+		return "", err
+	}
+	q := r.URL.Query()
+	d := &callPage{C: c, State: q.Get("state"), Mode: q.Get("mode"), States: pactum.ProposalStates}
+	f := pactum.ProposalFilter{CallID: &c.ID, Limit: listLimit}
+	if d.State != "" {
+		st := pactum.ProposalState(d.State)
+		if !st.Valid() {
+			return "", invalidField("state", "is not a proposal state")
+		}
+		f.State = &st
+	}
+	if d.Mode != "" {
+		m := pactum.AccessMode(d.Mode)
+		if !m.Valid() {
+			return "", invalidField("mode", "is not an access mode")
+		}
+		f.Mode = &m
+	}
+	if d.Proposals, d.Total, err = s.FindProposals(ctx, f); err != nil {
+		return "", err
+	}
+	if d.Demand, err = p.demand(r, c); err != nil {
+		return "", err
+	}
+	if d.Ranking, err = s.FindRanking(ctx, c.ID); err != nil && pactum.ErrorCode(err) != pactum.ENOTFOUND && pactum.ErrorCode(err) != pactum.EFORBIDDEN {
+		return "", err
+	}
+	v.Title, v.Nav, v.Data = c.Title, "calls", d
+	return "call", nil
+}
+
+// demand sums what the call's submitted proposals ask of each system and
+// what decisions granted, against each system's capacity.
+func (p *Portal) demand(r *http.Request, c *pactum.Call) ([]systemDemand, error) {
+	ctx, s := r.Context(), p.cfg.Services
+	systems, err := s.FindSystems(ctx)
+	if err != nil {
+		return nil, err
+	}
+	by := map[string]*systemDemand{}
+	var out []systemDemand
+	for _, id := range c.SystemIDs {
+		by[id] = &systemDemand{SystemID: id}
+	}
+	for _, sys := range systems {
+		if d := by[sys.ID]; d != nil {
+			d.Capacity = sys.CapacityPerPeriod
+		}
+	}
+	for off := 0; ; off += proposalsPerRead {
+		ps, total, err := s.FindProposals(ctx, pactum.ProposalFilter{CallID: &c.ID, Limit: proposalsPerRead, Offset: off})
+		if err != nil {
+			return nil, err
+		}
+		for _, pr := range ps {
+			if pr.State == pactum.ProposalDraft || pr.State == pactum.ProposalWithdrawn {
+				continue
+			}
+			for _, rq := range pr.Requests {
+				if d := by[rq.SystemID]; d != nil {
+					d.Requested += rq.Amount
+				}
+			}
+			if pr.Decision != nil && pr.Decision.Accept {
+				for _, g := range pr.Decision.Grants {
+					if d := by[g.SystemID]; d != nil {
+						d.Granted += g.Amount
+					}
+				}
+			}
+		}
+		if off+len(ps) >= total || len(ps) == 0 {
+			break
+		}
+	}
+	top := 0.0
+	for _, id := range c.SystemIDs {
+		d := by[id]
+		top = max(top, d.Capacity, d.Requested)
+	}
+	for _, id := range c.SystemIDs {
+		d := *by[id]
+		if top > 0 {
+			d.CapBar, d.ReqBar, d.GrantBar = d.Capacity/top*chartWidth, d.Requested/top*chartWidth, d.Granted/top*chartWidth
+		}
+		d.Over = d.Requested > d.Capacity
+		out = append(out, d)
+	}
+	return out, nil
+}

@@ -46,6 +46,8 @@ type Services interface {
 	FindReply(ctx context.Context, proposalID string) (*pactum.Reply, error)
 	ListAgents(ctx context.Context, site string) ([]pactum.AgentStatus, error)
 	FindTransparencyReports(ctx context.Context) ([]*pactum.TransparencyReport, error)
+	FindSystems(ctx context.Context) ([]*pactum.System, error)
+	FindRanking(ctx context.Context, callID string) ([]*pactum.PanelEntry, error)
 }
 
 // Config is what the portal needs.
@@ -109,6 +111,7 @@ func New(cfg Config) (*Portal, error) {
 	p.mux.HandleFunc("GET "+Prefix+"proposals/{id}", p.page(p.proposal))
 	p.mux.HandleFunc("GET "+Prefix+"allocations/{id}", p.page(p.allocation))
 	p.mux.HandleFunc("GET "+Prefix+"audit", p.page(p.audit))
+	p.mux.HandleFunc("GET "+Prefix+"calls/{id}", p.page(p.call))
 	p.mux.HandleFunc("POST "+Prefix+"proposals/{id}/review", p.action(p.submitReview, p.proposal))
 	p.mux.HandleFunc("POST "+Prefix+"proposals/{id}/reply", p.action(p.submitReply, p.proposal))
 	p.mux.HandleFunc("POST "+Prefix+"proposals/{id}/recuse", p.action(p.recuse, p.proposal))

@@ -133,6 +133,21 @@ func TestPortalPages(t *testing.T) {
 		}
 		resp, body = w.get(t, w.f.Manager, "/portal/")
 		wantPage(t, resp, body, w.f.Call.Title, "Audit log")
+		callPage := "/portal/calls/" + w.f.Call.ID
+		resp, body = w.get(t, w.f.Manager, callPage)
+		wantPage(t, resp, body, "Requested against capacity", `<th scope="row">leonardo-booster</th>`, "1 proposal.", p.Title)
+		// Requested and granted 20,000 on Leonardo: both columns say so.
+		if !regexp.MustCompile(`leonardo-booster</th><td>[0-9,]+</td><td>20,000</td><td>20,000</td>`).MatchString(body) {
+			t.Errorf("demand row for leonardo-booster:\n%s", body)
+		}
+		resp, body = w.get(t, w.f.Manager, callPage+"?state=rejected")
+		wantPage(t, resp, body, "0 proposals match")
+		if strings.Contains(body, "/portal/proposals/"+p.ID) {
+			t.Error("the state filter lets an approved proposal through")
+		}
+		if resp, _ = w.get(t, w.f.Manager, callPage+"?state=bogus"); resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("bogus state: %d", resp.StatusCode)
+		}
 		resp, body = w.get(t, w.f.Reviewer, "/portal/")
 		wantPage(t, resp, body, "Your reviews")
 		resp, body = w.get(t, w.f.Operator, "/portal/")
