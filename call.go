@@ -176,6 +176,19 @@ type CallFilter struct {
 	Limit, Offset int
 }
 
+// SystemDemand is what a call asks of one system against what it can give
+// in a period: the requests of its submitted proposals, the grants of its
+// decisions, and the system's capacity.
+type SystemDemand struct {
+	SystemID  string  `json:"system_id"`
+	Capacity  float64 `json:"capacity"`
+	Requested float64 `json:"requested"`
+	Granted   float64 `json:"granted"`
+}
+
+// Over reports whether more is requested than the system can give.
+func (d SystemDemand) Over() bool { return d.Requested > d.Capacity }
+
 // CallService manages calls.
 type CallService interface {
 	// CreateCall opens a call. Access managers only. EINVALID for bad fields

@@ -222,6 +222,9 @@ type CallQueries interface {
 	GetCall(ctx context.Context, id string) (*Call, error)
 	// ListCalls lists calls, newest first.
 	ListCalls(ctx context.Context, f CallFilter) ([]*Call, int, error)
+	// SumCallDemand sums, per system, what the call's submitted proposals
+	// (not drafts, not withdrawn) request and what its decisions granted.
+	SumCallDemand(ctx context.Context, callID string) (requested, granted map[string]float64, err error)
 }
 
 // CallWrites open calls.

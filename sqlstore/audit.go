@@ -45,8 +45,7 @@ func (q *queries) ListAuditEvents(ctx context.Context, f pactum.AuditFilter) ([]
 	if f.AfterSeq > 0 {
 		w.add("seq > ?", f.AfterSeq)
 	}
-	query := `SELECT ` + auditColumns + `, COUNT(*) OVER () FROM audit_events` + w.String() + ` ORDER BY seq` + w.page(f.Limit, f.Offset)
-	return listPage(ctx, q.q, "find audit events", query, w.args, scanAuditEvent)
+	return listCounted(ctx, q.q, "find audit events", auditColumns, "audit_events", &w, "seq", f.Limit, f.Offset, scanAuditEvent)
 }
 
 // GetAuditHead returns the chain's last sequence number and hash; ENOTFOUND

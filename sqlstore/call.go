@@ -87,3 +87,32 @@ func (tx *Tx) SetCallTerms(ctx context.Context, c *pactum.Call) error {
 	}
 	return nil
 }
+
+// SumCallDemand sums the call's requests (from proposal_requests, of
+// proposals past draft and not withdrawn) and grants (call_grant_shards)
+// per system, in two aggregate queries rather than reading every proposal.
+func (q *queries) SumCallDemand(ctx context.Context, callID string) (map[string]float64, map[string]float64, error) {
+	sum := func(query string) (map[string]float64, error) {
+		out := map[string]float64{}
+		err := eachRow(ctx, q.q, query, []any{callID}, func(rows *sql.Rows) error {
+			var id string
+			var v float64
+			if err := rows.Scan(&id, &v); err != nil {
+				return err
+			}
+			out[id] = v
+			return nil
+		})
+		return out, err
+	}
+	req, err := sum(`SELECT r.system_id, SUM(r.amount) FROM proposal_requests r JOIN proposals p ON p.id = r.proposal_id
+		WHERE p.call_id = $1 AND p.state NOT IN ('draft', 'withdrawn') GROUP BY r.system_id`)
+	if err != nil {
+		return nil, nil, fmt.Errorf("call demand: %w", err)
+	}
+	granted, err := sum(`SELECT system_id, SUM(granted) FROM call_grant_shards WHERE call_id = $1 GROUP BY system_id`)
+	if err != nil {
+		return nil, nil, fmt.Errorf("call grants: %w", err)
+	}
+	return req, granted, nil
+}

@@ -134,8 +134,7 @@ func (q *queries) ListProposals(ctx context.Context, s pactum.Scope, f pactum.Pr
 	if f.Mode != nil {
 		w.add("mode = ?", string(*f.Mode))
 	}
-	query := `SELECT ` + proposalColumns + `, COUNT(*) OVER () FROM proposals` + w.String() + ` ORDER BY id DESC` + w.page(f.Limit, f.Offset)
-	return listPage(ctx, q.q, "find proposals", query, w.args, scanProposal)
+	return listCounted(ctx, q.q, "find proposals", proposalColumns, "proposals", &w, "id DESC", f.Limit, f.Offset, scanProposal)
 }
 
 // ListSubmittedProposals returns every proposal that left draft, oldest

@@ -90,3 +90,35 @@ func (a *App) UpdateCallTerms(ctx context.Context, id string, t pactum.CallTerms
 	a.cache.dropCall(id)
 	return out, nil
 }
+
+// CallDemand returns, for each system of the call in the call's order,
+// what its submitted proposals request and its decisions granted against
+// the system's capacity. Access managers and auditors (EFORBIDDEN
+// otherwise); ENOTFOUND for an unknown call.
+func (a *App) CallDemand(ctx context.Context, callID string) ([]pactum.SystemDemand, error) {
+	if _, err := reader(ctx, "see a call's demand"); err != nil {
+		return nil, err
+	}
+	var out []pactum.SystemDemand
+	err := pactum.View(ctx, a.store, func(q pactum.Queries) error {
+		c, err := q.GetCall(ctx, callID)
+		if err != nil {
+			return err
+		}
+		req, granted, err := q.SumCallDemand(ctx, callID)
+		if err != nil {
+			return err
+		}
+		for _, id := range c.SystemIDs {
+			d := pactum.SystemDemand{SystemID: id, Requested: req[id], Granted: granted[id]}
+			s, err := q.GetSystem(ctx, id)
+			if err != nil {
+				return err
+			}
+			d.Capacity = s.CapacityPerPeriod
+			out = append(out, d)
+		}
+		return nil
+	})
+	return out, err
+}

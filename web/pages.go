@@ -458,9 +458,6 @@ type systemDemand struct {
 	Over                         bool
 }
 
-// proposalsPerRead is how many proposals the call page reads at a time.
-const proposalsPerRead = 1000
-
 func (p *Portal) call(r *http.Request, v *view) (string, error) {
 	ctx, s := r.Context(), p.cfg.Services
 	c, err := s.FindCallByID(ctx, r.PathValue("id"))
@@ -497,62 +494,23 @@ func (p *Portal) call(r *http.Request, v *view) (string, error) {
 	return "call", nil
 }
 
-// demand sums what the call's submitted proposals ask of each system and
-// what decisions granted, against each system's capacity.
+// demand is the call's demand per system (the CallDemand use case), with
+// bars on a common scale.
 func (p *Portal) demand(r *http.Request, c *pactum.Call) ([]systemDemand, error) {
-	ctx, s := r.Context(), p.cfg.Services
-	systems, err := s.FindSystems(ctx)
+	ds, err := p.cfg.Services.CallDemand(r.Context(), c.ID)
 	if err != nil {
 		return nil, err
 	}
-	by := map[string]*systemDemand{}
-	var out []systemDemand
-	for _, id := range c.SystemIDs {
-		by[id] = &systemDemand{SystemID: id}
-	}
-	for _, sys := range systems {
-		if d := by[sys.ID]; d != nil {
-			d.Capacity = sys.CapacityPerPeriod
-		}
-	}
-	for off := 0; ; off += proposalsPerRead {
-		ps, total, err := s.FindProposals(ctx, pactum.ProposalFilter{CallID: &c.ID, Limit: proposalsPerRead, Offset: off})
-		if err != nil {
-			return nil, err
-		}
-		for _, pr := range ps {
-			if pr.State == pactum.ProposalDraft || pr.State == pactum.ProposalWithdrawn {
-				continue
-			}
-			for _, rq := range pr.Requests {
-				if d := by[rq.SystemID]; d != nil {
-					d.Requested += rq.Amount
-				}
-			}
-			if pr.Decision != nil && pr.Decision.Accept {
-				for _, g := range pr.Decision.Grants {
-					if d := by[g.SystemID]; d != nil {
-						d.Granted += g.Amount
-					}
-				}
-			}
-		}
-		if off+len(ps) >= total || len(ps) == 0 {
-			break
-		}
-	}
 	top := 0.0
-	for _, id := range c.SystemIDs {
-		d := by[id]
+	for _, d := range ds {
 		top = max(top, d.Capacity, d.Requested)
 	}
-	for _, id := range c.SystemIDs {
-		d := *by[id]
+	out := make([]systemDemand, len(ds))
+	for i, d := range ds {
+		out[i] = systemDemand{SystemID: d.SystemID, Capacity: d.Capacity, Requested: d.Requested, Granted: d.Granted, Over: d.Over()}
 		if top > 0 {
-			d.CapBar, d.ReqBar, d.GrantBar = d.Capacity/top*chartWidth, d.Requested/top*chartWidth, d.Granted/top*chartWidth
+			out[i].CapBar, out[i].ReqBar, out[i].GrantBar = d.Capacity/top*chartWidth, d.Requested/top*chartWidth, d.Granted/top*chartWidth
 		}
-		d.Over = d.Requested > d.Capacity
-		out = append(out, d)
 	}
 	return out, nil
 }

@@ -46,7 +46,7 @@ type Services interface {
 	FindReply(ctx context.Context, proposalID string) (*pactum.Reply, error)
 	ListAgents(ctx context.Context, site string) ([]pactum.AgentStatus, error)
 	FindTransparencyReports(ctx context.Context) ([]*pactum.TransparencyReport, error)
-	FindSystems(ctx context.Context) ([]*pactum.System, error)
+	CallDemand(ctx context.Context, callID string) ([]pactum.SystemDemand, error)
 	FindRanking(ctx context.Context, callID string) ([]*pactum.PanelEntry, error)
 }
 

@@ -36,7 +36,7 @@ type portalWorld struct {
 
 // newPortalWorld serves the portal over the fixture world, screening with
 // screener (approving everything when nil).
-func newPortalWorld(t *testing.T, dialect string, screener pactum.Screener) *portalWorld {
+func newPortalWorld(t testing.TB, dialect string, screener pactum.Screener) *portalWorld {
 	t.Helper()
 	db := storetest.Open(t, dialect, sqlstore.Options{})
 	now := time.Now().UTC()

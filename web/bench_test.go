@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package web_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/pactum/pactum"
+	"github.com/pactum/pactum/sqlstore/storetest"
+)
+
+// benchScale is the demo's data a hundredfold: the demo registers 8
+// organizations with about 10 proposals on one call.
+const (
+	benchOrgs      = 800
+	benchProposals = 1000
+)
+
+// BenchmarkPortalPages renders each page (the handler, without the
+// network) on a world of benchOrgs organizations and benchProposals
+// proposals, on each engine, and reports the 95th percentile
+// (p95-ms) beside the mean. The budget is 50 ms at p95.
+//
+//	go test -run '^$' -bench PortalPages -benchtime 200x ./web/
+func BenchmarkPortalPages(b *testing.B) {
+	for _, dialect := range storetest.Dialects {
+		b.Run(dialect, func(b *testing.B) { benchPortalPages(b, dialect) })
+	}
+}
+
+func benchPortalPages(b *testing.B, dialect string) {
+	w := newPortalWorld(b, dialect, nil)
+	start := time.Now()
+	sys := storetest.As(pactum.SystemUser())
+	var firstOrgUser *pactum.User
+	var firstProposal *pactum.Proposal
+	var applicants []*pactum.User
+	for i := range benchOrgs {
+		o := &pactum.Organization{LegalName: fmt.Sprintf("Bench AI %04d GmbH", i), Country: "DE", RegistrationNumber: fmt.Sprintf("HRB %06d", i),
+			FoundedOn: pactum.MustDate("2022-03-01"), Staff: 20, TurnoverEUR: 2_000_000, BalanceSheetEUR: 2_000_000}
+		if err := w.app.CreateOrganization(storetest.As(w.f.Manager), o); err != nil {
+			b.Fatal(err)
+		}
+		u := &pactum.User{Email: fmt.Sprintf("founder%04d@bench.example", i), Name: fmt.Sprintf("Founder %d", i), Role: pactum.RoleApplicant, OrganizationID: o.ID}
+		if err := w.app.CreateUser(sys, u); err != nil {
+			b.Fatal(err)
+		}
+		applicants = append(applicants, u)
+	}
+	for i := range benchProposals {
+		u := applicants[i%len(applicants)]
+		p := storetest.NewProposal(w.f.Call.ID)
+		p.Title = fmt.Sprintf("Bench model %04d", i)
+		p.Requests[0].Amount = 2000
+		if err := w.app.SubmitNewProposal(storetest.As(u), p); err != nil {
+			b.Fatal(err)
+		}
+		if firstProposal == nil {
+			firstOrgUser, firstProposal = u, p
+		}
+	}
+	als, _, err := w.app.FindAllocations(storetest.As(firstOrgUser), pactum.AllocationFilter{ProposalID: &firstProposal.ID})
+	if err != nil || len(als) == 0 {
+		b.Fatalf("allocations %v %v", als, err)
+	}
+	w.users["s-"+firstOrgUser.ID] = firstOrgUser
+	b.Logf("%s: %d organizations, %d proposals seeded in %s", dialect, benchOrgs, benchProposals, time.Since(start).Round(time.Millisecond))
+	pages := []struct {
+		name string
+		user *pactum.User
+		path string
+	}{
+		{"applicant-overview", firstOrgUser, "/portal/"},
+		{"proposal", firstOrgUser, "/portal/proposals/" + firstProposal.ID},
+		{"allocation", firstOrgUser, "/portal/allocations/" + als[0].ID},
+		{"manager-overview", w.f.Manager, "/portal/"},
+		{"call", w.f.Manager, "/portal/calls/" + w.f.Call.ID},
+		{"audit-log", w.f.Auditor, "/portal/audit"},
+		{"operator-overview", w.f.Operator, "/portal/"},
+	}
+	h := w.srv.Config.Handler
+	for _, pg := range pages {
+		b.Run(pg.name, func(b *testing.B) {
+			times := make([]time.Duration, 0, b.N)
+			for b.Loop() {
+				req := httptest.NewRequest(http.MethodGet, pg.path, nil)
+				req.AddCookie(&http.Cookie{Name: "s", Value: "s-" + pg.user.ID})
+				rec := httptest.NewRecorder()
+				t0 := time.Now()
+				h.ServeHTTP(rec, req)
+				times = append(times, time.Since(t0))
+				if rec.Code != http.StatusOK {
+					b.Fatalf("%s: %d %s", pg.path, rec.Code, rec.Body.String()[:min(300, rec.Body.Len())])
+				}
+			}
+			slices.Sort(times)
+			b.ReportMetric(float64(times[len(times)*95/100].Microseconds())/1000, "p95-ms")
+		})
+	}
+}
