@@ -88,6 +88,7 @@ type Queries interface {
 	ModelQueries
 	RunQueries
 	NotificationQueries
+	DeliveryQueries
 	AuditQueries
 	IncidentQueries
 	OutcomeQueries
@@ -128,6 +129,7 @@ type Tx interface {
 	ModelWrites
 	RunWrites
 	NotificationWrites
+	DeliveryWrites
 	AgentWrites
 	IncidentWrites
 	OutcomeWrites

@@ -44,6 +44,12 @@ type Config struct {
 	// serve sets pactum.DefaultTokenTTL and pactum.MaxTokenTTL unless told
 	// otherwise.
 	TokenDefaultTTL, TokenMaxTTL time.Duration
+	// EmailNotices writes an e-mail delivery with each notification (to
+	// users whose preferences do not turn the kind off), for the delivery
+	// worker (RunDeliveryWorker) to send; pactum serve sets it when an
+	// SMTP server is configured. Webhook deliveries are written whenever a
+	// subscription names the kind.
+	EmailNotices bool
 }
 
 // App runs pactum's use cases. Create it with New; it is safe for
@@ -62,6 +68,8 @@ type App struct {
 	obligations    *pactum.ObligationTerms
 	// tokenDefaultTTL, tokenMaxTTL: Config's.
 	tokenDefaultTTL, tokenMaxTTL time.Duration
+	// emailNotices: Config.EmailNotices.
+	emailNotices bool
 }
 
 // The App implements every service of the domain.
@@ -84,6 +92,7 @@ var (
 	_ pactum.IncidentService      = (*App)(nil)
 	_ pactum.OutcomeService       = (*App)(nil)
 	_ pactum.ObligationService    = (*App)(nil)
+	_ pactum.DeliveryService      = (*App)(nil)
 )
 
 // New returns the use cases over cfg's store and adapters.
@@ -98,6 +107,7 @@ func New(cfg Config) *App {
 	}
 	a.alertFractions, a.documentKey = cfg.AlertFractions, cfg.DocumentKey
 	a.obligations = cfg.Obligations
+	a.emailNotices = cfg.EmailNotices
 	if a.alertFractions == nil {
 		a.alertFractions = pactum.DefaultAlertFractions
 	}

@@ -155,7 +155,10 @@ func saveTrack(ctx context.Context, tx pactum.Tx, t *pactum.ReviewTrack, pr *pac
 // reports; the change's audit event names who was notified.
 func (a *App) notify(ctx context.Context, tx pactum.Tx, n *pactum.Notification) error {
 	n.ID, n.CreatedAt = newID(), tx.Now()
-	return tx.InsertNotification(ctx, n)
+	if err := tx.InsertNotification(ctx, n); err != nil {
+		return err
+	}
+	return a.enqueue(ctx, tx, n)
 }
 
 // SubmitReview writes (or, while the stage is open, rewrites) the caller's
