@@ -195,7 +195,6 @@ func TestDeliveryOutbox(t *testing.T) {
 	})
 }
 
-
 // TestDeliveryRetriesAndDeadLetter: a failing delivery is retried after a
 // growing backoff (not before it is due), is dead after
 // MaxDeliveryAttempts, and an access manager's retry sends it again.
