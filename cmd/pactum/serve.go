@@ -76,12 +76,17 @@ an access manager's or auditor's token unless --metrics-public.`,
 			if err != nil {
 				return err
 			}
+			notices, err := notifyConfig(cmd)
+			if err != nil {
+				return err
+			}
 			a, err := openApp(cmd.Context(), dsn, logger, rules, nil, func(c *usecase.Config) {
 				c.DocumentKey, c.AlertFractions = docKey, fractions
 				c.TokenDefaultTTL, c.TokenMaxTTL = tokenTTL, tokenMaxTTL
 				if terms != nil {
 					c.Obligations = terms
 				}
+				c.EmailNotices = notices.email
 			})
 			if err != nil {
 				return err
@@ -99,6 +104,11 @@ an access manager's or auditor's token unless --metrics-public.`,
 				"ruleset", a.ruleset.Version(), "ruleset_hash", a.ruleset.Hash()[:12])
 			fmt.Fprintf(e.stdout, "pactum listening on %s (API at %s/api/v1, OpenAPI at %s/api/v1/openapi.json)\n",
 				srv.URL(), srv.URL(), srv.URL())
+			delivered, err := startDeliveries(cmd.Context(), a, notices, logger)
+			if err != nil {
+				_ = srv.Close()
+				return err
+			}
 			swept := make(chan struct{})
 			if sweepEvery > 0 {
 				go func() { defer close(swept); a.uc.RunObligationSweeper(cmd.Context(), sweepEvery) }()
@@ -108,6 +118,7 @@ an access manager's or auditor's token unless --metrics-public.`,
 			<-cmd.Context().Done()
 			logger.Info("shutting down")
 			<-swept
+			<-delivered
 			return srv.Close()
 		},
 	}
@@ -125,6 +136,7 @@ an access manager's or auditor's token unless --metrics-public.`,
 	cmd.Flags().String("document-key", "", "audit checkpoint key file (pactum audit keygen) that signs model documentation (default: unsigned)")
 	cmd.Flags().Duration("sweep-interval", time.Hour, "how often to send obligation reminders, overdue notices and automatic breaches (each once, also with several instances); 0 does not sweep")
 	cmd.Flags().String("obligations", "", "obligation terms file (the format of the embedded catalog/obligations.json) instead of the embedded terms")
+	notifyFlags(cmd)
 	cmd.Flags().Bool("metrics-public", false, "serve /metrics without a token (default: an access manager's or auditor's token is needed, since the API faces the internet)")
 	return cmd
 }
