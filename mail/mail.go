@@ -124,24 +124,20 @@ func (m *Mailer) SendMail(ctx context.Context, msg *pactum.EmailMessage) error {
 	return nil
 }
 
-// conn returns an idle connection that still answers, or dials.
+// conn returns an idle connection, or dials. (go-mail checks a reused
+// connection with NOOP before sending; one that fails is closed and the
+// delivery retried later.)
 func (m *Mailer) conn(ctx context.Context) (*smtp.Client, error) {
-	for {
-		select {
-		case c := <-m.idle:
-			if c.Noop() == nil {
-				return c, nil
-			}
-			_ = c.Close()
-			continue
-		default:
-		}
-		c, err := m.client.DialToSMTPClientWithContext(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("SMTP connect: %w", err)
-		}
+	select {
+	case c := <-m.idle:
 		return c, nil
+	default:
 	}
+	c, err := m.client.DialToSMTPClientWithContext(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("SMTP connect: %w", err)
+	}
+	return c, nil
 }
 
 func (m *Mailer) put(c *smtp.Client) {

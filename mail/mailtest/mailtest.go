@@ -132,3 +132,21 @@ func urlQuery(q string) string {
 	}
 	return string(b)
 }
+
+// All returns every message matching a Mailpit search query, paging
+// through them.
+func (s *Server) All(tb testing.TB, query string) []Message {
+	tb.Helper()
+	var all []Message
+	for {
+		var out struct {
+			Total    int       `json:"messages_count"`
+			Messages []Message `json:"messages"`
+		}
+		s.get(tb, "/api/v1/search?limit=1000&start="+strconv.Itoa(len(all))+"&query="+urlQuery(query), &out)
+		all = append(all, out.Messages...)
+		if len(out.Messages) == 0 || len(all) >= out.Total {
+			return all
+		}
+	}
+}
