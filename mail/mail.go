@@ -112,11 +112,21 @@ func (m *Mailer) SendMail(ctx context.Context, msg *pactum.EmailMessage) error {
 	g.SetDate()
 	g.SetGenHeader("Auto-Submitted", "auto-generated")
 	g.SetBodyString(gomail.TypeTextPlain, msg.Body)
-	conn, err := m.conn(ctx)
+	conn, reused, err := m.conn(ctx)
 	if err != nil {
 		return err
 	}
-	if err := m.client.SendWithSMTPClient(conn, g); err != nil {
+	err = m.client.SendWithSMTPClient(conn, g)
+	if err != nil && reused {
+		// An idle connection the server has since closed: once more on a
+		// new one.
+		_ = conn.Close()
+		if conn, _, err = m.dial(ctx); err != nil {
+			return err
+		}
+		err = m.client.SendWithSMTPClient(conn, g)
+	}
+	if err != nil {
 		_ = conn.Close()
 		return fmt.Errorf("SMTP send: %w", err)
 	}
@@ -127,17 +137,21 @@ func (m *Mailer) SendMail(ctx context.Context, msg *pactum.EmailMessage) error {
 // conn returns an idle connection, or dials. (go-mail checks a reused
 // connection with NOOP before sending; one that fails is closed and the
 // delivery retried later.)
-func (m *Mailer) conn(ctx context.Context) (*smtp.Client, error) {
+func (m *Mailer) conn(ctx context.Context) (c *smtp.Client, reused bool, err error) {
 	select {
 	case c := <-m.idle:
-		return c, nil
+		return c, true, nil
 	default:
 	}
+	return m.dial(ctx)
+}
+
+func (m *Mailer) dial(ctx context.Context) (*smtp.Client, bool, error) {
 	c, err := m.client.DialToSMTPClientWithContext(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("SMTP connect: %w", err)
+		return nil, false, fmt.Errorf("SMTP connect: %w", err)
 	}
-	return c, nil
+	return c, false, nil
 }
 
 func (m *Mailer) put(c *smtp.Client) {
