@@ -21,7 +21,34 @@ const (
 	NotifyObligation     = "obligation"         // an obligation is due soon, overdue, submitted, accepted or returned, or a breach declared or cleared
 	NotifySubmitted      = "proposal.submitted" // to the applicant: the proposal was received
 	NotifyScreening      = "proposal.screening" // to the applicant: the screening's outcome and where the proposal goes
+	NotifyUsageThreshold = "usage.threshold"    // to the organization: its allocation's usage reached 75, 90 or 100 % of the grant
+	NotifyExpiry         = "allocation.expiry"  // to the organization: its allocation ends in 30, 14 or 7 days
+	NotifyAgentSilent    = "agent.silent"       // to access managers and the site's operators: a site agent stopped reporting
 )
+
+// ExpiryNoticeDays are the days before an allocation's end at which its
+// organization is told, each once.
+var ExpiryNoticeDays = []int{30, 14, 7}
+
+// ExpiryNoticeDue returns the most urgent expiry notice due for an
+// allocation ending at end, at now (the fewest days in ExpiryNoticeDays
+// not more than the time left), and every notice due (the less urgent
+// ones, sent or not, are passed); 0 when none is.
+func ExpiryNoticeDue(end, now time.Time) (days int, due []int) {
+	left := end.Sub(now)
+	if left <= 0 {
+		return 0, nil
+	}
+	for _, d := range ExpiryNoticeDays {
+		if left <= time.Duration(d)*24*time.Hour {
+			due = append(due, d)
+			if days == 0 || d < days {
+				days = d
+			}
+		}
+	}
+	return days, due
+}
 
 // Notification is a message to a user, listed by the API; pactum sends no
 // e-mail.
@@ -89,7 +116,8 @@ func DecisionNotice(p *Proposal, d DecisionInput) *Notification {
 // NotifyKinds are the kinds of notification, for preferences and webhook
 // subscriptions.
 var NotifyKinds = []string{NotifyReviewAssigned, NotifyReplyOpen, NotifyDecision, NotifyComputeAlert, NotifyUsageFlag,
-	NotifyModelHold, NotifyIncident, NotifyObligation, NotifySubmitted, NotifyScreening}
+	NotifyModelHold, NotifyIncident, NotifyObligation, NotifySubmitted, NotifyScreening, NotifyUsageThreshold, NotifyExpiry,
+	NotifyAgentSilent}
 
 // SubmissionNotice tells p's applicant that p was received.
 func SubmissionNotice(p *Proposal) *Notification {

@@ -89,6 +89,7 @@ type Queries interface {
 	RunQueries
 	NotificationQueries
 	DeliveryQueries
+	SweepQueries
 	AuditQueries
 	IncidentQueries
 	OutcomeQueries
@@ -130,6 +131,7 @@ type Tx interface {
 	RunWrites
 	NotificationWrites
 	DeliveryWrites
+	SweepWrites
 	AgentWrites
 	IncidentWrites
 	OutcomeWrites

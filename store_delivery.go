@@ -49,3 +49,20 @@ type DeliveryWrites interface {
 	// deliveries; ENOTFOUND for an unknown id.
 	DeleteWebhookSubscription(ctx context.Context, id string) error
 }
+
+// SweepQueries read what the notice sweep looks at.
+type SweepQueries interface {
+	// ListExpiringAllocations lists up to limit active allocations ending
+	// after now and at or before until, by end.
+	ListExpiringAllocations(ctx context.Context, now, until time.Time, limit int) ([]*Allocation, error)
+	// ListSilentAgents lists the agents' leases last renewed before
+	// before, by site and cluster.
+	ListSilentAgents(ctx context.Context, before time.Time, limit int) ([]AgentLease, error)
+}
+
+// SweepWrites record the notices the sweep sent.
+type SweepWrites interface {
+	// InsertSweepNotice records that notice was sent about subject;
+	// false when it was sent before (by this or another instance).
+	InsertSweepNotice(ctx context.Context, subject, notice string, at time.Time) (bool, error)
+}

@@ -785,8 +785,10 @@ func (e ModelDocumentationAudience) Valid() bool {
 
 // Defines values for NotificationKind.
 const (
+	NotifyAgentSilent    NotificationKind = "agent.silent"
 	NotifyComputeAlert   NotificationKind = "compute.alert"
 	NotifyDecision       NotificationKind = "proposal.decision"
+	NotifyExpiry         NotificationKind = "allocation.expiry"
 	NotifyIncident       NotificationKind = "incident"
 	NotifyModelHold      NotificationKind = "model.hold"
 	NotifyObligation     NotificationKind = "obligation"
@@ -795,14 +797,19 @@ const (
 	NotifyScreening      NotificationKind = "proposal.screening"
 	NotifySubmitted      NotificationKind = "proposal.submitted"
 	NotifyUsageFlag      NotificationKind = "usage.flag"
+	NotifyUsageThreshold NotificationKind = "usage.threshold"
 )
 
 // Valid indicates whether the value is a known member of the NotificationKind enum.
 func (e NotificationKind) Valid() bool {
 	switch e {
+	case NotifyAgentSilent:
+		return true
 	case NotifyComputeAlert:
 		return true
 	case NotifyDecision:
+		return true
+	case NotifyExpiry:
 		return true
 	case NotifyIncident:
 		return true
@@ -819,6 +826,8 @@ func (e NotificationKind) Valid() bool {
 	case NotifySubmitted:
 		return true
 	case NotifyUsageFlag:
+		return true
+	case NotifyUsageThreshold:
 		return true
 	default:
 		return false
@@ -2100,7 +2109,7 @@ type Delivery struct {
 	NotificationId string        `json:"notification_id"`
 	State          DeliveryState `json:"state"`
 
-	// Target The e-mail address
+	// Target The e-mail address, or the webhook subscription's id
 	Target string `json:"target"`
 }
 

@@ -289,3 +289,53 @@ func (tx *Tx) DeleteWebhookSubscription(ctx context.Context, id string) error {
 	}
 	return nil
 }
+
+// ListExpiringAllocations lists active allocations ending in (now, until].
+func (q *queries) ListExpiringAllocations(ctx context.Context, now, until time.Time, limit int) ([]*pactum.Allocation, error) {
+	rows, err := q.q.QueryContext(ctx, allocationSelect+` WHERE a.state = $1 AND a.ends_at > $2 AND a.ends_at <= $3 ORDER BY a.ends_at, a.id LIMIT $4`,
+		string(pactum.AllocationActive), now, until, limit)
+	if err != nil {
+		return nil, fmt.Errorf("expiring allocations: %w", err)
+	}
+	defer rows.Close()
+	var out []*pactum.Allocation
+	for rows.Next() {
+		a, _, err := scanAllocation(rows)
+		if err != nil {
+			return nil, fmt.Errorf("expiring allocations: %w", err)
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// ListSilentAgents lists leases last renewed before before.
+func (q *queries) ListSilentAgents(ctx context.Context, before time.Time, limit int) ([]pactum.AgentLease, error) {
+	rows, err := q.q.QueryContext(ctx, `SELECT site, cluster, holder, result, renewed_at, expires_at FROM agent_leases
+		WHERE renewed_at < $1 ORDER BY site, cluster LIMIT $2`, before, limit)
+	if err != nil {
+		return nil, fmt.Errorf("silent agents: %w", err)
+	}
+	defer rows.Close()
+	var out []pactum.AgentLease
+	for rows.Next() {
+		var l pactum.AgentLease
+		if err := rows.Scan(&l.Site, &l.Cluster, &l.Holder, &l.Result, &l.RenewedAt, &l.ExpiresAt); err != nil {
+			return nil, fmt.Errorf("silent agents: %w", err)
+		}
+		l.RenewedAt, l.ExpiresAt = l.RenewedAt.UTC(), l.ExpiresAt.UTC()
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
+// InsertSweepNotice records a sent notice unless it is on file.
+func (tx *Tx) InsertSweepNotice(ctx context.Context, subject, notice string, at time.Time) (bool, error) {
+	res, err := tx.ExecContext(ctx, `INSERT INTO sweep_notices (subject, notice, sent_at) VALUES ($1, $2, $3)
+		ON CONFLICT (subject, notice) DO NOTHING`, subject, notice, at)
+	if err != nil {
+		return false, fmt.Errorf("record sweep notice: %w", mapError(err))
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}

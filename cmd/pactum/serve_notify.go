@@ -37,11 +37,15 @@ func notifyFlags(cmd *cobra.Command) {
 	f.Int("delivery-batch", 100, "deliveries a worker claims at a time")
 	f.Duration("delivery-poll", time.Second, "how often an idle worker looks for due deliveries")
 	f.Duration("webhook-timeout", 10*time.Second, "how long a webhook receiver has to answer")
+	f.Duration("agent-silent-after", usecase.DefaultAgentSilentAfter, "tell access managers and the site's operators when a site agent has not reported for this long (swept every --sweep-interval)")
 }
 
 // notifySetup is what serve's notification flags configure.
 type notifySetup struct {
-	email  bool
+	email bool
+	// sweep, silentAfter: the notice sweep's interval (0: none) and how
+	// long an agent may be silent.
+	sweep, silentAfter time.Duration
 	worker *usecase.DeliveryWorker
 	mailer *pmail.Mailer
 }
@@ -59,6 +63,11 @@ func notifyConfig(cmd *cobra.Command) (*notifySetup, error) {
 		return nil, pactum.Errorf(pactum.EINVALID, "--delivery-concurrency 0..256, --delivery-batch 1..10000, --delivery-poll and --webhook-timeout positive")
 	}
 	s := &notifySetup{email: host != ""}
+	s.sweep, _ = f.GetDuration("sweep-interval")
+	s.silentAfter, _ = f.GetDuration("agent-silent-after")
+	if s.silentAfter <= 0 {
+		return nil, pactum.Errorf(pactum.EINVALID, "--agent-silent-after: give a positive duration")
+	}
 	tpl, err := notifyTemplates(cmd)
 	if err != nil {
 		return nil, err
@@ -117,8 +126,9 @@ func notifyTemplates(cmd *cobra.Command) (*pactum.NotifyTemplates, error) {
 	return t, nil
 }
 
-// startDeliveries registers the delivery metrics and runs the worker until
-// ctx ends; the returned channel closes when it has stopped.
+// startDeliveries registers the delivery metrics and runs the worker and
+// the notice sweep (allocations expiring, agents silent) until ctx ends;
+// the returned channel closes when both have stopped.
 func startDeliveries(ctx context.Context, a *app, s *notifySetup, logger *slog.Logger) (<-chan struct{}, error) {
 	done := make(chan struct{})
 	counts := func(pick func(pactum.DeliveryCounts) int) func() float64 {
@@ -143,8 +153,14 @@ func startDeliveries(ctx context.Context, a *app, s *notifySetup, logger *slog.L
 			return nil, fmt.Errorf("register metrics: %w", err)
 		}
 	}
+	swept := make(chan struct{})
+	if s.sweep > 0 {
+		go func() { defer close(swept); a.uc.RunNoticeSweeper(ctx, s.sweep, s.silentAfter) }()
+	} else {
+		close(swept)
+	}
 	if s.worker == nil {
-		close(done)
+		go func() { <-swept; close(done) }()
 		return done, nil
 	}
 	s.worker.Observe = func(d *pactum.Delivery, err error) {
@@ -158,6 +174,7 @@ func startDeliveries(ctx context.Context, a *app, s *notifySetup, logger *slog.L
 	go func() {
 		defer close(done)
 		a.uc.RunDeliveryWorker(ctx, s.worker)
+		<-swept
 		if s.mailer != nil {
 			_ = s.mailer.Close()
 		}

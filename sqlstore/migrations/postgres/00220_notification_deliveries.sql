@@ -44,7 +44,18 @@ CREATE TABLE webhook_subscriptions (
     created_at TIMESTAMPTZ NOT NULL
 );
 
+-- The notices the notice sweep sent (an allocation's expiry in 30, 14 or
+-- 7 days, an agent gone silent): each once, whichever instance sweeps,
+-- since the primary key refuses a second.
+CREATE TABLE sweep_notices (
+    subject TEXT NOT NULL,
+    notice  TEXT NOT NULL,
+    sent_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (subject, notice)
+);
+
 -- +goose Down
+DROP TABLE sweep_notices;
 DROP TABLE webhook_subscriptions;
 DROP TABLE notification_preferences;
 DROP TABLE notification_deliveries;
