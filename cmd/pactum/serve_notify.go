@@ -46,8 +46,8 @@ type notifySetup struct {
 	// sweep, silentAfter: the notice sweep's interval (0: none) and how
 	// long an agent may be silent.
 	sweep, silentAfter time.Duration
-	worker *usecase.DeliveryWorker
-	mailer *pmail.Mailer
+	worker             *usecase.DeliveryWorker
+	mailer             *pmail.Mailer
 }
 
 // notifyConfig reads serve's notification flags; nil worker when this
