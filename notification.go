@@ -24,7 +24,12 @@ const (
 	NotifyUsageThreshold = "usage.threshold"    // to the organization: its allocation's usage reached 75, 90 or 100 % of the grant
 	NotifyExpiry         = "allocation.expiry"  // to the organization: its allocation ends in 30, 14 or 7 days
 	NotifyAgentSilent    = "agent.silent"       // to access managers and the site's operators: a site agent stopped reporting
+	NotifyReviewDue      = "review.due"         // to a reviewer: a review still awaited, and the decision due in ReviewDueDays
 )
+
+// ReviewDueDays is how many days before a proposal's decision is due its
+// reviewers who have not reviewed yet are reminded, once.
+const ReviewDueDays = 3
 
 // ExpiryNoticeDays are the days before an allocation's end at which its
 // organization is told, each once.
@@ -117,7 +122,7 @@ func DecisionNotice(p *Proposal, d DecisionInput) *Notification {
 // subscriptions.
 var NotifyKinds = []string{NotifyReviewAssigned, NotifyReplyOpen, NotifyDecision, NotifyComputeAlert, NotifyUsageFlag,
 	NotifyModelHold, NotifyIncident, NotifyObligation, NotifySubmitted, NotifyScreening, NotifyUsageThreshold, NotifyExpiry,
-	NotifyAgentSilent}
+	NotifyAgentSilent, NotifyReviewDue}
 
 // SubmissionNotice tells p's applicant that p was received.
 func SubmissionNotice(p *Proposal) *Notification {

@@ -58,6 +58,18 @@ type SweepQueries interface {
 	// ListSilentAgents lists the agents' leases last renewed before
 	// before, by site and cluster.
 	ListSilentAgents(ctx context.Context, before time.Time, limit int) ([]AgentLease, error)
+	// ListDueReviews lists up to limit assignments still awaiting their
+	// review whose proposal's decision is due after now and at or before
+	// until, by due time.
+	ListDueReviews(ctx context.Context, now, until time.Time, limit int) ([]DueReview, error)
+}
+
+// DueReview is an assignment awaiting its review, and when the proposal's
+// decision is due.
+type DueReview struct {
+	AssignmentID, ReviewerID, ProposalID, Title string
+	Stage                                       ReviewStage
+	DueAt                                       time.Time
 }
 
 // SweepWrites record the notices the sweep sent.

@@ -794,6 +794,7 @@ const (
 	NotifyObligation     NotificationKind = "obligation"
 	NotifyReplyOpen      NotificationKind = "review.reply"
 	NotifyReviewAssigned NotificationKind = "review.assigned"
+	NotifyReviewDue      NotificationKind = "review.due"
 	NotifyScreening      NotificationKind = "proposal.screening"
 	NotifySubmitted      NotificationKind = "proposal.submitted"
 	NotifyUsageFlag      NotificationKind = "usage.flag"
@@ -820,6 +821,8 @@ func (e NotificationKind) Valid() bool {
 	case NotifyReplyOpen:
 		return true
 	case NotifyReviewAssigned:
+		return true
+	case NotifyReviewDue:
 		return true
 	case NotifyScreening:
 		return true

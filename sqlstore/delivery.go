@@ -339,3 +339,26 @@ func (tx *Tx) InsertSweepNotice(ctx context.Context, subject, notice string, at 
 	n, err := res.RowsAffected()
 	return n == 1, err
 }
+
+// ListDueReviews lists assignments awaiting their review whose proposal's
+// decision is due in (now, until].
+func (q *queries) ListDueReviews(ctx context.Context, now, until time.Time, limit int) ([]pactum.DueReview, error) {
+	rows, err := q.q.QueryContext(ctx, `SELECT a.id, a.reviewer_id, a.proposal_id, p.title, a.stage, p.decision_due_at
+		FROM review_assignments a JOIN proposals p ON p.id = a.proposal_id
+		WHERE a.state = $1 AND p.decision_due_at > $2 AND p.decision_due_at <= $3 ORDER BY p.decision_due_at, a.id LIMIT $4`,
+		string(pactum.AssignmentAssigned), now, until, limit)
+	if err != nil {
+		return nil, fmt.Errorf("due reviews: %w", err)
+	}
+	defer rows.Close()
+	var out []pactum.DueReview
+	for rows.Next() {
+		var d pactum.DueReview
+		if err := rows.Scan(&d.AssignmentID, &d.ReviewerID, &d.ProposalID, &d.Title, &d.Stage, &d.DueAt); err != nil {
+			return nil, fmt.Errorf("due reviews: %w", err)
+		}
+		d.DueAt = d.DueAt.UTC()
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}

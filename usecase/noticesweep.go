@@ -16,6 +16,7 @@ type NoticeSweep struct {
 	Expiring     int `json:"expiring"`
 	ExpiryNotes  int `json:"expiry_notices"`
 	SilentAgents int `json:"silent_agents"`
+	ReviewsDue   int `json:"reviews_due"`
 }
 
 // DefaultAgentSilentAfter is how long a site agent may go without renewing
@@ -23,15 +24,16 @@ type NoticeSweep struct {
 const DefaultAgentSilentAfter = time.Hour
 
 // RunNoticeSweeper sweeps notices as the system every interval until ctx
-// ends, logging errors: allocations ending in 30, 14 or 7 days, and site
-// agents silent for silentAfter. Each notice is sent once however many
+// ends, logging errors: allocations ending in 30, 14 or 7 days, reviews
+// still awaited ReviewDueDays before the decision is due, and site agents
+// silent for silentAfter. Each notice is sent once however many
 // instances sweep (its key is recorded in the transaction that sends it).
 func (a *App) RunNoticeSweeper(ctx context.Context, interval, silentAfter time.Duration) {
 	for {
 		if r, err := a.SweepNoticesAs(ctx, pactum.SystemUser(), silentAfter); err != nil && ctx.Err() == nil {
 			a.logger.Error("notice sweep", "error", err)
-		} else if r != nil && r.ExpiryNotes+r.SilentAgents > 0 {
-			a.logger.Info("notice sweep", "expiry_notices", r.ExpiryNotes, "silent_agents", r.SilentAgents)
+		} else if r != nil && r.ExpiryNotes+r.SilentAgents+r.ReviewsDue > 0 {
+			a.logger.Info("notice sweep", "expiry_notices", r.ExpiryNotes, "silent_agents", r.SilentAgents, "reviews_due", r.ReviewsDue)
 		}
 		select {
 		case <-ctx.Done():
@@ -84,6 +86,29 @@ func (a *App) SweepNoticesAs(ctx context.Context, u *pactum.User, silentAfter ti
 				fmt.Sprintf("Allocation %s on %s ends at %s (within %d days). Copy your data off the system's storage before then; "+
 					"jobs are not admitted after the end (pactum allocations show %s).", al.ID, al.SystemID,
 					al.EndsAt.Format("2006-01-02 15:04 MST"), days, al.ID))
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	due, err := a.store.ListDueReviews(ctx, now, now.Add(pactum.ReviewDueDays*24*time.Hour), sweepBatch)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range due {
+		err := a.update(ctx, u, func(tx pactum.Tx) error {
+			isNew, err := tx.InsertSweepNotice(ctx, "assignment:"+d.AssignmentID, "due", tx.Now())
+			if err != nil || !isNew {
+				return err
+			}
+			r.ReviewsDue++
+			if err := tx.Record("review.due_notice", "assignment", d.AssignmentID, nil, map[string]any{"due_at": d.DueAt}); err != nil {
+				return err
+			}
+			return a.notify(ctx, tx, &pactum.Notification{UserID: d.ReviewerID, ProposalID: d.ProposalID, Kind: pactum.NotifyReviewDue,
+				Subject: fmt.Sprintf("Your %s review of “%s” is due", d.Stage, d.Title),
+				Body: fmt.Sprintf("The decision on proposal %s is due at %s and your %s review is not in yet. Submit it (pactum reviews submit %s), "+
+					"or recuse yourself if you have a conflict of interest.", d.ProposalID, d.DueAt.Format("2006-01-02 15:04 MST"), d.Stage, d.ProposalID)})
 		})
 		if err != nil {
 			return nil, err

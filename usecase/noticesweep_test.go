@@ -93,3 +93,45 @@ func (w *world) noticesOf(t *testing.T, u *pactum.User, kind string) []*pactum.N
 	}
 	return out
 }
+
+// TestReviewDueNotice: a reviewer whose review is still awaited
+// ReviewDueDays before the decision is due is reminded, once; one who
+// reviewed is not.
+func TestReviewDueNotice(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, dialect string) {
+		w := newReviewWorld(t, dialect)
+		ethicist := w.reviewer(t, "ethics@uni.example", []string{pactum.EthicsExpertise})
+		w.screener.ScreenFn = func(_ context.Context, in *pactum.ScreeningInput) (*pactum.ScreeningDecision, error) {
+			f := []pactum.Finding{{RuleID: "ethics", Basis: "test", Effect: pactum.EffectRefer, Referral: "ethics", Message: "review"}}
+			return &pactum.ScreeningDecision{Outcome: pactum.OutcomeRefer, Findings: f, RulesetVersion: "t", RulesetHash: "h", ScreenedAt: in.At}, nil
+		}
+		p := w.submitAsking(t, pactum.ResourceRequest{SystemID: "karolina-gpu", Amount: 100})
+		if _, err := w.uc.AssignReviewers(storetest.As(w.f.Manager), w.f.Call.ID, pactum.StageEthics); err != nil {
+			t.Fatal(err)
+		}
+		if w.countKind(t, ethicist, pactum.NotifyReviewAssigned) != 1 {
+			t.Fatal("the ethicist was not told of the assignment")
+		}
+		got, err := w.uc.FindProposalByID(storetest.As(w.f.Manager), p.ID)
+		if err != nil || got.DecisionDueAt == nil {
+			t.Fatalf("decision due: %+v %v", got, err)
+		}
+		sweep := func() {
+			t.Helper()
+			if _, err := w.uc.SweepNoticesAs(context.Background(), pactum.SystemUser(), time.Hour); err != nil {
+				t.Fatal(err)
+			}
+		}
+		sweep()
+		if n := w.countKind(t, ethicist, pactum.NotifyReviewDue); n != 0 {
+			t.Fatalf("%d reminders long before the decision is due", n)
+		}
+		w.clock.T = got.DecisionDueAt.Add(-2 * 24 * time.Hour)
+		sweep()
+		sweep()
+		ns := w.noticesOf(t, ethicist, pactum.NotifyReviewDue)
+		if len(ns) != 1 || ns[0].ProposalID != p.ID || !strings.Contains(ns[0].Subject, "ethics review") {
+			t.Fatalf("reminders: %+v", ns)
+		}
+	})
+}
