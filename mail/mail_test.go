@@ -6,8 +6,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/pactum/pactum"
 	"github.com/pactum/pactum/mail"
@@ -52,3 +55,28 @@ func TestSendMail(t *testing.T) {
 		t.Errorf("bad TLS policy: %v", err)
 	}
 }
+
+// BenchmarkSendMail is the test SMTP server's ceiling as the delivery
+// benchmark meets it: e-mails sent over 16 reused connections at once,
+// without the store (compare usecase's BenchmarkDeliver10k).
+func BenchmarkSendMail(b *testing.B) {
+	srv := mailtest.Get(b)
+	m := srv.Mailer(b, "bench@pactum.test", 16)
+	b.SetParallelism(8) // 16 senders on 2 cores
+	var n atomicCounter
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			id := n.next()
+			if err := m.SendMail(context.Background(), &pactum.EmailMessage{To: "ada@aleph.example", Subject: "bench",
+				Body: "A notice of the delivery benchmark.", MessageID: "<" + id + "@bench.pactum.test>"}); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "mails/s")
+}
+
+type atomicCounter struct{ v atomic.Int64 }
+
+func (c *atomicCounter) next() string { return strconv.FormatInt(c.v.Add(1), 10) + "-" + strconv.FormatInt(time.Now().UnixNano(), 36) }
