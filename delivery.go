@@ -91,9 +91,9 @@ type DeliveryFilter struct {
 	Limit, Offset  int
 }
 
-// DeliveryCounts counts the deliveries in each state, for metrics.
+// DeliveryCounts counts the deliveries pending and dead, for metrics.
 type DeliveryCounts struct {
-	Pending, Delivered, Dead int
+	Pending, Dead int
 }
 
 // NotificationPreference is a user's choice for one kind of notification:

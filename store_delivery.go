@@ -13,7 +13,7 @@ type DeliveryQueries interface {
 	// ListDeliveries lists deliveries newest first.
 	ListDeliveries(ctx context.Context, f DeliveryFilter) ([]*Delivery, int, error)
 	GetDelivery(ctx context.Context, id string) (*Delivery, error)
-	// CountDeliveries counts the deliveries in each state.
+	// CountDeliveries counts the deliveries pending and dead.
 	CountDeliveries(ctx context.Context) (DeliveryCounts, error)
 	// ListNotificationPreferences returns a user's stored choices (kinds
 	// without one are absent).

@@ -24,7 +24,7 @@ import (
 // use case would write them, and sent by two workers (as two instances
 // would run them) of 8 connections each. "queued" commits all 10,000
 // first, then starts the workers: the drain rate. "live" commits as fast
-// as it can while the workers run; "paced" commits 400 notices a second
+// as it can while the workers run; "paced" commits 200 notices a second
 // (below the drain rate) while they run: the delay a notice waits from
 // its transaction's commit to its arrival at the SMTP server (Mailpit's
 // receipt time), p50 and p99, when the queue is not backed up.
@@ -38,7 +38,7 @@ func BenchmarkDeliver10k(b *testing.B) {
 			name string
 			live bool
 			rate int // notices a second; 0: as fast as the store commits
-		}{{"queued", false, 0}, {"live", true, 0}, {"paced", true, 400}} {
+		}{{"queued", false, 0}, {"live", true, 0}, {"paced", true, 200}} {
 			b.Run(dialect+"/"+mode.name, func(b *testing.B) {
 				for b.Loop() {
 					benchDeliver(b, srv, dialect, mode.live, mode.rate, 10_000)

@@ -242,6 +242,9 @@ func TestDeliveryRetriesAndDeadLetter(t *testing.T) {
 		if len(dead) != 1 {
 			t.Fatalf("dead letters: %d", len(dead))
 		}
+		if c, err := w.db.CountDeliveries(context.Background()); err != nil || c != (pactum.DeliveryCounts{Dead: 1}) {
+			t.Fatalf("counts for the metrics: %+v %v", c, err)
+		}
 		if _, err := uc.RetryDelivery(storetest.As(w.f.Auditor), dead[0].ID); pactum.ErrorCode(err) != pactum.EFORBIDDEN {
 			t.Fatalf("auditor retrying: %v", err)
 		}
