@@ -2862,6 +2862,9 @@ type Preference struct {
 // PreferenceInput defines model for PreferenceInput.
 type PreferenceInput struct {
 	Email bool `json:"email"`
+
+	// Kind A notification kind
+	Kind string `json:"kind"`
 }
 
 // PreferenceList defines model for PreferenceList.
@@ -4815,15 +4818,15 @@ type ClientInterface interface {
 	//
 	// Takes any type of body and a specified content type.
 	//
-	// Corresponds with PUT /api/v1/notifications/preferences/{kind} (the `SetNotificationPreference` operationId).
-	SetNotificationPreferenceWithBody(ctx context.Context, kind string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with PUT /api/v1/notifications/preferences (the `SetNotificationPreference` operationId).
+	SetNotificationPreferenceWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// SetNotificationPreference Turn e-mail of one kind of notification on or off for yourself (the notification stays listed either way)
 	//
 	// Takes a body of the `application/json` content type.
 	//
-	// Corresponds with PUT /api/v1/notifications/preferences/{kind} (the `SetNotificationPreference` operationId).
-	SetNotificationPreference(ctx context.Context, kind string, body SetNotificationPreferenceJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with PUT /api/v1/notifications/preferences (the `SetNotificationPreference` operationId).
+	SetNotificationPreference(ctx context.Context, body SetNotificationPreferenceJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// MarkNotificationRead Mark one of your notifications read
 	//
@@ -6483,9 +6486,9 @@ func (c *Client) ListNotificationPreferences(ctx context.Context, reqEditors ...
 //
 // Takes any type of body and a specified content type.
 //
-// Corresponds with PUT /api/v1/notifications/preferences/{kind} (the `SetNotificationPreference` operationId).
-func (c *Client) SetNotificationPreferenceWithBody(ctx context.Context, kind string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewSetNotificationPreferenceRequestWithBody(c.Server, kind, contentType, body)
+// Corresponds with PUT /api/v1/notifications/preferences (the `SetNotificationPreference` operationId).
+func (c *Client) SetNotificationPreferenceWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetNotificationPreferenceRequestWithBody(c.Server, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -6500,9 +6503,9 @@ func (c *Client) SetNotificationPreferenceWithBody(ctx context.Context, kind str
 //
 // Takes a body of the `application/json` content type.
 //
-// Corresponds with PUT /api/v1/notifications/preferences/{kind} (the `SetNotificationPreference` operationId).
-func (c *Client) SetNotificationPreference(ctx context.Context, kind string, body SetNotificationPreferenceJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewSetNotificationPreferenceRequest(c.Server, kind, body)
+// Corresponds with PUT /api/v1/notifications/preferences (the `SetNotificationPreference` operationId).
+func (c *Client) SetNotificationPreference(ctx context.Context, body SetNotificationPreferenceJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetNotificationPreferenceRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -10587,33 +10590,26 @@ func NewListNotificationPreferencesRequest(server string) (*http.Request, error)
 }
 
 // NewSetNotificationPreferenceRequest calls the generic SetNotificationPreference builder with application/json body
-func NewSetNotificationPreferenceRequest(server string, kind string, body SetNotificationPreferenceJSONRequestBody) (*http.Request, error) {
+func NewSetNotificationPreferenceRequest(server string, body SetNotificationPreferenceJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewSetNotificationPreferenceRequestWithBody(server, kind, "application/json", bodyReader)
+	return NewSetNotificationPreferenceRequestWithBody(server, "application/json", bodyReader)
 }
 
 // NewSetNotificationPreferenceRequestWithBody constructs an http.Request for the SetNotificationPreference method, with any body, and a specified content type
-func NewSetNotificationPreferenceRequestWithBody(server string, kind string, contentType string, body io.Reader) (*http.Request, error) {
+func NewSetNotificationPreferenceRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
-
-	var pathParam0 string
-
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "kind", kind, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
-	if err != nil {
-		return nil, err
-	}
 
 	serverURL, err := url.Parse(server)
 	if err != nil {
 		return nil, err
 	}
 
-	operationPath := fmt.Sprintf("/api/v1/notifications/preferences/%s", pathParam0)
+	operationPath := fmt.Sprintf("/api/v1/notifications/preferences")
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -14261,15 +14257,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with PUT /api/v1/notifications/preferences/{kind} (the `SetNotificationPreference` operationId).
-	SetNotificationPreferenceWithBodyWithResponse(ctx context.Context, kind string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetNotificationPreferenceResponse, error)
+	// Corresponds with PUT /api/v1/notifications/preferences (the `SetNotificationPreference` operationId).
+	SetNotificationPreferenceWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetNotificationPreferenceResponse, error)
 
 	// SetNotificationPreferenceWithResponse Turn e-mail of one kind of notification on or off for yourself (the notification stays listed either way)
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with PUT /api/v1/notifications/preferences/{kind} (the `SetNotificationPreference` operationId).
-	SetNotificationPreferenceWithResponse(ctx context.Context, kind string, body SetNotificationPreferenceJSONRequestBody, reqEditors ...RequestEditorFn) (*SetNotificationPreferenceResponse, error)
+	// Corresponds with PUT /api/v1/notifications/preferences (the `SetNotificationPreference` operationId).
+	SetNotificationPreferenceWithResponse(ctx context.Context, body SetNotificationPreferenceJSONRequestBody, reqEditors ...RequestEditorFn) (*SetNotificationPreferenceResponse, error)
 
 	// MarkNotificationReadWithResponse Mark one of your notifications read
 	//
@@ -24504,9 +24500,9 @@ func (c *ClientWithResponses) ListNotificationPreferencesWithResponse(ctx contex
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
-// Corresponds with PUT /api/v1/notifications/preferences/{kind} (the `SetNotificationPreference` operationId).
-func (c *ClientWithResponses) SetNotificationPreferenceWithBodyWithResponse(ctx context.Context, kind string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetNotificationPreferenceResponse, error) {
-	rsp, err := c.SetNotificationPreferenceWithBody(ctx, kind, contentType, body, reqEditors...)
+// Corresponds with PUT /api/v1/notifications/preferences (the `SetNotificationPreference` operationId).
+func (c *ClientWithResponses) SetNotificationPreferenceWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetNotificationPreferenceResponse, error) {
+	rsp, err := c.SetNotificationPreferenceWithBody(ctx, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -24517,9 +24513,9 @@ func (c *ClientWithResponses) SetNotificationPreferenceWithBodyWithResponse(ctx 
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
-// Corresponds with PUT /api/v1/notifications/preferences/{kind} (the `SetNotificationPreference` operationId).
-func (c *ClientWithResponses) SetNotificationPreferenceWithResponse(ctx context.Context, kind string, body SetNotificationPreferenceJSONRequestBody, reqEditors ...RequestEditorFn) (*SetNotificationPreferenceResponse, error) {
-	rsp, err := c.SetNotificationPreference(ctx, kind, body, reqEditors...)
+// Corresponds with PUT /api/v1/notifications/preferences (the `SetNotificationPreference` operationId).
+func (c *ClientWithResponses) SetNotificationPreferenceWithResponse(ctx context.Context, body SetNotificationPreferenceJSONRequestBody, reqEditors ...RequestEditorFn) (*SetNotificationPreferenceResponse, error) {
+	rsp, err := c.SetNotificationPreference(ctx, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}

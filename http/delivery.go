@@ -14,7 +14,7 @@ var deliveryRoutes = []route{
 	{"GET /api/v1/notifications/deliveries", (*Server).handleListDeliveries},
 	{"POST /api/v1/notifications/deliveries/{id}/retry", (*Server).handleRetryDelivery},
 	{"GET /api/v1/notifications/preferences", (*Server).handleListPreferences},
-	{"PUT /api/v1/notifications/preferences/{kind}", (*Server).handleSetPreference},
+	{"PUT /api/v1/notifications/preferences", (*Server).handleSetPreference},
 	{"GET /api/v1/webhooks", (*Server).handleListWebhooks},
 	{"POST /api/v1/webhooks", (*Server).handleCreateWebhook},
 	{"DELETE /api/v1/webhooks/{id}", (*Server).handleDeleteWebhook},
@@ -48,7 +48,8 @@ type preferenceList struct {
 }
 
 type preferenceInput struct {
-	Email bool `json:"email"`
+	Kind  string `json:"kind"`
+	Email bool   `json:"email"`
 }
 
 func (s *Server) handleListPreferences(w http.ResponseWriter, r *http.Request) {
@@ -67,7 +68,7 @@ func (s *Server) handleSetPreference(w http.ResponseWriter, r *http.Request) {
 	if !s.readBody(w, r, &in) {
 		return
 	}
-	ps, err := s.cfg.Deliveries.SetNotificationPreference(r.Context(), pactum.NotificationPreference{Kind: r.PathValue("kind"), Email: in.Email})
+	ps, err := s.cfg.Deliveries.SetNotificationPreference(r.Context(), pactum.NotificationPreference{Kind: in.Kind, Email: in.Email})
 	s.respond(w, r, http.StatusOK, preferenceList{Items: ps}, err)
 }
 

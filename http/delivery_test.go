@@ -40,9 +40,9 @@ func TestDeliveryAPI(t *testing.T) {
 		lr, err = alice.ListWebhooksWithResponse(ctx)
 		want(t, lr, err, 403, lr.Body)
 
-		pr, err := alice.SetNotificationPreferenceWithResponse(ctx, "nope", client.PreferenceInput{Email: false})
+		pr, err := alice.SetNotificationPreferenceWithResponse(ctx, client.PreferenceInput{Kind: "nope", Email: false})
 		want(t, pr, err, 400, pr.Body)
-		pr, err = alice.SetNotificationPreferenceWithResponse(ctx, "proposal.screening", client.PreferenceInput{Email: false})
+		pr, err = alice.SetNotificationPreferenceWithResponse(ctx, client.PreferenceInput{Kind: "proposal.screening", Email: false})
 		want(t, pr, err, 200, pr.Body)
 		gr, err := alice.ListNotificationPreferencesWithResponse(ctx)
 		want(t, gr, err, 200, gr.Body)

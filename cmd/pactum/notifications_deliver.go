@@ -118,7 +118,7 @@ func newPreferencesSetCmd(e *env) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			email, _ := cmd.Flags().GetBool("email")
 			return call(cmd, e, func(ctx context.Context, c *client.ClientWithResponses) (*client.SetNotificationPreferenceResponse, error) {
-				return c.SetNotificationPreferenceWithResponse(ctx, args[0], client.PreferenceInput{Email: email})
+				return c.SetNotificationPreferenceWithResponse(ctx, client.PreferenceInput{Kind: args[0], Email: email})
 			}, func(resp *client.SetNotificationPreferenceResponse) error {
 				printPreferences(e, resp.JSON200.Items)
 				return nil
