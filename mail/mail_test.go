@@ -79,4 +79,6 @@ func BenchmarkSendMail(b *testing.B) {
 
 type atomicCounter struct{ v atomic.Int64 }
 
-func (c *atomicCounter) next() string { return strconv.FormatInt(c.v.Add(1), 10) + "-" + strconv.FormatInt(time.Now().UnixNano(), 36) }
+func (c *atomicCounter) next() string {
+	return strconv.FormatInt(c.v.Add(1), 10) + "-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+}
