@@ -332,6 +332,10 @@ func (a *App) DeliverDue(ctx context.Context, w *DeliveryWorker) (DeliveryRound,
 		return r, err
 	}
 	r.Claimed = len(claimed)
+	// A round claimed is finished even when ctx ends (a server shutting
+	// down): sends are bounded by the mailer's and poster's timeouts, and
+	// a delivery sent but not marked would be sent again after its lease.
+	ctx = context.WithoutCancel(ctx)
 	errs := make([]error, len(claimed))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, w.Concurrency)
