@@ -38,6 +38,11 @@ type DeliveryWrites interface {
 	// next time, error and delivery time, and ends owner's lease; false
 	// when owner no longer holds it (another worker took it over).
 	FinishDelivery(ctx context.Context, d *Delivery, owner string) (bool, error)
+	// MarkDelivered marks the claimed deliveries ids delivered at at (one
+	// more attempt each) and ends owner's leases, in one statement;
+	// deliveries owner no longer holds are left alone. It returns how many
+	// it marked.
+	MarkDelivered(ctx context.Context, ids []string, owner string, at time.Time) (int, error)
 	// UpdateDeliveryRetry makes a delivery pending and due at at with no
 	// attempts.
 	UpdateDeliveryRetry(ctx context.Context, id string, at time.Time) error

@@ -363,3 +363,21 @@ func (q *queries) ListDueReviews(ctx context.Context, now, until time.Time, limi
 	}
 	return out, rows.Err()
 }
+
+// MarkDelivered marks claimed deliveries delivered in one statement.
+func (tx *Tx) MarkDelivered(ctx context.Context, ids []string, owner string, at time.Time) (int, error) {
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	args := []any{pactum.DeliveryDelivered, at, owner}
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE notification_deliveries SET state = $1, attempts = attempts + 1, delivered_at = $2, last_error = '',
+		lease_owner = '', lease_until = NULL WHERE lease_owner = $3 AND id IN (`+placeholders(4, len(ids))+`)`, args...)
+	if err != nil {
+		return 0, fmt.Errorf("mark deliveries delivered: %w", mapError(err))
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}

@@ -351,17 +351,26 @@ func (a *App) DeliverDue(ctx context.Context, w *DeliveryWorker) (DeliveryRound,
 	err = a.update(ctx, sys, func(tx pactum.Tx) error {
 		now := tx.Now()
 		r.Delivered, r.Failed, r.Dead = 0, 0, 0
+		var sent []string
 		for i, d := range claimed {
-			d.Attempts++
 			if errs[i] == nil {
-				d.State, d.DeliveredAt, d.LastError = pactum.DeliveryDelivered, &now, ""
+				sent = append(sent, d.ID)
+			}
+		}
+		var err error
+		if r.Delivered, err = tx.MarkDelivered(ctx, sent, w.Owner, now); err != nil {
+			return err
+		}
+		for i, d := range claimed {
+			if errs[i] == nil {
+				continue
+			}
+			d.Attempts++
+			d.LastError = truncate(errs[i].Error(), 1000)
+			if d.Attempts >= pactum.MaxDeliveryAttempts {
+				d.State = pactum.DeliveryDead
 			} else {
-				d.LastError = truncate(errs[i].Error(), 1000)
-				if d.Attempts >= pactum.MaxDeliveryAttempts {
-					d.State = pactum.DeliveryDead
-				} else {
-					d.NextAt = now.Add(pactum.DeliveryBackoff(d.Attempts, w.Jitter())).Truncate(time.Microsecond)
-				}
+				d.NextAt = now.Add(pactum.DeliveryBackoff(d.Attempts, w.Jitter())).Truncate(time.Microsecond)
 			}
 			ok, err := tx.FinishDelivery(ctx, d, w.Owner)
 			if err != nil {
@@ -371,8 +380,6 @@ func (a *App) DeliverDue(ctx context.Context, w *DeliveryWorker) (DeliveryRound,
 				continue // our lease ended and another worker took it over
 			}
 			switch d.State {
-			case pactum.DeliveryDelivered:
-				r.Delivered++
 			case pactum.DeliveryDead:
 				r.Dead++
 				if err := tx.Record("notification.delivery_dead", "delivery", d.ID, nil, d); err != nil {

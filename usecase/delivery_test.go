@@ -304,6 +304,13 @@ func TestDeliveryLeaseExpiry(t *testing.T) {
 			if ok {
 				t.Error("the crashed worker's late outcome was stored")
 			}
+			if err != nil {
+				return err
+			}
+			n, err := tx.MarkDelivered(context.Background(), []string{claimed[0].ID}, "crashed", tx.Now())
+			if n != 0 {
+				t.Error("the crashed worker's late delivery was marked")
+			}
 			return err
 		})
 		if err != nil {
