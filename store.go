@@ -89,6 +89,8 @@ type Queries interface {
 	ModelQueries
 	RunQueries
 	NotificationQueries
+	DeliveryQueries
+	SweepQueries
 	AuditQueries
 	IncidentQueries
 	OutcomeQueries
@@ -132,6 +134,8 @@ type Tx interface {
 	ModelWrites
 	RunWrites
 	NotificationWrites
+	DeliveryWrites
+	SweepWrites
 	AgentWrites
 	IncidentWrites
 	OutcomeWrites

@@ -159,3 +159,29 @@ func stripNotes(v any) {
 		}
 	}
 }
+
+//go:embed notify.json
+var notifyJSON []byte
+
+// NotifyTemplates returns the embedded e-mail templates of notifications,
+// compiled.
+func NotifyTemplates() (*pactum.NotifyTemplates, error) {
+	t, err := ParseNotifyTemplates(notifyJSON)
+	if err != nil {
+		return nil, fmt.Errorf("catalog: notify.json: %w", err)
+	}
+	return t, nil
+}
+
+// ParseNotifyTemplates reads and compiles notification templates in the
+// format of the embedded catalog/notify.json.
+func ParseNotifyTemplates(data []byte) (*pactum.NotifyTemplates, error) {
+	var t pactum.NotifyTemplates
+	if err := decodeLenient(data, &t); err != nil {
+		return nil, pactum.Errorf(pactum.EINVALID, "notification templates: %v", err)
+	}
+	if err := t.Compile(); err != nil {
+		return nil, err
+	}
+	return &t, nil
+}

@@ -213,7 +213,8 @@ func (c *reviewCast) reply(t *testing.T) {
 	nl, err := alice.ListNotificationsWithResponse(ctx, &client.ListNotificationsParams{Unread: ptr(true)})
 	want(t, nl, err, 200, nl.Body)
 	notes := strict[client.NotificationList](t, nl.Body)
-	if notes.Total != 1 || notes.Items[0].Kind != client.NotifyReplyOpen {
+	// Newest first: the reply window, then the submission's screening and receipt.
+	if notes.Total != 3 || notes.Items[0].Kind != client.NotifyReplyOpen || notes.Items[2].Kind != client.NotifySubmitted {
 		t.Fatalf("notifications %s", nl.Body)
 	}
 	mr, err := alice.MarkNotificationReadWithResponse(ctx, notes.Items[0].Id)

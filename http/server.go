@@ -41,6 +41,8 @@ type Config struct {
 	Reviewers      pactum.ReviewerService
 	AllocationRuns pactum.AllocationRunService
 	Notifications  pactum.NotificationService
+	// Deliveries serve the outbox, e-mail preferences and webhooks.
+	Deliveries pactum.DeliveryService
 	// Screening serves the questionnaire and the dry run of screening;
 	// nil leaves their endpoints answering 500.
 	Screening pactum.ScreeningService
@@ -120,6 +122,7 @@ type Services interface {
 	pactum.ObligationService
 	pactum.TimeToAccessService
 	pactum.TransparencyService
+	pactum.DeliveryService
 }
 
 // Serve sets every service of the configuration to s.
@@ -132,6 +135,7 @@ func (c *Config) Serve(s Services) {
 	c.Incidents, c.Outcomes = s, s
 	c.Obligations = s
 	c.TimeToAccess, c.Transparency = s, s
+	c.Deliveries = s
 }
 
 // Server is pactum's HTTP API.

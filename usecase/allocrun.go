@@ -189,9 +189,6 @@ func (a *App) decideRun(ctx context.Context, tx pactum.Tx, u *pactum.User, run *
 		if d.Accept {
 			accepted++
 		}
-		if err := notify(ctx, tx, pactum.DecisionNotice(p, d)); err != nil {
-			return 0, err
-		}
 	}
 	return accepted, nil
 }

@@ -237,8 +237,11 @@ func (s *contestedRun) decidedAsRun(t *testing.T) {
 			t.Errorf("%s: state %s, run outcome %s", p.Title, got.State, o.Outcome)
 		}
 		ns, _, _ := s.uc.FindNotifications(s.mgr, pactum.NotificationFilter{UserID: &p.ApplicantID, ProposalID: &p.ID})
-		if len(ns) != 2 || ns[0].Kind != pactum.NotifyDecision || ns[1].Kind != pactum.NotifyReplyOpen {
-			t.Errorf("%s: %d notifications, want the reply window's and the decision's", p.Title, len(ns))
+		// Newest first: the decision, the reply window, and the
+		// submission's screening and receipt.
+		if len(ns) != 4 || ns[0].Kind != pactum.NotifyDecision || ns[1].Kind != pactum.NotifyReplyOpen ||
+			ns[2].Kind != pactum.NotifyScreening || ns[3].Kind != pactum.NotifySubmitted {
+			t.Errorf("%s: %d notifications, want the decision's, the reply window's, the screening's and the receipt", p.Title, len(ns))
 		}
 	}
 	if r, err := usecase.VerifyAudit(context.Background(), s.db); err != nil || !r.OK {

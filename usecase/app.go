@@ -58,6 +58,12 @@ type Config struct {
 	// Observer learns what use cases did once it is committed (metrics);
 	// nil observes nothing.
 	Observer Observer
+	// EmailNotices writes an e-mail delivery with each notification (to
+	// users whose preferences do not turn the kind off), for the delivery
+	// worker (RunDeliveryWorker) to send; pactum serve sets it when an
+	// SMTP server is configured. Webhook deliveries are written whenever a
+	// subscription names the kind.
+	EmailNotices bool
 }
 
 // App runs pactum's use cases. Create it with New; it is safe for
@@ -81,6 +87,8 @@ type App struct {
 	assurance               pactum.AssurancePolicy
 	agentSilentAfter        time.Duration
 	observer                Observer
+	// emailNotices: Config.EmailNotices.
+	emailNotices bool
 }
 
 // The App implements every service of the domain.
@@ -105,6 +113,7 @@ var (
 	_ pactum.ObligationService    = (*App)(nil)
 	_ pactum.SessionService       = (*App)(nil)
 	_ pactum.SignInLinkService    = (*App)(nil)
+	_ pactum.DeliveryService      = (*App)(nil)
 )
 
 // New returns the use cases over cfg's store and adapters.
@@ -133,6 +142,7 @@ func New(cfg Config) *App {
 	if a.observer == nil {
 		a.observer = noObserver{}
 	}
+	a.emailNotices = cfg.EmailNotices
 	if a.alertFractions == nil {
 		a.alertFractions = pactum.DefaultAlertFractions
 	}

@@ -127,6 +127,9 @@ func (a *App) decide(ctx context.Context, tx pactum.Tx, u *pactum.User, p *pactu
 	if err := tx.Record("proposal.decide", "proposal", p.ID, pactum.StateChange{State: from}, p); err != nil {
 		return err
 	}
+	if err := a.notify(ctx, tx, pactum.DecisionNotice(p, in)); err != nil {
+		return err
+	}
 	if in.Accept {
 		return a.createAllocations(ctx, tx, p, systems)
 	}

@@ -81,7 +81,7 @@ func (a *App) ReportIncident(ctx context.Context, in pactum.IncidentInput) (*pac
 		inc.Overdue = inc.IsOverdue(now)
 		out = inc
 		subject := fmt.Sprintf("Incident reported on allocation %s: %s", al.ID, inc.Title)
-		return notifyManagers(ctx, tx, pactum.NotifyIncident, subject, incidentNotice(inc)+
+		return a.notifyManagers(ctx, tx, pactum.NotifyIncident, subject, incidentNotice(inc)+
 			" Triage it with: pactum incidents triage "+inc.ID+" --note TEXT")
 	})
 	if err != nil {
@@ -238,7 +238,7 @@ func (a *App) TriageIncident(ctx context.Context, id string, in pactum.TriageInp
 		}
 		inc.Overdue = inc.IsOverdue(now)
 		out = inc
-		return notify(ctx, tx, &pactum.Notification{UserID: inc.ReportedBy, Kind: pactum.NotifyIncident,
+		return a.notify(ctx, tx, &pactum.Notification{UserID: inc.ReportedBy, Kind: pactum.NotifyIncident,
 			Subject: fmt.Sprintf("Incident triaged: %s", inc.Title),
 			Body:    fmt.Sprintf("An access manager triaged incident %s: %s %s", inc.ID, note, incidentNotice(inc))})
 	})
@@ -285,7 +285,7 @@ func (a *App) CloseIncident(ctx context.Context, id, outcome string) (*pactum.In
 			return err
 		}
 		out = inc
-		return notify(ctx, tx, &pactum.Notification{UserID: inc.ReportedBy, Kind: pactum.NotifyIncident,
+		return a.notify(ctx, tx, &pactum.Notification{UserID: inc.ReportedBy, Kind: pactum.NotifyIncident,
 			Subject: fmt.Sprintf("Incident closed: %s", inc.Title),
 			Body:    fmt.Sprintf("An access manager closed incident %s. Outcome: %s", inc.ID, inc.Outcome)})
 	})

@@ -92,7 +92,7 @@ func (a *App) notifyAlert(ctx context.Context, tx pactum.Tx, m *pactum.Model, la
 		}
 	}
 	for _, id := range to {
-		if err := notify(ctx, tx, &pactum.Notification{UserID: id, Kind: pactum.NotifyComputeAlert, Subject: subject, Body: body}); err != nil {
+		if err := a.notify(ctx, tx, &pactum.Notification{UserID: id, Kind: pactum.NotifyComputeAlert, Subject: subject, Body: body}); err != nil {
 			return err
 		}
 	}

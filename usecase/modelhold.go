@@ -35,21 +35,21 @@ func (a *App) holdModel(ctx context.Context, tx pactum.Tx, m *pactum.Model, al p
 		"Prepare the Art. 52 notification (see pactum models compute " + m.ID + ") and tell the access managers when it is sent."
 	toManagers := h.Reason + " Check with the provider that the Art. 52 notification is under way, then release the model with: pactum models acknowledge " +
 		m.ID + " --note TEXT"
-	if err := notify(ctx, tx, &pactum.Notification{UserID: m.CreatedBy, Kind: pactum.NotifyModelHold, Subject: subject, Body: toHolder}); err != nil {
+	if err := a.notify(ctx, tx, &pactum.Notification{UserID: m.CreatedBy, Kind: pactum.NotifyModelHold, Subject: subject, Body: toHolder}); err != nil {
 		return err
 	}
-	return notifyManagers(ctx, tx, pactum.NotifyModelHold, subject, toManagers)
+	return a.notifyManagers(ctx, tx, pactum.NotifyModelHold, subject, toManagers)
 }
 
 // notifyManagers notifies every access manager.
-func notifyManagers(ctx context.Context, tx pactum.Tx, kind, subject, body string) error {
+func (a *App) notifyManagers(ctx context.Context, tx pactum.Tx, kind, subject, body string) error {
 	role := pactum.RoleAccessManager
 	managers, _, err := tx.ListUsers(ctx, pactum.Scope{All: true}, pactum.UserFilter{Role: &role, Limit: 1000})
 	if err != nil {
 		return err
 	}
 	for _, u := range managers {
-		if err := notify(ctx, tx, &pactum.Notification{UserID: u.ID, Kind: kind, Subject: subject, Body: body}); err != nil {
+		if err := a.notify(ctx, tx, &pactum.Notification{UserID: u.ID, Kind: kind, Subject: subject, Body: body}); err != nil {
 			return err
 		}
 	}
@@ -99,7 +99,7 @@ func (a *App) AcknowledgeModelHold(ctx context.Context, ref, note string) (*pact
 		if err := tx.Record("model.acknowledge_hold", "model", m.ID, nil, h); err != nil {
 			return err
 		}
-		return notify(ctx, tx, &pactum.Notification{UserID: m.CreatedBy, Kind: pactum.NotifyModelHold,
+		return a.notify(ctx, tx, &pactum.Notification{UserID: m.CreatedBy, Kind: pactum.NotifyModelHold,
 			Subject: fmt.Sprintf("Model %s is released", m.Label()),
 			Body:    fmt.Sprintf("An access manager acknowledged the hold of %s: %s The sites release its held jobs at their next cycle.", m.Label(), h.Note)})
 	})

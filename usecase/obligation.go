@@ -75,14 +75,14 @@ func (a *App) FindObligationByID(ctx context.Context, id string) (*pactum.Obliga
 }
 
 // notifyOrganization notifies every applicant of an organization.
-func notifyOrganization(ctx context.Context, tx pactum.Tx, orgID, kind, subject, body string) error {
+func (a *App) notifyOrganization(ctx context.Context, tx pactum.Tx, orgID, kind, subject, body string) error {
 	role := pactum.RoleApplicant
 	users, _, err := tx.ListUsers(ctx, pactum.Scope{All: true}, pactum.UserFilter{Role: &role, OrganizationID: &orgID, Limit: 1000})
 	if err != nil {
 		return err
 	}
 	for _, u := range users {
-		if err := notify(ctx, tx, &pactum.Notification{UserID: u.ID, Kind: kind, Subject: subject, Body: body}); err != nil {
+		if err := a.notify(ctx, tx, &pactum.Notification{UserID: u.ID, Kind: kind, Subject: subject, Body: body}); err != nil {
 			return err
 		}
 	}
@@ -130,7 +130,7 @@ func (a *App) SubmitObligation(ctx context.Context, id string, in pactum.Submiss
 		if err := tx.Record("obligation.submit", "obligation", o.ID, nil, o); err != nil {
 			return err
 		}
-		return notifyManagers(ctx, tx, pactum.NotifyObligation, fmt.Sprintf("Obligation submitted: %s", o.Title),
+		return a.notifyManagers(ctx, tx, pactum.NotifyObligation, fmt.Sprintf("Obligation submitted: %s", o.Title),
 			fmt.Sprintf("The holder of allocation %s submitted obligation %s (%s). Accept it with: pactum obligations accept %s; or return it with: pactum obligations return %s --reason TEXT",
 				o.AllocationID, o.ID, o.Title, o.ID, o.ID))
 	})
@@ -193,7 +193,7 @@ func (a *App) ReviewObligation(ctx context.Context, id string, accept bool, reas
 		if err := tx.Record(action, "obligation", o.ID, nil, o); err != nil {
 			return err
 		}
-		return notifyOrganization(ctx, tx, o.OrganizationID, pactum.NotifyObligation, subject, body)
+		return a.notifyOrganization(ctx, tx, o.OrganizationID, pactum.NotifyObligation, subject, body)
 	})
 	if err != nil {
 		return nil, err
@@ -300,12 +300,12 @@ func (a *App) sendNotice(ctx context.Context, tx pactum.Tx, o *pactum.Obligation
 		}
 		r.Overdue++
 		subject := "Obligation overdue: " + o.Title
-		if err := notifyOrganization(ctx, tx, o.OrganizationID, pactum.NotifyObligation, subject,
+		if err := a.notifyOrganization(ctx, tx, o.OrganizationID, pactum.NotifyObligation, subject,
 			fmt.Sprintf("Obligation %s (%s) of allocation %s was due %s and is overdue. Submit it with: pactum obligations submit %s --report TEXT",
 				o.ID, o.Title, o.AllocationID, due, o.ID)); err != nil {
 			return err
 		}
-		return notifyManagers(ctx, tx, pactum.NotifyObligation, subject,
+		return a.notifyManagers(ctx, tx, pactum.NotifyObligation, subject,
 			fmt.Sprintf("Obligation %s (%s) of allocation %s (organization %s) was due %s and is overdue. See pactum allocations compliance %s; declare a breach with: pactum allocations breach %s --reason TEXT",
 				o.ID, o.Title, o.AllocationID, o.OrganizationID, due, o.AllocationID, o.AllocationID))
 	case pactum.NoticeBreach:
@@ -322,7 +322,7 @@ func (a *App) sendNotice(ctx context.Context, tx pactum.Tx, o *pactum.Obligation
 			return err
 		}
 		r.Reminders++
-		return notifyOrganization(ctx, tx, o.OrganizationID, pactum.NotifyObligation, "Obligation due soon: "+o.Title,
+		return a.notifyOrganization(ctx, tx, o.OrganizationID, pactum.NotifyObligation, "Obligation due soon: "+o.Title,
 			fmt.Sprintf("Obligation %s (%s) of allocation %s is due %s. Submit it with: pactum obligations submit %s --report TEXT",
 				o.ID, o.Title, o.AllocationID, due, o.ID))
 	}
@@ -340,10 +340,10 @@ func (a *App) breachDeclared(ctx context.Context, tx pactum.Tx, b *pactum.Breach
 	subject := "Breach declared: allocation " + b.AllocationID + " is suspended"
 	body := "A breach of allocation " + b.AllocationID + " is declared: " + b.Reason +
 		". Its site suspends the allocation (no new jobs) until an access manager clears the breach."
-	if err := notifyOrganization(ctx, tx, al.OrganizationID, pactum.NotifyObligation, subject, body); err != nil {
+	if err := a.notifyOrganization(ctx, tx, al.OrganizationID, pactum.NotifyObligation, subject, body); err != nil {
 		return err
 	}
-	return notifyManagers(ctx, tx, pactum.NotifyObligation, subject, body+" Clear it with: pactum allocations breach "+b.AllocationID+" --clear --reason TEXT")
+	return a.notifyManagers(ctx, tx, pactum.NotifyObligation, subject, body+" Clear it with: pactum allocations breach "+b.AllocationID+" --clear --reason TEXT")
 }
 
 // Compliance returns an allocation's compliance (pactum.AssessCompliance)
@@ -425,7 +425,7 @@ func (a *App) ClearBreach(ctx context.Context, allocationID, reason string) (*pa
 		if err := tx.Record("allocation.clear_breach", "allocation", al.ID, nil, b); err != nil {
 			return nil, err
 		}
-		return b, notifyOrganization(ctx, tx, al.OrganizationID, pactum.NotifyObligation, "Breach cleared: allocation "+al.ID+" resumes",
+		return b, a.notifyOrganization(ctx, tx, al.OrganizationID, pactum.NotifyObligation, "Breach cleared: allocation "+al.ID+" resumes",
 			"An access manager cleared the breach of allocation "+al.ID+": "+reason+" Its site resumes the allocation at its next cycle.")
 	})
 }

@@ -130,7 +130,7 @@ func (a *App) AdvanceReview(ctx context.Context, proposalID string) (*pactum.Rev
 		after := map[string]any{"stage": t.Stage}
 		if t.Stage == pactum.StageReply {
 			end := t.StageStartedAt.AddDate(0, 0, progress.Rubric.ReplyDays)
-			if err := notify(ctx, tx, pactum.ReplyOpenNotice(p, end)); err != nil {
+			if err := a.notify(ctx, tx, pactum.ReplyOpenNotice(p, end)); err != nil {
 				return err
 			}
 			after["notified"] = p.ApplicantID
@@ -153,9 +153,12 @@ func saveTrack(ctx context.Context, tx pactum.Tx, t *pactum.ReviewTrack, pr *pac
 
 // notify writes a notification in the transaction of the change it
 // reports; the change's audit event names who was notified.
-func notify(ctx context.Context, tx pactum.Tx, n *pactum.Notification) error {
+func (a *App) notify(ctx context.Context, tx pactum.Tx, n *pactum.Notification) error {
 	n.ID, n.CreatedAt = newID(), tx.Now()
-	return tx.InsertNotification(ctx, n)
+	if err := tx.InsertNotification(ctx, n); err != nil {
+		return err
+	}
+	return a.enqueue(ctx, tx, n)
 }
 
 // SubmitReview writes (or, while the stage is open, rewrites) the caller's

@@ -216,7 +216,7 @@ func (a *App) AssignReviewers(ctx context.Context, callID string, stage pactum.R
 		}
 		planned, short := pactum.PlanAssignments(*plan)
 		rep.Shortfalls = append(rep.Shortfalls, short...)
-		return assign(ctx, tx, u, callID, plan, planned, rep)
+		return a.assign(ctx, tx, u, callID, plan, planned, rep)
 	})
 	if err != nil {
 		return nil, err
@@ -271,7 +271,7 @@ func exclusions(ctx context.Context, tx pactum.Tx, callID string, stage pactum.R
 }
 
 // assign stores the planned assignments, each notified and audited.
-func assign(ctx context.Context, tx pactum.Tx, u *pactum.User, callID string, plan *pactum.AssignmentPlan, planned []pactum.PlannedAssignment, rep *pactum.AssignmentReport) error {
+func (a *App) assign(ctx context.Context, tx pactum.Tx, u *pactum.User, callID string, plan *pactum.AssignmentPlan, planned []pactum.PlannedAssignment, rep *pactum.AssignmentReport) error {
 	titles := map[string]string{}
 	for _, p := range plan.Proposals {
 		titles[p.ID] = p.Title
@@ -284,7 +284,7 @@ func assign(ctx context.Context, tx pactum.Tx, u *pactum.User, callID string, pl
 		if err := tx.InsertAssignment(ctx, as); err != nil {
 			return err
 		}
-		if err := notify(ctx, tx, pactum.AssignmentNotice(as, titles[as.ProposalID])); err != nil {
+		if err := a.notify(ctx, tx, pactum.AssignmentNotice(as, titles[as.ProposalID])); err != nil {
 			return err
 		}
 		if err := tx.Record("review.assign", "assignment", as.ID, nil, as); err != nil {

@@ -173,6 +173,9 @@ func (a *App) route(ctx context.Context, u *pactum.User, p *pactum.Proposal, cal
 			if err := a.afterRouting(ctx, tx, p, call, systems); err != nil {
 				return err
 			}
+			if err := a.notifyRouted(ctx, tx, p); err != nil {
+				return err
+			}
 			if p.State != pactum.ProposalApproved {
 				return nil
 			}
@@ -249,4 +252,20 @@ func openReview(ctx context.Context, tx pactum.Tx, p *pactum.Proposal, call *pac
 		return err
 	}
 	return tx.Record("review.open", "proposal", p.ID, nil, map[string]any{"stage": t.Stage, "stages": t.Stages})
+}
+
+// notifyRouted tells the applicant that their proposal was received, how
+// its screening came out and, when the screening decided it (approved in
+// the fast lane, or denied), the decision.
+func (a *App) notifyRouted(ctx context.Context, tx pactum.Tx, p *pactum.Proposal) error {
+	if err := a.notify(ctx, tx, pactum.SubmissionNotice(p)); err != nil {
+		return err
+	}
+	if err := a.notify(ctx, tx, pactum.ScreeningNotice(p)); err != nil {
+		return err
+	}
+	if p.Decision != nil && (p.State == pactum.ProposalApproved || p.State == pactum.ProposalRejected) {
+		return a.notify(ctx, tx, pactum.DecisionNotice(p, pactum.DecisionInput{Accept: p.Decision.Accept, Reason: p.Decision.Reason}))
+	}
+	return nil
 }

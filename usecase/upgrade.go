@@ -116,7 +116,7 @@ func (a *App) CarryForward(ctx context.Context) (*CarryReport, error) {
 				" are not acknowledged yet. Jobs keep running until " + until.UTC().Format(time.RFC3339) +
 				"; after that, the site suspends the allocation until they are. Acknowledge each with: pactum allocations conditions ack " +
 				al.ID + " RULE_ID --statement TEXT"
-			return notifyOrganization(ctx, tx, al.OrganizationID, pactum.NotifyObligation, subject, body)
+			return a.notifyOrganization(ctx, tx, al.OrganizationID, pactum.NotifyObligation, subject, body)
 		})
 		if pactum.ErrorCode(err) == pactum.ECONFLICT {
 			continue // given by another instance starting at the same time

@@ -389,6 +389,11 @@ func (a *App) crossThresholds(ctx context.Context, tx pactum.Tx, u *pactum.User,
 		}); err != nil {
 			return err
 		}
+		if err := a.notifyOrganization(ctx, tx, al.OrganizationID, pactum.NotifyUsageThreshold,
+			fmt.Sprintf("Allocation %s on %s has used %d %% of its grant", al.ID, al.SystemID, t),
+			usageThresholdNotice(al, t)); err != nil {
+			return err
+		}
 	}
 	if after < limit || al.State != pactum.AllocationActive {
 		// Not at the grant, or not active when the batch began: an
@@ -490,4 +495,15 @@ func (a *App) FindUsageRecords(ctx context.Context, f pactum.UsageFilter) ([]*pa
 		r.FLOP, r.EnergyJ = pactum.ModelFLOP(sys, mfu, r.GPUSeconds, b), pactum.ModelEnergyJ(sys, r.GPUSeconds, b)
 	}
 	return recs, total, nil
+}
+
+// usageThresholdNotice tells an organization what a crossed threshold
+// means for its allocation.
+func usageThresholdNotice(al *pactum.Allocation, percent int) string {
+	what := "Plan the rest of the work within what is left, or ask for more."
+	if percent >= 100 {
+		what = "The grant is used up: the allocation is exhausted and its jobs are no longer admitted."
+	}
+	return fmt.Sprintf("Allocation %s on %s has used %d %% of its grant of %g %s. %s (pactum allocations usage %s)",
+		al.ID, al.SystemID, percent, al.Amount, al.Unit, what, al.ID)
 }

@@ -274,6 +274,13 @@ func (s *ingestScenario) thresholds(t *testing.T) {
 	if evs := s.events(t, "allocation.exhaust"); len(evs) != 1 || evs[0].SubjectID != a.ID || evs[0].ActorID != op.ID {
 		t.Errorf("exhaust events: %+v", evs)
 	}
+	var notes []string // newest first
+	for _, n := range s.noticesOf(t, s.f.ApplicantA, pactum.NotifyUsageThreshold) {
+		notes = append(notes, n.Subject)
+	}
+	if len(notes) != 3 || !strings.Contains(notes[0], "100 %") || !strings.Contains(notes[1], "90 %") || !strings.Contains(notes[2], "75 %") {
+		t.Errorf("the organization's threshold notices: %q", notes)
+	}
 	if got, err := s.uc.FindAllocationByID(storetest.As(s.f.ApplicantA), a.ID); err != nil || got.State != pactum.AllocationExhausted {
 		t.Errorf("allocation: %+v %v", got, err)
 	}

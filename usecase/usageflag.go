@@ -96,7 +96,7 @@ func (a *App) flagNotAsAsked(ctx context.Context, tx pactum.Tx, bt *batch, delta
 			to = append(to, m.ID)
 		}
 		for _, id := range to {
-			if err := notify(ctx, tx, pactum.NotAsAskedNotice(id, f, al, p)); err != nil {
+			if err := a.notify(ctx, tx, pactum.NotAsAskedNotice(id, f, al, p)); err != nil {
 				return err
 			}
 		}

@@ -14,6 +14,7 @@ import (
 func newNotificationsCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{Use: "notifications", Aliases: []string{"inbox"}, Short: "Your notifications (review assignments, reviews to reply to, decisions)"}
 	cmd.AddCommand(newNotificationsListCmd(e), newNotificationsReadCmd(e))
+	cmd.AddCommand(deliveryCmds(e)...)
 	return cmd
 }
 

@@ -83,6 +83,10 @@ an access manager's or auditor's token unless --metrics-public.`,
 			if err != nil {
 				return err
 			}
+			notices, err := notifyConfig(cmd)
+			if err != nil {
+				return err
+			}
 			dbWait, _ := cmd.Flags().GetDuration("db-wait")
 			a, err := openAppWaiting(cmd.Context(), dsn, logger, rules, dbWait, silentAfter, func(c *usecase.Config) {
 				c.DocumentKey, c.AlertFractions = docKey, fractions
@@ -90,6 +94,7 @@ an access manager's or auditor's token unless --metrics-public.`,
 				if terms != nil {
 					c.Obligations = terms
 				}
+				c.EmailNotices = notices.email
 			}, signInOpts)
 			if err != nil {
 				return err
@@ -119,6 +124,11 @@ an access manager's or auditor's token unless --metrics-public.`,
 				"ruleset", a.ruleset.Version(), "ruleset_hash", a.ruleset.Hash()[:12])
 			fmt.Fprintf(e.stdout, "pactum listening on %s (API at %s/api/v1, OpenAPI at %s/api/v1/openapi.json)\n",
 				srv.URL(), srv.URL(), srv.URL())
+			delivered, err := startDeliveries(cmd.Context(), a, notices, logger)
+			if err != nil {
+				_ = srv.Close()
+				return err
+			}
 			swept := make(chan struct{})
 			if sweepEvery > 0 {
 				go func() { defer close(swept); a.uc.RunObligationSweeper(cmd.Context(), sweepEvery) }()
@@ -128,6 +138,7 @@ an access manager's or auditor's token unless --metrics-public.`,
 			<-cmd.Context().Done()
 			logger.Info("shutting down")
 			<-swept
+			<-delivered
 			return srv.Close()
 		},
 	}
@@ -147,6 +158,7 @@ an access manager's or auditor's token unless --metrics-public.`,
 	cmd.Flags().Duration("sweep-interval", time.Hour, "how often to send obligation reminders, overdue notices and automatic breaches (each once, also with several instances); 0 does not sweep")
 	cmd.Flags().String("obligations", "", "obligation terms file (the format of the embedded catalog/obligations.json) instead of the embedded terms")
 	signInFlags(cmd)
+	notifyFlags(cmd)
 	cmd.Flags().Bool("metrics-public", false, "serve /metrics without a token (default: an access manager's or auditor's token is needed, since the API faces the internet)")
 	serveOpsFlags(cmd)
 	withSettings(e, cmd)

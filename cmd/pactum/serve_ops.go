@@ -18,7 +18,7 @@ import (
 func serveOpsFlags(cmd *cobra.Command) {
 	cmd.Long += serveOpsHelp
 	cmd.Flags().String("log-format", "text", "log format: text (key=value lines) or json (one object a line, for a log collector)")
-	cmd.Flags().Duration("agent-silent-after", pactum.DefaultAgentSilentAfter, "how long a site's agent may go without a heartbeat before it is shown silent (pactum sites agents, /metrics)")
+	cmd.Flags().Duration("agent-silent-after", pactum.DefaultAgentSilentAfter, "how long a site's agent may go without a heartbeat before it is shown silent (pactum sites agents, /metrics) and access managers and the site's operators are told")
 }
 
 // serveOpsHelp is appended to serve's help: logs, request IDs, metrics
