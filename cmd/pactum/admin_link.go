@@ -4,7 +4,6 @@ package main
 
 import (
 	"fmt"
-	"log/slog"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -36,12 +35,8 @@ deactivated or a flag is wrong.`,
 			if !strings.HasPrefix(base, "https://") && !strings.HasPrefix(base, "http://127.0.0.1") && !strings.HasPrefix(base, "http://localhost") {
 				return pactum.Errorf(pactum.EINVALID, "--url %q: give the server's address, https:// (or http:// on 127.0.0.1 or localhost)", base)
 			}
-			dsn, err := readOnlyDSN(cmd) // an existing database only
-			if err != nil {
-				return err
-			}
 			ctx := cmd.Context()
-			a, err := openApp(ctx, dsn, slog.New(slog.DiscardHandler), "", nil)
+			a, err := openExisting(cmd)
 			if err != nil {
 				return err
 			}

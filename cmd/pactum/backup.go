@@ -204,6 +204,16 @@ func newAdminCmd(e *env) *cobra.Command {
 	return cmd
 }
 
+// openExisting opens the use cases on the existing database of --data or
+// --db, for the operator's offline commands: it never creates one.
+func openExisting(cmd *cobra.Command) (*app, error) {
+	dsn, err := readOnlyDSN(cmd)
+	if err != nil {
+		return nil, err
+	}
+	return openApp(cmd.Context(), dsn, slog.New(slog.DiscardHandler), "", nil)
+}
+
 func newAdminRecoverCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "recover --email EMAIL (--data DIR | --db URL)",
@@ -230,12 +240,8 @@ they are deactivated.`,
 					operator = u.Username
 				}
 			}
-			dsn, err := readOnlyDSN(cmd) // an existing database only
-			if err != nil {
-				return err
-			}
 			ctx := cmd.Context()
-			a, err := openApp(ctx, dsn, slog.New(slog.DiscardHandler), "", nil)
+			a, err := openExisting(cmd)
 			if err != nil {
 				return err
 			}
