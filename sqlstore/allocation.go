@@ -64,8 +64,7 @@ func (q *queries) ListAllocations(ctx context.Context, s pactum.Scope, f pactum.
 	if f.State != nil {
 		w.add("a.state = ?", string(*f.State))
 	}
-	query := strings.Replace(allocationSelect, " FROM", ", COUNT(*) OVER () FROM", 1) + w.String() + ` ORDER BY a.id DESC` + w.page(f.Limit, f.Offset)
-	return listPage(ctx, q.q, "find allocations", query, w.args, func(row scanner, extra ...any) (*pactum.Allocation, error) {
+	return listCounted(ctx, q.q, "find allocations", allocationSelect, &w, "a.id DESC", f.Limit, f.Offset, func(row scanner, extra ...any) (*pactum.Allocation, error) {
 		a, _, err := scanAllocation(row, extra...)
 		return a, err
 	})

@@ -45,7 +45,7 @@ func (q *queries) ListAuditEvents(ctx context.Context, f pactum.AuditFilter) ([]
 	if f.AfterSeq > 0 {
 		w.add("seq > ?", f.AfterSeq)
 	}
-	return listCounted(ctx, q.q, "find audit events", auditColumns, "audit_events", &w, "seq", f.Limit, f.Offset, scanAuditEvent)
+	return listCounted(ctx, q.q, "find audit events", `SELECT `+auditColumns+` FROM audit_events`, &w, "seq", f.Limit, f.Offset, scanAuditEvent)
 }
 
 // GetAuditHead returns the chain's last sequence number and hash; ENOTFOUND

@@ -69,8 +69,7 @@ func (q *queries) ListCalls(ctx context.Context, f pactum.CallFilter) ([]*pactum
 		w.add("opens_at <= ?", f.OpenAt.UTC())
 		w.add("cutoff_at > ?", f.OpenAt.UTC())
 	}
-	query := `SELECT ` + callColumns + `, COUNT(*) OVER () FROM calls` + w.String() + ` ORDER BY id DESC` + w.page(f.Limit, f.Offset)
-	return listPage(ctx, q.q, "find calls", query, w.args, scanCall)
+	return listCounted(ctx, q.q, "find calls", `SELECT `+callColumns+` FROM calls`, &w, "id DESC", f.Limit, f.Offset, scanCall)
 }
 
 // SetCallTerms writes c's terms; ENOTFOUND for an unknown call.

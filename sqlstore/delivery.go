@@ -54,9 +54,8 @@ func (q *queries) ListDeliveries(ctx context.Context, f pactum.DeliveryFilter) (
 	if f.NotificationID != nil {
 		w.add("d.notification_id = ?", *f.NotificationID)
 	}
-	query := `SELECT ` + deliveryColumns + `, COUNT(*) OVER () FROM notification_deliveries d` + w.String() +
-		` ORDER BY d.created_at DESC, d.id DESC` + w.page(f.Limit, f.Offset)
-	return listPage(ctx, q.q, "find deliveries", query, w.args, scanDelivery)
+	return listCounted(ctx, q.q, "find deliveries", `SELECT `+deliveryColumns+` FROM notification_deliveries d`, &w,
+		"d.created_at DESC, d.id DESC", f.Limit, f.Offset, scanDelivery)
 }
 
 // GetDelivery returns a delivery, or ENOTFOUND.

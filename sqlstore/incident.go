@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/pactum/pactum"
 )
@@ -86,14 +85,13 @@ func (q *queries) ListIncidents(ctx context.Context, s pactum.Scope, f pactum.In
 	if f.State != nil {
 		w.add("i.state = ?", string(*f.State))
 	}
-	order := ` ORDER BY i.id DESC`
+	order := "i.id DESC"
 	if f.OverdueAt != nil {
 		w.add("i.state <> ?", string(pactum.IncidentClosed))
 		w.add("i.due_at < ?", *f.OverdueAt)
-		order = ` ORDER BY i.due_at, i.id`
+		order = "i.due_at, i.id"
 	}
-	query := strings.Replace(incidentSelect, " FROM", ", COUNT(*) OVER () FROM", 1) + w.String() + order + w.page(f.Limit, f.Offset)
-	return listPage(ctx, q.q, "find incidents", query, w.args, scanIncident)
+	return listCounted(ctx, q.q, "find incidents", incidentSelect, &w, order, f.Limit, f.Offset, scanIncident)
 }
 
 // CountOpenIncidents counts an allocation's incidents not closed.

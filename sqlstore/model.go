@@ -70,9 +70,8 @@ func (q *queries) ListModels(ctx context.Context, f pactum.ModelFilter) ([]*pact
 			w.add("version = ?", version)
 		}
 	}
-	query := `SELECT ` + modelColumns + `, COUNT(*) OVER () FROM models` + w.String() +
-		` ORDER BY organization_id, name, version` + w.page(f.Limit, f.Offset)
-	return listPage(ctx, q.q, "find models", query, w.args, scanModel)
+	return listCounted(ctx, q.q, "find models", `SELECT `+modelColumns+` FROM models`, &w, "organization_id, name, version",
+		f.Limit, f.Offset, scanModel)
 }
 
 const modelUsageColumns = `u.model_num, u.allocation_id, u.phase, u.organization_id, u.jobs, u.gpu_seconds,

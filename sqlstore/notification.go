@@ -49,8 +49,8 @@ func (q *queries) ListNotifications(ctx context.Context, s pactum.Scope, f pactu
 	if f.Unread {
 		w.conds = append(w.conds, "read_at IS NULL")
 	}
-	query := `SELECT ` + notificationColumns + `, COUNT(*) OVER () FROM notifications` + w.String() + ` ORDER BY id DESC` + w.page(f.Limit, f.Offset)
-	return listPage(ctx, q.q, "find notifications", query, w.args, scanNotification)
+	return listCounted(ctx, q.q, "find notifications", `SELECT `+notificationColumns+` FROM notifications`, &w, "id DESC",
+		f.Limit, f.Offset, scanNotification)
 }
 
 // GetNotification returns a notification, or ENOTFOUND.

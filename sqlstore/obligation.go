@@ -68,9 +68,8 @@ func (q *queries) ListObligations(ctx context.Context, s pactum.Scope, f pactum.
 	if f.OverdueAt != nil {
 		w.add(pendingStates+" AND o.due_at <= ?", f.OverdueAt.UTC())
 	}
-	query := `SELECT ` + obligationColumns + `, s.site, COUNT(*) OVER () FROM obligations o JOIN allocations a ON a.id = o.allocation_id
-		JOIN systems s ON s.id = a.system_id` + w.String() + ` ORDER BY o.due_at, o.id` + w.page(f.Limit, f.Offset)
-	return listPage(ctx, q.q, "find obligations", query, w.args, func(row scanner, extra ...any) (*pactum.Obligation, error) {
+	return listCounted(ctx, q.q, "find obligations", `SELECT `+obligationColumns+`, s.site FROM obligations o
+		JOIN allocations a ON a.id = o.allocation_id JOIN systems s ON s.id = a.system_id`, &w, "o.due_at, o.id", f.Limit, f.Offset, func(row scanner, extra ...any) (*pactum.Obligation, error) {
 		o, _, err := scanObligation(row, extra...)
 		return o, err
 	})

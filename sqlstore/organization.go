@@ -59,6 +59,6 @@ func (q *queries) ListOrganizations(ctx context.Context, s pactum.Scope, f pactu
 	if f.Country != nil {
 		w.add("country = ?", *f.Country)
 	}
-	query := `SELECT ` + orgColumns + `, COUNT(*) OVER () FROM organizations` + w.String() + ` ORDER BY legal_name, id` + w.page(f.Limit, f.Offset)
-	return listPage(ctx, q.q, "find organizations", query, w.args, scanOrg)
+	return listCounted(ctx, q.q, "find organizations", `SELECT `+orgColumns+` FROM organizations`, &w, "legal_name, id",
+		f.Limit, f.Offset, scanOrg)
 }

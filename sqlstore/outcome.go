@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/pactum/pactum"
 )
@@ -61,8 +60,7 @@ func (q *queries) ListOutcomes(ctx context.Context, s pactum.Scope, f pactum.Out
 	if f.Kind != nil {
 		w.add("o.kind = ?", string(*f.Kind))
 	}
-	query := strings.Replace(outcomeSelect, " FROM", ", COUNT(*) OVER () FROM", 1) + w.String() + ` ORDER BY o.id DESC` + w.page(f.Limit, f.Offset)
-	return listPage(ctx, q.q, "find outcomes", query, w.args, scanOutcome)
+	return listCounted(ctx, q.q, "find outcomes", outcomeSelect, &w, "o.id DESC", f.Limit, f.Offset, scanOutcome)
 }
 
 // InsertOutcome adds an outcome.

@@ -134,7 +134,7 @@ func (q *queries) ListProposals(ctx context.Context, s pactum.Scope, f pactum.Pr
 	if f.Mode != nil {
 		w.add("mode = ?", string(*f.Mode))
 	}
-	return listCounted(ctx, q.q, "find proposals", proposalColumns, "proposals", &w, "id DESC", f.Limit, f.Offset, scanProposal)
+	return listCounted(ctx, q.q, "find proposals", `SELECT `+proposalColumns+` FROM proposals`, &w, "id DESC", f.Limit, f.Offset, scanProposal)
 }
 
 // ListSubmittedProposals returns every proposal that left draft, oldest

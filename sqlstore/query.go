@@ -8,6 +8,7 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/pactum/pactum"
@@ -64,49 +65,32 @@ func (w *where) page(l, offset int) string {
 	return fmt.Sprintf(" LIMIT $%d OFFSET $%d", len(w.args)-1, len(w.args))
 }
 
-// listPage runs a list query whose last column is COUNT(*) OVER () and
-// scans every row with scan, returning the page (never nil) and the total
-// matching. what names the list in errors ("find proposals").
-func listPage[T any](ctx context.Context, q querier, what, query string, args []any, scan func(scanner, ...any) (T, error)) ([]T, int, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("%s: %w", what, err)
-	}
-	defer rows.Close()
-	out := []T{}
-	var total int
-	for rows.Next() {
-		x, err := scan(rows, &total)
-		if err != nil {
-			return nil, 0, fmt.Errorf("%s: scan: %w", what, err)
-		}
-		out = append(out, x)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("%s: %w", what, err)
-	}
-	return out, total, nil
-}
-
-// listCounted returns one page of `SELECT columns FROM from` + w, in
-// order, and how many rows match w in all, counted by a query of its own:
-// COUNT(*) OVER () beside wide rows (a proposal's content, an event's
-// snapshots) made SQLite read every match's columns to count them, tens of
-// milliseconds per thousand rows, where a count reads an index. The count
-// is also right for a page past the end, which has no row to carry it.
-func listCounted[T any](ctx context.Context, q querier, what, columns, from string, w *where, order string, l, offset int,
+// listCounted returns one page of selectQuery (SELECT columns FROM …)
+// filtered by w and sorted by order, and how many rows match w in all,
+// counted by a query of its own over the same FROM: COUNT(*) OVER ()
+// beside wide rows (a proposal's content, an event's snapshots) made
+// SQLite read every match's columns to count them, tens of milliseconds
+// per thousand rows, where a count reads an index. The count is also
+// right for a page past the end, which has no row to carry it.
+func listCounted[T any](ctx context.Context, q querier, what, selectQuery string, w *where, order string, l, offset int,
 	scan func(scanner, ...any) (T, error)) ([]T, int, error) {
+	loc := fromClause.FindStringIndex(selectQuery)
+	if loc == nil {
+		return nil, 0, fmt.Errorf("%s: no FROM in the query", what)
+	}
 	var total int
-	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+from+w.String(), w.args...).Scan(&total); err != nil {
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*)`+selectQuery[loc[0]:]+w.String(), w.args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("%s: count: %w", what, err)
 	}
-	query := `SELECT ` + columns + ` FROM ` + from + w.String() + ` ORDER BY ` + order + w.page(l, offset)
-	out, err := listAll(ctx, q, what, query, w.args, scan)
+	out, err := listAll(ctx, q, what, selectQuery+w.String()+` ORDER BY `+order+w.page(l, offset), w.args, scan)
 	if err != nil {
 		return nil, 0, err
 	}
 	return out, total, nil
 }
+
+// fromClause finds a list query's FROM (its columns hold no subquery).
+var fromClause = regexp.MustCompile(`\sFROM\s`)
 
 // listAll runs a query and scans every row with scan, returning them all
 // (never nil). what names the list in errors.

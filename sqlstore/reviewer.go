@@ -72,8 +72,7 @@ func (q *queries) ListReviewerProfiles(ctx context.Context, s pactum.Scope, f pa
 		k, _ := json.Marshal(strings.ToLower(strings.TrimSpace(*f.Expertise)))
 		w.add("p.expertise LIKE ?", "%"+string(k)+"%")
 	}
-	query := `SELECT ` + profileColumns + `, COUNT(*) OVER ()` + profileFrom + w.String() + ` ORDER BY u.email` + w.page(f.Limit, f.Offset)
-	return listPage(ctx, q.q, "find reviewers", query, w.args, scanProfile)
+	return listCounted(ctx, q.q, "find reviewers", profileSelect, &w, "u.email", f.Limit, f.Offset, scanProfile)
 }
 
 // SaveReviewerProfile writes a profile: inserted at version 0, else
@@ -190,8 +189,8 @@ func (q *queries) ListAssignments(ctx context.Context, s pactum.Scope, f pactum.
 	if f.State != nil {
 		w.add("state = ?", string(*f.State))
 	}
-	query := `SELECT ` + assignmentColumns + `, COUNT(*) OVER () FROM review_assignments` + w.String() + ` ORDER BY id` + w.page(f.Limit, f.Offset)
-	return listPage(ctx, q.q, "find assignments", query, w.args, scanAssignment)
+	return listCounted(ctx, q.q, "find assignments", `SELECT `+assignmentColumns+` FROM review_assignments`, &w, "id",
+		f.Limit, f.Offset, scanAssignment)
 }
 
 // ListCallAssignments returns every assignment in a call.
@@ -275,8 +274,7 @@ func (q *queries) ListConflicts(ctx context.Context, s pactum.Scope, f pactum.Co
 	if f.Status != nil {
 		w.add("status = ?", string(*f.Status))
 	}
-	query := `SELECT ` + conflictColumns + `, COUNT(*) OVER () FROM conflicts` + w.String() + ` ORDER BY id` + w.page(f.Limit, f.Offset)
-	return listPage(ctx, q.q, "find conflicts", query, w.args, scanConflict)
+	return listCounted(ctx, q.q, "find conflicts", `SELECT `+conflictColumns+` FROM conflicts`, &w, "id", f.Limit, f.Offset, scanConflict)
 }
 
 // ListActiveConflicts returns the active conflicts on a call's proposals.

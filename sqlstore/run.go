@@ -133,8 +133,7 @@ func (q *queries) ListRuns(ctx context.Context, f pactum.AllocationRunFilter) ([
 	if f.CallID != nil {
 		w.add("call_id = ?", *f.CallID)
 	}
-	query := `SELECT ` + runColumns + `, COUNT(*) OVER () FROM allocation_runs` + w.String() + ` ORDER BY id DESC` + w.page(f.Limit, f.Offset)
-	return listPage(ctx, q.q, "find allocation runs", query, w.args, func(row scanner, extra ...any) (*pactum.AllocationRun, error) {
+	return listCounted(ctx, q.q, "find allocation runs", `SELECT `+runColumns+` FROM allocation_runs`, &w, "id DESC", f.Limit, f.Offset, func(row scanner, extra ...any) (*pactum.AllocationRun, error) {
 		r, _, err := scanRun(row, extra...)
 		if err == nil {
 			r.Outcomes = nil

@@ -617,10 +617,9 @@ func (q *queries) ListUsageRecords(ctx context.Context, f pactum.UsageFilter) ([
 		w.add("r.final = ?", *f.Final)
 	}
 	query := `SELECT r.cluster, r.job_id, b.allocation_id, b.username, r.state, r.final, r.start_at, r.end_at, r.elapsed, r.gpu_seconds,
-		r.node_seconds, r.cpu_seconds, r.claim, r.gpu_util, r.energy_raw, COUNT(*) OVER ()
-		FROM usage_records r JOIN usage_buckets b ON b.id = r.bucket` + w.String() +
-		` ORDER BY COALESCE(r.start_at, 0) DESC, r.job_id DESC` + w.page(f.Limit, f.Offset)
-	return listPage(ctx, q.q, "find usage records", query, w.args, func(row scanner, extra ...any) (*pactum.UsageRecord, error) {
+		r.node_seconds, r.cpu_seconds, r.claim, r.gpu_util, r.energy_raw
+		FROM usage_records r JOIN usage_buckets b ON b.id = r.bucket`
+	return listCounted(ctx, q.q, "find usage records", query, &w, "COALESCE(r.start_at, 0) DESC, r.job_id DESC", f.Limit, f.Offset, func(row scanner, extra ...any) (*pactum.UsageRecord, error) {
 		r := &pactum.UsageRecord{}
 		var start, end sql.NullInt64
 		var claim int64

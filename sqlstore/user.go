@@ -67,8 +67,7 @@ func (q *queries) ListUsers(ctx context.Context, s pactum.Scope, f pactum.UserFi
 	if f.Email != nil {
 		w.add("email = ?", *f.Email)
 	}
-	query := `SELECT ` + userColumns + `, COUNT(*) OVER () FROM users` + w.String() + ` ORDER BY email` + w.page(f.Limit, f.Offset)
-	return listPage(ctx, q.q, "find users", query, w.args, scanUser)
+	return listCounted(ctx, q.q, "find users", `SELECT `+userColumns+` FROM users`, &w, "email", f.Limit, f.Offset, scanUser)
 }
 
 // CountUsers counts the users holding role.

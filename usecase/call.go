@@ -109,13 +109,15 @@ func (a *App) CallDemand(ctx context.Context, callID string) ([]pactum.SystemDem
 		if err != nil {
 			return err
 		}
+		systems, err := systemMap(ctx, q)
+		if err != nil {
+			return err
+		}
 		for _, id := range c.SystemIDs {
 			d := pactum.SystemDemand{SystemID: id, Requested: req[id], Granted: granted[id]}
-			s, err := q.GetSystem(ctx, id)
-			if err != nil {
-				return err
+			if s := systems[id]; s != nil {
+				d.Capacity = s.CapacityPerPeriod
 			}
-			d.Capacity = s.CapacityPerPeriod
 			out = append(out, d)
 		}
 		return nil

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/pactum/pactum"
+	pactumhttp "github.com/pactum/pactum/http"
 )
 
 //go:embed templates/*.html
@@ -223,7 +224,7 @@ func (p *Portal) action(h func(r *http.Request, v *view) (string, error), page h
 			p.fail(w, r, v, perr)
 			return
 		}
-		p.render(w, r, statusOf(code), name, v)
+		p.render(w, r, pactumhttp.ErrorStatus(code), name, v)
 	}
 }
 
@@ -231,23 +232,6 @@ func (p *Portal) action(h func(r *http.Request, v *view) (string, error), page h
 type problem struct {
 	Message string
 	Fields  []pactum.FieldError
-}
-
-// statusOf is the HTTP status of an error code, as the API answers it.
-func statusOf(code string) int {
-	switch code {
-	case pactum.EINVALID:
-		return http.StatusBadRequest
-	case pactum.ENOTFOUND:
-		return http.StatusNotFound
-	case pactum.EFORBIDDEN:
-		return http.StatusForbidden
-	case pactum.ECONFLICT:
-		return http.StatusConflict
-	case pactum.EUNAUTHORIZED:
-		return http.StatusUnauthorized
-	}
-	return http.StatusInternalServerError
 }
 
 // render executes the named page into a buffer, then sends it.
@@ -279,7 +263,7 @@ type errorPage struct {
 // fail shows err as a page with the status the API would answer, and the
 // same message; internal errors are logged and not shown.
 func (p *Portal) fail(w http.ResponseWriter, r *http.Request, v *view, err error) {
-	status := statusOf(pactum.ErrorCode(err))
+	status := pactumhttp.ErrorStatus(pactum.ErrorCode(err))
 	msg := pactum.ErrorMessage(err)
 	if status == http.StatusInternalServerError {
 		msg = "Something went wrong on our side; it has been logged."
