@@ -215,7 +215,10 @@ func TestIntegrationSlurmdbdRestartDuringReconcile(t *testing.T) {
 		w.cycle(b)
 	}
 	got := w.summary(first)
-	if got.Jobs != 1 || got.GPUSeconds != want.GPUSeconds || got.GPUSeconds < 3 || got.GPUSeconds > 20 {
+	// A "sleep 3" on one GPU: at least 3 GPU-seconds, and at most its
+	// time limit of a minute. Its elapsed time is Slurm's and varies with
+	// the outage (21 s was seen once, with slurmctld busy retrying).
+	if got.Jobs != 1 || got.GPUSeconds != want.GPUSeconds || got.GPUSeconds < 3 || got.GPUSeconds > 60 {
 		t.Errorf("usage after more reads: %+v (was %+v)", got.UsageTotals, want.UsageTotals)
 	}
 }
