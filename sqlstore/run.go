@@ -51,6 +51,20 @@ func (q *queries) GetRunSnapshot(ctx context.Context, callID string) (*pactum.Ru
 	if err != nil {
 		return nil, err
 	}
+	// The technical assessments of every proposal in review, in one
+	// query rather than one per proposal.
+	technical := map[string][]*pactum.Review{}
+	if err := eachRow(ctx, q.q, `SELECT `+reviewColumns+` FROM reviews WHERE stage = 'technical'
+		AND proposal_id IN (SELECT id FROM proposals WHERE call_id = $1 AND state = 'in_review') ORDER BY proposal_id, site`, []any{callID},
+		func(rows *sql.Rows) error {
+			r, err := scanReview(rows)
+			if err == nil {
+				technical[r.ProposalID] = append(technical[r.ProposalID], r)
+			}
+			return err
+		}); err != nil {
+		return nil, fmt.Errorf("technical assessments: %w", err)
+	}
 	sme := map[string]bool{}
 	for i := range snap.Candidates {
 		c := &snap.Candidates[i]
@@ -66,9 +80,9 @@ func (q *queries) GetRunSnapshot(ctx context.Context, callID string) (*pactum.Ru
 			sme[org] = o.IsSME()
 		}
 		c.SME = sme[org]
-		if c.Technical, err = listAll(ctx, q.q, "technical assessments", `SELECT `+reviewColumns+` FROM reviews
-			WHERE proposal_id = $1 AND stage = 'technical' ORDER BY site`, []any{c.Proposal.ID}, scanReview); err != nil {
-			return nil, err
+		c.Technical = technical[c.Proposal.ID]
+		if c.Technical == nil {
+			c.Technical = []*pactum.Review{}
 		}
 	}
 	return snap, nil
