@@ -48,6 +48,7 @@ func init() {
 	}
 	funcs["sub"] = func(a, b float64) float64 { return a - b }
 	funcs["pct"] = pct
+	funcs["headline"] = headline
 }
 
 // runsPage is a call's allocation runs and the form for a new one.
@@ -116,8 +117,8 @@ type runPage struct {
 	Done                  string
 }
 
-// runSystemRow is one system of a run, with its bars (on a common scale)
-// and the what-if form's field for its capacity.
+// runSystemRow is one system of a run, with its bar (the share of its
+// capacity granted) and the what-if form's field for its capacity.
 type runSystemRow struct {
 	pactum.RunSystem
 	Name        string // the capacity field's name
@@ -160,18 +161,12 @@ func (p *Portal) allocationRun(r *http.Request, v *view) (string, error) {
 			d.Outcomes = append(d.Outcomes, o)
 		}
 	}
-	top := 0.0
 	for _, sys := range run.Systems {
-		top = max(top, sys.CapacityGPUHours, sys.GrantedGPUHours)
-	}
-	for _, sys := range run.Systems {
-		row := runSystemRow{RunSystem: sys, Name: "capacity." + sys.SystemID}
+		row := runSystemRow{RunSystem: sys, Name: "capacity." + sys.SystemID, CapBar: chartWidth}
 		row.Value = formValue(v.Form, row.Name, whole(sys.CapacityGPUHours))
-		if top > 0 {
-			row.CapBar, row.GrantBar = sys.CapacityGPUHours/top*chartWidth, sys.GrantedGPUHours/top*chartWidth
-		}
 		if sys.CapacityGPUHours > 0 {
 			row.UsedPercent = 100 * sys.GrantedGPUHours / sys.CapacityGPUHours
+			row.GrantBar = min(1, sys.GrantedGPUHours/sys.CapacityGPUHours) * chartWidth
 		}
 		d.Systems = append(d.Systems, row)
 	}
@@ -285,4 +280,18 @@ func shareField(f url.Values, name, unchanged string) (*float64, error) {
 	}
 	x /= 100
 	return &x, nil
+}
+
+// headline is the sentence of an outcome's explanation that says what the
+// proposal got (granted, cut or refused), or its first.
+func headline(why []string) string {
+	for _, w := range why {
+		if strings.HasPrefix(w, "Granted") || strings.HasPrefix(w, "Cut") || strings.HasPrefix(w, "Refused") {
+			return w
+		}
+	}
+	if len(why) > 0 {
+		return why[0]
+	}
+	return ""
 }
