@@ -236,6 +236,12 @@ type AllocationRunService interface {
 	// audited. Access managers only. ECONFLICT when the run was published
 	// or its inputs changed since it was solved (solve again).
 	PublishAllocationRun(ctx context.Context, id string) (*AllocationRun, error)
+	// DiffAllocationRuns returns what changed from run beforeID to run
+	// afterID of the same call (DiffRuns); an empty beforeID is the run
+	// afterID is a what-if of. Access managers and auditors only;
+	// ENOTFOUND for an unknown run, EINVALID for runs of different calls
+	// or an empty beforeID with a run that is no what-if.
+	DiffAllocationRuns(ctx context.Context, beforeID, afterID string) (*RunDiff, error)
 }
 
 // RunSnapshot is everything an allocation run of a call is computed from,

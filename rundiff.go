@@ -4,7 +4,6 @@ package pactum
 
 import (
 	"cmp"
-	"context"
 	"math"
 	"slices"
 )
@@ -123,13 +122,4 @@ func DiffRuns(before, after *AllocationRun) (*RunDiff, error) {
 		return cmp.Or(cmp.Compare(a.Rank, b.Rank), cmp.Compare(a.ProposalID, b.ProposalID))
 	})
 	return d, nil
-}
-
-// AllocationRunDiffer compares runs.
-type AllocationRunDiffer interface {
-	// DiffAllocationRuns returns what changed from run beforeID to run
-	// afterID of the same call (DiffRuns). Access managers and auditors
-	// only; ENOTFOUND for an unknown run, EINVALID for runs of different
-	// calls.
-	DiffAllocationRuns(ctx context.Context, beforeID, afterID string) (*RunDiff, error)
 }

@@ -230,8 +230,10 @@ func (a *App) decideRun(ctx context.Context, tx pactum.Tx, u *pactum.User, run *
 }
 
 // DiffAllocationRuns returns what changed from run beforeID to run afterID
-// of the same call (pactum.DiffRuns). Access managers and auditors only;
-// ENOTFOUND for an unknown run, EINVALID for runs of different calls.
+// of the same call (pactum.DiffRuns); an empty beforeID is the run afterID
+// is a what-if of. Access managers and auditors only; ENOTFOUND for an
+// unknown run, EINVALID for runs of different calls or an empty beforeID
+// with a run that is no what-if.
 func (a *App) DiffAllocationRuns(ctx context.Context, beforeID, afterID string) (*pactum.RunDiff, error) {
 	if _, err := reader(ctx, "read allocation runs"); err != nil {
 		return nil, err
@@ -239,10 +241,17 @@ func (a *App) DiffAllocationRuns(ctx context.Context, beforeID, afterID string) 
 	var before, after *pactum.AllocationRun
 	if err := pactum.View(ctx, a.store, func(q pactum.Queries) error {
 		var err error
-		if before, _, err = q.GetRun(ctx, beforeID); err != nil {
+		if after, _, err = q.GetRun(ctx, afterID); err != nil {
 			return err
 		}
-		after, _, err = q.GetRun(ctx, afterID)
+		if beforeID == "" {
+			if beforeID = after.BaseRunID; beforeID == "" {
+				var v pactum.Validator
+				v.Add("against", "is required: run %s is not a what-if of another run", afterID)
+				return v.Err("Name the run to compare with.")
+			}
+		}
+		before, _, err = q.GetRun(ctx, beforeID)
 		return err
 	}); err != nil {
 		return nil, err

@@ -51,7 +51,6 @@ type Services interface {
 	FindRanking(ctx context.Context, callID string) ([]*pactum.PanelEntry, error)
 	// whatif: allocation runs, what-if and publish (allocrun.go)
 	pactum.AllocationRunService
-	pactum.AllocationRunDiffer
 }
 
 // Config is what the portal needs.
