@@ -112,22 +112,31 @@ const runColumns = `id, call_id, state, input_hash, result, created_by, created_
 
 func scanRun(row scanner, extra ...any) (*pactum.AllocationRun, *pactum.AllocationRunInput, error) {
 	var rec runRecord
+	r, err := scanRunInto(row, &rec.Run, &rec, extra...)
+	if err != nil {
+		return nil, nil, err
+	}
+	return r, &rec.Input, nil
+}
+
+// scanRunInto scans a row of runColumns, decoding the result column into
+// rec, whose run is r.
+func scanRunInto(row scanner, r *pactum.AllocationRun, rec any, extra ...any) (*pactum.AllocationRun, error) {
 	var id, callID, hash, result, createdBy, publishedBy string
 	var state pactum.AllocationRunState
 	var created sql.NullTime
 	var published sql.NullTime
 	var version int
 	if err := row.Scan(append([]any{&id, &callID, &state, &hash, &result, &createdBy, &created, &publishedBy, &published, &version}, extra...)...); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	if err := json.Unmarshal([]byte(result), &rec); err != nil {
-		return nil, nil, fmt.Errorf("allocation run %s: %w", id, err)
+	if err := json.Unmarshal([]byte(result), rec); err != nil {
+		return nil, fmt.Errorf("allocation run %s: %w", id, err)
 	}
-	r := &rec.Run
 	r.ID, r.CallID, r.State, r.InputHash, r.CreatedBy, r.PublishedBy, r.Version = id, callID, state, hash, createdBy, publishedBy, version
 	r.CreatedAt = created.Time.UTC()
 	r.PublishedAt = timePtr(published)
-	return r, &rec.Input, nil
+	return r, nil
 }
 
 // GetRun returns a run and its input, or ENOTFOUND.
@@ -148,12 +157,22 @@ func (q *queries) ListRuns(ctx context.Context, f pactum.AllocationRunFilter) ([
 		w.add("call_id = ?", *f.CallID)
 	}
 	return listCounted(ctx, q.q, "find allocation runs", `SELECT `+runColumns+` FROM allocation_runs`, &w, "id DESC", f.Limit, f.Offset, func(row scanner, extra ...any) (*pactum.AllocationRun, error) {
-		r, _, err := scanRun(row, extra...)
+		var rec runListRecord
+		r, err := scanRunInto(row, &rec.Run.AllocationRun, &rec, extra...)
 		if err == nil {
 			r.Outcomes = nil
 		}
 		return r, err
 	})
+}
+
+// runListRecord is runRecord for lists: the outcomes, most of a run's
+// size, are skipped rather than decoded.
+type runListRecord struct {
+	Run struct {
+		pactum.AllocationRun
+		Outcomes json.RawMessage `json:"outcomes"`
+	} `json:"run"`
 }
 
 // GetRunInstance returns the solver's input of a run as stored.
