@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/pactum/pactum"
 )
@@ -100,8 +101,14 @@ func (tx *Tx) InsertRun(ctx context.Context, run *pactum.AllocationRun, in pactu
 	if err != nil {
 		return fmt.Errorf("encode run: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO allocation_runs (id, call_id, state, input_hash, instance, result, created_by, created_at, version)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, run.ID, run.CallID, run.State, run.InputHash, string(instance), string(result),
+	brief := *run
+	brief.Outcomes = nil
+	summary, err := json.Marshal(runRecord{Run: brief, Input: in})
+	if err != nil {
+		return fmt.Errorf("encode run: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO allocation_runs (id, call_id, state, input_hash, instance, result, summary, created_by, created_at, version)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, run.ID, run.CallID, run.State, run.InputHash, string(instance), string(result), string(summary),
 		run.CreatedBy, run.CreatedAt, run.Version); err != nil {
 		return fmt.Errorf("insert allocation run: %w", mapError(err))
 	}
@@ -156,7 +163,9 @@ func (q *queries) ListRuns(ctx context.Context, f pactum.AllocationRunFilter) ([
 	if f.CallID != nil {
 		w.add("call_id = ?", *f.CallID)
 	}
-	return listCounted(ctx, q.q, "find allocation runs", `SELECT `+runColumns+` FROM allocation_runs`, &w, "id DESC", f.Limit, f.Offset, func(row scanner, extra ...any) (*pactum.AllocationRun, error) {
+	// The summary (the result without outcomes) where there is one.
+	cols := strings.Replace(runColumns, "result", "COALESCE(summary, result)", 1)
+	return listCounted(ctx, q.q, "find allocation runs", `SELECT `+cols+` FROM allocation_runs`, &w, "id DESC", f.Limit, f.Offset, func(row scanner, extra ...any) (*pactum.AllocationRun, error) {
 		var rec runListRecord
 		r, err := scanRunInto(row, &rec.Run.AllocationRun, &rec, extra...)
 		if err == nil {
@@ -167,7 +176,8 @@ func (q *queries) ListRuns(ctx context.Context, f pactum.AllocationRunFilter) ([
 }
 
 // runListRecord is runRecord for lists: the outcomes, most of a run's
-// size, are skipped rather than decoded.
+// size, are skipped rather than decoded (runs stored before the summary
+// column have them).
 type runListRecord struct {
 	Run struct {
 		pactum.AllocationRun

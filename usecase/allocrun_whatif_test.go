@@ -3,9 +3,13 @@
 package usecase_test
 
 import (
+	"database/sql"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/pactum/pactum"
+	"github.com/pactum/pactum/sqlstore"
 	"github.com/pactum/pactum/sqlstore/storetest"
 )
 
@@ -92,6 +96,29 @@ func TestAllocationWhatIf(t *testing.T) {
 		wantCode(t, err, pactum.EFORBIDDEN)
 		_, err = s.uc.DiffAllocationRuns(s.mgr, base.ID, "no-such-run")
 		wantCode(t, err, pactum.ENOTFOUND)
+
+		// Lists read each run's summary, or, for a run stored before
+		// summaries, its whole result: the same line either way.
+		listed := func() []*pactum.AllocationRun {
+			t.Helper()
+			runs, n, err := s.uc.FindAllocationRuns(s.mgr, pactum.AllocationRunFilter{CallID: &s.call.ID, Limit: 10})
+			if err != nil || n != 2 {
+				t.Fatalf("runs %d %v", n, err)
+			}
+			return runs
+		}
+		withSummary := listed()
+		raw, err := sql.Open(map[string]string{sqlstore.SQLite: "sqlite", sqlstore.Postgres: "pgx"}[dialect], s.dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer raw.Close()
+		if _, err := raw.Exec(`UPDATE allocation_runs SET summary = NULL WHERE id = $1`, base.ID); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(withSummary, listed()); diff != "" || withSummary[0].Outcomes != nil || withSummary[1].Params.OrgCapGPUHours != s.orgCap {
+			t.Errorf("a run without a summary lists otherwise (-summary +result):\n%s", diff)
+		}
 
 		// More than the call has left: a what-if that cannot be published.
 		tooMuch, err := s.uc.CreateAllocationRun(s.mgr, s.call.ID, pactum.AllocationRunInput{BaseRunID: whatIf.ID,
