@@ -186,6 +186,9 @@ type AllocationRun struct {
 	// optimiser started from that run's solution.
 	BaseRunID string `json:"base_run_id,omitempty"`
 	Warm      bool   `json:"warm"`
+	// Changes is what changed from the base run (DiffRuns), computed when
+	// the what-if was solved; nil for a run without a base.
+	Changes *RunDiff `json:"changes,omitempty"`
 	// NotReady counts the call's proposals still in review short of the
 	// decision stage, which the run leaves out.
 	NotReady int `json:"not_ready"`

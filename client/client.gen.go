@@ -1726,6 +1726,7 @@ type AllocationRun struct {
 	Bound      float64   `json:"bound"`
 	BoundExact bool      `json:"bound_exact"`
 	CallId     string    `json:"call_id"`
+	Changes    *RunDiff  `json:"changes,omitempty"`
 	CreatedAt  time.Time `json:"created_at"`
 	CreatedBy  string    `json:"created_by"`
 

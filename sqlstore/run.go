@@ -102,7 +102,7 @@ func (tx *Tx) InsertRun(ctx context.Context, run *pactum.AllocationRun, in pactu
 		return fmt.Errorf("encode run: %w", err)
 	}
 	brief := *run
-	brief.Outcomes = nil
+	brief.Outcomes, brief.Changes = nil, nil
 	summary, err := json.Marshal(runRecord{Run: brief, Input: in})
 	if err != nil {
 		return fmt.Errorf("encode run: %w", err)
@@ -182,6 +182,7 @@ type runListRecord struct {
 	Run struct {
 		pactum.AllocationRun
 		Outcomes json.RawMessage `json:"outcomes"`
+		Changes  json.RawMessage `json:"changes"`
 	} `json:"run"`
 }
 

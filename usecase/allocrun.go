@@ -19,7 +19,8 @@ import (
 //
 // With in.BaseRunID the run is a what-if of an earlier run of the call: the
 // parameters in leaves unset are the base run's (AllocationRunInput.Over),
-// and the optimiser starts from the base run's solution. EINVALID naming
+// the optimiser starts from the base run's solution, and the run keeps
+// what changed from it (Changes). EINVALID naming
 // base_run_id for an unknown run or a run of another call, and naming
 // capacities.<system> for a system the call does not offer.
 func (a *App) CreateAllocationRun(ctx context.Context, callID string, in pactum.AllocationRunInput) (*pactum.AllocationRun, error) {
@@ -71,6 +72,11 @@ func (a *App) CreateAllocationRun(ctx context.Context, callID string, in pactum.
 	run.CallID, run.State, run.NotReady, run.CreatedBy, run.Version = callID, pactum.RunDraft, snap.NotReady(), u.ID, 1
 	err = a.update(ctx, u, func(tx pactum.Tx) error {
 		run.ID, run.CreatedAt = newID(), tx.Now()
+		if base != nil {
+			if run.Changes, err = pactum.DiffRuns(base, run); err != nil {
+				return err
+			}
+		}
 		if err := tx.InsertRun(ctx, run, in, instance); err != nil {
 			return err
 		}

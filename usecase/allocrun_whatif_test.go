@@ -77,6 +77,13 @@ func TestAllocationWhatIf(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if diff := cmp.Diff(d, whatIf.Changes); diff != "" {
+			t.Errorf("the what-if's own changes differ from DiffAllocationRuns (-use case +run):\n%s", diff)
+		}
+		stored, err := s.uc.FindAllocationRunByID(s.mgr, whatIf.ID)
+		if err != nil || cmp.Diff(d, stored.Changes) != "" {
+			t.Errorf("the stored what-if's changes: %v", err)
+		}
 		var vega pactum.SystemDiff
 		for _, sd := range d.Systems {
 			if sd.SystemID == "vega-gpu" {

@@ -171,15 +171,11 @@ func (p *Portal) allocationRun(r *http.Request, v *view) (string, error) {
 		d.Systems = append(d.Systems, row)
 	}
 	if run.BaseRunID != "" {
-		// The base run through the use case (same authorization), then
-		// the root package's comparison: one read fewer than
-		// DiffAllocationRuns, which reads this run again.
-		base, err := s.FindAllocationRunByID(ctx, run.BaseRunID)
-		if err != nil {
-			return "", err
-		}
-		if d.Diff, err = pactum.DiffRuns(base, run); err != nil {
-			return "", err
+		// A what-if keeps what changed from its base run.
+		if d.Diff = run.Changes; d.Diff == nil {
+			if d.Diff, err = s.DiffAllocationRuns(ctx, run.BaseRunID, run.ID); err != nil {
+				return "", err
+			}
 		}
 		if n := len(d.Diff.Proposals); n > outcomeLimit {
 			d.DiffMore = n - outcomeLimit

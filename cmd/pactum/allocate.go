@@ -112,8 +112,8 @@ func runAllocation(cmd *cobra.Command, e *env, c *client.ClientWithResponses) er
 		return err
 	}
 	run := resp.JSON201
-	var diff *client.RunDiff
-	if base != "" {
+	diff := run.Changes
+	if base != "" && diff == nil {
 		dr, err := c.DiffAllocationRunWithResponse(cmd.Context(), run.Id, &client.DiffAllocationRunParams{})
 		if err := called(dr, err); err != nil {
 			return err
