@@ -4,7 +4,9 @@ package pactum
 
 import (
 	"context"
+	"maps"
 	"math"
+	"slices"
 	"time"
 )
 
@@ -44,7 +46,19 @@ type AllocationRunInput struct {
 	// ReservedShare [0–1) of every system is kept for startups and SMEs
 	// (default DefaultReservedShare).
 	ReservedShare *float64 `json:"reserved_share,omitempty"`
+	// BaseRunID makes the run a what-if of an earlier run of the same
+	// call: the optimiser starts from that run's solution (a warm start),
+	// and every parameter left unset here is the base run's.
+	BaseRunID string `json:"base_run_id,omitempty"`
+	// Capacities overrides, per system of the call, the GPU-hours the run
+	// may grant (default: what the call's decisions leave of the system).
+	// Publishing refuses a run that assumes more than is left.
+	Capacities map[string]float64 `json:"capacities,omitempty"`
 }
+
+// maxCapacityOverrides bounds AllocationRunInput.Capacities: no call
+// offers more systems.
+const maxCapacityOverrides = 64
 
 // Validate checks the input's ranges.
 func (in *AllocationRunInput) Validate() error {
@@ -58,7 +72,48 @@ func (in *AllocationRunInput) Validate() error {
 	if in.ReservedShare != nil {
 		v.Check(inRange(*in.ReservedShare, 0, 1) && *in.ReservedShare < 1, "reserved_share", "must be at least 0 and below 1")
 	}
+	if in.BaseRunID != "" {
+		v.Check(len(in.BaseRunID) <= 64 && textProblem(in.BaseRunID, false) == "", "base_run_id", "must be a run ID")
+	}
+	v.Check(len(in.Capacities) <= maxCapacityOverrides, "capacities", "must name at most %d systems", maxCapacityOverrides)
+	for _, id := range slices.Sorted(maps.Keys(in.Capacities)) {
+		f := "capacities." + id
+		if id == "" || len(id) > 64 || textProblem(id, false) != "" {
+			v.Add("capacities", "names a malformed system ID")
+			continue
+		}
+		v.Check(inRange(in.Capacities[id], 0, MaxAmount), f, "must be between 0 and %g GPU-hours", float64(MaxAmount))
+	}
 	return v.Err("The allocation run is not valid.")
+}
+
+// CheckSystems refuses capacity overrides of systems the call does not
+// offer (EINVALID naming the field).
+func (in *AllocationRunInput) CheckSystems(call *Call) error {
+	var v Validator
+	for _, id := range slices.Sorted(maps.Keys(in.Capacities)) {
+		v.Check(slices.Contains(call.SystemIDs, id), "capacities."+id, "is not a system of call %s", call.ID)
+	}
+	return v.Err("The allocation run is not valid.")
+}
+
+// Over returns the input of a what-if of a run created with base: what in
+// sets, and base's value of everything in leaves unset. Setting either
+// organization cap replaces both of base's; capacities merge per system.
+func (in AllocationRunInput) Over(base AllocationRunInput) AllocationRunInput {
+	out := in
+	if in.OrgCapGPUHours == nil && in.OrgCapShare == nil {
+		out.OrgCapGPUHours, out.OrgCapShare = base.OrgCapGPUHours, base.OrgCapShare
+	}
+	if in.ReservedShare == nil {
+		out.ReservedShare = base.ReservedShare
+	}
+	if len(base.Capacities) > 0 {
+		out.Capacities = make(map[string]float64, len(base.Capacities)+len(in.Capacities))
+		maps.Copy(out.Capacities, base.Capacities)
+		maps.Copy(out.Capacities, in.Capacities)
+	}
+	return out
 }
 
 // AllocationRunParams are a run's resolved parameters.
@@ -66,6 +121,9 @@ type AllocationRunParams struct {
 	OrgCapGPUHours float64 `json:"org_cap_gpu_hours"`
 	ReservedShare  float64 `json:"reserved_share"`
 	ReservedClass  string  `json:"reserved_class"`
+	// Capacities are the GPU-hours the run assumed per system where the
+	// access manager overrode what the call's decisions leave.
+	Capacities map[string]float64 `json:"capacities,omitempty"`
 }
 
 // RunSystem is one system in a run: what was left of it for the call, what
@@ -77,6 +135,9 @@ type RunSystem struct {
 	CapacityGPUHours float64 `json:"capacity_gpu_hours"`
 	GrantedGPUHours  float64 `json:"granted_gpu_hours"`
 	Price            float64 `json:"price"`
+	// ReservePrice is the part of Price that proposals outside the
+	// reserved class pay because the reserve binds.
+	ReservePrice float64 `json:"reserve_price"`
 }
 
 // The outcomes of a proposal in a run.
@@ -121,6 +182,13 @@ type AllocationRun struct {
 	// InputHash is the SHA-256 of the solver's instance and the refused
 	// proposals: publishing recomputes it and refuses a stale run.
 	InputHash string `json:"input_hash"`
+	// BaseRunID is the run this one is a what-if of, if any; Warm says the
+	// optimiser started from that run's solution.
+	BaseRunID string `json:"base_run_id,omitempty"`
+	Warm      bool   `json:"warm"`
+	// Changes is what changed from the base run (DiffRuns), computed when
+	// the what-if was solved; nil for a run without a base.
+	Changes *RunDiff `json:"changes,omitempty"`
 	// NotReady counts the call's proposals still in review short of the
 	// decision stage, which the run leaves out.
 	NotReady int `json:"not_ready"`
@@ -171,6 +239,12 @@ type AllocationRunService interface {
 	// audited. Access managers only. ECONFLICT when the run was published
 	// or its inputs changed since it was solved (solve again).
 	PublishAllocationRun(ctx context.Context, id string) (*AllocationRun, error)
+	// DiffAllocationRuns returns what changed from run beforeID to run
+	// afterID of the same call (DiffRuns); an empty beforeID is the run
+	// afterID is a what-if of. Access managers and auditors only;
+	// ENOTFOUND for an unknown run, EINVALID for runs of different calls
+	// or an empty beforeID with a run that is no what-if.
+	DiffAllocationRuns(ctx context.Context, beforeID, afterID string) (*RunDiff, error)
 }
 
 // RunSnapshot is everything an allocation run of a call is computed from,
@@ -232,8 +306,21 @@ func (s *RunSnapshot) NotReady() int {
 // Resolve returns the run's parameters: the defaults, overridden by what
 // the access manager set; the organization cap as a share applies to
 // remaining, the call's capacity left in GPU-hours.
-func (in *AllocationRunInput) Resolve(remaining float64) AllocationRunParams {
+//
+// Capacity overrides replace, in remaining, what the call leaves of their
+// systems before the share is taken.
+func (in *AllocationRunInput) Resolve(left map[string]float64) AllocationRunParams {
+	var remaining float64
+	for id, x := range left {
+		if c, ok := in.Capacities[id]; ok {
+			x = c
+		}
+		remaining += x
+	}
 	p := AllocationRunParams{OrgCapGPUHours: DefaultOrgCapShare * remaining, ReservedShare: DefaultReservedShare, ReservedClass: ReservedClassSME}
+	if len(in.Capacities) > 0 {
+		p.Capacities = maps.Clone(in.Capacities)
+	}
 	if in.OrgCapShare != nil {
 		p.OrgCapGPUHours = *in.OrgCapShare * remaining
 	}
@@ -258,6 +345,8 @@ type Allocator interface {
 	// and outcomes with their explanations (its ID, call, state, creator,
 	// times and not-ready count are the caller's to set), and the
 	// optimiser's instance as JSON, for cross-checking with another
-	// solver.
-	Solve(ctx context.Context, snap *RunSnapshot, params AllocationRunParams) (*AllocationRun, []byte, error)
+	// solver. A non-nil base is an earlier run of the same call whose
+	// solution the optimiser starts from (a warm start); the result does
+	// not otherwise depend on it beyond the optimiser's tolerance.
+	Solve(ctx context.Context, snap *RunSnapshot, params AllocationRunParams, base *AllocationRun) (*AllocationRun, []byte, error)
 }

@@ -61,7 +61,8 @@ type model struct {
 //     feasible or unfit for its software; its software is
 //     Proposal.SoftwareStack; its minimum fraction Proposal.MinFraction;
 //     its organization is in the startup/SME class when it is an SME;
-//   - each system's capacity is what the call's running totals leave;
+//   - each system's capacity is what the call's running totals leave, or
+//     the run's override of it (a what-if);
 //   - one cap per organization and one reservation for startups and SMEs.
 func build(snap *pactum.RunSnapshot, params pactum.AllocationRunParams) (*model, error) {
 	remaining, _, err := snap.Remaining()
@@ -70,6 +71,9 @@ func build(snap *pactum.RunSnapshot, params pactum.AllocationRunParams) (*model,
 	}
 	m := &model{snap: snap, instance: &solver.Instance{Proposals: []solver.Proposal{}}, remaining: remaining}
 	for _, id := range snap.Call.SystemIDs {
+		if c, ok := params.Capacities[id]; ok {
+			remaining[id] = c // a what-if's capacity
+		}
 		m.instance.Systems = append(m.instance.Systems, solver.System{ID: id, Capacity: remaining[id] * (1 - capacityMargin),
 			Software: solver.Software(snap.Systems[id].Software)})
 	}
@@ -171,18 +175,26 @@ func (a *Allocator) InputHash(snap *pactum.RunSnapshot, params pactum.Allocation
 	return m.hash, nil
 }
 
-// Solve solves the call's problem and explains every outcome.
-func (a *Allocator) Solve(ctx context.Context, snap *pactum.RunSnapshot, params pactum.AllocationRunParams) (*pactum.AllocationRun, []byte, error) {
+// Solve solves the call's problem and explains every outcome; with a base
+// run it starts from that run's solution (warmStart).
+func (a *Allocator) Solve(ctx context.Context, snap *pactum.RunSnapshot, params pactum.AllocationRunParams, base *pactum.AllocationRun) (*pactum.AllocationRun, []byte, error) {
 	m, err := build(snap, params)
 	if err != nil {
 		return nil, nil, err
 	}
-	res, err := solver.Solve(ctx, m.instance, a.opts)
+	opts := a.opts
+	if base != nil {
+		opts.Warm = warmStart(base, snap.Systems)
+	}
+	res, err := solver.Solve(ctx, m.instance, opts)
 	if err != nil {
 		return nil, nil, fmt.Errorf("solve call %s: %w", snap.Call.ID, err)
 	}
 	run := &pactum.AllocationRun{Params: params, InputHash: m.hash, Objective: res.Objective, Bound: res.Bound, Gap: res.Gap,
-		BoundExact: res.BoundExact, Iterations: res.Iterations, SolveSeconds: res.Elapsed.Seconds()}
+		BoundExact: res.BoundExact, Iterations: res.Iterations, SolveSeconds: res.Elapsed.Seconds(), Warm: res.Warm}
+	if base != nil {
+		run.BaseRunID = base.ID
+	}
 	run.Outcomes, run.Systems = m.outcomes(res)
 	instance, err := json.Marshal(m.instance)
 	if err != nil {
@@ -223,7 +235,34 @@ func (m *model) outcomes(res *solver.Result) ([]pactum.RunOutcome, []pactum.RunS
 	rs := []pactum.RunSystem{}
 	for _, p := range res.Prices {
 		rs = append(rs, pactum.RunSystem{SystemID: p.SystemID, Unit: systems[p.SystemID].Unit,
-			CapacityGPUHours: m.remaining[p.SystemID], GrantedGPUHours: p.Used, Price: p.Price + p.ReservePrice})
+			CapacityGPUHours: m.remaining[p.SystemID], GrantedGPUHours: p.Used, Price: p.Price + p.ReservePrice, ReservePrice: p.ReservePrice})
 	}
 	return out, rs
+}
+
+// warmStart is the optimiser's starting point from an earlier run of the
+// call: its grants in GPU-hours, and its marginal values as multipliers
+// (a system's price less its reserve price on the capacity row, the
+// reserve price on the reserve row of the run's reserved class).
+func warmStart(base *pactum.AllocationRun, systems map[string]*pactum.System) *solver.WarmStart {
+	w := &solver.WarmStart{Grants: make(map[string]map[string]float64, len(base.Outcomes)), Gap: base.Gap}
+	for _, o := range base.Outcomes {
+		if len(o.Grants) == 0 {
+			continue
+		}
+		g := make(map[string]float64, len(o.Grants))
+		for _, gr := range o.Grants {
+			if sys := systems[gr.SystemID]; sys != nil {
+				g[gr.SystemID] = sys.GPUHours(gr.Amount)
+			}
+		}
+		w.Grants[o.ProposalID] = g
+	}
+	for _, s := range base.Systems {
+		w.Duals = append(w.Duals, solver.Dual{SystemID: s.SystemID, Value: s.Price - s.ReservePrice})
+		if s.ReservePrice > 0 && base.Params.ReservedClass != "" {
+			w.Duals = append(w.Duals, solver.Dual{SystemID: s.SystemID, Class: base.Params.ReservedClass, Value: s.ReservePrice})
+		}
+	}
+	return w
 }

@@ -50,13 +50,13 @@ func snapshot() *pactum.RunSnapshot {
 }
 
 func params(s *pactum.RunSnapshot) pactum.AllocationRunParams {
-	_, remaining, _ := s.Remaining()
-	return (&pactum.AllocationRunInput{}).Resolve(remaining)
+	left, _, _ := s.Remaining()
+	return (&pactum.AllocationRunInput{}).Resolve(left)
 }
 
 func TestSolveExplainsEveryOutcome(t *testing.T) {
 	snap := snapshot()
-	run, instance, err := allocate.New(solver.Options{}).Solve(context.Background(), snap, params(snap))
+	run, instance, err := allocate.New(solver.Options{}).Solve(context.Background(), snap, params(snap), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func TestInputHash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	run, _, err := a.Solve(context.Background(), snap, params(snap))
+	run, _, err := a.Solve(context.Background(), snap, params(snap), nil)
 	if err != nil || run.InputHash != h {
 		t.Fatalf("Solve's hash %q, InputHash %q (%v)", run.InputHash, h, err)
 	}
@@ -135,5 +135,51 @@ func TestInputHash(t *testing.T) {
 		if got, _ := a.InputHash(s, params(s)); got == h {
 			t.Errorf("%s: the hash did not change", name)
 		}
+	}
+}
+
+// TestWhatIf: a capacity override is the capacity the solver sees (and is
+// in the hash), and a run warm from a base run reports it and stays within
+// the overridden capacity.
+func TestWhatIf(t *testing.T) {
+	a := allocate.New(solver.Options{})
+	snap := snapshot()
+	base, _, err := a.Solve(context.Background(), snap, params(snap), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if base.Warm || base.BaseRunID != "" {
+		t.Fatalf("a cold run says warm %v, base %q", base.Warm, base.BaseRunID)
+	}
+	base.ID = "base"
+	left, _, _ := snap.Remaining()
+	in := pactum.AllocationRunInput{Capacities: map[string]float64{"gpu-a": 300}}
+	p := in.Resolve(left)
+	if p.Capacities["gpu-a"] != 300 {
+		t.Fatalf("params %+v lost the override", p)
+	}
+	h0, _ := a.InputHash(snap, params(snap))
+	h1, _ := a.InputHash(snap, p)
+	if h0 == h1 {
+		t.Error("the capacity override did not change the input hash")
+	}
+	run, instance, err := a.Solve(context.Background(), snap, p, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !run.Warm || run.BaseRunID != "base" || run.InputHash != h1 {
+		t.Errorf("what-if run: warm %v, base %q, hash %q want %q", run.Warm, run.BaseRunID, run.InputHash, h1)
+	}
+	var si solver.Instance
+	if err := json.Unmarshal(instance, &si); err != nil || si.Systems[0].ID != "gpu-a" || si.Systems[0].Capacity > 300 || si.Systems[0].Capacity < 299.99 {
+		t.Fatalf("instance systems %+v (%v): want gpu-a at 300 GPU-h", si.Systems, err)
+	}
+	for _, s := range run.Systems {
+		if s.SystemID == "gpu-a" && (s.CapacityGPUHours != 300 || s.GrantedGPUHours > 300+1e-6) {
+			t.Errorf("gpu-a in the what-if: %+v", s)
+		}
+	}
+	if run.Bound < run.Objective-1e-6 {
+		t.Errorf("bound %g below objective %g", run.Bound, run.Objective)
 	}
 }

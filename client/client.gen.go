@@ -1719,10 +1719,14 @@ type AllocationList struct {
 
 // AllocationRun defines model for AllocationRun.
 type AllocationRun struct {
+	// BaseRunId The run this one is a what-if of
+	BaseRunId *string `json:"base_run_id,omitempty"`
+
 	// Bound A proven upper bound on any feasible objective
 	Bound      float64   `json:"bound"`
 	BoundExact bool      `json:"bound_exact"`
 	CallId     string    `json:"call_id"`
+	Changes    *RunDiff  `json:"changes,omitempty"`
 	CreatedAt  time.Time `json:"created_at"`
 	CreatedBy  string    `json:"created_by"`
 
@@ -1747,6 +1751,9 @@ type AllocationRun struct {
 	State        AllocationRunState  `json:"state"`
 	Systems      []RunSystem         `json:"systems"`
 	Version      int                 `json:"version"`
+
+	// Warm The optimiser started from the base run's solution
+	Warm *bool `json:"warm,omitempty"`
 }
 
 // AllocationRunState defines model for AllocationRun.State.
@@ -1754,6 +1761,12 @@ type AllocationRunState string
 
 // AllocationRunInput defines model for AllocationRunInput.
 type AllocationRunInput struct {
+	// BaseRunId Makes the run a what-if of an earlier run of the call: the optimiser starts from that run's solution, and every parameter left unset is that run's
+	BaseRunId *string `json:"base_run_id,omitempty"`
+
+	// Capacities GPU-hours the run may grant per system of the call, overriding what the call's decisions leave (0 to 1e9); publishing refuses a run assuming more than is left
+	Capacities *map[string]float64 `json:"capacities,omitempty"`
+
 	// OrgCapGpuHours Cap per organization in GPU-hours over all systems; overrides org_cap_share
 	OrgCapGpuHours *float64 `json:"org_cap_gpu_hours,omitempty"`
 
@@ -1772,9 +1785,11 @@ type AllocationRunList struct {
 
 // AllocationRunParams defines model for AllocationRunParams.
 type AllocationRunParams struct {
-	OrgCapGpuHours float64 `json:"org_cap_gpu_hours"`
-	ReservedClass  string  `json:"reserved_class"`
-	ReservedShare  float64 `json:"reserved_share"`
+	// Capacities The GPU-hours assumed per system where the run overrode what the call has left
+	Capacities     *map[string]float64 `json:"capacities,omitempty"`
+	OrgCapGpuHours float64             `json:"org_cap_gpu_hours"`
+	ReservedClass  string              `json:"reserved_class"`
+	ReservedShare  float64             `json:"reserved_share"`
 }
 
 // AllocationState defines model for AllocationState.
@@ -1973,6 +1988,12 @@ type CallModeInput struct {
 type CallUpdate struct {
 	BlockOverdueOrganizations *bool `json:"block_overdue_organizations,omitempty"`
 	HoldModelsAtSystemicRisk  *bool `json:"hold_models_at_systemic_risk,omitempty"`
+}
+
+// Change defines model for Change.
+type Change struct {
+	After  float64 `json:"after"`
+	Before float64 `json:"before"`
 }
 
 // CloseIncidentInput defines model for CloseIncidentInput.
@@ -2992,6 +3013,20 @@ type ProposalDecision struct {
 	Reason    string    `json:"reason"`
 }
 
+// ProposalDiff defines model for ProposalDiff.
+type ProposalDiff struct {
+	GrantedGpuHours Change `json:"granted_gpu_hours"`
+
+	// OutcomeAfter full, cut or refused; empty when the proposal is not in the run
+	OutcomeAfter string `json:"outcome_after"`
+
+	// OutcomeBefore full, cut or refused; empty when the proposal was not in the run
+	OutcomeBefore string `json:"outcome_before"`
+	ProposalId    string `json:"proposal_id"`
+	Rank          int    `json:"rank"`
+	Title         string `json:"title"`
+}
+
 // ProposalInput defines model for ProposalInput.
 type ProposalInput struct {
 	// AiAct Facts for the AI Act screening; every flag defaults to false.
@@ -3288,6 +3323,25 @@ type RubricVerdict struct {
 	Score   float64         `json:"score"`
 }
 
+// RunDiff defines model for RunDiff.
+type RunDiff struct {
+	AfterId   string `json:"after_id"`
+	BeforeId  string `json:"before_id"`
+	Bound     Change `json:"bound"`
+	Gap       Change `json:"gap"`
+	Objective Change `json:"objective"`
+
+	// Outcomes Proposals per outcome before and after
+	Outcomes     map[string]Change   `json:"outcomes"`
+	ParamsAfter  AllocationRunParams `json:"params_after"`
+	ParamsBefore AllocationRunParams `json:"params_before"`
+
+	// Proposals Proposals whose outcome or grant moved by half a GPU-hour or more, best ranked first
+	Proposals []ProposalDiff `json:"proposals"`
+	Systems   []SystemDiff   `json:"systems"`
+	Unchanged int            `json:"unchanged"`
+}
+
 // RunOutcome defines model for RunOutcome.
 type RunOutcome struct {
 	Classes         []string `json:"classes"`
@@ -3316,9 +3370,12 @@ type RunSystem struct {
 	GrantedGpuHours  float64 `json:"granted_gpu_hours"`
 
 	// Price Marginal value of one more GPU-hour there (score per GPU-hour)
-	Price    float64 `json:"price"`
-	SystemId string  `json:"system_id"`
-	Unit     Unit    `json:"unit"`
+	Price float64 `json:"price"`
+
+	// ReservePrice The part of price that proposals outside the reserved class pay because the reserve binds
+	ReservePrice *float64 `json:"reserve_price,omitempty"`
+	SystemId     string   `json:"system_id"`
+	Unit         Unit     `json:"unit"`
 }
 
 // ScreeningDecision defines model for ScreeningDecision.
@@ -3423,6 +3480,13 @@ type SystemAssessment struct {
 	// SoftwareFits May not be true where the catalogue rules the proposal's software out
 	SoftwareFits bool   `json:"software_fits"`
 	SystemId     string `json:"system_id"`
+}
+
+// SystemDiff defines model for SystemDiff.
+type SystemDiff struct {
+	CapacityGpuHours Change `json:"capacity_gpu_hours"`
+	GrantedGpuHours  Change `json:"granted_gpu_hours"`
+	SystemId         string `json:"system_id"`
 }
 
 // SystemList defines model for SystemList.
@@ -3912,6 +3976,12 @@ type ListAllocationRunsParams struct {
 	// Limit Page size (default 100, at most 1000)
 	Limit  *Limit  `form:"limit,omitempty" json:"limit,omitempty"`
 	Offset *Offset `form:"offset,omitempty" json:"offset,omitempty"`
+}
+
+// DiffAllocationRunParams defines parameters for DiffAllocationRun.
+type DiffAllocationRunParams struct {
+	// Against The run to compare with; default: the run's base_run_id
+	Against *string `form:"against,omitempty" json:"against,omitempty"`
 }
 
 // ListAllocationsParams defines parameters for ListAllocations.
@@ -4458,6 +4528,11 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/v1/allocation-runs/{id} (the `GetAllocationRun` operationId).
 	GetAllocationRun(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DiffAllocationRun What changed from another run of the call to this one, by default from the run this is a what-if of (access managers and auditors)
+	//
+	// Corresponds with GET /api/v1/allocation-runs/{id}/diff (the `DiffAllocationRun` operationId).
+	DiffAllocationRun(ctx context.Context, id ID, params *DiffAllocationRunParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetAllocationRunInstance The optimiser's input of a run, in GPU-hours, for cross-checking with another solver (access managers and auditors)
 	//
@@ -5524,6 +5599,21 @@ func (c *Client) ListAllocationRuns(ctx context.Context, params *ListAllocationR
 // Corresponds with GET /api/v1/allocation-runs/{id} (the `GetAllocationRun` operationId).
 func (c *Client) GetAllocationRun(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetAllocationRunRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DiffAllocationRun What changed from another run of the call to this one, by default from the run this is a what-if of (access managers and auditors)
+//
+// Corresponds with GET /api/v1/allocation-runs/{id}/diff (the `DiffAllocationRun` operationId).
+func (c *Client) DiffAllocationRun(ctx context.Context, id ID, params *DiffAllocationRunParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDiffAllocationRunRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -8217,6 +8307,67 @@ func NewGetAllocationRunRequest(server string, id ID) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewDiffAllocationRunRequest constructs an http.Request for the DiffAllocationRun method
+func NewDiffAllocationRunRequest(server string, id ID, params *DiffAllocationRunParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/allocation-runs/%s/diff", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Against != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "against", *params.Against, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -13924,6 +14075,13 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/allocation-runs/{id} (the `GetAllocationRun` operationId).
 	GetAllocationRunWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*GetAllocationRunResponse, error)
 
+	// DiffAllocationRunWithResponse What changed from another run of the call to this one, by default from the run this is a what-if of (access managers and auditors)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/allocation-runs/{id}/diff (the `DiffAllocationRun` operationId).
+	DiffAllocationRunWithResponse(ctx context.Context, id ID, params *DiffAllocationRunParams, reqEditors ...RequestEditorFn) (*DiffAllocationRunResponse, error)
+
 	// GetAllocationRunInstanceWithResponse The optimiser's input of a run, in GPU-hours, for cross-checking with another solver (access managers and auditors)
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -15325,6 +15483,89 @@ func (r GetAllocationRunResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetAllocationRunResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DiffAllocationRunResponse429Headers the declared response headers of an HTTP 429 response for DiffAllocationRun
+type DiffAllocationRunResponse429Headers struct {
+	RetryAfter *int
+}
+
+type DiffAllocationRunResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RunDiff
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Invalid
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooMany
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DiffAllocationRunResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DiffAllocationRunResponse) GetJSON200() *RunDiff {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DiffAllocationRunResponse) GetJSON400() *Invalid {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DiffAllocationRunResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DiffAllocationRunResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DiffAllocationRunResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DiffAllocationRunResponse) GetJSON429() *TooMany {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r DiffAllocationRunResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DiffAllocationRunResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DiffAllocationRunResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DiffAllocationRunResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -23906,6 +24147,19 @@ func (c *ClientWithResponses) GetAllocationRunWithResponse(ctx context.Context, 
 	return ParseGetAllocationRunResponse(rsp)
 }
 
+// DiffAllocationRunWithResponse What changed from another run of the call to this one, by default from the run this is a what-if of (access managers and auditors)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/allocation-runs/{id}/diff (the `DiffAllocationRun` operationId).
+func (c *ClientWithResponses) DiffAllocationRunWithResponse(ctx context.Context, id ID, params *DiffAllocationRunParams, reqEditors ...RequestEditorFn) (*DiffAllocationRunResponse, error) {
+	rsp, err := c.DiffAllocationRun(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDiffAllocationRunResponse(rsp)
+}
+
 // GetAllocationRunInstanceWithResponse The optimiser's input of a run, in GPU-hours, for cross-checking with another solver (access managers and auditors)
 //
 // Returns a wrapper object for the known response body format(s).
@@ -26172,6 +26426,80 @@ func ParseGetAllocationRunResponse(rsp *http.Response) (*GetAllocationRunRespons
 	switch {
 	case rsp.StatusCode == 429:
 		var headers GetAllocationRunResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDiffAllocationRunResponse parses an HTTP response from a DiffAllocationRunWithResponse call
+func ParseDiffAllocationRunResponse(rsp *http.Response) (*DiffAllocationRunResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DiffAllocationRunResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RunDiff
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooMany
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers DiffAllocationRunResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

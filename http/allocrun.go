@@ -16,6 +16,7 @@ var allocationRunRoutes = []route{
 	{"GET /api/v1/allocation-runs/{id}", (*Server).handleGetAllocationRun},
 	{"GET /api/v1/allocation-runs/{id}/instance", (*Server).handleGetAllocationRunInstance},
 	{"POST /api/v1/allocation-runs/{id}/publish", (*Server).handlePublishAllocationRun},
+	{"GET /api/v1/allocation-runs/{id}/diff", (*Server).handleDiffAllocationRun},
 }
 
 func (s *Server) handleCreateAllocationRun(w http.ResponseWriter, r *http.Request) {
@@ -54,4 +55,20 @@ func (s *Server) handleGetAllocationRunInstance(w http.ResponseWriter, r *http.R
 func (s *Server) handlePublishAllocationRun(w http.ResponseWriter, r *http.Request) {
 	run, err := s.cfg.AllocationRuns.PublishAllocationRun(r.Context(), r.PathValue("id"))
 	s.respond(w, r, http.StatusOK, run, err)
+}
+
+// handleDiffAllocationRun compares a run with the run given as against,
+// by default the run it is a what-if of.
+func (s *Server) handleDiffAllocationRun(w http.ResponseWriter, r *http.Request) {
+	q := query{r: r}
+	q.only("against")
+	before := ""
+	if a := q.str("against"); a != nil {
+		before = *a
+	}
+	if !s.readQuery(w, r, &q) {
+		return
+	}
+	d, err := s.cfg.AllocationRuns.DiffAllocationRuns(r.Context(), before, r.PathValue("id"))
+	s.respond(w, r, http.StatusOK, d, err)
 }

@@ -275,6 +275,7 @@ func (c *reviewCast) rankAndRun(t *testing.T) string {
 	if l := strict[client.AllocationRunList](t, rl.Body); l.Total != 1 || l.Items[0].Outcomes != nil {
 		t.Fatalf("run list %s", rl.Body)
 	}
+	c.whatIf(t, r)
 	pb, err := c.alice.PublishAllocationRunWithResponse(ctx, r.Id)
 	want(t, pb, err, 403, pb.Body)
 	pb, err = c.manager.PublishAllocationRunWithResponse(ctx, r.Id)
@@ -312,4 +313,40 @@ func (c *reviewCast) awarded(t *testing.T, runID string) {
 	if strict[client.ReviewerProfileList](t, rs.Body).Total != 1 {
 		t.Errorf("reviewers with ethics expertise: %s", rs.Body)
 	}
+}
+
+// whatIf runs a what-if of run r with its first system's capacity halved:
+// a warm run naming its base, diffable against it by default; a capacity
+// of a system the call does not offer is refused naming the field; a run
+// that is no what-if needs against.
+func (c *reviewCast) whatIf(t *testing.T, r client.AllocationRun) {
+	ctx := c.ctx
+	sys := r.Systems[0]
+	bad, err := c.manager.CreateAllocationRunWithResponse(ctx, c.callID, client.AllocationRunInput{BaseRunId: &r.Id,
+		Capacities: &map[string]float64{"no-such-system": 1}})
+	want(t, bad, err, 400, bad.Body)
+	if !strings.Contains(string(bad.Body), "capacities.no-such-system") {
+		t.Errorf("the refusal should name the field: %s", bad.Body)
+	}
+	wi, err := c.manager.CreateAllocationRunWithResponse(ctx, c.callID, client.AllocationRunInput{BaseRunId: &r.Id,
+		Capacities: &map[string]float64{sys.SystemId: sys.CapacityGpuHours / 2}})
+	want(t, wi, err, 201, wi.Body)
+	w := strict[client.AllocationRun](t, wi.Body)
+	if w.BaseRunId == nil || *w.BaseRunId != r.Id || w.Warm == nil || !*w.Warm || w.Params.Capacities == nil ||
+		(*w.Params.Capacities)[sys.SystemId] != sys.CapacityGpuHours/2 {
+		t.Fatalf("what-if run %s", wi.Body)
+	}
+	auditor := c.user(t, client.UserInput{Email: "aldo@eurohpc.example", Name: "Aldo Auditor", Role: client.Auditor})
+	d, err := auditor.DiffAllocationRunWithResponse(ctx, w.Id, &client.DiffAllocationRunParams{})
+	want(t, d, err, 200, d.Body)
+	diff := strict[client.RunDiff](t, d.Body)
+	if diff.BeforeId != r.Id || diff.AfterId != w.Id || diff.Systems[0].CapacityGpuHours.After != sys.CapacityGpuHours/2 {
+		t.Errorf("diff %s", d.Body)
+	}
+	nd, err := c.manager.DiffAllocationRunWithResponse(ctx, r.Id, &client.DiffAllocationRunParams{})
+	want(t, nd, err, 400, nd.Body)
+	back, err := c.manager.DiffAllocationRunWithResponse(ctx, r.Id, &client.DiffAllocationRunParams{Against: &w.Id})
+	want(t, back, err, 200, back.Body)
+	ad, err := c.alice.DiffAllocationRunWithResponse(ctx, w.Id, &client.DiffAllocationRunParams{})
+	want(t, ad, err, 403, ad.Body)
 }

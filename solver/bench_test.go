@@ -79,3 +79,38 @@ func benchCompare(b *testing.B, seed uint64, n, systems int, limit time.Duration
 func BenchmarkCompare500(b *testing.B) { benchCompare(b, 1, 500, 12, 10*time.Minute) }
 
 func BenchmarkCompare10k(b *testing.B) { benchCompare(b, 1, 10000, 12, 20*time.Minute) }
+
+// BenchmarkWhatIf2000 is the what-if figure: 2,000 proposals × 12 systems,
+// one system's capacity cut by 10 % after a solve, solved cold and warm
+// from the previous result.
+//
+//	go test -run '^$' -bench WhatIf2000 -benchtime 3x ./solver/
+func BenchmarkWhatIf2000(b *testing.B) {
+	in := solver.Generate(1, 2000, 12)
+	base, err := solver.Solve(context.Background(), in, solver.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	next := *in
+	next.Systems = append([]solver.System(nil), in.Systems...)
+	next.Systems[5].Capacity *= 0.9
+	for _, mode := range []string{"cold", "warm"} {
+		b.Run(mode, func(b *testing.B) {
+			var opts solver.Options
+			if mode == "warm" {
+				opts.Warm = solver.WarmFrom(base)
+			}
+			var res *solver.Result
+			for b.Loop() {
+				if res, err = solver.Solve(context.Background(), &next, opts); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if err := solver.Check(&next, res); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(res.Iterations), "iterations")
+			b.ReportMetric(100*res.Gap, "gap_%")
+		})
+	}
+}

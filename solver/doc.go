@@ -73,6 +73,22 @@
 // best multipliers (and, on instances of up to 3,000 proposals, every 50
 // iterations).
 //
+// # Warm start
+//
+// A what-if re-solves an instance that differs from a solved one in a few
+// parameters. Options.Warm (WarmFrom of the previous Result, or the
+// previous run's grants and Result.Duals) seeds the multipliers with the
+// previous ones and the first incumbent with the previous grants repaired
+// to the new constraints (kept best score first as far as the new rows and
+// caps allow, refused below the minimum share, then the greedy and the
+// local search); the steps start at a quarter of the cold size, the local
+// search runs every 20 iterations, and the search stops at the previous
+// proven gap or once the bound moved by less than 1 % of the gap over 30
+// iterations. The bound is still a dual value of the new instance, so the
+// reported gap is as proven as a cold one. 2,000 × 12 with one capacity
+// cut by 10 % (BenchmarkWhatIf2000, shared 2 cores): cold 0.47 s, 400
+// iterations, gap 0.056 %; warm 0.14 s, 39 iterations, gap 0.063 %.
+//
 // # Determinism
 //
 // The same instance and options give the same result: IDs become dense

@@ -276,10 +276,16 @@ func (ps *primal) run(lam, demand []float64, polish bool) float64 {
 			ps.topUp(p)
 		}
 	}
-	if !polish {
-		return ps.objective()
+	if polish {
+		ps.polish(order)
 	}
-	// 4. local search: move hours from lower to higher scores
+	return ps.objective()
+}
+
+// polish is the local search: move hours from lower to higher scores,
+// proposals taken in order.
+func (ps *primal) polish(order []int) {
+	m := ps.m
 	for pass := 0; pass < 3; pass++ {
 		changed := false
 		for _, q := range order {
@@ -298,7 +304,6 @@ func (ps *primal) run(lam, demand []float64, polish bool) float64 {
 			break
 		}
 	}
-	return ps.objective()
 }
 
 // improve tries to give q more hours (admitting it if refused) by taking

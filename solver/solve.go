@@ -28,7 +28,14 @@ type Options struct {
 	TimeLimit time.Duration
 	// Now is the clock used for Elapsed and TimeLimit (default time.Now).
 	Now func() time.Time
+	// Warm, when set, starts the search from a previous solution (see
+	// WarmStart); nil solves cold.
+	Warm *WarmStart
 }
+
+// warmStall is the window over which a warm search must still tighten the
+// bound to go on.
+const warmStall = 30
 
 // polishAllBelow is the instance size up to which every primal try gets
 // the local search, not only the last.
@@ -112,6 +119,11 @@ type Result struct {
 	// NodeLimit at the best multipliers; the bound is valid either way.
 	BoundExact bool          `json:"bound_exact"`
 	Prices     []SystemPrice `json:"prices"`
+	// Duals are the multipliers of the best bound, one per capacity and
+	// reserve row: a later what-if starts from them (WarmStart).
+	Duals []Dual `json:"duals"`
+	// Warm reports that the search started from Options.Warm.
+	Warm bool `json:"warm"`
 }
 
 // Solve divides the systems' capacity between the proposals of in to
@@ -148,6 +160,19 @@ func Solve(ctx context.Context, in *Instance, opts Options) (*Result, error) {
 	}
 
 	theta := 1.0
+	stopGap := opts.TargetGap
+	if w := opts.Warm; w != nil {
+		m.warmLambda(w, lam)
+		copy(bestLam, lam)
+		lb = pr.repair(w, lam)
+		copy(bestG, pr.g)
+		copy(bestAcc, pr.acc)
+		theta = 0.25
+		if finite(w.Gap) && w.Gap > stopGap {
+			stopGap = w.Gap
+		}
+	}
+	var ubAt []float64 // best bound after each iteration, warm only
 	sinceImprove := 0
 	iter := 0
 	for iter = 0; iter < opts.MaxIterations; iter++ {
@@ -176,11 +201,22 @@ func Solve(ctx context.Context, in *Instance, opts Options) (*Result, error) {
 			// large instances, where the greedy alone is within a few
 			// hundredths of a percent; on small ones polishing at
 			// several multipliers is cheap and pays.
-			tryPrimal(len(m.props) <= polishAllBelow && iter%50 == 0)
+			tryPrimal(len(m.props) <= polishAllBelow && (iter%50 == 0 || opts.Warm != nil && iter%20 == 0))
 		}
-		if ub-lb <= opts.TargetGap*ub {
+		if ub-lb <= stopGap*ub {
 			iter++
 			break
+		}
+		if opts.Warm != nil {
+			// A warm search starts near a minimiser: once the bound has
+			// moved by less than 1 % of the gap over warmStall
+			// iterations, more iterations would not change the proven
+			// gap that matters.
+			ubAt = append(ubAt, ub)
+			if iter >= warmStall && ubAt[iter-warmStall]-ub < 0.01*(ub-lb) {
+				iter++
+				break
+			}
 		}
 		if sinceImprove >= 15 {
 			theta /= 2
@@ -216,6 +252,8 @@ func Solve(ctx context.Context, in *Instance, opts Options) (*Result, error) {
 		Bound:      ub,
 		Iterations: iter,
 		BoundExact: bestExact,
+		Duals:      m.duals(bestLam),
+		Warm:       opts.Warm != nil,
 	}
 	if ub > 0 {
 		res.Gap = math.Max(0, (ub-lb)/ub)

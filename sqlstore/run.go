@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/pactum/pactum"
 )
@@ -51,6 +52,20 @@ func (q *queries) GetRunSnapshot(ctx context.Context, callID string) (*pactum.Ru
 	if err != nil {
 		return nil, err
 	}
+	// The technical assessments of every proposal in review, in one
+	// query rather than one per proposal.
+	technical := map[string][]*pactum.Review{}
+	if err := eachRow(ctx, q.q, `SELECT `+reviewColumns+` FROM reviews WHERE stage = 'technical'
+		AND proposal_id IN (SELECT id FROM proposals WHERE call_id = $1 AND state = 'in_review') ORDER BY proposal_id, site`, []any{callID},
+		func(rows *sql.Rows) error {
+			r, err := scanReview(rows)
+			if err == nil {
+				technical[r.ProposalID] = append(technical[r.ProposalID], r)
+			}
+			return err
+		}); err != nil {
+		return nil, fmt.Errorf("technical assessments: %w", err)
+	}
 	sme := map[string]bool{}
 	for i := range snap.Candidates {
 		c := &snap.Candidates[i]
@@ -66,9 +81,9 @@ func (q *queries) GetRunSnapshot(ctx context.Context, callID string) (*pactum.Ru
 			sme[org] = o.IsSME()
 		}
 		c.SME = sme[org]
-		if c.Technical, err = listAll(ctx, q.q, "technical assessments", `SELECT `+reviewColumns+` FROM reviews
-			WHERE proposal_id = $1 AND stage = 'technical' ORDER BY site`, []any{c.Proposal.ID}, scanReview); err != nil {
-			return nil, err
+		c.Technical = technical[c.Proposal.ID]
+		if c.Technical == nil {
+			c.Technical = []*pactum.Review{}
 		}
 	}
 	return snap, nil
@@ -86,8 +101,14 @@ func (tx *Tx) InsertRun(ctx context.Context, run *pactum.AllocationRun, in pactu
 	if err != nil {
 		return fmt.Errorf("encode run: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO allocation_runs (id, call_id, state, input_hash, instance, result, created_by, created_at, version)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, run.ID, run.CallID, run.State, run.InputHash, string(instance), string(result),
+	brief := *run
+	brief.Outcomes, brief.Changes = nil, nil
+	summary, err := json.Marshal(runRecord{Run: brief, Input: in})
+	if err != nil {
+		return fmt.Errorf("encode run: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO allocation_runs (id, call_id, state, input_hash, instance, result, summary, created_by, created_at, version)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, run.ID, run.CallID, run.State, run.InputHash, string(instance), string(result), string(summary),
 		run.CreatedBy, run.CreatedAt, run.Version); err != nil {
 		return fmt.Errorf("insert allocation run: %w", mapError(err))
 	}
@@ -98,22 +119,31 @@ const runColumns = `id, call_id, state, input_hash, result, created_by, created_
 
 func scanRun(row scanner, extra ...any) (*pactum.AllocationRun, *pactum.AllocationRunInput, error) {
 	var rec runRecord
+	r, err := scanRunInto(row, &rec.Run, &rec, extra...)
+	if err != nil {
+		return nil, nil, err
+	}
+	return r, &rec.Input, nil
+}
+
+// scanRunInto scans a row of runColumns, decoding the result column into
+// rec, whose run is r.
+func scanRunInto(row scanner, r *pactum.AllocationRun, rec any, extra ...any) (*pactum.AllocationRun, error) {
 	var id, callID, hash, result, createdBy, publishedBy string
 	var state pactum.AllocationRunState
 	var created sql.NullTime
 	var published sql.NullTime
 	var version int
 	if err := row.Scan(append([]any{&id, &callID, &state, &hash, &result, &createdBy, &created, &publishedBy, &published, &version}, extra...)...); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	if err := json.Unmarshal([]byte(result), &rec); err != nil {
-		return nil, nil, fmt.Errorf("allocation run %s: %w", id, err)
+	if err := json.Unmarshal([]byte(result), rec); err != nil {
+		return nil, fmt.Errorf("allocation run %s: %w", id, err)
 	}
-	r := &rec.Run
 	r.ID, r.CallID, r.State, r.InputHash, r.CreatedBy, r.PublishedBy, r.Version = id, callID, state, hash, createdBy, publishedBy, version
 	r.CreatedAt = created.Time.UTC()
 	r.PublishedAt = timePtr(published)
-	return r, &rec.Input, nil
+	return r, nil
 }
 
 // GetRun returns a run and its input, or ENOTFOUND.
@@ -133,13 +163,27 @@ func (q *queries) ListRuns(ctx context.Context, f pactum.AllocationRunFilter) ([
 	if f.CallID != nil {
 		w.add("call_id = ?", *f.CallID)
 	}
-	return listCounted(ctx, q.q, "find allocation runs", `SELECT `+runColumns+` FROM allocation_runs`, &w, "id DESC", f.Limit, f.Offset, func(row scanner, extra ...any) (*pactum.AllocationRun, error) {
-		r, _, err := scanRun(row, extra...)
+	// The summary (the result without outcomes) where there is one.
+	cols := strings.Replace(runColumns, "result", "COALESCE(summary, result)", 1)
+	return listCounted(ctx, q.q, "find allocation runs", `SELECT `+cols+` FROM allocation_runs`, &w, "id DESC", f.Limit, f.Offset, func(row scanner, extra ...any) (*pactum.AllocationRun, error) {
+		var rec runListRecord
+		r, err := scanRunInto(row, &rec.Run.AllocationRun, &rec, extra...)
 		if err == nil {
 			r.Outcomes = nil
 		}
 		return r, err
 	})
+}
+
+// runListRecord is runRecord for lists: the outcomes, most of a run's
+// size, are skipped rather than decoded (runs stored before the summary
+// column have them).
+type runListRecord struct {
+	Run struct {
+		pactum.AllocationRun
+		Outcomes json.RawMessage `json:"outcomes"`
+		Changes  json.RawMessage `json:"changes"`
+	} `json:"run"`
 }
 
 // GetRunInstance returns the solver's input of a run as stored.

@@ -16,6 +16,13 @@ import (
 // Access managers only. ENOTFOUND for an unknown call, EINVALID for bad
 // parameters, ECONFLICT before the cut-off of a call offering a mode that
 // is not rolling (pactum.Call.CheckRankable).
+//
+// With in.BaseRunID the run is a what-if of an earlier run of the call: the
+// parameters in leaves unset are the base run's (AllocationRunInput.Over),
+// the optimiser starts from the base run's solution, and the run keeps
+// what changed from it (Changes). EINVALID naming
+// base_run_id for an unknown run or a run of another call, and naming
+// capacities.<system> for a system the call does not offer.
 func (a *App) CreateAllocationRun(ctx context.Context, callID string, in pactum.AllocationRunInput) (*pactum.AllocationRun, error) {
 	u, err := manager(ctx, "run allocations")
 	if err != nil {
@@ -25,26 +32,51 @@ func (a *App) CreateAllocationRun(ctx context.Context, callID string, in pactum.
 		return nil, err
 	}
 	var snap *pactum.RunSnapshot
+	var base *pactum.AllocationRun
 	if err := pactum.View(ctx, a.store, func(q pactum.Queries) error {
-		snap, err = q.GetRunSnapshot(ctx, callID)
-		return err
+		if snap, err = q.GetRunSnapshot(ctx, callID); err != nil {
+			return err
+		}
+		if in.BaseRunID == "" {
+			return nil
+		}
+		var baseIn *pactum.AllocationRunInput
+		base, baseIn, err = q.GetRun(ctx, in.BaseRunID)
+		if pactum.ErrorCode(err) == pactum.ENOTFOUND {
+			return invalidRun("names no allocation run")
+		} else if err != nil {
+			return err
+		}
+		if base.CallID != callID {
+			return invalidRun("is a run of another call (%s)", base.CallID)
+		}
+		in = in.Over(*baseIn)
+		return nil
 	}); err != nil {
+		return nil, err
+	}
+	if err := in.CheckSystems(snap.Call); err != nil {
 		return nil, err
 	}
 	if err := snap.Call.CheckRankable(a.clock(), "run an allocation"); err != nil {
 		return nil, err
 	}
-	_, remaining, err := snap.Remaining()
+	left, _, err := snap.Remaining()
 	if err != nil {
 		return nil, err
 	}
-	run, instance, err := a.allocator.Solve(ctx, snap, in.Resolve(remaining))
+	run, instance, err := a.allocator.Solve(ctx, snap, in.Resolve(left), base)
 	if err != nil {
 		return nil, err
 	}
 	run.CallID, run.State, run.NotReady, run.CreatedBy, run.Version = callID, pactum.RunDraft, snap.NotReady(), u.ID, 1
 	err = a.update(ctx, u, func(tx pactum.Tx) error {
 		run.ID, run.CreatedAt = newID(), tx.Now()
+		if base != nil {
+			if run.Changes, err = pactum.DiffRuns(base, run); err != nil {
+				return err
+			}
+		}
 		if err := tx.InsertRun(ctx, run, in, instance); err != nil {
 			return err
 		}
@@ -63,8 +95,12 @@ func runSummary(r *pactum.AllocationRun) map[string]any {
 	for _, o := range r.Outcomes {
 		count[o.Outcome]++
 	}
-	return map[string]any{"call_id": r.CallID, "state": r.State, "params": r.Params, "input_hash": r.InputHash,
+	sum := map[string]any{"call_id": r.CallID, "state": r.State, "params": r.Params, "input_hash": r.InputHash,
 		"objective": r.Objective, "bound": r.Bound, "gap": r.Gap, "outcomes": count, "not_ready": r.NotReady}
+	if r.BaseRunID != "" {
+		sum["base_run_id"] = r.BaseRunID
+	}
+	return sum
 }
 
 // FindAllocationRunByID returns a run. Access managers and auditors only;
@@ -155,11 +191,17 @@ func (a *App) checkInputs(ctx context.Context, tx pactum.Tx, run *pactum.Allocat
 	if err != nil {
 		return nil, err
 	}
-	_, remaining, err := snap.Remaining()
+	left, _, err := snap.Remaining()
 	if err != nil {
 		return nil, err
 	}
-	hash, err := a.allocator.InputHash(snap, in.Resolve(remaining))
+	for _, id := range snap.Call.SystemIDs {
+		if c, ok := in.Capacities[id]; ok && c > left[id]*(1+1e-9) {
+			return nil, pactum.Errorf(pactum.ECONFLICT, "Allocation run %s assumes %.0f GPU-hours on %s, but the call has %.0f left there: it is a what-if; run it again within the capacity to publish.",
+				run.ID, c, id, left[id])
+		}
+	}
+	hash, err := a.allocator.InputHash(snap, in.Resolve(left))
 	if err != nil {
 		return nil, err
 	}
@@ -191,4 +233,41 @@ func (a *App) decideRun(ctx context.Context, tx pactum.Tx, u *pactum.User, run *
 		}
 	}
 	return accepted, nil
+}
+
+// DiffAllocationRuns returns what changed from run beforeID to run afterID
+// of the same call (pactum.DiffRuns); an empty beforeID is the run afterID
+// is a what-if of. Access managers and auditors only; ENOTFOUND for an
+// unknown run, EINVALID for runs of different calls or an empty beforeID
+// with a run that is no what-if.
+func (a *App) DiffAllocationRuns(ctx context.Context, beforeID, afterID string) (*pactum.RunDiff, error) {
+	if _, err := reader(ctx, "read allocation runs"); err != nil {
+		return nil, err
+	}
+	var before, after *pactum.AllocationRun
+	if err := pactum.View(ctx, a.store, func(q pactum.Queries) error {
+		var err error
+		if after, _, err = q.GetRun(ctx, afterID); err != nil {
+			return err
+		}
+		if beforeID == "" {
+			if beforeID = after.BaseRunID; beforeID == "" {
+				var v pactum.Validator
+				v.Add("against", "is required: run %s is not a what-if of another run", afterID)
+				return v.Err("Name the run to compare with.")
+			}
+		}
+		before, _, err = q.GetRun(ctx, beforeID)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	return pactum.DiffRuns(before, after)
+}
+
+// invalidRun is EINVALID naming base_run_id.
+func invalidRun(format string, args ...any) error {
+	var v pactum.Validator
+	v.Add("base_run_id", format, args...)
+	return v.Err("The allocation run is not valid.")
 }

@@ -49,6 +49,8 @@ type Services interface {
 	FindTransparencyReports(ctx context.Context) ([]*pactum.TransparencyReport, error)
 	CallDemand(ctx context.Context, callID string) ([]pactum.SystemDemand, error)
 	FindRanking(ctx context.Context, callID string) ([]*pactum.PanelEntry, error)
+	// whatif: allocation runs, what-if and publish (allocrun.go)
+	pactum.AllocationRunService
 }
 
 // Config is what the portal needs.
@@ -116,6 +118,12 @@ func New(cfg Config) (*Portal, error) {
 	p.mux.HandleFunc("POST "+Prefix+"proposals/{id}/review", p.action(p.submitReview, p.proposal))
 	p.mux.HandleFunc("POST "+Prefix+"proposals/{id}/reply", p.action(p.submitReply, p.proposal))
 	p.mux.HandleFunc("POST "+Prefix+"proposals/{id}/recuse", p.action(p.recuse, p.proposal))
+	// whatif: allocation runs (allocrun.go)
+	p.mux.HandleFunc("GET "+Prefix+"calls/{id}/runs", p.page(p.allocationRuns))
+	p.mux.HandleFunc("POST "+Prefix+"calls/{id}/runs", p.action(p.createRun, p.allocationRuns))
+	p.mux.HandleFunc("GET "+Prefix+"runs/{id}", p.page(p.allocationRun))
+	p.mux.HandleFunc("POST "+Prefix+"runs/{id}/whatif", p.action(p.whatIf, p.allocationRun))
+	p.mux.HandleFunc("POST "+Prefix+"runs/{id}/publish", p.action(p.publishRun, p.allocationRun))
 	return p, nil
 }
 

@@ -37,12 +37,20 @@ SMEs. The run is stored as a draft; --publish makes it the committee's
 decision: allocations for the accepted, rejections with the explanation for
 the refused, notifications to applicants, all in one audited transaction.
 
+--base-run makes the run a what-if of an earlier run of the call: every
+parameter not given is that run's, the optimiser starts from its solution (a
+warm start), and the output ends with what changed. --capacity SYSTEM=GPUH
+(repeatable) sets the GPU-hours a system may give in this run instead of what
+the call has left there; a run assuming more than is left cannot be published.
+
 --check also solves the run's instance with COIN-OR cbc (Debian's coinor-cbc)
 on this machine and prints both objectives and times; with --check a run is
 published only if cbc confirmed it.`,
 		Example: `  pactum allocate --call 01a2…
   pactum allocate --call 01a2… --org-cap 400000 --reserve 0.3 --check
   pactum allocate --call 01a2… --publish
+  pactum allocate --base-run RUN_ID --capacity leonardo-booster=200000 --json
+  pactum allocate diff RUN_ID [--against OTHER_RUN_ID]
   pactum allocate show RUN_ID --json
   pactum allocate check RUN_ID
   pactum allocate publish RUN_ID`,
@@ -60,9 +68,11 @@ published only if cbc confirmed it.`,
 	cmd.Flags().Float64("org-cap-share", 0, "cap per organization as a share of the call's remaining capacity, (0, 1]")
 	cmd.Flags().Float64("reserve", 0, "share of every system reserved for startups and SMEs, [0, 1) (default 0.2)")
 	cmd.Flags().Bool("publish", false, "publish the run as the committee's decision")
+	cmd.Flags().String("base-run", "", "make the run a what-if of this run of the call (its parameters by default, warm start)")
+	cmd.Flags().StringArray("capacity", nil, "SYSTEM=GPUH: GPU-hours the system may give in this run (repeatable)")
 	checkFlags(cmd)
 	jsonFlag(cmd)
-	cmd.AddCommand(newAllocateListCmd(e), newAllocateShowCmd(e), newAllocateCheckCmd(e), newAllocatePublishCmd(e))
+	cmd.AddCommand(newAllocateListCmd(e), newAllocateShowCmd(e), newAllocateCheckCmd(e), newAllocatePublishCmd(e), newAllocateDiffCmd(e))
 	return cmd
 }
 
@@ -71,18 +81,45 @@ published only if cbc confirmed it.`,
 // confirmed it) and prints it.
 func runAllocation(cmd *cobra.Command, e *env, c *client.ClientWithResponses) error {
 	callID, _ := cmd.Flags().GetString("call")
-	if callID == "" {
-		return pactum.Errorf(pactum.EINVALID, "Name the call with --call ID (or use allocate list|show|check|publish).")
-	}
+	base, _ := cmd.Flags().GetString("base-run")
+	capacities, _ := cmd.Flags().GetStringArray("capacity")
 	in := client.AllocationRunInput{}
 	in.OrgCapGpuHours = optFloat(cmd, "org-cap")
 	in.OrgCapShare = optFloat(cmd, "org-cap-share")
 	in.ReservedShare = optFloat(cmd, "reserve")
+	if len(capacities) > 0 {
+		caps, err := parseCapacities(capacities)
+		if err != nil {
+			return err
+		}
+		in.Capacities = &caps
+	}
+	if base != "" {
+		in.BaseRunId = &base
+		if callID == "" {
+			br, err := c.GetAllocationRunWithResponse(cmd.Context(), base)
+			if err := called(br, err); err != nil {
+				return err
+			}
+			callID = br.JSON200.CallId
+		}
+	}
+	if callID == "" {
+		return pactum.Errorf(pactum.EINVALID, "Name the call with --call ID or the run to start from with --base-run ID (or use allocate list|show|check|publish|diff).")
+	}
 	resp, err := c.CreateAllocationRunWithResponse(cmd.Context(), callID, in)
 	if err := called(resp, err); err != nil {
 		return err
 	}
 	run := resp.JSON201
+	diff := run.Changes
+	if base != "" && diff == nil {
+		dr, err := c.DiffAllocationRunWithResponse(cmd.Context(), run.Id, &client.DiffAllocationRunParams{})
+		if err := called(dr, err); err != nil {
+			return err
+		}
+		diff = dr.JSON200
+	}
 	var cmp *comparison
 	var checkErr error
 	if check, _ := cmd.Flags().GetBool("check"); check {
@@ -97,7 +134,7 @@ func runAllocation(cmd *cobra.Command, e *env, c *client.ClientWithResponses) er
 		}
 		run = pr.JSON200
 	}
-	if err := printAllocateResult(cmd, e, run, cmp, published); err != nil {
+	if err := printAllocateResult(cmd, e, run, cmp, diff, published); err != nil {
 		return err
 	}
 	if checkErr != nil && publish {
@@ -108,16 +145,25 @@ func runAllocation(cmd *cobra.Command, e *env, c *client.ClientWithResponses) er
 
 // printAllocateResult prints what allocate did: the run and the comparison
 // with cbc, if any.
-func printAllocateResult(cmd *cobra.Command, e *env, run *client.AllocationRun, cmp *comparison, published bool) error {
+func printAllocateResult(cmd *cobra.Command, e *env, run *client.AllocationRun, cmp *comparison, diff *client.RunDiff, published bool) error {
 	if wantJSON(cmd) {
 		out := map[string]any{"run": run}
 		if cmp != nil {
 			out["check"] = cmp
 		}
+		if diff != nil {
+			out["diff"] = diff
+		}
 		return writeJSONValue(e.stdout, out)
 	}
 	if err := printRun(e, run); err != nil {
 		return err
+	}
+	if diff != nil {
+		fmt.Fprintln(e.stdout)
+		if err := printDiff(e, diff); err != nil {
+			return err
+		}
 	}
 	if cmp != nil {
 		fmt.Fprintln(e.stdout)
@@ -344,4 +390,112 @@ func printRun(e *env, r *client.AllocationRun) error {
 		}
 	}
 	return nil
+}
+
+// parseCapacities reads --capacity SYSTEM=GPUH values: a system ID, "=",
+// and a finite number of GPU-hours (thousands separators "," and "_"
+// allowed). A system given twice, or a value that is not of that form, is
+// EINVALID naming --capacity; the range is the server's to check.
+func parseCapacities(values []string) (map[string]float64, error) {
+	out := make(map[string]float64, len(values))
+	for _, v := range values {
+		id, amount, ok := strings.Cut(v, "=")
+		id = strings.TrimSpace(id)
+		if !ok || id == "" || strings.ContainsFunc(id, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+			return nil, invalidCapacity(v, "is not SYSTEM=GPUH")
+		}
+		x, err := strconv.ParseFloat(strings.NewReplacer(",", "", "_", "").Replace(strings.TrimSpace(amount)), 64)
+		if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil, invalidCapacity(v, "needs a number of GPU-hours after =")
+		}
+		if _, dup := out[id]; dup {
+			return nil, invalidCapacity(v, "sets "+id+" twice")
+		}
+		out[id] = x
+	}
+	return out, nil
+}
+
+func invalidCapacity(v, why string) error {
+	var val pactum.Validator
+	val.Add("--capacity", "%q %s", v, why)
+	return val.Err("A --capacity value is not valid.")
+}
+
+func newAllocateDiffCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "diff RUN_ID",
+		Short: "What changed from another run of the call to this one (by default from the run it is a what-if of)",
+		Example: `  pactum allocate diff 01a2…
+  pactum allocate diff 01a2… --against 01a1… --json`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := apiClient(cmd, e)
+			if err != nil {
+				return err
+			}
+			resp, err := c.DiffAllocationRunWithResponse(cmd.Context(), args[0], &client.DiffAllocationRunParams{Against: optString(cmd, "against")})
+			if err := called(resp, err); err != nil {
+				return err
+			}
+			if wantJSON(cmd) {
+				return writeJSONValue(e.stdout, resp.JSON200)
+			}
+			return printDiff(e, resp.JSON200)
+		},
+	}
+	cmd.Flags().String("against", "", "the run to compare with (default: the run this one is a what-if of)")
+	jsonFlag(cmd)
+	return cmd
+}
+
+// printDiff prints what changed between two runs.
+func printDiff(e *env, d *client.RunDiff) error {
+	fmt.Fprintf(e.stdout, "What changed from run %s to run %s:\n", d.BeforeId, d.AfterId)
+	signed := func(x float64) string {
+		if math.Abs(x) < 0.5 {
+			return "0"
+		}
+		if x > 0 {
+			return "+" + fmtNum(x)
+		}
+		return "-" + fmtNum(-x)
+	}
+	rows := [][]string{
+		{"objective", fmtNum(d.Objective.Before), fmtNum(d.Objective.After), signed(d.Objective.After - d.Objective.Before)},
+		{"proven bound", fmtNum(d.Bound.Before), fmtNum(d.Bound.After), signed(d.Bound.After - d.Bound.Before)},
+		{"proven gap", fmtPct(d.Gap.Before), fmtPct(d.Gap.After), ""},
+	}
+	for _, o := range []string{"full", "cut", "refused"} {
+		c := d.Outcomes[o]
+		rows = append(rows, []string{o, fmtNum(c.Before), fmtNum(c.After), signed(c.After - c.Before)})
+	}
+	if err := e.table([]string{"FIGURE", "BEFORE", "AFTER", "CHANGE"}, rows); err != nil {
+		return err
+	}
+	fmt.Fprintln(e.stdout)
+	rows = nil
+	for _, s := range d.Systems {
+		rows = append(rows, []string{s.SystemId, fmtNum(s.CapacityGpuHours.Before), fmtNum(s.CapacityGpuHours.After),
+			fmtNum(s.GrantedGpuHours.Before), fmtNum(s.GrantedGpuHours.After), signed(s.GrantedGpuHours.After - s.GrantedGpuHours.Before)})
+	}
+	if err := e.table([]string{"SYSTEM", "CAPACITY BEFORE", "AFTER", "GRANTED BEFORE", "AFTER", "CHANGE"}, rows); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "\n%d proposals changed, %d unchanged.\n", len(d.Proposals), d.Unchanged)
+	if len(d.Proposals) == 0 {
+		return nil
+	}
+	rows = nil
+	orNone := func(s string) string {
+		if s == "" {
+			return "(not in the run)"
+		}
+		return s
+	}
+	for _, p := range d.Proposals {
+		rows = append(rows, []string{strconv.Itoa(p.Rank), p.ProposalId, truncate(p.Title, 32), orNone(p.OutcomeBefore) + " " + fmtNum(p.GrantedGpuHours.Before),
+			orNone(p.OutcomeAfter) + " " + fmtNum(p.GrantedGpuHours.After), signed(p.GrantedGpuHours.After - p.GrantedGpuHours.Before)})
+	}
+	return e.table([]string{"RANK", "PROPOSAL", "TITLE", "BEFORE (GPU-H)", "AFTER (GPU-H)", "CHANGE"}, rows)
 }

@@ -25,7 +25,44 @@ func TestCLIReviewAndAllocate(t *testing.T) {
 	w.assessAndPeerReview(t)
 	w.replyAndPanel(t)
 	run := w.allocateChecked(t)
+	w.whatIf(t, run)
 	w.publish(t, run)
+}
+
+// whatIf runs a what-if of run with Leonardo cut below the one proposal's
+// minimum: the proposal is refused, the output says what changed, and
+// `allocate diff` shows the same; a malformed --capacity is refused
+// before anything is sent.
+func (w *reviewFlow) whatIf(t *testing.T, run string) {
+	if code, _, stderr := cli(t, w.mgr, "allocate", "--base-run", run, "--capacity", "leonardo-booster"); code != exitInvalid || !strings.Contains(stderr, "--capacity") {
+		t.Errorf("malformed --capacity: %d %s", code, stderr)
+	}
+	if code, _, stderr := cli(t, w.mgr, "allocate", "--base-run", run, "--capacity", "mn5-acc=10"); code != exitInvalid || !strings.Contains(stderr, "capacities.mn5-acc") {
+		t.Errorf("a system the call does not offer: %d %s", code, stderr)
+	}
+	var res struct {
+		Run struct {
+			ID        string `json:"id"`
+			BaseRunID string `json:"base_run_id"`
+			Warm      bool   `json:"warm"`
+		} `json:"run"`
+		Diff struct {
+			BeforeID  string `json:"before_id"`
+			Proposals []struct {
+				OutcomeBefore string `json:"outcome_before"`
+				OutcomeAfter  string `json:"outcome_after"`
+			} `json:"proposals"`
+		} `json:"diff"`
+	}
+	cliJSON(t, w.mgr, &res, "allocate", "--base-run", run, "--capacity", "leonardo-booster=1_000", "--json")
+	if res.Run.BaseRunID != run || !res.Run.Warm || res.Diff.BeforeID != run || len(res.Diff.Proposals) != 1 ||
+		res.Diff.Proposals[0].OutcomeBefore != "full" || res.Diff.Proposals[0].OutcomeAfter != "refused" {
+		t.Errorf("what-if: %+v", res)
+	}
+	if code, out, stderr := cli(t, w.mgr, "allocate", "diff", res.Run.ID); code != 0 || !strings.Contains(out, "What changed from run "+run) ||
+		!strings.Contains(out, "-80,000") {
+		t.Errorf("allocate diff: %d %s %s", code, out, stderr)
+	}
 }
 
 // reviewFlow is what TestCLIReviewAndAllocate's steps share.
@@ -200,7 +237,7 @@ func (w *reviewFlow) publish(t *testing.T, run string) {
 		!strings.Contains(stderr, "cbc is not installed") || !strings.Contains(stderr, "not published") {
 		t.Errorf("missing cbc: %d %s", code, stderr)
 	}
-	if code, out, _ := cli(t, w.mgr, "allocate", "list", "--call", w.call); code != 0 || strings.Count(out, "draft") != 2 {
+	if code, out, _ := cli(t, w.mgr, "allocate", "list", "--call", w.call); code != 0 || strings.Count(out, "draft") != 3 {
 		t.Errorf("allocate list: %d %s", code, out)
 	}
 	if code, out, stderr := cli(t, w.mgr, "allocate", "publish", run); code != 0 || !strings.Contains(out, "Published") || !strings.Contains(out, "Granted in full") {
