@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package pactum
+
+import (
+	"context"
+	"time"
+)
+
+// SiteDrift is a drift report as pactum keeps it: the differences an agent
+// of the site found on one of its clusters and restored, when and by whom
+// it was reported.
+type SiteDrift struct {
+	ID      string      `json:"id"`
+	Site    string      `json:"site"`
+	Cluster string      `json:"cluster"`
+	Items   []DriftItem `json:"items"`
+	// ReportedBy is the site operator whose agent reported it.
+	ReportedBy string    `json:"reported_by"`
+	ReportedAt time.Time `json:"reported_at"`
+}
+
+// MaxDriftList bounds how many drift reports one listing returns.
+const MaxDriftList = 500
+
+// UsageCluster is what pactum has taken in from one cluster's accounting:
+// the records it keeps and its last batch that changed any.
+type UsageCluster struct {
+	Cluster string `json:"cluster"`
+	// Site is the site whose operator posted the last batch ("" for a
+	// cluster last written before pactum kept it).
+	Site string `json:"site"`
+	// Records counts the job records kept.
+	Records int64 `json:"records"`
+	// LastBatchAt is when the last batch that wrote records was taken
+	// in; LastWritten and LastNew count the records it wrote and, of
+	// those, the jobs new to pactum. A batch of records pactum already
+	// had changes nothing and is not counted here.
+	LastBatchAt *time.Time `json:"last_batch_at,omitempty"`
+	LastWritten int64      `json:"last_written"`
+	LastNew     int64      `json:"last_new"`
+}
+
+// SiteOpsService reads what a hosting site's operators watch: the drift
+// their agents restored and how usage ingestion stands.
+type SiteOpsService interface {
+	// FindDriftReports returns the site's drift reports, newest first, at
+	// most limit (1–MaxDriftList; 0: 50), and how many the site has. The
+	// site's operators, access managers and auditors; ENOTFOUND for a
+	// site the catalogue does not know, and for another site's operator;
+	// EFORBIDDEN for other roles; EINVALID for a bad limit.
+	FindDriftReports(ctx context.Context, site string, limit int) ([]*SiteDrift, int, error)
+	// UsageIngestStatus returns, by cluster, what pactum has taken in from
+	// the clusters of the site: those whose last batch its operators
+	// posted and those its agents hold a lease on. Who may call and the
+	// errors are as for FindDriftReports.
+	UsageIngestStatus(ctx context.Context, site string) ([]UsageCluster, error)
+}
+
+// SiteOpsQueries read drift reports and usage ingestion.
+type SiteOpsQueries interface {
+	// ListDriftReports returns the site's reports, newest first, at most
+	// limit, and the number the site has.
+	ListDriftReports(ctx context.Context, site string, limit int) ([]*SiteDrift, int, error)
+	// ListUsageClusters returns every cluster usage was taken in from, by
+	// name.
+	ListUsageClusters(ctx context.Context) ([]UsageCluster, error)
+}
+
+// SiteOpsWrites keep drift reports and usage batches.
+type SiteOpsWrites interface {
+	// InsertDriftReport stores a drift report.
+	InsertDriftReport(ctx context.Context, d *SiteDrift) error
+	// NoteUsageBatch records on the cluster's row (LockUsageCluster made
+	// it) the site that posted its last batch writing records, and what
+	// that batch wrote.
+	NoteUsageBatch(ctx context.Context, cluster, site string, written, added int64, at time.Time) error
+}
