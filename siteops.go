@@ -76,3 +76,36 @@ type SiteOpsWrites interface {
 	// that batch wrote.
 	NoteUsageBatch(ctx context.Context, cluster, site string, written, added int64, at time.Time) error
 }
+
+// CheckpointCheck is one signed audit checkpoint held to the chain: whose
+// key signed it, whether the signature verifies and the key is the trusted
+// one, and whether the chain has the stated hash at the stated event.
+type CheckpointCheck struct {
+	Seq       int64     `json:"seq"`
+	Hash      string    `json:"hash"`
+	At        time.Time `json:"at"`
+	PublicKey string    `json:"public_key"`
+	// KeyID is a short name of the key: the first 16 hex digits of the
+	// SHA-256 of the public key's bytes.
+	KeyID       string `json:"key_id"`
+	SignatureOK bool   `json:"signature_ok"`
+	// Trusted: signed with the trusted key given (false when none was).
+	Trusted bool `json:"trusted"`
+	// InChain: the chain's event Seq has Hash.
+	InChain bool `json:"in_chain"`
+	// OK: all three hold.
+	OK      bool   `json:"ok"`
+	Problem string `json:"problem,omitempty"`
+}
+
+// CheckpointReport is signed checkpoints held to the chain, and the
+// chain's own verification.
+type CheckpointReport struct {
+	Chain       *AuditReport      `json:"chain"`
+	Trusted     string            `json:"trusted"`
+	Checkpoints []CheckpointCheck `json:"checkpoints"`
+	OK          bool              `json:"ok"`
+}
+
+// MaxCheckpoints bounds how many checkpoints one verification takes.
+const MaxCheckpoints = 100
