@@ -103,6 +103,7 @@ type CheckpointCheck struct {
 type CheckpointReport struct {
 	Chain       *AuditReport      `json:"chain"`
 	Trusted     string            `json:"trusted"`
+	TrustedID   string            `json:"trusted_key_id"`
 	Checkpoints []CheckpointCheck `json:"checkpoints"`
 	OK          bool              `json:"ok"`
 }

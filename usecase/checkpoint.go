@@ -101,7 +101,7 @@ func (a *App) VerifyCheckpoints(ctx context.Context, text, trusted string) (*pac
 	if err := a.store.SealAudit(ctx); err != nil {
 		return nil, err
 	}
-	rep := &pactum.CheckpointReport{Trusted: trusted, Checkpoints: make([]pactum.CheckpointCheck, len(cps))}
+	rep := &pactum.CheckpointReport{Trusted: trusted, TrustedID: KeyID(trusted), Checkpoints: make([]pactum.CheckpointCheck, len(cps))}
 	if rep.Chain, err = VerifyAudit(ctx, a.store); err != nil {
 		return nil, err
 	}

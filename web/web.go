@@ -49,6 +49,11 @@ type Services interface {
 	FindTransparencyReports(ctx context.Context) ([]*pactum.TransparencyReport, error)
 	CallDemand(ctx context.Context, callID string) ([]pactum.SystemDemand, error)
 	FindRanking(ctx context.Context, callID string) ([]*pactum.PanelEntry, error)
+	// The site operator's and the auditor's pages (ops.go).
+	pactum.TransparencyService
+	pactum.SiteOpsService
+	DesiredState(ctx context.Context, site string, systemID *string) (*pactum.SiteState, error)
+	VerifyCheckpoints(ctx context.Context, text, trusted string) (*pactum.CheckpointReport, error)
 }
 
 // Config is what the portal needs.
@@ -116,6 +121,14 @@ func New(cfg Config) (*Portal, error) {
 	p.mux.HandleFunc("POST "+Prefix+"proposals/{id}/review", p.action(p.submitReview, p.proposal))
 	p.mux.HandleFunc("POST "+Prefix+"proposals/{id}/reply", p.action(p.submitReply, p.proposal))
 	p.mux.HandleFunc("POST "+Prefix+"proposals/{id}/recuse", p.action(p.recuse, p.proposal))
+	// The site operator's and the auditor's pages (ops.go).
+	p.mux.HandleFunc("GET "+Prefix+"sites/{site}", p.page(p.site))
+	p.mux.HandleFunc("GET "+Prefix+"audit/checkpoints", p.page(p.checkpoints))
+	p.mux.HandleFunc("POST "+Prefix+"audit/checkpoints", p.inspect(p.verifyCheckpoints, p.checkpoints))
+	p.mux.HandleFunc("GET "+Prefix+"transparency", p.page(p.reports))
+	p.mux.HandleFunc("POST "+Prefix+"transparency", p.action(p.createReport, p.reports))
+	p.mux.HandleFunc("GET "+Prefix+"transparency/{id}", p.page(p.report))
+	p.mux.HandleFunc("POST "+Prefix+"transparency/{id}/publish", p.action(p.publishReport, p.report))
 	return p, nil
 }
 
