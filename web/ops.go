@@ -295,3 +295,11 @@ func (d *reportPage) tables() {
 		d.Tables = append(d.Tables, rt)
 	}
 }
+
+// FLOP is the cell's training FLOP in scientific notation, "" when absent.
+func (c reportCell) FLOP() string {
+	if c.C.TrainingFLOP == nil {
+		return ""
+	}
+	return strconv.FormatFloat(*c.C.TrainingFLOP, 'g', 3, 64)
+}
