@@ -55,6 +55,25 @@ type SiteOpsService interface {
 	// posted and those its agents hold a lease on. Who may call and the
 	// errors are as for FindDriftReports.
 	UsageIngestStatus(ctx context.Context, site string) ([]UsageCluster, error)
+	// SiteAllocations returns one page (limit 1–MaxSiteAllocationPage,
+	// offset 0 or more) of the site's desired state (DesiredState: its
+	// allocations not expired or expired within RemovalGrace, by ID) and
+	// how many it holds in each state. Who may call and the errors are as
+	// for FindDriftReports, with EINVALID for a bad limit or offset.
+	SiteAllocations(ctx context.Context, site string, limit, offset int) (*SiteAllocations, error)
+}
+
+// MaxSiteAllocationPage bounds a page of SiteAllocations.
+const MaxSiteAllocationPage = 500
+
+// SiteAllocations is a page of a site's desired state.
+type SiteAllocations struct {
+	Site        string              `json:"site"`
+	Allocations []DesiredAllocation `json:"allocations"`
+	// Total counts the site's allocations in the desired state; ByState
+	// by state.
+	Total   int                     `json:"total"`
+	ByState map[AllocationState]int `json:"by_state"`
 }
 
 // SiteOpsQueries read drift reports and usage ingestion.
@@ -65,6 +84,12 @@ type SiteOpsQueries interface {
 	// ListUsageClusters returns every cluster usage was taken in from, by
 	// name.
 	ListUsageClusters(ctx context.Context) ([]UsageCluster, error)
+	// ListSiteAllocationsPage is ListSiteAllocations of every system of
+	// the site, one page by allocation ID.
+	ListSiteAllocationsPage(ctx context.Context, site string, expiredSince time.Time, limit, offset int) ([]SiteAllocation, error)
+	// CountSiteAllocations counts the allocations ListSiteAllocations
+	// would return for the site, by state.
+	CountSiteAllocations(ctx context.Context, site string, expiredSince time.Time) (map[AllocationState]int, error)
 }
 
 // SiteOpsWrites keep drift reports and usage batches.

@@ -83,3 +83,28 @@ func (q *queries) ListUsageClusters(ctx context.Context) ([]pactum.UsageCluster,
 	}
 	return out, nil
 }
+
+// ListSiteAllocationsPage implements pactum.SiteOpsQueries.
+func (q *queries) ListSiteAllocationsPage(ctx context.Context, site string, expiredSince time.Time, limit, offset int) ([]pactum.SiteAllocation, error) {
+	return q.siteAllocations(ctx, site, nil, expiredSince, limit, offset)
+}
+
+// CountSiteAllocations implements pactum.SiteOpsQueries.
+func (q *queries) CountSiteAllocations(ctx context.Context, site string, expiredSince time.Time) (map[pactum.AllocationState]int, error) {
+	out := map[pactum.AllocationState]int{}
+	err := eachRow(ctx, q.q, `SELECT a.state, COUNT(*) FROM allocations a JOIN systems s ON s.id = a.system_id
+		WHERE s.site = $1 AND (a.state <> $2 OR a.updated_at >= $3) GROUP BY a.state`,
+		[]any{site, string(pactum.AllocationExpired), expiredSince}, func(rows *sql.Rows) error {
+			var st string
+			var n int
+			if err := rows.Scan(&st, &n); err != nil {
+				return err
+			}
+			out[pactum.AllocationState(st)] = n
+			return nil
+		})
+	if err != nil {
+		return nil, fmt.Errorf("count allocations of %s: %w", site, mapError(err))
+	}
+	return out, nil
+}

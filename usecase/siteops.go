@@ -94,3 +94,37 @@ func (a *App) UsageIngestStatus(ctx context.Context, site string) ([]pactum.Usag
 	})
 	return out, nil
 }
+
+// SiteAllocations returns one page of the site's desired state and its
+// count by state (pactum.SiteOpsService), on one snapshot.
+func (a *App) SiteAllocations(ctx context.Context, site string, limit, offset int) (*pactum.SiteAllocations, error) {
+	var v pactum.Validator
+	v.Check(limit >= 1 && limit <= pactum.MaxSiteAllocationPage, "limit", "must be between 1 and %d", pactum.MaxSiteAllocationPage)
+	v.Check(offset >= 0 && offset <= 1<<30, "offset", "must be 0 or more")
+	if err := v.Err("The listing is not valid."); err != nil {
+		return nil, err
+	}
+	if err := a.siteWatcher(ctx, site); err != nil {
+		return nil, err
+	}
+	now := a.now()
+	since := now.Add(-pactum.RemovalGrace)
+	var page []pactum.SiteAllocation
+	out := &pactum.SiteAllocations{Site: site}
+	err := pactum.View(ctx, a.store, func(q pactum.Queries) error {
+		var err error
+		if out.ByState, err = q.CountSiteAllocations(ctx, site, since); err != nil {
+			return err
+		}
+		page, err = q.ListSiteAllocationsPage(ctx, site, since, limit, offset)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range out.ByState {
+		out.Total += n
+	}
+	out.Allocations = pactum.DesireSite(site, page, now).Allocations
+	return out, nil
+}

@@ -111,3 +111,52 @@ func TestUsageIngestStatus(t *testing.T) {
 		}
 	})
 }
+
+// TestSiteAllocations: pages of a site's desired state agree with
+// DesiredState, in order, with the count by state; the rules of
+// FindDriftReports apply, and a bad limit or offset is EINVALID.
+func TestSiteAllocations(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, dialect string) {
+		w := newWorld(t, dialect)
+		for range 5 {
+			w.allocation(t, 100)
+		}
+		ops := storetest.As(w.f.Operator)
+		all, err := w.uc.DesiredState(ops, "CSC", nil)
+		if err != nil || len(all.Allocations) != 5 {
+			t.Fatalf("desired state %v %v", all, err)
+		}
+		w.activate(t, &pactum.Allocation{ID: all.Allocations[1].AllocationID})
+		all, _ = w.uc.DesiredState(ops, "CSC", nil)
+		var got []pactum.DesiredAllocation
+		for off := 0; off < 6; off += 2 {
+			p, err := w.uc.SiteAllocations(ops, "CSC", 2, off)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Total != 5 || p.ByState[pactum.AllocationPending] != 4 || p.ByState[pactum.AllocationActive] != 1 {
+				t.Errorf("offset %d: total %d by state %v", off, p.Total, p.ByState)
+			}
+			got = append(got, p.Allocations...)
+		}
+		if len(got) != 5 {
+			t.Fatalf("%d allocations over the pages", len(got))
+		}
+		for i := range got {
+			if got[i].AllocationID != all.Allocations[i].AllocationID || got[i].State != all.Allocations[i].State || got[i].Account != all.Allocations[i].Account {
+				t.Errorf("%d: %+v, want %+v", i, got[i], all.Allocations[i])
+			}
+		}
+		if p, err := w.uc.SiteAllocations(storetest.As(w.f.Auditor), "CSC", 10, 0); err != nil || len(p.Allocations) != 5 {
+			t.Errorf("auditor: %v %v", p, err)
+		}
+		_, err = w.uc.SiteAllocations(storetest.As(w.f.ApplicantA), "CSC", 10, 0)
+		wantCode(t, err, pactum.EFORBIDDEN)
+		_, err = w.uc.SiteAllocations(ops, "CINECA", 10, 0)
+		wantCode(t, err, pactum.ENOTFOUND)
+		_, err = w.uc.SiteAllocations(ops, "CSC", 0, 0)
+		wantCode(t, err, pactum.EINVALID)
+		_, err = w.uc.SiteAllocations(ops, "CSC", 10, -1)
+		wantCode(t, err, pactum.EINVALID)
+	})
+}

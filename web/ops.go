@@ -4,6 +4,7 @@ package web
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -16,29 +17,40 @@ import (
 // how usage ingestion stands; signed audit checkpoints held to the chain;
 // transparency reports with their verification.
 
-// siteAllocationLimit bounds the allocations a site page lists.
-const siteAllocationLimit = 200
+// siteAllocationLimit is how many allocations one page of a site lists.
+const siteAllocationLimit = 100
 
 // sitePage is one hosting site as its operators watch it.
 type sitePage struct {
 	Site        string
 	Agents      []pactum.AgentStatus
+	Silent      bool
 	Allocations []siteAllocation
-	// AllocationTotal counts the site's allocations in its desired state;
-	// Pending how many of them await provisioning.
-	AllocationTotal, Pending, Suspended, Removing int
-	Drift                                         []*pactum.SiteDrift
-	DriftTotal                                    int
-	Ingest                                        []pactum.UsageCluster
-	Silent                                        bool
+	// Total counts the site's allocations in its desired state; States
+	// by state, in the state machine's order.
+	Total  int
+	States []stateCount
+	Offset int
+	// First and Last number the page's allocations from 1.
+	First, Last int
+	Next, Prev  string
+	Drift       []*pactum.SiteDrift
+	DriftTotal  int
+	Ingest      []pactum.UsageCluster
+}
+
+// stateCount is how many of a site's allocations are in one state.
+type stateCount struct {
+	State pactum.AllocationState
+	N     int
 }
 
 // siteAllocation is an allocation as the site's scheduler must carry it,
 // with the share of the grant used.
 type siteAllocation struct {
 	pactum.DesiredAllocation
-	// Slurm says what the account must be: "to be created",
-	// "open", "suspended", "to be removed".
+	// Slurm says what the account must be: "to be created", "open",
+	// "suspended", "to be removed".
 	Slurm   string
 	Percent float64
 }
@@ -59,6 +71,13 @@ func slurmState(d *pactum.DesiredAllocation) string {
 func (p *Portal) site(r *http.Request, v *view) (string, error) {
 	ctx, s, site := r.Context(), p.cfg.Services, r.PathValue("site")
 	d := &sitePage{Site: site}
+	if o := r.URL.Query().Get("offset"); o != "" {
+		n, err := strconv.Atoi(o)
+		if err != nil || n < 0 || n > 1<<30 {
+			return "", invalidField("offset", "a whole number of allocations, 0 or more")
+		}
+		d.Offset = n
+	}
 	var err error
 	// ListAgents applies the same rule as the site's other reads and
 	// names the site when it is unknown or another site's.
@@ -68,28 +87,29 @@ func (p *Portal) site(r *http.Request, v *view) (string, error) {
 	for _, a := range d.Agents {
 		d.Silent = d.Silent || a.Silent
 	}
-	st, err := s.DesiredState(ctx, site, nil)
+	sa, err := s.SiteAllocations(ctx, site, siteAllocationLimit, d.Offset)
 	if err != nil {
 		return "", err
 	}
-	d.AllocationTotal = len(st.Allocations)
-	for i := range st.Allocations {
-		da := &st.Allocations[i]
-		switch slurmState(da) {
-		case "to be created":
-			d.Pending++
-		case "suspended":
-			d.Suspended++
-		case "to be removed":
-			d.Removing++
+	d.Total = sa.Total
+	for _, st := range pactum.AllocationStates {
+		d.States = append(d.States, stateCount{State: st, N: sa.ByState[st]})
+	}
+	for i := range sa.Allocations {
+		da := &sa.Allocations[i]
+		row := siteAllocation{DesiredAllocation: *da, Slurm: slurmState(da)}
+		if limit := (&pactum.Allocation{Amount: da.Amount}).LimitSeconds(); limit > 0 {
+			row.Percent = float64(da.ChargeSeconds) / float64(limit) * 100
 		}
-		if len(d.Allocations) < siteAllocationLimit {
-			row := siteAllocation{DesiredAllocation: *da, Slurm: slurmState(da)}
-			if limit := (&pactum.Allocation{Amount: da.Amount}).LimitSeconds(); limit > 0 {
-				row.Percent = float64(da.ChargeSeconds) / float64(limit) * 100
-			}
-			d.Allocations = append(d.Allocations, row)
-		}
+		d.Allocations = append(d.Allocations, row)
+	}
+	d.First, d.Last = d.Offset+1, d.Offset+len(d.Allocations)
+	link := func(off int) string { return Prefix + "sites/" + url.PathEscape(site) + "?offset=" + strconv.Itoa(off) }
+	if d.Offset+len(d.Allocations) < d.Total {
+		d.Next = link(d.Offset + siteAllocationLimit)
+	}
+	if d.Offset > 0 {
+		d.Prev = link(max(0, d.Offset-siteAllocationLimit))
 	}
 	if d.Drift, d.DriftTotal, err = s.FindDriftReports(ctx, site, 20); err != nil {
 		return "", err

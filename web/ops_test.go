@@ -76,7 +76,7 @@ func TestPortalSite(t *testing.T) {
 		wantPage(t, resp, body, "Site CSC", `href="/portal/sites/CSC" aria-current="page"`,
 			"<code>"+acct+"</code>", "to be created", "pending provisioning", "40 % of 1,000 GPU-hours",
 			"uan01:4242", "ok: 1 allocations", "GrpTRESMins=gres/gpu=999999", "set_limits gres/gpu=60000",
-			"<td>lumi</td><td>2</td>", "<dt>Drift reports</dt><dd>1</dd>")
+			"<td>lumi</td><td>2</td>", "<dt>Drift reports</dt><dd>1</dd>", "<dt>pending provisioning</dt><dd>1</dd>")
 		if strings.Contains(body, "none yet") {
 			t.Error("the ingest table says no batch yet")
 		}
@@ -85,7 +85,7 @@ func TestPortalSite(t *testing.T) {
 			t.Fatal(err)
 		}
 		resp, body = w.get(t, w.f.Manager, "/portal/sites/CSC")
-		wantPage(t, resp, body, "Site CSC", "<td>open</td>", "<dt>To be created</dt><dd>0</dd>")
+		wantPage(t, resp, body, "Site CSC", "<td>open</td>", "<dt>pending provisioning</dt><dd>0</dd>", "<dt>active</dt><dd>1</dd>")
 		resp, body = w.get(t, w.f.Operator, "/portal/")
 		wantPage(t, resp, body, `href="/portal/sites/CSC"`)
 		if resp, _ = w.get(t, w.f.Operator, "/portal/sites/CINECA"); resp.StatusCode != http.StatusNotFound {

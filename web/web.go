@@ -52,7 +52,6 @@ type Services interface {
 	// The site operator's and the auditor's pages (ops.go).
 	pactum.TransparencyService
 	pactum.SiteOpsService
-	DesiredState(ctx context.Context, site string, systemID *string) (*pactum.SiteState, error)
 	VerifyCheckpoints(ctx context.Context, text, trusted string) (*pactum.CheckpointReport, error)
 }
 
