@@ -87,7 +87,7 @@ func TestPortalSite(t *testing.T) {
 		resp, body = w.get(t, w.f.Manager, "/portal/sites/CSC")
 		wantPage(t, resp, body, "Site CSC", "<td>open</td>", "<dt>pending provisioning</dt><dd>0</dd>", "<dt>active</dt><dd>1</dd>")
 		resp, body = w.get(t, w.f.Operator, "/portal/")
-		wantPage(t, resp, body, `href="/portal/sites/CSC"`)
+		wantPage(t, resp, body, `<a href="/portal/sites/CSC">Site CSC: its allocations`)
 		if resp, _ = w.get(t, w.f.Operator, "/portal/sites/CINECA"); resp.StatusCode != http.StatusNotFound {
 			t.Errorf("another site's page for CSC's operator: %d", resp.StatusCode)
 		}
