@@ -97,6 +97,7 @@ type Queries interface {
 	ObligationQueries
 	TransparencyQueries
 	AgentQueries
+	SiteOpsQueries
 }
 
 // Tx is one use case's write transaction: the reads, seeing its own
@@ -141,6 +142,7 @@ type Tx interface {
 	OutcomeWrites
 	ObligationWrites
 	TransparencyWrites
+	SiteOpsWrites
 }
 
 // SystemQueries read the systems catalogue.

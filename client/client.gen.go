@@ -3391,6 +3391,24 @@ type ScreeningDecision struct {
 // ScreeningDecisionOutcome defines model for ScreeningDecision.Outcome.
 type ScreeningDecisionOutcome string
 
+// SiteDrift defines model for SiteDrift.
+type SiteDrift struct {
+	Cluster    string      `json:"cluster"`
+	Id         string      `json:"id"`
+	Items      []DriftItem `json:"items"`
+	ReportedAt time.Time   `json:"reported_at"`
+
+	// ReportedBy The site operator whose agent reported it
+	ReportedBy string `json:"reported_by"`
+	Site       string `json:"site"`
+}
+
+// SiteDriftList defines model for SiteDriftList.
+type SiteDriftList struct {
+	Items []SiteDrift `json:"items"`
+	Total int         `json:"total"`
+}
+
 // SiteState defines model for SiteState.
 type SiteState struct {
 	Allocations []DesiredAllocation `json:"allocations"`
@@ -3711,6 +3729,32 @@ type Unit string
 type UsageBatch struct {
 	Cluster string             `json:"cluster"`
 	Records []UsageRecordInput `json:"records"`
+}
+
+// UsageCluster defines model for UsageCluster.
+type UsageCluster struct {
+	Cluster string `json:"cluster"`
+
+	// LastBatchAt When the last batch that wrote records was taken in; absent when none has
+	LastBatchAt *time.Time `json:"last_batch_at,omitempty"`
+
+	// LastNew Of those, jobs new to pactum
+	LastNew int64 `json:"last_new"`
+
+	// LastWritten Records that batch wrote
+	LastWritten int64 `json:"last_written"`
+
+	// Records Job records kept
+	Records int64 `json:"records"`
+
+	// Site The site whose operator posted the last batch that wrote records; empty for a cluster last written before pactum kept it
+	Site string `json:"site"`
+}
+
+// UsageClusterList defines model for UsageClusterList.
+type UsageClusterList struct {
+	Items []UsageCluster `json:"items"`
+	Total int            `json:"total"`
 }
 
 // UsageIngest defines model for UsageIngest.
@@ -4308,6 +4352,12 @@ type ListReviewersParams struct {
 type GetSiteDesiredStateParams struct {
 	// SystemId Only this system's allocations
 	SystemId *string `form:"system_id,omitempty" json:"system_id,omitempty"`
+}
+
+// ListDriftReportsParams defines parameters for ListDriftReports.
+type ListDriftReportsParams struct {
+	// Limit How many (default 50, at most 500)
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
 // ListUsersParams defines parameters for ListUsers.
@@ -5381,6 +5431,11 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/sites/{site}/desired (the `GetSiteDesiredState` operationId).
 	GetSiteDesiredState(ctx context.Context, site Site, params *GetSiteDesiredStateParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListDriftReports The drift a site's agents found on its clusters and restored, newest first (the site's operators, access managers, auditors)
+	//
+	// Corresponds with GET /api/v1/sites/{site}/drift (the `ListDriftReports` operationId).
+	ListDriftReports(ctx context.Context, site Site, params *ListDriftReportsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ReportDriftWithBody Report differences an agent found on its cluster and restored (the site's operators; recorded in the audit log)
 	//
 	// Takes any type of body and a specified content type.
@@ -5408,6 +5463,11 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/v1/sites/{site}/heartbeat (the `AgentHeartbeat` operationId).
 	AgentHeartbeat(ctx context.Context, site Site, body AgentHeartbeatJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetUsageIngestStatus What pactum has taken in from each of a site's clusters: records kept and the last batch that wrote any (the site's operators, access managers, auditors)
+	//
+	// Corresponds with GET /api/v1/sites/{site}/usage-ingest (the `GetUsageIngestStatus` operationId).
+	GetUsageIngestStatus(ctx context.Context, site Site, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListSystems The EuroHPC systems catalogue
 	//
@@ -7691,6 +7751,21 @@ func (c *Client) GetSiteDesiredState(ctx context.Context, site Site, params *Get
 	return c.Client.Do(req)
 }
 
+// ListDriftReports The drift a site's agents found on its clusters and restored, newest first (the site's operators, access managers, auditors)
+//
+// Corresponds with GET /api/v1/sites/{site}/drift (the `ListDriftReports` operationId).
+func (c *Client) ListDriftReports(ctx context.Context, site Site, params *ListDriftReportsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListDriftReportsRequest(c.Server, site, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ReportDriftWithBody Report differences an agent found on its cluster and restored (the site's operators; recorded in the audit log)
 //
 // Takes any type of body and a specified content type.
@@ -7749,6 +7824,21 @@ func (c *Client) AgentHeartbeatWithBody(ctx context.Context, site Site, contentT
 // Corresponds with POST /api/v1/sites/{site}/heartbeat (the `AgentHeartbeat` operationId).
 func (c *Client) AgentHeartbeat(ctx context.Context, site Site, body AgentHeartbeatJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewAgentHeartbeatRequest(c.Server, site, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetUsageIngestStatus What pactum has taken in from each of a site's clusters: records kept and the last batch that wrote any (the site's operators, access managers, auditors)
+//
+// Corresponds with GET /api/v1/sites/{site}/usage-ingest (the `GetUsageIngestStatus` operationId).
+func (c *Client) GetUsageIngestStatus(ctx context.Context, site Site, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetUsageIngestStatusRequest(c.Server, site)
 	if err != nil {
 		return nil, err
 	}
@@ -13198,6 +13288,67 @@ func NewGetSiteDesiredStateRequest(server string, site Site, params *GetSiteDesi
 	return req, nil
 }
 
+// NewListDriftReportsRequest constructs an http.Request for the ListDriftReports method
+func NewListDriftReportsRequest(server string, site Site, params *ListDriftReportsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "site", site, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/sites/%s/drift", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewReportDriftRequest calls the generic ReportDrift builder with application/json body
 func NewReportDriftRequest(server string, site Site, body ReportDriftJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -13288,6 +13439,40 @@ func NewAgentHeartbeatRequestWithBody(server string, site Site, contentType stri
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetUsageIngestStatusRequest constructs an http.Request for the GetUsageIngestStatus method
+func NewGetUsageIngestStatusRequest(server string, site Site) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "site", site, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/sites/%s/usage-ingest", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -15045,6 +15230,13 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/sites/{site}/desired (the `GetSiteDesiredState` operationId).
 	GetSiteDesiredStateWithResponse(ctx context.Context, site Site, params *GetSiteDesiredStateParams, reqEditors ...RequestEditorFn) (*GetSiteDesiredStateResponse, error)
 
+	// ListDriftReportsWithResponse The drift a site's agents found on its clusters and restored, newest first (the site's operators, access managers, auditors)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/sites/{site}/drift (the `ListDriftReports` operationId).
+	ListDriftReportsWithResponse(ctx context.Context, site Site, params *ListDriftReportsParams, reqEditors ...RequestEditorFn) (*ListDriftReportsResponse, error)
+
 	// ReportDriftWithBodyWithResponse Report differences an agent found on its cluster and restored (the site's operators; recorded in the audit log)
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -15072,6 +15264,13 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/v1/sites/{site}/heartbeat (the `AgentHeartbeat` operationId).
 	AgentHeartbeatWithResponse(ctx context.Context, site Site, body AgentHeartbeatJSONRequestBody, reqEditors ...RequestEditorFn) (*AgentHeartbeatResponse, error)
+
+	// GetUsageIngestStatusWithResponse What pactum has taken in from each of a site's clusters: records kept and the last batch that wrote any (the site's operators, access managers, auditors)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/sites/{site}/usage-ingest (the `GetUsageIngestStatus` operationId).
+	GetUsageIngestStatusWithResponse(ctx context.Context, site Site, reqEditors ...RequestEditorFn) (*GetUsageIngestStatusResponse, error)
 
 	// ListSystemsWithResponse The EuroHPC systems catalogue
 	//
@@ -22650,6 +22849,89 @@ func (r GetSiteDesiredStateResponse) ContentType() string {
 	return ""
 }
 
+// ListDriftReportsResponse429Headers the declared response headers of an HTTP 429 response for ListDriftReports
+type ListDriftReportsResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ListDriftReportsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SiteDriftList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Invalid
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooMany
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListDriftReportsResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListDriftReportsResponse) GetJSON200() *SiteDriftList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListDriftReportsResponse) GetJSON400() *Invalid {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListDriftReportsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListDriftReportsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListDriftReportsResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListDriftReportsResponse) GetJSON429() *TooMany {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r ListDriftReportsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListDriftReportsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListDriftReportsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListDriftReportsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ReportDriftResponse429Headers the declared response headers of an HTTP 429 response for ReportDrift
 type ReportDriftResponse429Headers struct {
 	RetryAfter *int
@@ -22782,6 +23064,89 @@ func (r AgentHeartbeatResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r AgentHeartbeatResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetUsageIngestStatusResponse429Headers the declared response headers of an HTTP 429 response for GetUsageIngestStatus
+type GetUsageIngestStatusResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GetUsageIngestStatusResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *UsageClusterList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Invalid
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooMany
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetUsageIngestStatusResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetUsageIngestStatusResponse) GetJSON200() *UsageClusterList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetUsageIngestStatusResponse) GetJSON400() *Invalid {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetUsageIngestStatusResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetUsageIngestStatusResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetUsageIngestStatusResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetUsageIngestStatusResponse) GetJSON429() *TooMany {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetUsageIngestStatusResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetUsageIngestStatusResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetUsageIngestStatusResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetUsageIngestStatusResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -25855,6 +26220,19 @@ func (c *ClientWithResponses) GetSiteDesiredStateWithResponse(ctx context.Contex
 	return ParseGetSiteDesiredStateResponse(rsp)
 }
 
+// ListDriftReportsWithResponse The drift a site's agents found on its clusters and restored, newest first (the site's operators, access managers, auditors)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/sites/{site}/drift (the `ListDriftReports` operationId).
+func (c *ClientWithResponses) ListDriftReportsWithResponse(ctx context.Context, site Site, params *ListDriftReportsParams, reqEditors ...RequestEditorFn) (*ListDriftReportsResponse, error) {
+	rsp, err := c.ListDriftReports(ctx, site, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListDriftReportsResponse(rsp)
+}
+
 // ReportDriftWithBodyWithResponse Report differences an agent found on its cluster and restored (the site's operators; recorded in the audit log)
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -25905,6 +26283,19 @@ func (c *ClientWithResponses) AgentHeartbeatWithResponse(ctx context.Context, si
 		return nil, err
 	}
 	return ParseAgentHeartbeatResponse(rsp)
+}
+
+// GetUsageIngestStatusWithResponse What pactum has taken in from each of a site's clusters: records kept and the last batch that wrote any (the site's operators, access managers, auditors)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/sites/{site}/usage-ingest (the `GetUsageIngestStatus` operationId).
+func (c *ClientWithResponses) GetUsageIngestStatusWithResponse(ctx context.Context, site Site, reqEditors ...RequestEditorFn) (*GetUsageIngestStatusResponse, error) {
+	rsp, err := c.GetUsageIngestStatus(ctx, site, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetUsageIngestStatusResponse(rsp)
 }
 
 // ListSystemsWithResponse The EuroHPC systems catalogue
@@ -32793,6 +33184,80 @@ func ParseGetSiteDesiredStateResponse(rsp *http.Response) (*GetSiteDesiredStateR
 	return response, nil
 }
 
+// ParseListDriftReportsResponse parses an HTTP response from a ListDriftReportsWithResponse call
+func ParseListDriftReportsResponse(rsp *http.Response) (*ListDriftReportsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListDriftReportsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SiteDriftList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooMany
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ListDriftReportsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseReportDriftResponse parses an HTTP response from a ReportDriftWithResponse call
 func ParseReportDriftResponse(rsp *http.Response) (*ReportDriftResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -32905,6 +33370,80 @@ func ParseAgentHeartbeatResponse(rsp *http.Response) (*AgentHeartbeatResponse, e
 		}
 		response.JSON409 = &dest
 
+	}
+
+	return response, nil
+}
+
+// ParseGetUsageIngestStatusResponse parses an HTTP response from a GetUsageIngestStatusWithResponse call
+func ParseGetUsageIngestStatusResponse(rsp *http.Response) (*GetUsageIngestStatusResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetUsageIngestStatusResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest UsageClusterList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooMany
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetUsageIngestStatusResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil

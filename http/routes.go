@@ -25,7 +25,7 @@ func apiRoutes() []route {
 	return slices.Concat(userRoutes, systemRoutes, organizationRoutes, callRoutes, proposalRoutes,
 		allocationRoutes, reviewerRoutes, reviewRoutes, allocationRunRoutes, notificationRoutes,
 		usageRoutes, awardRoutes, siteRoutes, auditRoutes, screeningRoutes, modelRoutes,
-		incidentRoutes, outcomeRoutes, obligationRoutes, transparencyRoutes, agentRoutes, deliveryRoutes)
+		incidentRoutes, outcomeRoutes, obligationRoutes, transparencyRoutes, agentRoutes, deliveryRoutes, siteOpsRoutes)
 }
 
 // Routes returns the patterns of every API endpoint, e.g. "GET /api/v1/me".

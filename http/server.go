@@ -69,6 +69,9 @@ type Config struct {
 	Usage  pactum.UsageService
 	Awards pactum.AwardService
 	Sites  pactum.SiteService
+	// SiteOps serves the drift reports and usage ingestion of a site;
+	// nil leaves its endpoints answering 500.
+	SiteOps pactum.SiteOpsService
 
 	// Health reports whether the server can serve (the database answers);
 	// /readyz and /healthz call it, and it must not queue behind user
@@ -123,6 +126,7 @@ type Services interface {
 	pactum.TimeToAccessService
 	pactum.TransparencyService
 	pactum.DeliveryService
+	pactum.SiteOpsService
 }
 
 // Serve sets every service of the configuration to s.
@@ -136,6 +140,7 @@ func (c *Config) Serve(s Services) {
 	c.Obligations = s
 	c.TimeToAccess, c.Transparency = s, s
 	c.Deliveries = s
+	c.SiteOps = s
 }
 
 // Server is pactum's HTTP API.

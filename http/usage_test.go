@@ -249,6 +249,36 @@ func (c *agentCast) drift(t *testing.T, d client.DesiredAllocation) {
 	if evs := strict[client.AuditEventList](t, er.Body); evs.Total != 1 || evs.Items[0].Action != "site.drift" {
 		t.Errorf("drift in the audit log: %+v", evs)
 	}
+	c.siteOps(t, d)
+}
+
+// siteOps checks that the drift reported is listed to the site's
+// operator and access managers, not to applicants, and that the site's
+// usage ingestion is shown.
+func (c *agentCast) siteOps(t *testing.T, d client.DesiredAllocation) {
+	ctx := c.ctx
+	lr, err := c.op.ListDriftReportsWithResponse(ctx, "CSC", nil)
+	want(t, lr, err, 200, lr.Body)
+	if l := strict[client.SiteDriftList](t, lr.Body); l.Total != 1 || len(l.Items) != 1 || l.Items[0].Site != "CSC" || l.Items[0].Cluster != "lumi" ||
+		l.Items[0].Items[0].Account != d.Account || l.Items[0].Items[0].Found != "GrpTRESMins=gres/gpu=9999999" {
+		t.Errorf("drift listed: %+v", l)
+	}
+	lr, err = c.manager.ListDriftReportsWithResponse(ctx, "CSC", &client.ListDriftReportsParams{Limit: ptr(1)})
+	want(t, lr, err, 200, lr.Body)
+	lr, err = c.alice.ListDriftReportsWithResponse(ctx, "CSC", nil)
+	want(t, lr, err, 403, lr.Body)
+	lr, err = c.manager.ListDriftReportsWithResponse(ctx, "Atlantis", nil)
+	want(t, lr, err, 404, lr.Body)
+	lr, err = c.manager.ListDriftReportsWithResponse(ctx, "CSC", &client.ListDriftReportsParams{Limit: ptr(501)})
+	want(t, lr, err, 400, lr.Body)
+	ur, err := c.op.GetUsageIngestStatusWithResponse(ctx, "CSC")
+	want(t, ur, err, 200, ur.Body)
+	if l := strict[client.UsageClusterList](t, ur.Body); l.Total != 1 || l.Items[0].Cluster != "lumi" || l.Items[0].Site != "CSC" ||
+		l.Items[0].Records == 0 || l.Items[0].LastBatchAt == nil || l.Items[0].LastWritten == 0 {
+		t.Errorf("usage ingestion: %+v", l)
+	}
+	ur, err = c.alice.GetUsageIngestStatusWithResponse(ctx, "CSC")
+	want(t, ur, err, 403, ur.Body)
 }
 
 func TestUsageBadInput(t *testing.T) {

@@ -140,6 +140,12 @@ func (tx *Tx) InsertConditionAck(ctx context.Context, k pactum.ConditionAck) err
 // allocations, their acknowledgements and their organizations' members,
 // each in one query over the site.
 func (q *queries) ListSiteAllocations(ctx context.Context, site string, systemID *string, expiredSince time.Time) ([]pactum.SiteAllocation, error) {
+	return q.siteAllocations(ctx, site, systemID, expiredSince, 0, 0)
+}
+
+// siteAllocations is ListSiteAllocations, of one page of the allocations
+// by ID when limit > 0.
+func (q *queries) siteAllocations(ctx context.Context, site string, systemID *string, expiredSince time.Time, limit, offset int) ([]pactum.SiteAllocation, error) {
 	var w where
 	w.add("s.site = ?", site)
 	w.add("(a.state <> '"+string(pactum.AllocationExpired)+"' OR a.updated_at >= ?)", expiredSince)
@@ -149,6 +155,9 @@ func (q *queries) ListSiteAllocations(ctx context.Context, site string, systemID
 	query := strings.Replace(allocationSelect, " FROM", ", o.legal_name, p.title, COALESCE(t.charge_seconds, 0) FROM", 1) +
 		` JOIN organizations o ON o.id = a.organization_id JOIN proposals p ON p.id = a.proposal_id
 		LEFT JOIN usage_totals t ON t.allocation_id = a.id` + w.String() + ` ORDER BY a.id`
+	if limit > 0 {
+		query += fmt.Sprintf(" LIMIT %d OFFSET %d", limit, max(offset, 0))
+	}
 	out, err := listAll(ctx, q.q, "desired state of "+site, query, w.args, func(row scanner, _ ...any) (pactum.SiteAllocation, error) {
 		var sa pactum.SiteAllocation
 		a, _, err := scanAllocation(row, &sa.OrganizationName, &sa.Title, &sa.ChargeSeconds)

@@ -142,8 +142,8 @@ func (a *App) DesiredState(ctx context.Context, site string, systemID *string) (
 	return pactum.DesireSite(site, allocs, now), nil
 }
 
-// ReportDrift records drift an agent found and restored, as an audit
-// event. The site's operators only (EFORBIDDEN); EINVALID for a bad
+// ReportDrift keeps drift an agent found and restored (FindDriftReports
+// lists it) and records it as an audit event. The site's operators only (EFORBIDDEN); EINVALID for a bad
 // report.
 func (a *App) ReportDrift(ctx context.Context, site string, r pactum.DriftReport) error {
 	u, err := actor(ctx)
@@ -156,7 +156,13 @@ func (a *App) ReportDrift(ctx context.Context, site string, r pactum.DriftReport
 	if err := r.Validate(); err != nil {
 		return err
 	}
-	return a.update(ctx, u, func(tx pactum.Tx) error { return tx.Record("site.drift", "site", site, nil, r) })
+	return a.update(ctx, u, func(tx pactum.Tx) error {
+		d := &pactum.SiteDrift{ID: newID(), Site: site, Cluster: r.Cluster, Items: r.Items, ReportedBy: u.ID, ReportedAt: tx.Now()}
+		if err := tx.InsertDriftReport(ctx, d); err != nil {
+			return err
+		}
+		return tx.Record("site.drift", "site", site, nil, r)
+	})
 }
 
 // knownSite returns ENOTFOUND unless the catalogue has a system hosted by

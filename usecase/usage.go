@@ -231,6 +231,9 @@ func (a *App) ingest(ctx context.Context, tx pactum.Tx, u *pactum.User, bt *batc
 	if err := tx.AddClusterRecords(ctx, bt.cluster, added, tx.Now()); err != nil {
 		return err
 	}
+	if err := tx.NoteUsageBatch(ctx, bt.cluster, u.Site, int64(len(written)), added, tx.Now()); err != nil {
+		return err
+	}
 	modelDeltas, days, flop, err := bt.modelDeltas(ctx, tx, order, latest, stored)
 	if err != nil {
 		return err

@@ -51,6 +51,10 @@ type Services interface {
 	FindRanking(ctx context.Context, callID string) ([]*pactum.PanelEntry, error)
 	// whatif: allocation runs, what-if and publish (allocrun.go)
 	pactum.AllocationRunService
+	// The site operator's and the auditor's pages (ops.go).
+	pactum.TransparencyService
+	pactum.SiteOpsService
+	VerifyCheckpoints(ctx context.Context, text, trusted string) (*pactum.CheckpointReport, error)
 }
 
 // Config is what the portal needs.
@@ -124,6 +128,14 @@ func New(cfg Config) (*Portal, error) {
 	p.mux.HandleFunc("GET "+Prefix+"runs/{id}", p.page(p.allocationRun))
 	p.mux.HandleFunc("POST "+Prefix+"runs/{id}/whatif", p.action(p.whatIf, p.allocationRun))
 	p.mux.HandleFunc("POST "+Prefix+"runs/{id}/publish", p.action(p.publishRun, p.allocationRun))
+	// The site operator's and the auditor's pages (ops.go).
+	p.mux.HandleFunc("GET "+Prefix+"sites/{site}", p.page(p.site))
+	p.mux.HandleFunc("GET "+Prefix+"audit/checkpoints", p.page(p.checkpoints))
+	p.mux.HandleFunc("POST "+Prefix+"audit/checkpoints", p.inspect(p.verifyCheckpoints, p.checkpoints))
+	p.mux.HandleFunc("GET "+Prefix+"transparency", p.page(p.reports))
+	p.mux.HandleFunc("POST "+Prefix+"transparency", p.action(p.createReport, p.reports))
+	p.mux.HandleFunc("GET "+Prefix+"transparency/{id}", p.page(p.report))
+	p.mux.HandleFunc("POST "+Prefix+"transparency/{id}/publish", p.action(p.publishReport, p.report))
 	return p, nil
 }
 

@@ -154,7 +154,7 @@ func TestPortalPages(t *testing.T) {
 		resp, body = w.get(t, w.f.Reviewer, "/portal/")
 		wantPage(t, resp, body, "Your reviews")
 		resp, body = w.get(t, w.f.Operator, "/portal/")
-		wantPage(t, resp, body, "Olli Operator", "Site agents", "<td>CSC</td>", "never")
+		wantPage(t, resp, body, "Olli Operator", "Site agents", `<a href="/portal/sites/CSC">CSC</a>`, "never")
 
 		resp, body = w.get(t, w.f.ApplicantA, "/portal/proposals/"+p.ID)
 		wantPage(t, resp, body, p.Title, "Submitted", "Screened", "Outcome: approve", "Decision", "leonardo-booster")

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package usecase
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/pactum/pactum"
+	"github.com/pactum/pactum/audit"
+)
+
+// maxCheckpointText bounds the checkpoints' text.
+const maxCheckpointText = 256 << 10
+
+// ParseCheckpoints reads signed checkpoints (pactum audit checkpoint's
+// output) from text: one JSON object, several one after another, or a JSON
+// array of them. EINVALID, naming the field, for anything else or more
+// than pactum.MaxCheckpoints.
+func ParseCheckpoints(text string) ([]*audit.Checkpoint, error) {
+	if len(text) > maxCheckpointText {
+		return nil, invalid("The checkpoints are not valid.", "checkpoints", fmt.Sprintf("must be at most %d KiB", maxCheckpointText>>10))
+	}
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return nil, invalid("The checkpoints are not valid.", "checkpoints", "paste one or more checkpoints (the JSON pactum audit checkpoint writes)")
+	}
+	var raws []json.RawMessage
+	if strings.HasPrefix(text, "[") {
+		if err := json.Unmarshal([]byte(text), &raws); err != nil {
+			return nil, invalid("The checkpoints are not valid.", "checkpoints", "is not a JSON array of checkpoints")
+		}
+	} else {
+		dec := json.NewDecoder(strings.NewReader(text))
+		for {
+			var r json.RawMessage
+			err := dec.Decode(&r)
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				return nil, invalid("The checkpoints are not valid.", "checkpoints", "is not JSON: one checkpoint object after another")
+			}
+			raws = append(raws, r)
+			if len(raws) > pactum.MaxCheckpoints {
+				break
+			}
+		}
+	}
+	if len(raws) == 0 || len(raws) > pactum.MaxCheckpoints {
+		return nil, invalid("The checkpoints are not valid.", "checkpoints", fmt.Sprintf("must hold 1 to %d checkpoints", pactum.MaxCheckpoints))
+	}
+	out := make([]*audit.Checkpoint, len(raws))
+	for i, r := range raws {
+		c, err := audit.ParseCheckpoint(bytes.TrimSpace(r))
+		if err != nil {
+			return nil, invalid("The checkpoints are not valid.", fmt.Sprintf("checkpoints[%d]", i), err.Error())
+		}
+		out[i] = c
+	}
+	return out, nil
+}
+
+// KeyID names a base64 Ed25519 public key shortly: the first 16 hex
+// digits of the SHA-256 of its bytes ("" for a key that does not decode).
+func KeyID(publicKey string) string {
+	raw, err := base64.StdEncoding.DecodeString(publicKey)
+	if err != nil || len(raw) == 0 {
+		return ""
+	}
+	sum := sha256.Sum256(raw)
+	return hex.EncodeToString(sum[:8])
+}
+
+// VerifyCheckpoints holds signed checkpoints (ParseCheckpoints) to the
+// audit chain: the chain is verified whole, and each checkpoint's
+// signature, its key against trusted (a base64 Ed25519 public key; a
+// checkpoint signed by anyone else proves nothing) and its hash against
+// the chain's event. Access managers and auditors only; EINVALID for bad
+// checkpoints or a trusted key that is not one.
+func (a *App) VerifyCheckpoints(ctx context.Context, text, trusted string) (*pactum.CheckpointReport, error) {
+	if _, err := reader(ctx, "verify audit checkpoints"); err != nil {
+		return nil, err
+	}
+	trusted = strings.TrimSpace(trusted)
+	if raw, err := base64.StdEncoding.DecodeString(trusted); trusted != "" && (err != nil || len(raw) != 32) {
+		return nil, invalid("The trusted key is not valid.", "trusted", "must be a base64 Ed25519 public key (the .pub file of pactum audit keygen)")
+	}
+	cps, err := ParseCheckpoints(text)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.store.SealAudit(ctx); err != nil {
+		return nil, err
+	}
+	rep := &pactum.CheckpointReport{Trusted: trusted, TrustedID: KeyID(trusted), Checkpoints: make([]pactum.CheckpointCheck, len(cps))}
+	if rep.Chain, err = VerifyAudit(ctx, a.store); err != nil {
+		return nil, err
+	}
+	rep.OK = rep.Chain.OK
+	for i, c := range cps {
+		ch := pactum.CheckpointCheck{Seq: c.Seq, Hash: c.Hash, At: c.At.UTC(), PublicKey: c.PublicKey, KeyID: KeyID(c.PublicKey)}
+		var problems []string
+		if err := c.VerifySignature(""); err != nil {
+			problems = append(problems, err.Error())
+		} else {
+			ch.SignatureOK = true
+		}
+		switch {
+		case trusted == "":
+			problems = append(problems, "no trusted key was given: anyone can sign a checkpoint")
+		case c.PublicKey != trusted:
+			problems = append(problems, "signed with key "+ch.KeyID+", not the trusted key "+KeyID(trusted))
+		default:
+			ch.Trusted = true
+		}
+		evs, _, err := a.store.ListAuditEvents(ctx, pactum.AuditFilter{AfterSeq: c.Seq - 1, Limit: 1})
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case len(evs) == 0 || evs[0].Seq != c.Seq:
+			problems = append(problems, fmt.Sprintf("the chain has no event %d", c.Seq))
+		case evs[0].Hash != c.Hash:
+			problems = append(problems, fmt.Sprintf("event %d has another hash: the history before it was rewritten", c.Seq))
+		default:
+			ch.InChain = true
+		}
+		ch.OK = ch.SignatureOK && ch.Trusted && ch.InChain
+		ch.Problem = strings.Join(problems, "; ")
+		rep.OK = rep.OK && ch.OK
+		rep.Checkpoints[i] = ch
+	}
+	return rep, nil
+}
