@@ -267,8 +267,9 @@ func pageLinks(r *http.Request, offset, shown, total, size int) (next, prev stri
 type callFilters struct {
 	// Outcome is a screening outcome (approve, refer, deny) or a decision
 	// outcome (accepted, rejected).
-	Outcome  string
-	Outcomes []string
+	Outcome string
+	// The outcomes offered: screening's, then decisions'.
+	ScreeningOutcomes, DecisionOutcomes []string
 	// Rule is a screening rule's ID: proposals on which it fired.
 	Rule       string
 	Offset     int
@@ -289,9 +290,9 @@ func (c *callFilters) read(q map[string][]string, f *pactum.ProposalFilter) erro
 	}
 	c.Outcome, c.Rule = get("outcome"), strings.TrimSpace(get("rule"))
 	for _, o := range pactum.Outcomes {
-		c.Outcomes = append(c.Outcomes, string(o))
+		c.ScreeningOutcomes = append(c.ScreeningOutcomes, string(o))
 	}
-	c.Outcomes = append(c.Outcomes, string(pactum.DecisionAccepted), string(pactum.DecisionRejected))
+	c.DecisionOutcomes = []string{string(pactum.DecisionAccepted), string(pactum.DecisionRejected)}
 	if c.Outcome != "" {
 		switch o := pactum.Outcome(c.Outcome); {
 		case o.Valid():
