@@ -23,6 +23,9 @@ CREATE TABLE proposal_rules (
     PRIMARY KEY (proposal_id, rule_id)
 );
 CREATE INDEX proposal_rules_rule ON proposal_rules (rule_id, call_id, proposal_id);
+-- A call's proposals newest first, a page at a time, without sorting
+-- them all (the portal's call page).
+CREATE INDEX proposals_call_id ON proposals (call_id, id);
 INSERT INTO proposal_outcomes (proposal_id, call_id, screening, decision)
     SELECT id, call_id, COALESCE(screening::jsonb ->> 'outcome', ''),
         CASE WHEN decision IS NULL THEN '' WHEN (decision::jsonb ->> 'accept')::boolean THEN 'accepted' ELSE 'rejected' END
@@ -36,5 +39,6 @@ INSERT INTO proposal_rules (proposal_id, rule_id, call_id)
 ON CONFLICT DO NOTHING;
 
 -- +goose Down
+DROP INDEX proposals_call_id;
 DROP TABLE proposal_rules;
 DROP TABLE proposal_outcomes;

@@ -23,6 +23,9 @@ CREATE TABLE proposal_rules (
     PRIMARY KEY (proposal_id, rule_id)
 );
 CREATE INDEX proposal_rules_rule ON proposal_rules (rule_id, call_id, proposal_id);
+-- A call's proposals newest first, a page at a time, without sorting
+-- them all (the portal's call page).
+CREATE INDEX proposals_call_id ON proposals (call_id, id);
 INSERT INTO proposal_outcomes (proposal_id, call_id, screening, decision)
     SELECT id, call_id, COALESCE(json_extract(screening, '$.outcome'), ''),
         CASE WHEN decision IS NULL THEN '' WHEN json_extract(decision, '$.accept') THEN 'accepted' ELSE 'rejected' END
@@ -34,5 +37,6 @@ INSERT OR IGNORE INTO proposal_rules (proposal_id, rule_id, call_id)
         AND json_extract(f.value, '$.rule_id') IS NOT NULL;
 
 -- +goose Down
+DROP INDEX proposals_call_id;
 DROP TABLE proposal_rules;
 DROP TABLE proposal_outcomes;
