@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/pactum/pactum"
 	"github.com/pactum/pactum/mock"
 	"github.com/pactum/pactum/sqlstore/storetest"
+	"github.com/pactum/pactum/web"
 )
 
 // byTitle screens by the proposal's title: "refer…" goes to ethics review
@@ -174,6 +176,24 @@ func TestPortalConflicts(t *testing.T) {
 		}
 		if resp, body = w.get(t, eva, "/portal/proposals/"+pa.ID); resp.StatusCode != http.StatusNotFound || strings.Contains(body, "refer Aleph") {
 			t.Errorf("the conflicted reviewer reads the proposal: %d", resp.StatusCode)
+		}
+
+		// A year on, Fay's review is past the decision target: overdue.
+		late, err := web.New(web.Config{Services: w.app, Now: func() time.Time { return time.Now().AddDate(1, 0, 0) },
+			Session: func(*http.Request) (*pactum.User, string, error) { return fay, "csrf", nil }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := httptest.NewRecorder()
+		late.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/portal/", nil))
+		if b := rec.Body.String(); rec.Code != http.StatusOK || !strings.Contains(b, "<dt>Overdue</dt><dd>1</dd>") ||
+			!strings.Contains(b, `<tr class="overdue"><td><a href="/portal/proposals/`+pa.ID+`">refer Aleph</a>`) || !strings.Contains(b, "(overdue)") {
+			t.Errorf("a year on, Fay's queue does not mark the review overdue: %d\n%s", rec.Code, b)
+		}
+		resp, body = w.get(t, fay, "/portal/")
+		wantPage(t, resp, body, "<dt>Overdue</dt><dd>0</dd>", "refer Aleph")
+		if strings.Contains(body, "(overdue)") {
+			t.Error("a review due next year is marked overdue")
 		}
 
 		resp, body = w.get(t, w.f.Manager, "/portal/conflicts")
