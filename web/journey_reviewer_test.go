@@ -171,6 +171,9 @@ func TestReviewerJourneyInBrowser(t *testing.T) {
 		t.Errorf("the conflicts page: %q", m)
 	}
 	shoot("manager-call", "/portal/calls/"+w.f.Call.ID+"?mode=large_scale", "Review progress")
+	if c := text("section[aria-labelledby=call-conflicts-h]"); !strings.Contains(c, "Eva Evers") || !strings.Contains(c, "1 active conflict") {
+		t.Errorf("the call page's conflicts: %q", c)
+	}
 	progress := text("section[aria-labelledby=progress-h] tbody")
 	if !strings.Contains(progress, "peer") {
 		t.Errorf("review progress: %q", progress)

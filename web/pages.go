@@ -475,6 +475,9 @@ func (p *Portal) call(r *http.Request, v *view) (string, error) {
 	if d.Progress, err = p.reviewProgress(r, c.ID); err != nil {
 		return "", err
 	}
+	if d.Conflicts, err = p.callConflicts(r, c.ID); err != nil {
+		return "", err
+	}
 	if d.Demand, err = p.demand(r, c); err != nil {
 		return "", err
 	}

@@ -154,9 +154,12 @@ func (p *Portal) declareConflict(r *http.Request, v *view) (string, error) {
 // auditors, filtered by status, a page at a time, with the waiver form
 // for the apparent ones still active (access managers only).
 type conflictsPage struct {
-	Conflicts  []conflictRow
-	Total      int
-	Status     string
+	Conflicts []conflictRow
+	Total     int
+	Status    string
+	// Call is the call whose proposals' conflicts are listed, when
+	// filtered (?call=).
+	Call       *pactum.Call
 	Offset     int
 	Next, Prev string
 	CanWaive   bool
@@ -190,6 +193,13 @@ func (p *Portal) conflicts(r *http.Request, v *view) (string, error) {
 		}
 		f.Status = &st
 	}
+	if id := q.Get("call"); id != "" {
+		c, err := s.FindCallByID(ctx, id)
+		if err != nil {
+			return "", err
+		}
+		d.Call, f.CallID = c, &c.ID
+	}
 	off, err := offsetParam(q.Get("offset"))
 	if err != nil {
 		return "", err
@@ -200,22 +210,58 @@ func (p *Portal) conflicts(r *http.Request, v *view) (string, error) {
 		return "", err
 	}
 	d.Total = n
-	names := map[string]string{}
-	if ps, _, err := s.FindReviewerProfiles(ctx, pactum.ReviewerFilter{Limit: queueLimit}); err == nil {
-		for _, pr := range ps {
-			names[pr.UserID] = pr.Name
-		}
-	} else {
+	if d.Conflicts, err = p.conflictRows(r, cs, d.CanWaive); err != nil {
 		return "", err
-	}
-	for _, c := range cs {
-		d.Conflicts = append(d.Conflicts, conflictRow{Conflict: c, Reviewer: names[c.ReviewerID],
-			Waivable: d.CanWaive && c.Severity == pactum.SeverityApparent && c.Status == pactum.ConflictActive})
 	}
 	d.Next, d.Prev = pageLinks(r, d.Offset, len(cs), n, conflictsPageSize)
 	d.First, d.Last = d.Offset+1, d.Offset+len(cs)
 	v.Title, v.Nav, v.Data = "Conflicts of interest", "conflicts", d
 	return "reviewer_conflicts", nil
+}
+
+// conflictRows names each conflict's reviewer and says whether canWaive
+// lets the caller waive it (an apparent conflict still active).
+func (p *Portal) conflictRows(r *http.Request, cs []*pactum.Conflict, canWaive bool) ([]conflictRow, error) {
+	if len(cs) == 0 {
+		return nil, nil
+	}
+	names := map[string]string{}
+	ps, _, err := p.cfg.Services.FindReviewerProfiles(r.Context(), pactum.ReviewerFilter{Limit: queueLimit})
+	if err != nil {
+		return nil, err
+	}
+	for _, pr := range ps {
+		names[pr.UserID] = pr.Name
+	}
+	out := make([]conflictRow, len(cs))
+	for i, c := range cs {
+		out[i] = conflictRow{Conflict: c, Reviewer: names[c.ReviewerID],
+			Waivable: canWaive && c.Severity == pactum.SeverityApparent && c.Status == pactum.ConflictActive}
+	}
+	return out, nil
+}
+
+// callConflicts are the active conflicts on a call's proposals, for its
+// page: the first few and how many.
+type callConflicts struct {
+	Rows  []conflictRow
+	Total int
+}
+
+// callConflictsShown is how many conflicts the call page lists.
+const callConflictsShown = 10
+
+func (p *Portal) callConflicts(r *http.Request, callID string) (*callConflicts, error) {
+	st := pactum.ConflictActive
+	cs, n, err := p.cfg.Services.FindConflicts(r.Context(), pactum.ConflictFilter{CallID: &callID, Status: &st, Limit: callConflictsShown})
+	if err != nil {
+		return nil, err
+	}
+	rows, err := p.conflictRows(r, cs, false)
+	if err != nil {
+		return nil, err
+	}
+	return &callConflicts{Rows: rows, Total: n}, nil
 }
 
 // waiveConflict waives an apparent conflict with the manager's reason.
@@ -277,6 +323,7 @@ type callFilters struct {
 	// First, Last: the positions shown, from 1.
 	First, Last int
 	Progress    []stageProgress
+	Conflicts   *callConflicts
 }
 
 // read fills the filters from the query and sets them on f, which the

@@ -237,7 +237,24 @@ func TestPortalConflicts(t *testing.T) {
 			t.Fatal(err)
 		}
 		resp, body = w.get(t, w.f.Manager, "/portal/calls/"+w.f.Call.ID)
-		wantPage(t, resp, body, "Review progress", `<th scope="row">ethics</th><td>2</td><td>1</td><td>1</td><td>0</td>`)
+		wantPage(t, resp, body, "Review progress", `<th scope="row">ethics</th><td>2</td><td>1</td><td>1</td><td>0</td>`,
+			"1 active conflict on the call", "Eva Ethicist", "My brother is its CTO.", `href="/portal/conflicts?call=`+w.f.Call.ID+`"`)
+		if strings.Contains(body, "Fay Fairweather") {
+			t.Error("the call page lists the waived conflict as active")
+		}
+		resp, body = w.get(t, w.f.Manager, "/portal/conflicts?call="+w.f.Call.ID)
+		wantPage(t, resp, body, "2 conflicts", w.f.Call.Title, `name="call" value="`+w.f.Call.ID+`"`)
+		if resp, _ = w.get(t, w.f.Manager, "/portal/conflicts?call=nope"); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("conflicts of an unknown call: %d", resp.StatusCode)
+		}
+		// Another call has no conflicts.
+		other := &pactum.Call{Title: "Another call", Description: "d", OpensAt: w.f.Call.OpensAt, CutoffAt: w.f.Call.CutoffAt,
+			Modes: w.f.Call.Modes, SystemIDs: w.f.Call.SystemIDs}
+		if err := w.app.CreateCall(storetest.As(w.f.Manager), other); err != nil {
+			t.Fatal(err)
+		}
+		resp, body = w.get(t, w.f.Manager, "/portal/conflicts?call="+other.ID)
+		wantPage(t, resp, body, "0 conflicts")
 		resp, body = w.get(t, fay, "/portal/")
 		wantPage(t, resp, body, "<dt>Assigned</dt><dd>1</dd>", "<dt>Done</dt><dd>1</dd>", "<dt>Due</dt><dd>0</dd>")
 	})
