@@ -521,7 +521,37 @@ type ProposalFilter struct {
 	OrganizationID *string
 	State          *ProposalState
 	Mode           *AccessMode
-	Limit, Offset  int
+	// ScreeningOutcome: proposals whose screening gave this outcome.
+	ScreeningOutcome *Outcome
+	// DecisionOutcome: proposals decided this way.
+	DecisionOutcome *DecisionOutcome
+	// RuleID: proposals on which this screening rule fired (one of the
+	// screening's findings names it).
+	RuleID        *string
+	Limit, Offset int
+}
+
+// DecisionOutcome is how a proposal was decided.
+type DecisionOutcome string
+
+// The decision outcomes.
+const (
+	DecisionAccepted DecisionOutcome = "accepted"
+	DecisionRejected DecisionOutcome = "rejected"
+)
+
+// Valid reports whether o is a known decision outcome.
+func (o DecisionOutcome) Valid() bool { return o == DecisionAccepted || o == DecisionRejected }
+
+// DecisionOutcomeOf is p's decision outcome, "" while undecided.
+func DecisionOutcomeOf(p *Proposal) DecisionOutcome {
+	switch {
+	case p.Decision == nil:
+		return ""
+	case p.Decision.Accept:
+		return DecisionAccepted
+	}
+	return DecisionRejected
 }
 
 // ProposalService runs proposals through their lifecycle. Every state change

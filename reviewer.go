@@ -324,7 +324,9 @@ type ReviewerFilter struct {
 
 // ConflictFilter selects conflicts. Nil fields match everything.
 type ConflictFilter struct {
-	ProposalID    *string
+	ProposalID *string
+	// CallID: conflicts on the call's proposals.
+	CallID        *string
 	ReviewerID    *string
 	Status        *ConflictStatus
 	Limit, Offset int

@@ -17,6 +17,12 @@ const (
 	OutcomeDeny    Outcome = "deny"    // refused outright
 )
 
+// Outcomes lists the screening outcomes.
+var Outcomes = []Outcome{OutcomeApprove, OutcomeRefer, OutcomeDeny}
+
+// Valid reports whether o is a known screening outcome.
+func (o Outcome) Valid() bool { return o == OutcomeApprove || o == OutcomeRefer || o == OutcomeDeny }
+
 // Effect is what one rule's finding does to the outcome.
 type Effect string
 

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/pactum/pactum"
@@ -134,6 +135,22 @@ func (q *queries) ListProposals(ctx context.Context, s pactum.Scope, f pactum.Pr
 	if f.Mode != nil {
 		w.add("mode = ?", string(*f.Mode))
 	}
+	// The outcome and rule filters read the indexes of migration 00290,
+	// narrowed to the call when there is one (their indexes lead with
+	// it, or with the rule).
+	call, callArgs := "", []any{}
+	if f.CallID != nil {
+		call, callArgs = " AND call_id = ?", []any{*f.CallID}
+	}
+	if f.ScreeningOutcome != nil {
+		w.addEach("id IN (SELECT proposal_id FROM proposal_outcomes WHERE screening = ?"+call+")", append([]any{string(*f.ScreeningOutcome)}, callArgs...)...)
+	}
+	if f.DecisionOutcome != nil {
+		w.addEach("id IN (SELECT proposal_id FROM proposal_outcomes WHERE decision = ?"+call+")", append([]any{string(*f.DecisionOutcome)}, callArgs...)...)
+	}
+	if f.RuleID != nil {
+		w.addEach("id IN (SELECT proposal_id FROM proposal_rules WHERE rule_id = ?"+call+")", append([]any{*f.RuleID}, callArgs...)...)
+	}
 	return listCounted(ctx, q.q, "find proposals", `SELECT `+proposalColumns+` FROM proposals`, &w, "id DESC", f.Limit, f.Offset, scanProposal)
 }
 
@@ -165,7 +182,46 @@ func (tx *Tx) InsertProposal(ctx context.Context, p *pactum.Proposal) error {
 	if err := tx.putFacts(ctx, p); err != nil {
 		return err
 	}
+	if err := tx.putOutcomes(ctx, p, true); err != nil {
+		return err
+	}
 	return tx.insertRequests(ctx, p)
+}
+
+// putOutcomes writes p's screening and decision outcomes and the rules
+// that fired on it (migration 00290): every write of a proposal's
+// screening or decision calls it, in the same transaction. fresh: the
+// proposal has no rows yet.
+func (tx *Tx) putOutcomes(ctx context.Context, p *pactum.Proposal, fresh bool) error {
+	screening := ""
+	if p.Screening != nil {
+		screening = string(p.Screening.Outcome)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO proposal_outcomes (proposal_id, call_id, screening, decision) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (proposal_id) DO UPDATE SET call_id = excluded.call_id, screening = excluded.screening, decision = excluded.decision`,
+		p.ID, p.CallID, screening, string(pactum.DecisionOutcomeOf(p))); err != nil {
+		return fmt.Errorf("proposal outcomes %s: %w", p.ID, mapError(err))
+	}
+	if !fresh {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM proposal_rules WHERE proposal_id = $1`, p.ID); err != nil {
+			return fmt.Errorf("proposal rules %s: %w", p.ID, mapError(err))
+		}
+	}
+	if p.Screening == nil {
+		return nil
+	}
+	var seen []string
+	for _, f := range p.Screening.Findings {
+		if f.RuleID == "" || slices.Contains(seen, f.RuleID) {
+			continue
+		}
+		seen = append(seen, f.RuleID)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO proposal_rules (proposal_id, rule_id, call_id) VALUES ($1, $2, $3)`,
+			p.ID, f.RuleID, p.CallID); err != nil {
+			return fmt.Errorf("proposal rules %s: %w", p.ID, mapError(err))
+		}
+	}
+	return nil
 }
 
 func (tx *Tx) insertRequests(ctx context.Context, p *pactum.Proposal) error {
@@ -233,6 +289,9 @@ func (tx *Tx) UpdateProposalState(ctx context.Context, p *pactum.Proposal, oldVe
 		updated_at = $6, version = $7, decision_override = $10 WHERE id = $8 AND version = $9`,
 		p.State, screening, decision, nullTime(p.SubmittedAt), nullTime(p.DecisionDueAt), p.UpdatedAt, p.Version, p.ID, oldVersion, override)
 	if err := checkOneRow(res, err, "proposal", p.ID); err != nil {
+		return err
+	}
+	if err := tx.putOutcomes(ctx, p, false); err != nil {
 		return err
 	}
 	return tx.putFacts(ctx, p)

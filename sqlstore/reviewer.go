@@ -271,6 +271,9 @@ func (q *queries) ListConflicts(ctx context.Context, s pactum.Scope, f pactum.Co
 	if f.ReviewerID != nil {
 		w.add("reviewer_id = ?", *f.ReviewerID)
 	}
+	if f.CallID != nil {
+		w.add("proposal_id IN (SELECT id FROM proposals WHERE call_id = ?)", *f.CallID)
+	}
 	if f.Status != nil {
 		w.add("status = ?", string(*f.Status))
 	}

@@ -82,6 +82,11 @@ func benchPortalPages(b *testing.B, dialect string) {
 		{"call", w.f.Manager, "/portal/calls/" + w.f.Call.ID},
 		{"audit-log", w.f.Auditor, "/portal/audit"},
 		{"operator-overview", w.f.Operator, "/portal/"},
+		// The call page filtered in the store and paged (web/reviewer.go).
+		{"call-filtered-paged", w.f.Manager, "/portal/calls/" + w.f.Call.ID + "?outcome=accepted&mode=fast_lane&offset=500"},
+		{"call-rule", w.f.Manager, "/portal/calls/" + w.f.Call.ID + "?rule=ethics.personal_data&outcome=approve"},
+		{"conflicts", w.f.Manager, "/portal/conflicts"},
+		{"reviewer", w.f.Reviewer, "/portal/reviewer"},
 	}
 	h := w.srv.Config.Handler
 	for _, pg := range pages {

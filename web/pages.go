@@ -33,12 +33,6 @@ type allocationRow struct {
 	Usage *pactum.UsageSummary
 }
 
-// reviewQueue counts a reviewer's assignments.
-type reviewQueue struct {
-	Assigned, Done, Recused int
-	Due                     []*pactum.Assignment
-}
-
 // listLimit bounds each list on a page; the page links to the rest.
 const listLimit = 50
 
@@ -64,23 +58,9 @@ func (p *Portal) home(r *http.Request, v *view) (string, error) {
 			return "", err
 		}
 	case pactum.RoleReviewer:
-		q := &reviewQueue{}
-		as, _, err := s.FindAssignments(ctx, pactum.AssignmentFilter{ReviewerID: &u.ID, Limit: 1000})
-		if err != nil {
+		if d.Queue, err = p.reviewerQueue(r, u, v.Now); err != nil { // web/reviewer.go
 			return "", err
 		}
-		for _, a := range as {
-			switch a.State {
-			case pactum.AssignmentAssigned:
-				q.Assigned++
-				q.Due = append(q.Due, a)
-			case pactum.AssignmentSubmitted:
-				q.Done++
-			case pactum.AssignmentRecused:
-				q.Recused++
-			}
-		}
-		d.Queue = q
 	case pactum.RoleAccessManager, pactum.RoleAuditor:
 		if d.Calls, _, err = s.FindCalls(ctx, pactum.CallFilter{Limit: listLimit}); err != nil {
 			return "", err
@@ -446,6 +426,9 @@ type callPage struct {
 	Mode      string
 	States    []pactum.ProposalState
 	Ranking   []*pactum.PanelEntry
+	// The outcome and rule filters, paging and review progress
+	// (web/reviewer.go).
+	callFilters
 }
 
 // systemDemand is one system's requested and granted amounts in a call
@@ -481,7 +464,18 @@ func (p *Portal) call(r *http.Request, v *view) (string, error) {
 		}
 		f.Mode = &m
 	}
+	if err := d.callFilters.read(q, &f); err != nil { // web/reviewer.go
+		return "", err
+	}
 	if d.Proposals, d.Total, err = s.FindProposals(ctx, f); err != nil {
+		return "", err
+	}
+	d.Next, d.Prev = pageLinks(r, d.Offset, len(d.Proposals), d.Total, listLimit)
+	d.First, d.Last = d.Offset+1, d.Offset+len(d.Proposals)
+	if d.Progress, err = p.reviewProgress(r, c.ID); err != nil {
+		return "", err
+	}
+	if d.Conflicts, err = p.callConflicts(r, c.ID); err != nil {
 		return "", err
 	}
 	if d.Demand, err = p.demand(r, c); err != nil {

@@ -20,7 +20,7 @@ import (
 	pactumhttp "github.com/pactum/pactum/http"
 )
 
-//go:embed templates/*.html
+//go:embed templates/*.html templates/*.tmpl
 var templateFS embed.FS
 
 //go:embed static
@@ -55,6 +55,12 @@ type Services interface {
 	pactum.TransparencyService
 	pactum.SiteOpsService
 	VerifyCheckpoints(ctx context.Context, text, trusted string) (*pactum.CheckpointReport, error)
+	// The reviewer's pages (web/reviewer.go).
+	FindReviewerProfile(ctx context.Context, userID string) (*pactum.ReviewerProfile, error)
+	FindReviewerProfiles(ctx context.Context, f pactum.ReviewerFilter) ([]*pactum.ReviewerProfile, int, error)
+	UpdateReviewerProfile(ctx context.Context, r *pactum.ReviewerProfile) error
+	FindConflicts(ctx context.Context, f pactum.ConflictFilter) ([]*pactum.Conflict, int, error)
+	WaiveConflict(ctx context.Context, id, reason string) (*pactum.Conflict, error)
 }
 
 // Config is what the portal needs.
@@ -103,7 +109,7 @@ func New(cfg Config) (*Portal, error) {
 		if base == "layout" {
 			continue
 		}
-		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", n)
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/*.tmpl", n)
 		if err != nil {
 			return nil, fmt.Errorf("web: template %s: %w", n, err)
 		}
@@ -136,6 +142,11 @@ func New(cfg Config) (*Portal, error) {
 	p.mux.HandleFunc("POST "+Prefix+"transparency", p.action(p.createReport, p.reports))
 	p.mux.HandleFunc("GET "+Prefix+"transparency/{id}", p.page(p.report))
 	p.mux.HandleFunc("POST "+Prefix+"transparency/{id}/publish", p.action(p.publishReport, p.report))
+	// The reviewer's pages (web/reviewer.go).
+	p.mux.HandleFunc("GET "+Prefix+"reviewer", p.page(p.reviewer))
+	p.mux.HandleFunc("POST "+Prefix+"reviewer/conflicts", p.action(p.declareConflict, p.reviewer))
+	p.mux.HandleFunc("GET "+Prefix+"conflicts", p.page(p.conflicts))
+	p.mux.HandleFunc("POST "+Prefix+"conflicts/{id}/waive", p.action(p.waiveConflict, p.conflicts))
 	return p, nil
 }
 
