@@ -5068,12 +5068,16 @@ type ClientInterface interface {
 
 	// CreateProposalWithBody Write a draft (applicants); with submit=true, create and submit it in one step
 	//
+	// A draft may be incomplete: what it gives must be well-formed (lengths, characters, ranges, a known call, mode and systems), and what is missing is named, field by field, when it is screened (POST /api/v1/proposals/screen) or submitted. With submit=true it must be complete.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /api/v1/proposals (the `CreateProposal` operationId).
 	CreateProposalWithBody(ctx context.Context, params *CreateProposalParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateProposal Write a draft (applicants); with submit=true, create and submit it in one step
+	//
+	// A draft may be incomplete: what it gives must be well-formed (lengths, characters, ranges, a known call, mode and systems), and what is missing is named, field by field, when it is screened (POST /api/v1/proposals/screen) or submitted. With submit=true it must be complete.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -5101,12 +5105,16 @@ type ClientInterface interface {
 
 	// UpdateProposalWithBody Replace a draft's content (its applicant organization)
 	//
+	// The draft may stay incomplete, as with createProposal; completeness is checked at submission.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PUT /api/v1/proposals/{id} (the `UpdateProposal` operationId).
 	UpdateProposalWithBody(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateProposal Replace a draft's content (its applicant organization)
+	//
+	// The draft may stay incomplete, as with createProposal; completeness is checked at submission.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -5187,6 +5195,8 @@ type ClientInterface interface {
 	SubmitReview(ctx context.Context, id ID, body SubmitReviewJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// SubmitProposal Submit a draft; it is screened at once and routed
+	//
+	// 400 names every field the draft still lacks or gets wrong: a draft may be saved incomplete, not submitted so.
 	//
 	// Corresponds with POST /api/v1/proposals/{id}/submit (the `SubmitProposal` operationId).
 	SubmitProposal(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -6983,6 +6993,8 @@ func (c *Client) ListProposals(ctx context.Context, params *ListProposalsParams,
 
 // CreateProposalWithBody Write a draft (applicants); with submit=true, create and submit it in one step
 //
+// A draft may be incomplete: what it gives must be well-formed (lengths, characters, ranges, a known call, mode and systems), and what is missing is named, field by field, when it is screened (POST /api/v1/proposals/screen) or submitted. With submit=true it must be complete.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /api/v1/proposals (the `CreateProposal` operationId).
@@ -6999,6 +7011,8 @@ func (c *Client) CreateProposalWithBody(ctx context.Context, params *CreatePropo
 }
 
 // CreateProposal Write a draft (applicants); with submit=true, create and submit it in one step
+//
+// A draft may be incomplete: what it gives must be well-formed (lengths, characters, ranges, a known call, mode and systems), and what is missing is named, field by field, when it is screened (POST /api/v1/proposals/screen) or submitted. With submit=true it must be complete.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -7066,6 +7080,8 @@ func (c *Client) GetProposal(ctx context.Context, id ID, reqEditors ...RequestEd
 
 // UpdateProposalWithBody Replace a draft's content (its applicant organization)
 //
+// The draft may stay incomplete, as with createProposal; completeness is checked at submission.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PUT /api/v1/proposals/{id} (the `UpdateProposal` operationId).
@@ -7082,6 +7098,8 @@ func (c *Client) UpdateProposalWithBody(ctx context.Context, id ID, contentType 
 }
 
 // UpdateProposal Replace a draft's content (its applicant organization)
+//
+// The draft may stay incomplete, as with createProposal; completeness is checked at submission.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -7282,6 +7300,8 @@ func (c *Client) SubmitReview(ctx context.Context, id ID, body SubmitReviewJSONR
 }
 
 // SubmitProposal Submit a draft; it is screened at once and routed
+//
+// 400 names every field the draft still lacks or gets wrong: a draft may be saved incomplete, not submitted so.
 //
 // Corresponds with POST /api/v1/proposals/{id}/submit (the `SubmitProposal` operationId).
 func (c *Client) SubmitProposal(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -14609,12 +14629,16 @@ type ClientWithResponsesInterface interface {
 
 	// CreateProposalWithBodyWithResponse Write a draft (applicants); with submit=true, create and submit it in one step
 	//
+	// A draft may be incomplete: what it gives must be well-formed (lengths, characters, ranges, a known call, mode and systems), and what is missing is named, field by field, when it is screened (POST /api/v1/proposals/screen) or submitted. With submit=true it must be complete.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/v1/proposals (the `CreateProposal` operationId).
 	CreateProposalWithBodyWithResponse(ctx context.Context, params *CreateProposalParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateProposalResponse, error)
 
 	// CreateProposalWithResponse Write a draft (applicants); with submit=true, create and submit it in one step
+	//
+	// A draft may be incomplete: what it gives must be well-formed (lengths, characters, ranges, a known call, mode and systems), and what is missing is named, field by field, when it is screened (POST /api/v1/proposals/screen) or submitted. With submit=true it must be complete.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -14644,12 +14668,16 @@ type ClientWithResponsesInterface interface {
 
 	// UpdateProposalWithBodyWithResponse Replace a draft's content (its applicant organization)
 	//
+	// The draft may stay incomplete, as with createProposal; completeness is checked at submission.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /api/v1/proposals/{id} (the `UpdateProposal` operationId).
 	UpdateProposalWithBodyWithResponse(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateProposalResponse, error)
 
 	// UpdateProposalWithResponse Replace a draft's content (its applicant organization)
+	//
+	// The draft may stay incomplete, as with createProposal; completeness is checked at submission.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -14740,6 +14768,8 @@ type ClientWithResponsesInterface interface {
 	SubmitReviewWithResponse(ctx context.Context, id ID, body SubmitReviewJSONRequestBody, reqEditors ...RequestEditorFn) (*SubmitReviewResponse, error)
 
 	// SubmitProposalWithResponse Submit a draft; it is screened at once and routed
+	//
+	// 400 names every field the draft still lacks or gets wrong: a draft may be saved incomplete, not submitted so.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -25095,6 +25125,8 @@ func (c *ClientWithResponses) ListProposalsWithResponse(ctx context.Context, par
 
 // CreateProposalWithBodyWithResponse Write a draft (applicants); with submit=true, create and submit it in one step
 //
+// A draft may be incomplete: what it gives must be well-formed (lengths, characters, ranges, a known call, mode and systems), and what is missing is named, field by field, when it is screened (POST /api/v1/proposals/screen) or submitted. With submit=true it must be complete.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/v1/proposals (the `CreateProposal` operationId).
@@ -25107,6 +25139,8 @@ func (c *ClientWithResponses) CreateProposalWithBodyWithResponse(ctx context.Con
 }
 
 // CreateProposalWithResponse Write a draft (applicants); with submit=true, create and submit it in one step
+//
+// A draft may be incomplete: what it gives must be well-formed (lengths, characters, ranges, a known call, mode and systems), and what is missing is named, field by field, when it is screened (POST /api/v1/proposals/screen) or submitted. With submit=true it must be complete.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -25160,6 +25194,8 @@ func (c *ClientWithResponses) GetProposalWithResponse(ctx context.Context, id ID
 
 // UpdateProposalWithBodyWithResponse Replace a draft's content (its applicant organization)
 //
+// The draft may stay incomplete, as with createProposal; completeness is checked at submission.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /api/v1/proposals/{id} (the `UpdateProposal` operationId).
@@ -25172,6 +25208,8 @@ func (c *ClientWithResponses) UpdateProposalWithBodyWithResponse(ctx context.Con
 }
 
 // UpdateProposalWithResponse Replace a draft's content (its applicant organization)
+//
+// The draft may stay incomplete, as with createProposal; completeness is checked at submission.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -25334,6 +25372,8 @@ func (c *ClientWithResponses) SubmitReviewWithResponse(ctx context.Context, id I
 }
 
 // SubmitProposalWithResponse Submit a draft; it is screened at once and routed
+//
+// 400 names every field the draft still lacks or gets wrong: a draft may be saved incomplete, not submitted so.
 //
 // Returns a wrapper object for the known response body format(s).
 //
