@@ -49,6 +49,13 @@ type Services interface {
 	FindTransparencyReports(ctx context.Context) ([]*pactum.TransparencyReport, error)
 	CallDemand(ctx context.Context, callID string) ([]pactum.SystemDemand, error)
 	FindRanking(ctx context.Context, callID string) ([]*pactum.PanelEntry, error)
+	// The applicant's pages (wizard.go, wizard_models.go).
+	FindSystems(ctx context.Context) ([]*pactum.System, error)
+	Questionnaire(ctx context.Context) (*pactum.Questionnaire, error)
+	ScreenProposal(ctx context.Context, in *pactum.ProposalInput) (*pactum.ScreeningDecision, error)
+	AcknowledgeCondition(ctx context.Context, allocationID, ruleID, statement string) (*pactum.ConditionStatus, error)
+	FindModels(ctx context.Context, f pactum.ModelFilter) ([]*pactum.Model, int, error)
+	ModelCompute(ctx context.Context, ref string) (*pactum.ModelCompute, error)
 }
 
 // Config is what the portal needs.
@@ -116,6 +123,16 @@ func New(cfg Config) (*Portal, error) {
 	p.mux.HandleFunc("POST "+Prefix+"proposals/{id}/review", p.action(p.submitReview, p.proposal))
 	p.mux.HandleFunc("POST "+Prefix+"proposals/{id}/reply", p.action(p.submitReply, p.proposal))
 	p.mux.HandleFunc("POST "+Prefix+"proposals/{id}/recuse", p.action(p.recuse, p.proposal))
+	// The applicant's pages (wizard.go, wizard_models.go).
+	p.mux.HandleFunc("GET "+Prefix+"apply", p.page(p.openCalls))
+	p.mux.HandleFunc("GET "+Prefix+"apply/{call}", p.page(p.newDraft))
+	p.mux.HandleFunc("POST "+Prefix+"apply/{call}", p.action(p.createDraft, p.newDraft))
+	p.mux.HandleFunc("GET "+Prefix+"drafts/{id}", p.page(p.wizard))
+	p.mux.HandleFunc("POST "+Prefix+"drafts/{id}", p.action(p.saveStep, p.wizard))
+	p.mux.HandleFunc("POST "+Prefix+"drafts/{id}/prescreen", p.prescreen)
+	p.mux.HandleFunc("POST "+Prefix+"drafts/{id}/submit", p.action(p.submitDraft, p.wizard))
+	p.mux.HandleFunc("POST "+Prefix+"allocations/{id}/acknowledge", p.action(p.acknowledge, p.allocation))
+	p.mux.HandleFunc("GET "+Prefix+"models", p.page(p.models))
 	return p, nil
 }
 
