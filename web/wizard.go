@@ -109,12 +109,12 @@ type wizardPage struct {
 	Systems []requestRow
 	Q       *pactum.Questionnaire
 	// Sections groups the questionnaire by section, in order.
-	Sections  []questionSection
-	Ethics    []ethicsRow
-	Team      []pactum.TeamMember
-	Check     *check
-	Optional  string
-	Lists     wizardLists
+	Sections []questionSection
+	Ethics   []ethicsRow
+	Team     []pactum.TeamMember
+	Check    *check
+	Optional string
+	Lists    wizardLists
 	// Saved: the step was just saved.
 	Saved bool
 }
