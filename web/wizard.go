@@ -438,11 +438,27 @@ func (p *Portal) dryRun(r *http.Request, pr *pactum.Proposal, q *pactum.Question
 	case err == nil:
 		c.Decision = dec
 	case pactum.ErrorCode(err) == pactum.EINVALID:
+		var unanswered []missingField
 		for _, f := range pactum.ErrorFields(err) {
+			m := missingField{Field: f.Field, Label: fieldLabel(f.Field), Message: f.Message}
+			if id, ok := strings.CutPrefix(f.Field, "questionnaire."); ok && q != nil {
+				if i := slices.IndexFunc(q.Questions, func(x pactum.Question) bool { return x.ID == id }); i >= 0 {
+					m.Label = q.Questions[i].Text
+					unanswered = append(unanswered, m)
+					continue
+				}
+			}
 			st := stepOf(f.Field)
-			c.Missing[st] = append(c.Missing[st], missingField{Field: f.Field, Label: fieldLabel(f.Field), Message: f.Message})
+			c.Missing[st] = append(c.Missing[st], m)
 			c.Count++
 		}
+		// A few unanswered questions are named; many are counted.
+		if len(unanswered) > 3 {
+			unanswered = []missingField{{Field: "questionnaire", Label: "questions",
+				Message: strconv.Itoa(len(unanswered)) + " of " + strconv.Itoa(len(q.Questions)) + " not answered yet (yes, no or unsure)"}}
+		}
+		c.Missing["aiact"] = append(c.Missing["aiact"], unanswered...)
+		c.Count += len(unanswered)
 	default:
 		return nil, err
 	}

@@ -17,7 +17,8 @@ import (
 // 10^25 (the AI Act's presumption of systemic risk, Art. 51(2)). Every
 // coordinate is in the SVG's user units, 0..chartWidth.
 type computeChart struct {
-	Width             float64
+	Width, Pad        float64
+	Track             float64
 	BarWidth          float64
 	BandX, BandWidth  float64
 	Lines             []chartLine
@@ -46,12 +47,17 @@ func superscript(n int) string {
 	return out
 }
 
+// computePad keeps the axis's end labels inside the chart.
+const computePad = 30.0
+
+// computeX places flop on the axis, clamped to its ends.
 func computeX(flop float64) float64 {
 	if flop <= 0 || math.IsNaN(flop) {
-		return 0
+		return computePad
 	}
-	x := (math.Log10(flop) - computeAxisFrom) / (computeAxisTo - computeAxisFrom) * chartWidth
-	return math.Round(math.Max(0, math.Min(chartWidth, x))*10) / 10
+	span := chartWidth - 2*computePad
+	x := (math.Log10(flop) - computeAxisFrom) / (computeAxisTo - computeAxisFrom) * span
+	return computePad + math.Round(math.Max(0, math.Min(span, x))*10)/10
 }
 
 // percentOf says what share of threshold flop is, in words.
@@ -70,15 +76,15 @@ func percentOf(flop, threshold float64) string {
 
 func newComputeChart(name string, mc *pactum.ModelCompute) computeChart {
 	f := mc.Cumulative
-	c := computeChart{Width: chartWidth, Has: true, Display: f.Display, Low: pactum.TwoSF(f.Low), Hi: pactum.TwoSF(f.High),
+	c := computeChart{Width: chartWidth, Pad: computePad, Track: chartWidth - 2*computePad, Has: true, Display: f.Display, Low: pactum.TwoSF(f.Low), Hi: pactum.TwoSF(f.High),
 		Of23: percentOf(f.FLOP, 1e23), Of25: percentOf(f.FLOP, 1e25)}
-	c.BarWidth = computeX(f.FLOP)
+	c.BarWidth = computeX(f.FLOP) - computePad
 	c.BandX = computeX(f.Low)
 	c.BandWidth = math.Max(0, computeX(f.High)-c.BandX)
 	for e := int(computeAxisFrom); e <= int(computeAxisTo); e += 2 {
 		c.Ticks = append(c.Ticks, chartLine{X: computeX(math.Pow(10, float64(e))), Label: superscript(e)})
 	}
-	c.Lines = []chartLine{{X: computeX(1e23), Label: superscript(23)}, {X: computeX(1e25), Label: superscript(25)}}
+	c.Lines = []chartLine{{X: computeX(1e23), Label: superscript(23) + " general-purpose"}, {X: computeX(1e25), Label: superscript(25) + " systemic risk"}}
 	c.Alt = fmt.Sprintf("%s: cumulative training compute %s FLOP (between %s and %s with the ±30 %% margin), %s of 10^23 FLOP and %s of 10^25 FLOP.",
 		name, f.Display, c.Low, c.Hi, c.Of23, c.Of25)
 	return c

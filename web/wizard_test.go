@@ -91,7 +91,7 @@ func TestPortalWizard(t *testing.T) {
 			t.Fatal(err)
 		}
 		resp, body = w.get(t, a, draft+"?step=aiact")
-		wantPage(t, resp, body, q.Questions[0].Text, q.Questions[0].Basis, "must be answered yes, no or unsure")
+		wantPage(t, resp, body, q.Questions[0].Text, q.Questions[0].Basis, "not answered yet (yes, no or unsure)")
 		form := url.Values{"step": {"aiact"}, "go": {"next"}}
 		for _, x := range q.Questions {
 			form.Set("q."+x.ID, "no")
