@@ -194,7 +194,9 @@ func TestApplicantJourney(t *testing.T) {
 	j.click(`button[value="next"]`, `nav.steps li.current a[href$="step=team"]`)
 	j.do("team", chromedp.SendKeys(chromedp.CSS("#f-team-0-name"), "Nina Novak"),
 		chromedp.SendKeys(chromedp.CSS("#f-team-0-email"), "nina@aleph.example"),
-		chromedp.SendKeys(chromedp.CSS("#f-team-0-org"), "Aleph Lingua GmbH"))
+		chromedp.SendKeys(chromedp.CSS("#f-team-0-org"), "Aleph Lingua GmbH"),
+		chromedp.Poll[chromedp.Void](`document.querySelector('#prescreen').textContent.includes('would go to a person')`,
+			chromedp.WithPollingTimeout(15*time.Second)))
 	j.shot("wizard-team")
 	j.click(`button[value="next"]`, `nav.steps li.current a[href$="step=submit"]`)
 
