@@ -304,5 +304,65 @@ func TestApplicantJourney(t *testing.T) {
 		t.Errorf("threshold lines: %d %v", n, err)
 	}
 	j.shot("models")
+
+	// A second proposal, large-scale and so peer reviewed: once the
+	// site's assessment and two peer reviews are in, the applicant reads
+	// them, anonymised, and replies.
+	pl := storetest.NewProposal(sp.f.Call.ID)
+	pl.Mode, pl.Title, pl.DurationMonths = pactum.ModeLargeScale, "Legal LLM, the 70B run", 6
+	pl.Requests = []pactum.ResourceRequest{{SystemID: "lumi-g", Amount: 60000, StorageTB: 10}}
+	if err := sp.app.SubmitNewProposal(as, pl); err != nil || pl.State != pactum.ProposalInReview {
+		t.Fatalf("large-scale proposal: %s %v", pl.State, err)
+	}
+	if _, err := sp.app.SubmitReview(storetest.As(sp.f.Operator), pl.ID, pactum.ReviewInput{Recommendation: pactum.RecommendAccept,
+		CommentsForApplicant: "Runs on LUMI-G; the scaling data convince.",
+		Systems:              []pactum.SystemAssessment{{SystemID: "lumi-g", Feasible: true, SoftwareFits: true, ScalabilityEvidence: true}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sp.app.AdvanceReview(mgr, pl.ID); err != nil {
+		t.Fatal(err)
+	}
+	peers := map[string]*pactum.User{}
+	for _, e := range []string{"peer1@uni.example", "peer2@uni.example"} {
+		u := &pactum.User{Email: e, Name: strings.Split(e, "@")[0], Role: pactum.RoleReviewer}
+		if err := sp.app.CreateUser(sys, u); err != nil {
+			t.Fatal(err)
+		}
+		if err := sp.app.UpdateReviewerProfile(storetest.As(u), &pactum.ReviewerProfile{UserID: u.ID, Expertise: []string{"language_model", "text", "legal"}}); err != nil {
+			t.Fatal(err)
+		}
+		peers[u.ID] = u
+	}
+	rep, err := sp.app.AssignReviewers(mgr, sp.f.Call.ID, pactum.StagePeer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, asg := range rep.Assignments {
+		u := peers[asg.ReviewerID]
+		if u == nil || asg.ProposalID != pl.ID {
+			t.Fatalf("peer assignment %+v", asg)
+		}
+		if _, err := sp.app.SubmitReview(storetest.As(u), pl.ID, pactum.ReviewInput{Recommendation: pactum.RecommendAccept,
+			Scores: []pactum.CriterionScore{{Criterion: "excellence", Score: 4}, {Criterion: "impact", Score: 4},
+				{Criterion: "implementation", Score: 4}, {Criterion: "responsibility", Score: 4}},
+			CommentsForApplicant: "Solid plan; show the evaluation on held-out courts.", ConfidentialComments: "Strong team."}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := sp.app.AdvanceReview(mgr, pl.ID); err != nil {
+		t.Fatal(err)
+	}
+	j.open("/portal/proposals/" + pl.ID)
+	j.want("reply stage", "Your reply", "Reviewer 1", "Solid plan; show the evaluation on held-out courts.", "Runs on LUMI-G")
+	if strings.Contains(j.text(""), "Strong team.") || strings.Contains(j.text(""), "peer1") {
+		t.Error("the applicant's view of the reviews is not anonymised")
+	}
+	j.do("reply", chromedp.SendKeys(chromedp.CSS("#reply-text"), "We will add an evaluation on courts held out of training."))
+	j.shot("proposal-reply")
+	j.click(`form[action$="/reply"] button`, ".notice.ok[role=status]")
+	j.want("replied", "Your reply is saved.")
+	if rp, err := sp.app.FindReply(as, pl.ID); err != nil || rp.Text != "We will add an evaluation on courts held out of training." {
+		t.Errorf("stored reply %+v %v", rp, err)
+	}
 	t.Logf("screenshots in %s", j.dir)
 }
