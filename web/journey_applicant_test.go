@@ -208,7 +208,7 @@ func TestApplicantJourney(t *testing.T) {
 	}
 	j.shot("wizard-submit")
 	j.click(`form[action$="/submit"] button`, "ol.timeline")
-	j.want("submitted", p.Title, "Submitted", "Ethics review")
+	j.want("submitted", p.Title, "Your proposal is submitted and screened", "Submitted", "Ethics review")
 	j.shot("proposal-submitted")
 	if got, err := sp.app.FindProposalByID(as, p.ID); err != nil || got.State != pactum.ProposalInReview {
 		t.Fatalf("after submitting: %+v %v", got, err)

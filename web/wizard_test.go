@@ -50,6 +50,8 @@ func TestPortalWizard(t *testing.T) {
 			t.Fatalf("draft %+v %v", p, err)
 		}
 		draft := "/portal/drafts/" + id
+		resp, body = w.get(t, a, "/portal/proposals/"+id)
+		wantPage(t, resp, body, `href="/portal/drafts/`+id+`"`, "Continue the draft")
 		resp, body = w.get(t, a, draft+"?step=project")
 		wantPage(t, resp, body, "This step still needs", `data-field="summary"`, `data-field="mode"`, "to do)", `hx-post="`+draft+`/prescreen"`)
 		resp, body = w.get(t, a, draft+"?step=resources")
