@@ -2992,37 +2992,37 @@ type ProposalDecision struct {
 	Reason    string    `json:"reason"`
 }
 
-// ProposalInput defines model for ProposalInput.
+// ProposalInput A draft may leave out anything but its call; to be submitted or screened it needs mode, title, summary, requests, duration_months and ai_work, and the server names, field by field, whatever is still missing.
 type ProposalInput struct {
 	// AiAct Facts for the AI Act screening; every flag defaults to false.
 	AiAct *AIActProfile `json:"ai_act,omitempty"`
 
 	// AiWork Numbers absent are 0 (not declared) and flags absent are false.
-	AiWork         AIWork `json:"ai_work"`
-	CallId         string `json:"call_id"`
-	DurationMonths int    `json:"duration_months"`
+	AiWork         *AIWork `json:"ai_work,omitempty"`
+	CallId         string  `json:"call_id"`
+	DurationMonths *int    `json:"duration_months,omitempty"`
 
 	// Ethics The nine sections of the Horizon Europe ethics issues table.
 	Ethics *EthicsAssessment `json:"ethics,omitempty"`
 
 	// MinViableFraction Share of the request (0–1] below which the proposal is better refused than cut; 0 or absent means 0.5
-	MinViableFraction *float64   `json:"min_viable_fraction,omitempty"`
-	Mode              AccessMode `json:"mode"`
+	MinViableFraction *float64    `json:"min_viable_fraction,omitempty"`
+	Mode              *AccessMode `json:"mode,omitempty"`
 
 	// Pledges The AI Pact pledges made; absent ones are not made.
 	Pledges *AIPactPledges `json:"pledges,omitempty"`
 
 	// Questionnaire Answers by question id (GET /api/v1/questionnaire). A draft may leave it out; to be submitted or screened every question is answered yes, no or unsure
 	Questionnaire *map[string]Answer `json:"questionnaire,omitempty"`
-	Requests      []ResourceRequest  `json:"requests"`
+	Requests      *[]ResourceRequest `json:"requests,omitempty"`
 
 	// Software The GPU software stack the work needs; absent means derived from the requested systems
 	Software *Software `json:"software,omitempty"`
-	Summary  string    `json:"summary"`
+	Summary  *string   `json:"summary,omitempty"`
 
 	// Team The people doing the work; conflict-of-interest detection reads it
 	Team  *[]TeamMember `json:"team,omitempty"`
-	Title string        `json:"title"`
+	Title *string       `json:"title,omitempty"`
 }
 
 // ProposalList defines model for ProposalList.
