@@ -167,8 +167,17 @@ type requestRow struct {
 
 // questionSection is a section of the questionnaire.
 type questionSection struct {
-	Name      string
-	Questions []questionRow
+	Name, Label string
+	Questions   []questionRow
+}
+
+// sectionLabels name the questionnaire's sections in plain words.
+var sectionLabels = map[string]string{
+	"prohibited":      "Practices the AI Act prohibits (Art. 5)",
+	"high_risk":       "High-risk uses (Art. 6(2), Annex III)",
+	"transparency":    "Transparency towards people (Art. 50)",
+	"general_purpose": "General-purpose models (Art. 51 to 55)",
+	"product_safety":  "Safety components of products (Art. 6(1), Annex I)",
 }
 
 // questionRow is a question with the draft's answer.
@@ -393,7 +402,11 @@ func (p *Portal) fillStep(r *http.Request, d *wizardPage) error {
 				if !ok {
 					j = len(d.Sections)
 					idx[q.Section] = j
-					d.Sections = append(d.Sections, questionSection{Name: q.Section})
+					label := sectionLabels[q.Section]
+					if label == "" {
+						label = strings.ReplaceAll(q.Section, "_", " ")
+					}
+					d.Sections = append(d.Sections, questionSection{Name: q.Section, Label: label})
 				}
 				d.Sections[j].Questions = append(d.Sections[j].Questions, questionRow{Question: q, Answer: pr.Questionnaire[q.ID]})
 			}
