@@ -446,36 +446,40 @@ func (p *Portal) dryRun(r *http.Request, pr *pactum.Proposal, q *pactum.Question
 		in.Questionnaire = answers
 	}
 	dec, err := p.cfg.Services.ScreenProposal(r.Context(), &in)
-	c := &check{Missing: map[string][]missingField{}}
 	switch {
 	case err == nil:
-		c.Decision = dec
+		return &check{Missing: map[string][]missingField{}, Decision: dec}, nil
 	case pactum.ErrorCode(err) == pactum.EINVALID:
-		var unanswered []missingField
-		for _, f := range pactum.ErrorFields(err) {
-			m := missingField{Field: f.Field, Label: fieldLabel(f.Field), Message: f.Message}
-			if id, ok := strings.CutPrefix(f.Field, "questionnaire."); ok && q != nil {
-				if i := slices.IndexFunc(q.Questions, func(x pactum.Question) bool { return x.ID == id }); i >= 0 {
-					m.Label = q.Questions[i].Text
-					unanswered = append(unanswered, m)
-					continue
-				}
-			}
-			st := stepOf(f.Field)
-			c.Missing[st] = append(c.Missing[st], m)
-			c.Count++
-		}
-		// A few unanswered questions are named; many are counted.
-		if len(unanswered) > 3 {
-			unanswered = []missingField{{Field: "questionnaire", Label: "questions",
-				Message: strconv.Itoa(len(unanswered)) + " of " + strconv.Itoa(len(q.Questions)) + " not answered yet (yes, no or unsure)"}}
-		}
-		c.Missing["aiact"] = append(c.Missing["aiact"], unanswered...)
-		c.Count += len(unanswered)
-	default:
-		return nil, err
+		return newCheck(pactum.ErrorFields(err), q), nil
 	}
-	return c, nil
+	return nil, err
+}
+
+// newCheck places the fields a refusal names in their steps. A few
+// unanswered questions are named by their text; many are counted.
+func newCheck(fields []pactum.FieldError, q *pactum.Questionnaire) *check {
+	c := &check{Missing: map[string][]missingField{}}
+	var unanswered []missingField
+	for _, f := range fields {
+		m := missingField{Field: f.Field, Label: fieldLabel(f.Field), Message: f.Message}
+		if id, ok := strings.CutPrefix(f.Field, "questionnaire."); ok && q != nil {
+			if i := slices.IndexFunc(q.Questions, func(x pactum.Question) bool { return x.ID == id }); i >= 0 {
+				m.Label = q.Questions[i].Text
+				unanswered = append(unanswered, m)
+				continue
+			}
+		}
+		st := stepOf(f.Field)
+		c.Missing[st] = append(c.Missing[st], m)
+		c.Count++
+	}
+	if len(unanswered) > 3 {
+		unanswered = []missingField{{Field: "questionnaire", Label: "questions",
+			Message: strconv.Itoa(len(unanswered)) + " of " + strconv.Itoa(len(q.Questions)) + " not answered yet (yes, no or unsure)"}}
+	}
+	c.Missing["aiact"] = append(c.Missing["aiact"], unanswered...)
+	c.Count += len(unanswered)
+	return c
 }
 
 // saveStep saves one step's form into the draft.
@@ -526,12 +530,7 @@ func (p *Portal) prescreen(w http.ResponseWriter, r *http.Request) {
 	}
 	d := &wizardPage{P: pr, Steps: wizardSteps}
 	if err := applyStep(pr, r.PostForm.Get("step"), r.PostForm, q); err != nil {
-		d.Check = &check{Missing: map[string][]missingField{}}
-		for _, f := range pactum.ErrorFields(err) {
-			st := stepOf(f.Field)
-			d.Check.Missing[st] = append(d.Check.Missing[st], missingField{Field: f.Field, Label: fieldLabel(f.Field), Message: f.Message})
-			d.Check.Count++
-		}
+		d.Check = newCheck(pactum.ErrorFields(err), q)
 	} else if d.Check, err = p.dryRun(r, pr, q); err != nil {
 		p.fail(w, r, v, err)
 		return
