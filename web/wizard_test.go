@@ -118,3 +118,63 @@ func TestPortalWizard(t *testing.T) {
 		wantPage(t, resp, body, "registered no model yet")
 	})
 }
+
+// TestPortalAcknowledgeAndModels: the applicant acknowledges an award's
+// condition on the allocation page (an empty statement is refused with
+// the form kept, another organization gets not found, a reviewer may not);
+// the models page draws each model against 10^23 and 10^25 with its text
+// alternative, and shows another organization none of them.
+func TestPortalAcknowledgeAndModels(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, dialect string) {
+		w := newPortalWorld(t, dialect, policyScreener(t))
+		a := w.f.ApplicantA
+		as := storetest.As(a)
+		p := storetest.NewProposal(w.f.Call.ID) // talks with people, generates content: Art. 50 conditions
+		if err := w.app.SubmitNewProposal(as, p); err != nil || p.State != pactum.ProposalApproved {
+			t.Fatalf("submit: %s %v", p.State, err)
+		}
+		als, _, err := w.app.FindAllocations(as, pactum.AllocationFilter{ProposalID: &p.ID})
+		if err != nil || len(als) != 1 {
+			t.Fatalf("allocations %v %v", als, err)
+		}
+		al := als[0]
+		conds, err := w.app.FindConditions(as, al.ID)
+		if err != nil || len(conds) == 0 {
+			t.Fatalf("conditions %v %v", conds, err)
+		}
+		page := "/portal/allocations/" + al.ID
+		resp, body := w.get(t, a, page)
+		wantPage(t, resp, body, "Not met yet", `action="`+page+`/acknowledge"`, `value="`+conds[0].RuleID+`"`, "How you meet this condition")
+		resp, body = w.get(t, w.f.Manager, page)
+		wantPage(t, resp, body, "Not met yet")
+		if strings.Contains(body, "/acknowledge") {
+			t.Error("an access manager is offered the applicant's acknowledgement form")
+		}
+
+		resp, body = w.post(t, a, page+"/acknowledge", url.Values{"rule_id": {conds[0].RuleID}, "statement": {" "}})
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, `role="alert"`) {
+			t.Fatalf("empty statement: %d", resp.StatusCode)
+		}
+		if resp, _ = w.post(t, w.f.ApplicantB, page+"/acknowledge", url.Values{"rule_id": {conds[0].RuleID}, "statement": {"Mine now."}}); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("another organization acknowledges: %d", resp.StatusCode)
+		}
+		resp, _ = w.post(t, a, page+"/acknowledge", url.Values{"rule_id": {conds[0].RuleID}, "statement": {"A banner says so."}})
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != page+"?done=acknowledged" {
+			t.Fatalf("acknowledge: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		resp, body = w.get(t, a, page+"?done=acknowledged")
+		wantPage(t, resp, body, "Your acknowledgement is recorded.", "A banner says so.")
+		if got, _ := w.app.FindConditions(as, al.ID); !got[0].Met || got[0].Statement != "A banner says so." {
+			t.Errorf("stored condition %+v", got[0])
+		}
+
+		if _, err := w.app.CreateModel(as, &pactum.Model{Name: "aleph-7b", Version: "2", BaseModel: "open-7b", BaseModelFLOP: 5e22}); err != nil {
+			t.Fatal(err)
+		}
+		resp, body = w.get(t, a, "/portal/models")
+		wantPage(t, resp, body, "aleph-7b", "version 2", `role="img"`, `class="threshold"`, "cumulative training compute 5.0e&#43;22 FLOP",
+			"50 % of 10^23 FLOP", "0.5 % of 10^25 FLOP", "10²³ general-purpose", "10²⁵ systemic risk")
+		resp, body = w.get(t, w.f.ApplicantB, "/portal/models")
+		wantPage(t, resp, body, "registered no model yet")
+	})
+}
