@@ -94,7 +94,7 @@ var AnnexIIIItems = []string{
 // The Art. 6(3) derogations.
 var Derogations = []string{"narrow_procedural_task", "improves_completed_activity", "detects_patterns", "preparatory_task"}
 
-func (a *AIActProfile) validate(v *Validator) {
+func (a *AIActProfile) validate(v *Validator, draft bool) {
 	oneOf(v, "ai_act.emotion_setting", a.EmotionSetting, "workplace", "education", "other")
 	oneOf(v, "ai_act.emotion_purpose", a.EmotionPurpose, "medical", "safety", "medical_or_safety", "other")
 	oneOf(v, "ai_act.categorisation_purpose", a.CategorisationPurpose, "dataset_labelling", "law_enforcement", "other")
@@ -107,7 +107,9 @@ func (a *AIActProfile) validate(v *Validator) {
 		v.Check(!seen[c], f, "is listed twice")
 		seen[c] = true
 	}
-	v.Check(!a.EmotionRecognition || a.EmotionSetting != "", "ai_act.emotion_setting", "is required when emotion_recognition is set")
+	if !draft { // a draft may leave the setting for later
+		v.Check(!a.EmotionRecognition || a.EmotionSetting != "", "ai_act.emotion_setting", "is required when emotion_recognition is set")
+	}
 	v.Check(len(a.NarrowTaskRebuttal) <= 2000, "ai_act.narrow_task_rebuttal", "must be at most 2000 characters")
 	v.Text("ai_act.narrow_task_rebuttal", a.NarrowTaskRebuttal, true)
 }
@@ -209,6 +211,6 @@ func (p *AIPactPledges) Core() bool {
 // EINVALID naming every field at fault.
 func (a *AIActProfile) Validate() error {
 	var v Validator
-	a.validate(&v)
+	a.validate(&v, false)
 	return v.Err("The AI Act profile is not valid.")
 }

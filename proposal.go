@@ -324,25 +324,43 @@ func (p *Proposal) Request(systemID string) *ResourceRequest {
 	return nil
 }
 
-// Validate checks the proposal's content on its own. Checks against the call
-// and the catalogue are in ValidateAgainst.
+// Validate checks the proposal's content on its own, as it must be to be
+// submitted. Checks against the call and the catalogue are in
+// ValidateAgainst.
 func (p *Proposal) Validate() error {
 	var v Validator
-	p.validate(&v)
+	p.validate(&v, false)
 	return v.Err("The proposal is not valid.")
 }
 
-func (p *Proposal) validate(v *Validator) {
+// validate checks the content. With draft set it checks only that what is
+// given is well-formed (lengths, characters, ranges, known values) and
+// leaves out the completeness rules (a required field, at least one
+// system, a detail an answer asks for), which a draft may not meet yet;
+// without, it checks both. A rule is either one or the other: need marks
+// the completeness rules.
+func (p *Proposal) validate(v *Validator, draft bool) {
+	need := func(ok bool, field, format string, args ...any) {
+		if !draft {
+			v.Check(ok, field, format, args...)
+		}
+	}
+	// given: an optional-in-draft value that, when set, must be valid.
+	given := func(set, ok bool, field, format string, args ...any) {
+		need(set, field, format, args...)
+		v.Check(!set || ok, field, format, args...)
+	}
 	v.Check(p.CallID != "", "call_id", "is required")
-	v.Check(p.Mode.Valid(), "mode", "must be one of %s", joinModes())
+	v.Text("call_id", p.CallID, false)
+	given(p.Mode != "", p.Mode.Valid(), "mode", "must be one of %s", joinModes())
 	title := strings.TrimSpace(p.Title)
-	v.Check(len(title) >= 3, "title", "must have at least 3 characters")
+	need(len(title) >= 3, "title", "must have at least 3 characters")
 	v.Check(len(p.Title) <= 200, "title", "must be at most 200 characters")
 	v.Text("title", p.Title, false)
-	v.Check(strings.TrimSpace(p.Summary) != "", "summary", "is required")
+	need(strings.TrimSpace(p.Summary) != "", "summary", "is required")
 	v.Check(len(p.Summary) <= 10000, "summary", "must be at most 10000 characters")
 	v.Text("summary", p.Summary, true)
-	v.Check(len(p.Requests) > 0, "requests", "must ask for at least one system")
+	need(len(p.Requests) > 0, "requests", "must ask for at least one system")
 	v.Check(len(p.Requests) <= 16, "requests", "must name at most 16 systems")
 	seen := map[string]bool{}
 	for i, r := range p.Requests {
@@ -351,13 +369,13 @@ func (p *Proposal) validate(v *Validator) {
 		v.Text(f+".system_id", r.SystemID, false)
 		v.Check(!seen[r.SystemID], f+".system_id", "is requested twice")
 		seen[r.SystemID] = true
-		v.Check(r.Amount > 0 && inRange(r.Amount, 0, MaxAmount), f+".amount", "must be positive and at most %g", float64(MaxAmount))
+		given(r.Amount != 0, r.Amount > 0 && inRange(r.Amount, 0, MaxAmount), f+".amount", "must be positive and at most %g", float64(MaxAmount))
 		v.Check(inRange(r.StorageTB, 0, MaxStorageTB), f+".storage_tb", "must be between 0 and %g", float64(MaxStorageTB))
 		v.Check(len(r.Support) <= 2000, f+".support", "must be at most 2000 characters")
 		v.Text(f+".support", r.Support, true)
 		v.Check(r.GPUs >= 0 && r.GPUs <= MaxNodes*MaxGPUsPerNode, f+".gpus", "must be positive (or absent for the default)")
 	}
-	v.Check(p.DurationMonths >= 1 && p.DurationMonths <= 36, "duration_months", "must be between 1 and 36")
+	given(p.DurationMonths != 0, p.DurationMonths >= 1 && p.DurationMonths <= 36, "duration_months", "must be between 1 and 36")
 	v.Check(p.Software == "" || p.Software == SoftwareCUDA || p.Software == SoftwareROCm || p.Software == SoftwareAny,
 		"software", "must be cuda, rocm or any")
 	v.Check(p.MinViableFraction == 0 || (p.MinViableFraction > 0 && p.MinViableFraction <= 1), "min_viable_fraction",
@@ -366,21 +384,23 @@ func (p *Proposal) validate(v *Validator) {
 	emails := map[string]bool{}
 	for i, m := range p.Team {
 		f := "team[" + itoa(i) + "]"
-		v.Check(strings.TrimSpace(m.Name) != "" && len(m.Name) <= 200, f+".name", "is required (at most 200 characters)")
+		need(strings.TrimSpace(m.Name) != "", f+".name", "is required (at most 200 characters)")
+		v.Check(len(m.Name) <= 200, f+".name", "is required (at most 200 characters)")
 		v.Text(f+".name", m.Name, false)
-		v.Check(validEmail(m.Email), f+".email", "must be a plain e-mail address")
+		given(m.Email != "", validEmail(m.Email), f+".email", "must be a plain e-mail address")
 		v.Text(f+".email", m.Email, false)
 		e := strings.ToLower(strings.TrimSpace(m.Email))
 		v.Check(e == "" || !emails[e], f+".email", "names the same person twice")
 		emails[e] = true
-		v.Check(strings.TrimSpace(m.Organization) != "" && len(m.Organization) <= 300, f+".organization", "is required (at most 300 characters)")
+		need(strings.TrimSpace(m.Organization) != "", f+".organization", "is required (at most 300 characters)")
+		v.Check(len(m.Organization) <= 300, f+".organization", "is required (at most 300 characters)")
 		v.Text(f+".organization", m.Organization, false)
 		v.Text(f+".organization_id", m.OrganizationID, false)
 	}
 
 	w := &p.AIWork
-	v.Check(contains(ModelTypes, w.ModelType), "ai_work.model_type", "must be one of %s", joinStrings(ModelTypes))
-	v.Check(len(w.OutputModalities) > 0, "ai_work.output_modalities", "must name at least one modality")
+	given(w.ModelType != "", contains(ModelTypes, w.ModelType), "ai_work.model_type", "must be one of %s", joinStrings(ModelTypes))
+	need(len(w.OutputModalities) > 0, "ai_work.output_modalities", "must name at least one modality")
 	for i, m := range w.InputModalities {
 		v.Check(contains(Modalities, m), "ai_work.input_modalities["+itoa(i)+"]", "must be one of %s", joinStrings(Modalities))
 	}
@@ -391,7 +411,7 @@ func (p *Proposal) validate(v *Validator) {
 	v.Check(inRange(w.TrainingTokens, 0, MaxTrainingTokens), "ai_work.training_tokens", "must be between 0 and %g", float64(MaxTrainingTokens))
 	v.Check(inRange(w.PlannedTrainingFLOP, 0, MaxTrainingFLOP), "ai_work.planned_training_flop", "must be between 0 and %g", float64(MaxTrainingFLOP))
 	v.Check(inRange(w.Utilisation, 0, 1), "ai_work.utilisation", "must be between 0 and 1")
-	v.Check(!w.FineTune || strings.TrimSpace(w.BaseModel) != "", "ai_work.base_model", "is required for a fine-tune")
+	need(!w.FineTune || strings.TrimSpace(w.BaseModel) != "", "ai_work.base_model", "is required for a fine-tune")
 	v.Check(len(w.BaseModel) <= 300, "ai_work.base_model", "must be at most 300 characters")
 	v.Text("ai_work.base_model", w.BaseModel, false)
 	v.Check(inRange(w.BaseModelFLOP, 0, MaxTrainingFLOP), "ai_work.base_model_flop", "must be between 0 and %g", float64(MaxTrainingFLOP))
@@ -404,29 +424,30 @@ func (p *Proposal) validate(v *Validator) {
 		sum := s.PreTraining + s.FineTuning + s.EvaluationInference + s.Experiments
 		v.Check(ok && sum > 0.99 && sum < 1.01, "ai_work.compute_split", "shares must each be between 0 and 1 and sum to 1")
 	}
-	v.Check(strings.TrimSpace(w.IntendedUse) != "", "ai_work.intended_use", "is required")
+	need(strings.TrimSpace(w.IntendedUse) != "", "ai_work.intended_use", "is required")
 	v.Check(len(w.IntendedUse) <= 5000, "ai_work.intended_use", "must be at most 5000 characters")
 	v.Text("ai_work.intended_use", w.IntendedUse, true)
 	v.Check(len(w.Market) <= 300, "ai_work.market", "must be at most 300 characters")
 	v.Text("ai_work.market", w.Market, false)
-	v.Check(contains(Purposes, w.Purpose), "ai_work.purpose", "must be one of %s", joinStrings(Purposes))
-	v.Check(len(w.DataProvenance.Sources) > 0, "ai_work.data_provenance.sources", "must name at least one source")
+	given(w.Purpose != "", contains(Purposes, w.Purpose), "ai_work.purpose", "must be one of %s", joinStrings(Purposes))
+	need(len(w.DataProvenance.Sources) > 0, "ai_work.data_provenance.sources", "must name at least one source")
 	for i, s := range w.DataProvenance.Sources {
 		v.Check(contains(DataSources, s), "ai_work.data_provenance.sources["+itoa(i)+"]", "must be one of %s", joinStrings(DataSources))
 	}
 	v.Check(len(w.DataProvenance.Description) <= 5000, "ai_work.data_provenance.description", "must be at most 5000 characters")
 	v.Text("ai_work.data_provenance.description", w.DataProvenance.Description, true)
 
-	p.AIAct.validate(v)
+	p.AIAct.validate(v, draft)
 	validateAnswers(v, p.Questionnaire)
 	for _, s := range p.Ethics.Sections() {
-		v.Check(!s.Answer.Yes || strings.TrimSpace(s.Answer.Details) != "", "ethics."+s.Name+".details", "is required when the answer is yes")
+		need(!s.Answer.Yes || strings.TrimSpace(s.Answer.Details) != "", "ethics."+s.Name+".details", "is required when the answer is yes")
 		v.Check(len(s.Answer.Details) <= 5000, "ethics."+s.Name+".details", "must be at most 5000 characters")
 		v.Text("ethics."+s.Name+".details", s.Answer.Details, true)
 	}
 	// Declaring personal data in the training data but "no" in the ethics
-	// table is a contradiction an evaluator would send back.
-	v.Check(!w.DataProvenance.PersonalData || p.Ethics.PersonalData.Yes, "ethics.personal_data.yes",
+	// table is a contradiction an evaluator would send back; a draft may
+	// not have reached the ethics table yet.
+	need(!w.DataProvenance.PersonalData || p.Ethics.PersonalData.Yes, "ethics.personal_data.yes",
 		"must be yes when the training data contains personal data")
 	for i, o := range p.Pledges.Optional {
 		v.Check(strings.TrimSpace(o) != "" && len(o) <= 100, "pledges.optional["+itoa(i)+"]", "must be a short pledge name")
@@ -437,10 +458,23 @@ func (p *Proposal) validate(v *Validator) {
 // ValidateAgainst checks the proposal as Validate does and also against the
 // call it is for and the catalogue: the mode and systems must be offered.
 // Caps are not checked here; they are eligibility rules for screening, so
-// that a refusal is explained with its basis.
+// that a refusal is explained with its basis. It is what a proposal must
+// meet to be submitted or screened.
 func (p *Proposal) ValidateAgainst(c *Call, systems map[string]*System) error {
+	return p.validateAgainst(c, systems, false)
+}
+
+// ValidateDraft checks a draft: what is given must be well-formed and
+// known to the call and the catalogue, as ValidateAgainst checks it, but
+// what is missing (a required field left empty, no system asked for yet, a
+// detail an answer asks for) is left for ValidateAgainst at submission.
+func (p *Proposal) ValidateDraft(c *Call, systems map[string]*System) error {
+	return p.validateAgainst(c, systems, true)
+}
+
+func (p *Proposal) validateAgainst(c *Call, systems map[string]*System, draft bool) error {
 	var v Validator
-	p.validate(&v)
+	p.validate(&v, draft)
 	if c != nil && p.Mode.Valid() && c.Mode(p.Mode) == nil {
 		v.Add("mode", "is not offered by call %q", c.Title)
 	}
@@ -559,14 +593,18 @@ func DecisionOutcomeOf(p *Proposal) DecisionOutcome {
 type ProposalService interface {
 	// CreateProposal stores a draft. Applicants only, for their own
 	// organization; OrganizationID and ApplicantID are taken from the
-	// caller. EINVALID for bad content or an unknown call.
+	// caller. A draft may be incomplete, but what it gives must be
+	// well-formed (ValidateDraft); completeness (ValidateAgainst) is
+	// checked when it is submitted or screened. EINVALID for bad content
+	// or an unknown call.
 	CreateProposal(ctx context.Context, p *Proposal) error
 	// SubmitNewProposal creates and submits a proposal in one
 	// transaction, under the rules of CreateProposal and SubmitProposal:
 	// either the screened proposal exists afterwards or nothing does.
 	SubmitNewProposal(ctx context.Context, p *Proposal) error
-	// UpdateProposal replaces the content of a draft. Its applicant's
-	// organization only. ECONFLICT when not a draft.
+	// UpdateProposal replaces the content of a draft, which may stay
+	// incomplete as in CreateProposal. Its applicant's organization only.
+	// ECONFLICT when not a draft.
 	UpdateProposal(ctx context.Context, p *Proposal) error
 	// FindProposalByID returns a proposal the caller may see
 	// (CanSeeProposalWith): applicants their organization's, reviewers
@@ -579,7 +617,9 @@ type ProposalService interface {
 	FindProposals(ctx context.Context, f ProposalFilter) ([]*Proposal, int, error)
 	// SubmitProposal submits a draft: it is screened at once and routed
 	// (approved in the fast lane, to review, or rejected). The applicant's
-	// organization only. ECONFLICT when not a draft or the call is closed.
+	// organization only. EINVALID naming every field still missing or
+	// wrong (ValidateAgainst); ECONFLICT when not a draft or the call is
+	// closed.
 	SubmitProposal(ctx context.Context, id string) (*Proposal, error)
 	// DecideProposal accepts or rejects a proposal in review; acceptance
 	// creates allocations, carrying the screening's and the ethics

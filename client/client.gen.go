@@ -3027,37 +3027,37 @@ type ProposalDiff struct {
 	Title         string `json:"title"`
 }
 
-// ProposalInput defines model for ProposalInput.
+// ProposalInput A draft may leave out anything but its call; to be submitted or screened it needs mode, title, summary, requests, duration_months and ai_work, and the server names, field by field, whatever is still missing.
 type ProposalInput struct {
 	// AiAct Facts for the AI Act screening; every flag defaults to false.
 	AiAct *AIActProfile `json:"ai_act,omitempty"`
 
 	// AiWork Numbers absent are 0 (not declared) and flags absent are false.
-	AiWork         AIWork `json:"ai_work"`
-	CallId         string `json:"call_id"`
-	DurationMonths int    `json:"duration_months"`
+	AiWork         *AIWork `json:"ai_work,omitempty"`
+	CallId         string  `json:"call_id"`
+	DurationMonths *int    `json:"duration_months,omitempty"`
 
 	// Ethics The nine sections of the Horizon Europe ethics issues table.
 	Ethics *EthicsAssessment `json:"ethics,omitempty"`
 
 	// MinViableFraction Share of the request (0–1] below which the proposal is better refused than cut; 0 or absent means 0.5
-	MinViableFraction *float64   `json:"min_viable_fraction,omitempty"`
-	Mode              AccessMode `json:"mode"`
+	MinViableFraction *float64    `json:"min_viable_fraction,omitempty"`
+	Mode              *AccessMode `json:"mode,omitempty"`
 
 	// Pledges The AI Pact pledges made; absent ones are not made.
 	Pledges *AIPactPledges `json:"pledges,omitempty"`
 
 	// Questionnaire Answers by question id (GET /api/v1/questionnaire). A draft may leave it out; to be submitted or screened every question is answered yes, no or unsure
 	Questionnaire *map[string]Answer `json:"questionnaire,omitempty"`
-	Requests      []ResourceRequest  `json:"requests"`
+	Requests      *[]ResourceRequest `json:"requests,omitempty"`
 
 	// Software The GPU software stack the work needs; absent means derived from the requested systems
 	Software *Software `json:"software,omitempty"`
-	Summary  string    `json:"summary"`
+	Summary  *string   `json:"summary,omitempty"`
 
 	// Team The people doing the work; conflict-of-interest detection reads it
 	Team  *[]TeamMember `json:"team,omitempty"`
-	Title string        `json:"title"`
+	Title *string       `json:"title,omitempty"`
 }
 
 // ProposalList defines model for ProposalList.
@@ -5193,12 +5193,16 @@ type ClientInterface interface {
 
 	// CreateProposalWithBody Write a draft (applicants); with submit=true, create and submit it in one step
 	//
+	// A draft may be incomplete: what it gives must be well-formed (lengths, characters, ranges, a known call, mode and systems), and what is missing is named, field by field, when it is screened (POST /api/v1/proposals/screen) or submitted. With submit=true it must be complete.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /api/v1/proposals (the `CreateProposal` operationId).
 	CreateProposalWithBody(ctx context.Context, params *CreateProposalParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateProposal Write a draft (applicants); with submit=true, create and submit it in one step
+	//
+	// A draft may be incomplete: what it gives must be well-formed (lengths, characters, ranges, a known call, mode and systems), and what is missing is named, field by field, when it is screened (POST /api/v1/proposals/screen) or submitted. With submit=true it must be complete.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -5226,12 +5230,16 @@ type ClientInterface interface {
 
 	// UpdateProposalWithBody Replace a draft's content (its applicant organization)
 	//
+	// The draft may stay incomplete, as with createProposal; completeness is checked at submission.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PUT /api/v1/proposals/{id} (the `UpdateProposal` operationId).
 	UpdateProposalWithBody(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateProposal Replace a draft's content (its applicant organization)
+	//
+	// The draft may stay incomplete, as with createProposal; completeness is checked at submission.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -5312,6 +5320,8 @@ type ClientInterface interface {
 	SubmitReview(ctx context.Context, id ID, body SubmitReviewJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// SubmitProposal Submit a draft; it is screened at once and routed
+	//
+	// 400 names every field the draft still lacks or gets wrong: a draft may be saved incomplete, not submitted so.
 	//
 	// Corresponds with POST /api/v1/proposals/{id}/submit (the `SubmitProposal` operationId).
 	SubmitProposal(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -7133,6 +7143,8 @@ func (c *Client) ListProposals(ctx context.Context, params *ListProposalsParams,
 
 // CreateProposalWithBody Write a draft (applicants); with submit=true, create and submit it in one step
 //
+// A draft may be incomplete: what it gives must be well-formed (lengths, characters, ranges, a known call, mode and systems), and what is missing is named, field by field, when it is screened (POST /api/v1/proposals/screen) or submitted. With submit=true it must be complete.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /api/v1/proposals (the `CreateProposal` operationId).
@@ -7149,6 +7161,8 @@ func (c *Client) CreateProposalWithBody(ctx context.Context, params *CreatePropo
 }
 
 // CreateProposal Write a draft (applicants); with submit=true, create and submit it in one step
+//
+// A draft may be incomplete: what it gives must be well-formed (lengths, characters, ranges, a known call, mode and systems), and what is missing is named, field by field, when it is screened (POST /api/v1/proposals/screen) or submitted. With submit=true it must be complete.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -7216,6 +7230,8 @@ func (c *Client) GetProposal(ctx context.Context, id ID, reqEditors ...RequestEd
 
 // UpdateProposalWithBody Replace a draft's content (its applicant organization)
 //
+// The draft may stay incomplete, as with createProposal; completeness is checked at submission.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PUT /api/v1/proposals/{id} (the `UpdateProposal` operationId).
@@ -7232,6 +7248,8 @@ func (c *Client) UpdateProposalWithBody(ctx context.Context, id ID, contentType 
 }
 
 // UpdateProposal Replace a draft's content (its applicant organization)
+//
+// The draft may stay incomplete, as with createProposal; completeness is checked at submission.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -7432,6 +7450,8 @@ func (c *Client) SubmitReview(ctx context.Context, id ID, body SubmitReviewJSONR
 }
 
 // SubmitProposal Submit a draft; it is screened at once and routed
+//
+// 400 names every field the draft still lacks or gets wrong: a draft may be saved incomplete, not submitted so.
 //
 // Corresponds with POST /api/v1/proposals/{id}/submit (the `SubmitProposal` operationId).
 func (c *Client) SubmitProposal(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -14952,12 +14972,16 @@ type ClientWithResponsesInterface interface {
 
 	// CreateProposalWithBodyWithResponse Write a draft (applicants); with submit=true, create and submit it in one step
 	//
+	// A draft may be incomplete: what it gives must be well-formed (lengths, characters, ranges, a known call, mode and systems), and what is missing is named, field by field, when it is screened (POST /api/v1/proposals/screen) or submitted. With submit=true it must be complete.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/v1/proposals (the `CreateProposal` operationId).
 	CreateProposalWithBodyWithResponse(ctx context.Context, params *CreateProposalParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateProposalResponse, error)
 
 	// CreateProposalWithResponse Write a draft (applicants); with submit=true, create and submit it in one step
+	//
+	// A draft may be incomplete: what it gives must be well-formed (lengths, characters, ranges, a known call, mode and systems), and what is missing is named, field by field, when it is screened (POST /api/v1/proposals/screen) or submitted. With submit=true it must be complete.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -14987,12 +15011,16 @@ type ClientWithResponsesInterface interface {
 
 	// UpdateProposalWithBodyWithResponse Replace a draft's content (its applicant organization)
 	//
+	// The draft may stay incomplete, as with createProposal; completeness is checked at submission.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /api/v1/proposals/{id} (the `UpdateProposal` operationId).
 	UpdateProposalWithBodyWithResponse(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateProposalResponse, error)
 
 	// UpdateProposalWithResponse Replace a draft's content (its applicant organization)
+	//
+	// The draft may stay incomplete, as with createProposal; completeness is checked at submission.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -15083,6 +15111,8 @@ type ClientWithResponsesInterface interface {
 	SubmitReviewWithResponse(ctx context.Context, id ID, body SubmitReviewJSONRequestBody, reqEditors ...RequestEditorFn) (*SubmitReviewResponse, error)
 
 	// SubmitProposalWithResponse Submit a draft; it is screened at once and routed
+	//
+	// 400 names every field the draft still lacks or gets wrong: a draft may be saved incomplete, not submitted so.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -25714,6 +25744,8 @@ func (c *ClientWithResponses) ListProposalsWithResponse(ctx context.Context, par
 
 // CreateProposalWithBodyWithResponse Write a draft (applicants); with submit=true, create and submit it in one step
 //
+// A draft may be incomplete: what it gives must be well-formed (lengths, characters, ranges, a known call, mode and systems), and what is missing is named, field by field, when it is screened (POST /api/v1/proposals/screen) or submitted. With submit=true it must be complete.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/v1/proposals (the `CreateProposal` operationId).
@@ -25726,6 +25758,8 @@ func (c *ClientWithResponses) CreateProposalWithBodyWithResponse(ctx context.Con
 }
 
 // CreateProposalWithResponse Write a draft (applicants); with submit=true, create and submit it in one step
+//
+// A draft may be incomplete: what it gives must be well-formed (lengths, characters, ranges, a known call, mode and systems), and what is missing is named, field by field, when it is screened (POST /api/v1/proposals/screen) or submitted. With submit=true it must be complete.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -25779,6 +25813,8 @@ func (c *ClientWithResponses) GetProposalWithResponse(ctx context.Context, id ID
 
 // UpdateProposalWithBodyWithResponse Replace a draft's content (its applicant organization)
 //
+// The draft may stay incomplete, as with createProposal; completeness is checked at submission.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /api/v1/proposals/{id} (the `UpdateProposal` operationId).
@@ -25791,6 +25827,8 @@ func (c *ClientWithResponses) UpdateProposalWithBodyWithResponse(ctx context.Con
 }
 
 // UpdateProposalWithResponse Replace a draft's content (its applicant organization)
+//
+// The draft may stay incomplete, as with createProposal; completeness is checked at submission.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -25953,6 +25991,8 @@ func (c *ClientWithResponses) SubmitReviewWithResponse(ctx context.Context, id I
 }
 
 // SubmitProposalWithResponse Submit a draft; it is screened at once and routed
+//
+// 400 names every field the draft still lacks or gets wrong: a draft may be saved incomplete, not submitted so.
 //
 // Returns a wrapper object for the known response body format(s).
 //

@@ -100,9 +100,21 @@ func applicant(ctx context.Context) (*pactum.User, error) {
 }
 
 // checkContent validates a proposal's content against its call and the
-// catalogue, reporting every problem at once. The call and catalogue it
-// returns are shared cached values: read them, never change them.
+// catalogue as it must be to be submitted (pactum.Proposal.ValidateAgainst),
+// reporting every problem at once. The call and catalogue it returns are
+// shared cached values: read them, never change them.
 func (a *App) checkContent(ctx context.Context, p *pactum.Proposal) (*pactum.Call, map[string]*pactum.System, error) {
+	return a.checkProposal(ctx, p, false)
+}
+
+// checkDraft validates a draft's content as checkContent does, except that
+// what is missing is left for submission (pactum.Proposal.ValidateDraft).
+func (a *App) checkDraft(ctx context.Context, p *pactum.Proposal) error {
+	_, _, err := a.checkProposal(ctx, p, true)
+	return err
+}
+
+func (a *App) checkProposal(ctx context.Context, p *pactum.Proposal, draft bool) (*pactum.Call, map[string]*pactum.System, error) {
 	var call *pactum.Call
 	if p.CallID != "" {
 		c, err := a.call(ctx, p.CallID)
@@ -116,7 +128,11 @@ func (a *App) checkContent(ctx context.Context, p *pactum.Proposal) (*pactum.Cal
 		return nil, nil, err
 	}
 	var v pactum.Validator
-	v.Merge("", p.ValidateAgainst(call, systems))
+	if draft {
+		v.Merge("", p.ValidateDraft(call, systems))
+	} else {
+		v.Merge("", p.ValidateAgainst(call, systems))
+	}
 	if p.CallID != "" && call == nil {
 		v.Add("call_id", "names no call: %q", p.CallID)
 	}
@@ -139,14 +155,15 @@ func newDraft(u *pactum.User, p *pactum.Proposal, now time.Time) (*pactum.AuditE
 }
 
 // CreateProposal stores a draft. Applicants only, for their own
-// organization: OrganizationID and ApplicantID are the caller's. EINVALID
-// for bad content or an unknown call.
+// organization: OrganizationID and ApplicantID are the caller's. A draft
+// may be incomplete; what it gives must be well-formed (ValidateDraft).
+// EINVALID for bad content or an unknown call.
 func (a *App) CreateProposal(ctx context.Context, p *pactum.Proposal) error {
 	u, err := applicant(ctx)
 	if err != nil {
 		return err
 	}
-	if _, _, err := a.checkContent(ctx, p); err != nil {
+	if err := a.checkDraft(ctx, p); err != nil {
 		return err
 	}
 	created, err := newDraft(u, p, a.now())
@@ -164,8 +181,8 @@ func (a *App) CreateProposal(ctx context.Context, p *pactum.Proposal) error {
 }
 
 // UpdateProposal replaces the content of a draft. Its applicant's
-// organization only. ECONFLICT when it is not a draft or changed
-// concurrently.
+// organization only. The draft may stay incomplete, as in CreateProposal.
+// ECONFLICT when it is not a draft or changed concurrently.
 func (a *App) UpdateProposal(ctx context.Context, p *pactum.Proposal) error {
 	u, err := actor(ctx)
 	if err != nil {
@@ -179,7 +196,7 @@ func (a *App) UpdateProposal(ctx context.Context, p *pactum.Proposal) error {
 		return pactum.Errorf(pactum.ECONFLICT, "Only a draft can be changed; this proposal is %s.", old.State)
 	}
 	p.CallID = old.CallID // a proposal stays in its call
-	if _, _, err := a.checkContent(ctx, p); err != nil {
+	if err := a.checkDraft(ctx, p); err != nil {
 		return err
 	}
 	err = a.update(ctx, u, func(tx pactum.Tx) error {

@@ -113,8 +113,21 @@ type servedPortal struct {
 	url string
 }
 
-func newServedPortal(t *testing.T) *servedPortal {
+// servedOption changes what newServedPortal serves.
+type servedOption func(*servedOptions)
+
+// servedOptions are newServedPortal's settings.
+type servedOptions struct {
+	// screener replaces the test's screener (withScreener).
+	screener pactum.Screener
+}
+
+func newServedPortal(t *testing.T, opts ...servedOption) *servedPortal {
 	t.Helper()
+	var o servedOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	db := storetest.Open(t, "sqlite", sqlstore.Options{})
 	// Proposals on personal data go to ethics review; the rest pass.
 	screener := &mock.Screener{ScreenFn: func(_ context.Context, in *pactum.ScreeningInput) (*pactum.ScreeningDecision, error) {
@@ -125,7 +138,11 @@ func newServedPortal(t *testing.T) *servedPortal {
 		}
 		return &pactum.ScreeningDecision{Outcome: pactum.OutcomeOf(f), Findings: f, RulesetVersion: "t", RulesetHash: "h", ScreenedAt: in.At}, nil
 	}}
-	sp := &servedPortal{f: storetest.Seed(t, db, time.Now().UTC()), app: storetest.App(t, db, screener, nil)}
+	var sc pactum.Screener = screener
+	if o.screener != nil {
+		sc = o.screener
+	}
+	sp := &servedPortal{f: storetest.Seed(t, db, time.Now().UTC()), app: storetest.App(t, db, sc, nil)}
 	cfg := pactumhttp.Config{SignIn: &pactumhttp.SignInConfig{Sessions: sp.app, Links: sp.app}}
 	cfg.Serve(sp.app)
 	srv, err := pactumhttp.NewServer(cfg)

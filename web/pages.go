@@ -236,6 +236,8 @@ type allocationPage struct {
 	Chart       usageChart
 	Conditions  []pactum.ConditionStatus
 	Obligations []*pactum.Obligation
+	// Done names what the person just did ("acknowledged").
+	Done string
 }
 
 func (p *Portal) allocation(r *http.Request, v *view) (string, error) {
@@ -244,7 +246,7 @@ func (p *Portal) allocation(r *http.Request, v *view) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	d := &allocationPage{A: al}
+	d := &allocationPage{A: al, Done: r.URL.Query().Get("done")}
 	if d.Usage, err = s.FindUsageSummary(ctx, al.ID); err != nil && pactum.ErrorCode(err) != pactum.ENOTFOUND {
 		return "", err
 	}

@@ -61,6 +61,13 @@ type Services interface {
 	UpdateReviewerProfile(ctx context.Context, r *pactum.ReviewerProfile) error
 	FindConflicts(ctx context.Context, f pactum.ConflictFilter) ([]*pactum.Conflict, int, error)
 	WaiveConflict(ctx context.Context, id, reason string) (*pactum.Conflict, error)
+	// The applicant's pages (wizard.go, wizard_models.go).
+	FindSystems(ctx context.Context) ([]*pactum.System, error)
+	Questionnaire(ctx context.Context) (*pactum.Questionnaire, error)
+	ScreenProposal(ctx context.Context, in *pactum.ProposalInput) (*pactum.ScreeningDecision, error)
+	AcknowledgeCondition(ctx context.Context, allocationID, ruleID, statement string) (*pactum.ConditionStatus, error)
+	FindModels(ctx context.Context, f pactum.ModelFilter) ([]*pactum.Model, int, error)
+	ModelCompute(ctx context.Context, ref string) (*pactum.ModelCompute, error)
 }
 
 // Config is what the portal needs.
@@ -147,6 +154,16 @@ func New(cfg Config) (*Portal, error) {
 	p.mux.HandleFunc("POST "+Prefix+"reviewer/conflicts", p.action(p.declareConflict, p.reviewer))
 	p.mux.HandleFunc("GET "+Prefix+"conflicts", p.page(p.conflicts))
 	p.mux.HandleFunc("POST "+Prefix+"conflicts/{id}/waive", p.action(p.waiveConflict, p.conflicts))
+	// The applicant's pages (wizard.go, wizard_models.go).
+	p.mux.HandleFunc("GET "+Prefix+"apply", p.page(p.openCalls))
+	p.mux.HandleFunc("GET "+Prefix+"apply/{call}", p.page(p.newDraft))
+	p.mux.HandleFunc("POST "+Prefix+"apply/{call}", p.action(p.createDraft, p.newDraft))
+	p.mux.HandleFunc("GET "+Prefix+"drafts/{id}", p.page(p.wizard))
+	p.mux.HandleFunc("POST "+Prefix+"drafts/{id}", p.action(p.saveStep, p.wizard))
+	p.mux.HandleFunc("POST "+Prefix+"drafts/{id}/prescreen", p.prescreen)
+	p.mux.HandleFunc("POST "+Prefix+"drafts/{id}/submit", p.action(p.submitDraft, p.wizard))
+	p.mux.HandleFunc("POST "+Prefix+"allocations/{id}/acknowledge", p.action(p.acknowledge, p.allocation))
+	p.mux.HandleFunc("GET "+Prefix+"models", p.page(p.models))
 	return p, nil
 }
 

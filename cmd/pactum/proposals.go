@@ -28,7 +28,9 @@ func newProposalsCreateCmd(e *env) *cobra.Command {
 		Short: "Write a draft from a YAML or JSON file (applicants); --submit to submit at once",
 		Long: `Write a proposal from a YAML or JSON file in the API's ProposalInput schema (see
 /api/v1/schemas/proposal; 'pactum proposals template' writes a commented example). With --submit it is created and submitted in one step:
-screened at once and routed (approved in the fast lane, to review, or refused).`,
+screened at once and routed (approved in the fast lane, to review, or refused).
+A draft may be incomplete: what it gives must be well-formed, and what is missing
+is named by 'pactum proposals check' and, field by field, when it is submitted.`,
 		Example: `  pactum proposals create --file proposal.json
   pactum proposals create --file proposal.json --submit --json`,
 		Args: cobra.NoArgs,
