@@ -12,12 +12,13 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/pactum/pactum"
 	"github.com/pactum/pactum/sqlstore/storetest"
 )
 
-// TestManagerJourney is the access manager's journey in Chromium: from the
-// overview to a call whose proposals the panel ranked, to its allocation
-// runs; a run; a what-if with Leonardo cut to 20,000 GPU-hours that shows
+// TestManagerJourney is the access manager's journey in Chromium: opening a
+// call with the form; then from the overview to a call whose proposals
+// the panel ranked, to its allocation runs; a run; a what-if with Leonardo cut to 20,000 GPU-hours that shows
 // what changed and the new proven gap; publishing it. Every page is
 // checked for its content, passes axe-core's WCAG 2.1 AA rules with no
 // serious violation, and is shot at a desktop and a phone width.
@@ -66,7 +67,34 @@ func TestManagerJourney(t *testing.T) {
 	}
 
 	w.signIn(t, ctx, w.f.Manager)
-	// The overview lists the call; its page shows the panel's ranking.
+	// Open a call from the overview: large scale with its default terms
+	// on the systems the form offers, ticked by default.
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(w.url+"/portal/"),
+		chromedp.Click(chromedp.CSS(`main a[href="/portal/calls/new"]`)), chromedp.WaitVisible(chromedp.CSS("#c-title"))); err != nil {
+		t.Fatalf("open the call form: %v", err)
+	}
+	main("call form", "Open a call", "large scale", "Systems offered")
+	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS("#c-title"), "Large-scale AI 2027"),
+		chromedp.SendKeys(chromedp.CSS("#c-description"), "Foundation models in European languages."),
+		chromedp.Click(chromedp.CSS(`input[name="mode"][value="large_scale"]`))); err != nil {
+		t.Fatalf("fill the call form: %v", err)
+	}
+	shoot("open-call")
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`form.call-form button[type="submit"]`)), chromedp.WaitVisible(chromedp.CSS(`[role="status"]`))); err != nil {
+		t.Fatalf("open the call: %v", err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`details.terms summary`))); err != nil {
+		t.Fatalf("the call's terms: %v", err)
+	}
+	main("call opened", "The call is open on the terms below", "Large-scale AI 2027", "large scale", "ranked after the cut-off", "50,000 to no cap")
+	shoot("call-opened")
+	opened, n, err := w.app.FindCalls(storetest.As(w.f.Manager), pactum.CallFilter{Limit: 1})
+	if err != nil || n == 0 || opened[0].Title != "Large-scale AI 2027" || len(opened[0].Modes) != 1 || opened[0].Modes[0].Mode != pactum.ModeLargeScale ||
+		opened[0].Modes[0].MinGPUHours != 50000 {
+		t.Fatalf("the opened call: %+v %v", opened, err)
+	}
+
+	// The overview lists the ranked call; its page shows the panel's ranking.
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(w.url+"/portal/"),
 		chromedp.Click(chromedp.CSS(`main a[href="/portal/calls/`+call.ID+`"]`)), chromedp.WaitVisible(chromedp.CSS("#ranking-h"))); err != nil {
 		t.Fatalf("open the call: %v", err)

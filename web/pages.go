@@ -428,6 +428,8 @@ type callPage struct {
 	Mode      string
 	States    []pactum.ProposalState
 	Ranking   []*pactum.PanelEntry
+	// Done is "opened" right after the access manager opened the call.
+	Done string
 	// The outcome and rule filters, paging and review progress
 	// (web/reviewer.go).
 	callFilters
@@ -450,7 +452,7 @@ func (p *Portal) call(r *http.Request, v *view) (string, error) {
 		return "", err
 	}
 	q := r.URL.Query()
-	d := &callPage{C: c, State: q.Get("state"), Mode: q.Get("mode"), States: pactum.ProposalStates}
+	d := &callPage{C: c, State: q.Get("state"), Mode: q.Get("mode"), States: pactum.ProposalStates, Done: q.Get("done")}
 	f := pactum.ProposalFilter{CallID: &c.ID, Limit: listLimit}
 	if d.State != "" {
 		st := pactum.ProposalState(d.State)

@@ -61,6 +61,8 @@ type Services interface {
 	UpdateReviewerProfile(ctx context.Context, r *pactum.ReviewerProfile) error
 	FindConflicts(ctx context.Context, f pactum.ConflictFilter) ([]*pactum.Conflict, int, error)
 	WaiveConflict(ctx context.Context, id, reason string) (*pactum.Conflict, error)
+	// The access manager's form to open a call (callform.go).
+	CreateCall(ctx context.Context, c *pactum.Call) error
 	// The applicant's pages (wizard.go, wizard_models.go).
 	FindSystems(ctx context.Context) ([]*pactum.System, error)
 	Questionnaire(ctx context.Context) (*pactum.Questionnaire, error)
@@ -132,6 +134,8 @@ func New(cfg Config) (*Portal, error) {
 	p.mux.HandleFunc("GET "+Prefix+"allocations/{id}", p.page(p.allocation))
 	p.mux.HandleFunc("GET "+Prefix+"audit", p.page(p.audit))
 	p.mux.HandleFunc("GET "+Prefix+"calls/{id}", p.page(p.call))
+	p.mux.HandleFunc("GET "+Prefix+"calls/new", p.page(p.newCall))
+	p.mux.HandleFunc("POST "+Prefix+"calls/new", p.action(p.createCall, p.newCall))
 	p.mux.HandleFunc("POST "+Prefix+"proposals/{id}/review", p.action(p.submitReview, p.proposal))
 	p.mux.HandleFunc("POST "+Prefix+"proposals/{id}/reply", p.action(p.submitReply, p.proposal))
 	p.mux.HandleFunc("POST "+Prefix+"proposals/{id}/recuse", p.action(p.recuse, p.proposal))
