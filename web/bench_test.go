@@ -87,6 +87,7 @@ func benchPortalPages(b *testing.B, dialect string) {
 		{"call-rule", w.f.Manager, "/portal/calls/" + w.f.Call.ID + "?rule=ethics.personal_data&outcome=approve"},
 		{"conflicts", w.f.Manager, "/portal/conflicts"},
 		{"reviewer", w.f.Reviewer, "/portal/reviewer"},
+		{"open-call-form", w.f.Manager, "/portal/calls/new"},
 	}
 	h := w.srv.Config.Handler
 	for _, pg := range pages {
