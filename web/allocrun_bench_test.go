@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"net/http/httptest"
-	"slices"
 	"testing"
 	"time"
 
@@ -115,24 +113,9 @@ func benchPortalRunPages(b *testing.B, dialect string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, pg := range []struct{ name, path string }{
-		{"runs", "/portal/calls/" + call.ID + "/runs"},
-		{"run", "/portal/runs/" + base.ID},
-		{"whatif", "/portal/runs/" + whatIf.ID},
-	} {
-		b.Run(pg.name, func(b *testing.B) {
-			times := make([]time.Duration, 0, b.N)
-			for b.Loop() {
-				rec := httptest.NewRecorder()
-				t0 := time.Now()
-				p.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, pg.path, nil))
-				times = append(times, time.Since(t0))
-				if rec.Code != http.StatusOK {
-					b.Fatalf("%s: %d", pg.path, rec.Code)
-				}
-			}
-			slices.Sort(times)
-			b.ReportMetric(float64(times[len(times)*95/100].Microseconds())/1000, "p95-ms")
-		})
-	}
+	benchPages(b, p, []benchPage{
+		{"runs", nil, "/portal/calls/" + call.ID + "/runs", ""},
+		{"run", nil, "/portal/runs/" + base.ID, ""},
+		{"whatif", nil, "/portal/runs/" + whatIf.ID, ""},
+	})
 }

@@ -5,11 +5,7 @@ package web_test
 import (
 	"encoding/json"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -36,20 +32,7 @@ func BenchmarkOpsPages(b *testing.B) {
 func benchOpsPages(b *testing.B, dialect string) {
 	w := newPortalWorld(b, dialect, nil)
 	start := time.Now()
-	sys := storetest.As(pactum.SystemUser())
-	var applicants []*pactum.User
-	for i := range benchOrgs / 8 {
-		o := &pactum.Organization{LegalName: fmt.Sprintf("Bench AI %04d GmbH", i), Country: []string{"DE", "FR", "FI", "IT"}[i%4],
-			RegistrationNumber: fmt.Sprintf("HRB %06d", i), FoundedOn: pactum.MustDate("2022-03-01"), Staff: 20, TurnoverEUR: 2_000_000, BalanceSheetEUR: 2_000_000}
-		if err := w.app.CreateOrganization(storetest.As(w.f.Manager), o); err != nil {
-			b.Fatal(err)
-		}
-		u := &pactum.User{Email: fmt.Sprintf("founder%04d@bench.example", i), Name: fmt.Sprintf("Founder %d", i), Role: pactum.RoleApplicant, OrganizationID: o.ID}
-		if err := w.app.CreateUser(sys, u); err != nil {
-			b.Fatal(err)
-		}
-		applicants = append(applicants, u)
-	}
+	applicants := benchApplicants(b, w, benchOrgs/8, "DE", "FR", "FI", "IT")
 	ops := storetest.As(w.f.Operator)
 	var recs []pactum.UsageRecordInput
 	jobStart := time.Now().Add(-3 * time.Hour).UTC()
@@ -95,12 +78,7 @@ func benchOpsPages(b *testing.B, dialect string) {
 	b.Logf("%s: %d organizations, %d proposals at CSC, %d audit events, seeded in %s", dialect, len(applicants), benchProposals, total+1001,
 		time.Since(start).Round(time.Millisecond))
 	form := url.Values{"checkpoints": {string(cpText)}, "trusted": {pub}}.Encode()
-	pages := []struct {
-		name string
-		user *pactum.User
-		path string
-		form string
-	}{
+	benchPages(b, w.srv.Config.Handler, []benchPage{
 		{"operator-site", w.f.Operator, "/portal/sites/CSC", ""},
 		{"manager-site", w.f.Manager, "/portal/sites/CSC", ""},
 		{"checkpoints-form", w.f.Auditor, "/portal/audit/checkpoints", ""},
@@ -108,28 +86,5 @@ func benchOpsPages(b *testing.B, dialect string) {
 		{"transparency-report", w.f.Auditor, "/portal/transparency/" + rep.ID, ""},
 		{"checkpoints-verify", w.f.Auditor, "/portal/audit/checkpoints", form},
 		{"transparency-verify", w.f.Auditor, "/portal/transparency/" + rep.ID + "?verify=1", ""},
-	}
-	h := w.srv.Config.Handler
-	for _, pg := range pages {
-		b.Run(pg.name, func(b *testing.B) {
-			times := make([]time.Duration, 0, b.N)
-			for b.Loop() {
-				req := httptest.NewRequest(http.MethodGet, pg.path, nil)
-				if pg.form != "" {
-					req = httptest.NewRequest(http.MethodPost, pg.path, strings.NewReader(pg.form))
-					req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-				}
-				req.AddCookie(&http.Cookie{Name: "s", Value: "s-" + pg.user.ID})
-				rec := httptest.NewRecorder()
-				t0 := time.Now()
-				h.ServeHTTP(rec, req)
-				times = append(times, time.Since(t0))
-				if rec.Code != http.StatusOK {
-					b.Fatalf("%s: %d %s", pg.path, rec.Code, rec.Body.String()[:min(300, rec.Body.Len())])
-				}
-			}
-			slices.Sort(times)
-			b.ReportMetric(float64(times[len(times)*95/100].Microseconds())/1000, "p95-ms")
-		})
-	}
+	})
 }

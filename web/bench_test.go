@@ -4,9 +4,6 @@ package web_test
 
 import (
 	"fmt"
-	"net/http"
-	"net/http/httptest"
-	"slices"
 	"testing"
 	"time"
 
@@ -36,22 +33,9 @@ func BenchmarkPortalPages(b *testing.B) {
 func benchPortalPages(b *testing.B, dialect string) {
 	w := newPortalWorld(b, dialect, nil)
 	start := time.Now()
-	sys := storetest.As(pactum.SystemUser())
 	var firstOrgUser *pactum.User
 	var firstProposal *pactum.Proposal
-	var applicants []*pactum.User
-	for i := range benchOrgs {
-		o := &pactum.Organization{LegalName: fmt.Sprintf("Bench AI %04d GmbH", i), Country: "DE", RegistrationNumber: fmt.Sprintf("HRB %06d", i),
-			FoundedOn: pactum.MustDate("2022-03-01"), Staff: 20, TurnoverEUR: 2_000_000, BalanceSheetEUR: 2_000_000}
-		if err := w.app.CreateOrganization(storetest.As(w.f.Manager), o); err != nil {
-			b.Fatal(err)
-		}
-		u := &pactum.User{Email: fmt.Sprintf("founder%04d@bench.example", i), Name: fmt.Sprintf("Founder %d", i), Role: pactum.RoleApplicant, OrganizationID: o.ID}
-		if err := w.app.CreateUser(sys, u); err != nil {
-			b.Fatal(err)
-		}
-		applicants = append(applicants, u)
-	}
+	applicants := benchApplicants(b, w, benchOrgs)
 	for i := range benchProposals {
 		u := applicants[i%len(applicants)]
 		p := storetest.NewProposal(w.f.Call.ID)
@@ -70,42 +54,19 @@ func benchPortalPages(b *testing.B, dialect string) {
 	}
 	w.users["s-"+firstOrgUser.ID] = firstOrgUser
 	b.Logf("%s: %d organizations, %d proposals seeded in %s", dialect, benchOrgs, benchProposals, time.Since(start).Round(time.Millisecond))
-	pages := []struct {
-		name string
-		user *pactum.User
-		path string
-	}{
-		{"applicant-overview", firstOrgUser, "/portal/"},
-		{"proposal", firstOrgUser, "/portal/proposals/" + firstProposal.ID},
-		{"allocation", firstOrgUser, "/portal/allocations/" + als[0].ID},
-		{"manager-overview", w.f.Manager, "/portal/"},
-		{"call", w.f.Manager, "/portal/calls/" + w.f.Call.ID},
-		{"audit-log", w.f.Auditor, "/portal/audit"},
-		{"operator-overview", w.f.Operator, "/portal/"},
+	benchPages(b, w.srv.Config.Handler, []benchPage{
+		{"applicant-overview", firstOrgUser, "/portal/", ""},
+		{"proposal", firstOrgUser, "/portal/proposals/" + firstProposal.ID, ""},
+		{"allocation", firstOrgUser, "/portal/allocations/" + als[0].ID, ""},
+		{"manager-overview", w.f.Manager, "/portal/", ""},
+		{"call", w.f.Manager, "/portal/calls/" + w.f.Call.ID, ""},
+		{"audit-log", w.f.Auditor, "/portal/audit", ""},
+		{"operator-overview", w.f.Operator, "/portal/", ""},
 		// The call page filtered in the store and paged (web/reviewer.go).
-		{"call-filtered-paged", w.f.Manager, "/portal/calls/" + w.f.Call.ID + "?outcome=accepted&mode=fast_lane&offset=500"},
-		{"call-rule", w.f.Manager, "/portal/calls/" + w.f.Call.ID + "?rule=ethics.personal_data&outcome=approve"},
-		{"conflicts", w.f.Manager, "/portal/conflicts"},
-		{"reviewer", w.f.Reviewer, "/portal/reviewer"},
-		{"open-call-form", w.f.Manager, "/portal/calls/new"},
-	}
-	h := w.srv.Config.Handler
-	for _, pg := range pages {
-		b.Run(pg.name, func(b *testing.B) {
-			times := make([]time.Duration, 0, b.N)
-			for b.Loop() {
-				req := httptest.NewRequest(http.MethodGet, pg.path, nil)
-				req.AddCookie(&http.Cookie{Name: "s", Value: "s-" + pg.user.ID})
-				rec := httptest.NewRecorder()
-				t0 := time.Now()
-				h.ServeHTTP(rec, req)
-				times = append(times, time.Since(t0))
-				if rec.Code != http.StatusOK {
-					b.Fatalf("%s: %d %s", pg.path, rec.Code, rec.Body.String()[:min(300, rec.Body.Len())])
-				}
-			}
-			slices.Sort(times)
-			b.ReportMetric(float64(times[len(times)*95/100].Microseconds())/1000, "p95-ms")
-		})
-	}
+		{"call-filtered-paged", w.f.Manager, "/portal/calls/" + w.f.Call.ID + "?outcome=accepted&mode=fast_lane&offset=500", ""},
+		{"call-rule", w.f.Manager, "/portal/calls/" + w.f.Call.ID + "?rule=ethics.personal_data&outcome=approve", ""},
+		{"conflicts", w.f.Manager, "/portal/conflicts", ""},
+		{"reviewer", w.f.Reviewer, "/portal/reviewer", ""},
+		{"open-call-form", w.f.Manager, "/portal/calls/new", ""},
+	})
 }

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/pactum/pactum"
-	pactumhttp "github.com/pactum/pactum/http"
 )
 
 // The site operator's and the auditor's pages: a site's allocations with
@@ -140,44 +139,6 @@ func (p *Portal) verifyCheckpoints(r *http.Request, v *view) (string, error) {
 	var err error
 	d.Report, err = p.cfg.Services.VerifyCheckpoints(r.Context(), r.PostForm.Get("checkpoints"), r.PostForm.Get("trusted"))
 	return "checkpoints", err
-}
-
-// inspect serves a form that changes nothing but is POSTed (its input is
-// too long for a URL): the session (which checks the CSRF token), the
-// form, then h, whose page is rendered. A refusal the person can fix shows
-// page again with the message and the form's values kept, with the status
-// the API would give.
-func (p *Portal) inspect(h, page handler) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		u, csrf, err := p.cfg.Session(r)
-		if err != nil {
-			p.fail(w, r, nil, err)
-			return
-		}
-		r.Body = http.MaxBytesReader(w, r.Body, maxForm)
-		if err := r.ParseForm(); err != nil {
-			p.fail(w, r, nil, pactum.Errorf(pactum.EINVALID, "The form could not be read: it is too large or malformed."))
-			return
-		}
-		v := &view{User: u, CSRF: csrf, Now: p.cfg.Now(), Form: r.PostForm}
-		r = r.WithContext(pactum.NewContextWithUser(r.Context(), u))
-		name, err := h(r, v)
-		if err == nil {
-			p.render(w, r, http.StatusOK, name, v)
-			return
-		}
-		code := pactum.ErrorCode(err)
-		if code != pactum.EINVALID {
-			p.fail(w, r, v, err)
-			return
-		}
-		v.Problem = &problem{Message: pactum.ErrorMessage(err), Fields: pactum.ErrorFields(err)}
-		if name, err = page(r, v); err != nil {
-			p.fail(w, r, v, err)
-			return
-		}
-		p.render(w, r, pactumhttp.ErrorStatus(code), name, v)
-	}
 }
 
 // reportsPage lists the transparency reports.

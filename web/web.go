@@ -247,6 +247,28 @@ const maxForm = 256 << 10
 // form's page again (page) with the message and the fields named, with
 // the status the API would give; anything else is an error page.
 func (p *Portal) action(h func(r *http.Request, v *view) (string, error), page handler) http.HandlerFunc {
+	return p.form(h, page, func(code string) bool {
+		return code == pactum.EINVALID || code == pactum.ECONFLICT || code == pactum.EFORBIDDEN
+	}, func(w http.ResponseWriter, r *http.Request, _ *view, next string) {
+		http.Redirect(w, r, next, http.StatusSeeOther)
+	})
+}
+
+// inspect serves a form that changes nothing but is POSTed (its input is
+// too long for a URL): as action, but h's page is rendered rather than
+// redirected to, and only EINVALID shows the form again.
+func (p *Portal) inspect(h, page handler) http.HandlerFunc {
+	return p.form(h, page, func(code string) bool { return code == pactum.EINVALID },
+		func(w http.ResponseWriter, r *http.Request, v *view, name string) {
+			p.render(w, r, http.StatusOK, name, v)
+		})
+}
+
+// form is action's and inspect's one body: the session, the form (at most
+// maxForm), then h; done answers h's success; a refusal fixable says the
+// person can fix shows page again with the message, the fields named and
+// the values typed, with the status the API would give.
+func (p *Portal) form(h, page handler, fixable func(code string) bool, done func(w http.ResponseWriter, r *http.Request, v *view, result string)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		u, csrf, err := p.cfg.Session(r)
 		if err != nil {
@@ -260,13 +282,13 @@ func (p *Portal) action(h func(r *http.Request, v *view) (string, error), page h
 		}
 		v := &view{User: u, CSRF: csrf, Now: p.cfg.Now(), Form: r.PostForm}
 		r = r.WithContext(pactum.NewContextWithUser(r.Context(), u))
-		next, err := h(r, v)
+		result, err := h(r, v)
 		if err == nil {
-			http.Redirect(w, r, next, http.StatusSeeOther)
+			done(w, r, v, result)
 			return
 		}
 		code := pactum.ErrorCode(err)
-		if code != pactum.EINVALID && code != pactum.ECONFLICT && code != pactum.EFORBIDDEN {
+		if !fixable(code) {
 			p.fail(w, r, v, err)
 			return
 		}

@@ -4,9 +4,6 @@ package web_test
 
 import (
 	"fmt"
-	"net/http"
-	"net/http/httptest"
-	"slices"
 	"testing"
 	"time"
 
@@ -30,20 +27,7 @@ func BenchmarkApplicantPages(b *testing.B) {
 func benchApplicantPages(b *testing.B, dialect string) {
 	w := newPortalWorld(b, dialect, policyScreener(b))
 	start := time.Now()
-	sys := storetest.As(pactum.SystemUser())
-	var applicants []*pactum.User
-	for i := range benchOrgs {
-		o := &pactum.Organization{LegalName: fmt.Sprintf("Bench AI %04d GmbH", i), Country: "DE", RegistrationNumber: fmt.Sprintf("HRB %06d", i),
-			FoundedOn: pactum.MustDate("2022-03-01"), Staff: 20, TurnoverEUR: 2_000_000, BalanceSheetEUR: 2_000_000}
-		if err := w.app.CreateOrganization(storetest.As(w.f.Manager), o); err != nil {
-			b.Fatal(err)
-		}
-		u := &pactum.User{Email: fmt.Sprintf("founder%04d@bench.example", i), Name: fmt.Sprintf("Founder %d", i), Role: pactum.RoleApplicant, OrganizationID: o.ID}
-		if err := w.app.CreateUser(sys, u); err != nil {
-			b.Fatal(err)
-		}
-		applicants = append(applicants, u)
-	}
+	applicants := benchApplicants(b, w, benchOrgs)
 	for i := range benchProposals {
 		p := storetest.NewProposal(w.f.Call.ID)
 		p.Title = fmt.Sprintf("Bench model %04d", i)
@@ -66,31 +50,12 @@ func benchApplicantPages(b *testing.B, dialect string) {
 	}
 	b.Logf("%s: %d organizations, %d proposals seeded in %s", dialect, benchOrgs, benchProposals, time.Since(start).Round(time.Millisecond))
 	d := "/portal/drafts/" + draft.ID
-	pages := []struct{ name, path string }{
-		{"open-calls", "/portal/apply"},
-		{"wizard-project", d + "?step=project"},
-		{"wizard-resources", d + "?step=resources"},
-		{"wizard-aiact", d + "?step=aiact"},
-		{"wizard-submit", d + "?step=submit"},
-		{"models", "/portal/models"},
-	}
-	h := w.srv.Config.Handler
-	for _, pg := range pages {
-		b.Run(pg.name, func(b *testing.B) {
-			times := make([]time.Duration, 0, b.N)
-			for b.Loop() {
-				req := httptest.NewRequest(http.MethodGet, pg.path, nil)
-				req.AddCookie(&http.Cookie{Name: "s", Value: "s-" + u.ID})
-				rec := httptest.NewRecorder()
-				t0 := time.Now()
-				h.ServeHTTP(rec, req)
-				times = append(times, time.Since(t0))
-				if rec.Code != http.StatusOK {
-					b.Fatalf("%s: %d %s", pg.path, rec.Code, rec.Body.String()[:min(300, rec.Body.Len())])
-				}
-			}
-			slices.Sort(times)
-			b.ReportMetric(float64(times[len(times)*95/100].Microseconds())/1000, "p95-ms")
-		})
-	}
+	benchPages(b, w.srv.Config.Handler, []benchPage{
+		{"open-calls", u, "/portal/apply", ""},
+		{"wizard-project", u, d + "?step=project", ""},
+		{"wizard-resources", u, d + "?step=resources", ""},
+		{"wizard-aiact", u, d + "?step=aiact", ""},
+		{"wizard-submit", u, d + "?step=submit", ""},
+		{"models", u, "/portal/models", ""},
+	})
 }
