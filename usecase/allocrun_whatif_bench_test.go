@@ -4,7 +4,6 @@ package usecase_test
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -90,18 +89,7 @@ func newWhatIfBench(b *testing.B, dialect string, n int) *runBench {
 		}
 		ids = append(ids, p.ID)
 	}
-	raw, err := sql.Open(map[string]string{sqlstore.SQLite: "sqlite", sqlstore.Postgres: "pgx"}[dialect], dsn)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer raw.Close()
-	for i, id := range ids {
-		score := 3.5 + 1.5*rng.Float64()
-		panel := fmt.Sprintf(`{"score":%g,"rank":%d,"passes":true,"review_score":%g,"reviews":2,"verdict":{"score":%g,"means":[],"passes":true}}`, score, i+1, score, score)
-		if _, err := raw.Exec(`UPDATE review_tracks SET stage = 'decision', panel = $1 WHERE proposal_id = $2`, panel, id); err != nil {
-			b.Fatal(err)
-		}
-	}
+	storetest.RankForBench(b, dialect, dsn, ids, func(int) float64 { return 3.5 + 1.5*rng.Float64() })
 	clock.Advance(61 * 24 * time.Hour) // past the cut-off
 	return &runBench{db: db, runs: app, mgr: mgr, callID: call.ID}
 }

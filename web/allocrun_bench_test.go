@@ -4,7 +4,6 @@ package web_test
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -82,18 +81,7 @@ func benchPortalRunPages(b *testing.B, dialect string) {
 		}
 		props = append(props, p.ID)
 	}
-	raw, err := sql.Open(map[string]string{sqlstore.SQLite: "sqlite", sqlstore.Postgres: "pgx"}[dialect], dsn)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer raw.Close()
-	for i, id := range props {
-		score := 3.5 + 1.5*rng.Float64()
-		panel := fmt.Sprintf(`{"score":%g,"rank":%d,"passes":true,"review_score":%g,"reviews":2,"verdict":{"score":%g,"means":[],"passes":true}}`, score, i+1, score, score)
-		if _, err := raw.Exec(`UPDATE review_tracks SET stage = 'decision', panel = $1 WHERE proposal_id = $2`, panel, id); err != nil {
-			b.Fatal(err)
-		}
-	}
+	storetest.RankForBench(b, dialect, dsn, props, func(int) float64 { return 3.5 + 1.5*rng.Float64() })
 	// Capacities a tenth of the demand, so that the run cuts and refuses.
 	caps := map[string]float64{}
 	for _, s := range ids {
