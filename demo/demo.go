@@ -352,9 +352,15 @@ func (r *Result) proposal(id string) *ProposalSummary {
 	return nil
 }
 
-// verifyAudit has the server verify the audit chain.
+// verifyAudit registers the scheme's auditor (read-only everywhere), who
+// has the server verify the audit chain.
 func (sc *scenario) verifyAudit() error {
-	vr, err := sc.mgr.VerifyAuditWithResponse(sc.ctx)
+	auditor, _, err := sc.newUser(client.UserInput{Email: "ines.auditor@ai-office.example", Name: "Ines Auditor", Role: client.Auditor},
+		"demo auditor", "register the auditor")
+	if err != nil {
+		return err
+	}
+	vr, err := auditor.VerifyAuditWithResponse(sc.ctx)
 	if err := expect(vr, err, 200, "verify the audit chain"); err != nil {
 		return err
 	}

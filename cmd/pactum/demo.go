@@ -32,7 +32,9 @@ Everything goes through the HTTP API, as the CLI would.
 
 The data stays in --data (a new temporary directory when omitted), so you can
 inspect it afterwards, e.g. with "pactum audit verify --data DIR". With
---serve the server keeps running for you to explore with the CLI.`,
+--serve the server keeps running for you to explore with the CLI or the web
+portal (/portal/): it prints a one-time sign-in link for each role (an
+applicant, a reviewer, an access manager, a site operator, an auditor).`,
 		Example: `  pactum demo
   pactum demo --data /tmp/pactum-demo --json
   pactum demo --serve`,
@@ -41,7 +43,7 @@ inspect it afterwards, e.g. with "pactum audit verify --data DIR". With
 	}
 	cmd.Flags().String("data", "", "fresh data directory (default: a new temporary directory)")
 	cmd.Flags().String("addr", "127.0.0.1:0", "address for the demo's server")
-	cmd.Flags().Bool("serve", false, "keep the server running afterwards, for exploring with the CLI")
+	cmd.Flags().Bool("serve", false, "keep the server running afterwards, for exploring with the CLI or the portal (prints a sign-in link per role)")
 	cmd.Flags().BoolP("quiet", "q", false, "no progress lines")
 	cmd.Flags().Bool("json", false, "print the summary as JSON (proposals by final state, hours granted per system, …)")
 	return cmd

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -39,7 +40,32 @@ func TestDemo(t *testing.T) {
 			t.Errorf("reused data directory: exit %d %s", code, stderr)
 		}
 	})
+	t.Run("SignInLinks", func(t *testing.T) { checkDemoSignInLinks(t, dir) })
 	t.Run("OfflineVerify", func(t *testing.T) { checkDemoTamper(t, dir) })
+}
+
+// checkDemoSignInLinks: --serve prints a one-time portal link for one
+// person of each role, the auditor included.
+func checkDemoSignInLinks(t *testing.T, dir string) {
+	a, err := openApp(t.Context(), filepath.Join(dir, "pactum.db"), slog.New(slog.DiscardHandler), "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	links, err := demoSignInLinks(t.Context(), a.uc, "http://demo.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var roles []string
+	for _, l := range links {
+		roles = append(roles, l.role)
+		if !strings.HasPrefix(l.url, "http://demo.example/auth/link?code=pactum_link_") || !strings.Contains(l.email, "@") {
+			t.Errorf("%s: %s %s", l.role, l.email, l.url)
+		}
+	}
+	if want := []string{"applicant", "reviewer", "access manager", "site operator", "auditor"}; !slices.Equal(roles, want) {
+		t.Errorf("links for %v, want %v", roles, want)
+	}
 }
 
 // demoResult is what TestDemo reads of `pactum demo --json`.
