@@ -350,3 +350,50 @@ type Allocator interface {
 	// not otherwise depend on it beyond the optimiser's tolerance.
 	Solve(ctx context.Context, snap *RunSnapshot, params AllocationRunParams, base *AllocationRun) (*AllocationRun, []byte, error)
 }
+
+// Clone returns a deep copy of r: the copy's slices, maps and pointers
+// share nothing with r, so a caller may change either. The store keeps
+// runs it has decoded (they never change once stored) and hands out
+// clones.
+func (r *AllocationRun) Clone() *AllocationRun {
+	if r == nil {
+		return nil
+	}
+	c := *r
+	c.Params = r.Params.clone()
+	c.Changes = r.Changes.Clone()
+	c.Systems = slices.Clone(r.Systems)
+	if r.Outcomes != nil {
+		c.Outcomes = make([]RunOutcome, len(r.Outcomes))
+		for i, o := range r.Outcomes {
+			o.Classes, o.Grants, o.Explanation = slices.Clone(o.Classes), slices.Clone(o.Grants), slices.Clone(o.Explanation)
+			c.Outcomes[i] = o
+		}
+	}
+	c.PublishedAt = clonePtr(r.PublishedAt)
+	return &c
+}
+
+// Clone returns a deep copy of in.
+func (in *AllocationRunInput) Clone() *AllocationRunInput {
+	if in == nil {
+		return nil
+	}
+	c := *in
+	c.OrgCapGPUHours, c.OrgCapShare, c.ReservedShare = clonePtr(in.OrgCapGPUHours), clonePtr(in.OrgCapShare), clonePtr(in.ReservedShare)
+	c.Capacities = maps.Clone(in.Capacities)
+	return &c
+}
+
+func (p AllocationRunParams) clone() AllocationRunParams {
+	p.Capacities = maps.Clone(p.Capacities)
+	return p
+}
+
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
+}

@@ -4,6 +4,7 @@ package pactum
 
 import (
 	"cmp"
+	"maps"
 	"math"
 	"slices"
 )
@@ -122,4 +123,16 @@ func DiffRuns(before, after *AllocationRun) (*RunDiff, error) {
 		return cmp.Or(cmp.Compare(a.Rank, b.Rank), cmp.Compare(a.ProposalID, b.ProposalID))
 	})
 	return d, nil
+}
+
+// Clone returns a deep copy of d (nil for nil).
+func (d *RunDiff) Clone() *RunDiff {
+	if d == nil {
+		return nil
+	}
+	c := *d
+	c.ParamsBefore, c.ParamsAfter = d.ParamsBefore.clone(), d.ParamsAfter.clone()
+	c.Systems, c.Proposals = slices.Clone(d.Systems), slices.Clone(d.Proposals)
+	c.Outcomes = maps.Clone(d.Outcomes)
+	return &c
 }

@@ -103,6 +103,8 @@ type DB struct {
 	seq *sequencer
 	// buckets caches usage bucket ids (see usage.go).
 	buckets bucketCache
+	// runs caches decoded allocation runs (runcache.go).
+	runs *runCache
 	// parts caches the months usage_records has partitions for
 	// (PostgreSQL; partition.go).
 	parts partitionSet
@@ -125,7 +127,7 @@ type DB struct {
 // to the newest schema. dsn is either a PostgreSQL URL (postgres://… or
 // postgresql://…) or a SQLite file path, optionally prefixed with "sqlite:".
 func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
-	db := &DB{now: opt.Now, logger: opt.Logger, dsn: dsn, stmts: map[string]*sql.Stmt{}, buckets: newBucketCache(),
+	db := &DB{now: opt.Now, logger: opt.Logger, dsn: dsn, stmts: map[string]*sql.Stmt{}, buckets: newBucketCache(), runs: newRunCache(),
 		inst: instance{id: newID()}, ro: opt.ReadOnly, minFree: opt.MinFreeBytes}
 	if db.now == nil {
 		db.now = time.Now
@@ -158,7 +160,7 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 			db.Close()
 			return nil, err
 		}
-		db.queries = queries{q: db.r, dialect: db.dialect}
+		db.queries = queries{q: db.r, dialect: db.dialect, runs: db.runs}
 		return db, nil
 	}
 	if err := db.migrate(ctx); err != nil {
@@ -174,7 +176,7 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 		}
 		db.seq = newSequencer(db)
 	}
-	db.queries = queries{q: db.r, dialect: db.dialect}
+	db.queries = queries{q: db.r, dialect: db.dialect, runs: db.runs}
 	return db, nil
 }
 

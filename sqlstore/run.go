@@ -146,14 +146,31 @@ func scanRunInto(row scanner, r *pactum.AllocationRun, rec any, extra ...any) (*
 	return r, nil
 }
 
-// GetRun returns a run and its input, or ENOTFOUND.
+// GetRun returns a run and its input, or ENOTFOUND. A run decoded before
+// comes from the cache (runcache.go) with its state, publication and
+// version read from the row.
 func (q *queries) GetRun(ctx context.Context, id string) (*pactum.AllocationRun, *pactum.AllocationRunInput, error) {
+	if r, in, ok := q.runs.get(id); ok {
+		var state pactum.AllocationRunState
+		var publishedBy string
+		var published sql.NullTime
+		err := q.q.QueryRowContext(ctx, `SELECT state, published_by, published_at, version FROM allocation_runs WHERE id = $1`, id).
+			Scan(&state, &publishedBy, &published, &r.Version)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, nil, pactum.Errorf(pactum.ENOTFOUND, "Allocation run %q not found.", id)
+		} else if err != nil {
+			return nil, nil, fmt.Errorf("find allocation run %s: %w", id, err)
+		}
+		r.State, r.PublishedBy, r.PublishedAt = state, publishedBy, timePtr(published)
+		return r, in, nil
+	}
 	r, in, err := scanRun(q.q.QueryRowContext(ctx, `SELECT `+runColumns+` FROM allocation_runs WHERE id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, pactum.Errorf(pactum.ENOTFOUND, "Allocation run %q not found.", id)
 	} else if err != nil {
 		return nil, nil, fmt.Errorf("find allocation run %s: %w", id, err)
 	}
+	q.runs.put(r, in)
 	return r, in, nil
 }
 

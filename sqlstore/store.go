@@ -20,6 +20,8 @@ var (
 type queries struct {
 	q       querier
 	dialect string
+	// runs is the DB's cache of decoded allocation runs (runcache.go).
+	runs *runCache
 }
 
 // readTx is a read-only transaction: one consistent snapshot.
@@ -37,5 +39,5 @@ func (db *DB) BeginRead(ctx context.Context) (pactum.ReadTx, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &readTx{queries: queries{q: tx, dialect: db.dialect}, tx: tx}, nil
+	return &readTx{queries: queries{q: tx, dialect: db.dialect, runs: db.runs}, tx: tx}, nil
 }

@@ -112,7 +112,7 @@ func (db *DB) begin(ctx context.Context, actor *pactum.User) (*Tx, error) {
 
 func (db *DB) newTx(ctx context.Context, sqlTx *sql.Tx, actor *pactum.User) *Tx {
 	tx := &Tx{ctx: ctx, tx: sqlTx, db: db, now: db.stamp(), actor: actor}
-	tx.queries = queries{q: tx, dialect: db.dialect}
+	tx.queries = queries{q: tx, dialect: db.dialect, runs: db.runs}
 	return tx
 }
 
