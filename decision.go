@@ -63,6 +63,13 @@ func DenyReasons(d *ScreeningDecision) string {
 	return strings.Join(out, " ")
 }
 
+// ValidRuleIDFilter reports whether s may name a screening rule in a
+// filter: at most 200 characters, no control characters. Whether a rule
+// of that ID exists is not asked: an unknown one matches nothing.
+func ValidRuleIDFilter(s string) bool {
+	return s != "" && len(s) <= 200 && !strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f })
+}
+
 // RuleIDs lists the rules that fired, in finding order.
 func (d *ScreeningDecision) RuleIDs() []string {
 	ids := make([]string, len(d.Findings))

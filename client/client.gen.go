@@ -1431,6 +1431,45 @@ func (e ListDeliveriesParamsChannel) Valid() bool {
 	}
 }
 
+// Defines values for ScreeningOutcomeFilter.
+const (
+	FilterScreeningApprove ScreeningOutcomeFilter = "approve"
+	FilterScreeningDeny    ScreeningOutcomeFilter = "deny"
+	FilterScreeningRefer   ScreeningOutcomeFilter = "refer"
+)
+
+// Valid indicates whether the value is a known member of the ScreeningOutcomeFilter enum.
+func (e ScreeningOutcomeFilter) Valid() bool {
+	switch e {
+	case FilterScreeningApprove:
+		return true
+	case FilterScreeningDeny:
+		return true
+	case FilterScreeningRefer:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DecisionOutcomeFilter.
+const (
+	FilterDecisionAccepted DecisionOutcomeFilter = "accepted"
+	FilterDecisionRejected DecisionOutcomeFilter = "rejected"
+)
+
+// Valid indicates whether the value is a known member of the DecisionOutcomeFilter enum.
+func (e DecisionOutcomeFilter) Valid() bool {
+	switch e {
+	case FilterDecisionAccepted:
+		return true
+	case FilterDecisionRejected:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for GetPublicTransparencyReportParamsFormat.
 const (
 	GetPublicTransparencyReportParamsFormatCsv  GetPublicTransparencyReportParamsFormat = "csv"
@@ -4281,10 +4320,25 @@ type ListProposalsParams struct {
 	State          *ProposalState `form:"state,omitempty" json:"state,omitempty"`
 	Mode           *AccessMode    `form:"mode,omitempty" json:"mode,omitempty"`
 
+	// Screening Only proposals whose screening gave this outcome
+	Screening *ScreeningOutcomeFilter `form:"screening,omitempty" json:"screening,omitempty"`
+
+	// Decision Only proposals decided this way
+	Decision *DecisionOutcomeFilter `form:"decision,omitempty" json:"decision,omitempty"`
+
+	// Rule Only proposals on which this screening rule fired (e.g. aiact.art5.emotion_workplace)
+	Rule *string `form:"rule,omitempty" json:"rule,omitempty"`
+
 	// Limit Page size (default 100, at most 1000)
 	Limit  *Limit  `form:"limit,omitempty" json:"limit,omitempty"`
 	Offset *Offset `form:"offset,omitempty" json:"offset,omitempty"`
 }
+
+// ScreeningOutcomeFilter defines parameters for ListProposals.
+type ScreeningOutcomeFilter string
+
+// DecisionOutcomeFilter defines parameters for ListProposals.
+type DecisionOutcomeFilter string
 
 // CreateProposalParams defines parameters for CreateProposal.
 type CreateProposalParams struct {
@@ -11958,6 +12012,42 @@ func NewListProposalsRequest(server string, params *ListProposalsParams) (*http.
 		if params.Mode != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "mode", *params.Mode, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Screening != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "screening", *params.Screening, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Decision != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "decision", *params.Decision, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Rule != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "rule", *params.Rule, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {

@@ -316,10 +316,15 @@ func TestBadInput(t *testing.T) {
 			}
 		})
 		t.Run("BadQuery", func(t *testing.T) {
-			code, m := e.raw(t, "GET", "/api/v1/proposals?state=nonsense&limit=0&colour=red", secret, "", nil)
+			code, m := e.raw(t, "GET", "/api/v1/proposals?state=nonsense&limit=0&colour=red&screening=maybe&decision=perhaps", secret, "", nil)
 			f := fieldsOf(m)
-			if code != 400 || f["state"] == "" || f["limit"] == "" || f["colour"] == "" {
+			if code != 400 || f["state"] == "" || f["limit"] == "" || f["colour"] == "" || f["screening"] == "" || f["decision"] == "" {
 				t.Fatalf("got %d: %v", code, m)
+			}
+			// A control character in a rule ID passes the document's
+			// checks and is refused by the handler.
+			if code, m := e.raw(t, "GET", "/api/v1/proposals?rule=a%07b", secret, "", nil); code != 400 || fieldsOf(m)["rule"] == "" {
+				t.Fatalf("rule with a control character: %d %v", code, m)
 			}
 		})
 		t.Run("Auth", func(t *testing.T) {

@@ -59,11 +59,14 @@ func (s *Server) handleGetProposal(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleListProposals(w http.ResponseWriter, r *http.Request) {
 	q := query{r: r}
-	q.only("call_id", "organization_id", "state", "mode", "limit", "offset")
+	q.only("call_id", "organization_id", "state", "mode", "screening", "decision", "rule", "limit", "offset")
 	f := pactum.ProposalFilter{CallID: q.str("call_id"), OrganizationID: q.str("organization_id")}
 	f.Limit, f.Offset = q.page()
 	f.State = enum(&q, "state", pactum.ProposalState.Valid, "must be one of draft, submitted, screening, in_review, approved, accepted, rejected, withdrawn")
 	f.Mode = enum(&q, "mode", pactum.AccessMode.Valid, "must be one of playground, fast_lane, large_scale, benchmark, development, regular, extreme_scale")
+	f.ScreeningOutcome = enum(&q, "screening", pactum.Outcome.Valid, "must be one of approve, refer, deny")
+	f.DecisionOutcome = enum(&q, "decision", pactum.DecisionOutcome.Valid, "must be one of accepted, rejected")
+	f.RuleID = enum(&q, "rule", pactum.ValidRuleIDFilter, "must be a screening rule ID: at most 200 characters, no control characters")
 	if !s.readQuery(w, r, &q) {
 		return
 	}

@@ -352,7 +352,7 @@ func (c *callFilters) read(q map[string][]string, f *pactum.ProposalFilter) erro
 		}
 	}
 	if c.Rule != "" {
-		if len(c.Rule) > 200 || strings.ContainsFunc(c.Rule, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		if !pactum.ValidRuleIDFilter(c.Rule) {
 			return badParam("rule", "is a rule ID: at most 200 characters, no control characters")
 		}
 		f.RuleID = &c.Rule

@@ -31,10 +31,54 @@ func TestCLIAgainstServer(t *testing.T) {
 	w := registerApplicant(t, mgr)
 	proposal := submitLex(t, w)
 	t.Run("ReadCommands", func(t *testing.T) { checkReadCommands(t, w, proposal) })
+	t.Run("ListFilters", func(t *testing.T) { checkListFilters(t, w, proposal) })
 	t.Run("Withdraw", func(t *testing.T) { checkWithdraw(t, w) })
 	t.Run("Refusals", func(t *testing.T) { checkRefusals(t, w) })
 	t.Run("Models", func(t *testing.T) { checkModels(t, w) })
 	t.Run("UsageImport", func(t *testing.T) { checkUsageImport(t, w) })
+}
+
+// checkListFilters: proposals list filters by screening outcome, decision
+// and the rule that fired, in the server's query; a bad outcome is refused
+// naming it.
+func checkListFilters(t *testing.T, w *cliWorld, proposal string) {
+	var p struct {
+		Screening struct {
+			Outcome  string `json:"outcome"`
+			Findings []struct {
+				RuleID string `json:"rule_id"`
+			} `json:"findings"`
+		} `json:"screening"`
+	}
+	cliJSON(t, w.app, &p, "proposals", "show", proposal, "--json")
+	if p.Screening.Outcome != "approve" || len(p.Screening.Findings) == 0 {
+		t.Fatalf("the proposal's screening: %+v", p.Screening)
+	}
+	rule := p.Screening.Findings[0].RuleID
+	for _, c := range []struct {
+		args []string
+		want int
+	}{
+		{[]string{"--screening", "approve", "--rule", rule}, 1},
+		{[]string{"--rule", rule, "--call", w.call}, 1},
+		{[]string{"--screening", "deny"}, 0},
+		{[]string{"--decision", "rejected"}, 0},
+		{[]string{"--rule", "no.such.rule"}, 0},
+	} {
+		var l struct {
+			Total int `json:"total"`
+			Items []struct {
+				ID string `json:"id"`
+			} `json:"items"`
+		}
+		cliJSON(t, w.app, &l, append([]string{"proposals", "list", "--json"}, c.args...)...)
+		if l.Total != c.want || len(l.Items) != c.want || (c.want == 1 && l.Items[0].ID != proposal) {
+			t.Errorf("proposals list %v: %+v, want %d", c.args, l, c.want)
+		}
+	}
+	if code, _, stderr := cli(t, w.app, "proposals", "list", "--screening", "maybe"); code != exitInvalid || !strings.Contains(stderr, "screening") {
+		t.Errorf("--screening maybe: exit %d %s", code, stderr)
+	}
 }
 
 // checkUsageImport: CINECA's operator imports a sacct dump of another

@@ -84,6 +84,9 @@ func newProposalsListCmd(e *env) *cobra.Command {
 	cmd.Flags().String("org", "", "only this organization")
 	cmd.Flags().String("state", "", "only this state (draft, in_review, approved, …)")
 	cmd.Flags().String("mode", "", "only this access mode")
+	cmd.Flags().String("screening", "", "only proposals whose screening gave this outcome (approve, refer, deny)")
+	cmd.Flags().String("decision", "", "only proposals decided this way (accepted, rejected)")
+	cmd.Flags().String("rule", "", "only proposals on which this screening rule fired (e.g. aiact.art5.emotion_workplace)")
 	return listCmd(e, cmd, listing[*client.ListProposalsResponse, client.Proposal]{
 		send: func(ctx context.Context, c *client.ClientWithResponses, cmd *cobra.Command, _ []string) (*client.ListProposalsResponse, error) {
 			l, o := pageParams(cmd)
@@ -96,6 +99,15 @@ func newProposalsListCmd(e *env) *cobra.Command {
 				md := client.AccessMode(*m)
 				p.Mode = &md
 			}
+			if o := optString(cmd, "screening"); o != nil {
+				so := client.ScreeningOutcomeFilter(*o)
+				p.Screening = &so
+			}
+			if o := optString(cmd, "decision"); o != nil {
+				do := client.DecisionOutcomeFilter(*o)
+				p.Decision = &do
+			}
+			p.Rule = optString(cmd, "rule")
 			return c.ListProposalsWithResponse(ctx, p)
 		},
 		page: func(r *client.ListProposalsResponse) ([]client.Proposal, int) {
