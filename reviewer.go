@@ -318,7 +318,10 @@ type AssignmentReport struct {
 
 // ReviewerFilter selects reviewer profiles.
 type ReviewerFilter struct {
-	Expertise     *string
+	Expertise *string
+	// UserIDs: only these reviewers (a page's, to name them); empty
+	// matches every reviewer.
+	UserIDs       []string
 	Limit, Offset int
 }
 

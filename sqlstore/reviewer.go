@@ -72,6 +72,13 @@ func (q *queries) ListReviewerProfiles(ctx context.Context, s pactum.Scope, f pa
 		k, _ := json.Marshal(strings.ToLower(strings.TrimSpace(*f.Expertise)))
 		w.add("p.expertise LIKE ?", "%"+string(k)+"%")
 	}
+	if len(f.UserIDs) > 0 {
+		ids := make([]any, len(f.UserIDs))
+		for i, id := range f.UserIDs {
+			ids[i] = id
+		}
+		w.addEach("u.id IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ")+")", ids...)
+	}
 	return listCounted(ctx, q.q, "find reviewers", profileSelect, &w, "u.email", f.Limit, f.Offset, scanProfile)
 }
 

@@ -381,6 +381,13 @@ func (g *visWorld) check(t *testing.T, u *pactum.User) {
 	profiles, _, err := g.uc.FindReviewerProfiles(ctx, pactum.ReviewerFilter{Limit: page})
 	agree(t, "reviewer profiles", ids(profiles, func(r *pactum.ReviewerProfile) string { return r.UserID }), err,
 		want(g.reviewers, func(r *pactum.User) (string, bool) { return r.ID, pactum.CanSeeReviewerProfile(u, r.ID) }))
+	// By ID, as the portal names a page's reviewers: the same rule.
+	pick := []string{g.reviewers[0].ID, g.reviewers[len(g.reviewers)-1].ID, "no-such-user"}
+	profiles, _, err = g.uc.FindReviewerProfiles(ctx, pactum.ReviewerFilter{UserIDs: pick, Limit: page})
+	agree(t, "reviewer profiles by ID", ids(profiles, func(r *pactum.ReviewerProfile) string { return r.UserID }), err,
+		want(g.reviewers, func(r *pactum.User) (string, bool) {
+			return r.ID, slices.Contains(pick, r.ID) && pactum.CanSeeReviewerProfile(u, r.ID)
+		}))
 	for _, r := range g.reviewers {
 		_, err := g.uc.FindReviewerProfile(ctx, r.ID)
 		single(t, "reviewer profile "+r.Email, err, pactum.CanSeeReviewerProfile(u, r.ID))

@@ -225,8 +225,15 @@ func (p *Portal) conflictRows(r *http.Request, cs []*pactum.Conflict, canWaive b
 	if len(cs) == 0 {
 		return nil, nil
 	}
+	// The page's reviewers, by ID, whatever their number overall.
+	var ids []string
+	for _, c := range cs {
+		if !slices.Contains(ids, c.ReviewerID) {
+			ids = append(ids, c.ReviewerID)
+		}
+	}
 	names := map[string]string{}
-	ps, _, err := p.cfg.Services.FindReviewerProfiles(r.Context(), pactum.ReviewerFilter{Limit: queueLimit})
+	ps, _, err := p.cfg.Services.FindReviewerProfiles(r.Context(), pactum.ReviewerFilter{UserIDs: ids, Limit: len(ids)})
 	if err != nil {
 		return nil, err
 	}
