@@ -146,7 +146,11 @@ func formTime(v *pactum.Validator, f url.Values, name string) time.Time {
 	if s == "" {
 		return time.Time{} // the call's validation says it is required
 	}
+	// A browser sends seconds when the value has any.
 	t, err := time.Parse(callFormTime, s)
+	if err != nil {
+		t, err = time.Parse(callFormTime+":05", s)
+	}
 	v.Check(err == nil, name, "must be a date and time such as 2027-01-31T17:00 (UTC)")
 	return t
 }
