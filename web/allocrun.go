@@ -262,8 +262,8 @@ func numberField(f url.Values, name, unchanged string) (*float64, error) {
 	if s == "" || s == unchanged {
 		return nil, nil
 	}
-	x, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
+	x, ok := parseFormNumber(s)
+	if !ok {
 		return nil, invalidField(name, "must be a number of GPU-hours")
 	}
 	return &x, nil
@@ -276,6 +276,7 @@ func shareField(f url.Values, name, unchanged string) (*float64, error) {
 	if s == "" || s == unchanged {
 		return nil, nil
 	}
+	// Not parseFormNumber: "12,5" is a decimal comma here, not 125.
 	x, err := strconv.ParseFloat(s, 64)
 	if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
 		return nil, invalidField(name, "must be a percentage")

@@ -130,10 +130,13 @@ func readCallForm(f url.Values) (*pactum.Call, error) {
 			continue
 		}
 		k, at := name+".", "modes["+strconv.Itoa(len(c.Modes))+"]."
-		m.MinGPUHours = formFloat(&v, f, k+"min_gpu_hours", at+"min_gpu_hours")
-		m.MaxGPUHours = formFloat(&v, f, k+"max_gpu_hours", at+"max_gpu_hours")
-		m.MaxDurationMonths = formInt(&v, f, k+"max_duration_months", at+"max_duration_months")
-		m.DecisionWorkingDays = formInt(&v, f, k+"decision_working_days", at+"decision_working_days")
+		m.MinGPUHours = formNumber(&v, f, k+"min_gpu_hours", at+"min_gpu_hours")
+		m.MaxGPUHours = formNumber(&v, f, k+"max_gpu_hours", at+"max_gpu_hours")
+		for _, n := range []string{"max_duration_months", "decision_working_days"} {
+			v.Check(strings.TrimSpace(f.Get(k+n)) != "", at+n, "is required")
+		}
+		m.MaxDurationMonths = formWhole(&v, f, k+"max_duration_months", at+"max_duration_months")
+		m.DecisionWorkingDays = formWhole(&v, f, k+"decision_working_days", at+"decision_working_days")
 		m.AutoApprove, m.RequiresSME = f.Get(k+"auto_approve") != "", f.Get(k+"requires_sme") != ""
 		m.RequiresAIPact, m.Rolling = f.Get(k+"requires_ai_pact") != "", f.Get(k+"rolling") != ""
 		c.Modes = append(c.Modes, m)
@@ -153,23 +156,6 @@ func formTime(v *pactum.Validator, f url.Values, name string) time.Time {
 	}
 	v.Check(err == nil, name, "must be a date and time such as 2027-01-31T17:00 (UTC)")
 	return t
-}
-
-func formFloat(v *pactum.Validator, f url.Values, name, field string) float64 {
-	s := strings.TrimSpace(strings.ReplaceAll(f.Get(name), ",", ""))
-	if s == "" {
-		return 0
-	}
-	x, err := strconv.ParseFloat(s, 64)
-	v.Check(err == nil, field, "must be a number of GPU-hours")
-	return x
-}
-
-func formInt(v *pactum.Validator, f url.Values, name, field string) int {
-	s := strings.TrimSpace(f.Get(name))
-	x, err := strconv.Atoi(s)
-	v.Check(err == nil, field, "must be a whole number")
-	return x
 }
 
 func formatFloat(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }

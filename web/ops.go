@@ -4,7 +4,6 @@ package web
 
 import (
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 
@@ -70,14 +69,10 @@ func slurmState(d *pactum.DesiredAllocation) string {
 func (p *Portal) site(r *http.Request, v *view) (string, error) {
 	ctx, s, site := r.Context(), p.cfg.Services, r.PathValue("site")
 	d := &sitePage{Site: site}
-	if o := r.URL.Query().Get("offset"); o != "" {
-		n, err := strconv.Atoi(o)
-		if err != nil || n < 0 || n > 1<<30 {
-			return "", invalidField("offset", "a whole number of allocations, 0 or more")
-		}
-		d.Offset = n
-	}
 	var err error
+	if d.Offset, err = offsetParam(r.URL.Query().Get("offset")); err != nil {
+		return "", err
+	}
 	// ListAgents applies the same rule as the site's other reads and
 	// names the site when it is unknown or another site's.
 	if d.Agents, err = s.ListAgents(ctx, site); err != nil {
@@ -103,13 +98,7 @@ func (p *Portal) site(r *http.Request, v *view) (string, error) {
 		d.Allocations = append(d.Allocations, row)
 	}
 	d.First, d.Last = d.Offset+1, d.Offset+len(d.Allocations)
-	link := func(off int) string { return Prefix + "sites/" + url.PathEscape(site) + "?offset=" + strconv.Itoa(off) }
-	if d.Offset+len(d.Allocations) < d.Total {
-		d.Next = link(d.Offset + siteAllocationLimit)
-	}
-	if d.Offset > 0 {
-		d.Prev = link(max(0, d.Offset-siteAllocationLimit))
-	}
+	d.Next, d.Prev = pageLinks(r, d.Offset, len(d.Allocations), d.Total, siteAllocationLimit)
 	if d.Drift, d.DriftTotal, err = s.FindDriftReports(ctx, site, 20); err != nil {
 		return "", err
 	}

@@ -286,14 +286,11 @@ func (p *Portal) audit(r *http.Request, v *view) (string, error) {
 	if d.SubjectID != "" {
 		f.SubjectID = &d.SubjectID
 	}
-	if o := q.Get("offset"); o != "" {
-		n, err := strconv.Atoi(o)
-		if err != nil || n < 0 || n > 1<<40 {
-			return "", pactum.Errorf(pactum.EINVALID, "offset: a whole number of events, 0 or more.")
-		}
-		d.Offset, f.Offset = n, n
+	off, err := offsetParam(q.Get("offset"))
+	if err != nil {
+		return "", err
 	}
-	var err error
+	d.Offset, f.Offset = off, off
 	if d.Events, d.Total, err = p.cfg.Services.FindAuditEvents(r.Context(), f); err != nil {
 		return "", err
 	}
@@ -412,6 +409,49 @@ func (p *Portal) recuse(r *http.Request, v *view) (string, error) {
 }
 
 // invalidField is EINVALID naming one field.
+// offsetParam reads a list's offset: a whole number, 0 or more.
+func offsetParam(s string) (int, error) {
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 || n > 1<<40 {
+		return 0, badParam("offset", "a whole number, 0 or more")
+	}
+	return n, nil
+}
+
+// pageLinks returns the next and previous pages' addresses, keeping the
+// request's other query parameters (the filters): empty when there is no
+// such page.
+func pageLinks(r *http.Request, offset, shown, total, size int) (next, prev string) {
+	link := func(off int) string {
+		u := *r.URL
+		qq := u.Query()
+		if off == 0 {
+			qq.Del("offset")
+		} else {
+			qq.Set("offset", strconv.Itoa(off))
+		}
+		u.RawQuery = qq.Encode()
+		return u.RequestURI()
+	}
+	if offset+shown < total {
+		next = link(offset + size)
+	}
+	if offset > 0 {
+		prev = link(max(0, offset-size))
+	}
+	return next, prev
+}
+
+// badParam is EINVALID for a page's query parameter, naming it in the
+// message: an error page shows the message, not the fields.
+func badParam(field, msg string) error {
+	return &pactum.Error{Code: pactum.EINVALID, Message: "The filter " + field + " " + msg + ".",
+		Fields: []pactum.FieldError{{Field: field, Message: msg}}}
+}
+
 func invalidField(field, msg string) error {
 	return &pactum.Error{Code: pactum.EINVALID, Message: "The form is not complete.", Fields: []pactum.FieldError{{Field: field, Message: msg}}}
 }

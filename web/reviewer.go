@@ -5,7 +5,6 @@ package web
 import (
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -279,42 +278,6 @@ func (p *Portal) waiveConflict(r *http.Request, v *view) (string, error) {
 	return Prefix + "conflicts?done=waived", nil
 }
 
-// offsetParam reads a list's offset: a whole number, 0 or more.
-func offsetParam(s string) (int, error) {
-	if s == "" {
-		return 0, nil
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 0 || n > 1<<40 {
-		return 0, badParam("offset", "a whole number, 0 or more")
-	}
-	return n, nil
-}
-
-// pageLinks returns the next and previous pages' addresses, keeping the
-// request's other query parameters (the filters): empty when there is no
-// such page.
-func pageLinks(r *http.Request, offset, shown, total, size int) (next, prev string) {
-	link := func(off int) string {
-		u := *r.URL
-		qq := u.Query()
-		if off == 0 {
-			qq.Del("offset")
-		} else {
-			qq.Set("offset", strconv.Itoa(off))
-		}
-		u.RawQuery = qq.Encode()
-		return u.RequestURI()
-	}
-	if offset+shown < total {
-		next = link(offset + size)
-	}
-	if offset > 0 {
-		prev = link(max(0, offset-size))
-	}
-	return next, prev
-}
-
 // callFilters are the call page's outcome and rule filters, its paging
 // and the review progress of the call's proposals.
 type callFilters struct {
@@ -410,11 +373,4 @@ func (p *Portal) reviewProgress(r *http.Request, callID string) ([]stageProgress
 		}
 	}
 	return out, nil
-}
-
-// badParam is EINVALID for a page's query parameter, naming it in the
-// message: an error page shows the message, not the fields.
-func badParam(field, msg string) error {
-	return &pactum.Error{Code: pactum.EINVALID, Message: "The filter " + field + " " + msg + ".",
-		Fields: []pactum.FieldError{{Field: field, Message: msg}}}
 }

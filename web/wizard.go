@@ -583,50 +583,31 @@ func (p *Portal) submitDraft(r *http.Request, v *view) (string, error) {
 // judge.
 func applyStep(pr *pactum.Proposal, step string, f url.Values, q *pactum.Questionnaire) error {
 	var v pactum.Validator
-	num := func(field, s string) float64 {
-		s = strings.TrimSpace(strings.ReplaceAll(s, ",", ""))
-		if s == "" {
-			return 0
-		}
-		x, err := strconv.ParseFloat(s, 64)
-		if err != nil {
-			v.Add(field, "must be a number, such as 20000 or 7e9")
-		}
-		return x
-	}
-	whole := func(field, s string) int {
-		x := num(field, s)
-		if x != float64(int(x)) || x > 1<<30 || x < -(1<<30) {
-			v.Add(field, "must be a whole number")
-			return 0
-		}
-		return int(x)
-	}
 	on := func(name string) bool { return f.Get(name) != "" }
 	switch step {
 	case "project":
 		pr.Title, pr.Summary = f.Get("title"), f.Get("summary")
 		pr.Mode = pactum.AccessMode(f.Get("mode"))
-		pr.DurationMonths = whole("duration_months", f.Get("duration_months"))
+		pr.DurationMonths = formWhole(&v, f, "duration_months", "duration_months")
 	case "resources":
 		var reqs []pactum.ResourceRequest
 		for _, id := range f["system"] {
-			a, st, g := f.Get("amount."+id), f.Get("storage."+id), f.Get("gpus."+id)
-			if strings.TrimSpace(a+st+g) == "" {
+			if strings.TrimSpace(f.Get("amount."+id)+f.Get("storage."+id)+f.Get("gpus."+id)) == "" {
 				continue
 			}
 			field := "requests[" + strconv.Itoa(len(reqs)) + "]"
-			reqs = append(reqs, pactum.ResourceRequest{SystemID: id, Amount: num(field+".amount", a),
-				StorageTB: num(field+".storage_tb", st), GPUs: whole(field+".gpus", g), Support: f.Get("support." + id)})
+			reqs = append(reqs, pactum.ResourceRequest{SystemID: id, Amount: formNumber(&v, f, "amount."+id, field+".amount"),
+				StorageTB: formNumber(&v, f, "storage."+id, field+".storage_tb"), GPUs: formWhole(&v, f, "gpus."+id, field+".gpus"),
+				Support: f.Get("support." + id)})
 		}
 		pr.Requests = reqs
 	case "ai":
 		w := &pr.AIWork
 		w.ModelType, w.Purpose = f.Get("model_type"), f.Get("purpose")
 		w.InputModalities, w.OutputModalities = f["input_modalities"], f["output_modalities"]
-		w.ParameterCount = num("ai_work.parameter_count", f.Get("parameter_count"))
-		w.TrainingTokens = num("ai_work.training_tokens", f.Get("training_tokens"))
-		w.PlannedTrainingFLOP = num("ai_work.planned_training_flop", f.Get("planned_training_flop"))
+		w.ParameterCount = formNumber(&v, f, "parameter_count", "ai_work.parameter_count")
+		w.TrainingTokens = formNumber(&v, f, "training_tokens", "ai_work.training_tokens")
+		w.PlannedTrainingFLOP = formNumber(&v, f, "planned_training_flop", "ai_work.planned_training_flop")
 		w.FineTune, w.BaseModel = on("fine_tune"), f.Get("base_model")
 		w.IntendedUse, w.Market = f.Get("intended_use"), f.Get("market")
 		w.IntendsEUMarket, w.OpenWeights, w.CivilianOnly = on("intends_eu_market"), on("open_weights"), on("civilian_only")
