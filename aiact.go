@@ -165,20 +165,50 @@ type EthicsAssessment struct {
 	Other                   EthicsAnswer `json:"other"`                     // 9 other ethics issues
 }
 
+// EthicsSections are the ethics table's sections by JSON name, in table
+// order.
+var EthicsSections = []string{"human_embryos", "humans", "human_cells", "personal_data", "animals",
+	"non_eu_countries", "environment_health_safety", "artificial_intelligence", "other"}
+
+// Answer returns the answer of the section named name (EthicsSections),
+// nil for no such section.
+func (e *EthicsAssessment) Answer(name string) *EthicsAnswer {
+	switch name {
+	case "human_embryos":
+		return &e.HumanEmbryos
+	case "humans":
+		return &e.Humans
+	case "human_cells":
+		return &e.HumanCells
+	case "personal_data":
+		return &e.PersonalData
+	case "animals":
+		return &e.Animals
+	case "non_eu_countries":
+		return &e.NonEUCountries
+	case "environment_health_safety":
+		return &e.EnvironmentHealthSafety
+	case "artificial_intelligence":
+		return &e.ArtificialIntelligence
+	case "other":
+		return &e.Other
+	}
+	return nil
+}
+
 // Sections returns the nine answers with their JSON names, in table order.
 func (e *EthicsAssessment) Sections() []struct {
 	Name   string
 	Answer EthicsAnswer
 } {
-	return []struct {
+	out := make([]struct {
 		Name   string
 		Answer EthicsAnswer
-	}{
-		{"human_embryos", e.HumanEmbryos}, {"humans", e.Humans}, {"human_cells", e.HumanCells},
-		{"personal_data", e.PersonalData}, {"animals", e.Animals}, {"non_eu_countries", e.NonEUCountries},
-		{"environment_health_safety", e.EnvironmentHealthSafety}, {"artificial_intelligence", e.ArtificialIntelligence},
-		{"other", e.Other},
+	}, len(EthicsSections))
+	for i, n := range EthicsSections {
+		out[i].Name, out[i].Answer = n, *e.Answer(n)
 	}
+	return out
 }
 
 // AnyYes reports whether any section is answered "yes".

@@ -202,29 +202,6 @@ var ethicsLabels = map[string]string{
 	"other": "Other ethics issues",
 }
 
-// ethicsAnswer returns the answer of section name.
-func ethicsAnswer(e *pactum.EthicsAssessment, name string) *pactum.EthicsAnswer {
-	switch name {
-	case "human_embryos":
-		return &e.HumanEmbryos
-	case "humans":
-		return &e.Humans
-	case "human_cells":
-		return &e.HumanCells
-	case "personal_data":
-		return &e.PersonalData
-	case "animals":
-		return &e.Animals
-	case "non_eu_countries":
-		return &e.NonEUCountries
-	case "environment_health_safety":
-		return &e.EnvironmentHealthSafety
-	case "artificial_intelligence":
-		return &e.ArtificialIntelligence
-	}
-	return &e.Other
-}
-
 // openCallsPage lists the calls open now and the caller's drafts.
 type openCallsPage struct {
 	Calls   []openCall
@@ -630,9 +607,9 @@ func applyStep(pr *pactum.Proposal, step string, f url.Values, q *pactum.Questio
 		}
 		pr.Questionnaire = answers
 	case "ethics":
-		for _, s := range pr.Ethics.Sections() {
-			a := ethicsAnswer(&pr.Ethics, s.Name)
-			a.Yes, a.Details = f.Get("ethics."+s.Name) == "yes", f.Get("ethics."+s.Name+".details")
+		for _, name := range pactum.EthicsSections {
+			a := pr.Ethics.Answer(name)
+			a.Yes, a.Details = f.Get("ethics."+name) == "yes", f.Get("ethics."+name+".details")
 		}
 	case "pledges":
 		pl := &pr.Pledges
