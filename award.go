@@ -328,8 +328,8 @@ type SiteService interface {
 	// site, access managers and auditors; EFORBIDDEN otherwise.
 	DesiredState(ctx context.Context, site string, systemID *string) (*SiteState, error)
 	// ReportDrift keeps drift an agent found and restored (listed by
-	// SiteOpsService.FindDriftReports) and records it as an audit event. Operators of that site only (EFORBIDDEN); EINVALID for a bad
-	// report.
+	// SiteOpsService.FindDriftReports) and records it as an audit event.
+	// Operators of that site only (EFORBIDDEN); EINVALID for a bad report.
 	ReportDrift(ctx context.Context, site string, r DriftReport) error
 	// Heartbeat takes or renews the lease on the site's cluster for
 	// h.Holder (one active agent per cluster) and records its last

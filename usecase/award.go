@@ -143,8 +143,8 @@ func (a *App) DesiredState(ctx context.Context, site string, systemID *string) (
 }
 
 // ReportDrift keeps drift an agent found and restored (FindDriftReports
-// lists it) and records it as an audit event. The site's operators only (EFORBIDDEN); EINVALID for a bad
-// report.
+// lists it) and records it as an audit event. The site's operators only
+// (EFORBIDDEN); EINVALID for a bad report.
 func (a *App) ReportDrift(ctx context.Context, site string, r pactum.DriftReport) error {
 	u, err := actor(ctx)
 	if err != nil {
