@@ -27,29 +27,21 @@ func (tx *Tx) InsertDriftReport(ctx context.Context, d *pactum.SiteDrift) error 
 
 // ListDriftReports implements pactum.SiteOpsQueries.
 func (q *queries) ListDriftReports(ctx context.Context, site string, limit int) ([]*pactum.SiteDrift, int, error) {
-	var n int
-	if err := q.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM drift_reports WHERE site = $1`, site).Scan(&n); err != nil {
-		return nil, 0, fmt.Errorf("count drift reports: %w", mapError(err))
-	}
-	out := []*pactum.SiteDrift{}
-	err := eachRow(ctx, q.q, `SELECT id, site, cluster, items, reported_by, reported_at FROM drift_reports WHERE site = $1
-		ORDER BY reported_at DESC, id DESC LIMIT $2`, []any{site, limit}, func(rows *sql.Rows) error {
-		d := &pactum.SiteDrift{}
-		var items string
-		if err := rows.Scan(&d.ID, &d.Site, &d.Cluster, &items, &d.ReportedBy, &d.ReportedAt); err != nil {
-			return err
-		}
-		if err := json.Unmarshal([]byte(items), &d.Items); err != nil {
-			return fmt.Errorf("drift report %s: %w", d.ID, err)
-		}
-		d.ReportedAt = d.ReportedAt.UTC()
-		out = append(out, d)
-		return nil
-	})
-	if err != nil {
-		return nil, 0, fmt.Errorf("list drift reports: %w", mapError(err))
-	}
-	return out, n, nil
+	var w where
+	w.add("site = ?", site)
+	return listCounted(ctx, q.q, "list drift reports", `SELECT id, site, cluster, items, reported_by, reported_at FROM drift_reports`,
+		&w, "reported_at DESC, id DESC", limit, 0, func(row scanner, _ ...any) (*pactum.SiteDrift, error) {
+			d := &pactum.SiteDrift{}
+			var items string
+			if err := row.Scan(&d.ID, &d.Site, &d.Cluster, &items, &d.ReportedBy, &d.ReportedAt); err != nil {
+				return nil, err
+			}
+			if err := json.Unmarshal([]byte(items), &d.Items); err != nil {
+				return nil, fmt.Errorf("drift report %s: %w", d.ID, err)
+			}
+			d.ReportedAt = d.ReportedAt.UTC()
+			return d, nil
+		})
 }
 
 // NoteUsageBatch implements pactum.SiteOpsWrites.

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/pactum/pactum"
 )
@@ -83,15 +84,7 @@ func (a *App) UsageIngestStatus(ctx context.Context, site string) ([]pactum.Usag
 	for c := range leased {
 		out = append(out, pactum.UsageCluster{Cluster: c, Site: site})
 	}
-	slices.SortFunc(out, func(x, y pactum.UsageCluster) int {
-		switch {
-		case x.Cluster < y.Cluster:
-			return -1
-		case x.Cluster > y.Cluster:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(out, func(x, y pactum.UsageCluster) int { return strings.Compare(x.Cluster, y.Cluster) })
 	return out, nil
 }
 
