@@ -131,10 +131,5 @@ var funcs = template.FuncMap{
 		return number(float64(n)) + " " + word + "s"
 	},
 	"overdue": func(o *pactum.Obligation, now time.Time) bool { return o.IsOverdue(now) },
-	"short": func(s string) string {
-		if len(s) > 8 {
-			return s[len(s)-8:]
-		}
-		return s
-	},
+	"short": short,
 }
