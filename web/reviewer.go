@@ -89,6 +89,7 @@ func (p *Portal) reviewerQueue(r *http.Request, u *pactum.User, now time.Time) (
 	return q, nil
 }
 
+// short is the last 8 characters of an ID, as the pages show IDs.
 func short(s string) string {
 	if len(s) > 8 {
 		return s[len(s)-8:]
