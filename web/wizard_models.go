@@ -77,14 +77,15 @@ func percentOf(flop, threshold float64) string {
 func newComputeChart(name string, mc *pactum.ModelCompute) computeChart {
 	f := mc.Cumulative
 	c := computeChart{Width: chartWidth, Pad: computePad, Track: chartWidth - 2*computePad, Has: true, Display: f.Display, Low: pactum.TwoSF(f.Low), Hi: pactum.TwoSF(f.High),
-		Of23: percentOf(f.FLOP, 1e23), Of25: percentOf(f.FLOP, 1e25)}
+		Of23: percentOf(f.FLOP, pactum.GPAIThresholdFLOP), Of25: percentOf(f.FLOP, pactum.SystemicRiskThresholdFLOP)}
 	c.BarWidth = computeX(f.FLOP) - computePad
 	c.BandX = computeX(f.Low)
 	c.BandWidth = math.Max(0, computeX(f.High)-c.BandX)
 	for e := int(computeAxisFrom); e <= int(computeAxisTo); e += 2 {
 		c.Ticks = append(c.Ticks, chartLine{X: computeX(math.Pow(10, float64(e))), Label: superscript(e)})
 	}
-	c.Lines = []chartLine{{X: computeX(1e23), Label: superscript(23) + " general-purpose"}, {X: computeX(1e25), Label: superscript(25) + " systemic risk"}}
+	c.Lines = []chartLine{{X: computeX(pactum.GPAIThresholdFLOP), Label: superscript(23) + " general-purpose"},
+		{X: computeX(pactum.SystemicRiskThresholdFLOP), Label: superscript(25) + " systemic risk"}}
 	c.Alt = fmt.Sprintf("%s: cumulative training compute %s FLOP (between %s and %s with the ±30 %% margin), %s of 10^23 FLOP and %s of 10^25 FLOP.",
 		name, f.Display, c.Low, c.Hi, c.Of23, c.Of25)
 	return c
