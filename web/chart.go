@@ -131,5 +131,5 @@ var funcs = template.FuncMap{
 		return number(float64(n)) + " " + word + "s"
 	},
 	"overdue": func(o *pactum.Obligation, now time.Time) bool { return o.IsOverdue(now) },
-	"short": short,
+	"short":   short,
 }
