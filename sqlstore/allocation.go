@@ -76,7 +76,7 @@ func (tx *Tx) InsertAllocation(ctx context.Context, a *pactum.Allocation, callID
 	if err != nil {
 		return fmt.Errorf("encode conditions: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO allocations (`+allocationColumns+`, call_id)
+	if err := tx.execLater(ctx, `INSERT INTO allocations (`+allocationColumns+`, call_id)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 		a.ID, a.ProposalID, a.OrganizationID, a.SystemID, a.Amount, a.Unit, a.StartsAt, a.EndsAt, a.State,
 		string(condJSON), a.CreatedAt, a.UpdatedAt, a.Version, callID); err != nil {

@@ -19,6 +19,9 @@ func (tx *Tx) copyFrom(ctx context.Context, table string, cols []string, n int, 
 	if tx.conn == nil {
 		return errors.New("copy: not a PostgreSQL transaction")
 	}
+	if err := tx.flush(ctx); err != nil {
+		return err
+	}
 	return tx.conn.Raw(func(dc any) error {
 		c, ok := dc.(*stdlib.Conn)
 		if !ok {

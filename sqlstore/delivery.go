@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -32,7 +33,7 @@ func scanDelivery(row scanner, extra ...any) (*pactum.Delivery, error) {
 // event key) is taken.
 func (tx *Tx) InsertDeliveries(ctx context.Context, ds []*pactum.Delivery) error {
 	for _, d := range ds {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO notification_deliveries (id, notification_id, channel, target, event_key, kind,
+		if err := tx.execLater(ctx, `INSERT INTO notification_deliveries (id, notification_id, channel, target, event_key, kind,
 			state, attempts, next_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9)
 			ON CONFLICT (channel, target, event_key) DO NOTHING`,
 			d.ID, d.NotificationID, d.Channel, d.Target, d.EventKey, d.Kind, d.State, d.NextAt, d.CreatedAt); err != nil {
@@ -263,8 +264,34 @@ func (q *queries) ListWebhookSubscriptions(ctx context.Context) ([]*pactum.Webho
 	return out, rows.Err()
 }
 
+// ListWebhookSubscriptions, in a transaction, reads the subscriptions once:
+// every notification the transaction writes looks them up. The read needs
+// none of the transaction's queued writes (pipeline.go) sent first: none
+// of them touches the subscriptions.
+func (tx *Tx) ListWebhookSubscriptions(ctx context.Context) ([]*pactum.WebhookSubscription, error) {
+	if !tx.webhooksRead {
+		err := tx.readIndependent(func() error {
+			subs, err := tx.queries.ListWebhookSubscriptions(ctx)
+			tx.webhooks = subs
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		tx.webhooksRead = true
+	}
+	out := make([]*pactum.WebhookSubscription, len(tx.webhooks))
+	for i, s := range tx.webhooks {
+		c := *s
+		c.Kinds = slices.Clone(s.Kinds)
+		out[i] = &c
+	}
+	return out, nil
+}
+
 // InsertWebhookSubscription stores s with its secret.
 func (tx *Tx) InsertWebhookSubscription(ctx context.Context, s *pactum.WebhookSubscription) error {
+	tx.webhooksRead = false
 	if _, err := tx.ExecContext(ctx, `INSERT INTO webhook_subscriptions (id, name, site, url, kinds, secret, created_by, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, s.ID, s.Name, s.Site, s.URL, strings.Join(s.Kinds, ","), s.Secret,
 		s.CreatedBy, s.CreatedAt); err != nil {
@@ -276,6 +303,7 @@ func (tx *Tx) InsertWebhookSubscription(ctx context.Context, s *pactum.WebhookSu
 // DeleteWebhookSubscription removes a subscription and its pending
 // deliveries (delivered and dead ones stay, as history).
 func (tx *Tx) DeleteWebhookSubscription(ctx context.Context, id string) error {
+	tx.webhooksRead = false
 	if _, err := tx.ExecContext(ctx, `DELETE FROM notification_deliveries WHERE channel = $1 AND target = $2 AND state = $3`,
 		pactum.ChannelWebhook, id, pactum.DeliveryPending); err != nil {
 		return fmt.Errorf("delete webhook deliveries: %w", mapError(err))

@@ -16,7 +16,7 @@ const notificationColumns = `id, user_id, proposal_id, kind, subject, body, crea
 
 // InsertNotification stores a notification.
 func (tx *Tx) InsertNotification(ctx context.Context, n *pactum.Notification) error {
-	if _, err := tx.ExecContext(ctx, `INSERT INTO notifications (`+notificationColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL)`,
+	if err := tx.execLater(ctx, `INSERT INTO notifications (`+notificationColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL)`,
 		n.ID, n.UserID, n.ProposalID, n.Kind, n.Subject, n.Body, n.CreatedAt); err != nil {
 		return fmt.Errorf("insert notification: %w", mapError(err))
 	}

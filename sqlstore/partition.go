@@ -129,7 +129,10 @@ func (tx *Tx) ensurePartitions(ctx context.Context, periods []int32) error {
 	if len(missing) == 0 {
 		return nil
 	}
-	if err := makePartitions(ctx, tx.tx, missing); err != nil {
+	if err := tx.flush(ctx); err != nil {
+		return err
+	}
+	if err := makePartitions(ctx, tx.conn, missing); err != nil {
 		return mapError(err)
 	}
 	tx.onCommit(func() { tx.db.parts.add(missing) })

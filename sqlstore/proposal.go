@@ -173,7 +173,7 @@ func (tx *Tx) InsertProposal(ctx context.Context, p *pactum.Proposal) error {
 	if err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO proposals (`+proposalColumns+`)
+	if err := tx.execLater(ctx, `INSERT INTO proposals (`+proposalColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
 		p.ID, p.CallID, p.OrganizationID, p.ApplicantID, p.Mode, p.Title, p.State, string(content), screening, decision, override,
 		nullTime(p.SubmittedAt), nullTime(p.DecisionDueAt), p.CreatedAt, p.UpdatedAt, p.Version); err != nil {
@@ -197,13 +197,13 @@ func (tx *Tx) putOutcomes(ctx context.Context, p *pactum.Proposal, fresh bool) e
 	if p.Screening != nil {
 		screening = string(p.Screening.Outcome)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO proposal_outcomes (proposal_id, call_id, screening, decision) VALUES ($1, $2, $3, $4)
+	if err := tx.execLater(ctx, `INSERT INTO proposal_outcomes (proposal_id, call_id, screening, decision) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (proposal_id) DO UPDATE SET call_id = excluded.call_id, screening = excluded.screening, decision = excluded.decision`,
 		p.ID, p.CallID, screening, string(pactum.DecisionOutcomeOf(p))); err != nil {
 		return fmt.Errorf("proposal outcomes %s: %w", p.ID, mapError(err))
 	}
 	if !fresh {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM proposal_rules WHERE proposal_id = $1`, p.ID); err != nil {
+		if err := tx.execLater(ctx, `DELETE FROM proposal_rules WHERE proposal_id = $1`, p.ID); err != nil {
 			return fmt.Errorf("proposal rules %s: %w", p.ID, mapError(err))
 		}
 	}
@@ -212,21 +212,50 @@ func (tx *Tx) putOutcomes(ctx context.Context, p *pactum.Proposal, fresh bool) e
 	}
 	var seen []string
 	for _, f := range p.Screening.Findings {
-		if f.RuleID == "" || slices.Contains(seen, f.RuleID) {
-			continue
+		if f.RuleID != "" && !slices.Contains(seen, f.RuleID) {
+			seen = append(seen, f.RuleID)
 		}
-		seen = append(seen, f.RuleID)
-		if _, err := tx.ExecContext(ctx, `INSERT INTO proposal_rules (proposal_id, rule_id, call_id) VALUES ($1, $2, $3)`,
-			p.ID, f.RuleID, p.CallID); err != nil {
+	}
+	// One statement for the rules, up to maxRuleRows a statement: a
+	// screening fires a handful, and a statement per rule cost more than
+	// its row (binding, executor start, on PostgreSQL a message each).
+	for rest := seen; len(rest) > 0; {
+		n := min(len(rest), maxRuleRows)
+		args := make([]any, 0, 2+n)
+		args = append(args, p.ID, p.CallID)
+		for _, id := range rest[:n] {
+			args = append(args, id)
+		}
+		if err := tx.execLater(ctx, ruleInserts[n-1], args...); err != nil {
 			return fmt.Errorf("proposal rules %s: %w", p.ID, mapError(err))
 		}
+		rest = rest[n:]
 	}
 	return nil
 }
 
+// maxRuleRows bounds the fired rules one INSERT writes.
+const maxRuleRows = 16
+
+// ruleInserts[n-1] inserts n rules fired on proposal $1 of call $2, the
+// rules' ids from $3 on.
+var ruleInserts = func() []string {
+	out := make([]string, maxRuleRows)
+	var sb strings.Builder
+	sb.WriteString(`INSERT INTO proposal_rules (proposal_id, rule_id, call_id) VALUES `)
+	for i := range maxRuleRows {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		fmt.Fprintf(&sb, "($1, $%d, $2)", i+3)
+		out[i] = sb.String()
+	}
+	return out
+}()
+
 func (tx *Tx) insertRequests(ctx context.Context, p *pactum.Proposal) error {
 	for _, r := range p.Requests {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO proposal_requests (proposal_id, system_id, amount, storage_tb, support) VALUES ($1, $2, $3, $4, $5)`,
+		if err := tx.execLater(ctx, `INSERT INTO proposal_requests (proposal_id, system_id, amount, storage_tb, support) VALUES ($1, $2, $3, $4, $5)`,
 			p.ID, r.SystemID, r.Amount, r.StorageTB, r.Support); err != nil {
 			return fmt.Errorf("insert request: %w", mapError(err))
 		}

@@ -75,7 +75,7 @@ func (tx *Tx) PutProposalFacts(ctx context.Context, f *pactum.ProposalFacts) err
 	if f.Grants == nil {
 		grants = []byte("[]")
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO proposal_facts (`+factsColumns+`, derived)
+	err = tx.execLater(ctx, `INSERT INTO proposal_facts (`+factsColumns+`, derived)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
 		ON CONFLICT (proposal_id) DO UPDATE SET call_id = excluded.call_id, organization_id = excluded.organization_id,
 		mode = excluded.mode, state = excluded.state, submitted_at = excluded.submitted_at, decision_due_at = excluded.decision_due_at,

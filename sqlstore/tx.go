@@ -61,6 +61,24 @@ type Tx struct {
 	usagePlaces map[string]map[string]int32
 	// conn is the connection a PostgreSQL transaction runs on.
 	conn *sql.Conn
+	// later holds writes queued by execLater (PostgreSQL), sent together
+	// as one pipelined batch before the transaction's next statement or
+	// its commit (pipeline.go).
+	later []laterStmt
+	// opened is set once the transaction's BEGIN was sent (PostgreSQL),
+	// until its COMMIT succeeded: a rollback must then end it.
+	opened bool
+	// failed is the error of a pipelined batch: the transaction is
+	// aborted, and every later statement returns it.
+	failed error
+	// webhooks memoizes ListWebhookSubscriptions for the transaction
+	// (read once however many notifications it enqueues); webhooksRead
+	// tells an empty list from one not read.
+	webhooks     []*pactum.WebhookSubscription
+	webhooksRead bool
+	// independent is set while a read runs that depends on none of the
+	// queued writes, so it need not send them first.
+	independent bool
 	// req is the group-commit request the transaction runs for (SQLite).
 	req   *writeRequest
 	ended bool
@@ -95,18 +113,17 @@ func (db *DB) begin(ctx context.Context, actor *pactum.User) (*Tx, error) {
 		return db.group.begin(ctx, actor)
 	}
 	// The transaction runs on a connection of its own, so that bulk
-	// writes can use the connection's COPY protocol (copyFrom).
+	// writes can use the connection's COPY protocol (copyFrom). It is
+	// opened by a BEGIN queued like a write, sent with its first
+	// statements, and closed by a COMMIT sent with its last (pipeline.go):
+	// database/sql's transaction would make each a round trip of its own.
 	conn, err := db.w.Conn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("begin: %w", err)
 	}
-	sqlTx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		conn.Close()
-		return nil, fmt.Errorf("begin: %w", err)
-	}
-	tx := db.newTx(ctx, sqlTx, actor)
+	tx := db.newTx(ctx, nil, actor)
 	tx.conn = conn
+	tx.later = append(tx.later, laterStmt{query: "BEGIN"})
 	return tx, nil
 }
 
@@ -134,14 +151,13 @@ func (tx *Tx) Commit() error {
 		}
 		return <-tx.req.done
 	}
+	if err == nil {
+		err = tx.commitPipelined(tx.ctx)
+	}
 	if err != nil {
-		tx.tx.Rollback()
+		tx.rollbackPipelined()
 		tx.finish()
 		return err
-	}
-	if err := tx.tx.Commit(); err != nil {
-		tx.finish()
-		return fmt.Errorf("commit: %w", mapError(err))
 	}
 	tx.finish()
 	tx.done()
@@ -165,7 +181,7 @@ func (tx *Tx) Rollback() error {
 		tx.req.end <- errRolledBack
 		return nil
 	}
-	err := tx.tx.Rollback()
+	err := tx.rollbackPipelined()
 	tx.finish()
 	return err
 }
@@ -231,7 +247,7 @@ func (tx *Tx) seal(ctx context.Context) error {
 		}
 	}
 	if tx.head == nil {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO audit_pending (events) VALUES ($1)`, encodePending(tx.events)); err != nil {
+		if err := tx.execLater(ctx, `INSERT INTO audit_pending (events) VALUES ($1)`, encodePending(tx.events)); err != nil {
 			return fmt.Errorf("audit insert: %w", mapError(err))
 		}
 		tx.pending = true
@@ -305,6 +321,9 @@ func (db *DB) cachedStmt(query string) *sql.Stmt {
 	return db.stmts[query]
 }
 
+// stmt returns query's cached statement in the transaction, or nil (to be
+// prepared once the transaction ends). SQLite only: on PostgreSQL pgx
+// prepares and caches each statement on its connection by itself.
 func (tx *Tx) stmt(ctx context.Context, query string) *sql.Stmt {
 	if st := tx.db.cachedStmt(query); st != nil {
 		return tx.tx.StmtContext(ctx, st)
@@ -314,15 +333,33 @@ func (tx *Tx) stmt(ctx context.Context, query string) *sql.Stmt {
 }
 
 // ExecContext runs query in the transaction, through the statement cache.
+// On PostgreSQL, with writes queued by execLater, it is sent last in their
+// batch, which answers for it.
 func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if tx.failed != nil {
+		return nil, tx.failed
+	}
+	if tx.conn != nil {
+		if len(tx.later) > 0 {
+			return tx.sendLater(ctx, &laterStmt{query, args})
+		}
+		return tx.conn.ExecContext(ctx, query, args...)
+	}
 	if st := tx.stmt(ctx, query); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
 	return tx.tx.ExecContext(ctx, query, args...)
 }
 
-// QueryContext runs query in the transaction, through the statement cache.
+// QueryContext runs query in the transaction, through the statement cache,
+// once the writes queued before it are sent.
 func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if err := tx.flushForRead(ctx); err != nil {
+		return nil, err
+	}
+	if tx.conn != nil {
+		return tx.conn.QueryContext(ctx, query, args...)
+	}
 	if st := tx.stmt(ctx, query); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
@@ -330,8 +367,17 @@ func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql
 }
 
 // QueryRowContext runs query in the transaction, through the statement
-// cache.
+// cache, once the writes queued before it are sent.
 func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if err := tx.flushForRead(ctx); err != nil {
+		// A *sql.Row carries only the error of its query's start, which
+		// the pool takes from the context before it picks a connection:
+		// this one reports err, and no connection is touched.
+		return tx.db.w.QueryRowContext(failedContext{ctx, err}, query, args...)
+	}
+	if tx.conn != nil {
+		return tx.conn.QueryRowContext(ctx, query, args...)
+	}
 	if st := tx.stmt(ctx, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}

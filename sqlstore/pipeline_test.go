@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package sqlstore_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/pactum/pactum"
+	"github.com/pactum/pactum/sqlstore"
+	"github.com/pactum/pactum/sqlstore/storetest"
+)
+
+// TestPipelinedWrites: writes queued in a transaction (on PostgreSQL sent
+// in one batch with the next statement, pipeline.go) are seen by its later
+// reads and stored at commit; a queued write that fails reports its own
+// error (not "transaction aborted") from the statement that sends it and
+// from the commit, and nothing of the transaction is stored.
+func TestPipelinedWrites(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, dialect string) {
+		ctx := context.Background()
+		db := storetest.Open(t, dialect, sqlstore.Options{})
+		f := storetest.Seed(t, db, time.Now())
+		note := func() *pactum.Notification {
+			return &pactum.Notification{ID: uuid.NewString(), UserID: f.ApplicantA.ID, Kind: pactum.NotifyScreening,
+				Subject: "s", Body: "b", CreatedAt: time.Now().UTC().Truncate(time.Microsecond)}
+		}
+
+		// Queued writes, then a read in the same transaction: it sees them.
+		tx, err := db.Begin(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, b := note(), note()
+		for _, n := range []*pactum.Notification{a, b} {
+			if err := tx.InsertNotification(ctx, n); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := tx.GetNotification(ctx, b.ID)
+		if err != nil || got.ID != b.ID {
+			t.Fatalf("read after queued writes: %+v, %v", got, err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range []*pactum.Notification{a, b} {
+			if _, err := db.GetNotification(ctx, n.ID); err != nil {
+				t.Fatalf("committed notification %s: %v", n.ID, err)
+			}
+		}
+
+		// A queued write that fails: a duplicate key, then a read.
+		tx, err = db.Begin(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		c := note()
+		if err := tx.InsertNotification(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		dup := *a
+		err = tx.InsertNotification(ctx, &dup) // SQLite fails here; PostgreSQL queues it
+		if err == nil {
+			_, err = tx.GetNotification(ctx, c.ID) // sends the queue
+		}
+		if pactum.ErrorCode(err) != pactum.ECONFLICT {
+			t.Fatalf("duplicate insert: %v, want a conflict", err)
+		}
+		if dialect == sqlstore.Postgres {
+			// Every later statement, and the commit, report the cause.
+			if _, err := tx.GetUser(ctx, f.ApplicantA.ID); pactum.ErrorCode(err) != pactum.ECONFLICT {
+				t.Fatalf("read after the failed batch: %v, want the conflict", err)
+			}
+			if err := tx.InsertNotification(ctx, note()); pactum.ErrorCode(err) != pactum.ECONFLICT {
+				t.Fatalf("write after the failed batch: %v, want the conflict", err)
+			}
+			if err := tx.Commit(); pactum.ErrorCode(err) != pactum.ECONFLICT {
+				t.Fatalf("commit after the failed batch: %v, want the conflict", err)
+			}
+		} else {
+			tx.Rollback()
+		}
+		if _, err := db.GetNotification(ctx, c.ID); pactum.ErrorCode(err) != pactum.ENOTFOUND {
+			t.Fatalf("notification of the failed transaction: %v, want not found", err)
+		}
+	})
+}
