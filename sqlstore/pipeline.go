@@ -87,7 +87,9 @@ func (tx *Tx) flushForRead(ctx context.Context) error {
 // readIndependent runs fn, whose reads depend on none of the writes queued
 // in the transaction, without sending the queue first: they may then be
 // sent with a later statement. Only for reads of tables no queued write
-// touches.
+// touches. Such a read may even run before the transaction's BEGIN is
+// sent, outside it; at READ COMMITTED, where each statement reads what was
+// committed when it started, it reads the same either way.
 func (tx *Tx) readIndependent(fn func() error) error {
 	tx.independent = true
 	defer func() { tx.independent = false }()
