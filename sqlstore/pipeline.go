@@ -22,14 +22,14 @@ import (
 // far more than the insert: profiled under BenchmarkSubmitHTTP, PostgreSQL
 // spent two thirds of its CPU time in the kernel (receiving, sending,
 // waking), and pactum a sixth of its own flushing statements to the
-// socket. So the writes
-// whose result the use case does not need go through execLater, which only
-// queues them; the queue is sent as one pipelined batch (pgx.Batch) just
-// before the transaction's next statement, with that statement last in the
-// batch when it is a write or returns one row, or with the COMMIT. The
-// transaction's BEGIN is queued the same way: a submission makes three
-// round trips (its writes up to the capacity reservation, the webhook
-// subscriptions, the rest with the commit) where it made twenty-two.
+// socket. So the writes whose result the use case does not need go
+// through execLater, which only queues them; the queue is sent as one
+// pipelined batch (pgx.Batch) just before the transaction's next
+// statement, with that statement last in the batch when it is a write or
+// returns one row, or with the COMMIT. The transaction's BEGIN is queued
+// the same way: a submission makes three round trips (its writes up to the
+// capacity reservation, the webhook subscriptions, the rest with the
+// commit) where it made twenty-two.
 //
 // Nothing changes for the use case but when it learns of a failed write:
 // a queued insert that fails (a constraint) fails the statement that sends
