@@ -90,3 +90,63 @@ func TestPipelinedWrites(t *testing.T) {
 		}
 	})
 }
+
+// TestPipelinedCancel: a use case whose context ends (the client went
+// away) is kept whole or not at all, and the connection it held does not
+// come back to the pool inside a transaction: the next transaction on a
+// one-connection pool works. On PostgreSQL, writes still queued when the
+// context ends are never sent, so the commit fails and nothing is stored.
+func TestPipelinedCancel(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, dialect string) {
+		db := storetest.Open(t, dialect, sqlstore.Options{MaxConns: 1})
+		f := storetest.Seed(t, db, time.Now())
+		note := func() *pactum.Notification {
+			return &pactum.Notification{ID: uuid.NewString(), UserID: f.ApplicantA.ID, Kind: pactum.NotifyScreening,
+				Subject: "s", Body: "b", CreatedAt: time.Now().UTC().Truncate(time.Microsecond)}
+		}
+		for _, sendFirst := range []bool{false, true} {
+			ctx, cancel := context.WithCancel(context.Background())
+			tx, err := db.Begin(ctx, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sendFirst {
+				// The BEGIN is sent: the connection is inside a
+				// transaction when the context ends.
+				if _, err := tx.GetUser(ctx, f.ApplicantA.ID); err != nil {
+					t.Fatal(err)
+				}
+			}
+			n := note()
+			if err := tx.InsertNotification(ctx, n); err != nil {
+				t.Fatal(err)
+			}
+			cancel()
+			commitErr := tx.Commit()
+			tx.Rollback()
+			if dialect == sqlstore.Postgres && commitErr == nil {
+				t.Fatalf("commit with queued writes after the context ended (sent first %v): no error", sendFirst)
+			}
+			_, err = db.GetNotification(context.Background(), n.ID)
+			if stored := err == nil; stored != (commitErr == nil) {
+				t.Fatalf("sent first %v: commit error %v, but stored %v (%v)", sendFirst, commitErr, stored, err)
+			}
+		}
+		// The pool's one connection is usable: a transaction commits.
+		ctx := context.Background()
+		tx, err := db.Begin(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := note()
+		if err := tx.InsertNotification(ctx, n); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatalf("commit after cancelled transactions: %v", err)
+		}
+		if _, err := db.GetNotification(ctx, n.ID); err != nil {
+			t.Fatalf("committed notification: %v", err)
+		}
+	})
+}
