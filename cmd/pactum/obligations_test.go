@@ -37,6 +37,14 @@ func TestObligationsCLI(t *testing.T) {
 	if code, _, stderr := cli(t, nil, "serve", "--data", dir, "--sweep-interval", "-1s"); code != exitInvalid {
 		t.Errorf("serve with a negative interval: %d %s", code, stderr)
 	}
+	for _, n := range []string{"1", "1001", "-3"} {
+		if code, _, stderr := cli(t, nil, "serve", "--data", dir, "--db-max-conns", n); code != exitInvalid || !strings.Contains(stderr, "--db-max-conns "+n+": give a number of connections from 2 to 1000") {
+			t.Errorf("serve with --db-max-conns %s: %d %s", n, code, stderr)
+		}
+	}
+	if code, _, stderr := cli(t, map[string]string{"PACTUM_DB_MAX_CONNS": "0"}, "serve", "--data", dir); code != exitInvalid || !strings.Contains(stderr, "--db-max-conns 0") {
+		t.Errorf("serve with PACTUM_DB_MAX_CONNS=0: %d %s", code, stderr)
+	}
 	mgr := map[string]string{"PACTUM_SERVER": serveData(t, dir, "--obligations", terms, "--sweep-interval", "50ms"), "PACTUM_TOKEN": boot.Token}
 	org := createAleph(t, mgr)
 	var call struct {

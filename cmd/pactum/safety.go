@@ -145,9 +145,10 @@ func reportSchema(cmd *cobra.Command, e *env, out map[string]any, schemaErr erro
 }
 
 // openAppWaiting is openApp for serve: it waits up to wait for an
-// unreachable database (openWaiting).
-func openAppWaiting(ctx context.Context, dsn string, logger *slog.Logger, rulesDir string, wait time.Duration, opts ...func(*usecase.Config)) (*app, error) {
-	db, err := openWaiting(ctx, dsn, sqlstore.Options{Logger: logger, Now: time.Now}, wait)
+// unreachable database (openWaiting), and keeps at most maxConns
+// PostgreSQL connections (0: sqlstore's default).
+func openAppWaiting(ctx context.Context, dsn string, logger *slog.Logger, rulesDir string, wait time.Duration, maxConns int, opts ...func(*usecase.Config)) (*app, error) {
+	db, err := openWaiting(ctx, dsn, sqlstore.Options{Logger: logger, Now: time.Now, MaxConns: maxConns}, wait)
 	if err != nil {
 		return nil, err
 	}
@@ -159,7 +160,30 @@ func openAppWaiting(ctx context.Context, dsn string, logger *slog.Logger, rulesD
 	return a, nil
 }
 
-// dbWaitFlag adds serve's --db-wait.
+// dbWaitFlag adds serve's --db-wait and --db-max-conns.
 func dbWaitFlag(cmd *cobra.Command) {
 	cmd.Flags().Duration("db-wait", 2*time.Minute, "how long to wait for an unreachable database at start, retrying, before giving up (0: do not wait)")
+	cmd.Flags().Int("db-max-conns", defaultMaxConns, fmt.Sprintf("most PostgreSQL connections this server keeps (%d to %d; one more for health probes); instances sharing a database together need fewer than its max_connections; ignored on SQLite", minMaxConns, maxMaxConns))
+}
+
+// The bounds of --db-max-conns. Below two a transaction could wait forever
+// for the connection that holds the instance's lock (sqlstore, instance.go);
+// the upper bound only catches typing slips, PostgreSQL's own default
+// being 100.
+const (
+	defaultMaxConns = 16
+	minMaxConns     = 2
+	maxMaxConns     = 1000
+)
+
+// dbMaxConns reads --db-max-conns.
+func dbMaxConns(cmd *cobra.Command) (int, error) {
+	n, err := cmd.Flags().GetInt("db-max-conns")
+	if err != nil {
+		return 0, pactum.Errorf(pactum.EINVALID, "--db-max-conns: %v", err)
+	}
+	if n < minMaxConns || n > maxMaxConns {
+		return 0, pactum.Errorf(pactum.EINVALID, "--db-max-conns %d: give a number of connections from %d to %d", n, minMaxConns, maxMaxConns)
+	}
+	return n, nil
 }

@@ -88,7 +88,11 @@ an access manager's or auditor's token unless --metrics-public.`,
 				return err
 			}
 			dbWait, _ := cmd.Flags().GetDuration("db-wait")
-			a, err := openAppWaiting(cmd.Context(), dsn, logger, rules, dbWait, silentAfter, func(c *usecase.Config) {
+			maxConns, err := dbMaxConns(cmd)
+			if err != nil {
+				return err
+			}
+			a, err := openAppWaiting(cmd.Context(), dsn, logger, rules, dbWait, maxConns, silentAfter, func(c *usecase.Config) {
 				c.DocumentKey, c.AlertFractions = docKey, fractions
 				c.TokenDefaultTTL, c.TokenMaxTTL = tokenTTL, tokenMaxTTL
 				if terms != nil {
