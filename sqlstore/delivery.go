@@ -269,16 +269,16 @@ func (q *queries) ListWebhookSubscriptions(ctx context.Context) ([]*pactum.Webho
 // none of the transaction's queued writes (pipeline.go) sent first: none
 // of them touches the subscriptions.
 func (tx *Tx) ListWebhookSubscriptions(ctx context.Context) ([]*pactum.WebhookSubscription, error) {
-	if !tx.webhooksRead {
-		err := tx.readIndependent(func() error {
-			subs, err := tx.queries.ListWebhookSubscriptions(ctx)
-			tx.webhooks = subs
+	if tx.webhooks == nil {
+		var subs []*pactum.WebhookSubscription
+		err := tx.readIndependent(func() (err error) {
+			subs, err = tx.queries.ListWebhookSubscriptions(ctx)
 			return err
 		})
 		if err != nil {
 			return nil, err
 		}
-		tx.webhooksRead = true
+		tx.webhooks = subs // never nil: the query answers an empty list
 	}
 	out := make([]*pactum.WebhookSubscription, len(tx.webhooks))
 	for i, s := range tx.webhooks {
@@ -291,7 +291,7 @@ func (tx *Tx) ListWebhookSubscriptions(ctx context.Context) ([]*pactum.WebhookSu
 
 // InsertWebhookSubscription stores s with its secret.
 func (tx *Tx) InsertWebhookSubscription(ctx context.Context, s *pactum.WebhookSubscription) error {
-	tx.webhooksRead = false
+	tx.webhooks = nil
 	if _, err := tx.ExecContext(ctx, `INSERT INTO webhook_subscriptions (id, name, site, url, kinds, secret, created_by, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, s.ID, s.Name, s.Site, s.URL, strings.Join(s.Kinds, ","), s.Secret,
 		s.CreatedBy, s.CreatedAt); err != nil {
@@ -303,7 +303,7 @@ func (tx *Tx) InsertWebhookSubscription(ctx context.Context, s *pactum.WebhookSu
 // DeleteWebhookSubscription removes a subscription and its pending
 // deliveries (delivered and dead ones stay, as history).
 func (tx *Tx) DeleteWebhookSubscription(ctx context.Context, id string) error {
-	tx.webhooksRead = false
+	tx.webhooks = nil
 	if _, err := tx.ExecContext(ctx, `DELETE FROM notification_deliveries WHERE channel = $1 AND target = $2 AND state = $3`,
 		pactum.ChannelWebhook, id, pactum.DeliveryPending); err != nil {
 		return fmt.Errorf("delete webhook deliveries: %w", mapError(err))

@@ -24,10 +24,7 @@ func TestPipelinedWrites(t *testing.T) {
 		ctx := context.Background()
 		db := storetest.Open(t, dialect, sqlstore.Options{})
 		f := storetest.Seed(t, db, time.Now())
-		note := func() *pactum.Notification {
-			return &pactum.Notification{ID: uuid.NewString(), UserID: f.ApplicantA.ID, Kind: pactum.NotifyScreening,
-				Subject: "s", Body: "b", CreatedAt: time.Now().UTC().Truncate(time.Microsecond)}
-		}
+		note := func() *pactum.Notification { return newNote(f.ApplicantA.ID) }
 
 		// Queued writes, then a read in the same transaction: it sees them.
 		tx, err := db.Begin(ctx, nil)
@@ -100,10 +97,7 @@ func TestPipelinedCancel(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, dialect string) {
 		db := storetest.Open(t, dialect, sqlstore.Options{MaxConns: 1})
 		f := storetest.Seed(t, db, time.Now())
-		note := func() *pactum.Notification {
-			return &pactum.Notification{ID: uuid.NewString(), UserID: f.ApplicantA.ID, Kind: pactum.NotifyScreening,
-				Subject: "s", Body: "b", CreatedAt: time.Now().UTC().Truncate(time.Microsecond)}
-		}
+		note := func() *pactum.Notification { return newNote(f.ApplicantA.ID) }
 		for _, sendFirst := range []bool{false, true} {
 			ctx, cancel := context.WithCancel(context.Background())
 			tx, err := db.Begin(ctx, nil)
@@ -149,4 +143,10 @@ func TestPipelinedCancel(t *testing.T) {
 			t.Fatalf("committed notification: %v", err)
 		}
 	})
+}
+
+// newNote is a fresh notification to userID.
+func newNote(userID string) *pactum.Notification {
+	return &pactum.Notification{ID: uuid.NewString(), UserID: userID, Kind: pactum.NotifyScreening,
+		Subject: "s", Body: "b", CreatedAt: time.Now().UTC().Truncate(time.Microsecond)}
 }

@@ -239,19 +239,8 @@ const maxRuleRows = 16
 
 // ruleInserts[n-1] inserts n rules fired on proposal $1 of call $2, the
 // rules' ids from $3 on.
-var ruleInserts = func() []string {
-	out := make([]string, maxRuleRows)
-	var sb strings.Builder
-	sb.WriteString(`INSERT INTO proposal_rules (proposal_id, rule_id, call_id) VALUES `)
-	for i := range maxRuleRows {
-		if i > 0 {
-			sb.WriteString(", ")
-		}
-		fmt.Fprintf(&sb, "($1, $%d, $2)", i+3)
-		out[i] = sb.String()
-	}
-	return out
-}()
+var ruleInserts = multiRowInserts(`INSERT INTO proposal_rules (proposal_id, rule_id, call_id) VALUES `, maxRuleRows,
+	func(i int) string { return fmt.Sprintf("($1, $%d, $2)", i+3) })
 
 func (tx *Tx) insertRequests(ctx context.Context, p *pactum.Proposal) error {
 	for _, r := range p.Requests {

@@ -72,10 +72,9 @@ type Tx struct {
 	// aborted, and every later statement returns it.
 	failed error
 	// webhooks memoizes ListWebhookSubscriptions for the transaction
-	// (read once however many notifications it enqueues); webhooksRead
-	// tells an empty list from one not read.
-	webhooks     []*pactum.WebhookSubscription
-	webhooksRead bool
+	// (read once however many notifications it enqueues); nil until read
+	// (an empty list read is not nil).
+	webhooks []*pactum.WebhookSubscription
 	// independent is set while a read runs that depends on none of the
 	// queued writes, so it need not send them first.
 	independent bool
@@ -300,20 +299,28 @@ func insertEvents(ctx context.Context, tx execer, events []*pactum.AuditEvent) e
 const maxEventRows = 32
 
 // eventInserts[n-1] inserts n audit events.
-var eventInserts = func() []string {
-	out := make([]string, maxEventRows)
+var eventInserts = multiRowInserts(`INSERT INTO audit_events (seq, id, at, actor_id, action, subject_type, subject_id, before_json, after_json, prev_hash, hash) VALUES `,
+	maxEventRows, func(i int) string {
+		k := 11 * i
+		return fmt.Sprintf("($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", k+1, k+2, k+3, k+4, k+5, k+6, k+7, k+8, k+9, k+10, k+11)
+	})
+
+// multiRowInserts returns, for n from 1 to max, the INSERT of n rows:
+// prefix (ending in VALUES), then row(0) to row(n-1), comma-separated.
+// Each n is a statement of its own, prepared once.
+func multiRowInserts(prefix string, max int, row func(i int) string) []string {
+	out := make([]string, max)
 	var sb strings.Builder
-	sb.WriteString(`INSERT INTO audit_events (seq, id, at, actor_id, action, subject_type, subject_id, before_json, after_json, prev_hash, hash) VALUES `)
-	for i := range maxEventRows {
+	sb.WriteString(prefix)
+	for i := range max {
 		if i > 0 {
 			sb.WriteString(", ")
 		}
-		k := 11 * i
-		fmt.Fprintf(&sb, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", k+1, k+2, k+3, k+4, k+5, k+6, k+7, k+8, k+9, k+10, k+11)
+		sb.WriteString(row(i))
 		out[i] = sb.String()
 	}
 	return out
-}()
+}
 
 func (db *DB) cachedStmt(query string) *sql.Stmt {
 	db.stmtMu.RLock()

@@ -166,8 +166,9 @@ func dbWaitFlag(cmd *cobra.Command) {
 	cmd.Flags().Int("db-max-conns", defaultMaxConns, fmt.Sprintf("most PostgreSQL connections this server keeps (%d to %d; one more for health probes); instances sharing a database together need fewer than its max_connections; ignored on SQLite", minMaxConns, maxMaxConns))
 }
 
-// The bounds of --db-max-conns. Below two a transaction could wait forever
-// for the connection that holds the instance's lock (sqlstore, instance.go);
+// The bounds of --db-max-conns. With one connection, once the instance's
+// lock holds it (sqlstore, instance.go: taken at the first idempotent
+// request, kept for the process's life) no transaction could ever get one;
 // the upper bound only catches typing slips, PostgreSQL's own default
 // being 100.
 const (
