@@ -5,7 +5,9 @@ package sqlstore
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -131,9 +133,24 @@ func (s *sequencer) close() {
 
 // SealAudit chains every audit event committed so far that is not yet in
 // the chain, and returns once it has (on SQLite there never is one).
+//
+// When nothing is pending it runs no round: readers of the model's
+// compute, the audit log and reports call it on every request, and a
+// round is a transaction that waits for the head row. Checking first is
+// safe because a round moves events from audit_pending to audit_events in
+// one transaction: a pending row this read does not see was either sealed
+// by a round that committed before the read began, or committed after it
+// (and so after this call began).
 func (db *DB) SealAudit(ctx context.Context) error {
 	if db.dialect != Postgres {
 		return nil
+	}
+	var n int64
+	switch err := db.r.QueryRowContext(ctx, `SELECT n FROM audit_pending ORDER BY n LIMIT 1`).Scan(&n); {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil
+	case err != nil:
+		return fmt.Errorf("pending audit events: %w", mapError(err))
 	}
 	_, err := db.sealAll(ctx)
 	return err
