@@ -68,7 +68,7 @@ func AlertsCrossed(before, after, offset float64, fractions []float64) [][2]floa
 // ModelAllocation is what the report needs of an allocation a model ran
 // on: its system and what remains of its grant.
 type ModelAllocation struct {
-	Allocation *Allocation
+	SystemID string
 	// RemainingGPUSeconds is the grant not yet used, in GPU-seconds (a
 	// node-hour grant converted with the system's GPUs per node).
 	RemainingGPUSeconds int64
@@ -187,7 +187,7 @@ func BuildModelCompute(m *Model, rows, org []ModelUsageRow, mfuOf map[int64]floa
 	}
 	mc.BurnRate = burn / BurnWindowDays
 	for _, al := range allocs {
-		if sys := systems[al.Allocation.SystemID]; sys != nil && al.RemainingGPUSeconds > 0 {
+		if sys := systems[al.SystemID]; sys != nil && al.RemainingGPUSeconds > 0 {
 			mfu := m.DeclaredMFU
 			if mfu <= 0 {
 				mfu = sys.PlanningMFU()

@@ -507,11 +507,18 @@ type ModelService interface {
 	ModelHoldService
 }
 
-// AllocationCharge is an allocation with the charge-seconds used so far.
+// AllocationCharge is what a model's record needs of an allocation: its
+// system, state and grant, and the charge-seconds used so far.
 type AllocationCharge struct {
-	Allocation    *Allocation
+	ID, SystemID  string
+	State         AllocationState
+	Amount        float64
+	Unit          Unit
 	ChargeSeconds int64
 }
+
+// LimitSeconds is the grant in charge-seconds (Allocation.LimitSeconds).
+func (c *AllocationCharge) LimitSeconds() int64 { return limitSeconds(c.Amount) }
 
 // ModelFilter selects models. Nil fields match everything.
 type ModelFilter struct {

@@ -128,7 +128,7 @@ func TestBuildModelComputeProjection(t *testing.T) {
 		days = append(days, ModelDay{Day: day - d, GPUSeconds: 1, FLOP: 1e23})
 	}
 	al := &Allocation{SystemID: "s"}
-	mc := BuildModelCompute(m, rows, rows, nil, days, map[string]*System{"s": sys}, []ModelAllocation{{Allocation: al, RemainingGPUSeconds: 1e10}}, now)
+	mc := BuildModelCompute(m, rows, rows, nil, days, map[string]*System{"s": sys}, []ModelAllocation{{SystemID: al.SystemID, RemainingGPUSeconds: 1e10}}, now)
 	if math.Abs(mc.Training.FLOP-7e23) > 1e9 || math.Abs(mc.BurnRate-1e23) > 1e9 {
 		t.Fatalf("training %g, burn %g", mc.Training.FLOP, mc.BurnRate)
 	}
@@ -144,7 +144,7 @@ func TestBuildModelComputeProjection(t *testing.T) {
 	if math.Abs(mc.RemainingGrantFLOP-4e24) > 1e9 || sr.WithinGrant || Art52Draft(mc, "Org", nil) != nil {
 		t.Errorf("remaining %g, within grant %v", mc.RemainingGrantFLOP, sr.WithinGrant)
 	}
-	mc = BuildModelCompute(m, rows, rows, nil, days, map[string]*System{"s": sys}, []ModelAllocation{{Allocation: al, RemainingGPUSeconds: 3e10}}, now)
+	mc = BuildModelCompute(m, rows, rows, nil, days, map[string]*System{"s": sys}, []ModelAllocation{{SystemID: al.SystemID, RemainingGPUSeconds: 3e10}}, now)
 	n := Art52Draft(mc, "Org", nil)
 	if !mc.Crossings[1].WithinGrant || n == nil || n.Trigger != "projected" || n.DueBy != nil {
 		t.Errorf("projected within the grant: %+v, draft %+v", mc.Crossings[1], n)

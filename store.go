@@ -435,18 +435,13 @@ type ModelQueries interface {
 	ListModels(ctx context.Context, f ModelFilter) ([]*Model, int, error)
 	// ListModelsOf returns every model of the organizations orgIDs.
 	ListModelsOf(ctx context.Context, orgIDs []string) ([]*Model, error)
-	// ListModelUsage returns a model's running totals with each
-	// allocation's system, by allocation and phase.
-	ListModelUsage(ctx context.Context, modelNum int64) ([]ModelUsageRow, error)
-	// ListModelAllocations returns the allocations a model's jobs ran
-	// under, each with its charge so far.
-	ListModelAllocations(ctx context.Context, modelNum int64) ([]AllocationCharge, error)
 	// ListModelDays returns a model's training compute per day, by day.
 	ListModelDays(ctx context.Context, modelNum int64) ([]ModelDay, error)
 	// ListOrganizationUsage returns the running totals of every model
 	// (and of unattributed jobs) of an organization, with each
-	// allocation's system.
-	ListOrganizationUsage(ctx context.Context, orgID string) ([]ModelUsageRow, error)
+	// allocation's system, by model, allocation and phase; and the
+	// organization's allocations, by ID, each with its charge so far.
+	ListOrganizationUsage(ctx context.Context, orgID string) ([]ModelUsageRow, []AllocationCharge, error)
 	// ListAllocationModelUsage returns an allocation's running totals
 	// per model (0 for unattributed jobs) and phase.
 	ListAllocationModelUsage(ctx context.Context, allocationID string) ([]ModelUsageRow, error)

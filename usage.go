@@ -286,11 +286,13 @@ func ChargeSeconds(unit Unit, gpuSeconds, nodeSeconds int64) int64 {
 // (and slurm.LimitsFor rounds the same way). Thresholds and exhaustion are
 // measured against it, so that "100 %" in pactum is the moment Slurm stops
 // admitting jobs.
-func (a *Allocation) LimitSeconds() int64 {
-	if a.Amount <= 0 || math.IsNaN(a.Amount) || math.IsInf(a.Amount, 0) {
+func (a *Allocation) LimitSeconds() int64 { return limitSeconds(a.Amount) }
+
+func limitSeconds(amount float64) int64 {
+	if amount <= 0 || math.IsNaN(amount) || math.IsInf(amount, 0) {
 		return 0
 	}
-	return int64(math.Floor(a.Amount*60+1e-6)) * 60
+	return int64(math.Floor(amount*60+1e-6)) * 60
 }
 
 // UsageThresholds are the shares of a grant, in percent, whose crossing is

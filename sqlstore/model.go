@@ -74,24 +74,34 @@ func (q *queries) ListModels(ctx context.Context, f pactum.ModelFilter) ([]*pact
 		f.Limit, f.Offset, scanModel)
 }
 
-const modelUsageColumns = `u.model_num, u.allocation_id, u.phase, u.organization_id, u.jobs, u.gpu_seconds,
-	u.util_gpu_seconds, u.util_weighted, u.energy_gpu_seconds, u.energy_measured_j, u.energy_implausible, a.system_id`
+// modelTotalsColumns are a model_usage row's; modelUsageColumns add its
+// allocation's system (joined as a).
+const (
+	modelTotalsColumns = `u.model_num, u.allocation_id, u.phase, u.organization_id, u.jobs, u.gpu_seconds,
+	u.util_gpu_seconds, u.util_weighted, u.energy_gpu_seconds, u.energy_measured_j, u.energy_implausible`
+	modelUsageColumns = modelTotalsColumns + `, a.system_id`
+)
 
+// scanModelUsage scans modelUsageColumns.
 func scanModelUsage(row scanner, _ ...any) (pactum.ModelUsageRow, error) {
 	var r pactum.ModelUsageRow
-	var phase int
-	err := row.Scan(&r.ModelNum, &r.AllocationID, &phase, &r.OrganizationID, &r.Jobs, &r.GPUSeconds,
-		&r.UtilGPUSeconds, &r.UtilWeighted, &r.EnergyGPUSeconds, &r.EnergyMeasuredJ, &r.EnergyImplausible, &r.SystemID)
-	r.Phase = pactum.PhaseOfCode(phase)
+	err := scanModelRow(row, &r, &r.SystemID)
 	return r, err
 }
 
-// ListModelUsage returns a model's running totals with each allocation's
-// system, by allocation and phase: its primary key's order.
-func (q *queries) ListModelUsage(ctx context.Context, modelNum int64) ([]pactum.ModelUsageRow, error) {
-	return listAll(ctx, q.q, "model usage", `SELECT `+modelUsageColumns+` FROM model_usage u
-		JOIN allocations a ON a.id = u.allocation_id WHERE u.model_num = $1 ORDER BY u.allocation_id, u.phase`,
-		[]any{modelNum}, scanModelUsage)
+// scanModelTotals scans modelTotalsColumns: SystemID is left empty.
+func scanModelTotals(row scanner, _ ...any) (pactum.ModelUsageRow, error) {
+	var r pactum.ModelUsageRow
+	err := scanModelRow(row, &r)
+	return r, err
+}
+
+func scanModelRow(row scanner, r *pactum.ModelUsageRow, extra ...any) error {
+	var phase int
+	err := row.Scan(append([]any{&r.ModelNum, &r.AllocationID, &phase, &r.OrganizationID, &r.Jobs, &r.GPUSeconds,
+		&r.UtilGPUSeconds, &r.UtilWeighted, &r.EnergyGPUSeconds, &r.EnergyMeasuredJ, &r.EnergyImplausible}, extra...)...)
+	r.Phase = pactum.PhaseOfCode(phase)
+	return err
 }
 
 // ListModelDays returns a model's training compute per day.
@@ -104,12 +114,39 @@ func (q *queries) ListModelDays(ctx context.Context, modelNum int64) ([]pactum.M
 		})
 }
 
-// ListOrganizationUsage returns an organization's running totals: every
-// model's and the unattributed jobs'.
-func (q *queries) ListOrganizationUsage(ctx context.Context, orgID string) ([]pactum.ModelUsageRow, error) {
-	return listAll(ctx, q.q, "organization usage", `SELECT `+modelUsageColumns+` FROM model_usage u
-		JOIN allocations a ON a.id = u.allocation_id WHERE u.organization_id = $1 ORDER BY u.model_num, u.allocation_id, u.phase`,
-		[]any{orgID}, scanModelUsage)
+// ListOrganizationUsage returns an organization's running totals (every
+// model's and the unattributed jobs') and its allocations with their
+// charges. Two queries, each system set from the allocations read: joining
+// the totals to allocations cost an index probe per row, and took longer
+// than both queries together (BenchmarkScale/model-compute).
+func (q *queries) ListOrganizationUsage(ctx context.Context, orgID string) ([]pactum.ModelUsageRow, []pactum.AllocationCharge, error) {
+	allocs, err := listAll(ctx, q.q, "organization allocations", `SELECT a.id, a.system_id, a.state, a.amount, a.unit,
+		COALESCE(t.charge_seconds, 0) FROM allocations a LEFT JOIN usage_totals t ON t.allocation_id = a.id
+		WHERE a.organization_id = $1 ORDER BY a.id`, []any{orgID},
+		func(row scanner, _ ...any) (pactum.AllocationCharge, error) {
+			var c pactum.AllocationCharge
+			err := row.Scan(&c.ID, &c.SystemID, &c.State, &c.Amount, &c.Unit, &c.ChargeSeconds)
+			return c, err
+		})
+	if err != nil {
+		return nil, nil, err
+	}
+	rows, err := listAll(ctx, q.q, "organization usage", `SELECT `+modelTotalsColumns+` FROM model_usage u
+		WHERE u.organization_id = $1 ORDER BY u.model_num, u.allocation_id, u.phase`, []any{orgID}, scanModelTotals)
+	if err != nil {
+		return nil, nil, err
+	}
+	system := make(map[string]string, len(allocs))
+	for _, c := range allocs {
+		system[c.ID] = c.SystemID
+	}
+	for i := range rows {
+		var ok bool
+		if rows[i].SystemID, ok = system[rows[i].AllocationID]; !ok {
+			return nil, nil, fmt.Errorf("organization usage: totals of allocation %s, which is not organization %s's", rows[i].AllocationID, orgID)
+		}
+	}
+	return rows, allocs, nil
 }
 
 // AddModelUsage adds deltas to the running totals and days to the daily
@@ -246,17 +283,4 @@ func (q *queries) ListAllocationModelUsage(ctx context.Context, allocationID str
 	return listAll(ctx, q.q, "allocation model usage", `SELECT `+modelUsageColumns+` FROM model_usage u
 		JOIN allocations a ON a.id = u.allocation_id WHERE u.allocation_id = $1 ORDER BY u.model_num, u.phase`,
 		[]any{allocationID}, scanModelUsage)
-}
-
-// ListModelAllocations returns the allocations a model's jobs ran under,
-// each with the charge used so far, in one query.
-func (q *queries) ListModelAllocations(ctx context.Context, modelNum int64) ([]pactum.AllocationCharge, error) {
-	query := strings.Replace(allocationSelect, " s.site FROM ", " s.site, t.charge_seconds FROM ", 1)
-	return listAll(ctx, q.q, "model allocations", query+` LEFT JOIN usage_totals t ON t.allocation_id = a.id
-		WHERE a.id IN (SELECT allocation_id FROM model_usage WHERE model_num = $1) ORDER BY a.id`, []any{modelNum},
-		func(row scanner, _ ...any) (pactum.AllocationCharge, error) {
-			var charge sql.NullInt64
-			a, _, err := scanAllocation(row, &charge)
-			return pactum.AllocationCharge{Allocation: a, ChargeSeconds: charge.Int64}, err
-		})
 }

@@ -171,14 +171,11 @@ func (a *App) modelRecord(ctx context.Context, ref string) (*modelRecord, error)
 		if err != nil {
 			return err
 		}
-		rows, err := q.ListModelUsage(ctx, m.Num)
+		org, orgAllocs, err := q.ListOrganizationUsage(ctx, m.OrganizationID)
 		if err != nil {
 			return err
 		}
-		org, err := q.ListOrganizationUsage(ctx, m.OrganizationID)
-		if err != nil {
-			return err
-		}
+		rows := modelRows(org, m.Num)
 		days, err := q.ListModelDays(ctx, m.Num)
 		if err != nil {
 			return err
@@ -191,14 +188,16 @@ func (a *App) modelRecord(ctx context.Context, ref string) (*modelRecord, error)
 		if err != nil {
 			return err
 		}
-		charged, err := q.ListModelAllocations(ctx, m.Num)
-		if err != nil {
-			return err
+		// The allocations the model's jobs ran under: those its totals name.
+		ran := make(map[string]bool, len(rows))
+		for _, r := range rows {
+			ran[r.AllocationID] = true
 		}
-		allocs := make([]pactum.ModelAllocation, len(charged))
-		for i, c := range charged {
-			allocs[i] = pactum.ModelAllocation{Allocation: c.Allocation,
-				RemainingGPUSeconds: remainingGPUSeconds(c.Allocation, c.ChargeSeconds, systems[c.Allocation.SystemID])}
+		allocs := make([]pactum.ModelAllocation, 0, len(ran))
+		for i := range orgAllocs {
+			if c := &orgAllocs[i]; ran[c.ID] {
+				allocs = append(allocs, pactum.ModelAllocation{SystemID: c.SystemID, RemainingGPUSeconds: remainingGPUSeconds(c, systems[c.SystemID])})
+			}
 		}
 		seq, hash, err := q.GetAuditHead(ctx)
 		if err != nil {
@@ -239,6 +238,21 @@ func (a *App) modelRecord(ctx context.Context, ref string) (*modelRecord, error)
 	return out, nil
 }
 
+// modelRows picks a model's running totals out of its organization's
+// (ListOrganizationUsage), in their order: by allocation and phase. They
+// are all there, since ingest attributes a job only to a model of its
+// allocation's organization (attribute), which the totals' organization
+// is; reading them once spares a second query of the same rows.
+func modelRows(org []pactum.ModelUsageRow, modelNum int64) []pactum.ModelUsageRow {
+	var rows []pactum.ModelUsageRow
+	for _, r := range org {
+		if r.ModelNum == modelNum {
+			rows = append(rows, r)
+		}
+	}
+	return rows
+}
+
 // knownAt is when subject's estimate first reached the systemic-risk
 // threshold's margin (ComputeAlert.Notifiable).
 func knownAt(alerts []pactum.ComputeAlert, subject string) *time.Time {
@@ -253,13 +267,13 @@ func knownAt(alerts []pactum.ComputeAlert, subject string) *time.Time {
 
 // remainingGPUSeconds is what is left of an allocation's grant, in
 // GPU-seconds; 0 for an allocation that no longer runs jobs.
-func remainingGPUSeconds(al *pactum.Allocation, charged int64, sys *pactum.System) int64 {
+func remainingGPUSeconds(al *pactum.AllocationCharge, sys *pactum.System) int64 {
 	switch al.State {
 	case pactum.AllocationActive, pactum.AllocationPending, pactum.AllocationSuspended:
 	default:
 		return 0
 	}
-	left := al.LimitSeconds() - charged
+	left := al.LimitSeconds() - al.ChargeSeconds
 	if left <= 0 {
 		return 0
 	}

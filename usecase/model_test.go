@@ -141,6 +141,14 @@ func TestModelAttribution(t *testing.T) {
 			t.Errorf("energy = %g MWh (measured share %g), want %g MWh, half measured", mc.EnergyMWh, mc.EnergyMeasuredShare, wantJ/3.6e9)
 		}
 		sum := w.summary(t, al)
+		// What the allocation has left, at the model's MFU (the
+		// planning MFU: it declares none), bounds what it can still add.
+		if sum.Unit != pactum.UnitGPUHours || sum.ChargeSeconds <= 0 {
+			t.Fatalf("summary = %+v, want GPU-hours charged", sum)
+		}
+		if want := float64(sum.LimitSeconds-sum.ChargeSeconds) * peak * mfu; !near(mc.RemainingGrantFLOP, want) {
+			t.Errorf("remaining grant = %g FLOP, want %g: the allocation's limit less its charge", mc.RemainingGrantFLOP, want)
+		}
 		var unattributed float64
 		for _, s := range sum.Models {
 			if s.Model == "" {
