@@ -27,13 +27,8 @@ import (
 func TestUsagePartitions(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, dialect string) {
 		ctx := context.Background()
-		dsn := storetest.DSN(t, dialect)
 		clock := &storetest.Clock{T: t0} // November 2026
-		db, err := sqlstore.Open(ctx, dsn, sqlstore.Options{Now: clock.Now})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
+		db, dsn := storetest.OpenDSN(t, dialect, sqlstore.Options{Now: clock.Now})
 		f := storetest.Seed(t, db, t0)
 		uc := storetest.App(t, db, nil, clock.Now)
 		a := approvedAllocation(t, uc, f)

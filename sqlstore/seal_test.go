@@ -4,7 +4,6 @@ package sqlstore_test
 
 import (
 	"context"
-	"database/sql"
 	"testing"
 	"time"
 
@@ -21,12 +20,7 @@ import (
 func TestSealAuditWaitsOnlyForPending(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, dialect string) {
 		ctx := context.Background()
-		dsn := storetest.DSN(t, dialect)
-		db, err := sqlstore.Open(ctx, dsn, sqlstore.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
+		db, dsn := storetest.OpenDSN(t, dialect, sqlstore.Options{})
 		f := storetest.Seed(t, db, time.Now())
 		record := func(subject string) {
 			t.Helper()
@@ -53,12 +47,7 @@ func TestSealAuditWaitsOnlyForPending(t *testing.T) {
 		}
 
 		// Another connection holds the head, as a sealing round does.
-		raw, err := sql.Open("pgx", dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer raw.Close()
-		holder, err := raw.BeginTx(ctx, nil)
+		holder, err := rawDB(t, dialect, dsn).BeginTx(ctx, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

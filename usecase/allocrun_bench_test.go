@@ -31,12 +31,7 @@ type runBench struct {
 func newRunBench(b *testing.B, dialect string, n int) *runBench {
 	b.Helper()
 	clock := &storetest.Clock{T: t0}
-	dsn := storetest.DSN(b, dialect)
-	db, err := sqlstore.Open(context.Background(), dsn, sqlstore.Options{Now: clock.Now})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
+	db, dsn := storetest.OpenDSN(b, dialect, sqlstore.Options{Now: clock.Now})
 	f := storetest.Seed(b, db, t0)
 	sys := pactum.NewContextWithUser(context.Background(), pactum.SystemUser())
 	props := storetest.App(b, db, nil, clock.Now)

@@ -112,7 +112,18 @@ func newDatabase(tb testing.TB, admin, template string) string {
 // Open opens a fresh migrated database for dialect, closed when tb ends.
 func Open(tb testing.TB, dialect string, opt sqlstore.Options) *sqlstore.DB {
 	tb.Helper()
-	db, err := sqlstore.Open(context.Background(), DSN(tb, dialect), opt)
+	db, _ := OpenDSN(tb, dialect, opt)
+	return db
+}
+
+// OpenDSN is Open that also returns the database's DSN, for tests that
+// reach the same database another way too (a raw connection, a second
+// store). The store is closed when tb ends: a test that closes it itself
+// (to migrate, say) opens it with sqlstore.Open instead.
+func OpenDSN(tb testing.TB, dialect string, opt sqlstore.Options) (*sqlstore.DB, string) {
+	tb.Helper()
+	dsn := DSN(tb, dialect)
+	db, err := sqlstore.Open(context.Background(), dsn, opt)
 	if err != nil {
 		tb.Fatalf("open %s: %v", dialect, err)
 	}
@@ -121,7 +132,7 @@ func Open(tb testing.TB, dialect string, opt sqlstore.Options) *sqlstore.DB {
 			tb.Errorf("close: %v", err)
 		}
 	})
-	return db
+	return db, dsn
 }
 
 // Run runs fn as a subtest on each dialect.
