@@ -445,9 +445,9 @@ type ModelQueries interface {
 	// ListAllocationModelUsage returns an allocation's running totals
 	// per model (0 for unattributed jobs) and phase.
 	ListAllocationModelUsage(ctx context.Context, allocationID string) ([]ModelUsageRow, error)
-	// ListComputeAlerts returns the alerts recorded for subject, by
-	// threshold and fraction.
-	ListComputeAlerts(ctx context.Context, subject string) ([]ComputeAlert, error)
+	// ListComputeAlerts returns the alerts recorded for each of subjects
+	// in turn, each subject's by threshold and fraction.
+	ListComputeAlerts(ctx context.Context, subjects ...string) ([]ComputeAlert, error)
 	// ListAllocationPhaseUsage returns the labelled GPU-seconds of the
 	// allocations among ids by allocation and phase, all models together,
 	// leaving out those with a usage flag of kind on file; one statement

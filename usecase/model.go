@@ -206,13 +206,8 @@ func (a *App) modelRecord(ctx context.Context, ref string) (*modelRecord, error)
 		out.hash, out.systems = hash, systems
 		mc = pactum.BuildModelCompute(m, rows, org, mfuOf, days, systems, allocs, a.now())
 		mc.AuditSeq = seq
-		mc.Alerts = []pactum.ComputeAlert{}
-		for _, s := range []string{pactum.ModelSubject(m.Num), pactum.OrganizationSubject(m.OrganizationID)} {
-			al, err := q.ListComputeAlerts(ctx, s)
-			if err != nil {
-				return err
-			}
-			mc.Alerts = append(mc.Alerts, al...)
+		if mc.Alerts, err = q.ListComputeAlerts(ctx, pactum.ModelSubject(m.Num), pactum.OrganizationSubject(m.OrganizationID)); err != nil {
+			return err
 		}
 		known := knownAt(mc.Alerts, pactum.ModelSubject(m.Num))
 		for i := range mc.Alerts {
