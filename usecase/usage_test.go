@@ -108,6 +108,7 @@ func TestUsageIngest(t *testing.T) {
 		t.Run("Rejections", s.rejections)
 		t.Run("Thresholds", s.thresholds)
 		t.Run("Records", s.records)
+		t.Run("MovedJob", s.movedJob)
 		s.audited(t)
 		// Exhausted by usage, the allocation's row is still what the log says.
 		wantStateOK(t, s.verifyState(t))
@@ -301,6 +302,34 @@ func (s *ingestScenario) records(t *testing.T) {
 	recs, total, err = us.FindUsageRecords(storetest.As(s.f.Auditor), pactum.UsageFilter{AllocationID: a.ID, Final: &running})
 	if err != nil || total != 1 || recs[0].JobID != "112" || recs[0].ChargeSeconds != 350 || recs[0].Account != s.acct || recs[0].EndAt != nil {
 		t.Fatalf("running records: %+v %d %v", recs, total, err)
+	}
+}
+
+// movedJob replaces bob's running job 112 by its final record under
+// carol: each user's count of records (read from the running totals)
+// follows the job, and is what listing the records finds.
+func (s *ingestScenario) movedJob(t *testing.T) {
+	res := s.ingest(t, s.op, s.job("112", "carol", true, 1, 350))
+	if res.Accepted != 1 {
+		t.Fatalf("112 ended under carol: %+v", res)
+	}
+	as := storetest.As(s.f.ApplicantA)
+	all, total, err := s.uc.FindUsageRecords(as, pactum.UsageFilter{AllocationID: s.a.ID, Limit: 1000})
+	if err != nil || total != len(all) || total != 9 {
+		t.Fatalf("records: %d listed of %d, %v; want 9", len(all), total, err)
+	}
+	listed := map[string]int{}
+	for _, r := range all {
+		listed[r.Username]++
+	}
+	if listed["bob"] != 3 || listed["carol"] != 2 {
+		t.Errorf("records by user: %v; want bob 3 and carol 2", listed)
+	}
+	for _, user := range []string{"alice", "bob", "carol", "nobody"} {
+		page, total, err := s.uc.FindUsageRecords(as, pactum.UsageFilter{AllocationID: s.a.ID, Username: &user, Limit: 1})
+		if err != nil || total != listed[user] || len(page) != min(1, listed[user]) {
+			t.Errorf("%s's records: %d of %d, %v; want 1 of %d", user, len(page), total, err, listed[user])
+		}
 	}
 }
 
