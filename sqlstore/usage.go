@@ -620,28 +620,6 @@ func (q *queries) ListUsageRecords(ctx context.Context, f pactum.UsageFilter) ([
 		r.node_seconds, r.cpu_seconds, r.claim, r.gpu_util, r.energy_raw
 		FROM usage_records r JOIN usage_buckets b ON b.id = r.bucket`
 	const order = "COALESCE(r.start_at, 0) DESC, r.job_id DESC"
-	if f.Final == nil {
-		// Every record of the buckets matches, and each bucket's running
-		// total counts its records (ingest adds one for a new job and
-		// moves a replaced one's): the count is a bucket row, where
-		// counting the records read the index of every monthly partition
-		// (at 10^8 records, a query of 0.6 ms warm and 4.6 ms cold, and
-		// more partitions every month).
-		var cw where
-		cw.add("allocation_id = ?", f.AllocationID)
-		if f.Username != nil {
-			cw.add("username = ?", *f.Username)
-		}
-		var total int
-		if err := q.q.QueryRowContext(ctx, `SELECT COALESCE(SUM(jobs), 0) FROM usage_buckets`+cw.String(), cw.args...).Scan(&total); err != nil {
-			return nil, 0, fmt.Errorf("find usage records: count: %w", err)
-		}
-		out, err := listAll(ctx, q.q, "find usage records", query+w.String()+` ORDER BY `+order+w.page(f.Limit, f.Offset), w.args, scanUsageRecord)
-		if err != nil {
-			return nil, 0, err
-		}
-		return out, total, nil
-	}
 	return listCounted(ctx, q.q, "find usage records", query, &w, order, f.Limit, f.Offset, scanUsageRecord)
 }
 

@@ -306,8 +306,8 @@ func (s *ingestScenario) records(t *testing.T) {
 }
 
 // movedJob replaces bob's running job 112 by its final record under
-// carol: each user's count of records (read from the running totals)
-// follows the job, and is what listing the records finds.
+// carol: the job is listed once, under carol, and each user's page counts
+// what listing all the records finds.
 func (s *ingestScenario) movedJob(t *testing.T) {
 	res := s.ingest(t, s.op, s.job("112", "carol", true, 1, 350))
 	if res.Accepted != 1 {
