@@ -238,8 +238,9 @@ func (tx *Tx) AddComputeTotals(ctx context.Context, add map[string]float64, at t
 // ListModelsOf returns the models of the organizations orgIDs, a query
 // per few hundred organizations: a usage batch resolves its claims with it.
 // One organization's (the model view's, for its declared MFUs) are read
-// by their own statement: the lookup's 500 padded parameters took more
-// time to encode and plan than the read (BenchmarkScale/model-compute).
+// by their own statement: the lookup padded the one ID to 500 parameters,
+// 244 KB allocated and 0.17 ms in PostgreSQL per model view for one row
+// (BenchmarkScale/model-compute).
 func (q *queries) ListModelsOf(ctx context.Context, orgIDs []string) ([]*pactum.Model, error) {
 	if len(orgIDs) == 1 {
 		return listAll(ctx, q.q, "find models", `SELECT `+modelColumns+` FROM models WHERE organization_id = $1`,

@@ -619,24 +619,20 @@ func (q *queries) ListUsageRecords(ctx context.Context, f pactum.UsageFilter) ([
 	query := `SELECT r.cluster, r.job_id, b.allocation_id, b.username, r.state, r.final, r.start_at, r.end_at, r.elapsed, r.gpu_seconds,
 		r.node_seconds, r.cpu_seconds, r.claim, r.gpu_util, r.energy_raw
 		FROM usage_records r JOIN usage_buckets b ON b.id = r.bucket`
-	const order = "COALESCE(r.start_at, 0) DESC, r.job_id DESC"
-	return listCounted(ctx, q.q, "find usage records", query, &w, order, f.Limit, f.Offset, scanUsageRecord)
-}
-
-// scanUsageRecord scans ListUsageRecords' columns.
-func scanUsageRecord(row scanner, extra ...any) (*pactum.UsageRecord, error) {
-	r := &pactum.UsageRecord{}
-	var start, end sql.NullInt64
-	var claim int64
-	var util sql.NullFloat64
-	var energy sql.NullInt64
-	if err := row.Scan(append([]any{&r.Cluster, &r.JobID, &r.AllocationID, &r.Username, &r.State, &r.Final, &start, &end,
-		&r.ElapsedSeconds, &r.GPUSeconds, &r.NodeSeconds, &r.CPUSeconds, &claim, &util, &energy}, extra...)...); err != nil {
-		return nil, err
-	}
-	r.StartAt, r.EndAt = unixPtr(start), unixPtr(end)
-	setClaim(&r.UsageRecordInput, &r.ModelNum, claim, util, energy)
-	return r, nil
+	return listCounted(ctx, q.q, "find usage records", query, &w, "COALESCE(r.start_at, 0) DESC, r.job_id DESC", f.Limit, f.Offset, func(row scanner, extra ...any) (*pactum.UsageRecord, error) {
+		r := &pactum.UsageRecord{}
+		var start, end sql.NullInt64
+		var claim int64
+		var util sql.NullFloat64
+		var energy sql.NullInt64
+		if err := row.Scan(append([]any{&r.Cluster, &r.JobID, &r.AllocationID, &r.Username, &r.State, &r.Final, &start, &end,
+			&r.ElapsedSeconds, &r.GPUSeconds, &r.NodeSeconds, &r.CPUSeconds, &claim, &util, &energy}, extra...)...); err != nil {
+			return nil, err
+		}
+		r.StartAt, r.EndAt = unixPtr(start), unixPtr(end)
+		setClaim(&r.UsageRecordInput, &r.ModelNum, claim, util, energy)
+		return r, nil
+	})
 }
 
 func unixArg(t *time.Time) any {
