@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -36,12 +37,12 @@ const (
 // bulkSQL holds one engine's bulk statements; the multi-row ones are
 // indexed by k for 1<<k rows.
 type bulkSQL struct {
-	lookupAllocations string // allocations by id
-	phaseUsage        string // labelled GPU-seconds by allocation and phase, of allocations without a flag
-	lookupProposals   string // proposals by id
-	lookupRecords     string // stored records by job id
-	lookupBuckets     string // buckets by allocation
-	bucketsByID       string // buckets by id
+	lookupAllocations lookupQuery // allocations by id
+	phaseUsage        lookupQuery // labelled GPU-seconds by allocation and phase, of allocations without a flag
+	lookupProposals   lookupQuery // proposals by id
+	lookupRecords     lookupQuery // stored records by job id
+	lookupBuckets     lookupQuery // buckets by allocation
+	bucketsByID       lookupQuery // buckets by id
 	newBuckets        []string
 	records           []string
 	recordsBare       []string // records without a claim or measurement
@@ -49,7 +50,7 @@ type bulkSQL struct {
 	totals            []string
 	modelUsage        []string
 	modelDays         []string
-	lookupModels      string // models by organization
+	lookupModels      lookupQuery // models by organization
 	computeTotals     []string
 }
 
@@ -70,26 +71,40 @@ func params(b *strings.Builder, dialect string, next *int, n int) {
 	}
 }
 
-// lookupSQL returns head + "(" + keysPerLookup parameters + ")", after
-// `first` leading parameters inside head (written as %s).
-func lookupSQL(dialect, head string, first int) string {
-	var b strings.Builder
-	next := 0
-	lead := make([]string, first)
-	for i := range lead {
-		var p strings.Builder
-		params(&p, dialect, &next, 1)
-		lead[i] = p.String()
+// lookupQuery is a lookup statement in two sizes: for one key, and for
+// keysPerLookup keys (a chunk of fewer is padded with its last key, so that
+// one prepared statement serves every chunk).
+type lookupQuery struct {
+	one, many string
+}
+
+// lookupSQL returns head + "(" + key parameters + ")" for one key and for
+// keysPerLookup, after `first` leading parameters inside head (written as
+// %s). The one-key form is for the reads of one thing (a model view's
+// organization): padding a single key to keysPerLookup parameters cost
+// more to encode and execute than the read (BenchmarkScale/model-compute).
+func lookupSQL(dialect, head string, first int) lookupQuery {
+	build := func(keys int) string {
+		var b strings.Builder
+		next := 0
+		args := make([]any, first)
+		for i := range args {
+			var p strings.Builder
+			params(&p, dialect, &next, 1)
+			args[i] = p.String()
+		}
+		b.WriteString(fmt.Sprintf(head, args...))
+		b.WriteString(" (")
+		params(&b, dialect, &next, keys)
+		b.WriteString(")")
+		return b.String()
 	}
-	args := make([]any, first)
-	for i, l := range lead {
-		args[i] = l
-	}
-	b.WriteString(fmt.Sprintf(head, args...))
-	b.WriteString(" (")
-	params(&b, dialect, &next, keysPerLookup)
-	b.WriteString(")")
-	return b.String()
+	return lookupQuery{one: build(1), many: build(keysPerLookup)}
+}
+
+// then appends tail (a GROUP BY, an ORDER BY) to both forms.
+func (l lookupQuery) then(tail string) lookupQuery {
+	return lookupQuery{one: l.one + tail, many: l.many + tail}
 }
 
 // multiRow returns head + rows tuples of cols parameters (a tuple's
@@ -124,7 +139,7 @@ func newBulkSQL(dialect string) *bulkSQL {
 		lookupProposals:   lookupSQL(dialect, `SELECT `+proposalColumns+` FROM proposals WHERE id IN`, 0),
 		phaseUsage: lookupSQL(dialect, `SELECT u.allocation_id, u.phase, SUM(u.gpu_seconds) FROM model_usage u
 			WHERE NOT EXISTS (SELECT 1 FROM usage_flags f WHERE f.allocation_id = u.allocation_id AND f.kind = %s)
-			AND u.allocation_id IN`, 1) + ` GROUP BY u.allocation_id, u.phase ORDER BY u.allocation_id, u.phase`,
+			AND u.allocation_id IN`, 1).then(` GROUP BY u.allocation_id, u.phase ORDER BY u.allocation_id, u.phase`),
 		lookupBuckets: lookupSQL(dialect, `SELECT id, allocation_id, username FROM usage_buckets WHERE allocation_id IN`, 0),
 		bucketsByID:   lookupSQL(dialect, `SELECT id, allocation_id, username FROM usage_buckets WHERE id IN`, 0),
 		newBuckets: multiRow(dialect, `INSERT INTO usage_buckets (allocation_id, username, jobs, gpu_seconds, node_seconds, cpu_seconds) VALUES `,
@@ -192,9 +207,13 @@ func chunks(n int, stmts []string, fn func(stmt string, from, to int) error) err
 	return nil
 }
 
-// lookup runs a keysPerLookup-key query over keys in chunks, padding the
-// last with its last key, and calls fn for every row.
-func lookup[K any](ctx context.Context, q querier, query string, lead []any, keys []K, fn func(*sql.Rows) error) error {
+// lookup runs query over keys in chunks of keysPerLookup, padding the
+// last with its last key (a single key takes the one-key form), and calls
+// fn for every row.
+func lookup[K any](ctx context.Context, q querier, query lookupQuery, lead []any, keys []K, fn func(*sql.Rows) error) error {
+	if len(keys) == 1 {
+		return eachRow(ctx, q, query.one, append(slices.Clone(lead), keys[0]), fn)
+	}
 	args := make([]any, len(lead)+keysPerLookup)
 	copy(args, lead)
 	for from := 0; from < len(keys); from += keysPerLookup {
@@ -202,7 +221,7 @@ func lookup[K any](ctx context.Context, q querier, query string, lead []any, key
 		for i := range keysPerLookup {
 			args[len(lead)+i] = chunk[min(i, len(chunk)-1)]
 		}
-		if err := eachRow(ctx, q, query, args, fn); err != nil {
+		if err := eachRow(ctx, q, query.many, args, fn); err != nil {
 			return err
 		}
 	}

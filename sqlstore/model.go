@@ -237,15 +237,7 @@ func (tx *Tx) AddComputeTotals(ctx context.Context, add map[string]float64, at t
 
 // ListModelsOf returns the models of the organizations orgIDs, a query
 // per few hundred organizations: a usage batch resolves its claims with it.
-// One organization's (the model view's, for its declared MFUs) are read
-// by their own statement: the lookup padded the one ID to 500 parameters,
-// 244 KB allocated and 0.17 ms in PostgreSQL per model view for one row
-// (BenchmarkScale/model-compute).
 func (q *queries) ListModelsOf(ctx context.Context, orgIDs []string) ([]*pactum.Model, error) {
-	if len(orgIDs) == 1 {
-		return listAll(ctx, q.q, "find models", `SELECT `+modelColumns+` FROM models WHERE organization_id = $1`,
-			[]any{orgIDs[0]}, scanModel)
-	}
 	out := []*pactum.Model{}
 	err := lookup(ctx, q.q, bulkStatements[q.dialect].lookupModels, nil, orgIDs, func(rows *sql.Rows) error {
 		m, err := scanModel(rows)
@@ -286,7 +278,7 @@ func (q *queries) ListComputeAlerts(ctx context.Context, subjects ...string) ([]
 	for i, s := range subjects {
 		args[i] = s
 	}
-	w.addEach("subject IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(subjects)), ", ")+")", args...)
+	w.addIn("subject", args...)
 	out, err := listAll(ctx, q.q, "compute alerts", `SELECT subject, threshold, fraction, flop, crossed_at FROM compute_alerts`+
 		w.String()+` ORDER BY subject, threshold, fraction`, w.args, func(row scanner, _ ...any) (pactum.ComputeAlert, error) {
 		var a pactum.ComputeAlert

@@ -52,6 +52,11 @@ func (w *where) addEach(cond string, args ...any) {
 	w.conds = append(w.conds, b.String())
 }
 
+// addIn adds "column IN (…)" with a placeholder for each of values.
+func (w *where) addIn(column string, values ...any) {
+	w.addEach(column+" IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(values)), ", ")+")", values...)
+}
+
 func (w *where) String() string {
 	if len(w.conds) == 0 {
 		return ""

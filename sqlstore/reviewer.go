@@ -77,7 +77,7 @@ func (q *queries) ListReviewerProfiles(ctx context.Context, s pactum.Scope, f pa
 		for i, id := range f.UserIDs {
 			ids[i] = id
 		}
-		w.addEach("u.id IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ")+")", ids...)
+		w.addIn("u.id", ids...)
 	}
 	return listCounted(ctx, q.q, "find reviewers", profileSelect, &w, "u.email", f.Limit, f.Offset, scanProfile)
 }
